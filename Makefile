@@ -1,0 +1,50 @@
+# Atelier: `make run` serves the app, `make test` runs the whole suite. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+TOOLS := .tools
+NODE_BIN := $(TOOLS)/node_modules/.bin
+export PATH := $(CURDIR)/$(NODE_BIN):$(PATH)
+export REFLEX_USE_SYSTEM_BUN := 1
+export REFLEX_CHECK_LATEST_VERSION := 0
+export REFLEX_USE_GRANIAN := 1
+
+.PHONY: run test test-fast lint bench clean
+
+$(VENV)/.runtime: requirements.txt constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+# Reflex 0.10 needs node >= 22.22 and bun >= 1.4.4; Debian's are older, npm has both.
+$(NODE_BIN)/bun:
+	npm install --no-save --prefix $(TOOLS) node@22.23.3 bun@1.4.5
+	touch $@
+
+# Debian's Chromium for the end-to-end tests (never `playwright install`: no web access).
+/usr/bin/chromium:
+	(apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium))
+
+run: $(VENV)/.runtime $(NODE_BIN)/bun
+	$(PY) scripts/run.py
+
+test: $(VENV)/.dev $(NODE_BIN)/bun /usr/bin/chromium
+	$(PY) -m pytest
+
+test-fast: $(VENV)/.dev
+	$(PY) -m pytest -m "not e2e"
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+
+bench: $(VENV)/.dev
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf .web var tests/e2e/artifacts

@@ -1,0 +1,28 @@
+"""The REST API (FastAPI), mounted beside the Reflex app through `api_transformer`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi_offline import FastAPIOffline
+
+from app.api import routes_admin, routes_auth, routes_health, routes_me
+from app.api.deps import check_origin
+from app.api.errors import install_error_handlers
+from app.api.schemas import ErrorBody
+
+API_PREFIX = "/api/v1"
+
+_ERRORS = {status: {"model": ErrorBody} for status in (401, 403, 404, 409, 413, 422, 429)}
+
+
+def build_api():
+    # Swagger UI and ReDoc assets ship in fastapi-offline: the docs work with no internet.
+    api = FastAPIOffline(title="Atelier API", version="1.0", docs_url="/docs",
+                         redoc_url="/redoc", openapi_url="/openapi.json")
+    install_error_handlers(api)
+    v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(check_origin)], responses=_ERRORS)
+    for module in (routes_auth, routes_me, routes_admin):
+        v1.include_router(module.router)
+    api.include_router(v1)
+    api.include_router(routes_health.router)
+    return api

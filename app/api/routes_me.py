@@ -1,0 +1,55 @@
+"""/api/v1/me and /api/v1/tokens: the caller's own account."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from app.api.deps import CallerDep
+from app.api.schemas import Message, PasswordChange, TokenCreate, TokenCreated, TokenList, TokenOut, UserOut
+from app.db import session_scope
+from app.services import accounts, api_tokens
+from app.services.sessions import revoke_user_sessions
+
+router = APIRouter(tags=["account"])
+
+
+@router.get("/me", response_model=UserOut)
+def me(caller: CallerDep) -> UserOut:
+    return UserOut(**caller.user.__dict__)
+
+
+@router.post("/me/password", response_model=Message)
+def change_password(body: PasswordChange, caller: CallerDep) -> Message:
+    with session_scope() as session:
+        accounts.change_password(session=session, user_id=caller.user.id,
+                                 current=body.current_password, new=body.new_password)
+        # Every other session ends; the one making the change stays signed in.
+        revoke_user_sessions(session=session, user_id=caller.user.id, keep_token=caller.session_token)
+    return Message(message="Password changed. Other sessions were signed out.")
+
+
+def _token_out(row) -> TokenOut:  # noqa: ANN001
+    return TokenOut(id=row.id, name=row.name, prefix=row.prefix, created_at=row.created_at,
+                    last_used_at=row.last_used_at)
+
+
+@router.post("/tokens", status_code=201, response_model=TokenCreated, tags=["tokens"])
+def create_token(body: TokenCreate, caller: CallerDep) -> TokenCreated:
+    with session_scope() as session:
+        row, secret = api_tokens.create_token(session=session, user_id=caller.user.id, name=body.name)
+        out = _token_out(row)
+    return TokenCreated(**out.model_dump(), token=secret)
+
+
+@router.get("/tokens", response_model=TokenList, tags=["tokens"])
+def list_tokens(caller: CallerDep) -> TokenList:
+    with session_scope() as session:
+        rows = api_tokens.list_tokens(session=session, user_id=caller.user.id)
+        return TokenList(tokens=[_token_out(r) for r in rows])
+
+
+@router.delete("/tokens/{token_id}", status_code=204, tags=["tokens"])
+def revoke_token(token_id: int, caller: CallerDep) -> Response:
+    with session_scope() as session:
+        api_tokens.revoke_token(session=session, user_id=caller.user.id, token_id=token_id)
+    return Response(status_code=204)

@@ -1,0 +1,41 @@
+"""The composition root: the Reflex app, the REST API and every page with its route."""
+
+import reflex as rx
+
+from app import routes
+from app.api import build_api
+from app.api.middleware import BodyLimit, SecurityHeaders
+from components.pages import admin, auth, dashboard, settings
+from state.admin import AdminHealthState, AdminOutboxState, AdminUsersState
+from state.session import SessionState
+from state.settings import SettingsState
+from state.signin import SignInState
+
+app = rx.App(
+    # FastAPI routes come first; the outer wrappers see every response and request.
+    api_transformer=[build_api(), BodyLimit, SecurityHeaders],
+    head_components=[rx.el.meta(name="color-scheme", content="light dark")],
+)
+
+PAGES = [
+    # Each page: route, component, title, on_load handlers.
+    (routes.HOME, lambda: rx.center(rx.spinner(size="3"), height="100vh"), "Atelier",
+     SessionState.load_home),
+    (routes.SIGN_IN, auth.sign_in_page, "Sign in", [SessionState.load_public, SignInState.load_page]),
+    (routes.SIGN_UP, auth.sign_up_page, "Create account", SessionState.load_public),
+    (routes.RESET, auth.reset_request_page, "Reset password", None),
+    (routes.RESET_CONFIRM, auth.reset_confirm_page, "Choose a new password", None),
+    (routes.DASHBOARD, dashboard.dashboard_page, "Dashboard", SessionState.load_private),
+    (routes.SETTINGS, settings.settings_page, "Settings",
+     [SessionState.load_private, SettingsState.load_page]),
+    (routes.ADMIN_USERS, admin.admin_users_page, "Users · Admin",
+     [SessionState.load_admin, AdminUsersState.load_page]),
+    (routes.ADMIN_OUTBOX, admin.admin_outbox_page, "Outbox · Admin",
+     [SessionState.load_admin, AdminOutboxState.load_page]),
+    (routes.ADMIN_HEALTH, admin.admin_health_page, "System health · Admin",
+     [SessionState.load_admin, AdminHealthState.load_page]),
+]
+
+for route, component, title, on_load in PAGES:
+    app.add_page(component, route=route, title=f"{title} · Atelier" if title != "Atelier" else title,
+                 on_load=on_load)

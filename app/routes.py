@@ -1,0 +1,33 @@
+"""Every page path in one place, with the few URL builders the UI needs."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+HOME = "/"
+SIGN_IN = "/signin"
+SIGN_UP = "/signup"
+RESET = "/reset"
+RESET_CONFIRM = "/reset/confirm"
+DASHBOARD = "/dashboard"
+SETTINGS = "/settings"
+ADMIN_USERS = "/admin/users"
+ADMIN_OUTBOX = "/admin/outbox"
+ADMIN_HEALTH = "/admin/health"
+API_DOCS = "/docs"
+
+# HTTP routes the browser must load as full pages (they set or clear the cookie).
+COMPLETE_SIGN_IN = "/api/v1/auth/complete"
+SIGNED_OUT = "/api/v1/auth/signed-out"
+
+PUBLIC_PAGES = {SIGN_IN, SIGN_UP, RESET, RESET_CONFIRM}
+
+
+def sign_in_url(next_path: str = "") -> str:
+    if next_path and next_path not in PUBLIC_PAGES and next_path != HOME:
+        return f"{SIGN_IN}?next={quote(next_path, safe='/')}"
+    return SIGN_IN
+
+
+def complete_sign_in_url(ticket: str) -> str:
+    return f"{COMPLETE_SIGN_IN}?ticket={quote(ticket)}"

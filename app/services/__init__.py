@@ -1,0 +1,1 @@
+"""Domain services: plain Python, keyword-only, no Reflex imports."""

@@ -1,0 +1,220 @@
+"""Accounts: registration, credentials, roles, password changes and resets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, update
+from sqlmodel import Session, col, or_, select
+
+from app.errors import Conflict, Forbidden, InvalidCredentials, NotFound, ValidationFailed
+from app.models import PasswordReset, User, utcnow
+from app.services import audit
+from app.services.passwords import hash_password, needs_rehash, verify_password
+from app.services.secrets import new_token, token_digest
+from app.settings import get_settings
+
+ROLES = ("admin", "member")
+MAX_PASSWORD = 256
+
+
+@dataclass(frozen=True)
+class UserPublic:
+    """What the UI and the API may show about a user."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    is_active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+    @classmethod
+    def of(cls, user: User) -> UserPublic:
+        return cls(id=user.id or 0, email=user.email, name=user.name, role=user.role,
+                   is_active=user.is_active, created_at=user.created_at,
+                   last_login_at=user.last_login_at)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def normalise_email(email: str) -> str:
+    try:
+        result = validate_email((email or "").strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationFailed(f"That email address is not valid: {exc}", code="invalid_email") from exc
+    return result.normalized.lower()
+
+
+def check_password_rules(password: str, *, email: str = "") -> None:
+    minimum = get_settings().password_min_length
+    if len(password or "") < minimum:
+        raise ValidationFailed(f"Use a password of at least {minimum} characters.", code="weak_password")
+    if len(password) > MAX_PASSWORD:
+        raise ValidationFailed(f"Use a password of at most {MAX_PASSWORD} characters.", code="weak_password")
+    if email and password.strip().lower() == email.lower():
+        raise ValidationFailed("Your password may not be your email address.", code="weak_password")
+    if len(set(password)) < 4:
+        raise ValidationFailed("That password is too easy to guess.", code="weak_password")
+
+
+def clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if len(name) > 120:
+        raise ValidationFailed("Names are limited to 120 characters.", code="invalid_name")
+    if any(ord(ch) < 32 for ch in name):
+        raise ValidationFailed("Names may not contain control characters.", code="invalid_name")
+    return name
+
+
+def register_user(*, session: Session, email: str, password: str, name: str = "") -> UserPublic:
+    email = normalise_email(email)
+    check_password_rules(password, email=email)
+    if session.exec(select(User.id).where(User.email == email)).first() is not None:
+        raise Conflict("An account with this email already exists. Sign in instead.",
+                       code="email_taken")
+    user = User(email=email, name=clean_name(name), password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    # The first account becomes admin; taking the smallest id keeps this right under races.
+    session.execute(
+        update(User).where(col(User.id) == user.id)
+        .where(col(User.id) == select(func.min(User.id)).scalar_subquery())
+        .values(role="admin")
+    )
+    session.refresh(user)
+    audit.record(session=session, action="user.registered", actor_id=user.id, target=email)
+    return UserPublic.of(user)
+
+
+def authenticate(*, session: Session, email: str, password: str) -> UserPublic:
+    """Check credentials. Every failure gives the same error and costs the same time."""
+    try:
+        email = normalise_email(email)
+    except ValidationFailed:
+        email = ""
+    user = session.exec(select(User).where(User.email == email)).first() if email else None
+    ok = verify_password(user.password_hash if user else None, password or "")
+    if not ok or user is None or not user.is_active:
+        raise InvalidCredentials("That email and password do not match an active account.")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    session.add(user)
+    return UserPublic.of(user)
+
+
+def get_user(*, session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def update_profile(*, session: Session, user_id: int, name: str) -> UserPublic:
+    user = get_user(session=session, user_id=user_id)
+    user.name = clean_name(name)
+    session.add(user)
+    return UserPublic.of(user)
+
+
+def change_password(*, session: Session, user_id: int, current: str, new: str) -> None:
+    """Change a password; the caller revokes the user's other sessions."""
+    user = get_user(session=session, user_id=user_id)
+    if not verify_password(user.password_hash, current or ""):
+        raise InvalidCredentials("Your current password is not right.", code="wrong_password")
+    check_password_rules(new, email=user.email)
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+    session.add(user)
+    audit.record(session=session, action="user.password_changed", actor_id=user.id, target=user.email)
+
+
+def start_password_reset(*, session: Session, email: str) -> tuple[User, str] | None:
+    """Make a reset token for an active account, or None. Callers answer the same either way."""
+    try:
+        email = normalise_email(email)
+    except ValidationFailed:
+        return None
+    user = session.exec(select(User).where(User.email == email)).first()
+    if user is None or not user.is_active:
+        return None
+    token = new_token()
+    ttl = timedelta(minutes=get_settings().reset_ttl_minutes)
+    session.add(PasswordReset(user_id=user.id, token_hash=token_digest(token),
+                              expires_at=utcnow() + ttl))
+    return user, token
+
+
+def finish_password_reset(*, session: Session, token: str, new: str) -> UserPublic:
+    """Set a new password from a reset token; single use, and it expires."""
+    row = session.exec(
+        select(PasswordReset).where(PasswordReset.token_hash == token_digest(token or ""))
+    ).first()
+    if row is None or row.used_at is not None or row.expires_at < utcnow():
+        raise ValidationFailed("This reset link is invalid or has expired. Ask for a new one.",
+                               code="invalid_reset_token")
+    user = get_user(session=session, user_id=row.user_id)
+    check_password_rules(new, email=user.email)
+    # Claim the token atomically so two submissions cannot both use it.
+    claimed = session.execute(
+        update(PasswordReset).where(col(PasswordReset.id) == row.id)
+        .where(col(PasswordReset.used_at).is_(None)).values(used_at=utcnow())
+    )
+    if claimed.rowcount != 1:
+        raise ValidationFailed("This reset link was already used.", code="invalid_reset_token")
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+    session.add(user)
+    audit.record(session=session, action="user.password_reset", actor_id=user.id, target=user.email)
+    return UserPublic.of(user)
+
+
+def search_users(*, session: Session, query: str = "", limit: int = 50, offset: int = 0
+                 ) -> tuple[list[UserPublic], int]:
+    stmt = select(User)
+    count = select(func.count()).select_from(User)
+    query = (query or "").strip()[:100]
+    if query:
+        like = f"%{query.lower()}%"
+        cond = or_(func.lower(User.email).like(like), func.lower(User.name).like(like))
+        stmt, count = stmt.where(cond), count.where(cond)
+    rows = session.exec(stmt.order_by(col(User.id)).limit(limit).offset(offset))
+    return [UserPublic.of(u) for u in rows], session.exec(count).one()
+
+
+def _other_active_admins(session: Session, user_id: int) -> int:
+    return session.exec(
+        select(func.count()).select_from(User)
+        .where(User.role == "admin", col(User.is_active).is_(True), User.id != user_id)
+    ).one()
+
+
+def set_role(*, session: Session, actor_id: int, user_id: int, role: str, ip: str = "") -> UserPublic:
+    if role not in ROLES:
+        raise ValidationFailed(f"Role must be one of: {', '.join(ROLES)}.", code="invalid_role")
+    user = get_user(session=session, user_id=user_id)
+    if user.role == "admin" and role != "admin" and _other_active_admins(session, user.id) == 0:
+        raise Forbidden("Atelier needs at least one active admin.", code="last_admin")
+    user.role = role
+    session.add(user)
+    audit.record(session=session, action="admin.set_role", actor_id=actor_id, target=user.email,
+                 ip=ip, detail=role)
+    return UserPublic.of(user)
+
+
+def set_active(*, session: Session, actor_id: int, user_id: int, active: bool, ip: str = "") -> UserPublic:
+    user = get_user(session=session, user_id=user_id)
+    if not active and user.role == "admin" and _other_active_admins(session, user.id) == 0:
+        raise Forbidden("Atelier needs at least one active admin.", code="last_admin")
+    user.is_active = active
+    session.add(user)
+    audit.record(session=session, action="admin.enable_user" if active else "admin.disable_user",
+                 actor_id=actor_id, target=user.email, ip=ip)
+    return UserPublic.of(user)
+

@@ -1,0 +1,61 @@
+"""Readiness: database, Redis, storage and at least one live worker."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from rq import Worker
+from sqlalchemy import text
+
+from app.db import get_engine
+from app.queue import QUEUES
+from app.redis_client import get_redis
+from app.settings import get_settings
+
+
+def _database() -> str:
+    with get_engine().connect() as conn:
+        conn.execute(text("SELECT 1"))
+    return "ok"
+
+
+def _redis() -> str:
+    get_redis().ping()
+    return "ok"
+
+
+def _storage() -> str:
+    folder = get_settings().storage_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-") as handle:
+        handle.write(b"ok")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return "ok"
+
+
+def _workers() -> str:
+    live = [w for w in Worker.all(connection=get_redis())
+            if set(QUEUES) & set(w.queue_names()) and w.state != "suspended"]
+    if not live:
+        raise RuntimeError("no live worker is listening on the queues")
+    return f"ok ({len(live)} live)"
+
+
+CHECKS = {"database": _database, "redis": _redis, "storage": _storage, "workers": _workers}
+
+
+def readiness() -> dict[str, str]:
+    """Run every check; a failing one reports its error instead of raising."""
+    results: dict[str, str] = {}
+    for name, check in CHECKS.items():
+        try:
+            results[name] = check()
+        except Exception as exc:  # each check reports, none stops the others
+            results[name] = f"down: {type(exc).__name__}: {exc}"[:300]
+    return results
+
+
+def is_ready(results: dict[str, str]) -> bool:
+    return all(value.startswith("ok") for value in results.values())

@@ -1,0 +1,123 @@
+"""Server-side sign-in sessions and the one-time tickets that start them."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from http.cookies import CookieError, SimpleCookie
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
+
+from app.models import AuthSession, User, utcnow
+from app.redis_client import get_redis
+from app.services.accounts import UserPublic
+from app.services.secrets import new_token, token_digest
+from app.settings import get_settings
+
+COOKIE_NAME = "atelier_session"
+TICKET_TTL_SECONDS = 60
+# Refresh last_seen at most this often, so reads stay reads.
+_TOUCH_EVERY = timedelta(minutes=5)
+
+
+def cookie_name() -> str:
+    # The __Host- prefix makes browsers insist on Secure, Path=/ and no Domain.
+    return f"__Host-{COOKIE_NAME}" if get_settings().is_https else COOKIE_NAME
+
+
+def cookie_params() -> dict:
+    settings = get_settings()
+    return {"httponly": True, "samesite": "lax", "secure": settings.is_https, "path": "/",
+            "max_age": settings.session_ttl_hours * 3600}
+
+
+def token_from_cookie_header(header: str) -> str:
+    if not header:
+        return ""
+    jar = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return ""
+    morsel = jar.get(cookie_name())
+    return morsel.value if morsel else ""
+
+
+def create_session(*, session: Session, user_id: int, ip: str = "", user_agent: str = "") -> str:
+    """Start a session and return the cookie value (stored only as its digest)."""
+    token = new_token()
+    ttl = timedelta(hours=get_settings().session_ttl_hours)
+    session.add(AuthSession(id=token_digest(token), user_id=user_id, expires_at=utcnow() + ttl,
+                            ip=ip[:64], user_agent=user_agent[:255]))
+    return token
+
+
+def user_for_session(*, session: Session, token: str) -> UserPublic | None:
+    if not token:
+        return None
+    row = session.get(AuthSession, token_digest(token))
+    now = utcnow()
+    if row is None or row.expires_at < now:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active or user.password_changed_at > row.created_at:
+        return None
+    if now - row.last_seen_at > _TOUCH_EVERY:
+        row.last_seen_at = now
+        session.add(row)
+    return UserPublic.of(user)
+
+
+def revoke_session(*, session: Session, token: str) -> None:
+    if token:
+        session.execute(delete(AuthSession).where(col(AuthSession.id) == token_digest(token)))
+
+
+def revoke_user_sessions(*, session: Session, user_id: int, keep_token: str = "") -> None:
+    """End a user's sessions, except `keep_token`'s, which is renewed to outlive a password change."""
+    stmt = delete(AuthSession).where(col(AuthSession.user_id) == user_id)
+    if keep_token:
+        kept = token_digest(keep_token)
+        stmt = stmt.where(col(AuthSession.id) != kept)
+        session.execute(update(AuthSession).where(col(AuthSession.id) == kept)
+                        .values(created_at=utcnow()))
+    session.execute(stmt)
+
+
+def purge_expired(*, session: Session) -> int:
+    result = session.execute(delete(AuthSession).where(col(AuthSession.expires_at) < utcnow()))
+    return result.rowcount or 0
+
+
+def count_sessions(*, session: Session, user_id: int) -> int:
+    return len(session.exec(select(AuthSession.id).where(AuthSession.user_id == user_id)).all())
+
+
+def issue_ticket(*, user_id: int, next_path: str = "/dashboard") -> str:
+    """A one-time, 60-second ticket that the cookie route trades for a session.
+
+    The UI checks credentials over the websocket, which cannot set an HttpOnly cookie, so
+    it hands the browser this ticket and a full page load to an HTTP route that can.
+    """
+    ticket = new_token()
+    payload = json.dumps({"user_id": user_id, "next": safe_next(next_path)})
+    get_redis().set(f"atelier:ticket:{token_digest(ticket)}", payload, ex=TICKET_TTL_SECONDS)
+    return ticket
+
+
+def redeem_ticket(ticket: str) -> tuple[int, str] | None:
+    raw = get_redis().getdel(f"atelier:ticket:{token_digest(ticket or '')}")
+    if not raw:
+        return None
+    data = json.loads(raw)
+    return int(data["user_id"]), safe_next(data.get("next", ""))
+
+
+def safe_next(path: str) -> str:
+    """Only same-site relative paths, so a link cannot bounce the user elsewhere."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/dashboard"
+    if any(ord(ch) < 33 for ch in path):
+        return "/dashboard"
+    return path[:300]

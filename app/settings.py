@@ -1,0 +1,96 @@
+"""The one place that reads the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SECRET = "dev-only-insecure-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    app_env: Literal["development", "test", "production"] = "development"
+    secret_key: str = DEFAULT_SECRET
+    port: int = Field(default=3000, ge=1, le=65535)
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    redis_url: str = ""
+    # Public base URL used in emails and as the default allowed origin.
+    public_url: str = ""
+    # Comma-separated origins allowed for websockets, CORS and cookie-auth writes.
+    allowed_origins: Annotated[list[str], NoDecode] = []
+    workers: int = Field(default=1, ge=0, le=32)
+
+    session_ttl_hours: int = Field(default=24 * 14, ge=1)
+    reset_ttl_minutes: int = Field(default=60, ge=5)
+    password_min_length: int = Field(default=10, ge=8)
+    # "limits" rate strings, e.g. "5/minute;20/hour".
+    signin_limit_per_account: str = "5/minute;20/hour"
+    signin_limit_per_ip: str = "20/minute;200/hour"
+    reset_limit_per_account: str = "3/hour"
+    reset_limit_per_ip: str = "10/hour"
+    register_limit_per_ip: str = "10/hour"
+    max_json_body_bytes: int = 64 * 1024
+
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    mail_from: str = "Atelier <no-reply@localhost>"
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _fill_and_refuse_unsafe(self) -> Settings:
+        if not self.public_url:
+            self.public_url = f"http://localhost:{self.port}"
+        self.public_url = self.public_url.rstrip("/")
+        if not self.allowed_origins:
+            self.allowed_origins = [self.public_url]
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'atelier.db').resolve()}"
+        if self.app_env == "production":
+            if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+                raise ValueError(
+                    "SECRET_KEY must be set to a random value of at least 32 characters "
+                    "when APP_ENV=production"
+                )
+            if "*" in self.allowed_origins:
+                raise ValueError("ALLOWED_ORIGINS may not contain '*' when APP_ENV=production")
+        return self
+
+    @property
+    def is_https(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @property
+    def smtp_enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.data_dir / "storage"
+
+    def redis_db_url(self, offset: int) -> str:
+        """The Redis URL for a purpose: offset 0 for queues/throttles, 1 for Reflex state."""
+        parts = urlsplit(self.redis_url or "redis://127.0.0.1:6379/0")
+        base_db = int(parts.path.strip("/") or 0)
+        return urlunsplit(parts._replace(path=f"/{base_db + offset}"))
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,68 @@
+"""Sidebar navigation: the capabilities, account and admin links."""
+
+import reflex as rx
+
+from app import routes
+from state.session import SessionState
+
+# The capabilities Atelier is growing into; each becomes a link when its page ships.
+CAPABILITIES = [
+    ("Assets", "images"),
+    ("Rename", "file-pen-line"),
+    ("Generate", "sparkles"),
+    ("Slides", "presentation"),
+    ("Workflows", "workflow"),
+]
+
+ADMIN_LINKS = [
+    ("Users", "users", routes.ADMIN_USERS),
+    ("Outbox", "mail", routes.ADMIN_OUTBOX),
+    ("System health", "activity", routes.ADMIN_HEALTH),
+]
+
+
+def nav_link(label: str, icon: str, href: str) -> rx.Component:
+    active = rx.State.router.url.path == href
+    return rx.link(
+        rx.hstack(rx.icon(icon, size=18), rx.text(label, size="2", weight="medium"),
+                  align="center", spacing="3", width="100%"),
+        href=href, underline="none", width="100%", padding_x="12px", padding_y="8px",
+        border_radius="8px",
+        color=rx.cond(active, rx.color("violet", 11), rx.color("gray", 11)),
+        background=rx.cond(active, rx.color("violet", 3), "transparent"),
+        _hover={"background": rx.color("gray", 3), "color": rx.color("gray", 12)},
+        aria_current=rx.cond(active, "page", "false"),
+    )
+
+
+def soon_item(label: str, icon: str) -> rx.Component:
+    return rx.hstack(
+        rx.icon(icon, size=18), rx.text(label, size="2"), rx.spacer(),
+        rx.badge("soon", variant="soft", color_scheme="gray", size="1"),
+        align="center", spacing="3", width="100%", padding_x="12px", padding_y="8px",
+        color=rx.color("gray", 9), aria_disabled="true",
+        title=f"{label} is on its way",
+    )
+
+
+def section_label(text: str) -> rx.Component:
+    return rx.text(text, size="1", weight="bold", color=rx.color("gray", 9),
+                   text_transform="uppercase", letter_spacing="0.06em", padding_x="12px",
+                   padding_top="12px")
+
+
+def nav_links() -> rx.Component:
+    return rx.vstack(
+        nav_link("Dashboard", "layout-dashboard", routes.DASHBOARD),
+        section_label("Create"),
+        *[soon_item(label, icon) for label, icon in CAPABILITIES],
+        section_label("Account"),
+        nav_link("Settings", "settings", routes.SETTINGS),
+        rx.cond(
+            SessionState.is_admin,
+            rx.vstack(section_label("Admin"),
+                      *[nav_link(label, icon, href) for label, icon, href in ADMIN_LINKS],
+                      spacing="1", width="100%"),
+        ),
+        spacing="1", width="100%", as_="nav", aria_label="Main",
+    )

@@ -1,0 +1,61 @@
+"""The dashboard: a greeting, what Atelier will do, and the account at a glance."""
+
+import reflex as rx
+
+from app import routes
+from components.layout.shell import app_shell, page_header
+from state.session import SessionState
+
+FEATURES = [
+    ("file-pen-line", "Bulk rename", "SEO file names and alt text for hundreds of photos, reviewed in a grid.", "pink"),
+    ("sparkles", "Generate", "Prompts to images with styles, seeds and the providers you choose.", "violet"),
+    ("presentation", "Slides", "Topic or document to an editable outline, then a real .pptx.", "blue"),
+    ("workflow", "Workflows", "Upscale, cut out, crop for social, convert — on one image or hundreds.", "teal"),
+    ("images", "Assets", "One library for every upload and every result, searchable.", "amber"),
+]
+
+
+def feature_card(icon: str, title: str, text: str, color: str) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.box(rx.icon(icon, size=20), padding="8px", border_radius="10px",
+                   background=rx.color(color, 3), color=rx.color(color, 11)),
+            rx.hstack(rx.text(title, weight="bold", size="3"),
+                      rx.badge("coming soon", variant="soft", color_scheme="gray", size="1"),
+                      align="center", spacing="2"),
+            rx.text(text, size="2", color=rx.color("gray", 11)),
+            spacing="3",
+        ),
+        size="2", height="100%",
+    )
+
+
+def quick_link(icon: str, title: str, text: str, href: str) -> rx.Component:
+    return rx.link(
+        rx.card(
+            rx.hstack(rx.icon(icon, size=20, color=rx.color("violet", 11)),
+                      rx.vstack(rx.text(title, weight="medium", size="2"),
+                                rx.text(text, size="1", color=rx.color("gray", 10)), spacing="0"),
+                      align="center", spacing="3"),
+            size="2", _hover={"border_color": rx.color("violet", 7)},
+        ),
+        href=href, underline="none", color="inherit",
+    )
+
+
+def dashboard_page() -> rx.Component:
+    return app_shell(
+        page_header(f"Hello, {SessionState.display_name}", "Here is your studio."),
+        rx.grid(
+            quick_link("key-round", "API tokens", "Script Atelier over REST", routes.SETTINGS),
+            quick_link("book-open", "API reference", "OpenAPI docs", routes.API_DOCS),
+            rx.cond(SessionState.is_admin,
+                    quick_link("users", "Team", "Manage people and roles", routes.ADMIN_USERS),
+                    quick_link("shield-check", "Security", "Change your password", routes.SETTINGS)),
+            columns=rx.breakpoints(initial="1", sm="3"), spacing="4", width="100%",
+            margin_bottom="32px",
+        ),
+        rx.heading("What your studio will do", size="4", margin_bottom="12px", as_="h2"),
+        rx.grid(*[feature_card(*f) for f in FEATURES],
+                columns=rx.breakpoints(initial="1", sm="2", lg="3"), spacing="4", width="100%"),
+    )

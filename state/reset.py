@@ -1,0 +1,48 @@
+"""The two password-reset pages: ask for a link, then choose a new password."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app import routes
+from app.errors import AppError
+from app.services import password_reset
+from state.session import client_ip
+
+
+class ResetRequestState(rx.State):
+    # The answer shown after submitting (the same whether the account exists or not).
+    sent_message: str = ""
+    error: str = ""
+
+    @rx.event
+    def handle_submit(self, form_data: dict):
+        try:
+            self.sent_message = password_reset.request_reset(
+                email=str(form_data.get("email", ""))[:254], ip=client_ip(self))
+            self.error = ""
+        except AppError as exc:
+            self.error = exc.message
+
+
+class ResetConfirmState(rx.State):
+    error: str = ""
+
+    @rx.var
+    def has_token(self) -> bool:
+        return bool(self.router.url.query_parameters.get("token"))
+
+    @rx.event
+    def handle_submit(self, form_data: dict):
+        password = str(form_data.get("password", ""))
+        if password != str(form_data.get("confirm", "")):
+            self.error = "The two passwords are not the same."
+            return
+        token = self.router.url.query_parameters.get("token", "")
+        try:
+            password_reset.complete_reset(token=token, new_password=password)
+        except AppError as exc:
+            self.error = exc.message
+            return
+        self.error = ""
+        return rx.redirect(f"{routes.SIGN_IN}?reset=1", replace=True)

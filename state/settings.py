@@ -1,0 +1,113 @@
+"""The settings page: profile, password and personal API tokens."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app.db import session_scope
+from app.errors import AppError
+from app.services import accounts, api_tokens
+from app.services.sessions import revoke_user_sessions
+from state.session import cookie_token, require_user, to_sign_in
+
+
+class SettingsState(rx.State):
+    # Profile name as edited in the form.
+    profile_name: str = ""
+    # Live tokens: id, name, prefix, created, last used.
+    tokens: list[dict[str, str]] = []
+    # The secret of a token just created, shown once and then dropped.
+    new_secret: str = ""
+    password_error: str = ""
+    token_error: str = ""
+
+    @rx.event
+    async def load_page(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.profile_name = user.name
+        self.new_secret = ""
+        self.password_error = ""
+        self.token_error = ""
+        self._load_tokens(user.id)
+
+    def _load_tokens(self, user_id: int) -> None:
+        with session_scope() as session:
+            rows = api_tokens.list_tokens(session=session, user_id=user_id)
+            self.tokens = [{
+                "id": str(r.id), "name": r.name, "prefix": r.prefix,
+                "created": r.created_at.strftime("%Y-%m-%d %H:%M"),
+                "last_used": r.last_used_at.strftime("%Y-%m-%d %H:%M") if r.last_used_at else "never",
+            } for r in rows]
+
+    @rx.event
+    async def save_profile(self, form_data: dict):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            with session_scope() as session:
+                updated = accounts.update_profile(session=session, user_id=user.id,
+                                                  name=str(form_data.get("name", "")))
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        await require_user(self)
+        self.profile_name = updated.name
+        return rx.toast.success("Profile saved.")
+
+    @rx.event
+    async def change_password(self, form_data: dict):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        new = str(form_data.get("new_password", ""))
+        if new != str(form_data.get("confirm", "")):
+            self.password_error = "The two new passwords are not the same."
+            return
+        try:
+            with session_scope() as session:
+                accounts.change_password(session=session, user_id=user.id,
+                                         current=str(form_data.get("current_password", "")), new=new)
+                revoke_user_sessions(session=session, user_id=user.id, keep_token=cookie_token(self))
+        except AppError as exc:
+            self.password_error = exc.message
+            return
+        self.password_error = ""
+        return [rx.toast.success("Password changed. Your other sessions were signed out."),
+                rx.set_value("current_password", ""), rx.set_value("new_password", ""),
+                rx.set_value("confirm", "")]
+
+    @rx.event
+    async def create_token(self, form_data: dict):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            with session_scope() as session:
+                _, secret = api_tokens.create_token(session=session, user_id=user.id,
+                                                    name=str(form_data.get("token_name", "")))
+        except AppError as exc:
+            self.token_error = exc.message
+            return
+        self.token_error = ""
+        self.new_secret = secret
+        self._load_tokens(user.id)
+        return rx.set_value("token_name", "")
+
+    @rx.event
+    def dismiss_secret(self):
+        self.new_secret = ""
+
+    @rx.event
+    async def revoke_token(self, token_id: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            with session_scope() as session:
+                api_tokens.revoke_token(session=session, user_id=user.id, token_id=int(token_id))
+        except (AppError, ValueError):
+            return rx.toast.error("That token no longer exists.")
+        self._load_tokens(user.id)
+        return rx.toast.success("Token revoked.")

@@ -1,0 +1,48 @@
+"""The sign-in page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app import routes
+from app.errors import AppError
+from app.services import signin
+from app.services.sessions import issue_ticket, safe_next
+from state.session import client_ip, full_page_load
+
+
+class SignInState(rx.State):
+    # The last error shown under the form.
+    error: str = ""
+    # A notice carried in by the URL (signed out, expired link, password changed).
+    notice: str = ""
+
+    @rx.event
+    def load_page(self):
+        params = self.router.url.query_parameters
+        self.error = ""
+        if params.get("signed_out"):
+            self.notice = "You are signed out."
+        elif params.get("expired"):
+            self.notice = "That sign-in link expired. Please sign in again."
+        elif params.get("reset"):
+            self.notice = "Your password was changed. Sign in with the new one."
+        else:
+            self.notice = ""
+
+    @rx.event
+    def handle_submit(self, form_data: dict):
+        email = str(form_data.get("email", ""))[:254]
+        password = str(form_data.get("password", ""))[:256]
+        if not email or not password:
+            self.error = "Enter your email and password."
+            return
+        try:
+            user = signin.check_credentials(email=email, password=password, ip=client_ip(self))
+        except AppError as exc:
+            self.error = exc.message
+            return
+        self.error = ""
+        next_path = safe_next(self.router.url.query_parameters.get("next", routes.DASHBOARD))
+        return full_page_load(routes.complete_sign_in_url(issue_ticket(user_id=user.id,
+                                                                       next_path=next_path)))
