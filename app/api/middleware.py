@@ -86,24 +86,30 @@ class BodyLimit:
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             return await _send_413(send, limit)
         seen = 0
-        started = False
+        exceeded = False
+        replaced = False
 
         async def limited_receive():
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    exceeded = True
                     raise BodyTooLarge
             return message
 
-        async def tracking_send(message):  # noqa: ANN001
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def guarded_send(message):  # noqa: ANN001
+            # Frameworks turn a failed body read into their own 400; the client gets our 413.
+            nonlocal replaced
+            if not exceeded:
+                return await send(message)
+            if not replaced:
+                replaced = True
+                await _send_413(send, limit)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, guarded_send)
         except BodyTooLarge:
-            if not started:
+            if not replaced:
                 await _send_413(send, limit)

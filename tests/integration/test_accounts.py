@@ -1,0 +1,149 @@
+"""Account services on real SQLite and PostgreSQL."""
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from app.db import session_scope
+from app.errors import Conflict, Forbidden, InvalidCredentials, ValidationFailed
+from app.models import AuditEvent, PasswordReset, User
+from app.services import accounts
+
+PASSWORD = "correct horse battery"
+
+
+def register(email: str, password: str = PASSWORD, name: str = ""):
+    with session_scope() as session:
+        return accounts.register_user(session=session, email=email, password=password, name=name)
+
+
+def test_first_account_is_admin_and_later_ones_members(any_db):
+    first = register("Ada@Example.com", name="  Ada   Lovelace ")
+    second = register("grace@example.com")
+    assert (first.role, second.role) == ("admin", "member")
+    assert first.email == "ada@example.com"
+    assert first.name == "Ada Lovelace"
+
+
+def test_duplicate_email_is_a_conflict_whatever_its_case(any_db):
+    register("ada@example.com")
+    with pytest.raises(Conflict):
+        register("ADA@example.com")
+
+
+@pytest.mark.parametrize("email", ["", "not-an-email", "a@", "ada@exa mple.com", "x" * 300 + "@example.com"])
+def test_invalid_emails_are_refused(env, email):
+    with pytest.raises(ValidationFailed):
+        register(email)
+
+
+@pytest.mark.parametrize("password", ["short", "aaaaaaaaaaaa", "ada@example.com", "p" * 300])
+def test_weak_passwords_are_refused(env, password):
+    with pytest.raises(ValidationFailed, match="password"):
+        register("ada@example.com", password=password)
+
+
+def test_names_with_control_characters_are_refused(env):
+    with pytest.raises(ValidationFailed):
+        register("ada@example.com", name="Ada\x00")
+
+
+def test_authenticate_gives_one_answer_for_every_failure(any_db):
+    register("ada@example.com")
+    messages = set()
+    for email, password in [("ada@example.com", "wrong password!"), ("nobody@example.com", PASSWORD),
+                            ("not an email", PASSWORD)]:
+        with pytest.raises(InvalidCredentials) as caught, session_scope() as session:
+            accounts.authenticate(session=session, email=email, password=password)
+        messages.add(caught.value.message)
+    assert len(messages) == 1
+
+
+def test_authenticate_records_last_sign_in(any_db):
+    register("ada@example.com")
+    with session_scope() as session:
+        user = accounts.authenticate(session=session, email=" ADA@example.com ", password=PASSWORD)
+    assert user.last_login_at is not None
+
+
+def test_disabled_accounts_cannot_sign_in(any_db):
+    admin = register("ada@example.com")
+    member = register("grace@example.com")
+    with session_scope() as session:
+        accounts.set_active(session=session, actor_id=admin.id, user_id=member.id, active=False)
+    with pytest.raises(InvalidCredentials), session_scope() as session:
+        accounts.authenticate(session=session, email="grace@example.com", password=PASSWORD)
+
+
+def test_the_last_admin_cannot_be_demoted_or_disabled(any_db):
+    admin = register("ada@example.com")
+    with pytest.raises(Forbidden), session_scope() as session:
+        accounts.set_role(session=session, actor_id=admin.id, user_id=admin.id, role="member")
+    with pytest.raises(Forbidden), session_scope() as session:
+        accounts.set_active(session=session, actor_id=admin.id, user_id=admin.id, active=False)
+    member = register("grace@example.com")
+    with session_scope() as session:
+        accounts.set_role(session=session, actor_id=admin.id, user_id=member.id, role="admin")
+        accounts.set_role(session=session, actor_id=admin.id, user_id=admin.id, role="member")
+    with session_scope() as session:
+        actions = session.exec(select(AuditEvent.action).where(AuditEvent.action == "admin.set_role")).all()
+    assert len(actions) == 2
+
+
+def test_unknown_roles_are_refused(any_db):
+    admin = register("ada@example.com")
+    with pytest.raises(ValidationFailed), session_scope() as session:
+        accounts.set_role(session=session, actor_id=admin.id, user_id=admin.id, role="owner")
+
+
+def test_change_password_needs_the_current_one(any_db):
+    user = register("ada@example.com")
+    with pytest.raises(InvalidCredentials), session_scope() as session:
+        accounts.change_password(session=session, user_id=user.id, current="nope nope nope", new="another passphrase")
+    with session_scope() as session:
+        accounts.change_password(session=session, user_id=user.id, current=PASSWORD, new="another passphrase")
+    with session_scope() as session:
+        assert accounts.authenticate(session=session, email="ada@example.com", password="another passphrase")
+
+
+def test_reset_token_works_once(any_db):
+    register("ada@example.com")
+    with session_scope() as session:
+        _, token = accounts.start_password_reset(session=session, email="ada@example.com")
+    with session_scope() as session:
+        accounts.finish_password_reset(session=session, token=token, new="brand new passphrase")
+    with pytest.raises(ValidationFailed, match="invalid or has expired"), session_scope() as session:
+        accounts.finish_password_reset(session=session, token=token, new="another new passphrase")
+    with session_scope() as session:
+        assert accounts.authenticate(session=session, email="ada@example.com", password="brand new passphrase")
+
+
+def test_reset_token_expires(any_db):
+    register("ada@example.com")
+    with session_scope() as session:
+        _, token = accounts.start_password_reset(session=session, email="ada@example.com")
+    with session_scope() as session:
+        row = session.exec(select(PasswordReset)).one()
+        row.expires_at = row.expires_at - timedelta(hours=2)
+        session.add(row)
+    with pytest.raises(ValidationFailed), session_scope() as session:
+        accounts.finish_password_reset(session=session, token=token, new="brand new passphrase")
+
+
+def test_reset_for_unknown_or_disabled_accounts_makes_no_token(any_db):
+    with session_scope() as session:
+        assert accounts.start_password_reset(session=session, email="nobody@example.com") is None
+        assert accounts.start_password_reset(session=session, email="garbage") is None
+        assert session.exec(select(PasswordReset)).all() == []
+
+
+def test_search_users_by_email_or_name(any_db):
+    register("ada@example.com", name="Ada Lovelace")
+    register("grace@example.com", name="Grace Hopper")
+    with session_scope() as session:
+        found, total = accounts.search_users(session=session, query="hopp")
+        everyone, count = accounts.search_users(session=session)
+        assert [u.email for u in found] == ["grace@example.com"] and total == 1
+        assert count == 2 and len(everyone) == 2
+        assert session.exec(select(User)).all()

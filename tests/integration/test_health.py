@@ -1,0 +1,55 @@
+"""Liveness and readiness against real parts, including a real worker process."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from rq import Worker
+
+from app.redis_client import get_redis
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def live_worker(env):
+    proc = subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=dict(os.environ),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline and not Worker.all(connection=get_redis()):
+        time.sleep(0.2)
+    yield proc
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_liveness_needs_nothing(api):
+    assert api.get("/health").json() == {"status": "ok"}
+
+
+def test_ready_is_503_naming_the_missing_worker(api):
+    response = api.get("/health/ready")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["down"] == ["workers"]
+    assert body["checks"]["database"] == "ok" and body["checks"]["redis"] == "ok"
+
+
+def test_ready_with_a_live_worker(api, live_worker):
+    response = api.get("/health/ready")
+    assert response.status_code == 200, response.text
+    assert response.json()["checks"]["workers"].startswith("ok (1 live)")
+
+
+def test_ready_names_a_broken_database_and_redis(api, monkeypatch, tmp_path):
+    from tests.conftest import clear_caches
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    clear_caches()
+    body = api.get("/health/ready").json()
+    assert {"database", "redis", "workers"} <= set(body["down"])
+    assert body["checks"]["database"].startswith("down:")

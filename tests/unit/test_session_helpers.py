@@ -1,0 +1,36 @@
+import pytest
+
+from app import routes
+from app.services.sessions import COOKIE_NAME, safe_next, token_from_cookie_header
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("/settings", "/settings"),
+    ("/admin/users?q=ada", "/admin/users?q=ada"),
+    ("", "/dashboard"),
+    ("https://evil.example/", "/dashboard"),
+    ("//evil.example/path", "/dashboard"),
+    ("/\\evil.example", "/dashboard"),
+    ("/ok\r\nSet-Cookie: x=1", "/dashboard"),
+    ("javascript:alert(1)", "/dashboard"),
+])
+def test_safe_next_keeps_only_local_paths(raw, expected):
+    assert safe_next(raw) == expected
+
+
+def test_cookie_header_parsing(monkeypatch):
+    monkeypatch.setenv("PUBLIC_URL", "http://localhost:3000")
+    from app.settings import get_settings
+
+    get_settings.cache_clear()
+    assert token_from_cookie_header(f"theme=dark; {COOKIE_NAME}=abc123; other=1") == "abc123"
+    assert token_from_cookie_header("theme=dark") == ""
+    assert token_from_cookie_header("") == ""
+    assert token_from_cookie_header('bad="cookie') == ""
+    get_settings.cache_clear()
+
+
+def test_sign_in_url_keeps_private_destinations_only():
+    assert routes.sign_in_url("/settings") == "/signin?next=/settings"
+    assert routes.sign_in_url("/signin") == "/signin"
+    assert routes.sign_in_url("/") == "/signin"
