@@ -58,3 +58,8 @@ class Throttled(AppError):
     def __init__(self, message: str, *, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class InsufficientCredits(AppError):
+    status = 402
+    code = "insufficient_credits"

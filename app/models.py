@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -81,3 +82,76 @@ class AuditEvent(SQLModel, table=True):
     target: str = Field(default="", max_length=200)
     ip: str = Field(default="", max_length=64)
     detail: str = Field(default="", max_length=1000)
+
+
+class Job(SQLModel, table=True):
+    """The durable truth about one piece of background work."""
+
+    # Chosen by us before enqueueing and reused as the RQ job id.
+    id: str = Field(primary_key=True, max_length=36)
+    kind: str = Field(max_length=64, index=True)
+    owner_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    # queued | running | succeeded | failed | canceled
+    status: str = Field(default="queued", max_length=16, index=True)
+    progress: int = 0
+    message: str = Field(default="", max_length=300)
+    params: str = Field(default="{}")  # JSON snapshot of what was asked
+    result_ref: str = Field(default="", max_length=300)
+    error: str = Field(default="", max_length=2000)
+    cost: int = 0
+    queue: str = Field(default="default", max_length=32)
+    rq_id: str = Field(default="", max_length=64)
+    attempts: int = 0
+    max_attempts: int = 3
+    cancel_requested: bool = False
+    idempotency_key: str | None = Field(default=None, max_length=128, unique=True)
+    worker_name: str = Field(default="", max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Asset(SQLModel, table=True):
+    # One copy of the same bytes per owner.
+    __table_args__ = (UniqueConstraint("owner_id", "sha256", name="uq_asset_owner_sha256"),)
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="user.id", index=True)
+    sha256: str = Field(max_length=64, index=True)
+    # Sanitised for display and downloads; never used as a storage path.
+    filename: str = Field(max_length=255)
+    mime: str = Field(max_length=64)
+    size_bytes: int
+    width: int
+    height: int
+    storage_key: str = Field(max_length=300)
+    thumb_key: str = Field(default="", max_length=300)
+    # processing | ready | failed
+    status: str = Field(default="processing", max_length=16, index=True)
+    error: str = Field(default="", max_length=500)
+    meta: str = Field(default="{}")  # JSON: EXIF, dominant colours
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class CreditAccount(SQLModel, table=True):
+    __tablename__ = "credit_account"
+    user_id: int = Field(primary_key=True, foreign_key="user.id")
+    # Spendable now; `held` is reserved by running jobs.
+    balance: int = 0
+    held: int = 0
+
+
+class CreditEntry(SQLModel, table=True):
+    """One row per change to a balance; `reference` makes each change count once."""
+
+    __tablename__ = "credit_entry"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    # grant | allowance | reserve | capture | release | adjust
+    kind: str = Field(max_length=16)
+    amount: int  # change to the spendable balance
+    reference: str = Field(max_length=128, unique=True)
+    job_id: str | None = Field(default=None, max_length=36, index=True)
+    reason: str = Field(default="", max_length=300)
+    actor_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -1,15 +1,31 @@
-"""The RQ connection, queues by purpose and the enqueue helpers.
+"""The RQ connection, queues by purpose, job functions by kind and the enqueue helpers.
 
 Jobs are named by dotted path so `app/` never imports `jobs/`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rq import Queue, Retry
 
 from app.redis_client import get_redis
 
-QUEUES = ("default", "email")
+QUEUES = ("default", "assets", "email")
+
+
+@dataclass(frozen=True)
+class JobKind:
+    func: str
+    queue: str
+    timeout: int  # seconds before RQ stops the job
+    retries: int  # automatic retries of transient errors
+    backoff: tuple[int, ...]  # seconds between retries
+
+
+KINDS: dict[str, JobKind] = {
+    "assets.process": JobKind("jobs.assets.process_assets", "assets", timeout=900, retries=2, backoff=(5, 30)),
+}
 
 
 def get_queue(name: str = "default") -> Queue:
@@ -18,9 +34,40 @@ def get_queue(name: str = "default") -> Queue:
     return Queue(name, connection=get_redis(), default_timeout=300)
 
 
+def enqueue_job(*, kind: str, job_id: str, rq_id: str) -> None:
+    spec = KINDS[kind]
+    get_queue(spec.queue).enqueue(
+        spec.func, job_id, job_id=rq_id, job_timeout=spec.timeout,
+        retry=Retry(max=spec.retries, interval=list(spec.backoff)) if spec.retries else None,
+        result_ttl=3600, failure_ttl=7 * 24 * 3600,
+    )
+
+
+def cancel_rq_job(rq_id: str) -> bool:
+    """Take a job off its queue if it has not started; True when it was removed."""
+    from rq.exceptions import InvalidJobOperation, NoSuchJobError
+    from rq.job import Job as RQJob
+
+    try:
+        job = RQJob.fetch(rq_id, connection=get_redis())
+    except NoSuchJobError:
+        return True
+    if job.get_status(refresh=True) not in ("queued", "scheduled", "deferred"):
+        return False
+    try:
+        job.cancel()
+    except InvalidJobOperation:
+        return False
+    return True
+
+
 def enqueue_email_delivery(outbox_id: int) -> None:
     get_queue("email").enqueue(
         "jobs.email.deliver_email", outbox_id,
         job_id=f"email-{outbox_id}", retry=Retry(max=3, interval=[10, 60, 300]),
         job_timeout=60,
     )
+
+
+def queue_depths() -> dict[str, int]:
+    return {name: get_queue(name).count for name in QUEUES}

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     # Comma-separated origins allowed for websockets, CORS and cookie-auth writes.
     allowed_origins: Annotated[list[str], NoDecode] = []
     workers: int = Field(default=1, ge=0, le=32)
+    # A worker that misses heartbeats this long is dead; its running jobs are retried or failed.
+    worker_ttl_seconds: int = Field(default=60, ge=5)
+    reaper_interval_seconds: int = Field(default=20, ge=1)
 
     session_ttl_hours: int = Field(default=24 * 14, ge=1)
     reset_ttl_minutes: int = Field(default=60, ge=5)
@@ -38,6 +41,30 @@ class Settings(BaseSettings):
     reset_limit_per_ip: str = "10/hour"
     register_limit_per_ip: str = "10/hour"
     max_json_body_bytes: int = 64 * 1024
+
+    # Storage: "local" (a folder under DATA_DIR) or "s3" (S3, MinIO, anything S3-compatible).
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    # Lifetime of presigned download links.
+    download_url_seconds: int = Field(default=300, ge=10, le=3600)
+
+    # Uploads: bytes per file, bytes per request, files per request, decoded pixels per image.
+    max_upload_file_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    max_upload_request_bytes: int = Field(default=2 * 1024 * 1024 * 1024, ge=1024)
+    max_upload_files: int = Field(default=2000, ge=1)
+    max_image_pixels: int = Field(default=100_000_000, ge=10_000)
+    thumbnail_size: int = Field(default=512, ge=64, le=2048)
+    # Assets per thumbnail job: one RQ job costs a fork, so small items go in batches.
+    ingest_batch_size: int = Field(default=25, ge=1, le=500)
+
+    # Credits. Local engines cost nothing by default; prices are per unit of work.
+    monthly_free_credits: int = Field(default=100, ge=0)
+    # JSON object, e.g. {"local": 0, "openai": 4}
+    provider_prices: dict[str, int] = {"local": 0}
 
     smtp_host: str = ""
     smtp_port: int = 587
@@ -68,6 +95,8 @@ class Settings(BaseSettings):
                     "SECRET_KEY must be set to a random value of at least 32 characters "
                     "when APP_ENV=production"
                 )
+            if self.storage_backend == "s3" and not self.s3_bucket:
+                raise ValueError("S3_BUCKET is required when STORAGE_BACKEND=s3")
             if "*" in self.allowed_origins:
                 raise ValueError("ALLOWED_ORIGINS may not contain '*' when APP_ENV=production")
         return self

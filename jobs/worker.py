@@ -5,22 +5,59 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 
 from rq import Worker
 
 from app.queue import QUEUES, get_queue
 from app.redis_client import get_redis
+from app.services import jobs
+from app.settings import get_settings
+
+log = logging.getLogger("atelier.worker")
+
+
+def live_worker_names() -> set[str]:
+    # A worker's key expires when it stops heartbeating; Worker.all skips expired ones.
+    return {w.name for w in Worker.all(connection=get_redis())}
+
+
+def reap_once() -> list[str]:
+    """One pass of the orphan reaper, by whichever worker holds the short Redis lock."""
+    settings = get_settings()
+    if not get_redis().set("atelier:reaper", "1", nx=True, ex=max(5, settings.reaper_interval_seconds)):
+        return []
+    handled = jobs.reap_orphans(live_workers=live_worker_names())
+    if handled:
+        log.warning("re-queued or failed jobs of lost workers: %s", handled)
+    return handled
+
+
+def _reaper_loop(stop: threading.Event) -> None:
+    interval = get_settings().reaper_interval_seconds
+    while not stop.wait(interval):
+        try:
+            reap_once()
+        except Exception:  # the reaper must outlive a passing database or Redis error
+            log.exception("reaper pass failed")
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    settings = get_settings()
     name = f"atelier-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     worker = Worker([get_queue(q) for q in QUEUES], name=name, connection=get_redis(),
-                    # Short heartbeats so a dead worker is noticed (and its jobs failed) fast.
-                    worker_ttl=60, job_monitoring_interval=10, maintenance_interval=60)
-    # The scheduler runs retries that wait between attempts.
-    worker.work(with_scheduler=True, logging_level="INFO")
+                    # Short heartbeats so a dead worker is noticed (and its jobs reaped) fast.
+                    worker_ttl=settings.worker_ttl_seconds, job_monitoring_interval=10,
+                    maintenance_interval=60)
+    stop = threading.Event()
+    threading.Thread(target=_reaper_loop, args=(stop,), daemon=True, name="reaper").start()
+    try:
+        # The scheduler runs retries that wait between attempts.
+        worker.work(with_scheduler=True, logging_level="INFO")
+    finally:
+        stop.set()
 
 
 if __name__ == "__main__":

@@ -34,10 +34,11 @@ def clear_caches() -> None:
     from app.redis_client import get_redis
     from app.services import throttle
     from app.settings import get_settings
+    from app.storage import get_storage
 
     if get_engine.cache_info().currsize:
         get_engine().dispose()
-    for cached in (get_settings, get_engine, get_redis, throttle._limiter):
+    for cached in (get_settings, get_engine, get_redis, throttle._limiter, get_storage):
         cached.cache_clear()
 
 

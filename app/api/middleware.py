@@ -55,8 +55,11 @@ class BodyTooLarge(Exception):
 
 def body_limit_for(path: str) -> int | None:
     """Bytes a request body may carry on this path (None: not limited here)."""
+    settings = get_settings()
+    if path.rstrip("/") == "/api/v1/assets" or path.startswith("/_upload"):
+        return settings.max_upload_request_bytes
     if path.startswith("/api/"):
-        return get_settings().max_json_body_bytes
+        return settings.max_json_body_bytes
     return None
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Query, Request
 
+from app import queue
 from app.api.deps import AdminDep, client_ip
-from app.api.schemas import UserOut, UserPage, UserPatch
+from app.api.schemas import CreditAdjust, UserOut, UserPage, UserPatch
 from app.db import session_scope
-from app.services import accounts
+from app.services import accounts, audit, credits, jobs
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -32,3 +35,49 @@ def patch_user(user_id: int, body: UserPatch, caller: AdminDep, request: Request
             user = accounts.set_active(session=session, actor_id=caller.user.id, user_id=user_id,
                                        active=body.is_active, ip=ip)
     return UserOut(**user.__dict__)
+
+
+@router.post("/credits", tags=["credits"])
+def adjust_credits(body: CreditAdjust, caller: AdminDep, request: Request) -> dict:
+    """Grant (positive) or correct (negative) a user's credits, with a reason for the ledger."""
+    with session_scope() as session:
+        accounts.get_user(session=session, user_id=body.user_id)
+        credits.adjust(session=session, actor_id=caller.user.id, user_id=body.user_id, amount=body.amount,
+                       reason=body.reason, reference=body.reference or f"admin:{uuid.uuid4()}")
+        balance, held = credits.balance(session=session, user_id=body.user_id)
+    return {"user_id": body.user_id, "balance": balance, "held": held}
+
+
+@router.get("/jobs", tags=["jobs"])
+def all_jobs(caller: AdminDep, status: str = Query("", max_length=16), kind: str = Query("", max_length=64),
+             limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> dict:
+    with session_scope() as session:
+        rows, total = jobs.list_jobs(session=session, status=status, kind=kind, limit=limit, offset=offset)
+        return {"jobs": [jobs.public(j) | {"owner_id": j.owner_id} for j in rows], "total": total,
+                "queues": queue.queue_depths()}
+
+
+@router.post("/jobs/{job_id}/retry", tags=["jobs"])
+def retry_job(job_id: str, caller: AdminDep, request: Request) -> dict:
+    new = jobs.retry(job_id=job_id[:36])
+    with session_scope() as session:
+        audit.record(session=session, action="admin.job_retry", actor_id=caller.user.id, target=job_id,
+                     ip=client_ip(request), detail=f"new job {new.id}")
+    return jobs.public(new)
+
+
+@router.post("/jobs/{job_id}/cancel", tags=["jobs"])
+def cancel_any_job(job_id: str, caller: AdminDep, request: Request) -> dict:
+    outcome = jobs.cancel(job_id=job_id[:36], owner_id=None)
+    with session_scope() as session:
+        audit.record(session=session, action="admin.job_cancel", actor_id=caller.user.id, target=job_id,
+                     ip=client_ip(request), detail=outcome)
+    return {"outcome": outcome}
+
+
+@router.get("/audit", tags=["admin"])
+def audit_log(caller: AdminDep, limit: int = Query(100, ge=1, le=500)) -> dict:
+    with session_scope() as session:
+        return {"events": [{"id": e.id, "at": e.at.isoformat(), "actor_id": e.actor_id, "action": e.action,
+                            "target": e.target, "ip": e.ip, "detail": e.detail}
+                           for e in audit.recent(session=session, limit=limit)]}

@@ -87,3 +87,12 @@ class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: str | None = None
     is_active: bool | None = None
+
+
+class CreditAdjust(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: int
+    amount: int = Field(ge=-1_000_000, le=1_000_000)
+    reason: str = Field(min_length=1, max_length=300)
+    # Optional idempotency key: the same reference never counts twice.
+    reference: str = Field(default="", max_length=100)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 from rq import Worker
 from sqlalchemy import text
 
 from app.db import get_engine
 from app.queue import QUEUES
 from app.redis_client import get_redis
-from app.settings import get_settings
+from app.storage import get_storage
 
 
 def _database() -> str:
@@ -26,13 +23,9 @@ def _redis() -> str:
 
 
 def _storage() -> str:
-    folder = get_settings().storage_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-") as handle:
-        handle.write(b"ok")
-        handle.flush()
-        os.fsync(handle.fileno())
-    return "ok"
+    storage = get_storage()
+    storage.ping()
+    return f"ok ({storage.name})"
 
 
 def _workers() -> str:

@@ -59,3 +59,14 @@ def test_redis_purposes_use_separate_databases():
 def test_bad_port_is_refused():
     with pytest.raises(ValidationError):
         make(port=70000)
+
+
+def test_env_example_documents_every_setting_and_loads():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / ".env.example"
+    documented = {line.split("=", 1)[0].lower() for line in path.read_text().splitlines()
+                  if line and not line.startswith("#")}
+    assert set(Settings.model_fields) <= documented
+    settings = Settings(_env_file=str(path))
+    assert settings.port == 3000 and settings.public_url == "http://localhost:3000"

@@ -1,0 +1,93 @@
+"""/api/v1/assets: upload many images, list, read, download, delete. Owners only."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from app.api.deps import CallerDep
+from app.db import session_scope
+from app.errors import NotFound, ValidationFailed
+from app.services import assets
+from app.settings import get_settings
+from app.storage import get_storage
+
+router = APIRouter(prefix="/assets", tags=["assets"])
+
+
+@router.post("", status_code=201)
+async def upload_assets(request: Request, caller: CallerDep) -> dict:
+    """Multipart field `files`, many files. Each bad file gets its own error; the rest are stored."""
+    settings = get_settings()
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise ValidationFailed("Send the images as multipart/form-data in the field 'files'.",
+                               code="multipart_required")
+    form = await request.form(max_files=settings.max_upload_files, max_fields=20)
+    uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+    if not uploads:
+        raise ValidationFailed("No files were sent in the field 'files'.", code="no_files")
+    cap = settings.max_upload_file_bytes + 1  # one byte past the cap is enough to refuse a file
+    # A generator: files are read (from Starlette's spooled temp files) one at a time.
+    files = ((u.filename or "image", u.file.read(cap)) for u in uploads)
+    try:
+        result = await run_in_threadpool(assets.ingest, owner_id=caller.user.id, files=files)
+    finally:
+        await form.close()
+    return {"assets": [assets.public(a) for a in result.assets],
+            "errors": [e.__dict__ for e in result.errors],
+            "duplicates": result.duplicates, "jobs": result.job_ids or []}
+
+
+@router.get("")
+def list_assets(caller: CallerDep, q: str = Query("", max_length=100), status: str = Query("", max_length=16),
+                limit: int = Query(60, ge=1, le=200), offset: int = Query(0, ge=0)) -> dict:
+    with session_scope() as session:
+        rows, total = assets.list_assets(session=session, owner_id=caller.user.id, query=q, status=status,
+                                         limit=limit, offset=offset)
+        return {"assets": [assets.public(a) for a in rows], "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/{asset_id}")
+def get_asset(asset_id: int, caller: CallerDep) -> dict:
+    with session_scope() as session:
+        return assets.public(assets.get_asset(session=session, owner_id=caller.user.id, asset_id=asset_id))
+
+
+def _serve(key: str, filename: str, mime: str, *, attachment: bool) -> Response:
+    storage = get_storage()
+    url = storage.download_url(key, filename=filename, content_type=mime) if attachment else None
+    if url:
+        return RedirectResponse(url, status_code=307)
+    from urllib.parse import quote
+
+    disposition = "attachment" if attachment else "inline"
+    headers = {"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(filename)}",
+               "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=300"}
+    return StreamingResponse(storage.iter_chunks(key), media_type=mime, headers=headers)
+
+
+@router.get("/{asset_id}/download")
+def download_asset(asset_id: int, caller: CallerDep) -> Response:
+    """The original bytes, as an attachment (a short-lived presigned URL on S3)."""
+    with session_scope() as session:
+        asset = assets.get_asset(session=session, owner_id=caller.user.id, asset_id=asset_id)
+        key, name, mime = asset.storage_key, asset.filename, asset.mime
+    return _serve(key, name, mime, attachment=True)
+
+
+@router.get("/{asset_id}/thumbnail")
+def thumbnail(asset_id: int, caller: CallerDep) -> Response:
+    with session_scope() as session:
+        asset = assets.get_asset(session=session, owner_id=caller.user.id, asset_id=asset_id)
+        key, name = asset.thumb_key, asset.filename
+    if not key:
+        raise NotFound("The thumbnail is not ready yet.", code="thumbnail_pending")
+    return _serve(key, name.rsplit(".", 1)[0] + ".webp", "image/webp", attachment=False)
+
+
+@router.delete("/{asset_id}", status_code=204)
+def delete_asset(asset_id: int, caller: CallerDep) -> Response:
+    assets.delete_asset(owner_id=caller.user.id, asset_id=asset_id)
+    return Response(status_code=204)

@@ -1,0 +1,88 @@
+"""/api/v1/jobs and /api/v1/credits: the caller's jobs, their live events, and the balance."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import redis.asyncio as aioredis
+from fastapi import APIRouter, Query
+from sse_starlette.sse import EventSourceResponse
+
+from app.api.deps import CallerDep
+from app.db import session_scope
+from app.services import credits, jobs
+from app.settings import get_settings
+
+router = APIRouter(tags=["jobs"])
+
+
+@router.get("/jobs")
+def list_jobs(caller: CallerDep, status: str = Query("", max_length=16), kind: str = Query("", max_length=64),
+              limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> dict:
+    with session_scope() as session:
+        rows, total = jobs.list_jobs(session=session, owner_id=caller.user.id, status=status, kind=kind,
+                                     limit=limit, offset=offset)
+        return {"jobs": [jobs.public(j) for j in rows], "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/jobs/{job_id}")
+def get_job(job_id: str, caller: CallerDep) -> dict:
+    with session_scope() as session:
+        return jobs.public(jobs.get_job(session=session, job_id=job_id[:36], owner_id=caller.user.id))
+
+
+def _read(job_id: str, owner_id: int) -> dict:
+    with session_scope() as session:
+        return jobs.public(jobs.get_job(session=session, job_id=job_id, owner_id=owner_id))
+
+
+@router.get("/jobs/{job_id}/events")
+async def job_events(job_id: str, caller: CallerDep) -> EventSourceResponse:
+    """Server-Sent Events: the current state first, then every change, until the job ends."""
+    job_id = job_id[:36]
+    await asyncio.to_thread(_read, job_id, caller.user.id)  # a 404 before the stream opens
+
+    async def stream():
+        client = aioredis.from_url(get_settings().redis_db_url(0))
+        pubsub = client.pubsub()
+        # Subscribe before re-reading the row, so no change can fall between the two.
+        await pubsub.subscribe(jobs.job_channel(job_id))
+        try:
+            state = await asyncio.to_thread(_read, job_id, caller.user.id)
+            yield {"event": "job", "data": json.dumps(state)}
+            while state["status"] not in jobs.TERMINAL:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=15)
+                if message is None:
+                    # Quiet: re-read the row (covers a missed message) and keep the stream alive.
+                    latest = await asyncio.to_thread(_read, job_id, caller.user.id)
+                    if latest != state:
+                        state = latest
+                        yield {"event": "job", "data": json.dumps(state)}
+                    continue
+                state = json.loads(message["data"])
+                yield {"event": "job", "data": json.dumps(state)}
+        finally:
+            await pubsub.unsubscribe()
+            await pubsub.aclose()
+            await client.aclose()
+
+    return EventSourceResponse(stream(), ping=15)
+
+
+@router.post("/jobs/{job_id}/cancel")
+def cancel_job(job_id: str, caller: CallerDep) -> dict:
+    outcome = jobs.cancel(job_id=job_id[:36], owner_id=caller.user.id)
+    message = ("The job had not started; it was removed from the queue." if outcome == "removed"
+               else "The job is running; it stops after the current item.")
+    return {"outcome": outcome, "message": message, "job": _read(job_id[:36], caller.user.id)}
+
+
+@router.get("/credits", tags=["credits"])
+def get_credits(caller: CallerDep, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> dict:
+    with session_scope() as session:
+        balance, held = credits.balance(session=session, user_id=caller.user.id)
+        rows, total = credits.history(session=session, user_id=caller.user.id, limit=limit, offset=offset)
+        return {"balance": balance, "held": held, "total": total, "history": [
+            {"id": r.id, "kind": r.kind, "amount": r.amount, "reference": r.reference, "job_id": r.job_id,
+             "reason": r.reason, "created_at": r.created_at.isoformat()} for r in rows]}

@@ -1,0 +1,159 @@
+"""The asset library: store originals as uploaded, de-duplicate by SHA-256, thumbnails by workers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, or_, select
+
+from app.db import session_scope
+from app.errors import AppError, NotFound, ValidationFailed
+from app.models import Asset
+from app.services import jobs
+from app.services.images import clean_filename, inspect_image, make_thumbnail
+from app.settings import get_settings
+from app.storage import get_storage
+
+STATUSES = ("processing", "ready", "failed")
+
+
+@dataclass(frozen=True)
+class FileError:
+    filename: str
+    code: str
+    message: str
+
+
+@dataclass
+class IngestResult:
+    assets: list[Asset]
+    errors: list[FileError]
+    duplicates: int = 0
+    job_ids: list[str] | None = None
+
+
+def public(asset: Asset) -> dict:
+    return {"id": asset.id, "filename": asset.filename, "mime": asset.mime, "size_bytes": asset.size_bytes,
+            "width": asset.width, "height": asset.height, "sha256": asset.sha256, "status": asset.status,
+            "error": asset.error, "meta": json.loads(asset.meta or "{}"),
+            "created_at": asset.created_at.isoformat(), "has_thumbnail": bool(asset.thumb_key)}
+
+
+def store_one(*, owner_id: int, filename: str, data: bytes) -> tuple[Asset, bool]:
+    """Check and store one upload; returns (asset, created). Raises AppError for a bad file."""
+    info = inspect_image(data)
+    digest = hashlib.sha256(data).hexdigest()
+    with session_scope() as session:
+        existing = session.exec(select(Asset).where(Asset.owner_id == owner_id, Asset.sha256 == digest)).first()
+        if existing is not None:
+            return existing, False
+    key = f"assets/{owner_id}/{digest[:2]}/{digest}.{info.ext}"
+    get_storage().put(key, data, content_type=info.mime)
+    try:
+        with session_scope() as session:
+            asset = Asset(owner_id=owner_id, sha256=digest, filename=clean_filename(filename, info.ext),
+                          mime=info.mime, size_bytes=len(data), width=info.width, height=info.height,
+                          storage_key=key)
+            session.add(asset)
+            session.flush()
+            session.refresh(asset)
+            return asset, True
+    except IntegrityError:  # the same bytes arrived twice at once: keep the first
+        with session_scope() as session:
+            return session.exec(select(Asset).where(Asset.owner_id == owner_id, Asset.sha256 == digest)).one(), False
+
+
+def ingest(*, owner_id: int, files: Iterable[tuple[str, bytes]]) -> IngestResult:
+    """Store every good file; each bad one gets its own error and the rest go on."""
+    result = IngestResult(assets=[], errors=[])
+    created: list[int] = []
+    for filename, data in files:
+        try:
+            asset, is_new = store_one(owner_id=owner_id, filename=filename, data=data)
+        except AppError as exc:
+            result.errors.append(FileError(filename=clean_filename(filename, "")[:-1] or "file",
+                                           code=exc.code, message=exc.message))
+            continue
+        result.assets.append(asset)
+        if is_new:
+            created.append(asset.id)
+        else:
+            result.duplicates += 1
+    result.job_ids = submit_processing(owner_id=owner_id, asset_ids=created)
+    return result
+
+
+def submit_processing(*, owner_id: int, asset_ids: list[int]) -> list[str]:
+    """Thumbnails and metadata in batches: one job per batch, since each RQ job costs a fork."""
+    size = get_settings().ingest_batch_size
+    return [jobs.submit(kind="assets.process", owner_id=owner_id, params={"asset_ids": asset_ids[i:i + size]}).id
+            for i in range(0, len(asset_ids), size)]
+
+
+def process(*, asset_id: int) -> str:
+    """Make the thumbnail and metadata of one asset. Idempotent: a ready asset is left alone."""
+    with session_scope() as session:
+        asset = session.get(Asset, asset_id)
+        if asset is None or asset.status == "ready":
+            return "skipped"
+        key, owner_id = asset.storage_key, asset.owner_id
+    storage = get_storage()
+    try:
+        thumb, meta = make_thumbnail(storage.get(key), get_settings().thumbnail_size)
+    except (OSError, ValueError, SyntaxError) as exc:
+        with session_scope() as session:
+            asset = session.get(Asset, asset_id)
+            asset.status, asset.error = "failed", f"Could not make a thumbnail: {exc}"[:500]
+            session.add(asset)
+        return "failed"
+    thumb_key = f"thumbs/{owner_id}/{key.rsplit('/', 1)[-1].rsplit('.', 1)[0]}.webp"
+    storage.put(thumb_key, thumb, content_type="image/webp")
+    with session_scope() as session:
+        asset = session.get(Asset, asset_id)
+        if asset is None:  # deleted meanwhile: drop the orphan thumbnail
+            storage.delete(thumb_key)
+            return "deleted"
+        asset.thumb_key, asset.meta, asset.status, asset.error = thumb_key, json.dumps(meta), "ready", ""
+        session.add(asset)
+    return "ready"
+
+
+def get_asset(*, session: Session, owner_id: int, asset_id: int) -> Asset:
+    asset = session.get(Asset, asset_id)
+    # Someone else's asset answers exactly like a missing one.
+    if asset is None or asset.owner_id != owner_id:
+        raise NotFound("No such asset.")
+    return asset
+
+
+def list_assets(*, session: Session, owner_id: int, query: str = "", status: str = "", limit: int = 60,
+                offset: int = 0) -> tuple[list[Asset], int]:
+    if status and status not in STATUSES:
+        raise ValidationFailed(f"Status must be one of: {', '.join(STATUSES)}.", code="invalid_status")
+    stmt = select(Asset).where(Asset.owner_id == owner_id)
+    count = select(func.count()).select_from(Asset).where(Asset.owner_id == owner_id)
+    query = (query or "").strip()[:100]
+    if query:
+        like = f"%{query.lower()}%"
+        cond = or_(func.lower(Asset.filename).like(like), func.lower(Asset.mime).like(like),
+                   col(Asset.sha256).startswith(query.lower()))
+        stmt, count = stmt.where(cond), count.where(cond)
+    if status:
+        stmt, count = stmt.where(Asset.status == status), count.where(Asset.status == status)
+    rows = session.exec(stmt.order_by(col(Asset.id).desc()).limit(limit).offset(offset)).all()
+    return list(rows), session.exec(count).one()
+
+
+def delete_asset(*, owner_id: int, asset_id: int) -> None:
+    """Delete the row and its files. Other owners' copies of the same bytes have their own keys."""
+    with session_scope() as session:
+        asset = get_asset(session=session, owner_id=owner_id, asset_id=asset_id)
+        keys = [k for k in (asset.storage_key, asset.thumb_key) if k]
+        session.delete(asset)
+    storage = get_storage()
+    for key in keys:
+        storage.delete(key)

@@ -1,0 +1,134 @@
+"""The credits ledger: a balance per user and one row per change, each with a unique reference.
+
+A job reserves its cost when it is enqueued (balance → held), captures it on success and
+releases it on failure or cancel. Settling uses one reference per job, so a job can be
+captured or released once, never both, however often a worker retries.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from app.errors import InsufficientCredits, ValidationFailed
+from app.models import CreditAccount, CreditEntry, utcnow
+from app.services import audit
+from app.settings import get_settings
+
+
+def price_for(provider: str, units: int = 1) -> int:
+    """Credits for `units` of work on `provider`; unknown providers are priced like the dearest."""
+    prices = get_settings().provider_prices
+    per_unit = prices.get(provider, max(prices.values(), default=0))
+    return max(0, per_unit) * max(0, units)
+
+
+def _ensure_account(session: Session, user_id: int) -> None:
+    if session.get(CreditAccount, user_id) is None:
+        try:
+            with session.begin_nested():
+                session.add(CreditAccount(user_id=user_id))
+        except IntegrityError:
+            pass  # created by a concurrent request
+
+
+def _entry(session: Session, **values) -> bool:
+    """Insert a ledger row; False when its reference was already used (a replay)."""
+    try:
+        with session.begin_nested():
+            session.add(CreditEntry(**values))
+        return True
+    except IntegrityError:
+        return False
+
+
+def grant_monthly_allowance(*, session: Session, user_id: int, now: datetime | None = None) -> bool:
+    amount = get_settings().monthly_free_credits
+    _ensure_account(session, user_id)
+    month = (now or utcnow()).strftime("%Y-%m")
+    if amount <= 0 or not _entry(session, user_id=user_id, kind="allowance", amount=amount,
+                                  reference=f"allowance:{user_id}:{month}",
+                                  reason=f"Free allowance for {month}"):
+        return False
+    session.execute(update(CreditAccount).where(col(CreditAccount.user_id) == user_id)
+                    .values(balance=CreditAccount.balance + amount))
+    return True
+
+
+def reserve(*, session: Session, user_id: int, amount: int, job_id: str) -> None:
+    """Hold `amount` for a job; raises InsufficientCredits. Never takes a balance below zero."""
+    if amount <= 0:
+        return
+    grant_monthly_allowance(session=session, user_id=user_id)
+    if not _entry(session, user_id=user_id, kind="reserve", amount=-amount,
+                  reference=f"job:{job_id}:reserve", job_id=job_id, reason="Reserved for a job"):
+        return
+    # The WHERE clause is the guard: concurrent spends serialise on the row and re-check it.
+    moved = session.execute(
+        update(CreditAccount)
+        .where(col(CreditAccount.user_id) == user_id, col(CreditAccount.balance) >= amount)
+        .values(balance=CreditAccount.balance - amount, held=CreditAccount.held + amount)
+    )
+    if moved.rowcount != 1:
+        raise InsufficientCredits(f"This needs {amount} credits; your balance is too low.")
+
+
+def _reserved(session: Session, job_id: str) -> CreditEntry | None:
+    return session.exec(select(CreditEntry).where(CreditEntry.reference == f"job:{job_id}:reserve")).first()
+
+
+def settle(*, session: Session, job_id: str, success: bool) -> None:
+    """Capture (success) or release (failure, cancel) what a job reserved, exactly once."""
+    held = _reserved(session, job_id)
+    if held is None:
+        return
+    amount = -held.amount
+    kind = "capture" if success else "release"
+    if not _entry(session, user_id=held.user_id, kind=kind, amount=0 if success else amount,
+                  reference=f"job:{job_id}:settle", job_id=job_id,
+                  reason="Job succeeded" if success else "Job did not finish: credits returned"):
+        return
+    values = {"held": CreditAccount.held - amount}
+    if not success:
+        values["balance"] = CreditAccount.balance + amount
+    session.execute(update(CreditAccount).where(col(CreditAccount.user_id) == held.user_id).values(**values))
+
+
+def adjust(*, session: Session, actor_id: int, user_id: int, amount: int, reason: str, reference: str) -> None:
+    """An admin grant (positive) or correction (negative); the balance never goes below zero."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationFailed("Say why: a reason is required.", code="reason_required")
+    if amount == 0 or abs(amount) > 1_000_000:
+        raise ValidationFailed("The amount must be non-zero and at most 1,000,000.", code="invalid_amount")
+    _ensure_account(session, user_id)
+    if not _entry(session, user_id=user_id, kind="grant" if amount > 0 else "adjust", amount=amount,
+                  reference=reference[:128], reason=reason[:300], actor_id=actor_id):
+        return
+    moved = session.execute(
+        update(CreditAccount)
+        .where(col(CreditAccount.user_id) == user_id, col(CreditAccount.balance) + amount >= 0)
+        .values(balance=CreditAccount.balance + amount)
+    )
+    if moved.rowcount != 1:
+        raise ValidationFailed("That would take the balance below zero.", code="invalid_amount")
+    audit.record(session=session, action="admin.credits", actor_id=actor_id, target=str(user_id),
+                 detail=f"{amount:+d}: {reason}"[:1000])
+
+
+def balance(*, session: Session, user_id: int) -> tuple[int, int]:
+    grant_monthly_allowance(session=session, user_id=user_id)
+    # populate_existing: the UPDATEs above bypass the identity map, so read the row afresh.
+    account = session.get(CreditAccount, user_id, populate_existing=True)
+    return (account.balance, account.held) if account else (0, 0)
+
+
+def history(*, session: Session, user_id: int, limit: int = 50, offset: int = 0) -> tuple[list[CreditEntry], int]:
+    rows = session.exec(select(CreditEntry).where(CreditEntry.user_id == user_id)
+                        .order_by(col(CreditEntry.id).desc()).limit(limit).offset(offset)).all()
+    total = session.exec(select(func.count()).select_from(CreditEntry)
+                         .where(CreditEntry.user_id == user_id)).one()
+    return list(rows), total

@@ -1,0 +1,140 @@
+"""Image checks and derivatives with Pillow: the type comes from the bytes, never the name."""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
+
+from app.errors import AppError
+from app.settings import get_settings
+
+register_heif_opener()
+# Our own pixel limit is checked before decoding; Pillow's warning-only limit is not relied on.
+Image.MAX_IMAGE_PIXELS = None
+
+FORMATS = {  # Pillow format → (MIME type, extension)
+    "JPEG": ("image/jpeg", "jpg"),
+    "PNG": ("image/png", "png"),
+    "WEBP": ("image/webp", "webp"),
+    "GIF": ("image/gif", "gif"),
+    "TIFF": ("image/tiff", "tif"),
+    "HEIF": ("image/heic", "heic"),
+}
+
+
+class ImageRejected(AppError):
+    status = 422
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    mime: str
+    ext: str
+    width: int
+    height: int
+
+
+def inspect_image(data: bytes) -> ImageInfo:
+    """Accept only a fully decodable image of an allowed type within our limits."""
+    settings = get_settings()
+    if not data:
+        raise ImageRejected("The file is empty.", code="empty_file")
+    if len(data) > settings.max_upload_file_bytes:
+        raise ImageRejected(f"The file is larger than {settings.max_upload_file_bytes // (1024 * 1024)} MB.",
+                            code="file_too_large", status=413)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+            width, height = image.size
+            if width * height > settings.max_image_pixels:
+                raise ImageRejected(
+                    f"The image is {width}×{height} pixels; the limit is "
+                    f"{settings.max_image_pixels // 1_000_000} megapixels.", code="too_many_pixels")
+            fmt = image.format
+            image.load()  # a full decode: truncated or corrupt files fail here, not later
+    except ImageRejected:
+        raise
+    except UnidentifiedImageError as exc:
+        raise ImageRejected("This is not an image type Atelier accepts (JPEG, PNG, WebP, GIF, TIFF, "
+                            "HEIC).", code="unsupported_type") from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageRejected("The image has too many pixels.", code="too_many_pixels") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageRejected(f"The image is damaged or cut short ({exc}).", code="corrupt_image") from exc
+    mime, ext = FORMATS[fmt]
+    return ImageInfo(mime=mime, ext=ext, width=width, height=height)
+
+
+_UNSAFE = re.compile(r"[\\/:*?\"<>|]")
+
+
+def clean_filename(name: str, ext: str) -> str:
+    """A display/download name: no folders, control or direction-override characters; our extension."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = unicodedata.normalize("NFC", base)
+    base = "".join(ch for ch in base if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp"))
+    stem = base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
+    stem = _UNSAFE.sub("_", " ".join(stem.split())).strip(" .")[:180]
+    return f"{stem or 'image'}.{ext}"
+
+
+def _exif(image: Image.Image) -> dict[str, Any]:
+    try:
+        exif = image.getexif()
+    except Exception:  # broken EXIF never blocks a thumbnail
+        return {}
+    wanted = {"Make", "Model", "DateTime", "Orientation", "Software", "Artist", "Copyright"}
+    out: dict[str, Any] = {}
+    for tag, value in exif.items():
+        name = ExifTags.TAGS.get(tag)
+        if name in wanted:
+            out[name] = str(value)[:100] if not isinstance(value, int) else value
+    try:
+        sub = exif.get_ifd(ExifTags.IFD.Exif)
+        for tag in (ExifTags.Base.DateTimeOriginal, ExifTags.Base.LensModel, ExifTags.Base.FNumber,
+                    ExifTags.Base.ExposureTime, ExifTags.Base.ISOSpeedRatings, ExifTags.Base.FocalLength):
+            if tag in sub:
+                out[ExifTags.TAGS[tag]] = str(sub[tag])[:100]
+        gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+        if gps:
+            out["GPS"] = {ExifTags.GPSTAGS.get(k, str(k)): str(v)[:60] for k, v in gps.items()}
+    except Exception:  # noqa: S110 (partial EXIF is fine)
+        pass
+    return out
+
+
+def dominant_colours(image: Image.Image, count: int = 5) -> list[dict[str, Any]]:
+    """The main colours of an image (median cut on a small copy), with their share."""
+    small = image.convert("RGB")
+    small.thumbnail((96, 96))
+    paletted = small.quantize(colors=count, method=Image.Quantize.MEDIANCUT)
+    palette = paletted.getpalette() or []
+    counts = sorted(paletted.getcolors() or [], reverse=True)
+    total = sum(c for c, _ in counts) or 1
+    return [{"hex": "#{:02x}{:02x}{:02x}".format(*palette[i * 3:i * 3 + 3]), "share": round(c / total, 3)}
+            for c, i in counts[:count]]
+
+
+def make_thumbnail(data: bytes, size: int) -> tuple[bytes, dict[str, Any]]:
+    """A WebP thumbnail with EXIF orientation applied, plus metadata (EXIF, colours)."""
+    image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+    meta: dict[str, Any] = {"exif": _exif(image), "format": image.format,
+                            "frames": getattr(image, "n_frames", 1)}
+    if image.format == "JPEG":
+        image.draft("RGB", (size * 2, size * 2))  # decode at reduced scale: far less work
+    image = ImageOps.exif_transpose(image)
+    image.thumbnail((size, size), Image.Resampling.LANCZOS)
+    if image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
+    meta["colours"] = dominant_colours(image)
+    out = io.BytesIO()
+    image.save(out, format="WEBP", quality=80, method=4)
+    return out.getvalue(), meta

@@ -1,0 +1,239 @@
+"""Durable jobs: the Job row is the truth; every change is published on Redis.
+
+Workers call start/progress/succeed/fail through here; pages and the SSE route follow the
+channel and read the row when they (re)connect.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, func, select
+
+from app import queue
+from app.db import session_scope
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.models import Job, utcnow
+from app.redis_client import get_redis
+from app.services import credits
+
+log = logging.getLogger(__name__)
+TERMINAL = ("succeeded", "failed", "canceled")
+STATUSES = ("queued", "running", *TERMINAL)
+
+
+class JobCanceled(Exception):
+    """Raised inside a job between items when someone asked to cancel it."""
+
+
+class StaleAttempt(Exception):
+    """This execution is not the job's current attempt (it was re-queued elsewhere)."""
+
+
+def job_channel(job_id: str) -> str:
+    return f"atelier:job:{job_id}"
+
+
+def owner_channel(owner_id: int) -> str:
+    return f"atelier:user:{owner_id}:jobs"
+
+
+def public(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id, "kind": job.kind, "status": job.status, "progress": job.progress,
+        "message": job.message, "result_ref": job.result_ref, "error": job.error, "cost": job.cost,
+        "attempts": job.attempts, "cancel_requested": job.cancel_requested,
+        "params": json.loads(job.params or "{}"),
+        "created_at": job.created_at.isoformat(),
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+def publish(job: Job) -> None:
+    payload = json.dumps(public(job))
+    try:
+        pipe = get_redis().pipeline()
+        pipe.publish(job_channel(job.id), payload)
+        if job.owner_id:
+            pipe.publish(owner_channel(job.owner_id), payload)
+        pipe.execute()
+    except Exception:  # the row is the truth; a missed message is read on reconnect
+        log.warning("could not publish job %s", job.id, exc_info=True)
+
+
+def submit(*, kind: str, owner_id: int | None, params: dict, cost: int = 0,
+           idempotency_key: str | None = None) -> Job:
+    """Create the row (reserving credits), commit, then enqueue. Same key → same job."""
+    spec = queue.KINDS[kind]
+    job_id = str(uuid.uuid4())
+    with session_scope() as session:
+        if idempotency_key:
+            existing = session.exec(select(Job).where(Job.idempotency_key == idempotency_key)).first()
+            if existing is not None:
+                return existing
+        job = Job(id=job_id, kind=kind, owner_id=owner_id, params=json.dumps(params), cost=cost,
+                  queue=spec.queue, rq_id=f"{job_id}-1", max_attempts=spec.retries + 1,
+                  idempotency_key=idempotency_key, message="Waiting for a worker")
+        session.add(job)
+        session.flush()
+        if owner_id and cost:
+            credits.reserve(session=session, user_id=owner_id, amount=cost, job_id=job_id)
+    try:
+        queue.enqueue_job(kind=kind, job_id=job.id, rq_id=job.rq_id)
+    except Exception as exc:
+        fail(job.id, f"Could not enqueue: {exc}", rq_id=job.rq_id)
+        raise
+    publish(job)
+    return job
+
+
+def _apply(job_id: str, rq_id: str | None, **values) -> Job:
+    """Update a job row if `rq_id` is still its current attempt; publish the new state."""
+    values["updated_at"] = utcnow()
+    with session_scope() as session:
+        stmt = update(Job).where(col(Job.id) == job_id)
+        if rq_id is not None:
+            stmt = stmt.where(col(Job.rq_id) == rq_id)
+        if session.execute(stmt.values(**values)).rowcount != 1:
+            raise StaleAttempt(job_id)
+        job = session.get(Job, job_id)
+        session.refresh(job)
+    publish(job)
+    return job
+
+
+def start(job_id: str, *, rq_id: str, worker_name: str) -> Job:
+    with session_scope() as session:
+        moved = session.execute(
+            update(Job).where(col(Job.id) == job_id, col(Job.rq_id) == rq_id,
+                              col(Job.status).in_(("queued", "running")))
+            .values(status="running", started_at=utcnow(), updated_at=utcnow(),
+                    attempts=Job.attempts + 1, worker_name=worker_name[:128], message="Started")
+        )
+        if moved.rowcount != 1:
+            raise StaleAttempt(job_id)
+        job = session.get(Job, job_id)
+        session.refresh(job)
+    publish(job)
+    return job
+
+
+def progress(job_id: str, *, rq_id: str, percent: int, message: str = "") -> None:
+    """Record progress; raises JobCanceled when a cancel was requested (checked between items)."""
+    job = _apply(job_id, rq_id, progress=max(0, min(100, int(percent))), message=message[:300])
+    if job.cancel_requested:
+        raise JobCanceled(job_id)
+
+
+def _finish(job_id: str, rq_id: str | None, status: str, success: bool, **values) -> Job:
+    with session_scope() as session:
+        stmt = update(Job).where(col(Job.id) == job_id, col(Job.status).not_in(TERMINAL))
+        if rq_id is not None:
+            stmt = stmt.where(col(Job.rq_id) == rq_id)
+        moved = session.execute(stmt.values(status=status, finished_at=utcnow(), updated_at=utcnow(), **values))
+        job = session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"No job {job_id}.")
+        if moved.rowcount == 1:
+            credits.settle(session=session, job_id=job_id, success=success)
+        session.refresh(job)
+    publish(job)
+    return job
+
+
+def succeed(job_id: str, *, rq_id: str, result_ref: str = "", message: str = "Done") -> Job:
+    return _finish(job_id, rq_id, "succeeded", True, progress=100, result_ref=result_ref[:300],
+                   message=message[:300])
+
+
+def fail(job_id: str, error: str, *, rq_id: str | None = None) -> Job:
+    return _finish(job_id, rq_id, "failed", False, error=error[:2000], message="Failed")
+
+
+def mark_canceled(job_id: str, *, rq_id: str | None = None) -> Job:
+    return _finish(job_id, rq_id, "canceled", False, message="Canceled")
+
+
+def requeue(job_id: str, *, rq_id: str, reason: str) -> Job:
+    """Back to queued while RQ waits to retry a transient error."""
+    return _apply(job_id, rq_id, status="queued", message=f"Retrying: {reason}"[:300])
+
+
+def get_job(*, session: Session, job_id: str, owner_id: int | None = None) -> Job:
+    job = session.get(Job, job_id)
+    # Another user's job answers like a missing one.
+    if job is None or (owner_id is not None and job.owner_id != owner_id):
+        raise NotFound("No such job.")
+    return job
+
+
+def list_jobs(*, session: Session, owner_id: int | None = None, status: str = "", kind: str = "",
+              limit: int = 50, offset: int = 0) -> tuple[list[Job], int]:
+    if status and status not in STATUSES:
+        raise ValidationFailed(f"Status must be one of: {', '.join(STATUSES)}.", code="invalid_status")
+    stmt = select(Job)
+    count = select(func.count()).select_from(Job)
+    conditions = []
+    if owner_id is not None:
+        conditions.append(Job.owner_id == owner_id)
+    if status:
+        conditions.append(Job.status == status)
+    if kind:
+        conditions.append(Job.kind == kind[:64])
+    for cond in conditions:
+        stmt, count = stmt.where(cond), count.where(cond)
+    rows = session.exec(stmt.order_by(col(Job.created_at).desc()).limit(limit).offset(offset)).all()
+    return list(rows), session.exec(count).one()
+
+
+def cancel(*, job_id: str, owner_id: int | None) -> str:
+    """Cancel a job: 'removed' (it had not started) or 'stopping' (it stops between items)."""
+    with session_scope() as session:
+        job = get_job(session=session, job_id=job_id, owner_id=owner_id)
+        status, rq_id = job.status, job.rq_id
+    if status in TERMINAL:
+        raise Conflict(f"This job already {status}.", code="job_finished")
+    if status == "queued" and queue.cancel_rq_job(rq_id):
+        mark_canceled(job_id)
+        return "removed"
+    _apply(job_id, None, cancel_requested=True, message="Stopping after the current item")
+    return "stopping"
+
+
+def retry(*, job_id: str) -> Job:
+    """Admin retry: a new job with the same kind, owner, parameters and price."""
+    with session_scope() as session:
+        job = get_job(session=session, job_id=job_id)
+        if job.status not in ("failed", "canceled"):
+            raise Conflict("Only failed or canceled jobs can be retried.", code="job_not_retryable")
+        kind, owner_id, params, cost = job.kind, job.owner_id, json.loads(job.params), job.cost
+    return submit(kind=kind, owner_id=owner_id, params=params, cost=cost)
+
+
+def reap_orphans(*, live_workers: set[str], grace: timedelta = timedelta(seconds=15)) -> list[str]:
+    """Jobs 'running' on a worker that is gone: retried while attempts remain, else failed."""
+    cutoff = utcnow() - grace
+    handled = []
+    with session_scope() as session:
+        running = session.exec(select(Job).where(Job.status == "running", Job.updated_at < cutoff)).all()
+        orphans = [(j.id, j.rq_id, j.kind, j.attempts, j.max_attempts, j.worker_name)
+                   for j in running if j.worker_name not in live_workers]
+    for job_id, rq_id, kind, attempts, max_attempts, worker in orphans:
+        try:
+            if attempts < max_attempts:
+                new_rq_id = f"{job_id}-{attempts + 1}"
+                _apply(job_id, rq_id, status="queued", rq_id=new_rq_id,
+                       message=f"Worker {worker or '?'} was lost; retrying")
+                queue.enqueue_job(kind=kind, job_id=job_id, rq_id=new_rq_id)
+            else:
+                fail(job_id, f"Worker {worker or '?'} was lost and no attempts remain.", rq_id=rq_id)
+            handled.append(job_id)
+        except StaleAttempt:
+            continue  # another reaper or the job itself moved it first
+    return handled

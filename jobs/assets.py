@@ -1,0 +1,24 @@
+"""Asset jobs: thumbnails and metadata for a batch of assets."""
+
+from __future__ import annotations
+
+import json
+
+from app.db import session_scope
+from app.models import Job
+from app.services import assets
+from jobs.runner import JobContext, run_tracked
+
+
+def process_assets(job_id: str) -> str:
+    def body(ctx: JobContext) -> str:
+        with session_scope() as session:
+            asset_ids = json.loads(session.get(Job, job_id).params)["asset_ids"]
+        outcomes: dict[str, int] = {}
+        for done, asset_id in enumerate(asset_ids, start=1):
+            outcome = assets.process(asset_id=asset_id)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            ctx.progress(100 * done / len(asset_ids), f"{done} of {len(asset_ids)} images")
+        return ",".join(f"{k}={v}" for k, v in sorted(outcomes.items()))
+
+    return run_tracked(job_id, body)

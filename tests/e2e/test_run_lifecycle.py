@@ -1,0 +1,65 @@
+"""`make run`'s script: starts everything, Ctrl-C stops everything, and a second start works."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 240) -> dict:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"run.py exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/health/ready", timeout=5) as response:
+                if response.status == 200:
+                    return {"status": response.status}
+        except OSError:
+            pass
+        time.sleep(1)
+    raise AssertionError("the app did not become ready in time")
+
+
+def start(data_dir: Path, port: int) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "PUBLIC_URL",
+                                                           "ALLOWED_ORIGINS")}
+    env.update({"PORT": str(port), "DATA_DIR": str(data_dir), "APP_ENV": "development"})
+    log = open(data_dir / f"run-{time.time_ns()}.log", "w")  # noqa: SIM115 (closed with the process)
+    return subprocess.Popen([sys.executable, "scripts/run.py"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def test_ctrl_c_stops_everything_and_a_second_run_works(tmp_path):
+    port = free_port()
+    url = f"http://localhost:{port}"
+    for attempt in range(2):
+        proc = start(tmp_path, port)
+        wait_ready(url, proc)
+        family = psutil.Process(proc.pid).children(recursive=True)
+        names = " ".join(" ".join(p.cmdline()) for p in family)
+        assert "redis-server" in names and "jobs.worker" in names and "reflex" in names, names
+        os.kill(proc.pid, signal.SIGINT)  # what Ctrl-C delivers to the foreground process
+        assert proc.wait(timeout=60) == 0
+        gone, alive = psutil.wait_procs(family, timeout=30)
+        assert not alive, f"still running after Ctrl-C (attempt {attempt + 1}): {alive}"
+        with pytest.raises(OSError):
+            urllib.request.urlopen(url + "/health", timeout=2)
+    # Data survived the restart: the SQLite file and the embedded Redis files are kept.
+    assert (tmp_path / "atelier.db").exists() and (tmp_path / "redis").is_dir()
