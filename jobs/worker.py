@@ -7,6 +7,7 @@ import os
 import socket
 import threading
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from rq import Worker
 
@@ -19,8 +20,13 @@ log = logging.getLogger("atelier.worker")
 
 
 def live_worker_names() -> set[str]:
-    # A worker's key expires when it stops heartbeating; Worker.all skips expired ones.
-    return {w.name for w in Worker.all(connection=get_redis())}
+    """Workers that heartbeated within WORKER_TTL_SECONDS.
+
+    RQ keeps a dead worker's key for up to TTL + 60 s; the heartbeat time tells sooner.
+    """
+    cutoff = datetime.now(UTC) - timedelta(seconds=get_settings().worker_ttl_seconds)
+    return {w.name for w in Worker.all(connection=get_redis())
+            if w.last_heartbeat is not None and w.last_heartbeat >= cutoff}
 
 
 def reap_once() -> list[str]:
@@ -49,7 +55,8 @@ def main() -> None:
     name = f"atelier-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     worker = Worker([get_queue(q) for q in QUEUES], name=name, connection=get_redis(),
                     # Short heartbeats so a dead worker is noticed (and its jobs reaped) fast.
-                    worker_ttl=settings.worker_ttl_seconds, job_monitoring_interval=10,
+                    worker_ttl=settings.worker_ttl_seconds,
+                    job_monitoring_interval=max(2, settings.worker_ttl_seconds // 4),
                     maintenance_interval=60)
     stop = threading.Event()
     threading.Thread(target=_reaper_loop, args=(stop,), daemon=True, name="reaper").start()

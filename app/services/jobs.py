@@ -93,13 +93,13 @@ def submit(*, kind: str, owner_id: int | None, params: dict, cost: int = 0,
     return job
 
 
-def _apply(job_id: str, rq_id: str | None, **values) -> Job:
-    """Update a job row if `rq_id` is still its current attempt; publish the new state."""
+def _apply(job_id: str, current_rq_id: str | None, **values) -> Job:
+    """Update a job row if `current_rq_id` is still its current attempt; publish the new state."""
     values["updated_at"] = utcnow()
     with session_scope() as session:
         stmt = update(Job).where(col(Job.id) == job_id)
-        if rq_id is not None:
-            stmt = stmt.where(col(Job.rq_id) == rq_id)
+        if current_rq_id is not None:
+            stmt = stmt.where(col(Job.rq_id) == current_rq_id)
         if session.execute(stmt.values(**values)).rowcount != 1:
             raise StaleAttempt(job_id)
         job = session.get(Job, job_id)
@@ -216,7 +216,7 @@ def retry(*, job_id: str) -> Job:
     return submit(kind=kind, owner_id=owner_id, params=params, cost=cost)
 
 
-def reap_orphans(*, live_workers: set[str], grace: timedelta = timedelta(seconds=15)) -> list[str]:
+def reap_orphans(*, live_workers: set[str], grace: timedelta = timedelta(seconds=5)) -> list[str]:
     """Jobs 'running' on a worker that is gone: retried while attempts remain, else failed."""
     cutoff = utcnow() - grace
     handled = []

@@ -1,0 +1,91 @@
+"""A worker killed with SIGKILL mid-job: the job is retried by a live worker, nothing is done twice."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from rq import Worker
+from sqlmodel import select
+
+from app.db import session_scope
+from app.models import Asset, Job
+from app.redis_client import get_redis
+from app.services import assets
+from tests import images
+from tests.integration.test_accounts import register
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_worker() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=dict(os.environ),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def job_row(job_id: str) -> Job:
+    with session_scope() as session:
+        return session.get(Job, job_id)
+
+
+@pytest.fixture
+def crash_env(env, monkeypatch):
+    from tests.conftest import clear_caches
+
+    # Short heartbeats so the test sees the whole recovery quickly; production uses 60 s / 20 s.
+    monkeypatch.setenv("WORKER_TTL_SECONDS", "6")
+    monkeypatch.setenv("REAPER_INTERVAL_SECONDS", "2")
+    monkeypatch.setenv("INGEST_BATCH_SIZE", "500")
+    clear_caches()
+    procs = []
+    yield procs
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+
+
+def test_sigkill_mid_job_is_recovered_and_not_applied_twice(crash_env):
+    user = register("ada@example.com")
+    files = [(f"photo-{i}.jpg", images.jpeg(2400, 1600, seed=i)) for i in range(40)]
+    first = start_worker()
+    crash_env.append(first)
+    wait_for(lambda: Worker.all(connection=get_redis()), 30, "the first worker")
+    result = assets.ingest(owner_id=user.id, files=files)
+    (job_id,) = result.job_ids
+    wait_for(lambda: job_row(job_id).progress >= 5, 60, "the job to make progress")
+    doomed = job_row(job_id).worker_name
+    # The worker and its work horse (RQ gives the horse its own session), as in a machine crash.
+    family = [first, *psutil.Process(first.pid).children(recursive=True)]
+    for proc in family:
+        os.kill(proc.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    killed_at = time.time()
+    assert job_row(job_id).status == "running"
+
+    second = start_worker()
+    crash_env.append(second)
+    done = wait_for(lambda: (j := job_row(job_id)).status in ("succeeded", "failed") and j, 180,
+                    "recovery after the crash")
+    assert time.time() - killed_at < 180
+    assert done.status == "succeeded", done.error
+    assert done.attempts == 2 and done.worker_name != doomed
+    with session_scope() as session:
+        statuses = session.exec(select(Asset.status)).all()
+    assert statuses == ["ready"] * 40
+    # Assets finished before the crash were skipped, not processed again.
+    assert "skipped=" in done.result_ref and "ready=" in done.result_ref
