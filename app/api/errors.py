@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from app.api.middleware import BodyTooLarge
 from app.errors import AppError, Throttled
 
-_HTTP_CODES = {401: "auth_required", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+_HTTP_CODES = {400: "bad_request", 401: "auth_required", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                409: "conflict", 413: "payload_too_large", 422: "validation_failed",
                429: "too_many_requests"}
 
