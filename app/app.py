@@ -5,8 +5,10 @@ import reflex as rx
 from app import routes
 from app.api import build_api
 from app.api.middleware import BodyLimit, SecurityHeaders
-from components.pages import admin, auth, dashboard, settings
-from state.admin import AdminHealthState, AdminOutboxState, AdminUsersState
+from components.pages import admin, assets, auth, dashboard, settings
+from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
+from state.assets import AssetsState
+from state.dashboard import DashboardState
 from state.session import SessionState
 from state.settings import SettingsState
 from state.signin import SignInState
@@ -25,11 +27,16 @@ PAGES = [
     (routes.SIGN_UP, auth.sign_up_page, "Create account", SessionState.load_public),
     (routes.RESET, auth.reset_request_page, "Reset password", None),
     (routes.RESET_CONFIRM, auth.reset_confirm_page, "Choose a new password", None),
-    (routes.DASHBOARD, dashboard.dashboard_page, "Dashboard", SessionState.load_private),
+    (routes.DASHBOARD, dashboard.dashboard_page, "Dashboard",
+     [SessionState.load_private, DashboardState.load_page]),
+    (routes.ASSETS, assets.assets_page, "Assets", [SessionState.load_private, AssetsState.load_page]),
     (routes.SETTINGS, settings.settings_page, "Settings",
      [SessionState.load_private, SettingsState.load_page]),
     (routes.ADMIN_USERS, admin.admin_users_page, "Users · Admin",
      [SessionState.load_admin, AdminUsersState.load_page]),
+    (routes.ADMIN_JOBS, admin.admin_jobs_page, "Jobs · Admin", [SessionState.load_admin, AdminJobsState.load_page]),
+    (routes.ADMIN_AUDIT, admin.admin_audit_page, "Audit log · Admin",
+     [SessionState.load_admin, AdminAuditState.load_page]),
     (routes.ADMIN_OUTBOX, admin.admin_outbox_page, "Outbox · Admin",
      [SessionState.load_admin, AdminOutboxState.load_page]),
     (routes.ADMIN_HEALTH, admin.admin_health_page, "System health · Admin",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,14 +18,24 @@ log = logging.getLogger(__name__)
 TRANSIENT = (ConnectionError, TimeoutError)
 
 
+# Progress is written at most this often; a cancel is still seen between every item.
+PROGRESS_EVERY = 0.5
+
+
 @dataclass
 class JobContext:
     job_id: str
     rq_id: str
+    last_write: float = 0.0
 
     def progress(self, percent: float, message: str = "") -> None:
         """Report progress; raises JobCanceled when the user canceled (call between items)."""
-        jobs.progress(self.job_id, rq_id=self.rq_id, percent=int(percent), message=message)
+        now = time.monotonic()
+        if percent >= 100 or now - self.last_write >= PROGRESS_EVERY:
+            self.last_write = now
+            jobs.progress(self.job_id, rq_id=self.rq_id, percent=int(percent), message=message)
+        elif jobs.cancel_flagged(self.job_id):
+            raise jobs.JobCanceled(self.job_id)
 
 
 def run_tracked(job_id: str, body: Callable[[JobContext], str]) -> str:

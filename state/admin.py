@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import reflex as rx
 
 from app.db import session_scope
 from app.errors import AppError
-from app.services import accounts, health, mail
+from app.services import accounts, audit, credits, health, jobs, mail
 from app.services.accounts import UserPublic
 from state.session import client_ip, require_user, to_sign_in
 
@@ -21,7 +23,7 @@ def _refused(state: rx.State):
 
 
 def _when(value) -> str:  # noqa: ANN001
-    return value.strftime("%Y-%m-%d %H:%M") if value else "never"
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "never"
 
 
 class AdminUsersState(rx.State):
@@ -39,9 +41,10 @@ class AdminUsersState(rx.State):
     def _search(self) -> None:
         with session_scope() as session:
             users, self.total = accounts.search_users(session=session, query=self.query, limit=200)
+            balances = {u.id: credits.balance(session=session, user_id=u.id)[0] for u in users}
         self.users = [{"id": str(u.id), "email": u.email, "name": u.name or "—", "role": u.role,
                        "active": "yes" if u.is_active else "no", "created": _when(u.created_at),
-                       "last_login": _when(u.last_login_at)} for u in users]
+                       "last_login": _when(u.last_login_at), "credits": str(balances[u.id])} for u in users]
 
     @rx.event
     async def handle_search(self, value: str):
@@ -63,6 +66,24 @@ class AdminUsersState(rx.State):
             return rx.toast.error(exc.message)
         self._search()
         return rx.toast.success(f"Role changed to {role}.")
+
+    @rx.event
+    async def grant_credits(self, form_data: dict):
+        admin = await _require_admin(self)
+        if admin is None:
+            return _refused(self)
+        try:
+            user_id, amount = int(form_data.get("user_id", "")), int(form_data.get("amount", ""))
+        except ValueError:
+            return rx.toast.error("Enter a whole number of credits.")
+        try:
+            with session_scope() as session:
+                credits.adjust(session=session, actor_id=admin.id, user_id=user_id, amount=amount,
+                               reason=str(form_data.get("reason", ""))[:300], reference=f"admin:{uuid.uuid4()}")
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        self._search()
+        return rx.toast.success(f"{amount:+d} credits recorded.")
 
     @rx.event
     async def toggle_active(self, user_id: str, active: str):
@@ -112,3 +133,89 @@ class AdminHealthState(rx.State):
         if await _require_admin(self) is None:
             return _refused(self)
         self.checks = health.readiness()
+
+
+class AdminJobsState(rx.State):
+    status_filter: str = "all"
+    kind_filter: str = ""
+    # Newest first: id, kind, owner, status, progress, message, error, created.
+    rows: list[dict[str, str]] = []
+    total: int = 0
+    # Queue name → jobs waiting.
+    depths: dict[str, int] = {}
+    # Live workers: name, state, current job, last heartbeat.
+    workers: list[dict[str, str]] = []
+
+    def _load(self) -> None:
+        from rq import Worker
+
+        from app.queue import queue_depths
+        from app.redis_client import get_redis
+
+        status = "" if self.status_filter == "all" else self.status_filter
+        with session_scope() as session:
+            found, self.total = jobs.list_jobs(session=session, status=status, kind=self.kind_filter, limit=100)
+        self.rows = [{"id": j.id, "short": j.id[:8], "kind": j.kind, "owner": str(j.owner_id or "—"),
+                      "status": j.status, "progress": str(j.progress), "message": j.message,
+                      "error": j.error, "attempts": str(j.attempts), "created": _when(j.created_at)}
+                     for j in found]
+        self.depths = queue_depths()
+        self.workers = [{"name": w.name, "state": str(w.get_state()), "job": w.get_current_job_id() or "—",
+                         "heartbeat": _when(w.last_heartbeat)} for w in Worker.all(connection=get_redis())]
+
+    @rx.event
+    async def load_page(self):
+        if await _require_admin(self) is None:
+            return _refused(self)
+        self._load()
+
+    @rx.event
+    async def handle_status_filter(self, value: str):
+        if await _require_admin(self) is None:
+            return _refused(self)
+        self.status_filter = value if value in ("all", *jobs.STATUSES) else "all"
+        self._load()
+
+    @rx.event
+    async def retry_job(self, job_id: str):
+        admin = await _require_admin(self)
+        if admin is None:
+            return _refused(self)
+        try:
+            new = jobs.retry(job_id=job_id)
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        with session_scope() as session:
+            audit.record(session=session, action="admin.job_retry", actor_id=admin.id, target=job_id,
+                         ip=client_ip(self), detail=f"new job {new.id}")
+        self._load()
+        return rx.toast.success("Retried as a new job.")
+
+    @rx.event
+    async def cancel_job(self, job_id: str):
+        admin = await _require_admin(self)
+        if admin is None:
+            return _refused(self)
+        try:
+            outcome = jobs.cancel(job_id=job_id, owner_id=None)
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        with session_scope() as session:
+            audit.record(session=session, action="admin.job_cancel", actor_id=admin.id, target=job_id,
+                         ip=client_ip(self), detail=outcome)
+        self._load()
+        return rx.toast.success("Removed from the queue." if outcome == "removed" else "Stopping after this item.")
+
+
+class AdminAuditState(rx.State):
+    # Newest first: at, actor, action, target, ip, detail.
+    events: list[dict[str, str]] = []
+
+    @rx.event
+    async def load_page(self):
+        if await _require_admin(self) is None:
+            return _refused(self)
+        with session_scope() as session:
+            rows = audit.recent(session=session, limit=200)
+        self.events = [{"at": _when(e.at), "actor": str(e.actor_id or "—"), "action": e.action,
+                        "target": e.target, "ip": e.ip, "detail": e.detail} for e in rows]

@@ -35,6 +35,15 @@ class StaleAttempt(Exception):
     """This execution is not the job's current attempt (it was re-queued elsewhere)."""
 
 
+def _cancel_key(job_id: str) -> str:
+    return f"atelier:cancel:{job_id}"
+
+
+def cancel_flagged(job_id: str) -> bool:
+    """A cheap between-items check (Redis), so progress need not be written for every item."""
+    return bool(get_redis().exists(_cancel_key(job_id)))
+
+
 def job_channel(job_id: str) -> str:
     return f"atelier:job:{job_id}"
 
@@ -203,6 +212,7 @@ def cancel(*, job_id: str, owner_id: int | None) -> str:
         mark_canceled(job_id)
         return "removed"
     _apply(job_id, None, cancel_requested=True, message="Stopping after the current item")
+    get_redis().set(_cancel_key(job_id), "1", ex=24 * 3600)
     return "stopping"
 
 

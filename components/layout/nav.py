@@ -7,7 +7,6 @@ from state.session import SessionState
 
 # The capabilities Atelier is growing into; each becomes a link when its page ships.
 CAPABILITIES = [
-    ("Assets", "images"),
     ("Rename", "file-pen-line"),
     ("Generate", "sparkles"),
     ("Slides", "presentation"),
@@ -16,6 +15,8 @@ CAPABILITIES = [
 
 ADMIN_LINKS = [
     ("Users", "users", routes.ADMIN_USERS),
+    ("Jobs", "list-checks", routes.ADMIN_JOBS),
+    ("Audit log", "scroll-text", routes.ADMIN_AUDIT),
     ("Outbox", "mail", routes.ADMIN_OUTBOX),
     ("System health", "activity", routes.ADMIN_HEALTH),
 ]
@@ -54,6 +55,7 @@ def section_label(text: str) -> rx.Component:
 def nav_links() -> rx.Component:
     return rx.vstack(
         nav_link("Dashboard", "layout-dashboard", routes.DASHBOARD),
+        nav_link("Assets", "images", routes.ASSETS),
         section_label("Create"),
         *[soon_item(label, icon) for label, icon in CAPABILITIES],
         section_label("Account"),

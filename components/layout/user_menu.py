@@ -12,8 +12,8 @@ def user_menu() -> rx.Component:
             rx.button(
                 rx.avatar(fallback=SessionState.initials, size="2", radius="full", color_scheme="violet"),
                 rx.vstack(
-                    rx.text(SessionState.display_name, size="2", weight="medium", trim="both"),
-                    rx.text(SessionState.email, size="1", color=rx.color("gray", 10), trim="both"),
+                    rx.text(SessionState.display_name, size="2", weight="medium"),
+                    rx.text(SessionState.email, size="1", color=rx.color("gray", 10)),
                     spacing="1", align="start", overflow="hidden",
                 ),
                 variant="ghost", color_scheme="gray", size="3", width="100%",

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from components.layout.shell import app_shell, page_header
-from state.admin import AdminHealthState, AdminOutboxState, AdminUsersState
+from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
 
 
 def user_row(user: rx.Var) -> rx.Component:
@@ -21,10 +21,36 @@ def user_row(user: rx.Var) -> rx.Component:
                               rx.badge("disabled", color_scheme="red"))),
         rx.table.cell(user["last_login"]),
         rx.table.cell(user["created"]),
+        rx.table.cell(rx.hstack(rx.text(user["credits"]), grant_dialog(user), align="center", spacing="2")),
         rx.table.cell(
             rx.button(rx.cond(user["active"] == "yes", "Disable", "Enable"), size="1",
                       variant="soft", color_scheme=rx.cond(user["active"] == "yes", "red", "green"),
                       on_click=AdminUsersState.toggle_active(user["id"], user["active"])),
+        ),
+    )
+
+
+def grant_dialog(user: rx.Var) -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.trigger(rx.icon_button(rx.icon("plus", size=14), size="1", variant="soft",
+                                         aria_label="Grant credits")),
+        rx.dialog.content(
+            rx.dialog.title("Grant or adjust credits"),
+            rx.dialog.description(user["email"]),
+            rx.form(
+                rx.vstack(
+                    rx.input(type="hidden", name="user_id", value=user["id"]),
+                    rx.input(name="amount", type="number", placeholder="Credits, e.g. 100 or -20",
+                             required=True, aria_label="Credits"),
+                    rx.input(name="reason", placeholder="Reason (kept in the ledger)", required=True,
+                             max_length=300, aria_label="Reason"),
+                    rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray",
+                                                        type="button")),
+                              rx.dialog.close(rx.button("Record", type="submit")), justify="end", spacing="3"),
+                    spacing="3", margin_top="12px",
+                ),
+                on_submit=AdminUsersState.grant_credits, reset_on_submit=True,
+            ),
         ),
     )
 
@@ -41,7 +67,7 @@ def admin_users_page() -> rx.Component:
             rx.table.root(
                 rx.table.header(rx.table.row(
                     *[rx.table.column_header_cell(h) for h in
-                      ("User", "Role", "Status", "Last sign-in", "Joined", "")]
+                      ("User", "Role", "Status", "Last sign-in", "Joined", "Credits", "")]
                 )),
                 rx.table.body(rx.foreach(AdminUsersState.users, user_row)),
                 width="100%",
@@ -110,5 +136,94 @@ def admin_health_page() -> rx.Component:
                 width="100%",
             ),
             size="1", width="100%",
+        ),
+    )
+
+
+def status_badge(status: rx.Var) -> rx.Component:
+    return rx.badge(status, color_scheme=rx.match(status, ("succeeded", "green"), ("failed", "red"),
+                                                  ("running", "blue"), ("queued", "amber"), "gray"))
+
+
+def job_row(job: rx.Var) -> rx.Component:
+    active = (job["status"] == "queued") | (job["status"] == "running")
+    return rx.table.row(
+        rx.table.cell(rx.code(job["short"]), title=job["id"]),
+        rx.table.cell(job["kind"]),
+        rx.table.cell(job["owner"]),
+        rx.table.cell(status_badge(job["status"])),
+        rx.table.cell(rx.progress(value=job["progress"].to(int), width="80px")),
+        rx.table.cell(rx.text(rx.cond(job["error"] != "", job["error"], job["message"]), size="1",
+                              color=rx.cond(job["error"] != "", rx.color("red", 11), rx.color("gray", 11)),
+                              max_width="320px")),
+        rx.table.cell(job["attempts"]),
+        rx.table.cell(job["created"]),
+        rx.table.cell(rx.cond(active,
+                              rx.button("Cancel", size="1", variant="soft", color_scheme="red",
+                                        on_click=AdminJobsState.cancel_job(job["id"])),
+                              rx.cond((job["status"] == "failed") | (job["status"] == "canceled"),
+                                      rx.button("Retry", size="1", variant="soft",
+                                                on_click=AdminJobsState.retry_job(job["id"]))))),
+    )
+
+
+def depth_card(item: rx.Var) -> rx.Component:
+    return rx.card(rx.vstack(rx.text(item[0], size="1", color=rx.color("gray", 10), text_transform="uppercase"),
+                             rx.text(item[1], size="6", weight="bold"), spacing="0"), size="1")
+
+
+def admin_jobs_page() -> rx.Component:
+    return app_shell(
+        page_header("Jobs", "Everything running in the background, on every worker.",
+                    rx.button(rx.icon("refresh-cw", size=16), "Refresh", variant="soft",
+                              on_click=AdminJobsState.load_page)),
+        rx.grid(rx.foreach(AdminJobsState.depths, depth_card),
+                rx.card(rx.vstack(rx.text("LIVE WORKERS", size="1", color=rx.color("gray", 10)),
+                                  rx.text(AdminJobsState.workers.length(), size="6", weight="bold"), spacing="0"),
+                        size="1"),
+                columns=rx.breakpoints(initial="2", md="4"), spacing="3", width="100%", margin_bottom="16px"),
+        rx.hstack(rx.select(["all", "queued", "running", "succeeded", "failed", "canceled"],
+                            value=AdminJobsState.status_filter, on_change=AdminJobsState.handle_status_filter,
+                            aria_label="Filter by status"),
+                  rx.text(AdminJobsState.total.to_string() + " jobs", color=rx.color("gray", 10), size="2"),
+                  align="center", spacing="3", margin_bottom="12px"),
+        rx.card(
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                               ("Job", "Kind", "Owner", "Status", "Progress", "Message",
+                                                "Tries", "Created", "")])),
+                rx.table.body(rx.foreach(AdminJobsState.rows, job_row)),
+                width="100%",
+            ),
+            size="1", width="100%", overflow_x="auto",
+        ),
+        rx.heading("Workers", size="4", margin_top="24px", margin_bottom="8px", as_="h2"),
+        rx.card(
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                               ("Name", "State", "Current job", "Last heartbeat")])),
+                rx.table.body(rx.foreach(AdminJobsState.workers, lambda w: rx.table.row(
+                    rx.table.cell(rx.code(w["name"])), rx.table.cell(w["state"]), rx.table.cell(w["job"]),
+                    rx.table.cell(w["heartbeat"])))),
+                width="100%",
+            ),
+            size="1", width="100%", overflow_x="auto",
+        ),
+    )
+
+
+def admin_audit_page() -> rx.Component:
+    return app_shell(
+        page_header("Audit log", "Admin actions and security events, newest first."),
+        rx.card(
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                               ("When", "Actor", "Action", "Target", "IP", "Detail")])),
+                rx.table.body(rx.foreach(AdminAuditState.events, lambda e: rx.table.row(
+                    rx.table.cell(e["at"]), rx.table.cell(e["actor"]), rx.table.cell(rx.code(e["action"])),
+                    rx.table.cell(e["target"]), rx.table.cell(e["ip"]), rx.table.cell(e["detail"])))),
+                width="100%",
+            ),
+            size="1", width="100%", overflow_x="auto",
         ),
     )

@@ -4,6 +4,7 @@ import reflex as rx
 
 from app import routes
 from components.layout.shell import app_shell, page_header
+from state.dashboard import DashboardState
 from state.session import SessionState
 
 FEATURES = [
@@ -11,7 +12,6 @@ FEATURES = [
     ("sparkles", "Generate", "Prompts to images with styles, seeds and the providers you choose.", "violet"),
     ("presentation", "Slides", "Topic or document to an editable outline, then a real .pptx.", "blue"),
     ("workflow", "Workflows", "Upscale, cut out, crop for social, convert — on one image or hundreds.", "teal"),
-    ("images", "Assets", "One library for every upload and every result, searchable.", "amber"),
 ]
 
 
@@ -43,16 +43,42 @@ def quick_link(icon: str, title: str, text: str, href: str) -> rx.Component:
     )
 
 
+def stat(icon: str, label: str, value: rx.Var, note: rx.Var | str, href: str) -> rx.Component:
+    return rx.link(
+        rx.card(
+            rx.hstack(
+                rx.vstack(rx.text(label, size="2", color=rx.color("gray", 10)),
+                          rx.text(value, size="7", weight="bold", letter_spacing="-0.02em"),
+                          rx.text(note, size="1", color=rx.color("gray", 10)), spacing="1"),
+                rx.spacer(),
+                rx.box(rx.icon(icon, size=22), padding="10px", border_radius="12px",
+                       background=rx.color("violet", 3), color=rx.color("violet", 11)),
+                align="start", width="100%",
+            ),
+            size="3", _hover={"border_color": rx.color("violet", 7)},
+        ),
+        href=href, underline="none", color="inherit",
+    )
+
+
 def dashboard_page() -> rx.Component:
     return app_shell(
         page_header(f"Hello, {SessionState.display_name}", "Here is your studio."),
         rx.grid(
+            stat("images", "Assets", DashboardState.asset_count, "images in your library", routes.ASSETS),
+            stat("coins", "Credits", DashboardState.credit_balance,
+                 DashboardState.credits_held.to_string() + " held by running jobs", routes.SETTINGS),
+            stat("loader", "Working on", DashboardState.active_jobs, "jobs queued or running", routes.ASSETS),
+            columns=rx.breakpoints(initial="1", sm="3"), spacing="4", width="100%", margin_bottom="16px",
+        ),
+        rx.grid(
+            quick_link("cloud-upload", "Upload images", "Drop hundreds at once", routes.ASSETS),
             quick_link("key-round", "API tokens", "Script Atelier over REST", routes.SETTINGS),
             quick_link("book-open", "API reference", "OpenAPI docs", routes.API_DOCS),
             rx.cond(SessionState.is_admin,
                     quick_link("users", "Team", "Manage people and roles", routes.ADMIN_USERS),
                     quick_link("shield-check", "Security", "Change your password", routes.SETTINGS)),
-            columns=rx.breakpoints(initial="1", sm="3"), spacing="4", width="100%",
+            columns=rx.breakpoints(initial="1", sm="2", md="4"), spacing="4", width="100%",
             margin_bottom="32px",
         ),
         rx.heading("What your studio will do", size="4", margin_bottom="12px", as_="h2"),

@@ -65,7 +65,8 @@ def test_a_job_runs_and_publishes_each_change(user):
     assert [m["status"] for m in seen][0] == "queued" and seen[-1]["status"] == "succeeded"
     assert [m["progress"] for m in seen if m["status"] == "running"] == sorted(
         m["progress"] for m in seen if m["status"] == "running")
-    assert {m["message"] for m in seen} >= {"item 1", "item 2", "item 3"}
+    # Progress is written at most twice a second, and always for the first and the last item.
+    assert {m["message"] for m in seen} >= {"item 1", "item 3"}
 
 
 def test_cancel_a_queued_job_removes_it_and_returns_credits(user):
@@ -81,7 +82,8 @@ def test_cancel_a_running_job_stops_between_items(user):
     job = jobs.submit(kind="test.cancel", owner_id=user.id, params={}, cost=3)
     work()
     done = row(job.id)
-    assert done.status == "canceled" and done.progress == 40  # item 2 finished, item 3 never ran
+    # Item 1's progress was written; item 2 finished but saw the cancel before writing; 3 never ran.
+    assert done.status == "canceled" and done.progress == 20
     assert balance(user.id) == (10, 0)
 
 

@@ -1,0 +1,28 @@
+"""`make bench`: run every benchmark under bench/ and print one table."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import print_table  # noqa: E402
+
+BENCHMARKS = ["bench.ingest"]
+
+
+def main() -> int:
+    results = []
+    for name in BENCHMARKS:
+        sys.argv = [name]
+        results.append(importlib.import_module(name).main())
+    print()
+    print_table(results)
+    return 0 if all(r["passed"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

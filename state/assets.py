@@ -1,0 +1,256 @@
+"""The Assets page: chunked bulk upload with per-file progress and a live grid."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import redis.asyncio as aioredis
+import reflex as rx
+
+from app.db import session_scope
+from app.errors import AppError
+from app.services import assets, jobs
+from app.settings import get_settings
+from state.session import require_user, session_user, to_sign_in
+
+PAGE = 60
+# Seconds without news before the live follower stops (it restarts with the next upload).
+FOLLOW_IDLE = 30
+
+
+def _card(asset) -> dict[str, str]:  # noqa: ANN001
+    meta = json.loads(asset.meta or "{}")
+    colours = [c["hex"] for c in meta.get("colours", [])]
+    exif = meta.get("exif", {})
+    return {
+        "id": str(asset.id), "filename": asset.filename, "status": asset.status, "error": asset.error,
+        "mime": asset.mime, "dims": f"{asset.width}×{asset.height}",
+        "size": f"{asset.size_bytes / 1024 / 1024:.1f} MB" if asset.size_bytes >= 1024 * 1024
+        else f"{max(1, asset.size_bytes // 1024)} KB",
+        "sha256": asset.sha256, "created": asset.created_at.strftime("%Y-%m-%d %H:%M"),
+        "thumb": f"/api/v1/assets/{asset.id}/thumbnail?v={asset.status}",
+        "download": f"/api/v1/assets/{asset.id}/download",
+        "colours": ",".join(colours),
+        "camera": " ".join(x for x in (exif.get("Make", ""), exif.get("Model", "")) if x),
+        "taken": exif.get("DateTimeOriginal", exif.get("DateTime", "")),
+    }
+
+
+class AssetsState(rx.State):
+    # The grid: one card per asset (strings only, ready to render).
+    cards: list[dict[str, str]] = []
+    total: int = 0
+    query: str = ""
+    status_filter: str = "all"
+    limit: int = PAGE
+    # The asset open in the detail dialog ("" when closed).
+    selected_id: str = ""
+    # This upload's files: name, received bytes, state (uploading/stored/duplicate/error), message.
+    uploads: list[dict[str, str]] = []
+    uploading: bool = False
+    upload_percent: int = 0
+    # Whether a background follower is relaying job progress into the grid.
+    following: bool = False
+    processing_count: int = 0
+
+    @rx.var
+    def selected(self) -> dict[str, str]:
+        return next((c for c in self.cards if c["id"] == self.selected_id), {})
+
+    @rx.var
+    def upload_counts(self) -> dict[str, int]:
+        counts = {"stored": 0, "duplicate": 0, "error": 0, "uploading": 0}
+        for item in self.uploads:
+            counts[item["state"]] = counts.get(item["state"], 0) + 1
+        return counts
+
+    @rx.var
+    def upload_rows(self) -> list[dict[str, str]]:
+        """Refused files first: they are what the user has to act on."""
+        return sorted(self.uploads, key=lambda u: u["state"] != "error")
+
+    @rx.var
+    def has_more(self) -> bool:
+        return self.total > len(self.cards)
+
+    def _reload(self, owner_id: int) -> None:
+        status = "" if self.status_filter == "all" else self.status_filter
+        with session_scope() as session:
+            rows, self.total = assets.list_assets(session=session, owner_id=owner_id, query=self.query,
+                                                  status=status, limit=self.limit)
+            _, self.processing_count = assets.list_assets(session=session, owner_id=owner_id,
+                                                          status="processing", limit=1)
+        self.cards = [_card(a) for a in rows]
+
+    @rx.event
+    async def load_page(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.limit, self.selected_id = PAGE, ""
+        self._reload(user.id)
+        if self.processing_count and not self.following:
+            return AssetsState.follow_jobs
+
+    @rx.event
+    async def handle_search(self, value: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.query, self.limit = value[:100], PAGE
+        self._reload(user.id)
+
+    @rx.event
+    async def handle_status_filter(self, value: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.status_filter = value if value in ("all", *assets.STATUSES) else "all"
+        self.limit = PAGE
+        self._reload(user.id)
+
+    @rx.event
+    async def load_more(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.limit = min(self.limit + PAGE, 2000)
+        self._reload(user.id)
+
+    @rx.event
+    def open_asset(self, asset_id: str):
+        self.selected_id = asset_id
+
+    @rx.event
+    def close_asset(self):
+        self.selected_id = ""
+
+    @rx.event
+    async def delete_asset(self, asset_id: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            await asyncio.to_thread(assets.delete_asset, owner_id=user.id, asset_id=int(asset_id))
+        except (AppError, ValueError):
+            return rx.toast.error("That asset no longer exists.")
+        self.selected_id = ""
+        self._reload(user.id)
+        return rx.toast.success("Asset deleted.")
+
+    @rx.event
+    def handle_upload_progress(self, progress: dict):
+        self.upload_percent = int(100 * float(progress.get("progress", 0) or 0))
+
+    @rx.event(background=True)
+    async def handle_upload(self, chunks: rx.UploadChunkIterator):
+        """Assemble each streamed file, check and store it, and start thumbnail jobs in batches."""
+        settings = get_settings()
+        async with self:
+            user = session_user(self)
+            self.uploading, self.uploads, self.upload_percent = user is not None, [], 0
+        if user is None:
+            async for _ in chunks:  # drain, so the browser is not left hanging
+                pass
+            yield rx.toast.error("Your session ended. Sign in again to upload.")
+            return
+        entries: list[dict[str, str]] = []
+        created: list[int] = []
+        current: dict | None = None
+        last_push = 0.0
+
+        async def finish(entry: dict, data: bytearray, too_big: bool) -> None:
+            if too_big:
+                entry.update(state="error", message=f"Larger than {settings.max_upload_file_bytes // 2**20} MB.")
+                return
+            try:
+                asset, is_new = await asyncio.to_thread(assets.store_one, owner_id=user.id,
+                                                        filename=entry["name"], data=bytes(data))
+            except AppError as exc:
+                entry.update(state="error", message=exc.message)
+                return
+            entry.update(state="stored" if is_new else "duplicate",
+                         message="" if is_new else "Already in your library")
+            if is_new:
+                created.append(asset.id)
+
+        async for chunk in chunks:
+            if current is None or chunk.filename != current["entry"]["name"]:
+                if current is not None:
+                    await finish(current["entry"], current["data"], current["too_big"])
+                if len(entries) >= settings.max_upload_files:
+                    current = {"entry": {"name": chunk.filename, "state": "error", "received": "0",
+                                         "message": "Too many files in one upload."},
+                               "data": bytearray(), "too_big": True}
+                    continue
+                entry = {"name": chunk.filename, "state": "uploading", "received": "0", "message": ""}
+                entries.append(entry)
+                current = {"entry": entry, "data": bytearray(), "too_big": False}
+            if not current["too_big"]:
+                current["data"] += chunk.data
+                if len(current["data"]) > settings.max_upload_file_bytes:
+                    current["too_big"], current["data"] = True, bytearray()
+            current["entry"]["received"] = str(chunk.offset + len(chunk.data))
+            if len(created) >= settings.ingest_batch_size:
+                # Start thumbnails while the rest is still arriving.
+                await asyncio.to_thread(assets.submit_processing, owner_id=user.id, asset_ids=created[:])
+                created.clear()
+            if time.monotonic() - last_push > 0.4:
+                last_push = time.monotonic()
+                async with self:
+                    self.uploads = [dict(e) for e in entries]
+        if current is not None:
+            await finish(current["entry"], current["data"], current["too_big"])
+        if created:
+            await asyncio.to_thread(assets.submit_processing, owner_id=user.id, asset_ids=created)
+        async with self:
+            self.uploads = [dict(e) for e in entries]
+            self.uploading, self.upload_percent = False, 100
+            self.limit = max(self.limit, PAGE)
+            self._reload(user.id)
+            start_follow = not self.following
+        stored = sum(e["state"] == "stored" for e in entries)
+        failed = sum(e["state"] == "error" for e in entries)
+        yield (rx.toast.warning(f"{stored} stored, {failed} refused — see the list for why.") if failed
+               else rx.toast.success(f"{stored} image{'s' if stored != 1 else ''} stored."))
+        if start_follow:
+            yield AssetsState.follow_jobs
+
+    @rx.event(background=True)
+    async def follow_jobs(self):
+        """Relay this user's job changes into the grid until nothing is processing."""
+        async with self:
+            if self.following:
+                return
+            user = session_user(self)
+            if user is None:
+                return
+            self.following = True
+        client = aioredis.from_url(get_settings().redis_db_url(0))
+        pubsub = client.pubsub()
+        await pubsub.subscribe(jobs.owner_channel(user.id))
+        quiet_since = last_read = time.monotonic()
+        try:
+            while time.monotonic() - quiet_since < FOLLOW_IDLE:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if message is not None:
+                    quiet_since = time.monotonic()
+                    await asyncio.sleep(0.3)  # let a burst of progress messages settle
+                elif time.monotonic() - last_read < 5:
+                    continue
+                last_read = time.monotonic()
+                # Read the rows (not the message): the database is the truth, and a missed
+                # message is caught up by the 5-second re-read.
+                async with self:
+                    if session_user(self) is None:
+                        break
+                    self._reload(user.id)
+                    if self.processing_count == 0 and message is None:
+                        break
+        finally:
+            await pubsub.aclose()
+            await client.aclose()
+            async with self:
+                self.following = False

@@ -1,0 +1,28 @@
+"""The dashboard's figures: library size, credits, work in progress."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app.db import session_scope
+from app.services import assets, credits, jobs
+from state.session import require_user, to_sign_in
+
+
+class DashboardState(rx.State):
+    asset_count: int = 0
+    credit_balance: int = 0
+    credits_held: int = 0
+    active_jobs: int = 0
+
+    @rx.event
+    async def load_page(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        with session_scope() as session:
+            _, self.asset_count = assets.list_assets(session=session, owner_id=user.id, limit=1)
+            self.credit_balance, self.credits_held = credits.balance(session=session, user_id=user.id)
+            _, running = jobs.list_jobs(session=session, owner_id=user.id, status="running", limit=1)
+            _, queued = jobs.list_jobs(session=session, owner_id=user.id, status="queued", limit=1)
+        self.active_jobs = running + queued
