@@ -2,8 +2,9 @@
 
 Real path: the images are uploaded first (content check, storage write, Asset rows; timed
 separately as `upload_*`), then the timed part: RQ jobs (batched) → worker processes read from
-storage, decode, make the thumbnail and metadata, store it and update the database. Baseline: the same images decoded with
-`draft`, thumbnailed and saved as WebP by a plain multiprocessing pool of the same size.
+storage, decode, make the thumbnail and metadata, store it and update the database.
+Baseline: the same images decoded with `draft`, thumbnailed and saved as WebP by a plain
+multiprocessing pool of the same size.
 ratio = baseline seconds / real-path seconds (higher is better; 1.0 means no overhead at all).
 """
 
