@@ -94,21 +94,29 @@ def submit_processing(*, owner_id: int, asset_ids: list[int]) -> list[str]:
             for i in range(0, len(asset_ids), size)]
 
 
-def process(*, asset_id: int) -> str:
-    """Make the thumbnail and metadata of one asset. Idempotent: a ready asset is left alone."""
+def pending_work(*, asset_ids: list[int]) -> list[tuple[int, str, int]]:
+    """(id, storage key, owner) of the assets still waiting for a thumbnail, in one query."""
     with session_scope() as session:
-        asset = session.get(Asset, asset_id)
-        if asset is None or asset.status == "ready":
-            return "skipped"
-        key, owner_id = asset.storage_key, asset.owner_id
+        rows = session.exec(select(Asset.id, Asset.storage_key, Asset.owner_id)
+                            .where(col(Asset.id).in_(asset_ids), Asset.status != "ready")).all()
+    order = {asset_id: i for i, asset_id in enumerate(asset_ids)}
+    return sorted(((r[0], r[1], r[2]) for r in rows), key=lambda r: order[r[0]])
+
+
+def process(*, asset_id: int, key: str, owner_id: int) -> str:
+    """Make the thumbnail and metadata of one asset, then record them in one transaction.
+
+    Idempotent: running it again rewrites the same thumbnail key and the same fields.
+    """
     storage = get_storage()
     try:
         thumb, meta = make_thumbnail(storage.get(key), get_settings().thumbnail_size)
     except (OSError, ValueError, SyntaxError) as exc:
         with session_scope() as session:
             asset = session.get(Asset, asset_id)
-            asset.status, asset.error = "failed", f"Could not make a thumbnail: {exc}"[:500]
-            session.add(asset)
+            if asset is not None:
+                asset.status, asset.error = "failed", f"Could not make a thumbnail: {exc}"[:500]
+                session.add(asset)
         return "failed"
     thumb_key = f"thumbs/{owner_id}/{key.rsplit('/', 1)[-1].rsplit('.', 1)[0]}.webp"
     storage.put(thumb_key, thumb, content_type="image/webp")
