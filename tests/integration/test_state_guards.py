@@ -1,0 +1,94 @@
+"""Every admin and private event handler re-checks the session and role on the server.
+
+Events can be sent over the websocket by hand, so the page's on_load redirect protects nothing;
+these tests call each handler as a signed-in member (and as nobody) and check it refuses and
+changes nothing.
+"""
+
+import inspect
+from types import SimpleNamespace
+
+import pytest
+from sqlmodel import select
+
+from app.db import session_scope
+from app.models import ApiToken, AuditEvent, CreditEntry, User
+from app.services.sessions import COOKIE_NAME, create_session
+from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
+from state.assets import AssetsState
+from state.settings import SettingsState
+from tests.integration.test_accounts import register
+
+ADMIN_CALLS = [
+    (AdminUsersState, "load_page", ()), (AdminUsersState, "handle_search", ("a",)),
+    (AdminUsersState, "set_role", ("2", "admin")), (AdminUsersState, "toggle_active", ("2", "yes")),
+    (AdminUsersState, "grant_credits", ({"user_id": "2", "amount": "500", "reason": "x"},)),
+    (AdminJobsState, "load_page", ()), (AdminJobsState, "handle_status_filter", ("failed",)),
+    (AdminJobsState, "retry_job", ("job",)), (AdminJobsState, "cancel_job", ("job",)),
+    (AdminOutboxState, "load_page", ()), (AdminHealthState, "load_page", ()), (AdminAuditState, "load_page", ()),
+]
+PRIVATE_CALLS = [
+    (SettingsState, "load_page", ()), (SettingsState, "create_token", ({"token_name": "stolen"},)),
+    (SettingsState, "revoke_token", ("1",)), (SettingsState, "save_profile", ({"name": "pwned"},)),
+    (SettingsState, "change_password", ({"current_password": "x", "new_password": "y" * 12, "confirm": "y" * 12},)),
+    (AssetsState, "load_page", ()), (AssetsState, "delete_asset", ("1",)), (AssetsState, "load_more", ()),
+]
+
+
+class FakeState(SimpleNamespace):
+    """Just enough of an rx.State for a handler: router data and get_state."""
+
+    def __init__(self, cookie: str):
+        super().__init__(router=SimpleNamespace(
+            headers=SimpleNamespace(cookie=cookie), url=SimpleNamespace(path="/admin/users", query_parameters={}),
+            session=SimpleNamespace(client_ip="203.0.113.9")))
+
+    async def get_state(self, _cls):
+        return SimpleNamespace(_apply=lambda user: None)
+
+
+async def call(state_cls, name, args, cookie):
+    fn = state_cls.event_handlers[name].fn
+    fake = FakeState(cookie)
+    result = fn(fake, *args)
+    if inspect.isawaitable(result):
+        result = await result
+    return fake, result
+
+
+def snapshot():
+    with session_scope() as session:
+        return (
+            [(u.id, u.role, u.is_active, u.name) for u in session.exec(select(User)).all()],
+            len(session.exec(select(ApiToken)).all()), len(session.exec(select(CreditEntry)).all()),
+            [e.action for e in session.exec(select(AuditEvent)).all() if e.action.startswith("admin.")],
+        )
+
+
+@pytest.fixture
+def people(env):
+    admin = register("ada@example.com")
+    member = register("grace@example.com")
+    with session_scope() as session:
+        member_cookie = f"{COOKIE_NAME}={create_session(session=session, user_id=member.id)}"
+    return admin, member, member_cookie
+
+
+@pytest.mark.parametrize("state_cls, name, args", ADMIN_CALLS, ids=lambda v: getattr(v, "__name__", str(v)))
+async def test_admin_handlers_refuse_members(people, state_cls, name, args):
+    before = snapshot()
+    fake, result = await call(state_cls, name, args, people[2])
+    assert result, "a refused handler answers with a redirect and a message"
+    assert snapshot() == before
+    for leaked in ("users", "rows", "emails", "checks", "events", "workers"):
+        assert not getattr(fake, leaked, None), f"{name} filled {leaked} for a member"
+
+
+@pytest.mark.parametrize("state_cls, name, args", PRIVATE_CALLS + ADMIN_CALLS,
+                         ids=lambda v: getattr(v, "__name__", str(v)))
+async def test_handlers_refuse_without_a_session(people, state_cls, name, args):
+    before = snapshot()
+    for cookie in ("", f"{COOKIE_NAME}=forged-or-revoked"):
+        _, result = await call(state_cls, name, args, cookie)
+        assert result
+    assert snapshot() == before
