@@ -1,0 +1,1 @@
+"""Vision providers for the renamer: one interface, a local analyzer and remote APIs."""
