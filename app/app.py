@@ -5,10 +5,11 @@ import reflex as rx
 from app import routes
 from app.api import build_api
 from app.api.middleware import BodyLimit, SecurityHeaders
-from components.pages import admin, assets, auth, dashboard, settings
+from components.pages import admin, assets, auth, dashboard, rename, settings
 from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
 from state.assets import AssetsState
 from state.dashboard import DashboardState
+from state.rename import RenameState
 from state.session import SessionState
 from state.settings import SettingsState
 from state.signin import SignInState
@@ -30,6 +31,7 @@ PAGES = [
     (routes.DASHBOARD, dashboard.dashboard_page, "Dashboard",
      [SessionState.load_private, DashboardState.load_page]),
     (routes.ASSETS, assets.assets_page, "Assets", [SessionState.load_private, AssetsState.load_page]),
+    (routes.RENAME, rename.rename_page, "Bulk rename", [SessionState.load_private, RenameState.load_page]),
     (routes.SETTINGS, settings.settings_page, "Settings",
      [SessionState.load_private, SettingsState.load_page]),
     (routes.ADMIN_USERS, admin.admin_users_page, "Users · Admin",

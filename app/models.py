@@ -155,3 +155,48 @@ class CreditEntry(SQLModel, table=True):
     reason: str = Field(default="", max_length=300)
     actor_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class RenameBatch(SQLModel, table=True):
+    __tablename__ = "rename_batch"
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="user.id", index=True)
+    # analyzing | ready | failed | canceled
+    status: str = Field(default="analyzing", max_length=16)
+    options: str = Field(default="{}")  # JSON: RenameOptions
+    job_id: str = Field(default="", max_length=36)
+    image_count: int = 0
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    applied_at: datetime | None = None
+
+
+class RenameItem(SQLModel, table=True):
+    __tablename__ = "rename_item"
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="rename_batch.id", index=True)
+    asset_id: int = Field(foreign_key="asset.id", index=True)
+    position: int
+    original_name: str = Field(max_length=255)
+    proposed_name: str = Field(default="", max_length=255)
+    # What the ZIP and "apply" use: the proposal unless the user edited it.
+    final_name: str = Field(default="", max_length=255)
+    edited: bool = False
+    alt_text: str = Field(default="", max_length=300)
+    title: str = Field(default="", max_length=200)
+    tags: str = Field(default="[]")  # JSON list
+    fields: str = Field(default="{}")  # JSON: subject, detail, color, date, camera, place, keywords
+    confidence: float = 0.0
+    # pending | done | failed
+    status: str = Field(default="pending", max_length=16)
+    accepted: bool = True
+    error: str = Field(default="", max_length=500)
+
+
+class VisionCache(SQLModel, table=True):
+    """One answer per (image bytes, provider, model, options): the same image is never paid twice."""
+
+    __tablename__ = "vision_cache"
+    key: str = Field(primary_key=True, max_length=64)
+    provider: str = Field(max_length=32)
+    result: str  # JSON VisionResult
+    created_at: datetime = Field(default_factory=utcnow)

@@ -25,6 +25,7 @@ class JobKind:
 
 KINDS: dict[str, JobKind] = {
     "assets.process": JobKind("jobs.assets.process_assets", "assets", timeout=900, retries=2, backoff=(5, 30)),
+    "rename.analyze": JobKind("jobs.rename.analyze_batch", "default", timeout=3600, retries=2, backoff=(10, 60)),
 }
 
 

@@ -61,6 +61,23 @@ class Settings(BaseSettings):
     # Assets per thumbnail job: one RQ job costs a fork, so small items go in batches.
     ingest_batch_size: int = Field(default=25, ge=1, le=500)
 
+    # Remote vision providers for the renamer (the local analyzer needs nothing).
+    # OpenAI-compatible API root, e.g. https://api.openai.com/v1 or http://localhost:11434/v1 (Ollama).
+    vision_openai_base_url: str = ""
+    # Bearer key; empty for local servers (Ollama, LM Studio, vLLM).
+    vision_openai_api_key: str = ""
+    # A vision-capable model id; empty turns the provider off.
+    vision_openai_model: str = ""
+    vision_openai_concurrency: int = Field(default=4, ge=1, le=32)
+    # Google Cloud Vision API key; empty turns Google off.
+    vision_google_api_key: str = ""
+    vision_google_endpoint: str = "https://vision.googleapis.com"
+    # Read timeout per request to a remote vision provider.
+    vision_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+
+    # Renamer: images per user per calendar month (the plan's quota).
+    rename_monthly_images: int = Field(default=5000, ge=0)
+
     # Credits. Local engines cost nothing by default; prices are per unit of work.
     monthly_free_credits: int = Field(default=100, ge=0)
     # JSON object, e.g. {"local": 0, "openai": 4}

@@ -14,7 +14,8 @@ from app.services import jobs
 
 log = logging.getLogger(__name__)
 
-# Errors worth another attempt: the network, a busy database, a storage hiccup.
+# Errors worth another attempt: the network, a busy database, a storage hiccup (and any
+# exception that says `retryable = True`, such as a provider's rate limit).
 TRANSIENT = (ConnectionError, TimeoutError)
 
 
@@ -57,12 +58,12 @@ def run_tracked(job_id: str, body: Callable[[JobContext], str]) -> str:
         log.info("job %s: attempt %s was superseded", job_id, rq_id)
     except JobTimeoutException:
         jobs.fail(job_id, "The job took longer than its time limit.", rq_id=rq_id)
-    except TRANSIENT as exc:
-        if rq_job is not None and (rq_job.retries_left or 0) > 0:
+    except Exception as exc:
+        transient = isinstance(exc, TRANSIENT) or getattr(exc, "retryable", False)
+        if transient and rq_job is not None and (rq_job.retries_left or 0) > 0:
             jobs.requeue(job_id, rq_id=rq_id, reason=str(exc) or type(exc).__name__)
             raise
-        jobs.fail(job_id, f"{type(exc).__name__}: {exc}", rq_id=rq_id)
-    except Exception as exc:  # a permanent error: record it, do not retry
+        # A permanent error (or the last try): record it; RQ must not retry it.
         log.exception("job %s failed", job_id)
         jobs.fail(job_id, f"{type(exc).__name__}: {exc}", rq_id=rq_id)
     else:

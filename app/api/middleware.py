@@ -56,7 +56,7 @@ class BodyTooLarge(Exception):
 def body_limit_for(path: str) -> int | None:
     """Bytes a request body may carry on this path (None: not limited here)."""
     settings = get_settings()
-    if path.rstrip("/") == "/api/v1/assets" or path.startswith("/_upload"):
+    if path.rstrip("/") in ("/api/v1/assets", "/api/v1/rename/batches") or path.startswith("/_upload"):
         return settings.max_upload_request_bytes
     if path.startswith("/api/"):
         return settings.max_json_body_bytes

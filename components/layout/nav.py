@@ -7,7 +7,6 @@ from state.session import SessionState
 
 # The capabilities Atelier is growing into; each becomes a link when its page ships.
 CAPABILITIES = [
-    ("Rename", "file-pen-line"),
     ("Generate", "sparkles"),
     ("Slides", "presentation"),
     ("Workflows", "workflow"),
@@ -57,6 +56,7 @@ def nav_links() -> rx.Component:
         nav_link("Dashboard", "layout-dashboard", routes.DASHBOARD),
         nav_link("Assets", "images", routes.ASSETS),
         section_label("Create"),
+        nav_link("Rename", "file-pen-line", routes.RENAME),
         *[soon_item(label, icon) for label, icon in CAPABILITIES],
         section_label("Account"),
         nav_link("Settings", "settings", routes.SETTINGS),

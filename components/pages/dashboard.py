@@ -8,7 +8,6 @@ from state.dashboard import DashboardState
 from state.session import SessionState
 
 FEATURES = [
-    ("file-pen-line", "Bulk rename", "SEO file names and alt text for hundreds of photos, reviewed in a grid.", "pink"),
     ("sparkles", "Generate", "Prompts to images with styles, seeds and the providers you choose.", "violet"),
     ("presentation", "Slides", "Topic or document to an editable outline, then a real .pptx.", "blue"),
     ("workflow", "Workflows", "Upscale, cut out, crop for social, convert — on one image or hundreds.", "teal"),
@@ -73,6 +72,7 @@ def dashboard_page() -> rx.Component:
         ),
         rx.grid(
             quick_link("cloud-upload", "Upload images", "Drop hundreds at once", routes.ASSETS),
+            quick_link("file-pen-line", "Bulk rename", "SEO names and alt text", routes.RENAME),
             quick_link("key-round", "API tokens", "Script Atelier over REST", routes.SETTINGS),
             quick_link("book-open", "API reference", "OpenAPI docs", routes.API_DOCS),
             rx.cond(SessionState.is_admin,

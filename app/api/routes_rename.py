@@ -1,0 +1,127 @@
+"""/api/v1/rename: batches of images → reviewed names and alt text → a ZIP."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from app.api.deps import CallerDep
+from app.db import session_scope
+from app.errors import ValidationFailed
+from app.services import assets, rename
+from app.services.rename import RenameOptions
+from app.services.rename_export import build_zip
+from app.settings import get_settings
+
+router = APIRouter(prefix="/rename", tags=["rename"])
+
+
+class BatchCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    asset_ids: list[int] = Field(min_length=1, max_length=rename.MAX_BATCH)
+    options: RenameOptions = Field(default_factory=RenameOptions)
+
+
+class ItemPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    final_name: str | None = Field(default=None, min_length=1, max_length=200)
+    alt_text: str | None = Field(default=None, max_length=300)
+    accepted: bool | None = None
+
+
+def item_public(item) -> dict:  # noqa: ANN001
+    return {"id": item.id, "asset_id": item.asset_id, "position": item.position,
+            "original_name": item.original_name, "proposed_name": item.proposed_name,
+            "final_name": item.final_name, "edited": item.edited, "alt_text": item.alt_text, "title": item.title,
+            "tags": json.loads(item.tags or "[]"), "fields": json.loads(item.fields or "{}"),
+            "confidence": item.confidence, "status": item.status, "accepted": item.accepted, "error": item.error}
+
+
+def batch_public(batch, items=None) -> dict:  # noqa: ANN001
+    body = {"id": batch.id, "status": batch.status, "job_id": batch.job_id, "image_count": batch.image_count,
+            "options": json.loads(batch.options), "created_at": batch.created_at.isoformat(),
+            "applied_at": batch.applied_at.isoformat() if batch.applied_at else None}
+    if items is not None:
+        body["items"] = [item_public(i) for i in items]
+    return body
+
+
+def _options(raw: str) -> RenameOptions:
+    try:
+        return RenameOptions.model_validate_json(raw or "{}")
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ValidationFailed(f"options.{'.'.join(map(str, first['loc']))}: {first['msg']}",
+                               code="invalid_options") from exc
+
+
+@router.post("/batches", status_code=201)
+async def create_batch(request: Request, caller: CallerDep) -> dict:
+    """JSON {"asset_ids": [...], "options": {...}}, or multipart `files` plus an `options` JSON field."""
+    errors: list[dict] = []
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        settings = get_settings()
+        form = await request.form(max_files=settings.max_upload_files, max_fields=20)
+        try:
+            options = _options(str(form.get("options") or "{}"))
+            uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+            cap = settings.max_upload_file_bytes + 1
+            files = ((u.filename or "image", u.file.read(cap)) for u in uploads)
+            stored = await run_in_threadpool(assets.ingest, owner_id=caller.user.id, files=files)
+        finally:
+            await form.close()
+        errors = [e.__dict__ for e in stored.errors]
+        asset_ids = [a.id for a in stored.assets]
+    else:
+        try:
+            body = BatchCreate.model_validate_json(await request.body())
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ValidationFailed(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+        asset_ids, options = body.asset_ids, body.options
+    batch = await run_in_threadpool(rename.create_batch, owner_id=caller.user.id, asset_ids=asset_ids,
+                                    options=options)
+    return batch_public(batch) | {"errors": errors}
+
+
+@router.get("/batches")
+def list_batches(caller: CallerDep) -> dict:
+    with session_scope() as session:
+        return {"batches": [batch_public(b) for b in rename.list_batches(session=session, owner_id=caller.user.id)]}
+
+
+@router.get("/batches/{batch_id}")
+def get_batch(batch_id: int, caller: CallerDep) -> dict:
+    with session_scope() as session:
+        batch = rename.get_batch(session=session, owner_id=caller.user.id, batch_id=batch_id)
+        return batch_public(batch, rename.items_of(session=session, batch_id=batch_id))
+
+
+@router.patch("/batches/{batch_id}/items/{item_id}")
+def patch_item(batch_id: int, item_id: int, body: ItemPatch, caller: CallerDep) -> dict:
+    item = rename.edit_item(owner_id=caller.user.id, batch_id=batch_id, item_id=item_id,
+                            final_name=body.final_name, alt_text=body.alt_text, accepted=body.accepted)
+    return item_public(item)
+
+
+@router.post("/batches/{batch_id}/apply")
+def apply_batch(batch_id: int, caller: CallerDep) -> dict:
+    return {"renamed": rename.apply_to_library(owner_id=caller.user.id, batch_id=batch_id)}
+
+
+@router.post("/batches/{batch_id}/undo")
+def undo_batch(batch_id: int, caller: CallerDep) -> dict:
+    return {"restored": rename.apply_to_library(owner_id=caller.user.id, batch_id=batch_id, undo=True)}
+
+
+@router.get("/batches/{batch_id}/download")
+def download(batch_id: int, caller: CallerDep) -> Response:
+    chunks, filename = build_zip(owner_id=caller.user.id, batch_id=batch_id)
+    return StreamingResponse(chunks, media_type="application/zip",
+                             headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                                      "X-Content-Type-Options": "nosniff"})

@@ -1,0 +1,236 @@
+"""File-name rules for the bulk renamer: structured fields in, safe SEO-friendly names out.
+
+Names are composed by code, never by a model, so the same fields always give the same name.
+Every name is ASCII, starts with a letter or digit, holds only letters, digits, `-` and `_`,
+fits the length limit and is never a Windows device name.
+"""
+
+from __future__ import annotations
+
+import re
+
+from unidecode import unidecode
+
+TOKENS = ("keywords", "subject", "detail", "color", "date", "camera", "place", "index")
+DEFAULT_TEMPLATE = "{keywords}-{subject}-{detail}"
+CASES = ("kebab", "snake", "camel", "title")
+# Title case keeps the hyphen: spaces become %20 in URLs, and hyphens read as word breaks to search engines.
+_JOINERS = {"kebab": "-", "snake": "_", "camel": "", "title": "-"}
+FALLBACK = "image"
+MIN_LENGTH = 10  # room for a reserved name plus its suffix ("com1-image")
+MAX_LENGTH = 200  # file systems allow 255 bytes; leave room for the suffix and extension
+
+STOP_WORDS = frozenset(
+    "a an the of and or but nor with without in on at for to by from into onto upon as is are was were be been "
+    "this that these those it its my our your their his her some very".split()
+)
+# Windows refuses these as file names whatever the case or extension (COM0/LPT0 included since Windows 11).
+RESERVED = frozenset({"con", "prn", "aux", "nul"} | {f"{p}{n}" for p in ("com", "lpt") for n in range(10)})
+
+_TOKEN_RE = re.compile(r"\{([^{}]*)\}")
+_WORD_RE = re.compile(r"[a-z0-9]+")
+_APOSTROPHES = re.compile(r"['\u2019\u02bc`]")
+
+
+def validate_template(template: str) -> list[str]:
+    """The tokens of a name template, in order; a ValueError people can act on when it is wrong."""
+    if not template or not template.strip():
+        raise ValueError("The name template is empty; use tokens such as {subject} or {keywords}.")
+    if len(template) > MAX_LENGTH:
+        raise ValueError(f"The name template is longer than {MAX_LENGTH} characters.")
+    tokens = _TOKEN_RE.findall(template)
+    unknown = [t for t in tokens if t not in TOKENS]
+    if unknown:
+        allowed = ", ".join("{" + t + "}" for t in TOKENS)
+        raise ValueError(f"Unknown token {{{unknown[0]}}} in the name template; use {allowed}.")
+    if "{" in _TOKEN_RE.sub("", template) or "}" in _TOKEN_RE.sub("", template):
+        raise ValueError("The name template has an unmatched '{' or '}'.")
+    if not tokens:
+        raise ValueError("The name template has no token, so every file would get the same name.")
+    return tokens
+
+
+def ascii_words(text: str) -> list[str]:
+    """Lower-case ASCII words of any text: transliterated (é→e, ß→ss, 北京→bei jing), split on the rest."""
+    text = _APOSTROPHES.sub("", unidecode(_APOSTROPHES.sub("", text or "")))  # "Dad's" → "dads", not "dad s"
+    return _WORD_RE.findall(text.lower())
+
+
+def _field_words(value: str) -> list[str]:
+    words = ascii_words(value)
+    kept = [w for w in words if w not in STOP_WORDS]
+    return kept or words  # a value made only of stop-words ("The The") keeps them rather than vanish
+
+
+def _value(fields: dict[str, str], token: str) -> str:
+    # Bounded: a pasted essay must not make transliteration slow; far more than any name can hold.
+    return str(fields.get(token) or "")[: MAX_LENGTH * 5]
+
+
+def _join(words: list[str], case: str) -> str:
+    if case == "camel":
+        return "".join(w if i == 0 else w.capitalize() for i, w in enumerate(words))
+    if case == "title":
+        return "-".join(w.capitalize() for w in words)
+    return _JOINERS[case].join(words)
+
+
+def _guard(stem: str, case: str) -> str:
+    """Never empty, hidden, dash-led or a device name (CON, com1…), even for stems built elsewhere."""
+    stem = stem.lstrip(".-_ ") or _join([FALLBACK], case)
+    if stem.lower() in RESERVED:
+        stem = _join([stem.lower(), FALLBACK], case)
+    return stem
+
+
+def _safe(stem: str) -> str:
+    """A stem someone may have typed (the review grid lets people edit names) made safe, case kept."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", unidecode(_APOSTROPHES.sub("", stem or ""))).strip("-_")[:MAX_LENGTH]
+
+
+def _check_case(case: str) -> None:
+    if case not in CASES:
+        raise ValueError(f"Unknown case style {case!r}; use one of {', '.join(CASES)}.")
+
+
+def compose_name(fields: dict[str, str], *, template: str = DEFAULT_TEMPLATE, case: str = "kebab",
+                 max_length: int = 60, index: int = 1) -> str:
+    """A file stem (no extension) from structured fields, following the template and case style.
+
+    Empty tokens vanish with their separators. Stop-words and repeated words are dropped from field
+    values (words written into the template itself are the user's choice and stay). The name is cut on
+    a word boundary; the `{index}` token survives the cut so numbered names stay numbered.
+    """
+    _check_case(case)
+    if not MIN_LENGTH <= max_length <= MAX_LENGTH:
+        raise ValueError(f"The name length limit must be between {MIN_LENGTH} and {MAX_LENGTH}.")
+    validate_template(template)
+    # Units are words, or word groups that must stay whole (a date); `keep` marks units that survive cuts.
+    units: list[tuple[tuple[str, ...], bool]] = []
+    seen: set[str] = set()
+    pos = 0
+    for match in _TOKEN_RE.finditer(template):
+        units += [((w,), False) for w in ascii_words(template[pos:match.start()])]
+        pos = match.end()
+        token = match.group(1)
+        if token == "index":
+            units.append(((str(max(0, int(index))),), True))
+        elif token == "date":
+            parts = tuple(ascii_words(_value(fields, "date")))
+            if parts and "".join(parts) not in seen:
+                seen.add("".join(parts))
+                units.append((parts, False))
+        else:
+            for word in _field_words(_value(fields, token)):
+                if word not in seen:
+                    seen.add(word)
+                    units.append(((word,), False))
+    units += [((w,), False) for w in ascii_words(template[pos:])]
+
+    sep = len(_JOINERS[case])
+    budget = max_length - sum(sum(map(len, u)) + sep * len(u) for u, keep in units if keep)
+    kept: list[tuple[str, ...]] = []
+    cutting = has_word = False
+    for parts, keep in units:
+        size = sum(map(len, parts)) + sep * len(parts)  # each word brings one separator (one too many: fine)
+        if keep:
+            kept.append(parts)
+        elif cutting or size > budget + sep:
+            if not cutting and not has_word and budget > 0:  # only a first word longer than the limit is cut
+                piece = _join(list(parts), case)[:budget].rstrip("-_")  # a cut date must not end in "-"
+                kept += [(piece,)] if piece else []
+            cutting = True
+        else:
+            budget -= size
+            has_word = True
+            kept.append(parts)
+    words = [w for parts in kept for w in parts]
+    stem = _join(words, case)[:max_length].rstrip("-_")
+    return _guard(stem, case)[:max_length]
+
+
+_EXTENSIONS = {
+    "jpg": ".jpg", "jpeg": ".jpg", "jpe": ".jpg", "jfif": ".jpg", "pjpeg": ".jpg",
+    "png": ".png", "webp": ".webp", "gif": ".gif", "tif": ".tif", "tiff": ".tif",
+    "heic": ".heic", "heif": ".heic", "heic-sequence": ".heic", "heif-sequence": ".heic",
+}
+
+
+def normalise_extension(ext_or_mime: str) -> str:
+    """One canonical extension ('.jpg') for an extension ('JPEG', '.jpe') or MIME type ('image/jpeg')."""
+    value = (ext_or_mime or "").strip().lower().split(";")[0].strip()
+    if "/" in value:
+        kind, _, value = value.partition("/")
+        if kind != "image":
+            raise ValueError(f"{ext_or_mime!r} is not an image type.")
+    value = value.lstrip(".").removeprefix("x-")
+    if value not in _EXTENSIONS:
+        raise ValueError(f"Unknown image type {ext_or_mime!r}; Atelier names JPEG, PNG, WebP, GIF, TIFF and HEIC.")
+    return _EXTENSIONS[value]
+
+
+def unique_names(stems: list[str], exts: list[str], *, case: str = "kebab") -> list[str]:
+    """Full file names, unique in the batch without regard to case, stable for the same input.
+
+    The first file with a name keeps it; later ones get the lowest free number: `-2` (kebab, title),
+    `_2` (snake), `2` (camel, or `_2` after a stem ending in a digit so the numbers stay apart).
+    Names taken by first occurrences are reserved up front, so "a", "a", "a-2" gives "a", "a-3", "a-2".
+    """
+    _check_case(case)
+    if len(stems) != len(exts):
+        raise ValueError("unique_names needs one extension per stem.")
+    names = [_guard(_safe(stem), case) + normalise_extension(ext) for stem, ext in zip(stems, exts, strict=True)]
+    taken: set[str] = set()
+    firsts: list[bool] = []
+    for name in names:
+        firsts.append(name.lower() not in taken)
+        taken.add(name.lower())
+    out: list[str] = []
+    for name, first in zip(names, firsts, strict=True):
+        if not first:
+            stem, dot, ext = name.rpartition(".")
+            if case == "snake" or (case == "camel" and stem[-1].isdigit()):
+                sep = "_"
+            else:
+                sep = "" if case == "camel" else "-"
+            n = 2
+            while f"{stem}{sep}{n}".lower() in RESERVED or f"{stem}{sep}{n}{dot}{ext}".lower() in taken:
+                n += 1
+            name = f"{stem}{sep}{n}{dot}{ext}"
+            taken.add(name.lower())
+        out.append(name)
+    return out
+
+
+# Words cameras, phones and editing tools put in file names; they say nothing about the picture.
+_NOISE = frozenset(
+    "img image images pic pict picture dsc dscn dscf dcim pxl mvimg vid mov pano burst gopr gh gx dji sam wp mg "
+    "wa photo photos copy final edited edit edits untitled unknown new old resized resize large medium small thumb "
+    "thumbnail scaled min optimized optimised compressed export exported version original orig am pm at "
+    "jpg jpeg jpe png webp gif tif tiff heic heif raw dng cr2 cr3 nef arw orf rw2 raf".split()
+)
+_KNOWN_EXT = re.compile(r"\.(jpe?g|jpe|jfif|png|webp|gif|tiff?|heic|heif|dng|raw|cr[23]|nef|arw|orf|rw2|raf)$", re.I)
+_UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.I)
+_CAMEL = re.compile(r"(?<=[A-Za-z][a-z])(?=[A-Z][a-z])")  # "MyHoliday" splits, "iPhone" does not
+_LETTER_DIGITS = re.compile(r"(?<=[A-Za-z])(?=\d{4})")  # "DSC01234", "beach2023": a counter or a year
+_HEX = re.compile(r"[0-9a-f]{6,}")
+_VERSION = re.compile(r"v\d+|\d+(st|nd|rd|th|x|px|k|mp)?")
+
+
+def words_from_filename(name: str) -> list[str]:
+    """Useful words from an original file name, without camera counters, timestamps, hashes or extensions."""
+    base = unidecode(re.split(r"[\\/]", name or "")[-1])
+    while _KNOWN_EXT.search(base):
+        base = _KNOWN_EXT.sub("", base)
+    base = _UUID.sub(" ", base)
+    base = re.sub(r"screen[\s_-]*shot", "screenshot", base, flags=re.I)
+    base = _LETTER_DIGITS.sub(" ", _CAMEL.sub(" ", base))
+    words: list[str] = []
+    for word in ascii_words(base):
+        digits = sum(ch.isdigit() for ch in word)
+        if (len(word) < 2 or word in STOP_WORDS or word in _NOISE or _VERSION.fullmatch(word)
+                or digits * 2 > len(word) or (digits and _HEX.fullmatch(word))):
+            continue
+        if word not in words:
+            words.append(word)
+    return words

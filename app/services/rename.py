@@ -1,0 +1,287 @@
+"""The bulk renamer: batches of assets → vision fields → names composed by code → review → export."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlmodel import Session, col, func, select
+
+from app.db import session_scope
+from app.errors import Forbidden, NotFound, ValidationFailed
+from app.models import Asset, RenameBatch, RenameItem, VisionCache, utcnow
+from app.services import credits, jobs, naming
+from app.services.vision.base import VisionRequest, VisionResult, clip_alt_text
+from app.settings import get_settings
+from app.storage import get_storage
+
+MAX_BATCH = 2000
+
+
+class RenameOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    keywords: list[str] = Field(default_factory=list, max_length=20)
+    case: Literal["kebab", "snake", "camel", "title"] = "kebab"
+    max_length: int = Field(default=60, ge=10, le=120)
+    template: str = Field(default="{keywords}-{subject}-{detail}", max_length=200)
+    language: str = Field(default="en", pattern=r"^[a-z]{2}$")
+    alt_text: bool = True
+    keep_exif: bool = True  # False strips EXIF/GPS from the exported files (orientation is kept)
+    write_metadata: bool = False  # write title, alt text and keywords into XMP/IPTC/EXIF
+    provider: str = Field(default="local", max_length=32)
+    ocr: bool = True
+
+    @field_validator("keywords")
+    @classmethod
+    def _clean_keywords(cls, value: list[str]) -> list[str]:
+        cleaned = []
+        for word in value:
+            word = " ".join(str(word).split())[:40]
+            if word and word.lower() not in (w.lower() for w in cleaned):
+                cleaned.append(word)
+        return cleaned
+
+    @field_validator("template")
+    @classmethod
+    def _check_template(cls, value: str) -> str:
+        naming.validate_template(value)
+        return value
+
+
+def options_of(batch: RenameBatch) -> RenameOptions:
+    return RenameOptions.model_validate_json(batch.options)
+
+
+def _month_start() -> datetime:
+    now = datetime.now(UTC)
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def images_this_month(*, session: Session, owner_id: int) -> int:
+    return session.exec(select(func.count()).select_from(RenameItem).join(RenameBatch)
+                        .where(RenameBatch.owner_id == owner_id, RenameBatch.created_at >= _month_start())).one()
+
+
+def create_batch(*, owner_id: int, asset_ids: list[int], options: RenameOptions) -> RenameBatch:
+    """Check quota and credits up front (never half-run), create the items, start the analysis job."""
+    from app.services.vision.registry import get_provider
+
+    asset_ids = list(dict.fromkeys(asset_ids))
+    if not asset_ids:
+        raise ValidationFailed("Choose at least one image.", code="no_images")
+    if len(asset_ids) > MAX_BATCH:
+        raise ValidationFailed(f"A batch holds at most {MAX_BATCH} images.", code="batch_too_large")
+    provider = get_provider(options.provider)  # raises for an unknown or unconfigured provider
+    quota = get_settings().rename_monthly_images
+    with session_scope() as session:
+        owned = session.exec(select(Asset).where(col(Asset.id).in_(asset_ids), Asset.owner_id == owner_id)).all()
+        if len(owned) != len(asset_ids):
+            raise NotFound("Some of those images do not exist or are not yours.", code="unknown_assets")
+        used = images_this_month(session=session, owner_id=owner_id)
+        if used + len(asset_ids) > quota:
+            raise Forbidden(f"This batch has {len(asset_ids)} images but only {max(0, quota - used)} of your "
+                            f"{quota} renames this month remain.", code="quota_exceeded")
+        by_id = {a.id: a for a in owned}
+        batch = RenameBatch(owner_id=owner_id, options=options.model_dump_json(), image_count=len(asset_ids))
+        session.add(batch)
+        session.flush()
+        for position, asset_id in enumerate(asset_ids):
+            session.add(RenameItem(batch_id=batch.id, asset_id=asset_id, position=position,
+                                   original_name=by_id[asset_id].filename, final_name=by_id[asset_id].filename))
+        batch_id = batch.id
+    cost = credits.price_for(provider.name, len(asset_ids))
+    try:
+        job = jobs.submit(kind="rename.analyze", owner_id=owner_id, params={"batch_id": batch_id}, cost=cost)
+    except Exception:
+        with session_scope() as session:
+            session.get(RenameBatch, batch_id).status = "failed"
+        raise
+    with session_scope() as session:
+        batch = session.get(RenameBatch, batch_id)
+        batch.job_id = job.id
+        session.add(batch)
+        return batch
+
+
+def get_batch(*, session: Session, owner_id: int, batch_id: int) -> RenameBatch:
+    batch = session.get(RenameBatch, batch_id)
+    if batch is None or batch.owner_id != owner_id:
+        raise NotFound("No such rename batch.")
+    return batch
+
+
+def list_batches(*, session: Session, owner_id: int, limit: int = 20) -> list[RenameBatch]:
+    return list(session.exec(select(RenameBatch).where(RenameBatch.owner_id == owner_id)
+                             .order_by(col(RenameBatch.id).desc()).limit(limit)))
+
+
+def items_of(*, session: Session, batch_id: int) -> list[RenameItem]:
+    return list(session.exec(select(RenameItem).where(RenameItem.batch_id == batch_id)
+                             .order_by(col(RenameItem.position))))
+
+
+def cache_key(*, sha256: str, provider: str, model: str, options: RenameOptions) -> str:
+    relevant = {"language": options.language, "ocr": options.ocr, "alt_text": options.alt_text,
+                "keywords": options.keywords}
+    raw = f"{sha256}|{provider}|{model}|{json.dumps(relevant, sort_keys=True)}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def analyze_item(*, item_id: int, provider, options: RenameOptions) -> str:  # noqa: ANN001
+    """Describe one image (from the cache when the same bytes were seen) and store its fields."""
+    from app.services.vision.base import VisionError
+
+    with session_scope() as session:
+        item = session.get(RenameItem, item_id)
+        asset = session.get(Asset, item.asset_id) if item else None
+        if item is None or asset is None:
+            return "missing"
+        key = cache_key(sha256=asset.sha256, provider=provider.name, model=provider.model, options=options)
+        cached = session.get(VisionCache, key)
+        storage_key, mime, filename = asset.storage_key, asset.mime, item.original_name
+        cached_result = json.loads(cached.result) if cached else None
+    try:
+        if cached_result is None:
+            result = provider.describe(VisionRequest(
+                image=get_storage().get(storage_key), mime=mime, filename=filename,
+                keywords=tuple(options.keywords), language=options.language,
+                want_alt_text=options.alt_text, ocr=options.ocr))
+            cached_result = asdict(result)
+            with session_scope() as session:
+                if session.get(VisionCache, key) is None:
+                    session.add(VisionCache(key=key, provider=provider.name, result=json.dumps(cached_result)))
+    except VisionError as exc:
+        # The provider's client already retried; an open circuit stops the job (RQ retries it
+        # later and finished items are skipped), any other error is this image's own.
+        if exc.code == "provider_unavailable":
+            raise
+        _store_failure(item_id, exc.message)
+        return "failed"
+    _store_result(item_id, VisionResult(**cached_result), options)
+    return "done"
+
+
+def _fields(result: VisionResult) -> dict[str, str]:
+    extras = result.extras or {}
+    colours = extras.get("colours") or []
+    return {"subject": result.subject, "detail": (result.details or [""])[0],
+            "color": colours[0].get("name", "") if colours and isinstance(colours[0], dict) else "",
+            "date": str(extras.get("date", "") or ""), "camera": str(extras.get("camera", "") or ""),
+            "place": str(extras.get("place", "") or "")}
+
+
+def _store_result(item_id: int, result: VisionResult, options: RenameOptions) -> None:
+    with session_scope() as session:
+        item = session.get(RenameItem, item_id)
+        item.fields = json.dumps(_fields(result))
+        item.alt_text = clip_alt_text(result.alt_text) if options.alt_text else ""
+        item.title = result.title[:200]
+        item.tags = json.dumps(result.keywords[:20])
+        item.confidence = max(0.0, min(1.0, float(result.confidence)))
+        item.status, item.error = "done", ""
+        session.add(item)
+
+
+def _store_failure(item_id: int, message: str) -> None:
+    with session_scope() as session:
+        item = session.get(RenameItem, item_id)
+        item.status, item.error = "failed", message[:500]
+        session.add(item)
+
+
+def compose_names(*, batch_id: int) -> None:
+    """Names for every item, unique across the batch and stable when re-run."""
+    with session_scope() as session:
+        batch = session.get(RenameBatch, batch_id)
+        options = options_of(batch)
+        items = items_of(session=session, batch_id=batch_id)
+        assets = {a.id: a for a in session.exec(select(Asset).where(
+            col(Asset.id).in_([i.asset_id for i in items]))).all()}
+        stems, exts, composed = [], [], []
+        for item in items:
+            fields = json.loads(item.fields or "{}") | {"keywords": " ".join(options.keywords)}
+            if item.status == "done":
+                stem = naming.compose_name(fields, template=options.template, case=options.case,
+                                           max_length=options.max_length, index=item.position + 1)
+            else:  # no analysis: keep the original name, cleaned
+                stem = naming.compose_name({"subject": item.original_name.rsplit(".", 1)[0]}, template="{subject}",
+                                           case=options.case, max_length=options.max_length)
+            composed.append(stem)
+            stems.append(item.final_name.rsplit(".", 1)[0] if item.edited else stem)
+            asset = assets.get(item.asset_id)
+            exts.append(naming.normalise_extension(asset.mime if asset else item.original_name.rsplit(".", 1)[-1]))
+        finals = naming.unique_names(stems, exts)
+        proposals = naming.unique_names(composed, exts)
+        for item, final, proposal in zip(items, finals, proposals, strict=True):
+            item.proposed_name, item.final_name = proposal, final
+            session.add(item)
+
+
+def edit_item(*, owner_id: int, batch_id: int, item_id: int, final_name: str | None = None,
+              alt_text: str | None = None, accepted: bool | None = None) -> RenameItem:
+    with session_scope() as session:
+        batch = get_batch(session=session, owner_id=owner_id, batch_id=batch_id)
+        item = session.get(RenameItem, item_id)
+        if item is None or item.batch_id != batch.id:
+            raise NotFound("No such item in this batch.")
+        options = options_of(batch)
+        if final_name is not None:
+            stem = naming.compose_name({"subject": final_name.rsplit(".", 1)[0] if "." in final_name else final_name},
+                                       template="{subject}", case=options.case, max_length=options.max_length)
+            item.final_name, item.edited = stem, True  # compose_names adds the extension and de-duplicates
+        if alt_text is not None:
+            item.alt_text = clip_alt_text(alt_text)
+        if accepted is not None:
+            item.accepted = accepted
+        session.add(item)
+    if final_name is not None:
+        compose_names(batch_id=batch_id)
+    with session_scope() as session:
+        return session.get(RenameItem, item_id)
+
+
+def add_keyword(*, owner_id: int, batch_id: int, keyword: str) -> None:
+    """Add a keyword to every name in the batch (no new analysis needed: names are code)."""
+    with session_scope() as session:
+        batch = get_batch(session=session, owner_id=owner_id, batch_id=batch_id)
+        options = options_of(batch)
+        options = RenameOptions.model_validate(options.model_dump() | {"keywords": [*options.keywords, keyword]})
+        batch.options = options.model_dump_json()
+        session.add(batch)
+    compose_names(batch_id=batch_id)
+
+
+def regenerate(*, owner_id: int, batch_id: int, item_id: int) -> str:
+    """Analyse one row again (bypassing nothing: the cache answers if the inputs are unchanged)."""
+    with session_scope() as session:
+        batch = get_batch(session=session, owner_id=owner_id, batch_id=batch_id)
+        item = session.get(RenameItem, item_id)
+        if item is None or item.batch_id != batch.id:
+            raise NotFound("No such item in this batch.")
+        item.status, item.edited = "pending", False
+        session.add(item)
+    return jobs.submit(kind="rename.analyze", owner_id=owner_id,
+                       params={"batch_id": batch_id, "item_ids": [item_id]}).id
+
+
+def apply_to_library(*, owner_id: int, batch_id: int, undo: bool = False) -> int:
+    """Rename the assets in place (or put the original names back); returns how many changed."""
+    changed = 0
+    with session_scope() as session:
+        batch = get_batch(session=session, owner_id=owner_id, batch_id=batch_id)
+        for item in items_of(session=session, batch_id=batch_id):
+            asset = session.get(Asset, item.asset_id)
+            if asset is None or asset.owner_id != owner_id or not item.accepted:
+                continue
+            old, new = (item.final_name, item.original_name) if undo else (item.original_name, item.final_name)
+            if asset.filename == old and old != new:
+                asset.filename = new
+                session.add(asset)
+                changed += 1
+        batch.applied_at = None if undo else utcnow()
+        session.add(batch)
+    return changed

@@ -1,0 +1,184 @@
+"""The Rename page: choose images and options; then review the names in a grid and export."""
+
+import reflex as rx
+
+from app import routes
+from components.layout.auth_card import error_callout
+from components.layout.shell import app_shell, page_header
+from state.rename import RenameState
+
+CASES = ["kebab", "snake", "camel", "title"]
+LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv", "ja"]
+
+
+def library_tile(asset: rx.Var) -> rx.Component:
+    chosen = RenameState.chosen.contains(asset["id"])
+    return rx.box(
+        rx.image(src=asset["thumb"], alt=asset["filename"], width="100%", height="100%", object_fit="cover",
+                 loading="lazy"),
+        rx.cond(chosen, rx.center(rx.icon("check", color="white", size=16), position="absolute", top="6px",
+                                  right="6px", width="22px", height="22px", border_radius="full",
+                                  background=rx.color("violet", 9))),
+        position="relative", aspect_ratio="1", border_radius="10px", overflow="hidden", cursor="pointer",
+        outline=rx.cond(chosen, f"3px solid {rx.color('violet', 9)}", f"1px solid {rx.color('gray', 4)}"),
+        on_click=RenameState.toggle_asset(asset["id"]), role="checkbox", aria_checked=chosen, tab_index=0,
+        aria_label=asset["filename"], class_name="library-tile",
+    )
+
+
+def option(label: str, control: rx.Component) -> rx.Component:
+    return rx.vstack(rx.text(label, size="2", weight="medium"), control, spacing="1", width="100%")
+
+
+def switch(label: str, name: str, value: rx.Var) -> rx.Component:
+    return rx.hstack(rx.switch(checked=value, on_change=lambda v: RenameState.set_option(name, v)),
+                     rx.text(label, size="2"), align="center", spacing="2", as_="label")
+
+
+def options_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Options", size="4", as_="h2"),
+            option("Keywords (comma-separated, first in every name)",
+                   rx.input(value=RenameState.keywords, on_change=lambda v: RenameState.set_option("keywords", v),
+                            placeholder="e.g. acme, summer sale", width="100%", id="rename-keywords")),
+            rx.grid(
+                option("Case", rx.select(CASES, value=RenameState.case,
+                                         on_change=lambda v: RenameState.set_option("case", v))),
+                option("Max length", rx.input(value=RenameState.max_length, type="number", min=10, max=120,
+                                              on_change=lambda v: RenameState.set_option("max_length", v))),
+                option("Language", rx.select(LANGUAGES, value=RenameState.language,
+                                             on_change=lambda v: RenameState.set_option("language", v))),
+                option("Analyzer", rx.select.root(
+                    rx.select.trigger(),
+                    rx.select.content(rx.foreach(RenameState.providers,
+                                                 lambda p: rx.select.item(p["label"], value=p["name"]))),
+                    value=RenameState.provider, on_change=lambda v: RenameState.set_option("provider", v))),
+                columns="2", spacing="3", width="100%",
+            ),
+            option("Name template", rx.input(value=RenameState.template, width="100%",
+                                             on_change=lambda v: RenameState.set_option("template", v))),
+            rx.text("Tokens: {keywords} {subject} {detail} {color} {date} {camera} {place} {index}", size="1",
+                    color=rx.color("gray", 10)),
+            switch("Write alt text", "alt_text", RenameState.alt_text),
+            switch("Read text in images (OCR)", "ocr", RenameState.ocr),
+            switch("Keep EXIF and GPS in the export", "keep_exif", RenameState.keep_exif),
+            switch("Write title, alt text and keywords into the files (XMP/IPTC)", "write_metadata",
+                   RenameState.write_metadata),
+            error_callout(RenameState.form_error),
+            rx.button(rx.icon("wand-sparkles", size=16), "Analyse ", RenameState.chosen_count, " images",
+                      on_click=RenameState.start_batch, disabled=RenameState.chosen_count == 0, size="3",
+                      width="100%"),
+            rx.text(RenameState.cost_note, size="1", color=rx.color("gray", 10), align="center", width="100%"),
+            spacing="3", width="100%",
+        ),
+        size="3",
+    )
+
+
+def setup_view() -> rx.Component:
+    return rx.vstack(
+        rx.grid(
+            rx.card(
+                rx.vstack(
+                    rx.hstack(rx.heading("Choose images", size="4", as_="h2"), rx.spacer(),
+                              rx.button("All", size="1", variant="soft", on_click=RenameState.choose_all),
+                              rx.button("None", size="1", variant="soft", color_scheme="gray",
+                                        on_click=RenameState.choose_none), width="100%", align="center"),
+                    rx.cond(RenameState.library.length() > 0,
+                            rx.grid(rx.foreach(RenameState.library, library_tile),
+                                    columns=rx.breakpoints(initial="3", md="5"), spacing="2", width="100%"),
+                            rx.text("Your library is empty. Upload photos on the Assets page first.",
+                                    color=rx.color("gray", 10))),
+                    rx.link("Upload more on the Assets page →", href=routes.ASSETS, size="2"),
+                    spacing="3", width="100%",
+                ),
+                size="3",
+            ),
+            options_card(),
+            columns=rx.breakpoints(initial="1", lg="2"), spacing="4", width="100%",
+        ),
+        rx.cond(RenameState.batches.length() > 0, rx.vstack(
+            rx.heading("Recent batches", size="4", as_="h2"),
+            rx.foreach(RenameState.batches, lambda b: rx.link(
+                rx.card(rx.hstack(rx.text("Batch #", b["id"], weight="medium"), rx.badge(b["status"]),
+                                  rx.text(b["images"], " images", size="2"), rx.spacer(),
+                                  rx.text(b["created"], size="1", color=rx.color("gray", 10)), align="center"),
+                        width="100%"),
+                href=routes.RENAME + "?batch=" + b["id"], underline="none", color="inherit", width="100%")),
+            spacing="2", width="100%", margin_top="16px")),
+        width="100%",
+    )
+
+
+def review_row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.image(src=row["thumb"], alt=row["original"], width="56px", height="56px",
+                               object_fit="cover", border_radius="8px")),
+        rx.table.cell(rx.vstack(
+            rx.text(row["original"], size="1", color=rx.color("gray", 10)),
+            rx.input(default_value=row["final"], key=row["id"] + row["final"], size="2", width="100%",
+                     on_blur=lambda v: RenameState.save_name(row["id"], v), aria_label="New name",
+                     class_name="final-name"),
+            rx.cond(row["error"] != "", rx.text(row["error"], size="1", color=rx.color("red", 11))),
+            spacing="1", min_width="320px")),
+        rx.table.cell(rx.text_area(default_value=row["alt"], key=row["id"] + row["alt"], rows="2", size="1",
+                                   on_blur=lambda v: RenameState.save_alt(row["id"], v), aria_label="Alt text",
+                                   min_width="220px")),
+        rx.table.cell(rx.text(row["tags"], size="1", color=rx.color("gray", 11), max_width="200px")),
+        rx.table.cell(rx.match(row["status"],
+                               ("done", rx.badge(row["confidence"], "%", color_scheme=rx.cond(
+                                   row["confidence"].to(int) >= 50, "green", "amber"))),
+                               ("failed", rx.badge("failed", color_scheme="red")),
+                               rx.spinner(size="1"))),
+        rx.table.cell(rx.hstack(
+            rx.switch(checked=row["accepted"] == "yes", on_change=lambda v: RenameState.toggle_accept(row["id"], v),
+                      aria_label="Accept"),
+            rx.icon_button(rx.icon("refresh-cw", size=14), size="1", variant="soft", aria_label="Regenerate",
+                           on_click=RenameState.regenerate_row(row["id"])),
+            spacing="2", align="center")),
+        class_name="review-row",
+    )
+
+
+def review_view() -> rx.Component:
+    return rx.vstack(
+        rx.cond(RenameState.batch_status == "analyzing", rx.card(rx.vstack(
+            rx.hstack(rx.spinner(size="1"), rx.text("Analysing… ", RenameState.progress_message, size="2"),
+                      align="center", spacing="2"),
+            rx.progress(value=RenameState.progress, width="100%"), spacing="2", width="100%"), width="100%")),
+        rx.hstack(
+            rx.form(rx.hstack(rx.input(name="keyword", id="keyword", placeholder="Add a keyword to every name",
+                                       max_length=40, size="2"),
+                              rx.button("Add", type="submit", size="2", variant="soft"), spacing="2"),
+                    on_submit=RenameState.add_keyword_to_all, reset_on_submit=False),
+            rx.select(["all", "failed", "low", "edited", "skipped"], value=RenameState.row_filter,
+                      on_change=RenameState.set_row_filter, size="2", aria_label="Show"),
+            rx.select(["position", "confidence", "name"], value=RenameState.sort_by, on_change=RenameState.set_sort,
+                      size="2", aria_label="Sort by"),
+            rx.spacer(),
+            rx.button(rx.icon("undo-2", size=16), "Undo", variant="soft", color_scheme="gray",
+                      on_click=RenameState.apply_names(True)),
+            rx.button(rx.icon("check-check", size=16), "Apply to library", variant="soft",
+                      on_click=RenameState.apply_names(False)),
+            rx.link(rx.button(rx.icon("download", size=16), "Download ZIP"), href=RenameState.download_url,
+                    id="download-zip"),
+            width="100%", wrap="wrap", spacing="3", align="center",
+        ),
+        rx.card(rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                           ("", "Original → new name", "Alt text", "Tags", "Confidence", "")])),
+            rx.table.body(rx.foreach(RenameState.visible_rows, review_row)),
+            width="100%"), size="1", width="100%", overflow_x="auto"),
+        spacing="4", width="100%",
+    )
+
+
+def rename_page() -> rx.Component:
+    return app_shell(
+        page_header("Bulk rename", "SEO file names and alt text for whole shoots, reviewed before anything changes.",
+                    rx.cond(RenameState.batch_id > 0,
+                            rx.link(rx.button(rx.icon("plus", size=16), "New batch", variant="soft"),
+                                    href=routes.RENAME))),
+        rx.cond(RenameState.batch_id > 0, review_view(), setup_view()),
+    )

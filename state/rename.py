@@ -1,0 +1,281 @@
+"""The Rename page: pick images and options, follow the analysis live, review and export."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import redis.asyncio as aioredis
+import reflex as rx
+
+from app import routes
+from app.db import session_scope
+from app.errors import AppError
+from app.services import assets, credits, jobs, rename
+from app.services.rename import RenameOptions
+from app.settings import get_settings
+from state.session import require_user, session_user, to_sign_in
+
+LIBRARY_PAGE = 200
+
+
+def _row(item) -> dict[str, str]:  # noqa: ANN001
+    tags = json.loads(item.tags or "[]")
+    return {"id": str(item.id), "asset_id": str(item.asset_id), "original": item.original_name,
+            "final": item.final_name, "proposed": item.proposed_name, "edited": "yes" if item.edited else "",
+            "alt": item.alt_text, "title": item.title, "tags": ", ".join(tags[:8]),
+            "confidence": f"{round(item.confidence * 100)}", "status": item.status, "error": item.error,
+            "accepted": "yes" if item.accepted else "", "thumb": f"/api/v1/assets/{item.asset_id}/thumbnail"}
+
+
+class RenameState(rx.State):
+    # Library images to choose from: id, filename, thumb.
+    library: list[dict[str, str]] = []
+    chosen: list[str] = []
+    keywords: str = ""
+    case: str = "kebab"
+    max_length: str = "60"
+    template: str = "{keywords}-{subject}-{detail}"
+    language: str = "en"
+    alt_text: bool = True
+    keep_exif: bool = True
+    write_metadata: bool = False
+    ocr: bool = True
+    provider: str = "local"
+    providers: list[dict[str, str]] = []
+    form_error: str = ""
+    # Recent batches: id, status, images, created.
+    batches: list[dict[str, str]] = []
+    # The batch under review (0: none) and its rows.
+    batch_id: int = 0
+    batch_status: str = ""
+    job_id: str = ""
+    progress: int = 0
+    progress_message: str = ""
+    rows: list[dict[str, str]] = []
+    row_filter: str = "all"
+    sort_by: str = "position"
+    new_keyword: str = ""
+    following: bool = False
+
+    @rx.var
+    def chosen_count(self) -> int:
+        return len(self.chosen)
+
+    @rx.var
+    def cost_note(self) -> str:
+        price = credits.price_for(self.provider, max(1, len(self.chosen)))
+        return "Free with the local analyzer" if price == 0 else f"Costs {price} credits"
+
+    @rx.var
+    def visible_rows(self) -> list[dict[str, str]]:
+        rows = self.rows
+        if self.row_filter == "failed":
+            rows = [r for r in rows if r["status"] == "failed"]
+        elif self.row_filter == "low":
+            rows = [r for r in rows if r["status"] == "done" and int(r["confidence"]) < 50]
+        elif self.row_filter == "edited":
+            rows = [r for r in rows if r["edited"]]
+        elif self.row_filter == "skipped":
+            rows = [r for r in rows if not r["accepted"]]
+        if self.sort_by == "confidence":
+            rows = sorted(rows, key=lambda r: int(r["confidence"]))
+        elif self.sort_by == "name":
+            rows = sorted(rows, key=lambda r: r["final"].lower())
+        return rows
+
+    @rx.var
+    def download_url(self) -> str:
+        return f"/api/v1/rename/batches/{self.batch_id}/download"
+
+    def _load_lists(self, owner_id: int) -> None:
+        from app.services.vision.registry import available_providers
+
+        with session_scope() as session:
+            found, _ = assets.list_assets(session=session, owner_id=owner_id, status="ready", limit=LIBRARY_PAGE)
+            self.library = [{"id": str(a.id), "filename": a.filename,
+                             "thumb": f"/api/v1/assets/{a.id}/thumbnail"} for a in found]
+            self.batches = [{"id": str(b.id), "status": b.status, "images": str(b.image_count),
+                             "created": b.created_at.strftime("%Y-%m-%d %H:%M")}
+                            for b in rename.list_batches(session=session, owner_id=owner_id)]
+        self.providers = [{"name": p["name"], "label": p["label"]} for p in available_providers() if p["configured"]]
+
+    def _load_batch(self, owner_id: int) -> None:
+        with session_scope() as session:
+            batch = rename.get_batch(session=session, owner_id=owner_id, batch_id=self.batch_id)
+            self.batch_status, self.job_id = batch.status, batch.job_id
+            self.rows = [_row(i) for i in rename.items_of(session=session, batch_id=batch.id)]
+            if batch.job_id:
+                job = jobs.get_job(session=session, job_id=batch.job_id)
+                self.progress, self.progress_message = job.progress, job.message
+
+    @rx.event
+    async def load_page(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        raw = self.router.url.query_parameters.get("batch", "")
+        self.batch_id = int(raw) if raw.isdigit() else 0
+        self.form_error, self.row_filter = "", "all"
+        self._load_lists(user.id)
+        if self.batch_id:
+            try:
+                self._load_batch(user.id)
+            except AppError:
+                self.batch_id = 0
+                return rx.toast.error("That batch does not exist.")
+            if self.batch_status == "analyzing" and not self.following:
+                return RenameState.follow_batch
+
+    @rx.event
+    def toggle_asset(self, asset_id: str):
+        self.chosen = [a for a in self.chosen if a != asset_id] if asset_id in self.chosen else [*self.chosen,
+                                                                                                asset_id]
+
+    @rx.event
+    def choose_all(self):
+        self.chosen = [a["id"] for a in self.library]
+
+    @rx.event
+    def choose_none(self):
+        self.chosen = []
+
+    @rx.event
+    def set_option(self, name: str, value):  # noqa: ANN001
+        if name in ("keywords", "case", "max_length", "template", "language", "provider"):
+            setattr(self, name, str(value)[:200])
+        elif name in ("alt_text", "keep_exif", "write_metadata", "ocr"):
+            setattr(self, name, bool(value))
+
+    @rx.event
+    async def start_batch(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            options = RenameOptions(
+                keywords=[k.strip() for k in self.keywords.split(",") if k.strip()], case=self.case,
+                max_length=int(self.max_length) if self.max_length.isdigit() else 0, template=self.template,
+                language=self.language, alt_text=self.alt_text, keep_exif=self.keep_exif,
+                write_metadata=self.write_metadata, provider=self.provider, ocr=self.ocr)
+        except ValueError as exc:
+            self.form_error = str(exc).split("\n")[1] if "\n" in str(exc) else str(exc)
+            return
+        try:
+            batch = await asyncio.to_thread(rename.create_batch, owner_id=user.id,
+                                            asset_ids=[int(a) for a in self.chosen], options=options)
+        except AppError as exc:
+            self.form_error = exc.message
+            return
+        self.form_error, self.chosen = "", []
+        return rx.redirect(f"{routes.RENAME}?batch={batch.id}")
+
+    async def _owner(self) -> int | None:
+        user = await require_user(self)
+        return user.id if user else None
+
+    @rx.event
+    async def save_name(self, item_id: str, value: str):
+        owner = await self._owner()
+        if owner is None:
+            return to_sign_in(self)
+        try:
+            rename.edit_item(owner_id=owner, batch_id=self.batch_id, item_id=int(item_id), final_name=value[:200])
+        except (AppError, ValueError) as exc:
+            return rx.toast.error(getattr(exc, "message", "That name cannot be used."))
+        self._load_batch(owner)
+
+    @rx.event
+    async def save_alt(self, item_id: str, value: str):
+        owner = await self._owner()
+        if owner is None:
+            return to_sign_in(self)
+        rename.edit_item(owner_id=owner, batch_id=self.batch_id, item_id=int(item_id), alt_text=value[:300])
+        self._load_batch(owner)
+
+    @rx.event
+    async def toggle_accept(self, item_id: str, accepted: bool):
+        owner = await self._owner()
+        if owner is None:
+            return to_sign_in(self)
+        rename.edit_item(owner_id=owner, batch_id=self.batch_id, item_id=int(item_id), accepted=accepted)
+        self._load_batch(owner)
+
+    @rx.event
+    async def regenerate_row(self, item_id: str):
+        owner = await self._owner()
+        if owner is None:
+            return to_sign_in(self)
+        try:
+            await asyncio.to_thread(rename.regenerate, owner_id=owner, batch_id=self.batch_id, item_id=int(item_id))
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        self._load_batch(owner)
+        return RenameState.follow_batch
+
+    @rx.event
+    async def add_keyword_to_all(self, form_data: dict):
+        owner = await self._owner()
+        if owner is None:
+            return to_sign_in(self)
+        word = " ".join(str(form_data.get("keyword", "")).split())[:40]
+        if not word:
+            return
+        try:
+            rename.add_keyword(owner_id=owner, batch_id=self.batch_id, keyword=word)
+        except (AppError, ValueError) as exc:
+            return rx.toast.error(getattr(exc, "message", str(exc)))
+        self._load_batch(owner)
+        return [rx.toast.success(f"Added “{word}” to every name."), rx.set_value("keyword", "")]
+
+    @rx.event
+    async def apply_names(self, undo: bool = False):
+        owner = await self._owner()
+        if owner is None:
+            return to_sign_in(self)
+        count = rename.apply_to_library(owner_id=owner, batch_id=self.batch_id, undo=undo)
+        return rx.toast.success(f"{count} asset{'s' if count != 1 else ''} "
+                                f"{'restored to their original names' if undo else 'renamed in your library'}.")
+
+    @rx.event
+    def set_row_filter(self, value: str):
+        self.row_filter = value if value in ("all", "failed", "low", "edited", "skipped") else "all"
+
+    @rx.event
+    def set_sort(self, value: str):
+        self.sort_by = value if value in ("position", "confidence", "name") else "position"
+
+    @rx.event(background=True)
+    async def follow_batch(self):
+        """Relay the analysis job's progress; rows are re-read from the database as it goes."""
+        async with self:
+            if self.following or not self.batch_id:
+                return
+            user = session_user(self)
+            if user is None:
+                return
+            self.following = True
+        client = aioredis.from_url(get_settings().redis_db_url(0))
+        pubsub = client.pubsub()
+        await pubsub.subscribe(jobs.owner_channel(user.id))
+        last_read = 0.0
+        try:
+            for _ in range(3600):
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if message is None and time.monotonic() - last_read < 3:
+                    continue
+                last_read = time.monotonic()
+                async with self:
+                    if session_user(self) is None or not self.batch_id:
+                        break
+                    self._load_batch(user.id)
+                    if self.batch_status != "analyzing" and (
+                            message is None or json.loads(message["data"]).get("status") in jobs.TERMINAL):
+                        self._load_batch(user.id)
+                        break
+        finally:
+            await pubsub.aclose()
+            await client.aclose()
+            async with self:
+                self.following = False

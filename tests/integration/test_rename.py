@@ -1,0 +1,159 @@
+"""The renamer end to end on real parts: batch → worker → names → edits → ZIP → apply/undo."""
+
+import csv
+import io
+import json
+import zipfile
+
+import pytest
+from rq import SimpleWorker
+
+from app.queue import get_queue
+from app.redis_client import get_redis
+from tests import images
+from tests.integration.test_api_auth import ORIGIN, assert_error, login, register
+
+
+@pytest.fixture
+def signed_in(api, any_db):
+    register(api)
+    login(api)
+    return api
+
+
+def upload(api, files):
+    return api.post("/api/v1/assets", files=[("files", f) for f in files], headers=ORIGIN).json()["assets"]
+
+
+def run_jobs():
+    SimpleWorker([get_queue("default"), get_queue("assets")], connection=get_redis()).work(burst=True)
+
+
+def make_batch(api, count=4, **options):
+    assets = upload(api, [(f"IMG_{1000 + i}.jpg", images.jpeg(320, 240, seed=i), "image/jpeg")
+                          for i in range(count)])
+    run_jobs()
+    body = {"asset_ids": [a["id"] for a in assets], "options": {"keywords": ["Café Crème"], "ocr": False, **options}}
+    response = api.post("/api/v1/rename/batches", json=body, headers=ORIGIN)
+    assert response.status_code == 201, response.text
+    run_jobs()
+    return api.get(f"/api/v1/rename/batches/{response.json()['id']}").json(), assets
+
+
+def test_batch_names_are_composed_unique_and_ascii(signed_in):
+    batch, _ = make_batch(signed_in)
+    assert batch["status"] == "ready"
+    names = [i["final_name"] for i in batch["items"]]
+    assert len(set(n.lower() for n in names)) == len(names)
+    for item in batch["items"]:
+        assert item["status"] == "done" and item["final_name"].isascii()
+        assert item["final_name"].startswith("cafe-creme") and item["final_name"].endswith(".jpg")
+        assert len(item["final_name"].rsplit(".", 1)[0]) <= 60 + 3
+        assert 0 < len(item["alt_text"]) <= 125 and item["original_name"].startswith("IMG_")
+
+
+def test_rerunning_gives_the_same_names(signed_in):
+    first, assets = make_batch(signed_in, count=3)
+    again = signed_in.post("/api/v1/rename/batches", headers=ORIGIN, json={
+        "asset_ids": [a["id"] for a in assets], "options": {"keywords": ["Café Crème"], "ocr": False}}).json()
+    run_jobs()
+    second = signed_in.get(f"/api/v1/rename/batches/{again['id']}").json()
+    assert [i["final_name"] for i in first["items"]] == [i["final_name"] for i in second["items"]]
+
+
+def test_edit_name_and_alt_text(signed_in):
+    batch, _ = make_batch(signed_in, count=2)
+    first, second = batch["items"]
+    url = f"/api/v1/rename/batches/{batch['id']}/items"
+    edited = signed_in.patch(f"{url}/{first['id']}", json={"final_name": "Été à Paris!.png", "alt_text": "A café"},
+                             headers=ORIGIN).json()
+    assert edited["final_name"] == "ete-paris.jpg" and edited["edited"] and edited["alt_text"] == "A café"
+    clash = signed_in.patch(f"{url}/{second['id']}", json={"final_name": "ete paris"}, headers=ORIGIN).json()
+    assert clash["final_name"] == "ete-paris-2.jpg"
+    assert_error(signed_in.patch(f"{url}/999999", json={"accepted": False}, headers=ORIGIN), 404, "not_found")
+    assert_error(signed_in.patch(f"{url}/{first['id']}", json={"final_name": ""}, headers=ORIGIN), 422,
+                 "validation_failed")
+
+
+def test_zip_holds_the_renamed_originals_and_a_matching_manifest(signed_in):
+    batch, assets = make_batch(signed_in, count=3)
+    signed_in.patch(f"/api/v1/rename/batches/{batch['id']}/items/{batch['items'][2]['id']}",
+                    json={"accepted": False}, headers=ORIGIN)
+    response = signed_in.get(f"/api/v1/rename/batches/{batch['id']}/download")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert archive.testzip() is None
+    kept = batch["items"][:2]
+    assert archive.namelist() == [i["final_name"] for i in kept] + ["manifest.csv", "manifest.json"]
+    for item in kept:
+        info = archive.getinfo(item["final_name"])
+        assert info.compress_type == zipfile.ZIP_STORED
+        original = signed_in.get(f"/api/v1/assets/{item['asset_id']}/download").content
+        assert archive.read(item["final_name"]) == original
+    manifest = json.loads(archive.read("manifest.json"))["files"]
+    rows = list(csv.DictReader(io.StringIO(archive.read("manifest.csv").decode())))
+    assert [m["new_name"] for m in manifest] == [r["new_name"] for r in rows] == [i["final_name"] for i in kept]
+    assert [m["original_name"] for m in manifest] == [i["original_name"] for i in kept]
+    assert all(len(m["sha256"]) == 64 and m["alt_text"] for m in manifest)
+
+
+def test_apply_to_library_and_undo(signed_in):
+    batch, assets = make_batch(signed_in, count=2)
+    assert signed_in.post(f"/api/v1/rename/batches/{batch['id']}/apply", headers=ORIGIN).json() == {"renamed": 2}
+    names = {a["filename"] for a in signed_in.get("/api/v1/assets").json()["assets"]}
+    assert names == {i["final_name"] for i in batch["items"]}
+    assert signed_in.post(f"/api/v1/rename/batches/{batch['id']}/undo", headers=ORIGIN).json() == {"restored": 2}
+    names = {a["filename"] for a in signed_in.get("/api/v1/assets").json()["assets"]}
+    assert names == {i["original_name"] for i in batch["items"]}
+
+
+def test_quota_refuses_a_batch_up_front(signed_in, monkeypatch):
+    from tests.conftest import clear_caches
+
+    monkeypatch.setenv("RENAME_MONTHLY_IMAGES", "3")
+    clear_caches()
+    assets = upload(signed_in, [(f"q{i}.jpg", images.jpeg(60, 60, seed=i), "image/jpeg") for i in range(4)])
+    response = signed_in.post("/api/v1/rename/batches", headers=ORIGIN,
+                              json={"asset_ids": [a["id"] for a in assets]})
+    assert_error(response, 403, "quota_exceeded")
+    assert "3" in response.json()["error"]["message"]
+    assert signed_in.get("/api/v1/rename/batches").json()["batches"] == []
+    assert signed_in.get("/api/v1/jobs").json()["total"] == 1  # only the thumbnail job
+
+
+def test_bad_options_and_foreign_assets_are_refused(signed_in):
+    from starlette.testclient import TestClient
+
+    mine = upload(signed_in, [("mine.jpg", images.jpeg(60, 60), "image/jpeg")])[0]
+    for options in ({"template": "{nope}"}, {"case": "upper"}, {"max_length": 5}, {"provider": "nobody"}):
+        response = signed_in.post("/api/v1/rename/batches", headers=ORIGIN,
+                                  json={"asset_ids": [mine["id"]], "options": options})
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["message"]
+    assert signed_in.get("/api/v1/rename/batches").json()["batches"] == []
+    other = TestClient(signed_in.app, base_url="http://localhost:3000")
+    register(other, email="grace@example.com")
+    login(other, email="grace@example.com")
+    assert_error(other.post("/api/v1/rename/batches", headers=ORIGIN, json={"asset_ids": [mine["id"]]}),
+                 404, "unknown_assets")
+
+
+def test_multipart_batch_with_a_bad_file(signed_in):
+    response = signed_in.post("/api/v1/rename/batches", headers=ORIGIN, data={"options": json.dumps({"ocr": False})},
+                              files=[("files", ("a.jpg", images.jpeg(80, 60), "image/jpeg")),
+                                     ("files", ("b.jpg", b"not an image", "image/jpeg"))])
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["image_count"] == 1 and [e["code"] for e in body["errors"]] == ["unsupported_type"]
+
+
+def test_batches_are_private(signed_in):
+    from starlette.testclient import TestClient
+
+    batch, _ = make_batch(signed_in, count=1)
+    other = TestClient(signed_in.app, base_url="http://localhost:3000")
+    register(other, email="grace@example.com")
+    login(other, email="grace@example.com")
+    for path in ("", "/download"):
+        assert_error(other.get(f"/api/v1/rename/batches/{batch['id']}{path}"), 404, "not_found")
+    assert_error(other.post(f"/api/v1/rename/batches/{batch['id']}/apply", headers=ORIGIN), 404, "not_found")
