@@ -10,7 +10,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_CHECK_LATEST_VERSION := 0
 export REFLEX_USE_GRANIAN := 1
 
-.PHONY: run test test-fast lint bench clean
+.PHONY: run test test-fast lint bench clean .tesseract
 
 $(VENV)/.runtime: requirements.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,10 +31,16 @@ $(NODE_BIN)/bun:
 /usr/bin/chromium:
 	(apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium))
 
-run: $(VENV)/.runtime $(NODE_BIN)/bun
+# Tesseract for the local analyzer's OCR. Best effort: without it, OCR is reported as unavailable.
+.tesseract:
+	@command -v tesseract >/dev/null || (apt-get install -y -q tesseract-ocr fonts-dejavu-core \
+	  || (apt-get update -q && apt-get install -y -q tesseract-ocr fonts-dejavu-core)) \
+	  || echo "warning: could not install tesseract-ocr; the local analyzer runs without OCR"
+
+run: $(VENV)/.runtime $(NODE_BIN)/bun .tesseract
 	$(PY) scripts/run.py
 
-test: $(VENV)/.dev $(NODE_BIN)/bun /usr/bin/chromium
+test: $(VENV)/.dev $(NODE_BIN)/bun /usr/bin/chromium .tesseract
 	$(PY) -m pytest
 
 test-fast: $(VENV)/.dev

@@ -89,6 +89,8 @@ def main() -> int:
     })
     # Web workers; with more than one, Reflex keeps state in Redis (which is always there).
     env.setdefault("GRANIAN_WORKERS", "2")
+    # Several Tesseract processes must not each claim every core.
+    env.setdefault("OMP_THREAD_LIMIT", "1")
     signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
     try:
         if not settings.redis_url:

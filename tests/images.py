@@ -7,6 +7,7 @@ import random
 import struct
 import zlib
 
+import numpy as np
 from PIL import Image, ImageDraw
 
 
@@ -16,7 +17,9 @@ def photo(width: int = 640, height: int = 480, seed: int = 0) -> Image.Image:
     base = Image.linear_gradient("L").resize((width, height)).convert("RGB")
     tint = Image.new("RGB", (width, height), tuple(rng.randrange(40, 220) for _ in range(3)))
     image = Image.blend(base, tint, 0.6)
-    noise = Image.effect_noise((width, height), 40).convert("RGB")
+    # Seeded noise (Pillow's effect_noise is not seedable): the same seed gives the same bytes.
+    gray = np.random.default_rng(seed).normal(128, 40, (height, width)).clip(0, 255).astype(np.uint8)
+    noise = Image.fromarray(gray, "L").convert("RGB")
     image = Image.blend(image, noise, 0.15)
     draw = ImageDraw.Draw(image)
     for _ in range(12):

@@ -136,9 +136,14 @@ def compose_name(fields: dict[str, str], *, template: str = DEFAULT_TEMPLATE, ca
         if keep:
             kept.append(parts)
         elif cutting or size > budget + sep:
-            if not cutting and not has_word and budget > 0:  # only a first word longer than the limit is cut
-                piece = _join(list(parts), case)[:budget].rstrip("-_")  # a cut date must not end in "-"
-                kept += [(piece,)] if piece else []
+            if not cutting and not has_word:  # only a first word (or date) longer than the limit is cut
+                piece, room = [], budget
+                for word in parts:
+                    if room <= 0:
+                        break
+                    piece.append(word[:room])
+                    room -= len(piece[-1]) + sep
+                kept += [tuple(piece)] if piece else []
             cutting = True
         else:
             budget -= size
@@ -169,30 +174,44 @@ def normalise_extension(ext_or_mime: str) -> str:
     return _EXTENSIONS[value]
 
 
-def unique_names(stems: list[str], exts: list[str], *, case: str = "kebab") -> list[str]:
+def _style_of(stem: str) -> str:
+    """The case style a stem is written in, for callers that do not name one."""
+    if "_" in stem and "-" not in stem:
+        return "snake"
+    if "-" not in stem and re.search(r"[a-z0-9][A-Z]", stem):
+        return "camel"
+    return "title" if stem[:1].isupper() else "kebab"
+
+
+def unique_names(stems: list[str], exts: list[str], *, case: str | None = None) -> list[str]:
     """Full file names, unique in the batch without regard to case, stable for the same input.
 
     The first file with a name keeps it; later ones get the lowest free number: `-2` (kebab, title),
-    `_2` (snake), `2` (camel, or `_2` after a stem ending in a digit so the numbers stay apart).
-    Names taken by first occurrences are reserved up front, so "a", "a", "a-2" gives "a", "a-3", "a-2".
+    `_2` (snake), `2` (camel, or `_2` after a stem ending in a digit so the numbers stay apart). The
+    style is `case`, or read from each stem when not given. Names taken by first occurrences are
+    reserved up front, so "a", "a", "a-2" gives "a", "a-3", "a-2". Stems are made safe (people edit them).
     """
-    _check_case(case)
+    if case is not None:
+        _check_case(case)
     if len(stems) != len(exts):
         raise ValueError("unique_names needs one extension per stem.")
-    names = [_guard(_safe(stem), case) + normalise_extension(ext) for stem, ext in zip(stems, exts, strict=True)]
+    safe = [_safe(stem) for stem in stems]
+    styles = [case or _style_of(stem) for stem in safe]
+    names = [_guard(stem, style) + normalise_extension(ext)
+             for stem, style, ext in zip(safe, styles, exts, strict=True)]
     taken: set[str] = set()
     firsts: list[bool] = []
     for name in names:
         firsts.append(name.lower() not in taken)
         taken.add(name.lower())
     out: list[str] = []
-    for name, first in zip(names, firsts, strict=True):
+    for name, style, first in zip(names, styles, firsts, strict=True):
         if not first:
             stem, dot, ext = name.rpartition(".")
-            if case == "snake" or (case == "camel" and stem[-1].isdigit()):
+            if style == "snake" or (style == "camel" and stem[-1].isdigit()):
                 sep = "_"
             else:
-                sep = "" if case == "camel" else "-"
+                sep = "" if style == "camel" else "-"
             n = 2
             while f"{stem}{sep}{n}".lower() in RESERVED or f"{stem}{sep}{n}{dot}{ext}".lower() in taken:
                 n += 1

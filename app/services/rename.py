@@ -214,8 +214,8 @@ def compose_names(*, batch_id: int) -> None:
             stems.append(item.final_name.rsplit(".", 1)[0] if item.edited else stem)
             asset = assets.get(item.asset_id)
             exts.append(naming.normalise_extension(asset.mime if asset else item.original_name.rsplit(".", 1)[-1]))
-        finals = naming.unique_names(stems, exts)
-        proposals = naming.unique_names(composed, exts)
+        finals = naming.unique_names(stems, exts, case=options.case)
+        proposals = naming.unique_names(composed, exts, case=options.case)
         for item, final, proposal in zip(items, finals, proposals, strict=True):
             item.proposed_name, item.final_name = proposal, final
             session.add(item)

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from app.services.naming import (
@@ -35,6 +35,7 @@ template_strategy = st.lists(st.sampled_from(TOKENS), min_size=1, max_size=5).fl
 @settings(max_examples=300, deadline=None)
 @given(fields=fields_strategy, template=template_strategy, case=st.sampled_from(CASES),
        max_length=st.integers(10, 200), index=st.integers(0, 10_000))
+@example(fields={"date": "000000:A0"}, template="{date}-{index}", case="title", max_length=10, index=0)  # a cut date
 def test_any_input_gives_a_safe_name(fields, template, case, max_length, index):
     name = compose_name(fields, template=template, case=case, max_length=max_length, index=index)
     assert name.isascii()
@@ -70,7 +71,7 @@ def test_unique_names_are_unique_stable_and_bounded(batch, case, max_length):
 
 
 @settings(max_examples=200, deadline=None)
-@given(stems=st.lists(st.text(max_size=40), max_size=12), case=st.sampled_from(CASES))
+@given(stems=st.lists(st.text(max_size=40), max_size=12), case=st.sampled_from([*CASES, None]))
 def test_unique_names_survive_hand_typed_stems(stems, case):
     names = unique_names(stems, ["png"] * len(stems), case=case)
     assert len({n.lower() for n in names}) == len(stems)
@@ -215,6 +216,13 @@ def test_unique_names_suffixes_per_style():
     assert unique_names(["a", "a"], ["jpg", "png"]) == ["a.jpg", "a.png"]
     # A suffix never makes a device name ("com" + "2" would be COM2).
     assert unique_names(["com", "com"], ["jpg", "jpg"], case="camel") == ["com.jpg", "com10.jpg"]
+
+
+def test_unique_names_reads_the_style_when_not_told():
+    stems = ["red-bike", "red-bike", "red_bike", "red_bike", "redBike", "redBike", "Red-Bike", "bike", "bike"]
+    assert unique_names(stems, ["jpg"] * len(stems)) == [
+        "red-bike.jpg", "red-bike-2.jpg", "red_bike.jpg", "red_bike_2.jpg", "redBike.jpg", "redBike2.jpg",
+        "Red-Bike-3.jpg", "bike.jpg", "bike-2.jpg"]
 
 
 def test_unique_names_needs_one_extension_per_stem():

@@ -3,6 +3,7 @@
 import json
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
 
@@ -130,10 +131,39 @@ def test_ocr_reads_large_text():
     assert "“BAKERY”" in result.alt_text
 
 
+@needs_tesseract
+def test_ocr_reads_text_on_a_busy_photo():
+    photo = images.photo(2000, 1500, seed=5)
+    ImageDraw.Draw(photo).text((150, 900), "Coffee House", fill=(250, 250, 250), font=font(150))
+    result = describe(images.encode(photo, "JPEG", quality=90), filename="IMG_3.jpg", ocr=True)
+    assert result.extras["text"] == "Coffee House"
+    assert result.alt_text.startswith("Photo with the text “Coffee House”")
+
+
 def test_ocr_is_skipped_without_tesseract(monkeypatch):
     monkeypatch.setattr(local.shutil, "which", lambda name: None)
     result = describe(images.jpeg(), ocr=True)
     assert result.extras["ocr"] == "unavailable" and result.extras["text"] == ""
+
+
+@pytest.mark.parametrize("error, status", [
+    (RuntimeError("Tesseract process timeout"), "timeout"),
+    (local.pytesseract.TesseractError(1, "Error during processing."), "failed"),
+])
+def test_ocr_failures_do_not_fail_the_description(monkeypatch, error, status):
+    def broken(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(local.shutil, "which", lambda name: "/usr/bin/tesseract")
+    monkeypatch.setattr(local.pytesseract, "image_to_data", broken)
+    result = describe(images.jpeg(), ocr=True)
+    assert result.extras["ocr"] == status and result.extras["text"] == ""
+    assert result.alt_text
+
+
+def test_a_one_pixel_image():
+    result = describe(images.encode(Image.new("RGB", (1, 1), (0, 0, 255)), "PNG"), filename="IMG_9.png", ocr=True)
+    assert result.extras["colours"][0]["name"] == "blue" and result.extras["ocr"] in ("ok", "unavailable")
 
 
 def test_ocr_off():
@@ -174,6 +204,15 @@ def test_several_faces_are_a_group():
     result = describe(images.encode(image, "JPEG"))
     assert result.extras["faces"] == 2 and "group" in result.keywords
     assert result.alt_text.startswith("Group photo of 2 people")
+
+
+def test_faces_with_keywords_keep_the_keyword_as_subject():
+    image = Image.new("RGB", (900, 450), (90, 120, 160))
+    image.paste(schematic_face(420), (10, 15))
+    image.paste(schematic_face(420), (470, 15))
+    result = describe(images.encode(image, "JPEG"), keywords=("team day",))
+    assert result.subject == "team day"
+    assert result.alt_text.startswith("Photo of team day with 2 people")
 
 
 def test_no_faces_in_pictures_without_people():
@@ -219,6 +258,19 @@ def test_undecodable_bytes_are_a_clear_error():
     assert caught.value.code == "undecodable" and not caught.value.retryable
     with pytest.raises(VisionError):
         describe(images.jpeg()[:400])  # cut off inside the header
+
+
+def test_too_many_pixels_is_refused_before_decoding():
+    with pytest.raises(VisionError) as caught:
+        describe(images.pixel_flood_png())
+    assert caught.value.code == "too_many_pixels"
+
+
+def test_threads_share_nothing_mutable():
+    data = [images.encode(schematic_face(400), "JPEG"), images.jpeg(seed=6, exif=exif_bytes(lat=52.52, lon=13.405))]
+    expected = [describe(d) for d in data]
+    with ThreadPoolExecutor(max_workers=analyzer.max_concurrency) as pool:
+        assert list(pool.map(describe, data * 4)) == expected * 4
 
 
 def test_provider_attributes():
