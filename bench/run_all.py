@@ -11,14 +11,15 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import print_table  # noqa: E402
 
-BENCHMARKS = ["bench.ingest"]
+BENCHMARKS = ["bench.ingest", "bench.rename"]
 
 
 def main() -> int:
     results = []
     for name in BENCHMARKS:
         sys.argv = [name]
-        results.append(importlib.import_module(name).main())
+        outcome = importlib.import_module(name).main()
+        results.extend(outcome if isinstance(outcome, list) else [outcome])
     print()
     print_table(results)
     return 0 if all(r["passed"] for r in results) else 1

@@ -49,7 +49,17 @@ def _reaper_loop(stop: threading.Event) -> None:
             log.exception("reaper pass failed")
 
 
+def preload() -> None:
+    """Import the job code once in the parent, so every forked work horse starts warm."""
+    import importlib
+
+    for module in ("jobs.assets", "jobs.email", "jobs.rename", "app.services.vision.local",
+                   "app.services.vision.openai_compat", "app.services.vision.google"):
+        importlib.import_module(module)
+
+
 def main() -> None:
+    preload()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
     settings = get_settings()
     name = f"atelier-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
