@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     max_upload_request_bytes: int = Field(default=2 * 1024 * 1024 * 1024, ge=1024)
     max_upload_files: int = Field(default=2000, ge=1)
     max_image_pixels: int = Field(default=100_000_000, ge=10_000)
+    # Total bytes one uploaded ZIP may expand to.
+    max_archive_bytes: int = Field(default=2 * 1024 * 1024 * 1024, ge=1024)
     thumbnail_size: int = Field(default=512, ge=64, le=2048)
     # Assets per thumbnail job: one RQ job costs a fork, so small items go in batches.
     ingest_batch_size: int = Field(default=25, ge=1, le=500)

@@ -11,7 +11,7 @@ import reflex as rx
 
 from app.db import session_scope
 from app.errors import AppError
-from app.services import assets, jobs
+from app.services import archives, assets, jobs
 from app.settings import get_settings
 from state.session import require_user, session_user, to_sign_in
 
@@ -165,6 +165,13 @@ class AssetsState(rx.State):
             if too_big:
                 entry.update(state="error", message=f"Larger than {settings.max_upload_file_bytes // 2**20} MB.")
                 return
+            if archives.is_zip(bytes(data[:4])):
+                result = await asyncio.to_thread(assets.ingest, owner_id=user.id, files=[(entry["name"], bytes(data))])
+                refused = "; ".join(f"{e.filename}: {e.message}" for e in result.errors[:3])
+                entry.update(state="error" if not result.assets else "stored",
+                             message=f"{len(result.assets)} images from the archive"
+                                     + (f", {len(result.errors)} refused ({refused})" if result.errors else ""))
+                return
             try:
                 asset, is_new = await asyncio.to_thread(assets.store_one, owner_id=user.id,
                                                         filename=entry["name"], data=bytes(data))
@@ -190,7 +197,7 @@ class AssetsState(rx.State):
                 current = {"entry": entry, "data": bytearray(), "too_big": False}
             if not current["too_big"]:
                 current["data"] += chunk.data
-                if len(current["data"]) > settings.max_upload_file_bytes:
+                if len(current["data"]) > archives.upload_cap(bytes(current["data"][:4])):
                     current["too_big"], current["data"] = True, bytearray()
             current["entry"]["received"] = str(chunk.offset + len(chunk.data))
             if len(created) >= settings.ingest_batch_size:

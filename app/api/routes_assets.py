@@ -10,7 +10,7 @@ from starlette.datastructures import UploadFile
 from app.api.deps import CallerDep
 from app.db import session_scope
 from app.errors import NotFound, ValidationFailed
-from app.services import assets
+from app.services import archives, assets
 from app.settings import get_settings
 from app.storage import get_storage
 
@@ -28,9 +28,8 @@ async def upload_assets(request: Request, caller: CallerDep) -> dict:
     uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
     if not uploads:
         raise ValidationFailed("No files were sent in the field 'files'.", code="no_files")
-    cap = settings.max_upload_file_bytes + 1  # one byte past the cap is enough to refuse a file
     # A generator: files are read (from Starlette's spooled temp files) one at a time.
-    files = ((u.filename or "image", u.file.read(cap)) for u in uploads)
+    files = ((u.filename or "image", archives.read_upload(u.file)) for u in uploads)
     try:
         result = await run_in_threadpool(assets.ingest, owner_id=caller.user.id, files=files)
     finally:

@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 from app.api.deps import CallerDep
 from app.db import session_scope
 from app.errors import ValidationFailed
-from app.services import assets, rename
+from app.services import archives, assets, rename
 from app.services.rename import RenameOptions
 from app.services.rename_export import build_zip
 from app.settings import get_settings
@@ -70,8 +70,7 @@ async def create_batch(request: Request, caller: CallerDep) -> dict:
         try:
             options = _options(str(form.get("options") or "{}"))
             uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
-            cap = settings.max_upload_file_bytes + 1
-            files = ((u.filename or "image", u.file.read(cap)) for u in uploads)
+            files = ((u.filename or "image", archives.read_upload(u.file)) for u in uploads)
             stored = await run_in_threadpool(assets.ingest, owner_id=caller.user.id, files=files)
         finally:
             await form.close()

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, func, or_, select
 from app.db import session_scope
 from app.errors import AppError, NotFound, ValidationFailed
 from app.models import Asset
-from app.services import jobs
+from app.services import archives, jobs
 from app.services.images import clean_filename, inspect_image, make_thumbnail
 from app.settings import get_settings
 from app.storage import get_storage
@@ -71,7 +71,7 @@ def ingest(*, owner_id: int, files: Iterable[tuple[str, bytes]]) -> IngestResult
     """Store every good file; each bad one gets its own error and the rest go on."""
     result = IngestResult(assets=[], errors=[])
     created: list[int] = []
-    for filename, data in files:
+    for filename, data in _expand_archives(files, result.errors):
         try:
             asset, is_new = store_one(owner_id=owner_id, filename=filename, data=data)
         except AppError as exc:
@@ -85,6 +85,17 @@ def ingest(*, owner_id: int, files: Iterable[tuple[str, bytes]]) -> IngestResult
             result.duplicates += 1
     result.job_ids = submit_processing(owner_id=owner_id, asset_ids=created)
     return result
+
+
+def _expand_archives(files: Iterable[tuple[str, bytes]], errors: list[FileError]):
+    """ZIP uploads stand for the images inside them; their refused entries become file errors."""
+    for filename, data in files:
+        if not archives.is_zip(data):
+            yield filename, data
+            continue
+        entries, problems = archives.expand(data, archive_name=clean_filename(filename, "zip"))
+        errors.extend(FileError(filename=p.name, code=p.code, message=p.message) for p in problems)
+        yield from entries
 
 
 def submit_processing(*, owner_id: int, asset_ids: list[int]) -> list[str]:

@@ -7,7 +7,8 @@ from state.assets import AssetsState
 
 UPLOAD_ID = "assets"
 ACCEPT = {"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"], "image/webp": [".webp"],
-          "image/gif": [".gif"], "image/tiff": [".tif", ".tiff"], "image/heic": [".heic", ".heif"]}
+          "image/gif": [".gif"], "image/tiff": [".tif", ".tiff"], "image/heic": [".heic", ".heif"],
+          "application/zip": [".zip"]}
 
 
 def _start_upload():
@@ -21,8 +22,8 @@ def drop_zone() -> rx.Component:
             rx.box(rx.icon("cloud-upload", size=28), padding="12px", border_radius="14px",
                    background=rx.color("violet", 3), color=rx.color("violet", 11)),
             rx.text("Drop images here, or click to choose", weight="medium", size="3"),
-            rx.text("JPEG, PNG, WebP, GIF, TIFF, HEIC — up to 2,000 at once. Each file is checked by its "
-                    "content; duplicates are kept once.", size="2", color=rx.color("gray", 10),
+            rx.text("JPEG, PNG, WebP, GIF, TIFF, HEIC, or a ZIP of them — up to 2,000 at once. Each file is "
+                    "checked by its content; duplicates are kept once.", size="2", color=rx.color("gray", 10),
                     text_align="center"),
             align="center", spacing="2", padding="28px",
         ),

@@ -181,3 +181,17 @@ def test_list_search_filter_and_paginate(signed_in):
     assert signed_in.get("/api/v1/assets", params={"q": "png"}).json()["total"] == 1
     assert signed_in.get("/api/v1/assets", params={"status": "ready"}).json()["total"] == 0
     assert_error(signed_in.get("/api/v1/assets", params={"status": "weird"}), 422, "invalid_status")
+
+
+def test_a_zip_upload_stores_its_images_and_reports_its_bad_entries(signed_in):
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("shoot/one.jpg", images.jpeg(50, 50, seed=11))
+        archive.writestr("shoot/two.png", images.png(30, 30, seed=12))
+        archive.writestr("../escape.jpg", images.jpeg(20, 20, seed=13))
+        archive.writestr("notes.txt", b"just text")
+    body = upload(signed_in, ("shoot.zip", out.getvalue(), "application/zip")).json()
+    assert sorted(a["filename"] for a in body["assets"]) == ["one.jpg", "two.png"]
+    assert sorted(e["code"] for e in body["errors"]) == ["unsafe_path", "unsupported_type"]
