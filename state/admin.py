@@ -6,11 +6,12 @@ import uuid
 
 import reflex as rx
 
+from app import routes
 from app.db import session_scope
 from app.errors import AppError
 from app.services import accounts, audit, credits, health, jobs, mail
 from app.services.accounts import UserPublic
-from state.session import client_ip, require_user, to_sign_in
+from state.session import client_ip, require_user, session_user, to_sign_in
 
 
 async def _require_admin(state: rx.State) -> UserPublic | None:
@@ -19,7 +20,10 @@ async def _require_admin(state: rx.State) -> UserPublic | None:
 
 
 def _refused(state: rx.State):
-    return [to_sign_in(state), rx.toast.error("That needs an admin account.")]
+    """Nobody signed in: to the sign-in page. A member: to the dashboard, with a word why."""
+    if session_user(state) is None:
+        return to_sign_in(state)
+    return [rx.redirect(routes.DASHBOARD, replace=True), rx.toast.error("That page is for admins only.")]
 
 
 def _when(value) -> str:  # noqa: ANN001

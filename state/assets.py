@@ -38,6 +38,10 @@ def _card(asset) -> dict[str, str]:  # noqa: ANN001
     }
 
 
+EMPTY_CARD = dict.fromkeys(("id", "filename", "status", "error", "mime", "dims", "size", "sha256", "created",
+                            "thumb", "download", "colours", "camera", "taken"), "")
+
+
 class AssetsState(rx.State):
     # The grid: one card per asset (strings only, ready to render).
     cards: list[dict[str, str]] = []
@@ -57,7 +61,8 @@ class AssetsState(rx.State):
 
     @rx.var
     def selected(self) -> dict[str, str]:
-        return next((c for c in self.cards if c["id"] == self.selected_id), {})
+        # Every key always present: the dialog renders (and animates out) with no asset too.
+        return next((c for c in self.cards if c["id"] == self.selected_id), EMPTY_CARD)
 
     @rx.var
     def upload_counts(self) -> dict[str, int]:

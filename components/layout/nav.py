@@ -22,7 +22,9 @@ ADMIN_LINKS = [
 
 
 def nav_link(label: str, icon: str, href: str) -> rx.Component:
-    active = rx.State.router.url.path == href
+    path = rx.State.router.url.path
+    # A full page load arrives with a trailing slash (/settings/), client-side navigation without.
+    active = (path == href) | (path == href + "/")
     return rx.link(
         rx.hstack(rx.icon(icon, size=18), rx.text(label, size="2", weight="medium"),
                   align="center", spacing="3", width="100%"),
@@ -52,8 +54,9 @@ def section_label(text: str) -> rx.Component:
 
 
 def nav_links() -> rx.Component:
-    return rx.vstack(
+    return rx.el.nav(rx.vstack(
         nav_link("Dashboard", "layout-dashboard", routes.DASHBOARD),
+        section_label("Library"),
         nav_link("Assets", "images", routes.ASSETS),
         section_label("Create"),
         nav_link("Rename", "file-pen-line", routes.RENAME),
@@ -66,5 +69,5 @@ def nav_links() -> rx.Component:
                       *[nav_link(label, icon, href) for label, icon, href in ADMIN_LINKS],
                       spacing="1", width="100%"),
         ),
-        spacing="1", width="100%", as_="nav", aria_label="Main",
-    )
+        spacing="1", width="100%",
+    ), aria_label="Main", style={"width": "100%"})

@@ -11,15 +11,15 @@ SIDEBAR_WIDTH = "248px"
 
 
 def sidebar() -> rx.Component:
-    return rx.vstack(
+    return rx.el.aside(rx.vstack(
         rx.box(brand(), padding="16px 12px 8px"),
         rx.scroll_area(nav_links(), type="auto", flex="1", padding_x="8px"),
         rx.separator(),
         rx.box(user_menu(), width="100%", padding="8px"),
         width=SIDEBAR_WIDTH, height="100vh", position="fixed", top="0", left="0",
         background=rx.color("gray", 2), border_right=f"1px solid {rx.color('gray', 4)}",
-        display=["none", "none", "flex"], spacing="2", as_="aside",
-    )
+        display=["none", "none", "flex"], spacing="2",
+    ))
 
 
 def mobile_bar() -> rx.Component:
@@ -70,8 +70,8 @@ def app_shell(*content: rx.Component) -> rx.Component:
                 sidebar(),
                 rx.box(
                     mobile_bar(),
-                    rx.box(*content, as_="main", padding=["20px", "28px", "40px"],
-                           max_width="1200px", margin_x="auto", width="100%"),
+                    rx.el.main(rx.box(*content, padding=["20px", "28px", "40px"], max_width="1200px",
+                                      margin_x="auto", width="100%")),
                     margin_left=["0", "0", SIDEBAR_WIDTH],
                 ),
             ),

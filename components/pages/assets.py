@@ -109,6 +109,11 @@ def fact(label: str, value: rx.Var) -> rx.Component:
                      rx.text(value, size="2", word_break="break-all"), align="start", width="100%")
 
 
+def colour_swatch(hex_: rx.Var) -> rx.Component:
+    return rx.cond(hex_ != "", rx.box(width="28px", height="28px", border_radius="8px", background=hex_,
+                                      title=hex_, border=f"1px solid {rx.color('gray', 5)}"))
+
+
 def detail_dialog() -> rx.Component:
     item = AssetsState.selected
     return rx.dialog.root(
@@ -127,9 +132,7 @@ def detail_dialog() -> rx.Component:
                     rx.cond(item["taken"] != "", fact("Taken", item["taken"])),
                     fact("SHA-256", item["sha256"]),
                     rx.cond(item["error"] != "", rx.callout(item["error"], color_scheme="red", size="1")),
-                    rx.hstack(rx.foreach(item["colours"].split(","), lambda hex_: rx.box(
-                        width="28px", height="28px", border_radius="8px", background=hex_, title=hex_,
-                        border=f"1px solid {rx.color('gray', 5)}")), spacing="1"),
+                    rx.hstack(rx.foreach(item["colours"].split(","), colour_swatch), spacing="1"),
                     spacing="2", width="100%",
                 ),
                 columns=rx.breakpoints(initial="1", sm="2"), spacing="4", width="100%",
@@ -150,8 +153,8 @@ def detail_dialog() -> rx.Component:
                     ),
                 ),
                 rx.spacer(),
-                rx.link(rx.button(rx.icon("download", size=16), "Download original"), href=item["download"],
-                        is_external=False),
+                rx.link(rx.button(rx.icon("download", size=16), "Download original", tab_index=-1),
+                        href=item["download"], reload_document=True),
                 rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")),
                 spacing="3", margin_top="20px", width="100%",
             ),

@@ -74,7 +74,6 @@ def dashboard_page() -> rx.Component:
             quick_link("cloud-upload", "Upload images", "Drop hundreds at once", routes.ASSETS),
             quick_link("file-pen-line", "Bulk rename", "SEO names and alt text", routes.RENAME),
             quick_link("key-round", "API tokens", "Script Atelier over REST", routes.SETTINGS),
-            quick_link("book-open", "API reference", "OpenAPI docs", routes.API_DOCS),
             rx.cond(SessionState.is_admin,
                     quick_link("users", "Team", "Manage people and roles", routes.ADMIN_USERS),
                     quick_link("shield-check", "Security", "Change your password", routes.SETTINGS)),

@@ -161,8 +161,9 @@ def review_view() -> rx.Component:
                       on_click=RenameState.apply_names(True)),
             rx.button(rx.icon("check-check", size=16), "Apply to library", variant="soft",
                       on_click=RenameState.apply_names(False)),
-            rx.link(rx.button(rx.icon("download", size=16), "Download ZIP"), href=RenameState.download_url,
-                    id="download-zip"),
+            # Document navigation, not client-side routing: the API answers with an attachment.
+            rx.link(rx.button(rx.icon("download", size=16), "Download ZIP", tab_index=-1),
+                    href=RenameState.download_url, reload_document=True, id="download-zip"),
             width="100%", wrap="wrap", spacing="3", align="center",
         ),
         rx.card(rx.table.root(

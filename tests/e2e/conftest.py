@@ -1,0 +1,159 @@
+"""End-to-end fixtures: the real app started the way `make run` starts it, and Chromium.
+
+The server is `scripts/run.py` on a free port with a fresh data folder, no REDIS_URL (so the
+embedded Redis path runs) and no DATABASE_URL (so the default SQLite under DATA_DIR is used).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from tests.e2e.helpers import ADMIN, Account, main_nav, shot, sign_up
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+READY_TIMEOUT = 240
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _tail(path: Path, lines: int = 80) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _server_env(port: int, data_dir: Path, web_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    # Unset so run.py takes its own defaults: embedded Redis, SQLite in DATA_DIR, localhost origin.
+    for name in ("REDIS_URL", "DATABASE_URL", "PUBLIC_URL", "ALLOWED_ORIGINS", "SMTP_HOST",
+                 "REFLEX_REDIS_URL"):
+        env.pop(name, None)
+    env.update({
+        "PORT": str(port), "DATA_DIR": str(data_dir), "APP_ENV": "test",
+        # Reflex compiles the frontend with this port baked in. A private web folder keeps this
+        # build from overwriting (or being overwritten by) a `make run` from the same checkout.
+        "REFLEX_WEB_WORKDIR": str(web_dir),
+        # All journeys sign in from 127.0.0.1 within a few minutes: loosen the throttles so
+        # the suite measures behaviour, not its own speed. Unit tests cover the limits.
+        "SIGNIN_LIMIT_PER_ACCOUNT": "30/minute", "SIGNIN_LIMIT_PER_IP": "200/minute",
+        "REGISTER_LIMIT_PER_IP": "100/hour", "RESET_LIMIT_PER_IP": "100/hour",
+    })
+    return env
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)  # run.py stops its own children on SIGTERM
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory) -> Iterator[str]:
+    """The running app's URL, e.g. http://localhost:41234 (ready: db, redis, storage, worker)."""
+    port = _free_port()
+    data_dir = tmp_path_factory.mktemp("atelier-data")
+    web_dir = tmp_path_factory.mktemp("atelier-web") / "web"
+    if (ROOT / ".web" / "node_modules").is_dir():
+        # Seeding from the checkout's build folder skips a full `bun install`. Only the top
+        # level "build" (the compiled site) is left out: packages have "build" folders too.
+        shutil.copytree(ROOT / ".web", web_dir, symlinks=True,
+                        ignore=lambda folder, names: ["build"] if Path(folder) == ROOT / ".web" else [])
+    log_path = data_dir / "server.log"
+    url = f"http://localhost:{port}"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "run.py")], cwd=ROOT,
+                                env=_server_env(port, data_dir, web_dir), stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        last = "no answer yet"
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"scripts/run.py exited with {proc.returncode}:\n{_tail(log_path)}")
+            try:
+                answer = httpx.get(f"{url}/health/ready", timeout=5)
+                if answer.status_code == 200:
+                    break
+                last = f"{answer.status_code} {answer.text[:300]}"
+            except httpx.HTTPError as exc:
+                last = repr(exc)
+            if time.monotonic() > deadline:
+                pytest.fail(f"not ready after {READY_TIMEOUT}s (last: {last}):\n{_tail(log_path)}")
+            time.sleep(1)
+        yield url
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser: Browser, base_url: str, admin: Account) -> Iterator[BrowserContext]:
+    # Depending on `admin` makes the first account (the admin) exist before any test signs
+    # anyone else up, whichever test file runs first.
+    ctx = browser.new_context(base_url=base_url, viewport=DESKTOP, color_scheme="light")
+    ctx.set_default_timeout(15_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+@pytest.fixture(scope="session")
+def admin(browser: Browser, base_url: str) -> Account:
+    """The first account, created through the sign-up page: it must come out as admin."""
+    ctx = browser.new_context(base_url=base_url, viewport=DESKTOP, color_scheme="light")
+    ctx.set_default_timeout(15_000)
+    try:
+        page = ctx.new_page()
+        sign_up(page, ADMIN, screenshot="signup")
+        # The admin section of the sidebar is only rendered for admins.
+        nav = main_nav(page)
+        nav.get_by_role("link", name="Users").wait_for()
+        shot(page, "dashboard")
+    finally:
+        ctx.close()
+    return ADMIN
+
+
+@pytest.fixture
+def second_page(browser: Browser, base_url: str, admin: Account) -> Iterator[Page]:
+    """A page in another browser context: another person, with cookies of their own."""
+    ctx = browser.new_context(base_url=base_url, viewport=DESKTOP, color_scheme="light")
+    ctx.set_default_timeout(15_000)
+    yield ctx.new_page()
+    ctx.close()

@@ -1,0 +1,106 @@
+"""Journeys through the asset library and the bulk renamer, in Chromium against the real app."""
+
+import io
+import json
+import zipfile
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests import images
+from tests.e2e.helpers import new_account, open_page, shot, sign_up
+
+pytestmark = pytest.mark.e2e
+# Radix puts a class on the text field's wrapper or on the input itself, depending on version.
+NAME_INPUT = "input.final-name, .final-name input"
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("photos")
+    paths = []
+    for i in range(30):
+        path = folder / f"IMG_{2000 + i}.jpg"
+        path.write_bytes(images.jpeg(1600, 1067, seed=100 + i))
+        paths.append(str(path))
+    return paths
+
+
+def drop(page: Page, paths: list[str]) -> None:
+    page.locator("#assets input[type=file]").set_input_files(paths)
+
+
+def ready_cards(page: Page) -> int:
+    return page.locator(".asset-card[data-status=ready]").count()
+
+
+def test_upload_thirty_watch_thumbnails_open_and_delete(page: Page, photos):
+    sign_up(page, new_account("Dora"))
+    open_page(page, "/assets")
+    drop(page, photos)
+    expect(page.get_by_text("Upload finished")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("30 stored", exact=True)).to_be_visible()
+    # Thumbnails arrive from the workers while the page stays open: no reload.
+    page.wait_for_function("document.querySelectorAll('.asset-card[data-status=ready]').length == 30",
+                           timeout=120_000)
+    assert page.locator("#asset-grid img").count() == 30
+    shot(page, "assets")
+    page.locator(".asset-card").first.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("SHA-256")).to_be_visible()
+    expect(dialog.get_by_text("1600×1067")).to_be_visible()
+    shot(page, "asset-detail")
+    dialog.get_by_role("button", name="Delete").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Delete").click()
+    expect(page.get_by_text("Asset deleted.")).to_be_visible()
+    expect(page.get_by_text("29 images")).to_be_visible()
+    assert ready_cards(page) == 29
+    # The same files again are recognised by their bytes.
+    drop(page, photos[:3])
+    expect(page.get_by_text("3 duplicates", exact=True)).to_be_visible(timeout=60_000)
+
+
+def test_a_refused_file_is_explained_and_the_rest_stored(page: Page, photos, tmp_path):
+    sign_up(page, new_account("Emil"))
+    open_page(page, "/assets")
+    fake = tmp_path / "holiday.jpg"
+    fake.write_bytes(b"<html><script>alert(1)</script></html>")
+    drop(page, [*photos[:2], str(fake)])
+    expect(page.get_by_text("1 refused", exact=True)).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("This is not an image type Atelier accepts").first).to_be_visible()
+    expect(page.get_by_text("2 stored", exact=True)).to_be_visible()
+
+
+def test_rename_twenty_edit_one_download_the_zip(page: Page, photos):
+    sign_up(page, new_account("Fritz"))
+    open_page(page, "/assets")
+    drop(page, photos[:20])
+    page.wait_for_function("document.querySelectorAll('.asset-card[data-status=ready]').length == 20",
+                           timeout=120_000)
+    open_page(page, "/rename")
+    expect(page.locator(".library-tile")).to_have_count(20)
+    page.get_by_role("button", name="All", exact=True).click()
+    page.fill("#rename-keywords", "Atelier, Summer Sale")
+    shot(page, "rename-setup")
+    page.get_by_role("button", name="Analyse 20 images").click()
+    page.wait_for_url("**/rename**batch=**")
+    page.wait_for_function("document.querySelectorAll('.review-row').length == 20", timeout=30_000)
+    # Live progress: every row ends up analysed without a reload.
+    page.wait_for_function(f"[...document.querySelectorAll(\"{NAME_INPUT}\")].every(i => i.value.startsWith("
+                           "'atelier-summer-sale'))", timeout=120_000)
+    first = page.locator(NAME_INPUT).first
+    first.fill("Été à Paris")
+    first.press("Tab")
+    expect(page.locator(NAME_INPUT).first).to_have_value("ete-paris.jpg", timeout=15_000)
+    shot(page, "rename-review")
+    grid = [page.locator(NAME_INPUT).nth(i).input_value() for i in range(20)]
+    assert len(set(grid)) == 20
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download ZIP").click()
+    archive = zipfile.ZipFile(io.BytesIO(open(download_info.value.path(), "rb").read()))
+    names = archive.namelist()
+    assert names[-2:] == ["manifest.csv", "manifest.json"]
+    assert sorted(names[:-2]) == sorted(grid)
+    manifest = json.loads(archive.read("manifest.json"))["files"]
+    assert {row["new_name"] for row in manifest} == set(grid)
+    assert all(row["original_name"].startswith("IMG_2") for row in manifest)
