@@ -180,6 +180,21 @@ class AdminJobsState(rx.State):
         self.status_filter = value if value in ("all", *jobs.STATUSES) else "all"
         self._load()
 
+    @rx.var
+    def kinds(self) -> list[str]:
+        from app.queue import KINDS
+
+        return ["all", *KINDS]
+
+    @rx.event
+    async def handle_kind_filter(self, value: str):
+        if await _require_admin(self) is None:
+            return _refused(self)
+        from app.queue import KINDS
+
+        self.kind_filter = value if value in KINDS else ""
+        self._load()
+
     @rx.event
     async def retry_job(self, job_id: str):
         admin = await _require_admin(self)

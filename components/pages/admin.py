@@ -185,6 +185,9 @@ def admin_jobs_page() -> rx.Component:
         rx.hstack(rx.select(["all", "queued", "running", "succeeded", "failed", "canceled"],
                             value=AdminJobsState.status_filter, on_change=AdminJobsState.handle_status_filter,
                             aria_label="Filter by status"),
+                  rx.select(AdminJobsState.kinds, value=rx.cond(AdminJobsState.kind_filter == "", "all",
+                                                                AdminJobsState.kind_filter),
+                            on_change=AdminJobsState.handle_kind_filter, aria_label="Filter by kind"),
                   rx.text(AdminJobsState.total.to_string() + " jobs", color=rx.color("gray", 10), size="2"),
                   align="center", spacing="3", margin_bottom="12px"),
         rx.card(

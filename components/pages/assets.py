@@ -45,7 +45,9 @@ def upload_row(item: rx.Var) -> rx.Component:
         rx.text(item["name"], size="2", overflow="hidden", text_overflow="ellipsis",
                 white_space="nowrap", max_width="50%"),
         rx.spacer(),
-        rx.text(rx.cond(item["message"] != "", item["message"], item["state"]), size="1",
+        rx.text(rx.cond(item["message"] != "", item["message"],
+                        rx.cond(item["state"] == "uploading", item["received"] + " bytes received", item["state"])),
+                size="1",
                 color=rx.cond(item["state"] == "error", rx.color("red", 11), rx.color("gray", 10))),
         width="100%", align="center", spacing="2",
     )

@@ -24,6 +24,7 @@ ADMIN_CALLS = [
     (AdminUsersState, "set_role", ("2", "admin")), (AdminUsersState, "toggle_active", ("2", "yes")),
     (AdminUsersState, "grant_credits", ({"user_id": "2", "amount": "500", "reason": "x"},)),
     (AdminJobsState, "load_page", ()), (AdminJobsState, "handle_status_filter", ("failed",)),
+    (AdminJobsState, "handle_kind_filter", ("assets.process",)),
     (AdminJobsState, "retry_job", ("job",)), (AdminJobsState, "cancel_job", ("job",)),
     (AdminOutboxState, "load_page", ()), (AdminHealthState, "load_page", ()), (AdminAuditState, "load_page", ()),
 ]
