@@ -6,13 +6,13 @@ import asyncio
 import json
 import time
 
-import redis.asyncio as aioredis
 import reflex as rx
 
 from app.db import session_scope
 from app.errors import AppError
-from app.services import archives, assets, jobs
+from app.services import archives, assets
 from app.settings import get_settings
+from state.live import owner_job_messages
 from state.session import require_user, session_user, to_sign_in
 
 PAGE = 60
@@ -240,29 +240,25 @@ class AssetsState(rx.State):
             if user is None:
                 return
             self.following = True
-        client = aioredis.from_url(get_settings().redis_db_url(0))
-        pubsub = client.pubsub()
-        await pubsub.subscribe(jobs.owner_channel(user.id))
         quiet_since = last_read = time.monotonic()
         try:
-            while time.monotonic() - quiet_since < FOLLOW_IDLE:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                if message is not None:
-                    quiet_since = time.monotonic()
-                    await asyncio.sleep(0.3)  # let a burst of progress messages settle
-                elif time.monotonic() - last_read < 5:
-                    continue
-                last_read = time.monotonic()
-                # Read the rows (not the message): the database is the truth, and a missed
-                # message is caught up by the 5-second re-read.
-                async with self:
-                    if session_user(self) is None:
-                        break
-                    self._reload(user.id)
-                    if self.processing_count == 0 and message is None:
-                        break
+            async with owner_job_messages(user.id) as next_message:
+                while time.monotonic() - quiet_since < FOLLOW_IDLE:
+                    message = await next_message()
+                    if message is not None:
+                        quiet_since = time.monotonic()
+                        await asyncio.sleep(0.3)  # let a burst of progress messages settle
+                    elif time.monotonic() - last_read < 5:
+                        continue
+                    last_read = time.monotonic()
+                    # Read the rows (not the message): the database is the truth, and a missed
+                    # message is caught up by the 5-second re-read.
+                    async with self:
+                        if session_user(self) is None:
+                            break
+                        self._reload(user.id)
+                        if self.processing_count == 0 and message is None:
+                            break
         finally:
-            await pubsub.aclose()
-            await client.aclose()
             async with self:
                 self.following = False

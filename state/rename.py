@@ -6,7 +6,6 @@ import asyncio
 import json
 import time
 
-import redis.asyncio as aioredis
 import reflex as rx
 
 from app import routes
@@ -14,7 +13,7 @@ from app.db import session_scope
 from app.errors import AppError
 from app.services import assets, credits, jobs, rename
 from app.services.rename import RenameOptions
-from app.settings import get_settings
+from state.live import owner_job_messages
 from state.session import require_user, session_user, to_sign_in
 
 LIBRARY_PAGE = 200
@@ -256,26 +255,21 @@ class RenameState(rx.State):
             if user is None:
                 return
             self.following = True
-        client = aioredis.from_url(get_settings().redis_db_url(0))
-        pubsub = client.pubsub()
-        await pubsub.subscribe(jobs.owner_channel(user.id))
         last_read = 0.0
         try:
-            for _ in range(3600):
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                if message is None and time.monotonic() - last_read < 3:
-                    continue
-                last_read = time.monotonic()
-                async with self:
-                    if session_user(self) is None or not self.batch_id:
-                        break
-                    self._load_batch(user.id)
-                    if self.batch_status != "analyzing" and (
-                            message is None or json.loads(message["data"]).get("status") in jobs.TERMINAL):
+            async with owner_job_messages(user.id) as next_message:
+                for _ in range(3600):
+                    message = await next_message()
+                    if message is None and time.monotonic() - last_read < 3:
+                        continue
+                    last_read = time.monotonic()
+                    async with self:
+                        if session_user(self) is None or not self.batch_id:
+                            break
                         self._load_batch(user.id)
-                        break
+                        finished = message is None or json.loads(message["data"]).get("status") in jobs.TERMINAL
+                        if self.batch_status != "analyzing" and finished:
+                            break
         finally:
-            await pubsub.aclose()
-            await client.aclose()
             async with self:
                 self.following = False

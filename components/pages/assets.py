@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from components.layout.confirm import confirm_action
 from components.layout.shell import app_shell, page_header
 from state.assets import AssetsState
 
@@ -140,20 +141,10 @@ def detail_dialog() -> rx.Component:
                 columns=rx.breakpoints(initial="1", sm="2"), spacing="4", width="100%",
             ),
             rx.hstack(
-                rx.alert_dialog.root(
-                    rx.alert_dialog.trigger(rx.button(rx.icon("trash-2", size=16), "Delete", color_scheme="red",
-                                                      variant="soft")),
-                    rx.alert_dialog.content(
-                        rx.alert_dialog.title("Delete this image?"),
-                        rx.alert_dialog.description("The original and its thumbnail are removed for good."),
-                        rx.hstack(
-                            rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
-                            rx.alert_dialog.action(rx.button("Delete", color_scheme="red",
-                                                             on_click=AssetsState.delete_asset(item["id"]))),
-                            justify="end", spacing="3", margin_top="16px",
-                        ),
-                    ),
-                ),
+                confirm_action(rx.button(rx.icon("trash-2", size=16), "Delete", color_scheme="red", variant="soft"),
+                               title="Delete this image?",
+                               description="The original and its thumbnail are removed for good.",
+                               confirm_label="Delete", on_confirm=AssetsState.delete_asset(item["id"])),
                 rx.spacer(),
                 rx.link(rx.button(rx.icon("download", size=16), "Download original", tab_index=-1),
                         href=item["download"], reload_document=True),

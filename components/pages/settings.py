@@ -3,6 +3,7 @@
 import reflex as rx
 
 from components.layout.auth_card import error_callout
+from components.layout.confirm import confirm_action
 from components.layout.shell import app_shell, page_header
 from state.session import SessionState
 from state.settings import SettingsState
@@ -70,21 +71,9 @@ def token_row(token: rx.Var) -> rx.Component:
         rx.table.cell(rx.code(token["prefix"] + "…")),
         rx.table.cell(token["created"]),
         rx.table.cell(token["last_used"]),
-        rx.table.cell(
-            rx.alert_dialog.root(
-                rx.alert_dialog.trigger(rx.button("Revoke", color_scheme="red", variant="soft", size="1")),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title("Revoke this token?"),
-                    rx.alert_dialog.description("Scripts using it stop working at once."),
-                    rx.hstack(
-                        rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
-                        rx.alert_dialog.action(rx.button("Revoke", color_scheme="red",
-                                                         on_click=SettingsState.revoke_token(token["id"]))),
-                        justify="end", spacing="3", margin_top="16px",
-                    ),
-                ),
-            ),
-        ),
+        rx.table.cell(confirm_action(rx.button("Revoke", color_scheme="red", variant="soft", size="1"),
+                                     title="Revoke this token?", description="Scripts using it stop working at once.",
+                                     confirm_label="Revoke", on_confirm=SettingsState.revoke_token(token["id"]))),
     )
 
 
