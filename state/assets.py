@@ -13,6 +13,7 @@ from app.errors import AppError
 from app.services import archives, assets
 from app.settings import get_settings
 from state.live import owner_job_messages
+from state.rename import RenameState
 from state.session import require_user, session_user, to_sign_in
 
 PAGE = 60
@@ -163,6 +164,7 @@ class AssetsState(rx.State):
             return
         entries: list[dict[str, str]] = []
         created: list[int] = []
+        received_ids: list[int] = []  # every image of this drop, new or already in the library
         current: dict | None = None
         last_push = 0.0
 
@@ -172,6 +174,7 @@ class AssetsState(rx.State):
                 return
             if archives.is_zip(bytes(data[:4])):
                 result = await asyncio.to_thread(assets.ingest, owner_id=user.id, files=[(entry["name"], bytes(data))])
+                received_ids.extend(a.id for a in result.assets)
                 refused = "; ".join(f"{e.filename}: {e.message}" for e in result.errors[:3])
                 entry.update(state="error" if not result.assets else "stored",
                              message=f"{len(result.assets)} images from the archive"
@@ -185,6 +188,7 @@ class AssetsState(rx.State):
                 return
             entry.update(state="stored" if is_new else "duplicate",
                          message="" if is_new else "Already in your library")
+            received_ids.append(asset.id)
             if is_new:
                 created.append(asset.id)
 
@@ -229,6 +233,8 @@ class AssetsState(rx.State):
                else rx.toast.success(f"{stored} image{'s' if stored != 1 else ''} stored."))
         if start_follow:
             yield AssetsState.follow_jobs
+        # The Rename page reuses this drop zone: its batch starts from what was just dropped.
+        yield RenameState.take_uploads([str(i) for i in received_ids])
 
     @rx.event(background=True)
     async def follow_jobs(self):

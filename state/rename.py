@@ -29,8 +29,9 @@ def _row(item) -> dict[str, str]:  # noqa: ANN001
 
 
 class RenameState(rx.State):
-    # Library images to choose from: id, filename, thumb.
+    # The most recent library images to choose from: id, filename, status, thumb.
     library: list[dict[str, str]] = []
+    library_total: int = 0
     chosen: list[str] = []
     keywords: str = ""
     case: str = "kebab"
@@ -92,9 +93,9 @@ class RenameState(rx.State):
         from app.services.vision.registry import available_providers
 
         with session_scope() as session:
-            found, _ = assets.list_assets(session=session, owner_id=owner_id, status="ready", limit=LIBRARY_PAGE)
-            self.library = [{"id": str(a.id), "filename": a.filename,
-                             "thumb": f"/api/v1/assets/{a.id}/thumbnail"} for a in found]
+            found, self.library_total = assets.list_assets(session=session, owner_id=owner_id, limit=LIBRARY_PAGE)
+            self.library = [{"id": str(a.id), "filename": a.filename, "status": a.status,
+                             "thumb": f"/api/v1/assets/{a.id}/thumbnail?v={a.status}"} for a in found]
             self.batches = [{"id": str(b.id), "status": b.status, "images": str(b.image_count),
                              "created": b.created_at.strftime("%Y-%m-%d %H:%M")}
                             for b in rename.list_batches(session=session, owner_id=owner_id)]
@@ -133,8 +134,47 @@ class RenameState(rx.State):
                                                                                                 asset_id]
 
     @rx.event
-    def choose_all(self):
-        self.chosen = [a["id"] for a in self.library]
+    async def choose_all(self):
+        """Every image in the library (up to a batch's limit), not only the tiles on screen."""
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        with session_scope() as session:
+            found, _ = assets.list_assets(session=session, owner_id=user.id, limit=rename.MAX_BATCH)
+        self.chosen = [str(a.id) for a in found]
+
+    @rx.event
+    async def take_uploads(self, asset_ids: list[str]):
+        """Images just dropped on this page join the selection."""
+        if not self.router.url.path.startswith(routes.RENAME):
+            return
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.chosen = list(dict.fromkeys([*self.chosen, *asset_ids]))[: rename.MAX_BATCH]
+        self._load_lists(user.id)
+        return RenameState.follow_library
+
+    @rx.event(background=True)
+    async def follow_library(self):
+        """Thumbnails of just-dropped images fill in as the workers make them."""
+        async with self:
+            user = session_user(self)
+        if user is None:
+            return
+        last_read = time.monotonic()
+        async with owner_job_messages(user.id) as next_message:
+            for _ in range(600):
+                if await next_message() is None and time.monotonic() - last_read < 5:
+                    continue  # quiet: re-read every 5 s anyway, in case the jobs ended unheard
+                await asyncio.sleep(0.3)  # let a burst of progress messages settle
+                last_read = time.monotonic()
+                async with self:
+                    if session_user(self) is None or self.batch_id:
+                        return
+                    self._load_lists(user.id)
+                    if all(item["status"] != "processing" for item in self.library):
+                        return
 
     @rx.event
     def choose_none(self):

@@ -5,6 +5,7 @@ import reflex as rx
 from app import routes
 from components.layout.auth_card import error_callout
 from components.layout.shell import app_shell, page_header
+from components.pages.assets import drop_zone, upload_panel
 from state.rename import RenameState
 
 CASES = ["kebab", "snake", "camel", "title"]
@@ -14,8 +15,10 @@ LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv", "ja"]
 def library_tile(asset: rx.Var) -> rx.Component:
     chosen = RenameState.chosen.contains(asset["id"])
     return rx.box(
-        rx.image(src=asset["thumb"], alt=asset["filename"], width="100%", height="100%", object_fit="cover",
-                 loading="lazy"),
+        rx.cond(asset["status"] == "ready",
+                rx.image(src=asset["thumb"], alt=asset["filename"], width="100%", height="100%",
+                         object_fit="cover", loading="lazy"),
+                rx.center(rx.spinner(), width="100%", height="100%", background=rx.color("gray", 3))),
         rx.cond(chosen, rx.center(rx.icon("check", color="white", size=16), position="absolute", top="6px",
                                   right="6px", width="22px", height="22px", border_radius="full",
                                   background=rx.color("violet", 9))),
@@ -88,9 +91,12 @@ def setup_view() -> rx.Component:
                     rx.cond(RenameState.library.length() > 0,
                             rx.grid(rx.foreach(RenameState.library, library_tile),
                                     columns=rx.breakpoints(initial="3", md="5"), spacing="2", width="100%"),
-                            rx.text("Your library is empty. Upload photos on the Assets page first.",
+                            rx.text("Your library is empty: drop photos or a ZIP below.",
                                     color=rx.color("gray", 10))),
-                    rx.link("Upload more on the Assets page →", href=routes.ASSETS, size="2"),
+                    rx.text(RenameState.chosen_count, " chosen · showing the ", RenameState.library.length(),
+                            " most recent of ", RenameState.library_total, " (All takes up to 2,000)", size="1",
+                            color=rx.color("gray", 10)),
+                    drop_zone(), upload_panel(),
                     spacing="3", width="100%",
                 ),
                 size="3",

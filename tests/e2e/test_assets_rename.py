@@ -73,13 +73,12 @@ def test_a_refused_file_is_explained_and_the_rest_stored(page: Page, photos, tmp
 
 def test_rename_twenty_edit_one_download_the_zip(page: Page, photos):
     sign_up(page, new_account("Fritz"))
-    open_page(page, "/assets")
-    drop(page, photos[:20])
-    page.wait_for_function("document.querySelectorAll('.asset-card[data-status=ready]').length == 20",
-                           timeout=120_000)
     open_page(page, "/rename")
-    expect(page.locator(".library-tile")).to_have_count(20)
-    page.get_by_role("button", name="All", exact=True).click()
+    expect(page.get_by_text("Your library is empty")).to_be_visible()
+    # Dropped on the Rename page itself: the images are stored and chosen for the batch.
+    drop(page, photos[:20])
+    expect(page.get_by_role("button", name="Analyse 20 images")).to_be_enabled(timeout=60_000)
+    page.wait_for_function("document.querySelectorAll('.library-tile img').length == 20", timeout=120_000)
     page.fill("#rename-keywords", "Atelier, Summer Sale")
     shot(page, "rename-setup")
     page.get_by_role("button", name="Analyse 20 images").click()
