@@ -22,6 +22,20 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def reset_clients() -> None:
+    """Settings and the clients built from them are cached per process: rebuild them."""
+    from app.db import get_engine
+    from app.redis_client import get_redis
+    from app.services import throttle
+    from app.settings import get_settings
+    from app.storage import get_storage
+
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    for cached in (get_settings, get_engine, get_redis, throttle._limiter, get_storage):
+        cached.cache_clear()
+
+
 class Environment:
     """A temp data dir, a migrated SQLite database and a private embedded Redis server."""
 
@@ -44,6 +58,7 @@ class Environment:
                 break
             except redis.ConnectionError:
                 time.sleep(0.05)
+        reset_clients()
         subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.workers: list[subprocess.Popen] = []

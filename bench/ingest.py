@@ -21,7 +21,7 @@ from multiprocessing import Pool
 import psutil
 from PIL import Image
 
-from bench.common import Environment, print_table, write_result
+from bench.common import Environment, print_table, reset_clients, write_result
 
 TARGET = 0.7
 
@@ -79,9 +79,7 @@ def run_real(env: Environment, images: list[bytes], batch: int) -> tuple[float, 
     from app.services import accounts, assets
 
     os.environ["INGEST_BATCH_SIZE"] = str(batch)
-    from tests.conftest import clear_caches
-
-    clear_caches()
+    reset_clients()
     with session_scope() as session:
         email = f"bench-{batch}-{time.time_ns()}@example.com"
         user = accounts.register_user(session=session, email=email, password="benchmark passphrase")

@@ -65,7 +65,7 @@ def main() -> list[dict]:
     parser.add_argument("--width", type=int, default=4000)
     parser.add_argument("--height", type=int, default=3000)
     parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--remote-count", type=int, default=32)
+    parser.add_argument("--remote-count", type=int, default=64)
     args = parser.parse_args()
 
     from tests.fake_providers import FakeOpenAI

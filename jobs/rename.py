@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-from app.services.vision.registry import get_provider
-
 from app.db import session_scope
 from app.models import Job, RenameBatch
 from app.services import rename
+from app.services.vision.registry import get_provider
 from jobs.runner import JobContext, run_tracked
 
 
@@ -27,8 +26,10 @@ def analyze_batch(job_id: str) -> str:
             batch_id = batch.id
         provider = get_provider(options.provider)
         outcomes: dict[str, int] = {}
-        # Threads, because providers wait on the network; the limit is the provider's own.
-        with ThreadPoolExecutor(max_workers=max(1, provider.max_concurrency)) as pool:
+        # Threads, because providers wait on the network. Two more than the provider's limit:
+        # the extra ones read and prepare the next images while the others wait for answers
+        # (remote clients hold their own in-flight limit).
+        with ThreadPoolExecutor(max_workers=max(1, provider.max_concurrency) + 2) as pool:
             futures = [pool.submit(rename.analyze_item, item_id=i, provider=provider, options=options) for i in items]
             for done, future in enumerate(as_completed(futures), start=1):
                 outcome = future.result()

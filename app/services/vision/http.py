@@ -124,6 +124,10 @@ class RemoteClient:
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             headers=headers, follow_redirects=False)
         self._breaker = get_breaker(name, fail_max=opts.breaker_fail_max, reset_seconds=opts.breaker_reset_seconds)
+        # The provider's concurrency limit, held only while a request is on the wire: callers may
+        # run more threads, so preparing the next images overlaps with waiting for answers, and a
+        # retry's backoff sleep does not keep a slot.
+        self._in_flight = threading.BoundedSemaphore(max_connections)
         self._backoff = wait_exponential_jitter(initial=opts.backoff, max=opts.backoff_max, jitter=opts.backoff)
 
     def close(self) -> None:
@@ -158,7 +162,7 @@ class RemoteClient:
     def _attempt(self, url: str, payload: Any, params: dict[str, str] | None) -> Any:
         # Messages never include the URL: some providers (Google) carry the API key in the query string.
         try:
-            with self._client.stream("POST", url, json=payload, params=params) as response:
+            with self._in_flight, self._client.stream("POST", url, json=payload, params=params) as response:
                 body = self._read_capped(response)
         except httpx.TimeoutException as exc:
             raise VisionError(f"{self.name} did not answer in time ({type(exc).__name__})",
