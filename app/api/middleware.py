@@ -58,6 +58,8 @@ def body_limit_for(path: str) -> int | None:
     settings = get_settings()
     if path.rstrip("/") in ("/api/v1/assets", "/api/v1/rename/batches") or path.startswith("/_upload"):
         return settings.max_upload_request_bytes
+    if path.rstrip("/") == "/api/v1/rename/undo-manifest":
+        return 4 * 1024 * 1024  # a manifest of 2,000 rows
     if path.startswith("/api/"):
         return settings.max_json_body_bytes
     return None

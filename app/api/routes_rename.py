@@ -124,3 +124,14 @@ def download(batch_id: int, caller: CallerDep) -> Response:
     return StreamingResponse(chunks, media_type="application/zip",
                              headers={"Content-Disposition": f'attachment; filename="{filename}"',
                                       "X-Content-Type-Options": "nosniff"})
+
+
+class ManifestUndo(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    files: list[dict] = Field(max_length=rename.MAX_BATCH)
+
+
+@router.post("/undo-manifest")
+def undo_from_manifest(body: ManifestUndo, caller: CallerDep) -> dict:
+    """Undo a rename from the manifest.json of its ZIP, even if the batch is long gone."""
+    return {"restored": rename.undo_from_manifest(owner_id=caller.user.id, rows=body.files)}

@@ -285,3 +285,24 @@ def apply_to_library(*, owner_id: int, batch_id: int, undo: bool = False) -> int
         batch.applied_at = None if undo else utcnow()
         session.add(batch)
     return changed
+
+
+def undo_from_manifest(*, owner_id: int, rows: list[dict]) -> int:
+    """Put original names back from an exported manifest.json (the user's own record of a rename).
+
+    Only the caller's assets whose name is still the manifest's new name are touched.
+    """
+    changed = 0
+    with session_scope() as session:
+        for row in rows[:MAX_BATCH]:
+            try:
+                asset_id, new, original = int(row["asset_id"]), str(row["new_name"]), str(row["original_name"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            asset = session.get(Asset, asset_id)
+            if asset is None or asset.owner_id != owner_id or asset.filename != new or not original.strip():
+                continue
+            asset.filename = original[:255]
+            session.add(asset)
+            changed += 1
+    return changed

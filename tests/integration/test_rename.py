@@ -157,3 +157,15 @@ def test_batches_are_private(signed_in):
     for path in ("", "/download"):
         assert_error(other.get(f"/api/v1/rename/batches/{batch['id']}{path}"), 404, "not_found")
     assert_error(other.post(f"/api/v1/rename/batches/{batch['id']}/apply", headers=ORIGIN), 404, "not_found")
+
+
+def test_the_manifest_alone_can_undo_a_rename(signed_in):
+    batch, _ = make_batch(signed_in, count=2)
+    archive = zipfile.ZipFile(io.BytesIO(signed_in.get(f"/api/v1/rename/batches/{batch['id']}/download").content))
+    manifest = json.loads(archive.read("manifest.json"))
+    signed_in.post(f"/api/v1/rename/batches/{batch['id']}/apply", headers=ORIGIN)
+    tampered = manifest["files"] + [{"asset_id": 99999, "new_name": "x.jpg", "original_name": "y.jpg"}, {"bad": 1}]
+    answer = signed_in.post("/api/v1/rename/undo-manifest", json={"files": tampered}, headers=ORIGIN)
+    assert answer.json() == {"restored": 2}
+    names = {a["filename"] for a in signed_in.get("/api/v1/assets").json()["assets"]}
+    assert names == {i["original_name"] for i in batch["items"]}
