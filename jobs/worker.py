@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 from rq import Worker
 
+from app.db import session_scope
 from app.queue import QUEUES, get_queue
 from app.redis_client import get_redis
-from app.services import jobs
+from app.services import jobs, sessions
 from app.settings import get_settings
 
 log = logging.getLogger("atelier.worker")
@@ -37,6 +38,9 @@ def reap_once() -> list[str]:
     handled = jobs.reap_orphans(live_workers=live_worker_names())
     if handled:
         log.warning("re-queued or failed jobs of lost workers: %s", handled)
+    # The same pass keeps the sessions table small: expired sessions are refused anyway.
+    with session_scope() as session:
+        sessions.purge_expired(session=session)
     return handled
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from http.cookies import CookieError, SimpleCookie
 
 from sqlalchemy import delete, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from app.models import AuthSession, User, utcnow
 from app.redis_client import get_redis
@@ -88,10 +88,6 @@ def revoke_user_sessions(*, session: Session, user_id: int, keep_token: str = ""
 def purge_expired(*, session: Session) -> int:
     result = session.execute(delete(AuthSession).where(col(AuthSession.expires_at) < utcnow()))
     return result.rowcount or 0
-
-
-def count_sessions(*, session: Session, user_id: int) -> int:
-    return len(session.exec(select(AuthSession.id).where(AuthSession.user_id == user_id)).all())
 
 
 def issue_ticket(*, user_id: int, next_path: str = "/dashboard") -> str:

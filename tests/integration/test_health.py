@@ -53,3 +53,29 @@ def test_ready_names_a_broken_database_and_redis(api, monkeypatch, tmp_path):
     body = api.get("/health/ready").json()
     assert {"database", "redis", "workers"} <= set(body["down"])
     assert body["checks"]["database"].startswith("down:")
+
+
+def test_the_reaper_pass_purges_expired_sessions(env):
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from app.db import session_scope
+    from app.models import AuthSession, utcnow
+    from app.services.sessions import create_session
+    from jobs.worker import reap_once
+    from tests.integration.test_accounts import register
+
+    user = register("ada@example.com")
+    with session_scope() as session:
+        create_session(session=session, user_id=user.id)
+        stale = create_session(session=session, user_id=user.id)
+    with session_scope() as session:
+        from app.services.secrets import token_digest
+
+        row = session.get(AuthSession, token_digest(stale))
+        row.expires_at = utcnow() - timedelta(minutes=1)
+        session.add(row)
+    reap_once()
+    with session_scope() as session:
+        assert len(session.exec(select(AuthSession)).all()) == 1
