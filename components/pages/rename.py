@@ -120,7 +120,7 @@ def setup_view() -> rx.Component:
 def review_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.image(src=row["thumb"], alt=row["original"], width="56px", height="56px",
-                               object_fit="cover", border_radius="8px")),
+                               min_width="56px", object_fit="cover", border_radius="8px"), min_width="72px"),
         rx.table.cell(rx.vstack(
             rx.text(row["original"], size="1", color=rx.color("gray", 10)),
             rx.input(default_value=row["final"], key=row["id"] + row["final"], size="2", width="100%",
@@ -131,7 +131,7 @@ def review_row(row: rx.Var) -> rx.Component:
         rx.table.cell(rx.text_area(default_value=row["alt"], key=row["id"] + row["alt"], rows="2", size="1",
                                    on_blur=lambda v: RenameState.save_alt(row["id"], v), aria_label="Alt text",
                                    min_width="220px")),
-        rx.table.cell(rx.text(row["tags"], size="1", color=rx.color("gray", 11), max_width="200px")),
+        rx.table.cell(rx.text(row["tags"], size="1", color=rx.color("gray", 11)), min_width="160px"),
         rx.table.cell(rx.match(row["status"],
                                ("done", rx.badge(row["confidence"], "%", color_scheme=rx.cond(
                                    row["confidence"].to(int) >= 50, "green", "amber"))),
