@@ -45,7 +45,7 @@ class AdminUsersState(rx.State):
     def _search(self) -> None:
         with session_scope() as session:
             users, self.total = accounts.search_users(session=session, query=self.query, limit=200)
-            balances = {u.id: credits.balance(session=session, user_id=u.id)[0] for u in users}
+            balances = credits.balances(session=session, user_ids=[u.id for u in users])
         self.users = [{"id": str(u.id), "email": u.email, "name": u.name or "—", "role": u.role,
                        "active": "yes" if u.is_active else "no", "created": _when(u.created_at),
                        "last_login": _when(u.last_login_at), "credits": str(balances[u.id])} for u in users]

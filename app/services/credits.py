@@ -126,6 +126,21 @@ def balance(*, session: Session, user_id: int) -> tuple[int, int]:
     return (account.balance, account.held) if account else (0, 0)
 
 
+def balances(*, session: Session, user_ids: list[int]) -> dict[int, int]:
+    """Spendable balances of many users in two queries, without writing anything.
+
+    A month's allowance is granted lazily on a user's first credit read or spend; until then it
+    is counted here as if granted, so admins see what the user will see.
+    """
+    month = utcnow().strftime("%Y-%m")
+    held = {a.user_id: a.balance for a in session.exec(
+        select(CreditAccount).where(col(CreditAccount.user_id).in_(user_ids))).all()}
+    granted = set(session.exec(select(CreditEntry.reference).where(
+        col(CreditEntry.reference).in_([f"allowance:{u}:{month}" for u in user_ids]))).all())
+    allowance = get_settings().monthly_free_credits
+    return {u: held.get(u, 0) + (0 if f"allowance:{u}:{month}" in granted else allowance) for u in user_ids}
+
+
 def history(*, session: Session, user_id: int, limit: int = 50, offset: int = 0) -> tuple[list[CreditEntry], int]:
     rows = session.exec(select(CreditEntry).where(CreditEntry.user_id == user_id)
                         .order_by(col(CreditEntry.id).desc()).limit(limit).offset(offset)).all()

@@ -118,3 +118,13 @@ def test_parallel_spends_never_go_below_zero(user):
         outcomes = list(pool.map(spend, range(20)))
     assert outcomes.count(True) == 10
     assert balance(user.id) == (0, 10)
+
+
+def test_balances_for_many_users_read_without_writing(user):
+    other = register("grace@example.com")
+    reserve(user.id, 4, "job-m")
+    with session_scope() as session:
+        before = len(session.exec(select(CreditEntry)).all())
+        assert credits.balances(session=session, user_ids=[user.id, other.id]) == {user.id: 6, other.id: 10}
+        assert len(session.exec(select(CreditEntry)).all()) == before
+    assert balance(other.id) == (10, 0)
