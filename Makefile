@@ -10,7 +10,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_CHECK_LATEST_VERSION := 0
 export REFLEX_USE_GRANIAN := 1
 
-.PHONY: run test test-fast lint bench clean .tesseract
+.PHONY: run test test-fast lint bench clean .tesseract .libreoffice
 
 $(VENV)/.runtime: requirements.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,12 +37,19 @@ $(NODE_BIN)/bun:
 	  || (apt-get update -q && apt-get install -y -q tesseract-ocr fonts-dejavu-core)) \
 	  || echo "warning: could not install tesseract-ocr; the local analyzer runs without OCR"
 
-run: $(VENV)/.runtime $(NODE_BIN)/bun .tesseract
+# LibreOffice Impress turns slide decks into PDF. Best effort for `make run` (the app says when PDF
+# export is unavailable); `make test` needs it for the PDF tests.
+.libreoffice:
+	@command -v soffice >/dev/null || (apt-get install -y -q libreoffice-impress \
+	  || (apt-get update -q && apt-get install -y -q libreoffice-impress)) \
+	  || echo "warning: could not install libreoffice-impress; PDF export of slide decks is unavailable"
+
+run: $(VENV)/.runtime $(NODE_BIN)/bun .tesseract .libreoffice
 	$(PY) scripts/run.py
 
 # Two runs: Playwright's sync API keeps an event loop running for its whole session, which
 # the asyncio tests cannot share.
-test: $(VENV)/.dev $(NODE_BIN)/bun /usr/bin/chromium .tesseract
+test: $(VENV)/.dev $(NODE_BIN)/bun /usr/bin/chromium .tesseract .libreoffice
 	$(PY) -m pytest -m "not e2e"
 	$(PY) -m pytest -m e2e
 

@@ -5,10 +5,12 @@ import reflex as rx
 from app import routes
 from app.api import build_api
 from app.api.middleware import BodyLimit, SecurityHeaders
-from components.pages import admin, assets, auth, dashboard, rename, settings
+from components.pages import admin, admin_generation, assets, auth, dashboard, generate, rename, settings
 from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
+from state.admin_generation import AdminModerationState, AdminStylesState
 from state.assets import AssetsState
 from state.dashboard import DashboardState
+from state.generate import GenerateState
 from state.rename import RenameState
 from state.session import SessionState
 from state.settings import SettingsState
@@ -32,6 +34,7 @@ PAGES = [
      [SessionState.load_private, DashboardState.load_page]),
     (routes.ASSETS, assets.assets_page, "Assets", [SessionState.load_private, AssetsState.load_page]),
     (routes.RENAME, rename.rename_page, "Bulk rename", [SessionState.load_private, RenameState.load_page]),
+    (routes.GENERATE, generate.generate_page, "Generate", [SessionState.load_private, GenerateState.load_page]),
     (routes.SETTINGS, settings.settings_page, "Settings",
      [SessionState.load_private, SettingsState.load_page]),
     (routes.ADMIN_USERS, admin.admin_users_page, "Users · Admin",
@@ -41,6 +44,10 @@ PAGES = [
      [SessionState.load_admin, AdminAuditState.load_page]),
     (routes.ADMIN_OUTBOX, admin.admin_outbox_page, "Outbox · Admin",
      [SessionState.load_admin, AdminOutboxState.load_page]),
+    (routes.ADMIN_STYLES, admin_generation.admin_styles_page, "Styles · Admin",
+     [SessionState.load_admin, AdminStylesState.load_page]),
+    (routes.ADMIN_MODERATION, admin_generation.admin_moderation_page, "Moderation · Admin",
+     [SessionState.load_admin, AdminModerationState.load_page]),
     (routes.ADMIN_HEALTH, admin.admin_health_page, "System health · Admin",
      [SessionState.load_admin, AdminHealthState.load_page]),
 ]

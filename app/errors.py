@@ -63,3 +63,14 @@ class Throttled(AppError):
 class InsufficientCredits(AppError):
     status = 402
     code = "insufficient_credits"
+
+
+class ModerationRejected(AppError):
+    """A prompt or output refused by moderation; the message says why, without echoing the term."""
+
+    status = 422
+    code = "moderation_rejected"
+
+    def __init__(self, message: str, *, category: str = ""):
+        super().__init__(message)
+        self.category = category

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import BigInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -200,3 +200,132 @@ class VisionCache(SQLModel, table=True):
     provider: str = Field(max_length=32)
     result: str  # JSON VisionResult
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class StylePreset(SQLModel, table=True):
+    """A named prompt template for image generation; admins add and edit them."""
+
+    __tablename__ = "style_preset"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=40, unique=True, index=True)  # stable id used by the API ("watercolor")
+    name: str = Field(max_length=60)
+    template: str = Field(max_length=500)  # must contain "{prompt}"
+    negative: str = Field(default="", max_length=500)  # added to the negative prompt where supported
+    position: int = 0
+    is_active: bool = True
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DenylistTerm(SQLModel, table=True):
+    __tablename__ = "denylist_term"
+    __table_args__ = (UniqueConstraint("term", "kind", name="uq_denylist_term_kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    term: str = Field(max_length=200)
+    # word | phrase | substring | combo (see app.services.moderation)
+    kind: str = Field(default="word", max_length=16)
+    category: str = Field(max_length=32)
+    reason: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: int | None = None
+
+
+class ModerationEvent(SQLModel, table=True):
+    """Every moderation decision, allowed or refused, for the admin log."""
+
+    __tablename__ = "moderation_event"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    user_id: int | None = Field(default=None, index=True)
+    # prompt | output
+    surface: str = Field(max_length=16)
+    allowed: bool = Field(index=True)
+    # denylist | ai | ai_unavailable | none
+    source: str = Field(default="", max_length=24)
+    category: str = Field(default="", max_length=32)
+    matched: str = Field(default="", max_length=200)
+    reason: str = Field(default="", max_length=300)
+    text: str = Field(default="", max_length=2000)
+    generation_id: int | None = Field(default=None, index=True)
+
+
+class Generation(SQLModel, table=True):
+    """One image-generation request: what was asked, where it ran, what came back."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="user.id", index=True)
+    job_id: str = Field(default="", max_length=36, index=True)
+    # queued | running | succeeded | failed | canceled
+    status: str = Field(default="queued", max_length=16, index=True)
+    prompt: str = Field(max_length=2000)
+    negative_prompt: str = Field(default="", max_length=2000)
+    style: str = Field(default="", max_length=40, index=True)
+    final_prompt: str = Field(default="", max_length=3000)  # after the style template
+    provider: str = Field(max_length=32, index=True)
+    model: str = Field(default="", max_length=120)
+    width: int
+    height: int
+    n: int = 1
+    seed: int = Field(default=0, sa_type=BigInteger)  # 0..2**32-1
+    handle: str = Field(default="{}")  # JSON: the provider's handle, for status and cancel
+    error: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    finished_at: datetime | None = None
+
+
+class GenerationImage(SQLModel, table=True):
+    __tablename__ = "generation_image"
+    id: int | None = Field(default=None, primary_key=True)
+    generation_id: int = Field(foreign_key="generation.id", index=True)
+    owner_id: int = Field(foreign_key="user.id", index=True)
+    asset_id: int = Field(foreign_key="asset.id", index=True)
+    position: int = 0
+    seed: int | None = Field(default=None, sa_type=BigInteger)
+    favourite: bool = Field(default=False, index=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Recipe(SQLModel, table=True):
+    """A named chain of workflow steps, saved by its owner (JSON as app.services.workflows.recipes reads it)."""
+
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_recipe_owner_name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="user.id", index=True)
+    name: str = Field(max_length=80)
+    definition: str  # JSON: {"name", "steps": [...], "outputs": [...]}
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class WorkflowRun(SQLModel, table=True):
+    """One operation or recipe run on a batch of images."""
+
+    __tablename__ = "workflow_run"
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="user.id", index=True)
+    job_id: str = Field(default="", max_length=36, index=True)
+    # operation id for a single operation, "" for a recipe
+    operation: str = Field(default="", max_length=40)
+    recipe_id: int | None = Field(default=None, index=True)
+    name: str = Field(max_length=80)
+    definition: str  # JSON: the recipe exactly as run (a single operation is a one-step recipe)
+    # queued | running | succeeded | failed | canceled (failed: every item failed; partial shows in items)
+    status: str = Field(default="queued", max_length=16, index=True)
+    item_count: int = 0
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    finished_at: datetime | None = None
+
+
+class WorkflowItem(SQLModel, table=True):
+    __tablename__ = "workflow_item"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="workflow_run.id", index=True)
+    position: int
+    # No foreign key: the record of a run outlives a source the user later deletes.
+    source_asset_id: int | None = Field(default=None, index=True)
+    source_name: str = Field(default="", max_length=255)
+    # queued | running | done | failed | canceled
+    status: str = Field(default="queued", max_length=16, index=True)
+    error: str = Field(default="", max_length=500)
+    outputs: str = Field(default="[]")  # JSON list of asset ids
+    info: str = Field(default="{}")  # JSON: what the steps reported (faces found, quality chosen…)
+    finished_at: datetime | None = None

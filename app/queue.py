@@ -26,6 +26,9 @@ class JobKind:
 KINDS: dict[str, JobKind] = {
     "assets.process": JobKind("jobs.assets.process_assets", "assets", timeout=900, retries=2, backoff=(5, 30)),
     "rename.analyze": JobKind("jobs.rename.analyze_batch", "default", timeout=3600, retries=2, backoff=(10, 60)),
+    # Retries cover a provider outage; a submit the provider may have run is not repeated blindly.
+    "workflows.run": JobKind("jobs.workflows.run_workflow", "default", timeout=7200, retries=2, backoff=(10, 60)),
+    "generate.images": JobKind("jobs.generate.run_generation", "default", timeout=1200, retries=2, backoff=(10, 60)),
 }
 
 
@@ -72,3 +75,11 @@ def enqueue_email_delivery(outbox_id: int) -> None:
 
 def queue_depths() -> dict[str, int]:
     return {name: get_queue(name).count for name in QUEUES}
+
+
+def queue_position(queue_name: str, rq_id: str) -> int | None:
+    """1-based place of a waiting job in its RQ queue; None when it is not waiting there."""
+    if queue_name not in QUEUES or not rq_id:
+        return None
+    position = get_queue(queue_name).get_job_position(rq_id)
+    return None if position is None else position + 1

@@ -77,6 +77,65 @@ class Settings(BaseSettings):
     # Read timeout per request to a remote vision provider.
     vision_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
 
+    # Image generation. The local design engine needs nothing; each remote provider is on when its
+    # URL or key is set. Read timeout per request to an image provider:
+    image_default_provider: str = "local"
+    image_timeout_seconds: float = Field(default=120.0, gt=0, le=900)
+    # A generation job gives up waiting on a provider after this long (and cancels it there).
+    image_job_deadline_seconds: int = Field(default=900, ge=10, le=3600)
+    # OpenAI Images API or a compatible server: API root such as https://api.openai.com/v1.
+    image_openai_base_url: str = ""
+    image_openai_api_key: str = ""
+    image_openai_model: str = "gpt-image-1"
+    # AUTOMATIC1111 / Forge web UI started with --api, e.g. http://127.0.0.1:7860; optional "user:password".
+    image_a1111_url: str = ""
+    image_a1111_auth: str = ""
+    image_a1111_steps: int = Field(default=25, ge=1, le=150)
+    # ComfyUI server, e.g. http://127.0.0.1:8188; optional path to a JSON file {"workflow": <API-format
+    # graph>, "params": {"prompt": [node, "inputs", field], ...}}; empty: the bundled text-to-image one.
+    image_comfyui_url: str = ""
+    image_comfyui_workflow: str = ""
+    image_comfyui_checkpoint: str = "sd_xl_base_1.0.safetensors"
+    # fal.ai queue API.
+    image_fal_key: str = ""
+    image_fal_model: str = "fal-ai/flux/dev"
+    image_fal_base_url: str = "https://queue.fal.run"
+    # Replicate predictions API.
+    image_replicate_api_token: str = ""
+    image_replicate_model: str = "black-forest-labs/flux-schnell"
+    image_replicate_base_url: str = "https://api.replicate.com"
+    # Stability AI REST API (v2beta stable-image).
+    image_stability_api_key: str = ""
+    image_stability_model: str = "core"
+    image_stability_base_url: str = "https://api.stability.ai"
+    # AWS Bedrock through boto3 (credentials from the usual AWS chain); on when a region is set.
+    image_bedrock_region: str = ""
+    image_bedrock_model: str = "amazon.titan-image-generator-v2:0"
+    image_bedrock_endpoint_url: str = ""
+    # Generations a user may start per window ("limits" rate string).
+    generate_limit_per_user: str = "30/minute;500/day"
+
+    # Image workflows: images worked on at once inside one run's job, images per run, recipes per user.
+    workflow_threads: int = Field(default=2, ge=1, le=16)
+    workflow_max_items: int = Field(default=2000, ge=1, le=10000)
+    workflow_max_recipes: int = Field(default=200, ge=1)
+    # Remote steps (upscale, remove background) use fal when IMAGE_FAL_KEY is set, else Replicate when
+    # IMAGE_REPLICATE_API_TOKEN is; these name the models ("" turns a remote step off).
+    workflow_fal_upscale_model: str = "fal-ai/esrgan"
+    workflow_fal_background_model: str = "fal-ai/imageutils/rembg"
+    workflow_replicate_upscale_model: str = "nightmareai/real-esrgan"
+    workflow_replicate_background_model: str = "cjwbw/rembg"
+
+    # Moderation of prompts (always: the denylist) and, when a URL is set, an OpenAI-compatible
+    # /moderations endpoint. With fail-closed on, an unreachable moderation service refuses prompts.
+    moderation_openai_base_url: str = ""
+    moderation_openai_api_key: str = ""
+    moderation_openai_model: str = "omni-moderation-latest"
+    moderation_threshold: float = Field(default=0.5, gt=0, le=1)
+    moderation_fail_closed: bool = False
+    # Also send every generated image to the moderation endpoint before keeping it.
+    moderation_check_outputs: bool = False
+
     # Renamer: images per user per calendar month (the plan's quota).
     rename_monthly_images: int = Field(default=5000, ge=0)
 

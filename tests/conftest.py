@@ -102,16 +102,30 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
+# Tables the migrations seed (starter styles, the starter denylist): restored after each truncate.
+SEEDED_TABLES = ("style_preset", "denylist_term")
+_seed_rows: dict[str, list[dict]] = {}
+
+
 def _truncate_all(url: str) -> None:
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine, insert, select, text
     from sqlmodel import SQLModel
 
     import app.models  # noqa: F401
 
     engine = create_engine(url)
+    tables = {t.name: t for t in SQLModel.metadata.sorted_tables}
     with engine.begin() as conn:
-        names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        if not _seed_rows:  # the first call sees the database exactly as the migrations left it
+            for name in SEEDED_TABLES:
+                _seed_rows[name] = [dict(r._mapping) for r in conn.execute(select(tables[name]))]
+        names = ", ".join(f'"{name}"' for name in tables)
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for name in SEEDED_TABLES:
+            if _seed_rows[name]:
+                conn.execute(insert(tables[name]), _seed_rows[name])
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                                  f"(SELECT MAX(id) FROM \"{name}\"))"))
     engine.dispose()
 
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi_offline import FastAPIOffline
 
-from app.api import routes_admin, routes_assets, routes_auth, routes_health, routes_jobs, routes_me, routes_rename
+from app.api import (
+    routes_admin,
+    routes_admin_generation,
+    routes_assets,
+    routes_auth,
+    routes_health,
+    routes_images,
+    routes_jobs,
+    routes_me,
+    routes_rename,
+    routes_workflows,
+)
 from app.api.deps import check_origin
 from app.api.errors import install_error_handlers
 from app.api.schemas import ErrorBody
@@ -21,7 +32,8 @@ def build_api():
                          redoc_url="/redoc", openapi_url="/openapi.json")
     install_error_handlers(api)
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(check_origin)], responses=_ERRORS)
-    for module in (routes_auth, routes_me, routes_assets, routes_rename, routes_jobs, routes_admin):
+    for module in (routes_auth, routes_me, routes_assets, routes_rename, routes_images, routes_workflows, routes_jobs,
+                   routes_admin, routes_admin_generation):
         v1.include_router(module.router)
     api.include_router(v1)
     api.include_router(routes_health.router)

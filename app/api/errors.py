@@ -15,9 +15,12 @@ _HTTP_CODES = {400: "bad_request", 401: "auth_required", 403: "forbidden", 404: 
                429: "too_many_requests"}
 
 
-def error_response(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status,
-                        headers=headers)
+def error_response(status: int, code: str, message: str, headers: dict | None = None,
+                   fields: list[dict] | None = None) -> JSONResponse:
+    error: dict = {"code": code, "message": message}
+    if fields:  # settings errors: every bad field by its path, e.g. "steps[1].params.width"
+        error["fields"] = fields
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
 def _describe(exc: RequestValidationError) -> str:
@@ -32,7 +35,9 @@ def install_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else None
-        return error_response(exc.status, exc.code, exc.message, headers)
+        fields = getattr(exc, "errors", None)
+        return error_response(exc.status, exc.code, exc.message, headers,
+                              fields=[dict(f) for f in fields] if isinstance(fields, list) else None)
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -7,12 +7,13 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, or_, select
 
 from app.db import session_scope
 from app.errors import AppError, NotFound, ValidationFailed
-from app.models import Asset
+from app.models import Asset, GenerationImage, RenameItem
 from app.services import archives, jobs
 from app.services.images import clean_filename, inspect_image, make_thumbnail
 from app.settings import get_settings
@@ -136,6 +137,8 @@ def process(*, asset_id: int, key: str, owner_id: int) -> str:
         if asset is None:  # deleted meanwhile: drop the orphan thumbnail
             storage.delete(thumb_key)
             return "deleted"
+        # Merged: other writers (a generation's parameters) may have added keys already.
+        meta = {**json.loads(asset.meta or "{}"), **meta}
         asset.thumb_key, asset.meta, asset.status, asset.error = thumb_key, json.dumps(meta), "ready", ""
         session.add(asset)
     return "ready"
@@ -172,7 +175,22 @@ def delete_asset(*, owner_id: int, asset_id: int) -> None:
     with session_scope() as session:
         asset = get_asset(session=session, owner_id=owner_id, asset_id=asset_id)
         keys = [k for k in (asset.storage_key, asset.thumb_key) if k]
+        # What points at the file goes with it: its gallery entries and its rows in rename batches.
+        for table in (GenerationImage, RenameItem):
+            session.execute(delete(table).where(col(table.asset_id) == asset_id))
         session.delete(asset)
     storage = get_storage()
     for key in keys:
         storage.delete(key)
+
+
+def add_meta(*, asset_id: int, extra: dict) -> None:
+    """Merge `extra` into the asset's JSON metadata (e.g. how a generated image was made)."""
+    with session_scope() as session:
+        asset = session.get(Asset, asset_id)
+        if asset is None:
+            return
+        meta = json.loads(asset.meta or "{}")
+        meta.update(extra)
+        asset.meta = json.dumps(meta, default=str)
+        session.add(asset)

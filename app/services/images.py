@@ -138,3 +138,28 @@ def make_thumbnail(data: bytes, size: int) -> tuple[bytes, dict[str, Any]]:
     out = io.BytesIO()
     image.save(out, format="WEBP", quality=80, method=4)
     return out.getvalue(), meta
+
+
+CONVERT_TO = {"png": ("PNG", "image/png"), "jpeg": ("JPEG", "image/jpeg"), "webp": ("WEBP", "image/webp")}
+
+
+def convert(data: bytes, fmt: str) -> tuple[bytes, str]:
+    """The image re-encoded as PNG, JPEG (transparency flattened on white) or WebP; (bytes, MIME)."""
+    if fmt not in CONVERT_TO:
+        raise AppError(f"Cannot convert to {fmt!r}; choose png, jpeg or webp.", code="invalid_format", status=422)
+    pil_format, mime = CONVERT_TO[fmt]
+    with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
+        if image.format == pil_format:
+            return data, mime  # already in that format: the stored bytes, untouched
+        image = ImageOps.exif_transpose(image)
+        if pil_format == "JPEG" and image.mode != "RGB":
+            rgba = image.convert("RGBA")
+            image = Image.new("RGB", rgba.size, (255, 255, 255))
+            image.paste(rgba, mask=rgba.getchannel("A"))
+        elif image.mode not in ("RGB", "RGBA", "L", "LA"):
+            image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        out = io.BytesIO()
+        options = {"PNG": {"optimize": False}, "JPEG": {"quality": 92, "optimize": True},
+                   "WEBP": {"quality": 90, "method": 4}}[pil_format]
+        image.save(out, format=pil_format, **options)
+        return out.getvalue(), mime

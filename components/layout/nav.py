@@ -7,7 +7,6 @@ from state.session import SessionState
 
 # The capabilities Atelier is growing into; each becomes a link when its page ships.
 CAPABILITIES = [
-    ("Generate", "sparkles"),
     ("Slides", "presentation"),
     ("Workflows", "workflow"),
 ]
@@ -17,6 +16,8 @@ ADMIN_LINKS = [
     ("Jobs", "list-checks", routes.ADMIN_JOBS),
     ("Audit log", "scroll-text", routes.ADMIN_AUDIT),
     ("Outbox", "mail", routes.ADMIN_OUTBOX),
+    ("Styles", "palette", routes.ADMIN_STYLES),
+    ("Moderation", "shield-check", routes.ADMIN_MODERATION),
     ("System health", "activity", routes.ADMIN_HEALTH),
 ]
 
@@ -60,6 +61,7 @@ def nav_links() -> rx.Component:
         nav_link("Assets", "images", routes.ASSETS),
         section_label("Create"),
         nav_link("Rename", "file-pen-line", routes.RENAME),
+        nav_link("Generate", "sparkles", routes.GENERATE),
         *[soon_item(label, icon) for label, icon in CAPABILITIES],
         section_label("Account"),
         nav_link("Settings", "settings", routes.SETTINGS),

@@ -128,20 +128,34 @@ class RemoteClient:
         # run more threads, so preparing the next images overlaps with waiting for answers, and a
         # retry's backoff sleep does not keep a slot.
         self._in_flight = threading.BoundedSemaphore(max_connections)
-        self._backoff = wait_exponential_jitter(initial=opts.backoff, max=opts.backoff_max, jitter=opts.backoff)
+        self._backoff = wait_exponential_jitter(multiplier=opts.backoff, max=opts.backoff_max, jitter=opts.backoff)
 
     def close(self) -> None:
         self._client.close()
 
     def post_json(self, url: str, payload: Any, *, params: dict[str, str] | None = None) -> Any:
         """The decoded JSON answer of a 2xx response; otherwise a VisionError with a stable code."""
+        return self.send("POST", url, json=payload, params=params)
+
+    def send(self, method: str, url: str, *, json: Any = None, data: dict[str, Any] | None = None,
+             files: dict[str, Any] | None = None, params: dict[str, str] | None = None,
+             headers: dict[str, str] | None = None, expect: str = "json", retry: bool = True) -> Any:
+        """One call with the breaker, retries and in-flight limit.
+
+        `expect="json"` returns the decoded JSON of a 2xx answer, `expect="bytes"` returns
+        `(body, content_type)`. `retry=False` makes one attempt only: for calls that must not be
+        repeated blindly (a cancel, or a submit the provider would run twice).
+        """
+        request = (method, url, json, data, files, params, headers, expect)
         try:
             # `calling()` rather than `call()`: pybreaker's call() holds the breaker's lock for the whole
             # call, which would let only one request per provider run at a time.
             with self._breaker.calling():
+                if not retry:
+                    return self._attempt(*request)
                 return Retrying(stop=stop_after_attempt(self.options.retries + 1), wait=self._wait,
                                 retry=retry_if_exception(self._should_retry), reraise=True,
-                                )(self._attempt, url, payload, params)
+                                )(self._attempt, *request)
         except pybreaker.CircuitBreakerError as exc:
             raise VisionError(f"{self.name} is failing; not calling it for a while (circuit open)",
                               code="provider_unavailable", retryable=True,
@@ -159,10 +173,13 @@ class RemoteClient:
             return min(exc.retry_after, self.options.retry_after_cap)
         return self._backoff(state)
 
-    def _attempt(self, url: str, payload: Any, params: dict[str, str] | None) -> Any:
+    def _attempt(self, method: str, url: str, payload: Any, data: dict[str, Any] | None,
+                 files: dict[str, Any] | None, params: dict[str, str] | None,
+                 headers: dict[str, str] | None, expect: str) -> Any:
         # Messages never include the URL: some providers (Google) carry the API key in the query string.
         try:
-            with self._in_flight, self._client.stream("POST", url, json=payload, params=params) as response:
+            with self._in_flight, self._client.stream(method, url, json=payload, data=data, files=files,
+                                                      params=params, headers=headers) as response:
                 body = self._read_capped(response)
         except httpx.TimeoutException as exc:
             raise VisionError(f"{self.name} did not answer in time ({type(exc).__name__})",
@@ -171,6 +188,8 @@ class RemoteClient:
             raise VisionError(f"cannot reach {self.name} ({type(exc).__name__}: {exc})",
                               code="provider_unavailable", retryable=True) from exc
         if 200 <= response.status_code < 300:
+            if expect == "bytes":
+                return body, response.headers.get("content-type", "")
             try:
                 return json.loads(body)
             except ValueError as exc:

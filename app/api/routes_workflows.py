@@ -1,0 +1,132 @@
+"""/api/v1/workflows, /workflow-runs and /recipes: typed image operations on batches. Owners only."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Response
+from fastapi.responses import StreamingResponse
+from zipstream import ZIP_STORED, ZipStream
+
+from app.api.deps import CallerDep
+from app.db import session_scope
+from app.services import workflow_runs
+from app.services.workflow_runs import RecipeInput, RunRequest
+from app.services.workflows.catalog import catalog, get_operation
+from app.storage import get_storage
+
+router = APIRouter(tags=["workflows"])
+
+
+@router.get("/workflows")
+def list_operations(caller: CallerDep) -> dict:
+    """The catalog: each operation with its JSON Schema (which also builds the form in the UI)."""
+    return {"workflows": catalog(remote_available=workflow_runs.remote_available())}
+
+
+@router.get("/workflows/{op_id}")
+def operation_detail(op_id: str, caller: CallerDep) -> dict:
+    get_operation(op_id[:40])  # 404 naming the known operations
+    return next(op for op in catalog(remote_available=workflow_runs.remote_available())
+                if op["id"] == op_id)
+
+
+@router.post("/workflows/{op_id}/runs", status_code=202)
+def run_operation(op_id: str, body: RunRequest, caller: CallerDep) -> dict:
+    """Settings errors answer 422 `invalid_params` with every bad field named in `error.fields`."""
+    definition = workflow_runs.operation_recipe(op_id[:40], body.params)
+    run = workflow_runs.start_run(owner_id=caller.user.id, definition=definition, asset_ids=body.asset_ids,
+                                  operation=op_id)
+    return workflow_runs.run_public(run)
+
+
+@router.get("/workflow-runs")
+def list_runs(caller: CallerDep) -> dict:
+    with session_scope() as session:
+        return {"runs": [workflow_runs.run_public(r) for r in
+                         workflow_runs.list_runs(session=session, owner_id=caller.user.id)]}
+
+
+@router.get("/workflow-runs/{run_id}")
+def get_run(run_id: int, caller: CallerDep) -> dict:
+    with session_scope() as session:
+        run = workflow_runs.get_run(session=session, owner_id=caller.user.id, run_id=run_id)
+        return workflow_runs.run_public(run, workflow_runs.items_of(session=session, run_id=run_id))
+
+
+@router.post("/workflow-runs/{run_id}/cancel")
+def cancel_run(run_id: int, caller: CallerDep) -> dict:
+    """'removed' when it had not started; otherwise 'stopping': images in progress finish, the rest are dropped."""
+    return {"outcome": workflow_runs.cancel_run(owner_id=caller.user.id, run_id=run_id)}
+
+
+@router.post("/workflow-runs/{run_id}/retry", status_code=202)
+def retry_run(run_id: int, caller: CallerDep) -> dict:
+    """Run the failed and canceled items again."""
+    return workflow_runs.run_public(workflow_runs.retry_failed(owner_id=caller.user.id, run_id=run_id))
+
+
+@router.get("/workflow-runs/{run_id}/download")
+def download_run(run_id: int, caller: CallerDep) -> Response:
+    """Every output as one ZIP, streamed (images are stored, not recompressed)."""
+    with session_scope() as session:
+        run = workflow_runs.get_run(session=session, owner_id=caller.user.id, run_id=run_id)
+        files = [(a.storage_key, a.filename) for _, a in
+                 workflow_runs.output_assets(session=session, owner_id=caller.user.id, run_id=run_id)]
+        name = run.name
+    storage = get_storage()
+    archive = ZipStream(compress_type=ZIP_STORED, sized=False)
+    seen: set[str] = set()
+    for key, filename in files:
+        unique, n = filename, 1
+        while unique.lower() in seen:  # two sources with the same name must not overwrite each other
+            n += 1
+            stem, _, ext = filename.rpartition(".")
+            unique = f"{stem}-{n}.{ext}"
+        seen.add(unique.lower())
+        archive.add(storage.iter_chunks(key), arcname=unique)
+    zip_name = f"{name}-run-{run_id}.zip".replace("/", "-")
+    return StreamingResponse(archive, media_type="application/zip", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(zip_name)}", "Cache-Control": "private, no-store"})
+
+
+@router.get("/recipes")
+def list_recipes(caller: CallerDep) -> dict:
+    with session_scope() as session:
+        return {"recipes": [workflow_runs.recipe_public(r) for r in
+                            workflow_runs.list_recipes(session=session, owner_id=caller.user.id)]}
+
+
+@router.post("/recipes", status_code=201)
+def create_recipe(body: RecipeInput, caller: CallerDep) -> dict:
+    return workflow_runs.recipe_public(workflow_runs.save_recipe(owner_id=caller.user.id, data=body))
+
+
+@router.get("/recipes/{recipe_id}")
+def get_recipe(recipe_id: int, caller: CallerDep) -> dict:
+    with session_scope() as session:
+        return workflow_runs.recipe_public(workflow_runs.get_recipe(session=session, owner_id=caller.user.id,
+                                                                    recipe_id=recipe_id))
+
+
+@router.put("/recipes/{recipe_id}")
+def update_recipe(recipe_id: int, body: RecipeInput, caller: CallerDep) -> dict:
+    return workflow_runs.recipe_public(workflow_runs.save_recipe(owner_id=caller.user.id, data=body,
+                                                                 recipe_id=recipe_id))
+
+
+@router.delete("/recipes/{recipe_id}", status_code=204)
+def delete_recipe(recipe_id: int, caller: CallerDep) -> Response:
+    workflow_runs.delete_recipe(owner_id=caller.user.id, recipe_id=recipe_id)
+    return Response(status_code=204)
+
+
+@router.post("/recipes/{recipe_id}/runs", status_code=202)
+def run_recipe(recipe_id: int, body: RunRequest, caller: CallerDep) -> dict:
+    """Run a saved recipe; `params` must be empty (the recipe holds its settings)."""
+    with session_scope() as session:
+        recipe = workflow_runs.get_recipe(session=session, owner_id=caller.user.id, recipe_id=recipe_id)
+        definition = workflow_runs.check_recipe(workflow_runs.recipe_public(recipe)["definition"])
+    run = workflow_runs.start_run(owner_id=caller.user.id, definition=definition, asset_ids=body.asset_ids,
+                                  recipe_id=recipe_id)
+    return workflow_runs.run_public(run)

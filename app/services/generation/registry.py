@@ -1,0 +1,84 @@
+"""Image-generation providers by name, built from settings once and shared (they are thread-safe)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from app.errors import ValidationFailed
+from app.services.generation import providers_config as config
+from app.services.generation.base import Capabilities, ImageProvider
+from app.settings import Settings, get_settings
+
+LABELS = {
+    "local": "Local design engine (offline)",
+    "openai": "OpenAI Images (or compatible)",
+    "a1111": "AUTOMATIC1111 / Forge",
+    "comfyui": "ComfyUI",
+    "fal": "fal.ai",
+    "replicate": "Replicate",
+    "stability": "Stability AI",
+    "bedrock": "AWS Bedrock",
+}
+
+BUILDERS: dict[str, Callable[[Settings], ImageProvider]] = {
+    "local": config.build_local,
+    "openai": config.build_openai,
+    "a1111": config.build_a1111,
+    "comfyui": config.build_comfyui,
+    "fal": config.build_fal,
+    "replicate": config.build_replicate,
+    "stability": config.build_stability,
+    "bedrock": config.build_bedrock,
+}
+
+# name → (the settings object it was built from, the provider); new settings mean a rebuild.
+_cache: dict[str, tuple[Any, ImageProvider]] = {}
+_lock = threading.Lock()
+
+
+def get_provider(name: str) -> ImageProvider:
+    """The provider registered as `name`; ValidationFailed (422) when unknown or not configured."""
+    if name not in LABELS:
+        raise ValidationFailed(f"There is no image provider called {name!r}.", code="unknown_provider")
+    settings = get_settings()
+    with _lock:
+        cached = _cache.get(name)
+        if cached is not None and cached[0] is settings:
+            return cached[1]
+        if not config.configured(name, settings):
+            raise ValidationFailed(f"The image provider {LABELS[name]!r} is not set up on this server.",
+                                   code="provider_not_configured")
+        provider = BUILDERS[name](settings)
+        _cache[name] = (settings, provider)
+        return provider
+
+
+def available_providers(*, configured_only: bool = False) -> list[dict[str, Any]]:
+    """Every provider with its capabilities (no secrets); the Generate page and the API list them."""
+    settings = get_settings()
+    rows = []
+    for name, label in LABELS.items():
+        ok = config.configured(name, settings)
+        if configured_only and not ok:
+            continue
+        try:
+            caps = get_provider(name).capabilities if ok else Capabilities()
+        except ValidationFailed:  # set up, but wrongly (e.g. a bad workflow file): offered as not configured
+            ok, caps = False, Capabilities()
+            if configured_only:
+                continue
+        rows.append({"name": name, "label": label, "configured": ok, "capabilities": caps.as_dict()})
+    return rows
+
+
+def reset_providers() -> None:
+    """Forget every built provider (tests; or after provider settings change at run time)."""
+    with _lock:
+        providers = [provider for _, provider in _cache.values()]
+        _cache.clear()
+    for provider in providers:
+        close = getattr(provider, "close", None)
+        if callable(close):
+            close()

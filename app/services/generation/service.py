@@ -1,0 +1,278 @@
+"""Image generations: validate and moderate a request, start its job, keep the gallery."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.db import session_scope
+from app.errors import AppError, NotFound, ValidationFailed
+from app.models import Asset, Generation, GenerationImage, Job, utcnow
+from app.queue import queue_position
+from app.services import assets, content_policy, credits, jobs, throttle
+from app.services.generation import registry
+from app.services.generation.base import Capabilities
+from app.services.generation.styles import apply_style, get_style
+from app.settings import get_settings
+
+SIZE_PATTERN = re.compile(r"^\s*(\d{2,5})\s*[xX×]\s*(\d{2,5})\s*$")
+MAX_SEED = 2**32 - 1
+GALLERY_PAGE_MAX = 100
+
+
+class GenerationInput(BaseModel):
+    """What a user asks for; the same model validates the Generate page and the REST API."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    prompt: str = Field(min_length=1, max_length=2000)
+    negative_prompt: str = Field(default="", max_length=2000)
+    style: str = Field(default="", max_length=40)
+    size: str = Field(default="1024x1024", max_length=11)
+    n: int = Field(default=1, ge=1, le=4)
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)  # None: a random seed, shown afterwards
+    provider: str = Field(default="", max_length=32)  # "": the server's default provider
+    model: str = Field(default="", max_length=120)
+
+    @field_validator("size")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        match = SIZE_PATTERN.match(value)
+        if not match:
+            raise ValueError('size must look like "1024x768"')
+        return f"{int(match[1])}x{int(match[2])}"
+
+    @property
+    def dimensions(self) -> tuple[int, int]:
+        width, height = self.size.split("x")
+        return int(width), int(height)
+
+
+def check_size(caps: Capabilities, width: int, height: int, label: str) -> None:
+    """ValidationFailed naming the sizes the provider accepts when (width, height) is not one."""
+    size = f"{width}x{height}"
+    if caps.sizes:
+        if size not in caps.sizes:
+            raise ValidationFailed(f"{label} makes these sizes only: {', '.join(caps.sizes)}.", code="invalid_size")
+        return
+    lo, hi, step = caps.min_side, caps.max_side, caps.size_multiple
+    if not (lo <= width <= hi and lo <= height <= hi):
+        raise ValidationFailed(f"{label} makes images from {lo} to {hi} pixels per side.", code="invalid_size")
+    if width % step or height % step:
+        raise ValidationFailed(f"{label} needs width and height in multiples of {step}.", code="invalid_size")
+
+
+def price(provider: str, n: int) -> int:
+    return credits.price_for(provider, n)
+
+
+def _resolve(data: GenerationInput) -> tuple[str, Capabilities, str]:
+    """(provider name, its capabilities, model) after checking the request fits the provider."""
+    name = data.provider or get_settings().image_default_provider
+    provider = registry.get_provider(name)
+    caps, label = provider.capabilities, registry.LABELS[name]
+    width, height = data.dimensions
+    check_size(caps, width, height, label)
+    if data.n > caps.max_n:
+        raise ValidationFailed(f"{label} makes at most {caps.max_n} image(s) per request.", code="invalid_count")
+    model = data.model or (caps.models[0] if caps.models else "")
+    if data.model and caps.models and data.model not in caps.models:
+        raise ValidationFailed(f"{label} offers these models: {', '.join(caps.models)}.", code="unknown_model")
+    return name, caps, model
+
+
+def create_generation(*, owner_id: int, data: GenerationInput) -> Generation:
+    """Validate, moderate, reserve credits and queue the job; returns the generation (with job_id).
+
+    Moderation runs before any provider is called and logs its decision either way.
+    """
+    name, caps, model = _resolve(data)
+    with session_scope() as session:
+        style = get_style(session=session, key=data.style) if data.style else None
+        final_prompt, final_negative = apply_style(style, data.prompt, data.negative_prompt)
+    if not caps.negative_prompt:
+        final_negative = ""  # the provider would ignore it; do not pretend it was used
+    throttle.hit(rule=get_settings().generate_limit_per_user, scope="generate", key=str(owner_id))
+    # The user's own words are moderated (style templates are the admins' words).
+    event_id = content_policy.enforce_prompt(user_id=owner_id,
+                                             text=f"{data.prompt}\n{data.negative_prompt}".strip())
+    seed = data.seed if data.seed is not None else secrets.randbelow(MAX_SEED + 1)
+    width, height = data.dimensions
+    with session_scope() as session:
+        generation = Generation(owner_id=owner_id, prompt=data.prompt, negative_prompt=final_negative
+                                if caps.negative_prompt else "", style=data.style, final_prompt=final_prompt,
+                                provider=name, model=model, width=width, height=height, n=data.n, seed=seed)
+        session.add(generation)
+        session.flush()
+        generation_id = generation.id
+    content_policy.link_event(event_id=event_id, generation_id=generation_id)
+    try:
+        job = jobs.submit(kind="generate.images", owner_id=owner_id, params={"generation_id": generation_id},
+                          cost=price(name, data.n))
+    except AppError:
+        with session_scope() as session:  # nothing was queued: no empty row in the gallery
+            session.delete(session.get(Generation, generation_id))
+        raise
+    with session_scope() as session:
+        generation = session.get(Generation, generation_id)
+        generation.job_id = job.id
+        session.add(generation)
+        session.flush()
+        session.refresh(generation)
+        return generation
+
+
+def get_generation(*, session: Session, owner_id: int, generation_id: int) -> Generation:
+    generation = session.get(Generation, generation_id)
+    if generation is None or generation.owner_id != owner_id:  # another user's answers like a missing one
+        raise NotFound("No such generation.")
+    return generation
+
+
+def images_of(*, session: Session, generation_ids: list[int]) -> dict[int, list[tuple[GenerationImage, Asset]]]:
+    rows = session.exec(select(GenerationImage, Asset).join(Asset, col(Asset.id) == GenerationImage.asset_id)
+                        .where(col(GenerationImage.generation_id).in_(generation_ids))
+                        .order_by(col(GenerationImage.position))).all()
+    out: dict[int, list[tuple[GenerationImage, Asset]]] = {}
+    for image, asset in rows:
+        out.setdefault(image.generation_id, []).append((image, asset))
+    return out
+
+
+def image_public(image: GenerationImage, asset: Asset) -> dict:
+    return {"id": image.id, "generation_id": image.generation_id, "seed": image.seed,
+            "favourite": image.favourite, "asset": assets.public(asset)}
+
+
+def parameters(generation: Generation) -> dict:
+    """Everything needed to make the same images again ("use these settings")."""
+    return {"prompt": generation.prompt, "negative_prompt": generation.negative_prompt, "style": generation.style,
+            "size": f"{generation.width}x{generation.height}", "n": generation.n, "seed": generation.seed,
+            "provider": generation.provider, "model": generation.model}
+
+
+def public(generation: Generation, images: list[tuple[GenerationImage, Asset]] | None = None,
+           job: Job | None = None) -> dict:
+    body = {"id": generation.id, "status": generation.status, "job_id": generation.job_id,
+            "parameters": parameters(generation), "final_prompt": generation.final_prompt,
+            "error": generation.error, "created_at": generation.created_at.isoformat(),
+            "finished_at": generation.finished_at.isoformat() if generation.finished_at else None,
+            "images": [image_public(i, a) for i, a in images or []]}
+    if job is not None:
+        body["progress"] = job.progress
+        body["message"] = job.message
+        body["queue_position"] = queue_position(job.queue, job.rq_id) if job.status == "queued" else None
+    return body
+
+
+def describe(*, session: Session, owner_id: int, generation_id: int) -> dict:
+    generation = get_generation(session=session, owner_id=owner_id, generation_id=generation_id)
+    images = images_of(session=session, generation_ids=[generation_id]).get(generation_id, [])
+    job = session.get(Job, generation.job_id) if generation.job_id else None
+    return public(generation, images, job)
+
+
+def gallery(*, session: Session, owner_id: int, provider: str = "", style: str = "", favourites: bool = False,
+            since: datetime | None = None, until: datetime | None = None, query: str = "",
+            limit: int = 40, offset: int = 0) -> tuple[list[dict], int]:
+    """The owner's generated images, newest first, each with its generation's parameters."""
+    limit = max(1, min(limit, GALLERY_PAGE_MAX))
+    conditions = [GenerationImage.owner_id == owner_id]
+    if provider:
+        conditions.append(Generation.provider == provider)
+    if style:
+        conditions.append(Generation.style == style)
+    if favourites:
+        conditions.append(col(GenerationImage.favourite).is_(True))
+    if since:
+        conditions.append(GenerationImage.created_at >= since)
+    if until:
+        conditions.append(GenerationImage.created_at < until)
+    if query:
+        conditions.append(col(Generation.prompt).ilike(f"%{query[:100]}%"))
+    stmt = (select(GenerationImage, Asset, Generation)
+            .join(Generation, col(Generation.id) == GenerationImage.generation_id)
+            .join(Asset, col(Asset.id) == GenerationImage.asset_id))
+    count = (select(func.count()).select_from(GenerationImage)
+             .join(Generation, col(Generation.id) == GenerationImage.generation_id))
+    for condition in conditions:
+        stmt, count = stmt.where(condition), count.where(condition)
+    rows = session.exec(stmt.order_by(col(GenerationImage.created_at).desc(), col(GenerationImage.id).desc())
+                        .limit(limit).offset(max(0, offset))).all()
+    items = [{**image_public(image, asset), "parameters": {**parameters(generation), "seed": image.seed},
+              "created_at": image.created_at.isoformat()} for image, asset, generation in rows]
+    return items, session.exec(count).one()
+
+
+def _own_image(session: Session, owner_id: int, image_id: int) -> GenerationImage:
+    image = session.get(GenerationImage, image_id)
+    if image is None or image.owner_id != owner_id:
+        raise NotFound("No such image.")
+    return image
+
+
+def image_with_asset(*, session: Session, owner_id: int, image_id: int) -> tuple[GenerationImage, Asset]:
+    image = _own_image(session, owner_id, image_id)
+    return image, session.get(Asset, image.asset_id)
+
+
+def set_favourite(*, owner_id: int, image_id: int, favourite: bool) -> None:
+    with session_scope() as session:
+        image = _own_image(session, owner_id, image_id)
+        image.favourite = favourite
+        session.add(image)
+
+
+def delete_image(*, owner_id: int, image_id: int) -> None:
+    """Remove an image from the gallery, and its file when nothing else uses that asset."""
+    with session_scope() as session:
+        image = _own_image(session, owner_id, image_id)
+        asset_id = image.asset_id
+        session.delete(image)
+        session.flush()
+        still_used = session.exec(select(func.count()).select_from(GenerationImage)
+                                  .where(GenerationImage.asset_id == asset_id)).one()
+    if not still_used:
+        try:
+            assets.delete_asset(owner_id=owner_id, asset_id=asset_id)
+        except NotFound:  # deleted from the library already
+            pass
+
+
+def variation(*, owner_id: int, image_id: int | None = None, generation_id: int | None = None) -> Generation:
+    """The same settings with a new random seed."""
+    with session_scope() as session:
+        if image_id is not None:
+            generation_id = _own_image(session, owner_id, image_id).generation_id
+        if generation_id is None:
+            raise ValidationFailed("Say which image or generation to vary.", code="missing_source")
+        generation = get_generation(session=session, owner_id=owner_id, generation_id=generation_id)
+        settings = {**parameters(generation), "seed": None}
+    return create_generation(owner_id=owner_id, data=GenerationInput(**settings))
+
+
+def cancel_generation(*, owner_id: int, generation_id: int) -> str:
+    with session_scope() as session:
+        job_id = get_generation(session=session, owner_id=owner_id, generation_id=generation_id).job_id
+    outcome = jobs.cancel(job_id=job_id, owner_id=owner_id)
+    if outcome == "removed":
+        mark_finished(generation_id=generation_id, status="canceled", error="")
+    return outcome
+
+
+def mark_finished(*, generation_id: int, status: str, error: str) -> None:
+    with session_scope() as session:
+        generation = session.get(Generation, generation_id)
+        if generation is None or generation.status in ("succeeded", "failed", "canceled"):
+            return
+        generation.status, generation.error, generation.finished_at = status, error[:1000], utcnow()
+        session.add(generation)
+
+
+def handle_of(generation: Generation) -> dict:
+    return json.loads(generation.handle or "{}")

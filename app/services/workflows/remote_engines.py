@@ -1,0 +1,97 @@
+"""Remote engines for workflow steps (super-resolution, background removal) through fal or Replicate.
+
+The operations call `OpContext.remote(op_id, image, params)`; this module builds that hook from
+settings with the same provider clients as image generation (retries, backoff, circuit breaker).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+from urllib.parse import urlsplit
+
+from app.errors import ValidationFailed
+from app.services.generation.base import ProviderError
+from app.services.generation.providers_config import IMAGE_RESPONSE_BYTES
+from app.services.vision.http import HttpOptions
+from app.services.workflows.base import OperationFailed, RemoteHook
+from app.settings import Settings
+
+CAPABILITIES = ("upscale", "remove_background")
+
+
+def _models(settings: Settings, engine: str) -> dict[str, str]:
+    if engine == "fal":
+        return {"upscale": settings.workflow_fal_upscale_model,
+                "remove_background": settings.workflow_fal_background_model}
+    return {"upscale": settings.workflow_replicate_upscale_model,
+            "remove_background": settings.workflow_replicate_background_model}
+
+
+def engine(settings: Settings) -> str:
+    """"fal" or "replicate" (fal first when both are set), or "" when neither is configured."""
+    if settings.image_fal_key:
+        return "fal"
+    if settings.image_replicate_api_token:
+        return "replicate"
+    return ""
+
+
+def available(settings: Settings) -> set[str]:
+    chosen = engine(settings)
+    return {cap for cap, model in _models(settings, chosen).items() if model} if chosen else set()
+
+
+def _loopback(url: str) -> bool:
+    return (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
+
+
+def _data_uri(image: bytes) -> str:
+    mime = "image/png" if image[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
+    return f"data:{mime};base64,{base64.b64encode(image).decode()}"
+
+
+def _first_url(output: Any) -> str:
+    """The result image's URL in the shapes fal and Replicate models answer with."""
+    if isinstance(output, str):
+        return output
+    if isinstance(output, list) and output:
+        return _first_url(output[0])
+    if isinstance(output, dict):
+        for key in ("image", "images", "output", "url"):
+            if key in output:
+                return _first_url(output[key])
+    raise OperationFailed("The remote provider's answer holds no image.", code="remote_bad_result")
+
+
+def build_hook(settings: Settings) -> RemoteHook | None:
+    chosen = engine(settings)
+    if not chosen:
+        return None
+    models = _models(settings, chosen)
+    http = HttpOptions(read_timeout=settings.image_timeout_seconds, max_response_bytes=IMAGE_RESPONSE_BYTES)
+    if chosen == "fal":
+        from app.services.generation.fal import FalClient
+
+        client = FalClient(settings.image_fal_key, base_url=settings.image_fal_base_url, http=http,
+                           allow_loopback=_loopback(settings.image_fal_base_url))
+    else:
+        from app.services.generation.replicate import ReplicateClient
+
+        client = ReplicateClient(settings.image_replicate_api_token, base_url=settings.image_replicate_base_url,
+                                 http=http, allow_loopback=_loopback(settings.image_replicate_base_url))
+
+    def hook(op_id: str, image: bytes, params: dict[str, Any]) -> bytes:
+        model = models.get(op_id, "")
+        if not model:
+            raise ValidationFailed(f"No remote model is set for “{op_id}”.", code="remote_not_configured")
+        arguments: dict[str, Any] = {("image_url" if chosen == "fal" else "image"): _data_uri(image)}
+        if op_id == "upscale":
+            arguments["scale"] = int(params.get("factor", 2))
+        try:
+            output = client.run(model, arguments, timeout=settings.image_job_deadline_seconds)
+            return client.fetch_image(_first_url(output)).data
+        except ProviderError as exc:
+            raise OperationFailed(f"The remote provider failed: {exc.message}", code=f"remote_{exc.code}") from exc
+
+    return hook

@@ -1,0 +1,181 @@
+"""Admin pages for image generation: style presets, the moderation denylist and its decision log."""
+
+from __future__ import annotations
+
+import reflex as rx
+from pydantic import ValidationError
+
+from app.db import session_scope
+from app.errors import AppError
+from app.services import audit, content_policy
+from app.services.content_policy import TermInput
+from app.services.generation import styles
+from app.services.generation.styles import StyleInput
+from state.admin import _refused, _require_admin, _when
+from state.session import client_ip
+
+
+def _problem(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    return f"{'.'.join(map(str, first['loc'])) or 'form'}: {first['msg']}"
+
+
+class AdminStylesState(rx.State):
+    # One row per style: key, name, template, negative, position, active.
+    rows: list[dict[str, str]] = []
+    # The key of the style in the edit dialog; "new" for a new one, "" when closed.
+    editing: str = ""
+    form_error: str = ""
+
+    @rx.var
+    def edited(self) -> dict[str, str]:
+        blank = {"key": "", "name": "", "template": "{prompt}", "negative": "", "position": str(len(self.rows)),
+                 "active": "yes"}
+        return next((r for r in self.rows if r["key"] == self.editing), blank)
+
+    def _reload(self) -> None:
+        with session_scope() as session:
+            self.rows = [{"key": s.key, "name": s.name, "template": s.template, "negative": s.negative,
+                          "position": str(s.position), "active": "yes" if s.is_active else ""}
+                         for s in styles.list_styles(session=session, active_only=False)]
+
+    @rx.event
+    async def load_page(self):
+        if await _require_admin(self) is None:
+            return _refused(self)
+        self.editing, self.form_error = "", ""
+        self._reload()
+
+    @rx.event
+    async def open_editor(self, key: str):
+        if await _require_admin(self) is None:
+            return _refused(self)
+        self.editing, self.form_error = key, ""
+
+    @rx.event
+    def close_editor(self):
+        self.editing, self.form_error = "", ""
+
+    @rx.event
+    async def save_style(self, form: dict):
+        admin = await _require_admin(self)
+        if admin is None:
+            return _refused(self)
+        try:
+            data = StyleInput(key=form.get("key", ""), name=form.get("name", ""), template=form.get("template", ""),
+                              negative=form.get("negative", ""), position=int(form.get("position") or 0),
+                              is_active=form.get("active") == "on")
+        except ValidationError as exc:
+            self.form_error = _problem(exc)
+            return
+        except ValueError:
+            self.form_error = "position: must be a whole number"
+            return
+        try:
+            with session_scope() as session:
+                styles.save_style(session=session, data=data, key=None if self.editing == "new" else self.editing)
+                audit.record(session=session, actor_id=admin.id, action="style.save", target=data.key,
+                             ip=client_ip(self))
+        except AppError as exc:
+            self.form_error = exc.message
+            return
+        self.editing, self.form_error = "", ""
+        self._reload()
+        return rx.toast.success(f"Style {data.name!r} saved.")
+
+    @rx.event
+    async def delete_style(self, key: str):
+        admin = await _require_admin(self)
+        if admin is None:
+            return _refused(self)
+        try:
+            with session_scope() as session:
+                styles.delete_style(session=session, key=key)
+                audit.record(session=session, actor_id=admin.id, action="style.delete", target=key,
+                             ip=client_ip(self))
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        self._reload()
+        return rx.toast.success("Style deleted.")
+
+
+class AdminModerationState(rx.State):
+    # The denylist: id, term, kind, category, reason.
+    terms: list[dict[str, str]] = []
+    term_query: str = ""
+    form_error: str = ""
+    # The decision log: when, user, surface, decision, source, category, matched, reason, text.
+    events: list[dict[str, str]] = []
+    events_total: int = 0
+    # all | refused | allowed
+    decision_filter: str = "all"
+
+    def _reload(self) -> None:
+        allowed = {"all": None, "refused": False, "allowed": True}[self.decision_filter]
+        with session_scope() as session:
+            self.terms = [{"id": str(t.id), "term": t.term, "kind": t.kind, "category": t.category,
+                           "reason": t.reason} for t in content_policy.list_terms(session=session,
+                                                                                 query=self.term_query)]
+            rows, self.events_total = content_policy.list_events(session=session, allowed=allowed, limit=200)
+        self.events = [{"at": _when(e.at), "user": str(e.user_id or "—"), "surface": e.surface,
+                        "decision": "allowed" if e.allowed else "refused", "source": e.source,
+                        "category": e.category or "—", "matched": e.matched or "—", "reason": e.reason,
+                        "text": e.text[:160]} for e in rows]
+
+    @rx.event
+    async def load_page(self):
+        if await _require_admin(self) is None:
+            return _refused(self)
+        self.form_error = ""
+        self._reload()
+
+    @rx.event
+    async def handle_term_query(self, value: str):
+        if await _require_admin(self) is None:
+            return _refused(self)
+        self.term_query = value[:100]
+        self._reload()
+
+    @rx.event
+    async def handle_decision_filter(self, value: str):
+        if await _require_admin(self) is None:
+            return _refused(self)
+        self.decision_filter = value if value in ("all", "refused", "allowed") else "all"
+        self._reload()
+
+    @rx.event
+    async def add_term(self, form: dict):
+        admin = await _require_admin(self)
+        if admin is None:
+            return _refused(self)
+        try:
+            data = TermInput(term=form.get("term", ""), kind=form.get("kind", "word") or "word",
+                             category=form.get("category", ""), reason=form.get("reason", ""))
+            with session_scope() as session:
+                content_policy.add_term(session=session, data=data, actor_id=admin.id)
+                audit.record(session=session, actor_id=admin.id, action="denylist.add",
+                             target=f"{data.kind}:{data.category}", ip=client_ip(self))
+        except ValidationError as exc:
+            self.form_error = _problem(exc)
+            return
+        except (AppError, ValueError) as exc:
+            self.form_error = getattr(exc, "message", str(exc))
+            return
+        self.form_error = ""
+        self._reload()
+        return [rx.set_value("term", ""), rx.toast.success("Added to the denylist.")]
+
+    @rx.event
+    async def delete_term(self, term_id: str):
+        admin = await _require_admin(self)
+        if admin is None:
+            return _refused(self)
+        try:
+            with session_scope() as session:
+                term = content_policy.delete_term(session=session, term_id=int(term_id))
+                audit.record(session=session, actor_id=admin.id, action="denylist.delete",
+                             target=f"{term.kind}:{term.category}", ip=client_ip(self))
+        except (AppError, ValueError):
+            return rx.toast.error("That term is gone already.")
+        self._reload()
+        return rx.toast.success("Removed from the denylist.")

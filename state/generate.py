@@ -1,0 +1,429 @@
+"""The Generate page: a prompt form that fits the chosen provider, live progress and the gallery."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+import reflex as rx
+
+from app.db import session_scope
+from app.errors import AppError
+from app.models import utcnow
+from app.services import credits
+from app.services.generation import registry, service
+from app.services.generation.service import GenerationInput
+from app.services.generation.styles import list_styles
+from state.live import owner_job_messages
+from state.session import require_user, session_user, to_sign_in
+
+GALLERY_PAGE = 24
+TERMINAL = ("succeeded", "failed", "canceled")
+# (label, size) offered when a provider takes any size; providers with fixed sizes list their own.
+SIZE_PRESETS = [("Square", "1024x1024"), ("Landscape 16:9", "1344x768"), ("Portrait 9:16", "768x1344"),
+                ("Photo 4:3", "1152x864"), ("Portrait 3:4", "864x1152"), ("Wide 21:9", "1536x640"),
+                ("Small square", "512x512")]
+RANGES = {"all": None, "today": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
+
+
+def _provider_row(row: dict) -> dict:
+    caps = row["capabilities"]
+    sizes = caps["sizes"] or [size for _, size in SIZE_PRESETS if _fits(caps, size)]
+    labels = dict((size, label) for label, size in SIZE_PRESETS)
+    return {"name": row["name"], "label": row["label"], "negative": "yes" if caps["negative_prompt"] else "",
+            "seed": "yes" if caps["seed"] else "", "max_n": str(caps["max_n"]),
+            "counts": [str(i) for i in range(1, caps["max_n"] + 1)],
+            "sizes": [{"value": s, "label": f"{labels[s]} · {s.replace('x', '×')}" if s in labels
+                       else s.replace("x", "×")} for s in sizes],
+            "models": list(caps["models"]), "price": str(row["price_per_image"]),
+            "steps": "yes" if caps["steps"] else ""}
+
+
+def _fits(caps: dict, size: str) -> bool:
+    width, height = (int(x) for x in size.split("x"))
+    return all(caps["min_side"] <= side <= caps["max_side"] and side % caps["size_multiple"] == 0
+               for side in (width, height))
+
+
+def _card(item: dict) -> dict[str, str]:
+    params, asset = item["parameters"], item["asset"]
+    return {"id": str(item["id"]), "generation_id": str(item["generation_id"]), "prompt": params["prompt"],
+            "negative": params["negative_prompt"], "style": params["style"], "size": params["size"],
+            "seed": str(item["seed"] if item["seed"] is not None else params["seed"]),
+            "provider": registry.LABELS.get(params["provider"], params["provider"]), "model": params["model"],
+            "favourite": "yes" if item["favourite"] else "", "created": item["created_at"][:16].replace("T", " "),
+            "thumb": f"/api/v1/assets/{asset['id']}/thumbnail", "asset_id": str(asset["id"]),
+            "full": f"/api/v1/images/{item['id']}/download?format=png",
+            "dims": f"{asset['width']}×{asset['height']}"}
+
+
+EMPTY_CARD = dict.fromkeys(("id", "generation_id", "prompt", "negative", "style", "size", "seed", "provider",
+                            "model", "favourite", "created", "thumb", "asset_id", "full", "dims"), "")
+EMPTY_PROVIDER = {"name": "", "label": "", "negative": "", "seed": "", "max_n": "1", "counts": ["1"],
+                  "sizes": [], "models": [], "price": "0", "steps": ""}
+
+
+class GenerateState(rx.State):
+    prompt: str = ""
+    negative_prompt: str = ""
+    # "none" means no style (a select cannot hold an empty value).
+    style: str = "none"
+    size: str = "1024x1024"
+    count: str = "1"
+    # Empty: a random seed, shown on the result so it can be reused.
+    seed: str = ""
+    provider: str = ""
+    model: str = ""
+    # Configured providers, each with what its controls need (strings and lists only).
+    providers: list[dict] = []
+    styles: list[dict[str, str]] = []
+    balance: int = 0
+    form_error: str = ""
+    submitting: bool = False
+    # The generation being followed: id, status, progress, message, queue position, error.
+    current: dict[str, str] = {}
+    current_images: list[dict[str, str]] = []
+    following: bool = False
+    # The gallery and its filters.
+    cards: list[dict[str, str]] = []
+    total: int = 0
+    limit: int = GALLERY_PAGE
+    filter_provider: str = "all"
+    filter_style: str = "all"
+    filter_range: str = "all"
+    favourites_only: bool = False
+    selected_id: str = ""
+
+    def _info(self) -> dict:
+        return next((p for p in self.providers if p["name"] == self.provider), EMPTY_PROVIDER)
+
+    @rx.var
+    def provider_options(self) -> list[dict[str, str]]:
+        return [{"name": p["name"], "label": p["label"]} for p in self.providers]
+
+    @rx.var
+    def size_options(self) -> list[dict[str, str]]:
+        return list(self._info()["sizes"])
+
+    @rx.var
+    def count_options(self) -> list[str]:
+        return list(self._info()["counts"])
+
+    @rx.var
+    def model_options(self) -> list[str]:
+        return list(self._info()["models"])
+
+    @rx.var
+    def supports_negative(self) -> bool:
+        return bool(self._info()["negative"])
+
+    @rx.var
+    def supports_seed(self) -> bool:
+        return bool(self._info()["seed"])
+
+    @rx.var
+    def cost(self) -> int:
+        return int(self._info()["price"]) * int(self.count or 1)
+
+    @rx.var
+    def selected(self) -> dict[str, str]:
+        pool = self.cards + self.current_images
+        return next((c for c in pool if c["id"] == self.selected_id), EMPTY_CARD)
+
+    @rx.var
+    def busy(self) -> bool:
+        return bool(self.current) and self.current.get("status") not in TERMINAL
+
+    @rx.var
+    def has_more(self) -> bool:
+        return self.total > len(self.cards)
+
+    def _load_options(self, owner_id: int) -> None:
+        rows = registry.available_providers(configured_only=True)
+        for row in rows:
+            row["price_per_image"] = service.price(row["name"], 1)
+        self.providers = [_provider_row(r) for r in rows]
+        names = [p["name"] for p in self.providers]
+        if self.provider not in names:
+            from app.settings import get_settings
+
+            default = get_settings().image_default_provider
+            self.provider = default if default in names else (names[0] if names else "")
+        with session_scope() as session:
+            self.styles = [{"key": s.key, "name": s.name} for s in list_styles(session=session)]
+            self.balance = credits.balance(session=session, user_id=owner_id)[0]
+        self._fit_to_provider()
+
+    def _fit_to_provider(self) -> None:
+        info = self._info()
+        sizes = [s["value"] for s in info["sizes"]]
+        if sizes and self.size not in sizes:
+            self.size = sizes[0]
+        if int(self.count or 1) > int(info["max_n"]):
+            self.count = info["max_n"]
+        if info["models"] and self.model not in info["models"]:
+            self.model = info["models"][0]
+
+    def _reload_gallery(self, owner_id: int) -> None:
+        span = RANGES.get(self.filter_range)
+        with session_scope() as session:
+            items, self.total = service.gallery(
+                session=session, owner_id=owner_id, limit=self.limit,
+                provider="" if self.filter_provider == "all" else self.filter_provider,
+                style="" if self.filter_style == "all" else self.filter_style, favourites=self.favourites_only,
+                since=utcnow() - span if span else None)
+        self.cards = [_card(i) for i in items]
+
+    def _reload_current(self, owner_id: int) -> None:
+        if not self.current:
+            return
+        with session_scope() as session:
+            body = service.describe(session=session, owner_id=owner_id, generation_id=int(self.current["id"]))
+        position = body.get("queue_position")
+        self.current = {"id": str(body["id"]), "status": body["status"], "progress": str(body.get("progress", 0)),
+                        "message": body.get("message", ""), "error": body["error"],
+                        "queue": str(position) if position else "", "seed": str(body["parameters"]["seed"]),
+                        "n": str(body["parameters"]["n"])}
+        self.current_images = [_card({**i, "parameters": body["parameters"], "created_at": body["created_at"]})
+                               for i in body["images"]]
+
+    @rx.event
+    async def load_page(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.form_error, self.selected_id, self.limit = "", "", GALLERY_PAGE
+        self._load_options(user.id)
+        self._reload_gallery(user.id)
+        try:
+            self._reload_current(user.id)
+        except AppError:
+            self.current, self.current_images = {}, []
+        if self.busy and not self.following:
+            return GenerateState.follow
+
+    @rx.event
+    def set_prompt(self, value: str):
+        self.prompt = value[:2000]
+
+    @rx.event
+    def set_negative_prompt(self, value: str):
+        self.negative_prompt = value[:2000]
+
+    @rx.event
+    def set_style(self, value: str):
+        self.style = value if value == "none" or any(s["key"] == value for s in self.styles) else "none"
+
+    @rx.event
+    def set_size(self, value: str):
+        self.size = value
+
+    @rx.event
+    def set_count(self, value: str | list[str]):
+        value = value[0] if isinstance(value, list) and value else value
+        self.count = value if value in ("1", "2", "3", "4") else "1"
+
+    @rx.event
+    def set_seed(self, value: str):
+        self.seed = "".join(ch for ch in value if ch.isdigit())[:10]
+
+    @rx.event
+    def random_seed(self):
+        self.seed = ""
+
+    @rx.event
+    def set_model(self, value: str):
+        self.model = value
+
+    @rx.event
+    def set_provider(self, value: str):
+        if any(p["name"] == value for p in self.providers):
+            self.provider, self.model = value, ""
+            self._fit_to_provider()
+
+    @rx.event
+    async def generate(self):
+        user = await require_user(self)
+        if user is None:
+            yield to_sign_in(self)
+            return
+        self.form_error = ""
+        info = self._info()
+        try:
+            data = GenerationInput(prompt=self.prompt, negative_prompt=self.negative_prompt if info["negative"] else "",
+                                   style="" if self.style == "none" else self.style, size=self.size,
+                                   n=int(self.count or 1), seed=int(self.seed) if self.seed and info["seed"] else None,
+                                   provider=self.provider, model=self.model)
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            self.form_error = "Check the form: " + "; ".join(e["msg"] for e in exc.errors()[:3])
+            return
+        self.submitting = True
+        yield
+        try:
+            generation = await asyncio.to_thread(service.create_generation, owner_id=user.id, data=data)
+        except AppError as exc:
+            self.form_error = exc.message
+            self.submitting = False
+            return
+        self.submitting = False
+        self.current = {"id": str(generation.id), "status": generation.status, "progress": "0",
+                        "message": "Waiting for a worker", "error": "", "queue": "", "seed": str(generation.seed),
+                        "n": str(generation.n)}
+        self.current_images = []
+        with session_scope() as session:
+            self.balance = credits.balance(session=session, user_id=user.id)[0]
+        if not self.following:
+            yield GenerateState.follow
+
+    @rx.event
+    async def cancel_current(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        if not self.current:
+            return
+        try:
+            outcome = await asyncio.to_thread(service.cancel_generation, owner_id=user.id,
+                                              generation_id=int(self.current["id"]))
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        self._reload_current(user.id)
+        return rx.toast.info("Canceled." if outcome == "removed" else "Stopping…")
+
+    @rx.event(background=True)
+    async def follow(self):
+        """Relay the current generation's progress until it ends; then refresh the gallery."""
+        async with self:
+            user = session_user(self)
+            if user is None or self.following:
+                return
+            self.following = True
+        last_read = 0.0
+        try:
+            async with owner_job_messages(user.id) as next_message:
+                while True:
+                    message = await next_message()
+                    if message is None and time.monotonic() - last_read < 3:
+                        continue  # quiet: re-read the row every few seconds anyway (messages can be missed)
+                    last_read = time.monotonic()
+                    async with self:
+                        if session_user(self) is None or not self.current:
+                            break
+                        self._reload_current(user.id)
+                        if self.current.get("status") in TERMINAL:
+                            self._reload_gallery(user.id)
+                            with session_scope() as session:
+                                self.balance = credits.balance(session=session, user_id=user.id)[0]
+                            break
+        finally:
+            async with self:
+                self.following = False
+
+    @rx.event
+    async def handle_filter_provider(self, value: str):
+        self.filter_provider = value
+        return await self._refilter()
+
+    @rx.event
+    async def handle_filter_style(self, value: str):
+        self.filter_style = value
+        return await self._refilter()
+
+    @rx.event
+    async def handle_filter_range(self, value: str):
+        self.filter_range = value if value in RANGES else "all"
+        return await self._refilter()
+
+    @rx.event
+    async def toggle_favourites_only(self):
+        self.favourites_only = not self.favourites_only
+        return await self._refilter()
+
+    async def _refilter(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.limit = GALLERY_PAGE
+        self._reload_gallery(user.id)
+
+    @rx.event
+    async def load_more(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.limit = min(self.limit + GALLERY_PAGE, 1000)
+        self._reload_gallery(user.id)
+
+    @rx.event
+    def open_image(self, image_id: str):
+        self.selected_id = image_id
+
+    @rx.event
+    def close_image(self):
+        self.selected_id = ""
+
+    @rx.event
+    async def toggle_favourite(self, image_id: str, favourite: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            service.set_favourite(owner_id=user.id, image_id=int(image_id), favourite=favourite != "yes")
+        except (AppError, ValueError):
+            return rx.toast.error("That image no longer exists.")
+        self._reload_gallery(user.id)
+        self._reload_current(user.id)
+
+    @rx.event
+    async def delete_image(self, image_id: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            await asyncio.to_thread(service.delete_image, owner_id=user.id, image_id=int(image_id))
+        except (AppError, ValueError):
+            return rx.toast.error("That image no longer exists.")
+        self.selected_id = ""
+        self._reload_gallery(user.id)
+        self._reload_current(user.id)
+        return rx.toast.success("Image deleted.")
+
+    @rx.event
+    async def use_settings(self, image_id: str):
+        """Copy an image's settings (and its seed) into the form."""
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        card = next((c for c in self.cards + self.current_images if c["id"] == image_id), None)
+        if card is None:
+            return rx.toast.error("That image no longer exists.")
+        with session_scope() as session:
+            generation = service.get_generation(session=session, owner_id=user.id,
+                                                generation_id=int(card["generation_id"]))
+            params = service.parameters(generation)
+        self.prompt, self.negative_prompt = params["prompt"], params["negative_prompt"]
+        self.style = params["style"] or "none"
+        if any(p["name"] == params["provider"] for p in self.providers):
+            self.provider = params["provider"]
+        self.size, self.count, self.seed, self.model = params["size"], "1", card["seed"], params["model"]
+        self._fit_to_provider()
+        self.selected_id = ""
+        return rx.toast.info("Settings copied into the form, seed included.")
+
+    @rx.event
+    async def make_variation(self, image_id: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            generation = await asyncio.to_thread(service.variation, owner_id=user.id, image_id=int(image_id))
+        except (AppError, ValueError) as exc:
+            return rx.toast.error(getattr(exc, "message", "That image no longer exists."))
+        self.selected_id = ""
+        self.current = {"id": str(generation.id), "status": generation.status, "progress": "0",
+                        "message": "Waiting for a worker", "error": "", "queue": "", "seed": str(generation.seed),
+                        "n": str(generation.n)}
+        self.current_images = []
+        if not self.following:
+            return GenerateState.follow

@@ -1,0 +1,66 @@
+"""Image generation in Chromium against the real app: prompt → live progress → gallery → download."""
+
+import io
+import re
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import new_account, open_page, shot, sign_up
+
+pytestmark = pytest.mark.e2e
+
+
+def test_prompt_progress_gallery_download(page: Page):
+    sign_up(page, new_account("Gene"))
+    open_page(page, "/generate")
+    expect(page.get_by_role("heading", name="Generate")).to_be_visible()
+    page.get_by_label("Prompt", exact=True).fill('poster for a jazz night "Blue Notes", neon, midnight blue')
+    page.get_by_role("combobox", name="Style", exact=True).click()
+    page.get_by_role("option", name="Poster").click()
+    page.get_by_label("Number of images").get_by_role("radio", name="2").click()
+    page.get_by_label("Seed", exact=True).fill("1234")
+    expect(page.locator("#generate-cost")).to_contain_text("Free on this provider")
+    shot(page, "generate-form")
+    page.get_by_role("button", name="Generate").click()
+    status = page.locator("#generation-status")
+    expect(status).to_be_visible()
+    expect(status).to_contain_text("seed 1234")
+    # The worker makes both images; the page follows the job without a reload.
+    expect(status).to_have_attribute("data-status", "succeeded", timeout=90_000)
+    expect(page.locator("#current-results .result-tile")).to_have_count(2)
+    expect(page.locator("#gallery-grid .gallery-card")).to_have_count(2, timeout=30_000)
+    page.wait_for_function("[...document.querySelectorAll('#gallery-grid img')].every(i => i.complete && "
+                           "i.naturalWidth > 0)")
+    shot(page, "generate")
+
+    page.locator("#gallery-grid .gallery-card").first.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("1234").or_(dialog.get_by_text("1235"))).to_be_visible()
+    expect(dialog.get_by_text("poster", exact=True)).to_be_visible()
+    shot(page, "generate-detail")
+    dialog.get_by_role("button", name="Download").click()
+    with page.expect_download() as download_info:
+        page.get_by_role("menuitem", name="WebP").click()
+    data = open(download_info.value.path(), "rb").read()
+    assert Image.open(io.BytesIO(data)).format == "WEBP"
+    assert download_info.value.suggested_filename.endswith(".webp")
+
+    # "Use these settings" fills the form again, seed included.
+    page.get_by_role("dialog").get_by_role("button", name="Use these settings").click()
+    # The card opened is one of the two images: seed 1234 or 1235 (image i uses seed + i).
+    expect(page.get_by_label("Seed", exact=True)).to_have_value(re.compile(r"^123[45]$"))
+    prompt = 'poster for a jazz night "Blue Notes", neon, midnight blue'
+    expect(page.get_by_label("Prompt", exact=True)).to_have_value(prompt)
+
+
+def test_refused_prompt_shows_the_reason(page: Page):
+    sign_up(page, new_account("Mona"))
+    open_page(page, "/generate")
+    page.get_by_label("Prompt", exact=True).fill("n4ked w0man on a beach")
+    page.get_by_role("button", name="Generate").click()
+    error = page.locator("#generate-error")
+    expect(error).to_be_visible()
+    expect(error).not_to_contain_text("n4ked")
+    expect(page.locator("#generation-status")).to_have_count(0)

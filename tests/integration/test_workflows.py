@@ -1,0 +1,199 @@
+"""Image workflows end to end on real parts: catalog → run on library images → worker → outputs → ZIP."""
+
+import io
+import json
+import threading
+import time
+import zipfile
+
+import pytest
+from PIL import Image
+from rq import SimpleWorker
+
+from app.db import session_scope
+from app.models import Asset
+from app.queue import get_queue
+from app.redis_client import get_redis
+from tests import images
+from tests.integration.test_api_auth import ORIGIN, assert_error, login, register
+
+
+@pytest.fixture
+def signed_in(api, any_db):
+    register(api)
+    login(api)
+    return api
+
+
+def run_jobs():
+    SimpleWorker([get_queue("default"), get_queue("assets")], connection=get_redis()).work(burst=True)
+
+
+def upload(api, count, width=900, height=600):
+    files = [("files", (f"photo-{i}.jpg", images.jpeg(width, height, seed=i), "image/jpeg")) for i in range(count)]
+    body = api.post("/api/v1/assets", files=files, headers=ORIGIN).json()
+    run_jobs()
+    return [a["id"] for a in body["assets"]]
+
+
+def test_catalog_lists_typed_operations(signed_in):
+    ops = signed_in.get("/api/v1/workflows").json()["workflows"]
+    ids = {op["id"] for op in ops}
+    assert {"resize", "social_preset", "upscale", "remove_background", "convert", "strip_metadata", "watermark",
+            "adjust", "blur_faces", "palette", "rotate_flip"} <= ids
+    for op in ops:
+        assert op["name"] and op["description"] and op["category"] and op["schema"]["type"] == "object"
+    upscale = signed_in.get("/api/v1/workflows/upscale").json()
+    assert upscale["remote"] == {"capability": "upscale", "available": False}  # no fal/Replicate here
+    assert upscale["schema"]["properties"]["engine"]["x-enumDisabled"] == ["remote"]
+    assert_error(signed_in.get("/api/v1/workflows/nope"), 404, "unknown_operation")
+
+
+def test_instagram_story_batch_outputs_lineage_and_zip(signed_in):
+    sources = upload(signed_in, 3)
+    started = signed_in.post("/api/v1/workflows/social_preset/runs", headers=ORIGIN,
+                             json={"asset_ids": sources, "params": {"preset": "instagram_story"}})
+    assert started.status_code == 202, started.text
+    run_id = started.json()["id"]
+    run_jobs()
+    run = signed_in.get(f"/api/v1/workflow-runs/{run_id}").json()
+    assert run["status"] == "succeeded" and run["counts"]["done"] == 3
+    for item in run["items"]:
+        (output,) = item["output_asset_ids"]
+        asset = signed_in.get(f"/api/v1/assets/{output}").json()
+        assert (asset["width"], asset["height"]) == (1080, 1920)
+        with session_scope() as session:
+            lineage = json.loads(session.get(Asset, output).meta)["lineage"]
+        assert lineage["source_asset_id"] == item["source_asset_id"] and lineage["run_id"] == run_id
+        assert lineage["steps"][0]["op"] == "social_preset"
+        assert lineage["steps"][0]["params"]["preset"] == "instagram_story"
+    archive = signed_in.get(f"/api/v1/workflow-runs/{run_id}/download")
+    assert archive.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(archive.content)) as zf:
+        names = zf.namelist()
+        assert len(names) == 3
+        assert all(Image.open(zf.open(n)).size == (1080, 1920) for n in names)
+
+
+@pytest.mark.parametrize(("op", "params", "field"), [
+    ("resize", {"width": 0, "height": 100}, "width"),
+    ("resize", {"width": 100, "height": 100, "fit": "squash"}, "fit"),
+    ("convert", {"format": "bmp"}, "format"),
+    ("adjust", {"brightness": 99}, "brightness"),
+    ("social_preset", {"preset": "instagram_story", "colour": "red"}, "colour"),
+])
+def test_bad_settings_are_422_naming_the_field(signed_in, op, params, field):
+    sources = upload(signed_in, 1)
+    response = signed_in.post(f"/api/v1/workflows/{op}/runs", headers=ORIGIN,
+                              json={"asset_ids": sources, "params": params})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_params"
+    assert any(f["field"] == field for f in error["fields"]), error
+    assert field in error["message"]
+
+
+def test_recipes_crud_run_and_field_paths(signed_in):
+    recipe = {"name": "Shop thumbnails", "steps": [
+        {"id": "fit", "op": "resize", "params": {"width": 400, "height": 400, "fit": "cover"}},
+        {"id": "pop", "op": "adjust", "input": "fit", "params": {"saturation": 1.2}},
+        {"id": "web", "op": "convert", "input": "pop", "params": {"format": "webp", "quality": 80}}]}
+    bad = {**recipe, "steps": [*recipe["steps"][:2], {"id": "web", "op": "convert", "input": "pop",
+                                                       "params": {"format": "webp", "quality": 500}}]}
+    error = signed_in.post("/api/v1/recipes", json=bad, headers=ORIGIN).json()["error"]
+    assert error["code"] == "invalid_params" and error["fields"][0]["field"] == "steps[2].params.quality"
+    created = signed_in.post("/api/v1/recipes", json=recipe, headers=ORIGIN)
+    assert created.status_code == 201, created.text
+    recipe_id = created.json()["id"]
+    assert_error(signed_in.post("/api/v1/recipes", json=recipe, headers=ORIGIN), 409, "recipe_exists")
+    assert [r["name"] for r in signed_in.get("/api/v1/recipes").json()["recipes"]] == ["Shop thumbnails"]
+    sources = upload(signed_in, 2, width=1200, height=700)
+    run = signed_in.post(f"/api/v1/recipes/{recipe_id}/runs", json={"asset_ids": sources}, headers=ORIGIN).json()
+    run_jobs()
+    done = signed_in.get(f"/api/v1/workflow-runs/{run['id']}").json()
+    assert done["status"] == "succeeded" and done["recipe_id"] == recipe_id
+    for item in done["items"]:
+        asset = signed_in.get(f"/api/v1/assets/{item['output_asset_ids'][0]}").json()
+        assert (asset["width"], asset["height"], asset["mime"]) == (400, 400, "image/webp")
+    renamed = {**recipe, "name": "Shop thumbs"}
+    assert signed_in.put(f"/api/v1/recipes/{recipe_id}", json=renamed, headers=ORIGIN).json()["name"] == "Shop thumbs"
+    assert signed_in.delete(f"/api/v1/recipes/{recipe_id}", headers=ORIGIN).status_code == 204
+    assert signed_in.get(f"/api/v1/recipes/{recipe_id}").status_code == 404
+
+
+def test_one_bad_item_fails_alone_and_can_be_retried(signed_in):
+    sources = upload(signed_in, 3)
+    run = signed_in.post("/api/v1/workflows/rotate_flip/runs", headers=ORIGIN,
+                         json={"asset_ids": sources, "params": {"angle": 90}}).json()
+    # The middle source leaves the library before the worker reaches it.
+    assert signed_in.delete(f"/api/v1/assets/{sources[1]}", headers=ORIGIN).status_code == 204
+    run_jobs()
+    done = signed_in.get(f"/api/v1/workflow-runs/{run['id']}").json()
+    assert [i["status"] for i in done["items"]] == ["done", "failed", "done"]
+    assert "deleted" in done["items"][1]["error"] and done["status"] == "succeeded"
+    first = signed_in.get(f"/api/v1/assets/{done['items'][0]['output_asset_ids'][0]}").json()
+    assert (first["width"], first["height"]) == (600, 900)
+    again = signed_in.post(f"/api/v1/workflow-runs/{run['id']}/retry", headers=ORIGIN)
+    assert again.status_code == 202 and again.json()["job_id"] != run["job_id"]
+    run_jobs()
+    after = signed_in.get(f"/api/v1/workflow-runs/{run['id']}").json()
+    assert [i["status"] for i in after["items"]] == ["done", "failed", "done"]  # done items are not redone
+
+
+def test_cancel_before_start_removes_every_item(signed_in):
+    sources = upload(signed_in, 4)
+    run = signed_in.post("/api/v1/workflows/adjust/runs", headers=ORIGIN,
+                         json={"asset_ids": sources, "params": {"brightness": 1.1}}).json()
+    assert signed_in.post(f"/api/v1/workflow-runs/{run['id']}/cancel", headers=ORIGIN).json() == {
+        "outcome": "removed"}
+    done = signed_in.get(f"/api/v1/workflow-runs/{run['id']}").json()
+    assert done["status"] == "canceled" and done["counts"]["canceled"] == 4
+
+
+def test_cancel_mid_batch_stops_between_items(signed_in, monkeypatch):
+    monkeypatch.setenv("WORKFLOW_THREADS", "1")
+    from tests.conftest import clear_caches
+
+    clear_caches()
+    sources = upload(signed_in, 8, width=1600, height=1200)
+    run = signed_in.post("/api/v1/workflows/upscale/runs", headers=ORIGIN,
+                         json={"asset_ids": sources, "params": {"factor": 2}}).json()
+    outcome: list[str] = []
+
+    def cancel_after_first_item() -> None:  # what a user clicking "Cancel" does, while the worker runs
+        from app.models import WorkflowItem
+        from app.services import workflow_runs
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with session_scope() as session:
+                if session.query(WorkflowItem).filter_by(run_id=run["id"], status="done").count():
+                    break
+            time.sleep(0.05)
+        outcome.append(workflow_runs.cancel_run(owner_id=run_owner, run_id=run["id"]))
+
+    run_owner = signed_in.get("/api/v1/me").json()["id"]
+    canceller = threading.Thread(target=cancel_after_first_item)
+    canceller.start()
+    run_jobs()  # the worker runs here, in the main thread (RQ needs its signals)
+    canceller.join(10)
+    assert outcome == ["stopping"]
+    done = signed_in.get(f"/api/v1/workflow-runs/{run['id']}").json()
+    statuses = [i["status"] for i in done["items"]]
+    assert done["status"] == "canceled", done
+    assert 1 <= statuses.count("done") < 8 and statuses.count("canceled") == 8 - statuses.count("done")
+    assert "running" not in statuses and "queued" not in statuses
+
+
+def test_other_users_cannot_see_or_use(signed_in, api):
+    sources = upload(signed_in, 1)
+    run = signed_in.post("/api/v1/workflows/adjust/runs", headers=ORIGIN,
+                         json={"asset_ids": sources, "params": {}}).json()
+    signed_in.post("/api/v1/auth/logout", headers=ORIGIN)
+    register(api, email="eve@example.com")
+    login(api, email="eve@example.com")
+    assert api.get(f"/api/v1/workflow-runs/{run['id']}").status_code == 404
+    assert api.get(f"/api/v1/workflow-runs/{run['id']}/download").status_code == 404
+    assert api.post(f"/api/v1/workflow-runs/{run['id']}/cancel", headers=ORIGIN).status_code == 404
+    stolen = api.post("/api/v1/workflows/adjust/runs", headers=ORIGIN, json={"asset_ids": sources, "params": {}})
+    assert_error(stolen, 404, "asset_not_found")
