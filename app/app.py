@@ -5,7 +5,7 @@ import reflex as rx
 from app import routes
 from app.api import build_api
 from app.api.middleware import BodyLimit, SecurityHeaders
-from components.pages import admin, admin_generation, assets, auth, dashboard, generate, rename, settings
+from components.pages import admin, admin_generation, assets, auth, dashboard, generate, rename, settings, workflows
 from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
 from state.admin_generation import AdminModerationState, AdminStylesState
 from state.assets import AssetsState
@@ -15,6 +15,7 @@ from state.rename import RenameState
 from state.session import SessionState
 from state.settings import SettingsState
 from state.signin import SignInState
+from state.workflows import WorkflowsState
 
 app = rx.App(
     # FastAPI routes come first; the outer wrappers see every response and request.
@@ -35,6 +36,8 @@ PAGES = [
     (routes.ASSETS, assets.assets_page, "Assets", [SessionState.load_private, AssetsState.load_page]),
     (routes.RENAME, rename.rename_page, "Bulk rename", [SessionState.load_private, RenameState.load_page]),
     (routes.GENERATE, generate.generate_page, "Generate", [SessionState.load_private, GenerateState.load_page]),
+    (routes.WORKFLOWS, workflows.workflows_page, "Workflows",
+     [SessionState.load_private, WorkflowsState.load_page]),
     (routes.SETTINGS, settings.settings_page, "Settings",
      [SessionState.load_private, SettingsState.load_page]),
     (routes.ADMIN_USERS, admin.admin_users_page, "Users · Admin",

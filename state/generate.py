@@ -322,29 +322,34 @@ class GenerateState(rx.State):
 
     @rx.event
     async def handle_filter_provider(self, value: str):
-        self.filter_provider = value
-        return await self._refilter()
-
-    @rx.event
-    async def handle_filter_style(self, value: str):
-        self.filter_style = value
-        return await self._refilter()
-
-    @rx.event
-    async def handle_filter_range(self, value: str):
-        self.filter_range = value if value in RANGES else "all"
-        return await self._refilter()
-
-    @rx.event
-    async def toggle_favourites_only(self):
-        self.favourites_only = not self.favourites_only
-        return await self._refilter()
-
-    async def _refilter(self):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
-        self.limit = GALLERY_PAGE
+        self.filter_provider, self.limit = value[:32], GALLERY_PAGE
+        self._reload_gallery(user.id)
+
+    @rx.event
+    async def handle_filter_style(self, value: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.filter_style, self.limit = value[:40], GALLERY_PAGE
+        self._reload_gallery(user.id)
+
+    @rx.event
+    async def handle_filter_range(self, value: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.filter_range, self.limit = (value if value in RANGES else "all"), GALLERY_PAGE
+        self._reload_gallery(user.id)
+
+    @rx.event
+    async def toggle_favourites_only(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.favourites_only, self.limit = not self.favourites_only, GALLERY_PAGE
         self._reload_gallery(user.id)
 
     @rx.event

@@ -8,7 +8,6 @@ from state.session import SessionState
 # The capabilities Atelier is growing into; each becomes a link when its page ships.
 CAPABILITIES = [
     ("Slides", "presentation"),
-    ("Workflows", "workflow"),
 ]
 
 ADMIN_LINKS = [
@@ -62,6 +61,7 @@ def nav_links() -> rx.Component:
         section_label("Create"),
         nav_link("Rename", "file-pen-line", routes.RENAME),
         nav_link("Generate", "sparkles", routes.GENERATE),
+        nav_link("Workflows", "workflow", routes.WORKFLOWS),
         *[soon_item(label, icon) for label, icon in CAPABILITIES],
         section_label("Account"),
         nav_link("Settings", "settings", routes.SETTINGS),

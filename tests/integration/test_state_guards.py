@@ -12,9 +12,12 @@ import pytest
 from sqlmodel import select
 
 from app.db import session_scope
-from app.models import ApiToken, AuditEvent, CreditEntry, User
+from app.models import ApiToken, AuditEvent, CreditEntry, DenylistTerm, Generation, Recipe, StylePreset, User
 from app.services.sessions import COOKIE_NAME, create_session
 from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
+from state.admin_generation import AdminModerationState, AdminStylesState
+from state.generate import GenerateState
+from state.workflows import WorkflowsState
 from state.assets import AssetsState
 from state.settings import SettingsState
 from tests.integration.test_accounts import register
@@ -27,12 +30,26 @@ ADMIN_CALLS = [
     (AdminJobsState, "handle_kind_filter", ("assets.process",)),
     (AdminJobsState, "retry_job", ("job",)), (AdminJobsState, "cancel_job", ("job",)),
     (AdminOutboxState, "load_page", ()), (AdminHealthState, "load_page", ()), (AdminAuditState, "load_page", ()),
+    (AdminStylesState, "load_page", ()), (AdminStylesState, "open_editor", ("photo",)),
+    (AdminStylesState, "save_style", ({"key": "evil", "name": "Evil", "template": "{prompt}"},)),
+    (AdminStylesState, "delete_style", ("photo",)),
+    (AdminModerationState, "load_page", ()), (AdminModerationState, "handle_term_query", ("a",)),
+    (AdminModerationState, "handle_decision_filter", ("refused",)),
+    (AdminModerationState, "add_term", ({"term": "harmless", "kind": "word", "category": "other"},)),
+    (AdminModerationState, "delete_term", ("1",)),
 ]
 PRIVATE_CALLS = [
     (SettingsState, "load_page", ()), (SettingsState, "create_token", ({"token_name": "stolen"},)),
     (SettingsState, "revoke_token", ("1",)), (SettingsState, "save_profile", ({"name": "pwned"},)),
     (SettingsState, "change_password", ({"current_password": "x", "new_password": "y" * 12, "confirm": "y" * 12},)),
     (AssetsState, "load_page", ()), (AssetsState, "delete_asset", ("1",)), (AssetsState, "load_more", ()),
+    (GenerateState, "load_page", ()), (GenerateState, "generate", ()), (GenerateState, "cancel_current", ()),
+    (GenerateState, "toggle_favourite", ("1", "")), (GenerateState, "delete_image", ("1",)),
+    (GenerateState, "use_settings", ("1",)), (GenerateState, "make_variation", ("1",)),
+    (GenerateState, "load_more", ()), (GenerateState, "handle_filter_style", ("photo",)),
+    (WorkflowsState, "load_page", ()), (WorkflowsState, "start", ()), (WorkflowsState, "add_step", ()),
+    (WorkflowsState, "save_recipe", ()), (WorkflowsState, "delete_recipe", ("1",)),
+    (WorkflowsState, "open_run", ("1",)), (WorkflowsState, "cancel_run", ()), (WorkflowsState, "retry_failed", ()),
 ]
 
 
@@ -52,7 +69,9 @@ async def call(state_cls, name, args, cookie):
     fn = state_cls.event_handlers[name].fn
     fake = FakeState(cookie)
     result = fn(fake, *args)
-    if inspect.isawaitable(result):
+    if inspect.isasyncgen(result):  # a handler that yields: its first answer is the refusal
+        result = await anext(result)
+    elif inspect.isawaitable(result):
         result = await result
     return fake, result
 
@@ -63,6 +82,9 @@ def snapshot():
             [(u.id, u.role, u.is_active, u.name) for u in session.exec(select(User)).all()],
             len(session.exec(select(ApiToken)).all()), len(session.exec(select(CreditEntry)).all()),
             [e.action for e in session.exec(select(AuditEvent)).all() if e.action.startswith("admin.")],
+            [(st.key, st.template) for st in session.exec(select(StylePreset)).all()],
+            len(session.exec(select(DenylistTerm)).all()), len(session.exec(select(Generation)).all()),
+            len(session.exec(select(Recipe)).all()),
         )
 
 
@@ -81,7 +103,7 @@ async def test_admin_handlers_refuse_members(people, state_cls, name, args):
     fake, result = await call(state_cls, name, args, people[2])
     assert result, "a refused handler answers with a redirect and a message"
     assert snapshot() == before
-    for leaked in ("users", "rows", "emails", "checks", "events", "workers"):
+    for leaked in ("users", "rows", "emails", "checks", "events", "workers", "terms"):
         assert not getattr(fake, leaked, None), f"{name} filled {leaked} for a member"
 
 

@@ -1,0 +1,359 @@
+"""The Workflows page: pick an operation, fill the form its schema makes, run it on library images,
+chain steps into saved recipes, follow the run item by item."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import time
+
+import reflex as rx
+
+from app.db import session_scope
+from app.errors import AppError
+from app.services import assets, workflow_runs
+from app.services.workflows.catalog import catalog
+from app.services.workflows.form import defaults, form_fields, typed_params
+from state.live import owner_job_messages
+from state.session import require_user, session_user, to_sign_in
+
+LIBRARY = 200
+
+
+@dataclasses.dataclass
+class FormField:
+    """One field of the generated form (see app.services.workflows.form)."""
+
+    name: str
+    title: str
+    kind: str
+    value: str
+    description: str
+    unit: str
+    min: str
+    max: str
+    step: str
+    options: list[dict[str, str]]
+    required: str
+    visible: str
+CATEGORY_ORDER = ["size", "enhance", "format", "privacy", "brand", "analysis"]
+
+
+def _item_row(item: dict) -> dict[str, str]:
+    outputs = item["output_asset_ids"]
+    return {"id": str(item["id"]), "name": item["source_name"], "status": item["status"], "error": item["error"],
+            "source_thumb": f"/api/v1/assets/{item['source_asset_id']}/thumbnail" if item["source_asset_id"] else "",
+            "output_id": str(outputs[0]) if outputs else "",
+            "output_thumb": f"/api/v1/assets/{outputs[0]}/thumbnail" if outputs else "",
+            "download": f"/api/v1/assets/{outputs[0]}/download" if outputs else ""}
+
+
+class WorkflowsState(rx.State):
+    # The catalog: id, name, description, category (strings); schemas stay server-side.
+    operations: list[dict[str, str]] = []
+    op_id: str = ""
+    # The chosen operation's form values, as strings keyed by field name.
+    values: dict[str, str] = {}
+    form_error: str = ""
+    # Saved recipes (id, name, steps summary) and the recipe being built (steps as JSON-ready dicts).
+    recipes: list[dict[str, str]] = []
+    draft_steps: list[dict[str, str]] = []
+    draft_name: str = ""
+    # Mode: "operation" runs the form's operation, "recipe:<id>" a saved recipe, "draft" the draft.
+    mode: str = "operation"
+    # The library to pick from: id, name, thumb; and the chosen ids.
+    library: list[dict[str, str]] = []
+    chosen: list[str] = []
+    # The run being followed.
+    run: dict[str, str] = {}
+    items: list[dict[str, str]] = []
+    following: bool = False
+    runs: list[dict[str, str]] = []
+
+    @rx.var
+    def fields(self) -> list[FormField]:
+        op = self._op()
+        return [FormField(**f) for f in form_fields(op["schema"], self.values)] if op else []
+
+    @rx.var
+    def op_info(self) -> dict[str, str]:
+        op = self._op()
+        return {"name": op["name"], "description": op["description"]} if op else {"name": "", "description": ""}
+
+    @rx.var
+    def chosen_count(self) -> int:
+        return len(self.chosen)
+
+    @rx.var
+    def run_active(self) -> bool:
+        return bool(self.run) and self.run.get("status") not in workflow_runs.TERMINAL
+
+    @rx.var
+    def run_percent(self) -> int:
+        total = int(self.run.get("total", "0") or 0)
+        finished = sum(1 for i in self.items if i["status"] in ("done", "failed", "canceled"))
+        return int(100 * finished / total) if total else 0
+
+    def _op(self) -> dict | None:
+        return next((op for op in catalog(remote_available=workflow_runs.remote_available())
+                     if op["id"] == self.op_id), None)
+
+    def _reload_library(self, owner_id: int) -> None:
+        with session_scope() as session:
+            rows, _ = assets.list_assets(session=session, owner_id=owner_id, status="ready", limit=LIBRARY)
+        self.library = [{"id": str(a.id), "name": a.filename, "thumb": f"/api/v1/assets/{a.id}/thumbnail"}
+                        for a in rows]
+        known = {a["id"] for a in self.library}
+        self.chosen = [c for c in self.chosen if c in known]
+
+    def _reload_recipes(self, owner_id: int) -> None:
+        with session_scope() as session:
+            rows = workflow_runs.list_recipes(session=session, owner_id=owner_id)
+            self.recipes = [{"id": str(r.id), "name": r.name, "steps": " → ".join(
+                s["op"] for s in json.loads(r.definition)["steps"])} for r in rows]
+            self.runs = [{"id": str(r.id), "name": r.name, "status": r.status, "count": str(r.item_count),
+                          "created": r.created_at.strftime("%Y-%m-%d %H:%M")}
+                         for r in workflow_runs.list_runs(session=session, owner_id=owner_id, limit=8)]
+
+    def _reload_run(self, owner_id: int) -> None:
+        if not self.run:
+            return
+        with session_scope() as session:
+            run = workflow_runs.get_run(session=session, owner_id=owner_id, run_id=int(self.run["id"]))
+            body = workflow_runs.run_public(run, workflow_runs.items_of(session=session, run_id=run.id))
+        tally = body["counts"]
+        self.run = {"id": str(body["id"]), "name": body["name"], "status": body["status"],
+                    "total": str(body["item_count"]), "done": str(tally["done"]), "failed": str(tally["failed"]),
+                    "canceled": str(tally["canceled"]), "download": f"/api/v1/workflow-runs/{body['id']}/download"}
+        self.items = [_item_row(i) for i in body["items"]]
+
+    @rx.event
+    async def load_page(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        ops = catalog(remote_available=workflow_runs.remote_available())
+        ops.sort(key=lambda op: CATEGORY_ORDER.index(op["category"]) if op["category"] in CATEGORY_ORDER else 99)
+        self.operations = [{"id": op["id"], "name": op["name"], "description": op["description"],
+                            "category": op["category"],
+                            "remote": "local engine only here" if op["remote"] and not op["remote"]["available"]
+                            else ""} for op in ops]
+        if not self.op_id:
+            self._choose(ops[0]["id"])
+        self.form_error = ""
+        self._reload_library(user.id)
+        self._reload_recipes(user.id)
+        try:
+            self._reload_run(user.id)
+        except AppError:
+            self.run, self.items = {}, []
+        if self.run_active and not self.following:
+            return WorkflowsState.follow
+
+    def _choose(self, op_id: str) -> None:
+        self.op_id = op_id
+        op = self._op()
+        self.values = defaults(op["schema"]) if op else {}
+        self.mode, self.form_error = "operation", ""
+
+    @rx.event
+    def choose_operation(self, op_id: str):
+        if any(op["id"] == op_id for op in self.operations):
+            self._choose(op_id)
+
+    @rx.event
+    def set_value(self, name: str, value: str | bool | list[str]):
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, list):
+            value = value[0] if value else ""
+        self.values = {**self.values, name: str(value)[:500]}
+
+    @rx.event
+    def toggle_image(self, asset_id: str):
+        self.chosen = [c for c in self.chosen if c != asset_id] if asset_id in self.chosen else [*self.chosen,
+                                                                                               asset_id]
+
+    @rx.event
+    def choose_all(self):
+        self.chosen = [a["id"] for a in self.library]
+
+    @rx.event
+    def choose_none(self):
+        self.chosen = []
+
+    @rx.event
+    def set_mode(self, mode: str):
+        self.mode = mode
+
+    @rx.event
+    def set_draft_name(self, value: str):
+        self.draft_name = value[:80]
+
+    def _current_params(self) -> dict | None:
+        op = self._op()
+        if op is None:
+            return None
+        return typed_params(op["schema"], self.values)
+
+    @rx.event
+    async def add_step(self):
+        """Check the form's settings and append them to the recipe being built."""
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            filled = workflow_runs.operation_recipe(self.op_id, self._current_params() or {})["steps"][0]["params"]
+        except AppError as exc:
+            self.form_error = exc.message
+            return
+        step_id = f"s{len(self.draft_steps) + 1}"
+        self.draft_steps = [*self.draft_steps, {"id": step_id, "op": self.op_id, "name": self.op_info["name"],
+                                                "params": json.dumps(filled)}]
+        self.form_error, self.mode = "", "draft"
+        return rx.toast.success(f"Added “{self.op_info['name']}” as step {len(self.draft_steps)}.")
+
+    @rx.event
+    def remove_step(self, step_id: str):
+        kept = [s for s in self.draft_steps if s["id"] != step_id]
+        self.draft_steps = [{**s, "id": f"s{i + 1}"} for i, s in enumerate(kept)]
+
+    def _draft_definition(self) -> dict:
+        steps = [{"id": s["id"], "op": s["op"], "params": json.loads(s["params"]),
+                  "input": "source" if i == 0 else self.draft_steps[i - 1]["id"]}
+                 for i, s in enumerate(self.draft_steps)]
+        return {"name": self.draft_name.strip() or "Untitled recipe", "steps": steps}
+
+    @rx.event
+    async def save_recipe(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        if not self.draft_steps:
+            return rx.toast.error("Add at least one step first.")
+        try:
+            data = workflow_runs.RecipeInput(**self._draft_definition())
+            recipe = workflow_runs.save_recipe(owner_id=user.id, data=data)
+        except (AppError, ValueError) as exc:
+            self.form_error = getattr(exc, "message", str(exc))
+            return
+        self._reload_recipes(user.id)
+        self.mode, self.draft_steps, self.draft_name = f"recipe:{recipe.id}", [], ""
+        return rx.toast.success(f"Recipe “{recipe.name}” saved.")
+
+    @rx.event
+    async def delete_recipe(self, recipe_id: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            workflow_runs.delete_recipe(owner_id=user.id, recipe_id=int(recipe_id))
+        except (AppError, ValueError):
+            return rx.toast.error("That recipe is gone already.")
+        if self.mode == f"recipe:{recipe_id}":
+            self.mode = "operation"
+        self._reload_recipes(user.id)
+
+    @rx.event
+    async def start(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        if not self.chosen:
+            self.form_error = "Choose at least one image."
+            return
+        ids = [int(c) for c in self.chosen]
+        try:
+            if self.mode.startswith("recipe:"):
+                with session_scope() as session:
+                    recipe = workflow_runs.get_recipe(session=session, owner_id=user.id,
+                                                      recipe_id=int(self.mode.split(":", 1)[1]))
+                    definition = workflow_runs.check_recipe(workflow_runs.recipe_public(recipe)["definition"])
+                run = await asyncio.to_thread(workflow_runs.start_run, owner_id=user.id, definition=definition,
+                                              asset_ids=ids, recipe_id=recipe.id)
+            elif self.mode == "draft":
+                definition = workflow_runs.check_recipe(self._draft_definition())
+                run = await asyncio.to_thread(workflow_runs.start_run, owner_id=user.id, definition=definition,
+                                              asset_ids=ids)
+            else:
+                definition = workflow_runs.operation_recipe(self.op_id, self._current_params() or {})
+                run = await asyncio.to_thread(workflow_runs.start_run, owner_id=user.id, definition=definition,
+                                              asset_ids=ids, operation=self.op_id)
+        except AppError as exc:
+            self.form_error = exc.message
+            return
+        self.form_error = ""
+        self.run = {"id": str(run.id), "name": run.name, "status": run.status, "total": str(run.item_count)}
+        self._reload_run(user.id)
+        self._reload_recipes(user.id)
+        if not self.following:
+            return WorkflowsState.follow
+
+    @rx.event
+    async def open_run(self, run_id: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.run = {"id": run_id}
+        try:
+            self._reload_run(user.id)
+        except (AppError, ValueError):
+            self.run, self.items = {}, []
+            return rx.toast.error("That run no longer exists.")
+        if self.run_active and not self.following:
+            return WorkflowsState.follow
+
+    @rx.event
+    async def cancel_run(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            outcome = await asyncio.to_thread(workflow_runs.cancel_run, owner_id=user.id, run_id=int(self.run["id"]))
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        self._reload_run(user.id)
+        return rx.toast.info("Canceled." if outcome == "removed" else "Stopping after the images in progress…")
+
+    @rx.event
+    async def retry_failed(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            await asyncio.to_thread(workflow_runs.retry_failed, owner_id=user.id, run_id=int(self.run["id"]))
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        self._reload_run(user.id)
+        if not self.following:
+            return WorkflowsState.follow
+
+    @rx.event(background=True)
+    async def follow(self):
+        """Relay the run's item statuses until it ends."""
+        async with self:
+            user = session_user(self)
+            if user is None or self.following:
+                return
+            self.following = True
+        last_read = 0.0
+        try:
+            async with owner_job_messages(user.id) as next_message:
+                while True:
+                    message = await next_message()
+                    if message is None and time.monotonic() - last_read < 3:
+                        continue
+                    if time.monotonic() - last_read < 0.4:
+                        continue  # a burst of progress messages: one re-read is enough
+                    last_read = time.monotonic()
+                    async with self:
+                        if session_user(self) is None or not self.run:
+                            break
+                        self._reload_run(user.id)
+                        if not self.run_active:
+                            self._reload_recipes(user.id)
+                            break
+        finally:
+            async with self:
+                self.following = False
