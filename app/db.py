@@ -33,7 +33,9 @@ def make_engine(url: str) -> Engine:
         def _begin_immediate(conn):  # noqa: ANN001
             # Take the write lock up front: two deferred transactions that both upgrade to
             # writing would otherwise fail with "database is locked" instead of waiting.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Read-only scopes (read_scope) begin deferred: under WAL they never wait for writers.
+            deferred = conn.get_execution_options().get("read_only", False)
+            conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -54,3 +56,15 @@ def session_scope() -> Iterator[Session]:
         except Exception:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_scope() -> Iterator[Session]:
+    """A session for reading only (pages following jobs, status polls): on SQLite it does not take
+    the write lock, so many readers never queue behind the workers' writes. Nothing is committed."""
+    # A light proxy of the one engine (same pool), so caches cleared in tests stay consistent.
+    with Session(get_engine().execution_options(read_only=True), expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()

@@ -67,7 +67,7 @@ def direct(count: int, lanes: int) -> float:
 
 
 def through_jobs(owner_id: int, count: int) -> float:
-    from app.db import session_scope
+    from app.db import read_scope
     from app.models import Generation
     from app.services.generation import service
     from app.services.generation.service import GenerationInput
@@ -76,11 +76,11 @@ def through_jobs(owner_id: int, count: int) -> float:
     ids = [service.create_generation(owner_id=owner_id, data=GenerationInput(
         prompt=f"bench job {i}", size=f"{SIZE}x{SIZE}", provider="openai")).id for i in range(count)]
     while True:
-        with session_scope() as session:
+        with read_scope() as session:
             states = [session.get(Generation, i).status for i in ids]
         if all(s in ("succeeded", "failed", "canceled") for s in states):
             break
-        time.sleep(0.02)
+        time.sleep(0.1)  # what a page following the jobs would do, give or take
     elapsed = time.perf_counter() - started
     assert all(s == "succeeded" for s in states), f"generations ended {set(states)}"
     return elapsed

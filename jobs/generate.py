@@ -152,13 +152,13 @@ def _keep(ctx: JobContext, *, owner_id: int, generation_id: int, images: list[Ge
         asset, _ = assets.store_one(owner_id=owner_id, filename=_file_name(prompt, seed, ext), data=image.data)
         if asset.status != "ready":
             assets.process(asset_id=asset.id, key=asset.storage_key, owner_id=owner_id)
-        assets.add_meta(asset_id=asset.id, extra={"generation": {"id": generation_id, "seed": seed,
-                                                                 "prompt": request.prompt,
-                                                                 "negative_prompt": request.negative_prompt,
-                                                                 "model": request.model, "extras": image.extras}})
-        with session_scope() as session:
+        made = {"generation": {"id": generation_id, "seed": seed, "prompt": request.prompt,
+                               "negative_prompt": request.negative_prompt, "model": request.model,
+                               "extras": image.extras}}
+        with session_scope() as session:  # one write: the gallery row and the asset's record of how it was made
             session.add(GenerationImage(generation_id=generation_id, owner_id=owner_id, asset_id=asset.id,
                                         position=position, seed=seed))
+            assets.merge_meta(session=session, asset_id=asset.id, extra=made)
         kept += 1
         ctx.progress(85 + 14 * (position + 1) / len(images), f"Saved {position + 1} of {len(images)}")
     return kept, refused

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import reflex as rx
 
-from app.db import session_scope
+from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.models import utcnow
 from app.services import credits
@@ -167,7 +167,7 @@ class GenerateState(rx.State):
 
     def _reload_gallery(self, owner_id: int) -> None:
         span = RANGES.get(self.filter_range)
-        with session_scope() as session:
+        with read_scope() as session:
             items, self.total = service.gallery(
                 session=session, owner_id=owner_id, limit=self.limit,
                 provider="" if self.filter_provider == "all" else self.filter_provider,
@@ -178,7 +178,7 @@ class GenerateState(rx.State):
     def _reload_current(self, owner_id: int) -> None:
         if not self.current:
             return
-        with session_scope() as session:
+        with read_scope() as session:
             body = service.describe(session=session, owner_id=owner_id, generation_id=int(self.current["id"]))
         position = body.get("queue_position")
         self.current = {"id": str(body["id"]), "status": body["status"], "progress": str(body.get("progress", 0)),

@@ -10,7 +10,7 @@ import time
 
 import reflex as rx
 
-from app.db import session_scope
+from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.services import assets, workflow_runs
 from app.services.workflows.catalog import catalog
@@ -119,7 +119,7 @@ class WorkflowsState(rx.State):
     def _reload_run(self, owner_id: int) -> None:
         if not self.run:
             return
-        with session_scope() as session:
+        with read_scope() as session:
             run = workflow_runs.get_run(session=session, owner_id=owner_id, run_id=int(self.run["id"]))
             body = workflow_runs.run_public(run, workflow_runs.items_of(session=session, run_id=run.id))
         tally = body["counts"]

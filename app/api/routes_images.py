@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CallerDep
-from app.db import session_scope
+from app.db import read_scope, session_scope
 from app.services import images as image_files
 from app.services.generation import registry, service
 from app.services.generation.service import GenerationInput
@@ -38,7 +38,7 @@ def create_generation(body: GenerationInput, caller: CallerDep) -> dict:
 
 @router.get("/generations/{generation_id}")
 def get_generation(generation_id: int, caller: CallerDep) -> dict:
-    with session_scope() as session:
+    with read_scope() as session:
         return service.describe(session=session, owner_id=caller.user.id, generation_id=generation_id)
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from zipstream import ZIP_STORED, ZipStream
 
 from app.api.deps import CallerDep
-from app.db import session_scope
+from app.db import read_scope, session_scope
 from app.services import workflow_runs
 from app.services.workflow_runs import RecipeInput, RunRequest
 from app.services.workflows.catalog import catalog, get_operation
@@ -49,7 +49,7 @@ def list_runs(caller: CallerDep) -> dict:
 
 @router.get("/workflow-runs/{run_id}")
 def get_run(run_id: int, caller: CallerDep) -> dict:
-    with session_scope() as session:
+    with read_scope() as session:
         run = workflow_runs.get_run(session=session, owner_id=caller.user.id, run_id=run_id)
         return workflow_runs.run_public(run, workflow_runs.items_of(session=session, run_id=run_id))
 

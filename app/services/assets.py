@@ -187,10 +187,14 @@ def delete_asset(*, owner_id: int, asset_id: int) -> None:
 def add_meta(*, asset_id: int, extra: dict) -> None:
     """Merge `extra` into the asset's JSON metadata (e.g. how a generated image was made)."""
     with session_scope() as session:
-        asset = session.get(Asset, asset_id)
-        if asset is None:
-            return
-        meta = json.loads(asset.meta or "{}")
-        meta.update(extra)
-        asset.meta = json.dumps(meta, default=str)
-        session.add(asset)
+        merge_meta(session=session, asset_id=asset_id, extra=extra)
+
+
+def merge_meta(*, session: Session, asset_id: int, extra: dict) -> None:
+    asset = session.get(Asset, asset_id)
+    if asset is None:
+        return
+    meta = json.loads(asset.meta or "{}")
+    meta.update(extra)
+    asset.meta = json.dumps(meta, default=str)
+    session.add(asset)
