@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import timedelta
 
 import reflex as rx
@@ -15,7 +14,7 @@ from app.services import credits
 from app.services.generation import registry, service
 from app.services.generation.service import GenerationInput
 from app.services.generation.styles import list_styles
-from state.live import owner_job_messages
+from state.live import follow_jobs
 from state.session import require_user, session_user, to_sign_in
 
 GALLERY_PAGE = 24
@@ -296,29 +295,21 @@ class GenerateState(rx.State):
         """Relay the current generation's progress until it ends; then refresh the gallery."""
         async with self:
             user = session_user(self)
-            if user is None or self.following:
-                return
-            self.following = True
-        last_read = 0.0
-        try:
-            async with owner_job_messages(user.id) as next_message:
-                while True:
-                    message = await next_message()
-                    if message is None and time.monotonic() - last_read < 3:
-                        continue  # quiet: re-read the row every few seconds anyway (messages can be missed)
-                    last_read = time.monotonic()
-                    async with self:
-                        if session_user(self) is None or not self.current:
-                            break
-                        self._reload_current(user.id)
-                        if self.current.get("status") in TERMINAL:
-                            self._reload_gallery(user.id)
-                            with session_scope() as session:
-                                self.balance = credits.balance(session=session, user_id=user.id)[0]
-                            break
-        finally:
-            async with self:
-                self.following = False
+        if user is None:
+            return
+
+        def step() -> bool:
+            if session_user(self) is None or not self.current:
+                return True
+            self._reload_current(user.id)
+            if self.current.get("status") not in TERMINAL:
+                return False
+            self._reload_gallery(user.id)
+            with session_scope() as session:
+                self.balance = credits.balance(session=session, user_id=user.id)[0]
+            return True
+
+        await follow_jobs(self, owner_id=user.id, step=step)
 
     @rx.event
     async def handle_filter_provider(self, value: str):

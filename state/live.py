@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -30,3 +32,33 @@ async def owner_job_messages(owner_id: int) -> AsyncIterator[Callable[[], Awaita
     finally:
         await pubsub.aclose()
         await client.aclose()
+
+
+async def follow_jobs(state, *, owner_id: int, step: Callable[[], bool], reread_every: float = 3.0,  # noqa: ANN001
+                      settle: float = 0.3) -> None:
+    """Call `step()` under the state's lock whenever this owner's jobs change (and every
+    `reread_every` seconds anyway, since messages can be missed) until it returns True.
+
+    `state.following` is set while this runs, so a page starts one follower at most. `step` reads
+    the rows (the database is the truth, not the message) and says whether there is more to follow.
+    """
+    async with state:
+        if state.following:
+            return
+        state.following = True
+    last_read = 0.0
+    try:
+        async with owner_job_messages(owner_id) as next_message:
+            while True:
+                message = await next_message()
+                if message is None and time.monotonic() - last_read < reread_every:
+                    continue
+                if message is not None and settle:
+                    await asyncio.sleep(settle)  # a burst of progress messages: one re-read is enough
+                last_read = time.monotonic()
+                async with state:
+                    if step():
+                        break
+    finally:
+        async with state:
+            state.following = False

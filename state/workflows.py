@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import time
 
 import reflex as rx
 
@@ -15,7 +14,7 @@ from app.errors import AppError
 from app.services import assets, workflow_runs
 from app.services.workflows.catalog import catalog
 from app.services.workflows.form import defaults, form_fields, typed_params
-from state.live import owner_job_messages
+from state.live import follow_jobs
 from state.session import require_user, session_user, to_sign_in
 
 LIBRARY = 200
@@ -334,26 +333,16 @@ class WorkflowsState(rx.State):
         """Relay the run's item statuses until it ends."""
         async with self:
             user = session_user(self)
-            if user is None or self.following:
-                return
-            self.following = True
-        last_read = 0.0
-        try:
-            async with owner_job_messages(user.id) as next_message:
-                while True:
-                    message = await next_message()
-                    if message is None and time.monotonic() - last_read < 3:
-                        continue
-                    if time.monotonic() - last_read < 0.4:
-                        continue  # a burst of progress messages: one re-read is enough
-                    last_read = time.monotonic()
-                    async with self:
-                        if session_user(self) is None or not self.run:
-                            break
-                        self._reload_run(user.id)
-                        if not self.run_active:
-                            self._reload_recipes(user.id)
-                            break
-        finally:
-            async with self:
-                self.following = False
+        if user is None:
+            return
+
+        def step() -> bool:
+            if session_user(self) is None or not self.run:
+                return True
+            self._reload_run(user.id)
+            if self.run_active:
+                return False
+            self._reload_recipes(user.id)
+            return True
+
+        await follow_jobs(self, owner_id=user.id, step=step)
