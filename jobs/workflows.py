@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from app.db import session_scope
@@ -50,7 +51,8 @@ def _run(ctx: JobContext, run_id: int) -> str:
     recipe = prepare_recipe(definition, remote_available=remote_engines.available(settings))
     op_ctx = OpContext(remote=remote_engines.build_hook(settings) if recipe.remote_needs else None,
                        assets=_logos(owner_id, recipe.asset_refs), max_input_pixels=settings.max_image_pixels)
-    total, done = len(todo), 0
+    total, done, created = len(todo), 0, []
+    lock = threading.Lock()
     # Threads: Pillow and OpenCV release the GIL while they decode, resize and encode.
     with ThreadPoolExecutor(max_workers=settings.workflow_threads) as pool:
         pending: set[Future] = set()
@@ -58,7 +60,7 @@ def _run(ctx: JobContext, run_id: int) -> str:
         while queue or pending:
             while queue and len(pending) < settings.workflow_threads:
                 pending.add(pool.submit(_one, *queue.pop(0), owner_id=owner_id, recipe=recipe, op_ctx=op_ctx,
-                                        run_id=run_id, label=label))
+                                        run_id=run_id, label=label, created=created, lock=lock))
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             done += len(finished)
             for future in finished:
@@ -69,6 +71,8 @@ def _run(ctx: JobContext, run_id: int) -> str:
                 queue.clear()  # the items being worked on finish; the rest stay queued → canceled
                 wait(pending)
                 raise
+    if created:  # thumbnails in batched asset jobs, as for uploads: the results are ready without them
+        assets.submit_processing(owner_id=owner_id, asset_ids=created)
     status = workflow_runs.finish_run(run_id=run_id)
     return f"workflow_run:{run_id}:{status}"
 
@@ -87,7 +91,7 @@ def _logos(owner_id: int, refs: set[str]) -> dict[str, bytes]:
 
 
 def _one(item_id: int, source_id: int | None, source_name: str, *, owner_id: int, recipe, op_ctx: OpContext,  # noqa: ANN001
-         run_id: int, label: str) -> None:
+         run_id: int, label: str, created: list[int], lock: threading.Lock) -> None:
     _set(item_id, status="running")
     try:
         with session_scope() as session:
@@ -109,8 +113,9 @@ def _one(item_id: int, source_id: int | None, source_name: str, *, owner_id: int
                         "source_asset_id": source_id, "run_id": run_id, "recipe": label,
                         "step": step_id, "steps": [{"op": s.op.id, "params": s.params} for s in recipe.steps]}})
                     ids.append(asset.id)
-                    if is_new:  # the thumbnail now, so the run's page shows the result as the item turns done
-                        assets.process(asset_id=asset.id, key=asset.storage_key, owner_id=owner_id)
+                    if is_new:
+                        with lock:
+                            created.append(asset.id)
                 else:  # the palette's JSON travels in the item's info, not the image library
                     info[f"{step_id}_file"] = json.loads(out.data) if out.mime == "application/json" else out.ext
         _set(item_id, status="done", outputs=json.dumps(ids), info=json.dumps(info, default=str)[:20000])

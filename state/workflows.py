@@ -8,9 +8,11 @@ import dataclasses
 import json
 
 import reflex as rx
+from sqlmodel import col, select
 
 from app.db import read_scope, session_scope
 from app.errors import AppError
+from app.models import Asset
 from app.services import assets, workflow_runs
 from app.services.workflows.catalog import catalog
 from app.services.workflows.form import defaults, form_fields, typed_params
@@ -39,13 +41,16 @@ class FormField:
 CATEGORY_ORDER = ["size", "enhance", "format", "privacy", "brand", "analysis"]
 
 
-def _item_row(item: dict) -> dict[str, str]:
+def _item_row(item: dict, ready: set[int]) -> dict[str, str]:
     outputs = item["output_asset_ids"]
+    first = outputs[0] if outputs else None
     return {"id": str(item["id"]), "name": item["source_name"], "status": item["status"], "error": item["error"],
             "source_thumb": f"/api/v1/assets/{item['source_asset_id']}/thumbnail" if item["source_asset_id"] else "",
-            "output_id": str(outputs[0]) if outputs else "",
-            "output_thumb": f"/api/v1/assets/{outputs[0]}/thumbnail" if outputs else "",
-            "download": f"/api/v1/assets/{outputs[0]}/download" if outputs else ""}
+            "output_id": str(first or ""),
+            # The output's thumbnail is made by a batched asset job just after the run: shown once it exists.
+            "output_thumb": f"/api/v1/assets/{first}/thumbnail" if first in ready else "",
+            "output_pending": "yes" if first is not None and first not in ready else "",
+            "download": f"/api/v1/assets/{first}/download" if first else ""}
 
 
 class WorkflowsState(rx.State):
@@ -125,7 +130,11 @@ class WorkflowsState(rx.State):
         self.run = {"id": str(body["id"]), "name": body["name"], "status": body["status"],
                     "total": str(body["item_count"]), "done": str(tally["done"]), "failed": str(tally["failed"]),
                     "canceled": str(tally["canceled"]), "download": f"/api/v1/workflow-runs/{body['id']}/download"}
-        self.items = [_item_row(i) for i in body["items"]]
+        outputs = [a for i in body["items"] for a in i["output_asset_ids"][:1]]
+        with read_scope() as session:
+            ready = set(session.exec(select(Asset.id).where(col(Asset.id).in_(outputs),
+                                                             Asset.status != "processing")).all())
+        self.items = [_item_row(i, ready) for i in body["items"]]
 
     @rx.event
     async def load_page(self):
@@ -340,8 +349,8 @@ class WorkflowsState(rx.State):
             if session_user(self) is None or not self.run:
                 return True
             self._reload_run(user.id)
-            if self.run_active:
-                return False
+            if self.run_active or any(i["output_pending"] for i in self.items):
+                return False  # still running, or its results' thumbnails are still being made
             self._reload_recipes(user.id)
             return True
 
