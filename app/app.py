@@ -5,7 +5,18 @@ import reflex as rx
 from app import routes
 from app.api import build_api
 from app.api.middleware import BodyLimit, SecurityHeaders
-from components.pages import admin, admin_generation, assets, auth, dashboard, generate, rename, settings, workflows
+from components.pages import (
+    admin,
+    admin_generation,
+    assets,
+    auth,
+    dashboard,
+    generate,
+    rename,
+    settings,
+    slides,
+    workflows,
+)
 from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
 from state.admin_generation import AdminModerationState, AdminStylesState
 from state.assets import AssetsState
@@ -15,6 +26,8 @@ from state.rename import RenameState
 from state.session import SessionState
 from state.settings import SettingsState
 from state.signin import SignInState
+from state.slides import SlidesState
+from state.slides_form import SlidesFormState
 from state.workflows import WorkflowsState
 
 app = rx.App(
@@ -38,6 +51,8 @@ PAGES = [
     (routes.GENERATE, generate.generate_page, "Generate", [SessionState.load_private, GenerateState.load_page]),
     (routes.WORKFLOWS, workflows.workflows_page, "Workflows",
      [SessionState.load_private, WorkflowsState.load_page]),
+    (routes.SLIDES, slides.slides_page, "Slides",
+     [SessionState.load_private, SlidesFormState.load_page, SlidesState.load_page]),
     (routes.SETTINGS, settings.settings_page, "Settings",
      [SessionState.load_private, SettingsState.load_page]),
     (routes.ADMIN_USERS, admin.admin_users_page, "Users · Admin",

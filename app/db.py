@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -44,6 +45,17 @@ def make_engine(url: str) -> Engine:
 @lru_cache
 def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
+
+
+def _drop_inherited_pool() -> None:
+    # An RQ work horse is a fork of its worker: it must not use the parent's pooled connections
+    # (SQLite forbids carrying a connection across fork; a shared PostgreSQL socket would mix two
+    # conversations). close=False leaves the parent's connections alone.
+    if get_engine.cache_info().currsize:
+        get_engine().dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_drop_inherited_pool)
 
 
 @contextmanager

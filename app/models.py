@@ -329,3 +329,40 @@ class WorkflowItem(SQLModel, table=True):
     outputs: str = Field(default="[]")  # JSON list of asset ids
     info: str = Field(default="{}")  # JSON: what the steps reported (faces found, quality chosen…)
     finished_at: datetime | None = None
+
+
+class Deck(SQLModel, table=True):
+    """A slide deck: what was asked (spec), its current outline and how it is being made."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="user.id", index=True)
+    title: str = Field(default="", max_length=600)
+    spec: str  # JSON: app.services.slides.model.DeckSpec
+    outline: str = Field(default="")  # JSON: Outline; "" while a chat provider is still planning it
+    theme: str = Field(default="", max_length=60)  # built-in theme key
+    # An uploaded .pptx/.potx template (storage key); when set it is used instead of `theme`.
+    brand_kit_key: str = Field(default="", max_length=300)
+    brand_kit_name: str = Field(default="", max_length=200)
+    provider: str = Field(default="local", max_length=32)  # text engine: local | openai
+    image_provider: str = Field(default="local", max_length=32)
+    # idle (an outline, not generated) | outlining | generating | ready | failed
+    status: str = Field(default="idle", max_length=16, index=True)
+    job_id: str = Field(default="", max_length=36)
+    error: str = Field(default="", max_length=1000)
+    # Bumped on every change to the outline: stale edits are refused, previews are cache-busted.
+    revision: int = 0
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DeckVersion(SQLModel, table=True):
+    """A saved outline of a deck (after each generation, or on demand) that can be restored."""
+
+    __tablename__ = "deck_version"
+    __table_args__ = (UniqueConstraint("deck_id", "number", name="uq_deck_version_number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    deck_id: int = Field(foreign_key="deck.id", index=True)
+    number: int
+    outline: str  # JSON: Outline
+    note: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)

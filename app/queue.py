@@ -29,6 +29,8 @@ KINDS: dict[str, JobKind] = {
     # Retries cover a provider outage; a submit the provider may have run is not repeated blindly.
     "workflows.run": JobKind("jobs.workflows.run_workflow", "default", timeout=7200, retries=2, backoff=(10, 60)),
     "generate.images": JobKind("jobs.generate.run_generation", "default", timeout=1200, retries=2, backoff=(10, 60)),
+    # Slide decks: a chat-planned outline, a whole deck or one slide; a retry (a provider outage) writes them again.
+    "slides.run": JobKind("jobs.slides.run_deck_job", "default", timeout=3600, retries=1, backoff=(15,)),
 }
 
 

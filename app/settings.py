@@ -139,6 +139,22 @@ class Settings(BaseSettings):
     # Renamer: images per user per calendar month (the plan's quota).
     rename_monthly_images: int = Field(default=5000, ge=0)
 
+    # Slide decks. Text comes from the local engine (offline) or, when a URL and a model are set, any
+    # OpenAI-compatible chat API (OpenAI, OpenRouter, Ollama at http://localhost:11434/v1, LM Studio, vLLM).
+    slides_openai_base_url: str = ""
+    slides_openai_api_key: str = ""
+    slides_openai_model: str = ""
+    # Slides written at once; 5 makes a 10-slide deck in two answer times.
+    slides_concurrency: int = Field(default=5, ge=1, le=32)
+    # Read timeout per chat request (a local model writing a slide can be slow), and repair requests per slide.
+    slides_timeout_seconds: float = Field(default=180.0, gt=0, le=900)
+    slides_repair_attempts: int = Field(default=2, ge=0, le=5)
+    # Image provider for slide pictures; "" uses IMAGE_DEFAULT_PROVIDER.
+    slides_image_provider: str = ""
+    # PDF export through LibreOffice gives up after this many seconds; decks kept per user.
+    slides_pdf_timeout_seconds: int = Field(default=120, ge=10, le=900)
+    slides_max_decks: int = Field(default=500, ge=1)
+
     # Credits. Local engines cost nothing by default; prices are per unit of work.
     monthly_free_credits: int = Field(default=100, ge=0)
     # JSON object, e.g. {"local": 0, "openai": 4}

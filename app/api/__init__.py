@@ -15,6 +15,7 @@ from app.api import (
     routes_jobs,
     routes_me,
     routes_rename,
+    routes_slides,
     routes_workflows,
 )
 from app.api.deps import check_origin
@@ -32,8 +33,8 @@ def build_api():
                          redoc_url="/redoc", openapi_url="/openapi.json")
     install_error_handlers(api)
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(check_origin)], responses=_ERRORS)
-    for module in (routes_auth, routes_me, routes_assets, routes_rename, routes_images, routes_workflows, routes_jobs,
-                   routes_admin, routes_admin_generation):
+    for module in (routes_auth, routes_me, routes_assets, routes_rename, routes_images, routes_workflows, routes_slides,
+                   routes_jobs, routes_admin, routes_admin_generation):
         v1.include_router(module.router)
     api.include_router(v1)
     api.include_router(routes_health.router)

@@ -60,6 +60,10 @@ def body_limit_for(path: str) -> int | None:
         return settings.max_upload_request_bytes
     if path.rstrip("/") == "/api/v1/rename/undo-manifest":
         return 4 * 1024 * 1024  # a manifest of 2,000 rows
+    if path.rstrip("/") == "/api/v1/slides":
+        return 64 * 1024 * 1024  # a source document (20 MB) and a brand template (40 MB) with the fields
+    if path.startswith("/api/v1/slides/") and path.rstrip("/").endswith("/outline"):
+        return 2 * 1024 * 1024  # 60 slides with speaker notes
     if path.startswith("/api/"):
         return settings.max_json_body_bytes
     return None

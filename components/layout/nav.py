@@ -6,9 +6,7 @@ from app import routes
 from state.session import SessionState
 
 # The capabilities Atelier is growing into; each becomes a link when its page ships.
-CAPABILITIES = [
-    ("Slides", "presentation"),
-]
+CAPABILITIES: list[tuple[str, str]] = []
 
 ADMIN_LINKS = [
     ("Users", "users", routes.ADMIN_USERS),
@@ -61,6 +59,7 @@ def nav_links() -> rx.Component:
         section_label("Create"),
         nav_link("Rename", "file-pen-line", routes.RENAME),
         nav_link("Generate", "sparkles", routes.GENERATE),
+        nav_link("Slides", "presentation", routes.SLIDES),
         nav_link("Workflows", "workflow", routes.WORKFLOWS),
         *[soon_item(label, icon) for label, icon in CAPABILITIES],
         section_label("Account"),

@@ -8,24 +8,29 @@ from state.dashboard import DashboardState
 from state.session import SessionState
 
 FEATURES = [
-    ("sparkles", "Generate", "Prompts to images with styles, seeds and the providers you choose.", "violet"),
-    ("presentation", "Slides", "Topic or document to an editable outline, then a real .pptx.", "blue"),
-    ("workflow", "Workflows", "Upscale, cut out, crop for social, convert — on one image or hundreds.", "teal"),
+    ("sparkles", "Generate", "Prompts to images with styles, seeds and the providers you choose.", "violet",
+     routes.GENERATE),
+    ("presentation", "Slides", "Topic or document to an editable outline, then a real .pptx.", "blue",
+     routes.SLIDES),
+    ("workflow", "Workflows", "Upscale, cut out, crop for social, convert — on one image or hundreds.", "teal",
+     routes.WORKFLOWS),
 ]
 
 
-def feature_card(icon: str, title: str, text: str, color: str) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.box(rx.icon(icon, size=20), padding="8px", border_radius="10px",
-                   background=rx.color(color, 3), color=rx.color(color, 11)),
-            rx.hstack(rx.text(title, weight="bold", size="3"),
-                      rx.badge("coming soon", variant="soft", color_scheme="gray", size="1"),
-                      align="center", spacing="2"),
-            rx.text(text, size="2", color=rx.color("gray", 11)),
-            spacing="3",
+def feature_card(icon: str, title: str, text: str, color: str, href: str) -> rx.Component:
+    return rx.link(
+        rx.card(
+            rx.vstack(
+                rx.box(rx.icon(icon, size=20), padding="8px", border_radius="10px",
+                       background=rx.color(color, 3), color=rx.color(color, 11)),
+                rx.hstack(rx.text(title, weight="bold", size="3"), rx.icon("arrow-right", size=16),
+                          align="center", spacing="2"),
+                rx.text(text, size="2", color=rx.color("gray", 11)),
+                spacing="3",
+            ),
+            size="2", height="100%", _hover={"border_color": rx.color(color, 7)},
         ),
-        size="2", height="100%",
+        href=href, underline="none", color="inherit",
     )
 
 
@@ -80,7 +85,7 @@ def dashboard_page() -> rx.Component:
             columns=rx.breakpoints(initial="1", sm="2", md="4"), spacing="4", width="100%",
             margin_bottom="32px",
         ),
-        rx.heading("What your studio will do", size="4", margin_bottom="12px", as_="h2"),
+        rx.heading("Make something", size="4", margin_bottom="12px", as_="h2"),
         rx.grid(*[feature_card(*f) for f in FEATURES],
                 columns=rx.breakpoints(initial="1", sm="2", lg="3"), spacing="4", width="100%"),
     )

@@ -12,14 +12,27 @@ import pytest
 from sqlmodel import select
 
 from app.db import session_scope
-from app.models import ApiToken, AuditEvent, CreditEntry, DenylistTerm, Generation, Recipe, StylePreset, User
+from app.models import (
+    ApiToken,
+    AuditEvent,
+    CreditEntry,
+    Deck,
+    DeckVersion,
+    DenylistTerm,
+    Generation,
+    Recipe,
+    StylePreset,
+    User,
+)
 from app.services.sessions import COOKIE_NAME, create_session
 from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
 from state.admin_generation import AdminModerationState, AdminStylesState
-from state.generate import GenerateState
-from state.workflows import WorkflowsState
 from state.assets import AssetsState
+from state.generate import GenerateState
 from state.settings import SettingsState
+from state.slides import SlidesState
+from state.slides_form import SlidesFormState
+from state.workflows import WorkflowsState
 from tests.integration.test_accounts import register
 
 ADMIN_CALLS = [
@@ -50,6 +63,13 @@ PRIVATE_CALLS = [
     (WorkflowsState, "load_page", ()), (WorkflowsState, "start", ()), (WorkflowsState, "add_step", ()),
     (WorkflowsState, "save_recipe", ()), (WorkflowsState, "delete_recipe", ("1",)),
     (WorkflowsState, "open_run", ("1",)), (WorkflowsState, "cancel_run", ()), (WorkflowsState, "retry_failed", ()),
+    (SlidesFormState, "load_page", ()), (SlidesFormState, "create_outline", ()),
+    (SlidesFormState, "handle_document", ([],)), (SlidesFormState, "handle_brand_kit", ([],)),
+    (SlidesState, "load_page", ()), (SlidesState, "open_deck", ("1",)), (SlidesState, "new_deck", ()),
+    (SlidesState, "delete_deck", ("1",)), (SlidesState, "save_outline", ()), (SlidesState, "generate", ()),
+    (SlidesState, "regenerate_slide", ("s1",)), (SlidesState, "rebuild_outline", ()),
+    (SlidesState, "cancel_generation", ()), (SlidesState, "save_version", ()),
+    (SlidesState, "restore_version", ("1",)),
 ]
 
 
@@ -84,7 +104,8 @@ def snapshot():
             [e.action for e in session.exec(select(AuditEvent)).all() if e.action.startswith("admin.")],
             [(st.key, st.template) for st in session.exec(select(StylePreset)).all()],
             len(session.exec(select(DenylistTerm)).all()), len(session.exec(select(Generation)).all()),
-            len(session.exec(select(Recipe)).all()),
+            len(session.exec(select(Recipe)).all()), len(session.exec(select(Deck)).all()),
+            len(session.exec(select(DeckVersion)).all()),
         )
 
 

@@ -7,17 +7,23 @@ settings with the same provider clients as image generation (retries, backoff, c
 from __future__ import annotations
 
 import base64
+import io
+import math
 from typing import Any
 from urllib.parse import urlsplit
+
+from PIL import Image
 
 from app.errors import ValidationFailed
 from app.services.generation.base import ProviderError
 from app.services.generation.providers_config import IMAGE_RESPONSE_BYTES
 from app.services.vision.http import HttpOptions
 from app.services.workflows.base import OperationFailed, RemoteHook
+from app.services.workflows.codec import encode_image
 from app.settings import Settings
 
 CAPABILITIES = ("upscale", "remove_background")
+INLINE_OVERHEAD = 1024  # the JSON around the data: URI (keys, the scale, the mime prefix)
 
 
 def _models(settings: Settings, engine: str) -> dict[str, str]:
@@ -51,6 +57,32 @@ def _data_uri(image: bytes) -> str:
     return f"data:{mime};base64,{base64.b64encode(image).decode()}"
 
 
+def fit_inline(op_id: str, image: bytes, *, limit: int) -> bytes:
+    """Image bytes whose data: URI fits a provider's input limit (the clients refuse bigger JSON bodies).
+
+    Background removal only needs a matte, which the operation scales back to the full picture, so a
+    big picture is sent smaller. An upscale of a smaller picture is not what was asked for: refused.
+    """
+    budget = (limit - INLINE_OVERHEAD) * 3 // 4
+    if len(image) <= budget:
+        return image
+    if op_id != "remove_background":
+        raise OperationFailed(f"The image is too large to send to the remote engine ({len(image) // 1000} KB "
+                              f"encoded; at most {budget // 1000} KB can be sent). Resize it first or choose the "
+                              "local engine.", code="remote_input_too_large")
+    picture = Image.open(io.BytesIO(image))
+    fmt = picture.format or "PNG"
+    for _ in range(6):  # each pass aims just under the budget; JPEG sizes do not scale exactly with pixels
+        scale = 0.95 * math.sqrt(budget / len(image))
+        picture = picture.resize((max(1, int(picture.width * scale)), max(1, int(picture.height * scale))),
+                                 Image.Resampling.LANCZOS)
+        image = encode_image(picture, fmt, quality=95)
+        if len(image) <= budget:
+            return image
+    raise OperationFailed("The image could not be made small enough to send to the remote engine.",
+                          code="remote_input_too_large")
+
+
 def _first_url(output: Any) -> str:
     """The result image's URL in the shapes fal and Replicate models answer with."""
     if isinstance(output, str):
@@ -71,12 +103,12 @@ def build_hook(settings: Settings) -> RemoteHook | None:
     models = _models(settings, chosen)
     http = HttpOptions(read_timeout=settings.image_timeout_seconds, max_response_bytes=IMAGE_RESPONSE_BYTES)
     if chosen == "fal":
-        from app.services.generation.fal import FalClient
+        from app.services.generation.fal import MAX_INPUT_BYTES, FalClient
 
         client = FalClient(settings.image_fal_key, base_url=settings.image_fal_base_url, http=http,
                            allow_loopback=_loopback(settings.image_fal_base_url))
     else:
-        from app.services.generation.replicate import ReplicateClient
+        from app.services.generation.replicate import MAX_INPUT_BYTES, ReplicateClient
 
         client = ReplicateClient(settings.image_replicate_api_token, base_url=settings.image_replicate_base_url,
                                  http=http, allow_loopback=_loopback(settings.image_replicate_base_url))
@@ -85,6 +117,7 @@ def build_hook(settings: Settings) -> RemoteHook | None:
         model = models.get(op_id, "")
         if not model:
             raise ValidationFailed(f"No remote model is set for “{op_id}”.", code="remote_not_configured")
+        image = fit_inline(op_id, image, limit=MAX_INPUT_BYTES)
         arguments: dict[str, Any] = {("image_url" if chosen == "fal" else "image"): _data_uri(image)}
         if op_id == "upscale":
             arguments["scale"] = int(params.get("factor", 2))

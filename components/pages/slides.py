@@ -1,0 +1,21 @@
+"""The Slides page: the deck request form and the user's decks on the left, the open deck on the right."""
+
+import reflex as rx
+
+from components.layout.shell import app_shell, page_header
+from components.slides.form import deck_list, request_form
+from components.slides.workspace import download_buttons, workspace
+from state.slides import SlidesState
+
+
+def slides_page() -> rx.Component:
+    return app_shell(
+        page_header("Slides", "Topic or document → editable outline → live slides → an editable .pptx.",
+                    rx.cond(SlidesState.has_deck, download_buttons())),
+        rx.grid(
+            rx.vstack(request_form(), deck_list(), spacing="4", width="100%"),
+            workspace(),
+            columns=rx.breakpoints(initial="1", lg="340px minmax(0, 1fr)"), spacing="5", width="100%",
+            align_items="start",
+        ),
+    )

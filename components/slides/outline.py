@@ -1,0 +1,131 @@
+"""The outline editor: one card per slide (title, layout, bullets one per line, notes), reorder, add, delete, lock."""
+
+import reflex as rx
+
+from state.slide_rows import LAYOUTS
+from state.slides import SlidesState
+
+TEXT_LAYOUTS = ["bullets", "two_column", "image_text"]
+
+
+def _edit(row: rx.Var, name: str):  # noqa: ANN202
+    return lambda value: SlidesState.edit_slide(row["id"], name, value)
+
+
+def _area(row: rx.Var, name: str, label: str, placeholder: str, rows: str = "4",
+          max_length: int = 8000) -> rx.Component:
+    return rx.text_area(value=row[name], on_change=_edit(row, name), placeholder=placeholder, rows=rows,
+                        width="100%", aria_label=label + " of slide " + row["number"], max_length=max_length,
+                        disabled=(row["locked"] == "yes") | SlidesState.busy, resize="vertical", size="2")
+
+
+def _label(text: str | rx.Var) -> rx.Component:
+    return rx.text(text, size="1", weight="medium", color=rx.color("gray", 10), margin_bottom="-4px")
+
+
+def _line(row: rx.Var, name: str, label: str, placeholder: str, max_length: int = 600) -> rx.Component:
+    return rx.input(value=row[name], on_change=_edit(row, name), placeholder=placeholder, width="100%",
+                    aria_label=label + " of slide " + row["number"], max_length=max_length,
+                    disabled=(row["locked"] == "yes") | SlidesState.busy)
+
+
+def layout_select(row: rx.Var) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(aria_label="Layout of slide " + row["number"], width="150px"),
+        rx.select.content(*[rx.select.item(label, value=value) for value, label in LAYOUTS]),
+        value=row["layout"], on_change=lambda v: SlidesState.edit_slide(row["id"], "layout", v),
+        disabled=(row["locked"] == "yes") | SlidesState.busy,
+    )
+
+
+def tool(icon: str | rx.Component, label: rx.Var | str, on_click, disabled: rx.Var | bool = False,  # noqa: ANN001
+         active: rx.Var | bool = False) -> rx.Component:
+    glyph = rx.icon(icon, size=15) if isinstance(icon, str) else icon
+    return rx.tooltip(rx.icon_button(glyph, size="1", variant=rx.cond(active, "solid", "ghost"),
+                                     color_scheme=rx.cond(active, "amber", "gray"), on_click=on_click,
+                                     disabled=disabled, aria_label=label, aria_pressed=active),
+                      content=label)
+
+
+def slide_fields(row: rx.Var) -> rx.Component:
+    layout = row["layout"]
+    return rx.vstack(
+        rx.hstack(_line(row, "title", "Title", "Slide title"), layout_select(row), width="100%", spacing="2"),
+        rx.cond((layout == "title") | (layout == "section"),
+                _line(row, "subtitle", "Subtitle", "Subtitle (optional)")),
+        rx.cond(rx.Var.create(TEXT_LAYOUTS).contains(layout), rx.vstack(
+            _label(rx.cond(layout == "two_column", "Left column · one bullet per line", "Bullets · one per line")),
+            _area(row, "bullets", "Bullets", "Start a line with “- ” for a sub-point. Leave empty and the engine "
+                  "writes them."), width="100%", spacing="2")),
+        rx.cond(layout == "two_column", rx.vstack(
+            _label("Right column"), _area(row, "right", "Right column", "One bullet per line"), width="100%",
+            spacing="2")),
+        rx.cond(layout == "quote", rx.vstack(
+            _area(row, "quote", "Quote", "The quote", rows="2", max_length=600),
+            _line(row, "attribution", "Attribution", "Who said it", max_length=200), width="100%", spacing="2")),
+        rx.cond(layout == "image_text", rx.hstack(
+            rx.cond(row["has_picture"] == "yes", rx.icon("image", size=16, color=rx.color("violet", 10)),
+                    rx.icon("image-plus", size=16, color=rx.color("gray", 10))),
+            _line(row, "image_prompt", "Picture prompt", "Describe the picture to generate", max_length=1000),
+            width="100%", align="center", spacing="2")),
+        rx.cond(row["data"] != "", rx.hstack(rx.icon("chart-column", size=14, color=rx.color("gray", 10)),
+                                             rx.text(row["data"], size="1", color=rx.color("gray", 10)),
+                                             align="center", spacing="1")),
+        rx.cond(row["placeholder"] == "yes",
+                rx.text("Skeleton slide: replace these prompts with your own points.", size="1",
+                        color=rx.color("amber", 11))),
+        rx.cond(row["stage"] == "failed", rx.text(row["error"], size="1", color=rx.color("red", 11))),
+        _label("Speaker notes"),
+        _area(row, "notes", "Speaker notes", "What to say with this slide", rows="2", max_length=4000),
+        spacing="2", width="100%",
+    )
+
+
+def slide_card(row: rx.Var) -> rx.Component:
+    locked = row["locked"] == "yes"
+    busy = SlidesState.busy
+    return rx.card(rx.hstack(
+        rx.vstack(
+            rx.center(rx.text(row["number"], size="2", weight="bold"), width="28px", height="28px",
+                      border_radius="8px", background=rx.color("violet", 3), color=rx.color("violet", 11)),
+            rx.cond(locked, rx.icon("lock", size=14, color=rx.color("amber", 10))),
+            align="center", spacing="2"),
+        slide_fields(row),
+        rx.vstack(
+            tool("arrow-up", "Move up", SlidesState.move_slide(row["id"], -1), busy | (row["number"] == "1")),
+            tool("arrow-down", "Move down", SlidesState.move_slide(row["id"], 1),
+                 busy | (row["number"] == SlidesState.rows.length().to_string())),
+            tool(rx.cond(locked, rx.icon("lock", size=15), rx.icon("lock-open", size=15)),
+                 rx.cond(locked, "Unlock slide", "Lock slide"),
+                 SlidesState.toggle_lock(row["id"]), busy, active=locked),
+            tool("trash-2", "Delete slide", SlidesState.delete_slide(row["id"]), busy | locked),
+            spacing="1"),
+        align="start", spacing="3", width="100%",
+    ), width="100%", class_name="outline-slide", data_slide=row["id"])
+
+
+def outline_tab() -> rx.Component:
+    s = SlidesState
+    return rx.cond(
+        s.rows.length() > 0,
+        rx.vstack(
+            rx.cond(s.busy, rx.callout("Slides are being written: the outline is read-only until they are done.",
+                                       icon="lock", size="1", width="100%")),
+            rx.vstack(rx.foreach(s.rows, slide_card), spacing="3", width="100%", id="outline-list"),
+            rx.hstack(
+                rx.button(rx.icon("plus", size=16), "Add slide", variant="soft", on_click=s.add_slide,
+                          disabled=s.busy),
+                rx.spacer(),
+                rx.cond(s.dirty, rx.button(rx.icon("save", size=16), "Save outline", variant="soft",
+                                           on_click=s.save_outline)),
+                width="100%", align="center"),
+            spacing="3", width="100%",
+        ),
+        rx.center(rx.cond(
+            s.deck["status"] == "outlining",
+            rx.vstack(rx.spinner(size="3"), rx.text("Planning the outline with the chat model…", weight="medium"),
+                      rx.text("It shows up here for you to edit before any slide is written.", size="2",
+                              color=rx.color("gray", 10)), align="center", spacing="2"),
+            rx.text("No outline yet: plan it again from the deck's request.", size="2", color=rx.color("gray", 10))),
+            padding="40px 16px", width="100%", id="outline-pending"),
+    )

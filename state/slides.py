@@ -1,0 +1,367 @@
+"""The Slides page's workspace: the user's decks, the outline editor, the live preview and the versions.
+
+The request form is `SlidesFormState` (state/slides_form.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import reflex as rx
+
+from app.db import read_scope
+from app.errors import AppError
+from app.models import Job
+from app.services import deck_files, deck_runs, deck_versions, decks
+from app.services.deck_store import BUSY, get_deck, outline_of
+from app.services.slides.pdf import libreoffice_available
+from state.live import owner_job_messages
+from state.session import require_user, session_user, to_sign_in
+from state.slide_rows import EDITABLE, LAYOUT_LABELS, new_row, outline_from_rows, problem, renumber, row_of
+
+
+def _deck_row(summary: dict) -> dict[str, str]:
+    return {"id": str(summary["id"]), "title": summary["title"], "status": summary["status"],
+            "slides": str(summary["slide_count"]), "updated": summary["updated_at"][:16].replace("T", " ")}
+
+
+class SlidesState(rx.State):
+    pdf_available: bool = False
+    # The user's decks (id, title, status, slides, updated).
+    deck_list: list[dict[str, str]] = []
+    # The open deck (id "" when none): title, status, error, theme, provider, job progress and message.
+    deck: dict[str, str] = {}
+    revision: int = 0
+    # The open deck's job: percent done (its message is in `deck`).
+    progress: int = 0
+    # The open deck's slides as the editor and the preview show them (see state.slide_rows).
+    rows: list[dict[str, str]] = []
+    dirty: bool = False
+    tab: str = "outline"
+    versions: list[dict[str, str]] = []
+    version_note: str = ""
+    zoom_id: str = ""  # the slide shown large in the preview dialog
+    following: bool = False
+
+    @rx.var
+    def has_deck(self) -> bool:
+        return bool(self.deck.get("id"))
+
+    @rx.var
+    def busy(self) -> bool:
+        return self.deck.get("status", "") in BUSY
+
+    @rx.var
+    def download_pptx(self) -> str:
+        return f"/api/v1/slides/{self.deck.get('id', '')}/download?format=pptx"
+
+    @rx.var
+    def download_pdf(self) -> str:
+        return f"/api/v1/slides/{self.deck.get('id', '')}/download?format=pdf"
+
+    @rx.var
+    def ready_count(self) -> int:
+        return sum(1 for r in self.rows if r["stage"] == "ready")
+
+    @rx.var
+    def zoomed(self) -> dict[str, str]:
+        row = next((r for r in self.rows if r["id"] == self.zoom_id), None)
+        return {**row, "large": row["preview"] + "&width=1280"} if row else {"large": "", "title": "", "number": ""}
+
+    # --- loading ---------------------------------------------------------------------------------------
+
+    def _reload_list(self, owner_id: int) -> None:
+        with read_scope() as session:
+            rows, _ = decks.list_decks(session=session, owner_id=owner_id, limit=30)
+            self.deck_list = [_deck_row(decks.summary(d)) for d in rows]
+
+    def _reload_deck(self, owner_id: int, *, keep_edits: bool = False) -> None:
+        deck_id = int(self.deck["id"])
+        with read_scope() as session:
+            deck = get_deck(session=session, owner_id=owner_id, deck_id=deck_id)
+            job = session.get(Job, deck.job_id) if deck.job_id else None
+            self.versions = [{"number": str(v.number), "note": v.note, "slides": str(row["slide_count"]),
+                              "created": v.created_at.isoformat()[:16].replace("T", " ")}
+                             for v in deck_versions.list_versions(session=session, owner_id=owner_id, deck_id=deck_id)
+                             for row in [deck_versions.version_public(v)]]
+            session.expunge(deck)  # kept loaded: the read scope rolls back, which would expire it
+            if job is not None:
+                session.expunge(job)
+        self.deck = {"id": str(deck.id), "title": deck.title, "status": deck.status, "error": deck.error,
+                     "design": deck.brand_kit_name or deck.theme.capitalize(),
+                     "provider": decks.TEXT_PROVIDERS.get(deck.provider, deck.provider),
+                     "message": job.message if job else ""}
+        self.progress = job.progress if job else 0
+        self.revision = deck.revision
+        if deck.status in BUSY and deck_runs.heal(deck_id=deck_id):  # its job died without saying so
+            return self._reload_deck(owner_id, keep_edits=keep_edits)
+        if keep_edits and self.dirty:
+            return
+        outline = outline_of(deck)
+        self.rows = [] if outline is None else [row_of(s, i, deck_files.preview_url(deck, s))
+                                                for i, s in enumerate(outline.slides, start=1)]
+        self.dirty = False
+
+    @rx.event
+    async def load_page(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.pdf_available = libreoffice_available()
+        self._reload_list(user.id)
+        if self.has_deck:
+            try:
+                self._reload_deck(user.id)
+            except AppError:
+                self.deck, self.rows = {}, []
+        if self.busy and not self.following:
+            return SlidesState.follow
+
+    # --- decks -----------------------------------------------------------------------------------------
+
+    def _open(self, owner_id: int, deck_id: int, tab: str) -> list:
+        self.deck, self.dirty, self.tab, self.zoom_id = {"id": str(deck_id)}, False, tab, ""
+        self._reload_deck(owner_id)
+        self._reload_list(owner_id)
+        events = [rx.scroll_to("deck-workspace")]
+        if self.busy and not self.following:
+            events.append(SlidesState.follow)
+        return events
+
+    def open_created(self, owner_id: int, deck_id: int):
+        """A deck the form just made: show its outline (or follow the chat provider planning it)."""
+        return self._open(owner_id, deck_id, "outline")
+
+    @rx.event
+    async def open_deck(self, deck_id: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            return self._open(user.id, int(deck_id), "preview" if self._was_generated(deck_id) else "outline")
+        except (AppError, ValueError):
+            self.deck, self.rows = {}, []
+            return rx.toast.error("That deck no longer exists.")
+
+    def _was_generated(self, deck_id: str) -> bool:
+        return any(d["id"] == deck_id and d["status"] in ("ready", "generating") for d in self.deck_list)
+
+    @rx.event
+    async def new_deck(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.deck, self.rows, self.versions, self.dirty = {}, [], [], False
+
+    @rx.event
+    async def delete_deck(self, deck_id: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            await asyncio.to_thread(decks.delete_deck, owner_id=user.id, deck_id=int(deck_id))
+        except (AppError, ValueError) as exc:
+            return rx.toast.error(getattr(exc, "message", "That deck no longer exists."))
+        if self.deck.get("id") == deck_id:
+            self.deck, self.rows, self.versions = {}, [], []
+        self._reload_list(user.id)
+        return rx.toast.success("Deck deleted.")
+
+    @rx.event
+    def set_tab(self, tab: str):
+        self.tab = tab if tab in ("outline", "preview", "versions") else "outline"
+
+    # --- the outline editor ----------------------------------------------------------------------------
+
+    @rx.event
+    def edit_slide(self, slide_id: str, field: str, value: str):
+        if self.busy or (field not in EDITABLE and field != "layout"):
+            return
+        if field == "layout" and value not in LAYOUT_LABELS:
+            return
+        for row in self.rows:
+            if row["id"] == slide_id and row["locked"] != "yes":
+                if field == "layout" and value in ("chart", "table") and row["has_data"] != "yes":
+                    return rx.toast.warning("Chart and table slides come from tables in your source (or the API); "
+                                            "this slide has no data for one.")
+                row[field] = str(value)[:EDITABLE.get(field, 40)]
+                if field == "layout":
+                    row["layout_label"] = LAYOUT_LABELS[value]
+                self.dirty = True
+
+    @rx.event
+    def move_slide(self, slide_id: str, delta: int):
+        index = next((i for i, r in enumerate(self.rows) if r["id"] == slide_id), None)
+        target = None if index is None else index + int(delta)
+        if self.busy or target is None or not 0 <= target < len(self.rows):
+            return
+        rows = list(self.rows)
+        rows[index], rows[target] = rows[target], rows[index]
+        self.rows, self.dirty = renumber(rows), True
+
+    @rx.event
+    def add_slide(self):
+        if self.busy or len(self.rows) >= 60:
+            return
+        self.rows, self.dirty = [*self.rows, new_row(len(self.rows) + 1)], True
+
+    @rx.event
+    def delete_slide(self, slide_id: str):
+        if self.busy or len(self.rows) <= 1:
+            return
+        if any(r["id"] == slide_id and r["locked"] == "yes" for r in self.rows):
+            return rx.toast.warning("Unlock the slide before deleting it.")
+        self.rows, self.dirty = renumber([r for r in self.rows if r["id"] != slide_id]), True
+
+    @rx.event
+    def toggle_lock(self, slide_id: str):
+        if self.busy:
+            return
+        for row in self.rows:
+            if row["id"] == slide_id:
+                row["locked"] = "" if row["locked"] == "yes" else "yes"
+                self.dirty = True
+
+    def _save(self, owner_id: int) -> None:
+        """Store the editor's outline (raises AppError or ValueError with a message for the page)."""
+        with read_scope() as session:
+            stored = outline_of(get_deck(session=session, owner_id=owner_id, deck_id=int(self.deck["id"])))
+        outline = outline_from_rows(self.rows, stored, self.deck.get("title", ""))
+        decks.update_outline(owner_id=owner_id, deck_id=int(self.deck["id"]), outline=outline,
+                             revision=self.revision)
+        self.dirty = False
+        self._reload_deck(owner_id)
+
+    @rx.event
+    async def save_outline(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            self._save(user.id)
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        except ValueError as exc:
+            return rx.toast.error("Check the outline: " + problem(exc))
+        return rx.toast.success("Outline saved.")
+
+    # --- generating ------------------------------------------------------------------------------------
+
+    async def _start(self, user, action, **kwargs):  # noqa: ANN001
+        try:
+            if self.dirty:
+                self._save(user.id)
+            await asyncio.to_thread(action, owner_id=user.id, deck_id=int(self.deck["id"]), **kwargs)
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        except ValueError as exc:
+            return rx.toast.error("Check the outline: " + problem(exc))
+        self.tab = "preview"
+        self._reload_deck(user.id)
+        if not self.following:
+            return SlidesState.follow
+
+    @rx.event
+    async def generate(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        return await self._start(user, deck_runs.generate)
+
+    @rx.event
+    async def regenerate_slide(self, slide_id: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        return await self._start(user, deck_runs.regenerate_slide, slide_id=slide_id)
+
+    @rx.event
+    async def rebuild_outline(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        return await self._start(user, decks.rebuild_outline)
+
+    @rx.event
+    async def cancel_generation(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            outcome = await asyncio.to_thread(deck_runs.cancel, owner_id=user.id, deck_id=int(self.deck["id"]))
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        self._reload_deck(user.id)
+        return rx.toast.info("Canceled." if outcome == "removed" else "Stopping after the slides in progress…")
+
+    @rx.event(background=True)
+    async def follow(self):
+        """Refresh the open deck while a job works on it: each written slide shows up as it lands."""
+        async with self:
+            user = session_user(self)
+            if user is None or self.following:
+                return
+            self.following = True
+        last_read = 0.0
+        try:
+            async with owner_job_messages(user.id) as next_message:
+                while True:
+                    message = await next_message()
+                    if message is None and time.monotonic() - last_read < 1:
+                        continue  # quiet: the row is re-read every second anyway (messages can be missed)
+                    last_read = time.monotonic()
+                    async with self:
+                        if session_user(self) is None or not self.deck.get("id"):
+                            break
+                        self._reload_deck(user.id, keep_edits=True)
+                        if not self.busy:
+                            self._reload_list(user.id)
+                            break
+        finally:
+            async with self:
+                self.following = False
+
+    @rx.event
+    def zoom(self, slide_id: str):
+        self.zoom_id = slide_id
+
+    @rx.event
+    def close_zoom(self):
+        self.zoom_id = ""
+
+    # --- versions --------------------------------------------------------------------------------------
+
+    @rx.event
+    def set_version_note(self, value: str):
+        self.version_note = value[:200]
+
+    @rx.event
+    async def save_version(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            if self.dirty:
+                self._save(user.id)
+            version = deck_versions.save_version(owner_id=user.id, deck_id=int(self.deck["id"]),
+                                                 note=self.version_note)
+        except (AppError, ValueError) as exc:
+            return rx.toast.error(getattr(exc, "message", None) or problem(exc))
+        self.version_note = ""
+        self._reload_deck(user.id)
+        return rx.toast.success(f"Saved as version {version.number}.")
+
+    @rx.event
+    async def restore_version(self, number: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            deck_versions.restore_version(owner_id=user.id, deck_id=int(self.deck["id"]), number=int(number))
+        except (AppError, ValueError) as exc:
+            return rx.toast.error(getattr(exc, "message", "That version no longer exists."))
+        self.dirty = False
+        self._reload_deck(user.id)
+        self.tab = "outline"
+        return rx.toast.success(f"Version {number} restored; the outline before it was kept as a version.")

@@ -1,0 +1,89 @@
+"""Slide decks in Chromium against the real app: topic + source → edit the outline → generate → live preview →
+download the .pptx and read it back."""
+
+import io
+
+import pytest
+from playwright.sync_api import Page, expect
+from pptx import Presentation
+
+from tests.e2e.helpers import new_account, open_page, shot, sign_up
+
+pytestmark = pytest.mark.e2e
+
+SOURCE = """# City cycling
+
+How a city makes room for bikes, and what it gets back.
+
+## Why cycling
+
+Bike lanes move more people per metre of street than car lanes. Trips under five kilometres are faster by bike in
+most city centres. Shops on streets with bike lanes report steady or higher sales.
+
+## Network growth
+
+| Year | Lanes (km) |
+|------|-----------|
+| 2021 | 120 |
+| 2022 | 164 |
+| 2023 | 198 |
+| 2024 | 245 |
+
+## What riders say
+
+> The lane changed my commute: twenty minutes, every day, no surprises.
+"""
+
+
+def test_topic_outline_generate_preview_download(page: Page):
+    sign_up(page, new_account("Sasha"))
+    open_page(page, "/slides")
+    expect(page.get_by_role("heading", name="Slides", exact=True)).to_be_visible()
+    page.get_by_label("Topic", exact=True).fill("City cycling")
+    page.get_by_label("Source text").fill(SOURCE)
+    page.get_by_label("Number of slides").fill("6")
+    page.get_by_label("Theme Editorial").click()
+    expect(page.get_by_label("Theme Editorial")).to_have_attribute("aria-checked", "true")
+    page.get_by_role("button", name="Create outline").click()
+
+    outline = page.locator("#outline-list .outline-slide")
+    expect(outline).to_have_count(4)
+    expect(page.locator("#deck-title")).to_have_text("City cycling")
+    # Rename the second slide and add one at the end.
+    second = page.get_by_label("Title of slide 2", exact=True)
+    expect(second).to_have_value("Why cycling")
+    second.fill("Why cycling wins")
+    second.press("Tab")
+    page.get_by_role("button", name="Add slide").click()
+    expect(outline).to_have_count(5)
+    added = page.get_by_label("Title of slide 5", exact=True)
+    added.fill("Shops and lanes")
+    added.press("Tab")
+    expect(page.get_by_role("button", name="Save outline")).to_be_visible()
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "slides-outline")
+
+    page.get_by_role("button", name="Generate", exact=True).click()
+    # The page switches to the live preview and follows the job: every slide ends "ready".
+    grid = page.locator("#preview-grid .preview-slide")
+    expect(grid).to_have_count(5)
+    expect(page.locator("#preview-grid .preview-slide[data-stage=ready]")).to_have_count(5, timeout=90_000)
+    expect(page.locator("#deck-workspace")).to_have_attribute("data-status", "ready")
+    expect(grid.nth(1)).to_contain_text("Why cycling wins")
+    page.wait_for_function("[...document.querySelectorAll('#preview-grid img')].length === 5 && "
+                           "[...document.querySelectorAll('#preview-grid img')].every(i => i.complete && "
+                           "i.naturalWidth > 0)")
+    shot(page, "slides-preview")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download .pptx").click()
+    assert download_info.value.suggested_filename == "city-cycling.pptx"
+    prs = Presentation(io.BytesIO(open(download_info.value.path(), "rb").read()))
+    assert len(prs.slides) == 5
+    titles = [s.shapes.title.text_frame.text for s in prs.slides if s.shapes.title is not None]
+    assert "Why cycling wins" in titles and "Shops and lanes" in titles
+    # The new slide had only a title: the engine took its bullets from the source.
+    shops = next(s for s in prs.slides if s.shapes.title is not None and s.shapes.title.text_frame.text ==
+                 "Shops and lanes")
+    assert "Shops on streets with bike lanes" in " ".join(sh.text_frame.text for sh in shops.shapes
+                                                           if sh.has_text_frame)
