@@ -76,7 +76,8 @@ def admin_styles_page() -> rx.Component:
 
 def term_row(term: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.code(term["term"])), rx.table.cell(term["kind"]),
+        rx.table.cell(rx.code(term["term"], white_space="normal", word_break="break-word"), max_width="420px"),
+        rx.table.cell(term["kind"]),
         rx.table.cell(rx.badge(term["category"], variant="soft")), rx.table.cell(term["reason"]),
         rx.table.cell(confirm_action(rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="soft",
                                                     color_scheme="red", aria_label="Remove term"),
@@ -116,7 +117,8 @@ def event_row(e: rx.Var) -> rx.Component:
         rx.table.cell(rx.text(e["at"], size="1")), rx.table.cell(e["user"]), rx.table.cell(e["surface"]),
         rx.table.cell(rx.cond(e["decision"] == "allowed", rx.badge("allowed", color_scheme="green"),
                               rx.badge("refused", color_scheme="red"))),
-        rx.table.cell(e["source"]), rx.table.cell(e["category"]), rx.table.cell(rx.code(e["matched"])),
+        rx.table.cell(e["source"]), rx.table.cell(e["category"]),
+        rx.table.cell(rx.code(e["matched"], white_space="normal", word_break="break-word"), max_width="260px"),
         rx.table.cell(rx.text(e["text"], size="1", max_width="320px")),
     )
 
@@ -126,7 +128,8 @@ def admin_moderation_page() -> rx.Component:
     return app_shell(
         page_header("Moderation", "Checked before any provider is called; every decision is logged."),
         rx.card(rx.vstack(
-            rx.hstack(rx.heading("Denylist", size="4", as_="h2"), rx.badge(s.terms.length().to_string() + " terms"),
+            rx.hstack(rx.heading("Denylist", size="4", as_="h2"), rx.badge(s.terms.length().to_string()
+                               + rx.cond(s.terms.length() == 1, " term", " terms")),
                       rx.spacer(),
                       rx.input(rx.input.slot(rx.icon("search", size=14)), placeholder="Search terms or categories",
                                value=s.term_query, on_change=s.handle_term_query.debounce(300),

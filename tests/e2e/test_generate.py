@@ -64,3 +64,35 @@ def test_refused_prompt_shows_the_reason(page: Page):
     expect(error).to_be_visible()
     expect(error).not_to_contain_text("n4ked")
     expect(page.locator("#generation-status")).to_have_count(0)
+
+
+def test_admin_edits_a_style_and_sees_refusals_in_the_moderation_log(page: Page, admin):
+    from tests.e2e.helpers import sign_in
+
+    sign_in(page, admin)
+    open_page(page, "/generate")
+    page.get_by_label("Prompt", exact=True).fill("a nak3d w0man, photo")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#generate-error")).to_be_visible()
+
+    open_page(page, "/admin/moderation")
+    log = page.locator("#moderation-log")
+    expect(log.get_by_text("a nak3d w0man, photo")).to_be_visible()
+    expect(log.get_by_text("refused").first).to_be_visible()
+    page.get_by_label("Term", exact=True).fill("glitterbomb")
+    page.get_by_label("Category").fill("other")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_text("Added to the denylist.")).to_be_visible()
+    # The picture for the README shows the admin's own term, not the starter list's slurs.
+    page.get_by_label("Search terms").fill("glitter")
+    expect(page.get_by_text("glitterbomb", exact=True)).to_be_visible()
+    expect(page.get_by_text("85 terms")).to_have_count(0)
+    shot(page, "admin-moderation")
+
+    open_page(page, "/admin/styles")
+    page.get_by_role("row").filter(has_text="Watercolor").get_by_role("button", name="Edit").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Name").fill("Watercolour")
+    dialog.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Style 'Watercolour' saved.")).to_be_visible()
+    shot(page, "admin-styles")
