@@ -149,16 +149,17 @@ def _keep(ctx: JobContext, *, owner_id: int, generation_id: int, images: list[Ge
             continue
         seed = image.seed if image.seed is not None else (request.seed + position)
         ext = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(image.mime, "png")
-        asset, _ = assets.store_one(owner_id=owner_id, filename=_file_name(prompt, seed, ext), data=image.data)
-        if asset.status != "ready":
-            assets.process(asset_id=asset.id, key=asset.storage_key, owner_id=owner_id)
         made = {"generation": {"id": generation_id, "seed": seed, "prompt": request.prompt,
                                "negative_prompt": request.negative_prompt, "model": request.model,
                                "extras": image.extras}}
-        with session_scope() as session:  # one write: the gallery row and the asset's record of how it was made
+
+        def gallery_row(session, asset, position=position, seed=seed) -> None:  # noqa: ANN001
             session.add(GenerationImage(generation_id=generation_id, owner_id=owner_id, asset_id=asset.id,
                                         position=position, seed=seed))
-            assets.merge_meta(session=session, asset_id=asset.id, extra=made)
+
+        # One decode, one transaction: the asset with its thumbnail, how it was made, and its gallery row.
+        assets.store_made(owner_id=owner_id, filename=_file_name(prompt, seed, ext), data=image.data, meta=made,
+                          with_asset=gallery_row)
         kept += 1
         ctx.progress(85 + 14 * (position + 1) / len(images), f"Saved {position + 1} of {len(images)}")
     return kept, refused

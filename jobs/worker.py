@@ -72,8 +72,41 @@ def preload() -> None:
             pass
 
 
+def warm() -> None:
+    """Build in the parent what every job would otherwise build again in each forked work horse.
+
+    Measured per horse before this: the database engine's first connect ~50 ms, a provider's HTTP
+    client loading the CA bundle ~25-70 ms, Pillow's plugin registry and WebP encoder on first use.
+    A fork copies them ready-made. Nothing here holds a connection a horse could share: the
+    database pool is dropped in the child (app.db), and the TLS context holds no sockets.
+    SQLAlchemy configures its mappers on first use (~40 ms) and caches compiled statements on the
+    engine: a look-up by key on every table here leaves both ready for every horse.
+    """
+    from PIL import Image, WebPImagePlugin  # noqa: F401 (registers the WebP encoder)
+    from sqlalchemy import text
+    from sqlalchemy.orm import configure_mappers
+    from sqlmodel import SQLModel
+
+    from app.services.vision.http import tls_context
+    from app.storage import get_storage
+
+    get_settings()
+    with session_scope() as session:
+        session.execute(text("SELECT 1"))
+        configure_mappers()
+        for mapper in SQLModel._sa_registry.mappers:
+            if len(mapper.primary_key) == 1:
+                session.get(mapper.class_, 0 if mapper.primary_key[0].type.python_type is int else "")
+    import httpx
+
+    httpx.Client(verify=tls_context()).close()  # also imports httpcore, which httpx loads lazily
+    Image.init()
+    get_storage()
+
+
 def main() -> None:
     preload()
+    warm()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
     settings = get_settings()
     name = f"atelier-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete
@@ -15,7 +15,7 @@ from app.db import session_scope
 from app.errors import AppError, NotFound, ValidationFailed
 from app.models import Asset, GenerationImage, RenameItem
 from app.services import archives, jobs
-from app.services.images import clean_filename, inspect_image, make_thumbnail
+from app.services.images import clean_filename, inspect_image, make_thumbnail, open_checked, thumbnail_of
 from app.settings import get_settings
 from app.storage import get_storage
 
@@ -66,6 +66,54 @@ def store_one(*, owner_id: int, filename: str, data: bytes) -> tuple[Asset, bool
     except IntegrityError:  # the same bytes arrived twice at once: keep the first
         with session_scope() as session:
             return session.exec(select(Asset).where(Asset.owner_id == owner_id, Asset.sha256 == digest)).one(), False
+
+
+def store_made(*, owner_id: int, filename: str, data: bytes, meta: dict,
+               with_asset: Callable[[Session, Asset], None] | None = None) -> Asset:
+    """Store an image one of our jobs made, ready at once: the checks, the thumbnail and the colours
+    come from one decode, and the asset lands in one transaction with `meta` (how it was made) and
+    whatever `with_asset(session, asset)` adds beside it (a gallery row).
+
+    Uploads go through store_one and batched thumbnail jobs instead: there the file is untrusted
+    and many arrive at once; here one image is on the critical path of a user waiting for it.
+    Same bytes twice (a seed reused) keep one asset, as store_one does.
+    """
+    image, info = open_checked(data)
+    digest = hashlib.sha256(data).hexdigest()
+    with session_scope() as session:
+        existing = session.exec(select(Asset).where(Asset.owner_id == owner_id, Asset.sha256 == digest)).first()
+        if existing is not None:
+            merge_meta(session=session, asset_id=existing.id, extra=meta)
+            if with_asset is not None:
+                with_asset(session, existing)
+    if existing is not None:
+        if existing.status != "ready":
+            process(asset_id=existing.id, key=existing.storage_key, owner_id=owner_id)
+        return existing
+    thumb, thumb_meta = thumbnail_of(image, get_settings().thumbnail_size)
+    key = f"assets/{owner_id}/{digest[:2]}/{digest}.{info.ext}"
+    thumb_key = f"thumbs/{owner_id}/{digest}.webp"
+    storage = get_storage()
+    storage.put(key, data, content_type=info.mime)
+    storage.put(thumb_key, thumb, content_type="image/webp")
+    try:
+        with session_scope() as session:
+            asset = Asset(owner_id=owner_id, sha256=digest, filename=clean_filename(filename, info.ext),
+                          mime=info.mime, size_bytes=len(data), width=info.width, height=info.height,
+                          storage_key=key, thumb_key=thumb_key, status="ready",
+                          meta=json.dumps({**thumb_meta, **meta}, default=str))
+            session.add(asset)
+            session.flush()
+            if with_asset is not None:
+                with_asset(session, asset)
+            return asset
+    except IntegrityError:
+        with session_scope() as session:
+            raced = session.exec(select(Asset.id).where(Asset.owner_id == owner_id, Asset.sha256 == digest)).first()
+        if raced is None:
+            raise  # not the same-bytes race: a real integrity error
+        # The same bytes stored at the same moment by another job: join that asset.
+        return store_made(owner_id=owner_id, filename=filename, data=data, meta=meta, with_asset=with_asset)
 
 
 def ingest(*, owner_id: int, files: Iterable[tuple[str, bytes]]) -> IngestResult:

@@ -43,6 +43,12 @@ class ImageInfo:
 
 def inspect_image(data: bytes) -> ImageInfo:
     """Accept only a fully decodable image of an allowed type within our limits."""
+    return open_checked(data)[1]
+
+
+def open_checked(data: bytes) -> tuple[Image.Image, ImageInfo]:
+    """The fully decoded image and what it is, or ImageRejected: inspect_image for callers that go
+    on to use the pixels (a thumbnail made from the same decode)."""
     settings = get_settings()
     if not data:
         raise ImageRejected("The file is empty.", code="empty_file")
@@ -70,7 +76,7 @@ def inspect_image(data: bytes) -> ImageInfo:
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageRejected(f"The image is damaged or cut short ({exc}).", code="corrupt_image") from exc
     mime, ext = FORMATS[fmt]
-    return ImageInfo(mime=mime, ext=ext, width=width, height=height)
+    return image, ImageInfo(mime=mime, ext=ext, width=width, height=height)
 
 
 _UNSAFE = re.compile(r"[\\/:*?\"<>|]")
@@ -126,10 +132,15 @@ def dominant_colours(image: Image.Image, count: int = 5) -> list[dict[str, Any]]
 def make_thumbnail(data: bytes, size: int) -> tuple[bytes, dict[str, Any]]:
     """A WebP thumbnail with EXIF orientation applied, plus metadata (EXIF, colours)."""
     image = Image.open(io.BytesIO(data), formats=list(FORMATS))
-    meta: dict[str, Any] = {"exif": _exif(image), "format": image.format,
-                            "frames": getattr(image, "n_frames", 1)}
     if image.format == "JPEG":
         image.draft("RGB", (size * 2, size * 2))  # decode at reduced scale: far less work
+    return thumbnail_of(image, size)
+
+
+def thumbnail_of(image: Image.Image, size: int) -> tuple[bytes, dict[str, Any]]:
+    """make_thumbnail for an image already opened (and perhaps already decoded)."""
+    meta: dict[str, Any] = {"exif": _exif(image), "format": image.format,
+                            "frames": getattr(image, "n_frames", 1)}
     image = ImageOps.exif_transpose(image)
     image.thumbnail((size, size), Image.Resampling.LANCZOS)
     if image.mode not in ("RGB", "RGBA"):

@@ -195,3 +195,40 @@ def test_a_zip_upload_stores_its_images_and_reports_its_bad_entries(signed_in):
     body = upload(signed_in, ("shoot.zip", out.getvalue(), "application/zip")).json()
     assert sorted(a["filename"] for a in body["assets"]) == ["one.jpg", "two.png"]
     assert sorted(e["code"] for e in body["errors"]) == ["unsafe_path", "unsupported_type"]
+
+
+def test_an_image_made_by_a_job_is_stored_ready_in_one_go(signed_in):
+    """store_made: checked, thumbnailed and recorded with its extra rows at once; same bytes kept once."""
+    from sqlmodel import select
+
+    from app.db import session_scope
+    from app.models import Asset, AuditEvent
+    from app.services import assets
+
+    calls = []
+
+    def beside(session, asset):
+        calls.append(asset.id)
+        session.add(AuditEvent(action="test.made", target=f"asset:{asset.id}"))
+
+    data = images.png(300, 200, seed=9)
+    first = assets.store_made(owner_id=1, filename="made.png", data=data, meta={"made": {"by": "test"}},
+                              with_asset=beside)
+    again = assets.store_made(owner_id=1, filename="again.png", data=data, meta={"again": True}, with_asset=beside)
+    assert first.id == again.id and calls == [first.id, first.id]
+    shown = signed_in.get(f"/api/v1/assets/{first.id}").json()
+    assert shown["status"] == "ready" and shown["has_thumbnail"] and (shown["width"], shown["height"]) == (300, 200)
+    assert shown["meta"]["made"] == {"by": "test"} and shown["meta"]["again"] is True
+    assert len(shown["meta"]["colours"]) >= 1 and shown["meta"]["format"] == "PNG"
+    thumb = signed_in.get(f"/api/v1/assets/{first.id}/thumbnail")
+    assert Image.open(io.BytesIO(thumb.content)).format == "WEBP"
+    assert get_queue("assets").count == 0  # no thumbnail job was needed
+
+    with pytest.raises(assets.AppError) as refused:
+        assets.store_made(owner_id=1, filename="broken.png", data=data[: len(data) // 2], meta={},
+                          with_asset=beside)
+    assert refused.value.code == "corrupt_image"
+    with session_scope() as session:
+        assert len(session.exec(select(Asset)).all()) == 1
+        assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "test.made")).all()) == 2
+    assert calls == [first.id, first.id]  # nothing was added beside the refused image

@@ -44,7 +44,8 @@ def test_prompt_to_images_in_the_gallery(signed_in):
     assert [i["seed"] for i in done["images"]] == [42, 43]
     for image in done["images"]:
         assert image["asset"]["width"] == 768 and image["asset"]["height"] == 512
-        assert image["asset"]["status"] == "ready"
+        assert image["asset"]["status"] == "ready" and image["asset"]["has_thumbnail"]
+        assert image["asset"]["meta"]["generation"]["seed"] == image["seed"] and image["asset"]["meta"]["colours"]
     gallery = signed_in.get("/api/v1/images").json()
     assert gallery["total"] == 2 and {i["id"] for i in gallery["images"]} == {i["id"] for i in done["images"]}
     assert gallery["images"][0]["parameters"]["prompt"] == 'poster "Blue Notes" jazz night'
