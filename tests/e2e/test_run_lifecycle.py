@@ -55,6 +55,15 @@ def test_ctrl_c_stops_everything_and_a_second_run_works(tmp_path):
         family = psutil.Process(proc.pid).children(recursive=True)
         names = " ".join(" ".join(p.cmdline()) for p in family)
         assert "redis-server" in names and "jobs.worker" in names and "reflex" in names, names
+        if attempt == 0:  # a worker that dies (generation jobs run inside it) is replaced
+            dead = next(p for p in psutil.Process(proc.pid).children() if "jobs.worker" in p.cmdline())
+            dead.kill()
+            deadline = time.time() + 30
+            while not [p for p in psutil.Process(proc.pid).children()
+                       if "jobs.worker" in p.cmdline() and p.pid != dead.pid and p not in family]:
+                assert time.time() < deadline, "no worker replaced the one that died"
+                time.sleep(0.5)
+            family = psutil.Process(proc.pid).children(recursive=True)
         os.kill(proc.pid, signal.SIGINT)  # what Ctrl-C delivers to the foreground process
         assert proc.wait(timeout=60) == 0
         gone, alive = psutil.wait_procs(family, timeout=30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,17 @@ BUILDERS: dict[str, Callable[[Settings], ImageProvider]] = {
 # name → (the settings object it was built from, the provider); new settings mean a rebuild.
 _cache: dict[str, tuple[Any, ImageProvider]] = {}
 _lock = threading.Lock()
+
+
+def _forget_after_fork() -> None:
+    # A forked work horse builds its own providers: the parent's hold thread pools whose threads did
+    # not survive the fork and HTTP connections the parent still uses. Not closed: they are the parent's.
+    global _lock
+    _cache.clear()
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def get_provider(name: str) -> ImageProvider:

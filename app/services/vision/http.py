@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import ssl
 import threading
@@ -54,6 +55,16 @@ class HttpOptions:
 
 _breakers: dict[str, pybreaker.CircuitBreaker] = {}
 _breakers_lock = threading.Lock()
+
+
+def _fresh_breakers() -> None:
+    # In a forked child: the parent's provider threads may hold the lock (or a breaker's) mid-call.
+    global _breakers_lock
+    _breakers.clear()
+    _breakers_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_breakers)
 
 
 def _not_an_outage(exc: BaseException) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -20,6 +21,17 @@ LABELS = {
 # get_settings' cache) means a rebuild, so nobody keeps talking to an old URL or key.
 _cache: dict[str, tuple[Any, VisionProvider]] = {}
 _lock = threading.Lock()
+
+
+def _forget_after_fork() -> None:
+    # A forked work horse builds its own providers: the parent's hold thread pools whose threads did
+    # not survive the fork and HTTP connections the parent still uses. Not closed: they are the parent's.
+    global _lock
+    _cache.clear()
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _get(settings: Any, field: str, default: Any) -> Any:
