@@ -1,7 +1,8 @@
 """The Slides page's outline editor rows ⇄ the slide model (pure helpers, no Reflex).
 
-The editor holds strings only (Reflex state); fields it does not edit (chart and table data, a library
-picture) are taken from the stored slide when the outline is saved.
+The editor holds strings only (Reflex state): chart and table data as text (state.slide_data). Fields it
+does not edit (a library picture, a chart's title and number format) are taken from the stored slide
+when the outline is saved.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import secrets
 from typing import Any
 
 from app.services.slides.model import MAX_BULLETS, Outline, Slide
+from state.slide_data import CHART_TYPES, MAX_DATA_CHARS, DataProblem, chart_text, parse_chart, parse_table, table_text
 
 LAYOUTS = [("bullets", "Bullets"), ("title", "Title"), ("section", "Section"), ("two_column", "Two columns"),
            ("image_text", "Picture + text"), ("chart", "Chart"), ("table", "Table"), ("quote", "Quote")]
@@ -18,7 +20,7 @@ STAGE_LABELS = {"outline": "Not written", "writing": "Writing", "image": "Pictur
                 "ready": "Ready", "failed": "Failed"}
 # Editor fields a user may change through `edit_slide`, with their length limits.
 EDITABLE = {"title": 600, "subtitle": 600, "bullets": 8000, "right": 8000, "quote": 600, "attribution": 200,
-            "notes": 4000, "image_prompt": 1000}
+            "notes": 4000, "image_prompt": 1000, "data_text": MAX_DATA_CHARS, "chart_type": 20}
 
 
 def _lines(text: str) -> list[str]:
@@ -35,6 +37,14 @@ def chart_summary(slide: Slide) -> str:
     return ""
 
 
+def _data_text(slide: Slide) -> str:
+    if slide.layout == "table" and slide.table is not None:
+        return table_text(slide.table)
+    if slide.chart is not None:
+        return chart_text(slide.chart)
+    return table_text(slide.table) if slide.table is not None else ""
+
+
 def row_of(slide: Slide, number: int, preview: str) -> dict[str, str]:
     """One slide as the editor and the preview grid show it."""
     return {"id": slide.id, "number": str(number), "layout": slide.layout, "title": slide.title,
@@ -46,6 +56,7 @@ def row_of(slide: Slide, number: int, preview: str) -> dict[str, str]:
             "stage_label": STAGE_LABELS.get(slide.stage, slide.stage), "error": slide.error,
             "placeholder": "yes" if slide.placeholder else "", "data": chart_summary(slide),
             "has_data": "yes" if slide.chart is not None or slide.table is not None else "",
+            "data_text": _data_text(slide), "chart_type": slide.chart.type if slide.chart else "column",
             "preview": preview, "layout_label": LAYOUT_LABELS.get(slide.layout, slide.layout)}
 
 
@@ -71,6 +82,7 @@ def outline_from_rows(rows: list[dict[str, str]], stored: Outline | None, title:
         image = base.get("image") or None
         if row["layout"] == "image_text" and (row["image_prompt"].strip() or image):
             image = {**(image or {"asset_id": None, "alt": ""}), "prompt": row["image_prompt"].strip()}
+        _apply_data(base, row)
         base.update(layout=row["layout"], title=row["title"], subtitle=row["subtitle"], bullets=_lines(row["bullets"]),
                     bullets_right=_lines(row["right"]), quote=row["quote"], attribution=row["attribution"],
                     notes=row["notes"], image=image, locked=row["locked"] == "yes")
@@ -80,6 +92,27 @@ def outline_from_rows(rows: list[dict[str, str]], stored: Outline | None, title:
     stored_first = stored.slides[0].title if stored else ""
     follows = stored is None or not stored.title or stored.title == stored_first
     return Outline(title=(first if follows else stored.title) or title, slides=slides)
+
+
+def _apply_data(base: dict[str, Any], row: dict[str, str]) -> None:
+    """The chart or table the row's data text describes, over the stored one (title, number format kept)."""
+    layout, text = row["layout"], row.get("data_text", "")
+    if layout not in ("chart", "table"):
+        return
+    where = f"slide {row['number']}"
+    if not text.strip():
+        raise DataProblem(f"{where} is a {layout}: give it data, a header line and then one line per "
+                          f"{'category' if layout == 'chart' else 'row'}")
+    try:
+        if layout == "table":
+            base["table"] = parse_table(text).model_dump()
+            return
+        stored = base.get("chart") or {}
+        kind = row.get("chart_type") or stored.get("type") or "column"
+        base["chart"] = parse_chart(text, kind=kind if kind in CHART_TYPES else "", title=stored.get("title", ""),
+                                    number_format=stored.get("number_format", "General")).model_dump()
+    except DataProblem as exc:
+        raise DataProblem(f"{where}: {exc}") from None
 
 
 def problem(exc: Exception) -> str:

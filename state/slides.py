@@ -18,6 +18,7 @@ from app.services.deck_store import BUSY, get_deck, outline_of
 from app.services.slides.pdf import libreoffice_available
 from state.live import owner_job_messages
 from state.session import require_user, session_user, to_sign_in
+from state.slide_data import CHART_TYPES
 from state.slide_rows import EDITABLE, LAYOUT_LABELS, new_row, outline_from_rows, problem, renumber, row_of
 
 
@@ -182,9 +183,8 @@ class SlidesState(rx.State):
             return
         for row in self.rows:
             if row["id"] == slide_id and row["locked"] != "yes":
-                if field == "layout" and value in ("chart", "table") and row["has_data"] != "yes":
-                    return rx.toast.warning("Chart and table slides come from tables in your source (or the API); "
-                                            "this slide has no data for one.")
+                if field == "chart_type" and value not in CHART_TYPES:
+                    return
                 row[field] = str(value)[:EDITABLE.get(field, 40)]
                 if field == "layout":
                     row["layout_label"] = LAYOUT_LABELS[value]

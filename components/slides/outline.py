@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from state.slide_data import CHART_TYPES, MAX_DATA_CHARS
 from state.slide_rows import LAYOUTS
 from state.slides import SlidesState
 
@@ -47,6 +48,38 @@ def tool(icon: str | rx.Component, label: rx.Var | str, on_click, disabled: rx.V
                       content=label)
 
 
+def chart_type_select(row: rx.Var) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(aria_label="Chart type of slide " + row["number"], width="150px"),
+        rx.select.content(*[rx.select.item(kind.capitalize(), value=kind) for kind in CHART_TYPES]),
+        value=row["chart_type"], on_change=lambda v: SlidesState.edit_slide(row["id"], "chart_type", v),
+        disabled=(row["locked"] == "yes") | SlidesState.busy, size="1",
+    )
+
+
+def data_fields(row: rx.Var) -> rx.Component:
+    """Chart or table data as text: typed with commas, or pasted from a spreadsheet (tabs)."""
+    chart = row["layout"] == "chart"
+    return rx.vstack(
+        rx.hstack(
+            rx.cond(chart, rx.icon("chart-column", size=14, color=rx.color("gray", 10)),
+                    rx.icon("table", size=14, color=rx.color("gray", 10))),
+            _label(rx.cond(chart, "Chart data · header: category label, then one name per series; a line per "
+                                  "category", "Table · the first line is the header")),
+            rx.spacer(),
+            rx.cond(chart, chart_type_select(row)),
+            width="100%", align="center", spacing="2"),
+        rx.text_area(value=row["data_text"], on_change=_edit(row, "data_text"), rows="6", width="100%",
+                     placeholder=rx.cond(chart, "Quarter, Revenue, Costs\nQ1, 120, 80\nQ2, 150, 90",
+                                         "Plan, Seats, Price\nStarter, 1, 9\nTeam, 10, 49"),
+                     aria_label="Data of slide " + row["number"], max_length=MAX_DATA_CHARS,
+                     disabled=(row["locked"] == "yes") | SlidesState.busy, resize="vertical", size="2",
+                     font_family="ui-monospace, SFMono-Regular, Menlo, monospace", class_name="slide-data"),
+        rx.text("Paste cells from a spreadsheet, or type them with commas (quote a cell that holds one).",
+                size="1", color=rx.color("gray", 9)),
+        width="100%", spacing="2")
+
+
 def slide_fields(row: rx.Var) -> rx.Component:
     layout = row["layout"]
     return rx.vstack(
@@ -68,9 +101,7 @@ def slide_fields(row: rx.Var) -> rx.Component:
                     rx.icon("image-plus", size=16, color=rx.color("gray", 10))),
             _line(row, "image_prompt", "Picture prompt", "Describe the picture to generate", max_length=1000),
             width="100%", align="center", spacing="2")),
-        rx.cond(row["data"] != "", rx.hstack(rx.icon("chart-column", size=14, color=rx.color("gray", 10)),
-                                             rx.text(row["data"], size="1", color=rx.color("gray", 10)),
-                                             align="center", spacing="1")),
+        rx.cond((layout == "chart") | (layout == "table"), data_fields(row)),
         rx.cond(row["placeholder"] == "yes",
                 rx.text("Skeleton slide: replace these prompts with your own points.", size="1",
                         color=rx.color("amber", 11))),

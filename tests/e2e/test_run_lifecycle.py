@@ -46,6 +46,13 @@ def start(data_dir: Path, port: int) -> subprocess.Popen:
                             stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def _cmdline(proc: psutil.Process) -> list[str]:
+    try:
+        return proc.cmdline()
+    except psutil.Error:  # gone, or a zombie not yet reaped by run.py
+        return []
+
+
 def test_ctrl_c_stops_everything_and_a_second_run_works(tmp_path):
     port = free_port()
     url = f"http://localhost:{port}"
@@ -60,7 +67,7 @@ def test_ctrl_c_stops_everything_and_a_second_run_works(tmp_path):
             dead.kill()
             deadline = time.time() + 30
             while not [p for p in psutil.Process(proc.pid).children()
-                       if "jobs.worker" in p.cmdline() and p.pid != dead.pid and p not in family]:
+                       if p.pid != dead.pid and p not in family and "jobs.worker" in _cmdline(p)]:
                 assert time.time() < deadline, "no worker replaced the one that died"
                 time.sleep(0.5)
             family = psutil.Process(proc.pid).children(recursive=True)

@@ -2,10 +2,12 @@
 download the .pptx and read it back."""
 
 import io
+import re
 
 import pytest
 from playwright.sync_api import Page, expect
 from pptx import Presentation
+from pptx.enum.chart import XL_CHART_TYPE
 
 from tests.e2e.helpers import new_account, open_page, shot, sign_up
 
@@ -63,6 +65,20 @@ def test_topic_outline_generate_preview_download(page: Page):
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "slides-outline")
 
+    # The chart made from the source's table: its data is text to correct, typed or pasted from a sheet.
+    data = page.get_by_label(re.compile(r"^Data of slide \d+$"))
+    expect(data).to_have_count(1)
+    expect(data).to_have_value(re.compile(r"2024,245"))
+    number = data.get_attribute("aria-label").rsplit(" ", 1)[-1]
+    data.fill("Year,Lanes (km)\n2021,120\n2022,lots")
+    page.get_by_role("button", name="Save outline").click()
+    expect(page.get_by_text("line 3 (2022), column “Lanes (km)” has “lots”, which is not a number")).to_be_visible()
+    data.fill("Year\tLanes (km)\n2021\t120\n2022\t164\n2023\t198\n2024\t245\n2025\t1,301")
+    page.get_by_label(f"Chart type of slide {number}").click()
+    page.get_by_role("option", name="Line", exact=True).click()
+    data.scroll_into_view_if_needed()
+    shot(page, "slides-chart-data")
+
     page.get_by_role("button", name="Generate", exact=True).click()
     # The page switches to the live preview and follows the job: every slide ends "ready".
     grid = page.locator("#preview-grid .preview-slide")
@@ -82,6 +98,10 @@ def test_topic_outline_generate_preview_download(page: Page):
     assert len(prs.slides) == 5
     titles = [s.shapes.title.text_frame.text for s in prs.slides if s.shapes.title is not None]
     assert "Why cycling wins" in titles and "Shops and lanes" in titles
+    (chart,) = [shape.chart for slide in prs.slides for shape in slide.shapes if shape.has_chart]
+    assert chart.chart_type == XL_CHART_TYPE.LINE_MARKERS
+    assert list(chart.plots[0].categories) == ["2021", "2022", "2023", "2024", "2025"]
+    assert list(chart.plots[0].series[0].values) == [120, 164, 198, 245, 1301]
     # The new slide had only a title: the engine took its bullets from the source.
     shops = next(s for s in prs.slides if s.shapes.title is not None and s.shapes.title.text_frame.text ==
                  "Shops and lanes")
