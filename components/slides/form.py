@@ -120,6 +120,13 @@ def request_form() -> rx.Component:
             value=s.provider, on_change=lambda v: s.set_field("provider", v)),
             rx.cond(s.provider == "local", "Offline: your text becomes slides; a bare topic becomes a skeleton "
                                            "to fill in.", "Writes every slide with the chat model, in parallel.")),
+        field("Picture engine", rx.select.root(
+            rx.select.trigger(width="100%", aria_label="Picture engine"),
+            rx.select.content(rx.foreach(s.image_providers,
+                                         lambda p: rx.select.item(p["label"], value=p["name"]))),
+            value=s.image_provider, on_change=lambda v: s.set_field("image_provider", v)),
+            "Makes the pictures of slides that have a picture prompt; pictures you pick from your library "
+            "are used as they are."),
         rx.hstack(rx.switch(checked=s.notes, on_change=s.set_notes, aria_label="Speaker notes"),
                   rx.text("Speaker notes", size="2"), align="center", spacing="2", as_="label"),
         rx.cond(s.form_error != "", rx.callout(s.form_error, icon="triangle-alert", color_scheme="red", size="1",

@@ -80,6 +80,56 @@ def data_fields(row: rx.Var) -> rx.Component:
         width="100%", spacing="2")
 
 
+def picture_fields(row: rx.Var) -> rx.Component:
+    """The slide's picture: one from the library (shown), else one generated from the prompt."""
+    locked = (row["locked"] == "yes") | SlidesState.busy
+    return rx.hstack(
+        rx.cond(row["picture"] != "",
+                rx.image(src=row["picture"], alt="Picture of slide " + row["number"], width="44px", height="33px",
+                         object_fit="cover", border_radius="4px", class_name="slide-picture"),
+                rx.center(rx.icon("image-plus", size=16, color=rx.color("gray", 10)), width="44px", height="33px",
+                          border_radius="4px", background=rx.color("gray", 3))),
+        _line(row, "image_prompt", "Picture prompt",
+              rx.cond(row["picture"] != "", "Prompt (used if you remove the picture)",
+                      "Describe the picture to generate"), max_length=1000),
+        tool("images", "Pick a picture from the library", SlidesState.open_picker(row["id"]), locked),
+        rx.cond(row["picture"] != "",
+                tool("image-off", "Remove the picture", SlidesState.clear_picture(row["id"]), locked)),
+        width="100%", align="center", spacing="2")
+
+
+def picker_tile(item: rx.Var) -> rx.Component:
+    return rx.button(
+        rx.vstack(rx.image(src=item["thumb"], alt=item["name"], width="100%", height="84px", object_fit="cover",
+                           border_radius="6px"),
+                  rx.text(item["name"], size="1", width="100%", text_align="left",
+                          white_space="nowrap", overflow="hidden", text_overflow="ellipsis"),
+                  spacing="1", width="100%"),
+        on_click=SlidesState.pick_picture(item["id"]), variant="soft", color_scheme="gray", height="auto",
+        padding="6px",
+        width="100%", aria_label="Use " + item["name"], class_name="picker-tile")
+
+
+def picture_picker() -> rx.Component:
+    s = SlidesState
+    return rx.dialog.root(rx.dialog.content(
+        rx.dialog.title("Pick a picture"),
+        rx.dialog.description("Your ready images. The slide uses the one you pick as it is, cropped to fit.",
+                              size="2", color=rx.color("gray", 10)),
+        rx.input(rx.input.slot(rx.icon("search", size=14)), placeholder="Search by name", value=s.picker_query,
+                 on_change=s.search_picker.debounce(300), aria_label="Search pictures", margin_y="12px"),
+        rx.cond(s.picker.length() > 0,
+                rx.scroll_area(rx.grid(rx.foreach(s.picker, picker_tile), columns="4", spacing="2", width="100%"),
+                               max_height="52vh", type="auto", scrollbars="vertical"),
+                rx.text(rx.cond(s.picker_query != "", "No ready image matches that name.",
+                                "Your library has no ready images yet: add some on the Assets page."),
+                        size="2", color=rx.color("gray", 10), padding_y="24px")),
+        rx.flex(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", on_click=s.close_picker)),
+                justify="end", margin_top="12px"),
+        max_width="640px", id="picture-picker"),
+        open=s.picker_for != "", on_open_change=lambda _open: s.close_picker())
+
+
 def slide_fields(row: rx.Var) -> rx.Component:
     layout = row["layout"]
     return rx.vstack(
@@ -96,11 +146,7 @@ def slide_fields(row: rx.Var) -> rx.Component:
         rx.cond(layout == "quote", rx.vstack(
             _area(row, "quote", "Quote", "The quote", rows="2", max_length=600),
             _line(row, "attribution", "Attribution", "Who said it", max_length=200), width="100%", spacing="2")),
-        rx.cond(layout == "image_text", rx.hstack(
-            rx.cond(row["has_picture"] == "yes", rx.icon("image", size=16, color=rx.color("violet", 10)),
-                    rx.icon("image-plus", size=16, color=rx.color("gray", 10))),
-            _line(row, "image_prompt", "Picture prompt", "Describe the picture to generate", max_length=1000),
-            width="100%", align="center", spacing="2")),
+        rx.cond(layout == "image_text", picture_fields(row)),
         rx.cond((layout == "chart") | (layout == "table"), data_fields(row)),
         rx.cond(row["placeholder"] == "yes",
                 rx.text("Skeleton slide: replace these prompts with your own points.", size="1",
@@ -143,6 +189,7 @@ def outline_tab() -> rx.Component:
             rx.cond(s.busy, rx.callout("Slides are being written: the outline is read-only until they are done.",
                                        icon="lock", size="1", width="100%")),
             rx.vstack(rx.foreach(s.rows, slide_card), spacing="3", width="100%", id="outline-list"),
+            picture_picker(),
             rx.hstack(
                 rx.button(rx.icon("plus", size=16), "Add slide", variant="soft", on_click=s.add_slide,
                           disabled=s.busy),

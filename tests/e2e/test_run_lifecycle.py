@@ -53,29 +53,42 @@ def _cmdline(proc: psutil.Process) -> list[str]:
         return []
 
 
+def _run_and_stop(url: str, proc: subprocess.Popen, *, replace_a_worker: bool, attempt: int) -> None:
+    wait_ready(url, proc)
+    family = psutil.Process(proc.pid).children(recursive=True)
+    names = " ".join(" ".join(p.cmdline()) for p in family)
+    assert "redis-server" in names and "jobs.worker" in names and "reflex" in names, names
+    if replace_a_worker:  # a worker that dies (generation jobs run inside it) is replaced
+        dead = next(p for p in psutil.Process(proc.pid).children() if "jobs.worker" in p.cmdline())
+        left_behind = dead.children(recursive=True)  # RQ's scheduler, forked by the worker
+        dead.kill()
+        deadline = time.time() + 30
+        while not [p for p in psutil.Process(proc.pid).children()
+                   if p.pid != dead.pid and p not in family and "jobs.worker" in _cmdline(p)]:
+            assert time.time() < deadline, "no worker replaced the one that died"
+            time.sleep(0.5)
+        _, orphans = psutil.wait_procs(left_behind, timeout=10)
+        assert not orphans, f"the dead worker's children outlived it: {orphans}"
+        family = psutil.Process(proc.pid).children(recursive=True)
+    os.kill(proc.pid, signal.SIGINT)  # what Ctrl-C delivers to the foreground process
+    assert proc.wait(timeout=60) == 0
+    gone, alive = psutil.wait_procs(family, timeout=30)
+    assert not alive, f"still running after Ctrl-C (attempt {attempt + 1}): {alive}"
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url + "/health", timeout=2)
+
+
 def test_ctrl_c_stops_everything_and_a_second_run_works(tmp_path):
     port = free_port()
     url = f"http://localhost:{port}"
     for attempt in range(2):
         proc = start(tmp_path, port)
-        wait_ready(url, proc)
-        family = psutil.Process(proc.pid).children(recursive=True)
-        names = " ".join(" ".join(p.cmdline()) for p in family)
-        assert "redis-server" in names and "jobs.worker" in names and "reflex" in names, names
-        if attempt == 0:  # a worker that dies (generation jobs run inside it) is replaced
-            dead = next(p for p in psutil.Process(proc.pid).children() if "jobs.worker" in p.cmdline())
-            dead.kill()
-            deadline = time.time() + 30
-            while not [p for p in psutil.Process(proc.pid).children()
-                       if p.pid != dead.pid and p not in family and "jobs.worker" in _cmdline(p)]:
-                assert time.time() < deadline, "no worker replaced the one that died"
-                time.sleep(0.5)
-            family = psutil.Process(proc.pid).children(recursive=True)
-        os.kill(proc.pid, signal.SIGINT)  # what Ctrl-C delivers to the foreground process
-        assert proc.wait(timeout=60) == 0
-        gone, alive = psutil.wait_procs(family, timeout=30)
-        assert not alive, f"still running after Ctrl-C (attempt {attempt + 1}): {alive}"
-        with pytest.raises(OSError):
-            urllib.request.urlopen(url + "/health", timeout=2)
+        try:
+            _run_and_stop(url, proc, replace_a_worker=attempt == 0, attempt=attempt)
+        finally:  # a failed check must not leave the app running into the next tests
+            if proc.poll() is None:
+                for child in psutil.Process(proc.pid).children(recursive=True):
+                    child.kill()
+                os.killpg(proc.pid, signal.SIGKILL)
     # Data survived the restart: the SQLite file and the embedded Redis files are kept.
     assert (tmp_path / "atelier.db").exists() and (tmp_path / "redis").is_dir()

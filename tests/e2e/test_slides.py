@@ -5,10 +5,12 @@ import io
 import re
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
+from tests import images
 from tests.e2e.helpers import new_account, open_page, shot, sign_up
 
 pytestmark = pytest.mark.e2e
@@ -37,13 +39,20 @@ most city centres. Shops on streets with bike lanes report steady or higher sale
 """
 
 
-def test_topic_outline_generate_preview_download(page: Page):
+def test_topic_outline_generate_preview_download(page: Page, tmp_path):
     sign_up(page, new_account("Sasha"))
+    # A picture in the library, for a slide to use as it is.
+    open_page(page, "/assets")
+    (tmp_path / "riverside-lane.jpg").write_bytes(images.jpeg(1600, 1000, seed=77))
+    page.locator("#assets input[type=file]").set_input_files(str(tmp_path / "riverside-lane.jpg"))
+    page.wait_for_function("document.querySelectorAll('.asset-card[data-status=ready]').length == 1",
+                           timeout=60_000)
     open_page(page, "/slides")
     expect(page.get_by_role("heading", name="Slides", exact=True)).to_be_visible()
     page.get_by_label("Topic", exact=True).fill("City cycling")
     page.get_by_label("Source text").fill(SOURCE)
     page.get_by_label("Number of slides").fill("6")
+    expect(page.get_by_label("Picture engine")).to_contain_text("Server default")
     page.get_by_label("Theme Editorial").click()
     expect(page.get_by_label("Theme Editorial")).to_have_attribute("aria-checked", "true")
     page.get_by_role("button", name="Create outline").click()
@@ -61,6 +70,20 @@ def test_topic_outline_generate_preview_download(page: Page):
     added = page.get_by_label("Title of slide 5", exact=True)
     added.fill("Shops and lanes")
     added.press("Tab")
+    # The new slide becomes picture + text, with the library picture.
+    page.get_by_label("Layout of slide 5", exact=True).click()
+    page.get_by_role("option", name="Picture + text", exact=True).click()
+    page.get_by_role("button", name="Pick a picture from the library").last.click()
+    picker = page.locator("#picture-picker")
+    expect(picker.locator(".picker-tile")).to_have_count(1)
+    picker.get_by_label("Search pictures").fill("no such name")
+    expect(picker).to_contain_text("No ready image matches that name.")
+    picker.get_by_label("Search pictures").fill("riverside")
+    expect(picker.locator(".picker-tile")).to_have_count(1)
+    shot(page, "slides-picture-picker")
+    picker.get_by_role("button", name="Use riverside-lane.jpg").click()
+    expect(picker).to_have_count(0)
+    expect(page.get_by_role("img", name="Picture of slide 5")).to_be_visible()
     expect(page.get_by_role("button", name="Save outline")).to_be_visible()
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "slides-outline")
@@ -72,7 +95,9 @@ def test_topic_outline_generate_preview_download(page: Page):
     number = data.get_attribute("aria-label").rsplit(" ", 1)[-1]
     data.fill("Year,Lanes (km)\n2021,120\n2022,lots")
     page.get_by_role("button", name="Save outline").click()
-    expect(page.get_by_text("line 3 (2022), column “Lanes (km)” has “lots”, which is not a number")).to_be_visible()
+    refusal = page.get_by_text("line 3 (2022), column “Lanes (km)” has “lots”, which is not a number")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_be_hidden(timeout=20_000)  # the toast goes by itself (and stays out of the screenshots)
     data.fill("Year\tLanes (km)\n2021\t120\n2022\t164\n2023\t198\n2024\t245\n2025\t1,301")
     page.get_by_label(f"Chart type of slide {number}").click()
     page.get_by_role("option", name="Line", exact=True).click()
@@ -102,8 +127,12 @@ def test_topic_outline_generate_preview_download(page: Page):
     assert chart.chart_type == XL_CHART_TYPE.LINE_MARKERS
     assert list(chart.plots[0].categories) == ["2021", "2022", "2023", "2024", "2025"]
     assert list(chart.plots[0].series[0].values) == [120, 164, 198, 245, 1301]
-    # The new slide had only a title: the engine took its bullets from the source.
+    # The library picture is on its slide, whole (cropped by the frame's crop properties, not in its pixels).
     shops = next(s for s in prs.slides if s.shapes.title is not None and s.shapes.title.text_frame.text ==
                  "Shops and lanes")
+    (picture,) = [shape for shape in shops.shapes if hasattr(shape, "image")]
+    width, height = Image.open(io.BytesIO(picture.image.blob)).size
+    assert abs(width / height - 1600 / 1000) < 0.01, (width, height)
+    # The new slide had only a title: the engine took its bullets from the source.
     assert "Shops on streets with bike lanes" in " ".join(sh.text_frame.text for sh in shops.shapes
                                                            if sh.has_text_frame)

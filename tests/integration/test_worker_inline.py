@@ -78,7 +78,7 @@ def test_a_worker_killed_during_an_inline_job_is_replaced_and_the_job_finishes(s
     wait_for(lambda: Worker.all(connection=get_redis()), 30, "the first worker")
     generation = _generate(register("ada@example.com").id)
     wait_for(lambda: slow_openai.sent("POST", "/v1/images/generations"), 30, "the provider call")
-    os.kill(first.pid, signal.SIGKILL)
+    os.killpg(first.pid, signal.SIGKILL)  # the worker and its scheduler, as in a machine crash
     first.wait(timeout=10)
     assert job_row(generation.job_id).status == "running"
     second = start_worker()
