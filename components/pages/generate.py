@@ -95,7 +95,12 @@ def status_panel() -> rx.Component:
                 width="100%", align="center", spacing="2",
             ),
             rx.cond(s.busy, rx.progress(value=cur["progress"].to(int), width="100%")),
-            rx.text(cur["message"], size="2", color=rx.color("gray", 10), id="generate-status"),
+            rx.text(rx.cond(cur["status"] == "succeeded",
+                            rx.cond(s.current_images.length() == 1, "1 image, kept in your library and the gallery",
+                                    s.current_images.length().to_string() + " images, kept in your library and "
+                                                                            "the gallery"),
+                            cur["message"]),
+                    size="2", color=rx.color("gray", 10), id="generate-status"),
             rx.cond(cur["error"] != "", rx.callout(cur["error"], color_scheme="red", size="1", width="100%")),
             rx.grid(rx.foreach(s.current_images, result_tile), columns=rx.breakpoints(initial="1", sm="2"),
                     spacing="3", width="100%", id="current-results"),

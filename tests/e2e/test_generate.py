@@ -30,6 +30,7 @@ def test_prompt_progress_gallery_download(page: Page):
     # The worker makes both images; the page follows the job without a reload.
     expect(status).to_have_attribute("data-status", "succeeded", timeout=90_000)
     expect(page.locator("#current-results .result-tile")).to_have_count(2)
+    expect(page.locator("#generate-status")).to_have_text("2 images, kept in your library and the gallery")
     expect(page.locator("#gallery-grid .gallery-card")).to_have_count(2, timeout=30_000)
     page.wait_for_function("[...document.querySelectorAll('#gallery-grid img')].every(i => i.complete && "
                            "i.naturalWidth > 0)")
