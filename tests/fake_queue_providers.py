@@ -303,6 +303,8 @@ class FakeReplicate(RoutedFake):
         self.cancel_ack_delayed = False  # the cancel answer still says "processing"; the next GET says canceled
         self.broken_output: Any = None  # when set, a succeeded prediction's output is this instead of URLs
         self.predictions: dict[str, Prediction] = {}
+        # Community models ("owner/name" → latest version id): the official endpoint answers 404 for them.
+        self.community: dict[str, str] = {}
 
     @property
     def base_url(self) -> str:
@@ -330,7 +332,12 @@ class FakeReplicate(RoutedFake):
         if mode in replies:
             return replies[mode]()
         with self._state_lock:
+            model = re.match(r"^/v1/models/([\w.-]+/[\w.-]+)$", request.path)
+            if request.method == "GET" and model:
+                return self._model(model.group(1))
             official = re.match(r"^/v1/models/([\w.-]+)/([\w.-]+)/predictions$", request.path)
+            if official and f"{official.group(1)}/{official.group(2)}" in self.community:
+                return self._problem(404, "Not found", "The requested resource could not be found.")
             if request.method == "POST" and (official or request.path == "/v1/predictions"):
                 return self._create(request, f"{official.group(1)}/{official.group(2)}" if official else "")
             match = re.match(r"^/v1/predictions/(?P<id>\w+)(?P<cancel>/cancel)?$", request.path)
@@ -343,6 +350,14 @@ class FakeReplicate(RoutedFake):
                 self._advance(prediction)
                 return json_reply(200, self._as_json(prediction))
         return self._problem(405, "Method not allowed", "Method not allowed.")
+
+    def _model(self, slug: str) -> Reply:
+        """`GET /v1/models/{owner}/{name}`: the model with its latest version (only the fields we read)."""
+        owner, name = slug.split("/")
+        if slug not in self.community:
+            return self._problem(404, "Not found", "The requested resource could not be found.")
+        return json_reply(200, {"url": f"https://replicate.com/{slug}", "owner": owner, "name": name,
+                                "visibility": "public", "latest_version": {"id": self.community[slug]}})
 
     def _create(self, request: Recorded, model: str) -> Reply:
         body = request.json

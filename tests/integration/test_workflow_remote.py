@@ -215,6 +215,19 @@ def test_catalog_shows_remote_engines_only_when_configured(signed_in, monkeypatc
     assert listed["resize"] is None  # operations without a remote engine say so
 
 
+def test_with_both_engines_each_step_goes_where_its_model_is_set(signed_in, fal, replicate, monkeypatch):
+    monkeypatch.setenv("WORKFLOW_FAL_BACKGROUND_MODEL", "")  # fal has no cut-out model here: Replicate does it
+    clear_caches()
+    sources = upload(signed_in, 1, width=320, height=240)
+    for op_id in ("upscale", "remove_background"):
+        started = signed_in.post(f"/api/v1/workflows/{op_id}/runs", headers=ORIGIN,
+                                 json={"asset_ids": sources, "params": {"engine": "remote"}})
+        assert started.status_code == 202, started.text
+    run_jobs()
+    assert [model for model, _, _ in sent_images(fal)] == [FAL_UPSCALE]
+    assert [model for model, _, _ in sent_images(replicate)] == ["remove_background"]
+
+
 def test_recipe_with_remote_upscale_stores_outputs_at_the_factor(signed_in, provider):
     sources = upload(signed_in, 2, width=320, height=240)
     recipe = {"name": "Print size", "steps": [

@@ -502,3 +502,21 @@ def test_progress_aspect_ratio_and_request_checks():
         check_request(ask(n=3, width=256, height=256), caps, label="Test")
     with pytest.raises(ProviderError, match="seed"):
         check_request(ask(seed=-1, width=256, height=256), caps, label="Test")
+
+
+def test_replicate_community_model_without_a_version_runs_its_latest_version(fake_replicate):
+    latest = "a" * 64
+    fake_replicate.community["cjwbw/rembg"] = latest
+    client = ReplicateClient("r8_test", base_url=fake_replicate.base_url, http=FAST, allow_loopback=True)
+    for _ in range(2):
+        output = client.run("cjwbw/rembg", {"prompt": "x", "width": 64, "height": 64}, poll_interval=0)
+        assert client.fetch_image(output[0]).width == 64
+    created = [r for r in fake_replicate.requests if r.method == "POST" and r.path == "/v1/predictions"]
+    assert [r.json["version"] for r in created] == [latest, latest]
+    # Looked up once: the official endpoint's 404 and the model read happen on the first run only.
+    assert len([r for r in fake_replicate.requests if r.path == "/v1/models/cjwbw/rembg"]) == 1
+    assert len([r for r in fake_replicate.requests if r.path == "/v1/models/cjwbw/rembg/predictions"]) == 1
+    fake_replicate.community["acme/gone"] = "not a version"
+    error = fails(lambda: client.run("acme/gone", {"prompt": "x"}, poll_interval=0))
+    assert error.code == "bad_request" and "pin one as 'acme/gone:<version>'" in str(error)
+    client.close()

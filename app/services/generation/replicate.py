@@ -4,7 +4,9 @@
 background removal); `ReplicateProvider` is the text-to-image `ImageProvider` built on it.
 
 Official models ("owner/name") are created at `POST /v1/models/{owner}/{name}/predictions`; community
-models pinned to a version ("owner/name:<64 hex>") at `POST /v1/predictions` with `version`. A prediction
+models pinned to a version ("owner/name:<64 hex>") at `POST /v1/predictions` with `version`. A community
+model named without a version (the official endpoint answers 404) runs its latest version, read from
+`GET /v1/models/{owner}/{name}` (`latest_version.id`) and remembered for the life of the client. A prediction
 is then read at `GET /v1/predictions/{id}` and cancelled at `POST /v1/predictions/{id}/cancel`.
 """
 
@@ -66,6 +68,13 @@ def _check_prediction(data: Any) -> dict[str, Any]:
     return data
 
 
+def _classify(status: int, message: str, data: Any) -> ProviderError | None:
+    # A 404 is its own code: on the official-model endpoint it means "a community model: needs a version".
+    if status == 404:
+        return ProviderError(f"Replicate answered HTTP 404: {message or 'not found'}", code="not_found")
+    return None
+
+
 def output_urls(output: Any) -> list[str]:
     """The file URLs in a prediction's output: a list of URLs or a single URL; bad_response otherwise."""
     urls = [output] if isinstance(output, str) else output
@@ -88,7 +97,8 @@ class ReplicateClient:
         # Per call, not a client default: output files on replicate.delivery are fetched without it.
         self._auth = {"Authorization": f"Bearer {api_token}"}
         self._remote = RemoteClient(name, options=http or HttpOptions(max_response_bytes=64 * 1024 * 1024),
-                                    max_connections=max_connections)
+                                    max_connections=max_connections, classify=_classify)
+        self._latest: dict[str, str] = {}  # community "owner/name" → its latest version id
 
     def close(self) -> None:
         self._remote.close()
@@ -100,12 +110,35 @@ class ReplicateClient:
             raise ProviderError(f"{model!r} is not a Replicate model like 'owner/name' or 'owner/name:<version>'",
                                 code="bad_request")
         check_input_size(model_input, limit=MAX_INPUT_BYTES, what="Replicate")
-        if match.group("version"):
-            url, body = f"{self.base_url}/v1/predictions", {"version": match.group("version"), "input": model_input}
-        else:
-            url = f"{self.base_url}/v1/models/{match.group('owner')}/{match.group('name')}/predictions"
-            body = {"input": model_input}
-        return _check_prediction(send_submit(self._remote, "POST", url, json=body, headers=self._auth))
+        slug = f"{match.group('owner')}/{match.group('name')}"
+        version = match.group("version") or self._latest.get(slug)
+        if not version:
+            url = f"{self.base_url}/v1/models/{slug}/predictions"
+            try:
+                return _check_prediction(send_submit(self._remote, "POST", url, json={"input": model_input},
+                                                     headers=self._auth))
+            except ProviderError as exc:
+                if exc.code != "not_found":
+                    raise
+            version = self._latest.setdefault(slug, self._latest_version(slug))
+        body = {"version": version, "input": model_input}
+        return _check_prediction(send_submit(self._remote, "POST", f"{self.base_url}/v1/predictions", json=body,
+                                             headers=self._auth))
+
+    def _latest_version(self, slug: str) -> str:
+        """The latest version of a community model; bad_request when Replicate has no such model."""
+        try:
+            model = self._remote.send("GET", f"{self.base_url}/v1/models/{slug}", headers=self._auth)
+        except ProviderError as exc:
+            if exc.code == "not_found":
+                raise ProviderError(f"Replicate has no model {slug!r}", code="bad_request") from exc
+            raise
+        latest = model.get("latest_version") if isinstance(model, dict) else None
+        version = latest.get("id") if isinstance(latest, dict) else None
+        if not isinstance(version, str) or not re.fullmatch(r"[0-9a-f]{64}", version):
+            raise ProviderError(f"Replicate's model {slug!r} has no version to run; pin one as "
+                                f"'{slug}:<version>'", code="bad_request")
+        return version
 
     def _prediction_url(self, prediction_id: Any) -> str:
         if not isinstance(prediction_id, str) or not _PREDICTION_ID.match(prediction_id):

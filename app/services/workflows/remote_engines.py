@@ -34,18 +34,21 @@ def _models(settings: Settings, engine: str) -> dict[str, str]:
             "remove_background": settings.workflow_replicate_background_model}
 
 
-def engine(settings: Settings) -> str:
-    """"fal" or "replicate" (fal first when both are set), or "" when neither is configured."""
-    if settings.image_fal_key:
-        return "fal"
-    if settings.image_replicate_api_token:
-        return "replicate"
+def _has_key(settings: Settings, engine: str) -> bool:
+    return bool(settings.image_fal_key if engine == "fal" else settings.image_replicate_api_token)
+
+
+def engine_for(settings: Settings, op_id: str) -> str:
+    """The engine that runs `op_id`: fal when it has a key and a model for it, else Replicate on the same
+    terms; "" when neither can. (With both set up, a step whose fal model is blank goes to Replicate.)"""
+    for name in ("fal", "replicate"):
+        if _has_key(settings, name) and _models(settings, name).get(op_id):
+            return name
     return ""
 
 
 def available(settings: Settings) -> set[str]:
-    chosen = engine(settings)
-    return {cap for cap, model in _models(settings, chosen).items() if model} if chosen else set()
+    return {op for op in CAPABILITIES if engine_for(settings, op)}
 
 
 def _loopback(url: str) -> bool:
@@ -96,28 +99,34 @@ def _first_url(output: Any) -> str:
     raise OperationFailed("The remote provider's answer holds no image.", code="remote_bad_result")
 
 
-def build_hook(settings: Settings) -> RemoteHook | None:
-    chosen = engine(settings)
-    if not chosen:
-        return None
-    models = _models(settings, chosen)
+def _client(settings: Settings, engine: str) -> tuple[Any, int]:
+    """The engine's client and the most bytes one request may carry."""
     http = HttpOptions(read_timeout=settings.image_timeout_seconds, max_response_bytes=IMAGE_RESPONSE_BYTES)
-    if chosen == "fal":
-        from app.services.generation.fal import MAX_INPUT_BYTES, FalClient
+    if engine == "fal":
+        from app.services.generation import fal
 
-        client = FalClient(settings.image_fal_key, base_url=settings.image_fal_base_url, http=http,
-                           allow_loopback=_loopback(settings.image_fal_base_url))
-    else:
-        from app.services.generation.replicate import MAX_INPUT_BYTES, ReplicateClient
+        return fal.FalClient(settings.image_fal_key, base_url=settings.image_fal_base_url, http=http,
+                             allow_loopback=_loopback(settings.image_fal_base_url)), fal.MAX_INPUT_BYTES
+    from app.services.generation import replicate
 
-        client = ReplicateClient(settings.image_replicate_api_token, base_url=settings.image_replicate_base_url,
-                                 http=http, allow_loopback=_loopback(settings.image_replicate_base_url))
+    return replicate.ReplicateClient(settings.image_replicate_api_token, base_url=settings.image_replicate_base_url,
+                                     http=http, allow_loopback=_loopback(settings.image_replicate_base_url)), \
+        replicate.MAX_INPUT_BYTES
+
+
+def build_hook(settings: Settings) -> RemoteHook | None:
+    routes = {op: engine_for(settings, op) for op in CAPABILITIES}
+    if not any(routes.values()):
+        return None
+    clients = {name: _client(settings, name) for name in set(routes.values()) if name}
 
     def hook(op_id: str, image: bytes, params: dict[str, Any]) -> bytes:
-        model = models.get(op_id, "")
-        if not model:
+        chosen = routes.get(op_id, "")
+        if not chosen:
             raise ValidationFailed(f"No remote model is set for “{op_id}”.", code="remote_not_configured")
-        image = fit_inline(op_id, image, limit=MAX_INPUT_BYTES)
+        client, limit = clients[chosen]
+        model = _models(settings, chosen)[op_id]
+        image = fit_inline(op_id, image, limit=limit)
         arguments: dict[str, Any] = {("image_url" if chosen == "fal" else "image"): _data_uri(image)}
         if op_id == "upscale":
             arguments["scale"] = int(params.get("factor", 2))
