@@ -13,6 +13,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEFAULT_SECRET = "dev-only-insecure-secret-change-me"
 
 
+# The image providers' names (app.services.generation.registry builds them), for settings keyed by provider.
+IMAGE_PROVIDER_NAMES = ("local", "openai", "a1111", "comfyui", "fal", "replicate", "stability", "bedrock")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -81,6 +85,8 @@ class Settings(BaseSettings):
     # URL or key is set. Read timeout per request to an image provider:
     image_default_provider: str = "local"
     image_timeout_seconds: float = Field(default=120.0, gt=0, le=900)
+    # Per provider, over image_timeout_seconds: a blocking AUTOMATIC1111 call on a slow GPU may need more.
+    image_timeouts: dict[str, float] = {}
     # A generation job gives up waiting on a provider after this long (and cancels it there).
     image_job_deadline_seconds: int = Field(default=900, ge=10, le=3600)
     # OpenAI Images API or a compatible server: API root such as https://api.openai.com/v1.
@@ -166,6 +172,16 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_starttls: bool = True
     mail_from: str = "Atelier <no-reply@localhost>"
+
+    @field_validator("image_timeouts")
+    @classmethod
+    def _image_timeouts(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, seconds in value.items():
+            if name not in IMAGE_PROVIDER_NAMES:
+                raise ValueError(f"IMAGE_TIMEOUTS names {name!r}; providers are {', '.join(IMAGE_PROVIDER_NAMES)}")
+            if not 0 < seconds <= 3600:
+                raise ValueError(f"IMAGE_TIMEOUTS for {name!r} must be more than 0 and at most 3600 seconds")
+        return value
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

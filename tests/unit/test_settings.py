@@ -70,3 +70,17 @@ def test_env_example_documents_every_setting_and_loads():
     assert set(Settings.model_fields) <= documented
     settings = Settings(_env_file=str(path))
     assert settings.port == 3000 and settings.public_url == "http://localhost:3000"
+
+
+def test_image_timeouts_per_provider_from_json(monkeypatch):
+    from app.services.generation.providers_config import _http
+
+    monkeypatch.setenv("IMAGE_TIMEOUTS", '{"a1111": 600, "comfyui": 300.5}')
+    settings = Settings(_env_file=None)
+    assert _http(settings, "a1111").read_timeout == 600 and _http(settings, "comfyui").read_timeout == 300.5
+    assert _http(settings, "openai").read_timeout == settings.image_timeout_seconds == 120
+    for bad, says in (('{"dalle": 60}', "providers are local, openai"), ('{"a1111": 0}', "more than 0"),
+                      ('{"a1111": 7200}', "at most 3600"), ('{"a1111": "slow"}', "valid number")):
+        monkeypatch.setenv("IMAGE_TIMEOUTS", bad)
+        with pytest.raises(ValidationError, match=says):
+            Settings(_env_file=None)

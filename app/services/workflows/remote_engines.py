@@ -101,7 +101,8 @@ def _first_url(output: Any) -> str:
 
 def _client(settings: Settings, engine: str) -> tuple[Any, int]:
     """The engine's client and the most bytes one request may carry."""
-    http = HttpOptions(read_timeout=settings.image_timeout_seconds, max_response_bytes=IMAGE_RESPONSE_BYTES)
+    http = HttpOptions(read_timeout=settings.image_timeouts.get(engine, settings.image_timeout_seconds),
+                       max_response_bytes=IMAGE_RESPONSE_BYTES)
     if engine == "fal":
         from app.services.generation import fal
 
