@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     vision_google_endpoint: str = "https://vision.googleapis.com"
     # Read timeout per request to a remote vision provider.
     vision_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    # Image descriptions are kept this long for reuse (the same bytes are not paid for twice), then
+    # forgotten: they outlive the images they describe. 0 keeps them forever.
+    vision_cache_days: int = Field(default=90, ge=0, le=3650)
 
     # Image generation. The local design engine needs nothing; each remote provider is on when its
     # URL or key is set. Read timeout per request to an image provider:

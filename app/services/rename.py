@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, delete, func, select
 
 from app.db import session_scope
 from app.errors import Forbidden, NotFound, ValidationFailed
@@ -124,6 +124,24 @@ def items_of(*, session: Session, batch_id: int) -> list[RenameItem]:
                              .order_by(col(RenameItem.position))))
 
 
+def cache_cutoff() -> datetime:
+    """Descriptions made before this are not reused (VISION_CACHE_DAYS; 0 keeps them)."""
+    days = get_settings().vision_cache_days
+    return utcnow() - timedelta(days=days) if days else datetime.min.replace(tzinfo=UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite may hand back naive UTC
+
+
+def purge_vision_cache(*, session: Session) -> int:
+    """Delete the descriptions past VISION_CACHE_DAYS; how many went."""
+    if not get_settings().vision_cache_days:
+        return 0
+    result = session.execute(delete(VisionCache).where(col(VisionCache.created_at) < cache_cutoff()))
+    return result.rowcount or 0
+
+
 def cache_key(*, sha256: str, provider: str, model: str, options: RenameOptions) -> str:
     relevant = {"language": options.language, "ocr": options.ocr, "alt_text": options.alt_text,
                 "keywords": options.keywords}
@@ -142,6 +160,9 @@ def analyze_item(*, item_id: int, provider, options: RenameOptions) -> str:  # n
             return "missing"
         key = cache_key(sha256=asset.sha256, provider=provider.name, model=provider.model, options=options)
         cached = session.get(VisionCache, key)
+        if cached is not None and _aware(cached.created_at) < cache_cutoff():
+            session.delete(cached)  # past its time: asked again (and stored afresh) below
+            cached = None
         storage_key, mime, filename = asset.storage_key, asset.mime, item.original_name
         cached_result = json.loads(cached.result) if cached else None
     try:

@@ -169,3 +169,51 @@ def test_the_manifest_alone_can_undo_a_rename(signed_in):
     assert answer.json() == {"restored": 2}
     names = {a["filename"] for a in signed_in.get("/api/v1/assets").json()["assets"]}
     assert names == {i["original_name"] for i in batch["items"]}
+
+
+def test_image_descriptions_are_reused_until_they_are_too_old_then_forgotten(signed_in, monkeypatch):
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from app.db import session_scope
+    from app.models import VisionCache, utcnow
+    from jobs.worker import reap_once
+    from tests.conftest import clear_caches
+
+    def rows() -> dict[str, object]:
+        with session_scope() as session:
+            return {r.key: r.created_at for r in session.exec(select(VisionCache)).all()}
+
+    def age(key: str, days: int) -> None:
+        with session_scope() as session:
+            row = session.get(VisionCache, key)
+            row.created_at = utcnow() - timedelta(days=days)
+            session.add(row)
+
+    _, assets = make_batch(signed_in, count=3)
+    first = rows()
+    stale, kept, purged = sorted(first)
+    age(stale, 91)
+    again = signed_in.post("/api/v1/rename/batches", headers=ORIGIN, json={
+        "asset_ids": [a["id"] for a in assets], "options": {"keywords": ["Café Crème"], "ocr": False}})
+    assert again.status_code == 201
+    run_jobs()
+    second = rows()
+    assert set(second) == set(first)
+    assert second[kept] == first[kept] and second[purged] == first[purged]  # reused as they were
+    assert second[stale] > first[stale]  # described again and stored afresh
+    age(purged, 200)
+    reap_once()  # the worker's reaper pass deletes what is past VISION_CACHE_DAYS
+    assert set(rows()) == {stale, kept}
+
+    monkeypatch.setenv("VISION_CACHE_DAYS", "0")  # keep forever: however old, reused and not purged
+    clear_caches()
+    age(kept, 5000)
+    before = rows()
+    signed_in.post("/api/v1/rename/batches", headers=ORIGIN, json={
+        "asset_ids": [a["id"] for a in assets], "options": {"keywords": ["Café Crème"], "ocr": False}})
+    run_jobs()
+    get_redis().delete("atelier:reaper", "atelier:vision-cache-purge")  # a pass that would purge, now
+    reap_once()
+    assert rows()[kept] == before[kept] and len(rows()) == 3  # the third image was described afresh
