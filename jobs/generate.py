@@ -128,9 +128,10 @@ def _cancel(provider, handle: dict) -> None:  # noqa: ANN001
         pass  # the job ends as canceled either way; the provider may already have finished
 
 
-def _file_name(prompt: str, seed: int | None, ext: str) -> str:
+def _file_name(prompt: str, seed: int | None) -> str:
+    """The name's stem; the library adds the extension of the type the bytes really are."""
     words = re.sub(r"[^a-z0-9]+", "-", unidecode(prompt).lower()).strip("-")[:60].rstrip("-") or "image"
-    return f"{words}-{seed}.{ext}" if seed is not None else f"{words}.{ext}"
+    return f"{words}-{seed}" if seed is not None else words
 
 
 def _keep(ctx: JobContext, *, owner_id: int, generation_id: int, images: list[GeneratedImage], prompt: str,
@@ -148,7 +149,6 @@ def _keep(ctx: JobContext, *, owner_id: int, generation_id: int, images: list[Ge
             refused += 1
             continue
         seed = image.seed if image.seed is not None else (request.seed + position)
-        ext = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(image.mime, "png")
         made = {"generation": {"id": generation_id, "seed": seed, "prompt": request.prompt,
                                "negative_prompt": request.negative_prompt, "model": request.model,
                                "extras": image.extras}}
@@ -158,7 +158,7 @@ def _keep(ctx: JobContext, *, owner_id: int, generation_id: int, images: list[Ge
                                         position=position, seed=seed))
 
         # One decode, one transaction: the asset with its thumbnail, how it was made, and its gallery row.
-        assets.store_made(owner_id=owner_id, filename=_file_name(prompt, seed, ext), data=image.data, meta=made,
+        assets.store_made(owner_id=owner_id, filename=_file_name(prompt, seed), data=image.data, meta=made,
                           with_asset=gallery_row)
         kept += 1
         ctx.progress(85 + 14 * (position + 1) / len(images), f"Saved {position + 1} of {len(images)}")

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
-import re
+import math
 from typing import get_args
 
+from app.services.slides import text_tables
 from app.services.slides.model import (
     MAX_CATEGORIES,
     MAX_SERIES,
@@ -27,8 +28,6 @@ from app.services.slides.model import (
 
 CHART_TYPES = list(get_args(ChartType))
 MAX_DATA_CHARS = 20_000
-# Currency signs, percent signs, spaces (also thin and no-break ones) and thousands separators around a number.
-_NUMBER_NOISE = re.compile(r"[\s\u00a0\u2009\u202f$€£¥%]")
 
 
 class DataProblem(ValueError):
@@ -70,20 +69,19 @@ def _rows(text: str) -> list[list[str]]:
 
 
 def parse_number(cell: str) -> float | None:
-    """'1,234.5', '3,5', '12 %', '$3.2', '−4' (a real minus sign) → the number; None when it is not one.
+    """'1,234.5', '3,5', '12 %', '$3.2', '−4', '1e3' → the number; None when it is not one.
 
-    A comma between groups of three digits separates thousands; any other single comma is a decimal one.
+    The source-table reader's parser (thousands vs decimal commas, units), plus plain float syntax
+    for what people type by hand (exponents); never NaN or infinity.
     """
-    text = _NUMBER_NOISE.sub("", cell).replace("\u2212", "-")
-    if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", text):
-        text = text.replace(",", "")  # thousands separators: 1,234.5
-    elif re.fullmatch(r"[-+]?\d+,\d+", text):
-        text = text.replace(",", ".")  # a decimal comma: 3,5
+    number = text_tables.parse_number(cell)
+    if number is not None:
+        return number.value
     try:
-        value = float(text)
+        value = float(cell)
     except ValueError:
         return None
-    return value if value == value and abs(value) != float("inf") else None  # no NaN, no infinity
+    return value if math.isfinite(value) else None
 
 
 def parse_chart(text: str, *, kind: str, title: str = "", number_format: str = "General") -> ChartData:

@@ -11,7 +11,7 @@ import secrets
 from typing import Any
 
 from app.services.slides.model import MAX_BULLETS, Outline, Slide
-from state.slide_data import CHART_TYPES, MAX_DATA_CHARS, DataProblem, chart_text, parse_chart, parse_table, table_text
+from state.slide_data import MAX_DATA_CHARS, DataProblem, chart_text, parse_chart, parse_table, table_text
 
 LAYOUTS = [("bullets", "Bullets"), ("title", "Title"), ("section", "Section"), ("two_column", "Two columns"),
            ("image_text", "Picture + text"), ("chart", "Chart"), ("table", "Table"), ("quote", "Quote")]
@@ -38,11 +38,10 @@ def chart_summary(slide: Slide) -> str:
 
 
 def _data_text(slide: Slide) -> str:
-    if slide.layout == "table" and slide.table is not None:
+    """The slide's chart as text, or its table (first when the slide is laid out as one)."""
+    if slide.table is not None and (slide.layout == "table" or slide.chart is None):
         return table_text(slide.table)
-    if slide.chart is not None:
-        return chart_text(slide.chart)
-    return table_text(slide.table) if slide.table is not None else ""
+    return chart_text(slide.chart) if slide.chart is not None else ""
 
 
 def row_of(slide: Slide, number: int, preview: str) -> dict[str, str]:
@@ -53,8 +52,6 @@ def row_of(slide: Slide, number: int, preview: str) -> dict[str, str]:
             "image_prompt": slide.image.prompt if slide.image else "",
             "has_picture": "yes" if slide.image and slide.image.asset_id else "",
             "asset_id": slide.image.asset_id or "" if slide.image else "",
-            "picture": f"/api/v1/assets/{slide.image.asset_id}/thumbnail" if slide.image and slide.image.asset_id
-            else "",
             "locked": "yes" if slide.locked else "", "stage": slide.stage,
             "stage_label": STAGE_LABELS.get(slide.stage, slide.stage), "error": slide.error,
             "placeholder": "yes" if slide.placeholder else "", "data": chart_summary(slide),
@@ -113,8 +110,8 @@ def _apply_data(base: dict[str, Any], row: dict[str, str]) -> None:
             base["table"] = parse_table(text).model_dump()
             return
         stored = base.get("chart") or {}
-        kind = row.get("chart_type") or stored.get("type") or "column"
-        base["chart"] = parse_chart(text, kind=kind if kind in CHART_TYPES else "", title=stored.get("title", ""),
+        base["chart"] = parse_chart(text, kind=row.get("chart_type") or stored.get("type") or "column",
+                                    title=stored.get("title", ""),
                                     number_format=stored.get("number_format", "General")).model_dump()
     except DataProblem as exc:
         raise DataProblem(f"{where}: {exc}") from None

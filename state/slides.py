@@ -270,7 +270,7 @@ class SlidesState(rx.State):
         chosen = next((p for p in self.picker if p["id"] == asset_id), None)
         row = self._editable_row(self.picker_for)
         if chosen is not None and row is not None:
-            row.update(asset_id=chosen["id"], has_picture="yes", picture=chosen["thumb"])
+            row.update(asset_id=chosen["id"], has_picture="yes")
             self.dirty = True
         self.close_picker()
 
@@ -278,7 +278,7 @@ class SlidesState(rx.State):
     def clear_picture(self, slide_id: str):
         row = self._editable_row(slide_id)
         if row is not None:
-            row.update(asset_id="", has_picture="", picture="")
+            row.update(asset_id="", has_picture="")
             self.dirty = True
 
     def _save(self, owner_id: int) -> None:

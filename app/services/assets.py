@@ -49,10 +49,10 @@ def store_one(*, owner_id: int, filename: str, data: bytes) -> tuple[Asset, bool
     info = inspect_image(data)
     digest = hashlib.sha256(data).hexdigest()
     with session_scope() as session:
-        existing = session.exec(select(Asset).where(Asset.owner_id == owner_id, Asset.sha256 == digest)).first()
+        existing = _by_digest(session, owner_id, digest)
         if existing is not None:
             return existing, False
-    key = f"assets/{owner_id}/{digest[:2]}/{digest}.{info.ext}"
+    key = _original_key(owner_id, digest, info.ext)
     get_storage().put(key, data, content_type=info.mime)
     try:
         with session_scope() as session:
@@ -65,7 +65,20 @@ def store_one(*, owner_id: int, filename: str, data: bytes) -> tuple[Asset, bool
             return asset, True
     except IntegrityError:  # the same bytes arrived twice at once: keep the first
         with session_scope() as session:
-            return session.exec(select(Asset).where(Asset.owner_id == owner_id, Asset.sha256 == digest)).one(), False
+            return _by_digest(session, owner_id, digest), False
+
+
+def _by_digest(session: Session, owner_id: int, digest: str) -> Asset | None:
+    """The owner's asset with these bytes (one per owner and SHA-256), or None."""
+    return session.exec(select(Asset).where(Asset.owner_id == owner_id, Asset.sha256 == digest)).first()
+
+
+def _original_key(owner_id: int, digest: str, ext: str) -> str:
+    return f"assets/{owner_id}/{digest[:2]}/{digest}.{ext}"
+
+
+def _thumb_key(owner_id: int, original_key: str) -> str:
+    return f"thumbs/{owner_id}/{original_key.rsplit('/', 1)[-1].rsplit('.', 1)[0]}.webp"
 
 
 def store_made(*, owner_id: int, filename: str, data: bytes, meta: dict,
@@ -76,12 +89,11 @@ def store_made(*, owner_id: int, filename: str, data: bytes, meta: dict,
 
     Uploads go through store_one and batched thumbnail jobs instead: there the file is untrusted
     and many arrive at once; here one image is on the critical path of a user waiting for it.
-    Same bytes twice (a seed reused) keep one asset, as store_one does.
+    Same bytes twice (a seed reused) keep one asset, as store_one does, and are not decoded again.
     """
-    image, info = open_checked(data)
     digest = hashlib.sha256(data).hexdigest()
     with session_scope() as session:
-        existing = session.exec(select(Asset).where(Asset.owner_id == owner_id, Asset.sha256 == digest)).first()
+        existing = _by_digest(session, owner_id, digest)
         if existing is not None:
             merge_meta(session=session, asset_id=existing.id, extra=meta)
             if with_asset is not None:
@@ -90,9 +102,10 @@ def store_made(*, owner_id: int, filename: str, data: bytes, meta: dict,
         if existing.status != "ready":
             process(asset_id=existing.id, key=existing.storage_key, owner_id=owner_id)
         return existing
+    image, info = open_checked(data)
     thumb, thumb_meta = thumbnail_of(image, get_settings().thumbnail_size)
-    key = f"assets/{owner_id}/{digest[:2]}/{digest}.{info.ext}"
-    thumb_key = f"thumbs/{owner_id}/{digest}.webp"
+    key = _original_key(owner_id, digest, info.ext)
+    thumb_key = _thumb_key(owner_id, key)
     storage = get_storage()
     storage.put(key, data, content_type=info.mime)
     storage.put(thumb_key, thumb, content_type="image/webp")
@@ -109,7 +122,7 @@ def store_made(*, owner_id: int, filename: str, data: bytes, meta: dict,
             return asset
     except IntegrityError:
         with session_scope() as session:
-            raced = session.exec(select(Asset.id).where(Asset.owner_id == owner_id, Asset.sha256 == digest)).first()
+            raced = _by_digest(session, owner_id, digest)
         if raced is None:
             raise  # not the same-bytes race: a real integrity error
         # The same bytes stored at the same moment by another job: join that asset.
@@ -178,7 +191,7 @@ def process(*, asset_id: int, key: str, owner_id: int) -> str:
                 asset.status, asset.error = "failed", f"Could not make a thumbnail: {exc}"[:500]
                 session.add(asset)
         return "failed"
-    thumb_key = f"thumbs/{owner_id}/{key.rsplit('/', 1)[-1].rsplit('.', 1)[0]}.webp"
+    thumb_key = _thumb_key(owner_id, key)
     storage.put(thumb_key, thumb, content_type="image/webp")
     with session_scope() as session:
         asset = session.get(Asset, asset_id)

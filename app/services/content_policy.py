@@ -6,8 +6,6 @@ optional OpenAI-compatible moderation endpoint, records every decision and raise
 
 from __future__ import annotations
 
-import os
-import threading
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -18,6 +16,7 @@ from sqlmodel import Session, col, select
 from app.db import session_scope
 from app.errors import Conflict, ModerationRejected, NotFound
 from app.models import DenylistTerm, ModerationEvent
+from app.process_cache import ForkSafeCache
 from app.services import moderation
 from app.services.moderation_ai import OpenAIModeration
 from app.services.vision.http import HttpOptions
@@ -59,18 +58,7 @@ def entries(*, session: Session) -> list[moderation.DenylistEntry]:
                                                 "reason": r.reason}) for r in rows]
 
 
-_ai_lock = threading.Lock()
-_ai_cache: dict[str, tuple[Any, Any]] = {}
-
-
-def _forget_after_fork() -> None:
-    # As the provider registries do: a forked child must not share the parent's HTTP client.
-    global _ai_lock
-    _ai_cache.clear()
-    _ai_lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_after_fork)
+_ai_cache = ForkSafeCache()  # a forked child builds its own client
 
 
 def ai_checker() -> OpenAIModeration | None:
@@ -78,7 +66,7 @@ def ai_checker() -> OpenAIModeration | None:
     settings = get_settings()
     if not settings.moderation_openai_base_url:
         return None
-    with _ai_lock:
+    with _ai_cache.lock:
         cached = _ai_cache.get("ai")
         if cached is not None and cached[0] is settings:
             return cached[1]

@@ -78,9 +78,8 @@ def make_picture(*, owner_id: int, deck_id: int, slide: Slide, design: Theme | B
     if not images:
         raise ProviderError(f"{provider.label} finished without any image", code="bad_response")
     image = images[0]
-    ext = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(image.mime, "png")
     words = re.sub(r"[^a-z0-9]+", "-", unidecode(slide.title or prompt).lower()).strip("-")[:50] or "slide"
-    asset = assets.store_made(owner_id=owner_id, filename=f"slide-{words}.{ext}", data=image.data,
+    asset = assets.store_made(owner_id=owner_id, filename=f"slide-{words}", data=image.data,
                               meta={"slides": {"deck_id": deck_id, "slide_id": slide.id, "prompt": prompt,
                                                "provider": provider_name, "seed": seed}})
     return asset.id

@@ -84,16 +84,17 @@ def picture_fields(row: rx.Var) -> rx.Component:
     """The slide's picture: one from the library (shown), else one generated from the prompt."""
     locked = (row["locked"] == "yes") | SlidesState.busy
     return rx.hstack(
-        rx.cond(row["picture"] != "",
-                rx.image(src=row["picture"], alt="Picture of slide " + row["number"], width="44px", height="33px",
-                         object_fit="cover", border_radius="4px", class_name="slide-picture"),
+        rx.cond(row["asset_id"] != "",
+                rx.image(src="/api/v1/assets/" + row["asset_id"] + "/thumbnail",
+                         alt="Picture of slide " + row["number"], width="44px", height="33px", object_fit="cover",
+                         border_radius="4px", class_name="slide-picture"),
                 rx.center(rx.icon("image-plus", size=16, color=rx.color("gray", 10)), width="44px", height="33px",
                           border_radius="4px", background=rx.color("gray", 3))),
         _line(row, "image_prompt", "Picture prompt",
-              rx.cond(row["picture"] != "", "Prompt (used if you remove the picture)",
+              rx.cond(row["asset_id"] != "", "Prompt (used if you remove the picture)",
                       "Describe the picture to generate"), max_length=1000),
         tool("images", "Pick a picture from the library", SlidesState.open_picker(row["id"]), locked),
-        rx.cond(row["picture"] != "",
+        rx.cond(row["asset_id"] != "",
                 tool("image-off", "Remove the picture", SlidesState.clear_picture(row["id"]), locked)),
         width="100%", align="center", spacing="2")
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -105,7 +106,7 @@ class ImageProvider(Protocol):
     # it are polled with a growing sleep.
 
 
-class SyncCallProvider:
+class SyncCallProvider(ABC):
     """Submit/status/result/cancel for an API that answers in one blocking call.
 
     Subclasses implement `generate(request) -> list[GeneratedImage]`. `submit` runs it on a small
@@ -125,8 +126,9 @@ class SyncCallProvider:
         self._canceled: set[str] = set()
         self._lock = threading.Lock()
 
-    def generate(self, request: GenerationRequest) -> list[GeneratedImage]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def generate(self, request: GenerationRequest) -> list[GeneratedImage]:
+        """The whole generation as one blocking call; runs on the pool."""
 
     def submit(self, request: GenerationRequest) -> dict[str, Any]:
         call_id = uuid.uuid4().hex

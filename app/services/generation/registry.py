@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from app.errors import ValidationFailed
+from app.process_cache import ForkSafeCache
 from app.services.generation import providers_config as config
 from app.services.generation.base import Capabilities, ImageProvider
 from app.settings import Settings, get_settings
@@ -35,19 +34,8 @@ BUILDERS: dict[str, Callable[[Settings], ImageProvider]] = {
 }
 
 # name → (the settings object it was built from, the provider); new settings mean a rebuild.
-_cache: dict[str, tuple[Any, ImageProvider]] = {}
-_lock = threading.Lock()
-
-
-def _forget_after_fork() -> None:
-    # A forked work horse builds its own providers: the parent's hold thread pools whose threads did
-    # not survive the fork and HTTP connections the parent still uses. Not closed: they are the parent's.
-    global _lock
-    _cache.clear()
-    _lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_after_fork)
+# A forked work horse builds its own (see app.process_cache).
+_cache = ForkSafeCache()
 
 
 def get_provider(name: str) -> ImageProvider:
@@ -55,7 +43,7 @@ def get_provider(name: str) -> ImageProvider:
     if name not in LABELS:
         raise ValidationFailed(f"There is no image provider called {name!r}.", code="unknown_provider")
     settings = get_settings()
-    with _lock:
+    with _cache.lock:
         cached = _cache.get(name)
         if cached is not None and cached[0] is settings:
             return cached[1]
@@ -87,7 +75,7 @@ def available_providers(*, configured_only: bool = False) -> list[dict[str, Any]
 
 def reset_providers() -> None:
     """Forget every built provider (tests; or after provider settings change at run time)."""
-    with _lock:
+    with _cache.lock:
         providers = [provider for _, provider in _cache.values()]
         _cache.clear()
     for provider in providers:

@@ -12,6 +12,7 @@ only after a 429) come from `remote_files`, shared with the fal/Replicate/Bedroc
 from __future__ import annotations
 
 import uuid
+from abc import abstractmethod
 from dataclasses import replace
 from typing import Any
 
@@ -61,11 +62,13 @@ class CallAwareProvider(SyncCallProvider):
     the job on the provider (A1111's task id).
     """
 
-    def check(self, request: GenerationRequest) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def check(self, request: GenerationRequest) -> None:
+        """Raise bad_request when the provider cannot do `request`, before anything is sent."""
 
-    def run(self, request: GenerationRequest, call_id: str) -> list[GeneratedImage]:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def run(self, request: GenerationRequest, call_id: str) -> list[GeneratedImage]:
+        """Make the images; `call_id` names this call (cancel checks, the provider's task id)."""
 
     def generate(self, request: GenerationRequest) -> list[GeneratedImage]:
         """The whole generation as one blocking call (scripts and benchmarks)."""

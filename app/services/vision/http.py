@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import ssl
 import threading
@@ -25,6 +24,7 @@ import pybreaker
 from PIL import Image, ImageOps
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from app.process_cache import ForkSafeCache
 from app.services.images import FORMATS  # also registers the HEIC opener with Pillow
 from app.services.vision.base import VisionError
 
@@ -53,18 +53,8 @@ class HttpOptions:
     max_response_bytes: int = 4 * 1024 * 1024  # a provider answer is a few KB; refuse to buffer a runaway body
 
 
-_breakers: dict[str, pybreaker.CircuitBreaker] = {}
-_breakers_lock = threading.Lock()
-
-
-def _fresh_breakers() -> None:
-    # In a forked child: the parent's provider threads may hold the lock (or a breaker's) mid-call.
-    global _breakers_lock
-    _breakers.clear()
-    _breakers_lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_fresh_breakers)
+# A forked child gets fresh breakers: the parent's provider threads may hold one's lock mid-call.
+_breakers = ForkSafeCache()
 
 
 def _not_an_outage(exc: BaseException) -> bool:
@@ -74,7 +64,7 @@ def _not_an_outage(exc: BaseException) -> bool:
 
 def get_breaker(name: str, *, fail_max: int, reset_seconds: float) -> pybreaker.CircuitBreaker:
     """The process-wide breaker for a provider name (the first caller's thresholds win)."""
-    with _breakers_lock:
+    with _breakers.lock:
         breaker = _breakers.get(name)
         if breaker is None:
             # throw_new_error_on_trip=False: the call that trips the breaker reports its own real error.
@@ -86,7 +76,7 @@ def get_breaker(name: str, *, fail_max: int, reset_seconds: float) -> pybreaker.
 
 def reset_breakers() -> None:
     """Forget every breaker (tests, or an admin who fixed a provider and wants to retry at once)."""
-    with _breakers_lock:
+    with _breakers.lock:
         _breakers.clear()
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import threading
 from typing import Any
 
 from app.errors import ValidationFailed
+from app.process_cache import ForkSafeCache
 from app.services.vision.base import VisionProvider
 from app.services.vision.http import HttpOptions
 from app.settings import get_settings
@@ -19,19 +18,8 @@ LABELS = {
 
 # name → (the settings object it was built from, the provider). A new settings object (tests clear
 # get_settings' cache) means a rebuild, so nobody keeps talking to an old URL or key.
-_cache: dict[str, tuple[Any, VisionProvider]] = {}
-_lock = threading.Lock()
-
-
-def _forget_after_fork() -> None:
-    # A forked work horse builds its own providers: the parent's hold thread pools whose threads did
-    # not survive the fork and HTTP connections the parent still uses. Not closed: they are the parent's.
-    global _lock
-    _cache.clear()
-    _lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_after_fork)
+# A forked work horse builds its own (see app.process_cache).
+_cache = ForkSafeCache()
 
 
 def _get(settings: Any, field: str, default: Any) -> Any:
@@ -91,7 +79,7 @@ def get_provider(name: str) -> VisionProvider:
     if name not in LABELS:
         raise ValidationFailed(f"There is no vision provider called {name!r}.", code="unknown_provider")
     settings = get_settings()
-    with _lock:  # built under the lock so concurrent first calls share one client and its connection pool
+    with _cache.lock:  # built under the lock so concurrent first calls share one client and its connection pool
         cached = _cache.get(name)
         if cached is not None and cached[0] is settings:
             return cached[1]
@@ -122,7 +110,7 @@ def available_providers() -> list[dict[str, Any]]:
 
 def reset_providers() -> None:
     """Close and forget every built provider (tests; or after changing provider settings at run time)."""
-    with _lock:
+    with _cache.lock:
         providers = [provider for _, provider in _cache.values()]
         _cache.clear()
     for provider in providers:
