@@ -89,7 +89,7 @@ def _write(ctx: JobContext, deck_id: int, slide_ids: list[str], *, fresh: bool) 
     def finish(slide: Slide) -> None:
         # Runs in this thread for both engines (the chat writer calls it as each answer arrives).
         nonlocal done
-        deck_runs.write_slide(deck_id=deck_id, slide=_complete(ctx, deck, design, slide))
+        deck_runs.write_slide(deck_id=deck_id, slide=_complete(ctx, deck, design, slide), fresh=fresh)
         done += 1
         ctx.progress(99 * done / max(1, total), f"{done} of {total} slides written")
 

@@ -183,7 +183,7 @@ class GenerateState(rx.State):
         self.current = {"id": str(body["id"]), "status": body["status"], "progress": str(body.get("progress", 0)),
                         "message": body.get("message", ""), "error": body["error"],
                         "queue": str(position) if position else "", "seed": str(body["parameters"]["seed"]),
-                        "n": str(body["parameters"]["n"])}
+                        "n": str(body["parameters"]["n"]), "prompt": body["parameters"]["prompt"]}
         self.current_images = [_card({**i, "parameters": body["parameters"], "created_at": body["created_at"]})
                                for i in body["images"]]
 
@@ -242,13 +242,22 @@ class GenerateState(rx.State):
             self._fit_to_provider()
 
     @rx.event
-    async def generate(self):
+    async def generate(self, form_data: dict):
+        """Start a generation from exactly what the boxes show at the click (the form's data)."""
         user = await require_user(self)
         if user is None:
             yield to_sign_in(self)
             return
+        if self.submitting or self.busy:  # a double click: the first one is already on its way
+            return
         self.form_error = ""
         info = self._info()
+        self.prompt = str(form_data.get("prompt", self.prompt))[:2000]
+        if info["negative"]:
+            self.negative_prompt = str(form_data.get("negative_prompt", self.negative_prompt))[:2000]
+        if not self.prompt.strip():
+            self.form_error = "Write a prompt first."
+            return
         try:
             data = GenerationInput(prompt=self.prompt, negative_prompt=self.negative_prompt if info["negative"] else "",
                                    style="" if self.style == "none" else self.style, size=self.size,
@@ -268,7 +277,7 @@ class GenerateState(rx.State):
         self.submitting = False
         self.current = {"id": str(generation.id), "status": generation.status, "progress": "0",
                         "message": "Waiting for a worker", "error": "", "queue": "", "seed": str(generation.seed),
-                        "n": str(generation.n)}
+                        "n": str(generation.n), "prompt": data.prompt}
         self.current_images = []
         with session_scope() as session:
             self.balance = credits.balance(session=session, user_id=user.id)[0]
@@ -419,7 +428,7 @@ class GenerateState(rx.State):
         self.selected_id = ""
         self.current = {"id": str(generation.id), "status": generation.status, "progress": "0",
                         "message": "Waiting for a worker", "error": "", "queue": "", "seed": str(generation.seed),
-                        "n": str(generation.n)}
+                        "n": str(generation.n), "prompt": generation.prompt}
         self.current_images = []
         if not self.following:
             return GenerateState.follow

@@ -45,6 +45,9 @@ class SlidesState(rx.State):
     versions: list[dict[str, str]] = []
     version_note: str = ""
     zoom_id: str = ""  # the slide shown large in the preview dialog
+    # A slide holding the user's edits that they asked to regenerate: "" until the server asks to confirm.
+    confirm_regenerate_id: str = ""
+    confirm_regenerate_message: str = ""
     following: bool = False
     # The library picture picker: the slide it picks for ("" when closed), the search, the pictures shown.
     picker_for: str = ""
@@ -312,6 +315,9 @@ class SlidesState(rx.State):
                 self._save(user.id)
             await asyncio.to_thread(action, owner_id=user.id, deck_id=int(self.deck["id"]), **kwargs)
         except AppError as exc:
+            if exc.code == "slide_edited":  # the user's words are at stake: ask, never overwrite silently
+                self.confirm_regenerate_id, self.confirm_regenerate_message = kwargs["slide_id"], exc.message
+                return None
             return rx.toast.error(exc.message)
         except ValueError as exc:
             return rx.toast.error("Check the outline: " + problem(exc))
@@ -333,6 +339,21 @@ class SlidesState(rx.State):
         if user is None:
             return to_sign_in(self)
         return await self._start(user, deck_runs.regenerate_slide, slide_id=slide_id)
+
+    @rx.event
+    async def confirm_regenerate(self):
+        """The user agreed to replace their edits on the slide (the outline before it is kept as a version)."""
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        slide_id, self.confirm_regenerate_id = self.confirm_regenerate_id, ""
+        if not slide_id:
+            return None
+        return await self._start(user, deck_runs.regenerate_slide, slide_id=slide_id, replace_edits=True)
+
+    @rx.event
+    def dismiss_regenerate(self):
+        self.confirm_regenerate_id = ""
 
     @rx.event
     async def rebuild_outline(self):

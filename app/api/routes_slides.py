@@ -168,8 +168,10 @@ def cancel(deck_id: int, caller: CallerDep) -> dict:
 
 
 @router.post("/{deck_id}/slides/{slide_id}/regenerate", status_code=202)
-def regenerate(deck_id: int, slide_id: str, caller: CallerDep) -> dict:
-    job = deck_runs.regenerate_slide(owner_id=caller.user.id, deck_id=deck_id, slide_id=slide_id[:40])
+def regenerate(deck_id: int, slide_id: str, caller: CallerDep, replace_edits: bool = False) -> dict:
+    """409 `slide_edited` when the slide holds the caller's edits; `?replace_edits=true` confirms."""
+    job = deck_runs.regenerate_slide(owner_id=caller.user.id, deck_id=deck_id, slide_id=slide_id[:40],
+                                     replace_edits=replace_edits)
     return {"job_id": job.id, "deck": _deck_body(caller.user.id, deck_id)}
 
 

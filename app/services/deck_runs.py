@@ -16,8 +16,10 @@ from app.services.deck_store import (
     BUSY,
     IN_PROGRESS,
     add_version,
+    check_not_busy,
     find_slide,
     get_deck,
+    keep_version,
     load_deck,
     locked_row,
     need_outline,
@@ -60,8 +62,15 @@ def generate(*, owner_id: int, deck_id: int) -> Job:
                  cost=price(provider=provider, image_provider=image_provider, slides=targets))
 
 
-def regenerate_slide(*, owner_id: int, deck_id: int, slide_id: str) -> Job:
-    """Write one slide again from scratch (its text is replaced; a locked slide is refused)."""
+def has_edits(slide: Slide) -> bool:
+    """A slide whose text a person wrote or changed: regenerating it would replace their words."""
+    return slide.edited and bool(slide.bullets or slide.bullets_right or slide.notes.strip())
+
+
+def regenerate_slide(*, owner_id: int, deck_id: int, slide_id: str, replace_edits: bool = False) -> Job:
+    """Write one slide again from scratch (its text is replaced; a locked slide is refused). A slide holding a
+    person's edits is refused with 409 `slide_edited` unless `replace_edits` says they agreed; either way the
+    outline before it is kept as a version, so the edits can be restored."""
     with session_scope() as session:
         deck = get_deck(session=session, owner_id=owner_id, deck_id=deck_id)
         slide = find_slide(need_outline(deck), slide_id)
@@ -69,9 +78,21 @@ def regenerate_slide(*, owner_id: int, deck_id: int, slide_id: str) -> Job:
     if slide.locked:
         raise Conflict(f"Slide “{slide.title or slide.id}” is locked: unlock it to regenerate it.",
                        code="slide_locked")
+    if has_edits(slide) and not replace_edits:
+        raise Conflict(f"Slide “{slide.title or slide.id}” has your edits: regenerating replaces its bullets and "
+                       "notes. Confirm to go ahead (a version is kept so you can restore them).",
+                       code="slide_edited")
+    _keep_before(owner_id=owner_id, deck_id=deck_id, note=f"Before regenerating “{slide.title or slide.id}”")
     return start(owner_id=owner_id, deck_id=deck_id, status="generating",
                  params={"action": "regenerate", "slide_ids": [slide.id]},
                  cost=price(provider=provider, image_provider=image_provider, slides=[slide]))
+
+
+def _keep_before(*, owner_id: int, deck_id: int, note: str) -> None:
+    with session_scope() as session:
+        deck = locked_row(session, deck_id, owner_id)
+        check_not_busy(deck)
+        keep_version(session=session, deck=deck, note=note)
 
 
 def start(*, owner_id: int, deck_id: int, status: str, params: dict, cost: int) -> Job:
@@ -162,12 +183,15 @@ def set_stages(*, deck_id: int, stages: dict[str, str]) -> None:
         session.add(deck)
 
 
-def write_slide(*, deck_id: int, slide: Slide) -> None:
-    """Store one slide as the job has it now (a slide the user deleted meanwhile is dropped)."""
+def write_slide(*, deck_id: int, slide: Slide, fresh: bool = False) -> None:
+    """Store one slide as the job has it now (a slide the user deleted meanwhile is dropped). `fresh`: the
+    job wrote its text from scratch, so it no longer holds the person's edits; otherwise the mark stays."""
     with session_scope() as session:
         deck = locked_row(session, deck_id)
         if deck.outline:
-            replace_slides(deck, {slide.id: slide})
+            stored = next((s for s in need_outline(deck).slides if s.id == slide.id), None)
+            edited = False if fresh or stored is None else stored.edited
+            replace_slides(deck, {slide.id: slide.model_copy(update={"edited": edited})})
             session.add(deck)
 
 

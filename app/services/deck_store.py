@@ -92,6 +92,18 @@ def resting_status(outline: Outline | None) -> str:
     return "ready" if any(s.stage == "ready" for s in outline.slides) else "idle"
 
 
+def keep_version(*, session: Session, deck: Deck, note: str) -> DeckVersion | None:
+    """Save the current outline as a version unless the newest version already holds it: called before a
+    machine writes over the outline, so what the person had is one "restore" away."""
+    if not deck.outline:
+        return None
+    newest = session.exec(select(DeckVersion.outline).where(DeckVersion.deck_id == deck.id)
+                          .order_by(col(DeckVersion.number).desc()).limit(1)).first()
+    if newest is not None and Outline.model_validate_json(newest) == outline_of(deck):
+        return None
+    return add_version(session=session, deck=deck, note=note)
+
+
 def add_version(*, session: Session, deck: Deck, note: str) -> DeckVersion:
     """Save the deck's current outline as its next version (the oldest beyond MAX_VERSIONS go)."""
     if not deck.outline:

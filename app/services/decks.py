@@ -223,7 +223,7 @@ def rebuild_outline(*, owner_id: int, deck_id: int, provider: str = "") -> Deck:
 
 
 def _content(slide: Slide) -> dict[str, Any]:
-    return slide.model_dump(exclude={"stage", "error", "locked", "placeholder"})
+    return slide.model_dump(exclude={"stage", "error", "locked", "placeholder", "edited"})
 
 
 def merge_outline(current: Outline | None, incoming: Outline) -> Outline:
@@ -244,12 +244,13 @@ def merge_outline(current: Outline | None, incoming: Outline) -> Outline:
             continue
         if before is not None and _content(before) == _content(slide):
             slides.append(slide.model_copy(update={"stage": before.stage, "error": before.error,
-                                                   "placeholder": before.placeholder}))
+                                                   "placeholder": before.placeholder, "edited": before.edited}))
             continue
         stage = "outline" if before is None or before.stage == "outline" else "ready"
         # Placeholder bullets the user has rewritten are theirs now.
         placeholder = bool(before and before.placeholder and before.bullets == slide.bullets)
-        slides.append(slide.model_copy(update={"stage": stage, "error": "", "placeholder": placeholder}))
+        slides.append(slide.model_copy(update={"stage": stage, "error": "", "placeholder": placeholder,
+                                               "edited": True}))
     return Outline(title=incoming.title, slides=slides)
 
 

@@ -23,14 +23,16 @@ def select_pairs(items, value, on_change, label_key: str, value_key: str, aria: 
 
 def prompt_form() -> rx.Component:
     s = GenerateState
-    return rx.card(rx.vstack(
-        field("Prompt", rx.text_area(value=s.prompt, on_change=s.set_prompt.debounce(250), rows="4",
+    return rx.card(rx.form(rx.vstack(
+        # The box's own text is what a submit sends (form data), never the debounced copy in the state:
+        # a click 100 ms after the last key used to send the previous prompt.
+        field("Prompt", rx.text_area(value=s.prompt, on_change=s.set_prompt.debounce(250), rows="4", name="prompt",
                                      placeholder='A calm forest morning. Put words in "quotes" to set them as type.',
                                      width="100%", aria_label="Prompt", max_length=2000)),
         rx.cond(s.supports_negative,
                 field("Negative prompt", rx.input(value=s.negative_prompt,
                                                   on_change=s.set_negative_prompt.debounce(250),
-                                                  placeholder="What to leave out", width="100%",
+                                                  name="negative_prompt", placeholder="What to leave out", width="100%",
                                                   aria_label="Negative prompt", max_length=2000))),
         rx.grid(
             field("Provider", select_pairs(s.provider_options, s.provider, s.set_provider, "label", "name",
@@ -64,12 +66,23 @@ def prompt_form() -> rx.Component:
                     " · balance " + s.balance.to_string(), size="2", color=rx.color("gray", 10),
                     id="generate-cost"),
             rx.spacer(),
-            rx.button(rx.icon("sparkles", size=16), "Generate", on_click=s.generate, size="3",
-                      loading=s.submitting, disabled=s.busy | (s.prompt.strip() == "")),
+            rx.tooltip(rx.button(rx.icon("sparkles", size=16), "Generate", type="submit", size="3",
+                                 loading=s.submitting, disabled=s.busy),
+                       content="Ctrl+Enter in the prompt"),
             width="100%", align="center",
         ),
         spacing="4", width="100%",
-    ), width="100%")
+    ), on_submit=s.generate, reset_on_submit=False, id="generate-form", width="100%"), width="100%")
+
+
+# Ctrl/Cmd+Enter in a field of the form submits it, like the button (requestSubmit runs the same handler).
+SUBMIT_ON_CTRL_ENTER = rx.script("""
+document.addEventListener('keydown', (e) => {
+  if (e.key !== 'Enter' || !(e.ctrlKey || e.metaKey) || e.isComposing) return;
+  const form = e.target.closest && e.target.closest('#generate-form');
+  if (form) { e.preventDefault(); form.requestSubmit(); }
+});
+""")
 
 
 def status_panel() -> rx.Component:
@@ -94,6 +107,9 @@ def status_panel() -> rx.Component:
                                           on_click=s.cancel_current)),
                 width="100%", align="center", spacing="2",
             ),
+            # Which prompt this result is for, so it is never mistaken for what the box now says.
+            rx.text(cur["prompt"], size="2", weight="medium", id="generation-prompt", trim="end",
+                    style={"overflow_wrap": "anywhere"}),
             rx.cond(s.busy, rx.progress(value=cur["progress"].to(int), width="100%")),
             rx.text(rx.cond(cur["status"] == "succeeded",
                             rx.cond(s.current_images.length() == 1, "1 image, kept in your library and the gallery",
@@ -129,4 +145,5 @@ def generate_page() -> rx.Component:
                 width="100%", align_items="start"),
         gallery_section(),
         detail_dialog(),
+        SUBMIT_ON_CTRL_ENTER,
     )

@@ -62,7 +62,28 @@ def preview_tab() -> rx.Component:
         rx.grid(rx.foreach(s.rows, thumbnail), columns=rx.breakpoints(initial="1", sm="2"), spacing="4",
                 width="100%", id="preview-grid"),
         zoom_dialog(),
+        regenerate_dialog(),
         spacing="3", width="100%",
+    )
+
+
+def regenerate_dialog() -> rx.Component:
+    """Asked when the slide to regenerate holds the user's own text: their words are never replaced silently."""
+    s = SlidesState
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Replace your edits?"),
+            rx.alert_dialog.description(s.confirm_regenerate_message),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Keep my text", variant="soft", color_scheme="gray",
+                                                 on_click=s.dismiss_regenerate)),
+                rx.alert_dialog.action(rx.button("Regenerate anyway", color_scheme="red",
+                                                 on_click=s.confirm_regenerate)),
+                justify="end", spacing="3", margin_top="16px",
+            ),
+            max_width="480px",
+        ),
+        open=s.confirm_regenerate_id != "",
     )
 
 

@@ -97,3 +97,37 @@ def test_admin_edits_a_style_and_sees_refusals_in_the_moderation_log(page: Page,
     dialog.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Style 'Watercolour' saved.")).to_be_visible()
     shot(page, "admin-styles")
+
+
+def test_what_is_sent_is_what_the_box_shows_at_the_click(page: Page):
+    """Typing fast (40 ms a key) and clicking at once sends the new text, not the debounced old one."""
+    sign_up(page, new_account("Quick"))
+    open_page(page, "/generate")
+    box = page.get_by_label("Prompt", exact=True)
+    box.fill("a quiet harbour at dawn")
+    page.get_by_role("button", name="Generate").click()
+    status = page.locator("#generation-status")
+    expect(status).to_have_attribute("data-status", "succeeded", timeout=90_000)
+    expect(page.locator("#generation-prompt")).to_have_text("a quiet harbour at dawn")
+
+    box.fill("")
+    box.press_sequentially("a lighthouse in a storm", delay=40)
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#generation-prompt")).to_have_text("a lighthouse in a storm")
+    expect(status).to_have_attribute("data-status", "succeeded", timeout=90_000)
+
+    # A refused prompt typed just as fast is refused, not swapped for the last accepted one.
+    box.fill("")
+    box.press_sequentially("n4ked w0man on a beach", delay=40)
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#generate-error")).to_be_visible()
+    expect(page.locator("#generation-prompt")).to_have_text("a lighthouse in a storm")
+
+    # Ctrl+Enter in the box submits what the box shows too.
+    box.fill("")
+    box.press_sequentially("a paper boat on a pond", delay=40)
+    box.press("Control+Enter")
+    expect(page.locator("#generation-prompt")).to_have_text("a paper boat on a pond")
+    expect(page.locator("#generate-error")).to_have_count(0)
+    expect(status).to_have_attribute("data-status", "succeeded", timeout=90_000)
+    shot(page, "generate-fast-typing")

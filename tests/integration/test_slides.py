@@ -476,3 +476,48 @@ def test_a_long_pasted_source_is_not_cut_off_by_the_body_limit(signed_in):
     response = signed_in.post("/api/v1/slides", json={"source_text": f"# Cycling\n\n## Why\n\n{prose}"[:150_000],
                                                       "slides": 5}, headers=ORIGIN)
     assert response.status_code == 201, response.text[:300]
+
+
+def test_regenerating_a_slide_with_the_users_edits_asks_first_and_keeps_them_restorable(signed_in):
+    """Regenerate used to replace typed bullets and notes without a word; restoring then lost the picture."""
+    from tests.images import jpeg
+
+    deck = generate(signed_in, create(signed_in, source_text=MARKDOWN, slides=8)["id"])
+    deck_id = deck["id"]
+    picture = signed_in.post("/api/v1/assets", files=[("files", ("DSC_0412.jpg", jpeg(), "image/jpeg"))],
+                             headers=ORIGIN).json()["assets"][0]["id"]
+    outline = deck["outline"]
+    outline["slides"][2]["bullets"] = ["Our own first point", "Our own second point"]
+    outline["slides"][2]["notes"] = "What I will say here."
+    outline["slides"][2]["layout"] = "image_text"
+    outline["slides"][2]["image"] = {"asset_id": str(picture), "prompt": ""}
+    outline["slides"][2]["edited"] = False  # a client cannot clear the mark: the server sets it
+    edited = put_outline(signed_in, deck, outline)
+    assert edited["outline"]["slides"][2]["edited"] is True
+    assert edited["outline"]["slides"][1]["edited"] is False
+
+    # Without consent: refused, nothing queued, nothing changed.
+    assert_error(signed_in.post(f"/api/v1/slides/{deck_id}/slides/s3/regenerate", headers=ORIGIN), 409,
+                 "slide_edited")
+    unchanged = signed_in.get(f"/api/v1/slides/{deck_id}").json()
+    assert unchanged["status"] == "ready" and unchanged["outline"] == edited["outline"]
+
+    # An untouched slide regenerates without asking.
+    assert signed_in.post(f"/api/v1/slides/{deck_id}/slides/s2/regenerate", headers=ORIGIN).status_code == 202
+    run_jobs()
+
+    # With consent: written again, and the edits (picture included) are one restore away.
+    started = signed_in.post(f"/api/v1/slides/{deck_id}/slides/s3/regenerate?replace_edits=true", headers=ORIGIN)
+    assert started.status_code == 202, started.text
+    run_jobs()
+    again = signed_in.get(f"/api/v1/slides/{deck_id}").json()
+    s3 = again["outline"]["slides"][2]
+    assert s3["bullets"] != ["Our own first point", "Our own second point"] and s3["edited"] is False
+    versions = signed_in.get(f"/api/v1/slides/{deck_id}/versions").json()["versions"]
+    before = next(v for v in versions if v["note"].startswith("Before regenerating"))
+    restored = signed_in.post(f"/api/v1/slides/{deck_id}/versions/{before['number']}/restore",
+                              headers=ORIGIN).json()
+    slide = restored["outline"]["slides"][2]
+    assert slide["bullets"] == ["Our own first point", "Our own second point"]
+    assert slide["notes"] == "What I will say here."
+    assert slide["image"]["asset_id"] == str(picture)

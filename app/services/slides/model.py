@@ -97,6 +97,9 @@ class Slide(BaseModel):
     error: str = Field(default="", max_length=500)
     # True for slides the local engine made from a bare topic: the user is expected to fill them in.
     placeholder: bool = False
+    # True once a person changed the slide since a machine last wrote it (set by the server, never taken from
+    # a client): regenerating such a slide asks first, because it would replace what they wrote.
+    edited: bool = False
 
     @field_validator("title", "subtitle", "quote", "attribution")
     @classmethod
