@@ -19,6 +19,8 @@ from __future__ import annotations
 _PEOPLE = ("woman|women|man|men|girl|boy|lady|guy|person|people|couple|female|male|wife|girlfriend|boyfriend|"
            "actress|celebrity|body|breasts|1girl|1boy")
 _NUDITY = "nude|naked|nudity|topless|undressed|unclothed"
+# Words that put a person in the picture without naming one: "nude portrait" is a person, "nude lipstick" is not.
+_PERSON_PICTURE = "portrait|model|figure|selfie|boudoir|pinup|pin-up|headshot|self-portrait|photoshoot"
 # Two lists of minors, so each combo fits the 200-character term column.
 _MINORS = "child|children|kid|minor|underage|preteen|toddler|infant|teen|teenager"
 _YOUNG = "schoolgirl|schoolboy|little girl|little boy|young girl|young boy|tween"
@@ -40,6 +42,7 @@ DEFAULT_TERMS: list[tuple[str, str, str, str]] = [
     # Sexual content.
     # Within two words: "a woman posing naked" is refused, "a woman in a nude-coloured dress" is not.
     (f"{_NUDITY} + {_PEOPLE} ~2", "combo", "sexual", ""),
+    (f"{_NUDITY} + {_PERSON_PICTURE} ~1", "combo", "sexual", ""),
     ("porn", "substring", "sexual", ""),  # porno, pornographic, pornstar, softporn
     ("sex", "word", "sexual", ""),
     ("fuck", "word", "sexual", ""),

@@ -22,6 +22,9 @@ GREEK_O = "\u03bf"  # ο
 
 EVASIONS = [
     Case("a nude woman on a beach", "sexual", "baseline: nudity next to a person"),
+    Case("nude portrait in soft light", "sexual", "a picture of a person without a person word (was allowed)"),
+    Case("naked selfie in a mirror", "sexual", "selfie is a person (was allowed)"),
+    Case("nude model posing", "sexual", "model is a person (was allowed)"),
     Case("a NuDe WoMaN", "sexual", "mixed case"),
     Case("a n.u.d.e woman", "sexual", "dotted letters"),
     Case("a n u d e woman", "sexual", "spaced letters"),
@@ -117,6 +120,8 @@ INNOCENT = [
     Case("a teenager skateboarding at dusk", None, "minors alone are fine"),
     Case("nude colour palette lipstick flat lay", None, "decision: 'nude' alone is a colour, allowed"),
     Case("a woman in a nude-coloured dress", None, "decision: a colour three words from the person passes"),
+    Case("nude lipstick and nude heels", None, "decision: nude next to things stays a colour"),
+    Case("nude tones portrait of a woman", None, "decision: a colour two words from the picture word passes"),
     Case("naked eye astronomy, the Milky Way", None, "'naked' alone is fine"),
     Case("a topless convertible on a coastal road", None, "'topless' alone is fine"),
     Case("a sexy red sports car", None, "'sexy' alone is fine; only with minors is it refused"),
