@@ -130,3 +130,104 @@ def pdf_without_text(pages: int = 2) -> bytes:
         pdf.add_page()
         pdf.rect(20, 20, 170, 250, style="F")
     return bytes(pdf.output())
+
+
+# An engineering write-up as people paste them: an HTML comment, a fenced ASCII diagram, a fenced code block,
+# a box-drawing diagram that is not fenced, and a table mixing k$ with counts.
+ENGINEERING_MD = """# Migrating the billing service to queues
+
+<!-- TODO(ana): ask finance about the Q3 numbers before sharing -->
+
+We moved the billing service from cron scripts to a job queue in March.
+Invoices now go out within minutes instead of the next morning.
+Failures are retried with backoff and show up on a dashboard instead of in a mailbox nobody reads.
+
+## Architecture
+
+The web app enqueues a job for each invoice.
+Workers pick jobs up, render the PDF and send the email.
+A reaper re-queues jobs whose worker died.
+
+```
++---------+      +-------+      +---------+
+| web app | ---> | Redis | ---> | workers |
++---------+      +-------+      +---------+
+                                     |
+                                     v
+                                 +-------+
+                                 |  SMTP |
+                                 +-------+
+```
+
+## The worker loop
+
+Each worker runs a small loop. It takes one job at a time and acknowledges it only after the email was accepted.
+
+```python
+def work(queue):
+    while True:
+        job = queue.pop(timeout=5)  # blocks
+        if job is None:
+            continue
+        # render first, then send: a crash in between re-runs the job
+        pdf = render(job.invoice_id)
+        send(job.email, pdf)
+        queue.ack(job)
+```
+
+## Results
+
+Invoices are sent faster and fewer fail. The table shows the monthly figures before and after the move.
+
+| Month | Revenue (k$) | Failed invoices |
+|-------|-------------:|----------------:|
+| Jan   | 410          | 37              |
+| Feb   | 432          | 41              |
+| Mar   | 455          | 12              |
+| Apr   | 470          | 6               |
+
+## Deployment
+
+The deploy diagram from the wiki:
+
+┌──────────┐    ┌──────────┐
+│  deploy  │───▶│  canary  │
+└──────────┘    └──────────┘
+
+## Costs
+
+Running two workers costs about as much as the old cron box. Redis runs on the existing cache server.
+
+## Next steps
+
+- Move reminders to the same queue
+- Add a dead-letter queue for invoices that fail five times
+- Alert when the queue is older than ten minutes
+
+## Risks
+
+A stuck worker can hold a job until the reaper notices it. Redis is now a single point of failure for billing.
+
+## Team
+
+Ana led the migration. Bo wrote the reaper. Cy ran the load tests.
+
+## Appendix: load test
+
+We replayed one month of invoices in an hour. The queue never grew beyond 200 jobs. Workers used under 300 MB each.
+"""
+
+# Code as Word keeps it: one paragraph per line (what a .docx pasted into the deck form becomes).
+CODE_DOCX: list[Item] = [
+    ("heading0", "Queue workers"),
+    ("heading1", "Why a queue"),
+    ("para", "Invoices used to go out the next morning. A queue sends them within minutes and retries failures."),
+    ("heading1", "The loop"),
+    ("para", "def work(queue):"),
+    ("para", "    while True:"),
+    ("para", "        job = queue.pop(timeout=5)"),
+    ("para", "        send(job); queue.ack(job);"),
+    ("para", "The worker acknowledges a job only after the email was accepted."),
+    ("heading1", "Risks"),
+    ("para", "A stuck worker holds its job until the reaper notices. Redis is a single point of failure."),
+]

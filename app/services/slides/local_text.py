@@ -15,7 +15,7 @@ from dataclasses import replace
 from functools import lru_cache, partial
 
 from app.services.slides.model import MAX_BULLETS, MAX_NOTES, MAX_SLIDES, MAX_TEXT, DeckSpec, Outline, Slide
-from app.services.slides.text_fit import LIST_SPLIT, Draft, cap_count, fit_count, number_parts, split_long
+from app.services.slides.text_fit import Draft, cap_count, fit_count, number_parts, split_long
 from app.services.slides.text_markdown import Block, Chunk, parse_chunks
 from app.services.slides.text_rank import (
     DECIMAL_COMMA,
@@ -26,7 +26,7 @@ from app.services.slides.text_rank import (
     split_sentences,
 )
 from app.services.slides.text_skeleton import fill_bullets, labels, skeleton_slides
-from app.services.slides.text_tables import table_chart, table_data
+from app.services.slides.text_tables import table_charts, table_data
 
 PROSE_BULLETS = 5  # at most this many extracted sentences on one slide
 COLLAPSE_LIMIT = 6  # up to this many short sub-sections become bullets of their section's slide
@@ -89,8 +89,12 @@ def outline_from(spec: DeckSpec) -> Outline:
     for heading, blocks, children in sections:
         drafts += _section_drafts(heading, blocks, children, source)
     prose = partial(_prose, source=source)
-    drafts = cap_count(fit_count(split_long(drafts, prose), spec.slides - 1, prose), MAX_SLIDES - 1)
-    summary = source.text(intro and source.prose(intro) or _central(source, TITLE_NOTES, skip={title, subtitle}))
+    # The count asked for is a promise: fit_count only approaches it without losing text; cap_count keeps it.
+    room = min(spec.slides, MAX_SLIDES) - 1
+    drafts = cap_count(fit_count(split_long(drafts, prose), room, prose), room)
+    # The title slide's notes summarise with sentences no other slide shows or says (one note, one slide).
+    used = {title, subtitle} | {text for d in drafts for text in d.bullets + d.notes}
+    summary = source.text(intro and source.prose(intro) or _central(source, TITLE_NOTES, skip=used))
     slides = [Slide(id="s1", layout="title", title=_cut(title), subtitle=_cut(subtitle),
                     notes=_notes(summary) if spec.notes else "")]
     for number, draft in enumerate(number_parts(drafts), start=2):
@@ -212,13 +216,11 @@ def _section_drafts(title: str, blocks: list[Block], children: list[Chunk], sour
                       notes=source.text(pool))
     elif pool:
         main = _prose(title, pool, source=source)
-    extras = [d for b in blocks if (d := _special(title, b, source))]
-    for code in (b.text for b in blocks if b.kind == "code"):
-        if main is None and not extras:  # a section that is only code shows its first lines
-            lines = [line.strip() for line in code.splitlines() if line.strip()]
-            main = Draft("bullets", title, bullets=lines[:LIST_SPLIT], notes=["\n".join(lines[LIST_SPLIT:])[:1000]])
-        else:
-            (main or extras[0]).notes.append(code[:1000])
+    extras = [d for b in blocks for d in _special(title, b, source)]
+    # Code and diagrams are left out: as bullets they read as noise (and box-drawing characters show as
+    # tofu in the slide fonts); a section that is only code has nothing for a slide.
+    if main is None and not extras and not children and any(b.kind == "code" for b in blocks):
+        return []
     if main is None and len(extras) == 1:
         extras[0].notes = source.text(pool) + extras[0].notes  # the table or quote is the section's slide
     elif extras and extras[0].layout == "quote" and main:
@@ -249,19 +251,22 @@ def _prose(title: str, pool: list[int], *, source: _Source) -> Draft:
                   notes=source.text([r for r in pool if r not in chosen]), pool=pool, gist_title=not title)
 
 
-def _special(title: str, block: Block, source: _Source) -> Draft | None:
+def _special(title: str, block: Block, source: _Source) -> list[Draft]:
+    """The slides a table (one chart per unit, or a table) or a quote makes; [] for other blocks."""
     if block.kind == "table" and block.rows and any(any(c.strip() for c in r) for r in block.rows):
-        chart = table_chart(block.rows, title=title, decimal_comma=source.language in DECIMAL_COMMA)
-        if chart:
-            return Draft("chart", title or chart.series[0].name, chart=chart)
+        charts = table_charts(block.rows, title=title, decimal_comma=source.language in DECIMAL_COMMA)
+        if len(charts) > 1:  # mixed units: a chart each, titled by what it shows
+            return [Draft("chart", _cut(chart.title), chart=chart) for chart in charts]
+        if charts:
+            return [Draft("chart", title or charts[0].series[0].name, chart=charts[0])]
         table, note = table_data(block.rows)
-        return Draft("table", title or " · ".join(table.header)[:80], table=table, notes=[note] if note else [])
+        return [Draft("table", title or " · ".join(table.header)[:80], table=table, notes=[note] if note else [])]
     if block.kind == "quote" and block.text:
         sentences = source.text(source.rows[id(block)])
         quote = block.text if len(block.text) <= MAX_TEXT else _within(sentences, MAX_TEXT)
         notes = [block.text] if quote != block.text else []
-        return Draft("quote", title, quote=quote, attribution=block.attribution[:200], notes=notes)
-    return None
+        return [Draft("quote", title, quote=quote, attribution=block.attribution[:200], notes=notes)]
+    return []
 
 
 def _list_bullets(items: list[tuple[int, str]]) -> list[str]:

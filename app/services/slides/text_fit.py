@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from app.services.slides.model import MAX_BULLETS, ChartData, Layout, TableData
+from app.services.slides.model import ChartData, Layout, TableData
 
 LIST_SPLIT = 7  # a list longer than this is spread over several slides
 MERGE_LIMIT = 8  # two slides are merged (to meet the slide count) only if the result has at most this many bullets
@@ -141,9 +141,12 @@ def cap_count(drafts: list[Draft], room: int) -> list[Draft]:
         i = pairs[-1]
         a, b = drafts[i], drafts[i + 1]
         bullets = a.bullets + b.bullets
-        drafts[i:i + 2] = [Draft("bullets", f"{a.titles[0]} … {b.titles[-1]}", bullets=bullets[:MAX_BULLETS],
-                                 notes=a.notes + bullets[MAX_BULLETS:] + b.notes,
+        # Beyond a readable slide the points go to the notes: the count asked for is kept, nothing is lost.
+        drafts[i:i + 2] = [Draft("bullets", f"{a.titles[0]} … {b.titles[-1]}", bullets=bullets[:MERGE_LIMIT],
+                                 notes=a.notes + bullets[MERGE_LIMIT:] + b.notes,
                                  merged_titles=a.titles + b.titles)]
+    if room <= 0:
+        return []
     if len(drafts) > room:
         drafts = drafts[:room]
         drafts[-1].notes.append("The source has more parts than fit in one deck; the rest was left out.")

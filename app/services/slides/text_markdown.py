@@ -10,7 +10,54 @@ from typing import Literal
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-_PARSER = MarkdownIt("commonmark", {"html": False}).enable("table")
+# HTML is parsed so that comments ("<!-- TODO: ask finance -->") and tags can be dropped instead of
+# landing on slides as text; the words of an HTML block are kept.
+_PARSER = MarkdownIt("commonmark", {"html": True}).enable("table")
+_COMMENT = re.compile(r"<!--.*?(-->|$)", re.S)
+_TAG = re.compile(r"<[^>]{0,500}>")
+_BOX_DRAWING = re.compile(r"[\u2500-\u259f\u25a0-\u25ff\u2190-\u21ff]")
+_CODE_LINE = re.compile(r"^\s*(def |class |import |from \S+ import|return\b|if .*:$|for .*:$|while .*:$|#include|"
+                        r"function\b|const |let |var |public |private |SELECT\b|\$ )|[;{}]\s*$|^\s*[}\])]|"
+                        r"^\s*[A-Za-z_][\w.]*(\[[^\]]*\])?\s*[-+*/]?=\s*\S|\w\([^()]*\)\s*:?\s*$")
+
+
+def looks_like_code(raw: str) -> bool:
+    """A paragraph that is code or a text diagram (pasted from a PDF or a Word file, so not fenced): box-drawing
+    characters, mostly symbols, or several lines shaped like code. One line of prose never is."""
+    lines = [line for line in raw.splitlines() if line.strip()]
+    if _BOX_DRAWING.search(raw):
+        return True
+    if len(lines) < 2:
+        return False
+    visible = [ch for ch in raw if not ch.isspace()]
+    letters = sum(ch.isalpha() for ch in visible)
+    if visible and letters / len(visible) < 0.55:  # ascii art: +----+ | --> |
+        return True
+    return sum(bool(_CODE_LINE.search(line)) for line in lines) >= max(2, len(lines) // 2)
+
+
+def _code_shaped(line: str) -> bool:
+    visible = [ch for ch in line if not ch.isspace()]
+    return bool(_CODE_LINE.search(line) or _BOX_DRAWING.search(line)) or \
+        (len(visible) >= 3 and sum(ch.isalpha() for ch in visible) / len(visible) < 0.5)
+
+
+def _join_code_runs(blocks: list[Block]) -> list[Block]:
+    """Word and PDF sources put each code line in a paragraph of its own: two or more code-shaped paragraphs
+    in a row are one code block."""
+    out: list[Block] = []
+    run: list[Block] = []
+    for block in [*blocks, Block("list")]:  # the sentinel ends the last run
+        if block.kind == "para" and _code_shaped(block.text):
+            run.append(block)
+            continue
+        if len(run) >= 2:
+            out.append(Block("code", text="\n".join(b.text for b in run)))
+        else:
+            out += run
+        run = []
+        out.append(block)
+    return out[:-1]
 _ATTRIBUTION = re.compile(r"^\s*(?:[—–~]|--?)\s*(\S.{0,198})$")
 
 
@@ -69,9 +116,16 @@ def parse_chunks(text: str) -> list[Chunk]:
             if quote_depth == 0 and quote_lines:
                 _add_quote(chunks[-1], quote_lines)
                 quote_lines = []
+        elif kind == "html_block":
+            words = " ".join(_TAG.sub(" ", _COMMENT.sub(" ", token.content)).split())
+            if words and not quote_depth and not list_depth:
+                chunks[-1].blocks.append(Block("para", text=words))
         elif kind == "inline" and tokens[i - 1].type == "paragraph_open":
             content = inline_text(token)
             if not content:
+                continue
+            if not quote_depth and not list_depth and looks_like_code(token.content):
+                chunks[-1].blocks.append(Block("code", text=token.content.rstrip()))
                 continue
             if quote_depth:
                 quote_lines.append(content)
@@ -103,6 +157,8 @@ def parse_chunks(text: str) -> list[Chunk]:
         elif kind == "hr" and (chunks[-1].blocks or chunks[-1].title):
             # A thematic break (Marp-style slide separator): what follows is a new, untitled part.
             chunks.append(Chunk(chunks[-1].level, ""))
+    for chunk in chunks:
+        chunk.blocks = _join_code_runs(chunk.blocks)
     return [c for c in chunks if c.title or c.blocks]
 
 

@@ -86,6 +86,41 @@ def _number_format(numbers: list[Number]) -> str:
     return digits if decimals or any(abs(n.value) >= 1000 for n in numbers) else "General"
 
 
+_HEADER_UNIT = re.compile(r"\(([^()]{1,12})\)\s*$|\[([^\[\]]{1,12})\]\s*$")
+
+
+def _unit_of(header: str, numbers: list[Number]) -> str:
+    """What a column counts in: the header's "(k$)" / "[ms]", else its cells' unit ("%", "€"); "" for plain counts."""
+    if match := _HEADER_UNIT.search(header):
+        return (match.group(1) or match.group(2)).strip().lower()
+    units = {n.unit for n in numbers}
+    return units.pop().lower() if len(units) == 1 else ""
+
+
+def table_charts(rows: list[list[str]], *, title: str, decimal_comma: bool = False) -> list[ChartData]:
+    """Chart data for a numeric table, one chart per unit: k$ beside a count on one axis would make the
+    smaller series a flat line at the bottom and read as if they were comparable. [] when it stays a table."""
+    chart = table_chart(rows, title=title, decimal_comma=decimal_comma)
+    if chart is None or len(chart.series) < 2:
+        return [chart] if chart else []
+    width = len(rows[0])
+    body = [(r + [""] * width)[:width] for r in rows[1:]]
+    groups: dict[str, list[int]] = {}
+    for c in range(1, width):
+        numbers = [parse_number(row[c], decimal_comma=decimal_comma) for row in body]
+        groups.setdefault(_unit_of(rows[0][c], [n for n in numbers if n]), []).append(c)
+    if len(groups) == 1:
+        return [chart]
+    charts = []
+    for columns in groups.values():
+        part = [[r[0]] + [r[c] for c in columns] for r in [rows[0], *body]]
+        names = " & ".join(" ".join(rows[0][c].split()) for c in columns)
+        made = table_chart(part, title=f"{title} — {names}" if title else names, decimal_comma=decimal_comma)
+        if made:
+            charts.append(made)
+    return charts
+
+
 def table_chart(rows: list[list[str]], *, title: str, decimal_comma: bool = False) -> ChartData | None:
     """Chart data when the table is a label column plus numeric columns; None when it should stay a table."""
     if len(rows) < 3:  # a header and at least two categories
