@@ -47,6 +47,9 @@ class SlidesState(rx.State):
     zoom_id: str = ""  # the slide shown large in the preview dialog
     # A slide holding the user's edits that they asked to regenerate: "" until the server asks to confirm.
     confirm_regenerate_id: str = ""
+    # The last slide deleted in the editor and where it was ("" when none): one click brings it back.
+    undo_row: dict[str, str] = {}
+    undo_index: int = -1
     confirm_regenerate_message: str = ""
     following: bool = False
     # The library picture picker: the slide it picks for ("" when closed), the search, the pictures shown.
@@ -69,6 +72,10 @@ class SlidesState(rx.State):
     @rx.var
     def download_pdf(self) -> str:
         return f"/api/v1/slides/{self.deck.get('id', '')}/download?format=pdf"
+
+    @rx.var
+    def placeholder_count(self) -> int:
+        return sum(1 for r in self.rows if r["placeholder"] == "yes")
 
     @rx.var
     def ready_count(self) -> int:
@@ -112,6 +119,8 @@ class SlidesState(rx.State):
         self.rows = [] if outline is None else [row_of(s, i, deck_files.preview_url(deck, s))
                                                 for i, s in enumerate(outline.slides, start=1)]
         self.dirty = False
+        # The editor now shows the stored outline: a deleted slide is back only through a version.
+        self.undo_row, self.undo_index = {}, -1
 
     @rx.event
     async def load_page(self):
@@ -221,7 +230,23 @@ class SlidesState(rx.State):
             return
         if any(r["id"] == slide_id and r["locked"] == "yes" for r in self.rows):
             return rx.toast.warning("Unlock the slide before deleting it.")
+        index = next((i for i, r in enumerate(self.rows) if r["id"] == slide_id), None)
+        if index is None:
+            return None
+        self.undo_row, self.undo_index = dict(self.rows[index]), index
         self.rows, self.dirty = renumber([r for r in self.rows if r["id"] != slide_id]), True
+        return None
+
+    @rx.event
+    def undo_delete(self):
+        """Put the last deleted slide back where it was, with everything it held."""
+        if self.busy or not self.undo_row or any(r["id"] == self.undo_row.get("id") for r in self.rows):
+            self.undo_row, self.undo_index = {}, -1
+            return
+        rows = list(self.rows)
+        rows.insert(min(max(self.undo_index, 0), len(rows)), self.undo_row)
+        self.rows, self.dirty = renumber(rows), True
+        self.undo_row, self.undo_index = {}, -1
 
     @rx.event
     def toggle_lock(self, slide_id: str):

@@ -211,7 +211,7 @@ async def download(deck_id: int, caller: CallerDep, format: Literal["pptx", "pdf
     """The deck as an editable .pptx, or as PDF through LibreOffice (503 `pdf_unavailable` when not installed)."""
     with read_scope() as session:
         deck = get_deck(session=session, owner_id=caller.user.id, deck_id=deck_id)
-        need_outline(deck)
+        placeholders = sum(1 for s in need_outline(deck).slides if s.placeholder)
         session.expunge(deck)
     if format == "pdf":
         data, mime = await run_in_threadpool(deck_files.render_pdf, deck=deck), "application/pdf"
@@ -219,7 +219,9 @@ async def download(deck_id: int, caller: CallerDep, format: Literal["pptx", "pdf
         data, mime = await run_in_threadpool(deck_files.render_deck, deck=deck), deck_files.PPTX_MIME
     name = deck_files.file_name(deck.title, format)
     return Response(data, media_type=mime, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "Cache-Control": "private, no-store"})
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "Cache-Control": "private, no-store",
+        # Slides whose text is still the skeleton's placeholders (the page warns before the download).
+        "X-Placeholder-Slides": str(placeholders)})
 
 
 @router.get("/{deck_id}/versions")

@@ -137,6 +137,8 @@ def public(deck: Deck, job: Job | None = None) -> dict[str, Any]:
             "image_provider": deck.image_provider,
             "spec": {**spec.model_dump(exclude={"source_text"}), "source_chars": len(spec.source_text)},
             "outline": outline.model_dump() if outline else None,
+            # Slides still holding the skeleton's "add a fact here" text: worth saying before anyone presents.
+            "placeholder_slides": sum(1 for s in outline.slides if s.placeholder) if outline else 0,
             "previews": {s.id: preview_url(deck, s) for s in outline.slides} if outline else {}}
     if job is not None:
         body["job"] = {"id": job.id, "status": job.status, "progress": job.progress, "message": job.message}

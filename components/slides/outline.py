@@ -189,6 +189,12 @@ def outline_tab() -> rx.Component:
         rx.vstack(
             rx.cond(s.busy, rx.callout("Slides are being written: the outline is read-only until they are done.",
                                        icon="lock", size="1", width="100%")),
+            rx.cond(s.undo_row.contains("id"), rx.callout(
+                rx.hstack(rx.text("Deleted slide “" + s.undo_row["title"] + "”."), rx.spacer(),
+                          rx.button(rx.icon("undo-2", size=14), "Undo", size="1", variant="soft",
+                                    on_click=s.undo_delete),
+                          align="center", width="100%"),
+                icon="trash-2", size="1", color_scheme="gray", width="100%", id="undo-delete")),
             rx.vstack(rx.foreach(s.rows, slide_card), spacing="3", width="100%", id="outline-list"),
             picture_picker(),
             rx.hstack(

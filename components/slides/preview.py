@@ -44,6 +44,8 @@ def thumbnail(row: rx.Var) -> rx.Component:
         rx.hstack(
             rx.text(row["number"] + " · " + row["title"], size="2", weight="medium", overflow="hidden",
                     text_overflow="ellipsis", white_space="nowrap", flex="1"),
+            rx.cond(row["placeholder"] == "yes", rx.badge("placeholder", color_scheme="amber", variant="soft",
+                                                          radius="full", class_name="placeholder-badge")),
             stage_badge(row),
             rx.tooltip(rx.icon_button(rx.icon("refresh-cw", size=14), size="1", variant="ghost", color_scheme="gray",
                                       on_click=SlidesState.regenerate_slide(row["id"]),

@@ -31,6 +31,12 @@ def download_buttons() -> rx.Component:
     pdf = rx.link(rx.button(rx.icon("file-down", size=16), "PDF", variant="soft"),
                   href=s.download_pdf, reload_document=True, underline="none", aria_label="Download PDF")
     return rx.hstack(
+        rx.cond(s.placeholder_count > 0, rx.tooltip(
+            rx.badge(rx.icon("triangle-alert", size=12),
+                     rx.cond(s.placeholder_count == 1, "1 slide", s.placeholder_count.to_string() + " slides"),
+                     " with placeholder text", color_scheme="amber", variant="soft", size="2",
+                     id="placeholder-warning"),
+            content="These slides still hold the skeleton's hints (“Add a fact…”): write them before you present.")),
         rx.link(rx.button(rx.icon("download", size=16), "Download .pptx", variant="soft"), href=s.download_pptx,
                 reload_document=True, underline="none"),
         rx.cond(s.pdf_available, pdf,

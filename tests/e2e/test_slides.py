@@ -136,3 +136,51 @@ def test_topic_outline_generate_preview_download(page: Page, tmp_path):
     # The new slide had only a title: the engine took its bullets from the source.
     assert "Shops on streets with bike lanes" in " ".join(sh.text_frame.text for sh in shops.shapes
                                                            if sh.has_text_frame)
+
+
+def test_own_words_are_never_replaced_without_asking_and_a_deleted_slide_comes_back(page: Page):
+    sign_up(page, new_account("Wren"))
+    open_page(page, "/slides")
+    page.get_by_label("Topic", exact=True).fill("City cycling")
+    page.get_by_label("Source text").fill(SOURCE)
+    page.get_by_label("Number of slides").fill("5")
+    page.get_by_role("button", name="Create outline").click()
+    outline = page.locator("#outline-list .outline-slide")
+    expect(outline).to_have_count(4)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    expect(page.locator("#preview-grid .preview-slide[data-stage=ready]")).to_have_count(4, timeout=90_000)
+
+    # Delete a slide by mistake, then undo: it is back where it was.
+    page.get_by_role("tab", name=re.compile("Outline")).click()
+    third = page.get_by_label("Title of slide 3", exact=True).input_value()
+    page.get_by_role("button", name="Delete slide").nth(2).click()
+    expect(outline).to_have_count(3)
+    expect(page.locator("#undo-delete")).to_contain_text(f"Deleted slide “{third}”")
+    page.locator("#undo-delete").get_by_role("button", name="Undo").click()
+    expect(outline).to_have_count(4)
+    expect(page.get_by_label("Title of slide 3", exact=True)).to_have_value(third)
+    expect(page.locator("#undo-delete")).to_have_count(0)
+
+    # Write our own bullets on slide 2, save, and ask to regenerate it: the page asks first.
+    bullets = page.get_by_label("Bullets of slide 2", exact=True)
+    bullets.fill("Our own first point\nOur own second point")
+    bullets.press("Tab")
+    page.get_by_role("button", name="Save outline").click()
+    expect(page.get_by_role("button", name="Save outline")).to_have_count(0)
+    page.get_by_role("tab", name=re.compile("Preview")).click()
+    page.get_by_role("button", name="Regenerate slide 2").click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("Replace your edits?")
+    shot(page, "slides-regenerate-asks")
+    dialog.get_by_role("button", name="Keep my text").click()
+    page.get_by_role("tab", name=re.compile("Outline")).click()
+    expect(page.get_by_label("Bullets of slide 2", exact=True)).to_have_value(
+        "Our own first point\nOur own second point")
+
+    # Agreeing regenerates it, and the words are one "restore" away in the versions.
+    page.get_by_role("tab", name=re.compile("Preview")).click()
+    page.get_by_role("button", name="Regenerate slide 2").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Regenerate anyway").click()
+    expect(page.locator("#deck-workspace")).to_have_attribute("data-status", "ready", timeout=90_000)
+    page.get_by_role("tab", name=re.compile("Versions")).click()
+    expect(page.get_by_text(re.compile("Before regenerating"))).to_be_visible()

@@ -521,3 +521,14 @@ def test_regenerating_a_slide_with_the_users_edits_asks_first_and_keeps_them_res
     assert slide["bullets"] == ["Our own first point", "Our own second point"]
     assert slide["notes"] == "What I will say here."
     assert slide["image"]["asset_id"] == str(picture)
+
+
+def test_a_topic_skeleton_counts_its_placeholder_slides_up_to_the_download(signed_in):
+    deck = create(signed_in, topic="Heat pumps for schools", slides=5)
+    assert deck["placeholder_slides"] == 4 and all(s["placeholder"] for s in deck["outline"]["slides"][1:])
+    outline = deck["outline"]
+    outline["slides"][2]["bullets"] = ["Heat pumps cut a school's heating bill by a third"]
+    edited = put_outline(signed_in, deck, outline)
+    assert edited["placeholder_slides"] == 3  # written over by the user: theirs now
+    response = signed_in.get(f"/api/v1/slides/{deck['id']}/download?format=pptx")
+    assert response.status_code == 200 and response.headers["x-placeholder-slides"] == "3"
