@@ -3,6 +3,7 @@
 import reflex as rx
 
 from components.layout.confirm import confirm_action
+from components.layout.numbers import count_of
 from state.generate import GenerateState
 
 
@@ -54,7 +55,7 @@ def filters() -> rx.Component:
 def gallery_section() -> rx.Component:
     s = GenerateState
     return rx.vstack(
-        rx.hstack(rx.heading("Gallery", size="5"), rx.badge(s.total.to_string() + " images", variant="soft"),
+        rx.hstack(rx.heading("Gallery", size="5"), rx.badge(count_of(s.total, "image", "images"), variant="soft"),
                   rx.spacer(), filters(), width="100%", align="center", wrap="wrap", spacing="3"),
         rx.cond(
             s.cards.length() > 0,

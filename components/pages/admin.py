@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from components.layout.numbers import as_number
 from components.layout.shell import app_shell, page_header
 from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
 
@@ -152,7 +153,7 @@ def job_row(job: rx.Var) -> rx.Component:
         rx.table.cell(job["kind"]),
         rx.table.cell(job["owner"]),
         rx.table.cell(status_badge(job["status"])),
-        rx.table.cell(rx.progress(value=job["progress"].to(int), width="80px")),
+        rx.table.cell(rx.progress(value=as_number(job["progress"]), width="80px")),
         rx.table.cell(rx.text(rx.cond(job["error"] != "", job["error"], job["message"]), size="1",
                               color=rx.cond(job["error"] != "", rx.color("red", 11), rx.color("gray", 11)),
                               max_width="320px")),

@@ -19,7 +19,7 @@ def _footer(*parts: rx.Component) -> rx.Component:
 
 def sign_in_page() -> rx.Component:
     return auth_frame(
-        "Welcome back", "Sign in to your studio.",
+        "Sign in", "To your Atelier studio.",
         notice_callout(SignInState.notice),
         rx.form(
             rx.vstack(

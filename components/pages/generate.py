@@ -3,6 +3,7 @@
 import reflex as rx
 
 from components.generate.gallery import detail_dialog, gallery_section
+from components.layout.numbers import as_number
 from components.layout.shell import app_shell, page_header
 from state.generate import GenerateState
 
@@ -110,7 +111,7 @@ def status_panel() -> rx.Component:
             # Which prompt this result is for, so it is never mistaken for what the box now says.
             rx.text(cur["prompt"], size="2", weight="medium", id="generation-prompt", trim="end",
                     style={"overflow_wrap": "anywhere"}),
-            rx.cond(s.busy, rx.progress(value=cur["progress"].to(int), width="100%")),
+            rx.cond(s.busy, rx.progress(value=as_number(cur["progress"]), width="100%")),
             rx.text(rx.cond(cur["status"] == "succeeded",
                             rx.cond(s.current_images.length() == 1, "1 image, kept in your library and the gallery",
                                     s.current_images.length().to_string() + " images, kept in your library and "

@@ -131,3 +131,20 @@ def test_what_is_sent_is_what_the_box_shows_at_the_click(page: Page):
     expect(page.locator("#generate-error")).to_have_count(0)
     expect(status).to_have_attribute("data-status", "succeeded", timeout=90_000)
     shot(page, "generate-fast-typing")
+
+
+def test_admin_jobs_show_each_jobs_progress_as_a_number(page: Page, admin):
+    """The bars were fed text ("100"): a prop-type error per row and every bar drawn half full."""
+    from tests.e2e.helpers import sign_in
+
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    sign_in(page, admin)
+    open_page(page, "/generate")
+    page.get_by_label("Prompt", exact=True).fill("a lighthouse at night")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#generation-status")).to_have_attribute("data-status", "succeeded", timeout=90_000)
+    open_page(page, "/admin/jobs")
+    done = page.locator("tr", has_text="succeeded").first.get_by_role("progressbar")
+    expect(done).to_have_attribute("data-state", "complete")
+    assert not [e for e in errors if "progress" in e.lower() or "prop type" in e.lower()], errors

@@ -48,7 +48,7 @@ def test_first_account_signs_out_and_back_in(page: Page, context: BrowserContext
 
 def test_wrong_password_shows_a_clear_message(page: Page, context: BrowserContext, admin: Account):
     open_page(page, "/signin")
-    expect(page.get_by_role("heading", name="Welcome back")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
     shot(page, "signin")
 
     submit_sign_in(page, admin.email, "not the password at all")

@@ -103,7 +103,7 @@ def test_sign_out_reaches_tabs_that_are_still_open(context: BrowserContext, admi
     # notice that session is gone on the very next event.
     settings_tab.get_by_role("button", name="Save profile").click()
     settings_tab.wait_for_url("**/signin**")
-    expect(settings_tab.get_by_role("heading", name="Welcome back")).to_be_visible()
+    expect(settings_tab.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
     expect(settings_tab.locator("#account-email")).to_have_count(0)
     expect(settings_tab.get_by_text(admin.email)).to_have_count(0)
     expect(settings_tab.get_by_text("Profile saved.")).to_have_count(0)
@@ -111,7 +111,7 @@ def test_sign_out_reaches_tabs_that_are_still_open(context: BrowserContext, admi
     # Client-side navigation (no page load, same socket) is refused too.
     main_nav(dashboard_tab).get_by_role("link", name="Settings").click()
     dashboard_tab.wait_for_url("**/signin**")
-    expect(dashboard_tab.get_by_role("heading", name="Welcome back")).to_be_visible()
+    expect(dashboard_tab.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
     expect(dashboard_tab.get_by_text(admin.email)).to_have_count(0)
     expect(dashboard_tab.get_by_role("heading", name="API tokens")).to_have_count(0)
 
