@@ -40,3 +40,33 @@ def sign_in_url(next_path: str = "") -> str:
 
 def complete_sign_in_url(ticket: str) -> str:
     return f"{COMPLETE_SIGN_IN}?ticket={quote(ticket)}"
+
+
+# --- API URLs the pages link to (downloads, thumbnails). Built with "+" so that each works on a plain id
+# and on a Reflex Var holding one.
+API = "/api/v1"
+
+
+def asset_thumbnail_url(asset_id, version=""):  # noqa: ANN001, ANN201 - str or rx.Var
+    url = API + "/assets/" + asset_id + "/thumbnail"
+    return url + "?v=" + version if isinstance(version, str) and version else url
+
+
+def asset_download_url(asset_id):  # noqa: ANN001, ANN201
+    return API + "/assets/" + asset_id + "/download"
+
+
+def image_download_url(image_id, fmt=""):  # noqa: ANN001, ANN201 - fmt "" leaves "?format=" open for a Var
+    return API + "/images/" + image_id + "/download?format=" + fmt
+
+
+def deck_download_url(deck_id: str, fmt: str) -> str:
+    return f"{API}/slides/{deck_id}/download?format={quote(fmt)}"
+
+
+def run_download_url(run_id: str) -> str:
+    return f"{API}/workflow-runs/{run_id}/download"
+
+
+def batch_download_url(batch_id: str) -> str:
+    return f"{API}/rename/batches/{batch_id}/download"

@@ -8,6 +8,7 @@ import time
 
 import reflex as rx
 
+from app import routes
 from app.db import session_scope
 from app.errors import AppError
 from app.services import archives, assets
@@ -31,8 +32,8 @@ def _card(asset) -> dict[str, str]:  # noqa: ANN001
         "size": f"{asset.size_bytes / 1024 / 1024:.1f} MB" if asset.size_bytes >= 1024 * 1024
         else f"{max(1, asset.size_bytes // 1024)} KB",
         "sha256": asset.sha256, "created": asset.created_at.strftime("%Y-%m-%d %H:%M"),
-        "thumb": f"/api/v1/assets/{asset.id}/thumbnail?v={asset.status}",
-        "download": f"/api/v1/assets/{asset.id}/download",
+        "thumb": routes.asset_thumbnail_url(str(asset.id), asset.status),
+        "download": routes.asset_download_url(str(asset.id)),
         "colours": ",".join(colours),
         "camera": " ".join(x for x in (exif.get("Make", ""), exif.get("Model", "")) if x),
         "taken": exif.get("DateTimeOriginal", exif.get("DateTime", "")),

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import reflex as rx
 
+from app import routes
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.models import utcnow
@@ -52,8 +53,8 @@ def _card(item: dict) -> dict[str, str]:
             "seed": str(item["seed"] if item["seed"] is not None else params["seed"]),
             "provider": registry.LABELS.get(params["provider"], params["provider"]), "model": params["model"],
             "favourite": "yes" if item["favourite"] else "", "created": item["created_at"][:16].replace("T", " "),
-            "thumb": f"/api/v1/assets/{asset['id']}/thumbnail", "asset_id": str(asset["id"]),
-            "full": f"/api/v1/images/{item['id']}/download?format=png",
+            "thumb": routes.asset_thumbnail_url(str(asset["id"])), "asset_id": str(asset["id"]),
+            "full": routes.image_download_url(str(item["id"]), "png"),
             "dims": f"{asset['width']}×{asset['height']}"}
 
 

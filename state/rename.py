@@ -25,7 +25,7 @@ def _row(item) -> dict[str, str]:  # noqa: ANN001
             "final": item.final_name, "proposed": item.proposed_name, "edited": "yes" if item.edited else "",
             "alt": item.alt_text, "title": item.title, "tags": ", ".join(tags[:8]),
             "confidence": f"{round(item.confidence * 100)}", "status": item.status, "error": item.error,
-            "accepted": "yes" if item.accepted else "", "thumb": f"/api/v1/assets/{item.asset_id}/thumbnail"}
+            "accepted": "yes" if item.accepted else "", "thumb": routes.asset_thumbnail_url(str(item.asset_id))}
 
 
 class RenameState(rx.State):
@@ -87,7 +87,7 @@ class RenameState(rx.State):
 
     @rx.var
     def download_url(self) -> str:
-        return f"/api/v1/rename/batches/{self.batch_id}/download"
+        return routes.batch_download_url(str(self.batch_id))
 
     def _load_lists(self, owner_id: int) -> None:
         from app.services.vision.registry import available_providers
@@ -95,7 +95,7 @@ class RenameState(rx.State):
         with session_scope() as session:
             found, self.library_total = assets.list_assets(session=session, owner_id=owner_id, limit=LIBRARY_PAGE)
             self.library = [{"id": str(a.id), "filename": a.filename, "status": a.status,
-                             "thumb": f"/api/v1/assets/{a.id}/thumbnail?v={a.status}"} for a in found]
+                             "thumb": routes.asset_thumbnail_url(str(a.id), a.status)} for a in found]
             self.batches = [{"id": str(b.id), "status": b.status, "images": str(b.image_count),
                              "created": b.created_at.strftime("%Y-%m-%d %H:%M")}
                             for b in rename.list_batches(session=session, owner_id=owner_id)]

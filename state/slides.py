@@ -10,6 +10,7 @@ import time
 
 import reflex as rx
 
+from app import routes
 from app.db import read_scope
 from app.errors import AppError
 from app.models import Job
@@ -67,11 +68,11 @@ class SlidesState(rx.State):
 
     @rx.var
     def download_pptx(self) -> str:
-        return f"/api/v1/slides/{self.deck.get('id', '')}/download?format=pptx"
+        return routes.deck_download_url(self.deck.get("id", ""), "pptx")
 
     @rx.var
     def download_pdf(self) -> str:
-        return f"/api/v1/slides/{self.deck.get('id', '')}/download?format=pdf"
+        return routes.deck_download_url(self.deck.get("id", ""), "pdf")
 
     @rx.var
     def placeholder_count(self) -> int:
@@ -267,7 +268,7 @@ class SlidesState(rx.State):
         with read_scope() as session:
             found, _ = assets.list_assets(session=session, owner_id=owner_id, query=self.picker_query,
                                           status="ready", limit=PICKER_SIZE)
-            self.picker = [{"id": str(a.id), "name": a.filename, "thumb": f"/api/v1/assets/{a.id}/thumbnail"}
+            self.picker = [{"id": str(a.id), "name": a.filename, "thumb": routes.asset_thumbnail_url(str(a.id))}
                            for a in found]
 
     @rx.event

@@ -10,6 +10,7 @@ import json
 import reflex as rx
 from sqlmodel import col, select
 
+from app import routes
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.models import Asset
@@ -45,12 +46,12 @@ def _item_row(item: dict, ready: set[int]) -> dict[str, str]:
     outputs = item["output_asset_ids"]
     first = outputs[0] if outputs else None
     return {"id": str(item["id"]), "name": item["source_name"], "status": item["status"], "error": item["error"],
-            "source_thumb": f"/api/v1/assets/{item['source_asset_id']}/thumbnail" if item["source_asset_id"] else "",
+            "source_thumb": routes.asset_thumbnail_url(str(item["source_asset_id"])) if item["source_asset_id"] else "",
             "output_id": str(first or ""),
             # The output's thumbnail is made by a batched asset job just after the run: shown once it exists.
-            "output_thumb": f"/api/v1/assets/{first}/thumbnail" if first in ready else "",
+            "output_thumb": routes.asset_thumbnail_url(str(first)) if first in ready else "",
             "output_pending": "yes" if first is not None and first not in ready else "",
-            "download": f"/api/v1/assets/{first}/download" if first else ""}
+            "download": routes.asset_download_url(str(first)) if first else ""}
 
 
 class WorkflowsState(rx.State):
@@ -106,7 +107,7 @@ class WorkflowsState(rx.State):
     def _reload_library(self, owner_id: int) -> None:
         with session_scope() as session:
             rows, _ = assets.list_assets(session=session, owner_id=owner_id, status="ready", limit=LIBRARY)
-        self.library = [{"id": str(a.id), "name": a.filename, "thumb": f"/api/v1/assets/{a.id}/thumbnail"}
+        self.library = [{"id": str(a.id), "name": a.filename, "thumb": routes.asset_thumbnail_url(str(a.id))}
                         for a in rows]
         known = {a["id"] for a in self.library}
         self.chosen = [c for c in self.chosen if c in known]
@@ -129,7 +130,7 @@ class WorkflowsState(rx.State):
         tally = body["counts"]
         self.run = {"id": str(body["id"]), "name": body["name"], "status": body["status"],
                     "total": str(body["item_count"]), "done": str(tally["done"]), "failed": str(tally["failed"]),
-                    "canceled": str(tally["canceled"]), "download": f"/api/v1/workflow-runs/{body['id']}/download"}
+                    "canceled": str(tally["canceled"]), "download": routes.run_download_url(str(body["id"]))}
         outputs = [a for i in body["items"] for a in i["output_asset_ids"][:1]]
         with read_scope() as session:
             ready = set(session.exec(select(Asset.id).where(col(Asset.id).in_(outputs),

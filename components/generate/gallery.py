@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from app import routes
 from components.layout.confirm import confirm_action
 from components.layout.numbers import count_of
 from state.generate import GenerateState
@@ -76,7 +77,7 @@ def fact(label: str, value: rx.Var) -> rx.Component:
 
 
 def download_menu(item: rx.Var) -> rx.Component:
-    base = "/api/v1/images/" + item["id"] + "/download?format="
+    base = routes.image_download_url(item["id"])
     return rx.menu.root(
         rx.menu.trigger(rx.button(rx.icon("download", size=16), "Download", rx.icon("chevron-down", size=14))),
         rx.menu.content(*[rx.menu.item(rx.link(label, href=base + fmt, reload_document=True, underline="none",

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from app import routes
 from state.slide_data import CHART_TYPES, MAX_DATA_CHARS
 from state.slide_rows import LAYOUTS
 from state.slides import SlidesState
@@ -85,7 +86,7 @@ def picture_fields(row: rx.Var) -> rx.Component:
     locked = (row["locked"] == "yes") | SlidesState.busy
     return rx.hstack(
         rx.cond(row["asset_id"] != "",
-                rx.image(src="/api/v1/assets/" + row["asset_id"] + "/thumbnail",
+                rx.image(src=routes.asset_thumbnail_url(row["asset_id"]),
                          alt="Picture of slide " + row["number"], width="44px", height="33px", object_fit="cover",
                          border_radius="4px", class_name="slide-picture"),
                 rx.center(rx.icon("image-plus", size=16, color=rx.color("gray", 10)), width="44px", height="33px",
