@@ -146,6 +146,9 @@ def warm() -> None:
     httpx.Client(verify=tls_context()).close()  # also imports httpcore, which httpx loads lazily
     Image.init()
     get_storage()
+    from app.services.generation.local_subject import preload
+
+    preload()  # the local design engine's icon set: read once here, not by the first generation
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ def _provider_row(row: dict) -> dict:
             "sizes": [{"value": s, "label": f"{labels[s]} · {s.replace('x', '×')}" if s in labels
                        else s.replace("x", "×")} for s in sizes],
             "models": list(caps["models"]), "price": str(row["price_per_image"]),
-            "steps": "yes" if caps["steps"] else ""}
+            "steps": "yes" if caps["steps"] else "", "no_styles": list(caps.get("styles_unsupported", []))}
 
 
 def _fits(caps: dict, size: str) -> bool:
@@ -61,7 +61,7 @@ def _card(item: dict) -> dict[str, str]:
 EMPTY_CARD = dict.fromkeys(("id", "generation_id", "prompt", "negative", "style", "size", "seed", "provider",
                             "model", "favourite", "created", "thumb", "asset_id", "full", "dims"), "")
 EMPTY_PROVIDER = {"name": "", "label": "", "negative": "", "seed": "", "max_n": "1", "counts": ["1"],
-                  "sizes": [], "models": [], "price": "0", "steps": ""}
+                  "sizes": [], "models": [], "price": "0", "steps": "", "no_styles": []}
 
 
 class GenerateState(rx.State):
@@ -109,6 +109,12 @@ class GenerateState(rx.State):
     @rx.var
     def count_options(self) -> list[str]:
         return list(self._info()["counts"])
+
+    @rx.var
+    def style_options(self) -> list[dict[str, str]]:
+        """The styles the chosen provider can honour (a procedural engine is not offered "Photo")."""
+        unsupported = set(self._info().get("no_styles", []))
+        return [s for s in self.styles if s["key"] not in unsupported]
 
     @rx.var
     def model_options(self) -> list[str]:
@@ -164,6 +170,8 @@ class GenerateState(rx.State):
             self.count = info["max_n"]
         if info["models"] and self.model not in info["models"]:
             self.model = info["models"][0]
+        if self.style in info.get("no_styles", []):
+            self.style = "none"
 
     def _reload_gallery(self, owner_id: int) -> None:
         span = RANGES.get(self.filter_range)
@@ -213,7 +221,7 @@ class GenerateState(rx.State):
 
     @rx.event
     def set_style(self, value: str):
-        self.style = value if value == "none" or any(s["key"] == value for s in self.styles) else "none"
+        self.style = value if value == "none" or any(s["key"] == value for s in self.style_options) else "none"
 
     @rx.event
     def set_size(self, value: str):

@@ -44,7 +44,7 @@ def prompt_form() -> rx.Component:
             field("Style", rx.select.root(
                 rx.select.trigger(width="100%", aria_label="Style"),
                 rx.select.content(rx.select.item("No style", value="none"),
-                                  rx.foreach(s.styles, lambda st: rx.select.item(st["name"], value=st["key"]))),
+                                  rx.foreach(s.style_options, lambda st: rx.select.item(st["name"], value=st["key"]))),
                 value=s.style, on_change=s.set_style)),
             field("Size", select_pairs(s.size_options, s.size, s.set_size, "label", "value", "Size")),
             columns="2", spacing="3", width="100%",

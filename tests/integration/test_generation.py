@@ -101,6 +101,15 @@ def test_unconfigured_provider_is_refused(signed_in):
     assert_error(response, 422, "provider_not_configured")
 
 
+def test_a_style_the_engine_cannot_make_is_not_offered_and_refused(signed_in):
+    local = next(p for p in signed_in.get("/api/v1/images/providers").json()["providers"] if p["name"] == "local")
+    assert {"photo", "3d"} <= set(local["capabilities"]["styles_unsupported"])
+    response = signed_in.post("/api/v1/images/generations", json={"prompt": "a lighthouse", "style": "photo"},
+                              headers=ORIGIN)
+    assert_error(response, 422, "style_not_supported")
+    assert "photograph" in response.json()["error"]["message"]
+
+
 def test_favourite_variation_filter_and_delete(signed_in):
     started = generate(signed_in, style="watercolor", seed=5)
     run_jobs()

@@ -289,3 +289,71 @@ def test_the_only_model_and_the_default_are_accepted():
     for model in ("", "procedural-v1"):
         handle = engine.submit(GenerationRequest(prompt="minimal", width=256, height=256, model=model))
         assert engine.status(handle).state == "succeeded"
+
+
+# --- the prompt's subject, drawn from the shipped icon set ------------------------------------------------
+
+@pytest.mark.parametrize(("prompt", "subject"), [
+    ("a red sneaker on a pastel background", "running-shoe"),
+    ("balloons for a birthday party", "balloon"),
+    ("a cat with a balloon", "cat"),
+    ("a red motorcycle in the city at night", "motorcycle"),
+    ("professional headshot of a woman", "woman"),
+    ("a calm forest morning", ""),  # a scene: the landscape family draws it, no icon on top
+    ("happy red minimal poster", ""),  # only words that describe: no subject is invented
+])
+def test_the_subject_is_found_by_name_or_keyword(prompt, subject):
+    from app.services.generation.local_palette import words_of
+    from app.services.generation.local_subject import find_subject
+
+    assert find_subject(words_of(prompt)) == subject
+
+
+def test_a_subject_is_drawn_where_the_design_says(monkeypatch):
+    import numpy as np
+
+    from app.services.generation import local_engine
+
+    with_cat = local_engine.render_design(prompt="a cute cat", width=512, height=512, seed=3)
+    assert with_cat.subject == "cat"
+    x0, y0, x1, y1 = with_cat.subject_box
+    assert 0 <= x0 < x1 <= 512 + 64 and 0 <= y0 < y1 <= 512 + 64 and (x1 - x0) >= 512 * 0.4
+    monkeypatch.setattr(local_engine, "find_subject", lambda words: "")
+    without = local_engine.render_design(prompt="a cute cat", width=512, height=512, seed=3)
+    assert without.subject == ""
+    a, b = (np.asarray(d.image, dtype=np.int16) for d in (with_cat, without))
+    inside = np.abs(a - b)[max(y0, 0):y1, max(x0, 0):x1].mean()
+    assert inside > 20  # the cat is there, not a faint overlay
+
+
+def test_each_seed_is_another_design_of_the_same_subject():
+    import numpy as np
+
+    from app.services.generation.local_engine import render_design
+
+    designs = [render_design(prompt="balloons for a birthday party", width=384, height=384, seed=s)
+               for s in (10, 11, 12, 13)]
+    assert {d.subject for d in designs} == {"balloon"}
+    pixels = [np.asarray(d.image, dtype=np.int16) for d in designs]
+    for i in range(4):
+        for j in range(i + 1, 4):
+            assert np.abs(pixels[i] - pixels[j]).mean() > 12, (i, j)  # visibly different, not a re-tint
+
+
+def test_what_the_prompt_rules_out_is_never_the_subject():
+    from app.services.generation.local_palette import words_of
+    from app.services.generation.local_subject import find_subject
+
+    assert find_subject(words_of("a garden without cats, no dogs")) == ""
+    assert find_subject(words_of("bright red roses, bold shapes, no red")) == ""  # "no" is not a monkey
+
+
+def test_a_subject_in_a_banned_colour_takes_the_palettes_hue():
+    from app.services.generation.local_engine import render_design
+
+    red = [render_design(prompt="a strawberry", width=256, height=256, seed=s) for s in range(3)]
+    assert {d.subject for d in red} == {"strawberry"} and min(hue_share(d.image, 340, 15) for d in red) > 0.02
+    unred = [render_design(prompt="a strawberry", width=256, height=256, seed=s, negative_prompt="red")
+             for s in range(3)]
+    assert {d.subject for d in unred} == {"strawberry"}
+    assert max(hue_share(d.image, 340, 15) for d in unred) < 0.01

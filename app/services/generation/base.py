@@ -48,13 +48,16 @@ class Capabilities:
     cancel: bool = False  # cancel stops the work on the provider's side (not just stops waiting)
     transparency: bool = False
     models: tuple[str, ...] = ()  # models to offer; the first is the default
+    # Style presets (keys) the provider cannot honour, e.g. "photo" for a procedural engine: not offered.
+    styles_unsupported: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"negative_prompt": self.negative_prompt, "seed": self.seed, "max_n": self.max_n,
                 "sizes": list(self.sizes), "min_side": self.min_side, "max_side": self.max_side,
                 "size_multiple": self.size_multiple, "steps": self.steps,
                 "queue_position": self.queue_position, "cancel": self.cancel,
-                "transparency": self.transparency, "models": list(self.models)}
+                "transparency": self.transparency, "models": list(self.models),
+                "styles_unsupported": list(self.styles_unsupported)}
 
 
 @dataclass(frozen=True)

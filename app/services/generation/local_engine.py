@@ -36,6 +36,7 @@ from app.services.generation.base import (
 from app.services.generation.local_lexicon import LAYOUT_WORDS, SCENE_WORDS, STYLE_WORDS
 from app.services.generation.local_palette import Palette, build_palette, read_colour_words, words_of
 from app.services.generation.local_shapes import Scene, add_grain, vignette
+from app.services.generation.local_subject import draw_subject, find_subject
 from app.services.generation.local_type import Box, TextPlan, quoted_texts, set_type, strip_quotes
 
 MIN_SIDE, MAX_SIDE, SIZE_MULTIPLE = 256, 2048, 8
@@ -64,6 +65,8 @@ class Design:
     palette: Palette
     texts: tuple[str, ...]  # the quoted strings that were set
     text_boxes: tuple[Box, ...] = field(default=())  # where ink was put for them (x0, y0, x1, y1)
+    subject: str = ""  # the icon drawn for the prompt's subject ("" when the icon set has none)
+    subject_box: Box | None = None
 
 
 def check_size(width: int, height: int) -> None:
@@ -148,6 +151,9 @@ def render_design(*, prompt: str, width: int, height: int, seed: int, negative_p
         plan = layouts.poster(scene, FAMILIES[family], family)
     else:
         plan = FAMILIES[family](scene)
+    subject = find_subject(words) if layout != "logo" else ""
+    subject_box = draw_subject(scene, subject, _subject_room(width, height, plan.box if texts else None),
+                               banned_hues=colour.banned_hues) if subject else None
     grain = 0.014 * colour.mood.grain * (1.4 if "photo" in tags else 0.7 if layout in ("logo", "card") else 1.0)
     add_grain(scene.img, grain_rng, grain)
     if "photo" in tags:
@@ -157,7 +163,21 @@ def render_design(*, prompt: str, width: int, height: int, seed: int, negative_p
     boxes = set_type(scene.img, texts, replace(plan, font=""), palette, category) if texts else []
     pixels = cv2.merge([cv2.convertScaleAbs(plane, alpha=255.0) for plane in scene.img])  # rounds, saturates
     return Design(Image.fromarray(pixels, "RGB"), family if layout not in ("logo", "card") else layout, layout,
-                  palette, tuple(texts), tuple(boxes))
+                  palette, tuple(texts), tuple(boxes), subject, subject_box)
+
+
+def _subject_room(width: int, height: int, text_box: Box | None) -> Box:
+    """Where the subject goes: the middle of the picture, or the biggest free band beside the type."""
+    margin = round(min(width, height) * 0.08)
+    if text_box is None:
+        side = round(min(width, height) * 0.78)
+        return ((width - side) // 2, (height - side) // 2, (width + side) // 2, (height + side) // 2)
+    x0, y0, x1, y1 = text_box
+    bands = [(margin, margin, width - margin, y0 - margin // 2), (margin, y1 + margin // 2, width - margin,
+                                                                   height - margin),
+             (margin, margin, x0 - margin // 2, height - margin), (x1 + margin // 2, margin, width - margin,
+                                                                   height - margin)]
+    return max(bands, key=lambda b: min(b[2] - b[0], b[3] - b[1]))
 
 
 def render(*, prompt: str, width: int, height: int, seed: int, negative_prompt: str = "") -> Image.Image:
@@ -189,7 +209,8 @@ class LocalDesignEngine:
     name = "local"
     label = "Local design engine (offline)"
     capabilities = Capabilities(negative_prompt=True, seed=True, max_n=4, min_side=MIN_SIDE, max_side=MAX_SIDE,
-                                size_multiple=SIZE_MULTIPLE, steps=True, cancel=True, models=(MODEL,))
+                                size_multiple=SIZE_MULTIPLE, steps=True, cancel=True, models=(MODEL,),
+                                styles_unsupported=("photo", "3d", "cinematic"))  # it draws, it does not shoot
     max_concurrency = 1
 
     def __init__(self) -> None:

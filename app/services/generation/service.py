@@ -92,6 +92,10 @@ def create_generation(*, owner_id: int, data: GenerationInput) -> Generation:
     Moderation runs before any provider is called and logs its decision either way.
     """
     name, caps, model = _resolve(data)
+    if data.style and data.style in caps.styles_unsupported:
+        raise ValidationFailed(f"This engine cannot make the {data.style!r} style (it draws designs; it does not "
+                               "make photographs or realistic renders). Pick another style, or connect an image "
+                               "model for it.", code="style_not_supported")
     with session_scope() as session:
         style = get_style(session=session, key=data.style) if data.style else None
         final_prompt, final_negative = apply_style(style, data.prompt, data.negative_prompt)
