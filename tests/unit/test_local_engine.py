@@ -357,3 +357,22 @@ def test_a_subject_in_a_banned_colour_takes_the_palettes_hue():
              for s in range(3)]
     assert {d.subject for d in unred} == {"strawberry"}
     assert max(hue_share(d.image, 340, 15) for d in unred) < 0.01
+
+
+@pytest.mark.parametrize("prompt", ['coffee shop logo "Bean There"', 'logo for a bike repair shop "Spoke"',
+                                    'logo "Northwind"'])
+def test_four_logos_asked_at_once_are_four_designs(prompt):
+    import numpy as np
+
+    from app.services.generation.local_engine import render_design
+
+    logos = [render_design(prompt=prompt, width=256, height=256, seed=s) for s in range(100, 104)]
+    assert {d.layout for d in logos} == {"logo"}
+    assert len({d.emblem for d in logos}) == 4  # it used to draw two kinds of emblem for four logos
+    if "Northwind" not in prompt:  # a coffee cup, a bicycle: the subject is one of the emblems
+        assert any(d.emblem.startswith("subject") and d.subject for d in logos)
+    pixels = [np.asarray(d.image, dtype=np.int16) for d in logos]
+    emblem = (slice(40, 160), slice(64, 192))  # the emblem's square, above the wordmark
+    for i in range(4):
+        for j in range(i + 1, 4):
+            assert np.abs(pixels[i][emblem] - pixels[j][emblem]).mean() > 6, (prompt, i, j)

@@ -37,7 +37,7 @@ from app.services.generation.local_lexicon import LAYOUT_WORDS, SCENE_WORDS, STY
 from app.services.generation.local_palette import Palette, build_palette, read_colour_words, words_of
 from app.services.generation.local_shapes import Scene, add_grain, vignette
 from app.services.generation.local_subject import draw_subject, find_subject
-from app.services.generation.local_type import Box, TextPlan, quoted_texts, set_type, strip_quotes
+from app.services.generation.local_type import Box, quoted_texts, set_type, strip_quotes
 
 MIN_SIDE, MAX_SIDE, SIZE_MULTIPLE = 256, 2048, 8
 PROMPT_MAX = 2000
@@ -66,6 +66,7 @@ class Design:
     texts: tuple[str, ...]  # the quoted strings that were set
     text_boxes: tuple[Box, ...] = field(default=())  # where ink was put for them (x0, y0, x1, y1)
     subject: str = ""  # the icon drawn for the prompt's subject ("" when the icon set has none)
+    emblem: str = ""  # a logo's emblem kind: subject, subject_disc, badge, circles, peak or bean
     subject_box: Box | None = None
 
 
@@ -141,19 +142,23 @@ def render_design(*, prompt: str, width: int, height: int, seed: int, negative_p
     palette_rng, rng, grain_rng = _streams(" ".join(strip_quotes(prompt).split()), seed)
     palette = build_palette(colour, palette_rng)
     layout, family, tags = _choose(words, colour.mood.families, rng)
+    emblem = ""
     scene = Scene(np.empty((3, height, width), np.float32), palette, rng,
                   frozenset(tags | set(colour.themes)), has_text=bool(texts))
+    subject = find_subject(words)
     if layout == "logo":
-        plan: TextPlan = layouts.logo(scene, texts[0] if texts else "", colour.mood.font or "sans")
+        plan, emblem = layouts.logo(scene, texts[0] if texts else "", colour.mood.font or "sans",
+                                    subject=subject, variant=seed)
     elif layout == "card":
         plan = layouts.card(scene)
     elif layout == "poster":
         plan = layouts.poster(scene, FAMILIES[family], family)
     else:
         plan = FAMILIES[family](scene)
-    subject = find_subject(words) if layout != "logo" else ""
-    subject_box = draw_subject(scene, subject, _subject_room(width, height, plan.box if texts else None),
-                               banned_hues=colour.banned_hues) if subject else None
+    subject_box = None
+    if subject and layout != "logo":  # a logo's emblem already is the subject
+        subject_box = draw_subject(scene, subject, _subject_room(width, height, plan.box if texts else None),
+                                   banned_hues=colour.banned_hues)
     grain = 0.014 * colour.mood.grain * (1.4 if "photo" in tags else 0.7 if layout in ("logo", "card") else 1.0)
     add_grain(scene.img, grain_rng, grain)
     if "photo" in tags:
@@ -163,7 +168,8 @@ def render_design(*, prompt: str, width: int, height: int, seed: int, negative_p
     boxes = set_type(scene.img, texts, replace(plan, font=""), palette, category) if texts else []
     pixels = cv2.merge([cv2.convertScaleAbs(plane, alpha=255.0) for plane in scene.img])  # rounds, saturates
     return Design(Image.fromarray(pixels, "RGB"), family if layout not in ("logo", "card") else layout, layout,
-                  palette, tuple(texts), tuple(boxes), subject, subject_box)
+                  palette, tuple(texts), tuple(boxes), subject if layout != "logo" or emblem.startswith("subject")
+                  else "", emblem, subject_box)
 
 
 def _subject_room(width: int, height: int, text_box: Box | None) -> Box:

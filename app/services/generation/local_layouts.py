@@ -26,6 +26,7 @@ from app.services.generation.local_shapes import (
     stroke,
     value_noise,
 )
+from app.services.generation.local_subject import icon_rgba, over
 from app.services.generation.local_type import FONTS, TextPlan, text_mask
 
 Family = Callable[[Scene], TextPlan]
@@ -61,9 +62,12 @@ def _initials(text: str) -> str:
     return letters or (text.strip()[:1].upper() or "A")
 
 
-def logo(scene: Scene, title: str, font_category: str) -> TextPlan:
-    """A centred emblem (badge with monogram, bean/leaf, interlocking circles or a peak in a ring)
-    and the wordmark under it."""
+def logo(scene: Scene, title: str, font_category: str, *, subject: str = "",
+         variant: int = 0) -> tuple[TextPlan, str]:
+    """A centred emblem and the wordmark under it. The emblem is the prompt's subject (alone, or on a disc)
+    when the icon set has it, else a badge with monogram, a bean/leaf, interlocking circles or a peak in
+    a ring. `variant` (the seed) turns the emblem kind over, so n logos asked at once are n designs.
+    Returns where the wordmark goes and the emblem kind drawn."""
     pal, rng, w, h, s = scene.palette, scene.rng, scene.width, scene.height, scene.side
     ground = pal.background[0]
     scene.fill(radial_gradient(w, h, [mix(ground, pal.light, 0.35), ground], radius=0.8))
@@ -76,9 +80,19 @@ def logo(scene: Scene, title: str, font_category: str) -> TextPlan:
     main = pal.vivid if stands_out(pal.vivid) >= 2.5 else max(pal.shapes, key=stands_out)
     second = next((c for c in pal.shapes if c != main and stands_out(c) >= 1.8), pal.shapes[-1])
     inverse = pal.light if not pal.is_dark else pal.dark
-    kinds = ["badge", "bean", "circles", "peak"]
-    kind = "bean" if "coffee" in scene.tags and rng.random() < 0.7 else scene.pick(kinds if title else kinds[1:])
-    if kind == "badge":
+    kinds = ["badge", "circles", "peak", "bean"] if title else ["circles", "peak", "bean"]
+    if "coffee" in scene.tags:
+        kinds.insert(0, kinds.pop(kinds.index("bean")))
+    if subject:
+        kinds = ["subject_disc", "subject", *kinds[:2]]
+    kind = kinds[variant % len(kinds)]
+    if kind in ("subject", "subject_disc"):
+        if kind == "subject_disc":
+            paint(scene.img, disc(cx, cy, r), main)
+        size = round(r * (1.25 if kind == "subject_disc" else 2.0))
+        rgba = icon_rgba(subject, size)
+        over(scene.img, rgba, round(cx - size / 2), round(cy - size / 2))
+    elif kind == "badge":
         paint(scene.img, disc(cx, cy, r), main)
         paint(scene.img, disc(cx, cy, r * 0.86, inner=r * 0.86 - max(1.5, s * 0.004)), inverse, opacity=0.9)
         mark = text_mask(_initials(title), FONTS.get(font_category, FONTS["sans"])[0], round(r * 1.1), round(r * 0.7))
@@ -113,7 +127,7 @@ def logo(scene: Scene, title: str, font_category: str) -> TextPlan:
         paint(scene.img, rounded_rect(cx - r * 0.75, cy + r * 0.45, cx + r * 0.75, cy + r * 0.45 + max(2, r * 0.06),
                                       r * 0.03), inverse)
     m = round(w * 0.12)
-    return TextPlan((m, round(h * 0.63), w - m, round(h * 0.86)), max_size=round(s * 0.09))
+    return TextPlan((m, round(h * 0.63), w - m, round(h * 0.86)), max_size=round(s * 0.09)), kind
 
 
 def _leaf(cx: float, cy: float, length: float, width: float, angle: float) -> list[tuple[float, float]]:

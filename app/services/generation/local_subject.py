@@ -44,7 +44,11 @@ _DESCRIPTIVE = {
     "shot", "studio", "product", "front", "side", "back", "left", "right", "center", "centre", "one", "two",
     "three", "lot", "lots", "many", "few", "made", "make", "like", "looking", "face", "faces", "sign", "symbol",
 }
-_NOT_SUBJECTS = (_DESCRIPTIVE | set(NEGATORS) | set(NAMED) | set(THEMES) | set(MOODS)
+# Colour themes that are things as well ("coffee shop", "a chocolate bar"): they colour the design and may be
+# its subject; the other themes (sunset, ocean, 70s…) are atmospheres.
+_THINGS = {"berry", "candy", "chocolate", "coffee", "espresso", "fire", "ice", "matcha", "rainbow", "wedding",
+           "christmas", "halloween", "jazz", "galaxy"}
+_NOT_SUBJECTS = (_DESCRIPTIVE | set(NEGATORS) | set(NAMED) | (set(THEMES) - _THINGS) | set(MOODS)
                  | {w for ws in STYLE_WORDS.values() for w in ws.split()}
                  | {w for ws in LAYOUT_WORDS.values() for w in ws.split()}
                  | {w for ws in SCENE_WORDS.values() for w in ws.split()})  # scenes are drawn by their families
@@ -78,6 +82,17 @@ def _forms(word: str) -> list[str]:
     return forms
 
 
+# The icon a word means when emojilib's keyword lists are ambiguous ("coffee" is first a brown heart there).
+_PREFERRED = {"coffee": "hot-beverage", "espresso": "hot-beverage", "latte": "hot-beverage", "cafe": "hot-beverage",
+              "tea": "teacup-without-handle", "matcha": "teacup-without-handle", "bike": "bicycle",
+              "cycling": "bicycle", "car": "automobile", "phone": "mobile-phone", "laptop": "laptop",
+              "headshot": "bust-in-silhouette", "portrait": "bust-in-silhouette", "music": "musical-notes",
+              "jazz": "saxophone", "fire": "fire", "ice": "ice", "wedding": "wedding", "shop": "shopping-bags",
+              "store": "shopping-bags", "bakery": "bread", "pizza": "pizza", "book": "open-book",
+              "books": "books", "plant": "potted-plant", "flower": "tulip", "flowers": "bouquet",
+              "galaxy": "milky-way", "gift": "wrapped-gift", "party": "party-popper", "heart": "red-heart"}
+
+
 def find_subject(words: list[str]) -> str:
     """The icon for the prompt's subject, or "" when the set has none. An icon named exactly like a word
     ("cat", "motorcycle") wins over a two-word name ("running shoe"), which wins over a keyword ("sneaker");
@@ -98,6 +113,8 @@ def find_subject(words: list[str]) -> str:
                 found = (1, form)
             elif following and any(f"{form}-{f}" in icons for f in _forms(following)):
                 found = (0, next(f"{form}-{f}" for f in _forms(following) if f"{form}-{f}" in icons))
+            elif _PREFERRED.get(form) in icons:
+                found = (2, _PREFERRED[form])
             elif index.get(form):
                 found = (2, index[form][0])
             if found and (best is None or (found[0], position) < best[:2]):
@@ -164,11 +181,11 @@ def draw_subject(scene: Scene, name: str, box: tuple[int, int, int, int], *,
                        interpolation=cv2.INTER_LINEAR)
     drop = max(1, int(size * 0.03))
     paint(scene.img, (shade, left + drop, top + 2 * drop), scene.palette.dark, opacity=0.28)
-    _over(scene.img, rgba, left, top)
+    over(scene.img, rgba, left, top)
     return left, top, left + side, top + side
 
 
-def _over(img: np.ndarray, rgba: np.ndarray, left: int, top: int) -> None:
+def over(img: np.ndarray, rgba: np.ndarray, left: int, top: int) -> None:
     """Straight-alpha "over" of a planar RGBA onto the planar canvas, clipped to it."""
     _, h, w = img.shape
     side_h, side_w = rgba.shape[1:]
