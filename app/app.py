@@ -5,6 +5,7 @@ import reflex as rx
 from app import routes
 from app.api import build_api
 from app.api.middleware import BodyLimit, SecurityHeaders
+from components.layout.focus import focus_style
 from components.pages import (
     admin,
     admin_generation,
@@ -33,7 +34,7 @@ from state.workflows import WorkflowsState
 app = rx.App(
     # FastAPI routes come first; the outer wrappers see every response and request.
     api_transformer=[build_api(), BodyLimit, SecurityHeaders],
-    head_components=[rx.el.meta(name="color-scheme", content="light dark")],
+    head_components=[rx.el.meta(name="color-scheme", content="light dark"), focus_style()],
 )
 
 PAGES = [

@@ -47,7 +47,7 @@ def filters() -> rx.Component:
                               rx.select.item("Last 7 days", value="week"),
                               rx.select.item("Last 30 days", value="month")),
             value=s.filter_range, on_change=s.handle_filter_range),
-        rx.button(rx.icon("star", size=14), "Favourites", on_click=s.toggle_favourites_only,
+        rx.button(rx.icon("star", size=14), "Favorites", on_click=s.toggle_favourites_only,
                   variant=rx.cond(s.favourites_only, "solid", "soft"), aria_pressed=s.favourites_only),
         spacing="2", wrap="wrap",
     )
@@ -105,7 +105,7 @@ def detail_dialog() -> rx.Component:
             ),
             rx.hstack(
                 rx.button(rx.icon("star", size=16, fill=rx.cond(item["favourite"] == "yes", "currentColor", "none")),
-                          rx.cond(item["favourite"] == "yes", "Favourite", "Add to favourites"), variant="soft",
+                          rx.cond(item["favourite"] == "yes", "Favorite", "Add to favorites"), variant="soft",
                           color_scheme="amber", on_click=s.toggle_favourite(item["id"], item["favourite"])),
                 rx.button(rx.icon("copy", size=16), "Use these settings", variant="soft",
                           on_click=s.use_settings(item["id"])),

@@ -37,21 +37,29 @@ def grant_dialog(user: rx.Var) -> rx.Component:
                                          aria_label="Grant credits")),
         rx.dialog.content(
             rx.dialog.title("Grant or adjust credits"),
-            rx.dialog.description(user["email"]),
+            rx.dialog.description(user["email"] + " · balance " + user["credits"], size="2",
+                                  color=rx.color("gray", 11)),
             rx.form(
                 rx.vstack(
-                    rx.input(type="hidden", name="user_id", value=user["id"]),
-                    rx.input(name="amount", type="number", placeholder="Credits, e.g. 100 or -20",
-                             required=True, aria_label="Credits"),
-                    rx.input(name="reason", placeholder="Reason (kept in the ledger)", required=True,
-                             max_length=300, aria_label="Reason"),
+                    # A plain hidden input: Radix's text field draws an empty box even for type=hidden.
+                    rx.el.input(type="hidden", name="user_id", value=user["id"]),
+                    rx.vstack(rx.text("Credits", size="2", weight="medium"),
+                              rx.input(name="amount", type="number", placeholder="100, or -20 to take back",
+                                       required=True, aria_label="Credits", width="100%"),
+                              spacing="1", width="100%"),
+                    rx.vstack(rx.text("Reason", size="2", weight="medium"),
+                              rx.input(name="reason", placeholder="Kept in the ledger and the audit log",
+                                       required=True, max_length=300, aria_label="Reason", width="100%"),
+                              spacing="1", width="100%"),
                     rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray",
                                                         type="button")),
-                              rx.dialog.close(rx.button("Record", type="submit")), justify="end", spacing="3"),
-                    spacing="3", margin_top="12px",
+                              rx.dialog.close(rx.button("Record", type="submit")), justify="end", spacing="3",
+                              width="100%", margin_top="4px"),
+                    spacing="3", margin_top="12px", width="100%",
                 ),
-                on_submit=AdminUsersState.grant_credits, reset_on_submit=True,
+                on_submit=AdminUsersState.grant_credits, reset_on_submit=True, width="100%",
             ),
+            max_width="420px",
         ),
     )
 

@@ -132,6 +132,14 @@ def test_what_is_sent_is_what_the_box_shows_at_the_click(page: Page):
     expect(status).to_have_attribute("data-status", "succeeded", timeout=90_000)
     shot(page, "generate-fast-typing")
 
+    # A keyboard user sees where they are on the image tiles (a plain box had no focus ring).
+    tile = page.locator("#current-results .result-tile").first
+    tile.focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    assert tile.evaluate("e => e.matches(':focus-visible') ? getComputedStyle(e).outlineStyle : 'not focused'") \
+        == "solid"
+
 
 def test_admin_jobs_show_each_jobs_progress_as_a_number(page: Page, admin):
     """The bars were fed text ("100"): a prop-type error per row and every bar drawn half full."""

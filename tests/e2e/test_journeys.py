@@ -98,6 +98,17 @@ def test_admin_sees_and_disables_a_member(page: Page, second_page: Page, admin: 
     expect(row).to_contain_text("active")
     shot(page, "admin-users")
 
+    # Grant credits: the dialog's fields are labelled and laid out, and the balance moves.
+    row.get_by_role("button", name="Grant credits").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(member.email)
+    dialog.get_by_label("Credits").fill("25")
+    dialog.get_by_label("Reason").fill("Welcome bonus")
+    shot(page, "admin-grant-credits")
+    dialog.get_by_role("button", name="Record").click()
+    expect(page.get_by_text("+25 credits recorded.")).to_be_visible()
+    expect(dialog).to_have_count(0)
+
     row.get_by_role("button", name="Disable").click()
     expect(page.get_by_text("Account disabled.")).to_be_visible()
     expect(row).to_contain_text("disabled")
