@@ -60,6 +60,17 @@ class Throttled(AppError):
         self.retry_after = retry_after
 
 
+class ServiceUnavailable(AppError):
+    """A service we depend on (the queue, storage) is down; `details` says what was done anyway."""
+
+    status = 503
+    code = "service_unavailable"
+
+    def __init__(self, message: str, *, details: dict | None = None):
+        super().__init__(message)
+        self.details = details or {}
+
+
 class InsufficientCredits(AppError):
     status = 402
     code = "insufficient_credits"
