@@ -7,9 +7,12 @@ class AppError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
+                 details: dict | None = None):
         super().__init__(message)
         self.message = message
+        # Structured facts a client may act on (e.g. each refused file), beside the message.
+        self.details = details or {}
         if code:
             self.code = code
         if status:
@@ -67,8 +70,7 @@ class ServiceUnavailable(AppError):
     code = "service_unavailable"
 
     def __init__(self, message: str, *, details: dict | None = None):
-        super().__init__(message)
-        self.details = details or {}
+        super().__init__(message, details=details)
 
 
 class InsufficientCredits(AppError):

@@ -10,6 +10,7 @@ import reflex as rx
 
 from app.db import session_scope
 from app.errors import AppError, ServiceUnavailable
+from app.ids import parse_id
 from app.services import archives, assets
 from app.services.upload_chunks import AssembledFile, ChunkAssembler
 from app.settings import get_settings
@@ -162,8 +163,8 @@ class AssetsState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            await asyncio.to_thread(assets.delete_asset, owner_id=user.id, asset_id=int(asset_id))
-        except (AppError, ValueError):
+            await asyncio.to_thread(assets.delete_asset, owner_id=user.id, asset_id=parse_id(asset_id))
+        except AppError:
             return rx.toast.error("That asset no longer exists.")
         self.selected_id = ""
         self._reload(user.id)
@@ -188,7 +189,7 @@ class AssetsState(rx.State):
         entries: list[dict[str, str]] = []
         created: list[int] = []
         received_ids: list[int] = []  # every image of this drop, new or already in the library
-        queue_down = ""
+        queue_down = unreadable = ""
         last_push = 0.0
         assembler = ChunkAssembler()
 
@@ -196,7 +197,8 @@ class AssetsState(rx.State):
             entry = entries[file.index]
             try:
                 if file.refused:
-                    entry.update(state="error", message=REFUSED[file.refused](settings))
+                    entry.update(state="error", message=unreadable if file.refused == "unreadable"
+                                 else REFUSED[file.refused](settings))
                     return
                 archive = archives.is_zip(archives.head_of(file.handle()))
                 result = await asyncio.to_thread(assets.ingest_one, owner_id=user.id, filename=file.name,
@@ -214,21 +216,28 @@ class AssetsState(rx.State):
             except ServiceUnavailable as exc:
                 queue_down = exc.message
 
-        async for chunk in chunks:
-            finished, started = assembler.feed(filename=chunk.filename, offset=chunk.offset, data=chunk.data)
-            for file in finished:
-                await finish(file)
-            if started:
-                entries.append({"name": chunk.filename, "state": "uploading", "received": "0", "message": ""})
-            entries[-1]["received"] = str(assembler.current.received)
-            if len(created) >= settings.ingest_batch_size:
-                # Start thumbnails while the rest is still arriving.
-                await submit(created[:])
-                created.clear()
-            if time.monotonic() - last_push > 0.4:
-                last_push = time.monotonic()
-                async with self:
-                    self.uploads = [dict(e) for e in entries]
+        try:
+            async for chunk in chunks:
+                finished, started = assembler.feed(filename=chunk.filename, offset=chunk.offset, data=chunk.data)
+                for file in finished:
+                    await finish(file)
+                if started:
+                    entries.append({"name": chunk.filename, "state": "uploading", "received": "0", "message": ""})
+                entries[-1]["received"] = str(assembler.current.received)
+                if len(created) >= settings.ingest_batch_size:
+                    # Start thumbnails while the rest is still arriving.
+                    await submit(created[:])
+                    created.clear()
+                if time.monotonic() - last_push > 0.4:
+                    last_push = time.monotonic()
+                    async with self:
+                        self.uploads = [dict(e) for e in entries]
+        except Exception as exc:  # the stream broke (a part header no parser can read): keep what came
+            unreadable = f"The upload could not be read from here on ({str(exc)[:120]}). Upload the rest again."
+            if assembler.current is not None:
+                assembler.current.refused = "unreadable"
+            else:
+                entries.append({"name": "upload", "state": "error", "received": "0", "message": unreadable})
         for file in assembler.close():
             await finish(file)
         if created:
