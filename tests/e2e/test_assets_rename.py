@@ -83,7 +83,7 @@ def test_five_photos_all_named_image_jpg_are_five_assets(page: Page, tmp_path):
     open_page(page, "/assets")
     drop(page, paths)
     expect(page.get_by_text("5 stored", exact=True)).to_be_visible(timeout=60_000)
-    expect(page.get_by_text("5 images")).to_be_visible()
+    expect(page.get_by_text("5 images", exact=True)).to_be_visible()
 
 
 def test_rename_twenty_edit_one_download_the_zip(page: Page, photos):
