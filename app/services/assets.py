@@ -267,11 +267,12 @@ def process(*, asset_id: int, key: str, owner_id: int) -> str:
     storage = get_storage()
     try:
         thumb, meta = make_thumbnail(storage.get(key), get_settings().thumbnail_size)
-    except (OSError, ValueError, SyntaxError) as exc:
+    except (OSError, ValueError, SyntaxError, AppError) as exc:  # AppError: over a pixel limit
+        reason = exc.message if isinstance(exc, AppError) else str(exc)
         with session_scope() as session:
             asset = session.get(Asset, asset_id)
             if asset is not None:
-                asset.status, asset.error = "failed", f"Could not make a thumbnail: {exc}"[:500]
+                asset.status, asset.error = "failed", f"Could not make a thumbnail: {reason}"[:500]
                 session.add(asset)
         return "failed"
     thumb_key = _thumb_key(owner_id, key)
