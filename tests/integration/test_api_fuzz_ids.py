@@ -143,3 +143,13 @@ def _multipart(files: list[tuple[str, bytes]]) -> tuple[bytes, str]:
     parts = [b"--" + boundary.encode() + b"\r\nContent-Disposition: form-data; name=\"files\"; filename=\""
              + name.encode() + b"\"\r\nContent-Type: image/jpeg\r\n\r\n" + data + b"\r\n" for name, data in files]
     return b"".join(parts) + b"--" + boundary.encode() + b"--\r\n", boundary
+
+
+@pytest.mark.parametrize("asset_id", [str(2**63), "9" * 40])
+def test_a_slide_picture_with_an_out_of_range_asset_id_is_unknown_not_a_500(admin_client, asset_id):
+    deck = admin_client.post("/api/v1/slides", json={"topic": "Ids", "slides": 3}, headers=ORIGIN).json()
+    outline = deck["outline"]
+    outline["slides"][1].update(layout="image_text", title="Picture", image={"asset_id": asset_id})
+    response = admin_client.put(f"/api/v1/slides/{deck['id']}/outline", json=outline, headers=ORIGIN)
+    assert_json_refusal(response, allowed=(422,))
+    assert response.json()["error"]["code"] == "unknown_asset"
