@@ -173,8 +173,11 @@ def ingest(*, owner_id: int, files: Iterable[tuple[str, bytes | IO[bytes]]]) -> 
     try:
         result.job_ids = submit_processing(owner_id=owner_id, asset_ids=result.created)
     except ServiceUnavailable as exc:
-        exc.details = {"stored": [a.id for a in result.assets], "assets": [public(a) for a in result.assets],
-                       "errors": [e.__dict__ for e in result.errors]}
+        ids = [a.id for a in result.assets]
+        with session_scope() as session:  # as they are now: the ones not queued were parked as failed
+            rows = {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(ids))).all()}
+            stored = [public(rows[i]) for i in ids if i in rows]
+        exc.details = {"stored": ids, "assets": stored, "errors": [e.__dict__ for e in result.errors]}
         raise
     return result
 

@@ -52,6 +52,7 @@ def test_queue_down_answers_503_json_naming_what_was_stored(signed_in, redis_dow
     stored = statuses()
     assert sorted(error["details"]["stored"]) == sorted(a["id"] for a in error["details"]["assets"])
     assert len(error["details"]["stored"]) == 2
+    assert {a["status"] for a in error["details"]["assets"]} == {"failed"}  # as stored, not as first written
     # Stored, not stuck: parked as failed with the reason, for the reaper to queue again.
     assert {s for s, _ in stored.values()} == {"failed"}
     assert all(e.startswith(assets.QUEUE_UNAVAILABLE) for _, e in stored.values())
