@@ -7,9 +7,12 @@ class AppError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
+                 details: dict | None = None):
         super().__init__(message)
         self.message = message
+        # Structured facts a client may act on (e.g. each refused file), beside the message.
+        self.details = details or {}
         if code:
             self.code = code
         if status:
@@ -58,6 +61,16 @@ class Throttled(AppError):
     def __init__(self, message: str, *, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ServiceUnavailable(AppError):
+    """A service we depend on (the queue, storage) is down; `details` says what was done anyway."""
+
+    status = 503
+    code = "service_unavailable"
+
+    def __init__(self, message: str, *, details: dict | None = None):
+        super().__init__(message, details=details)
 
 
 class InsufficientCredits(AppError):

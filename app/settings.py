@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     max_upload_request_bytes: int = Field(default=2 * 1024 * 1024 * 1024, ge=1024)
     max_upload_files: int = Field(default=2000, ge=1)
     max_image_pixels: int = Field(default=100_000_000, ge=10_000)
+    # Pixels of an image in a format that cannot decode at a reduced scale (all but JPEG): it is
+    # decoded whole (up to 4 bytes a pixel), so this bounds a process's memory (~200 MB at 50 MP).
+    max_full_decode_pixels: int = Field(default=50_000_000, ge=10_000)
     # Total bytes one uploaded ZIP may expand to.
     max_archive_bytes: int = Field(default=2 * 1024 * 1024 * 1024, ge=1024)
     thumbnail_size: int = Field(default=512, ge=64, le=2048)

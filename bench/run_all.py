@@ -11,7 +11,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import print_table  # noqa: E402
 
-BENCHMARKS = ["bench.ingest", "bench.rename", "bench.generate", "bench.slides", "bench.workflows"]
+BENCHMARKS = ["bench.ingest", "bench.rename", "bench.generate", "bench.slides", "bench.workflows", "bench.memory"]
 
 
 def main() -> int:

@@ -10,8 +10,10 @@ import reflex as rx
 
 from app import routes
 from app.db import session_scope
-from app.errors import AppError
+from app.errors import AppError, ServiceUnavailable
+from app.ids import parse_id
 from app.services import archives, assets
+from app.services.upload_chunks import AssembledFile, ChunkAssembler
 from app.settings import get_settings
 from state.live import owner_job_messages
 from state.rename import RenameState
@@ -38,6 +40,28 @@ def _card(asset) -> dict[str, str]:  # noqa: ANN001
         "camera": " ".join(x for x in (exif.get("Make", ""), exif.get("Model", "")) if x),
         "taken": exif.get("DateTimeOriginal", exif.get("DateTime", "")),
     }
+
+
+# Why the assembler refused a file on the way in, for the upload list.
+REFUSED = {
+    "too_big": lambda s: f"Larger than {s.max_upload_file_bytes // 2**20} MB.",
+    "too_many": lambda s: f"Too many files in one upload (the limit is {s.max_upload_files}).",
+    "out_of_order": lambda s: "The file arrived damaged (its parts out of order). Upload it again.",
+}
+
+
+def _outcome(result: assets.IngestResult, *, archive: bool) -> dict[str, str]:
+    """One dropped file's line in the upload list: stored, already there, or why not."""
+    if archive:  # how many of its images got in, and the first few refusals
+        refused = "; ".join(f"{e.filename}: {e.message}" for e in result.errors[:3])
+        return {"state": "error" if not result.assets else "stored",
+                "message": f"{len(result.assets)} images from the archive"
+                           + (f", {len(result.errors)} refused ({refused})" if result.errors else "")}
+    if result.errors or not result.assets:
+        return {"state": "error", "message": result.errors[0].message if result.errors else "Not stored."}
+    if result.created:
+        return {"state": "stored", "message": ""}
+    return {"state": "duplicate", "message": "Already in your library"}
 
 
 EMPTY_CARD = dict.fromkeys(("id", "filename", "status", "error", "mime", "dims", "size", "sha256", "created",
@@ -140,8 +164,8 @@ class AssetsState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            await asyncio.to_thread(assets.delete_asset, owner_id=user.id, asset_id=int(asset_id))
-        except (AppError, ValueError):
+            await asyncio.to_thread(assets.delete_asset, owner_id=user.id, asset_id=parse_id(asset_id))
+        except AppError:
             return rx.toast.error("That asset no longer exists.")
         self.selected_id = ""
         self._reload(user.id)
@@ -166,62 +190,59 @@ class AssetsState(rx.State):
         entries: list[dict[str, str]] = []
         created: list[int] = []
         received_ids: list[int] = []  # every image of this drop, new or already in the library
-        current: dict | None = None
+        queue_down = unreadable = ""
         last_push = 0.0
+        assembler = ChunkAssembler()
 
-        async def finish(entry: dict, data: bytearray, too_big: bool) -> None:
-            if too_big:
-                entry.update(state="error", message=f"Larger than {settings.max_upload_file_bytes // 2**20} MB.")
-                return
-            if archives.is_zip(bytes(data[:4])):
-                result = await asyncio.to_thread(assets.ingest, owner_id=user.id, files=[(entry["name"], bytes(data))])
-                received_ids.extend(a.id for a in result.assets)
-                refused = "; ".join(f"{e.filename}: {e.message}" for e in result.errors[:3])
-                entry.update(state="error" if not result.assets else "stored",
-                             message=f"{len(result.assets)} images from the archive"
-                                     + (f", {len(result.errors)} refused ({refused})" if result.errors else ""))
-                return
+        async def finish(file: AssembledFile) -> None:
+            entry = entries[file.index]
             try:
-                asset, is_new = await asyncio.to_thread(assets.store_one, owner_id=user.id,
-                                                        filename=entry["name"], data=bytes(data))
-            except AppError as exc:
-                entry.update(state="error", message=exc.message)
-                return
-            entry.update(state="stored" if is_new else "duplicate",
-                         message="" if is_new else "Already in your library")
-            received_ids.append(asset.id)
-            if is_new:
-                created.append(asset.id)
+                if file.refused:
+                    entry.update(state="error", message=unreadable if file.refused == "unreadable"
+                                 else REFUSED[file.refused](settings))
+                    return
+                archive = archives.is_zip(archives.head_of(file.handle()))
+                result = await asyncio.to_thread(assets.ingest_one, owner_id=user.id, filename=file.name,
+                                                 data=file.handle())
+            finally:
+                file.discard()
+            received_ids.extend(a.id for a in result.assets)
+            created.extend(result.created)
+            entry.update(**_outcome(result, archive=archive))
 
-        async for chunk in chunks:
-            if current is None or chunk.filename != current["entry"]["name"]:
-                if current is not None:
-                    await finish(current["entry"], current["data"], current["too_big"])
-                if len(entries) >= settings.max_upload_files:
-                    current = {"entry": {"name": chunk.filename, "state": "error", "received": "0",
-                                         "message": "Too many files in one upload."},
-                               "data": bytearray(), "too_big": True}
-                    continue
-                entry = {"name": chunk.filename, "state": "uploading", "received": "0", "message": ""}
-                entries.append(entry)
-                current = {"entry": entry, "data": bytearray(), "too_big": False}
-            if not current["too_big"]:
-                current["data"] += chunk.data
-                if len(current["data"]) > archives.upload_cap(bytes(current["data"][:4])):
-                    current["too_big"], current["data"] = True, bytearray()
-            current["entry"]["received"] = str(chunk.offset + len(chunk.data))
-            if len(created) >= settings.ingest_batch_size:
-                # Start thumbnails while the rest is still arriving.
-                await asyncio.to_thread(assets.submit_processing, owner_id=user.id, asset_ids=created[:])
-                created.clear()
-            if time.monotonic() - last_push > 0.4:
-                last_push = time.monotonic()
-                async with self:
-                    self.uploads = [dict(e) for e in entries]
-        if current is not None:
-            await finish(current["entry"], current["data"], current["too_big"])
+        async def submit(asset_ids: list[int]) -> None:
+            nonlocal queue_down
+            try:
+                await asyncio.to_thread(assets.submit_processing, owner_id=user.id, asset_ids=asset_ids)
+            except ServiceUnavailable as exc:
+                queue_down = exc.message
+
+        try:
+            async for chunk in chunks:
+                finished, started = assembler.feed(filename=chunk.filename, offset=chunk.offset, data=chunk.data)
+                for file in finished:
+                    await finish(file)
+                if started:
+                    entries.append({"name": chunk.filename, "state": "uploading", "received": "0", "message": ""})
+                entries[-1]["received"] = str(assembler.current.received)
+                if len(created) >= settings.ingest_batch_size:
+                    # Start thumbnails while the rest is still arriving.
+                    await submit(created[:])
+                    created.clear()
+                if time.monotonic() - last_push > 0.4:
+                    last_push = time.monotonic()
+                    async with self:
+                        self.uploads = [dict(e) for e in entries]
+        except Exception as exc:  # the stream broke (a part header no parser can read): keep what came
+            unreadable = f"The upload could not be read from here on ({str(exc)[:120]}). Upload the rest again."
+            if assembler.current is not None:
+                assembler.current.refused = "unreadable"
+            else:
+                entries.append({"name": "upload", "state": "error", "received": "0", "message": unreadable})
+        for file in assembler.close():
+            await finish(file)
         if created:
-            await asyncio.to_thread(assets.submit_processing, owner_id=user.id, asset_ids=created)
+            await submit(created)
         async with self:
             self.uploads = [dict(e) for e in entries]
             self.uploading, self.upload_percent = False, 100
@@ -232,6 +253,8 @@ class AssetsState(rx.State):
         failed = sum(e["state"] == "error" for e in entries)
         yield (rx.toast.warning(f"{stored} stored, {failed} refused — see the list for why.") if failed
                else rx.toast.success(f"{stored} image{'s' if stored != 1 else ''} stored."))
+        if queue_down:
+            yield rx.toast.warning(queue_down)
         if start_follow:
             yield AssetsState.follow_jobs
         # The Rename page reuses this drop zone: its batch starts from what was just dropped.

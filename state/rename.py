@@ -11,6 +11,7 @@ import reflex as rx
 from app import routes
 from app.db import session_scope
 from app.errors import AppError
+from app.ids import parse_id
 from app.services import assets, credits, jobs, rename
 from app.services.rename import RenameOptions
 from state.live import owner_job_messages
@@ -116,7 +117,7 @@ class RenameState(rx.State):
         if user is None:
             return to_sign_in(self)
         raw = self.router.url.query_parameters.get("batch", "")
-        self.batch_id = int(raw) if raw.isdigit() else 0
+        self.batch_id = parse_id(raw)  # 0 (no batch) for anything that is not a 64-bit id
         self.form_error, self.row_filter = "", "all"
         self._load_lists(user.id)
         if self.batch_id:
@@ -203,7 +204,7 @@ class RenameState(rx.State):
             return
         try:
             batch = await asyncio.to_thread(rename.create_batch, owner_id=user.id,
-                                            asset_ids=[int(a) for a in self.chosen], options=options)
+                                            asset_ids=[i for i in map(parse_id, self.chosen) if i], options=options)
         except AppError as exc:
             self.form_error = exc.message
             return
@@ -220,7 +221,7 @@ class RenameState(rx.State):
         if owner is None:
             return to_sign_in(self)
         try:
-            rename.edit_item(owner_id=owner, batch_id=self.batch_id, item_id=int(item_id), final_name=value[:200])
+            rename.edit_item(owner_id=owner, batch_id=self.batch_id, item_id=parse_id(item_id), final_name=value[:200])
         except (AppError, ValueError) as exc:
             return rx.toast.error(getattr(exc, "message", "That name cannot be used."))
         self._load_batch(owner)
@@ -230,7 +231,7 @@ class RenameState(rx.State):
         owner = await self._owner()
         if owner is None:
             return to_sign_in(self)
-        rename.edit_item(owner_id=owner, batch_id=self.batch_id, item_id=int(item_id), alt_text=value[:300])
+        rename.edit_item(owner_id=owner, batch_id=self.batch_id, item_id=parse_id(item_id), alt_text=value[:300])
         self._load_batch(owner)
 
     @rx.event
@@ -238,7 +239,7 @@ class RenameState(rx.State):
         owner = await self._owner()
         if owner is None:
             return to_sign_in(self)
-        rename.edit_item(owner_id=owner, batch_id=self.batch_id, item_id=int(item_id), accepted=accepted)
+        rename.edit_item(owner_id=owner, batch_id=self.batch_id, item_id=parse_id(item_id), accepted=accepted)
         self._load_batch(owner)
 
     @rx.event
@@ -247,7 +248,8 @@ class RenameState(rx.State):
         if owner is None:
             return to_sign_in(self)
         try:
-            await asyncio.to_thread(rename.regenerate, owner_id=owner, batch_id=self.batch_id, item_id=int(item_id))
+            await asyncio.to_thread(rename.regenerate, owner_id=owner, batch_id=self.batch_id,
+                                    item_id=parse_id(item_id))
         except AppError as exc:
             return rx.toast.error(exc.message)
         self._load_batch(owner)

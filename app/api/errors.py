@@ -12,14 +12,16 @@ from app.errors import AppError, Throttled
 
 _HTTP_CODES = {400: "bad_request", 401: "auth_required", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                409: "conflict", 413: "payload_too_large", 422: "validation_failed",
-               429: "too_many_requests"}
+               429: "too_many_requests", 503: "service_unavailable"}
 
 
 def error_response(status: int, code: str, message: str, headers: dict | None = None,
-                   fields: list[dict] | None = None) -> JSONResponse:
+                   fields: list[dict] | None = None, details: dict | None = None) -> JSONResponse:
     error: dict = {"code": code, "message": message}
     if fields:  # settings errors: every bad field by its path, e.g. "steps[1].params.width"
         error["fields"] = fields
+    if details:  # what a failed request did anyway (e.g. the assets stored before the queue failed)
+        error["details"] = details
     return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
@@ -37,7 +39,8 @@ def install_error_handlers(api: FastAPI) -> None:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else None
         fields = getattr(exc, "errors", None)
         return error_response(exc.status, exc.code, exc.message, headers,
-                              fields=[dict(f) for f in fields] if isinstance(fields, list) else None)
+                              fields=[dict(f) for f in fields] if isinstance(fields, list) else None,
+                              details=getattr(exc, "details", None))
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from app import queue
 from app.api.deps import AdminDep, client_ip
+from app.api.ids import IdPath
 from app.api.schemas import CreditAdjust, UserOut, UserPage, UserPatch
 from app.db import session_scope
 from app.services import accounts, audit, credits, jobs
@@ -24,7 +25,7 @@ def list_users(caller: AdminDep, q: str = Query("", max_length=100),
 
 
 @router.patch("/users/{user_id}", response_model=UserOut)
-def patch_user(user_id: int, body: UserPatch, caller: AdminDep, request: Request) -> UserOut:
+def patch_user(user_id: IdPath, body: UserPatch, caller: AdminDep, request: Request) -> UserOut:
     ip = client_ip(request)
     with session_scope() as session:
         user = accounts.UserPublic.of(accounts.get_user(session=session, user_id=user_id))

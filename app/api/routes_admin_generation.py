@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request, Response
 
 from app.api.deps import AdminDep, client_ip
+from app.api.ids import IdPath
 from app.db import session_scope
 from app.services import audit, content_policy
 from app.services.content_policy import TermInput
@@ -63,7 +64,7 @@ def add_term(body: TermInput, caller: AdminDep, request: Request) -> dict:
 
 
 @router.delete("/moderation/denylist/{term_id}", status_code=204)
-def delete_term(term_id: int, caller: AdminDep, request: Request) -> Response:
+def delete_term(term_id: IdPath, caller: AdminDep, request: Request) -> Response:
     with session_scope() as session:
         term = content_policy.delete_term(session=session, term_id=term_id)
         audit.record(session=session, action="denylist.delete", actor_id=caller.user.id,

@@ -6,10 +6,12 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from app.api.deps import CallerDep
+from app.api.ids import IdPath
 from app.db import session_scope
-from app.errors import NotFound, ValidationFailed
+from app.errors import NotFound, TooLarge, ValidationFailed
 from app.services import archives, assets
 from app.settings import get_settings
 from app.storage import get_storage
@@ -24,7 +26,7 @@ async def upload_assets(request: Request, caller: CallerDep) -> dict:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ValidationFailed("Send the images as multipart/form-data in the field 'files'.",
                                code="multipart_required")
-    form = await request.form(max_files=settings.max_upload_files, max_fields=20)
+    form = await _read_form(request, max_files=settings.max_upload_files)
     uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
     if not uploads:
         raise ValidationFailed("No files were sent in the field 'files'.", code="no_files")
@@ -34,9 +36,28 @@ async def upload_assets(request: Request, caller: CallerDep) -> dict:
         result = await run_in_threadpool(assets.ingest, owner_id=caller.user.id, files=files)
     finally:
         await form.close()
-    return {"assets": [assets.public(a) for a in result.assets],
-            "errors": [e.__dict__ for e in result.errors],
+    errors = [e.__dict__ for e in result.errors]
+    if not result.assets:
+        # Nothing stored: an error status, so a client checking only the status does not miss it.
+        raise ValidationFailed("None of the files could be stored; each has its reason.", code="no_file_stored",
+                               details={"errors": errors})
+    return {"assets": [assets.public(a) for a in result.assets], "errors": errors,
             "duplicates": result.duplicates, "jobs": result.job_ids or []}
+
+
+async def _read_form(request: Request, *, max_files: int):
+    """The multipart form, or a JSON error that says what was wrong with it (Starlette's is a bare 400)."""
+    try:
+        return await request.form(max_files=max_files, max_fields=20)
+    except HTTPException as exc:
+        # Starlette's parser reports limits only in its message text.
+        if str(exc.detail).startswith("Too many files"):
+            raise TooLarge(f"More than {max_files} files in one upload; send them in several requests.",
+                           code="too_many_files") from exc
+        raise ValidationFailed(
+            "The multipart body cannot be read: a part header is malformed or over 4 KB (for example a file "
+            f"name with a raw line break, or thousands of characters long). ({exc.detail})",
+            code="bad_multipart") from exc
 
 
 @router.get("")
@@ -49,7 +70,7 @@ def list_assets(caller: CallerDep, q: str = Query("", max_length=100), status: s
 
 
 @router.get("/{asset_id}")
-def get_asset(asset_id: int, caller: CallerDep) -> dict:
+def get_asset(asset_id: IdPath, caller: CallerDep) -> dict:
     with session_scope() as session:
         return assets.public(assets.get_asset(session=session, owner_id=caller.user.id, asset_id=asset_id))
 
@@ -68,7 +89,7 @@ def _serve(key: str, filename: str, mime: str, *, attachment: bool) -> Response:
 
 
 @router.get("/{asset_id}/download")
-def download_asset(asset_id: int, caller: CallerDep) -> Response:
+def download_asset(asset_id: IdPath, caller: CallerDep) -> Response:
     """The original bytes, as an attachment (a short-lived presigned URL on S3)."""
     with session_scope() as session:
         asset = assets.get_asset(session=session, owner_id=caller.user.id, asset_id=asset_id)
@@ -77,7 +98,7 @@ def download_asset(asset_id: int, caller: CallerDep) -> Response:
 
 
 @router.get("/{asset_id}/thumbnail")
-def thumbnail(asset_id: int, caller: CallerDep) -> Response:
+def thumbnail(asset_id: IdPath, caller: CallerDep) -> Response:
     with session_scope() as session:
         asset = assets.get_asset(session=session, owner_id=caller.user.id, asset_id=asset_id)
         key, name = asset.thumb_key, asset.filename
@@ -87,6 +108,6 @@ def thumbnail(asset_id: int, caller: CallerDep) -> Response:
 
 
 @router.delete("/{asset_id}", status_code=204)
-def delete_asset(asset_id: int, caller: CallerDep) -> Response:
+def delete_asset(asset_id: IdPath, caller: CallerDep) -> Response:
     assets.delete_asset(owner_id=caller.user.id, asset_id=asset_id)
     return Response(status_code=204)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CallerDep
+from app.api.ids import IdPath
 from app.db import read_scope, session_scope
 from app.services import images as image_files
 from app.services.generation import registry, service
@@ -37,18 +38,18 @@ def create_generation(body: GenerationInput, caller: CallerDep) -> dict:
 
 
 @router.get("/generations/{generation_id}")
-def get_generation(generation_id: int, caller: CallerDep) -> dict:
+def get_generation(generation_id: IdPath, caller: CallerDep) -> dict:
     with read_scope() as session:
         return service.describe(session=session, owner_id=caller.user.id, generation_id=generation_id)
 
 
 @router.post("/generations/{generation_id}/cancel")
-def cancel_generation(generation_id: int, caller: CallerDep) -> dict:
+def cancel_generation(generation_id: IdPath, caller: CallerDep) -> dict:
     return {"outcome": service.cancel_generation(owner_id=caller.user.id, generation_id=generation_id)}
 
 
 @router.post("/generations/{generation_id}/variations", status_code=202)
-def vary_generation(generation_id: int, caller: CallerDep) -> dict:
+def vary_generation(generation_id: IdPath, caller: CallerDep) -> dict:
     """The same settings with a new random seed."""
     generation = service.variation(owner_id=caller.user.id, generation_id=generation_id)
     return {"id": generation.id, "job_id": generation.job_id, "seed": generation.seed}
@@ -82,25 +83,25 @@ def gallery(caller: CallerDep, provider: str = Query("", max_length=32), style: 
 
 
 @router.patch("/{image_id}")
-def patch_image(image_id: int, body: ImagePatch, caller: CallerDep) -> dict:
+def patch_image(image_id: IdPath, body: ImagePatch, caller: CallerDep) -> dict:
     service.set_favourite(owner_id=caller.user.id, image_id=image_id, favourite=body.favourite)
     return {"id": image_id, "favourite": body.favourite}
 
 
 @router.delete("/{image_id}", status_code=204)
-def delete_image(image_id: int, caller: CallerDep) -> Response:
+def delete_image(image_id: IdPath, caller: CallerDep) -> Response:
     service.delete_image(owner_id=caller.user.id, image_id=image_id)
     return Response(status_code=204)
 
 
 @router.post("/{image_id}/variations", status_code=202)
-def vary_image(image_id: int, caller: CallerDep) -> dict:
+def vary_image(image_id: IdPath, caller: CallerDep) -> dict:
     generation = service.variation(owner_id=caller.user.id, image_id=image_id)
     return {"id": generation.id, "job_id": generation.job_id, "seed": generation.seed}
 
 
 @router.get("/{image_id}/download")
-async def download_image(image_id: int, caller: CallerDep,
+async def download_image(image_id: IdPath, caller: CallerDep,
                          format: Literal["png", "jpeg", "webp"] = "png") -> Response:  # noqa: A002
     """The image converted to PNG, JPEG or WebP, as an attachment."""
     with session_scope() as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from app.api.deps import CallerDep
+from app.api.ids import IdPath
 from app.api.schemas import Message, PasswordChange, TokenCreate, TokenCreated, TokenList, TokenOut, UserOut
 from app.db import session_scope
 from app.services import accounts, api_tokens
@@ -49,7 +50,7 @@ def list_tokens(caller: CallerDep) -> TokenList:
 
 
 @router.delete("/tokens/{token_id}", status_code=204, tags=["tokens"])
-def revoke_token(token_id: int, caller: CallerDep) -> Response:
+def revoke_token(token_id: IdPath, caller: CallerDep) -> Response:
     with session_scope() as session:
         api_tokens.revoke_token(session=session, user_id=caller.user.id, token_id=token_id)
     return Response(status_code=204)

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app.api.deps import CallerDep
+from app.api.ids import DbId, IdPath
 from app.db import session_scope
 from app.errors import ValidationFailed
 from app.services import archives, assets, rename
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/rename", tags=["rename"])
 
 class BatchCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    asset_ids: list[int] = Field(min_length=1, max_length=rename.MAX_BATCH)
+    asset_ids: list[DbId] = Field(min_length=1, max_length=rename.MAX_BATCH)
     options: RenameOptions = Field(default_factory=RenameOptions)
 
 
@@ -95,31 +96,31 @@ def list_batches(caller: CallerDep) -> dict:
 
 
 @router.get("/batches/{batch_id}")
-def get_batch(batch_id: int, caller: CallerDep) -> dict:
+def get_batch(batch_id: IdPath, caller: CallerDep) -> dict:
     with session_scope() as session:
         batch = rename.get_batch(session=session, owner_id=caller.user.id, batch_id=batch_id)
         return batch_public(batch, rename.items_of(session=session, batch_id=batch_id))
 
 
 @router.patch("/batches/{batch_id}/items/{item_id}")
-def patch_item(batch_id: int, item_id: int, body: ItemPatch, caller: CallerDep) -> dict:
+def patch_item(batch_id: IdPath, item_id: IdPath, body: ItemPatch, caller: CallerDep) -> dict:
     item = rename.edit_item(owner_id=caller.user.id, batch_id=batch_id, item_id=item_id,
                             final_name=body.final_name, alt_text=body.alt_text, accepted=body.accepted)
     return item_public(item)
 
 
 @router.post("/batches/{batch_id}/apply")
-def apply_batch(batch_id: int, caller: CallerDep) -> dict:
+def apply_batch(batch_id: IdPath, caller: CallerDep) -> dict:
     return {"renamed": rename.apply_to_library(owner_id=caller.user.id, batch_id=batch_id)}
 
 
 @router.post("/batches/{batch_id}/undo")
-def undo_batch(batch_id: int, caller: CallerDep) -> dict:
+def undo_batch(batch_id: IdPath, caller: CallerDep) -> dict:
     return {"restored": rename.apply_to_library(owner_id=caller.user.id, batch_id=batch_id, undo=True)}
 
 
 @router.get("/batches/{batch_id}/download")
-def download(batch_id: int, caller: CallerDep) -> Response:
+def download(batch_id: IdPath, caller: CallerDep) -> Response:
     chunks, filename = build_zip(owner_id=caller.user.id, batch_id=batch_id)
     return StreamingResponse(chunks, media_type="application/zip",
                              headers={"Content-Disposition": f'attachment; filename="{filename}"',

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app.api.deps import CallerDep
+from app.api.ids import IdPath
 from app.db import read_scope
 from app.errors import TooLarge, ValidationFailed
 from app.services import deck_files, deck_runs, deck_versions, decks
@@ -127,18 +128,18 @@ def list_decks(caller: CallerDep, limit: int = Query(50, ge=1, le=200), offset: 
 
 
 @router.get("/{deck_id}")
-def get_deck_route(deck_id: int, caller: CallerDep) -> dict:
+def get_deck_route(deck_id: IdPath, caller: CallerDep) -> dict:
     return _deck_body(caller.user.id, deck_id)
 
 
 @router.delete("/{deck_id}", status_code=204)
-def delete_deck(deck_id: int, caller: CallerDep) -> Response:
+def delete_deck(deck_id: IdPath, caller: CallerDep) -> Response:
     decks.delete_deck(owner_id=caller.user.id, deck_id=deck_id)
     return Response(status_code=204)
 
 
 @router.put("/{deck_id}/outline")
-def put_outline(deck_id: int, body: Outline, caller: CallerDep,
+def put_outline(deck_id: IdPath, body: Outline, caller: CallerDep,
                 revision: int | None = Query(None, ge=0, description="The revision you edited; 409 if it moved on")
                 ) -> dict:
     """Replace the outline: reorder, add, delete, rename slides, edit bullets, change layouts. Locked slides keep
@@ -148,27 +149,27 @@ def put_outline(deck_id: int, body: Outline, caller: CallerDep,
 
 
 @router.post("/{deck_id}/outline/rebuild", status_code=202)
-def rebuild_outline(deck_id: int, caller: CallerDep, body: RebuildInput | None = None) -> dict:
+def rebuild_outline(deck_id: IdPath, caller: CallerDep, body: RebuildInput | None = None) -> dict:
     """Plan the outline again from the deck's request (the current one is kept as a version)."""
     decks.rebuild_outline(owner_id=caller.user.id, deck_id=deck_id, provider=body.provider if body else "")
     return _deck_body(caller.user.id, deck_id)
 
 
 @router.post("/{deck_id}/generate", status_code=202)
-def generate(deck_id: int, caller: CallerDep) -> dict:
+def generate(deck_id: IdPath, caller: CallerDep) -> dict:
     """Write every unlocked slide (text, pictures from prompts, charts) in a job; follow `job_id`."""
     job = deck_runs.generate(owner_id=caller.user.id, deck_id=deck_id)
     return {"job_id": job.id, "deck": _deck_body(caller.user.id, deck_id)}
 
 
 @router.post("/{deck_id}/cancel")
-def cancel(deck_id: int, caller: CallerDep) -> dict:
+def cancel(deck_id: IdPath, caller: CallerDep) -> dict:
     """'removed' when the job had not started; 'stopping' otherwise (slides in flight finish)."""
     return {"outcome": deck_runs.cancel(owner_id=caller.user.id, deck_id=deck_id)}
 
 
 @router.post("/{deck_id}/slides/{slide_id}/regenerate", status_code=202)
-def regenerate(deck_id: int, slide_id: str, caller: CallerDep, replace_edits: bool = False) -> dict:
+def regenerate(deck_id: IdPath, slide_id: str, caller: CallerDep, replace_edits: bool = False) -> dict:
     """409 `slide_edited` when the slide holds the caller's edits; `?replace_edits=true` confirms."""
     job = deck_runs.regenerate_slide(owner_id=caller.user.id, deck_id=deck_id, slide_id=slide_id[:40],
                                      replace_edits=replace_edits)
@@ -176,19 +177,19 @@ def regenerate(deck_id: int, slide_id: str, caller: CallerDep, replace_edits: bo
 
 
 @router.post("/{deck_id}/slides/{slide_id}/lock")
-def lock(deck_id: int, slide_id: str, caller: CallerDep) -> dict:
+def lock(deck_id: IdPath, slide_id: str, caller: CallerDep) -> dict:
     decks.set_locked(owner_id=caller.user.id, deck_id=deck_id, slide_id=slide_id[:40], locked=True)
     return _deck_body(caller.user.id, deck_id)
 
 
 @router.post("/{deck_id}/slides/{slide_id}/unlock")
-def unlock(deck_id: int, slide_id: str, caller: CallerDep) -> dict:
+def unlock(deck_id: IdPath, slide_id: str, caller: CallerDep) -> dict:
     decks.set_locked(owner_id=caller.user.id, deck_id=deck_id, slide_id=slide_id[:40], locked=False)
     return _deck_body(caller.user.id, deck_id)
 
 
 @router.get("/{deck_id}/slides/{slide_id}/preview.png")
-async def preview(deck_id: int, slide_id: str, caller: CallerDep,
+async def preview(deck_id: IdPath, slide_id: str, caller: CallerDep,
                   width: int = Query(PREVIEW_WIDTH, ge=MIN_WIDTH, le=MAX_WIDTH),
                   v: str = Query("", max_length=64, description="Cache buster; the deck's `previews` carry it")
                   ) -> Response:
@@ -207,7 +208,7 @@ async def preview(deck_id: int, slide_id: str, caller: CallerDep,
 
 
 @router.get("/{deck_id}/download")
-async def download(deck_id: int, caller: CallerDep, format: Literal["pptx", "pdf"] = "pptx") -> Response:  # noqa: A002
+async def download(deck_id: IdPath, caller: CallerDep, format: Literal["pptx", "pdf"] = "pptx") -> Response:  # noqa: A002
     """The deck as an editable .pptx, or as PDF through LibreOffice (503 `pdf_unavailable` when not installed)."""
     with read_scope() as session:
         deck = get_deck(session=session, owner_id=caller.user.id, deck_id=deck_id)
@@ -225,19 +226,19 @@ async def download(deck_id: int, caller: CallerDep, format: Literal["pptx", "pdf
 
 
 @router.get("/{deck_id}/versions")
-def versions(deck_id: int, caller: CallerDep) -> dict:
+def versions(deck_id: IdPath, caller: CallerDep) -> dict:
     with read_scope() as session:
         rows = deck_versions.list_versions(session=session, owner_id=caller.user.id, deck_id=deck_id)
         return {"versions": [deck_versions.version_public(v) for v in rows]}
 
 
 @router.post("/{deck_id}/versions", status_code=201)
-def save_version(deck_id: int, caller: CallerDep, body: NoteInput | None = None) -> dict:
+def save_version(deck_id: IdPath, caller: CallerDep, body: NoteInput | None = None) -> dict:
     version = deck_versions.save_version(owner_id=caller.user.id, deck_id=deck_id, note=body.note if body else "")
     return deck_versions.version_public(version)
 
 
 @router.post("/{deck_id}/versions/{number}/restore")
-def restore_version(deck_id: int, number: int, caller: CallerDep) -> dict:
+def restore_version(deck_id: IdPath, number: IdPath, caller: CallerDep) -> dict:
     deck_versions.restore_version(owner_id=caller.user.id, deck_id=deck_id, number=number)
     return _deck_body(caller.user.id, deck_id)

@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 from zipstream import ZIP_STORED, ZipStream
 
 from app.api.deps import CallerDep
+from app.api.ids import IdPath
 from app.db import read_scope, session_scope
 from app.services import workflow_runs
 from app.services.workflow_runs import RecipeInput, RunRequest
@@ -48,26 +49,26 @@ def list_runs(caller: CallerDep) -> dict:
 
 
 @router.get("/workflow-runs/{run_id}")
-def get_run(run_id: int, caller: CallerDep) -> dict:
+def get_run(run_id: IdPath, caller: CallerDep) -> dict:
     with read_scope() as session:
         run = workflow_runs.get_run(session=session, owner_id=caller.user.id, run_id=run_id)
         return workflow_runs.run_public(run, workflow_runs.items_of(session=session, run_id=run_id))
 
 
 @router.post("/workflow-runs/{run_id}/cancel")
-def cancel_run(run_id: int, caller: CallerDep) -> dict:
+def cancel_run(run_id: IdPath, caller: CallerDep) -> dict:
     """'removed' when it had not started; otherwise 'stopping': images in progress finish, the rest are dropped."""
     return {"outcome": workflow_runs.cancel_run(owner_id=caller.user.id, run_id=run_id)}
 
 
 @router.post("/workflow-runs/{run_id}/retry", status_code=202)
-def retry_run(run_id: int, caller: CallerDep) -> dict:
+def retry_run(run_id: IdPath, caller: CallerDep) -> dict:
     """Run the failed and canceled items again."""
     return workflow_runs.run_public(workflow_runs.retry_failed(owner_id=caller.user.id, run_id=run_id))
 
 
 @router.get("/workflow-runs/{run_id}/download")
-def download_run(run_id: int, caller: CallerDep) -> Response:
+def download_run(run_id: IdPath, caller: CallerDep) -> Response:
     """Every output as one ZIP, streamed (images are stored, not recompressed)."""
     with session_scope() as session:
         run = workflow_runs.get_run(session=session, owner_id=caller.user.id, run_id=run_id)
@@ -103,26 +104,26 @@ def create_recipe(body: RecipeInput, caller: CallerDep) -> dict:
 
 
 @router.get("/recipes/{recipe_id}")
-def get_recipe(recipe_id: int, caller: CallerDep) -> dict:
+def get_recipe(recipe_id: IdPath, caller: CallerDep) -> dict:
     with session_scope() as session:
         return workflow_runs.recipe_public(workflow_runs.get_recipe(session=session, owner_id=caller.user.id,
                                                                     recipe_id=recipe_id))
 
 
 @router.put("/recipes/{recipe_id}")
-def update_recipe(recipe_id: int, body: RecipeInput, caller: CallerDep) -> dict:
+def update_recipe(recipe_id: IdPath, body: RecipeInput, caller: CallerDep) -> dict:
     return workflow_runs.recipe_public(workflow_runs.save_recipe(owner_id=caller.user.id, data=body,
                                                                  recipe_id=recipe_id))
 
 
 @router.delete("/recipes/{recipe_id}", status_code=204)
-def delete_recipe(recipe_id: int, caller: CallerDep) -> Response:
+def delete_recipe(recipe_id: IdPath, caller: CallerDep) -> Response:
     workflow_runs.delete_recipe(owner_id=caller.user.id, recipe_id=recipe_id)
     return Response(status_code=204)
 
 
 @router.post("/recipes/{recipe_id}/runs", status_code=202)
-def run_recipe(recipe_id: int, body: RunRequest, caller: CallerDep) -> dict:
+def run_recipe(recipe_id: IdPath, body: RunRequest, caller: CallerDep) -> dict:
     """Run a saved recipe; `params` must be empty (the recipe holds its settings)."""
     with session_scope() as session:
         recipe = workflow_runs.get_recipe(session=session, owner_id=caller.user.id, recipe_id=recipe_id)

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.ids import DbId
+
 
 class ErrorDetail(BaseModel):
     code: str
@@ -91,7 +93,7 @@ class UserPatch(BaseModel):
 
 class CreditAdjust(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    user_id: int
+    user_id: DbId
     amount: int = Field(ge=-1_000_000, le=1_000_000)
     reason: str = Field(min_length=1, max_length=300)
     # Optional idempotency key: the same reference never counts twice.

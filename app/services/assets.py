@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import IO
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, or_, select
 
 from app.db import session_scope
-from app.errors import AppError, NotFound, ValidationFailed
-from app.models import Asset, GenerationImage, RenameItem
+from app.errors import AppError, NotFound, ServiceUnavailable, ValidationFailed
+from app.models import Asset, GenerationImage, RenameItem, utcnow
 from app.services import archives, jobs
 from app.services.images import clean_filename, inspect_image, make_thumbnail, open_checked, thumbnail_of
 from app.settings import get_settings
 from app.storage import get_storage
 
 STATUSES = ("processing", "ready", "failed")
+# How an asset's error starts when its thumbnail job could not be queued: requeue_unqueued finds it.
+QUEUE_UNAVAILABLE = "Thumbnail not queued yet (the job queue was unreachable)"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,8 @@ class IngestResult:
     errors: list[FileError]
     duplicates: int = 0
     job_ids: list[str] | None = None
+    # Ids of the assets this upload added (the others were already in the library).
+    created: list[int] = field(default_factory=list)
 
 
 def public(asset: Asset) -> dict:
@@ -129,42 +138,119 @@ def store_made(*, owner_id: int, filename: str, data: bytes, meta: dict,
         return store_made(owner_id=owner_id, filename=filename, data=data, meta=meta, with_asset=with_asset)
 
 
-def ingest(*, owner_id: int, files: Iterable[tuple[str, bytes]]) -> IngestResult:
-    """Store every good file; each bad one gets its own error and the rest go on."""
+def ingest_one(*, owner_id: int, filename: str, data: bytes | IO[bytes]) -> IngestResult:
+    """Store one uploaded file, or each image of an uploaded ZIP (read entry by entry from `data`,
+    which may be a file on disk). Queues nothing: callers batch the thumbnail jobs of many files."""
     result = IngestResult(assets=[], errors=[])
-    created: list[int] = []
-    for filename, data in _expand_archives(files, result.errors):
+    for name, body in _expand_archives([(filename, data)], result.errors):
         try:
-            asset, is_new = store_one(owner_id=owner_id, filename=filename, data=data)
+            asset, is_new = store_one(owner_id=owner_id, filename=name, data=body)
         except AppError as exc:
-            result.errors.append(FileError(filename=clean_filename(filename, "")[:-1] or "file",
+            result.errors.append(FileError(filename=clean_filename(name, "")[:-1] or "file",
                                            code=exc.code, message=exc.message))
             continue
         result.assets.append(asset)
         if is_new:
-            created.append(asset.id)
+            result.created.append(asset.id)
         else:
             result.duplicates += 1
-    result.job_ids = submit_processing(owner_id=owner_id, asset_ids=created)
     return result
 
 
-def _expand_archives(files: Iterable[tuple[str, bytes]], errors: list[FileError]):
+def ingest(*, owner_id: int, files: Iterable[tuple[str, bytes | IO[bytes]]]) -> IngestResult:
+    """Store every good file; each bad one gets its own error and the rest go on. The REST upload
+    and the Assets page both store through ingest_one, so they accept and refuse alike.
+
+    Raises ServiceUnavailable naming what was stored when the thumbnail jobs cannot be queued.
+    """
+    result = IngestResult(assets=[], errors=[])
+    for filename, data in files:
+        one = ingest_one(owner_id=owner_id, filename=filename, data=data)
+        result.assets += one.assets
+        result.errors += one.errors
+        result.created += one.created
+        result.duplicates += one.duplicates
+    try:
+        result.job_ids = submit_processing(owner_id=owner_id, asset_ids=result.created)
+    except ServiceUnavailable as exc:
+        ids = [a.id for a in result.assets]
+        with session_scope() as session:  # as they are now: the ones not queued were parked as failed
+            rows = {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(ids))).all()}
+            stored = [public(rows[i]) for i in ids if i in rows]
+        exc.details = {"stored": ids, "assets": stored, "errors": [e.__dict__ for e in result.errors]}
+        raise
+    return result
+
+
+def _expand_archives(files: Iterable[tuple[str, bytes | IO[bytes]]], errors: list[FileError]):
     """ZIP uploads stand for the images inside them; their refused entries become file errors."""
     for filename, data in files:
-        if not archives.is_zip(data):
-            yield filename, data
+        if not archives.is_zip(archives.head_of(data)):
+            yield filename, data if isinstance(data, bytes) else data.read()
             continue
-        entries, problems = archives.expand(data, archive_name=clean_filename(filename, "zip"))
+        problems: list[archives.EntryError] = []
+        yield from archives.iter_entries(data, archive_name=clean_filename(filename, "zip"), errors=problems)
         errors.extend(FileError(filename=p.name, code=p.code, message=p.message) for p in problems)
-        yield from entries
 
 
 def submit_processing(*, owner_id: int, asset_ids: list[int]) -> list[str]:
-    """Thumbnails and metadata in batches: one job per batch, since each RQ job costs a fork."""
+    """Thumbnails and metadata in batches: one job per batch, since each RQ job costs a fork.
+
+    If the queue is unreachable, the assets not yet queued are marked failed with
+    QUEUE_UNAVAILABLE (requeue_unqueued picks them up later) and ServiceUnavailable is raised:
+    they are stored, and nothing is left `processing` with no job to finish it.
+    """
     size = get_settings().ingest_batch_size
-    return [jobs.submit(kind="assets.process", owner_id=owner_id, params={"asset_ids": asset_ids[i:i + size]}).id
-            for i in range(0, len(asset_ids), size)]
+    job_ids: list[str] = []
+    for i in range(0, len(asset_ids), size):
+        try:
+            job_ids.append(jobs.submit(kind="assets.process", owner_id=owner_id,
+                                       params={"asset_ids": asset_ids[i:i + size]}).id)
+        except Exception as exc:  # Redis down, refused, timed out: all mean "not queued"
+            log.warning("could not queue thumbnails for %d assets", len(asset_ids) - i, exc_info=True)
+            _park(asset_ids[i:], reason=f"{QUEUE_UNAVAILABLE}: {exc}")
+            raise ServiceUnavailable("The files were stored, but the job queue is unavailable: their "
+                                     "thumbnails will be made once it is back.") from exc
+    return job_ids
+
+
+def _park(asset_ids: list[int], *, reason: str) -> None:
+    with session_scope() as session:
+        for asset in session.exec(select(Asset).where(col(Asset.id).in_(asset_ids), Asset.status != "ready")):
+            asset.status, asset.error = "failed", reason[:500]
+            session.add(asset)
+
+
+def requeue_unqueued(*, stale_after: timedelta = timedelta(hours=1), limit: int = 2000) -> list[str]:
+    """Queue thumbnails again for assets no job will finish; returns the new job ids. For the
+    periodic reaper: it finds assets parked with QUEUE_UNAVAILABLE, and `processing` ones older
+    than `stale_after` (a process that died between commit and enqueue). A re-run is harmless:
+    the job skips assets already ready. If the queue is still down they stay parked.
+    """
+    cutoff = utcnow() - stale_after
+    with session_scope() as session:
+        rows = session.exec(select(Asset.id, Asset.owner_id).where(or_(
+            (Asset.status == "failed") & col(Asset.error).startswith(QUEUE_UNAVAILABLE),
+            (Asset.status == "processing") & (col(Asset.created_at) <= cutoff),
+        )).order_by(col(Asset.id)).limit(limit)).all()
+        by_owner: dict[int, list[int]] = {}
+        for asset_id, owner_id in rows:
+            by_owner.setdefault(owner_id, []).append(asset_id)
+        ids = [r[0] for r in rows]
+        if ids:
+            for asset in session.exec(select(Asset).where(col(Asset.id).in_(ids))):
+                asset.status, asset.error = "processing", ""
+                session.add(asset)
+    job_ids: list[str] = []
+    pending = list(by_owner.items())
+    for n, (owner_id, asset_ids) in enumerate(pending):
+        try:
+            job_ids += submit_processing(owner_id=owner_id, asset_ids=asset_ids)
+        except ServiceUnavailable:
+            # Parked again (this owner's by submit_processing, the rest here): the next round retries.
+            _park([i for _, later in pending[n + 1:] for i in later], reason=QUEUE_UNAVAILABLE)
+            break
+    return job_ids
 
 
 def pending_work(*, asset_ids: list[int]) -> list[tuple[int, str, int]]:
@@ -184,11 +270,12 @@ def process(*, asset_id: int, key: str, owner_id: int) -> str:
     storage = get_storage()
     try:
         thumb, meta = make_thumbnail(storage.get(key), get_settings().thumbnail_size)
-    except (OSError, ValueError, SyntaxError) as exc:
+    except (OSError, ValueError, SyntaxError, AppError) as exc:  # AppError: over a pixel limit
+        reason = exc.message if isinstance(exc, AppError) else str(exc)
         with session_scope() as session:
             asset = session.get(Asset, asset_id)
             if asset is not None:
-                asset.status, asset.error = "failed", f"Could not make a thumbnail: {exc}"[:500]
+                asset.status, asset.error = "failed", f"Could not make a thumbnail: {reason}"[:500]
                 session.add(asset)
         return "failed"
     thumb_key = _thumb_key(owner_id, key)

@@ -15,6 +15,7 @@ from unidecode import unidecode
 
 from app.db import read_scope
 from app.errors import NotFound, ValidationFailed
+from app.ids import parse_id
 from app.models import Asset, Deck
 from app.services.slides.brand_kit import BrandKit, load_brand_kit
 from app.services.slides.model import Outline, Slide
@@ -78,8 +79,8 @@ def design_of(deck: Deck) -> Theme | BrandKit:
 
 def picture_assets(*, session: Session, owner_id: int, outline: Outline) -> dict[str, Asset]:
     """slide id → the owner's asset its picture uses (slides whose asset is gone are left out)."""
-    wanted = {s.id: int(s.image.asset_id) for s in outline.slides
-              if s.layout == "image_text" and s.image and s.image.asset_id and s.image.asset_id.isdigit()}
+    wanted = {s.id: parse_id(s.image.asset_id) for s in outline.slides
+              if s.layout == "image_text" and s.image and parse_id(s.image.asset_id)}
     if not wanted:
         return {}
     rows = session.exec(select(Asset).where(col(Asset.id).in_(set(wanted.values())),

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from app.db import session_scope
 from app.errors import Conflict, ValidationFailed
+from app.ids import parse_id
 from app.models import Asset, Deck, DeckVersion, Job
 from app.services import content_policy, deck_runs
 from app.services.deck_files import describe_brand_kit, preview_url, remove_brand_kit_file, store_brand_kit
@@ -309,10 +310,10 @@ def check_assets(*, owner_id: int, outline: Outline) -> None:
     wanted = {s.image.asset_id for s in outline.slides if s.image and s.image.asset_id}
     if not wanted:
         return
-    ids = {int(a) for a in wanted if a.isdigit()}
+    ids = {parse_id(a) for a in wanted} - {0}  # 0: not a 64-bit id, so in nobody's library
     with session_scope() as session:
         found = set(session.exec(select(Asset.id).where(col(Asset.id).in_(ids), Asset.owner_id == owner_id)).all())
-    missing = sorted(a for a in wanted if not a.isdigit() or int(a) not in found)
+    missing = sorted(a for a in wanted if parse_id(a) not in found)
     if missing:
         raise ValidationFailed(f"These pictures are not in your library: {', '.join(missing[:5])}.",
                                code="unknown_asset")

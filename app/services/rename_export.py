@@ -13,6 +13,7 @@ from zipstream import ZIP_DEFLATED, ZIP_STORED, ZipStream
 
 from app.db import session_scope
 from app.models import Asset
+from app.services.csv_cells import spreadsheet_safe
 from app.services.rename import get_batch, items_of, options_of
 from app.storage import get_storage
 
@@ -82,7 +83,8 @@ def _with_manifests(stream: ZipStream, rows: list[dict]) -> Iterator[bytes]:
         writer = csv.DictWriter(out, fieldnames=MANIFEST_FIELDS)
         writer.writeheader()
         for row in rows:
-            writer.writerow(row | {"tags": ";".join(row["tags"])})
+            # Names come from uploads: a spreadsheet must show them, not run them. (JSON keeps them raw.)
+            writer.writerow({k: spreadsheet_safe(v) for k, v in (row | {"tags": ";".join(row["tags"])}).items()})
         yield out.getvalue().encode()
 
     def json_bytes() -> Iterator[bytes]:

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from app.db import session_scope
 from app.errors import Conflict, NotFound, ValidationFailed
+from app.ids import DbId
 from app.models import Asset, Recipe, WorkflowItem, WorkflowRun, utcnow
 from app.services import jobs
 from app.services.workflows import remote_engines
@@ -30,7 +31,7 @@ class RunRequest(BaseModel):
     """`POST /workflows/{id}/runs`: which library images, with which settings."""
 
     model_config = ConfigDict(extra="forbid")
-    asset_ids: list[int] = Field(min_length=1, max_length=2000)
+    asset_ids: list[DbId] = Field(min_length=1, max_length=2000)
     params: dict[str, Any] = Field(default_factory=dict)
 
 

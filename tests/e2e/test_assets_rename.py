@@ -71,6 +71,21 @@ def test_a_refused_file_is_explained_and_the_rest_stored(page: Page, photos, tmp
     expect(page.get_by_text("2 stored", exact=True)).to_be_visible()
 
 
+def test_five_photos_all_named_image_jpg_are_five_assets(page: Page, tmp_path):
+    """The drop zone once joined same-named files into one asset (issue 15)."""
+    paths = []
+    for i in range(5):
+        folder = tmp_path / f"camera{i}"
+        folder.mkdir()
+        (folder / "image.jpg").write_bytes(images.jpeg(400, 300, seed=500 + i))
+        paths.append(str(folder / "image.jpg"))
+    sign_up(page, new_account("Gita"))
+    open_page(page, "/assets")
+    drop(page, paths)
+    expect(page.get_by_text("5 stored", exact=True)).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("5 images", exact=True)).to_be_visible()
+
+
 def test_rename_twenty_edit_one_download_the_zip(page: Page, photos):
     sign_up(page, new_account("Fritz"))
     open_page(page, "/rename")

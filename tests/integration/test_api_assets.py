@@ -81,7 +81,7 @@ def test_raw_cr_lf_in_names_cannot_inject(signed_in):
     # A lone CR breaks the part header: the whole request is malformed, and says so.
     body, content_type = raw_multipart([("a\rb.jpg", images.jpeg(40, 40))])
     response = signed_in.post("/api/v1/assets", content=body, headers={**ORIGIN, "content-type": content_type})
-    assert_error(response, 400, "bad_request")
+    assert_error(response, 422, "bad_multipart")
     # CR LF ends the header line early: the rest is a bogus header, the name is cut and cleaned.
     body, content_type = raw_multipart([("a\r\nX-Evil: 1.jpg", images.jpeg(40, 40, seed=5))])
     response = signed_in.post("/api/v1/assets", content=body, headers={**ORIGIN, "content-type": content_type})

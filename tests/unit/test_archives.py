@@ -108,5 +108,19 @@ def test_garbage_that_starts_like_a_zip():
 def test_read_upload_caps_by_kind():
     small_cap = 2 * 1024 * 1024 + 1
     assert len(archives.read_upload(io.BytesIO(b"\xff\xd8" + b"x" * (3 * 1024 * 1024)))) == small_cap
-    zipped = b"PK\x03\x04" + b"x" * (3 * 1024 * 1024)
-    assert archives.read_upload(io.BytesIO(zipped)) == zipped
+    # An archive is not read into memory: the spooled upload itself comes back, rewound.
+    zipped = io.BytesIO(b"PK\x03\x04" + b"x" * (3 * 1024 * 1024))
+    handle = archives.read_upload(zipped)
+    assert handle is zipped and handle.tell() == 0
+
+
+def test_entries_come_one_at_a_time_from_a_file():
+    import tempfile
+
+    with tempfile.TemporaryFile() as spooled:
+        spooled.write(build([(f"p{i}.jpg", images.jpeg(64, 48, seed=i)) for i in range(3)]))
+        errors = []
+        entries = archives.iter_entries(spooled, archive_name="shoot.zip", errors=errors)
+        first = next(entries)  # a generator: nothing past the first entry is inflated yet
+        assert first == ("p0.jpg", images.jpeg(64, 48, seed=0))
+        assert [name for name, _ in entries] == ["p1.jpg", "p2.jpg"] and errors == []
