@@ -9,6 +9,7 @@ import reflex as rx
 from app import routes
 from app.db import session_scope
 from app.errors import AppError
+from app.ids import parse_id
 from app.services import accounts, audit, credits, health, jobs, mail
 from app.services.accounts import UserPublic
 from state.session import client_ip, require_user, session_user, to_sign_in
@@ -64,7 +65,7 @@ class AdminUsersState(rx.State):
             return _refused(self)
         try:
             with session_scope() as session:
-                accounts.set_role(session=session, actor_id=admin.id, user_id=int(user_id),
+                accounts.set_role(session=session, actor_id=admin.id, user_id=parse_id(user_id),
                                   role=role, ip=client_ip(self))
         except AppError as exc:
             return rx.toast.error(exc.message)
@@ -97,7 +98,7 @@ class AdminUsersState(rx.State):
         enable = active != "yes"
         try:
             with session_scope() as session:
-                accounts.set_active(session=session, actor_id=admin.id, user_id=int(user_id),
+                accounts.set_active(session=session, actor_id=admin.id, user_id=parse_id(user_id),
                                     active=enable, ip=client_ip(self))
         except AppError as exc:
             return rx.toast.error(exc.message)

@@ -10,6 +10,7 @@ import reflex as rx
 from app import routes
 from app.db import read_scope, session_scope
 from app.errors import AppError
+from app.ids import parse_id
 from app.models import utcnow
 from app.services import credits
 from app.services.generation import registry, service
@@ -383,7 +384,7 @@ class GenerateState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            service.set_favourite(owner_id=user.id, image_id=int(image_id), favourite=favourite != "yes")
+            service.set_favourite(owner_id=user.id, image_id=parse_id(image_id), favourite=favourite != "yes")
         except (AppError, ValueError):
             return rx.toast.error("That image no longer exists.")
         self._reload_gallery(user.id)
@@ -395,7 +396,7 @@ class GenerateState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            await asyncio.to_thread(service.delete_image, owner_id=user.id, image_id=int(image_id))
+            await asyncio.to_thread(service.delete_image, owner_id=user.id, image_id=parse_id(image_id))
         except (AppError, ValueError):
             return rx.toast.error("That image no longer exists.")
         self.selected_id = ""
@@ -431,7 +432,7 @@ class GenerateState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            generation = await asyncio.to_thread(service.variation, owner_id=user.id, image_id=int(image_id))
+            generation = await asyncio.to_thread(service.variation, owner_id=user.id, image_id=parse_id(image_id))
         except (AppError, ValueError) as exc:
             return rx.toast.error(getattr(exc, "message", "That image no longer exists."))
         self.selected_id = ""

@@ -13,6 +13,7 @@ import reflex as rx
 from app import routes
 from app.db import read_scope
 from app.errors import AppError
+from app.ids import parse_id
 from app.models import Job
 from app.services import assets, deck_files, deck_runs, deck_versions, decks
 from app.services.deck_store import BUSY, get_deck, outline_of
@@ -159,7 +160,7 @@ class SlidesState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            return self._open(user.id, int(deck_id), "preview" if self._was_generated(deck_id) else "outline")
+            return self._open(user.id, parse_id(deck_id), "preview" if self._was_generated(deck_id) else "outline")
         except (AppError, ValueError):
             self.deck, self.rows = {}, []
             return rx.toast.error("That deck no longer exists.")
@@ -180,7 +181,7 @@ class SlidesState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            await asyncio.to_thread(decks.delete_deck, owner_id=user.id, deck_id=int(deck_id))
+            await asyncio.to_thread(decks.delete_deck, owner_id=user.id, deck_id=parse_id(deck_id))
         except (AppError, ValueError) as exc:
             return rx.toast.error(getattr(exc, "message", "That deck no longer exists."))
         if self.deck.get("id") == deck_id:
@@ -463,7 +464,7 @@ class SlidesState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            deck_versions.restore_version(owner_id=user.id, deck_id=int(self.deck["id"]), number=int(number))
+            deck_versions.restore_version(owner_id=user.id, deck_id=int(self.deck["id"]), number=parse_id(number))
         except (AppError, ValueError) as exc:
             return rx.toast.error(getattr(exc, "message", "That version no longer exists."))
         self.dirty = False
