@@ -10,6 +10,7 @@ import socket
 import threading
 import uuid
 
+import redis.exceptions
 from rq import Worker
 from rq.worker import WorkerStatus
 
@@ -79,6 +80,14 @@ class AtelierWorker(Worker):
                           rq_id=job.id)
         except jobs.StaleAttempt:
             pass
+
+    def maintain_heartbeats(self, job, execution) -> None:  # noqa: ANN001
+        # RQ lets a Redis error here end the worker (and so its running job): a Redis restart during a
+        # job would cost the job. Deaths are told by the pulse; a missed RQ heartbeat costs nothing.
+        try:
+            super().maintain_heartbeats(job, execution)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            log.warning("heartbeat for job %s skipped, Redis unavailable: %s", job.id, exc)
 
     def _beat(self, job, execution, stop: threading.Event) -> None:  # noqa: ANN001
         while not stop.wait(self.job_monitoring_interval):
