@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -32,6 +33,14 @@ log = logging.getLogger("atelier.worker")
 # heartbeating, and `make run` starts a new worker in its place. Everything that handles untrusted
 # uploads, long CPU work or other programs (assets, rename, workflows, slides) keeps its fork.
 INLINE_JOBS = frozenset({"jobs.generate.run_generation"})
+
+
+@contextlib.contextmanager
+def _redis_may_be_away(what: str):
+    try:
+        yield
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        log.warning("%s skipped, Redis unavailable: %s", what, exc)
 
 
 class AtelierWorker(Worker):
@@ -81,13 +90,33 @@ class AtelierWorker(Worker):
         except jobs.StaleAttempt:
             pass
 
+    # RQ retries a lost Redis only while it waits for a job; a Redis error in its heartbeats,
+    # suspension check or registry cleaning ends the worker (and the job it runs). Redis restarting
+    # is no reason to die: each of these is tried again on the next turn of the loop. Deaths are told
+    # by the pulse, so a missed RQ heartbeat costs nothing.
     def maintain_heartbeats(self, job, execution) -> None:  # noqa: ANN001
-        # RQ lets a Redis error here end the worker (and so its running job): a Redis restart during a
-        # job would cost the job. Deaths are told by the pulse; a missed RQ heartbeat costs nothing.
-        try:
+        with _redis_may_be_away(f"heartbeat for job {job.id}"):
             super().maintain_heartbeats(job, execution)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            log.warning("heartbeat for job %s skipped, Redis unavailable: %s", job.id, exc)
+
+    def heartbeat(self, timeout=None, pipeline=None) -> None:  # noqa: ANN001
+        if pipeline is not None:  # part of a larger write that handles its own errors
+            return super().heartbeat(timeout, pipeline)
+        with _redis_may_be_away("heartbeat"):
+            super().heartbeat(timeout)
+
+    def set_state(self, state: str, pipeline=None) -> None:  # noqa: ANN001
+        if pipeline is not None:
+            return super().set_state(state, pipeline)
+        with _redis_may_be_away("state update"):
+            super().set_state(state)
+
+    def check_for_suspension(self, burst: bool) -> None:
+        with _redis_may_be_away("suspension check"):
+            super().check_for_suspension(burst)
+
+    def run_maintenance_tasks(self) -> None:
+        with _redis_may_be_away("registry cleaning"):
+            super().run_maintenance_tasks()
 
     def _beat(self, job, execution, stop: threading.Event) -> None:  # noqa: ANN001
         while not stop.wait(self.job_monitoring_interval):

@@ -92,6 +92,7 @@ def test_ctrl_c_stops_everything_even_when_sigint_was_inherited_ignored(supervis
     assert supervisor.proc.wait(timeout=25) == 0, supervisor.log.read_text()
     _, alive = psutil.wait_procs(family, timeout=5)
     assert not alive, f"left running after Ctrl-C: {alive}"
+    print(f"\nCtrl-C -> everything stopped: {time.monotonic() - asked:.1f} s")
     assert time.monotonic() - asked < 25
 
 
@@ -115,6 +116,7 @@ def test_a_killed_embedded_redis_is_restarted_in_place_with_its_data(supervisor)
 
     wait_for(answers, 10, "Redis to answer on the same URL")
     back_after = time.monotonic() - killed
+    print(f"\nembedded Redis SIGKILL -> answering again on the same URL: {back_after:.1f} s")
     assert supervisor.redis.get("atelier:test:kept") == b"yes"
     # The worker rode out the outage (RQ retries its connection) and still takes jobs.
     job = Queue("default", connection=supervisor.redis).enqueue("os.getpid")
