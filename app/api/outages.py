@@ -14,8 +14,11 @@ import redis.exceptions
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette.concurrency import run_in_threadpool
 
+from app.redis_client import get_redis
 from app.settings import get_settings
+from app.storage import get_storage
 
 log = logging.getLogger("atelier.api")
 RETRY_AFTER_SECONDS = 5
@@ -25,18 +28,49 @@ RETRY_AFTER_SECONDS = 5
 STORAGE_DOWN_ERRNOS = frozenset({errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM,
                                  errno.ENOTDIR, errno.EIO})
 
-_MESSAGES = {
-    "redis": "The queue service (Redis) is unavailable. Nothing was saved; try again in a moment.",
-    "database": "The database is unavailable. Nothing was saved; try again in a moment.",
-    "storage": "File storage is unavailable (read-only, full or missing). Nothing was saved; "
-               "try again later.",
-}
+_NAMES = {"redis": "The queue service (Redis)", "database": "The database",
+          "storage": "File storage (read-only, full or missing)"}
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def unavailable(service: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": "service_unavailable", "service": service,
-                                   "message": _MESSAGES[service]}},
+class ServiceDown(Exception):
+    """Found down before the request did anything: the answer can say that nothing was saved."""
+
+    def __init__(self, service: str):
+        super().__init__(service)
+        self.service = service
+
+
+def unavailable(service: str, *, before_any_write: bool = False) -> JSONResponse:
+    if before_any_write:
+        message = f"{_NAMES[service]} is unavailable, so nothing was saved. Try again in a moment."
+    else:  # it went away part way: what a service finished before is kept, a job it queued is failed
+        message = (f"{_NAMES[service]} became unavailable during the request. Anything it completed "
+                   "before that is kept (see your assets and jobs); try the rest again in a moment.")
+    return JSONResponse({"error": {"code": "service_unavailable", "service": service, "message": message}},
                         status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def _check_services(multipart: bool) -> None:
+    try:
+        get_redis().ping()
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        raise ServiceDown("redis") from exc
+    if multipart and get_settings().storage_backend == "local":
+        try:
+            get_storage().ping()  # a real write and delete of a probe file
+        except OSError as exc:
+            raise ServiceDown("storage") from exc
+
+
+async def services_up(request: Request) -> None:
+    """Before a write runs: Redis answers (throttles, jobs), and for a file upload the storage folder
+    takes a file. Writes stored files and rows first and failed at the enqueue, answering an error for
+    work half done; checked first, an outage refuses the request before anything is stored. (A service
+    that dies within the request is still answered with 503, saying that it went away part way.)"""
+    if request.method in UNSAFE_METHODS:
+        multipart = request.headers.get("content-type", "").startswith("multipart/")
+        await run_in_threadpool(_check_services, multipart)
 
 
 def storage_is_down(exc: OSError) -> bool:
@@ -58,6 +92,11 @@ def _s3_outages() -> tuple[type[Exception], ...]:
 
 
 def install_outage_handlers(api: FastAPI) -> None:
+    @api.exception_handler(ServiceDown)
+    async def _down_before(request: Request, exc: ServiceDown) -> JSONResponse:
+        log.warning("%s %s refused: %s unavailable", request.method, request.url.path, exc.service)
+        return unavailable(exc.service, before_any_write=True)
+
     @api.exception_handler(redis.exceptions.ConnectionError)  # includes Redis still loading its data
     @api.exception_handler(redis.exceptions.TimeoutError)
     async def _redis_down(request: Request, exc: Exception) -> JSONResponse:

@@ -65,6 +65,10 @@ def test_redis_down_is_503_and_nothing_is_stored(signed_in, monkeypatch):
     assert_unavailable(register(signed_in, email="grace@example.com"), "redis")
     assert count(User) == 1
     assert_unavailable(login(signed_in), "redis")
+    # An upload is refused before its files are stored (it stored them, then failed at the enqueue).
+    assert_unavailable(upload(signed_in, images.jpeg(320, 240)), "redis")
+    assert (count(Asset), count(Job)) == (0, 0)
+    assert "nothing was saved" in upload(signed_in, images.jpeg(320, 240)).json()["error"]["message"]
     # What needs no Redis keeps working.
     assert signed_in.get("/api/v1/me").status_code == 200
     assert {"redis", "workers"} <= set(ready_down(signed_in))
@@ -119,3 +123,4 @@ def test_storage_folder_replaced_by_a_file_is_503(signed_in, env):
     assert_unavailable(upload(signed_in, images.jpeg(320, 240)), "storage")
     assert count(Asset) == 0
     assert "storage" in ready_down(signed_in)
+
