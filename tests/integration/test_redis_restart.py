@@ -115,3 +115,34 @@ def test_redis_killed_and_restarted_mid_job_nothing_lost_nothing_stuck(own_redis
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGTERM)
             worker.wait(timeout=30)
+
+
+def test_the_reaper_waits_for_steady_pulses_after_redis_returns(own_redis):
+    """Right after an outage every pulse is stale: the reaper must not take live workers for dead."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from app.models import utcnow
+    from app.services import jobs
+    from jobs.worker import reap_once
+
+    pulse = worker_pulse.Pulse("atelier-test-reaper").start()
+    try:
+        wait_for(lambda: pulse.steady, 10, "a steady pulse")
+        user = register("ada@example.com")
+        job = jobs.submit(kind="assets.process", owner_id=user.id, params={"asset_ids": []})
+        # A worker with no fresh pulse: after an outage that is every worker, the live ones included.
+        jobs.start(job.id, rq_id=job.rq_id, worker_name="atelier-gone")
+        with session_scope() as session:
+            session.execute(update(Job).where(Job.id == job.id).values(updated_at=utcnow() - timedelta(minutes=1)))
+        own_redis.kill()
+        wait_for(lambda: not pulse.steady, 10, "the pulse to notice the outage")
+        own_redis.start()
+        wait_for(lambda: pulse._ok_since is not None, 10, "the pulse to beat again")
+        assert reap_once(pulse) == [] and job_row(job.id).status == "running"
+        wait_for(lambda: pulse.steady, 10, "a steady pulse again")
+        assert reap_once(pulse) == [job.id]
+        assert job_row(job.id).status == "queued"
+    finally:
+        pulse.close()
