@@ -31,9 +31,9 @@ class Settings(BaseSettings):
     # Comma-separated origins allowed for websockets, CORS and cookie-auth writes.
     allowed_origins: Annotated[list[str], NoDecode] = []
     workers: int = Field(default=1, ge=0, le=32)
-    # A worker that misses heartbeats this long is dead; its running jobs are retried or failed.
-    worker_ttl_seconds: int = Field(default=60, ge=5)
-    reaper_interval_seconds: int = Field(default=20, ge=1)
+    # A worker whose pulse (3 per TTL) stops this long is dead; its running jobs are retried or failed.
+    worker_ttl_seconds: int = Field(default=6, ge=2)
+    reaper_interval_seconds: int = Field(default=2, ge=1)
 
     session_ttl_hours: int = Field(default=24 * 14, ge=1)
     reset_ttl_minutes: int = Field(default=60, ge=5)

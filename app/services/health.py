@@ -8,6 +8,7 @@ from sqlalchemy import text
 from app.db import get_engine
 from app.queue import QUEUES
 from app.redis_client import get_redis
+from app.services.worker_pulse import live_names
 from app.storage import get_storage
 
 
@@ -29,8 +30,10 @@ def _storage() -> str:
 
 
 def _workers() -> str:
+    # RQ keeps a dead worker's key for a minute or more; the pulse tells within WORKER_TTL_SECONDS.
+    pulsing = live_names()
     live = [w for w in Worker.all(connection=get_redis())
-            if set(QUEUES) & set(w.queue_names()) and w.state != "suspended"]
+            if w.name in pulsing and set(QUEUES) & set(w.queue_names()) and w.state != "suspended"]
     if not live:
         raise RuntimeError("no live worker is listening on the queues")
     return f"ok ({len(live)} live)"

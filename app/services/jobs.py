@@ -12,6 +12,8 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
@@ -41,7 +43,12 @@ def _cancel_key(job_id: str) -> str:
 
 def cancel_flagged(job_id: str) -> bool:
     """A cheap between-items check (Redis), so progress need not be written for every item."""
-    return bool(get_redis().exists(_cancel_key(job_id)))
+    try:
+        return bool(get_redis().exists(_cancel_key(job_id)))
+    except (RedisConnectionError, RedisTimeoutError):
+        # Redis restarting must not fail a running job: the row's cancel_requested is read at the
+        # next progress write, so a cancel is still seen, a moment later.
+        return False
 
 
 def job_channel(job_id: str) -> str:

@@ -42,8 +42,11 @@ def start(data_dir: Path, port: int) -> subprocess.Popen:
                                                            "ALLOWED_ORIGINS")}
     env.update({"PORT": str(port), "DATA_DIR": str(data_dir), "APP_ENV": "development"})
     log = open(data_dir / f"run-{time.time_ns()}.log", "w")  # noqa: SIM115 (closed with the process)
+    # SIGINT ignored on entry, as a clean-clone `make test` under a non-interactive shell starts it:
+    # Ctrl-C must still stop everything.
     return subprocess.Popen([sys.executable, "scripts/run.py"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+                            stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
 
 
 def _cmdline(proc: psutil.Process) -> list[str]:

@@ -46,7 +46,7 @@ def job_row(job_id: str) -> Job:
 def crash_env(env, monkeypatch):
     from tests.conftest import clear_caches
 
-    # Short heartbeats so the test sees the whole recovery quickly; production uses 60 s / 20 s.
+    # Short settings so the test sees the whole recovery quickly (the defaults are 6 s / 2 s).
     monkeypatch.setenv("WORKER_TTL_SECONDS", "6")
     monkeypatch.setenv("REAPER_INTERVAL_SECONDS", "2")
     monkeypatch.setenv("INGEST_BATCH_SIZE", "500")
