@@ -40,8 +40,22 @@ def statuses() -> dict[str, tuple[str, str]]:
         return {a.filename: (a.status, a.error) for a in session.exec(select(Asset)).all()}
 
 
-def test_queue_down_answers_503_json_naming_what_was_stored(signed_in, redis_down):
+def test_queue_down_before_the_request_stores_nothing(signed_in, redis_down):
+    down, _ = redis_down
+    down()
+    files = [("files", (f"p{i}.jpg", images.jpeg(200, 150, seed=i), "image/jpeg")) for i in range(2)]
+    response = signed_in.post("/api/v1/assets", files=files, headers=ORIGIN)
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "service_unavailable"
+    assert statuses() == {}
+
+
+def test_queue_lost_during_the_request_answers_503_json_naming_what_was_stored(signed_in, redis_down,
+                                                                               monkeypatch):
+    from app.api import outages
+
     down, up = redis_down
+    monkeypatch.setattr(outages, "_check_services", lambda multipart: None)  # Redis dies after the check
     down()
     files = [("files", (f"p{i}.jpg", images.jpeg(200, 150, seed=i), "image/jpeg")) for i in range(2)]
     response = signed_in.post("/api/v1/assets", files=files, headers=ORIGIN)
