@@ -60,13 +60,17 @@ def subject_on_busy_background(seed: int = 11) -> bytes:
     return images.encode(image.filter(ImageFilter.GaussianBlur(1)), "JPEG", quality=90)
 
 
-def portrait_on_gradient() -> bytes:
-    """A 480×600 JPEG: a face and shoulders (cut by the bottom of the frame) on a noisy blue gradient."""
-    w, h = 480, 600
+def gradient_backdrop(w: int, h: int, seed: int = 1) -> Image.Image:
+    """A noisy blue gradient, top to bottom: a backdrop that is not one plain colour, as in photos."""
     rows = np.linspace(0, 1, h)[:, None, None]
     backdrop = np.array([70, 90, 120]) * (1 - rows) + np.array([120, 140, 170]) * rows
-    backdrop = backdrop * np.ones((h, w, 1)) + np.random.default_rng(1).normal(0, 4, (h, w, 3))
-    image = Image.fromarray(backdrop.clip(0, 255).astype(np.uint8))
+    backdrop = backdrop * np.ones((h, w, 1)) + np.random.default_rng(seed).normal(0, 4, (h, w, 3))
+    return Image.fromarray(backdrop.clip(0, 255).astype(np.uint8))
+
+
+def portrait_on_gradient() -> bytes:
+    """A 480×600 JPEG: a face and shoulders (cut by the bottom of the frame) on a noisy blue gradient."""
+    image = gradient_backdrop(480, 600)
     ImageDraw.Draw(image).ellipse((100, 460, 380, 760), fill=(150, 40, 40))
     face = schematic_face(300).crop((100, 60, 300, 340))
     mask = Image.new("L", face.size, 0)
