@@ -57,9 +57,9 @@ def enlargement_check(factor: float, *, allow: bool, source: tuple[float, float]
         return None
     shown = f"{round(source[0])}×{round(source[1])} source pixels for a {size[0]}×{size[1]} result"
     if not allow:
-        raise OperationFailed(f"This would enlarge the picture {factor:.2g}× ({shown}); enlargement is turned off. "
+        raise OperationFailed(f"This would enlarge the picture {factor:.1f}× ({shown}); enlargement is turned off. "
                               "Use a larger source or allow enlargement.", code="enlargement_refused")
-    return f"Enlarged {factor:.2g}× ({shown}): expect a soft picture. Use a larger source for a sharp one."
+    return f"Enlarged {factor:.1f}× ({shown}): expect a soft picture. Use a larger source for a sharp one."
 
 
 def render(image: Image.Image, plan: CropPlan, size: tuple[int, int]) -> Image.Image:
@@ -115,7 +115,7 @@ def fit_image(image: Image.Image, *, width: int, height: int, fit: str, crop: st
         result = image.resize(fitted, LANCZOS)
         if fit == "pad":
             result = _on_canvas(result, colour, size, ((width - fitted[0]) // 2, (height - fitted[1]) // 2))
-    warning = enlargement_check(factor, allow=allow_upscale, source=source, size=size)
+    warning = enlargement_check(factor, allow=allow_upscale, source=source, size=result.size)
     if warning:
         info["enlarged"] = round(factor, 2)
         info.setdefault("warnings", []).append(warning)
@@ -263,7 +263,8 @@ OPERATIONS = [
     Operation("resize", "Resize", "Resize to an exact width × height: cover (crop, optionally smart), contain, "
               "pad with a colour, or stretch.", "size", RESIZE_SCHEMA, _resize, decode_size=_resize_decode),
     Operation("social_preset", "Social media size", "Exact pixel sizes for Instagram, Facebook, LinkedIn, X, "
-              "YouTube, Pinterest and Open Graph, cropped around the subject.", "size", SOCIAL_SCHEMA, _social,
+              "YouTube, Pinterest and Open Graph: cropped with faces kept whole, logos and plain backgrounds padded "
+              "with their colour, photos written as JPEG.", "size", SOCIAL_SCHEMA, _social,
               decode_size=_social_decode),
     Operation("upscale", "Upscale", "Enlarge 2× or 4×: Lanczos with sharpening locally, or super-resolution "
               "through a remote provider.", "enhance", UPSCALE_SCHEMA, _upscale, remote="upscale"),
