@@ -53,6 +53,7 @@ def test_faces_that_cannot_fit_together_are_padded_not_cut():
     out = social(images.encode(image, "PNG"), preset="instagram_post", pad_color="#102030")
     result = np.asarray(decode(out).convert("RGB")).astype(int)
     assert "2 faces" in out.info["padded"] and out.info["faces_kept"] == 2
+    assert out.info["warnings"] == [f"Padded, not cropped: {out.info['padded']}."]
     assert len(detect_faces(decode(out), profiles=False)) == 2  # both still there, whole
     assert np.abs(result[5, 540] - (16, 32, 48)).max() < 4  # the padding has the chosen colour
 
@@ -61,6 +62,8 @@ def test_a_logo_is_padded_with_its_background_not_cropped():
     out = social(pics.logo())  # 600×300 into a square: a crop would cut off letters
     result = np.asarray(decode(out).convert("RGB")).astype(int)
     assert "plain background" in out.info["padded"]
+    assert not any(w.startswith("Padded") for w in out.info["warnings"])  # expected for a logo: no warning
+    assert out.info["enlarged"] == 1.8  # a 600-px logo for 1080 px: that one is said
     assert out.info["crop_box"] == [0, -150, 600, 450]
     for y, x in ((5, 5), (5, 1075), (1075, 540)):  # the padding is the logo's own blue
         assert np.abs(result[y, x] - pics.LOGO_BACKGROUND).max() <= 3
