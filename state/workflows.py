@@ -45,7 +45,10 @@ CATEGORY_ORDER = ["size", "enhance", "format", "privacy", "brand", "analysis"]
 def _item_row(item: dict, ready: set[int]) -> dict[str, str]:
     outputs = item["output_asset_ids"]
     first = outputs[0] if outputs else None
+    # What a step did that the user should know although the item succeeded (an enlargement, for one).
+    warnings = [w for step in item["info"].values() if isinstance(step, dict) for w in step.get("warnings", [])]
     return {"id": str(item["id"]), "name": item["source_name"], "status": item["status"], "error": item["error"],
+            "warning": " ".join(warnings),
             "source_thumb": routes.asset_thumbnail_url(str(item["source_asset_id"])) if item["source_asset_id"] else "",
             "output_id": str(first or ""),
             # The output's thumbnail is made by a batched asset job just after the run: shown once it exists.

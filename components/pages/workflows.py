@@ -116,6 +116,9 @@ def item_row(item: rx.Var) -> rx.Component:
                  ("canceled", rx.badge("canceled", color_scheme="gray")),
                  ("running", rx.badge(rx.spinner(size="1"), "running", color_scheme="amber")),
                  rx.badge("queued", variant="soft")),
+        rx.cond(item["warning"] != "", rx.tooltip(
+            rx.badge(rx.icon("triangle-alert", size=12), "warning", color_scheme="amber", class_name="item-warning"),
+            content=item["warning"])),
         rx.cond(item["download"] != "",
                 rx.link(rx.icon_button(rx.icon("download", size=14), size="1", variant="ghost", tab_index=-1),
                         href=item["download"], reload_document=True, aria_label="Download result")),

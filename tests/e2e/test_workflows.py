@@ -47,6 +47,10 @@ def test_instagram_story_for_five_images(page: Page, photos):
     # Items turn done one by one while the page stays open.
     expect(run).to_have_attribute("data-status", "succeeded", timeout=120_000)
     expect(page.locator(".run-item[data-status=done]")).to_have_count(5)
+    # 1800×1200 photos give a 675×1200 window for 1080×1920: enlarged 1.6×, which each item says.
+    expect(page.locator(".run-item .item-warning")).to_have_count(5)
+    page.locator(".run-item .item-warning").first.hover()
+    expect(page.get_by_role("tooltip")).to_contain_text("Enlarged 1.6×")
     page.wait_for_function("[...document.querySelectorAll('.run-item img[alt=result]')].every(i => i.complete && "
                            "i.naturalWidth > 0)", timeout=60_000)
     shot(page, "workflows-run")

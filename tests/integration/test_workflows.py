@@ -62,6 +62,8 @@ def test_instagram_story_batch_outputs_lineage_and_zip(signed_in):
         (output,) = item["output_asset_ids"]
         asset = signed_in.get(f"/api/v1/assets/{output}").json()
         assert (asset["width"], asset["height"]) == (1080, 1920)
+        # 900×600 sources fill 1080×1920 from a 338×600 window: the item says how much it was enlarged.
+        assert item["info"]["social_preset"]["warnings"][0].startswith("Enlarged 3.2×")
         with session_scope() as session:
             lineage = json.loads(session.get(Asset, output).meta)["lineage"]
         assert lineage["source_asset_id"] == item["source_asset_id"] and lineage["run_id"] == run_id

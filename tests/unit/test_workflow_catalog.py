@@ -63,7 +63,8 @@ def test_remote_options_are_marked_by_availability():
 
 def test_defaults_are_filled():
     params = validate_params("resize", {"width": 1080, "height": 1350})
-    assert params == {"width": 1080, "height": 1350, "fit": "cover", "crop": "center", "pad_color": "#ffffff"}
+    assert params == {"width": 1080, "height": 1350, "fit": "cover", "crop": "center", "pad_color": "#ffffff",
+                      "allow_upscale": True}
     assert validate_params("convert", {"format": "avif"})["quality"] == 85
     assert "target_kb" not in validate_params("convert", {})  # optional, no default
     assert validate_params("convert", {"target_kb": None})["target_kb"] is None  # an empty form field

@@ -12,13 +12,14 @@ SCHEMAS = {op["id"]: op["schema"] for op in catalog()}
 def test_fields_follow_the_schema_order_kinds_and_visibility():
     values = defaults(SCHEMAS["resize"])
     fields = form_fields(SCHEMAS["resize"], values)
-    assert [f["name"] for f in fields] == ["width", "height", "fit", "crop", "pad_color"]
+    assert [f["name"] for f in fields] == ["width", "height", "fit", "crop", "pad_color", "allow_upscale"]
     kinds = {f["name"]: f["kind"] for f in fields}
-    assert kinds == {"width": "integer", "height": "integer", "fit": "choice", "crop": "choice", "pad_color": "color"}
+    assert kinds == {"width": "integer", "height": "integer", "fit": "choice", "crop": "choice", "pad_color": "color",
+                     "allow_upscale": "boolean"}
     visible = {f["name"] for f in fields if f["visible"]}
-    assert visible == {"width", "height", "fit", "crop"}  # padding colour only with fit = pad
+    assert visible == {"width", "height", "fit", "crop", "allow_upscale"}  # padding colour only with fit = pad
     fields = form_fields(SCHEMAS["resize"], {**values, "fit": "pad"})
-    assert {f["name"] for f in fields if f["visible"]} == {"width", "height", "fit", "pad_color"}
+    assert {f["name"] for f in fields if f["visible"]} == {"width", "height", "fit", "pad_color", "allow_upscale"}
     fit = next(f for f in fields if f["name"] == "fit")
     assert fit["options"][0]["value"] == "cover" and fit["options"][0]["label"].startswith("Cover")
 

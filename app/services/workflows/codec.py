@@ -124,6 +124,29 @@ def has_alpha(image: Image.Image) -> bool:
     return image.mode == "RGBA" and image.getchannel("A").getextrema()[0] < 255
 
 
+GRAPHIC_COLOURS, GRAPHIC_SHARE = 16, 0.85  # a logo's few flat colours cover most of it; a photo's never do
+
+
+def is_graphic(image: Image.Image) -> bool:
+    """A logo, icon or flat illustration rather than a photo: a few colours (to 5 bits a channel, so
+    JPEG noise and anti-aliasing do not count) cover most of the pixels."""
+    small = image.convert("RGB").resize((min(256, image.width), min(256, image.height)), Image.Resampling.NEAREST)
+    rgb = np.asarray(small) >> 3
+    codes = (rgb[..., 0].astype(np.int32) << 10) | (rgb[..., 1].astype(np.int32) << 5) | rgb[..., 2]
+    counts = np.bincount(codes.ravel(), minlength=1 << 15)
+    return float(np.sort(counts)[-GRAPHIC_COLOURS:].sum()) / codes.size >= GRAPHIC_SHARE
+
+
+def web_format(image: Image.Image, source_format: str) -> str:
+    """The format to publish `image` in: PNG for transparency and graphics (lossless, small for few colours),
+    a photo format for photos (a PNG photo is several times larger than a JPEG that looks the same)."""
+    if has_alpha(image):
+        return "WEBP" if source_format in ("WEBP", "AVIF") else "PNG"
+    if is_graphic(image):
+        return "PNG"
+    return source_format if source_format in ("JPEG", "WEBP", "AVIF") else "JPEG"
+
+
 def flatten(image: Image.Image, background: tuple[int, int, int, int] | tuple[int, int, int]) -> Image.Image:
     """RGBA onto an opaque colour (for JPEG): transparent areas show the background, not black."""
     if image.mode != "RGBA":

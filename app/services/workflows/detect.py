@@ -5,6 +5,8 @@
   the headless wheel, and the method is a few lines of FFT.
 - Border contrast: distance in CIE Lab from the colours along the border, which in product and portrait
   shots are background. Together they make the importance map for smart crops and matte seeds.
+- Flat backgrounds: a border that is almost all one colour (product shots, logos) is background that a
+  colour flood removes or a padding extends, where a crop or GrabCut would guess.
 - Faces: OpenCV's Haar cascades (frontal, and profile both ways round).
 - Guided filter (He, Sun & Tang 2010): snaps a coarse mask to the image's edges, giving a soft matte.
 """
@@ -79,6 +81,38 @@ def importance(rgb: np.ndarray) -> np.ndarray:
     """Where the subject probably is, in [0, 1]: saliency and border contrast, both normalised."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     return _unit(0.5 * spectral_residual(gray) + 0.5 * border_contrast(rgb))
+
+
+def to_lab(rgb: np.ndarray) -> np.ndarray:
+    """CIE Lab as float32 (L 0..100, a/b about -128..127): distances are perceptual, ~2.3 just noticeable."""
+    return cv2.cvtColor(np.ascontiguousarray(rgb, np.float32) / 255, cv2.COLOR_RGB2LAB)
+
+
+def border_pixels(values: np.ndarray, *, share: float = 0.02) -> np.ndarray:
+    """The pixels (rows of channels) in a band `share` of the short side wide along the four edges."""
+    h, w = values.shape[:2]
+    band = max(1, round(min(h, w) * share))
+    channels = values.shape[2] if values.ndim == 3 else 1
+    return np.concatenate([values[:band].reshape(-1, channels), values[-band:].reshape(-1, channels),
+                           values[band:-band, :band].reshape(-1, channels),
+                           values[band:-band, -band:].reshape(-1, channels)])
+
+
+FLAT_DELTA = 10.0  # Lab units from the border's median: JPEG noise and a soft studio gradient stay under it
+FLAT_SHARE = 0.9  # of the border that must be that close; a subject may touch the frame on the rest
+
+
+def flat_background(rgb: np.ndarray) -> tuple[tuple[int, int, int], float] | None:
+    """(the background colour, the border's 99th-percentile distance from it) when the border is one
+    plain or near-plain colour — a product shot, a logo on a flat fill — else None (a photo)."""
+    lab = border_pixels(to_lab(rgb))
+    median = np.median(lab, axis=0)
+    distance = np.linalg.norm(lab - median, axis=1)
+    close = distance < FLAT_DELTA
+    if close.mean() < FLAT_SHARE:
+        return None
+    colour = np.median(border_pixels(rgb)[close], axis=0)
+    return (int(colour[0]), int(colour[1]), int(colour[2])), float(np.percentile(distance[close], 99))
 
 
 def _unit(values: np.ndarray) -> np.ndarray:

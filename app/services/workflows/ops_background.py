@@ -1,10 +1,16 @@
-"""Remove background: a real alpha matte, locally (GrabCut or saliency) or through a remote provider.
+"""Remove background: a real alpha matte, locally (by colour, GrabCut or saliency) or through a remote provider.
 
-Local GrabCut: seeds come from the importance map (saliency + contrast with the border colours; the
-border itself is certainly background), OpenCV's GrabCut (graph cuts over colour models, Rother et al.
-2004) segments a copy at most 512 px long, and a guided filter at up to 1600 px snaps the mask to the
-image's edges before it is scaled to full size and feathered. Works best on a subject against a
-plain or distinct backdrop (product shots, portraits); busy scenes need the remote engine.
+Local engines and what they can do:
+- By colour, for plain and near-plain backdrops (product shots, logos; found by a border that is almost all
+  one colour): the backdrop connected to the frame is flooded out with a tolerance, the edge keeps the
+  picture's anti-aliasing (see matte.py). Exact where it applies; the automatic choice on such pictures.
+- GrabCut: seeds come from the importance map (saliency + contrast with the border colours; the border
+  itself is certainly background), OpenCV's GrabCut (graph cuts over colour models, Rother et al. 2004)
+  segments a copy at most 512 px long, and a guided filter at up to 1600 px snaps the mask to the image's
+  edges before it is scaled to full size and feathered. It separates a subject that differs clearly from
+  a simple backdrop; on busy photos it keeps fragments or half the scene.
+- Every local matte is checked (matte.matte_problem): one that is a wreck fails the item with its reason
+  rather than shipping. Busy photos need the remote engine, a connected AI provider.
 """
 
 from __future__ import annotations
@@ -18,23 +24,37 @@ from PIL import Image
 from app.services.workflows import schema as s
 from app.services.workflows.base import Frame, OpContext, Operation, OperationFailed, StepResult
 from app.services.workflows.codec import decode_remote, encode_for_remote
-from app.services.workflows.detect import guided_filter, importance, small_rgb
+from app.services.workflows.detect import flat_background, guided_filter, importance, small_rgb
+from app.services.workflows.matte import colour_matte, colour_tolerance, matte_problem, unmix
 from app.services.workflows.remote import call_remote
 
 SEGMENT_SIDE = 512  # GrabCut's cost grows with pixels; the matte is refined at higher resolution after
 REFINE_SIDE = 1600
 GRABCUT_ITERATIONS = 5
+COLOUR_SIDE = 2048  # the colour flood runs at up to this size; its soft alpha is scaled up from there
+REMOTE_HINT = "For photos with busy backgrounds, a connected AI provider does better (engine: remote)."
 
 BACKGROUND_SCHEMA = s.obj({
-    "engine": s.choice("Engine", [("local", "Local (GrabCut / saliency)"),
-                                  ("remote", "Remote model (fal / Replicate)")], order=1, default="local"),
-    "method": s.choice("Local method", [("grabcut", "GrabCut (best for product shots and portraits)"),
-                                        ("saliency", "Saliency (fast, rough)")], order=2, default="grabcut",
-                       visible_if={"engine": ["local"]}),
-    "feather": s.number("Edge softness", order=3, minimum=0, maximum=20, default=1.5, unit="px",
-                        description="Blur of the matte's edge, in pixels of a 1000-px image (scaled to yours)."),
-    "format": s.choice("Output", [("png", "PNG (lossless)"), ("webp", "WebP (smaller)")], order=4, default="png"),
-    "crop_to_subject": s.boolean("Crop to subject", order=5, default=False,
+    "engine": s.choice("Engine", [("local", "Local: plain backgrounds (product shots, logos), simple backdrops"),
+                                  ("remote", "Connected AI provider (fal / Replicate): any photo")],
+                       order=1, default="local",
+                       description="The local engine cuts plain and flat backgrounds cleanly and fails rather "
+                                   "than guess on busy ones. For photos with busy backgrounds, a connected AI "
+                                   "provider does better."),
+    "method": s.choice("Local method", [
+        ("auto", "Automatic: by colour on a plain background, else GrabCut"),
+        ("colour", "By colour (plain or flat backgrounds: product shots, logos)"),
+        ("grabcut", "GrabCut (a subject distinct from a simple backdrop)"),
+        ("saliency", "Saliency (fast, rough)")], order=2, default="auto", visible_if={"engine": ["local"]}),
+    "clear_enclosed": s.boolean("Clear enclosed background", order=3, default=True,
+                                visible_if={"engine": ["local"], "method": ["auto", "colour"]},
+                                description="Areas the subject encloses that have the background's exact colour "
+                                            "(the inside of an O) become transparent too."),
+    "feather": s.number("Edge softness", order=4, minimum=0, maximum=20, default=1.5, unit="px",
+                        description="Blur of a GrabCut or saliency matte's edge, in pixels of a 1000-px image "
+                                    "(scaled to yours). A cut by colour keeps the picture's own edge."),
+    "format": s.choice("Output", [("png", "PNG (lossless)"), ("webp", "WebP (smaller)")], order=5, default="png"),
+    "crop_to_subject": s.boolean("Crop to subject", order=6, default=False,
                                  description="Trim the transparent margin around what is kept."),
 })
 
@@ -51,6 +71,11 @@ def _seeds(rgb: np.ndarray) -> np.ndarray:
     band = max(1, round(min(h, w) * 0.02))
     mask[:band], mask[-band:], mask[:, :band], mask[:, -band:] = (cv2.GC_BGD,) * 4
     return mask
+
+
+def _failed(reason: str) -> OperationFailed:
+    return OperationFailed(f"Could not separate the subject from this background: {reason}. {REMOTE_HINT}",
+                           code="cutout_failed")
 
 
 def _grabcut(rgb: np.ndarray) -> np.ndarray:
@@ -74,11 +99,18 @@ def _saliency(rgb: np.ndarray) -> np.ndarray:
 
 
 def local_matte(image: Image.Image, *, method: str, feather: float) -> Image.Image:
-    """An 'L' alpha matte at full size: 255 subject, 0 background, soft at the edges."""
+    """An 'L' alpha matte at full size by GrabCut or saliency: 255 subject, 0 background, soft at the edges.
+
+    Raises OperationFailed (cutout_failed) with the reason when the segmentation is not a usable cut-out.
+    """
     rgb, _ = small_rgb(image, SEGMENT_SIDE)
     coarse = _grabcut(rgb) if method == "grabcut" else _saliency(rgb)
     if coarse.mean() < 0.002:
         raise OperationFailed("No subject could be told apart from the background.", code="no_subject")
+    band = max(1, round(min(rgb.shape[:2]) * 0.02)) if method == "grabcut" else 0  # _seeds' certain border
+    problem = matte_problem(coarse > 0.5, whole_subject=True, frame_band=band)
+    if problem:
+        raise _failed(problem)
     guide_rgb, _ = small_rgb(image, REFINE_SIDE)
     guide = cv2.cvtColor(guide_rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
     mask = cv2.resize(coarse, guide.shape[::-1], interpolation=cv2.INTER_LINEAR)
@@ -92,6 +124,39 @@ def local_matte(image: Image.Image, *, method: str, feather: float) -> Image.Ima
     return Image.fromarray((alpha * 255).round().astype(np.uint8), "L")
 
 
+def colour_cut(image: Image.Image, *, clear_holes: bool, required: bool) -> tuple[Image.Image, Image.Image, str] | None:
+    """(alpha, RGB pixels with the backdrop un-mixed from the edges, the backdrop as #rrggbb) when the
+    picture's border is one plain colour; None when it is not (unless `required`: then a clear failure)."""
+    rgb, back = small_rgb(image, COLOUR_SIDE)
+    flat = flat_background(rgb)
+    if flat is None:
+        if required:
+            raise _failed("its border is not one plain colour, so it cannot be removed by colour")
+        return None
+    colour, noise = flat
+    alpha = colour_matte(rgb, colour, tolerance=colour_tolerance(noise), clear_holes=clear_holes)
+    problem = matte_problem(alpha > 0.5, whole_subject=False)
+    if problem:
+        raise _failed(problem)
+    if back > 1:
+        alpha = cv2.resize(alpha, image.size, interpolation=cv2.INTER_LINEAR)
+    pixels = unmix(np.asarray(image.convert("RGB")), alpha, colour)
+    return (Image.fromarray((alpha * 255).round().astype(np.uint8), "L"), Image.fromarray(pixels, "RGB"),
+            "#{:02x}{:02x}{:02x}".format(*colour))
+
+
+def _local(image: Image.Image, params: dict[str, Any]) -> tuple[Image.Image, Image.Image, dict[str, Any]]:
+    """(alpha, the RGB pixels to cut from, facts for the user) from the chosen local method."""
+    method = params["method"]
+    if method in ("auto", "colour"):
+        cut = colour_cut(image, clear_holes=params["clear_enclosed"], required=method == "colour")
+        if cut:
+            return cut[0], cut[1], {"method": "colour", "background_colour": cut[2]}
+        method = "grabcut"  # auto on a picture whose border is not plain
+    alpha = local_matte(image, method=method, feather=params["feather"])
+    return alpha, image.convert("RGB"), {"method": method}
+
+
 def _remove_background(frame: Frame, params: dict[str, Any], ctx: OpContext) -> StepResult:
     image, info = frame.image, {"engine": params["engine"]}
     if params["engine"] == "remote":
@@ -102,13 +167,12 @@ def _remove_background(frame: Frame, params: dict[str, Any], ctx: OpContext) -> 
                                   code="remote_bad_result")
         if result.size != image.size:
             result = result.resize(image.size, Image.Resampling.LANCZOS)
-        alpha = result.getchannel("A")
+        alpha, cut = result.getchannel("A"), image.convert("RGB")
     else:
-        alpha = local_matte(image, method=params["method"], feather=params["feather"])
-        info["method"] = params["method"]
+        alpha, cut, facts = _local(image, params)
+        info.update(facts)
     if image.mode == "RGBA":  # a cut-out of a cut-out keeps what was already transparent
         alpha = Image.fromarray(np.minimum(np.asarray(alpha), np.asarray(image.getchannel("A"))), "L")
-    cut = image.convert("RGB")
     cut.putalpha(alpha)
     if params["crop_to_subject"]:
         box = alpha.point(lambda a: 255 if a > 8 else 0).getbbox()
@@ -122,7 +186,9 @@ def _remove_background(frame: Frame, params: dict[str, Any], ctx: OpContext) -> 
 
 
 OPERATIONS = [
-    Operation("remove_background", "Remove background", "Cut out the subject with a transparent background: "
-              "locally with GrabCut or saliency, or through a remote model.", "enhance", BACKGROUND_SCHEMA,
+    Operation("remove_background", "Remove background", "Cut out the subject with a transparent background. "
+              "Locally: cleanly on plain or flat backgrounds (product shots, logos), by GrabCut on a subject "
+              "distinct from a simple backdrop, and a clear failure rather than a broken cut-out otherwise. "
+              "For photos with busy backgrounds, a connected AI provider does better.", "enhance", BACKGROUND_SCHEMA,
               _remove_background, remote="remove_background"),
 ]

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
-import numpy as np
 from PIL import Image, ImageFilter
 
 from app.services.workflows import schema as s
 from app.services.workflows.base import Frame, OpContext, Operation, OperationFailed, StepResult
-from app.services.workflows.codec import decode_remote, encode_for_remote, scale_to_cover
-from app.services.workflows.detect import detect_faces, importance, small_rgb
+from app.services.workflows.codec import decode_remote, encode_for_remote, scale_to_cover, web_format
 from app.services.workflows.remote import call_remote
+from app.services.workflows.smart_crop import CropPlan, anchored, plan_smart
 
 LANCZOS = Image.Resampling.LANCZOS
 MAX_SIDE = 16384
-FACE_WEIGHT = 3.0  # faces together outweigh the rest of the importance map threefold: people look at faces
+MAX_ENLARGEMENT = 1.5  # past this a resize shows its softness; the output then carries a warning
 
 FITS = [("cover", "Cover: fill the size, crop what overflows"),
         ("contain", "Contain: fit inside the size, keep the aspect (output may be smaller on one side)"),
@@ -49,73 +49,79 @@ def _check_output(width: int, height: int, ctx: OpContext) -> None:
                               f"{ctx.max_output_pixels / 1e6:g} MP.", code="output_too_large")
 
 
-# --- cropping -------------------------------------------------------------------------------------
+# --- fitting --------------------------------------------------------------------------------------
 
-def crop_window(image: Image.Image, aspect: float, crop: str, *, faces: bool = True) -> tuple[float, ...]:
-    """The largest box of `aspect` (w/h) inside the image, placed by `crop` (float coordinates).
+def enlargement_check(factor: float, *, allow: bool, source: tuple[float, float], size: tuple[int, int]) -> str | None:
+    """A warning when the picture is enlarged past MAX_ENLARGEMENT, or OperationFailed when not allowed."""
+    if factor <= MAX_ENLARGEMENT + 1e-6:
+        return None
+    shown = f"{round(source[0])}×{round(source[1])} source pixels for a {size[0]}×{size[1]} result"
+    if not allow:
+        raise OperationFailed(f"This would enlarge the picture {factor:.1f}× ({shown}); enlargement is turned off. "
+                              "Use a larger source or allow enlargement.", code="enlargement_refused")
+    return f"Enlarged {factor:.1f}× ({shown}): expect a soft picture. Use a larger source for a sharp one."
 
-    Smart: the box slides along the axis with room to hold the most importance (saliency + border
-    contrast), with detected faces weighted high; a slight centre preference breaks ties.
-    """
-    w, h = image.size
-    if w / h > aspect:  # too wide: the box is full height and slides horizontally
-        bw, bh, axis = h * aspect, float(h), 0
+
+def render(image: Image.Image, plan: CropPlan, size: tuple[int, int]) -> Image.Image:
+    """The plan's box at `size`; the part of the box outside the image is the plan's padding colour."""
+    x0, y0, x1, y1 = plan.box
+    if plan.pad is None or (x0 >= -0.5 and y0 >= -0.5 and x1 <= image.width + 0.5 and y1 <= image.height + 0.5):
+        return image.resize(size, LANCZOS, box=(max(0.0, x0), max(0.0, y0), min(float(image.width), x1),
+                                                min(float(image.height), y1)))
+    scale = size[0] / (x1 - x0)
+    inner = (max(0.0, x0), max(0.0, y0), min(float(image.width), x1), min(float(image.height), y1))
+    part = image.resize((max(1, min(size[0], round((inner[2] - inner[0]) * scale))),
+                         max(1, min(size[1], round((inner[3] - inner[1]) * scale)))), LANCZOS, box=inner)
+    offset = (min(size[0] - part.width, round((inner[0] - x0) * scale)),
+              min(size[1] - part.height, round((inner[1] - y0) * scale)))
+    return _on_canvas(part, plan.pad, size, offset)
+
+
+def _on_canvas(part: Image.Image, colour: tuple[int, int, int, int], size: tuple[int, int],
+               offset: tuple[int, int]) -> Image.Image:
+    mode = "RGBA" if part.mode == "RGBA" or colour[3] < 255 else "RGB"
+    canvas = Image.new(mode, size, colour if mode == "RGBA" else colour[:3])
+    if mode == "RGBA":
+        canvas.alpha_composite(part.convert("RGBA"), offset)
     else:
-        bw, bh, axis = float(w), w / aspect, 1
-    room = (w - bw) if axis == 0 else (h - bh)
-    if room <= 0.5:
-        return 0.0, 0.0, float(w), float(h)
-    start = {"left": 0.0, "top": 0.0, "right": room, "bottom": room}.get(crop, room / 2)
-    if crop in ("left", "right") and axis == 1 or crop in ("top", "bottom") and axis == 0:
-        start = room / 2  # the anchor names the other axis: nothing to choose along this one
-    if crop == "smart":
-        start = _smart_start(image, axis, bw if axis == 0 else bh, faces=faces)
-    return (start, 0.0, start + bw, float(h)) if axis == 0 else (0.0, start, float(w), start + bh)
-
-
-def _smart_start(image: Image.Image, axis: int, length: float, *, faces: bool) -> float:
-    rgb, back = small_rgb(image, 256)
-    weight = importance(rgb)
-    if faces:
-        boxes = detect_faces(image, side=640, profiles=False, min_fraction=1 / 30)
-        if boxes:
-            face_mask = np.zeros_like(weight)
-            for x0, y0, x1, y1 in boxes:
-                face_mask[int(y0 / back):int(np.ceil(y1 / back)), int(x0 / back):int(np.ceil(x1 / back))] = 1
-            weight = weight + FACE_WEIGHT * weight.sum() / max(face_mask.sum(), 1) * face_mask
-    profile = weight.sum(axis=axis).astype(np.float64)  # importance per column (axis 0) or per row (axis 1)
-    n, win = len(profile), max(1, min(len(profile), round(length / back)))
-    sums = np.convolve(profile, np.ones(win), mode="valid")  # importance inside each window position
-    centre = (n - win) / 2
-    sums = sums - 1e-3 * sums.max() * np.abs(np.arange(len(sums)) - centre) / max(centre, 1)
-    full_room = (image.width if axis == 0 else image.height) - length
-    return float(min(full_room, max(0.0, int(np.argmax(sums)) * back)))
+        canvas.paste(part, offset)
+    return canvas
 
 
 def fit_image(image: Image.Image, *, width: int, height: int, fit: str, crop: str = "center",
-              pad_color: str = "#ffffff") -> tuple[Image.Image, dict[str, Any]]:
-    """Resize to the settings; cover, pad and stretch give exactly width×height, contain fits inside."""
+              pad_color: str = "#ffffff", allow_upscale: bool = True) -> tuple[Image.Image, dict[str, Any]]:
+    """Resize to the settings; cover, pad and stretch give exactly width×height, contain fits inside.
+
+    The info says what was done (crop box, padding and why, faces kept) and warns of enlargement past
+    MAX_ENLARGEMENT (refused with `allow_upscale` false)."""
     info: dict[str, Any] = {}
+    size, colour = (width, height), s.parse_color(pad_color)
     if fit == "stretch":
-        return image.resize((width, height), LANCZOS), info
-    if fit == "cover":
-        box = crop_window(image, width / height, crop)
-        info["crop_box"] = [round(v) for v in box]
-        return image.resize((width, height), LANCZOS, box=box), info
-    scale = min(width / image.width, height / image.height)
-    size = (min(width, max(1, round(image.width * scale))), min(height, max(1, round(image.height * scale))))
-    resized = image.resize(size, LANCZOS)
-    if fit == "contain":
-        return resized, info
-    colour = s.parse_color(pad_color)
-    mode = "RGBA" if resized.mode == "RGBA" or colour[3] < 255 else "RGB"
-    canvas = Image.new(mode, (width, height), colour if mode == "RGBA" else colour[:3])
-    offset = ((width - size[0]) // 2, (height - size[1]) // 2)
-    if mode == "RGBA":
-        canvas.alpha_composite(resized.convert("RGBA"), offset)
+        factor, source = max(width / image.width, height / image.height), image.size
+        result = image.resize(size, LANCZOS)
+    elif fit == "cover":
+        plan = (plan_smart(image, width / height, pad=colour) if crop == "smart"
+                else CropPlan(anchored(image.size, width / height, crop)))
+        info["crop_box"] = [round(v) for v in plan.box]
+        if plan.faces:
+            info["faces_kept"] = plan.faces
+        if plan.reason:
+            info["padded"] = plan.reason
+            if plan.faces:  # the picture is not the crop that was asked for: the page shows why
+                info.setdefault("warnings", []).append(f"Padded, not cropped: {plan.reason}.")
+        factor, source = width / (plan.box[2] - plan.box[0]), (plan.box[2] - plan.box[0], plan.box[3] - plan.box[1])
+        result = render(image, plan, size)
     else:
-        canvas.paste(resized, offset)
-    return canvas, info
+        factor, source = min(width / image.width, height / image.height), image.size
+        fitted = (min(width, max(1, round(image.width * factor))), min(height, max(1, round(image.height * factor))))
+        result = image.resize(fitted, LANCZOS)
+        if fit == "pad":
+            result = _on_canvas(result, colour, size, ((width - fitted[0]) // 2, (height - fitted[1]) // 2))
+    warning = enlargement_check(factor, allow=allow_upscale, source=source, size=result.size)
+    if warning:
+        info["enlarged"] = round(factor, 2)
+        info.setdefault("warnings", []).append(warning)
+    return result, info
 
 
 # --- resize ---------------------------------------------------------------------------------------
@@ -125,16 +131,21 @@ RESIZE_SCHEMA = s.obj({
     "height": s.integer("Height", order=2, minimum=1, maximum=MAX_SIDE, unit="px"),
     "fit": s.choice("Fit", FITS, order=3, default="cover"),
     "crop": s.choice("Crop position", CROPS, order=4, default="center", visible_if={"fit": ["cover"]},
-                     description="Which part stays when cover crops; smart finds the subject and faces."),
+                     description="Which part stays when cover crops; smart keeps faces whole and pads plain "
+                                 "backgrounds (logos) with their colour instead of cropping into them."),
     "pad_color": s.color("Padding colour", order=5, default="#ffffff", visible_if={"fit": ["pad"]},
                          description="Add two hex digits of opacity for a transparent padding (e.g. #ffffff00)."),
+    "allow_upscale": s.boolean("Allow enlargement", order=6, default=True,
+                               description="Past 1.5× a picture looks soft: allowed with a warning on the result, "
+                                           "or refused (the image fails with the reason)."),
 }, required=("width", "height"))
 
 
 def _resize(frame: Frame, params: dict[str, Any], ctx: OpContext) -> StepResult:
     _check_output(params["width"], params["height"], ctx)
     image, info = fit_image(frame.image, width=params["width"], height=params["height"], fit=params["fit"],
-                            crop=params["crop"], pad_color=params["pad_color"])
+                            crop=params["crop"], pad_color=params["pad_color"],
+                            allow_upscale=params["allow_upscale"])
     return StepResult(frame.with_image(image), info)
 
 
@@ -153,15 +164,23 @@ SOCIAL_SCHEMA = s.obj({
                        order=1, default="instagram_post"),
     "fit": s.choice("Fit", [FITS[0], FITS[2]], order=2, default="cover"),
     "crop": s.choice("Crop position", CROPS, order=3, default="smart", visible_if={"fit": ["cover"]}),
-    "pad_color": s.color("Padding colour", order=4, default="#ffffff", visible_if={"fit": ["pad"]}),
+    "pad_color": s.color("Padding colour", order=4, default="#ffffff",
+                         description="Fills the padding (a smart crop that cannot keep every face whole pads too; "
+                                     "a plain background is padded with its own colour)."),
+    "allow_upscale": s.boolean("Allow enlargement", order=5, default=True,
+                               description="Past 1.5× a picture looks soft: allowed with a warning on the result, "
+                                           "or refused (the image fails with the reason)."),
+    "format": s.choice("Output", [("auto", "Automatic: JPEG for photos, PNG for logos and transparency"),
+                                  ("jpeg", "JPEG"), ("webp", "WebP"), ("png", "PNG")], order=6, default="auto"),
 })
 
 
 def _social(frame: Frame, params: dict[str, Any], ctx: OpContext) -> StepResult:
     label, width, height = SOCIAL_PRESETS[params["preset"]]
     image, info = fit_image(frame.image, width=width, height=height, fit=params["fit"], crop=params["crop"],
-                            pad_color=params["pad_color"])
-    return StepResult(frame.with_image(image), {"preset": label, **info})
+                            pad_color=params["pad_color"], allow_upscale=params["allow_upscale"])
+    fmt = params["format"].upper() if params["format"] != "auto" else web_format(image, frame.format)
+    return StepResult(replace(frame.with_image(image), format=fmt), {"preset": label, **info})
 
 
 def _social_decode(params: dict[str, Any], size: tuple[int, int]) -> tuple[int, int]:
@@ -246,7 +265,8 @@ OPERATIONS = [
     Operation("resize", "Resize", "Resize to an exact width × height: cover (crop, optionally smart), contain, "
               "pad with a colour, or stretch.", "size", RESIZE_SCHEMA, _resize, decode_size=_resize_decode),
     Operation("social_preset", "Social media size", "Exact pixel sizes for Instagram, Facebook, LinkedIn, X, "
-              "YouTube, Pinterest and Open Graph, cropped around the subject.", "size", SOCIAL_SCHEMA, _social,
+              "YouTube, Pinterest and Open Graph: cropped with faces kept whole, logos and plain backgrounds padded "
+              "with their colour, photos written as JPEG.", "size", SOCIAL_SCHEMA, _social,
               decode_size=_social_decode),
     Operation("upscale", "Upscale", "Enlarge 2× or 4×: Lanczos with sharpening locally, or super-resolution "
               "through a remote provider.", "enhance", UPSCALE_SCHEMA, _upscale, remote="upscale"),
