@@ -100,7 +100,8 @@ class WorkflowsState(rx.State):
     @rx.var
     def run_percent(self) -> int:
         total = int(self.run.get("total", "0") or 0)
-        finished = sum(1 for i in self.items if i["status"] in ("done", "failed", "canceled"))
+        # Work actually done: canceled items did not run, so a canceled run's bar is not drawn full.
+        finished = sum(1 for i in self.items if i["status"] in ("done", "failed"))
         return int(100 * finished / total) if total else 0
 
     def _op(self) -> dict | None:
@@ -139,6 +140,8 @@ class WorkflowsState(rx.State):
             ready = set(session.exec(select(Asset.id).where(col(Asset.id).in_(outputs),
                                                              Asset.status != "processing")).all())
         self.items = [_item_row(i, ready) for i in body["items"]]
+        # The recent-runs list shows this run too: it said "running" after a cancel until a reload.
+        self.runs = [{**r, "status": self.run["status"]} if r["id"] == self.run["id"] else r for r in self.runs]
 
     @rx.event
     async def load_page(self):

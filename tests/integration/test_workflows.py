@@ -199,3 +199,22 @@ def test_other_users_cannot_see_or_use(signed_in, api):
     assert api.post(f"/api/v1/workflow-runs/{run['id']}/cancel", headers=ORIGIN).status_code == 404
     stolen = api.post("/api/v1/workflows/adjust/runs", headers=ORIGIN, json={"asset_ids": sources, "params": {}})
     assert_error(stolen, 404, "asset_not_found")
+
+
+def test_the_page_after_a_cancel_shows_it_in_the_list_and_an_honest_bar(signed_in):
+    """The recent-runs list said "queued" after a cancel, and the canceled run's bar was drawn full."""
+    from types import SimpleNamespace
+
+    from state.workflows import WorkflowsState
+
+    sources = upload(signed_in, 4)
+    run = signed_in.post("/api/v1/workflows/adjust/runs", headers=ORIGIN,
+                         json={"asset_ids": sources, "params": {"brightness": 1.1}}).json()
+    signed_in.post(f"/api/v1/workflow-runs/{run['id']}/cancel", headers=ORIGIN)
+    owner = signed_in.get("/api/v1/me").json()["id"]
+    page = SimpleNamespace(run={"id": str(run["id"])}, items=[],
+                           runs=[{"id": str(run["id"]), "name": run["name"], "status": "queued"}])
+    WorkflowsState._reload_run(page, owner)
+    assert page.run["status"] == "canceled" and page.runs[0]["status"] == "canceled"
+    percent = WorkflowsState.computed_vars["run_percent"].fget(page)
+    assert percent == 0  # nothing ran
