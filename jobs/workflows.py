@@ -122,6 +122,8 @@ def _one(item_id: int, source_id: int | None, source_name: str, *, owner_id: int
     except AppError as exc:  # this image fails alone; the rest of the batch goes on
         _set(item_id, status="failed", error=exc.message[:500])
     except (OSError, ValueError, MemoryError) as exc:  # a file our checks passed but a step could not use
+        if jobs.is_transient(exc):  # storage or the network, not this image: the job is retried, item and all
+            raise
         _set(item_id, status="failed", error=f"This image could not be processed ({type(exc).__name__}: {exc})"[:500])
 
 

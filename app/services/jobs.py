@@ -6,12 +6,14 @@ channel and read the row when they (re)connect.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import uuid
 from datetime import timedelta
 from typing import Any
 
+import redis
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
@@ -25,6 +27,22 @@ from app.services import credits
 log = logging.getLogger(__name__)
 TERMINAL = ("succeeded", "failed", "canceled")
 STATUSES = ("queued", "running", *TERMINAL)
+
+
+# Errors worth another attempt: the network, Redis (its errors are not the builtin ConnectionError), and a
+# storage folder that may come back (full, remounted read-only, a flaky disk). Pillow's "cannot identify
+# image file" is an OSError too, but carries no errno: a bad file is never retried.
+TRANSIENT_TYPES = (ConnectionError, TimeoutError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+                   redis.exceptions.BusyLoadingError)
+TRANSIENT_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EIO, errno.EAGAIN, errno.EBUSY, errno.EDQUOT,
+                              errno.ETIMEDOUT, errno.ESTALE})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when the same work may succeed later (so a job retries it instead of failing for good)."""
+    if isinstance(exc, TRANSIENT_TYPES) or getattr(exc, "retryable", False):
+        return True
+    return isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS
 
 
 class JobCanceled(Exception):

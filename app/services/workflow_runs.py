@@ -23,7 +23,8 @@ from app.services.workflows.catalog import get_operation, validate_params
 from app.services.workflows.recipes import prepare_recipe
 from app.settings import get_settings
 
-TERMINAL = ("succeeded", "failed", "canceled")
+# partial: some items done and some failed. A run with a failed item never says "succeeded".
+TERMINAL = ("succeeded", "partial", "failed", "canceled")
 
 
 class RunRequest(BaseModel):
@@ -179,15 +180,21 @@ def retry_failed(*, owner_id: int, run_id: int) -> WorkflowRun:
     return _queue(run_id, owner_id)
 
 
+def final_status(tally: dict[str, int]) -> str:
+    """A run's status from its item counts: failed items make it partial (some done) or failed (none)."""
+    if tally.get("failed"):
+        return "partial" if tally.get("done") else "failed"
+    if tally.get("canceled"):
+        return "canceled"
+    return "succeeded"
+
+
 def finish_run(*, run_id: int, status: str | None = None) -> str:
-    """Close the run: the given status, or one read from its items (all failed → failed, else succeeded)."""
+    """Close the run: the given status, or one read from its items (see final_status)."""
     with session_scope() as session:
         run = session.get(WorkflowRun, run_id)
-        items = items_of(session=session, run_id=run_id)
         if status is None:
-            tally = counts(items)
-            status = "failed" if tally["done"] == 0 and tally["failed"] else (
-                "canceled" if tally["canceled"] and not tally["done"] else "succeeded")
+            status = final_status(counts(items_of(session=session, run_id=run_id)))
         run.status, run.finished_at = status, utcnow()
         session.add(run)
         return status

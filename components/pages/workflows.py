@@ -131,8 +131,10 @@ def run_panel() -> rx.Component:
         rx.card(rx.vstack(
             rx.hstack(
                 rx.text(run["name"], weight="bold"),
+                # partial: some images failed (the counts beside it say how many).
                 rx.badge(run["status"], color_scheme=rx.match(run["status"], ("succeeded", "green"),
-                                                               ("failed", "red"), ("canceled", "gray"), "amber")),
+                                                               ("partial", "orange"), ("failed", "red"),
+                                                               ("canceled", "gray"), "amber")),
                 rx.text(run["done"] + " done · " + run["failed"] + " failed · " + run["total"] + " images", size="2",
                         color=rx.color("gray", 10)),
                 rx.spacer(),
