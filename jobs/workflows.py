@@ -101,23 +101,30 @@ def _one(item_id: int, source_id: int | None, source_name: str, *, owner_id: int
             key = source.storage_key
         outputs = recipe.run(get_storage().get(key), op_ctx)
         stem = source_name.rsplit(".", 1)[0]
-        ids, info = [], {}
+        ids, same, info = [], [], {}
         for step_id, files in outputs.items():
             info[step_id] = files[0].info if files else {}
             for n, out in enumerate(files):
                 suffix = f"-{step_id}" + (f"-{n}" if n else "")
                 name = clean_filename(f"{stem}{suffix}.{out.ext}", out.ext)
                 if out.mime.startswith("image/"):
-                    asset, is_new = assets.store_one(owner_id=owner_id, filename=name, data=out.data)
-                    assets.add_meta(asset_id=asset.id, extra={"lineage": {
-                        "source_asset_id": source_id, "run_id": run_id, "recipe": label,
-                        "step": step_id, "steps": [{"op": s.op.id, "params": s.params} for s in recipe.steps]}})
-                    ids.append(asset.id)
+                    lineage = {"source_asset_id": source_id, "run_id": run_id, "recipe": label, "step": step_id,
+                               "steps": [{"op": s.op.id, "params": s.params} for s in recipe.steps]}
+                    asset, is_new = assets.store_one(owner_id=owner_id, filename=name, data=out.data,
+                                                     meta={"lineage": lineage})
+                    role = workflow_runs.output_role(asset_id=asset.id, is_new=is_new, source_id=source_id,
+                                                     meta=json.loads(asset.meta or "{}"))
+                    if role == "output":
+                        ids.append(asset.id)
+                    else:  # the original itself, or an image of the user's: pointed at, never claimed
+                        same.append({"step": step_id, "asset_id": asset.id, "source": role == "unchanged"})
                     if is_new:
                         with lock:
                             created.append(asset.id)
                 else:  # the palette's JSON travels in the item's info, not the image library
                     info[f"{step_id}_file"] = json.loads(out.data) if out.mime == "application/json" else out.ext
+        if same:
+            info[workflow_runs.SAME_KEY] = same
         _set(item_id, status="done", outputs=json.dumps(ids), info=json.dumps(info, default=str)[:20000])
     except AppError as exc:  # this image fails alone; the rest of the batch goes on
         _set(item_id, status="failed", error=exc.message[:500])

@@ -44,8 +44,12 @@ def public(asset: Asset) -> dict:
             "created_at": asset.created_at.isoformat(), "has_thumbnail": bool(asset.thumb_key)}
 
 
-def store_one(*, owner_id: int, filename: str, data: bytes) -> tuple[Asset, bool]:
-    """Check and store one upload; returns (asset, created). Raises AppError for a bad file."""
+def store_one(*, owner_id: int, filename: str, data: bytes, meta: dict | None = None) -> tuple[Asset, bool]:
+    """Check and store one upload; returns (asset, created). Raises AppError for a bad file.
+
+    `meta` (how a job made it) lands with a new row in the same transaction; same bytes already stored
+    keep their row and its meta untouched.
+    """
     info = inspect_image(data)
     digest = hashlib.sha256(data).hexdigest()
     with session_scope() as session:
@@ -58,7 +62,7 @@ def store_one(*, owner_id: int, filename: str, data: bytes) -> tuple[Asset, bool
         with session_scope() as session:
             asset = Asset(owner_id=owner_id, sha256=digest, filename=clean_filename(filename, info.ext),
                           mime=info.mime, size_bytes=len(data), width=info.width, height=info.height,
-                          storage_key=key)
+                          storage_key=key, meta=json.dumps(meta or {}, default=str))
             session.add(asset)
             session.flush()
             session.refresh(asset)

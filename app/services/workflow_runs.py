@@ -119,10 +119,34 @@ def items_of(*, session: Session, run_id: int) -> list[WorkflowItem]:
                              .order_by(col(WorkflowItem.position))).all())
 
 
+def output_role(*, asset_id: int, is_new: bool, source_id: int | None, meta: dict[str, Any]) -> str:
+    """What a stored result is to its item, given that assets are de-duplicated by their bytes.
+
+    "output": a new asset, or another run's output with the same bytes: an output of this item.
+    "unchanged": the source itself (stripping a JPEG with no metadata, a turn by 0°). Never an output: the
+    original must not be "made from itself", nor be deleted as if it were a result.
+    "existing": an upload or generated image that happens to have these bytes: the user's own, left as is.
+    """
+    if is_new:
+        return "output"
+    if asset_id == source_id:
+        return "unchanged"
+    return "output" if "lineage" in meta else "existing"
+
+
+SAME_KEY = "_same_as"  # in item.info: results that are assets the item did not make ([{step, asset_id, source}])
+
+
 def item_public(item: WorkflowItem) -> dict[str, Any]:
+    info = json.loads(item.info or "{}")
+    same = info.pop(SAME_KEY, [])
     return {"id": item.id, "position": item.position, "source_asset_id": item.source_asset_id,
             "source_name": item.source_name, "status": item.status, "error": item.error,
-            "output_asset_ids": json.loads(item.outputs or "[]"), "info": json.loads(item.info or "{}")}
+            "output_asset_ids": json.loads(item.outputs or "[]"),
+            # Steps whose result is the original, unchanged; or an image already in the library.
+            "unchanged_asset_ids": [s["asset_id"] for s in same if s["source"]],
+            "existing_asset_ids": [s["asset_id"] for s in same if not s["source"]],
+            "info": info}
 
 
 def counts(items: list[WorkflowItem]) -> dict[str, int]:
@@ -200,14 +224,20 @@ def finish_run(*, run_id: int, status: str | None = None) -> str:
         return status
 
 
+def _results(item: WorkflowItem) -> list[int]:
+    """Every result of an item: its outputs, then the assets it found unchanged or already stored."""
+    same = json.loads(item.info or "{}").get(SAME_KEY, [])
+    return list(dict.fromkeys([*json.loads(item.outputs or "[]"), *(s["asset_id"] for s in same)]))
+
+
 def output_assets(*, session: Session, owner_id: int, run_id: int) -> list[tuple[WorkflowItem, Asset]]:
-    """(item, output asset) for every output still in the library, in item order."""
+    """(item, result asset) for every result still in the library, in item order (what the ZIP holds)."""
     get_run(session=session, owner_id=owner_id, run_id=run_id)
     items = items_of(session=session, run_id=run_id)
-    ids = [a for item in items for a in json.loads(item.outputs or "[]")]
+    ids = [a for item in items for a in _results(item)]
     assets = {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(ids),
                                                                  Asset.owner_id == owner_id)).all()}
-    return [(item, assets[a]) for item in items for a in json.loads(item.outputs or "[]") if a in assets]
+    return [(item, assets[a]) for item in items for a in _results(item) if a in assets]
 
 
 # --- recipes ---------------------------------------------------------------------------------------------

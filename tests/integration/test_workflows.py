@@ -210,3 +210,53 @@ def test_other_users_cannot_see_or_use(signed_in, api):
     assert api.post(f"/api/v1/workflow-runs/{run['id']}/cancel", headers=ORIGIN).status_code == 404
     stolen = api.post("/api/v1/workflows/adjust/runs", headers=ORIGIN, json={"asset_ids": sources, "params": {}})
     assert_error(stolen, 404, "asset_not_found")
+
+
+@pytest.mark.parametrize(("op", "params"), [("strip_metadata", {}), ("rotate_flip", {"angle": 0})])
+def test_an_output_identical_to_its_source_is_not_the_source(signed_in, op, params):
+    (source,) = upload(signed_in, 1)  # a JPEG without EXIF: nothing to strip, nothing to turn
+    original = signed_in.get(f"/api/v1/assets/{source}").json()
+    run = signed_in.post(f"/api/v1/workflows/{op}/runs", headers=ORIGIN,
+                         json={"asset_ids": [source], "params": params}).json()
+    run_jobs()
+    done = signed_in.get(f"/api/v1/workflow-runs/{run['id']}").json()
+    (item,) = done["items"]
+    assert done["status"] == "succeeded" and item["status"] == "done"
+    # Recorded as unchanged, pointing at the original, which is not listed as an output of its own.
+    assert source not in item["output_asset_ids"]
+    assert item["unchanged_asset_ids"] == [source]
+    with session_scope() as session:
+        assert "lineage" not in json.loads(session.get(Asset, source).meta)  # not "made from itself"
+    # The results ZIP still holds the image: the user asked for this batch's files.
+    with zipfile.ZipFile(io.BytesIO(signed_in.get(f"/api/v1/workflow-runs/{run['id']}/download").content)) as zf:
+        assert len(zf.namelist()) == 1
+    # Deleting every output of the run leaves the original where it was.
+    for output in item["output_asset_ids"]:
+        signed_in.delete(f"/api/v1/assets/{output}", headers=ORIGIN)
+    assert signed_in.get(f"/api/v1/assets/{source}").json()["sha256"] == original["sha256"]
+
+
+def test_the_same_output_twice_is_one_output_of_both_runs_and_never_an_upload(signed_in):
+    (source, other) = upload(signed_in, 2)
+    body = {"asset_ids": [source], "params": {"angle": 90}}
+    first = signed_in.post("/api/v1/workflows/rotate_flip/runs", headers=ORIGIN, json=body).json()
+    run_jobs()
+    second = signed_in.post("/api/v1/workflows/rotate_flip/runs", headers=ORIGIN, json=body).json()
+    run_jobs()
+    (one,) = signed_in.get(f"/api/v1/workflow-runs/{first['id']}").json()["items"]
+    (two,) = signed_in.get(f"/api/v1/workflow-runs/{second['id']}").json()["items"]
+    assert one["output_asset_ids"] == two["output_asset_ids"] and source not in one["output_asset_ids"]
+    # An upload whose bytes a run happens to make is the user's original: never claimed as an output.
+    turned = signed_in.get(f"/api/v1/assets/{one['output_asset_ids'][0]}/download").content
+    signed_in.delete(f"/api/v1/assets/{one['output_asset_ids'][0]}", headers=ORIGIN)
+    uploaded = signed_in.post("/api/v1/assets", headers=ORIGIN,
+                              files=[("files", ("mine.jpg", turned, "image/jpeg"))]).json()["assets"][0]["id"]
+    run_jobs()
+    third = signed_in.post("/api/v1/workflows/rotate_flip/runs", headers=ORIGIN, json=body).json()
+    run_jobs()
+    (three,) = signed_in.get(f"/api/v1/workflow-runs/{third['id']}").json()["items"]
+    assert three["output_asset_ids"] == [] and three["unchanged_asset_ids"] == []
+    assert three["existing_asset_ids"] == [uploaded]
+    with session_scope() as session:
+        assert "lineage" not in json.loads(session.get(Asset, uploaded).meta)
+    assert other != uploaded
