@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from app.db import session_scope
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Asset, Recipe, WorkflowItem, WorkflowRun, utcnow
-from app.services import jobs
+from app.services import assets, jobs
 from app.services.workflows import remote_engines
 from app.services.workflows.catalog import get_operation, validate_params
 from app.services.workflows.recipes import prepare_recipe
@@ -222,6 +222,25 @@ def finish_run(*, run_id: int, status: str | None = None) -> str:
         run.status, run.finished_at = status, utcnow()
         session.add(run)
         return status
+
+
+def outputs_without_thumbnails(*, session: Session, run_id: int) -> list[int]:
+    """Output assets of the run still "processing" (whichever attempt stored them), in item order."""
+    ids = [a for item in items_of(session=session, run_id=run_id) for a in json.loads(item.outputs or "[]")]
+    waiting = set(session.exec(select(Asset.id).where(col(Asset.id).in_(ids), Asset.status == "processing")).all())
+    return [a for a in dict.fromkeys(ids) if a in waiting]
+
+
+def queue_thumbnails(*, run_id: int) -> list[str]:
+    """Thumbnails for the run's outputs that lack one, in batched asset jobs (as for uploads).
+
+    Read from the rows, not from what one attempt remembers: after a cancel, a killed worker or a retry,
+    the outputs of every attempt are covered. Asset jobs skip what is ready, so calling it twice is safe.
+    """
+    with session_scope() as session:
+        run = session.get(WorkflowRun, run_id)
+        waiting = outputs_without_thumbnails(session=session, run_id=run_id) if run is not None else []
+    return assets.submit_processing(owner_id=run.owner_id, asset_ids=waiting) if waiting else []
 
 
 def _results(item: WorkflowItem) -> list[int]:

@@ -196,6 +196,12 @@ def test_cancel_mid_batch_stops_between_items(signed_in, monkeypatch):
     assert done["status"] == "canceled", done
     assert 1 <= statuses.count("done") < 8 and statuses.count("canceled") == 8 - statuses.count("done")
     assert "running" not in statuses and "queued" not in statuses
+    # The outputs made before the cancel still get their thumbnails (the worker ran the asset queue too).
+    outputs = [a for i in done["items"] for a in i["output_asset_ids"]]
+    assert len(outputs) == statuses.count("done")
+    for output in outputs:
+        asset = signed_in.get(f"/api/v1/assets/{output}").json()
+        assert asset["status"] == "ready" and asset["has_thumbnail"], asset
 
 
 def test_other_users_cannot_see_or_use(signed_in, api):
