@@ -189,6 +189,8 @@ def process(*, asset_id: int, key: str, owner_id: int) -> str:
     try:
         thumb, meta = make_thumbnail(storage.get(key), get_settings().thumbnail_size)
     except (OSError, ValueError, SyntaxError) as exc:
+        if jobs.is_transient(exc):  # the storage, not the file: the job tries again (see fail_unfinished)
+            raise
         with session_scope() as session:
             asset = session.get(Asset, asset_id)
             if asset is not None:
@@ -196,7 +198,10 @@ def process(*, asset_id: int, key: str, owner_id: int) -> str:
                 session.add(asset)
         return "failed"
     thumb_key = _thumb_key(owner_id, key)
-    storage.put(thumb_key, thumb, content_type="image/webp")
+    try:
+        storage.put(thumb_key, thumb, content_type="image/webp")
+    except OSError as exc:  # the same errno (transient or not), without the server's paths in the message
+        raise OSError(exc.errno, f"storage refused the thumbnail ({exc.strerror or type(exc).__name__})") from exc
     with session_scope() as session:
         asset = session.get(Asset, asset_id)
         if asset is None:  # deleted meanwhile: drop the orphan thumbnail
@@ -207,6 +212,16 @@ def process(*, asset_id: int, key: str, owner_id: int) -> str:
         asset.thumb_key, asset.meta, asset.status, asset.error = thumb_key, json.dumps(meta), "ready", ""
         session.add(asset)
     return "ready"
+
+
+def fail_unfinished(*, asset_ids: list[int], reason: str) -> int:
+    """After a thumbnail job ended for good without them: its assets still "processing" are failed, saying why."""
+    with session_scope() as session:
+        rows = session.exec(select(Asset).where(col(Asset.id).in_(asset_ids), Asset.status == "processing")).all()
+        for asset in rows:
+            asset.status, asset.error = "failed", reason[:500]
+            session.add(asset)
+        return len(rows)
 
 
 def get_asset(*, session: Session, owner_id: int, asset_id: int) -> Asset:
