@@ -65,6 +65,13 @@ class InsufficientCredits(AppError):
     code = "insufficient_credits"
 
 
+class ServiceUnavailable(AppError):
+    """A part we depend on (the job queue, storage) is not reachable: nothing was done, try again later."""
+
+    status = 503
+    code = "service_unavailable"
+
+
 class ModerationRejected(AppError):
     """A prompt or output refused by moderation; the message says why, without echoing the term."""
 

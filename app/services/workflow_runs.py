@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import redis
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.db import session_scope
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from app.models import Asset, Recipe, WorkflowItem, WorkflowRun, utcnow
 from app.services import assets, jobs
 from app.services.workflows import remote_engines
@@ -93,11 +94,24 @@ def start_run(*, owner_id: int, definition: dict[str, Any], asset_ids: list[int]
             session.add(WorkflowItem(run_id=run.id, position=position, source_asset_id=asset.id,
                                      source_name=asset.filename))
         run_id = run.id
-    return _queue(run_id, owner_id)
+    try:
+        return _queue(run_id, owner_id)
+    except ServiceUnavailable:
+        # A run that no job will ever pick up must not stay "queued": it goes, items and all.
+        with session_scope() as session:
+            session.execute(delete(WorkflowItem).where(col(WorkflowItem.run_id) == run_id))
+            session.execute(delete(WorkflowRun).where(col(WorkflowRun.id) == run_id))
+        raise
+
+
+QUEUE_DOWN = "The job queue cannot be reached right now, so nothing was started. Try again in a moment."
 
 
 def _queue(run_id: int, owner_id: int) -> WorkflowRun:
-    job = jobs.submit(kind="workflows.run", owner_id=owner_id, params={"run_id": run_id})
+    try:  # submit closes its job row ("failed") when the enqueue fails
+        job = jobs.submit(kind="workflows.run", owner_id=owner_id, params={"run_id": run_id})
+    except redis.exceptions.RedisError as exc:
+        raise ServiceUnavailable(QUEUE_DOWN) from exc
     with session_scope() as session:
         run = session.get(WorkflowRun, run_id)
         run.job_id, run.status, run.finished_at = job.id, "queued", None
@@ -198,10 +212,19 @@ def retry_failed(*, owner_id: int, run_id: int) -> WorkflowRun:
         again = [i for i in items_of(session=session, run_id=run_id) if i.status in ("failed", "canceled")]
         if not again:
             raise Conflict("No failed items to retry.", code="nothing_to_retry")
+        before = {item.id: (item.status, item.error) for item in again}
         for item in again:
             item.status, item.error = "queued", ""
             session.add(item)
-    return _queue(run_id, owner_id)
+    try:
+        return _queue(run_id, owner_id)
+    except ServiceUnavailable:  # no job: the items go back to how they ended
+        with session_scope() as session:
+            for item_id, (status, error) in before.items():
+                item = session.get(WorkflowItem, item_id)
+                item.status, item.error = status, error
+                session.add(item)
+        raise
 
 
 def final_status(tally: dict[str, int]) -> str:

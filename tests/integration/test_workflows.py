@@ -266,3 +266,51 @@ def test_the_same_output_twice_is_one_output_of_both_runs_and_never_an_upload(si
     with session_scope() as session:
         assert "lineage" not in json.loads(session.get(Asset, uploaded).meta)
     assert other != uploaded
+
+
+def _redis_goes_down(monkeypatch):
+    """Point the app at a port nobody listens on: every Redis call meets a real connection refusal."""
+    import socket
+
+    from tests.conftest import clear_caches
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{port}/0")
+    clear_caches()
+
+
+def _rows(table):
+    with session_scope() as session:
+        return session.query(table).all()
+
+
+def test_a_run_started_while_redis_is_down_answers_503_and_leaves_nothing(signed_in, monkeypatch):
+    from app.models import WorkflowItem, WorkflowRun
+
+    sources = upload(signed_in, 2)
+    _redis_goes_down(monkeypatch)
+    response = signed_in.post("/api/v1/workflows/adjust/runs", headers=ORIGIN,
+                              json={"asset_ids": sources, "params": {"brightness": 1.1}})
+    assert_error(response, 503, "service_unavailable")
+    # No run stuck "queued" with no job behind it: the run and its items are gone, the job row is closed.
+    assert _rows(WorkflowRun) == [] and _rows(WorkflowItem) == []
+    from app.models import Job
+
+    assert all(j.status in ("succeeded", "failed") for j in _rows(Job))
+
+
+def test_a_retry_while_redis_is_down_answers_503_and_changes_nothing(signed_in, monkeypatch):
+    sources = upload(signed_in, 2)
+    run = signed_in.post("/api/v1/workflows/rotate_flip/runs", headers=ORIGIN,
+                         json={"asset_ids": sources, "params": {"angle": 90}}).json()
+    assert signed_in.delete(f"/api/v1/assets/{sources[1]}", headers=ORIGIN).status_code == 204
+    run_jobs()
+    before = signed_in.get(f"/api/v1/workflow-runs/{run['id']}").json()
+    _redis_goes_down(monkeypatch)
+    assert_error(signed_in.post(f"/api/v1/workflow-runs/{run['id']}/retry", headers=ORIGIN), 503,
+                 "service_unavailable")
+    after = signed_in.get(f"/api/v1/workflow-runs/{run['id']}").json()
+    assert (after["status"], after["job_id"], after["items"]) == (before["status"], before["job_id"], before["items"])
