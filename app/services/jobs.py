@@ -192,6 +192,11 @@ def requeue(job_id: str, *, rq_id: str, reason: str) -> Job:
     return _apply(job_id, rq_id, status="queued", message=f"Retrying: {reason}"[:300])
 
 
+def reattempt(job_id: str, *, rq_id: str, new_rq_id: str, message: str) -> Job:
+    """Move a job still "queued" to a new attempt id (the old one is lost); the caller enqueues it."""
+    return _apply(job_id, rq_id, status="queued", rq_id=new_rq_id, message=message[:300])
+
+
 def get_job(*, session: Session, job_id: str, owner_id: int | None = None) -> Job:
     job = session.get(Job, job_id)
     # Another user's job answers like a missing one.

@@ -108,13 +108,15 @@ QUEUE_DOWN = "The job queue cannot be reached right now, so nothing was started.
 
 
 def _queue(run_id: int, owner_id: int) -> WorkflowRun:
+    """Queue the run's job and point the run at it. The run is "queued" already: a fast worker may have
+    finished it by the time the job id is written, and its status must not be put back."""
     try:  # submit closes its job row ("failed") when the enqueue fails
         job = jobs.submit(kind="workflows.run", owner_id=owner_id, params={"run_id": run_id})
     except redis.exceptions.RedisError as exc:
         raise ServiceUnavailable(QUEUE_DOWN) from exc
     with session_scope() as session:
         run = session.get(WorkflowRun, run_id)
-        run.job_id, run.status, run.finished_at = job.id, "queued", None
+        run.job_id = job.id
         session.add(run)
         session.flush()
         session.refresh(run)
@@ -213,17 +215,23 @@ def retry_failed(*, owner_id: int, run_id: int) -> WorkflowRun:
         if not again:
             raise Conflict("No failed items to retry.", code="nothing_to_retry")
         before = {item.id: (item.status, item.error) for item in again}
+        run_before = (run.status, run.finished_at)
         for item in again:
             item.status, item.error = "queued", ""
             session.add(item)
+        run.status, run.finished_at = "queued", None
+        session.add(run)
     try:
         return _queue(run_id, owner_id)
-    except ServiceUnavailable:  # no job: the items go back to how they ended
+    except ServiceUnavailable:  # no job: the run and its items go back to how they ended
         with session_scope() as session:
             for item_id, (status, error) in before.items():
                 item = session.get(WorkflowItem, item_id)
                 item.status, item.error = status, error
                 session.add(item)
+            run = session.get(WorkflowRun, run_id)
+            run.status, run.finished_at = run_before
+            session.add(run)
         raise
 
 
