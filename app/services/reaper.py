@@ -209,6 +209,8 @@ def settle_assets(*, grace: timedelta = GRACE) -> dict[str, list[int]]:
         oldest = min(_aware(a.created_at) for a in waiting)
         covering: dict[int, list[Job]] = {}
         for job in session.exec(select(Job).where(Job.kind == "assets.process", Job.created_at >= oldest)).all():
+            if job.status not in LIVE and not job.attempts:
+                continue  # never ran (its enqueue failed): says nothing about the image
             for asset_id in json.loads(job.params or "{}").get("asset_ids", []):
                 covering.setdefault(asset_id, []).append(job)
         plan = {a.id: (a.owner_id, asset_verdict(job_statuses=[j.status for j in covering.get(a.id, [])],

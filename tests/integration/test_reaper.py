@@ -160,3 +160,27 @@ def test_the_reaper_is_periodic_work_run_once_per_interval(user):
     assert periodic.run_due((task,)) == {"probe": "ran"}
     assert periodic.run_due((task,)) == {}  # another worker's pass within the minute does nothing
     assert calls == [1]
+
+
+def test_outputs_whose_thumbnails_could_not_be_queued_during_a_redis_outage_get_them_later(user, monkeypatch):
+    from jobs.workflows import run_workflow
+    from tests.integration.test_workflows import _redis_goes_down
+
+    run = workflow_runs.start_run(owner_id=user.id, asset_ids=sources(user.id, 1), operation="rotate_flip",
+                                  definition=workflow_runs.operation_recipe("rotate_flip", {"angle": 90}))
+    get_queue("default").empty()
+    with monkeypatch.context() as outage:
+        _redis_goes_down(outage)
+        run_workflow(run.job_id)  # the run itself needs only the database; queuing thumbnails fails
+    from tests.conftest import clear_caches
+
+    clear_caches()
+    assert get(WorkflowRun, run.id).status == "succeeded"
+    with session_scope() as session:
+        (item,) = workflow_runs.items_of(session=session, run_id=run.id)
+        (output,) = json.loads(item.outputs)
+        refused = session.exec(select(Job).where(Job.kind == "assets.process")).all()
+    assert get(Asset, output).status == "processing" and [j.status for j in refused] == ["failed"]
+    assert reaper.reap_stuck(grace=NOW)["assets_queued"] == [output]  # an enqueue that failed is no verdict
+    work()
+    assert get(Asset, output).status == "ready"
