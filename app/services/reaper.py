@@ -20,7 +20,18 @@ from sqlmodel import Session, col, select
 
 from app import queue
 from app.db import session_scope
-from app.models import Asset, Deck, Generation, Job, RenameBatch, RenameItem, WorkflowItem, WorkflowRun, utcnow
+from app.models import (
+    Asset,
+    Deck,
+    Generation,
+    Job,
+    OutboxEmail,
+    RenameBatch,
+    RenameItem,
+    WorkflowItem,
+    WorkflowRun,
+    utcnow,
+)
 from app.redis_client import get_redis
 from app.services import assets, deck_runs, jobs, workflow_runs
 from app.services.deck_store import BUSY
@@ -230,11 +241,33 @@ def settle_assets(*, grace: timedelta = GRACE) -> dict[str, list[int]]:
     return {"queued": [i for ids in by_owner.values() for i in ids], "failed": failed}
 
 
+def settle_outbox(*, grace: timedelta = GRACE) -> list[int]:
+    """Emails "pending" with no delivery job in Redis (its enqueue failed, or Redis lost it): queued again
+    (delivery skips a sent message), or failed once too old."""
+    now, handled = utcnow(), []
+    with session_scope() as session:
+        pending = [(m.id, now - _aware(m.created_at)) for m in session.exec(
+            select(OutboxEmail).where(OutboxEmail.status == "pending", OutboxEmail.created_at < now - grace)).all()]
+    for outbox_id, age in pending:
+        verdict = queued_job_verdict(rq_status=_rq_status(f"email-{outbox_id}"), age=age, grace=grace)
+        if verdict == "requeue":
+            queue.enqueue_email_delivery(outbox_id)
+        elif verdict == "fail":
+            with session_scope() as session:
+                row = session.get(OutboxEmail, outbox_id)
+                row.status, row.error = "failed", "Never sent: its delivery job was lost."
+                session.add(row)
+        else:
+            continue
+        handled.append(outbox_id)
+    return handled
+
+
 def reap_stuck(*, grace: timedelta = GRACE) -> dict[str, list]:
     """One pass over every table with a transient status; returns what it touched, by table."""
     done = {"jobs": requeue_lost_jobs(grace=grace), "workflow_runs": settle_workflow_runs(grace=grace),
             "rename_batches": settle_rename_batches(grace=grace), "generations": settle_generations(grace=grace),
-            "decks": settle_decks()}
+            "decks": settle_decks(), "outbox": settle_outbox(grace=grace)}
     done.update({f"assets_{what}": ids for what, ids in settle_assets(grace=grace).items()})
     if any(done.values()):
         log.warning("reaper settled rows with no live job: %s", done)
