@@ -124,18 +124,27 @@ def _job_of(session: Session, job_id: str) -> Job | None:
     return session.get(Job, job_id) if job_id else None
 
 
+def _live_targets(session: Session, kind: str, key: str) -> set[int]:
+    """Rows a live job of `kind` works on (by its params), even before the row points at that job: a
+    retry commits its rows first, then queues the job, then writes the job's id."""
+    live = session.exec(select(Job.params).where(Job.kind == kind, col(Job.status).in_(LIVE))).all()
+    return {json.loads(p or "{}").get(key) for p in live} - {None}
+
+
 def settle_workflow_runs(*, grace: timedelta = GRACE) -> list[int]:
     """Runs "queued"/"running" whose job ended or vanished, and unfinished items of finished runs."""
     now, settled = utcnow(), []
     with session_scope() as session:
         open_runs = session.exec(select(WorkflowRun).where(col(WorkflowRun.status).in_(LIVE))).all()
-        candidates = [r.id for r in open_runs if parent_verdict(
+        busy = _live_targets(session, "workflows.run", "run_id")
+        candidates = [r.id for r in open_runs if r.id not in busy and parent_verdict(
             job_status=getattr(_job_of(session, r.job_id), "status", None), age=now - _aware(r.created_at),
             grace=grace) == "settle"]
         stranded = session.exec(select(WorkflowItem.run_id).join(WorkflowRun, col(WorkflowRun.id) ==
                                                                   col(WorkflowItem.run_id))
                                 .where(col(WorkflowItem.status).in_(LIVE),
                                        col(WorkflowRun.status).in_(workflow_runs.TERMINAL))).all()
+        stranded = [run_id for run_id in stranded if run_id not in busy]
     for run_id in dict.fromkeys([*candidates, *stranded]):
         with session_scope() as session:  # items and run together, so nobody sees half of it
             run = session.get(WorkflowRun, run_id)
@@ -163,8 +172,11 @@ def settle_rename_batches(*, grace: timedelta = GRACE) -> list[int]:
     now, settled = utcnow(), []
     with session_scope() as session:
         pending = select(RenameItem.batch_id).where(RenameItem.status == "pending")
+        busy = _live_targets(session, "rename.analyze", "batch_id")
         for batch in session.exec(select(RenameBatch).where(
                 (RenameBatch.status == "analyzing") | col(RenameBatch.id).in_(pending))).all():
+            if batch.id in busy:
+                continue
             job = _job_of(session, batch.job_id)
             job_status = job.status if job is not None else None
             if parent_verdict(job_status=job_status, age=now - _aware(batch.created_at), grace=grace) == "wait":

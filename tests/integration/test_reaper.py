@@ -184,3 +184,18 @@ def test_outputs_whose_thumbnails_could_not_be_queued_during_a_redis_outage_get_
     assert reaper.reap_stuck(grace=NOW)["assets_queued"] == [output]  # an enqueue that failed is no verdict
     work()
     assert get(Asset, output).status == "ready"
+
+
+def test_a_run_being_retried_is_not_settled_before_it_points_at_its_new_job(user):
+    run = workflow_runs.start_run(owner_id=user.id, asset_ids=sources(user.id, 1), operation="adjust",
+                                  definition=workflow_runs.operation_recipe("adjust", {}))
+    old_job = run.job_id
+    get_queue("default").empty()
+    kill_job(old_job)
+    # The moment inside a retry: rows back to queued and the new job queued, the run not yet pointing at it.
+    with session_scope() as session:
+        session.execute(update(WorkflowItem).where(col(WorkflowItem.run_id) == run.id).values(status="queued"))
+    jobs.submit(kind="workflows.run", owner_id=user.id, params={"run_id": run.id})
+    assert reaper.reap_stuck(grace=NOW)["workflow_runs"] == []
+    work()
+    assert get(WorkflowRun, run.id).status == "succeeded"
