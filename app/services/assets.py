@@ -200,7 +200,10 @@ def process(*, asset_id: int, key: str, owner_id: int) -> str:
     thumb_key = _thumb_key(owner_id, key)
     try:
         storage.put(thumb_key, thumb, content_type="image/webp")
-    except OSError as exc:  # the same errno (transient or not), without the server's paths in the message
+    except OSError as exc:
+        if not exc.filename:  # not a local file's error (an S3 timeout): as it is, still classified by type
+            raise
+        # The same errno (so still transient or not), without the server's paths in what the user reads.
         raise OSError(exc.errno, f"storage refused the thumbnail ({exc.strerror or type(exc).__name__})") from exc
     with session_scope() as session:
         asset = session.get(Asset, asset_id)

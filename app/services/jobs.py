@@ -38,11 +38,27 @@ TRANSIENT_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EIO, errno.EAGAIN
                               errno.ETIMEDOUT, errno.ESTALE})
 
 
+# S3 (botocore): answers that say "later", by their error code.
+TRANSIENT_S3_CODES = frozenset({"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "503", "500"})
+
+
 def is_transient(exc: BaseException) -> bool:
     """True when the same work may succeed later (so a job retries it instead of failing for good)."""
     if isinstance(exc, TRANSIENT_TYPES) or getattr(exc, "retryable", False):
         return True
-    return isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS
+    if isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS:
+        return True
+    return _is_transient_s3(exc)
+
+
+def _is_transient_s3(exc: BaseException) -> bool:
+    """An S3 endpoint unreachable, a dropped connection or timeout, or a "slow down"/5xx answer."""
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as S3ConnectionError
+
+    if isinstance(exc, S3ConnectionError | HTTPClientError):
+        return True
+    return isinstance(exc, ClientError) and str(exc.response.get("Error", {}).get("Code")) in TRANSIENT_S3_CODES
 
 
 class JobCanceled(Exception):

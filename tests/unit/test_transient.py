@@ -28,6 +28,16 @@ def test_permanent(exc):
     assert not is_transient(exc)
 
 
+def test_s3_errors_that_say_later_are_transient():
+    from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+
+    assert is_transient(EndpointConnectionError(endpoint_url="http://127.0.0.1:9000"))
+    assert is_transient(ReadTimeoutError(endpoint_url="http://127.0.0.1:9000"))
+    assert is_transient(ClientError({"Error": {"Code": "SlowDown", "Message": "Reduce your rate"}}, "PutObject"))
+    assert not is_transient(ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "PutObject"))
+    assert not is_transient(ClientError({"Error": {"Code": "NoSuchKey", "Message": "gone"}}, "GetObject"))
+
+
 def test_a_retryable_error_says_so():
     class Busy(Exception):
         retryable = True
