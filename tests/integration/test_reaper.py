@@ -199,3 +199,28 @@ def test_a_run_being_retried_is_not_settled_before_it_points_at_its_new_job(user
     assert reaper.reap_stuck(grace=NOW)["workflow_runs"] == []
     work()
     assert get(WorkflowRun, run.id).status == "succeeded"
+
+
+def test_a_redis_outage_mid_run_never_ends_as_succeeded_and_the_rest_can_be_retried(user, monkeypatch):
+    from jobs.workflows import run_workflow
+    from tests.conftest import clear_caches
+    from tests.integration.test_workflows import _redis_goes_down
+
+    monkeypatch.setenv("WORKFLOW_THREADS", "1")
+    clear_caches()
+    run = workflow_runs.start_run(owner_id=user.id, asset_ids=sources(user.id, 4), operation="rotate_flip",
+                                  definition=workflow_runs.operation_recipe("rotate_flip", {"angle": 90}))
+    get_queue("default").empty()
+    with monkeypatch.context() as outage:
+        _redis_goes_down(outage)
+        run_workflow(run.job_id)  # between items, the cancel check meets a refused Redis connection
+    clear_caches()
+    job = get(Job, run.job_id)
+    with session_scope() as session:
+        statuses = [i.status for i in workflow_runs.items_of(session=session, run_id=run.id)]
+    assert job.status == "failed" and "ConnectionError" in job.error  # inline: no attempts left to retry it
+    assert "done" in statuses and "failed" in statuses
+    assert get(WorkflowRun, run.id).status == "partial"  # not "succeeded" with items failed
+    workflow_runs.retry_failed(owner_id=user.id, run_id=run.id)
+    work()
+    assert get(WorkflowRun, run.id).status == "succeeded"
