@@ -64,7 +64,8 @@ class Throttled(AppError):
 
 
 class ServiceUnavailable(AppError):
-    """A service we depend on (the queue, storage) is down; `details` says what was done anyway."""
+    """A part we depend on (the job queue, storage) is not reachable; `details` says what was done anyway
+    (nothing, unless it says so)."""
 
     status = 503
     code = "service_unavailable"

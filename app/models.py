@@ -308,7 +308,7 @@ class WorkflowRun(SQLModel, table=True):
     recipe_id: int | None = Field(default=None, index=True)
     name: str = Field(max_length=80)
     definition: str  # JSON: the recipe exactly as run (a single operation is a one-step recipe)
-    # queued | running | succeeded | failed | canceled (failed: every item failed; partial shows in items)
+    # queued | running | succeeded | partial (some items failed) | failed (every item failed) | canceled
     status: str = Field(default="queued", max_length=16, index=True)
     item_count: int = 0
     created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -23,4 +23,11 @@ def process_assets(job_id: str) -> str:
             ctx.progress(100 * done / len(asset_ids), f"{done} of {len(asset_ids)} images")
         return ",".join(f"{k}={v}" for k, v in sorted(outcomes.items()))
 
-    return run_tracked(job_id, body)
+    result = run_tracked(job_id, body)
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        status, error, asset_ids = job.status, job.error, json.loads(job.params)["asset_ids"]
+    if status in ("failed", "canceled"):  # retries used up (storage still full or read-only): say so
+        cause = error.partition(": ")[2] or error or "the job was canceled"
+        assets.fail_unfinished(asset_ids=asset_ids, reason=f"Could not make a thumbnail: {cause}")
+    return result

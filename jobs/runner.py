@@ -14,11 +14,6 @@ from app.services import jobs
 
 log = logging.getLogger(__name__)
 
-# Errors worth another attempt: the network, a busy database, a storage hiccup (and any
-# exception that says `retryable = True`, such as a provider's rate limit).
-TRANSIENT = (ConnectionError, TimeoutError)
-
-
 # Progress is written at most this often; a cancel is still seen between every item.
 PROGRESS_EVERY = 0.5
 
@@ -59,8 +54,8 @@ def run_tracked(job_id: str, body: Callable[[JobContext], str]) -> str:
     except JobTimeoutException:
         jobs.fail(job_id, "The job took longer than its time limit.", rq_id=rq_id)
     except Exception as exc:
-        transient = isinstance(exc, TRANSIENT) or getattr(exc, "retryable", False)
-        if transient and rq_job is not None and (rq_job.retries_left or 0) > 0:
+        # The network, Redis, a storage hiccup, or an error that says `retryable = True` (a rate limit).
+        if jobs.is_transient(exc) and rq_job is not None and (rq_job.retries_left or 0) > 0:
             jobs.requeue(job_id, rq_id=rq_id, reason=str(exc) or type(exc).__name__)
             raise
         # A permanent error (or the last try): record it; RQ must not retry it.

@@ -21,6 +21,7 @@ from app.queue import QUEUES, get_queue
 from app.redis_client import get_redis
 from app.services import jobs, rename, sessions, worker_pulse
 from app.settings import get_settings
+from jobs import periodic
 
 log = logging.getLogger("atelier.worker")
 
@@ -166,6 +167,7 @@ def reap_once(pulse: worker_pulse.Pulse | None = None) -> list[str]:
     if get_redis().set("atelier:sessions-purge", "1", nx=True, ex=60):
         with session_scope() as session:
             sessions.purge_expired(session=session)
+    periodic.run_due()  # rows with no live job behind them, and the rest of jobs/periodic.py
     # Old image descriptions go hourly (a scan of the cache table; no need to run it every pass).
     if get_redis().set("atelier:vision-cache-purge", "1", nx=True, ex=3600):
         with session_scope() as session:

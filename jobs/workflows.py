@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
+import logging
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from app.db import session_scope
@@ -17,6 +17,8 @@ from app.services.workflows.recipes import prepare_recipe
 from app.settings import get_settings
 from app.storage import get_storage
 from jobs.runner import JobContext, run_tracked
+
+log = logging.getLogger(__name__)
 
 
 def run_workflow(job_id: str) -> str:
@@ -36,6 +38,11 @@ def run_workflow(job_id: str) -> str:
         run_done = run.status not in workflow_runs.TERMINAL
     if run_done and job_status in ("failed", "canceled"):
         workflow_runs.finish_run(run_id=run_id, status=job_status if job_status == "canceled" else None)
+    if job_status in jobs.TERMINAL:  # however it ended, what was stored gets its thumbnail
+        try:
+            workflow_runs.queue_thumbnails(run_id=run_id)
+        except Exception:  # Redis down: the reaper queues them once it is back
+            log.warning("run %s: could not queue output thumbnails", run_id, exc_info=True)
     return result
 
 
@@ -51,8 +58,7 @@ def _run(ctx: JobContext, run_id: int) -> str:
     recipe = prepare_recipe(definition, remote_available=remote_engines.available(settings))
     op_ctx = OpContext(remote=remote_engines.build_hook(settings) if recipe.remote_needs else None,
                        assets=_logos(owner_id, recipe.asset_refs), max_input_pixels=settings.max_image_pixels)
-    total, done, created = len(todo), 0, []
-    lock = threading.Lock()
+    total, done = len(todo), 0
     # Threads: Pillow and OpenCV release the GIL while they decode, resize and encode.
     with ThreadPoolExecutor(max_workers=settings.workflow_threads) as pool:
         pending: set[Future] = set()
@@ -60,7 +66,7 @@ def _run(ctx: JobContext, run_id: int) -> str:
         while queue or pending:
             while queue and len(pending) < settings.workflow_threads:
                 pending.add(pool.submit(_one, *queue.pop(0), owner_id=owner_id, recipe=recipe, op_ctx=op_ctx,
-                                        run_id=run_id, label=label, created=created, lock=lock))
+                                        run_id=run_id, label=label))
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             done += len(finished)
             for future in finished:
@@ -71,8 +77,6 @@ def _run(ctx: JobContext, run_id: int) -> str:
                 queue.clear()  # the items being worked on finish; the rest stay queued → canceled
                 wait(pending)
                 raise
-    if created:  # thumbnails in batched asset jobs, as for uploads: the results are ready without them
-        assets.submit_processing(owner_id=owner_id, asset_ids=created)
     status = workflow_runs.finish_run(run_id=run_id)
     return f"workflow_run:{run_id}:{status}"
 
@@ -91,7 +95,7 @@ def _logos(owner_id: int, refs: set[str]) -> dict[str, bytes]:
 
 
 def _one(item_id: int, source_id: int | None, source_name: str, *, owner_id: int, recipe, op_ctx: OpContext,  # noqa: ANN001
-         run_id: int, label: str, created: list[int], lock: threading.Lock) -> None:
+         run_id: int, label: str) -> None:
     _set(item_id, status="running")
     try:
         with session_scope() as session:
@@ -101,27 +105,33 @@ def _one(item_id: int, source_id: int | None, source_name: str, *, owner_id: int
             key = source.storage_key
         outputs = recipe.run(get_storage().get(key), op_ctx)
         stem = source_name.rsplit(".", 1)[0]
-        ids, info = [], {}
+        ids, same, info = [], [], {}
         for step_id, files in outputs.items():
             info[step_id] = files[0].info if files else {}
             for n, out in enumerate(files):
                 suffix = f"-{step_id}" + (f"-{n}" if n else "")
                 name = clean_filename(f"{stem}{suffix}.{out.ext}", out.ext)
                 if out.mime.startswith("image/"):
-                    asset, is_new = assets.store_one(owner_id=owner_id, filename=name, data=out.data)
-                    assets.add_meta(asset_id=asset.id, extra={"lineage": {
-                        "source_asset_id": source_id, "run_id": run_id, "recipe": label,
-                        "step": step_id, "steps": [{"op": s.op.id, "params": s.params} for s in recipe.steps]}})
-                    ids.append(asset.id)
-                    if is_new:
-                        with lock:
-                            created.append(asset.id)
+                    lineage = {"source_asset_id": source_id, "run_id": run_id, "recipe": label, "step": step_id,
+                               "steps": [{"op": s.op.id, "params": s.params} for s in recipe.steps]}
+                    asset, is_new = assets.store_one(owner_id=owner_id, filename=name, data=out.data,
+                                                     meta={"lineage": lineage})
+                    role = workflow_runs.output_role(asset_id=asset.id, is_new=is_new, source_id=source_id,
+                                                     meta=json.loads(asset.meta or "{}"))
+                    if role == "output":
+                        ids.append(asset.id)
+                    else:  # the original itself, or an image of the user's: pointed at, never claimed
+                        same.append({"step": step_id, "asset_id": asset.id, "source": role == "unchanged"})
                 else:  # the palette's JSON travels in the item's info, not the image library
                     info[f"{step_id}_file"] = json.loads(out.data) if out.mime == "application/json" else out.ext
+        if same:
+            info[workflow_runs.SAME_KEY] = same
         _set(item_id, status="done", outputs=json.dumps(ids), info=json.dumps(info, default=str)[:20000])
     except AppError as exc:  # this image fails alone; the rest of the batch goes on
         _set(item_id, status="failed", error=exc.message[:500])
     except (OSError, ValueError, MemoryError) as exc:  # a file our checks passed but a step could not use
+        if jobs.is_transient(exc):  # storage or the network, not this image: the job is retried, item and all
+            raise
         _set(item_id, status="failed", error=f"This image could not be processed ({type(exc).__name__}: {exc})"[:500])
 
 

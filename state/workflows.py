@@ -42,13 +42,20 @@ class FormField:
 CATEGORY_ORDER = ["size", "enhance", "format", "privacy", "brand", "analysis"]
 
 
+def _first_result(item: dict) -> int | None:
+    """The item's first output, else the image it pointed at (the original unchanged, or a library image)."""
+    results = item["output_asset_ids"] or item["unchanged_asset_ids"] or item["existing_asset_ids"]
+    return results[0] if results else None
+
+
 def _item_row(item: dict, ready: set[int]) -> dict[str, str]:
-    outputs = item["output_asset_ids"]
-    first = outputs[0] if outputs else None
+    first = _first_result(item)
+    note = "" if item["output_asset_ids"] else (
+        "unchanged" if item["unchanged_asset_ids"] else "in library" if item["existing_asset_ids"] else "")
     # What a step did that the user should know although the item succeeded (an enlargement, for one).
     warnings = [w for step in item["info"].values() if isinstance(step, dict) for w in step.get("warnings", [])]
     return {"id": str(item["id"]), "name": item["source_name"], "status": item["status"], "error": item["error"],
-            "warning": " ".join(warnings),
+            "note": note, "warning": " ".join(warnings),
             "source_thumb": routes.asset_thumbnail_url(str(item["source_asset_id"])) if item["source_asset_id"] else "",
             "output_id": str(first or ""),
             # The output's thumbnail is made by a batched asset job just after the run: shown once it exists.
@@ -135,7 +142,7 @@ class WorkflowsState(rx.State):
         self.run = {"id": str(body["id"]), "name": body["name"], "status": body["status"],
                     "total": str(body["item_count"]), "done": str(tally["done"]), "failed": str(tally["failed"]),
                     "canceled": str(tally["canceled"]), "download": routes.run_download_url(str(body["id"]))}
-        outputs = [a for i in body["items"] for a in i["output_asset_ids"][:1]]
+        outputs = [a for a in map(_first_result, body["items"]) if a is not None]
         with read_scope() as session:
             ready = set(session.exec(select(Asset.id).where(col(Asset.id).in_(outputs),
                                                              Asset.status != "processing")).all())

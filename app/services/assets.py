@@ -53,8 +53,12 @@ def public(asset: Asset) -> dict:
             "created_at": asset.created_at.isoformat(), "has_thumbnail": bool(asset.thumb_key)}
 
 
-def store_one(*, owner_id: int, filename: str, data: bytes) -> tuple[Asset, bool]:
-    """Check and store one upload; returns (asset, created). Raises AppError for a bad file."""
+def store_one(*, owner_id: int, filename: str, data: bytes, meta: dict | None = None) -> tuple[Asset, bool]:
+    """Check and store one upload; returns (asset, created). Raises AppError for a bad file.
+
+    `meta` (how a job made it) lands with a new row in the same transaction; same bytes already stored
+    keep their row and its meta untouched.
+    """
     info = inspect_image(data)
     digest = hashlib.sha256(data).hexdigest()
     with session_scope() as session:
@@ -67,7 +71,7 @@ def store_one(*, owner_id: int, filename: str, data: bytes) -> tuple[Asset, bool
         with session_scope() as session:
             asset = Asset(owner_id=owner_id, sha256=digest, filename=clean_filename(filename, info.ext),
                           mime=info.mime, size_bytes=len(data), width=info.width, height=info.height,
-                          storage_key=key)
+                          storage_key=key, meta=json.dumps(meta or {}, default=str))
             session.add(asset)
             session.flush()
             session.refresh(asset)
@@ -271,6 +275,8 @@ def process(*, asset_id: int, key: str, owner_id: int) -> str:
     try:
         thumb, meta = make_thumbnail(storage.get(key), get_settings().thumbnail_size)
     except (OSError, ValueError, SyntaxError, AppError) as exc:  # AppError: over a pixel limit
+        if not isinstance(exc, AppError) and jobs.is_transient(exc):  # the storage, not the file: retried
+            raise
         reason = exc.message if isinstance(exc, AppError) else str(exc)
         with session_scope() as session:
             asset = session.get(Asset, asset_id)
@@ -279,7 +285,13 @@ def process(*, asset_id: int, key: str, owner_id: int) -> str:
                 session.add(asset)
         return "failed"
     thumb_key = _thumb_key(owner_id, key)
-    storage.put(thumb_key, thumb, content_type="image/webp")
+    try:
+        storage.put(thumb_key, thumb, content_type="image/webp")
+    except OSError as exc:
+        if not exc.filename:  # not a local file's error (an S3 timeout): as it is, still classified by type
+            raise
+        # The same errno (so still transient or not), without the server's paths in what the user reads.
+        raise OSError(exc.errno, f"storage refused the thumbnail ({exc.strerror or type(exc).__name__})") from exc
     with session_scope() as session:
         asset = session.get(Asset, asset_id)
         if asset is None:  # deleted meanwhile: drop the orphan thumbnail
@@ -290,6 +302,16 @@ def process(*, asset_id: int, key: str, owner_id: int) -> str:
         asset.thumb_key, asset.meta, asset.status, asset.error = thumb_key, json.dumps(meta), "ready", ""
         session.add(asset)
     return "ready"
+
+
+def fail_unfinished(*, asset_ids: list[int], reason: str) -> int:
+    """After a thumbnail job ended for good without them: its assets still "processing" are failed, saying why."""
+    with session_scope() as session:
+        rows = session.exec(select(Asset).where(col(Asset.id).in_(asset_ids), Asset.status == "processing")).all()
+        for asset in rows:
+            asset.status, asset.error = "failed", reason[:500]
+            session.add(asset)
+        return len(rows)
 
 
 def get_asset(*, session: Session, owner_id: int, asset_id: int) -> Asset:

@@ -6,12 +6,14 @@ channel and read the row when they (re)connect.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import uuid
 from datetime import timedelta
 from typing import Any
 
+import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import update
@@ -27,6 +29,38 @@ from app.services import credits
 log = logging.getLogger(__name__)
 TERMINAL = ("succeeded", "failed", "canceled")
 STATUSES = ("queued", "running", *TERMINAL)
+
+
+# Errors worth another attempt: the network, Redis (its errors are not the builtin ConnectionError), and a
+# storage folder that may come back (full, remounted read-only, a flaky disk). Pillow's "cannot identify
+# image file" is an OSError too, but carries no errno: a bad file is never retried.
+TRANSIENT_TYPES = (ConnectionError, TimeoutError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+                   redis.exceptions.BusyLoadingError)
+TRANSIENT_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EIO, errno.EAGAIN, errno.EBUSY, errno.EDQUOT,
+                              errno.ETIMEDOUT, errno.ESTALE})
+
+
+# S3 (botocore): answers that say "later", by their error code.
+TRANSIENT_S3_CODES = frozenset({"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "503", "500"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when the same work may succeed later (so a job retries it instead of failing for good)."""
+    if isinstance(exc, TRANSIENT_TYPES) or getattr(exc, "retryable", False):
+        return True
+    if isinstance(exc, OSError) and exc.errno in TRANSIENT_ERRNOS:
+        return True
+    return _is_transient_s3(exc)
+
+
+def _is_transient_s3(exc: BaseException) -> bool:
+    """An S3 endpoint unreachable, a dropped connection or timeout, or a "slow down"/5xx answer."""
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as S3ConnectionError
+
+    if isinstance(exc, S3ConnectionError | HTTPClientError):
+        return True
+    return isinstance(exc, ClientError) and str(exc.response.get("Error", {}).get("Code")) in TRANSIENT_S3_CODES
 
 
 class JobCanceled(Exception):
@@ -179,6 +213,11 @@ def mark_canceled(job_id: str, *, rq_id: str | None = None) -> Job:
 def requeue(job_id: str, *, rq_id: str, reason: str) -> Job:
     """Back to queued while RQ waits to retry a transient error."""
     return _apply(job_id, rq_id, status="queued", message=f"Retrying: {reason}"[:300])
+
+
+def reattempt(job_id: str, *, rq_id: str, new_rq_id: str, message: str) -> Job:
+    """Move a job still "queued" to a new attempt id (the old one is lost); the caller enqueues it."""
+    return _apply(job_id, rq_id, status="queued", rq_id=new_rq_id, message=message[:300])
 
 
 def get_job(*, session: Session, job_id: str, owner_id: int | None = None) -> Job:

@@ -283,10 +283,25 @@ def regenerate(*, owner_id: int, batch_id: int, item_id: int) -> str:
         item = session.get(RenameItem, item_id)
         if item is None or item.batch_id != batch.id:
             raise NotFound("No such item in this batch.")
+        before = (item.status, item.edited)
         item.status, item.edited = "pending", False
         session.add(item)
-    return jobs.submit(kind="rename.analyze", owner_id=owner_id,
-                       params={"batch_id": batch_id, "item_ids": [item_id]}).id
+    try:
+        job = jobs.submit(kind="rename.analyze", owner_id=owner_id,
+                          params={"batch_id": batch_id, "item_ids": [item_id]})
+    except Exception:  # nothing will analyse it: the row goes back to what it was
+        with session_scope() as session:
+            item = session.get(RenameItem, item_id)
+            item.status, item.edited = before
+            session.add(item)
+        raise
+    with session_scope() as session:
+        # The grid follows batch.job_id: point it at the job doing the work now, not the finished one.
+        # (The status is left to the job: it may already have run and set "ready".)
+        batch = session.get(RenameBatch, batch_id)
+        batch.job_id = job.id
+        session.add(batch)
+    return job.id
 
 
 def apply_to_library(*, owner_id: int, batch_id: int, undo: bool = False) -> int:

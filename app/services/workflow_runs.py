@@ -9,22 +9,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import redis
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.db import session_scope
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from app.ids import DbId
 from app.models import Asset, Recipe, WorkflowItem, WorkflowRun, utcnow
-from app.services import jobs
+from app.services import assets, jobs
 from app.services.workflows import remote_engines
 from app.services.workflows.catalog import get_operation, validate_params
 from app.services.workflows.recipes import prepare_recipe
 from app.settings import get_settings
 
-TERMINAL = ("succeeded", "failed", "canceled")
+# partial: some items done and some failed. A run with a failed item never says "succeeded".
+TERMINAL = ("succeeded", "partial", "failed", "canceled")
 
 
 class RunRequest(BaseModel):
@@ -93,14 +95,29 @@ def start_run(*, owner_id: int, definition: dict[str, Any], asset_ids: list[int]
             session.add(WorkflowItem(run_id=run.id, position=position, source_asset_id=asset.id,
                                      source_name=asset.filename))
         run_id = run.id
-    return _queue(run_id, owner_id)
+    try:
+        return _queue(run_id, owner_id)
+    except ServiceUnavailable:
+        # A run that no job will ever pick up must not stay "queued": it goes, items and all.
+        with session_scope() as session:
+            session.execute(delete(WorkflowItem).where(col(WorkflowItem.run_id) == run_id))
+            session.execute(delete(WorkflowRun).where(col(WorkflowRun.id) == run_id))
+        raise
+
+
+QUEUE_DOWN = "The job queue cannot be reached right now, so nothing was started. Try again in a moment."
 
 
 def _queue(run_id: int, owner_id: int) -> WorkflowRun:
-    job = jobs.submit(kind="workflows.run", owner_id=owner_id, params={"run_id": run_id})
+    """Queue the run's job and point the run at it. The run is "queued" already: a fast worker may have
+    finished it by the time the job id is written, and its status must not be put back."""
+    try:  # submit closes its job row ("failed") when the enqueue fails
+        job = jobs.submit(kind="workflows.run", owner_id=owner_id, params={"run_id": run_id})
+    except redis.exceptions.RedisError as exc:
+        raise ServiceUnavailable(QUEUE_DOWN) from exc
     with session_scope() as session:
         run = session.get(WorkflowRun, run_id)
-        run.job_id, run.status, run.finished_at = job.id, "queued", None
+        run.job_id = job.id
         session.add(run)
         session.flush()
         session.refresh(run)
@@ -119,10 +136,34 @@ def items_of(*, session: Session, run_id: int) -> list[WorkflowItem]:
                              .order_by(col(WorkflowItem.position))).all())
 
 
+def output_role(*, asset_id: int, is_new: bool, source_id: int | None, meta: dict[str, Any]) -> str:
+    """What a stored result is to its item, given that assets are de-duplicated by their bytes.
+
+    "output": a new asset, or another run's output with the same bytes: an output of this item.
+    "unchanged": the source itself (stripping a JPEG with no metadata, a turn by 0°). Never an output: the
+    original must not be "made from itself", nor be deleted as if it were a result.
+    "existing": an upload or generated image that happens to have these bytes: the user's own, left as is.
+    """
+    if is_new:
+        return "output"
+    if asset_id == source_id:
+        return "unchanged"
+    return "output" if "lineage" in meta else "existing"
+
+
+SAME_KEY = "_same_as"  # in item.info: results that are assets the item did not make ([{step, asset_id, source}])
+
+
 def item_public(item: WorkflowItem) -> dict[str, Any]:
+    info = json.loads(item.info or "{}")
+    same = info.pop(SAME_KEY, [])
     return {"id": item.id, "position": item.position, "source_asset_id": item.source_asset_id,
             "source_name": item.source_name, "status": item.status, "error": item.error,
-            "output_asset_ids": json.loads(item.outputs or "[]"), "info": json.loads(item.info or "{}")}
+            "output_asset_ids": json.loads(item.outputs or "[]"),
+            # Steps whose result is the original, unchanged; or an image already in the library.
+            "unchanged_asset_ids": [s["asset_id"] for s in same if s["source"]],
+            "existing_asset_ids": [s["asset_id"] for s in same if not s["source"]],
+            "info": info}
 
 
 def counts(items: list[WorkflowItem]) -> dict[str, int]:
@@ -174,34 +215,80 @@ def retry_failed(*, owner_id: int, run_id: int) -> WorkflowRun:
         again = [i for i in items_of(session=session, run_id=run_id) if i.status in ("failed", "canceled")]
         if not again:
             raise Conflict("No failed items to retry.", code="nothing_to_retry")
+        before = {item.id: (item.status, item.error) for item in again}
+        run_before = (run.status, run.finished_at)
         for item in again:
             item.status, item.error = "queued", ""
             session.add(item)
-    return _queue(run_id, owner_id)
+        run.status, run.finished_at = "queued", None
+        session.add(run)
+    try:
+        return _queue(run_id, owner_id)
+    except ServiceUnavailable:  # no job: the run and its items go back to how they ended
+        with session_scope() as session:
+            for item_id, (status, error) in before.items():
+                item = session.get(WorkflowItem, item_id)
+                item.status, item.error = status, error
+                session.add(item)
+            run = session.get(WorkflowRun, run_id)
+            run.status, run.finished_at = run_before
+            session.add(run)
+        raise
+
+
+def final_status(tally: dict[str, int]) -> str:
+    """A run's status from its item counts: failed items make it partial (some done) or failed (none)."""
+    if tally.get("failed"):
+        return "partial" if tally.get("done") else "failed"
+    if tally.get("canceled"):
+        return "canceled"
+    return "succeeded"
 
 
 def finish_run(*, run_id: int, status: str | None = None) -> str:
-    """Close the run: the given status, or one read from its items (all failed → failed, else succeeded)."""
+    """Close the run: the given status, or one read from its items (see final_status)."""
     with session_scope() as session:
         run = session.get(WorkflowRun, run_id)
-        items = items_of(session=session, run_id=run_id)
         if status is None:
-            tally = counts(items)
-            status = "failed" if tally["done"] == 0 and tally["failed"] else (
-                "canceled" if tally["canceled"] and not tally["done"] else "succeeded")
+            status = final_status(counts(items_of(session=session, run_id=run_id)))
         run.status, run.finished_at = status, utcnow()
         session.add(run)
         return status
 
 
+def outputs_without_thumbnails(*, session: Session, run_id: int) -> list[int]:
+    """Output assets of the run still "processing" (whichever attempt stored them), in item order."""
+    ids = [a for item in items_of(session=session, run_id=run_id) for a in json.loads(item.outputs or "[]")]
+    waiting = set(session.exec(select(Asset.id).where(col(Asset.id).in_(ids), Asset.status == "processing")).all())
+    return [a for a in dict.fromkeys(ids) if a in waiting]
+
+
+def queue_thumbnails(*, run_id: int) -> list[str]:
+    """Thumbnails for the run's outputs that lack one, in batched asset jobs (as for uploads).
+
+    Read from the rows, not from what one attempt remembers: after a cancel, a killed worker or a retry,
+    the outputs of every attempt are covered. Asset jobs skip what is ready, so calling it twice is safe.
+    """
+    with session_scope() as session:
+        run = session.get(WorkflowRun, run_id)
+        waiting = outputs_without_thumbnails(session=session, run_id=run_id) if run is not None else []
+    return assets.submit_processing(owner_id=run.owner_id, asset_ids=waiting) if waiting else []
+
+
+def _results(item: WorkflowItem) -> list[int]:
+    """Every result of an item: its outputs, then the assets it found unchanged or already stored."""
+    same = json.loads(item.info or "{}").get(SAME_KEY, [])
+    return list(dict.fromkeys([*json.loads(item.outputs or "[]"), *(s["asset_id"] for s in same)]))
+
+
 def output_assets(*, session: Session, owner_id: int, run_id: int) -> list[tuple[WorkflowItem, Asset]]:
-    """(item, output asset) for every output still in the library, in item order."""
+    """(item, result asset) for every result still in the library, in item order (what the ZIP holds)."""
     get_run(session=session, owner_id=owner_id, run_id=run_id)
     items = items_of(session=session, run_id=run_id)
-    ids = [a for item in items for a in json.loads(item.outputs or "[]")]
+    ids = [a for item in items for a in _results(item)]
     assets = {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(ids),
                                                                  Asset.owner_id == owner_id)).all()}
-    return [(item, assets[a]) for item in items for a in json.loads(item.outputs or "[]") if a in assets]
+    return [(item, assets[a]) for item in items for a in _results(item) if a in assets]
 
 
 # --- recipes ---------------------------------------------------------------------------------------------

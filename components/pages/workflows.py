@@ -110,6 +110,8 @@ def item_row(item: rx.Var) -> rx.Component:
                           height="40px", border_radius="6px", background=rx.color("gray", 3))),
         rx.text(item["name"], size="2", overflow="hidden", text_overflow="ellipsis", white_space="nowrap",
                 flex="1"),
+        # The result is the original itself ("unchanged") or an image already in the library.
+        rx.cond(item["note"] != "", rx.badge(item["note"], variant="soft", color_scheme="gray")),
         rx.match(item["status"],
                  ("done", rx.badge("done", color_scheme="green")),
                  ("failed", rx.tooltip(rx.badge("failed", color_scheme="red"), content=item["error"])),
@@ -134,8 +136,10 @@ def run_panel() -> rx.Component:
         rx.card(rx.vstack(
             rx.hstack(
                 rx.text(run["name"], weight="bold"),
+                # partial: some images failed (the counts beside it say how many).
                 rx.badge(run["status"], color_scheme=rx.match(run["status"], ("succeeded", "green"),
-                                                               ("failed", "red"), ("canceled", "gray"), "amber")),
+                                                               ("partial", "orange"), ("failed", "red"),
+                                                               ("canceled", "gray"), "amber")),
                 rx.text(run["done"] + " done · " + run["failed"] + " failed · " + run["total"] + " images", size="2",
                         color=rx.color("gray", 10)),
                 rx.spacer(),

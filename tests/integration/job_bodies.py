@@ -46,3 +46,15 @@ def slow(job_id: str) -> str:
         time.sleep(5)
         return "too late"
     return run_tracked(job_id, body)
+
+
+def redis_blip(job_id: str) -> str:
+    """Redis drops the connection once (as during a failover or restart), then answers again."""
+    import redis
+
+    def body(ctx: JobContext) -> str:
+        ATTEMPTS[job_id] = ATTEMPTS.get(job_id, 0) + 1
+        if ATTEMPTS[job_id] == 1:
+            raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        return "after the blip"
+    return run_tracked(job_id, body)

@@ -113,3 +113,19 @@ def test_an_unreachable_smtp_server_marks_the_email_failed(env, monkeypatch):
     with session_scope() as session:
         failed = session.get(OutboxEmail, row.id)
     assert failed.status == "failed" and failed.error
+
+
+def test_a_pending_email_whose_delivery_job_was_lost_is_sent_by_the_reaper(smtp):
+    from datetime import timedelta
+
+    from app.services import reaper
+
+    register("ada@example.com")
+    password_reset.request_reset(email="ada@example.com", ip="10.0.0.1")
+    get_redis().flushdb()  # Redis restarted empty: the outbox row says pending, no job will send it
+    assert reaper.reap_stuck(grace=timedelta(0))["outbox"] == [1]
+    run_email_queue()
+    with session_scope() as session:
+        assert session.exec(select(OutboxEmail.status)).all() == ["sent"]
+    assert len(smtp.messages) == 1
+    assert reaper.reap_stuck(grace=timedelta(0))["outbox"] == []

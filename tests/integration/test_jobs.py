@@ -20,6 +20,7 @@ TEST_KINDS = {
     "test.cancel": queue.JobKind("tests.integration.job_bodies.cancels_itself", "default", 30, 0, ()),
     "test.broken": queue.JobKind("tests.integration.job_bodies.broken", "default", 30, 2, (0, 0)),
     "test.flaky": queue.JobKind("tests.integration.job_bodies.flaky", "default", 30, 2, (0, 0)),
+    "test.redis_blip": queue.JobKind("tests.integration.job_bodies.redis_blip", "default", 30, 2, (0, 0)),
     "test.slow": queue.JobKind("tests.integration.job_bodies.slow", "default", 1, 0, ()),
 }
 
@@ -114,6 +115,14 @@ def test_a_transient_error_is_retried(user):
     with session_scope() as session:
         entries = session.exec(select(CreditEntry.kind).where(CreditEntry.job_id == job.id)).all()
     assert sorted(entries) == ["capture", "reserve"]
+
+
+def test_a_redis_connection_error_is_transient(user):
+    # redis.exceptions.ConnectionError is not the builtin ConnectionError: it must be retried all the same.
+    job = jobs.submit(kind="test.redis_blip", owner_id=user.id, params={})
+    work()
+    done = row(job.id)
+    assert (done.status, done.attempts, done.result_ref) == ("succeeded", 2, "after the blip")
 
 
 def test_a_job_past_its_time_limit_fails(user):

@@ -217,3 +217,22 @@ def test_image_descriptions_are_reused_until_they_are_too_old_then_forgotten(sig
     get_redis().delete("atelier:reaper", "atelier:vision-cache-purge")  # a pass that would purge, now
     reap_once()
     assert rows()[kept] == before[kept] and len(rows()) == 3  # the third image was described afresh
+
+
+def test_regenerating_a_row_points_the_batch_at_the_new_job(signed_in):
+    from app.db import session_scope
+    from app.models import Job, RenameBatch
+    from app.services import rename
+
+    batch, _ = make_batch(signed_in, count=2)
+    owner_id = signed_in.get("/api/v1/me").json()["id"]
+    item_id = batch["items"][1]["id"]
+    job_id = rename.regenerate(owner_id=owner_id, batch_id=batch["id"], item_id=item_id)
+    with session_scope() as session:
+        # The grid follows batch.job_id: it must be the job doing the work now, not the finished first one.
+        assert session.get(RenameBatch, batch["id"]).job_id == job_id != batch["job_id"]
+        assert session.get(Job, job_id).status == "queued"
+    run_jobs()
+    again = signed_in.get(f"/api/v1/rename/batches/{batch['id']}").json()
+    assert again["status"] == "ready" and again["job_id"] == job_id
+    assert [i["status"] for i in again["items"]] == ["done", "done"]

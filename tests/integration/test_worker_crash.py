@@ -89,3 +89,48 @@ def test_sigkill_mid_job_is_recovered_and_not_applied_twice(crash_env):
     assert statuses == ["ready"] * 40
     # Assets finished before the crash were skipped, not processed again.
     assert "skipped=" in done.result_ref and "ready=" in done.result_ref
+
+
+def _outputs_of(run_id: int) -> list[Asset]:
+    import json
+
+    from app.models import WorkflowItem
+
+    with session_scope() as session:
+        items = session.exec(select(WorkflowItem).where(WorkflowItem.run_id == run_id)).all()
+        ids = [a for item in items for a in json.loads(item.outputs or "[]")]
+        return list(session.exec(select(Asset).where(Asset.id.in_(ids))).all())
+
+
+def test_sigkill_mid_workflow_run_leaves_no_output_without_a_thumbnail(crash_env, monkeypatch):
+    from app.models import WorkflowRun
+    from app.services import workflow_runs
+    from tests.conftest import clear_caches
+
+    monkeypatch.setenv("WORKFLOW_THREADS", "1")
+    clear_caches()
+    user = register("ada@example.com")
+    sources = [assets.store_made(owner_id=user.id, filename=f"photo-{i}.jpg", data=images.jpeg(1600, 1200, seed=i),
+                                 meta={}).id for i in range(12)]
+    first = start_worker()
+    crash_env.append(first)
+    wait_for(lambda: Worker.all(connection=get_redis()), 30, "the first worker")
+    run = workflow_runs.start_run(owner_id=user.id, asset_ids=sources, operation="upscale",
+                                  definition=workflow_runs.operation_recipe("upscale", {"factor": 2}))
+    wait_for(lambda: len(_outputs_of(run.id)) >= 2, 90, "the first outputs")
+    for proc in [first, *psutil.Process(first.pid).children(recursive=True)]:
+        os.kill(proc.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    second = start_worker()
+    crash_env.append(second)
+
+    def finished():
+        with session_scope() as session:
+            return session.get(WorkflowRun, run.id).status in workflow_runs.TERMINAL
+
+    wait_for(finished, 180, "the run to finish after the crash")
+    assert job_row(run.job_id).attempts == 2
+    # Every output, those of the killed attempt too, gets its thumbnail: none stays "processing".
+    wait_for(lambda: all(a.status == "ready" and a.thumb_key for a in _outputs_of(run.id)), 60,
+             "every output's thumbnail")
+    assert len(_outputs_of(run.id)) == 12

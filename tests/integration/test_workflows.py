@@ -132,7 +132,8 @@ def test_one_bad_item_fails_alone_and_can_be_retried(signed_in):
     run_jobs()
     done = signed_in.get(f"/api/v1/workflow-runs/{run['id']}").json()
     assert [i["status"] for i in done["items"]] == ["done", "failed", "done"]
-    assert "deleted" in done["items"][1]["error"] and done["status"] == "succeeded"
+    # One of three failed: the run says so rather than "succeeded".
+    assert "deleted" in done["items"][1]["error"] and done["status"] == "partial"
     first = signed_in.get(f"/api/v1/assets/{done['items'][0]['output_asset_ids'][0]}").json()
     assert (first["width"], first["height"]) == (600, 900)
     again = signed_in.post(f"/api/v1/workflow-runs/{run['id']}/retry", headers=ORIGIN)
@@ -140,6 +141,18 @@ def test_one_bad_item_fails_alone_and_can_be_retried(signed_in):
     run_jobs()
     after = signed_in.get(f"/api/v1/workflow-runs/{run['id']}").json()
     assert [i["status"] for i in after["items"]] == ["done", "failed", "done"]  # done items are not redone
+    assert after["status"] == "partial"
+
+
+def test_a_run_whose_every_item_failed_is_failed(signed_in):
+    sources = upload(signed_in, 2)
+    run = signed_in.post("/api/v1/workflows/rotate_flip/runs", headers=ORIGIN,
+                         json={"asset_ids": sources, "params": {"angle": 90}}).json()
+    for source in sources:
+        assert signed_in.delete(f"/api/v1/assets/{source}", headers=ORIGIN).status_code == 204
+    run_jobs()
+    done = signed_in.get(f"/api/v1/workflow-runs/{run['id']}").json()
+    assert done["status"] == "failed" and done["counts"]["failed"] == 2
 
 
 def test_cancel_before_start_removes_every_item(signed_in):
@@ -185,6 +198,12 @@ def test_cancel_mid_batch_stops_between_items(signed_in, monkeypatch):
     assert done["status"] == "canceled", done
     assert 1 <= statuses.count("done") < 8 and statuses.count("canceled") == 8 - statuses.count("done")
     assert "running" not in statuses and "queued" not in statuses
+    # The outputs made before the cancel still get their thumbnails (the worker ran the asset queue too).
+    outputs = [a for i in done["items"] for a in i["output_asset_ids"]]
+    assert len(outputs) == statuses.count("done")
+    for output in outputs:
+        asset = signed_in.get(f"/api/v1/assets/{output}").json()
+        assert asset["status"] == "ready" and asset["has_thumbnail"], asset
 
 
 def test_other_users_cannot_see_or_use(signed_in, api):
@@ -218,3 +237,101 @@ def test_the_page_after_a_cancel_shows_it_in_the_list_and_an_honest_bar(signed_i
     assert page.run["status"] == "canceled" and page.runs[0]["status"] == "canceled"
     percent = WorkflowsState.computed_vars["run_percent"].fget(page)
     assert percent == 0  # nothing ran
+
+
+@pytest.mark.parametrize(("op", "params"), [("strip_metadata", {}), ("rotate_flip", {"angle": 0})])
+def test_an_output_identical_to_its_source_is_not_the_source(signed_in, op, params):
+    (source,) = upload(signed_in, 1)  # a JPEG without EXIF: nothing to strip, nothing to turn
+    original = signed_in.get(f"/api/v1/assets/{source}").json()
+    run = signed_in.post(f"/api/v1/workflows/{op}/runs", headers=ORIGIN,
+                         json={"asset_ids": [source], "params": params}).json()
+    run_jobs()
+    done = signed_in.get(f"/api/v1/workflow-runs/{run['id']}").json()
+    (item,) = done["items"]
+    assert done["status"] == "succeeded" and item["status"] == "done"
+    # Recorded as unchanged, pointing at the original, which is not listed as an output of its own.
+    assert source not in item["output_asset_ids"]
+    assert item["unchanged_asset_ids"] == [source]
+    with session_scope() as session:
+        assert "lineage" not in json.loads(session.get(Asset, source).meta)  # not "made from itself"
+    # The results ZIP still holds the image: the user asked for this batch's files.
+    with zipfile.ZipFile(io.BytesIO(signed_in.get(f"/api/v1/workflow-runs/{run['id']}/download").content)) as zf:
+        assert len(zf.namelist()) == 1
+    # Deleting every output of the run leaves the original where it was.
+    for output in item["output_asset_ids"]:
+        signed_in.delete(f"/api/v1/assets/{output}", headers=ORIGIN)
+    assert signed_in.get(f"/api/v1/assets/{source}").json()["sha256"] == original["sha256"]
+
+
+def test_the_same_output_twice_is_one_output_of_both_runs_and_never_an_upload(signed_in):
+    (source, other) = upload(signed_in, 2)
+    body = {"asset_ids": [source], "params": {"angle": 90}}
+    first = signed_in.post("/api/v1/workflows/rotate_flip/runs", headers=ORIGIN, json=body).json()
+    run_jobs()
+    second = signed_in.post("/api/v1/workflows/rotate_flip/runs", headers=ORIGIN, json=body).json()
+    run_jobs()
+    (one,) = signed_in.get(f"/api/v1/workflow-runs/{first['id']}").json()["items"]
+    (two,) = signed_in.get(f"/api/v1/workflow-runs/{second['id']}").json()["items"]
+    assert one["output_asset_ids"] == two["output_asset_ids"] and source not in one["output_asset_ids"]
+    # An upload whose bytes a run happens to make is the user's original: never claimed as an output.
+    turned = signed_in.get(f"/api/v1/assets/{one['output_asset_ids'][0]}/download").content
+    signed_in.delete(f"/api/v1/assets/{one['output_asset_ids'][0]}", headers=ORIGIN)
+    uploaded = signed_in.post("/api/v1/assets", headers=ORIGIN,
+                              files=[("files", ("mine.jpg", turned, "image/jpeg"))]).json()["assets"][0]["id"]
+    run_jobs()
+    third = signed_in.post("/api/v1/workflows/rotate_flip/runs", headers=ORIGIN, json=body).json()
+    run_jobs()
+    (three,) = signed_in.get(f"/api/v1/workflow-runs/{third['id']}").json()["items"]
+    assert three["output_asset_ids"] == [] and three["unchanged_asset_ids"] == []
+    assert three["existing_asset_ids"] == [uploaded]
+    with session_scope() as session:
+        assert "lineage" not in json.loads(session.get(Asset, uploaded).meta)
+    assert other != uploaded
+
+
+def _redis_goes_down(monkeypatch):
+    """Point the app at a port nobody listens on: every Redis call meets a real connection refusal."""
+    import socket
+
+    from tests.conftest import clear_caches
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{port}/0")
+    clear_caches()
+
+
+def _rows(table):
+    with session_scope() as session:
+        return session.query(table).all()
+
+
+def test_a_run_started_while_redis_is_down_answers_503_and_leaves_nothing(signed_in, monkeypatch):
+    from app.models import WorkflowItem, WorkflowRun
+
+    sources = upload(signed_in, 2)
+    _redis_goes_down(monkeypatch)
+    response = signed_in.post("/api/v1/workflows/adjust/runs", headers=ORIGIN,
+                              json={"asset_ids": sources, "params": {"brightness": 1.1}})
+    assert_error(response, 503, "service_unavailable")
+    # No run stuck "queued" with no job behind it: the run and its items are gone, the job row is closed.
+    assert _rows(WorkflowRun) == [] and _rows(WorkflowItem) == []
+    from app.models import Job
+
+    assert all(j.status in ("succeeded", "failed") for j in _rows(Job))
+
+
+def test_a_retry_while_redis_is_down_answers_503_and_changes_nothing(signed_in, monkeypatch):
+    sources = upload(signed_in, 2)
+    run = signed_in.post("/api/v1/workflows/rotate_flip/runs", headers=ORIGIN,
+                         json={"asset_ids": sources, "params": {"angle": 90}}).json()
+    assert signed_in.delete(f"/api/v1/assets/{sources[1]}", headers=ORIGIN).status_code == 204
+    run_jobs()
+    before = signed_in.get(f"/api/v1/workflow-runs/{run['id']}").json()
+    _redis_goes_down(monkeypatch)
+    assert_error(signed_in.post(f"/api/v1/workflow-runs/{run['id']}/retry", headers=ORIGIN), 503,
+                 "service_unavailable")
+    after = signed_in.get(f"/api/v1/workflow-runs/{run['id']}").json()
+    assert (after["status"], after["job_id"], after["items"]) == (before["status"], before["job_id"], before["items"])
