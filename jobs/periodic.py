@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from app.redis_client import get_redis
-from app.services import reaper
+from app.services import assets, reaper
 
 log = logging.getLogger("atelier.periodic")
 
@@ -23,6 +24,8 @@ class Periodic:
 PERIODIC: tuple[Periodic, ...] = (
     # Rows left "processing", "queued", "running" or "analyzing" by a job that died: finished or failed.
     Periodic("stuck-rows", every=60, run=reaper.reap_stuck),
+    # Uploads stored while the queue was down (parked "failed" with assets.QUEUE_UNAVAILABLE): queued again.
+    Periodic("parked-uploads", every=60, run=lambda: assets.requeue_unqueued(stale_after=timedelta(days=1))),
 )
 
 

@@ -154,7 +154,7 @@ def test_assets_without_a_live_thumbnail_job_are_queued_or_failed(user):
 
 
 def test_the_reaper_is_periodic_work_run_once_per_interval(user):
-    assert [task.name for task in periodic.PERIODIC] == ["stuck-rows"]
+    assert [task.name for task in periodic.PERIODIC] == ["stuck-rows", "parked-uploads"]
     calls = []
     task = periodic.Periodic("probe", every=60, run=lambda: calls.append(1) or "ran")
     assert periodic.run_due((task,)) == {"probe": "ran"}
@@ -180,8 +180,11 @@ def test_outputs_whose_thumbnails_could_not_be_queued_during_a_redis_outage_get_
         (item,) = workflow_runs.items_of(session=session, run_id=run.id)
         (output,) = json.loads(item.outputs)
         refused = session.exec(select(Job).where(Job.kind == "assets.process")).all()
-    assert get(Asset, output).status == "processing" and [j.status for j in refused] == ["failed"]
-    assert reaper.reap_stuck(grace=NOW)["assets_queued"] == [output]  # an enqueue that failed is no verdict
+    # Parked, not stuck: "failed" saying the queue was away, and the periodic work queues it again.
+    assert get(Asset, output).status == "failed" and get(Asset, output).error.startswith(assets.QUEUE_UNAVAILABLE)
+    assert [j.status for j in refused] == ["failed"]
+    assert reaper.reap_stuck(grace=NOW)["assets_queued"] == []  # not the stuck-row reaper's to judge
+    assert len(assets.requeue_unqueued(stale_after=timedelta(days=1))) == 1
     work()
     assert get(Asset, output).status == "ready"
 
@@ -201,7 +204,7 @@ def test_a_run_being_retried_is_not_settled_before_it_points_at_its_new_job(user
     assert get(WorkflowRun, run.id).status == "succeeded"
 
 
-def test_a_redis_outage_mid_run_never_ends_as_succeeded_and_the_rest_can_be_retried(user, monkeypatch):
+def test_a_redis_outage_mid_run_does_not_fail_the_images(user, monkeypatch):
     from jobs.workflows import run_workflow
     from tests.conftest import clear_caches
     from tests.integration.test_workflows import _redis_goes_down
@@ -213,14 +216,10 @@ def test_a_redis_outage_mid_run_never_ends_as_succeeded_and_the_rest_can_be_retr
     get_queue("default").empty()
     with monkeypatch.context() as outage:
         _redis_goes_down(outage)
-        run_workflow(run.job_id)  # between items, the cancel check meets a refused Redis connection
+        run_workflow(run.job_id)  # between items, the cancel check meets a refused Redis connection: it goes on
     clear_caches()
     job = get(Job, run.job_id)
     with session_scope() as session:
         statuses = [i.status for i in workflow_runs.items_of(session=session, run_id=run.id)]
-    assert job.status == "failed" and "ConnectionError" in job.error  # inline: no attempts left to retry it
-    assert "done" in statuses and "failed" in statuses
-    assert get(WorkflowRun, run.id).status == "partial"  # not "succeeded" with items failed
-    workflow_runs.retry_failed(owner_id=user.id, run_id=run.id)
-    work()
+    assert job.status == "succeeded" and statuses == ["done"] * 4  # a blip is not a failure of the images
     assert get(WorkflowRun, run.id).status == "succeeded"

@@ -88,3 +88,20 @@ def test_a_processing_asset_left_without_a_job_is_queued_again(signed_in):
     assert len(assets.requeue_unqueued(stale_after=timedelta(0))) == 1
     SimpleWorker([get_queue("assets")], connection=get_redis()).work(burst=True)
     assert statuses() == {"x.jpg": ("ready", "")}
+
+
+def test_the_periodic_work_queues_parked_uploads_again(signed_in, redis_down, monkeypatch):
+    from app.api import outages
+    from jobs import periodic
+
+    down, up = redis_down
+    monkeypatch.setattr(outages, "_check_services", lambda multipart: None)
+    down()
+    files = [("files", ("late.jpg", images.jpeg(200, 150, seed=9), "image/jpeg"))]
+    assert signed_in.post("/api/v1/assets", files=files, headers=ORIGIN).status_code == 503
+    assert {s for s, _ in statuses().values()} == {"failed"}
+    up()
+    done = periodic.run_due()
+    assert len(done["parked-uploads"]) == 1
+    SimpleWorker([get_queue("assets")], connection=get_redis()).work(burst=True)
+    assert statuses() == {"late.jpg": ("ready", "")}
