@@ -20,6 +20,7 @@ from app.api import (
 )
 from app.api.deps import check_origin
 from app.api.errors import install_error_handlers
+from app.api.idempotency import Idempotency
 from app.api.schemas import ErrorBody
 
 API_PREFIX = "/api/v1"
@@ -32,6 +33,7 @@ def build_api():
     api = FastAPIOffline(title="Atelier API", version="1.0", docs_url="/docs",
                          redoc_url="/redoc", openapi_url="/openapi.json")
     install_error_handlers(api)
+    api.add_middleware(Idempotency)  # Idempotency-Key on the routes that spend credits or start jobs
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(check_origin)], responses=_ERRORS)
     for module in (routes_auth, routes_me, routes_assets, routes_rename, routes_images, routes_workflows, routes_slides,
                    routes_jobs, routes_admin, routes_admin_generation):
