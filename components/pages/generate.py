@@ -64,7 +64,7 @@ def prompt_form() -> rx.Component:
                     " · balance " + s.balance.to_string(), size="2", color=rx.color("gray", 10),
                     id="generate-cost"),
             rx.spacer(),
-            rx.button(rx.icon("sparkles", size=16), "Generate", on_click=s.generate, size="3",
+            rx.button(rx.icon("sparkles", size=16), "Generate", on_click=s.generate(s.click_key), size="3",
                       loading=s.submitting, disabled=s.busy | (s.prompt.strip() == "")),
             width="100%", align="center",
         ),
