@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import timedelta
 
 import reflex as rx
@@ -11,10 +10,11 @@ import reflex as rx
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.models import utcnow
-from app.services import credits, idempotency
+from app.services import credits
 from app.services.generation import registry, service
 from app.services.generation.service import GenerationInput
 from app.services.generation.styles import list_styles
+from state.clicks import first_click, new_click_key
 from state.live import follow_jobs
 from state.session import require_user, session_user, to_sign_in
 
@@ -197,7 +197,7 @@ class GenerateState(rx.State):
         if user is None:
             return to_sign_in(self)
         self.form_error, self.selected_id, self.limit = "", "", GALLERY_PAGE
-        self.click_key = uuid.uuid4().hex
+        self.click_key = new_click_key()
         self._load_options(user.id)
         self._reload_gallery(user.id)
         try:
@@ -248,12 +248,9 @@ class GenerateState(rx.State):
 
     def _first_click(self, user_id: int, scope: str, click_key: str) -> bool:
         """True for the first event of a click (and re-arms the key); False for its repeats."""
-        try:
-            if not idempotency.claim_click(user_id=user_id, scope=scope, key=click_key):
-                return False
-        except AppError:  # not a key our page made: start nothing
+        if not first_click(user_id=user_id, scope=scope, key=click_key):
             return False
-        self.click_key = uuid.uuid4().hex
+        self.click_key = new_click_key()
         return True
 
     @rx.event

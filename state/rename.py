@@ -13,6 +13,7 @@ from app.db import session_scope
 from app.errors import AppError
 from app.services import assets, credits, jobs, rename
 from app.services.rename import RenameOptions
+from state.clicks import first_click, new_click_key
 from state.live import owner_job_messages
 from state.session import require_user, session_user, to_sign_in
 
@@ -45,6 +46,8 @@ class RenameState(rx.State):
     provider: str = "local"
     providers: list[dict[str, str]] = []
     form_error: str = ""
+    # A key per click of Start, re-armed after each start (state/clicks.py).
+    click_key: str = ""
     # Recent batches: id, status, images, created.
     batches: list[dict[str, str]] = []
     # The batch under review (0: none) and its rows.
@@ -118,6 +121,7 @@ class RenameState(rx.State):
         raw = self.router.url.query_parameters.get("batch", "")
         self.batch_id = int(raw) if raw.isdigit() else 0
         self.form_error, self.row_filter = "", "all"
+        self.click_key = new_click_key()
         self._load_lists(user.id)
         if self.batch_id:
             try:
@@ -188,10 +192,13 @@ class RenameState(rx.State):
             setattr(self, name, bool(value))
 
     @rx.event
-    async def start_batch(self):
+    async def start_batch(self, click_key: str = ""):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if not first_click(user_id=user.id, scope="rename", key=click_key):
+            return None  # the second event of a double click
+        self.click_key = new_click_key()
         try:
             options = RenameOptions(
                 keywords=[k.strip() for k in self.keywords.split(",") if k.strip()], case=self.case,
