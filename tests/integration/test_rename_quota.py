@@ -60,3 +60,30 @@ def test_a_failed_batch_gives_its_quota_back(priced, monkeypatch):
     assert again.status_code == 201, again.text
     run_jobs()
     assert "only 4 of your 10" in _batch(priced, _assets(priced, 5, seed=30)).json()["error"]["message"]
+
+
+def test_two_batches_sent_at_once_cannot_both_pass_the_quota(priced, monkeypatch):
+    import threading
+
+    from starlette.testclient import TestClient
+
+    from tests.conftest import clear_caches
+
+    monkeypatch.setenv("PROVIDER_PRICES", '{"local": 0}')
+    monkeypatch.setenv("RENAME_MONTHLY_IMAGES", "6")
+    clear_caches()
+    batches = [_assets(priced, 4), _assets(priced, 4, seed=10)]
+    clients = [TestClient(priced.app, base_url="http://localhost:3000", cookies=dict(priced.cookies))
+               for _ in range(2)]
+    barrier, statuses = threading.Barrier(2), [0, 0]
+
+    def send(i):
+        barrier.wait()
+        statuses[i] = _batch(clients[i], batches[i]).status_code
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(statuses) == [201, 403]
