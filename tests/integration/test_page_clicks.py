@@ -56,3 +56,28 @@ async def test_a_double_click_starts_one_rename_batch(api, env):
     for _ in range(2):  # the double click; before the key, the second event showed "Choose at least one image."
         await start(fake, "click-1")
     assert count(RenameBatch) == 1 and fake.form_error == ""
+
+
+async def test_a_double_click_creates_one_deck(api, env):
+    from types import SimpleNamespace
+
+    from app.models import Deck
+    from state.slides_form import SlidesFormState
+
+    register(api)
+    login(api)
+    fake = FakeState(f"{COOKIE_NAME}={api.cookies.get(COOKIE_NAME)}")
+    fake.topic, fake.source_text, fake.slide_count, fake.audience, fake.tone = "Cycling to work", "", "5", "", ""
+    fake.language, fake.theme, fake.notes, fake.provider, fake.image_provider = "en", "studio", True, "local", \
+        "default"
+    fake.brand_key, fake.form_error, fake.creating, fake.click_key = "", "", False, ""
+    opened = []
+
+    async def get_state(_cls):  # noqa: ANN001
+        return SimpleNamespace(_apply=lambda user: None, open_created=lambda user_id, deck_id: opened.append(deck_id))
+
+    fake.get_state = get_state
+    create = SlidesFormState.event_handlers["create_outline"].fn
+    await create(fake, "click-1")
+    await create(fake, "click-1")
+    assert count(Deck) == 1 and len(opened) == 1
