@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.requests import Request
 
-from app.api.deps import optional_caller
+from app.api.deps import check_origin, optional_caller
 from app.api.errors import error_response
 from app.errors import AppError
 from app.services import idempotency
@@ -73,7 +73,10 @@ class Idempotency:
             return await self.app(scope, receive, send)
         try:
             idempotency.check_key(key)
-            caller = await run_in_threadpool(optional_caller, Request(scope))
+            request = Request(scope)
+            # A write refused as cross-site never reaches the route: it must not use up the key either.
+            check_origin(request)
+            caller = await run_in_threadpool(optional_caller, request)
         except AppError as exc:
             return await error_response(exc.status, exc.code, exc.message)(scope, receive, send)
         if caller is None:

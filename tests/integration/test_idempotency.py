@@ -133,3 +133,11 @@ def test_rename_batches_workflow_runs_and_decks_honour_the_key(priced):
     run_jobs()
     twice(f"/api/v1/slides/{deck['id']}/generate", {}, "dg")
     assert jobs_of("slides.run") == 1  # the deck was made from a document: no planning job
+
+
+def test_a_request_refused_as_cross_site_does_not_use_up_its_key(priced):
+    refused = priced.post("/api/v1/images/generations", json=BODY,
+                          headers={"Origin": "http://evil.example", "Idempotency-Key": "k-x"})
+    assert_error(refused, 403, "foreign_origin")
+    assert post(priced, "k-x").status_code == 202
+    assert counts() == (1, 1, 1)
