@@ -3,8 +3,9 @@
 Three throttles, so that guessing is slow but a stranger cannot lock the owner out:
 - account + address (tight): the guesser, or the owner mistyping, waits at that address only;
 - address (looser): one address spraying many accounts;
-- account from any address (high): many addresses guessing one account. Addresses the account
-  signed in from before are exempt, so a botnet that trips it still leaves the owner in.
+- account from unfamiliar addresses (high): many addresses guessing one account. Addresses the
+  account signed in from before are not counted, so a botnet that trips it still leaves the owner
+  in where they usually sign in (a new address waits, as the guessers do).
 """
 
 from __future__ import annotations

@@ -135,3 +135,29 @@ def test_no_event_is_sent_after_the_session_ends(api, ada_job):
     jobs.start(ada_job.id, rq_id=ada_job.rq_id, worker_name="test")  # a change the stream would pass on
     assert closed.wait(10), "the stream went on after its session ended"
     assert all(e.get("status") != "running" for e in events)
+
+
+async def test_the_settings_page_revokes_tokens_unless_unticked(env):
+    from app.services import api_tokens
+    from app.services.sessions import COOKIE_NAME, create_session
+    from state.settings import SettingsState
+    from tests.integration.test_accounts import register as register_user
+    from tests.integration.test_state_guards import FakeState
+
+    user = register_user("ada@example.com")
+    with session_scope() as session:
+        cookie = f"{COOKIE_NAME}={create_session(session=session, user_id=user.id)}"
+        _, first = api_tokens.create_token(session=session, user_id=user.id, name="one")
+
+    def live(secret):
+        with session_scope() as session:
+            return api_tokens.user_for_token(session=session, secret=secret) is not None
+
+    change = SettingsState.event_handlers["change_password"].fn
+    for revoke, current, new in ((False, PASSWORD, NEW_PASSWORD), (True, NEW_PASSWORD, PASSWORD)):
+        fake = FakeState(cookie)
+        fake.revoke_tokens, fake.password_error, fake._load_tokens = revoke, "", lambda _user_id: None
+        await change(fake, {"current_password": current, "new_password": new, "confirm": new})
+        assert fake.password_error == "" and fake.revoke_tokens is True  # re-ticked for next time
+        assert live(first) is not revoke
+    assert audit_detail("auth.credentials_revoked").startswith("password changed: 0 sessions, 1 API token")
