@@ -39,8 +39,11 @@ class Settings(BaseSettings):
     reset_ttl_minutes: int = Field(default=60, ge=5)
     password_min_length: int = Field(default=10, ge=8)
     # "limits" rate strings, e.g. "5/minute;20/hour".
-    signin_limit_per_account: str = "5/minute;20/hour"
+    # Sign-in: one account from one address (tight), one address across accounts (looser), and
+    # one account from addresses it never signed in from (high: a botnet; see services/signin.py).
+    signin_limit_per_account_ip: str = "5/minute;20/hour"
     signin_limit_per_ip: str = "20/minute;200/hour"
+    signin_limit_per_account: str = "30/hour;100/day"
     reset_limit_per_account: str = "3/hour"
     reset_limit_per_ip: str = "10/hour"
     register_limit_per_ip: str = "10/hour"

@@ -16,6 +16,7 @@ from app.services import credits
 from app.services.generation import registry, service
 from app.services.generation.service import GenerationInput
 from app.services.generation.styles import list_styles
+from state.clicks import first_click, new_click_key
 from state.live import follow_jobs
 from state.session import require_user, session_user, to_sign_in
 
@@ -82,6 +83,9 @@ class GenerateState(rx.State):
     balance: int = 0
     form_error: str = ""
     submitting: bool = False
+    # A key per click, new each time the form is (re)armed; the buttons send it with their event,
+    # so both events of a double click carry the same key and only the first starts a job.
+    click_key: str = ""
     # The generation being followed: id, status, progress, message, queue position, error.
     current: dict[str, str] = {}
     current_images: list[dict[str, str]] = []
@@ -203,6 +207,7 @@ class GenerateState(rx.State):
         if user is None:
             return to_sign_in(self)
         self.form_error, self.selected_id, self.limit = "", "", GALLERY_PAGE
+        self.click_key = new_click_key()
         self._load_options(user.id)
         self._reload_gallery(user.id)
         try:
@@ -251,6 +256,13 @@ class GenerateState(rx.State):
             self.provider, self.model = value, ""
             self._fit_to_provider()
 
+    def _first_click(self, user_id: int, scope: str, click_key: str) -> bool:
+        """True for the first event of a click (and re-arms the key); False for its repeats."""
+        if not first_click(user_id=user_id, scope=scope, key=click_key):
+            return False
+        self.click_key = new_click_key()
+        return True
+
     @rx.event
     async def generate(self, form_data: dict):
         """Start a generation from exactly what the boxes show at the click (the form's data)."""
@@ -275,6 +287,8 @@ class GenerateState(rx.State):
                                    provider=self.provider, model=self.model)
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
             self.form_error = "Check the form: " + "; ".join(e["msg"] for e in exc.errors()[:3])
+            return
+        if not self._first_click(user.id, "generate", str(form_data.get("click_key", ""))):
             return
         self.submitting = True
         yield
@@ -427,10 +441,12 @@ class GenerateState(rx.State):
         return rx.toast.info("Settings copied into the form, seed included.")
 
     @rx.event
-    async def make_variation(self, image_id: str):
+    async def make_variation(self, image_id: str, click_key: str = ""):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if not self._first_click(user.id, "variation", click_key):
+            return None
         try:
             generation = await asyncio.to_thread(service.variation, owner_id=user.id, image_id=parse_id(image_id))
         except (AppError, ValueError) as exc:

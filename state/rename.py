@@ -14,6 +14,7 @@ from app.errors import AppError
 from app.ids import parse_id
 from app.services import assets, credits, jobs, rename
 from app.services.rename import RenameOptions
+from state.clicks import first_click, new_click_key
 from state.live import owner_job_messages
 from state.session import require_user, session_user, to_sign_in
 
@@ -46,6 +47,8 @@ class RenameState(rx.State):
     provider: str = "local"
     providers: list[dict[str, str]] = []
     form_error: str = ""
+    # A key per click of Start, re-armed after each start (state/clicks.py).
+    click_key: str = ""
     # Recent batches: id, status, images, created.
     batches: list[dict[str, str]] = []
     # The batch under review (0: none) and its rows.
@@ -119,6 +122,7 @@ class RenameState(rx.State):
         raw = self.router.url.query_parameters.get("batch", "")
         self.batch_id = parse_id(raw)  # 0 (no batch) for anything that is not a 64-bit id
         self.form_error, self.row_filter = "", "all"
+        self.click_key = new_click_key()
         self._load_lists(user.id)
         if self.batch_id:
             try:
@@ -189,10 +193,13 @@ class RenameState(rx.State):
             setattr(self, name, bool(value))
 
     @rx.event
-    async def start_batch(self):
+    async def start_batch(self, click_key: str = ""):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if not first_click(user_id=user.id, scope="rename", key=click_key):
+            return None  # the second event of a double click
+        self.click_key = new_click_key()
         try:
             options = RenameOptions(
                 keywords=[k.strip() for k in self.keywords.split(",") if k.strip()], case=self.case,

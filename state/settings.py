@@ -7,8 +7,8 @@ import reflex as rx
 from app.db import session_scope
 from app.errors import AppError
 from app.services import accounts, api_tokens
-from app.services.sessions import revoke_user_sessions
-from state.session import cookie_token, require_user, to_sign_in
+from app.services.revocation import revoke_credentials
+from state.session import client_ip, cookie_token, require_user, to_sign_in
 
 
 class SettingsState(rx.State):
@@ -20,6 +20,8 @@ class SettingsState(rx.State):
     new_secret: str = ""
     password_error: str = ""
     token_error: str = ""
+    # Whether a password change also revokes the API tokens (checked by default: the safe choice).
+    revoke_tokens: bool = True
 
     @rx.event
     async def load_page(self):
@@ -30,6 +32,7 @@ class SettingsState(rx.State):
         self.new_secret = ""
         self.password_error = ""
         self.token_error = ""
+        self.revoke_tokens = True
         self._load_tokens(user.id)
 
     def _load_tokens(self, user_id: int) -> None:
@@ -57,6 +60,10 @@ class SettingsState(rx.State):
         return rx.toast.success("Profile saved.")
 
     @rx.event
+    def set_revoke_tokens(self, value: bool):
+        self.revoke_tokens = bool(value)
+
+    @rx.event
     async def change_password(self, form_data: dict):
         user = await require_user(self)
         if user is None:
@@ -69,12 +76,19 @@ class SettingsState(rx.State):
             with session_scope() as session:
                 accounts.change_password(session=session, user_id=user.id,
                                          current=str(form_data.get("current_password", "")), new=new)
-                revoke_user_sessions(session=session, user_id=user.id, keep_token=cookie_token(self))
+                revoke_credentials(session=session, user_id=user.id, reason="password changed",
+                                   tokens=self.revoke_tokens, keep_session_token=cookie_token(self),
+                                   ip=client_ip(self))
         except AppError as exc:
             self.password_error = exc.message
             return
         self.password_error = ""
-        return [rx.toast.success("Password changed. Your other sessions were signed out."),
+        revoked = self.revoke_tokens
+        self.revoke_tokens = True
+        if revoked:
+            self._load_tokens(user.id)
+        tokens = " and your API tokens revoked" if revoked else "; your API tokens were kept"
+        return [rx.toast.success(f"Password changed. Your other sessions were signed out{tokens}."),
                 rx.set_value("current_password", ""), rx.set_value("new_password", ""),
                 rx.set_value("confirm", "")]
 

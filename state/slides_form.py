@@ -15,6 +15,7 @@ from app.services.decks import DeckInput
 from app.services.generation import registry
 from app.services.slides import brand_kit, extract
 from app.services.slides.themes import list_themes
+from state.clicks import first_click, new_click_key
 from state.session import require_user, to_sign_in
 from state.slide_rows import problem
 from state.slides import SlidesState
@@ -60,6 +61,8 @@ class SlidesFormState(rx.State):
     image_providers: list[dict[str, str]] = []
     form_error: str = ""
     creating: bool = False
+    # A key per click of Create outline, re-armed after each deck (state/clicks.py).
+    click_key: str = ""
 
     @rx.var
     def source_chars(self) -> str:
@@ -70,6 +73,7 @@ class SlidesFormState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        self.click_key = new_click_key()
         self.themes = [_theme_row(t) for t in list_themes()]
         self.providers = decks.text_providers()
         try:
@@ -151,10 +155,13 @@ class SlidesFormState(rx.State):
         self.source_text, self.source_note = "", ""
 
     @rx.event
-    async def create_outline(self):
+    async def create_outline(self, click_key: str = ""):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if not first_click(user_id=user.id, scope="slides", key=click_key):
+            return None  # the second event of a double click
+        self.click_key = new_click_key()
         self.form_error = ""
         try:
             data = DeckInput(topic=self.topic, source_text=self.source_text, slides=int(self.slide_count or 0),

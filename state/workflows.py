@@ -17,6 +17,7 @@ from app.models import Asset
 from app.services import assets, workflow_runs
 from app.services.workflows.catalog import catalog
 from app.services.workflows.form import defaults, form_fields, typed_params
+from state.clicks import first_click, new_click_key
 from state.live import follow_jobs
 from state.session import require_user, session_user, to_sign_in
 
@@ -71,6 +72,8 @@ class WorkflowsState(rx.State):
     # The chosen operation's form values, as strings keyed by field name.
     values: dict[str, str] = {}
     form_error: str = ""
+    # A key per click of Start, re-armed after each start (state/clicks.py).
+    click_key: str = ""
     # Saved recipes (id, name, steps summary) and the recipe being built (steps as JSON-ready dicts).
     recipes: list[dict[str, str]] = []
     draft_steps: list[dict[str, str]] = []
@@ -155,6 +158,7 @@ class WorkflowsState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        self.click_key = new_click_key()
         ops = catalog(remote_available=workflow_runs.remote_available())
         ops.sort(key=lambda op: CATEGORY_ORDER.index(op["category"]) if op["category"] in CATEGORY_ORDER else 99)
         self.operations = [{"id": op["id"], "name": op["name"], "description": op["description"],
@@ -278,13 +282,16 @@ class WorkflowsState(rx.State):
         self._reload_recipes(user.id)
 
     @rx.event
-    async def start(self):
+    async def start(self, click_key: str = ""):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
         if not self.chosen:
             self.form_error = "Choose at least one image."
             return
+        if not first_click(user_id=user.id, scope="workflows", key=click_key):
+            return None  # the second event of a double click
+        self.click_key = new_click_key()
         ids = [int(c) for c in self.chosen]
         try:
             if self.mode.startswith("recipe:"):

@@ -20,6 +20,7 @@ from app.api import (
 )
 from app.api.deps import check_origin
 from app.api.errors import install_error_handlers
+from app.api.idempotency import Idempotency
 from app.api.json_depth import JsonDepthLimit
 from app.api.outages import install_outage_handlers, services_up
 from app.api.schemas import ErrorBody
@@ -36,6 +37,7 @@ def build_api():
     install_error_handlers(api)
     install_outage_handlers(api)
     api.add_middleware(JsonDepthLimit)
+    api.add_middleware(Idempotency)  # Idempotency-Key on the routes that spend credits or start jobs
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(check_origin), Depends(services_up)], responses=_ERRORS)
     for module in (routes_auth, routes_me, routes_assets, routes_rename, routes_images, routes_workflows, routes_slides,
                    routes_jobs, routes_admin, routes_admin_generation):

@@ -37,12 +37,31 @@ def origin_is_allowed(origin: str) -> bool:
     return origin.rstrip("/") in get_settings().allowed_origins
 
 
+# Sec-Fetch-Site values a browser sends for our own pages and for what the user typed or bookmarked.
+OWN_FETCH_SITES = {"same-origin", "none"}
+
+
 def check_origin(request: Request) -> None:
-    """Refuse a browser write that comes from another site (CSRF), unless it uses a bearer token."""
+    """Refuse a browser write that comes from another site (CSRF), unless it uses a bearer token.
+
+    With an Origin header, the allowed origins decide. A write carrying the session cookie but no
+    Origin must show Sec-Fetch-Site same-origin/none: every browser that omits Origin sends it,
+    so a write with neither header is not shown to come from our pages and is refused.
+    """
     if request.method not in UNSAFE_METHODS or bearer_token(request):
         return
     origin = request.headers.get("origin")
-    if origin is not None and not origin_is_allowed(origin):
+    if origin is not None:
+        if not origin_is_allowed(origin):
+            raise Forbidden("This request came from another site and was refused.", code="foreign_origin")
+        return
+    if not request.cookies.get(cookie_name()):
+        return  # no cookie, no ambient authority to abuse: the route asks for credentials
+    site = request.headers.get("sec-fetch-site")
+    if site is None:
+        raise Forbidden("A signed-in write needs an Origin or Sec-Fetch-Site header; scripts should "
+                        "use an API token.", code="origin_unverified")
+    if site.lower() not in OWN_FETCH_SITES:
         raise Forbidden("This request came from another site and was refused.", code="foreign_origin")
 
 

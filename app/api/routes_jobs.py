@@ -6,15 +6,30 @@ import asyncio
 import json
 
 import redis.asyncio as aioredis
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sse_starlette.sse import EventSourceResponse
 
-from app.api.deps import CallerDep
+from app.api.deps import CallerDep, optional_caller
 from app.db import session_scope
+from app.errors import AppError
 from app.services import credits, jobs
 from app.settings import get_settings
 
 router = APIRouter(tags=["jobs"])
+
+# How often an open event stream re-checks the credentials that opened it (it also checks
+# before every event), so a revoked token or an ended session stops the stream within seconds.
+RECHECK_SECONDS = 5.0
+REVOKED_EVENT = {"event": "error", "data": json.dumps({"error": {
+    "code": "credentials_revoked", "message": "Your sign-in or API token is no longer valid."}})}
+
+
+def _still_allowed(request: Request, user_id: int) -> bool:
+    try:
+        caller = optional_caller(request)
+    except AppError:
+        return False
+    return caller is not None and caller.user.id == user_id
 
 
 @router.get("/jobs")
@@ -38,7 +53,7 @@ def _read(job_id: str, owner_id: int) -> dict:
 
 
 @router.get("/jobs/{job_id}/events")
-async def job_events(job_id: str, caller: CallerDep) -> EventSourceResponse:
+async def job_events(job_id: str, caller: CallerDep, request: Request) -> EventSourceResponse:
     """Server-Sent Events: the current state first, then every change, until the job ends."""
     job_id = job_id[:36]
     await asyncio.to_thread(_read, job_id, caller.user.id)  # a 404 before the stream opens
@@ -52,7 +67,10 @@ async def job_events(job_id: str, caller: CallerDep) -> EventSourceResponse:
             state = await asyncio.to_thread(_read, job_id, caller.user.id)
             yield {"event": "job", "data": json.dumps(state)}
             while state["status"] not in jobs.TERMINAL:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=15)
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=RECHECK_SECONDS)
+                if not await asyncio.to_thread(_still_allowed, request, caller.user.id):
+                    yield REVOKED_EVENT
+                    return
                 if message is None:
                     # Quiet: re-read the row (covers a missed message) and keep the stream alive.
                     latest = await asyncio.to_thread(_read, job_id, caller.user.id)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
-from app.api.deps import CallerDep
+from app.api.deps import CallerDep, client_ip
 from app.api.ids import IdPath
 from app.api.schemas import Message, PasswordChange, TokenCreate, TokenCreated, TokenList, TokenOut, UserOut
 from app.db import session_scope
 from app.services import accounts, api_tokens
-from app.services.sessions import revoke_user_sessions
+from app.services.revocation import revoke_credentials
 
 router = APIRouter(tags=["account"])
 
@@ -20,13 +20,16 @@ def me(caller: CallerDep) -> UserOut:
 
 
 @router.post("/me/password", response_model=Message)
-def change_password(body: PasswordChange, caller: CallerDep) -> Message:
+def change_password(body: PasswordChange, caller: CallerDep, request: Request) -> Message:
     with session_scope() as session:
         accounts.change_password(session=session, user_id=caller.user.id,
                                  current=body.current_password, new=body.new_password)
         # Every other session ends; the one making the change stays signed in.
-        revoke_user_sessions(session=session, user_id=caller.user.id, keep_token=caller.session_token)
-    return Message(message="Password changed. Other sessions were signed out.")
+        revoke_credentials(session=session, user_id=caller.user.id, reason="password changed",
+                           tokens=body.revoke_tokens, keep_session_token=caller.session_token,
+                           ip=client_ip(request))
+    tokens = " and your API tokens revoked" if body.revoke_tokens else "; API tokens were kept"
+    return Message(message=f"Password changed. Other sessions were signed out{tokens}.")
 
 
 def _token_out(row) -> TokenOut:  # noqa: ANN001

@@ -63,6 +63,8 @@ class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     current_password: str = Field(max_length=256)
     new_password: str = Field(max_length=256)
+    # API tokens are revoked too unless the caller says to keep them.
+    revoke_tokens: bool = True
 
 
 class ResetRequest(BaseModel):

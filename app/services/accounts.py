@@ -216,5 +216,10 @@ def set_active(*, session: Session, actor_id: int, user_id: int, active: bool, i
     session.add(user)
     audit.record(session=session, action="admin.enable_user" if active else "admin.disable_user",
                  actor_id=actor_id, target=user.email, ip=ip)
+    if not active:
+        # Imported here: revocation → sessions → accounts would be a cycle at import time.
+        from app.services.revocation import revoke_credentials
+
+        revoke_credentials(session=session, user_id=user.id, reason="account disabled", actor_id=actor_id, ip=ip)
     return UserPublic.of(user)
 

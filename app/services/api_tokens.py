@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.errors import NotFound, ValidationFailed
@@ -48,6 +49,14 @@ def revoke_token(*, session: Session, user_id: int, token_id: int) -> None:
     row.revoked_at = utcnow()
     session.add(row)
     audit.record(session=session, action="token.revoked", actor_id=user_id, target=row.name)
+
+
+def revoke_all(*, session: Session, user_id: int) -> int:
+    """Revoke every live token of a user; how many. The caller records why in the audit log."""
+    moved = session.execute(update(ApiToken).where(col(ApiToken.user_id) == user_id,
+                                                   col(ApiToken.revoked_at).is_(None))
+                            .values(revoked_at=utcnow()))
+    return moved.rowcount or 0
 
 
 def user_for_token(*, session: Session, secret: str) -> UserPublic | None:

@@ -8,7 +8,7 @@ from app.db import session_scope
 from app.queue import enqueue_email_delivery
 from app.services import accounts, mail, throttle
 from app.services.accounts import UserPublic
-from app.services.sessions import revoke_user_sessions
+from app.services.revocation import revoke_credentials
 from app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -47,5 +47,5 @@ def request_reset(*, email: str, ip: str) -> str:
 def complete_reset(*, token: str, new_password: str) -> UserPublic:
     with session_scope() as session:
         user = accounts.finish_password_reset(session=session, token=token, new=new_password)
-        revoke_user_sessions(session=session, user_id=user.id)
+        revoke_credentials(session=session, user_id=user.id, reason="password reset")
     return user

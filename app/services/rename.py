@@ -13,7 +13,7 @@ from sqlmodel import Session, col, delete, func, select
 
 from app.db import session_scope
 from app.errors import Forbidden, NotFound, ValidationFailed
-from app.models import Asset, RenameBatch, RenameItem, VisionCache, utcnow
+from app.models import Asset, Job, RenameBatch, RenameItem, User, VisionCache, utcnow
 from app.services import credits, jobs, naming
 from app.services.vision.base import VisionRequest, VisionResult, clip_alt_text
 from app.settings import get_settings
@@ -61,9 +61,19 @@ def _month_start() -> datetime:
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
+# A batch holds its images' quota from creation until it ends badly: refused at submit (no
+# credits, queue down), or its job failed or was canceled. Then, like its credits, the quota goes
+# back. Read from the job row too, because a job the reaper fails leaves its batch "analyzing".
+QUOTA_RELEASED = ("failed", "canceled")
+
+
 def images_this_month(*, session: Session, owner_id: int) -> int:
-    return session.exec(select(func.count()).select_from(RenameItem).join(RenameBatch)
-                        .where(RenameBatch.owner_id == owner_id, RenameBatch.created_at >= _month_start())).one()
+    held = (select(func.coalesce(func.sum(RenameBatch.image_count), 0)).select_from(RenameBatch)
+            .outerjoin(Job, col(Job.id) == col(RenameBatch.job_id))
+            .where(RenameBatch.owner_id == owner_id, RenameBatch.created_at >= _month_start(),
+                   col(RenameBatch.status).not_in(QUOTA_RELEASED),
+                   (col(Job.status).is_(None)) | col(Job.status).not_in(QUOTA_RELEASED)))
+    return int(session.exec(held).one())
 
 
 def create_batch(*, owner_id: int, asset_ids: list[int], options: RenameOptions) -> RenameBatch:
@@ -81,6 +91,9 @@ def create_batch(*, owner_id: int, asset_ids: list[int], options: RenameOptions)
         owned = session.exec(select(Asset).where(col(Asset.id).in_(asset_ids), Asset.owner_id == owner_id)).all()
         if len(owned) != len(asset_ids):
             raise NotFound("Some of those images do not exist or are not yours.", code="unknown_assets")
+        # Lock the owner's row so two batches sent at once are checked one after the other
+        # (PostgreSQL; SQLite already serialises writers with BEGIN IMMEDIATE).
+        session.exec(select(User.id).where(User.id == owner_id).with_for_update()).first()
         used = images_this_month(session=session, owner_id=owner_id)
         if used + len(asset_ids) > quota:
             raise Forbidden(f"This batch has {len(asset_ids)} images but only {max(0, quota - used)} of your "

@@ -74,15 +74,17 @@ def revoke_session(*, session: Session, token: str) -> None:
         session.execute(delete(AuthSession).where(col(AuthSession.id) == token_digest(token)))
 
 
-def revoke_user_sessions(*, session: Session, user_id: int, keep_token: str = "") -> None:
-    """End a user's sessions, except `keep_token`'s, which is renewed to outlive a password change."""
+def revoke_user_sessions(*, session: Session, user_id: int, keep_token: str = "") -> int:
+    """End a user's sessions, except `keep_token`'s, which is renewed to outlive a password change.
+
+    Returns how many ended."""
     stmt = delete(AuthSession).where(col(AuthSession.user_id) == user_id)
     if keep_token:
         kept = token_digest(keep_token)
         stmt = stmt.where(col(AuthSession.id) != kept)
         session.execute(update(AuthSession).where(col(AuthSession.id) == kept)
                         .values(created_at=utcnow()))
-    session.execute(stmt)
+    return session.execute(stmt).rowcount or 0
 
 
 def purge_expired(*, session: Session) -> int:

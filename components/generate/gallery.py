@@ -110,7 +110,7 @@ def detail_dialog() -> rx.Component:
                 rx.button(rx.icon("copy", size=16), "Use these settings", variant="soft",
                           on_click=s.use_settings(item["id"])),
                 rx.button(rx.icon("shuffle", size=16), "Variation", variant="soft",
-                          on_click=s.make_variation(item["id"])),
+                          on_click=s.make_variation(item["id"], s.click_key)),
                 confirm_action(rx.button(rx.icon("trash-2", size=16), "Delete", color_scheme="red", variant="soft"),
                                title="Delete this image?",
                                description="It leaves the gallery and your asset library.",

@@ -67,6 +67,8 @@ def prompt_form() -> rx.Component:
                     " · balance " + s.balance.to_string(), size="2", color=rx.color("gray", 10),
                     id="generate-cost"),
             rx.spacer(),
+            # The click's key rides in the form: a double click sends one key twice, and starts one job.
+            rx.el.input(type="hidden", name="click_key", value=s.click_key),
             rx.tooltip(rx.button(rx.icon("sparkles", size=16), "Generate", type="submit", size="3",
                                  loading=s.submitting, disabled=s.busy),
                        content="Ctrl+Enter in the prompt"),

@@ -56,6 +56,8 @@ def password_section() -> rx.Component:
                 labelled("Current password", "current_password", pw("current_password", "current-password")),
                 labelled("New password", "new_password", pw("new_password", "new-password")),
                 labelled("Confirm new password", "confirm", pw("confirm", "new-password")),
+                rx.checkbox("Also revoke my API tokens", checked=SettingsState.revoke_tokens,
+                            on_change=SettingsState.set_revoke_tokens, size="2"),
                 error_callout(SettingsState.password_error),
                 rx.button("Change password", type="submit", size="3"),
                 spacing="4", width="100%",

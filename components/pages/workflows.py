@@ -184,7 +184,7 @@ def run_bar() -> rx.Component:
                             rx.cond(s.mode == "draft", "Runs: the recipe being built", "Runs: the saved recipe")),
                     size="2", color=rx.color("gray", 10)),
             rx.button(rx.icon("play", size=14), "Run on " + s.chosen_count.to_string() + " images", size="3",
-                      on_click=s.start, disabled=s.run_active | (s.chosen_count == 0)),
+                      on_click=s.start(s.click_key), disabled=s.run_active | (s.chosen_count == 0)),
             width="100%", align="center", wrap="wrap",
         ),
         width="100%", spacing="2",

@@ -131,7 +131,7 @@ def request_form() -> rx.Component:
                   rx.text("Speaker notes", size="2"), align="center", spacing="2", as_="label"),
         rx.cond(s.form_error != "", rx.callout(s.form_error, icon="triangle-alert", color_scheme="red", size="1",
                                                width="100%", role="alert", id="slides-error")),
-        rx.button(rx.icon("list-tree", size=16), "Create outline", on_click=s.create_outline, size="3",
+        rx.button(rx.icon("list-tree", size=16), "Create outline", on_click=s.create_outline(s.click_key), size="3",
                   width="100%", loading=s.creating),
         spacing="4", width="100%",
     ), width="100%")

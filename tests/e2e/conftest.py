@@ -56,7 +56,8 @@ def _server_env(port: int, data_dir: Path, web_dir: Path) -> dict[str, str]:
         "REFLEX_WEB_WORKDIR": str(web_dir),
         # All journeys sign in from 127.0.0.1 within a few minutes: loosen the throttles so
         # the suite measures behaviour, not its own speed. Unit tests cover the limits.
-        "SIGNIN_LIMIT_PER_ACCOUNT": "30/minute", "SIGNIN_LIMIT_PER_IP": "200/minute",
+        "SIGNIN_LIMIT_PER_ACCOUNT": "30/minute", "SIGNIN_LIMIT_PER_ACCOUNT_IP": "30/minute",
+        "SIGNIN_LIMIT_PER_IP": "200/minute",
         "REGISTER_LIMIT_PER_IP": "100/hour", "RESET_LIMIT_PER_IP": "100/hour",
     })
     return env

@@ -56,6 +56,21 @@ def test_prompt_progress_gallery_download(page: Page):
     expect(page.get_by_label("Prompt", exact=True)).to_have_value(prompt)
 
 
+def test_a_double_click_starts_one_generation(page: Page):
+    sign_up(page, new_account("Dora"))
+    open_page(page, "/generate")
+    page.get_by_label("Prompt", exact=True).fill("a quiet harbour at dawn, watercolour")
+    # Both events of the double click leave before the page hears back: they carry the same key.
+    page.get_by_role("button", name="Generate").dblclick()
+    expect(page.locator("#generation-status")).to_have_attribute("data-status", "succeeded", timeout=90_000)
+    expect(page.locator("#gallery-grid .gallery-card")).to_have_count(1, timeout=30_000)
+    page.wait_for_timeout(3000)  # a second job, had one started, would have finished and shown by now
+    expect(page.locator("#gallery-grid .gallery-card")).to_have_count(1)
+    # The key was re-armed: the next click is a new request.
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#gallery-grid .gallery-card")).to_have_count(2, timeout=90_000)
+
+
 def test_refused_prompt_shows_the_reason(page: Page):
     sign_up(page, new_account("Mona"))
     open_page(page, "/generate")

@@ -167,6 +167,8 @@ def test_api_token_is_shown_once_works_and_can_be_revoked(page: Page, admin: Acc
     sign_in(page, admin)
     open_page(page, "/settings")
     expect(page.get_by_role("heading", name="API tokens")).to_be_visible()
+    # Changing the password revokes API tokens unless this is unticked.
+    expect(page.get_by_role("checkbox", name="Also revoke my API tokens")).to_be_checked()
     page.fill("#token_name", "CI uploader")
     page.click("form:has(#token_name) button[type=submit]")
     secret_box = page.locator("#new-token-secret")
