@@ -83,7 +83,7 @@ def test_redis_killed_and_restarted_mid_job_nothing_lost_nothing_stuck(own_redis
     try:
         wait_for(worker_pulse.live_names, 60, "the worker's pulse")
         user = register("ada@example.com")
-        files = distinct_photos(80)
+        files = distinct_photos(240)  # long enough (~10 s here) to still be running when Redis returns
         (job_id,) = assets.ingest(owner_id=user.id, files=files).job_ids
         wait_for(lambda: job_row(job_id).progress >= 5, 60, "the job to make progress")
         own_redis.kill()
