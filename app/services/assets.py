@@ -15,7 +15,7 @@ from app.db import session_scope
 from app.errors import AppError, NotFound, ValidationFailed
 from app.models import Asset, GenerationImage, RenameItem
 from app.services import archives, jobs
-from app.services.images import clean_filename, inspect_image, make_thumbnail, open_checked, thumbnail_of
+from app.services.images import clean_filename, display_name, inspect_image, make_thumbnail, open_checked, thumbnail_of
 from app.settings import get_settings
 from app.storage import get_storage
 
@@ -137,7 +137,7 @@ def ingest(*, owner_id: int, files: Iterable[tuple[str, bytes]]) -> IngestResult
         try:
             asset, is_new = store_one(owner_id=owner_id, filename=filename, data=data)
         except AppError as exc:
-            result.errors.append(FileError(filename=clean_filename(filename, "")[:-1] or "file",
+            result.errors.append(FileError(filename=display_name(filename),
                                            code=exc.code, message=exc.message))
             continue
         result.assets.append(asset)
