@@ -17,6 +17,8 @@ from state.live import owner_job_messages
 from state.session import require_user, session_user, to_sign_in
 
 LIBRARY_PAGE = 200
+NEEDS_SUBJECT = "needs a subject"  # the grid filter for rows the analyzer could not name
+ROW_FILTERS = ("all", "failed", "low", "edited", "skipped", NEEDS_SUBJECT)
 
 
 def _row(item) -> dict[str, str]:  # noqa: ANN001
@@ -25,7 +27,27 @@ def _row(item) -> dict[str, str]:  # noqa: ANN001
             "final": item.final_name, "proposed": item.proposed_name, "edited": "yes" if item.edited else "",
             "alt": item.alt_text, "title": item.title, "tags": ", ".join(tags[:8]),
             "confidence": f"{round(item.confidence * 100)}", "status": item.status, "error": item.error,
-            "accepted": "yes" if item.accepted else "", "thumb": f"/api/v1/assets/{item.asset_id}/thumbnail"}
+            "accepted": "yes" if item.accepted else "", "thumb": f"/api/v1/assets/{item.asset_id}/thumbnail",
+            "needs_subject": "yes" if rename.needs_subject(item) else ""}
+
+
+def keyword_message(word: str, counts: dict[str, int]) -> str:
+    """What "add to every name" did, in numbers: nothing skipped without saying so."""
+    added, edited, already, left = (counts.get(k, 0) for k in ("added", "edited", "already", "left"))
+    parts = [f"Added “{word}” to {added} name{'s' if added != 1 else ''}"
+             + (f", {edited} of them names you edited" if edited else "")]
+    if already:
+        parts.append(f"{already} already had it")
+    if left:
+        parts.append(f"{left} without an analysis kept {'their' if left != 1 else 'its'} original name")
+    return "; ".join(parts) + "."
+
+
+def batch_settled(batch_status: str, *, finished: bool, rows: list[dict[str, str]]) -> bool:
+    """Whether the grid can stop following: the batch is not analysing, its job said it ended (or went
+    quiet), and no row is still pending. A regenerated row is pending until its job has named it, so
+    the grid ends on the name the ZIP will hold, not the one before."""
+    return batch_status != "analyzing" and finished and not any(r["status"] == "pending" for r in rows)
 
 
 class RenameState(rx.State):
@@ -79,6 +101,8 @@ class RenameState(rx.State):
             rows = [r for r in rows if r["edited"]]
         elif self.row_filter == "skipped":
             rows = [r for r in rows if not r["accepted"]]
+        elif self.row_filter == NEEDS_SUBJECT:
+            rows = [r for r in rows if r["needs_subject"]]
         if self.sort_by == "confidence":
             rows = sorted(rows, key=lambda r: int(r["confidence"]))
         elif self.sort_by == "name":
@@ -262,11 +286,11 @@ class RenameState(rx.State):
         if not word:
             return
         try:
-            rename.add_keyword(owner_id=owner, batch_id=self.batch_id, keyword=word)
+            counts = rename.add_keyword(owner_id=owner, batch_id=self.batch_id, keyword=word)
         except (AppError, ValueError) as exc:
             return rx.toast.error(getattr(exc, "message", str(exc)))
         self._load_batch(owner)
-        return [rx.toast.success(f"Added “{word}” to every name."), rx.set_value("keyword", "")]
+        return [rx.toast.success(keyword_message(word, counts)), rx.set_value("keyword", "")]
 
     @rx.event
     async def apply_names(self, undo: bool = False):
@@ -279,7 +303,7 @@ class RenameState(rx.State):
 
     @rx.event
     def set_row_filter(self, value: str):
-        self.row_filter = value if value in ("all", "failed", "low", "edited", "skipped") else "all"
+        self.row_filter = value if value in ROW_FILTERS else "all"
 
     @rx.event
     def set_sort(self, value: str):
@@ -308,7 +332,7 @@ class RenameState(rx.State):
                             break
                         self._load_batch(user.id)
                         finished = message is None or json.loads(message["data"]).get("status") in jobs.TERMINAL
-                        if self.batch_status != "analyzing" and finished:
+                        if batch_settled(self.batch_status, finished=finished, rows=self.rows):
                             break
         finally:
             async with self:
