@@ -142,10 +142,12 @@ def purge_vision_cache(*, session: Session) -> int:
     return result.rowcount or 0
 
 
-def cache_key(*, sha256: str, provider: str, model: str, options: RenameOptions) -> str:
+def cache_key(*, sha256: str, provider: str, model: str, options: RenameOptions, version: str = "") -> str:
     relevant = {"language": options.language, "ocr": options.ocr, "alt_text": options.alt_text,
                 "keywords": options.keywords}
     raw = f"{sha256}|{provider}|{model}|{json.dumps(relevant, sort_keys=True)}"
+    # A rules engine that changes (the local analyzer) names a new version, so its old answers are not reused.
+    raw += f"|{version}" if version else ""
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -158,7 +160,8 @@ def analyze_item(*, item_id: int, provider, options: RenameOptions) -> str:  # n
         asset = session.get(Asset, item.asset_id) if item else None
         if item is None or asset is None:
             return "missing"
-        key = cache_key(sha256=asset.sha256, provider=provider.name, model=provider.model, options=options)
+        key = cache_key(sha256=asset.sha256, provider=provider.name, model=provider.model, options=options,
+                        version=getattr(provider, "version", ""))
         cached = session.get(VisionCache, key)
         if cached is not None and _aware(cached.created_at) < cache_cutoff():
             session.delete(cached)  # past its time: asked again (and stored afresh) below

@@ -263,6 +263,7 @@ class LocalAnalyzer:
 
     name = "local"
     model = ""
+    version = "2"  # part of the cache key: descriptions made by earlier rules are not reused
     supports_language = False
     max_concurrency = 2  # OCR runs a Tesseract process per image; two keep a worker's cores busy
 
