@@ -32,6 +32,7 @@ from app.services.vision.ocr import OCR_SIDE, read_text
 MAX_PIXELS = 200_000_000  # uploads are checked tighter before; this guards direct callers
 ANALYSIS_SIDE = 500  # faces and colours need no more, and a 12 MP JPEG decodes at 1/8 scale for it
 PLACE_RADIUS_KM = 50  # farther than this from any city of 15,000+ people, we name no place
+SECOND_COLOUR_SHARE = 0.2  # a second colour is worth naming from this share of the subject
 PANORAMA_RATIO = 2.5  # a 3:2 or 16:9 photo is not a panorama; stitched ones run 2.5:1 and wider
 
 
@@ -282,7 +283,10 @@ class LocalAnalyzer:
         colour_names = [c["name"] for c in colours]
         source, subject = choose_subject(named=named, faces=faces, text=text)
 
-        shown = [n for n in colour_names[:2] if f" {n} " not in f" {subject} "]  # not "red bike in red tones"
+        # The main colour, and a second only when it is a real part of the subject (not anti-aliasing);
+        # never one the subject already names ("red bike in red tones").
+        shown = [c["name"] for i, c in enumerate(colours[:2]) if (i == 0 or c["share"] >= SECOND_COLOUR_SHARE)
+                 and f" {c['name']} " not in f" {subject} "]
         details = [d for d in (city, " ".join(text[:4]).lower() if source != "text" else "",
                                MULTICOLOR if MULTICOLOR in shown else _phrase(shown),
                                "panorama" if shape == "panorama" else "") if d]
