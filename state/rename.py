@@ -39,7 +39,7 @@ def keyword_message(word: str, counts: dict[str, int]) -> str:
     if already:
         parts.append(f"{already} already had it")
     if left:
-        parts.append(f"{left} without an analysis kept {'their' if left != 1 else 'its'} original name")
+        parts.append(f"{left} could not take it (no analysis, or no room under the length limit)")
     return "; ".join(parts) + "."
 
 

@@ -16,7 +16,8 @@ def test_add_keyword_message_says_what_it_did():
     assert keyword_message("acme", {"added": 40, "edited": 3, "already": 0, "left": 0}) == \
         "Added “acme” to 40 names, 3 of them names you edited."
     assert keyword_message("acme", {"added": 1, "edited": 0, "already": 2, "left": 1}) == \
-        "Added “acme” to 1 name; 2 already had it; 1 without an analysis kept its original name."
+        "Added “acme” to 1 name; 2 already had it; 1 could not take it (no analysis, or no room under the " \
+        "length limit)."
 
 
 def test_needs_a_subject_is_a_filter():
