@@ -11,6 +11,7 @@ import reflex as rx
 from app import routes
 from app.db import session_scope
 from app.errors import AppError
+from app.models import Job
 from app.services import assets, credits, jobs, rename
 from app.services.rename import RenameOptions
 from state.live import owner_job_messages
@@ -43,11 +44,12 @@ def keyword_message(word: str, counts: dict[str, int]) -> str:
     return "; ".join(parts) + "."
 
 
-def batch_settled(batch_status: str, *, finished: bool, rows: list[dict[str, str]]) -> bool:
+def batch_settled(batch_status: str, *, finished: bool, regenerating: bool) -> bool:
     """Whether the grid can stop following: the batch is not analysing, its job said it ended (or went
-    quiet), and no row is still pending. A regenerated row is pending until its job has named it, so
-    the grid ends on the name the ZIP will hold, not the one before."""
-    return batch_status != "analyzing" and finished and not any(r["status"] == "pending" for r in rows)
+    quiet), and no row's regenerate job is still queued or running. The batch reads "ready" while a
+    regenerated row waits for its job, so stopping on the batch alone left the grid on the old name
+    while the ZIP already had the new one."""
+    return batch_status != "analyzing" and finished and not regenerating
 
 
 class RenameState(rx.State):
@@ -79,6 +81,9 @@ class RenameState(rx.State):
     row_filter: str = "all"
     sort_by: str = "position"
     new_keyword: str = ""
+    # The job of the row regenerated last ("" when none), and whether it is still queued or running.
+    regen_job_id: str = ""
+    regenerating: bool = False
     following: bool = False
 
     @rx.var
@@ -133,6 +138,8 @@ class RenameState(rx.State):
             if batch.job_id:
                 job = jobs.get_job(session=session, job_id=batch.job_id)
                 self.progress, self.progress_message = job.progress, job.message
+            regen = session.get(Job, self.regen_job_id) if self.regen_job_id else None
+            self.regenerating = bool(regen and regen.owner_id == owner_id and regen.status not in jobs.TERMINAL)
 
     @rx.event
     async def load_page(self):
@@ -141,6 +148,7 @@ class RenameState(rx.State):
             return to_sign_in(self)
         raw = self.router.url.query_parameters.get("batch", "")
         self.batch_id = int(raw) if raw.isdigit() else 0
+        self.regen_job_id = ""
         self.form_error, self.row_filter = "", "all"
         self._load_lists(user.id)
         if self.batch_id:
@@ -271,7 +279,8 @@ class RenameState(rx.State):
         if owner is None:
             return to_sign_in(self)
         try:
-            await asyncio.to_thread(rename.regenerate, owner_id=owner, batch_id=self.batch_id, item_id=int(item_id))
+            self.regen_job_id = await asyncio.to_thread(rename.regenerate, owner_id=owner, batch_id=self.batch_id,
+                                                        item_id=int(item_id))
         except AppError as exc:
             return rx.toast.error(exc.message)
         self._load_batch(owner)
@@ -332,7 +341,7 @@ class RenameState(rx.State):
                             break
                         self._load_batch(user.id)
                         finished = message is None or json.loads(message["data"]).get("status") in jobs.TERMINAL
-                        if batch_settled(self.batch_status, finished=finished, rows=self.rows):
+                        if batch_settled(self.batch_status, finished=finished, regenerating=self.regenerating):
                             break
         finally:
             async with self:

@@ -106,6 +106,12 @@ def test_rename_twenty_edit_one_download_the_zip(page: Page, photos):
     page.get_by_role("combobox").filter(has_text="needs a subject").click()
     page.get_by_role("option", name="all", exact=True).click()
     expect(page.locator(".review-row")).to_have_count(20)
+    # Regenerate one row: the grid follows it back to a named row without a reload.
+    second = page.locator(".review-row").nth(1)
+    second.get_by_role("button", name="Regenerate").click()
+    expect(second.locator(".rt-Spinner")).to_be_visible(timeout=10_000)
+    expect(second.get_by_text("10%")).to_be_visible(timeout=60_000)
+    expect(page.locator(".review-row .rt-Spinner")).to_have_count(0)
     grid = [page.locator(NAME_INPUT).nth(i).input_value() for i in range(20)]
     assert len(set(grid)) == 20
     with page.expect_download() as download_info:

@@ -3,13 +3,12 @@
 from state.rename import ROW_FILTERS, batch_settled, keyword_message
 
 
-def test_the_grid_follows_a_regenerated_row_until_it_is_named():
-    rows = [{"status": "done"}, {"status": "pending"}]
-    # Regenerate puts the row back to pending while the batch still reads "ready": keep following.
-    assert not batch_settled("ready", finished=True, rows=rows)
-    assert batch_settled("ready", finished=True, rows=[{"status": "done"}, {"status": "failed"}])
-    assert not batch_settled("analyzing", finished=True, rows=[{"status": "done"}])
-    assert not batch_settled("ready", finished=False, rows=[{"status": "done"}])
+def test_the_grid_follows_a_regenerated_row_until_its_job_ends():
+    # Regenerate leaves the batch "ready" while the row's job is queued or running: keep following.
+    assert not batch_settled("ready", finished=True, regenerating=True)
+    assert batch_settled("ready", finished=True, regenerating=False)
+    assert not batch_settled("analyzing", finished=True, regenerating=False)
+    assert not batch_settled("ready", finished=False, regenerating=False)
 
 
 def test_add_keyword_message_says_what_it_did():
