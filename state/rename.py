@@ -12,6 +12,7 @@ from app import routes
 from app.db import session_scope
 from app.errors import AppError
 from app.ids import parse_id
+from app.models import Job
 from app.services import assets, credits, jobs, rename
 from app.services.rename import RenameOptions
 from state.clicks import first_click, new_click_key
@@ -19,6 +20,8 @@ from state.live import owner_job_messages
 from state.session import require_user, session_user, to_sign_in
 
 LIBRARY_PAGE = 200
+NEEDS_SUBJECT = "needs a subject"  # the grid filter for rows the analyzer could not name
+ROW_FILTERS = ("all", "failed", "low", "edited", "skipped", NEEDS_SUBJECT)
 
 
 def _row(item) -> dict[str, str]:  # noqa: ANN001
@@ -27,7 +30,28 @@ def _row(item) -> dict[str, str]:  # noqa: ANN001
             "final": item.final_name, "proposed": item.proposed_name, "edited": "yes" if item.edited else "",
             "alt": item.alt_text, "title": item.title, "tags": ", ".join(tags[:8]),
             "confidence": f"{round(item.confidence * 100)}", "status": item.status, "error": item.error,
-            "accepted": "yes" if item.accepted else "", "thumb": routes.asset_thumbnail_url(str(item.asset_id))}
+            "accepted": "yes" if item.accepted else "", "thumb": routes.asset_thumbnail_url(str(item.asset_id)),
+            "needs_subject": "yes" if rename.needs_subject(item) else ""}
+
+
+def keyword_message(word: str, counts: dict[str, int]) -> str:
+    """What "add to every name" did, in numbers: nothing skipped without saying so."""
+    added, edited, already, left = (counts.get(k, 0) for k in ("added", "edited", "already", "left"))
+    parts = [f"Added “{word}” to {added} name{'s' if added != 1 else ''}"
+             + (f", {edited} of them names you edited" if edited else "")]
+    if already:
+        parts.append(f"{already} already had it")
+    if left:
+        parts.append(f"{left} could not take it (no analysis, or no room under the length limit)")
+    return "; ".join(parts) + "."
+
+
+def batch_settled(batch_status: str, *, finished: bool, regenerating: bool) -> bool:
+    """Whether the grid can stop following: the batch is not analysing, its job said it ended (or went
+    quiet), and no row's regenerate job is still queued or running. The batch reads "ready" while a
+    regenerated row waits for its job, so stopping on the batch alone left the grid on the old name
+    while the ZIP already had the new one."""
+    return batch_status != "analyzing" and finished and not regenerating
 
 
 class RenameState(rx.State):
@@ -61,6 +85,9 @@ class RenameState(rx.State):
     row_filter: str = "all"
     sort_by: str = "position"
     new_keyword: str = ""
+    # The job of the row regenerated last ("" when none), and whether it is still queued or running.
+    regen_job_id: str = ""
+    regenerating: bool = False
     following: bool = False
 
     @rx.var
@@ -83,6 +110,8 @@ class RenameState(rx.State):
             rows = [r for r in rows if r["edited"]]
         elif self.row_filter == "skipped":
             rows = [r for r in rows if not r["accepted"]]
+        elif self.row_filter == NEEDS_SUBJECT:
+            rows = [r for r in rows if r["needs_subject"]]
         if self.sort_by == "confidence":
             rows = sorted(rows, key=lambda r: int(r["confidence"]))
         elif self.sort_by == "name":
@@ -113,6 +142,8 @@ class RenameState(rx.State):
             if batch.job_id:
                 job = jobs.get_job(session=session, job_id=batch.job_id)
                 self.progress, self.progress_message = job.progress, job.message
+            regen = session.get(Job, self.regen_job_id) if self.regen_job_id else None
+            self.regenerating = bool(regen and regen.owner_id == owner_id and regen.status not in jobs.TERMINAL)
 
     @rx.event
     async def load_page(self):
@@ -121,6 +152,7 @@ class RenameState(rx.State):
             return to_sign_in(self)
         raw = self.router.url.query_parameters.get("batch", "")
         self.batch_id = parse_id(raw)  # 0 (no batch) for anything that is not a 64-bit id
+        self.regen_job_id = ""
         self.form_error, self.row_filter = "", "all"
         self.click_key = new_click_key()
         self._load_lists(user.id)
@@ -255,8 +287,8 @@ class RenameState(rx.State):
         if owner is None:
             return to_sign_in(self)
         try:
-            await asyncio.to_thread(rename.regenerate, owner_id=owner, batch_id=self.batch_id,
-                                    item_id=parse_id(item_id))
+            self.regen_job_id = await asyncio.to_thread(rename.regenerate, owner_id=owner, batch_id=self.batch_id,
+                                                        item_id=parse_id(item_id))
         except AppError as exc:
             return rx.toast.error(exc.message)
         self._load_batch(owner)
@@ -271,11 +303,11 @@ class RenameState(rx.State):
         if not word:
             return
         try:
-            rename.add_keyword(owner_id=owner, batch_id=self.batch_id, keyword=word)
+            counts = rename.add_keyword(owner_id=owner, batch_id=self.batch_id, keyword=word)
         except (AppError, ValueError) as exc:
             return rx.toast.error(getattr(exc, "message", str(exc)))
         self._load_batch(owner)
-        return [rx.toast.success(f"Added “{word}” to every name."), rx.set_value("keyword", "")]
+        return [rx.toast.success(keyword_message(word, counts)), rx.set_value("keyword", "")]
 
     @rx.event
     async def apply_names(self, undo: bool = False):
@@ -288,7 +320,7 @@ class RenameState(rx.State):
 
     @rx.event
     def set_row_filter(self, value: str):
-        self.row_filter = value if value in ("all", "failed", "low", "edited", "skipped") else "all"
+        self.row_filter = value if value in ROW_FILTERS else "all"
 
     @rx.event
     def set_sort(self, value: str):
@@ -317,7 +349,7 @@ class RenameState(rx.State):
                             break
                         self._load_batch(user.id)
                         finished = message is None or json.loads(message["data"]).get("status") in jobs.TERMINAL
-                        if self.batch_status != "analyzing" and finished:
+                        if batch_settled(self.batch_status, finished=finished, regenerating=self.regenerating):
                             break
         finally:
             async with self:

@@ -40,7 +40,8 @@ def item_public(item) -> dict:  # noqa: ANN001
             "original_name": item.original_name, "proposed_name": item.proposed_name,
             "final_name": item.final_name, "edited": item.edited, "alt_text": item.alt_text, "title": item.title,
             "tags": json.loads(item.tags or "[]"), "fields": json.loads(item.fields or "{}"),
-            "confidence": item.confidence, "status": item.status, "accepted": item.accepted, "error": item.error}
+            "confidence": item.confidence, "status": item.status, "accepted": item.accepted, "error": item.error,
+            "needs_subject": rename.needs_subject(item)}
 
 
 def batch_public(batch, items=None) -> dict:  # noqa: ANN001

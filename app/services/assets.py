@@ -18,7 +18,7 @@ from app.db import session_scope
 from app.errors import AppError, NotFound, ServiceUnavailable, ValidationFailed
 from app.models import Asset, GenerationImage, RenameItem, utcnow
 from app.services import archives, jobs
-from app.services.images import clean_filename, inspect_image, make_thumbnail, open_checked, thumbnail_of
+from app.services.images import clean_filename, display_name, inspect_image, make_thumbnail, open_checked, thumbnail_of
 from app.settings import get_settings
 from app.storage import get_storage
 
@@ -150,7 +150,7 @@ def ingest_one(*, owner_id: int, filename: str, data: bytes | IO[bytes]) -> Inge
         try:
             asset, is_new = store_one(owner_id=owner_id, filename=name, data=body)
         except AppError as exc:
-            result.errors.append(FileError(filename=clean_filename(name, "")[:-1] or "file",
+            result.errors.append(FileError(filename=display_name(name),
                                            code=exc.code, message=exc.message))
             continue
         result.assets.append(asset)

@@ -24,6 +24,14 @@ STOP_WORDS = frozenset(
     "a an the of and or but nor with without in on at for to by from into onto upon as is are was were be been "
     "this that these those it its my our your their his her some very".split()
 )
+# Words that carry no meaning alone: never a tag, never a word read from a photo. Wider than STOP_WORDS,
+# which only thins names ("house of cards" keeps its "of" in a tag but not in a name).
+FUNCTION_WORDS = STOP_WORDS | frozenset(
+    "not no yes so if then than too also just can will would could should may might must do does did done has "
+    "have had having he she him we you they them me us i what which who whom whose where when why how all any "
+    "each both few more most other such only own same here there about above after again against below between "
+    "during over under out up down off am via per etc".split()
+)
 # Windows refuses these as file names whatever the case or extension (COM0/LPT0 included since Windows 11).
 RESERVED = frozenset({"con", "prn", "aux", "nul"} | {f"{p}{n}" for p in ("com", "lpt") for n in range(10)})
 
@@ -154,6 +162,24 @@ def compose_name(fields: dict[str, str], *, template: str = DEFAULT_TEMPLATE, ca
     return _guard(stem, case)[:max_length]
 
 
+def compose_item_name(fields: dict[str, str], *, original_name: str, template: str = DEFAULT_TEMPLATE,
+                      case: str = "kebab", max_length: int = 60, index: int = 1) -> str:
+    """The name for an analysed file, never worse than the name it came with.
+
+    With a subject, the template decides. Without one (the analyzer found nothing it could name), the
+    name is what is known for sure: the user's keywords, the date and the place — and when none of those
+    exists either, the original stem as it was (`DSC_0412`), since a camera counter still tells files
+    apart where "black image" does not.
+    """
+    if (fields.get("subject") or "").strip():
+        return compose_name(fields, template=template, case=case, max_length=max_length, index=index)
+    known = {k: fields.get(k) or "" for k in ("keywords", "date", "place")}
+    if not any(v.strip() for v in known.values()):
+        stem = _safe(original_name.rsplit(".", 1)[0] if "." in original_name else original_name)
+        return _guard(stem[:max_length].rstrip("-_"), case)
+    return compose_name(known, template="{keywords}-{date}-{place}", case=case, max_length=max_length)
+
+
 _EXTENSIONS = {
     "jpg": ".jpg", "jpeg": ".jpg", "jpe": ".jpg", "jfif": ".jpg", "pjpeg": ".jpg",
     "png": ".png", "webp": ".webp", "gif": ".gif", "tif": ".tif", "tiff": ".tif",
@@ -234,6 +260,22 @@ _CAMEL = re.compile(r"(?<=[A-Za-z][a-z])(?=[A-Z][a-z])")  # "MyHoliday" splits, 
 _LETTER_DIGITS = re.compile(r"(?<=[A-Za-z])(?=\d{4})")  # "DSC01234", "beach2023": a counter or a year
 _HEX = re.compile(r"[0-9a-f]{6,}")
 _VERSION = re.compile(r"v\d+|\d+(st|nd|rd|th|x|px|k|mp)?")
+
+
+def clean_tags(tags: list[str], *, limit: int = 20) -> list[str]:
+    """Tags as people expect them: lower case, single-spaced, no function words alone, no repeats."""
+    out: list[str] = []
+    for tag in tags:
+        tag = " ".join(str(tag or "").lower().split())[:60]
+        words = tag.split()
+        while words and words[0] in FUNCTION_WORDS:  # "the beach" → "beach"
+            words.pop(0)
+        while words and words[-1] in FUNCTION_WORDS:
+            words.pop()
+        tag = " ".join(words)
+        if tag and tag not in out:
+            out.append(tag)
+    return out[:limit]
 
 
 def words_from_filename(name: str) -> list[str]:

@@ -155,10 +155,12 @@ def purge_vision_cache(*, session: Session) -> int:
     return result.rowcount or 0
 
 
-def cache_key(*, sha256: str, provider: str, model: str, options: RenameOptions) -> str:
+def cache_key(*, sha256: str, provider: str, model: str, options: RenameOptions, version: str = "") -> str:
     relevant = {"language": options.language, "ocr": options.ocr, "alt_text": options.alt_text,
                 "keywords": options.keywords}
     raw = f"{sha256}|{provider}|{model}|{json.dumps(relevant, sort_keys=True)}"
+    # A rules engine that changes (the local analyzer) names a new version, so its old answers are not reused.
+    raw += f"|{version}" if version else ""
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -171,7 +173,8 @@ def analyze_item(*, item_id: int, provider, options: RenameOptions) -> str:  # n
         asset = session.get(Asset, item.asset_id) if item else None
         if item is None or asset is None:
             return "missing"
-        key = cache_key(sha256=asset.sha256, provider=provider.name, model=provider.model, options=options)
+        key = cache_key(sha256=asset.sha256, provider=provider.name, model=provider.model, options=options,
+                        version=getattr(provider, "version", ""))
         cached = session.get(VisionCache, key)
         if cached is not None and _aware(cached.created_at) < cache_cutoff():
             session.delete(cached)  # past its time: asked again (and stored afresh) below
@@ -214,7 +217,7 @@ def _store_result(item_id: int, result: VisionResult, options: RenameOptions) ->
         item.fields = json.dumps(_fields(result))
         item.alt_text = clip_alt_text(result.alt_text) if options.alt_text else ""
         item.title = result.title[:200]
-        item.tags = json.dumps(result.keywords[:20])
+        item.tags = json.dumps(naming.clean_tags(result.keywords))
         item.confidence = max(0.0, min(1.0, float(result.confidence)))
         item.status, item.error = "done", ""
         session.add(item)
@@ -239,8 +242,9 @@ def compose_names(*, batch_id: int) -> None:
         for item in items:
             fields = json.loads(item.fields or "{}") | {"keywords": " ".join(options.keywords)}
             if item.status == "done":
-                stem = naming.compose_name(fields, template=options.template, case=options.case,
-                                           max_length=options.max_length, index=item.position + 1)
+                stem = naming.compose_item_name(fields, original_name=item.original_name, template=options.template,
+                                                case=options.case, max_length=options.max_length,
+                                                index=item.position + 1)
             else:  # no analysis: keep the original name, cleaned
                 stem = naming.compose_name({"subject": item.original_name.rsplit(".", 1)[0]}, template="{subject}",
                                            case=options.case, max_length=options.max_length)
@@ -278,15 +282,51 @@ def edit_item(*, owner_id: int, batch_id: int, item_id: int, final_name: str | N
         return session.get(RenameItem, item_id)
 
 
-def add_keyword(*, owner_id: int, batch_id: int, keyword: str) -> None:
-    """Add a keyword to every name in the batch (no new analysis needed: names are code)."""
+def needs_subject(item: RenameItem) -> bool:
+    """An analysed row whose analyzer found nothing to name it after, and that nobody has named since."""
+    if item.status != "done" or item.edited:
+        return False
+    return not str(json.loads(item.fields or "{}").get("subject") or "").strip()
+
+
+def _has_words(name: str, words: list[str]) -> bool:
+    return set(words) <= set(naming.ascii_words(name.rsplit(".", 1)[0]))
+
+
+def add_keyword(*, owner_id: int, batch_id: int, keyword: str) -> dict[str, int]:
+    """Add a keyword to every name in the batch, the ones the user edited included, and say what happened.
+
+    Names are code, so no new analysis is needed. An edited name gets the keyword in front of the user's
+    own words (which stay as they were). Returns counts for the message: `added` names that gained it
+    (`edited` of them the user's), `already` names that had it, `left` names that could not take it
+    (rows whose analysis failed keep their original names).
+    """
+    words = naming.ascii_words(keyword)
+    counts = {"added": 0, "edited": 0, "already": 0, "left": 0}
     with session_scope() as session:
         batch = get_batch(session=session, owner_id=owner_id, batch_id=batch_id)
         options = options_of(batch)
         options = RenameOptions.model_validate(options.model_dump() | {"keywords": [*options.keywords, keyword]})
         batch.options = options.model_dump_json()
         session.add(batch)
+        items = items_of(session=session, batch_id=batch_id)
+        had = {item.id for item in items if _has_words(item.final_name, words)}
+        edited = set()
+        for item in items:
+            if item.edited and item.id not in had:
+                stem = item.final_name.rsplit(".", 1)[0]
+                item.final_name = naming.compose_name({"keywords": keyword, "subject": stem},
+                                                      template="{keywords}-{subject}", case=options.case,
+                                                      max_length=options.max_length)
+                session.add(item)
+                edited.add(item.id)
     compose_names(batch_id=batch_id)
+    with session_scope() as session:
+        for item in items_of(session=session, batch_id=batch_id):
+            key = "already" if item.id in had else "added" if _has_words(item.final_name, words) else "left"
+            counts[key] += 1
+            counts["edited"] += key == "added" and item.id in edited
+    return counts
 
 
 def regenerate(*, owner_id: int, batch_id: int, item_id: int) -> str:

@@ -36,7 +36,10 @@ def _rewrite_metadata(data: bytes, *, title: str, alt_text: str, tags: list[str]
                 if orientation:
                     image.modify_exif({"Exif.Image.Orientation": orientation})
             if write:
-                image.modify_xmp({"Xmp.dc.title": title, "Xmp.dc.description": alt_text, "Xmp.dc.subject": tags})
+                xmp = {"Xmp.dc.title": title, "Xmp.dc.description": alt_text, "Xmp.dc.subject": tags}
+                if alt_text:  # IPTC's own alt-text field (Photo Metadata 2021.1), a language alternative as it asks
+                    xmp["Xmp.iptc.AltTextAccessibility"] = {'lang="x-default"': alt_text}
+                image.modify_xmp(xmp)
                 image.modify_iptc({"Iptc.Application2.ObjectName": title[:64],
                                    "Iptc.Application2.Caption": alt_text, "Iptc.Application2.Keywords": tags})
                 image.modify_exif({"Exif.Image.ImageDescription": alt_text})

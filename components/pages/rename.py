@@ -6,7 +6,7 @@ from app import routes
 from components.layout.auth_card import error_callout
 from components.layout.shell import app_shell, page_header
 from components.pages.assets import drop_zone, upload_panel
-from state.rename import RenameState
+from state.rename import ROW_FILTERS, RenameState
 
 CASES = ["kebab", "snake", "camel", "title"]
 LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv", "ja"]
@@ -127,6 +127,8 @@ def review_row(row: rx.Var) -> rx.Component:
                      on_blur=lambda v: RenameState.save_name(row["id"], v), aria_label="New name",
                      class_name="final-name"),
             rx.cond(row["error"] != "", rx.text(row["error"], size="1", color=rx.color("red", 11))),
+            rx.cond(row["needs_subject"] == "yes", rx.badge("Needs a subject", color_scheme="amber", size="1",
+                                                            class_name="needs-subject")),
             spacing="1", min_width="320px")),
         rx.table.cell(rx.text_area(default_value=row["alt"], key=row["id"] + row["alt"], rows="2", size="1",
                                    on_blur=lambda v: RenameState.save_alt(row["id"], v), aria_label="Alt text",
@@ -158,7 +160,7 @@ def review_view() -> rx.Component:
                                        max_length=40, size="2"),
                               rx.button("Add", type="submit", size="2", variant="soft"), spacing="2"),
                     on_submit=RenameState.add_keyword_to_all, reset_on_submit=False),
-            rx.select(["all", "failed", "low", "edited", "skipped"], value=RenameState.row_filter,
+            rx.select(list(ROW_FILTERS), value=RenameState.row_filter,
                       on_change=RenameState.set_row_filter, size="2", aria_label="Show"),
             rx.select(["position", "confidence", "name"], value=RenameState.sort_by, on_change=RenameState.set_sort,
                       size="2", aria_label="Sort by"),

@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -107,6 +108,25 @@ def test_rename_twenty_edit_one_download_the_zip(page: Page, photos):
     first.press("Tab")
     expect(page.locator(NAME_INPUT).first).to_have_value("ete-paris.jpg", timeout=15_000)
     shot(page, "rename-review")
+    # Noise pictures with camera names: the analyzer found no subject, so those rows say so.
+    expect(page.locator(".needs-subject")).to_have_count(19)
+    # "Every name" means every name, the one just edited included, and the toast says so.
+    page.fill("#keyword", "acme")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_text("Added “acme” to 20 names, 1 of them names you edited.")).to_be_visible(timeout=15_000)
+    expect(page.locator(NAME_INPUT).first).to_have_value("acme-ete-paris.jpg", timeout=15_000)
+    page.get_by_role("combobox").filter(has_text=re.compile(r"^all$")).click()
+    page.get_by_role("option", name="needs a subject").click()
+    expect(page.locator(".review-row")).to_have_count(19)
+    page.get_by_role("combobox").filter(has_text="needs a subject").click()
+    page.get_by_role("option", name="all", exact=True).click()
+    expect(page.locator(".review-row")).to_have_count(20)
+    # Regenerate one row: the grid follows it back to a named row without a reload.
+    second = page.locator(".review-row").nth(1)
+    second.get_by_role("button", name="Regenerate").click()
+    expect(second.locator(".rt-Spinner")).to_be_visible(timeout=10_000)
+    expect(second.get_by_text("10%")).to_be_visible(timeout=60_000)
+    expect(page.locator(".review-row .rt-Spinner")).to_have_count(0)
     grid = [page.locator(NAME_INPUT).nth(i).input_value() for i in range(20)]
     assert len(set(grid)) == 20
     with page.expect_download() as download_info:

@@ -42,8 +42,9 @@ def test_a_mixed_batch_stores_the_good_and_explains_the_bad(signed_in):
     body = response.json()
     assert [a["filename"] for a in body["assets"]] == ["photo 0.jpg", "photo 1.jpg", "photo 2.jpg"]
     codes = {e["filename"]: e["code"] for e in body["errors"]}
-    assert codes == {"empty": "empty_file", "page": "unsupported_type", "bomb": "too_many_pixels",
-                     "cut": "corrupt_image", "passwd": "unsupported_type"}
+    # Each error names the file as it was sent (extension included), minus any folders.
+    assert codes == {"empty.jpg": "empty_file", "page.jpg": "unsupported_type", "bomb.png": "too_many_pixels",
+                     "cut.jpg": "corrupt_image", "passwd": "unsupported_type"}
     assert all(e["message"] for e in body["errors"])
     assert len(body["jobs"]) == 1
 

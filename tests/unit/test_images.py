@@ -7,7 +7,7 @@ import tracemalloc
 import pytest
 from PIL import Image
 
-from app.services.images import ImageRejected, clean_filename, inspect_image, make_thumbnail
+from app.services.images import ImageRejected, clean_filename, display_name, inspect_image, make_thumbnail
 from tests import images
 
 
@@ -89,6 +89,19 @@ def test_unsupported_real_image_type():
 ])
 def test_clean_filename(raw, ext, expected):
     assert clean_filename(raw, ext) == expected
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("flood.png", "flood.png"),  # as sent: people look for the name they dropped, extension and all
+    ("IMG_2001.JPG", "IMG_2001.JPG"),
+    ("../../etc/passwd", "passwd"),
+    ("C:\\temp\\holiday.heic", "holiday.heic"),
+    ("tab\tbell\x07.jpg", "tabbell.jpg"),
+    ("evil.png\r\n", "evil.png"),
+    ("", "image"),
+])
+def test_display_name(raw, expected):
+    assert display_name(raw) == expected
 
 
 def test_thumbnail_applies_exif_orientation_and_reads_metadata():

