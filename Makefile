@@ -1,4 +1,4 @@
-# Atelier: `make run` serves the app, `make test` runs the whole suite. Both install what they need.
+# Atelier: `make run` serves the app, `make test` runs the whole suite (lint first). Both install what they need.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -50,6 +50,7 @@ run: $(VENV)/.runtime $(NODE_BIN)/bun .tesseract .libreoffice
 # Two runs: Playwright's sync API keeps an event loop running for its whole session, which
 # the asyncio tests cannot share.
 test: $(VENV)/.dev $(NODE_BIN)/bun /usr/bin/chromium .tesseract .libreoffice
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -m "not e2e"
 	$(PY) -m pytest -m e2e
 

@@ -19,7 +19,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+        def _sqlite_pragmas(dbapi_conn, _record):
             # pysqlite's own transaction handling breaks SAVEPOINTs (a rolled-back outer
             # transaction kept inner writes); SQLAlchemy's documented fix is to take over BEGIN.
             dbapi_conn.isolation_level = None
@@ -31,7 +31,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _begin_immediate(conn):  # noqa: ANN001
+        def _begin_immediate(conn):
             # Take the write lock up front: two deferred transactions that both upgrade to
             # writing would otherwise fail with "database is locked" instead of waiting.
             # Read-only scopes (read_scope) begin deferred: under WAL they never wait for writers.

@@ -47,16 +47,16 @@ def complete_sign_in_url(ticket: str) -> str:
 API = "/api/v1"
 
 
-def asset_thumbnail_url(asset_id, version=""):  # noqa: ANN001, ANN201 - str or rx.Var
+def asset_thumbnail_url(asset_id, version=""):
     url = API + "/assets/" + asset_id + "/thumbnail"
     return url + "?v=" + version if isinstance(version, str) and version else url
 
 
-def asset_download_url(asset_id):  # noqa: ANN001, ANN201
+def asset_download_url(asset_id):
     return API + "/assets/" + asset_id + "/download"
 
 
-def image_download_url(image_id, fmt=""):  # noqa: ANN001, ANN201 - fmt "" leaves "?format=" open for a Var
+def image_download_url(image_id, fmt=""):
     return API + "/images/" + image_id + "/download?format=" + fmt
 
 

@@ -34,7 +34,7 @@ def _photos(count: int) -> list[bytes]:
     return [images.jpeg(1920, 1080, seed=i) for i in range(count)]
 
 
-def _outline(photos: list[bytes]):  # noqa: ANN202
+def _outline(photos: list[bytes]):
     from app.services.slides.model import ChartData, ChartSeries, Outline, Slide, SlideImage
 
     slides = [Slide(id=f"p{i}", layout="image_text", title=f"Site visit {i + 1}",
@@ -49,14 +49,14 @@ def _outline(photos: list[bytes]):  # noqa: ANN202
     return Outline(title="Solar survey", slides=slides)
 
 
-def ours(outline, photos: list[bytes]) -> bytes:  # noqa: ANN001
+def ours(outline, photos: list[bytes]) -> bytes:
     from app.services.slides.pptx_render import render_pptx
     from app.services.slides.themes import get_theme
 
     return render_pptx(outline=outline, theme=get_theme("studio"), images={f"p{i}": p for i, p in enumerate(photos)})
 
 
-def bare(outline, photos: list[bytes]) -> bytes:  # noqa: ANN001
+def bare(outline, photos: list[bytes]) -> bytes:
     """What a hand-written python-pptx script does for the same deck: same pictures (cropped to fill half the
     slide), titles, bullets, notes and native charts, on the default template."""
     from PIL import Image

@@ -39,8 +39,8 @@ from PIL import Image, ImageEnhance
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # also runs as `python bench/workflows.py`
 
-from bench.common import Environment, print_table, write_result  # noqa: E402
-from bench.ingest import make_images  # noqa: E402
+from bench.common import Environment, print_table, write_result
+from bench.ingest import make_images
 
 TARGET = 0.7
 WIDTH, HEIGHT = 1080, 1350

@@ -72,14 +72,14 @@ def _generate(ctx: JobContext, generation_id: int) -> str:
     return f"generation:{generation_id}"
 
 
-def _still_known(provider, handle: dict) -> bool:  # noqa: ANN001
+def _still_known(provider, handle: dict) -> bool:
     try:
         return provider.status(handle).state not in ("failed", "canceled")
     except ProviderError:
         return False
 
 
-def _follow(ctx: JobContext, provider, handle: dict) -> None:  # noqa: ANN001
+def _follow(ctx: JobContext, provider, handle: dict) -> None:
     """Poll the provider until it is done; cancel it there when the user cancels or time runs out."""
     deadline = time.monotonic() + get_settings().image_job_deadline_seconds
     wait = 0.05
@@ -121,7 +121,7 @@ def _progress_of(status: GenerationStatus, label: str) -> tuple[float, str]:
     return 10, status.message or f"{label} is working"
 
 
-def _cancel(provider, handle: dict) -> None:  # noqa: ANN001
+def _cancel(provider, handle: dict) -> None:
     try:
         provider.cancel(handle)
     except ProviderError:
@@ -153,7 +153,7 @@ def _keep(ctx: JobContext, *, owner_id: int, generation_id: int, images: list[Ge
                                "negative_prompt": request.negative_prompt, "model": request.model,
                                "extras": image.extras}}
 
-        def gallery_row(session, asset, position=position, seed=seed) -> None:  # noqa: ANN001
+        def gallery_row(session, asset, position=position, seed=seed) -> None:
             session.add(GenerationImage(generation_id=generation_id, owner_id=owner_id, asset_id=asset.id,
                                         position=position, seed=seed))
 

@@ -109,7 +109,7 @@ def _write(ctx: JobContext, deck_id: int, slide_ids: list[str], *, fresh: bool) 
     return f"deck:{deck_id}:{status}"
 
 
-def _local_slide(spec, outline: Outline, slide_id: str) -> Slide:  # noqa: ANN001
+def _local_slide(spec, outline: Outline, slide_id: str) -> Slide:
     slide = next(s for s in outline.slides if s.id == slide_id)
     try:
         return local_text.write_slide(spec, outline, slide_id)

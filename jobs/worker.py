@@ -47,7 +47,7 @@ def _redis_may_be_away(what: str):
 class AtelierWorker(Worker):
     """An RQ worker that forks a work horse per job, except for the jobs named in INLINE_JOBS."""
 
-    def execute_job(self, job, queue) -> None:  # noqa: ANN001 (RQ's own signature)
+    def execute_job(self, job, queue) -> None:
         if job.func_name not in INLINE_JOBS:
             super().execute_job(job, queue)
             return
@@ -65,11 +65,11 @@ class AtelierWorker(Worker):
             beat.join()
         self.set_state(WorkerStatus.IDLE)
 
-    def main_work_horse(self, job, queue) -> None:  # noqa: ANN001
+    def main_work_horse(self, job, queue) -> None:
         die_with_parent(self.pid)
         super().main_work_horse(job, queue)
 
-    def handle_work_horse_killed(self, job, retpid, ret_val, rusage) -> None:  # noqa: ANN001
+    def handle_work_horse_killed(self, job, retpid, ret_val, rusage) -> None:
         """The work horse died mid-job (killed, or crashed in C code) while this worker lives on, so the
         reaper will not see it: put the job row back in the queue for RQ's retry, or fail it."""
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)
@@ -95,17 +95,17 @@ class AtelierWorker(Worker):
     # suspension check or registry cleaning ends the worker (and the job it runs). Redis restarting
     # is no reason to die: each of these is tried again on the next turn of the loop. Deaths are told
     # by the pulse, so a missed RQ heartbeat costs nothing.
-    def maintain_heartbeats(self, job, execution) -> None:  # noqa: ANN001
+    def maintain_heartbeats(self, job, execution) -> None:
         with _redis_may_be_away(f"heartbeat for job {job.id}"):
             super().maintain_heartbeats(job, execution)
 
-    def heartbeat(self, timeout=None, pipeline=None) -> None:  # noqa: ANN001
+    def heartbeat(self, timeout=None, pipeline=None) -> None:
         if pipeline is not None:  # part of a larger write that handles its own errors
             return super().heartbeat(timeout, pipeline)
         with _redis_may_be_away("heartbeat"):
             super().heartbeat(timeout)
 
-    def set_state(self, state: str, pipeline=None) -> None:  # noqa: ANN001
+    def set_state(self, state: str, pipeline=None) -> None:
         if pipeline is not None:
             return super().set_state(state, pipeline)
         with _redis_may_be_away("state update"):
@@ -119,7 +119,7 @@ class AtelierWorker(Worker):
         with _redis_may_be_away("registry cleaning"):
             super().run_maintenance_tasks()
 
-    def _beat(self, job, execution, stop: threading.Event) -> None:  # noqa: ANN001
+    def _beat(self, job, execution, stop: threading.Event) -> None:
         while not stop.wait(self.job_monitoring_interval):
             try:
                 self.maintain_heartbeats(job, execution)

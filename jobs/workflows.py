@@ -94,7 +94,7 @@ def _logos(owner_id: int, refs: set[str]) -> dict[str, bytes]:
     return out
 
 
-def _one(item_id: int, source_id: int | None, source_name: str, *, owner_id: int, recipe, op_ctx: OpContext,  # noqa: ANN001
+def _one(item_id: int, source_id: int | None, source_name: str, *, owner_id: int, recipe, op_ctx: OpContext,
          run_id: int, label: str) -> None:
     _set(item_id, status="running")
     try:

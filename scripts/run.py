@@ -39,7 +39,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _request_stop(signum: int, _frame) -> None:  # noqa: ANN001
+def _request_stop(signum: int, _frame) -> None:
     # A flag, not an exception: raised in the middle of a spawn, an exception could lose a child.
     global stop_requested
     if not stop_requested:

@@ -27,7 +27,7 @@ def _refused(state: rx.State):
     return [rx.redirect(routes.DASHBOARD, replace=True), rx.toast.error("That page is for admins only.")]
 
 
-def _when(value) -> str:  # noqa: ANN001
+def _when(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else "never"
 
 

@@ -24,7 +24,7 @@ PAGE = 60
 FOLLOW_IDLE = 30
 
 
-def _card(asset) -> dict[str, str]:  # noqa: ANN001
+def _card(asset) -> dict[str, str]:
     meta = json.loads(asset.meta or "{}")
     colours = [c["hex"] for c in meta.get("colours", [])]
     exif = meta.get("exif", {})

@@ -34,7 +34,7 @@ async def owner_job_messages(owner_id: int) -> AsyncIterator[Callable[[], Awaita
         await client.aclose()
 
 
-async def follow_jobs(state, *, owner_id: int, step: Callable[[], bool], reread_every: float = 3.0,  # noqa: ANN001
+async def follow_jobs(state, *, owner_id: int, step: Callable[[], bool], reread_every: float = 3.0,
                       settle: float = 0.3) -> None:
     """Call `step()` under the state's lock whenever this owner's jobs change (and every
     `reread_every` seconds anyway, since messages can be missed) until it returns True.

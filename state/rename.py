@@ -24,7 +24,7 @@ NEEDS_SUBJECT = "needs a subject"  # the grid filter for rows the analyzer could
 ROW_FILTERS = ("all", "failed", "low", "edited", "skipped", NEEDS_SUBJECT)
 
 
-def _row(item) -> dict[str, str]:  # noqa: ANN001
+def _row(item) -> dict[str, str]:
     tags = json.loads(item.tags or "[]")
     return {"id": str(item.id), "asset_id": str(item.asset_id), "original": item.original_name,
             "final": item.final_name, "proposed": item.proposed_name, "edited": "yes" if item.edited else "",
@@ -218,7 +218,7 @@ class RenameState(rx.State):
         self.chosen = []
 
     @rx.event
-    def set_option(self, name: str, value):  # noqa: ANN001
+    def set_option(self, name: str, value):
         if name in ("keywords", "case", "max_length", "template", "language", "provider"):
             setattr(self, name, str(value)[:200])
         elif name in ("alt_text", "keep_exif", "write_metadata", "ocr"):

@@ -336,7 +336,7 @@ class SlidesState(rx.State):
 
     # --- generating ------------------------------------------------------------------------------------
 
-    async def _start(self, user, action, **kwargs):  # noqa: ANN001
+    async def _start(self, user, action, **kwargs):
         try:
             if self.dirty:
                 self._save(user.id)

@@ -25,7 +25,7 @@ LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "
              ("nl", "Nederlands"), ("pt", "Português")]
 
 
-def _theme_row(theme) -> dict[str, str]:  # noqa: ANN001
+def _theme_row(theme) -> dict[str, str]:
     return {"name": theme.name, "label": theme.label, "bg": "#" + theme.background, "text": "#" + theme.text,
             "a1": "#" + theme.accents[0], "a2": "#" + theme.accents[1], "a3": "#" + theme.accents[2],
             "font": theme.heading_font}

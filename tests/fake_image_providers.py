@@ -54,7 +54,7 @@ class FakeImageServer(FakeServer):
         fake, base = self, super()._handler()
 
         class Handler(base):  # type: ignore[valid-type,misc]
-            def do_GET(self) -> None:  # noqa: N802 (the name http.server dispatches to)
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 request = Recorded("GET", parts.path, parse_qs(parts.query),
                                    {k.lower(): v for k, v in self.headers.items()}, b"")
@@ -248,7 +248,7 @@ class FakeA1111(FakeImageServer):
                                "job_timestamp": time.strftime("%Y%m%d%H%M%S")}
                 self._current_task = task
             done = 0
-            for done in range(1, steps + 1):  # noqa: B007 (`done` is read after the loop)
+            for done in range(1, steps + 1):
                 if self._interrupt.wait(self.step_seconds) or self._stopping.is_set():
                     done -= 1
                     break

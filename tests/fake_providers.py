@@ -113,14 +113,14 @@ class FakeServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, like the real APIs, so client pools behave as in production
 
-            def do_POST(self) -> None:  # noqa: N802 (the name http.server dispatches to)
+            def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 parts = urlsplit(self.path)
                 request = Recorded("POST", parts.path, parse_qs(parts.query),
                                    {k.lower(): v for k, v in self.headers.items()}, raw)
                 self._send(*fake._handle(request))
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._send(*json_reply(404, {"error": {"message": "not found"}}))
 
             def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
@@ -134,7 +134,7 @@ class FakeServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (its timeout): nothing to tell it
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         return Handler

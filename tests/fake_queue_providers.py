@@ -108,13 +108,13 @@ class RoutedFake(FakeServer):
                                    {k.lower(): v for k, v in self.headers.items()}, raw)
                 self._send(*fake._handle(request))
 
-            def do_GET(self) -> None:  # noqa: N802 (the name http.server dispatches to)
+            def do_GET(self) -> None:
                 self._route("GET")
 
-            def do_PUT(self) -> None:  # noqa: N802
+            def do_PUT(self) -> None:
                 self._route("PUT")
 
-            def do_DELETE(self) -> None:  # noqa: N802
+            def do_DELETE(self) -> None:
                 self._route("DELETE")
 
         return Handler

@@ -35,7 +35,7 @@ def is_guarded(method: str, path: str) -> bool:
     return method == "POST" and any(p.match(path) for p in GUARDED)
 
 
-def _fingerprint(scope: dict, headers: Headers, body) -> str:  # noqa: ANN001
+def _fingerprint(scope: dict, headers: Headers, body) -> str:
     """Method, path, query, content type and body bytes; a multipart boundary does not count,
     so a client that re-encodes the same form gets the same fingerprint."""
     content_type = headers.get("content-type", "")
@@ -61,10 +61,10 @@ def _fingerprint(scope: dict, headers: Headers, body) -> str:  # noqa: ANN001
 
 
 class Idempotency:
-    def __init__(self, app):  # noqa: ANN001
+    def __init__(self, app):
         self.app = app
 
-    async def __call__(self, scope, receive, send):  # noqa: ANN001
+    async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not is_guarded(scope["method"], scope["path"]):
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
@@ -100,7 +100,7 @@ class Idempotency:
                 return await self._replay(send, stored)
             await self._run_and_keep(scope, receive, send, body, user_id, key, fingerprint)
 
-    async def _run_and_keep(self, scope, receive, send, body, user_id, key, fingerprint):  # noqa: ANN001, PLR0913
+    async def _run_and_keep(self, scope, receive, send, body, user_id, key, fingerprint):
         body.seek(0)
         sent_all = False
 
@@ -118,7 +118,7 @@ class Idempotency:
 
         answer = {"status": 500, "content_type": "", "body": bytearray()}
 
-        async def capture(message):  # noqa: ANN001
+        async def capture(message):
             if message["type"] == "http.response.start":
                 answer["status"] = message["status"]
                 answer["content_type"] = Headers(raw=message.get("headers", [])).get("content-type", "")
@@ -138,7 +138,7 @@ class Idempotency:
         else:
             await run_in_threadpool(idempotency.release, user_id=user_id, key=key)
 
-    async def _replay(self, send, stored: idempotency.StoredAnswer) -> None:  # noqa: ANN001
+    async def _replay(self, send, stored: idempotency.StoredAnswer) -> None:
         await send({"type": "http.response.start", "status": stored.status, "headers": [
             (b"content-type", stored.content_type.encode() or b"application/json"),
             (b"content-length", str(len(stored.body)).encode()),

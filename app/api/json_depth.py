@@ -40,10 +40,10 @@ def _is_json(scope: dict) -> bool:
 class JsonDepthLimit:
     """ASGI middleware for the API: buffers a JSON body, checks its depth, then replays it."""
 
-    def __init__(self, app):  # noqa: ANN001
+    def __init__(self, app):
         self.app = app
 
-    async def __call__(self, scope, receive, send):  # noqa: ANN001
+    async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not _is_json(scope):
             return await self.app(scope, receive, send)
         chunks: list[bytes] = []

@@ -30,15 +30,15 @@ def _security_headers() -> list[tuple[bytes, bytes]]:
 
 
 class SecurityHeaders:
-    def __init__(self, app):  # noqa: ANN001
+    def __init__(self, app):
         self.app = app
         self.extra = _security_headers()
 
-    async def __call__(self, scope, receive, send):  # noqa: ANN001
+    async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
 
-        async def send_with_headers(message):  # noqa: ANN001
+        async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [
@@ -69,7 +69,7 @@ def body_limit_for(path: str) -> int | None:
     return None
 
 
-async def _send_413(send, limit: int) -> None:  # noqa: ANN001
+async def _send_413(send, limit: int) -> None:
     body = json.dumps({"error": {"code": "payload_too_large",
                                  "message": f"The request body is larger than {limit} bytes."}}).encode()
     await send({"type": "http.response.start", "status": 413,
@@ -83,10 +83,10 @@ class BodyLimit:
     """Refuses an oversized body from its Content-Length, before reading any of it,
     and stops a chunked body as soon as it passes the limit."""
 
-    def __init__(self, app):  # noqa: ANN001
+    def __init__(self, app):
         self.app = app
 
-    async def __call__(self, scope, receive, send):  # noqa: ANN001
+    async def __call__(self, scope, receive, send):
         limit = body_limit_for(scope.get("path", "")) if scope["type"] == "http" else None
         if limit is None:
             return await self.app(scope, receive, send)
@@ -108,7 +108,7 @@ class BodyLimit:
                     raise BodyTooLarge
             return message
 
-        async def guarded_send(message):  # noqa: ANN001
+        async def guarded_send(message):
             # Frameworks turn a failed body read into their own 400; the client gets our 413.
             nonlocal replaced
             if not exceeded:

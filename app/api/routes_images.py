@@ -102,7 +102,7 @@ def vary_image(image_id: IdPath, caller: CallerDep) -> dict:
 
 @router.get("/{image_id}/download")
 async def download_image(image_id: IdPath, caller: CallerDep,
-                         format: Literal["png", "jpeg", "webp"] = "png") -> Response:  # noqa: A002
+                         format: Literal["png", "jpeg", "webp"] = "png") -> Response:
     """The image converted to PNG, JPEG or WebP, as an attachment."""
     with session_scope() as session:
         _, asset = service.image_with_asset(session=session, owner_id=caller.user.id, image_id=image_id)

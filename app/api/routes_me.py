@@ -32,7 +32,7 @@ def change_password(body: PasswordChange, caller: CallerDep, request: Request) -
     return Message(message=f"Password changed. Other sessions were signed out{tokens}.")
 
 
-def _token_out(row) -> TokenOut:  # noqa: ANN001
+def _token_out(row) -> TokenOut:
     return TokenOut(id=row.id, name=row.name, prefix=row.prefix, created_at=row.created_at,
                     last_used_at=row.last_used_at)
 

@@ -35,7 +35,7 @@ class ItemPatch(BaseModel):
     accepted: bool | None = None
 
 
-def item_public(item) -> dict:  # noqa: ANN001
+def item_public(item) -> dict:
     return {"id": item.id, "asset_id": item.asset_id, "position": item.position,
             "original_name": item.original_name, "proposed_name": item.proposed_name,
             "final_name": item.final_name, "edited": item.edited, "alt_text": item.alt_text, "title": item.title,
@@ -44,7 +44,7 @@ def item_public(item) -> dict:  # noqa: ANN001
             "needs_subject": rename.needs_subject(item)}
 
 
-def batch_public(batch, items=None) -> dict:  # noqa: ANN001
+def batch_public(batch, items=None) -> dict:
     body = {"id": batch.id, "status": batch.status, "job_id": batch.job_id, "image_count": batch.image_count,
             "options": json.loads(batch.options), "created_at": batch.created_at.isoformat(),
             "applied_at": batch.applied_at.isoformat() if batch.applied_at else None}

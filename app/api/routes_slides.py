@@ -208,7 +208,7 @@ async def preview(deck_id: IdPath, slide_id: str, caller: CallerDep,
 
 
 @router.get("/{deck_id}/download")
-async def download(deck_id: IdPath, caller: CallerDep, format: Literal["pptx", "pdf"] = "pptx") -> Response:  # noqa: A002
+async def download(deck_id: IdPath, caller: CallerDep, format: Literal["pptx", "pdf"] = "pptx") -> Response:
     """The deck as an editable .pptx, or as PDF through LibreOffice (503 `pdf_unavailable` when not installed)."""
     with read_scope() as session:
         deck = get_deck(session=session, owner_id=caller.user.id, deck_id=deck_id)

@@ -143,7 +143,7 @@ def _exif(image: Image.Image) -> dict[str, Any]:
         gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
         if gps:
             out["GPS"] = {ExifTags.GPSTAGS.get(k, str(k)): str(v)[:60] for k, v in gps.items()}
-    except Exception:  # noqa: S110 (partial EXIF is fine)
+    except Exception:
         pass
     return out
 

@@ -164,7 +164,7 @@ def cache_key(*, sha256: str, provider: str, model: str, options: RenameOptions,
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def analyze_item(*, item_id: int, provider, options: RenameOptions) -> str:  # noqa: ANN001
+def analyze_item(*, item_id: int, provider, options: RenameOptions) -> str:
     """Describe one image (from the cache when the same bytes were seen) and store its fields."""
     from app.services.vision.base import VisionError
 

@@ -62,7 +62,7 @@ def build_zip(*, owner_id: int, batch_id: int) -> tuple[Iterator[bytes], str]:
     rows: list[dict] = []
     stream = ZipStream(sized=False)
 
-    def file_bytes(item, asset) -> Iterator[bytes]:  # noqa: ANN001
+    def file_bytes(item, asset) -> Iterator[bytes]:
         tags = json.loads(item.tags or "[]")
         data, note = _rewrite_metadata(storage.get(asset.storage_key), title=item.title, alt_text=item.alt_text,
                                        tags=tags, keep_exif=options.keep_exif, write=options.write_metadata)

@@ -29,7 +29,8 @@ class AssembledFile:
     received: int = 0
     # "" while acceptable; "too_big", "too_many" or "out_of_order" once refused (bytes dropped).
     refused: str = ""
-    _spool: IO[bytes] = field(default_factory=lambda: tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES))
+    # Kept open across chunks on purpose (closed when the file is stored or refused).
+    _spool: IO[bytes] = field(default_factory=lambda: tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES))  # noqa: SIM115
     _head: bytes = b""
 
     def read(self) -> bytes:
@@ -90,4 +91,4 @@ class ChunkAssembler:
         assert self.current is not None
         self.current.refused = reason
         self.current._spool.close()
-        self.current._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+        self.current._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115

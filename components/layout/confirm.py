@@ -4,7 +4,7 @@ import reflex as rx
 
 
 def confirm_action(trigger: rx.Component, *, title: str, description: str, confirm_label: str,
-                   on_confirm) -> rx.Component:  # noqa: ANN001
+                   on_confirm) -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.trigger(trigger),
         rx.alert_dialog.content(

@@ -14,7 +14,7 @@ def field(label: str, control: rx.Component, hint: str = "") -> rx.Component:
                      spacing="1", width="100%")
 
 
-def select_pairs(items, value, on_change, label_key: str, value_key: str, aria: str) -> rx.Component:  # noqa: ANN001
+def select_pairs(items, value, on_change, label_key: str, value_key: str, aria: str) -> rx.Component:
     return rx.select.root(
         rx.select.trigger(width="100%", aria_label=aria),
         rx.select.content(rx.foreach(items, lambda i: rx.select.item(i[label_key], value=i[value_key]))),

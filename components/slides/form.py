@@ -31,7 +31,7 @@ def status_badge(status: rx.Var) -> rx.Component:
                     radius="full")
 
 
-def small_drop(upload_id: str, accept: dict, on_drop, icon: str, text: str, label: str) -> rx.Component:  # noqa: ANN001
+def small_drop(upload_id: str, accept: dict, on_drop, icon: str, text: str, label: str) -> rx.Component:
     return rx.upload.root(
         rx.hstack(rx.icon(icon, size=16, color=rx.color("violet", 11)), rx.text(text, size="2"),
                   align="center", spacing="2", padding="8px 12px"),

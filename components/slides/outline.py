@@ -10,7 +10,7 @@ from state.slides import SlidesState
 TEXT_LAYOUTS = ["bullets", "two_column", "image_text"]
 
 
-def _edit(row: rx.Var, name: str):  # noqa: ANN202
+def _edit(row: rx.Var, name: str):
     return lambda value: SlidesState.edit_slide(row["id"], name, value)
 
 
@@ -40,7 +40,7 @@ def layout_select(row: rx.Var) -> rx.Component:
     )
 
 
-def tool(icon: str | rx.Component, label: rx.Var | str, on_click, disabled: rx.Var | bool = False,  # noqa: ANN001
+def tool(icon: str | rx.Component, label: rx.Var | str, on_click, disabled: rx.Var | bool = False,
          active: rx.Var | bool = False) -> rx.Component:
     glyph = rx.icon(icon, size=15) if isinstance(icon, str) else icon
     return rx.tooltip(rx.icon_button(glyph, size="1", variant=rx.cond(active, "solid", "ghost"),

@@ -4,6 +4,7 @@ import io
 import json
 import re
 import zipfile
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -131,7 +132,7 @@ def test_rename_twenty_edit_one_download_the_zip(page: Page, photos):
     assert len(set(grid)) == 20
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download ZIP").click()
-    archive = zipfile.ZipFile(io.BytesIO(open(download_info.value.path(), "rb").read()))
+    archive = zipfile.ZipFile(io.BytesIO(Path(download_info.value.path()).read_bytes()))
     names = archive.namelist()
     assert names[-2:] == ["manifest.csv", "manifest.json"]
     assert sorted(names[:-2]) == sorted(grid)

@@ -2,6 +2,7 @@
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -44,7 +45,7 @@ def test_prompt_progress_gallery_download(page: Page):
     dialog.get_by_role("button", name="Download").click()
     with page.expect_download() as download_info:
         page.get_by_role("menuitem", name="WebP").click()
-    data = open(download_info.value.path(), "rb").read()
+    data = Path(download_info.value.path()).read_bytes()
     assert Image.open(io.BytesIO(data)).format == "WEBP"
     assert download_info.value.suggested_filename.endswith(".webp")
 

@@ -75,7 +75,7 @@ def _run_and_stop(url: str, proc: subprocess.Popen, *, replace_a_worker: bool, a
         family = psutil.Process(proc.pid).children(recursive=True)
     os.kill(proc.pid, signal.SIGINT)  # what Ctrl-C delivers to the foreground process
     assert proc.wait(timeout=60) == 0
-    gone, alive = psutil.wait_procs(family, timeout=30)
+    _gone, alive = psutil.wait_procs(family, timeout=30)
     assert not alive, f"still running after Ctrl-C (attempt {attempt + 1}): {alive}"
     with pytest.raises(OSError):
         urllib.request.urlopen(url + "/health", timeout=2)

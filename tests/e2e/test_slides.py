@@ -3,6 +3,7 @@ download the .pptx and read it back."""
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -119,7 +120,7 @@ def test_topic_outline_generate_preview_download(page: Page, tmp_path):
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download .pptx").click()
     assert download_info.value.suggested_filename == "city-cycling.pptx"
-    prs = Presentation(io.BytesIO(open(download_info.value.path(), "rb").read()))
+    prs = Presentation(io.BytesIO(Path(download_info.value.path()).read_bytes()))
     assert len(prs.slides) == 5
     titles = [s.shapes.title.text_frame.text for s in prs.slides if s.shapes.title is not None]
     assert "Why cycling wins" in titles and "Shops and lanes" in titles

@@ -63,7 +63,7 @@ def test_a_job_runs_and_publishes_each_change(user):
     while (message := pubsub.get_message(timeout=0.2)) is not None:
         if message["type"] == "pmessage":
             seen.append(json.loads(message["data"]))
-    assert [m["status"] for m in seen][0] == "queued" and seen[-1]["status"] == "succeeded"
+    assert next(m["status"] for m in seen) == "queued" and seen[-1]["status"] == "succeeded"
     assert [m["progress"] for m in seen if m["status"] == "running"] == sorted(
         m["progress"] for m in seen if m["status"] == "running")
     # Progress is written at most twice a second, and always for the first and the last item.

@@ -14,7 +14,7 @@ from tests.integration.test_rename import run_jobs, upload
 from tests.integration.test_state_guards import FakeState
 
 
-def count(model) -> int:  # noqa: ANN001
+def count(model) -> int:
     with session_scope() as session:
         return session.exec(select(func.count()).select_from(model)).one()
 
@@ -73,7 +73,7 @@ async def test_a_double_click_creates_one_deck(api, env):
     fake.brand_key, fake.form_error, fake.creating, fake.click_key = "", "", False, ""
     opened = []
 
-    async def get_state(_cls):  # noqa: ANN001
+    async def get_state(_cls):
         return SimpleNamespace(_apply=lambda user: None, open_created=lambda user_id, deck_id: opened.append(deck_id))
 
     fake.get_state = get_state

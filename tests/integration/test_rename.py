@@ -78,7 +78,7 @@ def test_edit_name_and_alt_text(signed_in):
 
 
 def test_zip_holds_the_renamed_originals_and_a_matching_manifest(signed_in):
-    batch, assets = make_batch(signed_in, count=3)
+    batch, _assets = make_batch(signed_in, count=3)
     signed_in.patch(f"/api/v1/rename/batches/{batch['id']}/items/{batch['items'][2]['id']}",
                     json={"accepted": False}, headers=ORIGIN)
     response = signed_in.get(f"/api/v1/rename/batches/{batch['id']}/download")
@@ -101,7 +101,7 @@ def test_zip_holds_the_renamed_originals_and_a_matching_manifest(signed_in):
 
 
 def test_apply_to_library_and_undo(signed_in):
-    batch, assets = make_batch(signed_in, count=2)
+    batch, _assets = make_batch(signed_in, count=2)
     assert signed_in.post(f"/api/v1/rename/batches/{batch['id']}/apply", headers=ORIGIN).json() == {"renamed": 2}
     names = {a["filename"] for a in signed_in.get("/api/v1/assets").json()["assets"]}
     assert names == {i["final_name"] for i in batch["items"]}

@@ -36,7 +36,7 @@ def slow_openai(crash_env, monkeypatch):  # noqa: F811 (the fixture imported abo
     fake.stop()
 
 
-def _horses(worker) -> list[psutil.Process]:  # noqa: ANN001
+def _horses(worker) -> list[psutil.Process]:
     # RQ's work horses lead their own process group; its scheduler, also a child, does not.
     return [c for c in psutil.Process(worker.pid).children() if os.getpgid(c.pid) == c.pid]
 

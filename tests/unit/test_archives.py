@@ -76,7 +76,7 @@ def test_total_expanded_size_is_bounded():
 
 
 def test_an_entry_over_the_file_limit():
-    names, errors = codes(build([("huge.bmp", images.encode(images.photo(1200, 900), "BMP"))], zipfile.ZIP_STORED))
+    _names, errors = codes(build([("huge.bmp", images.encode(images.photo(1200, 900), "BMP"))], zipfile.ZIP_STORED))
     assert errors == {"shoot.zip/huge.bmp": "file_too_large"}
 
 

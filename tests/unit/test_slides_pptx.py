@@ -104,7 +104,7 @@ def test_bullets_are_real_paragraphs_with_levels(studio_deck):
 
 
 def test_charts_are_native_with_their_data(studio_deck):
-    outline, data = studio_deck
+    _outline, data = studio_deck
     found = {}
     for slide in read(data).slides:
         for shape in slide.shapes:

@@ -134,7 +134,7 @@ def test_upscale_is_exactly_the_factor(factor):
 
 
 def test_upscale_refuses_results_over_the_pixel_limit():
-    with pytest.raises(OperationFailed, match="limit is 0.1 MP"):
+    with pytest.raises(OperationFailed, match=r"limit is 0\.1 MP"):
         run("upscale", images.png(200, 150), OpContext(max_output_pixels=100_000), factor=4)
 
 
@@ -167,7 +167,7 @@ def test_free_rotation_grows_the_canvas_or_keeps_it():
 
 
 def test_free_rotation_refuses_a_canvas_over_the_pixel_limit():
-    with pytest.raises(OperationFailed, match="limit is 0.2 MP"):
+    with pytest.raises(OperationFailed, match=r"limit is 0\.2 MP"):
         run("rotate_flip", flat(size=(400, 400)), OpContext(max_output_pixels=200_000), angle=45)
 
 
@@ -407,5 +407,5 @@ def test_bad_and_oversized_inputs_are_refused_before_decoding():
     with pytest.raises(ImageRejected) as bomb:
         run("adjust", images.pixel_flood_png())
     assert bomb.value.code == "too_many_pixels"
-    with pytest.raises(ImageRejected, match="limit is 0.1 megapixels"):
+    with pytest.raises(ImageRejected, match=r"limit is 0\.1 megapixels"):
         run("adjust", LANDSCAPE, OpContext(max_input_pixels=100_000))

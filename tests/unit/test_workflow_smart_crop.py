@@ -85,7 +85,7 @@ def test_enlargement_past_one_and_a_half_times_warns_and_can_be_refused():
     assert out.info["enlarged"] == 3.75
     (warning,) = out.info["warnings"]
     assert "3.8×" in warning and "288×512" in warning
-    with pytest.raises(OperationFailed, match="enlarge the picture 3.8×") as caught:
+    with pytest.raises(OperationFailed, match=r"enlarge the picture 3\.8×") as caught:
         social(small, preset="instagram_story", allow_upscale=False)
     assert caught.value.code == "enlargement_refused"
     assert "warnings" not in social(images.jpeg(1400, 1400, seed=4)).info

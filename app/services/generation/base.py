@@ -26,8 +26,16 @@ from typing import Any, Literal, Protocol
 
 from app.services.vision.base import VisionError as ProviderError
 
-__all__ = ["Capabilities", "GenerationRequest", "GeneratedImage", "GenerationStatus", "ImageProvider",
-           "ProviderError", "SyncCallProvider", "State"]
+__all__ = [
+    "Capabilities",
+    "GeneratedImage",
+    "GenerationRequest",
+    "GenerationStatus",
+    "ImageProvider",
+    "ProviderError",
+    "State",
+    "SyncCallProvider",
+]
 
 State = Literal["queued", "running", "succeeded", "failed", "canceled"]
 

@@ -173,7 +173,7 @@ def radial(scene: Scene) -> TextPlan:
         idx = band.astype(np.int32)  # floor: distances are positive
         edge = np.clip((band - idx) * np.float32(step), 0, 1)  # one pixel of anti-aliasing at each edge
         below = np.maximum(idx - 1, 0)
-        n = int(math.ceil(math.hypot(w, h) / step)) + 1
+        n = math.ceil(math.hypot(w, h) / step) + 1
         colours = colour_ramp(np.linspace(0, 1, n) ** 0.8, stops if rng.random() < 0.5 else stops[::-1])
         for c in range(3):  # a small colour table looked up per plane
             lo = colours[:, c][below]

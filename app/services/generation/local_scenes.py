@@ -72,7 +72,7 @@ def _land_colour(scene: Scene) -> RGB:
     dark = [(c, lch) for c, lch in zip(scene.palette.ramp, lchs, strict=True) if 0.18 < lch[0] < 0.55]
     if not dark:
         return mix(scene.palette.ramp[0], scene.palette.dark, 0.5)
-    colour, lch = max(dark, key=lambda item: item[1][1] - abs(item[1][0] - 0.35) * 0.2)
+    _colour, lch = max(dark, key=lambda item: item[1][1] - abs(item[1][0] - 0.35) * 0.2)
     return lch_to_rgb((min(lch[0], 0.42), lch[1], lch[2]))
 
 

@@ -174,7 +174,7 @@ def draw_subject(scene: Scene, name: str, box: tuple[int, int, int, int], *,
     if banned_hues:
         rgba = recolour(rgba, banned_hues, scene.palette.hue)
     side = rgba.shape[1]
-    left, top = int(round(cx - side / 2)), int(round(cy - side / 2))
+    left, top = round(cx - side / 2), round(cy - side / 2)
     # The shadow: the alpha blurred at a quarter of the size (the same look, a hundredth of the time).
     quarter = cv2.resize(rgba[3], None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
     shade = cv2.resize(cv2.GaussianBlur(quarter, (0, 0), sigmaX=max(0.5, size * 0.035 / 4)), (side, side),

@@ -9,6 +9,7 @@ which is all the heading and paragraph guesses below need.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import zlib
 from collections import Counter
@@ -173,7 +174,7 @@ def _mark_headings(lines: list[_Line]) -> None:
 
 
 def _body_gap(lines: list[_Line]) -> float | None:
-    gaps = [a.y - b.y for a, b in zip(lines, lines[1:], strict=False)
+    gaps = [a.y - b.y for a, b in itertools.pairwise(lines)
             if a.page == b.page and not a.level and not b.level and a.y is not None and b.y is not None
             and 0 < a.y - b.y < a.size * 4]
     return median(gaps) if gaps else None

@@ -94,7 +94,7 @@ def outline_from(spec: DeckSpec) -> Outline:
     drafts = cap_count(fit_count(split_long(drafts, prose), room, prose), room)
     # The title slide's notes summarise with sentences no other slide shows or says (one note, one slide).
     used = {title, subtitle} | {text for d in drafts for text in d.bullets + d.notes}
-    summary = source.text(intro and source.prose(intro) or _central(source, TITLE_NOTES, skip=used))
+    summary = source.text((intro and source.prose(intro)) or _central(source, TITLE_NOTES, skip=used))
     slides = [Slide(id="s1", layout="title", title=_cut(title), subtitle=_cut(subtitle),
                     notes=_notes(summary) if spec.notes else "")]
     for number, draft in enumerate(number_parts(drafts), start=2):

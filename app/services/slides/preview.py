@@ -50,9 +50,8 @@ def draw_slide(*, slide: Slide, design: Design, image: bytes | None, width: int,
     if design.logo is not None:
         _paste_picture(canvas, design.logo.box, design.logo.image, scale, fill=False)
     canvas = canvas.convert("RGB")  # from here ImageDraw blends translucent fills into it
-    if plan.picture is not None:
-        if image is None or not _paste_picture(canvas, plan.picture.box, image, scale):
-            _empty_picture(canvas, plan.picture, design, scale)
+    if plan.picture is not None and (image is None or not _paste_picture(canvas, plan.picture.box, image, scale)):
+        _empty_picture(canvas, plan.picture, design, scale)
     draw = ImageDraw.Draw(canvas, "RGBA")  # blends translucent fills (area charts)
     if plan.chart is not None and slide.chart is not None:
         left, top, right, bottom = plan.chart.scaled(scale)

@@ -127,7 +127,7 @@ def _draw_round(draw, rect: Rect, chart: ChartData, colors: list[str], font, des
 
 
 def _draw_axes_chart(draw, rect: Rect, chart: ChartData, colors: list[str], font, palette) -> None:
-    text, muted, grid = palette
+    _text, muted, grid = palette
     left, top, right, bottom = rect
     values = [v for s in chart.series for v in s.values]
     ticks = nice_ticks(min(values), max(values))
@@ -206,7 +206,7 @@ def _draw_axes_chart(draw, rect: Rect, chart: ChartData, colors: list[str], font
 
 
 def _draw_scatter(draw, plot: Rect, chart: ChartData, colors: list[str], scale, font, muted: str) -> None:
-    pl, pt, pr, pb = plot
+    pl, _pt, pr, pb = plot
     try:
         xs = [float(c) for c in chart.categories]
     except ValueError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -88,8 +89,8 @@ def fit_count(drafts: list[Draft], room: int, prose: Prose) -> list[Draft]:
             continue
         # Then neighbouring text slides share one slide, smallest first. Prose always can (its best
         # sentences are picked again); lists only while the result stays readable.
-        pairs = [(len(a.bullets) + len(b.bullets), i) for i, (a, b) in enumerate(zip(drafts, drafts[1:], strict=False))
-                 if a.layout == b.layout == "bullets" and (a.pool and b.pool or
+        pairs = [(len(a.bullets) + len(b.bullets), i) for i, (a, b) in enumerate(itertools.pairwise(drafts))
+                 if a.layout == b.layout == "bullets" and ((a.pool and b.pool) or
                                                             len(a.bullets) + len(b.bullets) <= MERGE_LIMIT)]
         if not pairs:
             break
@@ -134,7 +135,7 @@ def cap_count(drafts: list[Draft], room: int) -> list[Draft]:
     """At most `room` slides whatever the source: text slides are forced together (bullets beyond the
     slide limit move to the notes); what still does not fit is left out, and the last slide says so."""
     while len(drafts) > room:
-        pairs = [i for i, (a, b) in enumerate(zip(drafts, drafts[1:], strict=False))
+        pairs = [i for i, (a, b) in enumerate(itertools.pairwise(drafts))
                  if a.layout == b.layout == "bullets"]
         if not pairs:
             break

@@ -52,7 +52,7 @@ def anchored(size: tuple[int, int], aspect: float, crop: str) -> Box:
     bw, bh, axis = window(size, aspect)
     room = (w - bw) if axis == 0 else (h - bh)
     start = {"left": 0.0, "top": 0.0, "right": room, "bottom": room}.get(crop, room / 2)
-    if crop in ("left", "right") and axis == 1 or crop in ("top", "bottom") and axis == 0:
+    if (crop in ("left", "right") and axis == 1) or (crop in ("top", "bottom") and axis == 0):
         start = room / 2  # the anchor names the other axis: nothing to choose along this one
     return (start, 0.0, start + bw, float(h)) if axis == 0 else (0.0, start, float(w), start + bh)
 
