@@ -118,7 +118,7 @@ def clean_filename(name: str, ext: str) -> str:
 def display_name(name: str) -> str:
     """A file's name as the user sent it (`flood.png`, extension kept), made safe to show in a message."""
     base = re.split(r"[\\/]", name or "")[-1]
-    stem, dot, ext = base.rpartition(".") if "." in base.lstrip(".") else (base, "", "")
+    stem, _dot, ext = base.rpartition(".") if "." in base.lstrip(".") else (base, "", "")
     ext = "".join(ch for ch in ext if ch.isalnum())[:16]
     return clean_filename(stem, ext) if ext else clean_filename(stem, "")[:-1] or "file"
 

@@ -59,7 +59,7 @@ def test_keywords_name_the_rows_without_a_subject_but_never_replace_one(signed_i
 
 def test_add_keyword_reaches_every_name_and_says_so(signed_in):
     batch = batch_of(signed_in, ["DSC_0412.jpg", "beach-sunset-2.jpg", "IMG_2001.JPG"])
-    first, second, third = batch["items"]
+    _first, second, third = batch["items"]
     url = f"/api/v1/rename/batches/{batch['id']}/items"
     signed_in.patch(f"{url}/{second['id']}", json={"final_name": "Golden hour"}, headers=ORIGIN)
     signed_in.patch(f"{url}/{third['id']}", json={"final_name": "lawn acme"}, headers=ORIGIN)

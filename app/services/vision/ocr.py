@@ -35,8 +35,9 @@ _LETTERS = re.compile(r"[A-Za-z]{3,}")
 @lru_cache(maxsize=1)
 def english_words() -> frozenset[str]:
     """~60,000 English words (lower case) from pyspellchecker's frequency list, loaded on first OCR (~0.15 s)."""
-    with resources.files("spellchecker").joinpath("resources/en.json.gz").open("rb") as raw:
-        counts = json.load(gzip.open(raw))
+    with resources.files("spellchecker").joinpath("resources/en.json.gz").open("rb") as raw, \
+            gzip.open(raw) as unzipped:
+        counts = json.load(unzipped)
     return frozenset(word for word, count in counts.items() if count >= MIN_FREQUENCY and word.isalpha())
 
 
