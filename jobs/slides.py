@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.models import Deck, Job
+from app.providers.http import HttpOptions
 from app.services import deck_files, deck_images, deck_runs, jobs
 from app.services.deck_store import load_deck, need_outline, spec_of
 from app.services.generation.base import ProviderError
@@ -24,7 +25,6 @@ from app.services.slides.brand_kit import BrandKit
 from app.services.slides.chat import ChatSlideWriter
 from app.services.slides.model import Outline, Slide
 from app.services.slides.themes import Theme
-from app.services.vision.http import HttpOptions
 from app.settings import get_settings
 from jobs.runner import JobContext, run_tracked
 

@@ -218,7 +218,7 @@ def warm() -> None:
     from sqlalchemy.orm import configure_mappers
     from sqlmodel import SQLModel
 
-    from app.services.vision.http import tls_context
+    from app.providers.http import tls_context
     from app.storage import get_storage
 
     get_settings()

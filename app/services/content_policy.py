@@ -17,9 +17,9 @@ from app.db import session_scope
 from app.errors import Conflict, ModerationRejected, NotFound
 from app.models import DenylistTerm, ModerationEvent
 from app.process_cache import ForkSafeCache
+from app.providers.http import HttpOptions
 from app.services import moderation
 from app.services.moderation_ai import OpenAIModeration
-from app.services.vision.http import HttpOptions
 from app.settings import get_settings
 
 KINDS = ("word", "phrase", "substring", "combo")  # see app.services.moderation

@@ -70,7 +70,7 @@ class Decision:
     reason: str = ""  # for the user: names the category, never the matched term
     matched: str = ""  # for the admin log: the denylist term, the AI's flagged scores, or the outage error
     scores: Mapping[str, float] = field(default_factory=dict)  # the AI's category scores, as it named them
-    error_code: str = ""  # a VisionError code when the AI check could not run (timeout, rate_limited, …)
+    error_code: str = ""  # a ProviderError code when the AI check could not run (timeout, rate_limited, …)
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "scores": dict(self.scores)}

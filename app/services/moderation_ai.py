@@ -8,7 +8,7 @@ Answer: `{"id", "model", "results": [{"flagged": bool, "categories": {name: bool
 
 A check flags when the provider says `flagged` or when any score reaches our own threshold. When the
 service cannot answer, `fail_closed` decides: refuse ("moderation service unavailable") or let the prompt
-through with source "ai_unavailable"; either way the Decision carries the VisionError code for the log.
+through with source "ai_unavailable"; either way the Decision carries the ProviderError code for the log.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import math
 from typing import Any
 
 from app.errors import ValidationFailed
+from app.providers.errors import ProviderError
+from app.providers.http import HttpOptions, RemoteClient, downscale_jpeg
 from app.services.moderation import CATEGORIES, MAX_TERM_CHARS, Decision, reason_for
 from app.services.moderation_text import MAX_TEXT_CHARS
-from app.services.vision.base import VisionError
-from app.services.vision.http import HttpOptions, RemoteClient, downscale_jpeg
 
 MAX_IMAGE_BYTES = 40 * 1024 * 1024  # a generated image is a few MB; anything bigger is a bug upstream
 UNAVAILABLE_REASON = "moderation service unavailable"
@@ -46,14 +46,14 @@ def _scores(data: Any) -> tuple[bool, dict[str, bool], dict[str, float]]:
     """(flagged, categories, scores) over every result; a bad_response when the answer has another shape."""
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, list) or not results:
-        raise VisionError("the moderation answer has no results", code="bad_response")
+        raise ProviderError("the moderation answer has no results", code="bad_response")
     flagged, categories, scores = False, {}, {}
     for result in results:
         if not isinstance(result, dict) or not isinstance(result.get("flagged"), bool):
-            raise VisionError("a moderation result has no 'flagged' boolean", code="bad_response")
+            raise ProviderError("a moderation result has no 'flagged' boolean", code="bad_response")
         cats, values = result.get("categories", {}), result.get("category_scores", {})
         if not isinstance(cats, dict) or not isinstance(values, dict):
-            raise VisionError("a moderation result's categories are not objects", code="bad_response")
+            raise ProviderError("a moderation result's categories are not objects", code="bad_response")
         flagged = flagged or result["flagged"]
         for name, value in cats.items():
             categories[str(name)] = categories.get(str(name), False) or value is True
@@ -61,7 +61,7 @@ def _scores(data: Any) -> tuple[bool, dict[str, bool], dict[str, float]]:
             if value is None:  # OpenAI sends null for categories a model does not score
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise VisionError(f"the moderation score for {str(name)[:40]!r} is not a number",
+                raise ProviderError(f"the moderation score for {str(name)[:40]!r} is not a number",
                                   code="bad_response")
             scores[str(name)] = max(scores.get(str(name), 0.0), float(value))
     return flagged, categories, scores
@@ -100,13 +100,13 @@ class OpenAIModeration:
         if not image or len(image) > MAX_IMAGE_BYTES:
             raise ValidationFailed(f"An image to check must be between 1 byte and {MAX_IMAGE_BYTES} bytes.",
                                    code="invalid_image")
-        jpeg = downscale_jpeg(image, max_side=self.max_image_side)  # VisionError(bad_image) when undecodable
+        jpeg = downscale_jpeg(image, max_side=self.max_image_side)  # ProviderError(bad_image) when undecodable
         url = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
         part = {"type": "image_url", "image_url": {"url": url}}
         return {"model": self.model, "input": [part]} if self.model else {"input": [part]}
 
     def classify(self, payload: dict[str, Any], *, surface: str = "prompt") -> Decision:
-        """One call; raises VisionError when the service fails or answers in another shape."""
+        """One call; raises ProviderError when the service fails or answers in another shape."""
         flagged, categories, scores = _scores(self._remote.post_json(self.url, payload))
         hits = {name for name, on in categories.items() if on}
         hits |= {name for name, score in scores.items() if score >= self.threshold}
@@ -122,7 +122,7 @@ class OpenAIModeration:
     def _checked(self, payload: dict[str, Any], surface: str) -> Decision:
         try:
             return self.classify(payload, surface=surface)
-        except VisionError as exc:
+        except ProviderError as exc:
             detail = f"{exc.code}: {exc.message}"[:MAX_TERM_CHARS]
             if self.fail_closed:
                 return Decision(allowed=False, source="ai_unavailable", reason=UNAVAILABLE_REASON, matched=detail,
@@ -136,6 +136,6 @@ class OpenAIModeration:
     def check_image(self, image: bytes) -> Decision:
         """The AI's verdict on a generated image (PNG, JPEG or WebP bytes).
 
-        Raises VisionError(bad_image) for bytes that are not a decodable image: that is our bug, not an outage.
+        Raises ProviderError(bad_image) for bytes that are not a decodable image: that is our bug, not an outage.
         """
         return self._checked(self.image_payload(image), "image")

@@ -166,7 +166,7 @@ def cache_key(*, sha256: str, provider: str, model: str, options: RenameOptions,
 
 def analyze_item(*, item_id: int, provider, options: RenameOptions) -> str:
     """Describe one image (from the cache when the same bytes were seen) and store its fields."""
-    from app.services.vision.base import VisionError
+    from app.providers.errors import ProviderError
 
     with session_scope() as session:
         item = session.get(RenameItem, item_id)
@@ -191,7 +191,7 @@ def analyze_item(*, item_id: int, provider, options: RenameOptions) -> str:
             with session_scope() as session:
                 if session.get(VisionCache, key) is None:
                     session.add(VisionCache(key=key, provider=provider.name, result=json.dumps(cached_result)))
-    except VisionError as exc:
+    except ProviderError as exc:
         # The provider's client already retried; an open circuit stops the job (RQ retries it
         # later and finished items are skipped), any other error is this image's own.
         if exc.code == "provider_unavailable":

@@ -69,7 +69,7 @@ def options_card() -> rx.Component:
             switch("Write title, alt text and keywords into the files (XMP/IPTC)", "write_metadata",
                    RenameState.write_metadata),
             error_callout(RenameState.form_error),
-            rx.button(rx.icon("wand-sparkles", size=16), "Analyse ", RenameState.chosen_count, " images",
+            rx.button(rx.icon("wand-sparkles", size=16), "Analyze ", RenameState.chosen_count, " images",
                       on_click=RenameState.start_batch(RenameState.click_key),
                       disabled=RenameState.chosen_count == 0, size="3", width="100%"),
             rx.text(RenameState.cost_note, size="1", color=rx.color("gray", 10), align="center", width="100%"),
@@ -152,7 +152,7 @@ def review_row(row: rx.Var) -> rx.Component:
 def review_view() -> rx.Component:
     return rx.vstack(
         rx.cond(RenameState.batch_status == "analyzing", rx.card(rx.vstack(
-            rx.hstack(rx.spinner(size="1"), rx.text("Analysing… ", RenameState.progress_message, size="2"),
+            rx.hstack(rx.spinner(size="1"), rx.text("Analyzing… ", RenameState.progress_message, size="2"),
                       align="center", spacing="2"),
             rx.progress(value=RenameState.progress, width="100%"), spacing="2", width="100%"), width="100%")),
         rx.hstack(

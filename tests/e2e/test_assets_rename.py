@@ -94,11 +94,11 @@ def test_rename_twenty_edit_one_download_the_zip(page: Page, photos):
     expect(page.get_by_text("Your library is empty")).to_be_visible()
     # Dropped on the Rename page itself: the images are stored and chosen for the batch.
     drop(page, photos[:20])
-    expect(page.get_by_role("button", name="Analyse 20 images")).to_be_enabled(timeout=60_000)
+    expect(page.get_by_role("button", name="Analyze 20 images")).to_be_enabled(timeout=60_000)
     page.wait_for_function("document.querySelectorAll('.library-tile img').length == 20", timeout=120_000)
     page.fill("#rename-keywords", "Atelier, Summer Sale")
     shot(page, "rename-setup")
-    page.get_by_role("button", name="Analyse 20 images").click()
+    page.get_by_role("button", name="Analyze 20 images").click()
     page.wait_for_url("**/rename**batch=**")
     page.wait_for_function("document.querySelectorAll('.review-row').length == 20", timeout=30_000)
     # Live progress: every row ends up analysed without a reload.

@@ -12,11 +12,11 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pypdf import PdfReader
 from rq import SimpleWorker
 
+from app.providers.http import reset_breakers
 from app.queue import get_queue
 from app.redis_client import get_redis
 from app.services import deck_runs
 from app.services.deck_store import load_deck, outline_of
-from app.services.vision.http import reset_breakers
 from tests.fake_chat import OUTLINE, FakeChat
 from tests.integration.test_api_auth import ORIGIN, assert_error, login, register
 from tests.slide_documents import docx_bytes

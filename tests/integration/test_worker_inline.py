@@ -10,12 +10,12 @@ from sqlmodel import select
 
 from app.db import session_scope
 from app.models import Generation, GenerationImage
+from app.providers import http
 from app.redis_client import get_redis
 from app.services import assets
 from app.services.generation import registry, service
 from app.services.generation.base import GenerationRequest
 from app.services.generation.service import GenerationInput
-from app.services.vision import http
 from tests import images
 from tests.fake_image_providers import FakeOpenAIImages
 from tests.integration.test_accounts import register

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image, ImageDraw
 
-from app.services.vision.http import reset_breakers
+from app.providers.http import reset_breakers
 from tests.conftest import clear_caches
 from tests.fake_providers import Recorded, Reply, json_reply
 from tests.fake_queue_providers import FakeFal, FakeReplicate, FalJob, Prediction

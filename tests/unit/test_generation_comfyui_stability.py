@@ -12,6 +12,7 @@ from dataclasses import replace
 import pytest
 from PIL import Image
 
+from app.providers.http import HttpOptions, reset_breakers
 from app.services.generation.base import GenerationRequest, GenerationStatus, ProviderError
 from app.services.generation.comfyui import ComfyUI
 from app.services.generation.comfyui_workflow import (
@@ -22,7 +23,6 @@ from app.services.generation.comfyui_workflow import (
 )
 from app.services.generation.remote_files import nearest_aspect_ratio
 from app.services.generation.stability import ASPECT_RATIOS, StabilityImages
-from app.services.vision.http import HttpOptions, reset_breakers
 from tests.fake_comfyui import FakeComfyUI
 from tests.fake_image_providers import FakeStability, form_fields
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image
 
+from app.providers.http import HttpOptions, RemoteClient, reset_breakers
 from app.services.generation.base import Capabilities, GenerationRequest, GenerationStatus, ProviderError
 from app.services.generation.fal import FalClient, FalProvider, app_id
 from app.services.generation.remote_files import (
@@ -19,7 +20,6 @@ from app.services.generation.remote_files import (
     parse_step_progress,
 )
 from app.services.generation.replicate import FLUX_ASPECT_RATIOS, ReplicateClient, ReplicateProvider
-from app.services.vision.http import HttpOptions, RemoteClient, reset_breakers
 from tests import images
 from tests.fake_queue_providers import FakeFal, FakeReplicate
 

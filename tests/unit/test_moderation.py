@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from app.errors import ValidationFailed
+from app.providers.errors import ProviderError
+from app.providers.http import HttpOptions, reset_breakers
 from app.services.moderation import (
     DEFAULT_DENYLIST,
     Decision,
@@ -25,8 +27,6 @@ from app.services.moderation import (
 )
 from app.services.moderation_ai import UNAVAILABLE_REASON, OpenAIModeration, our_category
 from app.services.moderation_text import MAX_TEXT_CHARS, normalise, rle, runs_match
-from app.services.vision.base import VisionError
-from app.services.vision.http import HttpOptions, reset_breakers
 from tests import images
 from tests.fake_moderation import FakeModeration
 from tests.unit.moderation_cases import ACCEPTED_OVERBLOCKS, EVASIONS, INNOCENT, STRICT_CASES, STRICT_EXTRA, Case
@@ -279,7 +279,7 @@ def test_ai_checks_an_image_as_a_downscaled_data_url(make, fake):
 
 
 def test_an_undecodable_image_is_our_bug_not_an_outage(make, fake):
-    with pytest.raises(VisionError) as caught:
+    with pytest.raises(ProviderError) as caught:
         make(fail_closed=False).check_image(b"not an image")
     assert caught.value.code == "bad_image" and not fake.requests
     with pytest.raises(ValidationFailed):

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import ExifTags, Image, ImageDraw, ImageFilter, ImageFont
 
+from app.providers.errors import ProviderError
 from app.services.vision import colours, local, ocr
-from app.services.vision.base import ALT_TEXT_MAX, VisionError, VisionRequest
+from app.services.vision.base import ALT_TEXT_MAX, VisionRequest
 from app.services.vision.local import LocalAnalyzer, camera_name, nearest_place
 from tests import images
 
@@ -257,15 +258,15 @@ def test_same_input_same_output():
 
 
 def test_undecodable_bytes_are_a_clear_error():
-    with pytest.raises(VisionError) as caught:
+    with pytest.raises(ProviderError) as caught:
         describe(b"definitely not an image")
     assert caught.value.code == "undecodable" and not caught.value.retryable
-    with pytest.raises(VisionError):
+    with pytest.raises(ProviderError):
         describe(images.jpeg()[:400])  # cut off inside the header
 
 
 def test_too_many_pixels_is_refused_before_decoding():
-    with pytest.raises(VisionError) as caught:
+    with pytest.raises(ProviderError) as caught:
         describe(images.pixel_flood_png())
     assert caught.value.code == "too_many_pixels"
 

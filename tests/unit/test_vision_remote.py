@@ -16,10 +16,11 @@ import pytest
 from PIL import Image
 
 from app.errors import ValidationFailed
+from app.providers.errors import ProviderError
+from app.providers.http import HttpOptions, downscale_jpeg, parse_retry_after, reset_breakers
 from app.services.vision import registry
-from app.services.vision.base import ALT_TEXT_MAX, VisionError, VisionRequest
+from app.services.vision.base import ALT_TEXT_MAX, VisionRequest
 from app.services.vision.google import GoogleVision
-from app.services.vision.http import HttpOptions, downscale_jpeg, parse_retry_after, reset_breakers
 from app.services.vision.openai_compat import OpenAICompatibleVision
 from tests import images
 from tests.fake_providers import FakeGoogleVision, FakeOpenAI
@@ -36,8 +37,8 @@ def ask(image: bytes = PHOTO, **changes) -> VisionRequest:
     return VisionRequest(**{**fields, **changes})
 
 
-def fails(provider, request: VisionRequest | None = None) -> VisionError:
-    with pytest.raises(VisionError) as caught:
+def fails(provider, request: VisionRequest | None = None) -> ProviderError:
+    with pytest.raises(ProviderError) as caught:
         provider.describe(request or ask())
     return caught.value
 
@@ -261,7 +262,7 @@ def test_downscale_applies_orientation_flattens_alpha_and_rejects_junk():
     assert flat.format == "JPEG" and flat.mode == "RGB" and flat.size == (100, 75)
     heic = images.encode(images.photo(400, 300), "HEIF")
     assert Image.open(io.BytesIO(downscale_jpeg(heic, max_side=200))).size == (200, 150)
-    with pytest.raises(VisionError) as caught:
+    with pytest.raises(ProviderError) as caught:
         downscale_jpeg(b"not an image", max_side=100)
     assert caught.value.code == "bad_image"
 

@@ -19,6 +19,7 @@ import json
 import threading
 from typing import Any
 
+from app.providers.http import HttpOptions, RemoteClient
 from app.services.generation.base import (
     Capabilities,
     GeneratedImage,
@@ -28,7 +29,6 @@ from app.services.generation.base import (
 )
 from app.services.generation.remote_common import PROMPT_MAX, CallAwareProvider, as_generated, image_http_options
 from app.services.generation.remote_files import check_request, decode_base64_image, send_submit
-from app.services.vision.http import HttpOptions, RemoteClient
 
 MAX_N = 8
 

@@ -24,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from app.services.vision.base import VisionError as ProviderError
+from app.providers.errors import ProviderError
 
 __all__ = [
     "Capabilities",

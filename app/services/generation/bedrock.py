@@ -35,6 +35,7 @@ from botocore.exceptions import (
 )
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from app.providers.http import RETRYABLE_CODES, HttpOptions, get_breaker
 from app.services.generation.base import (
     Capabilities,
     GeneratedImage,
@@ -44,7 +45,6 @@ from app.services.generation.base import (
 )
 from app.services.generation.remote_files import check_request as check_generation_request
 from app.services.generation.remote_files import decode_base64_image
-from app.services.vision.http import RETRYABLE_CODES, HttpOptions, get_breaker
 
 DEFAULT_MODEL = "amazon.titan-image-generator-v2:0"
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # five 1408-px PNGs in base64 are ~20 MB

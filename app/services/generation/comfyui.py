@@ -16,6 +16,7 @@ import re
 import uuid
 from typing import Any
 
+from app.providers.http import HttpOptions, RemoteClient
 from app.services.generation.base import (
     Capabilities,
     GeneratedImage,
@@ -26,7 +27,6 @@ from app.services.generation.base import (
 from app.services.generation.comfyui_workflow import ComfyWorkflow, load_workflow
 from app.services.generation.remote_common import PROMPT_MAX, generated_image, image_http_options
 from app.services.generation.remote_files import check_request, send_submit
-from app.services.vision.http import HttpOptions, RemoteClient
 
 MAX_N = 8
 MAX_IMAGES = 16  # images taken from one finished workflow (a workflow may save more than it was asked for)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from app.providers.http import HttpOptions, RemoteClient
 from app.services.generation.base import (
     Capabilities,
     GeneratedImage,
@@ -35,7 +36,6 @@ from app.services.generation.remote_files import (
     same_origin,
     send_submit,
 )
-from app.services.vision.http import HttpOptions, RemoteClient
 
 DEFAULT_QUEUE_URL = "https://queue.fal.run"
 DEFAULT_MODEL = "fal-ai/flux/dev"

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from app.providers.http import HttpOptions, RemoteClient
 from app.services.generation.base import Capabilities, GeneratedImage, GenerationRequest, ProviderError
 from app.services.generation.remote_common import PROMPT_MAX, CallAwareProvider, as_generated, image_http_options
 from app.services.generation.remote_files import (
@@ -25,7 +26,6 @@ from app.services.generation.remote_files import (
     same_origin,
     send_submit,
 )
-from app.services.vision.http import HttpOptions, RemoteClient
 
 MAX_N = 4  # images per request we offer; models that make fewer per call get several calls
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from app.errors import ValidationFailed
+from app.providers.http import HttpOptions
 from app.services.generation.base import ImageProvider
-from app.services.vision.http import HttpOptions
 from app.settings import Settings
 
 IMAGE_RESPONSE_BYTES = 64 * 1024 * 1024  # four big PNGs in base64 fit; a runaway body does not

@@ -16,6 +16,7 @@ from abc import abstractmethod
 from dataclasses import replace
 from typing import Any
 
+from app.providers.http import HttpOptions
 from app.services.generation.base import (
     GeneratedImage,
     GenerationRequest,
@@ -24,7 +25,6 @@ from app.services.generation.base import (
     SyncCallProvider,
 )
 from app.services.generation.remote_files import FetchedImage, decode_image
-from app.services.vision.http import HttpOptions
 
 IMAGE_RESPONSE_BYTES = 64 * 1024 * 1024  # a batch of four 2048² PNGs in base64 fits comfortably
 PROMPT_MAX = 10_000  # A1111, ComfyUI and Stability take long prompts; OpenAI's limits are per model

@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
+from app.providers.http import RemoteClient
 from app.services.generation.base import Capabilities, GenerationRequest, ProviderError
-from app.services.vision.http import RemoteClient
 
 ALLOWED_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 DEFAULT_MAX_IMAGE_BYTES = 32 * 1024 * 1024  # a 4096² PNG is ~25 MB; anything bigger is not a generated image

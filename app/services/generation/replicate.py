@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from app.providers.http import HttpOptions, RemoteClient
 from app.services.generation.base import (
     Capabilities,
     GeneratedImage,
@@ -37,7 +38,6 @@ from app.services.generation.remote_files import (
     same_origin,
     send_submit,
 )
-from app.services.vision.http import HttpOptions, RemoteClient
 
 DEFAULT_API_URL = "https://api.replicate.com"
 DEFAULT_MODEL = "black-forest-labs/flux-dev"

@@ -26,11 +26,11 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from pydantic import ValidationError
 
+from app.providers.errors import ProviderError
+from app.providers.http import HttpOptions, RemoteClient
 from app.services.slides import chat_prompts as prompts
 from app.services.slides.model import MAX_SLIDES, DeckSpec, Outline, Slide
 from app.services.slides.text_rank import SentenceIndex, guess_language, split_sentences
-from app.services.vision.base import VisionError
-from app.services.vision.http import HttpOptions, RemoteClient
 
 # Writing a slide takes a local model a while; retries are few because each one repeats a slow request.
 DEFAULT_HTTP = HttpOptions(read_timeout=180.0, retries=1)
@@ -39,16 +39,9 @@ _FORMAT_REFUSED = re.compile(r"response_format|json_schema|json_object|structure
 _THINKING = re.compile(r"<think>.*?</think>", re.S | re.I)  # reasoning models on Ollama/vLLM think out loud first
 
 
-class ChatError(Exception):
-    """A chat engine failure with a stable code (timeout, rate_limited, provider_error, provider_unavailable,
-    auth_failed, bad_request, bad_response); `retryable` ones may succeed later."""
-
-    def __init__(self, message: str, *, code: str, retryable: bool = False, retry_after: float | None = None):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.retryable = retryable
-        self.retry_after = retry_after
+class ChatError(ProviderError):
+    """A chat engine failure (the provider error family; its codes: timeout, rate_limited, provider_error,
+    provider_unavailable, auth_failed, bad_request, bad_response)."""
 
 
 class AnswerError(ValueError):
@@ -192,7 +185,7 @@ class ChatSlideWriter:
                                        *messages[1:]]
             try:
                 return message_content(self._remote.post_json(self.url, payload))
-            except VisionError as exc:
+            except ProviderError as exc:
                 if exc.code == "bad_request" and mode != "none" and _FORMAT_REFUSED.search(exc.message):
                     self._downgrade(mode)
                     continue

@@ -30,17 +30,6 @@ class VisionResult:
     extras: dict[str, Any] = field(default_factory=dict)  # date, camera, place, colours, text, faces…
 
 
-class VisionError(Exception):
-    """A provider failure with a stable code; `retryable` errors may succeed later."""
-
-    def __init__(self, message: str, *, code: str, retryable: bool = False, retry_after: float | None = None):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.retryable = retryable
-        self.retry_after = retry_after
-
-
 class VisionProvider(Protocol):
     name: str  # registry name, e.g. "local", "openai", "google"
     model: str  # model id, "" when not applicable

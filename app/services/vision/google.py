@@ -8,8 +8,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from app.services.vision.base import VisionError, VisionRequest, VisionResult, clip_alt_text
-from app.services.vision.http import HttpOptions, RemoteClient, downscale_jpeg
+from app.providers.errors import ProviderError
+from app.providers.http import HttpOptions, RemoteClient, downscale_jpeg
+from app.services.vision.base import VisionRequest, VisionResult, clip_alt_text
 
 DETAIL_MIN_SCORE = 0.6  # labels below this are kept as keywords but are too shaky to describe the picture
 _VALIDATOR = Draft202012Validator({
@@ -57,7 +58,7 @@ def compose(labels: list[tuple[str, float]], text: str) -> tuple[str, list[str],
 class GoogleVision:
     """A VisionProvider for Google Cloud Vision with an API key.
 
-    Thread-safe; `describe` raises VisionError only. Answers are in English (labels are English).
+    Thread-safe; `describe` raises ProviderError only. Answers are in English (labels are English).
     """
 
     name = "google"
@@ -91,7 +92,7 @@ class GoogleVision:
         error = best_match(_VALIDATOR.iter_errors(data))
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path) or "answer"
-            raise VisionError(f"google's answer has the wrong shape at {where}: {error.message[:150]}",
+            raise ProviderError(f"google's answer has the wrong shape at {where}: {error.message[:150]}",
                               code="bad_response")
         response = data["responses"][0]
         if "error" in response:
@@ -118,17 +119,17 @@ class GoogleVision:
         )
 
 
-def _response_error(error: dict[str, Any], *, retry_after: float) -> VisionError:
+def _response_error(error: dict[str, Any], *, retry_after: float) -> ProviderError:
     code, retryable = _RPC_CODES.get(error.get("code", 2), ("provider_error", False))
-    return VisionError(f"google could not describe the image: {str(error.get('message', ''))[:200]}",
+    return ProviderError(f"google could not describe the image: {str(error.get('message', ''))[:200]}",
                        code=code, retryable=retryable, retry_after=retry_after if code == "rate_limited" else None)
 
 
-def _classify(status: int, message: str, data: Any) -> VisionError | None:
+def _classify(status: int, message: str, data: Any) -> ProviderError | None:
     # Google answers a wrong or expired key with 400 INVALID_ARGUMENT (reason API_KEY_INVALID), not 401.
     if status == 400 and isinstance(data, dict) and isinstance(data.get("error"), dict):
         details = data["error"].get("details") or []
         reasons = {d.get("reason") for d in details if isinstance(d, dict)}
         if reasons & {"API_KEY_INVALID", "API_KEY_EXPIRED"} or "api key" in message.lower():
-            return VisionError(f"google refused the API key: {message}", code="auth_failed")
+            return ProviderError(f"google refused the API key: {message}", code="auth_failed")
     return None

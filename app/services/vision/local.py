@@ -23,9 +23,10 @@ import cv2
 import numpy as np
 from PIL import ExifTags, Image, ImageOps
 
+from app.providers.errors import ProviderError
 from app.services.images import FORMATS  # importing it also registers the HEIC opener
 from app.services.naming import clean_tags, words_from_filename
-from app.services.vision.base import VisionError, VisionRequest, VisionResult, clip_alt_text
+from app.services.vision.base import VisionRequest, VisionResult, clip_alt_text
 from app.services.vision.colours import MULTICOLOR, name_colours, tone
 from app.services.vision.ocr import OCR_SIDE, read_text
 
@@ -153,7 +154,7 @@ def face_cascade() -> cv2.CascadeClassifier:
     if not hasattr(_local, "cascade"):
         cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
         if cascade.empty():
-            raise VisionError("OpenCV's face cascade file is missing.", code="analyzer_unavailable")
+            raise ProviderError("OpenCV's face cascade file is missing.", code="analyzer_unavailable")
         _local.cascade = cascade
     return _local.cascade
 
@@ -177,7 +178,7 @@ def _decode(data: bytes, side: int) -> tuple[Image.Image, Image.Exif, str, tuple
         image = Image.open(io.BytesIO(data), formats=list(FORMATS))
         # Our own limit, checked before decoding (app.services.images turns Pillow's warning-only one off).
         if image.width * image.height > MAX_PIXELS:
-            raise VisionError("The image has too many pixels to analyse.", code="too_many_pixels")
+            raise ProviderError("The image has too many pixels to analyse.", code="too_many_pixels")
         exif, fmt = image.getexif(), image.format or ""
         size = image.size[::-1] if exif.get(ExifTags.Base.Orientation) in (5, 6, 7, 8) else image.size
         if fmt == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale: most of the speed comes from here
@@ -185,10 +186,10 @@ def _decode(data: bytes, side: int) -> tuple[Image.Image, Image.Exif, str, tuple
             image.draft("RGB", (math.ceil(image.width * scale), math.ceil(image.height * scale)))
         image.load()
         image = ImageOps.exif_transpose(image)
-    except VisionError:
+    except ProviderError:
         raise
     except Exception as exc:  # any decoder failure means the same to the caller
-        raise VisionError(f"The image could not be decoded ({exc}).", code="undecodable") from exc
+        raise ProviderError(f"The image could not be decoded ({exc}).", code="undecodable") from exc
     return image, exif, fmt, size
 
 

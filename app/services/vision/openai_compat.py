@@ -11,8 +11,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from app.services.vision.base import VisionError, VisionRequest, VisionResult, clip_alt_text
-from app.services.vision.http import HttpOptions, RemoteClient, downscale_jpeg
+from app.providers.errors import ProviderError
+from app.providers.http import HttpOptions, RemoteClient, downscale_jpeg
+from app.services.vision.base import VisionRequest, VisionResult, clip_alt_text
 
 FIELDS = ("subject", "details", "keywords", "title", "alt_text", "confidence")
 _STRINGS = {"type": "array", "items": {"type": "string"}}
@@ -99,11 +100,11 @@ def _content_text(data: Any) -> tuple[str, str]:
         message = data["choices"][0]["message"]
         content, refusal = message.get("content"), message.get("refusal")
     except (KeyError, IndexError, TypeError, AttributeError) as exc:
-        raise VisionError("the answer is not a chat completion (no choices[0].message)", code="bad_response") from exc
+        raise ProviderError("the answer is not a chat completion (no choices[0].message)", code="bad_response") from exc
     if isinstance(content, list):  # some servers send content parts even for plain text
         content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
     if content is not None and not isinstance(content, str):
-        raise VisionError("the answer's message content is not text", code="bad_response")
+        raise ProviderError("the answer's message content is not text", code="bad_response")
     return content or "", refusal if isinstance(refusal, str) else ""
 
 
@@ -127,7 +128,7 @@ def _parse_json_object(content: str) -> Any:
 class OpenAICompatibleVision:
     """A VisionProvider for `POST {base_url}/chat/completions` with an image and a JSON-schema answer.
 
-    Thread-safe; `describe` raises VisionError only (codes in app.services.vision.http, plus model_cannot_see).
+    Thread-safe; `describe` raises ProviderError only (codes in app.providers.http, plus model_cannot_see).
     """
 
     supports_language = True
@@ -170,17 +171,17 @@ class OpenAICompatibleVision:
         if not content:
             if refusal and answer_says_cannot_see(refusal):
                 raise self._cannot_see(refusal)
-            raise VisionError(f"{self.name} gave no answer" + (f" (refusal: {refusal[:200]})" if refusal else ""),
+            raise ProviderError(f"{self.name} gave no answer" + (f" (refusal: {refusal[:200]})" if refusal else ""),
                               code="bad_response")
         answer = _parse_json_object(content)
         if answer is None:
             if answer_says_cannot_see(content):
                 raise self._cannot_see(content)
-            raise VisionError(f"{self.name}'s answer is not JSON: {_clean(content, 120)!r}", code="bad_response")
+            raise ProviderError(f"{self.name}'s answer is not JSON: {_clean(content, 120)!r}", code="bad_response")
         error = best_match(_ANSWER_VALIDATOR.iter_errors(answer))
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path) or "answer"
-            raise VisionError(f"{self.name}'s answer has the wrong shape at {where}: {error.message[:150]}",
+            raise ProviderError(f"{self.name}'s answer has the wrong shape at {where}: {error.message[:150]}",
                               code="bad_response")
         said = " ".join(str(answer.get(f, "")) for f in ("subject", "title", "alt_text"))
         if answer_says_cannot_see(said):
@@ -204,12 +205,12 @@ class OpenAICompatibleVision:
             extras=extras,
         )
 
-    def _classify(self, status: int, message: str, data: Any) -> VisionError | None:
+    def _classify(self, status: int, message: str, data: Any) -> ProviderError | None:
         if status in (400, 404, 422) and error_says_no_vision(message):
-            return VisionError(f"the model {self.model!r} on {self.name} does not take images ({message}); "
+            return ProviderError(f"the model {self.model!r} on {self.name} does not take images ({message}); "
                                "choose a vision model", code="model_cannot_see")
         return None
 
-    def _cannot_see(self, said: str) -> VisionError:
-        return VisionError(f"the model {self.model!r} on {self.name} says it cannot see the image "
+    def _cannot_see(self, said: str) -> ProviderError:
+        return ProviderError(f"the model {self.model!r} on {self.name} says it cannot see the image "
                            f"({_clean(said, 120)!r}); choose a vision model", code="model_cannot_see")

@@ -6,8 +6,8 @@ from typing import Any
 
 from app.errors import ValidationFailed
 from app.process_cache import ForkSafeCache
+from app.providers.http import HttpOptions
 from app.services.vision.base import VisionProvider
-from app.services.vision.http import HttpOptions
 from app.settings import get_settings
 
 LABELS = {

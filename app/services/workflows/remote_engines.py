@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 from PIL import Image
 
 from app.errors import ValidationFailed
+from app.providers.http import HttpOptions
 from app.services.generation.base import ProviderError
 from app.services.generation.providers_config import IMAGE_RESPONSE_BYTES
-from app.services.vision.http import HttpOptions
 from app.services.workflows.base import OperationFailed, RemoteHook
 from app.services.workflows.codec import encode_image
 from app.settings import Settings

@@ -1,6 +1,6 @@
 """Shared plumbing for remote vision providers: timeouts, retries, a circuit breaker, stable error codes.
 
-Every failure leaves this module as a `VisionError` whose code says what went wrong:
+Every failure leaves this module as a `ProviderError` whose code says what went wrong:
 timeout, rate_limited, provider_error, provider_unavailable, auth_failed, bad_request,
 bad_response, bad_image (and model_cannot_see, raised by a provider's own `classify` hook).
 """
@@ -25,8 +25,8 @@ from PIL import Image, ImageOps
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from app.process_cache import ForkSafeCache
+from app.providers.errors import ProviderError
 from app.services.images import FORMATS  # also registers the HEIC opener with Pillow
-from app.services.vision.base import VisionError
 
 # Failures that say "the provider is down or struggling": retried here, and counted by the breaker.
 # rate_limited is retried but not counted: a 429 is the provider working as designed and saying when to come back.
@@ -35,7 +35,7 @@ OUTAGE_CODES = frozenset({"timeout", "provider_error", "provider_unavailable"})
 
 # Optional per-provider hook: (HTTP status, the provider's error message, the parsed body or None) → an error
 # that is more precise than the generic mapping (e.g. "this model cannot see images"), or None.
-Classifier = Callable[[int, str, Any], VisionError | None]
+Classifier = Callable[[int, str, Any], ProviderError | None]
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ _breakers = ForkSafeCache()
 
 def _not_an_outage(exc: BaseException) -> bool:
     # Auth, bad-request and bad-answer errors are fast and deterministic: they must not open the breaker.
-    return not (isinstance(exc, VisionError) and exc.code in OUTAGE_CODES)
+    return not (isinstance(exc, ProviderError) and exc.code in OUTAGE_CODES)
 
 
 def get_breaker(name: str, *, fail_max: int, reset_seconds: float) -> pybreaker.CircuitBreaker:
@@ -147,7 +147,7 @@ class RemoteClient:
         self._client.close()
 
     def post_json(self, url: str, payload: Any, *, params: dict[str, str] | None = None) -> Any:
-        """The decoded JSON answer of a 2xx response; otherwise a VisionError with a stable code."""
+        """The decoded JSON answer of a 2xx response; otherwise a ProviderError with a stable code."""
         return self.send("POST", url, json=payload, params=params)
 
     def send(self, method: str, url: str, *, json: Any = None, data: dict[str, Any] | None = None,
@@ -170,19 +170,19 @@ class RemoteClient:
                                 retry=retry_if_exception(self._should_retry), reraise=True,
                                 )(self._attempt, *request)
         except pybreaker.CircuitBreakerError as exc:
-            raise VisionError(f"{self.name} is failing; not calling it for a while (circuit open)",
+            raise ProviderError(f"{self.name} is failing; not calling it for a while (circuit open)",
                               code="provider_unavailable", retryable=True,
                               retry_after=self.options.breaker_reset_seconds) from exc
 
     def _should_retry(self, exc: BaseException) -> bool:
-        if not isinstance(exc, VisionError) or exc.code not in RETRYABLE_CODES:
+        if not isinstance(exc, ProviderError) or exc.code not in RETRYABLE_CODES:
             return False
         # A provider asking for a longer pause than we will sleep: hand the wait to the caller (job retry).
         return exc.retry_after is None or exc.retry_after <= self.options.retry_after_cap
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, VisionError) and exc.retry_after is not None:
+        if isinstance(exc, ProviderError) and exc.retry_after is not None:
             return min(exc.retry_after, self.options.retry_after_cap)
         return self._backoff(state)
 
@@ -195,10 +195,10 @@ class RemoteClient:
                                                       params=params, headers=headers) as response:
                 body = self._read_capped(response)
         except httpx.TimeoutException as exc:
-            raise VisionError(f"{self.name} did not answer in time ({type(exc).__name__})",
+            raise ProviderError(f"{self.name} did not answer in time ({type(exc).__name__})",
                               code="timeout", retryable=True) from exc
         except httpx.TransportError as exc:
-            raise VisionError(f"cannot reach {self.name} ({type(exc).__name__}: {exc})",
+            raise ProviderError(f"cannot reach {self.name} ({type(exc).__name__}: {exc})",
                               code="provider_unavailable", retryable=True) from exc
         if 200 <= response.status_code < 300:
             if expect == "bytes":
@@ -206,7 +206,7 @@ class RemoteClient:
             try:
                 return json.loads(body)
             except ValueError as exc:
-                raise VisionError(f"{self.name} answered with something that is not JSON",
+                raise ProviderError(f"{self.name} answered with something that is not JSON",
                                   code="bad_response") from exc
         raise self._http_error(response, body)
 
@@ -215,28 +215,28 @@ class RemoteClient:
         for chunk in response.iter_bytes():
             size += len(chunk)
             if size > self.options.max_response_bytes:
-                raise VisionError(f"{self.name} sent an answer larger than {self.options.max_response_bytes} bytes",
+                raise ProviderError(f"{self.name} sent an answer larger than {self.options.max_response_bytes} bytes",
                                   code="bad_response")
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _http_error(self, response: httpx.Response, body: bytes) -> VisionError:
+    def _http_error(self, response: httpx.Response, body: bytes) -> ProviderError:
         status = response.status_code
         message, data = error_message(body)
         if self._classify and (special := self._classify(status, message, data)) is not None:
             return special
         said = f"{self.name} answered HTTP {status}" + (f": {message}" if message else "")
         if status in (401, 403):
-            return VisionError(f"{said} (check the API key)", code="auth_failed")
+            return ProviderError(f"{said} (check the API key)", code="auth_failed")
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         if status == 429:
             # Without a header we still give callers a figure: the longest backoff we would have used.
             wait = retry_after if retry_after is not None else self.options.backoff_max
-            return VisionError(said, code="rate_limited", retryable=True, retry_after=wait)
+            return ProviderError(said, code="rate_limited", retryable=True, retry_after=wait)
         if status >= 500:
-            return VisionError(said, code="provider_error", retryable=True,
+            return ProviderError(said, code="provider_error", retryable=True,
                                retry_after=retry_after if status == 503 else None)
-        return VisionError(said, code="bad_request")
+        return ProviderError(said, code="bad_request")
 
 
 def downscale_jpeg(data: bytes, *, max_side: int, quality: int = 85) -> bytes:
@@ -262,4 +262,4 @@ def downscale_jpeg(data: bytes, *, max_side: int, quality: int = 85) -> bytes:
             upright.save(out, format="JPEG", quality=quality, optimize=True)
             return out.getvalue()
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
-        raise VisionError(f"the image cannot be decoded ({exc})", code="bad_image") from exc
+        raise ProviderError(f"the image cannot be decoded ({exc})", code="bad_image") from exc
