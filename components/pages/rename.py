@@ -5,6 +5,7 @@ import reflex as rx
 from app import routes
 from components.layout.auth_card import error_callout
 from components.layout.shell import app_shell, page_header
+from components.layout.switches import labelled_switch
 from components.pages.assets import drop_zone, upload_panel
 from state.rename import ROW_FILTERS, RenameState
 
@@ -34,8 +35,7 @@ def option(label: str, control: rx.Component) -> rx.Component:
 
 
 def switch(label: str, name: str, value: rx.Var) -> rx.Component:
-    return rx.hstack(rx.switch(checked=value, on_change=lambda v: RenameState.set_option(name, v)),
-                     rx.text(label, size="2"), align="center", spacing="2", as_="label")
+    return labelled_switch(label, value, lambda v: RenameState.set_option(name, v))
 
 
 def options_card() -> rx.Component:

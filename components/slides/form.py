@@ -3,6 +3,7 @@
 import reflex as rx
 
 from components.layout.confirm import confirm_action
+from components.layout.switches import labelled_switch
 from state.slides import SlidesState
 from state.slides_form import LANGUAGES, SlidesFormState
 
@@ -127,8 +128,7 @@ def request_form() -> rx.Component:
             value=s.image_provider, on_change=lambda v: s.set_field("image_provider", v)),
             "Makes the pictures of slides that have a picture prompt; pictures you pick from your library "
             "are used as they are."),
-        rx.hstack(rx.switch(checked=s.notes, on_change=s.set_notes, aria_label="Speaker notes"),
-                  rx.text("Speaker notes", size="2"), align="center", spacing="2", as_="label"),
+        labelled_switch("Speaker notes", s.notes, s.set_notes),
         rx.cond(s.form_error != "", rx.callout(s.form_error, icon="triangle-alert", color_scheme="red", size="1",
                                                width="100%", role="alert", id="slides-error")),
         rx.button(rx.icon("list-tree", size=16), "Create outline", on_click=s.create_outline(s.click_key), size="3",

@@ -97,6 +97,13 @@ def test_rename_twenty_edit_one_download_the_zip(page: Page, photos):
     expect(page.get_by_role("button", name="Analyze 20 images")).to_be_enabled(timeout=60_000)
     page.wait_for_function("document.querySelectorAll('.library-tile img').length == 20", timeout=120_000)
     page.fill("#rename-keywords", "Atelier, Summer Sale")
+    # The options flip from their words too, and carry them as their names (a click on the words did nothing).
+    xmp = page.get_by_role("switch", name="Write title, alt text and keywords into the files (XMP/IPTC)")
+    before = xmp.get_attribute("aria-checked")
+    page.get_by_text("Write title, alt text and keywords into the files (XMP/IPTC)").click()
+    expect(xmp).not_to_have_attribute("aria-checked", before)
+    page.get_by_text("Write title, alt text and keywords into the files (XMP/IPTC)").click()
+    expect(xmp).to_have_attribute("aria-checked", before)
     shot(page, "rename-setup")
     page.get_by_role("button", name="Analyze 20 images").click()
     page.wait_for_url("**/rename**batch=**")
