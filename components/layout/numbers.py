@@ -12,3 +12,8 @@ def as_number(var: rx.Var) -> rx.Var:
 def count_of(count: rx.Var, one: str, many: str) -> rx.Var:
     """"1 image", "3 images": the count with the word that agrees with it."""
     return rx.cond(count == 1, "1 " + one, count.to_string() + " " + many)
+
+
+def count_of_text(count: rx.Var, one: str, many: str) -> rx.Var:
+    """The same for a count held as text ("1", "20")."""
+    return rx.cond(count == "1", "1 " + one, count + " " + many)

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from components.layout.confirm import confirm_action
+from components.layout.numbers import count_of
 from components.layout.shell import app_shell, page_header
 from state.assets import AssetsState
 
@@ -64,7 +65,7 @@ def upload_panel() -> rx.Component:
                     rx.text(rx.cond(AssetsState.uploading, "Uploading…", "Upload finished"), weight="bold"),
                     rx.spacer(),
                     rx.badge(counts["stored"].to_string() + " stored", color_scheme="green"),
-                    rx.badge(counts["duplicate"].to_string() + " duplicates", color_scheme="gray"),
+                    rx.badge(count_of(counts["duplicate"], "duplicate", "duplicates"), color_scheme="gray"),
                     rx.badge(counts["error"].to_string() + " refused", color_scheme="red"),
                     width="100%", align="center", spacing="2", wrap="wrap",
                 ),
@@ -172,7 +173,7 @@ def toolbar() -> rx.Component:
 def assets_page() -> rx.Component:
     return app_shell(
         page_header("Assets", "Every image you upload or make, in one library.",
-                    rx.badge(AssetsState.total.to_string() + " images", size="2", variant="soft"),
+                    rx.badge(count_of(AssetsState.total, "image", "images"), size="2", variant="soft"),
                     rx.cond(AssetsState.processing_count > 0,
                             rx.badge(rx.spinner(size="1"), AssetsState.processing_count.to_string() + " processing",
                                      size="2", color_scheme="amber"))),

@@ -4,6 +4,7 @@ import reflex as rx
 
 from app import routes
 from components.layout.auth_card import error_callout
+from components.layout.numbers import count_of, count_of_text
 from components.layout.shell import app_shell, page_header
 from components.layout.switches import labelled_switch
 from components.pages.assets import drop_zone, upload_panel
@@ -69,7 +70,8 @@ def options_card() -> rx.Component:
             switch("Write title, alt text and keywords into the files (XMP/IPTC)", "write_metadata",
                    RenameState.write_metadata),
             error_callout(RenameState.form_error),
-            rx.button(rx.icon("wand-sparkles", size=16), "Analyze ", RenameState.chosen_count, " images",
+            rx.button(rx.icon("wand-sparkles", size=16),
+                      "Analyze ", count_of(RenameState.chosen_count, "image", "images"),
                       on_click=RenameState.start_batch(RenameState.click_key),
                       disabled=RenameState.chosen_count == 0, size="3", width="100%"),
             rx.text(RenameState.cost_note, size="1", color=rx.color("gray", 10), align="center", width="100%"),
@@ -108,7 +110,7 @@ def setup_view() -> rx.Component:
             rx.heading("Recent batches", size="4", as_="h2"),
             rx.foreach(RenameState.batches, lambda b: rx.link(
                 rx.card(rx.hstack(rx.text("Batch #", b["id"], weight="medium"), rx.badge(b["status"]),
-                                  rx.text(b["images"], " images", size="2"), rx.spacer(),
+                                  rx.text(count_of_text(b["images"], "image", "images"), size="2"), rx.spacer(),
                                   rx.text(b["created"], size="1", color=rx.color("gray", 10)), align="center"),
                         width="100%"),
                 href=routes.RENAME + "?batch=" + b["id"], underline="none", color="inherit", width="100%")),

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from components.layout.numbers import count_of, count_of_text
 from components.layout.shell import app_shell, page_header
 from components.workflows.form import settings_form
 from state.workflows import WorkflowsState
@@ -140,7 +141,8 @@ def run_panel() -> rx.Component:
                 rx.badge(run["status"], color_scheme=rx.match(run["status"], ("succeeded", "green"),
                                                                ("partial", "orange"), ("failed", "red"),
                                                                ("canceled", "gray"), "amber")),
-                rx.text(run["done"] + " done · " + run["failed"] + " failed · " + run["total"] + " images", size="2",
+                rx.text(run["done"] + " done · " + run["failed"] + " failed · "
+                        + count_of_text(run["total"], "image", "images"), size="2",
                         color=rx.color("gray", 10)),
                 rx.spacer(),
                 rx.cond(s.run_active, rx.button("Cancel", size="1", variant="soft", color_scheme="gray",
@@ -183,7 +185,7 @@ def run_bar() -> rx.Component:
             rx.text(rx.cond(s.mode == "operation", "Runs: " + s.op_info["name"],
                             rx.cond(s.mode == "draft", "Runs: the recipe being built", "Runs: the saved recipe")),
                     size="2", color=rx.color("gray", 10)),
-            rx.button(rx.icon("play", size=14), "Run on " + s.chosen_count.to_string() + " images", size="3",
+            rx.button(rx.icon("play", size=14), "Run on " + count_of(s.chosen_count, "image", "images"), size="3",
                       on_click=s.start(s.click_key), disabled=s.run_active | (s.chosen_count == 0)),
             width="100%", align="center", wrap="wrap",
         ),
