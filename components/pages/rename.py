@@ -134,6 +134,9 @@ def review_row(row: rx.Var) -> rx.Component:
             spacing="1", min_width="320px")),
         rx.table.cell(rx.text_area(default_value=row["alt"], key=row["id"] + row["alt"], rows="2", size="1",
                                    on_blur=lambda v: RenameState.save_alt(row["id"], v), aria_label="Alt text",
+                                   # Empty when the engine did not know what is in the picture: say so.
+                                   placeholder=rx.cond(row["needs_subject"] == "yes",
+                                                       "Not recognised: describe the picture", "Describe the picture"),
                                    min_width="220px")),
         rx.table.cell(rx.text(row["tags"], size="1", color=rx.color("gray", 11)), min_width="160px"),
         rx.table.cell(rx.match(row["status"],
