@@ -22,7 +22,8 @@ from app.queue import QUEUES
 from app.services import assets, worker_pulse
 from app.settings import get_settings
 from tests.integration.test_accounts import register
-from tests.integration.test_worker_death import distinct_photos, job_row, wait_for
+from tests.integration.test_worker_death import distinct_photos
+from tests.waiting import job_row, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,17 +15,11 @@ import pytest
 import redis
 from rq import Queue, Worker
 
+from tests.waiting import wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 class Supervisor:

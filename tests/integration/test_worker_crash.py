@@ -13,11 +13,12 @@ from rq import Worker
 from sqlmodel import select
 
 from app.db import session_scope
-from app.models import Asset, Job
+from app.models import Asset
 from app.redis_client import get_redis
 from app.services import assets
 from tests import images
 from tests.integration.test_accounts import register
+from tests.waiting import job_row, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,19 +28,8 @@ def start_worker() -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
-def job_row(job_id: str) -> Job:
-    with session_scope() as session:
-        return session.get(Job, job_id)
 
 
 @pytest.fixture

@@ -20,23 +20,13 @@ from app.services import assets, worker_pulse
 from app.settings import get_settings
 from tests import images
 from tests.integration.test_accounts import register
+from tests.waiting import job_row, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def job_row(job_id: str) -> Job:
-    with session_scope() as session:
-        return session.get(Job, job_id)
 
 
 @pytest.fixture

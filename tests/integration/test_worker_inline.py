@@ -19,7 +19,8 @@ from app.services.generation.service import GenerationInput
 from tests import images
 from tests.fake_image_providers import FakeOpenAIImages
 from tests.integration.test_accounts import register
-from tests.integration.test_worker_crash import crash_env, job_row, start_worker, wait_for  # noqa: F401
+from tests.integration.test_worker_crash import crash_env, start_worker  # noqa: F401 (crash_env: a fixture)
+from tests.waiting import job_row, wait_for
 
 
 @pytest.fixture
