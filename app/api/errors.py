@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from app.api.middleware import BodyTooLarge
-from app.errors import AppError, Throttled
+from app.api.outages import RETRY_AFTER_SECONDS
+from app.errors import AppError, ServiceUnavailable, Throttled
 
 _HTTP_CODES = {400: "bad_request", 401: "auth_required", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                409: "conflict", 413: "payload_too_large", 422: "validation_failed",
@@ -38,9 +41,15 @@ def install_error_handlers(api: FastAPI) -> None:
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else None
         fields = getattr(exc, "errors", None)
-        return error_response(exc.status, exc.code, exc.message, headers,
-                              fields=[dict(f) for f in fields] if isinstance(fields, list) else None,
-                              details=getattr(exc, "details", None))
+        details = getattr(exc, "details", None)
+        response = error_response(exc.status, exc.code, exc.message, headers,
+                                  fields=[dict(f) for f in fields] if isinstance(fields, list) else None,
+                                  details=details)
+        if isinstance(exc, ServiceUnavailable):  # the same shape as an outage caught at the edge
+            body = json.loads(response.body)
+            body["error"]["service"] = (details or {}).get("service", "redis")
+            response = JSONResponse(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return response
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

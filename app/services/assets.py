@@ -169,7 +169,10 @@ def ingest(*, owner_id: int, files: Iterable[tuple[str, bytes | IO[bytes]]]) -> 
     """
     result = IngestResult(assets=[], errors=[])
     for filename, data in files:
-        one = ingest_one(owner_id=owner_id, filename=filename, data=data)
+        try:
+            one = ingest_one(owner_id=owner_id, filename=filename, data=data)
+        except OSError as exc:  # the storage filled up or went read-only part way through the upload
+            _stop_part_way(owner_id=owner_id, result=result, stopped_at=filename, cause=exc)
         result.assets += one.assets
         result.errors += one.errors
         result.created += one.created
@@ -184,6 +187,23 @@ def ingest(*, owner_id: int, files: Iterable[tuple[str, bytes | IO[bytes]]]) -> 
         exc.details = {"stored": ids, "assets": stored, "errors": [e.__dict__ for e in result.errors]}
         raise
     return result
+
+
+def _stop_part_way(*, owner_id: int, result: IngestResult, stopped_at: str, cause: OSError) -> None:
+    """Storage failed after some files were stored: keep those (their thumbnails queued when the queue is up)
+    and raise ServiceUnavailable saying exactly which were stored and where it stopped."""
+    try:
+        result.job_ids = submit_processing(owner_id=owner_id, asset_ids=result.created)
+    except ServiceUnavailable:
+        pass  # parked as failed with QUEUE_UNAVAILABLE; the periodic work queues them later
+    ids = [a.id for a in result.assets]
+    with session_scope() as session:
+        rows = {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(ids))).all()} if ids else {}
+    raise ServiceUnavailable(
+        f"Storage stopped taking files at {display_name(stopped_at)}: {len(ids)} file(s) before it were stored, "
+        "it and the files after it were not.",
+        details={"service": "storage", "stored": ids, "assets": [public(rows[i]) for i in ids if i in rows],
+                 "stopped_at": display_name(stopped_at), "errors": [e.__dict__ for e in result.errors]}) from cause
 
 
 def _expand_archives(files: Iterable[tuple[str, bytes | IO[bytes]]], errors: list[FileError]):

@@ -137,3 +137,21 @@ def test_s3_storage_unreachable_is_503(signed_in, monkeypatch):
     # botocore tries 5 times (app.storage) before it gives up: this case takes a few seconds.
     assert_unavailable(upload(signed_in, images.jpeg(320, 240)), "storage")
     assert count(Asset) == 0
+
+
+def test_storage_full_part_way_says_exactly_what_was_stored(signed_in, env):
+    """Five photos, room for the first: the answer lists the stored one and where it stopped; nothing else."""
+    with tmpfs(env / "storage", "size=96k") as storage:
+        small = images.jpeg(160, 120, seed=1)
+        big = [images.jpeg(1600, 1200, seed=s) for s in (2, 3, 4, 5)]
+        assert len(small) < 16 * 1024 and all(len(b) > 96 * 1024 for b in big)
+        files = [("files", ("DSC_0001.jpg", small, "image/jpeg"))] + [
+            ("files", (f"DSC_000{i}.jpg", data, "image/jpeg")) for i, data in enumerate(big, start=2)]
+        response = signed_in.post("/api/v1/assets", files=files, headers=ORIGIN)
+        assert response.status_code == 503, response.text
+        error = response.json()["error"]
+        assert error["code"] == "service_unavailable"
+        assert error["details"]["stopped_at"] == "DSC_0002.jpg"
+        assert [a["filename"] for a in error["details"]["assets"]] == ["DSC_0001.jpg"]
+        assert count(Asset) == 1 and len(error["details"]["stored"]) == 1
+        assert len(files_under(storage)) == 1  # the stored original, no half-written second file
