@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
 import time
 
-from app.db import session_scope
+from app.db import read_scope
 from app.models import Job
 
 
@@ -20,5 +24,24 @@ def wait_for(predicate, timeout: float, what: str):
 
 
 def job_row(job_id: str) -> Job:
-    with session_scope() as session:
-        return session.get(Job, job_id)
+    """The job row as it is now, read without SQLite's write lock: a poll every 50 ms must not queue the
+    workers' own writes behind it."""
+    with read_scope() as session:
+        job = session.get(Job, job_id)
+        if job is not None:
+            session.expunge(job)
+        return job
+
+
+def stop_worker_group(proc) -> None:
+    """Stop a test's worker and everything in its process group, the dead ones' too: a SIGKILLed worker's RQ
+    scheduler child lives on in the group, bound to this run's Redis, and used to disturb the next test."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.poll()

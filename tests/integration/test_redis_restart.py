@@ -3,7 +3,6 @@ supervisor does with the embedded Redis: the job survives or is run again, and n
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from app.services import assets, worker_pulse
 from app.settings import get_settings
 from tests.integration.test_accounts import register
 from tests.integration.test_worker_death import distinct_photos
-from tests.waiting import job_row, wait_for
+from tests.waiting import job_row, stop_worker_group, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,9 +112,7 @@ def test_redis_killed_and_restarted_mid_job_nothing_lost_nothing_stuck(own_redis
                              and not StartedJobRegistry(q, connection=connection).count for q in QUEUES),
                  30, "the queues to drain")
     finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            worker.wait(timeout=30)
+        stop_worker_group(worker)
 
 
 def test_the_reaper_waits_for_steady_pulses_after_redis_returns(own_redis):

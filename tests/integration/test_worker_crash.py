@@ -18,7 +18,7 @@ from app.redis_client import get_redis
 from app.services import assets
 from tests import images
 from tests.integration.test_accounts import register
-from tests.waiting import job_row, wait_for
+from tests.waiting import job_row, stop_worker_group, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,9 +44,7 @@ def crash_env(env, monkeypatch):
     procs = []
     yield procs
     for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
+        stop_worker_group(proc)
 
 
 def test_sigkill_mid_job_is_recovered_and_not_applied_twice(crash_env):
