@@ -180,11 +180,7 @@ def ingest(*, owner_id: int, files: Iterable[tuple[str, bytes | IO[bytes]]]) -> 
     try:
         result.job_ids = submit_processing(owner_id=owner_id, asset_ids=result.created)
     except ServiceUnavailable as exc:
-        ids = [a.id for a in result.assets]
-        with session_scope() as session:  # as they are now: the ones not queued were parked as failed
-            rows = {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(ids))).all()}
-            stored = [public(rows[i]) for i in ids if i in rows]
-        exc.details = {"stored": ids, "assets": stored, "errors": [e.__dict__ for e in result.errors]}
+        exc.details = _what_was_stored(result)
         raise
     return result
 
@@ -196,14 +192,20 @@ def _stop_part_way(*, owner_id: int, result: IngestResult, stopped_at: str, caus
         result.job_ids = submit_processing(owner_id=owner_id, asset_ids=result.created)
     except ServiceUnavailable:
         pass  # parked as failed with QUEUE_UNAVAILABLE; the periodic work queues them later
+    details = _what_was_stored(result)
+    raise ServiceUnavailable(
+        f"Storage stopped taking files at {display_name(stopped_at)}: {len(details['stored'])} file(s) before it "
+        "were stored, it and the files after it were not.",
+        details={**details, "service": "storage", "stopped_at": display_name(stopped_at)}) from cause
+
+
+def _what_was_stored(result: IngestResult) -> dict:
+    """The stored assets as they are now (the ones not queued were parked as failed) and the file errors."""
     ids = [a.id for a in result.assets]
     with session_scope() as session:
         rows = {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(ids))).all()} if ids else {}
-    raise ServiceUnavailable(
-        f"Storage stopped taking files at {display_name(stopped_at)}: {len(ids)} file(s) before it were stored, "
-        "it and the files after it were not.",
-        details={"service": "storage", "stored": ids, "assets": [public(rows[i]) for i in ids if i in rows],
-                 "stopped_at": display_name(stopped_at), "errors": [e.__dict__ for e in result.errors]}) from cause
+        stored = [public(rows[i]) for i in ids if i in rows]
+    return {"stored": ids, "assets": stored, "errors": [e.__dict__ for e in result.errors]}
 
 
 def _expand_archives(files: Iterable[tuple[str, bytes | IO[bytes]]], errors: list[FileError]):
