@@ -10,7 +10,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_CHECK_LATEST_VERSION := 0
 export REFLEX_USE_GRANIAN := 1
 
-.PHONY: run test test-fast lint bench clean .tesseract .libreoffice
+.PHONY: run test test-fast lint bench clean rotate-ai-keys .tesseract .libreoffice
 
 $(VENV)/.runtime: requirements.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ lint: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(PY) bench/run_all.py
+
+# After changing AI_KEYS_SECRET (old value in AI_KEYS_PREVIOUS): re-encrypt the stored AI connection keys.
+rotate-ai-keys: $(VENV)/.runtime
+	$(PY) -m app.services.ai.rotate
 
 clean:
 	rm -rf .web var tests/e2e/artifacts

@@ -197,7 +197,7 @@ class VisionCache(SQLModel, table=True):
 
     __tablename__ = "vision_cache"
     key: str = Field(primary_key=True, max_length=64)
-    provider: str = Field(max_length=32)
+    provider: str = Field(max_length=200)
     result: str  # JSON VisionResult
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -260,7 +260,7 @@ class Generation(SQLModel, table=True):
     negative_prompt: str = Field(default="", max_length=2000)
     style: str = Field(default="", max_length=40, index=True)
     final_prompt: str = Field(default="", max_length=3000)  # after the style template
-    provider: str = Field(max_length=32, index=True)
+    provider: str = Field(max_length=200, index=True)  # a provider name or "conn:<id>:<model>"
     model: str = Field(default="", max_length=120)
     width: int
     height: int
@@ -343,8 +343,9 @@ class Deck(SQLModel, table=True):
     # An uploaded .pptx/.potx template (storage key); when set it is used instead of `theme`.
     brand_kit_key: str = Field(default="", max_length=300)
     brand_kit_name: str = Field(default="", max_length=200)
-    provider: str = Field(default="local", max_length=32)  # text engine: local | openai
-    image_provider: str = Field(default="local", max_length=32)
+    # text engine: local | openai | "conn:<id>:<model>" (a stored AI connection)
+    provider: str = Field(default="local", max_length=200)
+    image_provider: str = Field(default="local", max_length=200)
     # idle (an outline, not generated) | outlining | generating | ready | failed
     status: str = Field(default="idle", max_length=16, index=True)
     job_id: str = Field(default="", max_length=36)
@@ -365,4 +366,46 @@ class DeckVersion(SQLModel, table=True):
     number: int
     outline: str  # JSON: Outline
     note: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AIConnection(SQLModel, table=True):
+    """An outside AI server an admin connected (or the environment seeded): where, how, and what it offers."""
+
+    __tablename__ = "ai_connection"
+    id: int | None = Field(default=None, primary_key=True)
+    preset: str = Field(max_length=32)  # app.providers.presets.PRESETS
+    name: str = Field(max_length=80, unique=True)
+    base_url: str = Field(default="", max_length=500)
+    secret: str = Field(default="")  # the API key, encrypted (app.providers.keybox); "" when none
+    options: str = Field(default="{}")  # JSON: preset-specific fields (auth, region, models, workflow…)
+    enabled: bool = True
+    offers: str = Field(default="[]")  # JSON: what the last successful test listed (app.providers.probe.Offer)
+    tested_at: datetime | None = None
+    test_error: str = Field(default="", max_length=500)
+    latency_ms: int | None = None
+    # "image:openai", "vision:google"…: the environment variables this row was seeded from, if any.
+    seeded_from: str | None = Field(default=None, max_length=40, unique=True)
+    # Bumped on every change: a process rebuilds its client for this connection when it differs.
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AIDefault(SQLModel, table=True):
+    """The connection and model each capability uses unless a page picks another, and its price in credits."""
+
+    __tablename__ = "ai_default"
+    capability: str = Field(primary_key=True, max_length=16)  # vision | text | images | cutout | upscale | moderation
+    connection_id: int = Field(foreign_key="ai_connection.id", index=True)
+    model: str = Field(default="", max_length=200)
+    price: int = Field(default=0, ge=0)  # credits per image (vision, images, cutout, upscale) or per call
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AISeed(SQLModel, table=True):
+    """Environment settings already turned into connections: a deleted seeded connection stays deleted."""
+
+    __tablename__ = "ai_seed"
+    key: str = Field(primary_key=True, max_length=40)
     created_at: datetime = Field(default_factory=utcnow)

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # Comma-separated origins allowed for websockets, CORS and cookie-auth writes.
     allowed_origins: Annotated[list[str], NoDecode] = []
     workers: int = Field(default=1, ge=0, le=32)
+    # Encrypts the API keys of AI connections at rest; empty: derived from SECRET_KEY. To rotate, put the
+    # old value first in AI_KEYS_PREVIOUS (comma-separated), set the new one, run `make rotate-ai-keys`.
+    ai_keys_secret: str = ""
+    ai_keys_previous: Annotated[list[str], NoDecode] = []
     # A worker whose pulse (3 per TTL) stops this long is dead; its running jobs are retried or failed.
     worker_ttl_seconds: int = Field(default=6, ge=2)
     reaper_interval_seconds: int = Field(default=2, ge=1)
@@ -190,6 +194,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"IMAGE_TIMEOUTS names {name!r}; providers are {', '.join(IMAGE_PROVIDER_NAMES)}")
             if not 0 < seconds <= 3600:
                 raise ValueError(f"IMAGE_TIMEOUTS for {name!r} must be more than 0 and at most 3600 seconds")
+        return value
+
+    @field_validator("ai_keys_previous", mode="before")
+    @classmethod
+    def _split_previous_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("allowed_origins", mode="before")

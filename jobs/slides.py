@@ -31,8 +31,15 @@ from jobs.runner import JobContext, run_tracked
 TEXT_LAYOUTS = ("bullets", "two_column", "image_text")
 
 
-def build_chat_writer() -> ChatSlideWriter:
-    """The chat engine from settings (one per job: it owns a connection pool)."""
+def build_chat_writer(provider: str = "openai") -> ChatSlideWriter:
+    """The chat engine for a deck's text provider: a stored AI connection, or the settings' chat API
+    (one per job: it owns a connection pool)."""
+    from app.services.ai import resolve
+    from app.services.decks import chat_ref
+
+    ref = chat_ref(provider)
+    if ref:
+        return resolve.fresh_client("text", ref)
     settings = get_settings()
     return ChatSlideWriter(settings.slides_openai_base_url, settings.slides_openai_api_key,
                            settings.slides_openai_model,
@@ -64,9 +71,10 @@ def run_deck_job(job_id: str) -> str:
 
 
 def _plan(ctx: JobContext, deck_id: int) -> str:
-    spec = spec_of(load_deck(deck_id))
+    deck = load_deck(deck_id)
+    spec = spec_of(deck)
     ctx.progress(5, "Planning the outline")
-    writer = build_chat_writer()
+    writer = build_chat_writer(deck.provider)
     try:
         outline = writer.outline(spec)
     finally:
@@ -98,7 +106,7 @@ def _write(ctx: JobContext, deck_id: int, slide_ids: list[str], *, fresh: bool) 
             ctx.progress(99 * done / max(1, total), f"{done} of {total} slides written")
             finish(_local_slide(spec, outline, slide_id))
     else:
-        writer = build_chat_writer()
+        writer = build_chat_writer(deck.provider)
         try:
             writer.write_slides(spec, outline, targets, on_slide=finish)
         finally:

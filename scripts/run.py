@@ -183,15 +183,22 @@ def stop_all() -> None:
     children.clear()
 
 
-def _migrate(env: dict) -> None:
-    log("applying migrations")
-    proc = spawn([sys.executable, "-m", "alembic", "upgrade", "head"], env)
+def _step(what: str, argv: list[str], env: dict) -> None:
+    log(what)
+    proc = spawn(argv, env)
     while proc.poll() is None and not stop_requested:
         time.sleep(TICK)
     if proc.returncode not in (None, 0):
-        raise SystemExit(f"migrations failed (exit {proc.returncode})")
+        raise SystemExit(f"{what} failed (exit {proc.returncode})")
     if proc.returncode == 0:
         children.remove(proc)
+
+
+def _migrate(env: dict) -> None:
+    _step("applying migrations", [sys.executable, "-m", "alembic", "upgrade", "head"], env)
+    # AI providers configured by environment variables become AI connections, once (README: AI connections).
+    if not stop_requested:
+        _step("seeding AI connections from settings", [sys.executable, "-m", "app.services.ai.seed"], env)
 
 
 def main(argv: list[str]) -> int:

@@ -53,7 +53,7 @@ def _card(item: dict) -> dict[str, str]:
     return {"id": str(item["id"]), "generation_id": str(item["generation_id"]), "prompt": params["prompt"],
             "negative": params["negative_prompt"], "style": params["style"], "size": params["size"],
             "seed": str(item["seed"] if item["seed"] is not None else params["seed"]),
-            "provider": registry.LABELS.get(params["provider"], params["provider"]), "model": params["model"],
+            "provider": registry.label(params["provider"]), "model": params["model"],
             "favourite": "yes" if item["favourite"] else "", "created": item["created_at"][:16].replace("T", " "),
             "thumb": routes.asset_thumbnail_url(str(asset["id"])), "asset_id": str(asset["id"]),
             "full": routes.image_download_url(str(item["id"]), "png"),
@@ -157,9 +157,7 @@ class GenerateState(rx.State):
         self.providers = [_provider_row(r) for r in rows]
         names = [p["name"] for p in self.providers]
         if self.provider not in names:
-            from app.settings import get_settings
-
-            default = get_settings().image_default_provider
+            default = next((r["name"] for r in rows if r.get("default")), "")
             self.provider = default if default in names else (names[0] if names else "")
         with session_scope() as session:
             self.styles = [{"key": s.key, "name": s.name} for s in list_styles(session=session)]

@@ -13,7 +13,8 @@ from app.db import session_scope
 from app.errors import AppError
 from app.ids import parse_id
 from app.models import Job
-from app.services import assets, credits, jobs, rename
+from app.services import assets, jobs, rename
+from app.services.ai import resolve
 from app.services.rename import RenameOptions
 from state.clicks import first_click, new_click_key
 from state.live import owner_job_messages
@@ -69,6 +70,7 @@ class RenameState(rx.State):
     write_metadata: bool = False
     ocr: bool = True
     provider: str = "local"
+    provider_picked: bool = False
     providers: list[dict[str, str]] = []
     form_error: str = ""
     # A key per click of Start, re-armed after each start (state/clicks.py).
@@ -96,8 +98,10 @@ class RenameState(rx.State):
 
     @rx.var
     def cost_note(self) -> str:
-        price = credits.price_for(self.provider, max(1, len(self.chosen)))
-        return "Free with the local analyzer" if price == 0 else f"Costs {price} credits"
+        price = resolve.price_of("vision", self.provider, max(1, len(self.chosen)))
+        if price:
+            return f"Costs {price} credits"
+        return "Free with the local analyzer" if self.provider == "local" else "No credits charged"
 
     @rx.var
     def visible_rows(self) -> list[dict[str, str]]:
@@ -132,7 +136,14 @@ class RenameState(rx.State):
             self.batches = [{"id": str(b.id), "status": b.status, "images": str(b.image_count),
                              "created": b.created_at.strftime("%Y-%m-%d %H:%M")}
                             for b in rename.list_batches(session=session, owner_id=owner_id)]
-        self.providers = [{"name": p["name"], "label": p["label"]} for p in available_providers() if p["configured"]]
+        offered = [p for p in available_providers() if p["configured"]]
+        self.providers = [{"name": p["name"], "label": p["label"]} for p in offered]
+        # The admins' default vision model is preselected until the user picks one themselves.
+        default = next((p["name"] for p in offered if p.get("default")), "")
+        if default and not self.provider_picked:
+            self.provider = default
+        elif self.provider not in {p["name"] for p in offered}:
+            self.provider = "local"
 
     def _load_batch(self, owner_id: int) -> None:
         with session_scope() as session:
@@ -221,6 +232,8 @@ class RenameState(rx.State):
     def set_option(self, name: str, value):
         if name in ("keywords", "case", "max_length", "template", "language", "provider"):
             setattr(self, name, str(value)[:200])
+            if name == "provider":
+                self.provider_picked = True
         elif name in ("alt_text", "keep_exif", "write_metadata", "ocr"):
             setattr(self, name, bool(value))
 

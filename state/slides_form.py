@@ -49,6 +49,7 @@ class SlidesFormState(rx.State):
     language: str = "en"
     theme: str = "studio"
     provider: str = "local"
+    provider_picked: bool = False
     # "default" is the server's choice (SLIDES_IMAGE_PROVIDER, else the default image provider); a select
     # item cannot have an empty value.
     image_provider: str = "default"
@@ -77,7 +78,7 @@ class SlidesFormState(rx.State):
         self.themes = [_theme_row(t) for t in list_themes()]
         self.providers = decks.text_providers()
         try:
-            default = registry.LABELS[decks.image_provider_name("")]
+            default = registry.label(decks.image_provider_name(""))
         except AppError:  # the default is not set up: a deck with picture prompts says so when created
             default = "not set up"
         self.image_providers = [{"name": "default", "label": f"Server default · {default}"},
@@ -85,8 +86,10 @@ class SlidesFormState(rx.State):
                                   for p in registry.available_providers(configured_only=True)]]
         if self.image_provider not in {p["name"] for p in self.image_providers}:
             self.image_provider = "default"
-        if self.provider not in {p["name"] for p in self.providers}:
-            self.provider = "local"
+        names = {p["name"] for p in self.providers}
+        if self.provider not in names or not self.provider_picked:
+            default = decks.default_text_provider()  # the admins' default text model, until one is picked
+            self.provider = default if default in names else "local"
         self.form_error = ""
 
     @rx.event
@@ -98,7 +101,7 @@ class SlidesFormState(rx.State):
         elif name == "language" and value in dict(LANGUAGES):
             self.language = value
         elif name == "provider" and any(p["name"] == value for p in self.providers):
-            self.provider = value
+            self.provider, self.provider_picked = value, True
         elif name == "image_provider" and any(p["name"] == value for p in self.image_providers):
             self.image_provider = value
 

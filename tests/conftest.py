@@ -34,9 +34,11 @@ def clear_caches() -> None:
     from app.db import get_engine
     from app.redis_client import get_redis
     from app.services import throttle
+    from app.services.ai import resolve
     from app.settings import get_settings
     from app.storage import get_storage
 
+    resolve.forget()  # clients of connections that lived in another test's database
     if get_engine.cache_info().currsize:
         get_engine().dispose()
     for cached in (get_settings, get_engine, get_redis, throttle._limiter, get_storage):

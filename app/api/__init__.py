@@ -7,6 +7,7 @@ from fastapi_offline import FastAPIOffline
 
 from app.api import (
     routes_admin,
+    routes_admin_ai,
     routes_admin_generation,
     routes_assets,
     routes_auth,
@@ -40,7 +41,7 @@ def build_api():
     api.add_middleware(Idempotency)  # Idempotency-Key on the routes that spend credits or start jobs
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(check_origin), Depends(services_up)], responses=_ERRORS)
     for module in (routes_auth, routes_me, routes_assets, routes_rename, routes_images, routes_workflows, routes_slides,
-                   routes_jobs, routes_admin, routes_admin_generation):
+                   routes_jobs, routes_admin, routes_admin_generation, routes_admin_ai):
         v1.include_router(module.router)
     api.include_router(v1)
     api.include_router(routes_health.router)

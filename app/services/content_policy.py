@@ -62,9 +62,15 @@ _ai_cache = ForkSafeCache()  # a forked child builds its own client
 
 
 def ai_checker() -> OpenAIModeration | None:
-    """The remote moderation client, when one is configured (built once per settings object)."""
+    """The remote moderation client: the moderation default among the AI connections, else the one the
+    settings configure (built once per settings object) until those were moved to a connection."""
+    from app.services.ai import resolve, seed
+
+    ref = resolve.default_ref("moderation")
+    if ref:
+        return resolve.client("moderation", ref)
     settings = get_settings()
-    if not settings.moderation_openai_base_url:
+    if not settings.moderation_openai_base_url or seed.seeded_ref("moderation:openai") is not None:
         return None
     with _ai_cache.lock:
         cached = _ai_cache.get("ai")

@@ -43,9 +43,14 @@ def needs_picture(slide: Slide) -> bool:
 
 def price(*, provider: str, image_provider: str, slides: list[Slide]) -> int:
     """Credits for writing `slides`: their new pictures, plus the chat provider's price per generation."""
+    from app.services.ai import resolve
+
     pictures = sum(1 for s in slides if needs_picture(s))
-    cost = credits.price_for(image_provider, pictures) if pictures else 0
-    return cost + (credits.price_for(CHAT_PRICE_KEY, 1) if provider != "local" else 0)
+    cost = resolve.price_of("images", image_provider, pictures) if pictures else 0
+    if provider == "local":
+        return cost
+    return cost + (resolve.price("text", provider, 1) if resolve.is_ref(provider)
+                   else credits.price_for(CHAT_PRICE_KEY, 1))
 
 
 def generate(*, owner_id: int, deck_id: int) -> Job:

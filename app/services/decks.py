@@ -59,8 +59,8 @@ class DeckInput(BaseModel):
     language: str = Field(default="en", min_length=2, max_length=12)
     theme: str = Field(default="", max_length=60)
     notes: bool = True  # speaker notes
-    provider: str = Field(default="local", max_length=32)
-    image_provider: str = Field(default="", max_length=32)  # "": SLIDES_IMAGE_PROVIDER, else the image default
+    provider: str = Field(default="local", max_length=200)  # a name or "conn:<id>:<model>"
+    image_provider: str = Field(default="", max_length=200)  # "": SLIDES_IMAGE_PROVIDER, else the image default
 
 
 def chat_configured() -> bool:
@@ -69,15 +69,46 @@ def chat_configured() -> bool:
 
 
 def text_providers() -> list[dict[str, str]]:
-    """The text engines this server offers (the local one always)."""
-    return [{"name": name, "label": label} for name, label in TEXT_PROVIDERS.items()
-            if name == "local" or chat_configured()]
+    """The text engines this server offers: stored AI connections' text models (the default first),
+    the settings' chat API while it was not moved to a connection, and the local engine always."""
+    from app.services.ai import resolve, seed
+
+    found = [{"name": c["value"], "label": c["label"]} for c in resolve.choices("text")]
+    if chat_configured() and seed.seeded_ref("text:slides") is None:
+        found.append({"name": "openai", "label": TEXT_PROVIDERS["openai"]})
+    return [*found, {"name": "local", "label": TEXT_PROVIDERS["local"]}]
+
+
+def default_text_provider() -> str:
+    from app.services.ai import resolve
+
+    return resolve.default_ref("text") or "local"
+
+
+def chat_ref(name: str) -> str | None:
+    """The AI connection a text provider name stands for (None: the settings' chat API or local)."""
+    from app.services.ai import resolve, seed
+
+    if resolve.is_ref(name):
+        return name
+    if name == "openai":
+        return seed.seeded_ref("text:slides")
+    return None
 
 
 def check_text_provider(name: str) -> str:
+    from app.services.ai import resolve
+
+    ref = chat_ref(name)
+    if ref == "":
+        raise ValidationFailed("The chat provider was moved to the AI connections page and is no longer there "
+                               "(or is disabled).", code="provider_not_configured")
+    if ref is not None:
+        resolve.check("text", ref)
+        return ref
     if name not in TEXT_PROVIDERS:
         raise ValidationFailed(f"There is no text provider called {name!r}; use one of: "
-                               f"{', '.join(TEXT_PROVIDERS)}.", code="unknown_provider")
+                               f"{', '.join(TEXT_PROVIDERS)} or an AI connection.", code="unknown_provider")
     if name == "openai" and not chat_configured():
         raise ValidationFailed("The chat provider is not set up on this server (SLIDES_OPENAI_BASE_URL and "
                                "SLIDES_OPENAI_MODEL).", code="provider_not_configured")
@@ -96,7 +127,7 @@ def image_provider_name(name: str) -> str:
     from app.services.generation import registry
 
     settings = get_settings()
-    name = name or settings.slides_image_provider or settings.image_default_provider
+    name = name or settings.slides_image_provider or registry.default_name()
     registry.get_provider(name)  # 422 when unknown or not configured
     return name
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, delete, func, select
 from app.db import session_scope
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import Asset, Job, RenameBatch, RenameItem, User, VisionCache, utcnow
-from app.services import credits, jobs, naming
+from app.services import jobs, naming
 from app.services.vision.base import VisionRequest, VisionResult, clip_alt_text
 from app.settings import get_settings
 from app.storage import get_storage
@@ -32,7 +32,7 @@ class RenameOptions(BaseModel):
     alt_text: bool = True
     keep_exif: bool = True  # False strips EXIF/GPS from the exported files (orientation is kept)
     write_metadata: bool = False  # write title, alt text and keywords into XMP/IPTC/EXIF
-    provider: str = Field(default="local", max_length=32)
+    provider: str = Field(default="local", max_length=200)  # a provider name or "conn:<id>:<model>"
     ocr: bool = True
 
     @field_validator("keywords")
@@ -78,6 +78,7 @@ def images_this_month(*, session: Session, owner_id: int) -> int:
 
 def create_batch(*, owner_id: int, asset_ids: list[int], options: RenameOptions) -> RenameBatch:
     """Check quota and credits up front (never half-run), create the items, start the analysis job."""
+    from app.services.ai import resolve
     from app.services.vision.registry import get_provider
 
     asset_ids = list(dict.fromkeys(asset_ids))
@@ -85,7 +86,7 @@ def create_batch(*, owner_id: int, asset_ids: list[int], options: RenameOptions)
         raise ValidationFailed("Choose at least one image.", code="no_images")
     if len(asset_ids) > MAX_BATCH:
         raise ValidationFailed(f"A batch holds at most {MAX_BATCH} images.", code="batch_too_large")
-    provider = get_provider(options.provider)  # raises for an unknown or unconfigured provider
+    get_provider(options.provider)  # raises for an unknown or unconfigured provider
     quota = get_settings().rename_monthly_images
     with session_scope() as session:
         owned = session.exec(select(Asset).where(col(Asset.id).in_(asset_ids), Asset.owner_id == owner_id)).all()
@@ -106,7 +107,7 @@ def create_batch(*, owner_id: int, asset_ids: list[int], options: RenameOptions)
             session.add(RenameItem(batch_id=batch.id, asset_id=asset_id, position=position,
                                    original_name=by_id[asset_id].filename, final_name=by_id[asset_id].filename))
         batch_id = batch.id
-    cost = credits.price_for(provider.name, len(asset_ids))
+    cost = resolve.price_of("vision", options.provider, len(asset_ids))
     try:
         job = jobs.submit(kind="rename.analyze", owner_id=owner_id, params={"batch_id": batch_id}, cost=cost)
     except Exception:

@@ -38,8 +38,47 @@ BUILDERS: dict[str, Callable[[Settings], ImageProvider]] = {
 _cache = ForkSafeCache()
 
 
+def connection_ref(name: str) -> str | None:
+    """The stored AI connection `name` stands for: itself when it is a "conn:" ref, the connection a
+    settings-configured provider was seeded into, or None when settings still rule (never seeded)."""
+    from app.services.ai import resolve, seed
+
+    if resolve.is_ref(name):
+        return name
+    if name in LABELS and name != "local":
+        ref = seed.seeded_ref(f"image:{name}")
+        if ref == "":
+            raise ValidationFailed(f"The image provider {LABELS[name]!r} was moved to the AI connections page and is "
+                                   "no longer there (or is disabled).", code="provider_not_configured")
+        return ref
+    return None
+
+
+def label(name: str) -> str:
+    """What pages call a provider name or a connection ref."""
+    from app.services.ai import resolve
+
+    if resolve.is_ref(name):
+        return resolve.label(name) or "A removed AI connection"
+    return LABELS.get(name, name)
+
+
+def default_name() -> str:
+    """The images default: the admins' default connection, else IMAGE_DEFAULT_PROVIDER."""
+    from app.services.ai import resolve
+
+    return resolve.default_ref("images") or get_settings().image_default_provider
+
+
 def get_provider(name: str) -> ImageProvider:
-    """The provider registered as `name`; ValidationFailed (422) when unknown or not configured."""
+    """The provider registered as `name` (or the AI connection a "conn:<id>:<model>" ref names);
+    ValidationFailed (422) when unknown or not configured."""
+    if name != "local":
+        ref = connection_ref(name)
+        if ref is not None:
+            from app.services.ai import resolve
+
+            return resolve.client("images", ref)
     if name not in LABELS:
         raise ValidationFailed(f"There is no image provider called {name!r}.", code="unknown_provider")
     settings = get_settings()
@@ -57,9 +96,21 @@ def get_provider(name: str) -> ImageProvider:
 
 def available_providers(*, configured_only: bool = False) -> list[dict[str, Any]]:
     """Every provider with its capabilities (no secrets); the Generate page and the API list them."""
+    from app.services.ai import resolve, seed
+
     settings = get_settings()
     rows = []
+    for choice in resolve.choices("images"):
+        try:
+            caps = get_provider(choice["value"]).capabilities
+        except ValidationFailed:
+            continue
+        rows.append({"name": choice["value"], "label": choice["label"], "configured": True,
+                     "capabilities": caps.as_dict(), "default": choice["default"]})
+    has_default = any(row["default"] for row in rows)
     for name, label in LABELS.items():
+        if name != "local" and seed.seeded_ref(f"image:{name}") is not None:
+            continue  # it became a connection (listed above when it still exists)
         ok = config.configured(name, settings)
         if configured_only and not ok:
             continue
@@ -69,7 +120,8 @@ def available_providers(*, configured_only: bool = False) -> list[dict[str, Any]
             ok, caps = False, Capabilities()
             if configured_only:
                 continue
-        rows.append({"name": name, "label": label, "configured": ok, "capabilities": caps.as_dict()})
+        rows.append({"name": name, "label": label, "configured": ok, "capabilities": caps.as_dict(),
+                     "default": not has_default and name == settings.image_default_provider})
     return rows
 
 

@@ -15,7 +15,7 @@ from app.db import session_scope
 from app.errors import AppError, NotFound, ValidationFailed
 from app.models import Asset, Generation, GenerationImage, Job, utcnow
 from app.queue import queue_position
-from app.services import assets, content_policy, credits, jobs, throttle
+from app.services import assets, content_policy, jobs, throttle
 from app.services.generation import registry
 from app.services.generation.base import Capabilities
 from app.services.generation.styles import apply_style, get_style
@@ -36,7 +36,7 @@ class GenerationInput(BaseModel):
     size: str = Field(default="1024x1024", max_length=11)
     n: int = Field(default=1, ge=1, le=4)
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED)  # None: a random seed, shown afterwards
-    provider: str = Field(default="", max_length=32)  # "": the server's default provider
+    provider: str = Field(default="", max_length=200)  # "": the server's default; a name or "conn:<id>:<model>"
     model: str = Field(default="", max_length=120)
 
     @field_validator("size")
@@ -68,14 +68,16 @@ def check_size(caps: Capabilities, width: int, height: int, label: str) -> None:
 
 
 def price(provider: str, n: int) -> int:
-    return credits.price_for(provider, n)
+    from app.services.ai import resolve
+
+    return resolve.price_of("images", provider, n)
 
 
 def _resolve(data: GenerationInput) -> tuple[str, Capabilities, str]:
     """(provider name, its capabilities, model) after checking the request fits the provider."""
-    name = data.provider or get_settings().image_default_provider
+    name = data.provider or registry.default_name()
     provider = registry.get_provider(name)
-    caps, label = provider.capabilities, registry.LABELS[name]
+    caps, label = provider.capabilities, registry.label(name)
     width, height = data.dimensions
     check_size(caps, width, height, label)
     if data.n > caps.max_n:

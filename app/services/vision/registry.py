@@ -74,8 +74,31 @@ def _build(name: str, settings: Any) -> VisionProvider:
                         http=_http(settings))
 
 
+def connection_ref(name: str) -> str | None:
+    """The stored AI connection `name` stands for: itself when it is a "conn:" ref, the connection a
+    settings-configured provider was seeded into, or None when settings still rule (never seeded)."""
+    from app.services.ai import resolve, seed
+
+    if resolve.is_ref(name):
+        return name
+    if name in ("openai", "google"):
+        ref = seed.seeded_ref(f"vision:{name}")
+        if ref == "":
+            raise ValidationFailed(f"The vision provider {LABELS[name]!r} was moved to the AI connections page and "
+                                   "is no longer there (or is disabled).", code="provider_not_configured")
+        return ref
+    return None
+
+
 def get_provider(name: str) -> VisionProvider:
-    """The provider registered as `name`; ValidationFailed (422) when unknown or not configured."""
+    """The provider registered as `name` (or the AI connection a "conn:<id>:<model>" ref names);
+    ValidationFailed (422) when unknown or not configured."""
+    if name != "local":
+        ref = connection_ref(name)
+        if ref is not None:
+            from app.services.ai import resolve
+
+            return resolve.client("vision", ref)
     if name not in LABELS:
         raise ValidationFailed(f"There is no vision provider called {name!r}.", code="unknown_provider")
     settings = get_settings()
@@ -93,10 +116,17 @@ def get_provider(name: str) -> VisionProvider:
 
 
 def available_providers() -> list[dict[str, Any]]:
-    """Every registered provider with what the UI needs to offer it (no secrets)."""
+    """Every registered provider with what the UI needs to offer it (no secrets): the stored AI
+    connections' vision models first (the default at the top), then the built-in ones."""
+    from app.services.ai import resolve, seed
+
     settings = get_settings()
-    rows = []
+    rows = [{"name": c["value"], "label": c["label"], "model": c["model"],
+             "supports_language": c["preset"] != "google_vision",
+             "configured": True, "default": c["default"]} for c in resolve.choices("vision")]
     for name, label in LABELS.items():
+        if name != "local" and seed.seeded_ref(f"vision:{name}") is not None:
+            continue  # it became a connection (listed above when it still exists)
         configured = _configured(name, settings)
         if name == "local":
             local = _local_class()
@@ -104,7 +134,7 @@ def available_providers() -> list[dict[str, Any]]:
         else:
             supports_language = name == "openai"
         rows.append({"name": name, "label": label, "model": _model(name, settings),
-                     "supports_language": supports_language, "configured": configured})
+                     "supports_language": supports_language, "configured": configured, "default": False})
     return rows
 
 
