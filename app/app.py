@@ -8,6 +8,7 @@ from app.api.middleware import BodyLimit, SecurityHeaders
 from components.layout.focus import focus_style
 from components.pages import (
     admin,
+    admin_ai,
     admin_generation,
     assets,
     auth,
@@ -19,6 +20,7 @@ from components.pages import (
     workflows,
 )
 from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
+from state.admin_ai import AdminAIState
 from state.admin_generation import AdminModerationState, AdminStylesState
 from state.assets import AssetsState
 from state.dashboard import DashboardState
@@ -67,6 +69,8 @@ PAGES = [
      [SessionState.load_admin, AdminStylesState.load_page]),
     (routes.ADMIN_MODERATION, admin_generation.admin_moderation_page, "Moderation · Admin",
      [SessionState.load_admin, AdminModerationState.load_page]),
+    (routes.ADMIN_AI, admin_ai.admin_ai_page, "AI connections · Admin",
+     [SessionState.load_admin, AdminAIState.load_page]),
     (routes.ADMIN_HEALTH, admin.admin_health_page, "System health · Admin",
      [SessionState.load_admin, AdminHealthState.load_page]),
 ]

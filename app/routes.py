@@ -23,6 +23,7 @@ ADMIN_OUTBOX = "/admin/outbox"
 ADMIN_HEALTH = "/admin/health"
 ADMIN_STYLES = "/admin/styles"
 ADMIN_MODERATION = "/admin/moderation"
+ADMIN_AI = "/admin/ai"
 API_DOCS = "/docs"
 
 # HTTP routes the browser must load as full pages (they set or clear the cookie).

@@ -13,6 +13,7 @@ ADMIN_LINKS = [
     ("Jobs", "list-checks", routes.ADMIN_JOBS),
     ("Audit log", "scroll-text", routes.ADMIN_AUDIT),
     ("Outbox", "mail", routes.ADMIN_OUTBOX),
+    ("AI connections", "plug", routes.ADMIN_AI),
     ("Styles", "palette", routes.ADMIN_STYLES),
     ("Moderation", "shield-check", routes.ADMIN_MODERATION),
     ("System health", "activity", routes.ADMIN_HEALTH),
