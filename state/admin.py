@@ -124,6 +124,8 @@ class AdminOutboxState(rx.State):
 class AdminHealthState(rx.State):
     # Check name → "ok…" or "down: …".
     checks: dict[str, str] = {}
+    # AI connections: name, preset, state (ok | down | disabled | untested), error, latency, breaker, tested.
+    connections: list[dict[str, str]] = []
 
     @rx.var
     def ready(self) -> bool:
@@ -138,6 +140,13 @@ class AdminHealthState(rx.State):
         if await _require_admin(self) is None:
             return _refused(self)
         self.checks = health.readiness()
+        from app.services.ai.health import connection_health
+
+        self.connections = [
+            {"name": c["name"], "preset": c["preset_label"], "state": c["state"], "error": c["error"],
+             "latency": f"{c['latency_ms']} ms" if c["latency_ms"] is not None else "",
+             "breaker": "" if c["breaker"] == "closed" else f"breaker {c['breaker']}",
+             "tested": (c["tested_at"] or "")[:16].replace("T", " ")} for c in connection_health()]
 
 
 class AdminJobsState(rx.State):

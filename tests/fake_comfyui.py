@@ -34,6 +34,8 @@ class FakeComfyUI(FakeImageServer):
     def __init__(self) -> None:
         super().__init__()
         self.checkpoints = ["v1-5-pruned-emaonly.safetensors", "sd_xl_base_1.0.safetensors"]
+        self.upscale_models = ["RealESRGAN_x4plus.pth", "4x-UltraSharp.pth"]
+        self.custom_nodes: list[str] = []  # extra node classes /object_info lists (e.g. "BiRefNet_Zho")
         self.step_seconds = 0.002
         self.fail_with = ""  # the next prompt to run fails in KSampler with this message
         self.pending: dict[str, list[Any]] = {}  # prompt_id → [number, prompt_id, prompt, extra_data, outputs]
@@ -74,6 +76,25 @@ class FakeComfyUI(FakeImageServer):
                 return bool(condition())
         return super().wait_for(locked, timeout)
 
+    def object_info(self) -> dict[str, Any]:
+        """`GET /object_info`: every node class with its inputs; loaders list the files they can load."""
+        def node(name: str, required: dict[str, Any], output: list[str], category: str) -> dict[str, Any]:
+            return {"input": {"required": required}, "input_order": {"required": list(required)}, "output": output,
+                    "output_is_list": [False] * len(output), "output_name": output, "name": name,
+                    "display_name": name, "description": "", "python_module": "nodes", "category": category,
+                    "output_node": name in OUTPUT_NODES}
+
+        info = {name: node(name, {}, [], "fake") for name in sorted(NODE_TYPES)}
+        info["CheckpointLoaderSimple"] = node("CheckpointLoaderSimple", {"ckpt_name": [list(self.checkpoints), {}]},
+                                              ["MODEL", "CLIP", "VAE"], "loaders")
+        info["UpscaleModelLoader"] = node("UpscaleModelLoader", {"model_name": [list(self.upscale_models), {}]},
+                                          ["UPSCALE_MODEL"], "loaders")
+        info["ImageUpscaleWithModel"] = node("ImageUpscaleWithModel", {
+            "upscale_model": ["UPSCALE_MODEL"], "image": ["IMAGE"]}, ["IMAGE"], "image/upscaling")
+        for name in self.custom_nodes:
+            info[name] = node(name, {"image": ["IMAGE"]}, ["IMAGE", "MASK"], "image/background")
+        return info
+
     # --- HTTP ----------------------------------------------------------------------------------------------
 
     def respond(self, request: Recorded, mode: str) -> Reply:
@@ -94,6 +115,8 @@ class FakeComfyUI(FakeImageServer):
             if mode == "slow_answer":  # queued at once, but the answer is late (a busy event loop)
                 self._stopping.wait(self.hang_seconds)
             return answer
+        if (method, path) == ("GET", "/object_info"):
+            return json_reply(200, self.object_info())
         if (method, path) == ("GET", "/queue"):
             with self._cond:
                 pending = sorted(self.pending.values(), key=lambda e: e[0], reverse=True)  # heap order: unsorted

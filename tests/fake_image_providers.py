@@ -14,6 +14,7 @@ too_few; Stability also content_filtered, moderation (403), no_credits (402).
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import random
@@ -157,6 +158,10 @@ class FakeOpenAIImages(FakeImageServer):
         return json_reply(200, {"created": int(time.time()), "data": data[:-1] if mode == "too_few" else data})
 
 
+def _short_hash(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:10]
+
+
 # --- AUTOMATIC1111 -----------------------------------------------------------------------------------------
 
 
@@ -172,6 +177,10 @@ class FakeA1111(FakeImageServer):
         self.step_seconds = 0.01
         self.return_grid = False  # A1111's "return grid" option: a grid of the batch comes first
         self.checkpoint = "v1-5-pruned-emaonly"
+        # What GET /sdapi/v1/sd-models and /upscalers list, and whether the rembg extension adds POST /rembg.
+        self.checkpoints = ["v1-5-pruned-emaonly", "sd_xl_base_1.0"]
+        self.upscalers = ["None", "Lanczos", "R-ESRGAN 4x+"]
+        self.rembg = False
         self.jobs: list[dict[str, Any]] = []  # what each txt2img did: task, steps run, interrupted
         self._gpu = threading.Lock()
         self._state_lock = threading.Lock()
@@ -218,6 +227,21 @@ class FakeA1111(FakeImageServer):
             return json_reply(200, {})
         if route == ("POST", "/sdapi/v1/txt2img"):
             return self._txt2img(request, mode)
+        if route == ("GET", "/sdapi/v1/sd-models"):
+            return json_reply(200, [{"title": f"{name}.safetensors [{_short_hash(name)}]", "model_name": name,
+                                     "hash": _short_hash(name), "sha256": None, "config": None,
+                                     "filename": f"/app/models/Stable-diffusion/{name}.safetensors"}
+                                    for name in self.checkpoints])
+        if route == ("GET", "/sdapi/v1/upscalers"):
+            return json_reply(200, [{"name": name, "model_name": None if name in ("None", "Lanczos") else name,
+                                     "model_path": None, "model_url": None, "scale": 4} for name in self.upscalers])
+        if route == ("GET", "/openapi.json"):
+            paths = {path: {} for path in ("/sdapi/v1/txt2img", "/sdapi/v1/progress", "/sdapi/v1/interrupt",
+                                           "/sdapi/v1/sd-models", "/sdapi/v1/upscalers")}
+            if self.rembg:
+                paths["/rembg"] = {"post": {"summary": "Rembg Remove"}}
+            return json_reply(200, {"openapi": "3.1.0", "info": {"title": "FastAPI", "version": "0.1.0"},
+                                    "paths": paths})
         return json_reply(404, {"detail": "Not Found"})
 
     def _progress(self) -> dict[str, Any]:
@@ -305,6 +329,8 @@ class FakeStability(FakeImageServer):
         def error(status: int, name: str, *errors: str, **headers: str) -> Reply:
             return json_reply(status, {"id": uuid.uuid4().hex, "name": name, "errors": list(errors)}, headers)
 
+        if (request.method, request.path) == ("GET", "/v1/user/account"):
+            return self._account(request, mode)
         endpoint = request.path.rsplit("/", 1)[-1]
         if not request.path.startswith("/v2beta/stable-image/generate/") or endpoint not in ("core", "ultra", "sd3"):
             return error(404, "not_found", f"{request.path} does not exist")
@@ -347,3 +373,14 @@ class FakeStability(FakeImageServer):
         encoded = "%%%" if mode == "bad_base64" else b64(image)
         return json_reply(200, {"image": encoded, "seed": seed, "finish_reason": reason})
 
+    def _account(self, request: Recorded, mode: str) -> Reply:
+        """`GET /v1/user/account` (the v1 REST API): the account the key belongs to."""
+        if mode == "unauthorized" or request.headers.get("authorization") != f"Bearer {self.api_key}":
+            return json_reply(401, {"id": uuid.uuid4().hex, "name": "unauthorized",
+                                    "message": "authorization: invalid or missing header value"})
+        if mode == "server_error":
+            return json_reply(500, {"id": uuid.uuid4().hex, "name": "internal_error",
+                                    "message": "An unexpected server error occurred."})
+        return json_reply(200, {"email": "designer@example.com", "id": "user-1234", "profile_picture": "",
+                                "organizations": [{"id": "org-1", "name": "Atelier", "role": "MEMBER",
+                                                   "is_default": True}]})

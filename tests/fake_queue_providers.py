@@ -154,6 +154,14 @@ class FakeFal(RoutedFake):
         self.data_urls = False  # images as data: URIs (sync_mode)
         self.answer_urls = "own"  # "own", "none" (submit answer without URLs) or "foreign" (another host)
         self.jobs: dict[str, FalJob] = {}
+        # The platform API's model search (`GET /v1/models?endpoint_id=…`, api.fal.ai in production):
+        # endpoint id → (display name, category).
+        self.platform_models: dict[str, tuple[str, str]] = {
+            "fal-ai/flux/dev": ("FLUX.1 [dev]", "text-to-image"),
+            "fal-ai/flux/schnell": ("FLUX.1 [schnell]", "text-to-image"),
+            "fal-ai/birefnet": ("BiRefNet Background Removal", "image-to-image"),
+            "fal-ai/clarity-upscaler": ("Clarity Upscaler", "image-to-image"),
+        }
 
     @property
     def base_url(self) -> str:
@@ -163,9 +171,21 @@ class FakeFal(RoutedFake):
     def _error(status: int, detail: Any, **headers: str) -> Reply:
         return json_reply(status, {"detail": detail}, headers)
 
+    def _platform_models(self, request: Recorded, mode: str) -> Reply:
+        # Authentication is optional on this endpoint (a key only raises rate limits), as fal documents.
+        if mode == "unauthorized":
+            return self._error(401, "Invalid API key")
+        wanted = request.query.get("endpoint_id", [])
+        found = [{"endpoint_id": model, "metadata": {"display_name": name, "category": category, "status": "active",
+                                                     "model_url": f"https://fal.run/{model}"}}
+                 for model, (name, category) in self.platform_models.items() if not wanted or model in wanted]
+        return json_reply(200, {"models": found, "next_cursor": None, "has_more": False})
+
     def respond(self, request: Recorded, mode: str) -> Reply:
         if request.method == "GET" and request.path.startswith("/files/"):
             return self.serve_file(request)
+        if request.method == "GET" and request.path == "/v1/models":
+            return self._platform_models(request, mode)
         if mode == "unauthorized" or request.headers.get("authorization") != f"Key {self.api_key}":
             return self._error(401, "No user found for Key ID and Secret")
         replies = {
@@ -305,6 +325,11 @@ class FakeReplicate(RoutedFake):
         self.predictions: dict[str, Prediction] = {}
         # Community models ("owner/name" → latest version id): the official endpoint answers 404 for them.
         self.community: dict[str, str] = {}
+        # Official models `GET /v1/models/{owner}/{name}` knows besides the community ones ("owner/name" → description).
+        self.official: dict[str, str] = {
+            "black-forest-labs/flux-schnell": "The fastest image generation model tailored for local development",
+            "black-forest-labs/flux-dev": "A 12 billion parameter rectified flow transformer",
+        }
 
     @property
     def base_url(self) -> str:
@@ -354,6 +379,10 @@ class FakeReplicate(RoutedFake):
     def _model(self, slug: str) -> Reply:
         """`GET /v1/models/{owner}/{name}`: the model with its latest version (only the fields we read)."""
         owner, name = slug.split("/")
+        if slug in self.official and slug not in self.community:
+            return json_reply(200, {"url": f"https://replicate.com/{slug}", "owner": owner, "name": name,
+                                    "description": self.official[slug], "visibility": "public",
+                                    "is_official": True, "latest_version": None})
         if slug not in self.community:
             return self._problem(404, "Not found", "The requested resource could not be found.")
         return json_reply(200, {"url": f"https://replicate.com/{slug}", "owner": owner, "name": name,
@@ -444,6 +473,14 @@ class FakeBedrock(RoutedFake):
         super().__init__()
         self.access_key, self.secret_key, self.region = access_key, secret_key, region
         self.bad_signatures = 0  # requests refused for their signature
+        # The control plane's ListFoundationModels (`GET /foundation-models`): (model id, name, output modalities).
+        self.foundation_models: list[tuple[str, str, tuple[str, ...]]] = [
+            ("amazon.titan-image-generator-v2:0", "Titan Image Generator G1 v2", ("IMAGE",)),
+            ("amazon.nova-canvas-v1:0", "Nova Canvas", ("IMAGE",)),
+            ("stability.sd3-5-large-v1:0", "Stable Diffusion 3.5 Large", ("IMAGE",)),
+            ("stability.stable-image-remove-background-v1:0", "Stable Image Remove Background", ("IMAGE",)),
+            ("amazon.nova-lite-v1:0", "Nova Lite", ("TEXT",)),
+        ]
 
     @property
     def endpoint_url(self) -> str:
@@ -469,8 +506,10 @@ class FakeBedrock(RoutedFake):
         names = match["signed"].split(";")
         if "host" not in names or any(name not in request.headers for name in names):
             return False
+        query = "&".join(sorted(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}"
+                                for k, values in request.query.items() for v in values))
         canonical = "\n".join([
-            request.method, quote(request.path, safe="/~"), "",  # non-S3 services: the path is encoded twice
+            request.method, quote(request.path, safe="/~"), query,  # non-S3 services: the path is encoded twice
             "".join(f"{name}:{' '.join(request.headers[name].split())}\n" for name in names),
             match["signed"], request.headers.get("x-amz-content-sha256") or hashlib.sha256(request.raw).hexdigest()])
         scope = f"{match['date']}/{self.region}/bedrock/aws4_request"
@@ -480,9 +519,21 @@ class FakeBedrock(RoutedFake):
             key = _hmac(key, part)
         return hmac.compare_digest(hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest(), match["sig"])
 
+    def _foundation_models(self, request: Recorded) -> Reply:
+        """`ListFoundationModels` of the bedrock control plane, filtered by byOutputModality."""
+        wanted = request.query.get("byOutputModality", [None])[0]
+        summaries = [{"modelArn": f"arn:aws:bedrock:{self.region}::foundation-model/{model}", "modelId": model,
+                      "modelName": name, "providerName": model.split(".")[0].capitalize(),
+                      "inputModalities": ["TEXT", "IMAGE"], "outputModalities": list(outputs),
+                      "responseStreamingSupported": False, "customizationsSupported": [],
+                      "inferenceTypesSupported": ["ON_DEMAND"], "modelLifecycle": {"status": "ACTIVE"}}
+                     for model, name, outputs in self.foundation_models if wanted is None or wanted in outputs]
+        return json_reply(200, {"modelSummaries": summaries})
+
     def respond(self, request: Recorded, mode: str) -> Reply:
+        listing = (request.method, request.path) == ("GET", "/foundation-models")
         path = re.match(r"^/model/(?P<model>[^/]+)/invoke$", request.path)
-        if request.method != "POST" or path is None:
+        if not listing and (request.method != "POST" or path is None):
             return self._error(404, "UnknownOperationException", "Unknown operation")
         if mode == "unauthorized":
             return self._error(403, "UnrecognizedClientException", "The security token included in the request is "
@@ -512,6 +563,8 @@ class FakeBedrock(RoutedFake):
         }
         if mode in replies:
             return replies[mode]()
+        if listing or path is None:
+            return self._foundation_models(request)
         model = unquote(path["model"])
         body = request.json
         if not isinstance(body, dict):

@@ -19,7 +19,22 @@ def live() -> dict:
 @router.get("/health/ready")
 async def ready() -> JSONResponse:
     checks = await run_in_threadpool(readiness)
+    # AI connections are reported, not counted: a model server down does not make the app unready.
+    connections = await run_in_threadpool(_connections)
     if is_ready(checks):
-        return JSONResponse({"status": "ready", "checks": checks})
+        return JSONResponse({"status": "ready", "checks": checks, "connections": connections})
     down = [name for name, value in checks.items() if not value.startswith("ok")]
-    return JSONResponse({"status": "unavailable", "down": down, "checks": checks}, status_code=503)
+    return JSONResponse({"status": "unavailable", "down": down, "checks": checks, "connections": connections},
+                        status_code=503)
+
+
+PUBLIC_FIELDS = ("name", "preset", "enabled", "state", "error", "code", "latency_ms", "breaker", "tested_at")
+
+
+def _connections() -> list[dict]:
+    from app.services.ai.health import connection_health
+
+    try:
+        return [{k: c[k] for k in PUBLIC_FIELDS} for c in connection_health()]
+    except Exception as exc:  # the database or Redis is down: the checks above already say so
+        return [{"name": "(unknown)", "state": "down", "error": f"{type(exc).__name__}"}]

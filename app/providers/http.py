@@ -57,6 +57,17 @@ class HttpOptions:
 _breakers = ForkSafeCache()
 
 
+def _connect_reason(exc: httpx.ConnectError) -> str:
+    said = str(exc).lower()
+    if "refused" in said:
+        return "connection refused: is the server running?"
+    if "name or service not known" in said or "nodename nor servname" in said or "getaddrinfo" in said:
+        return "no such host name"
+    if "ssl" in said or "certificate" in said:
+        return f"TLS failed: {str(exc)[:120]}"
+    return f"ConnectError: {str(exc)[:120]}"
+
+
 def _not_an_outage(exc: BaseException) -> bool:
     # Auth, bad-request and bad-answer errors are fast and deterministic: they must not open the breaker.
     return not (isinstance(exc, ProviderError) and exc.code in OUTAGE_CODES)
@@ -172,7 +183,7 @@ class RemoteClient:
         except pybreaker.CircuitBreakerError as exc:
             raise ProviderError(f"{self.name} is failing; not calling it for a while (circuit open)",
                               code="provider_unavailable", retryable=True,
-                              retry_after=self.options.breaker_reset_seconds) from exc
+                              retry_after=self.options.breaker_reset_seconds, unreachable=True) from exc
 
     def _should_retry(self, exc: BaseException) -> bool:
         if not isinstance(exc, ProviderError) or exc.code not in RETRYABLE_CODES:
@@ -197,6 +208,9 @@ class RemoteClient:
         except httpx.TimeoutException as exc:
             raise ProviderError(f"{self.name} did not answer in time ({type(exc).__name__})",
                               code="timeout", retryable=True) from exc
+        except httpx.ConnectError as exc:
+            raise ProviderError(f"cannot reach {self.name} ({_connect_reason(exc)})",
+                              code="provider_unavailable", retryable=True, unreachable=True) from exc
         except httpx.TransportError as exc:
             raise ProviderError(f"cannot reach {self.name} ({type(exc).__name__}: {exc})",
                               code="provider_unavailable", retryable=True) from exc

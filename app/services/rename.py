@@ -193,11 +193,17 @@ def analyze_item(*, item_id: int, provider, options: RenameOptions) -> str:
                 if session.get(VisionCache, key) is None:
                     session.add(VisionCache(key=key, provider=provider.name, result=json.dumps(cached_result)))
     except ProviderError as exc:
-        # The provider's client already retried; an open circuit stops the job (RQ retries it
-        # later and finished items are skipped), any other error is this image's own.
-        if exc.code == "provider_unavailable":
+        # The provider's client already retried. A busy or flaky provider stops the job (RQ retries it
+        # later and finished items are skipped); a server that is not there at all (refused, unknown
+        # host, breaker open) fails each image at once with a reason, and the page offers the offline
+        # analyzer; any other error is this image's own.
+        if exc.code == "provider_unavailable" and not exc.unreachable:
             raise
-        _store_failure(item_id, exc.message)
+        if exc.unreachable:
+            _store_failure(item_id, f"{exc.message[:300]}. Describe it with the offline analyzer instead, or ask "
+                                    "an admin to check the AI connection.")
+        else:
+            _store_failure(item_id, exc.message)
         return "failed"
     _store_result(item_id, VisionResult(**cached_result), options)
     return "done"

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from app import routes
 from components.layout.numbers import as_number
 from components.layout.shell import app_shell, page_header
 from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
@@ -146,6 +147,36 @@ def admin_health_page() -> rx.Component:
             ),
             size="1", width="100%",
         ),
+        rx.heading("AI connections", size="4", margin_top="24px", margin_bottom="8px"),
+        rx.cond(
+            AdminHealthState.connections.length() > 0,
+            rx.card(
+                rx.table.root(
+                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                                   ("Connection", "Kind", "State", "Latency", "Detail")])),
+                    rx.table.body(rx.foreach(AdminHealthState.connections, connection_row)),
+                    width="100%",
+                ),
+                size="1", width="100%",
+            ),
+            rx.text("No AI connections: every feature uses its offline engine. ",
+                    rx.link("Connect a model", href=routes.ADMIN_AI), size="2", color=rx.color("gray", 11)),
+        ),
+        rx.text("AI connections are reported here but do not make Atelier unready: work falls back to, or "
+                "offers, the offline engines.", size="1", color=rx.color("gray", 10), margin_top="8px"),
+    )
+
+
+def connection_row(conn: rx.Var) -> rx.Component:
+    colour = rx.match(conn["state"], ("ok", "green"), ("down", "red"), ("disabled", "gray"), "amber")
+    return rx.table.row(
+        rx.table.cell(rx.text(conn["name"], weight="medium")),
+        rx.table.cell(conn["preset"]),
+        rx.table.cell(rx.badge(conn["state"], color_scheme=colour)),
+        rx.table.cell(conn["latency"]),
+        rx.table.cell(rx.text(conn["error"], " ", conn["breaker"], size="1",
+                              color=rx.cond(conn["state"] == "down", rx.color("red", 11), rx.color("gray", 11)),
+                              max_width="420px")),
     )
 
 

@@ -52,5 +52,8 @@ def check_connection(*, actor_id: int | None, connection_id: int,
             audit.record(session=session, action="ai.connection.test", actor_id=actor_id, target=f"ai:{connection_id}",
                          detail=f"“{row.name}”: " + (f"failed ({code})" if error else f"ok, {len(offers)} offers"))
         answer = view(row) if row is not None else {}
+    from app.services.ai import health
+
+    health.forget(connection_id)  # health pages show this fresh result, not one remembered from before
     return {"ok": not error, "code": code, "error": error, "latency_ms": latency, "offers": offers,
             "detail": detail, "connection": answer}
