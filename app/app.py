@@ -22,6 +22,7 @@ from components.pages import (
 from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
 from state.admin_ai import AdminAIState
 from state.admin_generation import AdminModerationState, AdminStylesState
+from state.ai_guide import AIGuideState
 from state.assets import AssetsState
 from state.dashboard import DashboardState
 from state.generate import GenerateState
@@ -50,12 +51,14 @@ PAGES = [
     (routes.DASHBOARD, dashboard.dashboard_page, "Dashboard",
      [SessionState.load_private, DashboardState.load_page]),
     (routes.ASSETS, assets.assets_page, "Assets", [SessionState.load_private, AssetsState.load_page]),
-    (routes.RENAME, rename.rename_page, "Bulk rename", [SessionState.load_private, RenameState.load_page]),
-    (routes.GENERATE, generate.generate_page, "Generate", [SessionState.load_private, GenerateState.load_page]),
+    (routes.RENAME, rename.rename_page, "Bulk rename",
+     [SessionState.load_private, RenameState.load_page, AIGuideState.load_page]),
+    (routes.GENERATE, generate.generate_page, "Generate",
+     [SessionState.load_private, GenerateState.load_page, AIGuideState.load_page]),
     (routes.WORKFLOWS, workflows.workflows_page, "Workflows",
-     [SessionState.load_private, WorkflowsState.load_page]),
+     [SessionState.load_private, WorkflowsState.load_page, AIGuideState.load_page]),
     (routes.SLIDES, slides.slides_page, "Slides",
-     [SessionState.load_private, SlidesFormState.load_page, SlidesState.load_page]),
+     [SessionState.load_private, SlidesFormState.load_page, SlidesState.load_page, AIGuideState.load_page]),
     (routes.SETTINGS, settings.settings_page, "Settings",
      [SessionState.load_private, SettingsState.load_page]),
     (routes.ADMIN_USERS, admin.admin_users_page, "Users · Admin",

@@ -6,6 +6,7 @@ import reflex as rx
 
 from app.db import session_scope
 from app.services import assets, credits, jobs
+from app.services.ai import guidance
 from state.session import require_user, to_sign_in
 
 
@@ -14,6 +15,8 @@ class DashboardState(rx.State):
     credit_balance: int = 0
     credits_held: int = 0
     active_jobs: int = 0
+    # Admins only: the AI setup checklist (key, label, done "yes"/""); empty once every item is done.
+    setup: list[dict[str, str]] = []
 
     @rx.event
     async def load_page(self):
@@ -26,3 +29,7 @@ class DashboardState(rx.State):
             _, running = jobs.list_jobs(session=session, owner_id=user.id, status="running", limit=1)
             _, queued = jobs.list_jobs(session=session, owner_id=user.id, status="queued", limit=1)
         self.active_jobs = running + queued
+        items = guidance.checklist() if user.is_admin else []
+        done = all(item["done"] for item in items)
+        self.setup = [] if done else [{"key": i["key"], "label": i["label"], "done": "yes" if i["done"] else ""}
+                                      for i in items]

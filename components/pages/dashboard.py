@@ -65,9 +65,41 @@ def stat(icon: str, label: str, value: rx.Var, note: rx.Var | str, href: str) ->
     )
 
 
+def setup_item(item: rx.Var) -> rx.Component:
+    done = item["done"] == "yes"
+    return rx.link(
+        rx.hstack(
+            rx.cond(done, rx.icon("circle-check", size=18, color=rx.color("green", 10)),
+                    rx.icon("circle", size=18, color=rx.color("gray", 8))),
+            rx.text(item["label"], size="2", color=rx.cond(done, rx.color("gray", 10), rx.color("gray", 12)),
+                    text_decoration=rx.cond(done, "line-through", "none")),
+            rx.spacer(),
+            rx.cond(done, rx.fragment(), rx.icon("arrow-right", size=16, color=rx.color("violet", 11))),
+            align="center", spacing="3", width="100%", padding_y="6px",
+        ),
+        href=routes.ADMIN_AI, underline="none", color="inherit", width="100%",
+    )
+
+
+def setup_checklist() -> rx.Component:
+    """Admins: what to connect so pages do more than the offline engines (gone once all are done)."""
+    return rx.cond(
+        DashboardState.setup.length() > 0,
+        rx.card(rx.vstack(
+            rx.hstack(rx.icon("plug", size=18, color=rx.color("violet", 11)),
+                      rx.text("Set up AI", weight="bold", size="3"), align="center", spacing="2"),
+            rx.text("Every page works offline. Each connection below lets Atelier do more; set a default for it "
+                    "on the AI connections page.", size="2", color=rx.color("gray", 11)),
+            rx.vstack(rx.foreach(DashboardState.setup, setup_item), spacing="0", width="100%"),
+            spacing="2", width="100%",
+        ), size="2", width="100%", margin_bottom="16px", id="ai-setup"),
+    )
+
+
 def dashboard_page() -> rx.Component:
     return app_shell(
         page_header(f"Hello, {SessionState.display_name}", "Here is your studio."),
+        setup_checklist(),
         rx.grid(
             stat("images", "Assets", DashboardState.asset_count, "images in your library", routes.ASSETS),
             stat("coins", "Credits", DashboardState.credit_balance,

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from components.generate.gallery import detail_dialog, gallery_section
+from components.layout.ai_hint import connect_hint, offline_note
 from components.layout.numbers import as_number
 from components.layout.shell import app_shell, page_header
 from state.generate import GenerateState
@@ -49,6 +50,8 @@ def prompt_form() -> rx.Component:
             field("Size", select_pairs(s.size_options, s.size, s.set_size, "label", "value", "Size")),
             columns="2", spacing="3", width="100%",
         ),
+        rx.cond(s.provider == "local", offline_note("images")),
+        connect_hint("images"),
         field("Images", rx.segmented_control.root(
             rx.foreach(s.count_options, lambda c: rx.segmented_control.item(c, value=c)),
             value=s.count, on_change=s.set_count, aria_label="Number of images")),

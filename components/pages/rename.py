@@ -3,6 +3,7 @@
 import reflex as rx
 
 from app import routes
+from components.layout.ai_hint import connect_hint, offline_note
 from components.layout.auth_card import error_callout
 from components.layout.numbers import count_of, count_of_text
 from components.layout.shell import app_shell, page_header
@@ -60,6 +61,8 @@ def options_card() -> rx.Component:
                     value=RenameState.provider, on_change=lambda v: RenameState.set_option("provider", v))),
                 columns="2", spacing="3", width="100%",
             ),
+            rx.cond(RenameState.provider == "local", offline_note("vision")),
+            connect_hint("vision"),
             option("Name template", rx.input(value=RenameState.template, width="100%",
                                              on_change=lambda v: RenameState.set_option("template", v))),
             rx.text("Tokens: {keywords} {subject} {detail} {color} {date} {camera} {place} {index}", size="1",

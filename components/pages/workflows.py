@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from components.layout.ai_hint import connect_hint, offline_note
 from components.layout.numbers import count_of, count_of_text
 from components.layout.shell import app_shell, page_header
 from components.workflows.form import settings_form
@@ -38,6 +39,8 @@ def recipe_row(recipe: rx.Var) -> rx.Component:
 def catalog_panel() -> rx.Component:
     return rx.card(rx.vstack(
         rx.text("OPERATIONS", size="1", weight="bold", color=rx.color("gray", 10)),
+        offline_note("workflows"),
+        connect_hint("workflows"),
         rx.foreach(WorkflowsState.operations, op_button),
         rx.cond(WorkflowsState.recipes.length() > 0, rx.vstack(
             rx.text("MY RECIPES", size="1", weight="bold", color=rx.color("gray", 10), margin_top="12px"),

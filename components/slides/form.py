@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from components.layout.ai_hint import connect_hint
 from components.layout.confirm import confirm_action
 from components.layout.switches import labelled_switch
 from state.slides import SlidesState
@@ -119,8 +120,10 @@ def request_form() -> rx.Component:
             rx.select.trigger(width="100%", aria_label="Text engine"),
             rx.select.content(rx.foreach(s.providers, lambda p: rx.select.item(p["label"], value=p["name"]))),
             value=s.provider, on_change=lambda v: s.set_field("provider", v)),
-            rx.cond(s.provider == "local", "Offline: your text becomes slides; a bare topic becomes a skeleton "
-                                           "to fill in.", "Writes every slide with the chat model, in parallel.")),
+            rx.cond(s.provider == "local", "Offline engine — outlines your document; writes no new text (a bare "
+                                           "topic becomes a skeleton to fill in).",
+                    "Writes every slide with the chat model, in parallel.")),
+        connect_hint("text"),
         field("Picture engine", rx.select.root(
             rx.select.trigger(width="100%", aria_label="Picture engine"),
             rx.select.content(rx.foreach(s.image_providers,
