@@ -1,0 +1,68 @@
+"""An admin connects an Ollama server on the AI connections page, sees it tested, and makes its vision
+model the default; the dashboard's setup checklist ticks it off. (The fake Ollama runs in this process on
+127.0.0.1; the app server, started once for the session, reaches it there.)"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import Account, open_page, shot, sign_in
+from tests.fake_ollama import FakeOllama
+
+pytestmark = pytest.mark.e2e
+
+LONG_MODEL = "hf.co/bartowski/Llama-3.2-11B-Vision-Instruct-GGUF:Q4_K_M"
+VISION = "Vision (renamer: names and alt text)"
+
+
+def test_an_admin_connects_ollama_and_makes_its_vision_model_the_default(page: Page, admin: Account):
+    sign_in(page, admin)
+    checklist = page.locator("#ai-setup")
+    expect(checklist.get_by_text("Connect a vision model to name what is in photos")).to_be_visible()
+
+    open_page(page, "/admin/ai")
+    expect(page.get_by_role("heading", name="AI connections")).to_be_visible()
+    expect(page.get_by_text("No AI connections yet")).to_be_visible()
+    expect(page.get_by_text("Offline analyzer — reads text, dates, places and colours")).to_be_visible()
+    shot(page, "admin-ai-empty")
+
+    with FakeOllama() as ollama:
+        ollama.models[LONG_MODEL] = ["completion", "vision"]
+        page.get_by_role("button", name="Add connection").first.click()
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_role("button", name="Ollama", exact=True).click()
+        expect(dialog.get_by_label("Address")).to_have_value("http://127.0.0.1:11434")
+        expect(dialog.get_by_label("API key")).to_have_count(0)  # Ollama takes no key: no field
+        dialog.get_by_label("Name").fill("Studio Ollama")
+        dialog.get_by_label("Address").fill(ollama.base_url)
+        shot(page, "admin-ai-add-form")
+        dialog.get_by_role("button", name="Add and test").click()
+        expect(page.locator("#ai-test-result")).to_contain_text(re.compile(r"Connected in \d+ ms; 3 models found"))
+
+        # A second server that is not there: its card says why, in red.
+        page.get_by_role("button", name="Add connection").first.click()
+        dialog.get_by_role("button", name="Ollama", exact=True).click()
+        dialog.get_by_label("Name").fill("Old workstation")
+        dialog.get_by_label("Address").fill("http://127.0.0.1:9")
+        dialog.get_by_role("button", name="Add and test").click()
+        expect(page.get_by_text(re.compile("Test failed"))).to_be_visible(timeout=20_000)
+        expect(page.get_by_text("llava:7b · vision, text")).to_be_visible()
+        shot(page, "admin-ai-tested")
+
+        row = page.locator("form").filter(has=page.get_by_label(f"{VISION} default"))
+        row.get_by_label(f"{VISION} default").click()
+        page.get_by_role("option", name="Studio Ollama — llava:7b").click()
+        row.get_by_label(f"{VISION} price").fill("2")
+        row.get_by_role("button", name="Save").click()
+        expect(page.get_by_text("Default for vision saved.")).to_be_visible()
+
+    open_page(page, "/admin/ai")
+    expect(page.get_by_label(f"{VISION} default")).to_contain_text("Studio Ollama — llava:7b")
+    open_page(page, "/dashboard")
+    done = checklist.get_by_text("Connect a vision model to name what is in photos")
+    expect(done).to_have_css("text-decoration-line", "line-through")
+    expect(checklist.get_by_text("Connect an image model for photographs and realistic renders")).to_be_visible()
+    shot(page, "dashboard-ai-checklist")
