@@ -22,10 +22,6 @@ from state.admin import _refused, _require_admin
 
 OFFLINE = "offline"
 KEY_FIELD = "connection-key"  # the password input's id, cleared after every submit
-OFFLINE_NOTES = {"vision": guidance.OFFLINE_NOTES["vision"], "images": guidance.OFFLINE_NOTES["images"],
-                 "text": guidance.OFFLINE_NOTES["text"], "cutout": guidance.OFFLINE_NOTES["workflows"],
-                 "upscale": guidance.OFFLINE_NOTES["workflows"],
-                 "moderation": "Offline: the denylist only — no model reads the prompts."}
 
 
 def _problem(exc: ValidationError) -> str:
@@ -201,10 +197,11 @@ class AdminAIState(rx.State):
         try:
             answer = await asyncio.to_thread(checks.check_connection, actor_id=admin.id,
                                              connection_id=int(connection_id))
-            count = len(answer["offers"])
+            count, name = len(answer["offers"]), answer["connection"].get("name", "")
             outcome = {"id": connection_id, "ok": "yes" if answer["ok"] else "",
-                       "text": (f"Connected in {answer['latency_ms']} ms; {count} model"
-                                f"{'' if count == 1 else 's'} found.") if answer["ok"] else answer["error"]}
+                       "text": f"{name}: " + ((f"connected in {answer['latency_ms']} ms; {count} model"
+                                               f"{'' if count == 1 else 's'} found.") if answer["ok"]
+                                              else answer["error"])}
         except ImportError:
             outcome = {"id": connection_id, "ok": "", "text": "Connection tests are not installed on this server "
                                                               "yet (app.providers.probe is missing)."}
@@ -291,7 +288,7 @@ def _reload(state: AdminAIState) -> None:
         if value not in {o["value"] for o in options[capability]}:  # a default whose connection was disabled
             value = OFFLINE
         rows.append({"capability": capability, "label": CAPABILITY_LABELS[capability], "value": value,
-                     "price": str(found["price"]) if found else "0", "note": OFFLINE_NOTES[capability],
+                     "price": str(found["price"]) if found else "0", "note": guidance.OFFLINE_NOTES[capability],
                      "key": f"{capability}|{value}|{found['price'] if found else 0}"})
     state.defaults, state.default_options = rows, options
 

@@ -76,8 +76,8 @@ def connection_fields() -> rx.Component:
                                                    size="1", role="alert", width="100%", id="connection-error")),
             rx.hstack(
                 rx.cond(s.editing == "new",
-                        rx.button("Back", variant="ghost", color_scheme="gray", type="button",
-                                  on_click=s.open_add)),
+                        rx.button(rx.icon("arrow-left", size=14), "Other presets", variant="soft",
+                                  color_scheme="gray", type="button", on_click=s.open_add)),
                 rx.spacer(),
                 rx.button("Cancel", variant="soft", color_scheme="gray", type="button", on_click=s.close_editor),
                 rx.button(rx.cond(s.editing == "new", "Add and test", "Save and test"), type="submit"),

@@ -135,7 +135,8 @@ async def test_an_ollama_connection_is_tested_and_its_vision_model_made_the_defa
         await fire(fake, "save_default", "vision", {"choice": f"conn:{connection_id}:llava:7b", "price": "1"})
         assert "Test" in fake.default_errors["vision"] and resolve.default_ref("vision") == ""
         await fire(fake, "test_connection", connection_id)
-    assert fake.last_test["ok"] == "yes" and "2 models" in fake.last_test["text"], fake.last_test
+    assert fake.last_test["ok"] == "yes", fake.last_test
+    assert fake.last_test["text"].startswith("Studio Ollama: connected in") and "2 models" in fake.last_test["text"]
     row = fake.connections[0]
     assert row["status"] == "ok" and row["latency"].endswith(" ms") and row["models"] == "2 models"
     assert any(chip.startswith("llava:7b") and "vision" in chip for chip in fake.offers[connection_id])

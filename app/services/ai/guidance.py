@@ -14,6 +14,9 @@ OFFLINE_NOTES = {
     "text": "Offline engine — outlines your document; writes no new text.",
     "workflows": "Offline engine — cut-out works best on a plain background; upscaling enlarges without "
                  "inventing detail.",
+    "cutout": "Offline engine — cuts out subjects on plain or simple backgrounds; no hair-fine edges.",
+    "upscale": "Offline engine — enlarges with a sharp resampler; invents no new detail.",
+    "moderation": "Offline: the denylist only — no model reads the prompts.",
 }
 
 # Which capabilities each picker page needs a connection for (workflows: either of two).
