@@ -236,10 +236,12 @@ class AdminAIState(rx.State):
         return rx.toast.success("Connection deleted.")
 
     @rx.event
-    async def save_default(self, capability: str, form: dict):
+    async def save_default(self, form: dict):
+        """One capability's row: its form carries the capability, the choice and the price."""
         admin = await _require_admin(self)
         if admin is None:
             return _refused(self)
+        capability = str(form.get("capability", ""))
         if capability not in CAPABILITIES:
             return
         choice = str(form.get("choice", OFFLINE))

@@ -28,7 +28,9 @@ def default_row(row: rx.Var) -> rx.Component:
             columns="minmax(0, 1.3fr) minmax(0, 1.4fr) auto auto", spacing="3", align="center", width="100%",
         ),
         rx.cond(error, rx.text(error, size="1", color=rx.color("red", 11), role="alert", margin_top="6px")),
-        on_submit=lambda form: s.save_default(capability, form), key=row["key"], width="100%",
+        # The capability travels in the form: a submit handler cannot see the foreach row.
+        rx.el.input(type="hidden", name="capability", value=capability),
+        on_submit=s.save_default, key=row["key"], width="100%",
         padding_y="12px", border_bottom=f"1px solid {rx.color('gray', 4)}",
     )
 

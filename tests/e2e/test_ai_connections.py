@@ -67,3 +67,10 @@ def test_an_admin_connects_ollama_and_makes_its_vision_model_the_default(page: P
     expect(done).to_have_css("text-decoration-line", "line-through")
     expect(checklist.get_by_text("Connect an image model for photographs and realistic renders")).to_be_visible()
     shot(page, "dashboard-ai-checklist")
+
+    # No connection offers images: the Generate page says what the offline engine cannot do, and the
+    # admin gets a link to connect one.
+    open_page(page, "/generate")
+    expect(page.get_by_text("Offline design engine — draws designs, icons and type; no photographs.")).to_be_visible()
+    expect(page.get_by_role("link", name="Connect one")).to_have_attribute("href", "/admin/ai")
+    shot(page, "generate-ai-hint")

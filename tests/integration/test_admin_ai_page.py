@@ -44,6 +44,11 @@ async def fire(fake: PageState, name: str, *args):
     return await result if hasattr(result, "__await__") else result
 
 
+async def choose(fake: PageState, capability: str, choice: str, price: str):
+    """Submit one row of the Defaults section."""
+    return await fire(fake, "save_default", {"capability": capability, "choice": choice, "price": price})
+
+
 def cookie_for(user_id: int) -> str:
     with session_scope() as session:
         return f"{COOKIE_NAME}={create_session(session=session, user_id=user_id)}"
@@ -75,7 +80,7 @@ def in_state(fake: PageState) -> str:
 CALLS = [("load_page", ()), ("open_add", ()), ("choose_preset", ("ollama",)), ("open_editor", ("1",)),
          ("save_connection", ({"name": "Evil", "api_key": KEY, "base_url": "http://evil.example"},)),
          ("test_connection", ("1",)), ("toggle_enabled", ("1", False)), ("delete_connection", ("1",)),
-         ("save_default", ("text", {"choice": OFFLINE, "price": "9"}))]
+         ("save_default", ({"capability": "text", "choice": OFFLINE, "price": "9"},))]
 
 
 @pytest.mark.parametrize("name, args", CALLS, ids=[c[0] for c in CALLS])
@@ -132,7 +137,7 @@ async def test_an_ollama_connection_is_tested_and_its_vision_model_made_the_defa
         await fire(fake, "save_connection", {"name": "Studio Ollama", "base_url": ollama.base_url})
         connection_id = fake.connections[0]["id"]
         # Not tested yet: it cannot be a default.
-        await fire(fake, "save_default", "vision", {"choice": f"conn:{connection_id}:llava:7b", "price": "1"})
+        await choose(fake, "vision", f"conn:{connection_id}:llava:7b", "1")
         assert "Test" in fake.default_errors["vision"] and resolve.default_ref("vision") == ""
         await fire(fake, "test_connection", connection_id)
     assert fake.last_test["ok"] == "yes", fake.last_test
@@ -142,21 +147,21 @@ async def test_an_ollama_connection_is_tested_and_its_vision_model_made_the_defa
     assert any(chip.startswith("llava:7b") and "vision" in chip for chip in fake.offers[connection_id])
     vision = {o["value"] for o in fake.default_options["vision"]}
     assert vision == {f"conn:{connection_id}:llava:7b", OFFLINE}
-    await fire(fake, "save_default", "vision", {"choice": f"conn:{connection_id}:llava:7b", "price": "2"})
+    await choose(fake, "vision", f"conn:{connection_id}:llava:7b", "2")
     assert "vision" not in fake.default_errors
     assert resolve.default_ref("vision") == f"conn:{connection_id}:llava:7b"
     assert next(r for r in fake.defaults if r["capability"] == "vision")["price"] == "2"
     # Bad prices and unknown models are answered inline.
-    await fire(fake, "save_default", "vision", {"choice": f"conn:{connection_id}:llava:7b", "price": "20000"})
+    await choose(fake, "vision", f"conn:{connection_id}:llava:7b", "20000")
     assert "10000" in fake.default_errors["vision"]
-    await fire(fake, "save_default", "vision", {"choice": f"conn:{connection_id}:gpt-9", "price": "1"})
+    await choose(fake, "vision", f"conn:{connection_id}:gpt-9", "1")
     assert "gpt-9" in fake.default_errors["vision"]
     # A default cannot be deleted or disabled: the refusal is the message.
     answer = await fire(fake, "delete_connection", connection_id)
     assert "default" in str(answer) and len(fake.connections) == 1
     answer = await fire(fake, "toggle_enabled", connection_id, False)
     assert "default" in str(answer) and fake.connections[0]["enabled"] == "yes"
-    await fire(fake, "save_default", "vision", {"choice": OFFLINE, "price": "0"})
+    await fire(fake, "save_default", {"capability": "vision", "choice": OFFLINE, "price": "0"})
     await fire(fake, "delete_connection", connection_id)
     assert fake.connections == [] and resolve.default_ref("vision") == ""
 
