@@ -146,7 +146,9 @@ class AdminAIState(rx.State):
                             **{f"opt_{k}": v for k, v in view["options"].items()}}
 
     @rx.event
-    def close_editor(self):
+    async def close_editor(self):
+        if await _require_admin(self) is None:
+            return _refused(self)
         self.editing, self.form_preset, self.form_values, self.form_error = "", "", {}, ""
 
     @rx.event

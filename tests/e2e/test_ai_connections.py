@@ -33,6 +33,8 @@ def test_an_admin_connects_ollama_and_makes_its_vision_model_the_default(page: P
         ollama.models[LONG_MODEL] = ["completion", "vision"]
         page.get_by_role("button", name="Add connection").first.click()
         dialog = page.get_by_role("dialog")
+        expect(dialog.get_by_role("button", name="AWS Bedrock")).to_be_visible()
+        shot(page, "admin-ai-presets")
         dialog.get_by_role("button", name="Ollama", exact=True).click()
         expect(dialog.get_by_label("Address")).to_have_value("http://127.0.0.1:11434")
         expect(dialog.get_by_label("API key")).to_have_count(0)  # Ollama takes no key: no field

@@ -78,6 +78,7 @@ def in_state(fake: PageState) -> str:
 
 
 CALLS = [("load_page", ()), ("open_add", ()), ("choose_preset", ("ollama",)), ("open_editor", ("1",)),
+         ("close_editor", ()),
          ("save_connection", ({"name": "Evil", "api_key": KEY, "base_url": "http://evil.example"},)),
          ("test_connection", ("1",)), ("toggle_enabled", ("1", False)), ("delete_connection", ("1",)),
          ("save_default", ({"capability": "text", "choice": OFFLINE, "price": "9"},))]
