@@ -210,6 +210,7 @@ class FakeA1111(FakeImageServer):
         self.rembg_installed = True  # the stable-diffusion-webui-rembg extension
         self.rembg_models = ["u2net", "u2netp", "u2net_human_seg", "silueta", "isnet-general-use"]
         self.cutout = "good"  # what /rembg makes: good, wrecked or unchanged (see cut_out)
+        self.samples_format = "png"  # A1111's image format setting; API answers are encoded in it
         self._gpu = threading.Lock()
         self._state_lock = threading.Lock()
         self._interrupt = threading.Event()
@@ -301,7 +302,15 @@ class FakeA1111(FakeImageServer):
         size = (int(image.width * factor), int(image.height * factor))
         self.jobs.append({"task": "extras", "body": {k: v for k, v in body.items() if k != "image"}})
         result = image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
-        return json_reply(200, {"html_info": "<p>Postprocess upscale</p>", "image": b64(png_of(result))})
+        return json_reply(200, {"html_info": "<p>Postprocess upscale</p>", "image": self._encoded(result)})
+
+    def _encoded(self, image: Image.Image) -> str:
+        """A1111's encode_pil_to_base64: PNG as it is, JPEG without the alpha."""
+        if self.samples_format == "png":
+            return b64(png_of(image))
+        out = io.BytesIO()
+        image.convert("RGB").save(out, format="JPEG", quality=90)
+        return b64(out.getvalue())
 
     def _rembg(self, request: Recorded) -> Reply:
         body = request.json if isinstance(request.json, dict) else {}
@@ -315,7 +324,7 @@ class FakeA1111(FakeImageServer):
         if image is None:
             return json_reply(500, {"error": "OSError", "detail": "", "body": "", "errors": "Invalid encoded image"})
         self.jobs.append({"task": "rembg", "body": {k: v for k, v in body.items() if k != "input_image"}})
-        return json_reply(200, {"image": b64(png_of(cut_out(image, self.cutout)))})
+        return json_reply(200, {"image": self._encoded(cut_out(image, self.cutout))})
 
     def _progress(self) -> dict[str, Any]:
         with self._state_lock:

@@ -146,6 +146,15 @@ def test_a1111_wrecked_or_missing_matte_fails_the_item(a1111, cutout, reason):
         and reason in caught.value.message
 
 
+def test_a1111_saving_jpeg_loses_the_alpha_and_says_which_setting(a1111):
+    a1111.samples_format = "jpg"
+    with pytest.raises(OperationFailed) as caught:
+        on(A1111Steps(a1111.origin, http=FAST), "remove_background", pictures.product_on_white())
+    assert caught.value.code == "remote_bad_result" and "set the web UI's image file format to png" in \
+        caught.value.message
+    assert on(A1111Steps(a1111.origin, http=FAST), "upscale", pictures.logo()).width == 1200  # no alpha needed
+
+
 def test_a1111_with_auth_sends_basic_credentials(a1111):
     a1111.auth = ("ada", "s3cret")
     with pytest.raises(OperationFailed) as caught:

@@ -4,7 +4,8 @@
   upscaler named as in `GET /sdapi/v1/upscalers` ("R-ESRGAN 4x+" ships with A1111); answers `{"image": b64}`.
 - Remove background: `POST /rembg` from the stable-diffusion-webui-rembg extension (not part of A1111):
   `{"input_image": b64, "model": "u2net", "return_mask": false, "alpha_matting": false, ...}` answers
-  `{"image": b64}`, an RGBA PNG. Without the extension the route is a 404, reported as such.
+  `{"image": b64}`, an RGBA PNG — when the web UI's image format is png: A1111 encodes API answers in its
+  "samples" format, and JPEG/WebP drop the alpha. Without the extension the route is a 404, reported as such.
 
 Both calls block while the GPU works (A1111 runs one job at a time), and are sent once: a timeout may mean
 the work is still running, and sending it again would queue it twice.
@@ -13,8 +14,11 @@ the work is still running, and sending it again would queue it twice.
 from __future__ import annotations
 
 import base64
+import io
 from typing import Any
 from urllib.parse import urlsplit
+
+from PIL import Image
 
 from app.providers.errors import ProviderError
 from app.providers.http import HttpOptions, RemoteClient
@@ -99,7 +103,14 @@ class A1111Steps:
             if exc.code == "not_found":
                 raise OperationFailed(REMBG_MISSING.format(label=self.label), code="remote_extension_missing") from exc
             raise
-        return self._image(answer, "the rembg extension")
+        result = self._image(answer, "the rembg extension")
+        with Image.open(io.BytesIO(result)) as picture:
+            transparent = "A" in picture.getbands() or "transparency" in picture.info
+        if not transparent:  # A1111 writes API images in its own "samples" format: JPEG and WebP lose the alpha
+            raise OperationFailed(f"{self.label} returned the cut-out without transparency: set the web UI's image "
+                                  "file format to png (Settings → Saving images/grids → File format for images).",
+                                  code="remote_bad_result")
+        return result
 
     def _image(self, answer: Any, what: str) -> bytes:
         text = answer.get("image") if isinstance(answer, dict) else None
