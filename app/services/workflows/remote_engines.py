@@ -41,8 +41,22 @@ def engine_for(settings: Settings, op_id: str) -> str:
     return ""
 
 
+def _settings_rule() -> bool:
+    """Settings pick the step engines only until they were seeded into AI connections."""
+    from app.services.ai import seed
+
+    return seed.seeded_ref("image:fal") is None and seed.seeded_ref("image:replicate") is None
+
+
 def available(settings: Settings) -> set[str]:
-    return {op for op in CAPABILITIES if engine_for(settings, op)}
+    """Steps a remote engine can run: those with a default connection, then those settings configure."""
+    from app.services.ai import resolve
+    from app.services.ai.steps import STEP_CAPABILITY
+
+    stored = {op for op, capability in STEP_CAPABILITY.items() if resolve.default_ref(capability)}
+    if not _settings_rule():
+        return stored
+    return stored | {op for op in CAPABILITIES if engine_for(settings, op)}
 
 
 def _loopback(url: str) -> bool:
@@ -66,13 +80,17 @@ def _client(settings: Settings, engine: str) -> tuple[Any, int]:
 
 
 def build_hook(settings: Settings) -> RemoteHook | None:
-    """The hook for the steps settings give a fal or Replicate model (None when neither has one)."""
-    routes = {op: engine_for(settings, op) for op in CAPABILITIES}
-    if not any(routes.values()):
-        return None
+    """The hook for remote steps: each step on its default AI connection (A1111, ComfyUI, fal, Replicate),
+    else — until settings were seeded into connections — on the fal or Replicate model settings give it.
+    None when no step has an engine."""
+    from app.services.ai.steps import default_engines
+
+    chosen = default_engines()
+    routes = {op: engine_for(settings, op) for op in CAPABILITIES if op not in chosen} if _settings_rule() else {}
     engines = {}
     for name in {engine for engine in routes.values() if engine}:
         client, limit = _client(settings, name)
         engines[name] = QueueSteps(name, client, _models(settings, name), limit=limit,
                                    deadline=settings.image_job_deadline_seconds)
-    return hook_from_engines({op: engines[name] for op, name in routes.items() if name})
+    chosen |= {op: engines[name] for op, name in routes.items() if name}
+    return hook_from_engines(chosen) if chosen else None
