@@ -77,3 +77,12 @@ def test_ollama_names_photos_and_its_outage_fails_each_image_with_a_way_out(api,
     for item in failed["items"]:
         assert item["status"] == "failed"
         assert "Studio Ollama" in item["error"] and "offline analyzer" in item["error"], item["error"]
+    # The way out: the offline analyzer describes them (and the batch remembers it was switched).
+    again = api.post(f"/api/v1/rename/batches/{failed['id']}/retry-failed", json={}, headers=ORIGIN)
+    assert again.status_code == 202, again.text
+    run_jobs()
+    rescued = api.get(f"/api/v1/rename/batches/{failed['id']}").json()
+    assert [i["status"] for i in rescued["items"]] == ["done"] * 3
+    assert rescued["options"]["provider"] == "local"
+    assert_error(api.post(f"/api/v1/rename/batches/{failed['id']}/retry-failed", json={}, headers=ORIGIN), 422,
+                 "nothing_failed")
