@@ -38,7 +38,8 @@ REMOTE_HINT = "For photos with busy backgrounds, a connected AI provider does be
 
 BACKGROUND_SCHEMA = s.obj({
     "engine": s.choice("Engine", [("local", "Local: plain backgrounds (product shots, logos), simple backdrops"),
-                                  ("remote", "Connected AI provider (fal / Replicate): any photo")],
+                                  ("remote", "Connected AI engine (the cut-out default: A1111, ComfyUI, fal or "
+                                              "Replicate): any photo")],
                        order=1, default="local",
                        description="The local engine cuts plain and flat backgrounds cleanly and fails rather "
                                    "than guess on busy ones. For photos with busy backgrounds, a connected AI "
