@@ -131,6 +131,21 @@ def main() -> list[dict]:
             job_seconds=round(job_seconds, 2),
             overhead_ms_per_generation=round((job_seconds - direct_seconds) * 1000 * args.lanes / args.count, 1),
         ))
+        # The same provider as a stored AI connection (seeded from these settings): "openai" now resolves
+        # to it, its key decrypted and client built once per process.
+        from app.services.ai import seed
+        from app.services.generation.registry import connection_ref
+
+        seed.seed_from_settings()
+        assert (connection_ref("openai") or "").startswith("conn:")
+        through_jobs(owner, args.lanes)  # warm-up: the workers build the connection's client
+        stored_seconds = through_jobs(owner, args.count)
+        results.append(write_result(
+            "generate_overhead_connection", ratio=direct_seconds / stored_seconds, target=TARGET_OVERHEAD,
+            generations=args.count, lanes=args.lanes, provider_latency_seconds=LATENCY,
+            direct_seconds=round(direct_seconds, 2), job_seconds=round(stored_seconds, 2),
+            note="the provider from a stored AI connection instead of settings",
+        ))
     fake.stop()
     print_table(results)
     for r in results:

@@ -15,7 +15,7 @@ import os
 import time
 
 from bench.common import Environment, print_table, write_result
-from bench.ingest import make_images, run_baseline
+from bench.ingest import make_images, run_baseline, unique_copy
 
 TARGET_LOCAL = 0.5
 TARGET_CONCURRENCY = 0.8
@@ -112,6 +112,26 @@ def main() -> list[dict]:
             images=args.remote_count, provider_delay_seconds=fake.delay, concurrency=concurrency,
             ideal_seconds=round(ideal, 2), actual_seconds=round(remote_seconds, 2), requests=len(requests),
             first_request_after=round(first, 2), last_request_after=round(last, 2),
+        ))
+
+        # The same provider as a stored AI connection (seeded from these settings): the key is decrypted
+        # and the client built once per process, so the rate must not drop.
+        from app.services.ai import seed
+        from app.services.vision.registry import connection_ref
+
+        seed.seed_from_settings()
+        ref = connection_ref("openai")
+        assert ref and ref.startswith("conn:"), ref
+        stored_owner = _user("stored")
+        # Other bytes than the batch above: nothing may come from the description cache.
+        stored_ids = _store(stored_owner, [unique_copy(image, 100_000 + i)
+                                           for i, image in enumerate(images[: args.remote_count])])
+        stored_seconds = _run_batch(stored_owner, stored_ids, ocr=False, provider=ref)
+        results.append(write_result(
+            "rename_concurrency_connection", ratio=ideal / stored_seconds, target=TARGET_CONCURRENCY,
+            images=args.remote_count, provider_delay_seconds=fake.delay, concurrency=concurrency,
+            ideal_seconds=round(ideal, 2), actual_seconds=round(stored_seconds, 2),
+            note="the provider from a stored AI connection instead of settings",
         ))
     fake.stop()
     print_table(results)

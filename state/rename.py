@@ -71,6 +71,7 @@ class RenameState(rx.State):
     ocr: bool = True
     provider: str = "local"
     provider_picked: bool = False
+    batch_provider: str = "local"  # the analyzer the open batch used
     providers: list[dict[str, str]] = []
     form_error: str = ""
     # A key per click of Start, re-armed after each start (state/clicks.py).
@@ -91,6 +92,19 @@ class RenameState(rx.State):
     regen_job_id: str = ""
     regenerating: bool = False
     following: bool = False
+
+    @rx.var
+    def failed_rows(self) -> int:
+        return sum(1 for r in self.rows if r["status"] == "failed")
+
+    @rx.var
+    def failed_reason(self) -> str:
+        return next((r["error"] for r in self.rows if r["status"] == "failed" and r["error"]), "")
+
+    @rx.var
+    def offline_retry(self) -> bool:
+        """Images failed on a remote analyzer: the offline one can still describe them."""
+        return self.batch_provider != "local" and self.failed_rows > 0 and self.batch_status != "analyzing"
 
     @rx.var
     def chosen_count(self) -> int:
@@ -149,6 +163,7 @@ class RenameState(rx.State):
         with session_scope() as session:
             batch = rename.get_batch(session=session, owner_id=owner_id, batch_id=self.batch_id)
             self.batch_status, self.job_id = batch.status, batch.job_id
+            self.batch_provider = rename.options_of(batch).provider
             self.rows = [_row(i) for i in rename.items_of(session=session, batch_id=batch.id)]
             if batch.job_id:
                 job = jobs.get_job(session=session, job_id=batch.job_id)
@@ -302,6 +317,18 @@ class RenameState(rx.State):
         try:
             self.regen_job_id = await asyncio.to_thread(rename.regenerate, owner_id=owner, batch_id=self.batch_id,
                                                         item_id=parse_id(item_id))
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        self._load_batch(owner)
+        return RenameState.follow_batch
+
+    @rx.event
+    async def retry_failed_offline(self):
+        owner = await self._owner()
+        if owner is None:
+            return to_sign_in(self)
+        try:
+            await asyncio.to_thread(rename.retry_failed, owner_id=owner, batch_id=self.batch_id, provider="local")
         except AppError as exc:
             return rx.toast.error(exc.message)
         self._load_batch(owner)

@@ -3,7 +3,10 @@
 A worker thread takes the pending prompt with the lowest number, runs it (each KSampler step takes
 `step_seconds`; `/interrupt` stops it between steps) and files it in the history with its saved images,
 as ComfyUI's PromptQueue does. `hold()` keeps prompts pending, to test queue positions and deletes.
-Workflows are validated like ComfyUI does for the node types of a standard text-to-image graph.
+Workflows are validated like ComfyUI does for the node types of a standard text-to-image graph and of the
+workflow steps' graphs: `/upload/image` stores a picture in the input folder, and a graph that loads one
+(LoadImage) is evaluated node by node on real pixels — an upscale model enlarges by its own factor
+(`upscale_models`), ImageScaleBy scales, the WAS rembg node cuts out (`cutout`, see `cut_out`).
 
 Modes (see `tests/fake_providers.py`): timeout, rate_limited, server_error, unauthorized (a proxy in front),
 malformed_body, wrong_shape, not_image (for `/view`), slow_answer (`/prompt` queues at once, answers late).
@@ -11,16 +14,22 @@ malformed_body, wrong_shape, not_image (for `/view`), slow_answer (`/prompt` que
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 import uuid
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 
-from tests.fake_image_providers import NOT_AN_IMAGE, FakeImageServer, png
+from PIL import Image
+
+from tests.fake_image_providers import NOT_AN_IMAGE, FakeImageServer, cut_out, png, png_of
 from tests.fake_providers import Recorded, Reply, json_reply
 
+REMBG_NODE = "Image Rembg (Remove Background)"  # WAS Node Suite
 NODE_TYPES = {"CheckpointLoaderSimple", "CLIPTextEncode", "EmptyLatentImage", "KSampler", "VAEDecode", "SaveImage",
-              "PreviewImage"}
+              "PreviewImage", "LoadImage", "UpscaleModelLoader", "ImageUpscaleWithModel", "ImageScaleBy", REMBG_NODE}
 OUTPUT_NODES = {"SaveImage": "output", "PreviewImage": "temp"}
 EMPTY_200: Reply = (200, {"Content-Type": "text/plain; charset=utf-8"}, b"")
 
@@ -34,8 +43,11 @@ class FakeComfyUI(FakeImageServer):
     def __init__(self) -> None:
         super().__init__()
         self.checkpoints = ["v1-5-pruned-emaonly.safetensors", "sd_xl_base_1.0.safetensors"]
-        self.upscale_models = ["RealESRGAN_x4plus.pth", "4x-UltraSharp.pth"]
+        # file → its enlargement
+        self.upscale_models = {"RealESRGAN_x4plus.pth": 4, "RealESRGAN_x2plus.pth": 2, "4x-UltraSharp.pth": 4}
         self.custom_nodes: list[str] = []  # extra node classes /object_info lists (e.g. "BiRefNet_Zho")
+        self.rembg_models = ["u2net", "u2netp", "u2net_human_seg", "silueta", "isnet-general-use", "isnet-anime"]
+        self.cutout = "good"  # what the rembg node makes: good, wrecked or unchanged
         self.step_seconds = 0.002
         self.fail_with = ""  # the next prompt to run fails in KSampler with this message
         self.pending: dict[str, list[Any]] = {}  # prompt_id → [number, prompt_id, prompt, extra_data, outputs]
@@ -117,6 +129,8 @@ class FakeComfyUI(FakeImageServer):
             return answer
         if (method, path) == ("GET", "/object_info"):
             return json_reply(200, self.object_info())
+        if (method, path) == ("POST", "/upload/image"):
+            return self._upload(request)
         if (method, path) == ("GET", "/queue"):
             with self._cond:
                 pending = sorted(self.pending.values(), key=lambda e: e[0], reverse=True)  # heap order: unsorted
@@ -150,6 +164,20 @@ class FakeComfyUI(FakeImageServer):
                     self._interrupt.set()
             return EMPTY_200
         return 404, {"Content-Type": "text/plain"}, b"404: Not Found"
+
+    def _upload(self, request: Recorded) -> Reply:
+        """ComfyUI's image upload: multipart "image" file (+ "type", "subfolder", "overwrite")."""
+        content_type = request.headers.get("content-type", "")
+        message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + request.raw)
+        parts = {part.get_param("name", header="content-disposition"): part
+                 for part in (message.iter_parts() if message.is_multipart() else [])}
+        if "image" not in parts or not parts["image"].get_filename():
+            return 400, {"Content-Type": "text/plain"}, b"400: Bad Request"
+        field = lambda name, default: str(parts[name].get_content()).strip() if name in parts else default  # noqa: E731
+        kind, subfolder, name = field("type", "input"), field("subfolder", ""), parts["image"].get_filename()
+        with self._cond:
+            self.files[(kind, subfolder, name)] = parts["image"].get_payload(decode=True)
+        return json_reply(200, {"name": name, "subfolder": subfolder, "type": kind})
 
     def _post_prompt(self, request: Recorded) -> Reply:
         body = request.json
@@ -200,6 +228,17 @@ class FakeComfyUI(FakeImageServer):
             elif not low <= value <= high:
                 problems.append(bad("value_bigger_than_max" if value > high else "value_smaller_than_min",
                                     "Value out of range", f"{name}: {value} not in [{low}, {high}]"))
+        if kind == "LoadImage" and ("input", *str(inputs.get("image", "")).rpartition("/")[::2]) not in self.files:
+            problems.append(bad("custom_validation_failed", "Custom validation failed for node",
+                                f"image - Invalid image file: {inputs.get('image')}"))
+        choices = {"UpscaleModelLoader": ("model_name", list(self.upscale_models)),
+                   REMBG_NODE: ("model", self.rembg_models)}.get(kind)
+        if choices and inputs.get(choices[0]) not in choices[1]:
+            problems.append(bad("value_not_in_list", "Value not in list",
+                                f"{choices[0]}: '{inputs.get(choices[0])}' not in {choices[1]}"))
+        if kind == "ImageScaleBy" and not (isinstance(inputs.get("scale_by"), int | float)
+                                           and 0.01 <= inputs["scale_by"] <= 8.0):
+            problems.append(bad("value_not_in_range", "Value out of range", f"scale_by: {inputs.get('scale_by')!r}"))
         if kind == "CLIPTextEncode" and not isinstance(inputs.get("text"), str):
             problems.append(bad("invalid_input_type", "Failed to convert an input value to a STRING value", "text"))
         return problems
@@ -243,6 +282,8 @@ class FakeComfyUI(FakeImageServer):
             message, self.fail_with = self.fail_with, ""
             return failed("execution_error", exception_message=message, exception_type="torch.OutOfMemoryError",
                           traceback=[], current_inputs={}, current_outputs={})
+        if any(node["class_type"] == "LoadImage" for node in graph.values()):
+            return self._execute_image_graph(entry, messages, now)
         latent = next((n["inputs"] for n in graph.values() if n["class_type"] == "EmptyLatentImage"), {})
         width, height, batch = latent.get("width", 512), latent.get("height", 512), latent.get("batch_size", 1)
         outputs: dict[str, Any] = {}
@@ -260,3 +301,46 @@ class FakeComfyUI(FakeImageServer):
         messages.append(["execution_success", {"prompt_id": prompt_id, "timestamp": now()}])
         return {"prompt": entry, "outputs": outputs, "meta": {},
                 "status": {"status_str": "success", "completed": True, "messages": messages}}
+
+    # --- graphs on an uploaded picture ---------------------------------------------------------------------
+
+    def _execute_image_graph(self, entry: list[Any], messages: list[Any], now: Any) -> dict[str, Any]:
+        prompt_id, graph = entry[1], entry[2]
+        values: dict[str, Any] = {}
+
+        def value(node_id: str) -> Any:
+            if node_id not in values:
+                node = graph[node_id]
+                inputs = {k: value(str(v[0])) if isinstance(v, list) else v for k, v in node["inputs"].items()}
+                values[node_id] = self._node(node["class_type"], inputs)
+            return values[node_id]
+
+        outputs: dict[str, Any] = {}
+        for node_id, node in graph.items():
+            kind = OUTPUT_NODES.get(node["class_type"])
+            if kind is None:
+                continue
+            image = value(str(node["inputs"]["images"][0]))
+            self._saved += 1
+            name = f"{node['inputs'].get('filename_prefix', 'ComfyUI')}_{self._saved:05}_.png"
+            self.files[(kind, "", name)] = png_of(image)
+            outputs[node_id] = {"images": [{"filename": name, "subfolder": "", "type": kind}]}
+        messages.append(["execution_success", {"prompt_id": prompt_id, "timestamp": now()}])
+        return {"prompt": entry, "outputs": outputs, "meta": {},
+                "status": {"status_str": "success", "completed": True, "messages": messages}}
+
+    def _node(self, kind: str, inputs: dict[str, Any]) -> Any:
+        if kind == "LoadImage":  # RGB; ComfyUI hands the alpha on as a separate MASK output
+            subfolder, _, name = str(inputs["image"]).rpartition("/")
+            return Image.open(io.BytesIO(self.files[("input", subfolder, name)])).convert("RGB")
+        if kind == "UpscaleModelLoader":
+            return self.upscale_models[inputs["model_name"]]
+        if kind == "ImageUpscaleWithModel":
+            image, factor = inputs["image"], inputs["upscale_model"]
+            return image.resize((image.width * factor, image.height * factor), Image.Resampling.LANCZOS)
+        if kind == "ImageScaleBy":
+            image, scale = inputs["image"], inputs["scale_by"]
+            return image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
+        if kind == REMBG_NODE:
+            return cut_out(inputs["images"], self.cutout)
+        raise ValueError(f"the fake cannot run {kind} on a picture")

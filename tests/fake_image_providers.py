@@ -27,6 +27,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 from PIL import Image
 
 from tests.fake_providers import FakeServer, Recorded, Reply, json_reply
@@ -46,6 +47,35 @@ def png(width: int, height: int, seed: int = 0) -> bytes:
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+def cut_out(image: Image.Image, mode: str = "good") -> Image.Image:
+    """What a background remover makes of `image`, as an RGBA image of the same size.
+
+    "good": alpha from each pixel's distance to the border's median colour (opaque 35 units away, clear
+    within 10), which cuts the test subjects on plain backdrops cleanly. "wrecked": scattered specks.
+    "unchanged": the picture, fully opaque (a server that did nothing).
+    """
+    rgb = np.asarray(image.convert("RGB")).astype(np.float32)
+    if mode == "unchanged":
+        alpha = np.full(rgb.shape[:2], 255, np.uint8)
+    elif mode == "wrecked":
+        rng = np.random.default_rng(7)
+        cells = rng.random((rgb.shape[0] // 3 + 1, rgb.shape[1] // 3 + 1)) < 0.2
+        alpha = np.kron(cells, np.ones((3, 3), bool))[:rgb.shape[0], :rgb.shape[1]].astype(np.uint8) * 255
+    else:
+        border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+        distance = np.linalg.norm(rgb - np.median(border, axis=0), axis=2)
+        alpha = (np.clip((distance - 10) / 25, 0, 1) * 255).round().astype(np.uint8)
+    result = image.convert("RGBA")
+    result.putalpha(Image.fromarray(alpha, "L"))
+    return result
+
+
+def png_of(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=1)
+    return out.getvalue()
 
 
 class FakeImageServer(FakeServer):
@@ -166,7 +196,9 @@ def _short_hash(name: str) -> str:
 
 
 class FakeA1111(FakeImageServer):
-    """`/sdapi/v1/txt2img`, `/progress` and `/interrupt` of the AUTOMATIC1111 web UI API.
+    """`/sdapi/v1/txt2img`, `/progress` and `/interrupt` of the AUTOMATIC1111 web UI API, plus what workflow
+    steps use: `/sdapi/v1/extra-single-image` (a real Lanczos enlargement), `/sdapi/v1/upscalers`,
+    `/sdapi/v1/sd-models`, `/openapi.json`, and the rembg extension's `/rembg` when `rembg_installed`.
 
     One job runs at a time (A1111's queue lock); each sampling step takes `step_seconds`.
     """
@@ -177,11 +209,15 @@ class FakeA1111(FakeImageServer):
         self.step_seconds = 0.01
         self.return_grid = False  # A1111's "return grid" option: a grid of the batch comes first
         self.checkpoint = "v1-5-pruned-emaonly"
-        # What GET /sdapi/v1/sd-models and /upscalers list, and whether the rembg extension adds POST /rembg.
+        # What GET /sdapi/v1/sd-models lists.
         self.checkpoints = ["v1-5-pruned-emaonly", "sd_xl_base_1.0"]
-        self.upscalers = ["None", "Lanczos", "R-ESRGAN 4x+"]
-        self.rembg = False
         self.jobs: list[dict[str, Any]] = []  # what each txt2img did: task, steps run, interrupted
+        self.upscalers = {"None": None, "Lanczos": None, "Nearest": None, "R-ESRGAN 4x+": 4.0, "ESRGAN_4x": 4.0}
+        self.native_only = False  # extras answer at the upscaler's own scale, ignoring upscaling_resize
+        self.rembg_installed = True  # the stable-diffusion-webui-rembg extension
+        self.rembg_models = ["u2net", "u2netp", "u2net_human_seg", "silueta", "isnet-general-use"]
+        self.cutout = "good"  # what /rembg makes: good, wrecked or unchanged (see cut_out)
+        self.samples_format = "png"  # A1111's image format setting; API answers are encoded in it
         self._gpu = threading.Lock()
         self._state_lock = threading.Lock()
         self._interrupt = threading.Event()
@@ -227,22 +263,77 @@ class FakeA1111(FakeImageServer):
             return json_reply(200, {})
         if route == ("POST", "/sdapi/v1/txt2img"):
             return self._txt2img(request, mode)
+        if route == ("POST", "/sdapi/v1/extra-single-image"):
+            return self._extras(request)
+        if route == ("GET", "/sdapi/v1/upscalers"):
+            return json_reply(200, [{"name": name, "model_name": None, "model_path": None, "model_url": None,
+                                     "scale": scale or 4.0} for name, scale in self.upscalers.items()])
         if route == ("GET", "/sdapi/v1/sd-models"):
             return json_reply(200, [{"title": f"{name}.safetensors [{_short_hash(name)}]", "model_name": name,
                                      "hash": _short_hash(name), "sha256": None, "config": None,
                                      "filename": f"/app/models/Stable-diffusion/{name}.safetensors"}
                                     for name in self.checkpoints])
-        if route == ("GET", "/sdapi/v1/upscalers"):
-            return json_reply(200, [{"name": name, "model_name": None if name in ("None", "Lanczos") else name,
-                                     "model_path": None, "model_url": None, "scale": 4} for name in self.upscalers])
         if route == ("GET", "/openapi.json"):
-            paths = {path: {} for path in ("/sdapi/v1/txt2img", "/sdapi/v1/progress", "/sdapi/v1/interrupt",
-                                           "/sdapi/v1/sd-models", "/sdapi/v1/upscalers")}
-            if self.rembg:
-                paths["/rembg"] = {"post": {"summary": "Rembg Remove"}}
+            paths = ["/sdapi/v1/txt2img", "/sdapi/v1/extra-single-image", "/sdapi/v1/upscalers",
+                     "/sdapi/v1/sd-models", "/sdapi/v1/progress", "/sdapi/v1/interrupt"]
+            paths += ["/rembg"] if self.rembg_installed else []
             return json_reply(200, {"openapi": "3.1.0", "info": {"title": "FastAPI", "version": "0.1.0"},
-                                    "paths": paths})
+                                    "paths": {path: {} for path in paths}})
+        if route == ("POST", "/rembg") and self.rembg_installed:
+            return self._rembg(request)
         return json_reply(404, {"detail": "Not Found"})
+
+    @staticmethod
+    def _decoded(text: Any) -> Image.Image | None:
+        """A1111's decode_base64_to_image: bare base64 or a data: URI."""
+        if not isinstance(text, str):
+            return None
+        try:
+            image = Image.open(io.BytesIO(base64.b64decode(text.partition(",")[2] if text.startswith("data:")
+                                                           else text, validate=True)))
+            image.load()
+        except (OSError, ValueError):
+            return None
+        return image
+
+    def _extras(self, request: Recorded) -> Reply:
+        body = request.json if isinstance(request.json, dict) else {}
+        image = self._decoded(body.get("image"))
+        if image is None:
+            return json_reply(500, {"error": "OSError", "detail": "", "body": "", "errors": "Invalid encoded image"})
+        name = body.get("upscaler_1", "None")
+        if name not in self.upscalers:  # postprocessing_upscale's assert, through A1111's exception handler
+            return json_reply(500, {"error": "AssertionError", "detail": "", "body": "",
+                                    "errors": f"could not find upscaler named {name}"})
+        factor = float(body.get("upscaling_resize", 2))
+        if self.native_only and self.upscalers[name]:
+            factor = self.upscalers[name]
+        size = (int(image.width * factor), int(image.height * factor))
+        self.jobs.append({"task": "extras", "body": {k: v for k, v in body.items() if k != "image"}})
+        result = image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+        return json_reply(200, {"html_info": "<p>Postprocess upscale</p>", "image": self._encoded(result)})
+
+    def _encoded(self, image: Image.Image) -> str:
+        """A1111's encode_pil_to_base64: PNG as it is, JPEG without the alpha."""
+        if self.samples_format == "png":
+            return b64(png_of(image))
+        out = io.BytesIO()
+        image.convert("RGB").save(out, format="JPEG", quality=90)
+        return b64(out.getvalue())
+
+    def _rembg(self, request: Recorded) -> Reply:
+        body = request.json if isinstance(request.json, dict) else {}
+        model = body.get("model", "u2net")
+        if not model or model == "None":
+            return json_reply(200, None)  # the extension returns nothing for model "None"
+        if model not in self.rembg_models:
+            return json_reply(500, {"error": "ValueError", "detail": "", "body": "",
+                                    "errors": f"No session class found for model '{model}'"})
+        image = self._decoded(body.get("input_image"))
+        if image is None:
+            return json_reply(500, {"error": "OSError", "detail": "", "body": "", "errors": "Invalid encoded image"})
+        self.jobs.append({"task": "rembg", "body": {k: v for k, v in body.items() if k != "input_image"}})
+        return json_reply(200, {"image": self._encoded(cut_out(image, self.cutout))})
 
     def _progress(self) -> dict[str, Any]:
         with self._state_lock:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -59,6 +60,7 @@ class FakeServer:
         self._queue: deque[str] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._sockets: set[socket.socket] = set()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -77,6 +79,15 @@ class FakeServer:
         self._stopping.set()  # wakes handlers sleeping in "timeout" or `delay`
         self._server.shutdown()
         self._server.server_close()
+        # A stopped server drops its keep-alive connections too (a client's pool must not be served
+        # by a handler thread that outlived its server, as no real stopped server would).
+        with self._lock:
+            open_sockets = list(self._sockets)
+        for sock in open_sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def __enter__(self) -> FakeServer:
         return self.start()
@@ -112,6 +123,16 @@ class FakeServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, like the real APIs, so client pools behave as in production
+
+            def setup(self) -> None:
+                super().setup()
+                with fake._lock:
+                    fake._sockets.add(self.connection)
+
+            def finish(self) -> None:
+                with fake._lock:
+                    fake._sockets.discard(self.connection)
+                super().finish()
 
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))

@@ -110,6 +110,16 @@ def patch_item(batch_id: IdPath, item_id: IdPath, body: ItemPatch, caller: Calle
     return item_public(item)
 
 
+class RetryFailed(BaseModel):
+    provider: str = Field(default="local", max_length=200)  # "local", a provider name or "conn:<id>:<model>"
+
+
+@router.post("/batches/{batch_id}/retry-failed", status_code=202)
+def retry_failed(batch_id: IdPath, body: RetryFailed, caller: CallerDep) -> dict:
+    """Describe the failed images again, by default with the offline analyzer (when a model server is gone)."""
+    return {"job_id": rename.retry_failed(owner_id=caller.user.id, batch_id=batch_id, provider=body.provider)}
+
+
 @router.post("/batches/{batch_id}/apply")
 def apply_batch(batch_id: IdPath, caller: CallerDep) -> dict:
     return {"renamed": rename.apply_to_library(owner_id=caller.user.id, batch_id=batch_id)}

@@ -48,7 +48,10 @@ class Preset:
                            for f in self.fields]}
 
 
-_MODELS = OptionField("models", "Models", "Comma-separated model ids to look up and offer, e.g. fal-ai/flux/dev.")
+_MODELS = OptionField("models", "Image models", "Comma-separated model ids to look up and offer, e.g. fal-ai/flux/dev.")
+_STEP_MODELS = (OptionField("upscale_model", "Upscale model", "For the workflows' Upscale step, e.g. fal-ai/esrgan."),
+                OptionField("cutout_model", "Background-removal model", "For the workflows' Remove background "
+                            "step, e.g. fal-ai/imageutils/rembg."))
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (
     Preset("ollama", "Ollama", ("vision", "text"), "http://127.0.0.1:11434",
@@ -74,9 +77,9 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
                                "bundled one (needs a rembg custom node).")),
            help="The test reads /object_info: checkpoints, upscale models and background-removal nodes."),
     Preset("fal", "fal.ai", ("images", "upscale", "cutout"), "https://queue.fal.run", key="required",
-           fields=(_MODELS,)),
+           fields=(_MODELS, *_STEP_MODELS)),
     Preset("replicate", "Replicate", ("images", "upscale", "cutout"), "https://api.replicate.com",
-           key="required", key_label="API token", fields=(_MODELS,)),
+           key="required", key_label="API token", fields=(_MODELS, *_STEP_MODELS)),
     Preset("stability", "Stability AI", ("images",), "https://api.stability.ai", key="required"),
     Preset("bedrock", "AWS Bedrock", ("images",), needs_url=False,
            fields=(OptionField("region", "Region", "e.g. us-east-1; credentials come from the server's AWS "
@@ -94,3 +97,19 @@ def chat_base(preset: str, base_url: str) -> str:
     if preset == "ollama" and not base.endswith("/v1"):
         return base + "/v1"
     return base
+
+
+def probe_arguments(preset: str, api_key: str, options: dict[str, str]) -> tuple[str, dict]:
+    """(api_key, options) as app.providers.probe takes them, from a stored connection's string fields."""
+    found: dict = {k: v for k, v in options.items() if k not in ("models", "upscale_model", "cutout_model")}
+    if preset == "a1111" and api_key:
+        return "", {**found, "auth": api_key}  # A1111's "key" is its --api-auth login
+    if preset in ("fal", "replicate"):
+        images = [m.strip() for m in options.get("models", "").split(",") if m.strip()]
+        steps = {options[k]: [cap] for k, cap in (("upscale_model", "upscale"), ("cutout_model", "cutout"))
+                 if options.get(k)}
+        models = list(dict.fromkeys([*images, *steps]))
+        if models:
+            found["models"] = models
+            found["capabilities"] = {m: ["images"] for m in images} | steps
+    return api_key, found

@@ -364,6 +364,37 @@ def regenerate(*, owner_id: int, batch_id: int, item_id: int) -> str:
     return job.id
 
 
+def retry_failed(*, owner_id: int, batch_id: int, provider: str = "local") -> str:
+    """Describe the batch's failed images again with `provider` (the offline analyzer by default, the way
+    out when a model server is gone); the batch keeps that provider from now on. Returns the job id."""
+    from app.services.ai import resolve
+    from app.services.vision.registry import get_provider
+
+    get_provider(provider)  # 422 when unknown or not set up
+    with session_scope() as session:
+        batch = get_batch(session=session, owner_id=owner_id, batch_id=batch_id)
+        failed = [i.id for i in items_of(session=session, batch_id=batch_id) if i.status == "failed"]
+        if not failed:
+            raise ValidationFailed("No image of this batch has failed.", code="nothing_failed")
+        previous = batch.options
+        batch.options = options_of(batch).model_copy(update={"provider": provider}).model_dump_json()
+        session.add(batch)
+    try:
+        job = jobs.submit(kind="rename.analyze", owner_id=owner_id, params={"batch_id": batch_id, "item_ids": failed},
+                          cost=resolve.price_of("vision", provider, len(failed)))
+    except Exception:
+        with session_scope() as session:
+            batch = session.get(RenameBatch, batch_id)
+            batch.options = previous
+            session.add(batch)
+        raise
+    with session_scope() as session:
+        batch = session.get(RenameBatch, batch_id)
+        batch.job_id = job.id  # the grid follows the job doing the work now
+        session.add(batch)
+    return job.id
+
+
 def apply_to_library(*, owner_id: int, batch_id: int, undo: bool = False) -> int:
     """Rename the assets in place (or put the original names back); returns how many changed."""
     changed = 0

@@ -163,6 +163,16 @@ def review_view() -> rx.Component:
             rx.hstack(rx.spinner(size="1"), rx.text("Analyzing… ", RenameState.progress_message, size="2"),
                       align="center", spacing="2"),
             rx.progress(value=RenameState.progress, width="100%"), spacing="2", width="100%"), width="100%")),
+        rx.cond(RenameState.offline_retry, rx.callout.root(
+            rx.callout.icon(rx.icon("cloud-off", size=16)),
+            rx.vstack(
+                rx.text(RenameState.failed_rows, " of ", RenameState.rows.length(),
+                        " images could not be described.", weight="medium", size="2"),
+                rx.text(RenameState.failed_reason, size="1", color=rx.color("gray", 11)),
+                rx.button(rx.icon("rotate-ccw", size=14), "Describe them with the offline analyzer", size="2",
+                          variant="soft", on_click=RenameState.retry_failed_offline, id="retry-offline"),
+                spacing="2", align="start"),
+            color_scheme="amber", width="100%")),
         rx.hstack(
             rx.form(rx.hstack(rx.input(name="keyword", id="keyword", placeholder="Add a keyword to every name",
                                        max_length=40, size="2"),

@@ -84,17 +84,18 @@ def test_ollama_on_another_server_is_wrong_api() -> None:
 
 def test_a1111_lists_checkpoints_upscalers_and_rembg() -> None:
     with FakeA1111(auth=("designer", "pa55word")) as fake:
-        fake.rembg = True
+        fake.rembg_installed = True
         result = probe(preset="a1111", base_url=fake.origin, options={"auth": "designer:pa55word"})
         offers = by_id(result)
         checkpoints = [o for o in result.offers if o.capabilities == ("images",)]
         assert [(o.id.split(" [")[0], o.label) for o in checkpoints] == [
             ("v1-5-pruned-emaonly.safetensors", "v1-5-pruned-emaonly"),
             ("sd_xl_base_1.0.safetensors", "sd_xl_base_1.0")]
-        assert [o.id for o in result.offers if o.capabilities == ("upscale",)] == ["Lanczos", "R-ESRGAN 4x+"]
+        assert [o.id for o in result.offers if o.capabilities == ("upscale",)] == [
+            "Lanczos", "Nearest", "R-ESRGAN 4x+", "ESRGAN_4x"]
         assert offers["rembg"].capabilities == ("cutout",)
         assert result.detail == {"rembg": True}
-        fake.rembg = False
+        fake.rembg_installed = False
         assert probe(preset="a1111", base_url=fake.origin, options={"auth": "designer:pa55word"}).detail == {
             "rembg": False}
         wrong = failure(preset="a1111", base_url=fake.origin, options={"auth": "designer:guess"})
@@ -113,7 +114,7 @@ def test_comfyui_lists_checkpoints_upscalers_and_cutout_nodes() -> None:
             by_capability.setdefault(offer.capabilities[0], []).append(offer.id)
         assert by_capability == {
             "images": ["v1-5-pruned-emaonly.safetensors", "sd_xl_base_1.0.safetensors"],
-            "upscale": ["RealESRGAN_x4plus.pth", "4x-UltraSharp.pth"],
+            "upscale": ["RealESRGAN_x4plus.pth", "RealESRGAN_x2plus.pth", "4x-UltraSharp.pth"],
             "cutout": ["BiRefNet_Zho", "Image Rembg (Remove Background)", "InspyrenetRembg", "LayerMask: RMBG"]}
         assert result.detail == {"nodes": len(fake.object_info())}
 

@@ -359,17 +359,18 @@ def settings(**fields) -> SimpleNamespace:
     return SimpleNamespace(**fields)
 
 
-def test_registry_lists_providers_with_configured_flags(monkeypatch):
+# The registry reads the AI connections table (stored connections, seeded settings): `env` gives it a database.
+def test_registry_lists_providers_with_configured_flags(monkeypatch, env):
     current = settings(vision_openai_base_url="http://127.0.0.1:9/v1", vision_openai_model="llava")
     monkeypatch.setattr(registry, "get_settings", lambda: current)
     rows = {row["name"]: row for row in registry.available_providers()}
     assert set(rows) == {"local", "openai", "google"}
     assert rows["openai"] == {"name": "openai", "label": "OpenAI-compatible vision model", "model": "llava",
-                              "supports_language": True, "configured": True}
+                              "supports_language": True, "configured": True, "default": False}
     assert rows["google"]["configured"] is False and rows["google"]["supports_language"] is False
 
 
-def test_registry_builds_shares_and_rebuilds_providers(monkeypatch, fake_openai, fake_google):
+def test_registry_builds_shares_and_rebuilds_providers(monkeypatch, fake_openai, fake_google, env):
     current = settings(vision_openai_base_url=fake_openai.base_url, vision_openai_api_key="sk-test",
                        vision_openai_model="gpt-test", vision_openai_concurrency=3, vision_timeout_seconds=5,
                        vision_google_api_key="g-test", vision_google_endpoint=fake_google.endpoint)
@@ -384,7 +385,7 @@ def test_registry_builds_shares_and_rebuilds_providers(monkeypatch, fake_openai,
     assert registry.get_provider("openai").model == "other"  # new settings, new provider
 
 
-def test_registry_refuses_unknown_and_unconfigured(monkeypatch):
+def test_registry_refuses_unknown_and_unconfigured(monkeypatch, env):
     monkeypatch.setattr(registry, "get_settings", lambda: settings())
     with pytest.raises(ValidationFailed) as caught:
         registry.get_provider("dall-e")

@@ -10,6 +10,7 @@ from typing import Any
 from app.db import read_scope, session_scope
 from app.models import AIConnection
 from app.providers import keybox
+from app.providers.presets import probe_arguments
 from app.services import audit
 from app.services.ai.connections import get_connection, view
 
@@ -30,8 +31,8 @@ def check_connection(*, actor_id: int | None, connection_id: int,
     latency: int | None = None
     detail: dict[str, Any] = {}
     try:
-        result = probe(preset=preset, base_url=base_url, api_key=keybox.open_key(sealed), options=options,
-                       timeout=timeout)
+        key, arguments = probe_arguments(preset, keybox.open_key(sealed), options)
+        result = probe(preset=preset, base_url=base_url, api_key=key, options=arguments, timeout=timeout)
         offers = [asdict(offer) for offer in result.offers]
         latency, detail = result.latency_ms, result.detail
     except ProbeFailed as exc:

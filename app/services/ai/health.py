@@ -15,7 +15,7 @@ from sqlmodel import select
 from app.db import read_scope
 from app.models import AIConnection
 from app.providers import keybox
-from app.providers.presets import PRESETS
+from app.providers.presets import PRESETS, probe_arguments
 from app.redis_client import get_redis
 
 PROBE_SECONDS = 3.0
@@ -33,8 +33,9 @@ def _probe(row: dict[str, Any]) -> dict[str, Any]:
 
     started = time.monotonic()
     try:
-        result = probe(preset=row["preset"], base_url=row["base_url"], api_key=keybox.open_key(row["secret"]),
-                       options=row["options"], timeout=PROBE_SECONDS)
+        key, arguments = probe_arguments(row["preset"], keybox.open_key(row["secret"]), row["options"])
+        result = probe(preset=row["preset"], base_url=row["base_url"], api_key=key, options=arguments,
+                       timeout=PROBE_SECONDS)
     except ProbeFailed as exc:
         return {"state": "down", "error": exc.message[:300], "code": exc.code,
                 "latency_ms": int((time.monotonic() - started) * 1000)}

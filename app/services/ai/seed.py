@@ -99,7 +99,8 @@ def seeds(s: Settings) -> list[Seed]:
                     offers[capability] = [step_model]
                     if not any(f.defaults.get(capability) for f in found):
                         defaults[capability] = step_model
-            options = {"models": ",".join(dict.fromkeys([model, *[m for m in steps.values() if m]]))}
+            options = {"models": model, "upscale_model": steps["upscale"], "cutout_model": steps["cutout"]}
+            options = {k: v for k, v in options.items() if v}
         found.append(Seed(f"image:{name}", preset, f"{PRESETS[preset].label} (from settings)", url.rstrip("/"), key,
                           options, offers, defaults))
     if s.image_bedrock_region:

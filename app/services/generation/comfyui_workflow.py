@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,13 @@ class ComfyWorkflow:
         return graph
 
 
-def parse_workflow(document: Any, *, source: str = "the workflow") -> ComfyWorkflow:
-    """Check a `{"workflow": graph, "params": map}` document and return it as a ComfyWorkflow."""
+def parse_workflow(document: Any, *, source: str = "the workflow", known: Mapping[str, str] = PARAMS,
+                   required: Sequence[str] = ("prompt",)) -> ComfyWorkflow:
+    """Check a `{"workflow": graph, "params": map}` document and return it as a ComfyWorkflow.
+
+    `known` maps each parameter the caller fills to its kind (text-to-image's PARAMS by default; workflow
+    steps pass their own); `required` are the parameters the map must place.
+    """
     if not isinstance(document, dict) or not isinstance(document.get("workflow"), dict):
         raise WorkflowError(f"{source}: expected a JSON object with a \"workflow\" object (the API-format graph) "
                             "and a \"params\" object")
@@ -77,17 +83,18 @@ def parse_workflow(document: Any, *, source: str = "the workflow") -> ComfyWorkf
     if not isinstance(params, dict):
         raise WorkflowError(f"{source}: \"params\" must map parameters to node inputs, "
                             "e.g. {\"prompt\": [\"6\", \"inputs\", \"text\"]}")
-    unknown = sorted(set(params) - set(PARAMS))
+    unknown = sorted(set(params) - set(known))
     if unknown:
         raise WorkflowError(f"{source}: unknown parameter(s) {', '.join(unknown)}; "
-                            f"known: {', '.join(PARAMS)}")
-    if "prompt" not in params:
-        raise WorkflowError(f"{source}: \"params\" must say where the prompt goes")
-    checked = {param: _check_path(graph, param, path, source) for param, path in params.items()}
+                            f"known: {', '.join(known)}")
+    for param in required:
+        if param not in params:
+            raise WorkflowError(f"{source}: \"params\" must say where the {param} goes")
+    checked = {param: _check_path(graph, param, path, source, known[param]) for param, path in params.items()}
     return ComfyWorkflow(graph=graph, params=checked)
 
 
-def _check_path(graph: dict[str, Any], param: str, path: Any, source: str) -> tuple[str, ...]:
+def _check_path(graph: dict[str, Any], param: str, path: Any, source: str, need: str) -> tuple[str, ...]:
     where = f"{source}: params.{param}"
     if not isinstance(path, list) or len(path) < 2 or not all(isinstance(key, str) and key for key in path):
         raise WorkflowError(f"{where} must be a list of names such as [\"6\", \"inputs\", \"text\"]")
@@ -100,16 +107,18 @@ def _check_path(graph: dict[str, Any], param: str, path: Any, source: str) -> tu
         target = target[key]
     if isinstance(target, list):
         raise WorkflowError(f"{where}: {'/'.join(path)} is a link to another node, not a value to set")
-    kind, need = _kind_of(target), PARAMS[param]
+    kind = _kind_of(target)
     if kind != need and not (need == "number" and kind == "int"):
         raise WorkflowError(f"{where}: {'/'.join(path)} holds {target!r}, but {param} needs "
                             f"{'a text' if need == 'text' else 'a number'}")
     return tuple(path)
 
 
-def load_workflow(path: str | Path | None = None) -> ComfyWorkflow:
-    """Read and check a workflow file (`None` = the bundled Stable Diffusion text-to-image workflow)."""
-    file = Path(path) if path else DEFAULT_WORKFLOW_PATH
+def load_workflow(path: str | Path | None = None, *, default: Path = DEFAULT_WORKFLOW_PATH,
+                  known: Mapping[str, str] = PARAMS, required: Sequence[str] = ("prompt",)) -> ComfyWorkflow:
+    """Read and check a workflow file (`None` = `default`, the bundled Stable Diffusion text-to-image workflow
+    unless the caller names another); `known` and `required` as in `parse_workflow`."""
+    file = Path(path) if path else default
     try:
         if file.stat().st_size > WORKFLOW_FILE_MAX_BYTES:
             raise WorkflowError(f"{file}: larger than {WORKFLOW_FILE_MAX_BYTES // 1024} KB")
@@ -120,4 +129,4 @@ def load_workflow(path: str | Path | None = None) -> ComfyWorkflow:
         raise WorkflowError(f"cannot read the ComfyUI workflow {file}: {exc.strerror or exc}") from exc
     except ValueError as exc:
         raise WorkflowError(f"{file} is not valid JSON: {exc}") from exc
-    return parse_workflow(document, source=str(file))
+    return parse_workflow(document, source=str(file), known=known, required=required)

@@ -22,6 +22,7 @@ PIECE = 0.02  # components under this share of what was kept are specks, not pie
 MIN_LARGEST = 0.8  # a whole subject is one piece: the largest must hold this share of what was kept
 MAX_PIECES = 4
 MAX_FRAME = 0.2  # share of the frame's inner ring a subject may touch before it reads as cut by the frame
+MAX_CRUMBS = 0.5  # share of a remote matte in specks (pieces under PIECE) above which it is a wreck
 HOLE_MATCH = 0.5  # an enclosed area is background only when it is this close (× tolerance) to the colour
 
 
@@ -97,6 +98,31 @@ def matte_problem(kept: np.ndarray, *, whole_subject: bool, frame_band: int = 0)
     ring = _ring(kept, frame_band + 1)
     if ring.mean() > MAX_FRAME:
         return f"what was kept runs into the frame along {ring.mean():.0%} of it, where the background should be"
+    return None
+
+
+def remote_matte_problem(alpha: np.ndarray) -> str | None:
+    """Why a remote engine's alpha (uint8, 0-255) is not a usable cut-out, or None.
+
+    A model may cut several things (the letters of a logo) and a subject may run out of the frame (a
+    portrait's shoulders), so pieces and frame contact are not held against it. What is: keeping the whole
+    picture (an engine that returned it unchanged), keeping almost nothing, and a matte that is mostly
+    crumbs, specks too small to be part of any subject.
+    """
+    h, w = alpha.shape
+    step = max(1, round(max(h, w) / 1024))  # a coarse grid is enough to see crumbs; a 4× result is big
+    kept = alpha[::step, ::step] > 127
+    share = float(kept.mean())
+    if share > 0.995:
+        return "it kept the whole picture: the background was not removed"
+    problem = matte_problem(kept, whole_subject=False)
+    if problem:
+        return problem
+    _, _, stats, _ = cv2.connectedComponentsWithStats(kept.astype(np.uint8), connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    crumbs = float(areas[areas < areas.sum() * PIECE].sum() / areas.sum())
+    if crumbs > MAX_CRUMBS:
+        return f"the cut-out is {crumbs:.0%} scattered specks, not a subject"
     return None
 
 

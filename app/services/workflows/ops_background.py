@@ -11,6 +11,8 @@ Local engines and what they can do:
   a simple backdrop; on busy photos it keeps fragments or half the scene.
 - Every local matte is checked (matte.matte_problem): one that is a wreck fails the item with its reason
   rather than shipping. Busy photos need the remote engine, a connected AI provider.
+- A remote engine's matte is checked too (matte.remote_matte_problem): the whole picture kept (the server
+  returned it unchanged), almost nothing kept, or mostly specks fails the item with its reason.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from app.services.workflows import schema as s
 from app.services.workflows.base import Frame, OpContext, Operation, OperationFailed, StepResult
 from app.services.workflows.codec import decode_remote, encode_for_remote
 from app.services.workflows.detect import flat_background, guided_filter, importance, small_rgb
-from app.services.workflows.matte import colour_matte, colour_tolerance, matte_problem, unmix
+from app.services.workflows.matte import colour_matte, colour_tolerance, matte_problem, remote_matte_problem, unmix
 from app.services.workflows.remote import call_remote
 
 SEGMENT_SIDE = 512  # GrabCut's cost grows with pixels; the matte is refined at higher resolution after
@@ -36,7 +38,8 @@ REMOTE_HINT = "For photos with busy backgrounds, a connected AI provider does be
 
 BACKGROUND_SCHEMA = s.obj({
     "engine": s.choice("Engine", [("local", "Local: plain backgrounds (product shots, logos), simple backdrops"),
-                                  ("remote", "Connected AI provider (fal / Replicate): any photo")],
+                                  ("remote", "Connected AI engine (the cut-out default: A1111, ComfyUI, fal or "
+                                              "Replicate): any photo")],
                        order=1, default="local",
                        description="The local engine cuts plain and flat backgrounds cleanly and fails rather "
                                    "than guess on busy ones. For photos with busy backgrounds, a connected AI "
@@ -168,6 +171,10 @@ def _remove_background(frame: Frame, params: dict[str, Any], ctx: OpContext) -> 
         if result.size != image.size:
             result = result.resize(image.size, Image.Resampling.LANCZOS)
         alpha, cut = result.getchannel("A"), image.convert("RGB")
+        problem = remote_matte_problem(np.asarray(alpha))
+        if problem:  # a server that returns the picture as it was, or a wreck, must not pass as a cut-out
+            raise OperationFailed(f"The remote background remover's cut-out is not usable: {problem}.",
+                                  code="remote_bad_result")
     else:
         alpha, cut, facts = _local(image, params)
         info.update(facts)

@@ -193,7 +193,8 @@ def _social_decode(params: dict[str, Any], size: tuple[int, int]) -> tuple[int, 
 UPSCALE_SCHEMA = s.obj({
     "factor": s.choice("Factor", [(2, "2×"), (4, "4×")], order=1, default=2),
     "engine": s.choice("Engine", [("local", "Local: Lanczos + sharpening"),
-                                  ("remote", "Remote super-resolution (fal / Replicate)")], order=2, default="local"),
+                                  ("remote", "Connected AI upscaler (the upscale default: A1111, ComfyUI, fal "
+                                              "or Replicate)")], order=2, default="local"),
     "sharpen": s.integer("Sharpening", order=3, minimum=0, maximum=300, default=60, unit="%",
                          visible_if={"engine": ["local"]}, description="Unsharp-mask strength after enlarging."),
     "radius": s.number("Sharpening radius", order=4, minimum=0.5, maximum=5, default=1.5, unit="px",

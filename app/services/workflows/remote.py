@@ -13,7 +13,8 @@ def call_remote(ctx: OpContext, op_id: str, image: bytes, params: dict[str, Any]
     """The remote provider's result bytes for `op_id` on `image`; a clear error when none is configured."""
     if ctx.remote is None:
         raise RemoteNotConfigured("This step needs a remote provider; none is configured. Choose the local "
-                                  "engine or ask an administrator to set up fal or Replicate.")
+                                  "engine, or ask an administrator to connect one (Admin → AI connections: A1111, "
+                                  "ComfyUI, fal or Replicate) and make it the default.")
     answer = ctx.remote(op_id, image, params)
     if not isinstance(answer, bytes | bytearray) or not answer:
         raise OperationFailed("The remote provider returned no image.", code="remote_bad_result")
