@@ -58,7 +58,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            help="Runs models on this machine or your network. The test lists its models and which ones see images."),
     Preset("lmstudio", "LM Studio", ("vision", "text"), "http://127.0.0.1:1234/v1", key="optional",
            help="LM Studio's local server (Developer → Start server)."),
-    Preset("openai_compatible", "vLLM / any OpenAI-compatible server", ("vision", "text"), key="optional",
+    Preset("openai_compatible", "vLLM / any OpenAI-compatible server", ("vision", "text", "moderation"), key="optional",
            help="Any server with /v1/models and /v1/chat/completions (vLLM, llama.cpp, LocalAI, TGI…)."),
     Preset("openai", "OpenAI", ("vision", "text", "images", "moderation"), "https://api.openai.com/v1",
            key="required"),
