@@ -20,6 +20,8 @@ BODIES = {
     ("put", "/api/v1/slides/{deck_id}/outline"): {"title": "t", "slides": [{"id": "s1", "title": "x"}]},
     ("patch", "/api/v1/admin/users/{user_id}"): {"role": "member"},
     ("put", "/api/v1/admin/styles/{key}"): {"label": "x", "prompt": "x"},
+    ("post", "/api/v1/rename/batches/{batch_id}/retry-failed"): {"provider": "local"},
+    ("patch", "/api/v1/admin/ai/connections/{connection_id}"): {"name": "x"},
 }
 
 
