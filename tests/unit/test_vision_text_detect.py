@@ -39,3 +39,9 @@ def test_a_photo_without_letters_is_not_sent_to_tesseract(monkeypatch):
     monkeypatch.setattr(ocr.pytesseract, "image_to_data", must_not_run)
     for seed in range(4):
         assert ocr.read_text(images.photo(1600, 1200, seed=seed)) == ([], "no_text")
+
+
+def test_a_real_cat_close_up_has_no_text_to_read():
+    from tests import real_photos
+
+    assert ocr.text_lines(real_photos.image(real_photos.CAT)) == 0

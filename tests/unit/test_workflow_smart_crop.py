@@ -112,3 +112,19 @@ def test_graphic_or_photo():
     assert is_graphic(Image.open(io.BytesIO(pics.logo())))
     assert not is_graphic(images.photo(640, 480, seed=1))
     assert not is_graphic(Image.open(io.BytesIO(pics.subject_on_busy_background())))
+
+
+@pytest.mark.parametrize("aspect", [1.0, 4 / 5, 9 / 16])
+def test_a_real_cat_close_up_is_never_cut_through_an_eye(aspect):
+    """A crop edge may leave an eye out, but never pass through one (a 9:16 of a wide close-up cannot
+    hold both eyes: it keeps one whole)."""
+    from app.services.workflows.smart_crop import plan_smart
+    from tests import real_photos
+
+    x0, _, x1, _ = plan_smart(real_photos.image(real_photos.CAT), aspect, pad=(255, 255, 255, 255)).box
+    kept = 0
+    for ex0, _, ex1, _ in real_photos.CAT_EYES:
+        inside, outside = x0 <= ex0 and ex1 <= x1, ex1 <= x0 or x1 <= ex0
+        assert inside or outside, f"the crop {x0:.0f}–{x1:.0f} cuts the eye at {ex0}–{ex1}"
+        kept += inside
+    assert kept >= 1
