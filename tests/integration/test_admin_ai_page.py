@@ -175,6 +175,7 @@ async def test_a_failed_test_says_why(people):
     await fire(fake, "choose_preset", "ollama")
     await fire(fake, "save_connection", {"name": "Nowhere", "base_url": "http://127.0.0.1:9"})
     await fire(fake, "test_connection", fake.connections[0]["id"])
-    assert fake.last_test["ok"] == "" and fake.last_test["text"]
-    assert fake.connections[0]["status"] == "failed" and fake.connections[0]["error"]
+    assert fake.last_test["ok"] == ""
+    assert fake.last_test["text"] == "Nowhere: the test failed; the reason is on its card below."
+    assert fake.connections[0]["status"] == "failed" and "refused" in fake.connections[0]["error"]
 
