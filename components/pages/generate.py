@@ -36,9 +36,9 @@ def prompt_form() -> rx.Component:
                                                   on_change=s.set_negative_prompt.debounce(250),
                                                   name="negative_prompt", placeholder="What to leave out", width="100%",
                                                   aria_label="Negative prompt", max_length=2000))),
+        # Full width: connection labels ("Studio ComfyUI — sd_xl_base_1.0.safetensors") are long.
+        field("Provider", select_pairs(s.provider_options, s.provider, s.set_provider, "label", "name", "Provider")),
         rx.grid(
-            field("Provider", select_pairs(s.provider_options, s.provider, s.set_provider, "label", "name",
-                                           "Provider")),
             rx.cond(s.model_options.length() > 1,
                     field("Model", rx.select(s.model_options, value=s.model, on_change=s.set_model,
                                              aria_label="Model", width="100%"))),
