@@ -28,6 +28,7 @@ class RenamePage(FakeState):
         self.router.url.query_parameters = {"batch": batch}
         self.router.url.path = "/rename"
         self.following = False
+        self.provider, self.provider_picked = "local", False
         for name in ("_load_lists", "_load_batch"):
             setattr(self, name, types.MethodType(getattr(RenameState, name), self))
 
