@@ -2,6 +2,7 @@
 embedded Redis killed and restarted in place. `--no-web` keeps each case to seconds (no Reflex build);
 tests/e2e/test_run_lifecycle.py covers the same script with the app."""
 
+import contextlib
 import os
 import re
 import signal
@@ -63,9 +64,13 @@ class Supervisor:
 
     def kill(self) -> None:
         if self.proc.poll() is None:
-            for child in self.family():
-                child.kill()
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            # Any of them may exit while this runs (run.py stopping them, a short-lived step ending).
+            with contextlib.suppress(psutil.Error):
+                for child in self.family():
+                    with contextlib.suppress(psutil.Error):
+                        child.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
 
 
