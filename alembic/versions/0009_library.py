@@ -54,6 +54,16 @@ def _colour_name(hex_colour: str) -> str:
     return nearest_name(hex_colour)
 
 
+def _search_text(filename: str, camera: str) -> str:
+    # The words the app writes for a new asset (library.index), so both databases find older files by
+    # the parts of their names ("sunset" in beach-sunset-01.jpg); tags and alt text do not exist yet.
+    from app.services.library.index import fold, words_of
+
+    words = words_of(" ".join(p for p in (filename, camera) if p))
+    folded = {f: None for f in (fold(w) for w in words if not w.isascii()) if f and f not in set(words)}
+    return " ".join([*words, *folded])
+
+
 def _backfill(bind) -> None:
     """Existing assets: origin and source from the tables that made them, camera/date/colour from meta,
     and the search column from the name (tags and alt text do not exist yet)."""
@@ -89,7 +99,7 @@ def _backfill(bind) -> None:
         bind.execute(asset.update().where(asset.c.id == row.id).values(
             origin=origin, source_asset_id=made_from.get(row.id), camera=camera, colour=colour,
             taken_at=_parse_taken(exif.get("DateTimeOriginal")),
-            search_text=" ".join(part for part in (row.filename, camera) if part)))
+            search_text=_search_text(row.filename, camera)))
 
 
 def upgrade() -> None:
