@@ -131,6 +131,44 @@ class Asset(SQLModel, table=True):
     error: str = Field(default="", max_length=500)
     meta: str = Field(default="{}")  # JSON: EXIF, dominant colours
     created_at: datetime = Field(default_factory=utcnow, index=True)
+    # The library (app.services.library): where the picture came from, what it shows, how it is found.
+    origin: str = Field(default="upload", max_length=16, index=True)  # upload | generated | workflow | slide
+    # The picture a workflow output was made from (no foreign key: the output outlives a deleted source).
+    source_asset_id: int | None = Field(default=None, index=True)
+    alt_text: str = Field(default="", max_length=300)
+    taken_at: datetime | None = Field(default=None, index=True)  # EXIF DateTimeOriginal
+    camera: str = Field(default="", max_length=120)
+    colour: str = Field(default="", max_length=24, index=True)  # the dominant colour's name
+    ocr_text: str = Field(default="")  # words read from the picture (the renamer's OCR)
+    # Name, alt text, tags, OCR words and camera in one column, indexed for full-text search (SQLite
+    # FTS5 through triggers, PostgreSQL a GIN index); written only by library.index.refresh().
+    search_text: str = Field(default="")
+    # Deleted from the library, kept a short while for Undo; the reaper removes it for good after.
+    deleted_at: datetime | None = Field(default=None, index=True)
+
+
+class AssetTag(SQLModel, table=True):
+    __tablename__ = "asset_tag"
+    asset_id: int = Field(foreign_key="asset.id", primary_key=True)
+    tag: str = Field(max_length=60, primary_key=True, index=True)  # lower-case, trimmed
+
+
+class Collection(SQLModel, table=True):
+    """A named set of pictures (a picture may be in several); nested one level (parent_id)."""
+
+    __table_args__ = (UniqueConstraint("owner_id", "parent_id", "name", name="uq_collection_owner_parent_name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="user.id", index=True)
+    parent_id: int | None = Field(default=None, foreign_key="collection.id", index=True)
+    name: str = Field(max_length=80)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CollectionAsset(SQLModel, table=True):
+    __tablename__ = "collection_asset"
+    collection_id: int = Field(foreign_key="collection.id", primary_key=True)
+    asset_id: int = Field(foreign_key="asset.id", primary_key=True, index=True)
+    added_at: datetime = Field(default_factory=utcnow)
 
 
 class CreditAccount(SQLModel, table=True):
@@ -190,6 +228,8 @@ class RenameItem(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)
     accepted: bool = True
     error: str = Field(default="", max_length=500)
+    # JSON {"filename", "alt_text", "tags"}: the asset as it was before "apply", for Undo; null until applied.
+    applied_before: str | None = Field(default=None)
 
 
 class VisionCache(SQLModel, table=True):
