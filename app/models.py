@@ -228,6 +228,8 @@ class RenameItem(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)
     accepted: bool = True
     error: str = Field(default="", max_length=500)
+    # JSON {"filename", "alt_text", "tags"}: the asset as it was before "apply", for Undo; null until applied.
+    applied_before: str | None = Field(default=None)
 
 
 class VisionCache(SQLModel, table=True):

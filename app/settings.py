@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     # Renamer: images per user per calendar month (the plan's quota).
     rename_monthly_images: int = Field(default=5000, ge=0)
 
+    # Library: how long a deleted picture can be brought back (Undo) before the reaper removes it for good.
+    library_undo_seconds: int = Field(default=120, ge=0, le=30 * 86400)
+
     # Slide decks. Text comes from the local engine (offline) or, when a URL and a model are set, any
     # OpenAI-compatible chat API (OpenAI, OpenRouter, Ollama at http://localhost:11434/v1, LM Studio, vLLM).
     slides_openai_base_url: str = ""

@@ -159,7 +159,7 @@ def _keep(ctx: JobContext, *, owner_id: int, generation_id: int, images: list[Ge
 
         # One decode, one transaction: the asset with its thumbnail, how it was made, and its gallery row.
         assets.store_made(owner_id=owner_id, filename=_file_name(prompt, seed), data=image.data, meta=made,
-                          with_asset=gallery_row)
+                          with_asset=gallery_row, origin="generated")
         kept += 1
         ctx.progress(85 + 14 * (position + 1) / len(images), f"Saved {position + 1} of {len(images)}")
     return kept, refused

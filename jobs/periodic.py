@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from app.redis_client import get_redis
 from app.services import assets, reaper
+from app.services.library import bulk
 
 log = logging.getLogger("atelier.periodic")
 
@@ -26,6 +27,8 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("stuck-rows", every=60, run=reaper.reap_stuck),
     # Uploads stored while the queue was down (parked "failed" with assets.QUEUE_UNAVAILABLE): queued again.
     Periodic("parked-uploads", every=60, run=lambda: assets.requeue_unqueued(stale_after=timedelta(days=1))),
+    # Pictures deleted from the library whose Undo window is over: removed for good, rows and files.
+    Periodic("library-purge", every=30, run=bulk.purge_expired),
 )
 
 

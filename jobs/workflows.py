@@ -115,7 +115,8 @@ def _one(item_id: int, source_id: int | None, source_name: str, *, owner_id: int
                     lineage = {"source_asset_id": source_id, "run_id": run_id, "recipe": label, "step": step_id,
                                "steps": [{"op": s.op.id, "params": s.params} for s in recipe.steps]}
                     asset, is_new = assets.store_one(owner_id=owner_id, filename=name, data=out.data,
-                                                     meta={"lineage": lineage})
+                                                     meta={"lineage": lineage}, origin="workflow",
+                                                     source_asset_id=source_id)
                     role = workflow_runs.output_role(asset_id=asset.id, is_new=is_new, source_id=source_id,
                                                      meta=json.loads(asset.meta or "{}"))
                     if role == "output":

@@ -127,6 +127,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('collection_asset', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_collection_asset_asset_id'), ['asset_id'], unique=False)
+    with op.batch_alter_table('rename_item', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('applied_before', S(), nullable=True))
     bind = op.get_bind()
     _backfill(bind)
     if bind.dialect.name == "sqlite":
@@ -145,6 +147,8 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS asset_fts")
     elif bind.dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_asset_search_text_fts")
+    with op.batch_alter_table('rename_item', schema=None) as batch_op:
+        batch_op.drop_column('applied_before')
     with op.batch_alter_table('collection_asset', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_collection_asset_asset_id'))
     op.drop_table('collection_asset')

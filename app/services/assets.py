@@ -16,9 +16,11 @@ from sqlmodel import Session, col, func, or_, select
 
 from app.db import session_scope
 from app.errors import AppError, NotFound, ServiceUnavailable, ValidationFailed
-from app.models import Asset, GenerationImage, RenameItem, utcnow
+from app.models import Asset, AssetTag, CollectionAsset, GenerationImage, RenameItem, utcnow
 from app.services import archives, jobs
 from app.services.images import clean_filename, display_name, inspect_image, make_thumbnail, open_checked, thumbnail_of
+from app.services.library import index
+from app.services.library.facts import ORIGINS, apply_facts
 from app.settings import get_settings
 from app.storage import get_storage
 
@@ -53,17 +55,22 @@ def public(asset: Asset) -> dict:
             "created_at": asset.created_at.isoformat(), "has_thumbnail": bool(asset.thumb_key)}
 
 
-def store_one(*, owner_id: int, filename: str, data: bytes, meta: dict | None = None) -> tuple[Asset, bool]:
+def store_one(*, owner_id: int, filename: str, data: bytes, meta: dict | None = None, origin: str = "upload",
+              source_asset_id: int | None = None) -> tuple[Asset, bool]:
     """Check and store one upload; returns (asset, created). Raises AppError for a bad file.
 
-    `meta` (how a job made it) lands with a new row in the same transaction; same bytes already stored
-    keep their row and its meta untouched.
+    `meta` (how a job made it), `origin` (upload | generated | workflow | slide) and `source_asset_id` (the
+    picture it was made from) land with a new row in the same transaction; same bytes already stored keep
+    their row, its meta and origin untouched (brought back if it was deleted and awaiting Undo).
     """
+    if origin not in ORIGINS:
+        raise ValueError(f"unknown origin {origin!r}")
     info = inspect_image(data)
     digest = hashlib.sha256(data).hexdigest()
     with session_scope() as session:
         existing = _by_digest(session, owner_id, digest)
         if existing is not None:
+            _undelete(session, existing)
             return existing, False
     key = _original_key(owner_id, digest, info.ext)
     get_storage().put(key, data, content_type=info.mime)
@@ -71,14 +78,24 @@ def store_one(*, owner_id: int, filename: str, data: bytes, meta: dict | None = 
         with session_scope() as session:
             asset = Asset(owner_id=owner_id, sha256=digest, filename=clean_filename(filename, info.ext),
                           mime=info.mime, size_bytes=len(data), width=info.width, height=info.height,
-                          storage_key=key, meta=json.dumps(meta or {}, default=str))
+                          storage_key=key, meta=json.dumps(meta or {}, default=str), origin=origin,
+                          source_asset_id=source_asset_id)
             session.add(asset)
+            session.flush()
+            index.refresh(session, asset)
             session.flush()
             session.refresh(asset)
             return asset, True
     except IntegrityError:  # the same bytes arrived twice at once: keep the first
         with session_scope() as session:
             return _by_digest(session, owner_id, digest), False
+
+
+def _undelete(session: Session, asset: Asset) -> None:
+    """The same bytes stored again while the asset waits in the Undo window: it is back in the library."""
+    if asset.deleted_at is not None:
+        asset.deleted_at = None
+        session.add(asset)
 
 
 def _by_digest(session: Session, owner_id: int, digest: str) -> Asset | None:
@@ -95,7 +112,7 @@ def _thumb_key(owner_id: int, original_key: str) -> str:
 
 
 def store_made(*, owner_id: int, filename: str, data: bytes, meta: dict,
-               with_asset: Callable[[Session, Asset], None] | None = None) -> Asset:
+               with_asset: Callable[[Session, Asset], None] | None = None, origin: str = "generated") -> Asset:
     """Store an image one of our jobs made, ready at once: the checks, the thumbnail and the colours
     come from one decode, and the asset lands in one transaction with `meta` (how it was made) and
     whatever `with_asset(session, asset)` adds beside it (a gallery row).
@@ -104,10 +121,13 @@ def store_made(*, owner_id: int, filename: str, data: bytes, meta: dict,
     and many arrive at once; here one image is on the critical path of a user waiting for it.
     Same bytes twice (a seed reused) keep one asset, as store_one does, and are not decoded again.
     """
+    if origin not in ORIGINS:
+        raise ValueError(f"unknown origin {origin!r}")
     digest = hashlib.sha256(data).hexdigest()
     with session_scope() as session:
         existing = _by_digest(session, owner_id, digest)
         if existing is not None:
+            _undelete(session, existing)
             merge_meta(session=session, asset_id=existing.id, extra=meta)
             if with_asset is not None:
                 with_asset(session, existing)
@@ -126,10 +146,12 @@ def store_made(*, owner_id: int, filename: str, data: bytes, meta: dict,
         with session_scope() as session:
             asset = Asset(owner_id=owner_id, sha256=digest, filename=clean_filename(filename, info.ext),
                           mime=info.mime, size_bytes=len(data), width=info.width, height=info.height,
-                          storage_key=key, thumb_key=thumb_key, status="ready",
+                          storage_key=key, thumb_key=thumb_key, status="ready", origin=origin,
                           meta=json.dumps({**thumb_meta, **meta}, default=str))
+            apply_facts(asset, thumb_meta)
             session.add(asset)
             session.flush()
+            index.refresh(session, asset)
             if with_asset is not None:
                 with_asset(session, asset)
             return asset
@@ -139,7 +161,8 @@ def store_made(*, owner_id: int, filename: str, data: bytes, meta: dict,
         if raced is None:
             raise  # not the same-bytes race: a real integrity error
         # The same bytes stored at the same moment by another job: join that asset.
-        return store_made(owner_id=owner_id, filename=filename, data=data, meta=meta, with_asset=with_asset)
+        return store_made(owner_id=owner_id, filename=filename, data=data, meta=meta, with_asset=with_asset,
+                          origin=origin)
 
 
 def ingest_one(*, owner_id: int, filename: str, data: bytes | IO[bytes]) -> IngestResult:
@@ -320,9 +343,11 @@ def process(*, asset_id: int, key: str, owner_id: int) -> str:
             storage.delete(thumb_key)
             return "deleted"
         # Merged: other writers (a generation's parameters) may have added keys already.
+        apply_facts(asset, meta)
         meta = {**json.loads(asset.meta or "{}"), **meta}
         asset.thumb_key, asset.meta, asset.status, asset.error = thumb_key, json.dumps(meta), "ready", ""
         session.add(asset)
+        index.refresh(session, asset)  # the camera is part of what search reads
     return "ready"
 
 
@@ -336,10 +361,11 @@ def fail_unfinished(*, asset_ids: list[int], reason: str) -> int:
         return len(rows)
 
 
-def get_asset(*, session: Session, owner_id: int, asset_id: int) -> Asset:
+def get_asset(*, session: Session, owner_id: int, asset_id: int, include_deleted: bool = False) -> Asset:
+    """The owner's asset. Someone else's, and one deleted and waiting in the Undo window (unless
+    `include_deleted`), answer exactly like a missing one."""
     asset = session.get(Asset, asset_id)
-    # Someone else's asset answers exactly like a missing one.
-    if asset is None or asset.owner_id != owner_id:
+    if asset is None or asset.owner_id != owner_id or (asset.deleted_at is not None and not include_deleted):
         raise NotFound("No such asset.")
     return asset
 
@@ -362,13 +388,14 @@ def list_assets(*, session: Session, owner_id: int, query: str = "", status: str
     return list(rows), session.exec(count).one()
 
 
-def delete_asset(*, owner_id: int, asset_id: int) -> None:
-    """Delete the row and its files. Other owners' copies of the same bytes have their own keys."""
+def delete_asset(*, owner_id: int, asset_id: int, include_deleted: bool = False) -> None:
+    """Delete the row and its files for good. Other owners' copies of the same bytes have their own keys.
+    `include_deleted`: also one soft-deleted by the library (the reaper, once its Undo window is over)."""
     with session_scope() as session:
-        asset = get_asset(session=session, owner_id=owner_id, asset_id=asset_id)
+        asset = get_asset(session=session, owner_id=owner_id, asset_id=asset_id, include_deleted=include_deleted)
         keys = [k for k in (asset.storage_key, asset.thumb_key) if k]
-        # What points at the file goes with it: its gallery entries and its rows in rename batches.
-        for table in (GenerationImage, RenameItem):
+        # What points at the file goes with it: gallery entries, rows in rename batches, tags, collections.
+        for table in (GenerationImage, RenameItem, AssetTag, CollectionAsset):
             session.execute(delete(table).where(col(table.asset_id) == asset_id))
         session.delete(asset)
     storage = get_storage()

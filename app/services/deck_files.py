@@ -83,8 +83,8 @@ def picture_assets(*, session: Session, owner_id: int, outline: Outline) -> dict
               if s.layout == "image_text" and s.image and parse_id(s.image.asset_id)}
     if not wanted:
         return {}
-    rows = session.exec(select(Asset).where(col(Asset.id).in_(set(wanted.values())),
-                                            Asset.owner_id == owner_id)).all()
+    rows = session.exec(select(Asset).where(col(Asset.id).in_(set(wanted.values())), Asset.owner_id == owner_id,
+                                            col(Asset.deleted_at).is_(None))).all()
     by_id = {a.id: a for a in rows}
     return {slide_id: by_id[asset_id] for slide_id, asset_id in wanted.items() if asset_id in by_id}
 

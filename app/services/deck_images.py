@@ -81,7 +81,7 @@ def make_picture(*, owner_id: int, deck_id: int, slide: Slide, design: Theme | B
     words = re.sub(r"[^a-z0-9]+", "-", unidecode(slide.title or prompt).lower()).strip("-")[:50] or "slide"
     asset = assets.store_made(owner_id=owner_id, filename=f"slide-{words}", data=image.data,
                               meta={"slides": {"deck_id": deck_id, "slide_id": slide.id, "prompt": prompt,
-                                               "provider": provider_name, "seed": seed}})
+                                               "provider": provider_name, "seed": seed}}, origin="slide")
     return asset.id
 
 

@@ -13,6 +13,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
 from app.errors import AppError
+from app.services.vision.colours import nearest_name
 from app.settings import get_settings
 
 register_heif_opener()
@@ -156,8 +157,10 @@ def dominant_colours(image: Image.Image, count: int = 5) -> list[dict[str, Any]]
     palette = paletted.getpalette() or []
     counts = sorted(paletted.getcolors() or [], reverse=True)
     total = sum(c for c, _ in counts) or 1
-    return [{"hex": "#{:02x}{:02x}{:02x}".format(*palette[i * 3:i * 3 + 3]), "share": round(c / total, 3)}
-            for c, i in counts[:count]]
+    hexes = ["#{:02x}{:02x}{:02x}".format(*palette[i * 3:i * 3 + 3]) for _, i in counts[:count]]
+    # A name people search by ("blue"), from the same fixed palette the renamer speaks.
+    return [{"hex": h, "share": round(c / total, 3), "name": nearest_name(h)}
+            for h, (c, _) in zip(hexes, counts[:count], strict=True)]
 
 
 def make_thumbnail(data: bytes, size: int) -> tuple[bytes, dict[str, Any]]:

@@ -15,11 +15,13 @@ from app.db import session_scope
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import Asset, Job, RenameBatch, RenameItem, User, VisionCache, utcnow
 from app.services import jobs, naming
+from app.services.library import index, renamed
 from app.services.vision.base import VisionRequest, VisionResult, clip_alt_text
 from app.settings import get_settings
 from app.storage import get_storage
 
 MAX_BATCH = 2000
+MAX_OCR_CHARS = 5000
 
 
 class RenameOptions(BaseModel):
@@ -89,7 +91,8 @@ def create_batch(*, owner_id: int, asset_ids: list[int], options: RenameOptions)
     get_provider(options.provider)  # raises for an unknown or unconfigured provider
     quota = get_settings().rename_monthly_images
     with session_scope() as session:
-        owned = session.exec(select(Asset).where(col(Asset.id).in_(asset_ids), Asset.owner_id == owner_id)).all()
+        owned = session.exec(select(Asset).where(col(Asset.id).in_(asset_ids), Asset.owner_id == owner_id,
+                                                 col(Asset.deleted_at).is_(None))).all()
         if len(owned) != len(asset_ids):
             raise NotFound("Some of those images do not exist or are not yours.", code="unknown_assets")
         # Lock the owner's row so two batches sent at once are checked one after the other
@@ -228,6 +231,13 @@ def _store_result(item_id: int, result: VisionResult, options: RenameOptions) ->
         item.confidence = max(0.0, min(1.0, float(result.confidence)))
         item.status, item.error = "done", ""
         session.add(item)
+        # Words read in the picture (the local analyzer's OCR) make it findable in the library.
+        text = " ".join(str((result.extras or {}).get("text") or "").split())[:MAX_OCR_CHARS]
+        asset = session.get(Asset, item.asset_id)
+        if text and asset is not None and asset.ocr_text != text:
+            asset.ocr_text = text
+            session.add(asset)
+            index.refresh(session, asset)
 
 
 def _store_failure(item_id: int, message: str) -> None:
@@ -396,19 +406,16 @@ def retry_failed(*, owner_id: int, batch_id: int, provider: str = "local") -> st
 
 
 def apply_to_library(*, owner_id: int, batch_id: int, undo: bool = False) -> int:
-    """Rename the assets in place (or put the original names back); returns how many changed."""
+    """Rename the assets in place and give each its item's alt text and tags; with `undo`, put back the name,
+    alt text and tags each had before that apply. Returns how many assets changed."""
     changed = 0
     with session_scope() as session:
         batch = get_batch(session=session, owner_id=owner_id, batch_id=batch_id)
         for item in items_of(session=session, batch_id=batch_id):
             asset = session.get(Asset, item.asset_id)
-            if asset is None or asset.owner_id != owner_id or not item.accepted:
+            if asset is None or asset.owner_id != owner_id or asset.deleted_at is not None or not item.accepted:
                 continue
-            old, new = (item.final_name, item.original_name) if undo else (item.original_name, item.final_name)
-            if asset.filename == old and old != new:
-                asset.filename = new
-                session.add(asset)
-                changed += 1
+            changed += (renamed.undo_item if undo else renamed.apply_item)(session, asset, item)
         batch.applied_at = None if undo else utcnow()
         session.add(batch)
     return changed
@@ -431,5 +438,6 @@ def undo_from_manifest(*, owner_id: int, rows: list[dict]) -> int:
                 continue
             asset.filename = original[:255]
             session.add(asset)
+            index.refresh(session, asset)
             changed += 1
     return changed

@@ -71,8 +71,8 @@ def operation_recipe(op_id: str, params: dict[str, Any]) -> dict[str, Any]:
 
 def _owned_assets(session: Session, owner_id: int, asset_ids: list[int]) -> list[Asset]:
     wanted = list(dict.fromkeys(asset_ids))  # once each, in the order given
-    rows = {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(wanted),
-                                                               Asset.owner_id == owner_id)).all()}
+    rows = {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(wanted), Asset.owner_id == owner_id,
+                                                               col(Asset.deleted_at).is_(None))).all()}
     missing = [i for i in wanted if i not in rows]
     if missing:  # someone else's asset reads exactly like a missing one
         raise NotFound(f"No such asset: {', '.join(map(str, missing[:10]))}.", code="asset_not_found")

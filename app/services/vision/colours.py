@@ -51,6 +51,15 @@ _PALETTE_LAB = lab(np.array([[int(h[i:i + 2], 16) for i in (0, 2, 4)] for _, h, 
 _TONES = {name: tone for name, _, tone, _ in PALETTE}
 
 
+def nearest_name(hex_colour: str) -> str:
+    """The palette name nearest to "#rrggbb" in Lab ("" for anything else)."""
+    digits = hex_colour.lstrip("#")
+    if len(digits) != 6 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+        return ""
+    point = lab(np.array([int(digits[i:i + 2], 16) for i in (0, 2, 4)]))
+    return PALETTE[int(((_PALETTE_LAB - point) ** 2).sum(axis=-1).argmin())][0]
+
+
 def _centre_weights(height: int, width: int) -> np.ndarray:
     """1 in the middle falling to ~0.2 at the corners: subjects are framed towards the centre."""
     y = (np.arange(height) + 0.5) / height - 0.5
