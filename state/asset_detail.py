@@ -62,13 +62,13 @@ class AssetDetailState(rx.State):
             if asset.deleted_at is not None:
                 raise AppError("That picture was deleted.")
             self.picture = _facts(asset)
-            self.tag_list = list(tags.tags_of(session, asset.id))
+            self.tag_list = list(tags.tags_of(session=session, asset_id=asset.id))
             family = usage.lineage_of(session=session, owner_id=owner_id, asset=asset)
             self.sources = [card_of(a) for a in family["source"]]
             self.outputs = [card_of(a) for a in family["outputs"]]
             self.in_collections = [{"id": str(c.id), "name": c.name,
                                     "href": routes.assets_search_url({"collection": str(c.id)})}
-                                   for c in collections.collections_of(session, asset.id)]
+                                   for c in collections.collections_of(session=session, asset_id=asset.id)]
             self.uses = [{**u, "href": USE_LINKS[u["kind"]](u["id"])}
                          for u in usage.usage_of(session=session, owner_id=owner_id, asset_id=asset.id)]
 

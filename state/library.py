@@ -10,14 +10,15 @@ import json
 from datetime import date
 
 import reflex as rx
-from app.services.library.search import SearchQuery, matching_ids, search
 from pydantic import ValidationError
 
 from app import routes
 from app.db import session_scope
 from app.errors import AppError
 from app.ids import parse_id
+from app.models import utcnow
 from app.services.library import bulk, collections, facets
+from app.services.library.search import SearchQuery, matching_ids, search
 from state.library_cards import card_of, flatten_collections, select_range
 from state.rename import RenameState
 from state.session import require_user, to_sign_in
@@ -228,7 +229,7 @@ class LibraryState(rx.State):
         return [i for i in (parse_id(s) for s in self.selected) if i]
 
     # --- bulk actions -------------------------------------------------------------------------------------
-    async def _bulk(self, action: str, value: str | None = None):
+    async def _bulk(self, action: str, value: str | int | None = None):
         user = await require_user(self)
         if user is None:
             return None, to_sign_in(self)
@@ -248,7 +249,7 @@ class LibraryState(rx.State):
         if not tag:
             return rx.toast.info("Type a tag first.")
         done, refusal = await self._bulk("tag", tag)
-        return refusal or rx.toast.success(f"Tagged {len(done[1])} pictures “{tag.lower()}”.")
+        return refusal or rx.toast.success(f"Tagged {done[2].changed} pictures “{tag.lower()}”.")
 
     @rx.event
     async def remove_tag(self, form: dict):
@@ -260,8 +261,8 @@ class LibraryState(rx.State):
 
     @rx.event
     async def add_to_collection(self, collection_id: str):
-        done, refusal = await self._bulk("collect", str(parse_id(collection_id)))
-        return refusal or rx.toast.success(f"Added {len(done[1])} pictures to the collection.")
+        done, refusal = await self._bulk("collect", parse_id(collection_id))
+        return refusal or rx.toast.success(f"Added {done[2].changed} pictures to the collection.")
 
     @rx.event
     async def add_to_new_collection(self, form: dict):
@@ -275,8 +276,8 @@ class LibraryState(rx.State):
             made = await asyncio.to_thread(collections.create, owner_id=user.id, name=name)
         except AppError as exc:
             return rx.toast.error(exc.message)
-        done, refusal = await self._bulk("collect", str(made.id))
-        return refusal or rx.toast.success(f"Added {len(done[1])} pictures to “{name}”.")
+        done, refusal = await self._bulk("collect", made.id)
+        return refusal or rx.toast.success(f"Added {done[2].changed} pictures to “{name}”.")
 
     @rx.event
     async def delete_selected(self):
@@ -284,7 +285,9 @@ class LibraryState(rx.State):
         if refusal:
             return refusal
         self.last_deleted, self.selected = [str(i) for i in done[1]], []
-        return rx.toast.success(f"Deleted {len(done[1])} pictures.", duration=20_000,
+        result = done[2]
+        window = (result.undo_until - utcnow()).total_seconds() if result.undo_until else 20
+        return rx.toast.success(f"Deleted {result.changed} pictures.", duration=int(max(5, window) * 1000),
                                 action={"label": "Undo", "on_click": LibraryState.undo_delete})
 
     @rx.event
@@ -292,7 +295,7 @@ class LibraryState(rx.State):
         self.selected, self.last_deleted = self.last_deleted, []
         done, refusal = await self._bulk("restore")
         self.selected = []
-        return refusal or rx.toast.success(f"Restored {len(done[1])} pictures.")
+        return refusal or rx.toast.success(f"Restored {done[2].changed} pictures.")
 
     @rx.event
     async def download_zip(self):
@@ -364,7 +367,8 @@ class LibraryState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            await asyncio.to_thread(collections.delete, owner_id=user.id, collection_id=parse_id(collection_id))
+            await asyncio.to_thread(collections.delete_collection, owner_id=user.id,
+                                    collection_id=parse_id(collection_id))
         except AppError as exc:
             return rx.toast.error(exc.message)
         if self.collection == collection_id:
