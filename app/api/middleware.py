@@ -60,6 +60,9 @@ def body_limit_for(path: str) -> int | None:
         return settings.max_upload_request_bytes
     if path.rstrip("/") == "/api/v1/rename/undo-manifest":
         return 4 * 1024 * 1024  # a manifest of 2,000 rows
+    if path.rstrip("/") in ("/api/v1/assets/bulk", "/api/v1/assets/zip") or (
+            path.startswith("/api/v1/collections/") and path.rstrip("/").endswith("/assets")):
+        return 1024 * 1024  # 10,000 ids
     if path.rstrip("/") == "/api/v1/slides":
         return 64 * 1024 * 1024  # a source document (20 MB) and a brand template (40 MB) with the fields
     if path.startswith("/api/v1/slides/") and path.rstrip("/").endswith("/outline"):

@@ -10,9 +10,11 @@ from starlette.exceptions import HTTPException
 
 from app.api.deps import CallerDep
 from app.api.ids import IdPath
+from app.api.library_schemas import AssetDetail
 from app.db import session_scope
 from app.errors import NotFound, TooLarge, ValidationFailed
 from app.services import archives, assets
+from app.services.library.detail import asset_detail
 from app.settings import get_settings
 from app.storage import get_storage
 
@@ -69,10 +71,12 @@ def list_assets(caller: CallerDep, q: str = Query("", max_length=100), status: s
         return {"assets": [assets.public(a) for a in rows], "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/{asset_id}")
+@router.get("/{asset_id}", response_model=AssetDetail)
 def get_asset(asset_id: IdPath, caller: CallerDep) -> dict:
+    """The asset with what the library knows of it: alt text, tags, origin, collections, date, camera, colour."""
     with session_scope() as session:
-        return assets.public(assets.get_asset(session=session, owner_id=caller.user.id, asset_id=asset_id))
+        asset = assets.get_asset(session=session, owner_id=caller.user.id, asset_id=asset_id)
+        return asset_detail(session=session, asset=asset)
 
 
 def _serve(key: str, filename: str, mime: str, *, attachment: bool) -> Response:

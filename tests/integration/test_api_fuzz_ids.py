@@ -22,6 +22,10 @@ BODIES = {
     ("put", "/api/v1/admin/styles/{key}"): {"label": "x", "prompt": "x"},
     ("post", "/api/v1/rename/batches/{batch_id}/retry-failed"): {"provider": "local"},
     ("patch", "/api/v1/admin/ai/connections/{connection_id}"): {"name": "x"},
+    ("patch", "/api/v1/assets/{asset_id}"): {"alt_text": "x"},
+    ("patch", "/api/v1/collections/{collection_id}"): {"name": "x"},
+    ("post", "/api/v1/collections/{collection_id}/assets"): {"asset_ids": [1]},
+    ("delete", "/api/v1/collections/{collection_id}/assets"): {"asset_ids": [1]},
 }
 
 
@@ -80,6 +84,9 @@ def test_every_id_path_param_refuses_bad_ids_with_json(admin_client, operations)
     ("post", "/api/v1/workflows/resize/runs", {"asset_ids": [2**63]}),
     ("post", "/api/v1/admin/credits", {"user_id": 2**63, "amount": 5, "reason": "x"}),
     ("post", "/api/v1/admin/credits", {"user_id": -1, "amount": 5, "reason": "x"}),
+    ("post", "/api/v1/assets/bulk", {"action": "delete", "asset_ids": [2**63]}),
+    ("post", "/api/v1/assets/bulk", {"action": "collect", "asset_ids": [1], "value": 2**64}),
+    ("post", "/api/v1/assets/zip", {"asset_ids": [0]}),
 ])
 def test_ids_in_bodies_are_64_bit(admin_client, method, path, body):
     assert_json_refusal(admin_client.request(method.upper(), path, json=body, headers=ORIGIN))
