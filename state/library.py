@@ -229,10 +229,7 @@ class LibraryState(rx.State):
         return [i for i in (parse_id(s) for s in self.selected) if i]
 
     # --- bulk actions -------------------------------------------------------------------------------------
-    async def _bulk(self, action: str, value: str | int | None = None):
-        user = await require_user(self)
-        if user is None:
-            return None, to_sign_in(self)
+    async def _bulk(self, user, action: str, value: str | int | None = None):
         ids = self._ids()
         if not ids:
             return None, rx.toast.info("Select some pictures first.")
@@ -241,28 +238,37 @@ class LibraryState(rx.State):
         except AppError as exc:
             return None, rx.toast.error(exc.message)
         self._reload(user.id)
-        return (user, ids, result), None
+        return (ids, result), None
 
     @rx.event
     async def add_tag(self, form: dict):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
         tag = str(form.get("tag", "")).strip()[:60]
         if not tag:
             return rx.toast.info("Type a tag first.")
-        done, refusal = await self._bulk("tag", tag)
-        return refusal or rx.toast.success(f"Tagged {done[2].changed} pictures “{tag.lower()}”.")
+        done, refusal = await self._bulk(user, "tag", tag)
+        return refusal or rx.toast.success(f"Tagged {done[1].changed} pictures “{tag.lower()}”.")
 
     @rx.event
     async def remove_tag(self, form: dict):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
         tag = str(form.get("tag", "")).strip()[:60]
         if not tag:
             return rx.toast.info("Type the tag to remove.")
-        _, refusal = await self._bulk("untag", tag)
+        _, refusal = await self._bulk(user, "untag", tag)
         return refusal or rx.toast.success(f"Removed “{tag.lower()}” from the selection.")
 
     @rx.event
     async def add_to_collection(self, collection_id: str):
-        done, refusal = await self._bulk("collect", parse_id(collection_id))
-        return refusal or rx.toast.success(f"Added {done[2].changed} pictures to the collection.")
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        done, refusal = await self._bulk(user, "collect", parse_id(collection_id))
+        return refusal or rx.toast.success(f"Added {done[1].changed} pictures to the collection.")
 
     @rx.event
     async def add_to_new_collection(self, form: dict):
@@ -276,26 +282,32 @@ class LibraryState(rx.State):
             made = await asyncio.to_thread(collections.create, owner_id=user.id, name=name)
         except AppError as exc:
             return rx.toast.error(exc.message)
-        done, refusal = await self._bulk("collect", made.id)
-        return refusal or rx.toast.success(f"Added {done[2].changed} pictures to “{name}”.")
+        done, refusal = await self._bulk(user, "collect", made.id)
+        return refusal or rx.toast.success(f"Added {done[1].changed} pictures to “{name}”.")
 
     @rx.event
     async def delete_selected(self):
-        done, refusal = await self._bulk("delete")
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        done, refusal = await self._bulk(user, "delete")
         if refusal:
             return refusal
-        self.last_deleted, self.selected = [str(i) for i in done[1]], []
-        result = done[2]
+        self.last_deleted, self.selected = [str(i) for i in done[0]], []
+        result = done[1]
         window = (result.undo_until - utcnow()).total_seconds() if result.undo_until else 20
         return rx.toast.success(f"Deleted {result.changed} pictures.", duration=int(max(5, window) * 1000),
                                 action={"label": "Undo", "on_click": LibraryState.undo_delete})
 
     @rx.event
     async def undo_delete(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
         self.selected, self.last_deleted = self.last_deleted, []
-        done, refusal = await self._bulk("restore")
+        done, refusal = await self._bulk(user, "restore")
         self.selected = []
-        return refusal or rx.toast.success(f"Restored {done[2].changed} pictures.")
+        return refusal or rx.toast.success(f"Restored {done[1].changed} pictures.")
 
     @rx.event
     async def download_zip(self):
