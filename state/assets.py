@@ -84,6 +84,11 @@ class AssetsState(rx.State):
             return AssetsState.follow_jobs
 
     @rx.event
+    def dismiss_uploads(self):
+        if not self.uploading:
+            self.uploads = []
+
+    @rx.event
     def handle_upload_progress(self, progress: dict):
         self.upload_percent = int(100 * float(progress.get("progress", 0) or 0))
 

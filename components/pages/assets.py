@@ -31,7 +31,8 @@ def drop_zone() -> rx.Component:
             rx.text("JPEG, PNG, WebP, GIF, TIFF, HEIC, or a ZIP of them — up to 2,000 at once. Each file is "
                     "checked by its content; duplicates are kept once.", size="2", color=rx.color("gray", 10),
                     text_align="center"),
-            align="center", spacing="2", padding="28px",
+            # Smaller once the library has pictures: the grid below is what the page is for then.
+            align="center", spacing="2", padding=rx.cond(LibraryState.library_size > 0, "14px", "28px"),
         ),
         id=UPLOAD_ID, multiple=True, max_files=2000, accept=ACCEPT, no_keyboard=False,
         on_drop=_start_upload(), disabled=AssetsState.uploading,
@@ -71,6 +72,9 @@ def upload_panel() -> rx.Component:
                     rx.badge(counts["stored"].to_string() + " stored", color_scheme="green"),
                     rx.badge(count_of(counts["duplicate"], "duplicate", "duplicates"), color_scheme="gray"),
                     rx.badge(counts["error"].to_string() + " refused", color_scheme="red"),
+                    rx.cond(~AssetsState.uploading,
+                            rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost", color_scheme="gray",
+                                           on_click=AssetsState.dismiss_uploads, aria_label="Close the upload list")),
                     width="100%", align="center", spacing="2", wrap="wrap",
                 ),
                 rx.progress(value=AssetsState.upload_percent, width="100%"),
