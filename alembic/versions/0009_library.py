@@ -45,6 +45,15 @@ def _parse_taken(value) -> datetime | None:
     return None
 
 
+def _colour_name(hex_colour: str) -> str:
+    """Thumbnails made before colours had names carry only "#rrggbb": named with the palette search uses."""
+    if not hex_colour:
+        return ""
+    from app.services.vision.colours import nearest_name
+
+    return nearest_name(hex_colour)
+
+
 def _backfill(bind) -> None:
     """Existing assets: origin and source from the tables that made them, camera/date/colour from meta,
     and the search column from the name (tags and alt text do not exist yet)."""
@@ -68,9 +77,13 @@ def _backfill(bind) -> None:
         except ValueError:
             meta = {}
         exif = meta.get("exif") if isinstance(meta.get("exif"), dict) else {}
-        camera = " ".join(str(exif.get(k, "")).strip() for k in ("Make", "Model") if exif.get(k)).strip()[:120]
+        make, model = (" ".join(str(exif.get(k) or "").split()) for k in ("Make", "Model"))
+        if make and model.lower().startswith(make.lower()):  # "Canon" + "Canon EOS R5": the make once
+            make = ""
+        camera = " ".join(p for p in (make, model) if p)[:120]
         colours = meta.get("colours") if isinstance(meta.get("colours"), list) else []
-        colour = str(colours[0].get("name", ""))[:24] if colours and isinstance(colours[0], dict) else ""
+        first = colours[0] if colours and isinstance(colours[0], dict) else {}
+        colour = str(first.get("name") or _colour_name(str(first.get("hex") or "")))[:24]
         origin = ("slide" if "slides" in meta else "generated" if row.id in generated
                   else "workflow" if row.id in made_from else "upload")
         bind.execute(asset.update().where(asset.c.id == row.id).values(

@@ -76,7 +76,9 @@ def _tags_by_asset(session: Session, ids: list[int]) -> dict[int, set[str]]:
 
 
 def _tag(session: Session, found: list[Asset], value, *, add: bool) -> int:
-    wanted = normalise_tags([value] if isinstance(value, str) else value or [])
+    if not isinstance(value, str | list | tuple):
+        raise ValidationFailed("Give the tag, or a list of tags, as the value.", code="no_tags")
+    wanted = normalise_tags([value] if isinstance(value, str) else value)
     if not wanted:
         raise ValidationFailed("Name at least one tag.", code="no_tags")
     current = _tags_by_asset(session, [a.id for a in found])
