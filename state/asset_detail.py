@@ -46,6 +46,8 @@ class AssetDetailState(rx.State):
     # The picture shown (its facts as strings; empty when missing or not the user's).
     picture: dict[str, str] = {}
     tag_list: list[str] = []
+    # Each tag with a link to the library filtered by it.
+    tag_links: list[dict[str, str]] = []
     # Where it came from, what was made from it (cards), the collections it is in, and its uses.
     sources: list[dict[str, str]] = []
     outputs: list[dict[str, str]] = []
@@ -63,6 +65,7 @@ class AssetDetailState(rx.State):
                 raise AppError("That picture was deleted.")
             self.picture = _facts(asset)
             self.tag_list = list(tags.tags_of(session=session, asset_id=asset.id))
+            self.tag_links = [{"tag": t, "href": routes.assets_search_url({"tag": t})} for t in self.tag_list]
             family = usage.lineage_of(session=session, owner_id=owner_id, asset=asset)
             self.sources = [card_of(a) for a in family["source"]]
             self.outputs = [card_of(a) for a in family["outputs"]]

@@ -147,12 +147,15 @@ class LibraryState(rx.State):
         if user is None:
             return to_sign_in(self)
         params = dict(self.router.url.query_parameters)
+        refusal = None
         try:
             self._show(SearchQuery.from_params(params))
-        except (ValidationError, ValueError):
+        except (AppError, ValidationError, ValueError):  # a hand-edited link: show everything, and say why
             self._show(SearchQuery())
+            refusal = rx.toast.warning("That search link could not be read; showing the whole library.")
         self.limit, self.selected, self.anchor = PAGE, [], ""
         self._reload(user.id)
+        return refusal
 
     @rx.event
     async def handle_search(self, value: str):

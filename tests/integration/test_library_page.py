@@ -139,3 +139,10 @@ async def test_bulk_actions_refuse_signed_out_callers(api, env):
     with session_scope() as session:
         assert session.exec(select(AssetTag)).all() == []
         assert all(a.deleted_at is None for a in session.exec(select(Asset)).all())
+
+
+async def test_a_link_that_cannot_be_read_shows_the_whole_library(api, env):
+    cookie, _ = signed_in_with(api, ["a.jpg", "b.jpg"])
+    fake = library(cookie, {"sort": "colourfulness", "q": "a"})
+    toast = await handler("load_page")(fake)
+    assert "could not be read" in str(toast) and fake.q == "" and fake.total == 2
