@@ -13,6 +13,7 @@ from app.errors import AppError
 from app.ids import parse_id
 from app.services import assets
 from app.services.library import bulk, collections, tags, usage
+from state.library import LibraryState
 from state.library_cards import card_of
 from state.session import require_user, to_sign_in
 
@@ -113,4 +114,9 @@ class AssetDetailState(rx.State):
             await asyncio.to_thread(bulk.bulk, owner_id=user.id, action="delete", asset_ids=[asset_id])
         except AppError as exc:
             return rx.toast.error(exc.message)
-        return [rx.redirect(routes.ASSETS), rx.toast.success("Picture deleted.")]
+        # Undo lives on the library page the user lands on, as after a bulk delete there.
+        library = await self.get_state(LibraryState)
+        library.last_deleted = [str(asset_id)]
+        return [rx.redirect(routes.ASSETS),
+                rx.toast.success("Picture deleted.", duration=20_000,
+                                 action={"label": "Undo", "on_click": LibraryState.undo_delete})]

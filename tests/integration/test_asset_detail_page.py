@@ -60,3 +60,19 @@ async def test_another_users_picture_is_missing(api, env):
     fake = detail(cookie, "not-a-number")
     await handler("load_page")(fake)
     assert fake.missing
+
+
+async def test_delete_from_the_page_can_be_undone_on_the_library(api, env):
+    cookie, ids = signed_in_with(api, ["gone.jpg"])
+    fake = detail(cookie, ids["gone.jpg"])
+    library = types.SimpleNamespace(last_deleted=[], _apply=lambda user: None)
+
+    async def get_state(_cls):
+        return library
+
+    fake.get_state = get_state
+    await handler("load_page")(fake)
+    events = await handler("delete_picture")(fake)
+    assert "Undo" in str(events) and library.last_deleted == [str(ids["gone.jpg"])]
+    with session_scope() as session:
+        assert session.get(Asset, ids["gone.jpg"]).deleted_at is not None
