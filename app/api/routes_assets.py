@@ -15,6 +15,7 @@ from app.db import session_scope
 from app.errors import NotFound, TooLarge, ValidationFailed
 from app.services import archives, assets
 from app.services.library.detail import asset_detail
+from app.services.library.search import SearchQuery, search
 from app.settings import get_settings
 from app.storage import get_storage
 
@@ -63,12 +64,16 @@ async def _read_form(request: Request, *, max_files: int):
 
 
 @router.get("")
-def list_assets(caller: CallerDep, q: str = Query("", max_length=100), status: str = Query("", max_length=16),
-                limit: int = Query(60, ge=1, le=200), offset: int = Query(0, ge=0)) -> dict:
+def list_assets(request: Request, caller: CallerDep, limit: int = Query(60, ge=1, le=200),
+                offset: int = Query(0, ge=0)) -> dict:
+    """The caller's library, searched: q, tag (repeatable), collection, origin (repeatable), include_derived,
+    camera, colour, orientation, min_width, min_height, taken_from/taken_to, added_from/added_to (inclusive
+    days, UTC), status, sort (added|taken|name|size), order (asc|desc). `query` echoes the search as read."""
+    query = SearchQuery.from_params(request.query_params)
     with session_scope() as session:
-        rows, total = assets.list_assets(session=session, owner_id=caller.user.id, query=q, status=status,
-                                         limit=limit, offset=offset)
-        return {"assets": [assets.public(a) for a in rows], "total": total, "limit": limit, "offset": offset}
+        rows, total = search(session=session, owner_id=caller.user.id, query=query, limit=limit, offset=offset)
+        return {"assets": [assets.public(a) for a in rows], "total": total, "limit": limit, "offset": offset,
+                "query": query.to_params()}
 
 
 @router.get("/{asset_id}", response_model=AssetDetail)

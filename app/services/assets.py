@@ -12,7 +12,7 @@ from typing import IO
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, col, or_, select
 
 from app.db import session_scope
 from app.errors import AppError, NotFound, ServiceUnavailable, ValidationFailed
@@ -21,6 +21,8 @@ from app.services import archives, jobs
 from app.services.images import clean_filename, display_name, inspect_image, make_thumbnail, open_checked, thumbnail_of
 from app.services.library import index
 from app.services.library.facts import ORIGINS, apply_facts
+from app.services.library.index import search_text_of
+from app.services.library.search import SearchQuery, search
 from app.settings import get_settings
 from app.storage import get_storage
 
@@ -80,6 +82,7 @@ def store_one(*, owner_id: int, filename: str, data: bytes, meta: dict | None = 
                           mime=info.mime, size_bytes=len(data), width=info.width, height=info.height,
                           storage_key=key, meta=json.dumps(meta or {}, default=str), origin=origin,
                           source_asset_id=source_asset_id)
+            asset.search_text = search_text_of(asset, [])
             session.add(asset)
             session.flush()
             index.refresh(session, asset)
@@ -149,6 +152,7 @@ def store_made(*, owner_id: int, filename: str, data: bytes, meta: dict,
                           storage_key=key, thumb_key=thumb_key, status="ready", origin=origin,
                           meta=json.dumps({**thumb_meta, **meta}, default=str))
             apply_facts(asset, thumb_meta)
+            asset.search_text = search_text_of(asset, [])
             session.add(asset)
             session.flush()
             index.refresh(session, asset)
@@ -372,20 +376,11 @@ def get_asset(*, session: Session, owner_id: int, asset_id: int, include_deleted
 
 def list_assets(*, session: Session, owner_id: int, query: str = "", status: str = "", limit: int = 60,
                 offset: int = 0) -> tuple[list[Asset], int]:
+    """The owner's library, newest first, through the library search (free text and a status)."""
     if status and status not in STATUSES:
         raise ValidationFailed(f"Status must be one of: {', '.join(STATUSES)}.", code="invalid_status")
-    stmt = select(Asset).where(Asset.owner_id == owner_id)
-    count = select(func.count()).select_from(Asset).where(Asset.owner_id == owner_id)
-    query = (query or "").strip()[:100]
-    if query:
-        like = f"%{query.lower()}%"
-        cond = or_(func.lower(Asset.filename).like(like), func.lower(Asset.mime).like(like),
-                   col(Asset.sha256).startswith(query.lower()))
-        stmt, count = stmt.where(cond), count.where(cond)
-    if status:
-        stmt, count = stmt.where(Asset.status == status), count.where(Asset.status == status)
-    rows = session.exec(stmt.order_by(col(Asset.id).desc()).limit(limit).offset(offset)).all()
-    return list(rows), session.exec(count).one()
+    search_query = SearchQuery(q=(query or "")[:2000], status=status)
+    return search(session=session, owner_id=owner_id, query=search_query, limit=limit, offset=offset)
 
 
 def delete_asset(*, owner_id: int, asset_id: int, include_deleted: bool = False) -> None:

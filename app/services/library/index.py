@@ -4,19 +4,37 @@ as any change to a name, alt text, tags, OCR words or camera."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from sqlmodel import Session, col, select
 
 from app.models import Asset, AssetTag
 
 MAX_SEARCH_CHARS = 20_000
+# A word is a run of Unicode letters and digits; search splits the user's text the same way.
+WORD = re.compile(r"[^\W_]+")
+
+
+def words_of(text: str) -> list[str]:
+    return WORD.findall(unicodedata.normalize("NFC", text).lower())
+
+
+def fold(word: str) -> str:
+    """The word without its accents ("café" → "cafe")."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
 def search_text_of(asset: Asset, tags: list[str]) -> str:
-    stem = asset.filename.rsplit(".", 1)[0]
-    # The stem with its separators as spaces too, so "beach-sunset.jpg" is found by "sunset".
-    words = stem.replace("-", " ").replace("_", " ").replace(".", " ")
-    parts = [asset.filename, words, asset.alt_text, " ".join(tags), asset.camera, asset.ocr_text]
-    return " ".join(p for p in parts if p)[:MAX_SEARCH_CHARS]
+    """Plain words separated by spaces, so both full-text engines see the same words: SQLite's unicode61
+    splits "beach-sunset.jpg" into three, PostgreSQL's parser keeps it as one file token ("jpg" would not
+    be found there). Accented words get their folded form too: FTS5 folds accents itself (remove_diacritics),
+    PostgreSQL's 'simple' configuration does not, and search folds the user's words."""
+    parts = [asset.filename, asset.alt_text, " ".join(tags), asset.camera, asset.ocr_text]
+    words = words_of(" ".join(p for p in parts if p))
+    seen = set(words)
+    folded = {f: None for f in (fold(w) for w in words if not w.isascii()) if f and f not in seen}
+    return " ".join([*words, *folded])[:MAX_SEARCH_CHARS]
 
 
 def refresh(session: Session, asset: Asset) -> None:
