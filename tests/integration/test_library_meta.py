@@ -77,7 +77,7 @@ def test_an_upload_gets_its_origin_camera_date_and_colour_from_the_thumbnail_job
     assert done.status == "ready"
     assert done.camera == "Canon EOS R5" and done.colour == "blue"
     assert done.taken_at.replace(tzinfo=None).isoformat() == "2024-05-01T10:30:00"
-    assert "canon eos r5" in done.search_text and asset.id in fts_hits("canon")  # plain lower-case words since libsearch
+    assert "canon eos r5" in done.search_text and asset.id in fts_hits("canon")
 
 
 def test_tags_and_alt_text_are_cleaned_owned_and_searchable(ada, grace):
