@@ -388,10 +388,12 @@ def test_free_text_goes_through_the_full_text_index(lib, any_db):
     from sqlalchemy import func as sql_func
     from sqlalchemy import text
 
-    from app.services.library.search import conditions
+    from app.services.library.search import _words_condition, conditions
 
     with session_scope() as session:
         conds = conditions(session=session, owner_id=lib["ada"], query=SearchQuery(q="sunset bea"))
+        if any_db == "postgres":  # the words alone: on 40 rows the owner index would serve the rest
+            conds = [_words_condition(session, ["sunset", "bea"])]
         stmt = select(sql_func.count()).select_from(Asset).where(*conds)
         compiled = stmt.compile(dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True})
         if any_db == "postgres":
