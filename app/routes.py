@@ -61,6 +61,11 @@ def asset_url(asset_id):
     return ASSETS + "/" + asset_id
 
 
+def rename_batch_url(batch_id: str) -> str:
+    """The Rename page with a batch open for review."""
+    return f"{RENAME}?batch={quote(batch_id)}"
+
+
 def assets_search_url(params: dict[str, str | list[str]]) -> str:
     """The Assets page showing a search (SearchQuery.to_params()): a link to share opens the same."""
     query = urlencode(params, doseq=True)

@@ -20,7 +20,7 @@ from state.session import require_user, to_sign_in
 ORIGIN_LABELS = {"upload": "Uploaded", "generated": "Generated", "workflow": "Made by a workflow",
                  "slide": "Made for a slide"}
 BROWSER_DRAWS = {"image/jpeg", "image/png", "image/webp", "image/gif"}
-USE_LINKS = {"rename": lambda i: f"{routes.RENAME}?batch={i}", "workflow": lambda _i: routes.WORKFLOWS,
+USE_LINKS = {"rename": routes.rename_batch_url, "workflow": lambda _i: routes.WORKFLOWS,
              "generation": lambda _i: routes.GENERATE, "deck": lambda _i: routes.SLIDES}
 
 

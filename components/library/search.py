@@ -36,7 +36,7 @@ def search_bar() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.input(rx.input.slot(rx.icon("search", size=16)),
-                     placeholder="Search names, alt text, tags, words in the picture, cameras…",
+                     placeholder="Search names, tags, alt text, text in pictures…",
                      value=LibraryState.q, on_change=LibraryState.handle_search.debounce(300), size="3",
                      flex="1", min_width="240px", aria_label="Search the library", type="search",
                      id="library-search"),

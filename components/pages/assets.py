@@ -22,18 +22,31 @@ def _start_upload():
         rx.upload_files_chunk(upload_id=UPLOAD_ID, on_upload_progress=AssetsState.handle_upload_progress))
 
 
+def _drop_full() -> rx.Component:
+    return rx.vstack(
+        rx.box(rx.icon("cloud-upload", size=28), padding="12px", border_radius="14px",
+               background=rx.color("violet", 3), color=rx.color("violet", 11)),
+        rx.text("Drop images here, or click to choose", weight="medium", size="3"),
+        rx.text("JPEG, PNG, WebP, GIF, TIFF, HEIC, or a ZIP of them — up to 2,000 at once. Each file is "
+                "checked by its content; duplicates are kept once.", size="2", color=rx.color("gray", 10),
+                text_align="center"),
+        align="center", spacing="2", padding="28px",
+    )
+
+
+def _drop_compact() -> rx.Component:
+    # Once the library has pictures the grid is what the page is for: the drop zone becomes one line.
+    return rx.hstack(
+        rx.icon("cloud-upload", size=20, color=rx.color("violet", 11)),
+        rx.text("Drop images or a ZIP here, or click to add more", weight="medium", size="2"),
+        rx.text("JPEG, PNG, WebP, GIF, TIFF, HEIC · up to 2,000 at once", size="1", color=rx.color("gray", 10)),
+        align="center", justify="center", spacing="3", padding="12px", wrap="wrap",
+    )
+
+
 def drop_zone() -> rx.Component:
     return rx.upload.root(
-        rx.vstack(
-            rx.box(rx.icon("cloud-upload", size=28), padding="12px", border_radius="14px",
-                   background=rx.color("violet", 3), color=rx.color("violet", 11)),
-            rx.text("Drop images here, or click to choose", weight="medium", size="3"),
-            rx.text("JPEG, PNG, WebP, GIF, TIFF, HEIC, or a ZIP of them — up to 2,000 at once. Each file is "
-                    "checked by its content; duplicates are kept once.", size="2", color=rx.color("gray", 10),
-                    text_align="center"),
-            # Smaller once the library has pictures: the grid below is what the page is for then.
-            align="center", spacing="2", padding=rx.cond(LibraryState.library_size > 0, "14px", "28px"),
-        ),
+        rx.cond(LibraryState.library_size > 0, _drop_compact(), _drop_full()),
         id=UPLOAD_ID, multiple=True, max_files=2000, accept=ACCEPT, no_keyboard=False,
         on_drop=_start_upload(), disabled=AssetsState.uploading,
         border=f"2px dashed {rx.color('violet', 7)}", border_radius="16px", width="100%",
