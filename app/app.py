@@ -10,6 +10,7 @@ from components.pages import (
     admin,
     admin_ai,
     admin_generation,
+    asset_detail,
     assets,
     auth,
     dashboard,
@@ -23,9 +24,11 @@ from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, Admin
 from state.admin_ai import AdminAIState
 from state.admin_generation import AdminModerationState, AdminStylesState
 from state.ai_guide import AIGuideState
+from state.asset_detail import AssetDetailState
 from state.assets import AssetsState
 from state.dashboard import DashboardState
 from state.generate import GenerateState
+from state.library import LibraryState
 from state.rename import RenameState
 from state.session import SessionState
 from state.settings import SettingsState
@@ -50,7 +53,10 @@ PAGES = [
     (routes.RESET_CONFIRM, auth.reset_confirm_page, "Choose a new password", None),
     (routes.DASHBOARD, dashboard.dashboard_page, "Dashboard",
      [SessionState.load_private, DashboardState.load_page]),
-    (routes.ASSETS, assets.assets_page, "Assets", [SessionState.load_private, AssetsState.load_page]),
+    (routes.ASSETS, assets.assets_page, "Assets",
+     [SessionState.load_private, AssetsState.load_page, LibraryState.load_page]),
+    (routes.ASSET_DETAIL, asset_detail.asset_detail_page, "Picture",
+     [SessionState.load_private, AssetDetailState.load_page]),
     (routes.RENAME, rename.rename_page, "Bulk rename",
      [SessionState.load_private, RenameState.load_page, AIGuideState.load_page]),
     (routes.GENERATE, generate.generate_page, "Generate",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 HOME = "/"
 SIGN_IN = "/signin"
@@ -12,6 +12,8 @@ RESET_CONFIRM = "/reset/confirm"
 DASHBOARD = "/dashboard"
 SETTINGS = "/settings"
 ASSETS = "/assets"
+# One picture's page; the segment name is also a var Reflex adds to the root state.
+ASSET_DETAIL = "/assets/[asset_ref]"
 RENAME = "/rename"
 GENERATE = "/generate"
 WORKFLOWS = "/workflows"
@@ -54,8 +56,27 @@ def asset_thumbnail_url(asset_id, version=""):
     return url + "?v=" + version if isinstance(version, str) and version else url
 
 
+def asset_url(asset_id):
+    """The picture's own page (works on a plain id and on a Var)."""
+    return ASSETS + "/" + asset_id
+
+
+def rename_batch_url(batch_id: str) -> str:
+    """The Rename page with a batch open for review."""
+    return f"{RENAME}?batch={quote(batch_id)}"
+
+
+def assets_search_url(params: dict[str, str | list[str]]) -> str:
+    """The Assets page showing a search (SearchQuery.to_params()): a link to share opens the same."""
+    query = urlencode(params, doseq=True)
+    return f"{ASSETS}?{query}" if query else ASSETS
+
+
 def asset_download_url(asset_id):
     return API + "/assets/" + asset_id + "/download"
+
+
+ASSETS_ZIP = API + "/assets/zip"  # POST {asset_ids}: the originals in one ZIP
 
 
 def image_download_url(image_id, fmt=""):

@@ -1,45 +1,24 @@
-"""The Assets page: chunked bulk upload with per-file progress and a live grid."""
+"""The Assets page: chunked bulk upload with per-file progress; the grid it refreshes is state/library.py."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 
 import reflex as rx
 
-from app import routes
 from app.db import session_scope
-from app.errors import AppError, ServiceUnavailable
-from app.ids import parse_id
+from app.errors import ServiceUnavailable
 from app.services import archives, assets
 from app.services.upload_chunks import AssembledFile, ChunkAssembler
 from app.settings import get_settings
+from state.library import LibraryState
 from state.live import owner_job_messages
 from state.rename import RenameState
 from state.session import require_user, session_user, to_sign_in
 
-PAGE = 60
 # Seconds without news before the live follower stops (it restarts with the next upload).
 FOLLOW_IDLE = 30
-
-
-def _card(asset) -> dict[str, str]:
-    meta = json.loads(asset.meta or "{}")
-    colours = [c["hex"] for c in meta.get("colours", [])]
-    exif = meta.get("exif", {})
-    return {
-        "id": str(asset.id), "filename": asset.filename, "status": asset.status, "error": asset.error,
-        "mime": asset.mime, "dims": f"{asset.width}×{asset.height}",
-        "size": f"{asset.size_bytes / 1024 / 1024:.1f} MB" if asset.size_bytes >= 1024 * 1024
-        else f"{max(1, asset.size_bytes // 1024)} KB",
-        "sha256": asset.sha256, "created": asset.created_at.strftime("%Y-%m-%d %H:%M"),
-        "thumb": routes.asset_thumbnail_url(str(asset.id), asset.status),
-        "download": routes.asset_download_url(str(asset.id)),
-        "colours": ",".join(colours),
-        "camera": " ".join(x for x in (exif.get("Make", ""), exif.get("Model", "")) if x),
-        "taken": exif.get("DateTimeOriginal", exif.get("DateTime", "")),
-    }
 
 
 # Why the assembler refused a file on the way in, for the upload list.
@@ -64,19 +43,7 @@ def _outcome(result: assets.IngestResult, *, archive: bool) -> dict[str, str]:
     return {"state": "duplicate", "message": "Already in your library"}
 
 
-EMPTY_CARD = dict.fromkeys(("id", "filename", "status", "error", "mime", "dims", "size", "sha256", "created",
-                            "thumb", "download", "colours", "camera", "taken"), "")
-
-
 class AssetsState(rx.State):
-    # The grid: one card per asset (strings only, ready to render).
-    cards: list[dict[str, str]] = []
-    total: int = 0
-    query: str = ""
-    status_filter: str = "all"
-    limit: int = PAGE
-    # The asset open in the detail dialog ("" when closed).
-    selected_id: str = ""
     # This upload's files: name, received bytes, state (uploading/stored/duplicate/error), message.
     uploads: list[dict[str, str]] = []
     uploading: bool = False
@@ -84,11 +51,6 @@ class AssetsState(rx.State):
     # Whether a background follower is relaying job progress into the grid.
     following: bool = False
     processing_count: int = 0
-
-    @rx.var
-    def selected(self) -> dict[str, str]:
-        # Every key always present: the dialog renders (and animates out) with no asset too.
-        return next((c for c in self.cards if c["id"] == self.selected_id), EMPTY_CARD)
 
     @rx.var
     def upload_counts(self) -> dict[str, int]:
@@ -102,74 +64,29 @@ class AssetsState(rx.State):
         """Refused files first: they are what the user has to act on."""
         return sorted(self.uploads, key=lambda u: u["state"] != "error")
 
-    @rx.var
-    def has_more(self) -> bool:
-        return self.total > len(self.cards)
-
-    def _reload(self, owner_id: int) -> None:
-        status = "" if self.status_filter == "all" else self.status_filter
+    async def _reload(self, owner_id: int) -> None:
+        """The grid (LibraryState, with its search) and the count of pictures still processing."""
         with session_scope() as session:
-            rows, self.total = assets.list_assets(session=session, owner_id=owner_id, query=self.query,
-                                                  status=status, limit=self.limit)
             _, self.processing_count = assets.list_assets(session=session, owner_id=owner_id,
                                                           status="processing", limit=1)
-        self.cards = [_card(a) for a in rows]
+        library = await self.get_state(LibraryState)
+        library._reload(owner_id)
 
     @rx.event
     async def load_page(self):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
-        self.limit, self.selected_id = PAGE, ""
-        self._reload(user.id)
+        with session_scope() as session:
+            _, self.processing_count = assets.list_assets(session=session, owner_id=user.id,
+                                                          status="processing", limit=1)
         if self.processing_count and not self.following:
             return AssetsState.follow_jobs
 
     @rx.event
-    async def handle_search(self, value: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
-        self.query, self.limit = value[:100], PAGE
-        self._reload(user.id)
-
-    @rx.event
-    async def handle_status_filter(self, value: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
-        self.status_filter = value if value in ("all", *assets.STATUSES) else "all"
-        self.limit = PAGE
-        self._reload(user.id)
-
-    @rx.event
-    async def load_more(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
-        self.limit = min(self.limit + PAGE, 2000)
-        self._reload(user.id)
-
-    @rx.event
-    def open_asset(self, asset_id: str):
-        self.selected_id = asset_id
-
-    @rx.event
-    def close_asset(self):
-        self.selected_id = ""
-
-    @rx.event
-    async def delete_asset(self, asset_id: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
-        try:
-            await asyncio.to_thread(assets.delete_asset, owner_id=user.id, asset_id=parse_id(asset_id))
-        except AppError:
-            return rx.toast.error("That asset no longer exists.")
-        self.selected_id = ""
-        self._reload(user.id)
-        return rx.toast.success("Asset deleted.")
+    def dismiss_uploads(self):
+        if not self.uploading:
+            self.uploads = []
 
     @rx.event
     def handle_upload_progress(self, progress: dict):
@@ -246,8 +163,7 @@ class AssetsState(rx.State):
         async with self:
             self.uploads = [dict(e) for e in entries]
             self.uploading, self.upload_percent = False, 100
-            self.limit = max(self.limit, PAGE)
-            self._reload(user.id)
+            await self._reload(user.id)
             start_follow = not self.following
         stored = sum(e["state"] == "stored" for e in entries)
         failed = sum(e["state"] == "error" for e in entries)
@@ -286,7 +202,7 @@ class AssetsState(rx.State):
                     async with self:
                         if session_user(self) is None:
                             break
-                        self._reload(user.id)
+                        await self._reload(user.id)
                         if self.processing_count == 0 and message is None:
                             break
         finally:

@@ -13,10 +13,11 @@ from app.db import session_scope
 from app.errors import AppError
 from app.ids import parse_id
 from app.models import Job
-from app.services import assets, jobs, rename
+from app.services import jobs, rename
 from app.services.ai import resolve
 from app.services.rename import RenameOptions
 from state.clicks import first_click, new_click_key
+from state.library_picker import picker_cards, picker_ids
 from state.live import owner_job_messages
 from state.session import require_user, session_user, to_sign_in
 
@@ -59,6 +60,9 @@ class RenameState(rx.State):
     # The most recent library images to choose from: id, filename, status, thumb.
     library: list[dict[str, str]] = []
     library_total: int = 0
+    # The picker's search and whether workflow outputs are offered too.
+    library_query: str = ""
+    include_derived: bool = False
     chosen: list[str] = []
     keywords: str = ""
     case: str = "kebab"
@@ -143,10 +147,9 @@ class RenameState(rx.State):
     def _load_lists(self, owner_id: int) -> None:
         from app.services.vision.registry import available_providers
 
+        self.library, self.library_total = picker_cards(owner_id=owner_id, q=self.library_query,
+                                                        include_derived=self.include_derived, limit=LIBRARY_PAGE)
         with session_scope() as session:
-            found, self.library_total = assets.list_assets(session=session, owner_id=owner_id, limit=LIBRARY_PAGE)
-            self.library = [{"id": str(a.id), "filename": a.filename, "status": a.status,
-                             "thumb": routes.asset_thumbnail_url(str(a.id), a.status)} for a in found]
             self.batches = [{"id": str(b.id), "status": b.status, "images": str(b.image_count),
                              "created": b.created_at.strftime("%Y-%m-%d %H:%M")}
                             for b in rename.list_batches(session=session, owner_id=owner_id)]
@@ -198,13 +201,28 @@ class RenameState(rx.State):
 
     @rx.event
     async def choose_all(self):
-        """Every image in the library (up to a batch's limit), not only the tiles on screen."""
+        """Every image the picker's search matches (up to a batch's limit), not only the tiles on screen."""
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
-        with session_scope() as session:
-            found, _ = assets.list_assets(session=session, owner_id=user.id, limit=rename.MAX_BATCH)
-        self.chosen = [str(a.id) for a in found]
+        self.chosen = picker_ids(owner_id=user.id, q=self.library_query, include_derived=self.include_derived,
+                                 cap=rename.MAX_BATCH)
+
+    @rx.event
+    async def search_library(self, value: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.library_query = str(value)[:200]
+        self._load_lists(user.id)
+
+    @rx.event
+    async def set_include_derived(self, value: bool):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.include_derived = bool(value)
+        self._load_lists(user.id)
 
     @rx.event
     async def take_uploads(self, asset_ids: list[str]):

@@ -15,9 +15,10 @@ from app.db import read_scope
 from app.errors import AppError
 from app.ids import parse_id
 from app.models import Job
-from app.services import assets, deck_files, deck_runs, deck_versions, decks
+from app.services import deck_files, deck_runs, deck_versions, decks
 from app.services.deck_store import BUSY, get_deck, outline_of
 from app.services.slides.pdf import libreoffice_available
+from state.library_picker import picker_cards
 from state.live import owner_job_messages
 from state.session import require_user, session_user, to_sign_in
 from state.slide_data import CHART_TYPES
@@ -58,6 +59,7 @@ class SlidesState(rx.State):
     picker_for: str = ""
     picker_query: str = ""
     picker: list[dict[str, str]] = []
+    picker_derived: bool = False  # whether workflow outputs are offered too
 
     @rx.var
     def has_deck(self) -> bool:
@@ -266,11 +268,17 @@ class SlidesState(rx.State):
         return None if self.busy or row is None or row["locked"] == "yes" else row
 
     def _load_picker(self, owner_id: int) -> None:
-        with read_scope() as session:
-            found, _ = assets.list_assets(session=session, owner_id=owner_id, query=self.picker_query,
-                                          status="ready", limit=PICKER_SIZE)
-            self.picker = [{"id": str(a.id), "name": a.filename, "thumb": routes.asset_thumbnail_url(str(a.id))}
-                           for a in found]
+        cards, _ = picker_cards(owner_id=owner_id, q=self.picker_query, include_derived=self.picker_derived,
+                                limit=PICKER_SIZE, ready_only=True)
+        self.picker = [{"id": c["id"], "name": c["filename"], "thumb": c["thumb"]} for c in cards]
+
+    @rx.event
+    async def set_picker_derived(self, value: bool):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.picker_derived = bool(value)
+        self._load_picker(user.id)
 
     @rx.event
     async def open_picker(self, slide_id: str):

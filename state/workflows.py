@@ -14,14 +14,16 @@ from app import routes
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.models import Asset
-from app.services import assets, workflow_runs
+from app.services import workflow_runs
 from app.services.workflows.catalog import catalog
 from app.services.workflows.form import defaults, form_fields, typed_params
 from state.clicks import first_click, new_click_key
+from state.library_picker import picker_cards, picker_ids
 from state.live import follow_jobs
 from state.session import require_user, session_user, to_sign_in
 
 LIBRARY = 200
+MAX_CHOSEN = 2000  # "All" takes up to this many matches
 
 
 @dataclasses.dataclass
@@ -82,6 +84,10 @@ class WorkflowsState(rx.State):
     mode: str = "operation"
     # The library to pick from: id, name, thumb; and the chosen ids.
     library: list[dict[str, str]] = []
+    library_total: int = 0
+    # The picker's search and whether workflow outputs are offered too.
+    library_query: str = ""
+    include_derived: bool = False
     chosen: list[str] = []
     # The run being followed.
     run: dict[str, str] = {}
@@ -119,12 +125,11 @@ class WorkflowsState(rx.State):
                      if op["id"] == self.op_id), None)
 
     def _reload_library(self, owner_id: int) -> None:
-        with session_scope() as session:
-            rows, _ = assets.list_assets(session=session, owner_id=owner_id, status="ready", limit=LIBRARY)
-        self.library = [{"id": str(a.id), "name": a.filename, "thumb": routes.asset_thumbnail_url(str(a.id))}
-                        for a in rows]
-        known = {a["id"] for a in self.library}
-        self.chosen = [c for c in self.chosen if c in known]
+        # The chosen ids may reach past the tiles shown ("All" of a search, a selection sent from the
+        # library): the run's service checks each is the owner's.
+        cards, self.library_total = picker_cards(owner_id=owner_id, q=self.library_query,
+                                                 include_derived=self.include_derived, limit=LIBRARY, ready_only=True)
+        self.library = [{**c, "name": c["filename"]} for c in cards]
 
     def _reload_recipes(self, owner_id: int) -> None:
         with session_scope() as session:
@@ -202,8 +207,29 @@ class WorkflowsState(rx.State):
                                                                                                asset_id]
 
     @rx.event
-    def choose_all(self):
-        self.chosen = [a["id"] for a in self.library]
+    async def choose_all(self):
+        """Every ready picture the picker's search matches, not only the tiles on screen."""
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.chosen = picker_ids(owner_id=user.id, q=self.library_query, include_derived=self.include_derived,
+                                 cap=MAX_CHOSEN, ready_only=True)
+
+    @rx.event
+    async def search_library(self, value: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.library_query = str(value)[:200]
+        self._reload_library(user.id)
+
+    @rx.event
+    async def set_include_derived(self, value: bool):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.include_derived = bool(value)
+        self._reload_library(user.id)
 
     @rx.event
     def choose_none(self):

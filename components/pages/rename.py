@@ -8,6 +8,7 @@ from components.layout.auth_card import error_callout
 from components.layout.numbers import count_of, count_of_text
 from components.layout.shell import app_shell, page_header
 from components.layout.switches import labelled_switch
+from components.library.picker import picker_caption, picker_search
 from components.pages.assets import drop_zone, upload_panel
 from state.rename import ROW_FILTERS, RenameState
 
@@ -18,15 +19,20 @@ LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv", "ja"]
 def library_tile(asset: rx.Var) -> rx.Component:
     chosen = RenameState.chosen.contains(asset["id"])
     return rx.box(
-        rx.cond(asset["status"] == "ready",
-                rx.image(src=asset["thumb"], alt=asset["filename"], width="100%", height="100%",
-                         object_fit="cover", loading="lazy"),
-                rx.center(rx.spinner(), width="100%", height="100%", background=rx.color("gray", 3))),
-        rx.cond(chosen, rx.center(rx.icon("check", color="white", size=16), position="absolute", top="6px",
-                                  right="6px", width="22px", height="22px", border_radius="full",
-                                  background=rx.color("violet", 9))),
-        position="relative", aspect_ratio="1", border_radius="10px", overflow="hidden", cursor="pointer",
-        outline=rx.cond(chosen, f"3px solid {rx.color('violet', 9)}", f"1px solid {rx.color('gray', 4)}"),
+        rx.box(
+            rx.cond(asset["status"] == "ready",
+                    rx.image(src=asset["thumb"], alt=asset["filename"], width="100%", height="100%",
+                             object_fit="contain", loading="lazy"),
+                    rx.center(rx.spinner(), width="100%", height="100%")),
+            rx.cond(chosen, rx.center(rx.icon("check", color="white", size=16), position="absolute", top="6px",
+                                      right="6px", width="22px", height="22px", border_radius="full",
+                                      background=rx.color("violet", 9))),
+            position="relative", aspect_ratio="1", border_radius="10px", padding="4px",
+            background=rx.color("gray", 3),
+            outline=rx.cond(chosen, f"3px solid {rx.color('violet', 9)}", f"1px solid {rx.color('gray', 4)}"),
+        ),
+        picker_caption(asset["filename"]),
+        cursor="pointer", min_width="0",
         on_click=RenameState.toggle_asset(asset["id"]), role="checkbox", aria_checked=chosen, tab_index=0,
         aria_label=asset["filename"], class_name="library-tile",
     )
@@ -93,14 +99,17 @@ def setup_view() -> rx.Component:
                               rx.button("All", size="1", variant="soft", on_click=RenameState.choose_all),
                               rx.button("None", size="1", variant="soft", color_scheme="gray",
                                         on_click=RenameState.choose_none), width="100%", align="center"),
+                    picker_search(RenameState.library_query, RenameState.search_library, RenameState.include_derived,
+                                  RenameState.set_include_derived),
                     rx.cond(RenameState.library.length() > 0,
                             rx.grid(rx.foreach(RenameState.library, library_tile),
                                     columns=rx.breakpoints(initial="3", md="5"), spacing="2", width="100%"),
-                            rx.text("Your library is empty: drop photos or a ZIP below.",
+                            rx.text(rx.cond(RenameState.library_query != "", "No picture matches that search.",
+                                            "Your library is empty: drop photos or a ZIP below."),
                                     color=rx.color("gray", 10))),
-                    rx.text(RenameState.chosen_count, " chosen · showing the ", RenameState.library.length(),
-                            " most recent of ", RenameState.library_total, " (All takes up to 2,000)", size="1",
-                            color=rx.color("gray", 10)),
+                    rx.text(RenameState.chosen_count, " chosen · showing ", RenameState.library.length(),
+                            " of ", RenameState.library_total, " matching (All takes every match, up to 2,000)",
+                            size="1", color=rx.color("gray", 10)),
                     drop_zone(), upload_panel(),
                     spacing="3", width="100%",
                 ),

@@ -5,6 +5,7 @@ import reflex as rx
 from components.layout.ai_hint import connect_hint, offline_note
 from components.layout.numbers import count_of, count_of_text
 from components.layout.shell import app_shell, page_header
+from components.library.picker import picker_caption, picker_search
 from components.workflows.form import settings_form
 from state.workflows import WorkflowsState
 
@@ -74,15 +75,19 @@ def draft_panel() -> rx.Component:
 def picker_tile(asset: rx.Var) -> rx.Component:
     chosen = WorkflowsState.chosen.contains(asset["id"])
     return rx.box(
-        rx.image(src=asset["thumb"], alt=asset["name"], width="100%", height="100%", object_fit="cover",
-                 loading="lazy"),
-        rx.cond(chosen, rx.box(rx.icon("check", size=14), position="absolute", top="6px", right="6px",
-                               background=rx.color("violet", 9), color="white", border_radius="999px",
-                               padding="3px", line_height="0")),
-        on_click=WorkflowsState.toggle_image(asset["id"]), position="relative", aspect_ratio="1",
-        border_radius="8px", overflow="hidden", cursor="pointer", role="checkbox", aria_checked=chosen,
-        aria_label=asset["name"], tab_index=0, class_name="pick-tile",
-        outline=rx.cond(chosen, f"3px solid {rx.color('violet', 9)}", "none"),
+        rx.box(
+            rx.image(src=asset["thumb"], alt=asset["name"], width="100%", height="100%", object_fit="contain",
+                     loading="lazy"),
+            rx.cond(chosen, rx.box(rx.icon("check", size=14), position="absolute", top="6px", right="6px",
+                                   background=rx.color("violet", 9), color="white", border_radius="999px",
+                                   padding="3px", line_height="0")),
+            position="relative", aspect_ratio="1", border_radius="8px", padding="4px",
+            background=rx.color("gray", 3),
+            outline=rx.cond(chosen, f"3px solid {rx.color('violet', 9)}", "none"),
+        ),
+        picker_caption(asset["name"]),
+        on_click=WorkflowsState.toggle_image(asset["id"]), cursor="pointer", role="checkbox", aria_checked=chosen,
+        aria_label=asset["name"], tab_index=0, class_name="pick-tile", min_width="0",
     )
 
 
@@ -93,12 +98,16 @@ def picker() -> rx.Component:
                   rx.button("All", size="1", variant="soft", on_click=s.choose_all),
                   rx.button("None", size="1", variant="soft", color_scheme="gray", on_click=s.choose_none),
                   width="100%", align="center"),
+        picker_search(s.library_query, s.search_library, s.include_derived, s.set_include_derived),
         rx.cond(s.library.length() > 0,
                 rx.scroll_area(rx.grid(rx.foreach(s.library, picker_tile), columns=rx.breakpoints(initial="4", md="6"),
                                        spacing="2", width="100%", padding="4px"),
-                               max_height="260px", type="auto"),
-                rx.text("Your library is empty: add images on the Assets page first.", size="2",
+                               max_height="300px", type="auto"),
+                rx.text(rx.cond(s.library_query != "", "No ready picture matches that search.",
+                                "Your library is empty: add images on the Assets page first."), size="2",
                         color=rx.color("gray", 10))),
+        rx.text("“All” takes every ready picture matching the search (", s.library_total.to_string(),
+                "), not only those shown.", size="1", color=rx.color("gray", 10)),
         spacing="2", width="100%",
     ), width="100%")
 

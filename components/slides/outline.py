@@ -3,6 +3,7 @@
 import reflex as rx
 
 from app import routes
+from components.library.picker import picker_search
 from state.slide_data import CHART_TYPES, MAX_DATA_CHARS
 from state.slide_rows import LAYOUTS
 from state.slides import SlidesState
@@ -102,8 +103,8 @@ def picture_fields(row: rx.Var) -> rx.Component:
 
 def picker_tile(item: rx.Var) -> rx.Component:
     return rx.button(
-        rx.vstack(rx.image(src=item["thumb"], alt=item["name"], width="100%", height="84px", object_fit="cover",
-                           border_radius="6px"),
+        rx.vstack(rx.image(src=item["thumb"], alt=item["name"], width="100%", height="84px", object_fit="contain",
+                           border_radius="6px", background=rx.color("gray", 3)),
                   rx.text(item["name"], size="1", width="100%", text_align="left",
                           white_space="nowrap", overflow="hidden", text_overflow="ellipsis"),
                   spacing="1", width="100%"),
@@ -118,12 +119,12 @@ def picture_picker() -> rx.Component:
         rx.dialog.title("Pick a picture"),
         rx.dialog.description("Your ready images. The slide uses the one you pick as it is, cropped to fit.",
                               size="2", color=rx.color("gray", 10)),
-        rx.input(rx.input.slot(rx.icon("search", size=14)), placeholder="Search by name", value=s.picker_query,
-                 on_change=s.search_picker.debounce(300), aria_label="Search pictures", margin_y="12px"),
+        rx.box(picker_search(s.picker_query, s.search_picker, s.picker_derived, s.set_picker_derived,
+                             label="Search pictures"), margin_y="12px"),
         rx.cond(s.picker.length() > 0,
                 rx.scroll_area(rx.grid(rx.foreach(s.picker, picker_tile), columns="4", spacing="2", width="100%"),
                                max_height="52vh", type="auto", scrollbars="vertical"),
-                rx.text(rx.cond(s.picker_query != "", "No ready image matches that name.",
+                rx.text(rx.cond(s.picker_query != "", "No ready picture matches that search.",
                                 "Your library has no ready images yet: add some on the Assets page."),
                         size="2", color=rx.color("gray", 10), padding_y="24px")),
         rx.flex(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", on_click=s.close_picker)),

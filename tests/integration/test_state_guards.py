@@ -27,8 +27,11 @@ from app.models import (
 from app.services.sessions import COOKIE_NAME, create_session
 from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
 from state.admin_generation import AdminModerationState, AdminStylesState
+from state.asset_detail import AssetDetailState
 from state.assets import AssetsState
 from state.generate import GenerateState
+from state.library import LibraryState
+from state.rename import RenameState
 from state.settings import SettingsState
 from state.slides import SlidesState
 from state.slides_form import SlidesFormState
@@ -55,7 +58,12 @@ PRIVATE_CALLS = [
     (SettingsState, "load_page", ()), (SettingsState, "create_token", ({"token_name": "stolen"},)),
     (SettingsState, "revoke_token", ("1",)), (SettingsState, "save_profile", ({"name": "pwned"},)),
     (SettingsState, "change_password", ({"current_password": "x", "new_password": "y" * 12, "confirm": "y" * 12},)),
-    (AssetsState, "load_page", ()), (AssetsState, "delete_asset", ("1",)), (AssetsState, "load_more", ()),
+    (AssetsState, "load_page", ()), (LibraryState, "load_page", ()), (LibraryState, "load_more", ()),
+    (LibraryState, "add_tag", ({"tag": "x"},)), (LibraryState, "delete_selected", ()),
+    (LibraryState, "rename_collection", ({"collection_id": "1", "name": "x"},)),
+    (AssetDetailState, "load_page", ()), (AssetDetailState, "save_details", ({"filename": "x.jpg"},)),
+    (AssetDetailState, "delete_picture", ()), (RenameState, "search_library", ("a",)),
+    (WorkflowsState, "search_library", ("a",)), (WorkflowsState, "choose_all", ()),
     (GenerateState, "load_page", ()), (GenerateState, "generate", ({"prompt": "a fox"},)),
     (GenerateState, "cancel_current", ()),
     (GenerateState, "toggle_favourite", ("1", "")), (GenerateState, "delete_image", ("1",)),

@@ -28,7 +28,8 @@ class RenamePage(FakeState):
         self.router.url.query_parameters = {"batch": batch}
         self.router.url.path = "/rename"
         self.following = False
-        self.provider, self.provider_picked = "local", False
+        self.library_query, self.include_derived = "", False  # the picker's search
+        self.provider, self.provider_picked = "local", False  # the analyzer choice _load_lists settles
         for name in ("_load_lists", "_load_batch"):
             setattr(self, name, types.MethodType(getattr(RenameState, name), self))
 

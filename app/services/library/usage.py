@@ -1,0 +1,54 @@
+"""Where a picture is used and what it came from: its source, the outputs made from it, the rename
+batches, generations, workflow runs and decks that name it. Read-only; the owner is checked."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, or_, select
+
+from app.models import Asset, Deck, Generation, GenerationImage, RenameBatch, RenameItem, WorkflowItem, WorkflowRun
+
+LIMIT = 20
+
+
+def lineage_of(*, session: Session, owner_id: int, asset: Asset) -> dict[str, list[Asset]]:
+    """The picture it was made from (if still there) and the pictures made from it."""
+    source = session.get(Asset, asset.source_asset_id) if asset.source_asset_id else None
+    if source is not None and (source.owner_id != owner_id or source.deleted_at is not None):
+        source = None
+    outputs = session.exec(select(Asset).where(Asset.owner_id == owner_id, Asset.source_asset_id == asset.id,
+                                               col(Asset.deleted_at).is_(None))
+                           .order_by(col(Asset.id).desc()).limit(LIMIT)).all()
+    return {"source": [source] if source else [], "outputs": list(outputs)}
+
+
+def usage_of(*, session: Session, owner_id: int, asset_id: int) -> list[dict[str, str]]:
+    """Each place the picture is used: kind (rename|generation|workflow|deck), id, label, when."""
+    found: list[dict[str, str]] = []
+    batches = session.exec(select(RenameBatch).join(RenameItem, col(RenameItem.batch_id) == RenameBatch.id)
+                           .where(RenameBatch.owner_id == owner_id, RenameItem.asset_id == asset_id)
+                           .order_by(col(RenameBatch.id).desc()).limit(LIMIT)).all()
+    found += [{"kind": "rename", "id": str(b.id), "label": f"Rename batch #{b.id} ({b.status})",
+               "when": b.created_at.strftime("%Y-%m-%d")} for b in batches]
+    gens = session.exec(select(Generation).join(GenerationImage, col(GenerationImage.generation_id) == Generation.id)
+                        .where(Generation.owner_id == owner_id, GenerationImage.asset_id == asset_id)
+                        .limit(LIMIT)).all()
+    found += [{"kind": "generation", "id": str(g.id), "label": f"Generated from “{g.prompt[:60]}”",
+               "when": g.created_at.strftime("%Y-%m-%d")} for g in gens]
+    # A run used it as an input, or made it (its id in the item's JSON list of outputs).
+    runs = session.exec(select(WorkflowRun).join(WorkflowItem, col(WorkflowItem.run_id) == WorkflowRun.id)
+                        .where(WorkflowRun.owner_id == owner_id,
+                               or_(WorkflowItem.source_asset_id == asset_id,
+                                   col(WorkflowItem.outputs).contains(f"[{asset_id}]"),
+                                   col(WorkflowItem.outputs).contains(f"[{asset_id},"),
+                                   col(WorkflowItem.outputs).contains(f" {asset_id},"),
+                                   col(WorkflowItem.outputs).contains(f" {asset_id}]")))
+                        .distinct().order_by(col(WorkflowRun.id).desc()).limit(LIMIT)).all()
+    found += [{"kind": "workflow", "id": str(r.id), "label": f"Workflow “{r.name}” ({r.status})",
+               "when": r.created_at.strftime("%Y-%m-%d")} for r in runs]
+    decks = session.exec(select(Deck).where(Deck.owner_id == owner_id,
+                                            col(Deck.outline).contains(f'"asset_id": "{asset_id}"')
+                                            | col(Deck.outline).contains(f'"asset_id":"{asset_id}"'))
+                         .order_by(col(Deck.id).desc()).limit(LIMIT)).all()
+    found += [{"kind": "deck", "id": str(d.id), "label": f"Deck “{d.title or 'Untitled'}”",
+               "when": d.updated_at.strftime("%Y-%m-%d")} for d in decks]
+    return found

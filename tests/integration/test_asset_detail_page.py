@@ -1,0 +1,78 @@
+"""A picture's page, driven as the websocket drives it: its facts, lineage and uses; editing name, alt text and
+tags through the library service; someone else's picture answers as missing."""
+
+import types
+
+from app.db import session_scope
+from app.models import Asset
+from app.services.library import collections
+from state.asset_detail import AssetDetailState
+from tests.integration.test_library_page import signed_in_with
+from tests.integration.test_state_guards import FakeState
+
+
+def detail(cookie: str, asset_id) -> FakeState:
+    fake = FakeState(cookie)
+    fake.router.url.path = f"/assets/{asset_id}"
+    fields = AssetDetailState.get_fields()
+    for name in AssetDetailState.base_vars:
+        field = fields[name]
+        setattr(fake, name, field.default_factory() if callable(field.default_factory) else field.default)
+    for name in ("_asset_id", "_load"):
+        setattr(fake, name, types.MethodType(getattr(AssetDetailState, name), fake))
+    return fake
+
+
+def handler(name):
+    return AssetDetailState.event_handlers[name].fn
+
+
+async def test_the_page_shows_edits_and_lineage(api, env):
+    cookie, ids = signed_in_with(api, ["DSC_0001.jpg", "DSC_0002.jpg"])
+    source, output = ids["DSC_0001.jpg"], ids["DSC_0002.jpg"]
+    with session_scope() as session:  # the second was made from the first by a workflow
+        made = session.get(Asset, output)
+        made.origin, made.source_asset_id = "workflow", source
+        session.add(made)
+        owner = made.owner_id
+    shoot = collections.create(owner_id=owner, name="Client shoot")
+    collections.add_assets(owner_id=owner, collection_id=shoot.id, asset_ids=[source])
+    fake = detail(cookie, source)
+    await handler("load_page")(fake)
+    assert fake.picture["filename"] == "DSC_0001.jpg" and fake.picture["origin"] == "Uploaded"
+    assert [c["id"] for c in fake.outputs] == [str(output)] and fake.sources == []
+    assert [c["name"] for c in fake.in_collections] == ["Client shoot"]
+    toast = await handler("save_details")(fake, {"filename": "harbour-dawn.jpg", "alt_text": "Boats at dawn",
+                                                 "tags": "Harbour, dawn , "})
+    assert "Saved" in str(toast)
+    assert fake.picture["filename"] == "harbour-dawn.jpg" and fake.picture["alt_text"] == "Boats at dawn"
+    assert sorted(fake.tag_list) == ["dawn", "harbour"] and fake.tag_links[0]["href"].startswith("/assets?tag=")
+    other = detail(cookie, output)
+    await handler("load_page")(other)
+    assert [c["id"] for c in other.sources] == [str(source)] and other.picture["origin"] == "Made by a workflow"
+
+
+async def test_another_users_picture_is_missing(api, env):
+    cookie, ids = signed_in_with(api, ["mine.jpg"])
+    fake = detail(cookie, ids["mine.jpg"] + 100)
+    await handler("load_page")(fake)
+    assert fake.missing and fake.picture == {}
+    fake = detail(cookie, "not-a-number")
+    await handler("load_page")(fake)
+    assert fake.missing
+
+
+async def test_delete_from_the_page_can_be_undone_on_the_library(api, env):
+    cookie, ids = signed_in_with(api, ["gone.jpg"])
+    fake = detail(cookie, ids["gone.jpg"])
+    library = types.SimpleNamespace(last_deleted=[], _apply=lambda user: None)
+
+    async def get_state(_cls):
+        return library
+
+    fake.get_state = get_state
+    await handler("load_page")(fake)
+    events = await handler("delete_picture")(fake)
+    assert "Undo" in str(events) and library.last_deleted == [str(ids["gone.jpg"])]
+    with session_scope() as session:
+        assert session.get(Asset, ids["gone.jpg"]).deleted_at is not None
