@@ -119,6 +119,12 @@ class AtelierWorker(Worker):
         with _redis_may_be_away("registry cleaning"):
             super().run_maintenance_tasks()
 
+    def _start_scheduler(self, *args, **kwargs) -> None:
+        # Redis gone while the worker starts (`make run` restarting it): RQ's start-up lock request raised and
+        # the worker exited. The maintenance pass starts the scheduler once Redis is back.
+        with _redis_may_be_away("scheduler start"):
+            super()._start_scheduler(*args, **kwargs)
+
     def _beat(self, job, execution, stop: threading.Event) -> None:
         while not stop.wait(self.job_monitoring_interval):
             try:
