@@ -78,6 +78,15 @@ def test_an_admin_connects_ollama_and_makes_its_vision_model_the_default(page: P
     expect(page.get_by_role("link", name="Connect one")).to_have_attribute("href", "/admin/ai")
     shot(page, "generate-ai-hint")
 
+    # The server is gone: back to the offline analyzer, so the journeys after this one (same app server)
+    # do not rename through a dead default.
+    open_page(page, "/admin/ai")
+    row = page.locator("form").filter(has=page.get_by_label(f"{VISION} default"))
+    row.get_by_label(f"{VISION} default").click()
+    page.get_by_role("option", name="Offline engine (no connection)").click()
+    row.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Default for vision saved.")).to_be_visible()
+
 
 def designer_renames_through_ollama_then_it_stops(page: Page, admin: Account, ollama: FakeOllama, tmp_path) -> None:
     """A designer's camera-named photos get the model's subject; then the server stops: health says so, the

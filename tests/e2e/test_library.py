@@ -108,7 +108,7 @@ def test_search_select_all_collect_rename_and_find_again(page: Page, shoot):
     expect(page).to_have_url(re.compile(r"collection=\d+"), timeout=10_000)
     expect(cards(page)).to_have_count(7, timeout=10_000)
     # The scenes the analyzer could name carry their new names (plain noise frames keep theirs).
-    renamed = page.locator("#asset-grid .asset-card:not([aria-label^=DSC_])")
+    renamed = page.locator("#asset-grid .asset-card[aria-label^=client-shoot]")
     assert renamed.count() >= 1
     renamed.first.focus()
     page.keyboard.press("Enter")

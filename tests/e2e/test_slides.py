@@ -78,7 +78,7 @@ def test_topic_outline_generate_preview_download(page: Page, tmp_path):
     picker = page.locator("#picture-picker")
     expect(picker.locator(".picker-tile")).to_have_count(1)
     picker.get_by_label("Search pictures").fill("no such name")
-    expect(picker).to_contain_text("No ready image matches that name.")
+    expect(picker).to_contain_text("No ready picture matches that search.")
     picker.get_by_label("Search pictures").fill("riverside")
     expect(picker.locator(".picker-tile")).to_have_count(1)
     shot(page, "slides-picture-picker")
