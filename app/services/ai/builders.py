@@ -10,9 +10,8 @@ from urllib.parse import urlsplit
 from app.errors import ValidationFailed
 from app.providers.http import HttpOptions
 from app.providers.presets import CHAT_PRESETS, PRESETS, chat_base
+from app.services.generation.providers_config import IMAGE_RESPONSE_BYTES
 from app.settings import get_settings
-
-IMAGE_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -30,13 +29,8 @@ class Snapshot:
     # With the id and version, tells a connection from a later one that reused a deleted row's id.
     created: str = ""
 
-    @property
-    def ref_name(self) -> str:
-        # Breakers, messages and cache keys: the admin's name for it, which is unique.
-        return self.name
 
-
-def _loopback(url: str) -> bool:
+def is_loopback(url: str) -> bool:
     return (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
 
 
@@ -57,7 +51,7 @@ def vision(conn: Snapshot, model: str) -> Any:
     if conn.preset in CHAT_PRESETS:
         from app.services.vision.openai_compat import OpenAICompatibleVision
 
-        return OpenAICompatibleVision(chat_base(conn.preset, conn.base_url), conn.api_key, model, name=conn.ref_name,
+        return OpenAICompatibleVision(chat_base(conn.preset, conn.base_url), conn.api_key, model, name=conn.name,
                                       max_concurrency=settings.vision_openai_concurrency, http=http)
     if conn.preset == "google_vision":
         from app.services.vision.google import GoogleVision
@@ -76,7 +70,7 @@ def text(conn: Snapshot, model: str) -> Any:
     return ChatSlideWriter(chat_base(conn.preset, conn.base_url), conn.api_key, model,
                            http=HttpOptions(read_timeout=settings.slides_timeout_seconds, retries=1),
                            max_concurrency=settings.slides_concurrency,
-                           repair_attempts=settings.slides_repair_attempts, name=conn.ref_name)
+                           repair_attempts=settings.slides_repair_attempts, name=conn.name)
 
 
 def moderation(conn: Snapshot, model: str) -> Any:
@@ -87,7 +81,7 @@ def moderation(conn: Snapshot, model: str) -> Any:
     settings = get_settings()
     return OpenAIModeration(conn.base_url, conn.api_key, model=model or "omni-moderation-latest",
                             threshold=settings.moderation_threshold, fail_closed=settings.moderation_fail_closed,
-                            name=conn.ref_name, http=HttpOptions(read_timeout=20.0, retries=1))
+                            name=conn.name, http=HttpOptions(read_timeout=20.0, retries=1))
 
 
 def images(conn: Snapshot, model: str) -> Any:
@@ -95,7 +89,7 @@ def images(conn: Snapshot, model: str) -> Any:
     if preset == "openai":
         from app.services.generation.openai_images import OpenAIImages
 
-        return OpenAIImages(url, key, model or "gpt-image-1", http=_image_http("openai"), name=conn.ref_name,
+        return OpenAIImages(url, key, model or "gpt-image-1", http=_image_http("openai"), name=conn.name,
                             label=conn.name)
     if preset == "a1111":
         from app.services.generation.a1111 import A1111
@@ -114,12 +108,12 @@ def images(conn: Snapshot, model: str) -> Any:
     if preset == "fal":
         from app.services.generation.fal import FalProvider
 
-        return FalProvider(key, model=model, base_url=url, http=_image_http("fal"), allow_loopback=_loopback(url))
+        return FalProvider(key, model=model, base_url=url, http=_image_http("fal"), allow_loopback=is_loopback(url))
     if preset == "replicate":
         from app.services.generation.replicate import ReplicateProvider
 
         return ReplicateProvider(key, model=model, base_url=url, http=_image_http("replicate"),
-                                 allow_loopback=_loopback(url))
+                                 allow_loopback=is_loopback(url))
     if preset == "stability":
         from app.services.generation.stability import StabilityImages
 

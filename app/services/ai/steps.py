@@ -4,13 +4,12 @@ Forge, ComfyUI, fal or Replicate. One engine a step, built once per process for 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from app.errors import ValidationFailed
 from app.process_cache import ForkSafeCache
 from app.providers.http import HttpOptions
 from app.services.ai import resolve
-from app.services.ai.builders import IMAGE_RESPONSE_BYTES, Snapshot
+from app.services.ai.builders import IMAGE_RESPONSE_BYTES, Snapshot, is_loopback
 from app.settings import get_settings
 
 # A workflow step → the capability whose default runs it.
@@ -51,7 +50,7 @@ def step_engine(conn: Snapshot, op_id: str, model: str) -> Any:
     if conn.preset in ("fal", "replicate"):
         from app.services.workflows.steps_queue import QueueSteps
 
-        loopback = (urlsplit(conn.base_url).hostname or "") in ("127.0.0.1", "localhost", "::1")
+        loopback = is_loopback(conn.base_url)
         if conn.preset == "fal":
             from app.services.generation import fal
 
