@@ -23,6 +23,60 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
     password_changed_at: datetime = Field(default_factory=utcnow)
+    # Signed up while SIGNUP_APPROVAL is on: may not sign in until an admin approves.
+    pending: bool = False
+    # Made with the account; never deleted while the user exists.
+    personal_workspace_id: int | None = Field(default=None, index=True)
+
+
+class Workspace(SQLModel, table=True):
+    """Who owns work: every user has a personal one; teams make more and invite members."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    kind: str = Field(default="team", max_length=16)  # personal | team
+    created_by: int | None = Field(default=None, foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Membership(SQLModel, table=True):
+    """A user's role in a workspace (app.services.workspaces.permissions.ROLES)."""
+
+    workspace_id: int = Field(foreign_key="workspace.id", primary_key=True)
+    user_id: int = Field(foreign_key="user.id", primary_key=True, index=True)
+    role: str = Field(max_length=16)
+    # "sso:<provider>" when a sign-in's group claim set the role (re-applied at each sign-in), else "".
+    role_source: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Invitation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    email: str = Field(max_length=254, index=True)
+    role: str = Field(max_length=16)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    invited_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    sent_count: int = 1
+    accepted_at: datetime | None = None
+    accepted_by: int | None = None
+    revoked_at: datetime | None = None
+
+
+class SsoIdentity(SQLModel, table=True):
+    """A user's account at a single sign-on provider (its `sub`), linked to one Atelier user."""
+
+    __tablename__ = "sso_identity"
+    __table_args__ = (UniqueConstraint("provider", "subject", name="uq_sso_identity_provider_subject"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    provider: str = Field(max_length=40)
+    subject: str = Field(max_length=255)
+    email: str = Field(default="", max_length=254)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
 
 
 class AuthSession(SQLModel, table=True):
@@ -35,6 +89,8 @@ class AuthSession(SQLModel, table=True):
     last_seen_at: datetime = Field(default_factory=utcnow)
     ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=255)
+    # The workspace this browser acts in (the switcher); None = the personal workspace.
+    workspace_id: int | None = Field(default=None)
 
 
 class ApiToken(SQLModel, table=True):
@@ -47,6 +103,11 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    # Bound to one workspace (None = the personal one) with scopes ("" = full access, tokens from before
+    # scopes); see app.services.workspaces.permissions.SCOPES.
+    workspace_id: int | None = Field(default=None)
+    scopes: str = Field(default="", max_length=500)
+    expires_at: datetime | None = None
 
 
 class PasswordReset(SQLModel, table=True):
@@ -90,7 +151,9 @@ class Job(SQLModel, table=True):
     # Chosen by us before enqueueing and reused as the RQ job id.
     id: str = Field(primary_key=True, max_length=36)
     kind: str = Field(max_length=64, index=True)
-    owner_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    workspace_id: int | None = Field(default=None, foreign_key="workspace.id", index=True)
+    # Who started it (the workspace owns it); None for system work and rows from before workspaces.
+    user_id: int | None = Field(default=None, index=True)
     # queued | running | succeeded | failed | canceled
     status: str = Field(default="queued", max_length=16, index=True)
     progress: int = 0
@@ -113,10 +176,10 @@ class Job(SQLModel, table=True):
 
 
 class Asset(SQLModel, table=True):
-    # One copy of the same bytes per owner.
-    __table_args__ = (UniqueConstraint("owner_id", "sha256", name="uq_asset_owner_sha256"),)
+    # One copy of the same bytes per workspace.
+    __table_args__ = (UniqueConstraint("workspace_id", "sha256", name="uq_asset_workspace_sha256"),)
     id: int | None = Field(default=None, primary_key=True)
-    owner_id: int = Field(foreign_key="user.id", index=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
     sha256: str = Field(max_length=64, index=True)
     # Sanitised for display and downloads; never used as a storage path.
     filename: str = Field(max_length=255)
@@ -156,9 +219,10 @@ class AssetTag(SQLModel, table=True):
 class Collection(SQLModel, table=True):
     """A named set of pictures (a picture may be in several); nested one level (parent_id)."""
 
-    __table_args__ = (UniqueConstraint("owner_id", "parent_id", "name", name="uq_collection_owner_parent_name"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "parent_id", "name",
+                                       name="uq_collection_workspace_parent_name"),)
     id: int | None = Field(default=None, primary_key=True)
-    owner_id: int = Field(foreign_key="user.id", index=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
     parent_id: int | None = Field(default=None, foreign_key="collection.id", index=True)
     name: str = Field(max_length=80)
     created_at: datetime = Field(default_factory=utcnow)
@@ -173,7 +237,7 @@ class CollectionAsset(SQLModel, table=True):
 
 class CreditAccount(SQLModel, table=True):
     __tablename__ = "credit_account"
-    user_id: int = Field(primary_key=True, foreign_key="user.id")
+    workspace_id: int = Field(primary_key=True, foreign_key="workspace.id")
     # Spendable now; `held` is reserved by running jobs.
     balance: int = 0
     held: int = 0
@@ -184,7 +248,7 @@ class CreditEntry(SQLModel, table=True):
 
     __tablename__ = "credit_entry"
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="user.id", index=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
     # grant | allowance | reserve | capture | release | adjust
     kind: str = Field(max_length=16)
     amount: int  # change to the spendable balance
@@ -198,7 +262,7 @@ class CreditEntry(SQLModel, table=True):
 class RenameBatch(SQLModel, table=True):
     __tablename__ = "rename_batch"
     id: int | None = Field(default=None, primary_key=True)
-    owner_id: int = Field(foreign_key="user.id", index=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
     # analyzing | ready | failed | canceled
     status: str = Field(default="analyzing", max_length=16)
     options: str = Field(default="{}")  # JSON: RenameOptions
@@ -275,7 +339,7 @@ class ModerationEvent(SQLModel, table=True):
     __tablename__ = "moderation_event"
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
-    user_id: int | None = Field(default=None, index=True)
+    workspace_id: int | None = Field(default=None, index=True)  # whose request it was
     # prompt | output
     surface: str = Field(max_length=16)
     allowed: bool = Field(index=True)
@@ -292,7 +356,7 @@ class Generation(SQLModel, table=True):
     """One image-generation request: what was asked, where it ran, what came back."""
 
     id: int | None = Field(default=None, primary_key=True)
-    owner_id: int = Field(foreign_key="user.id", index=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
     job_id: str = Field(default="", max_length=36, index=True)
     # queued | running | succeeded | failed | canceled
     status: str = Field(default="queued", max_length=16, index=True)
@@ -316,7 +380,7 @@ class GenerationImage(SQLModel, table=True):
     __tablename__ = "generation_image"
     id: int | None = Field(default=None, primary_key=True)
     generation_id: int = Field(foreign_key="generation.id", index=True)
-    owner_id: int = Field(foreign_key="user.id", index=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
     asset_id: int = Field(foreign_key="asset.id", index=True)
     position: int = 0
     seed: int | None = Field(default=None, sa_type=BigInteger)
@@ -327,9 +391,9 @@ class GenerationImage(SQLModel, table=True):
 class Recipe(SQLModel, table=True):
     """A named chain of workflow steps, saved by its owner (JSON as app.services.workflows.recipes reads it)."""
 
-    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_recipe_owner_name"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_recipe_workspace_name"),)
     id: int | None = Field(default=None, primary_key=True)
-    owner_id: int = Field(foreign_key="user.id", index=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
     name: str = Field(max_length=80)
     definition: str  # JSON: {"name", "steps": [...], "outputs": [...]}
     created_at: datetime = Field(default_factory=utcnow)
@@ -341,7 +405,7 @@ class WorkflowRun(SQLModel, table=True):
 
     __tablename__ = "workflow_run"
     id: int | None = Field(default=None, primary_key=True)
-    owner_id: int = Field(foreign_key="user.id", index=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
     job_id: str = Field(default="", max_length=36, index=True)
     # operation id for a single operation, "" for a recipe
     operation: str = Field(default="", max_length=40)
@@ -375,7 +439,7 @@ class Deck(SQLModel, table=True):
     """A slide deck: what was asked (spec), its current outline and how it is being made."""
 
     id: int | None = Field(default=None, primary_key=True)
-    owner_id: int = Field(foreign_key="user.id", index=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
     title: str = Field(default="", max_length=600)
     spec: str  # JSON: app.services.slides.model.DeckSpec
     outline: str = Field(default="")  # JSON: Outline; "" while a chat provider is still planning it

@@ -71,14 +71,14 @@ def direct(count: int, lanes: int) -> float:
     return time.perf_counter() - started
 
 
-def through_jobs(owner_id: int, count: int) -> float:
+def through_jobs(workspace_id: int, count: int) -> float:
     from app.db import read_scope
     from app.models import Generation
     from app.services.generation import service
     from app.services.generation.service import GenerationInput
 
     started = time.perf_counter()
-    ids = [service.create_generation(owner_id=owner_id, data=GenerationInput(
+    ids = [service.create_generation(workspace_id=workspace_id, data=GenerationInput(
         prompt=f"bench job {i}", size=f"{SIZE}x{SIZE}", provider="openai")).id for i in range(count)]
     while True:
         with read_scope() as session:

@@ -84,18 +84,18 @@ def run_real(env: Environment, images: list[bytes], batch: int) -> tuple[float, 
         email = f"bench-{batch}-{time.time_ns()}@example.com"
         user = accounts.register_user(session=session, email=email, password="benchmark passphrase")
     upload_started = time.perf_counter()
-    ids = [assets.store_one(owner_id=user.id, filename=f"IMG_{i:04d}.jpg", data=d)[0].id
+    ids = [assets.store_one(workspace_id=user.workspace_id, filename=f"IMG_{i:04d}.jpg", data=d)[0].id
            for i, d in enumerate(images)]
     upload_seconds = time.perf_counter() - upload_started
     peak, stop = [0], threading.Event()
     watcher = threading.Thread(target=watch_memory, args=(env, stop, peak), daemon=True)
     watcher.start()
     started = time.perf_counter()
-    assets.submit_processing(owner_id=user.id, asset_ids=ids)
+    assets.submit_processing(workspace_id=user.workspace_id, asset_ids=ids)
     while True:
         with session_scope() as session:
             pending = session.exec(select(func.count()).select_from(Asset).where(
-                Asset.owner_id == user.id, Asset.status == "processing")).one()
+                Asset.workspace_id == user.id, Asset.status == "processing")).one()
         if not pending:
             break
         time.sleep(0.05)
@@ -104,7 +104,7 @@ def run_real(env: Environment, images: list[bytes], batch: int) -> tuple[float, 
     watcher.join()
     with session_scope() as session:
         ready = session.exec(select(func.count()).select_from(Asset).where(
-            Asset.owner_id == user.id, Asset.status == "ready")).one()
+            Asset.workspace_id == user.id, Asset.status == "ready")).one()
     assert ready == len(images), f"only {ready} of {len(images)} ready"
     return elapsed, peak[0], upload_seconds
 

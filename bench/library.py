@@ -74,7 +74,7 @@ def _vocabulary(rng: random.Random) -> list[str]:
     return list(dict.fromkeys(tags))[:500]
 
 
-def _rows(owner_id: int, count: int, first_id: int, rng: random.Random, vocab: list[str]):
+def _rows(workspace_id: int, count: int, first_id: int, rng: random.Random, vocab: list[str]):
     from app.services.library.index import search_text_of
 
     weights = [1 / (rank + 1) for rank in range(len(vocab))]  # a few tags are common, most are rare
@@ -100,9 +100,9 @@ def _rows(owner_id: int, count: int, first_id: int, rng: random.Random, vocab: l
         origin = "upload" if roll < 0.75 else "generated" if roll < 0.87 else "workflow" if roll < 0.97 else "slide"
         roll = rng.random()
         assets.append({
-            "id": asset_id, "owner_id": owner_id, "sha256": f"{asset_id:064x}", "filename": name,
+            "id": asset_id, "workspace_id": workspace_id, "sha256": f"{asset_id:064x}", "filename": name,
             "mime": "image/jpeg", "size_bytes": rng.randrange(50_000, 15_000_000), "width": width, "height": height,
-            "storage_key": f"assets/{owner_id}/{asset_id}.jpg", "thumb_key": "", "error": "", "meta": "{}",
+            "storage_key": f"assets/{workspace_id}/{asset_id}.jpg", "thumb_key": "", "error": "", "meta": "{}",
             "status": "ready" if roll < 0.97 else "processing" if roll < 0.99 else "failed",
             "created_at": base + timedelta(seconds=n * 60), "origin": origin, "source_asset_id": None,
             "alt_text": alt, "taken_at": taken, "camera": camera, "colour": rng.choice(COLOURS), "ocr_text": ocr,
@@ -147,9 +147,9 @@ def _words_sql(dialect: str, words: list[str]) -> tuple[str, dict]:
             {"m": " ".join(f'"{w}"*' for w in words)})
 
 
-def bare_sql(dialect: str, owner_id: int, spec: dict) -> tuple[str, str, dict]:
+def bare_sql(dialect: str, workspace_id: int, spec: dict) -> tuple[str, str, dict]:
     """What a developer would write by hand for the same search: one page and one count."""
-    where, params = ["a.owner_id = :owner", "a.deleted_at IS NULL"], {"owner": owner_id}
+    where, params = ["a.workspace_id = :owner", "a.deleted_at IS NULL"], {"owner": workspace_id}
     if spec.get("q"):
         clause, extra = _words_sql(dialect, spec["q"].lower().split())
         where.append(clause)
@@ -182,7 +182,7 @@ def _p95(samples: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def measure(engine, owner_id: int, runs: int) -> dict:
+def measure(engine, workspace_id: int, runs: int) -> dict:
     from sqlalchemy import text
     from sqlmodel import Session
 
@@ -192,12 +192,12 @@ def measure(engine, owner_id: int, runs: int) -> dict:
     per_query = []
     for label, spec in QUERIES:
         query = SearchQuery(**spec)
-        page_sql, count_sql, params = bare_sql(dialect, owner_id, spec)
+        page_sql, count_sql, params = bare_sql(dialect, workspace_id, spec)
         ours_t, bare_t = [], []
         for n in range(runs + 2):  # two warm-up rounds
             with Session(engine) as session:
                 started = time.perf_counter()
-                rows, total = search(session=session, owner_id=owner_id, query=query)
+                rows, total = search(session=session, workspace_id=workspace_id, query=query)
                 ours = time.perf_counter() - started
             with engine.connect() as conn:
                 started = time.perf_counter()
@@ -219,7 +219,7 @@ def measure(engine, owner_id: int, runs: int) -> dict:
             "worst_search_p95_ms": max(r["search_p95_ms"] for r in per_query)}
 
 
-def plan(engine, owner_id: int, spec: dict) -> str:
+def plan(engine, workspace_id: int, spec: dict) -> str:
     """The database's plan for a search's count (which index serves the words)."""
     from sqlalchemy import func
     from sqlmodel import Session, select
@@ -229,7 +229,7 @@ def plan(engine, owner_id: int, spec: dict) -> str:
 
     with Session(engine) as session:
         stmt = select(func.count()).select_from(Asset).where(
-            *conditions(session=session, owner_id=owner_id, query=SearchQuery(**spec)))
+            *conditions(session=session, workspace_id=workspace_id, query=SearchQuery(**spec)))
         compiled = stmt.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
         params = tuple(compiled.params[k] for k in compiled.positiontup) if compiled.positional else compiled.params
         explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "

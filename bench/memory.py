@@ -88,7 +88,7 @@ def make_inputs(folder: Path) -> dict[str, Path]:
     return files
 
 
-def child(case: str, path: str, owner_id: int) -> None:
+def child(case: str, path: str, workspace_id: int) -> None:
     """Runs in the subprocess: one case, then its figures as one JSON line."""
     from app.services import archives, assets
     from app.services.images import make_thumbnail
@@ -106,7 +106,7 @@ def child(case: str, path: str, owner_id: int) -> None:
     else:
         with open(path, "rb") as handle:
             data = archives.read_upload(handle)
-            result = assets.ingest(owner_id=owner_id, files=[(Path(path).name, data)])
+            result = assets.ingest(workspace_id=workspace_id, files=[(Path(path).name, data)])
         outcome = f"{len(result.assets)} stored, {len(result.errors)} refused" + (
             f" ({result.errors[0].code})" if result.errors else "")
     print(json.dumps({"case": case, "idle_mb": round(idle), "peak_mb": round(_peak_mb()),

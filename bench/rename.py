@@ -30,20 +30,20 @@ def _user(label: str) -> int:
                                       password="benchmark passphrase").id
 
 
-def _store(owner_id: int, images: list[bytes]) -> list[int]:
+def _store(workspace_id: int, images: list[bytes]) -> list[int]:
     from app.services import assets
 
-    return [assets.store_one(owner_id=owner_id, filename=f"IMG_{i:04d}.jpg", data=d)[0].id
+    return [assets.store_one(workspace_id=workspace_id, filename=f"IMG_{i:04d}.jpg", data=d)[0].id
             for i, d in enumerate(images)]
 
 
-def _run_batch(owner_id: int, asset_ids: list[int], **options) -> float:
+def _run_batch(workspace_id: int, asset_ids: list[int], **options) -> float:
     from app.db import session_scope
     from app.models import RenameBatch
     from app.services import rename
 
     started = time.perf_counter()
-    batch = rename.create_batch(owner_id=owner_id, asset_ids=asset_ids, options=rename.RenameOptions(**options))
+    batch = rename.create_batch(workspace_id=workspace_id, asset_ids=asset_ids, options=rename.RenameOptions(**options))
     while True:
         with session_scope() as session:
             status = session.get(RenameBatch, batch.id).status

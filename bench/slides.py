@@ -157,12 +157,12 @@ def chat_ratio(concurrency: int) -> dict:
         with Environment() as env:
             env.start_workers(1)
             owner = _user()
-            deck = decks.create_deck(owner_id=owner, data=decks.DeckInput(
+            deck = decks.create_deck(workspace_id=owner, data=decks.DeckInput(
                 topic="Solar for schools", slides=CHAT_SLIDES, audience="school boards", provider="openai"))
             assert _wait(deck.id) == "idle", "the outline was not planned"
             fake.delay = CHAT_LATENCY
             started = time.perf_counter()
-            deck_runs.generate(owner_id=owner, deck_id=deck.id)
+            deck_runs.generate(workspace_id=owner, deck_id=deck.id)
             status = _wait(deck.id)
             elapsed = time.perf_counter() - started
             slides = outline_of(load_deck(deck.id)).slides

@@ -111,11 +111,11 @@ def _owner_with_photos(label: str, images: list[bytes]) -> tuple[int, list[int]]
     with session_scope() as session:
         owner = accounts.register_user(session=session, email=f"bench-wf-{label}-{time.time_ns()}@example.com",
                                        password="benchmark passphrase").id
-    return owner, [assets.store_one(owner_id=owner, filename=f"IMG_{i:04d}.jpg", data=d)[0].id
+    return owner, [assets.store_one(workspace_id=owner, filename=f"IMG_{i:04d}.jpg", data=d)[0].id
                    for i, d in enumerate(images)]
 
 
-def run_real(owner_id: int, asset_ids: list[int], crop: str) -> tuple[float, float]:
+def run_real(workspace_id: int, asset_ids: list[int], crop: str) -> tuple[float, float]:
     """(seconds until the run is terminal, seconds until its outputs' thumbnails are ready too)."""
     from sqlmodel import col, func, select
 
@@ -129,7 +129,7 @@ def run_real(owner_id: int, asset_ids: list[int], crop: str) -> tuple[float, flo
         read_scope = session_scope
     definition = workflow_runs.check_recipe(recipe(crop))
     started = time.perf_counter()
-    run_id = workflow_runs.start_run(owner_id=owner_id, definition=definition, asset_ids=asset_ids).id
+    run_id = workflow_runs.start_run(workspace_id=workspace_id, definition=definition, asset_ids=asset_ids).id
     while True:
         with read_scope() as session:
             status = session.get(WorkflowRun, run_id).status
@@ -139,7 +139,7 @@ def run_real(owner_id: int, asset_ids: list[int], crop: str) -> tuple[float, flo
     elapsed = time.perf_counter() - started
     with session_scope() as session:
         items = workflow_runs.items_of(session=session, run_id=run_id)
-        outputs = [a for _, a in workflow_runs.output_assets(session=session, owner_id=owner_id, run_id=run_id)]
+        outputs = [a for _, a in workflow_runs.output_assets(session=session, workspace_id=workspace_id, run_id=run_id)]
     assert status == "succeeded", f"run ended {status}"
     failed = [i.error for i in items if i.status != "done"]
     assert not failed, f"{len(failed)} items not done: {failed[:3]}"

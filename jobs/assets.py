@@ -17,8 +17,8 @@ def process_assets(job_id: str) -> str:
         work = assets.pending_work(asset_ids=asset_ids)
         # Assets already done (by an earlier attempt) or deleted are not touched again.
         outcomes: dict[str, int] = {"skipped": len(asset_ids) - len(work)} if len(work) < len(asset_ids) else {}
-        for done, (asset_id, key, owner_id) in enumerate(work, start=len(asset_ids) - len(work) + 1):
-            outcome = assets.process(asset_id=asset_id, key=key, owner_id=owner_id)
+        for done, (asset_id, key, workspace_id) in enumerate(work, start=len(asset_ids) - len(work) + 1):
+            outcome = assets.process(asset_id=asset_id, key=key, workspace_id=workspace_id)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
             ctx.progress(100 * done / len(asset_ids), f"{done} of {len(asset_ids)} images")
         return ",".join(f"{k}={v}" for k, v in sorted(outcomes.items()))

@@ -45,7 +45,7 @@ def _generate(ctx: JobContext, generation_id: int) -> str:
         request = GenerationRequest(prompt=generation.final_prompt, negative_prompt=generation.negative_prompt,
                                     width=generation.width, height=generation.height, n=generation.n,
                                     seed=generation.seed, model=generation.model)
-        provider_name, owner_id, prompt = generation.provider, generation.owner_id, generation.prompt
+        provider_name, workspace_id, prompt = generation.provider, generation.workspace_id, generation.prompt
         handle = service.handle_of(generation)
     provider = registry.get_provider(provider_name)
     if not handle or not _still_known(provider, handle):
@@ -60,7 +60,7 @@ def _generate(ctx: JobContext, generation_id: int) -> str:
     images = provider.result(handle)
     if not images:
         raise ProviderError(f"{provider.label} finished without any image", code="bad_response")
-    kept, refused = _keep(ctx, owner_id=owner_id, generation_id=generation_id, images=images, prompt=prompt,
+    kept, refused = _keep(ctx, workspace_id=workspace_id, generation_id=generation_id, images=images, prompt=prompt,
                           request=request)
     if not kept:
         raise ProviderError("Every image was refused by the output check.", code="moderation_rejected")
@@ -134,7 +134,7 @@ def _file_name(prompt: str, seed: int | None) -> str:
     return f"{words}-{seed}" if seed is not None else words
 
 
-def _keep(ctx: JobContext, *, owner_id: int, generation_id: int, images: list[GeneratedImage], prompt: str,
+def _keep(ctx: JobContext, *, workspace_id: int, generation_id: int, images: list[GeneratedImage], prompt: str,
           request: GenerationRequest) -> tuple[int, int]:
     """Store each image as an asset with its thumbnail; returns (kept, refused by the output check)."""
     kept = refused = 0
@@ -145,7 +145,7 @@ def _keep(ctx: JobContext, *, owner_id: int, generation_id: int, images: list[Ge
         if position in done:
             kept += 1
             continue
-        if not content_policy.output_allowed(user_id=owner_id, image=image.data, generation_id=generation_id):
+        if not content_policy.output_allowed(workspace_id=workspace_id, image=image.data, generation_id=generation_id):
             refused += 1
             continue
         seed = image.seed if image.seed is not None else (request.seed + position)
@@ -154,11 +154,11 @@ def _keep(ctx: JobContext, *, owner_id: int, generation_id: int, images: list[Ge
                                "extras": image.extras}}
 
         def gallery_row(session, asset, position=position, seed=seed) -> None:
-            session.add(GenerationImage(generation_id=generation_id, owner_id=owner_id, asset_id=asset.id,
+            session.add(GenerationImage(generation_id=generation_id, workspace_id=workspace_id, asset_id=asset.id,
                                         position=position, seed=seed))
 
         # One decode, one transaction: the asset with its thumbnail, how it was made, and its gallery row.
-        assets.store_made(owner_id=owner_id, filename=_file_name(prompt, seed), data=image.data, meta=made,
+        assets.store_made(workspace_id=workspace_id, filename=_file_name(prompt, seed), data=image.data, meta=made,
                           with_asset=gallery_row, origin="generated")
         kept += 1
         ctx.progress(85 + 14 * (position + 1) / len(images), f"Saved {position + 1} of {len(images)}")

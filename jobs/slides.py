@@ -145,7 +145,8 @@ def _complete(ctx: JobContext, deck: Deck, design: Theme | BrandKit, slide: Slid
     if deck_runs.needs_picture(slide):
         deck_runs.write_slide(deck_id=deck.id, slide=slide.model_copy(update={"stage": "image"}))
         try:
-            asset_id = deck_images.make_picture(owner_id=deck.owner_id, deck_id=deck.id, slide=slide, design=design,
+            asset_id = deck_images.make_picture(workspace_id=deck.workspace_id, deck_id=deck.id, slide=slide,
+                                                design=design,
                                                 provider_name=deck.image_provider,
                                                 should_stop=lambda: jobs.cancel_flagged(ctx.job_id))
         except InterruptedError:
@@ -155,7 +156,7 @@ def _complete(ctx: JobContext, deck: Deck, design: Theme | BrandKit, slide: Slid
         slide = slide.model_copy(update={"image": slide.image.model_copy(update={"asset_id": str(asset_id)})})
     elif slide.layout == "image_text" and slide.image and slide.image.asset_id:
         with read_scope() as session:
-            found = deck_files.picture_assets(session=session, owner_id=deck.owner_id,
+            found = deck_files.picture_assets(session=session, workspace_id=deck.workspace_id,
                                               outline=Outline(slides=[slide]))
         if slide.id not in found:
             return _failed(slide, f"The picture (asset {slide.image.asset_id}) is no longer in your library.")

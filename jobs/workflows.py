@@ -52,12 +52,12 @@ def _run(ctx: JobContext, run_id: int) -> str:
         run = session.get(WorkflowRun, run_id)
         run.status = "running"
         session.add(run)
-        owner_id, definition, label = run.owner_id, json.loads(run.definition), run.name
+        workspace_id, definition, label = run.workspace_id, json.loads(run.definition), run.name
         todo = [(i.id, i.source_asset_id, i.source_name) for i in workflow_runs.items_of(session=session, run_id=run_id)
                 if i.status in ("queued", "running")]
     recipe = prepare_recipe(definition, remote_available=remote_engines.available(settings))
     op_ctx = OpContext(remote=remote_engines.build_hook(settings) if recipe.remote_needs else None,
-                       assets=_logos(owner_id, recipe.asset_refs), max_input_pixels=settings.max_image_pixels)
+                       assets=_logos(workspace_id, recipe.asset_refs), max_input_pixels=settings.max_image_pixels)
     total, done = len(todo), 0
     # Threads: Pillow and OpenCV release the GIL while they decode, resize and encode.
     with ThreadPoolExecutor(max_workers=settings.workflow_threads) as pool:
@@ -65,7 +65,7 @@ def _run(ctx: JobContext, run_id: int) -> str:
         queue = list(todo)
         while queue or pending:
             while queue and len(pending) < settings.workflow_threads:
-                pending.add(pool.submit(_one, *queue.pop(0), owner_id=owner_id, recipe=recipe, op_ctx=op_ctx,
+                pending.add(pool.submit(_one, *queue.pop(0), workspace_id=workspace_id, recipe=recipe, op_ctx=op_ctx,
                                         run_id=run_id, label=label))
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             done += len(finished)
@@ -81,7 +81,7 @@ def _run(ctx: JobContext, run_id: int) -> str:
     return f"workflow_run:{run_id}:{status}"
 
 
-def _logos(owner_id: int, refs: set[str]) -> dict[str, bytes]:
+def _logos(workspace_id: int, refs: set[str]) -> dict[str, bytes]:
     """Watermark logos by reference (an asset id: "12" or "asset:12"), read from the owner's library."""
     out = {}
     with session_scope() as session:
@@ -89,18 +89,18 @@ def _logos(owner_id: int, refs: set[str]) -> dict[str, bytes]:
             digits = ref.removeprefix("asset:").strip()
             asset_id = int(digits) if digits.isdigit() else -1
             asset = session.get(Asset, asset_id)
-            if asset is not None and asset.owner_id == owner_id:
+            if asset is not None and asset.workspace_id == workspace_id:
                 out[ref] = get_storage().get(asset.storage_key)
     return out
 
 
-def _one(item_id: int, source_id: int | None, source_name: str, *, owner_id: int, recipe, op_ctx: OpContext,
+def _one(item_id: int, source_id: int | None, source_name: str, *, workspace_id: int, recipe, op_ctx: OpContext,
          run_id: int, label: str) -> None:
     _set(item_id, status="running")
     try:
         with session_scope() as session:
             source = session.get(Asset, source_id) if source_id else None
-            if source is None or source.owner_id != owner_id:
+            if source is None or source.workspace_id != workspace_id:
                 raise AppError("The source image was deleted.", code="source_missing")
             key = source.storage_key
         outputs = recipe.run(get_storage().get(key), op_ctx)
@@ -114,7 +114,7 @@ def _one(item_id: int, source_id: int | None, source_name: str, *, owner_id: int
                 if out.mime.startswith("image/"):
                     lineage = {"source_asset_id": source_id, "run_id": run_id, "recipe": label, "step": step_id,
                                "steps": [{"op": s.op.id, "params": s.params} for s in recipe.steps]}
-                    asset, is_new = assets.store_one(owner_id=owner_id, filename=name, data=out.data,
+                    asset, is_new = assets.store_one(workspace_id=workspace_id, filename=name, data=out.data,
                                                      meta={"lineage": lineage}, origin="workflow",
                                                      source_asset_id=source_id)
                     role = workflow_runs.output_role(asset_id=asset.id, is_new=is_new, source_id=source_id,

@@ -46,10 +46,10 @@ class AdminUsersState(rx.State):
     def _search(self) -> None:
         with session_scope() as session:
             users, self.total = accounts.search_users(session=session, query=self.query, limit=200)
-            balances = credits.balances(session=session, user_ids=[u.id for u in users])
+            balances = credits.balances(session=session, workspace_ids=[u.workspace_id for u in users])
         self.users = [{"id": str(u.id), "email": u.email, "name": u.name or "—", "role": u.role,
                        "active": "yes" if u.is_active else "no", "created": _when(u.created_at),
-                       "last_login": _when(u.last_login_at), "credits": str(balances[u.id])} for u in users]
+                       "last_login": _when(u.last_login_at), "credits": str(balances[u.workspace_id])} for u in users]
 
     @rx.event
     async def handle_search(self, value: str):
@@ -83,7 +83,8 @@ class AdminUsersState(rx.State):
             return rx.toast.error("Enter a whole number of credits.")
         try:
             with session_scope() as session:
-                credits.adjust(session=session, actor_id=admin.id, user_id=user_id, amount=amount,
+                personal = accounts.get_user(session=session, user_id=user_id).personal_workspace_id
+                credits.adjust(session=session, actor_id=admin.id, workspace_id=personal, amount=amount,
                                reason=str(form_data.get("reason", ""))[:300], reference=f"admin:{uuid.uuid4()}")
         except AppError as exc:
             return rx.toast.error(exc.message)
@@ -169,7 +170,7 @@ class AdminJobsState(rx.State):
         status = "" if self.status_filter == "all" else self.status_filter
         with session_scope() as session:
             found, self.total = jobs.list_jobs(session=session, status=status, kind=self.kind_filter, limit=100)
-        self.rows = [{"id": j.id, "short": j.id[:8], "kind": j.kind, "owner": str(j.owner_id or "—"),
+        self.rows = [{"id": j.id, "short": j.id[:8], "kind": j.kind, "owner": str(j.workspace_id or "—"),
                       "status": j.status, "progress": str(j.progress), "message": j.message,
                       "error": j.error, "attempts": str(j.attempts), "created": _when(j.created_at)}
                      for j in found]
@@ -226,7 +227,7 @@ class AdminJobsState(rx.State):
         if admin is None:
             return _refused(self)
         try:
-            outcome = jobs.cancel(job_id=job_id, owner_id=None)
+            outcome = jobs.cancel(job_id=job_id, workspace_id=None)
         except AppError as exc:
             return rx.toast.error(exc.message)
         with session_scope() as session:

@@ -117,7 +117,7 @@ class AdminModerationState(rx.State):
                            "reason": t.reason} for t in content_policy.list_terms(session=session,
                                                                                  query=self.term_query)]
             rows, self.events_total = content_policy.list_events(session=session, allowed=allowed, limit=200)
-        self.events = [{"at": _when(e.at), "user": str(e.user_id or "—"), "surface": e.surface,
+        self.events = [{"at": _when(e.at), "user": str(e.workspace_id or "—"), "surface": e.surface,
                         "decision": "allowed" if e.allowed else "refused", "source": e.source,
                         "category": e.category or "—", "matched": e.matched or "—", "reason": e.reason,
                         "text": e.text[:160]} for e in rows]

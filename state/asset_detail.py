@@ -59,22 +59,22 @@ class AssetDetailState(rx.State):
     def _asset_id(self) -> int:
         return parse_id(self.router.url.path.rstrip("/").rsplit("/", 1)[-1])
 
-    def _load(self, owner_id: int, asset_id: int) -> None:
+    def _load(self, workspace_id: int, asset_id: int) -> None:
         with session_scope() as session:
-            asset = assets.get_asset(session=session, owner_id=owner_id, asset_id=asset_id)
+            asset = assets.get_asset(session=session, workspace_id=workspace_id, asset_id=asset_id)
             if asset.deleted_at is not None:
                 raise AppError("That picture was deleted.")
             self.picture = _facts(asset)
             self.tag_list = list(tags.tags_of(session=session, asset_id=asset.id))
             self.tag_links = [{"tag": t, "href": routes.assets_search_url({"tag": t})} for t in self.tag_list]
-            family = usage.lineage_of(session=session, owner_id=owner_id, asset=asset)
+            family = usage.lineage_of(session=session, workspace_id=workspace_id, asset=asset)
             self.sources = [card_of(a) for a in family["source"]]
             self.outputs = [card_of(a) for a in family["outputs"]]
             self.in_collections = [{"id": str(c.id), "name": c.name,
                                     "href": routes.assets_search_url({"collection": str(c.id)})}
                                    for c in collections.collections_of(session=session, asset_id=asset.id)]
             self.uses = [{**u, "href": USE_LINKS[u["kind"]](u["id"])}
-                         for u in usage.usage_of(session=session, owner_id=owner_id, asset_id=asset.id)]
+                         for u in usage.usage_of(session=session, workspace_id=workspace_id, asset_id=asset.id)]
 
     @rx.event
     async def load_page(self):
@@ -83,7 +83,7 @@ class AssetDetailState(rx.State):
             return to_sign_in(self)
         self.picture, self.missing = {}, False
         try:
-            self._load(user.id, self._asset_id())
+            self._load(user.workspace_id, self._asset_id())
         except AppError:
             self.missing = True
 
@@ -96,10 +96,10 @@ class AssetDetailState(rx.State):
         asset_id = parse_id(self.picture.get("id", ""))
         new_tags = [t for t in str(form.get("tags", "")).split(",") if t.strip()]
         try:
-            await asyncio.to_thread(tags.edit_asset, owner_id=user.id, asset_id=asset_id,
+            await asyncio.to_thread(tags.edit_asset, workspace_id=user.workspace_id, asset_id=asset_id,
                                     filename=str(form.get("filename", ""))[:255] or None,
                                     alt_text=str(form.get("alt_text", ""))[:300], tags=new_tags)
-            self._load(user.id, asset_id)
+            self._load(user.workspace_id, asset_id)
         except AppError as exc:
             return rx.toast.error(exc.message)
         return rx.toast.success("Saved.")
@@ -111,7 +111,7 @@ class AssetDetailState(rx.State):
             return to_sign_in(self)
         asset_id = parse_id(self.picture.get("id", ""))
         try:
-            await asyncio.to_thread(bulk.bulk, owner_id=user.id, action="delete", asset_ids=[asset_id])
+            await asyncio.to_thread(bulk.bulk, workspace_id=user.workspace_id, action="delete", asset_ids=[asset_id])
         except AppError as exc:
             return rx.toast.error(exc.message)
         # Undo lives on the library page the user lands on, as after a bulk delete there.

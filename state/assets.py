@@ -64,13 +64,13 @@ class AssetsState(rx.State):
         """Refused files first: they are what the user has to act on."""
         return sorted(self.uploads, key=lambda u: u["state"] != "error")
 
-    async def _reload(self, owner_id: int) -> None:
+    async def _reload(self, workspace_id: int) -> None:
         """The grid (LibraryState, with its search) and the count of pictures still processing."""
         with session_scope() as session:
-            _, self.processing_count = assets.list_assets(session=session, owner_id=owner_id,
+            _, self.processing_count = assets.list_assets(session=session, workspace_id=workspace_id,
                                                           status="processing", limit=1)
         library = await self.get_state(LibraryState)
-        library._reload(owner_id)
+        library._reload(workspace_id)
 
     @rx.event
     async def load_page(self):
@@ -78,7 +78,7 @@ class AssetsState(rx.State):
         if user is None:
             return to_sign_in(self)
         with session_scope() as session:
-            _, self.processing_count = assets.list_assets(session=session, owner_id=user.id,
+            _, self.processing_count = assets.list_assets(session=session, workspace_id=user.workspace_id,
                                                           status="processing", limit=1)
         if self.processing_count and not self.following:
             return AssetsState.follow_jobs
@@ -119,7 +119,7 @@ class AssetsState(rx.State):
                                  else REFUSED[file.refused](settings))
                     return
                 archive = archives.is_zip(archives.head_of(file.handle()))
-                result = await asyncio.to_thread(assets.ingest_one, owner_id=user.id, filename=file.name,
+                result = await asyncio.to_thread(assets.ingest_one, workspace_id=user.workspace_id, filename=file.name,
                                                  data=file.handle())
             finally:
                 file.discard()
@@ -130,7 +130,7 @@ class AssetsState(rx.State):
         async def submit(asset_ids: list[int]) -> None:
             nonlocal queue_down
             try:
-                await asyncio.to_thread(assets.submit_processing, owner_id=user.id, asset_ids=asset_ids)
+                await asyncio.to_thread(assets.submit_processing, workspace_id=user.workspace_id, asset_ids=asset_ids)
             except ServiceUnavailable as exc:
                 queue_down = exc.message
 
@@ -163,7 +163,7 @@ class AssetsState(rx.State):
         async with self:
             self.uploads = [dict(e) for e in entries]
             self.uploading, self.upload_percent = False, 100
-            await self._reload(user.id)
+            await self._reload(user.workspace_id)
             start_follow = not self.following
         stored = sum(e["state"] == "stored" for e in entries)
         failed = sum(e["state"] == "error" for e in entries)
@@ -188,7 +188,7 @@ class AssetsState(rx.State):
             self.following = True
         quiet_since = last_read = time.monotonic()
         try:
-            async with owner_job_messages(user.id) as next_message:
+            async with owner_job_messages(user.workspace_id) as next_message:
                 while time.monotonic() - quiet_since < FOLLOW_IDLE:
                     message = await next_message()
                     if message is not None:
@@ -202,7 +202,7 @@ class AssetsState(rx.State):
                     async with self:
                         if session_user(self) is None:
                             break
-                        await self._reload(user.id)
+                        await self._reload(user.workspace_id)
                         if self.processing_count == 0 and message is None:
                             break
         finally:

@@ -24,10 +24,10 @@ class DashboardState(rx.State):
         if user is None:
             return to_sign_in(self)
         with session_scope() as session:
-            _, self.asset_count = assets.list_assets(session=session, owner_id=user.id, limit=1)
-            self.credit_balance, self.credits_held = credits.balance(session=session, user_id=user.id)
-            _, running = jobs.list_jobs(session=session, owner_id=user.id, status="running", limit=1)
-            _, queued = jobs.list_jobs(session=session, owner_id=user.id, status="queued", limit=1)
+            _, self.asset_count = assets.list_assets(session=session, workspace_id=user.workspace_id, limit=1)
+            self.credit_balance, self.credits_held = credits.balance(session=session, workspace_id=user.workspace_id)
+            _, running = jobs.list_jobs(session=session, workspace_id=user.workspace_id, status="running", limit=1)
+            _, queued = jobs.list_jobs(session=session, workspace_id=user.workspace_id, status="queued", limit=1)
         self.active_jobs = running + queued
         items = guidance.checklist() if user.is_admin else []
         done = all(item["done"] for item in items)

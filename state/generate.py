@@ -150,7 +150,7 @@ class GenerateState(rx.State):
     def has_more(self) -> bool:
         return self.total > len(self.cards)
 
-    def _load_options(self, owner_id: int) -> None:
+    def _load_options(self, workspace_id: int) -> None:
         rows = registry.available_providers(configured_only=True)
         for row in rows:
             row["price_per_image"] = service.price(row["name"], 1)
@@ -161,7 +161,7 @@ class GenerateState(rx.State):
             self.provider = default if default in names else (names[0] if names else "")
         with session_scope() as session:
             self.styles = [{"key": s.key, "name": s.name} for s in list_styles(session=session)]
-            self.balance = credits.balance(session=session, user_id=owner_id)[0]
+            self.balance = credits.balance(session=session, workspace_id=workspace_id)[0]
         self._fit_to_provider()
 
     def _fit_to_provider(self) -> None:
@@ -176,21 +176,21 @@ class GenerateState(rx.State):
         if self.style in info.get("no_styles", []):
             self.style = "none"
 
-    def _reload_gallery(self, owner_id: int) -> None:
+    def _reload_gallery(self, workspace_id: int) -> None:
         span = RANGES.get(self.filter_range)
         with read_scope() as session:
             items, self.total = service.gallery(
-                session=session, owner_id=owner_id, limit=self.limit,
+                session=session, workspace_id=workspace_id, limit=self.limit,
                 provider="" if self.filter_provider == "all" else self.filter_provider,
                 style="" if self.filter_style == "all" else self.filter_style, favourites=self.favourites_only,
                 since=utcnow() - span if span else None)
         self.cards = [_card(i) for i in items]
 
-    def _reload_current(self, owner_id: int) -> None:
+    def _reload_current(self, workspace_id: int) -> None:
         if not self.current:
             return
         with read_scope() as session:
-            body = service.describe(session=session, owner_id=owner_id, generation_id=int(self.current["id"]))
+            body = service.describe(session=session, workspace_id=workspace_id, generation_id=int(self.current["id"]))
         position = body.get("queue_position")
         self.current = {"id": str(body["id"]), "status": body["status"], "progress": str(body.get("progress", 0)),
                         "message": body.get("message", ""), "error": body["error"],
@@ -206,10 +206,10 @@ class GenerateState(rx.State):
             return to_sign_in(self)
         self.form_error, self.selected_id, self.limit = "", "", GALLERY_PAGE
         self.click_key = new_click_key()
-        self._load_options(user.id)
-        self._reload_gallery(user.id)
+        self._load_options(user.workspace_id)
+        self._reload_gallery(user.workspace_id)
         try:
-            self._reload_current(user.id)
+            self._reload_current(user.workspace_id)
         except AppError:
             self.current, self.current_images = {}, []
         if self.busy and not self.following:
@@ -291,7 +291,7 @@ class GenerateState(rx.State):
         self.submitting = True
         yield
         try:
-            generation = await asyncio.to_thread(service.create_generation, owner_id=user.id, data=data)
+            generation = await asyncio.to_thread(service.create_generation, workspace_id=user.workspace_id, data=data)
         except AppError as exc:
             self.form_error = exc.message
             self.submitting = False
@@ -302,7 +302,7 @@ class GenerateState(rx.State):
                         "n": str(generation.n), "prompt": data.prompt}
         self.current_images = []
         with session_scope() as session:
-            self.balance = credits.balance(session=session, user_id=user.id)[0]
+            self.balance = credits.balance(session=session, workspace_id=user.workspace_id)[0]
         if not self.following:
             yield GenerateState.follow
 
@@ -314,11 +314,11 @@ class GenerateState(rx.State):
         if not self.current:
             return
         try:
-            outcome = await asyncio.to_thread(service.cancel_generation, owner_id=user.id,
+            outcome = await asyncio.to_thread(service.cancel_generation, workspace_id=user.workspace_id,
                                               generation_id=int(self.current["id"]))
         except AppError as exc:
             return rx.toast.error(exc.message)
-        self._reload_current(user.id)
+        self._reload_current(user.workspace_id)
         return rx.toast.info("Canceled." if outcome == "removed" else "Stopping…")
 
     @rx.event(background=True)
@@ -332,15 +332,15 @@ class GenerateState(rx.State):
         def step() -> bool:
             if session_user(self) is None or not self.current:
                 return True
-            self._reload_current(user.id)
+            self._reload_current(user.workspace_id)
             if self.current.get("status") not in TERMINAL:
                 return False
-            self._reload_gallery(user.id)
+            self._reload_gallery(user.workspace_id)
             with session_scope() as session:
-                self.balance = credits.balance(session=session, user_id=user.id)[0]
+                self.balance = credits.balance(session=session, workspace_id=user.workspace_id)[0]
             return True
 
-        await follow_jobs(self, owner_id=user.id, step=step)
+        await follow_jobs(self, workspace_id=user.workspace_id, step=step)
 
     @rx.event
     async def handle_filter_provider(self, value: str):
@@ -348,7 +348,7 @@ class GenerateState(rx.State):
         if user is None:
             return to_sign_in(self)
         self.filter_provider, self.limit = value[:32], GALLERY_PAGE
-        self._reload_gallery(user.id)
+        self._reload_gallery(user.workspace_id)
 
     @rx.event
     async def handle_filter_style(self, value: str):
@@ -356,7 +356,7 @@ class GenerateState(rx.State):
         if user is None:
             return to_sign_in(self)
         self.filter_style, self.limit = value[:40], GALLERY_PAGE
-        self._reload_gallery(user.id)
+        self._reload_gallery(user.workspace_id)
 
     @rx.event
     async def handle_filter_range(self, value: str):
@@ -364,7 +364,7 @@ class GenerateState(rx.State):
         if user is None:
             return to_sign_in(self)
         self.filter_range, self.limit = (value if value in RANGES else "all"), GALLERY_PAGE
-        self._reload_gallery(user.id)
+        self._reload_gallery(user.workspace_id)
 
     @rx.event
     async def toggle_favourites_only(self):
@@ -372,7 +372,7 @@ class GenerateState(rx.State):
         if user is None:
             return to_sign_in(self)
         self.favourites_only, self.limit = not self.favourites_only, GALLERY_PAGE
-        self._reload_gallery(user.id)
+        self._reload_gallery(user.workspace_id)
 
     @rx.event
     async def load_more(self):
@@ -380,7 +380,7 @@ class GenerateState(rx.State):
         if user is None:
             return to_sign_in(self)
         self.limit = min(self.limit + GALLERY_PAGE, 1000)
-        self._reload_gallery(user.id)
+        self._reload_gallery(user.workspace_id)
 
     @rx.event
     def open_image(self, image_id: str):
@@ -396,11 +396,12 @@ class GenerateState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            service.set_favourite(owner_id=user.id, image_id=parse_id(image_id), favourite=favourite != "yes")
+            service.set_favourite(workspace_id=user.workspace_id, image_id=parse_id(image_id),
+                                  favourite=favourite != "yes")
         except (AppError, ValueError):
             return rx.toast.error("That image no longer exists.")
-        self._reload_gallery(user.id)
-        self._reload_current(user.id)
+        self._reload_gallery(user.workspace_id)
+        self._reload_current(user.workspace_id)
 
     @rx.event
     async def delete_image(self, image_id: str):
@@ -408,12 +409,12 @@ class GenerateState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            await asyncio.to_thread(service.delete_image, owner_id=user.id, image_id=parse_id(image_id))
+            await asyncio.to_thread(service.delete_image, workspace_id=user.workspace_id, image_id=parse_id(image_id))
         except (AppError, ValueError):
             return rx.toast.error("That image no longer exists.")
         self.selected_id = ""
-        self._reload_gallery(user.id)
-        self._reload_current(user.id)
+        self._reload_gallery(user.workspace_id)
+        self._reload_current(user.workspace_id)
         return rx.toast.success("Image deleted.")
 
     @rx.event
@@ -426,7 +427,7 @@ class GenerateState(rx.State):
         if card is None:
             return rx.toast.error("That image no longer exists.")
         with session_scope() as session:
-            generation = service.get_generation(session=session, owner_id=user.id,
+            generation = service.get_generation(session=session, workspace_id=user.workspace_id,
                                                 generation_id=int(card["generation_id"]))
             params = service.parameters(generation)
         self.prompt, self.negative_prompt = params["prompt"], params["negative_prompt"]
@@ -446,7 +447,8 @@ class GenerateState(rx.State):
         if not self._first_click(user.id, "variation", click_key):
             return None
         try:
-            generation = await asyncio.to_thread(service.variation, owner_id=user.id, image_id=parse_id(image_id))
+            generation = await asyncio.to_thread(service.variation, workspace_id=user.workspace_id,
+                                                 image_id=parse_id(image_id))
         except (AppError, ValueError) as exc:
             return rx.toast.error(getattr(exc, "message", "That image no longer exists."))
         self.selected_id = ""

@@ -120,14 +120,14 @@ class LibraryState(rx.State):
         # The address bar follows the search without a page load, so a copied link opens the same search.
         return rx.call_script(f"window.history.replaceState(window.history.state, '', {json.dumps(self._url())})")
 
-    def _reload(self, owner_id: int) -> None:
+    def _reload(self, workspace_id: int) -> None:
         with session_scope() as session:
-            rows, self.total = search(session=session, owner_id=owner_id, query=self._query(), limit=self.limit,
+            rows, self.total = search(session=session, workspace_id=workspace_id, query=self._query(), limit=self.limit,
                                       offset=0)
-            found = facets.facets_of(session=session, owner_id=owner_id)
-            _, self.library_size = search(session=session, owner_id=owner_id, query=SearchQuery(), limit=1,
+            found = facets.facets_of(session=session, workspace_id=workspace_id)
+            _, self.library_size = search(session=session, workspace_id=workspace_id, query=SearchQuery(), limit=1,
                                           offset=0)
-            tree = collections.list_collections(session=session, owner_id=owner_id)
+            tree = collections.list_collections(session=session, workspace_id=workspace_id)
         self.cards = [card_of(a) for a in rows]
         self.cameras, self.colours, self.known_tags = found["cameras"], found["colours"], found["tags"]
         self.collections = flatten_collections(tree)
@@ -138,7 +138,7 @@ class LibraryState(rx.State):
         if user is None:
             return to_sign_in(self)
         self.limit = PAGE
-        self._reload(user.id)
+        self._reload(user.workspace_id)
         return self._sync_url()
 
     @rx.event
@@ -154,7 +154,7 @@ class LibraryState(rx.State):
             self._show(SearchQuery())
             refusal = rx.toast.warning("That search link could not be read; showing the whole library.")
         self.limit, self.selected, self.anchor = PAGE, [], ""
-        self._reload(user.id)
+        self._reload(user.workspace_id)
         return refusal
 
     @rx.event
@@ -197,7 +197,7 @@ class LibraryState(rx.State):
         if user is None:
             return to_sign_in(self)
         self.limit = min(self.limit + PAGE, 2000)
-        self._reload(user.id)
+        self._reload(user.workspace_id)
 
     # --- selection ----------------------------------------------------------------------------------------
     @rx.event
@@ -221,7 +221,7 @@ class LibraryState(rx.State):
         if user is None:
             return to_sign_in(self)
         with session_scope() as session:
-            ids = matching_ids(session=session, owner_id=user.id, query=self._query(), cap=MAX_SELECTION)
+            ids = matching_ids(session=session, workspace_id=user.workspace_id, query=self._query(), cap=MAX_SELECTION)
         self.selected = [str(i) for i in ids]
 
     @rx.event
@@ -237,10 +237,11 @@ class LibraryState(rx.State):
         if not ids:
             return None, rx.toast.info("Select some pictures first.")
         try:
-            result = await asyncio.to_thread(bulk.bulk, owner_id=user.id, action=action, asset_ids=ids, value=value)
+            result = await asyncio.to_thread(bulk.bulk, workspace_id=user.workspace_id, action=action, asset_ids=ids,
+                                             value=value)
         except AppError as exc:
             return None, rx.toast.error(exc.message)
-        self._reload(user.id)
+        self._reload(user.workspace_id)
         return (ids, result), None
 
     @rx.event
@@ -282,7 +283,7 @@ class LibraryState(rx.State):
         if not name:
             return rx.toast.info("Name the new collection.")
         try:
-            made = await asyncio.to_thread(collections.create, owner_id=user.id, name=name)
+            made = await asyncio.to_thread(collections.create, workspace_id=user.workspace_id, name=name)
         except AppError as exc:
             return rx.toast.error(exc.message)
         done, refusal = await self._bulk(user, "collect", made.id)
@@ -356,10 +357,10 @@ class LibraryState(rx.State):
         if not name:
             return rx.toast.info("Name the collection.")
         try:
-            await asyncio.to_thread(collections.create, owner_id=user.id, name=name, parent_id=parent)
+            await asyncio.to_thread(collections.create, workspace_id=user.workspace_id, name=name, parent_id=parent)
         except AppError as exc:
             return rx.toast.error(exc.message)
-        self._reload(user.id)
+        self._reload(user.workspace_id)
         return rx.toast.success(f"Collection “{name}” created.")
 
     @rx.event
@@ -369,11 +370,11 @@ class LibraryState(rx.State):
             return to_sign_in(self)
         name = str(form.get("name", "")).strip()[:80]
         try:
-            await asyncio.to_thread(collections.rename, owner_id=user.id,
+            await asyncio.to_thread(collections.rename, workspace_id=user.workspace_id,
                                     collection_id=parse_id(form.get("collection_id", "")), name=name)
         except AppError as exc:
             return rx.toast.error(exc.message)
-        self._reload(user.id)
+        self._reload(user.workspace_id)
         return rx.toast.success(f"Renamed to “{name}”.")
 
     @rx.event
@@ -382,11 +383,11 @@ class LibraryState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            await asyncio.to_thread(collections.delete_collection, owner_id=user.id,
+            await asyncio.to_thread(collections.delete_collection, workspace_id=user.workspace_id,
                                     collection_id=parse_id(collection_id))
         except AppError as exc:
             return rx.toast.error(exc.message)
         if self.collection == collection_id:
             self.collection = ""
-        self._reload(user.id)
+        self._reload(user.workspace_id)
         return [self._sync_url(), rx.toast.success("Collection deleted; its pictures stay in the library.")]

@@ -14,16 +14,16 @@ def picker_query(q: str, include_derived: bool, *, ready_only: bool = False) -> 
     return SearchQuery(q=str(q)[:200], include_derived=include_derived, status="ready" if ready_only else "")
 
 
-def picker_cards(*, owner_id: int, q: str, include_derived: bool, limit: int,
+def picker_cards(*, workspace_id: int, q: str, include_derived: bool, limit: int,
                  ready_only: bool = False) -> tuple[list[dict[str, str]], int]:
     with session_scope() as session:
-        rows, total = search(session=session, owner_id=owner_id,
+        rows, total = search(session=session, workspace_id=workspace_id,
                              query=picker_query(q, include_derived, ready_only=ready_only), limit=limit, offset=0)
     return [card_of(a) for a in rows], total
 
 
-def picker_ids(*, owner_id: int, q: str, include_derived: bool, cap: int, ready_only: bool = False) -> list[str]:
+def picker_ids(*, workspace_id: int, q: str, include_derived: bool, cap: int, ready_only: bool = False) -> list[str]:
     with session_scope() as session:
-        ids = matching_ids(session=session, owner_id=owner_id,
+        ids = matching_ids(session=session, workspace_id=workspace_id,
                            query=picker_query(q, include_derived, ready_only=ready_only), cap=cap)
     return [str(i) for i in ids]

@@ -14,7 +14,7 @@ from app.settings import get_settings
 
 
 @asynccontextmanager
-async def owner_job_messages(owner_id: int) -> AsyncIterator[Callable[[], Awaitable[dict | None]]]:
+async def owner_job_messages(workspace_id: int) -> AsyncIterator[Callable[[], Awaitable[dict | None]]]:
     """Yields `next_message()`: the next job change of this owner, or None after a quiet second.
 
     Messages published while nobody listens are lost, so callers re-read the database now and
@@ -22,7 +22,7 @@ async def owner_job_messages(owner_id: int) -> AsyncIterator[Callable[[], Awaita
     """
     client = aioredis.from_url(get_settings().redis_db_url(0))
     pubsub = client.pubsub()
-    await pubsub.subscribe(jobs.owner_channel(owner_id))
+    await pubsub.subscribe(jobs.workspace_channel(workspace_id))
 
     async def next_message() -> dict | None:
         return await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
@@ -34,7 +34,7 @@ async def owner_job_messages(owner_id: int) -> AsyncIterator[Callable[[], Awaita
         await client.aclose()
 
 
-async def follow_jobs(state, *, owner_id: int, step: Callable[[], bool], reread_every: float = 3.0,
+async def follow_jobs(state, *, workspace_id: int, step: Callable[[], bool], reread_every: float = 3.0,
                       settle: float = 0.3) -> None:
     """Call `step()` under the state's lock whenever this owner's jobs change (and every
     `reread_every` seconds anyway, since messages can be missed) until it returns True.
@@ -48,7 +48,7 @@ async def follow_jobs(state, *, owner_id: int, step: Callable[[], bool], reread_
         state.following = True
     last_read = 0.0
     try:
-        async with owner_job_messages(owner_id) as next_message:
+        async with owner_job_messages(workspace_id) as next_message:
             while True:
                 message = await next_message()
                 if message is None and time.monotonic() - last_read < reread_every:

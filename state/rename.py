@@ -144,15 +144,15 @@ class RenameState(rx.State):
     def download_url(self) -> str:
         return routes.batch_download_url(str(self.batch_id))
 
-    def _load_lists(self, owner_id: int) -> None:
+    def _load_lists(self, workspace_id: int) -> None:
         from app.services.vision.registry import available_providers
 
-        self.library, self.library_total = picker_cards(owner_id=owner_id, q=self.library_query,
+        self.library, self.library_total = picker_cards(workspace_id=workspace_id, q=self.library_query,
                                                         include_derived=self.include_derived, limit=LIBRARY_PAGE)
         with session_scope() as session:
             self.batches = [{"id": str(b.id), "status": b.status, "images": str(b.image_count),
                              "created": b.created_at.strftime("%Y-%m-%d %H:%M")}
-                            for b in rename.list_batches(session=session, owner_id=owner_id)]
+                            for b in rename.list_batches(session=session, workspace_id=workspace_id)]
         offered = [p for p in available_providers() if p["configured"]]
         self.providers = [{"name": p["name"], "label": p["label"]} for p in offered]
         # The admins' default vision model is preselected until the user picks one themselves.
@@ -162,9 +162,9 @@ class RenameState(rx.State):
         elif self.provider not in {p["name"] for p in offered}:
             self.provider = "local"
 
-    def _load_batch(self, owner_id: int) -> None:
+    def _load_batch(self, workspace_id: int) -> None:
         with session_scope() as session:
-            batch = rename.get_batch(session=session, owner_id=owner_id, batch_id=self.batch_id)
+            batch = rename.get_batch(session=session, workspace_id=workspace_id, batch_id=self.batch_id)
             self.batch_status, self.job_id = batch.status, batch.job_id
             self.batch_provider = rename.options_of(batch).provider
             self.rows = [_row(i) for i in rename.items_of(session=session, batch_id=batch.id)]
@@ -172,7 +172,7 @@ class RenameState(rx.State):
                 job = jobs.get_job(session=session, job_id=batch.job_id)
                 self.progress, self.progress_message = job.progress, job.message
             regen = session.get(Job, self.regen_job_id) if self.regen_job_id else None
-            self.regenerating = bool(regen and regen.owner_id == owner_id and regen.status not in jobs.TERMINAL)
+            self.regenerating = bool(regen and regen.workspace_id == workspace_id and regen.status not in jobs.TERMINAL)
 
     @rx.event
     async def load_page(self):
@@ -184,10 +184,10 @@ class RenameState(rx.State):
         self.regen_job_id = ""
         self.form_error, self.row_filter = "", "all"
         self.click_key = new_click_key()
-        self._load_lists(user.id)
+        self._load_lists(user.workspace_id)
         if self.batch_id:
             try:
-                self._load_batch(user.id)
+                self._load_batch(user.workspace_id)
             except AppError:
                 self.batch_id = 0
                 return rx.toast.error("That batch does not exist.")
@@ -205,7 +205,8 @@ class RenameState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
-        self.chosen = picker_ids(owner_id=user.id, q=self.library_query, include_derived=self.include_derived,
+        self.chosen = picker_ids(workspace_id=user.workspace_id, q=self.library_query,
+                                 include_derived=self.include_derived,
                                  cap=rename.MAX_BATCH)
 
     @rx.event
@@ -214,7 +215,7 @@ class RenameState(rx.State):
         if user is None:
             return to_sign_in(self)
         self.library_query = str(value)[:200]
-        self._load_lists(user.id)
+        self._load_lists(user.workspace_id)
 
     @rx.event
     async def set_include_derived(self, value: bool):
@@ -222,7 +223,7 @@ class RenameState(rx.State):
         if user is None:
             return to_sign_in(self)
         self.include_derived = bool(value)
-        self._load_lists(user.id)
+        self._load_lists(user.workspace_id)
 
     @rx.event
     async def take_uploads(self, asset_ids: list[str]):
@@ -233,7 +234,7 @@ class RenameState(rx.State):
         if user is None:
             return to_sign_in(self)
         self.chosen = list(dict.fromkeys([*self.chosen, *asset_ids]))[: rename.MAX_BATCH]
-        self._load_lists(user.id)
+        self._load_lists(user.workspace_id)
         return RenameState.follow_library
 
     @rx.event(background=True)
@@ -244,7 +245,7 @@ class RenameState(rx.State):
         if user is None:
             return
         last_read = time.monotonic()
-        async with owner_job_messages(user.id) as next_message:
+        async with owner_job_messages(user.workspace_id) as next_message:
             for _ in range(600):
                 if await next_message() is None and time.monotonic() - last_read < 5:
                     continue  # quiet: re-read every 5 s anyway, in case the jobs ended unheard
@@ -253,7 +254,7 @@ class RenameState(rx.State):
                 async with self:
                     if session_user(self) is None or self.batch_id:
                         return
-                    self._load_lists(user.id)
+                    self._load_lists(user.workspace_id)
                     if all(item["status"] != "processing" for item in self.library):
                         return
 
@@ -288,7 +289,7 @@ class RenameState(rx.State):
             self.form_error = str(exc).split("\n")[1] if "\n" in str(exc) else str(exc)
             return
         try:
-            batch = await asyncio.to_thread(rename.create_batch, owner_id=user.id,
+            batch = await asyncio.to_thread(rename.create_batch, workspace_id=user.workspace_id,
                                             asset_ids=[i for i in map(parse_id, self.chosen) if i], options=options)
         except AppError as exc:
             self.form_error = exc.message
@@ -298,7 +299,7 @@ class RenameState(rx.State):
 
     async def _owner(self) -> int | None:
         user = await require_user(self)
-        return user.id if user else None
+        return user.workspace_id if user else None
 
     @rx.event
     async def save_name(self, item_id: str, value: str):
@@ -306,7 +307,8 @@ class RenameState(rx.State):
         if owner is None:
             return to_sign_in(self)
         try:
-            rename.edit_item(owner_id=owner, batch_id=self.batch_id, item_id=parse_id(item_id), final_name=value[:200])
+            rename.edit_item(workspace_id=owner, batch_id=self.batch_id, item_id=parse_id(item_id),
+                             final_name=value[:200])
         except (AppError, ValueError) as exc:
             return rx.toast.error(getattr(exc, "message", "That name cannot be used."))
         self._load_batch(owner)
@@ -316,7 +318,7 @@ class RenameState(rx.State):
         owner = await self._owner()
         if owner is None:
             return to_sign_in(self)
-        rename.edit_item(owner_id=owner, batch_id=self.batch_id, item_id=parse_id(item_id), alt_text=value[:300])
+        rename.edit_item(workspace_id=owner, batch_id=self.batch_id, item_id=parse_id(item_id), alt_text=value[:300])
         self._load_batch(owner)
 
     @rx.event
@@ -324,7 +326,7 @@ class RenameState(rx.State):
         owner = await self._owner()
         if owner is None:
             return to_sign_in(self)
-        rename.edit_item(owner_id=owner, batch_id=self.batch_id, item_id=parse_id(item_id), accepted=accepted)
+        rename.edit_item(workspace_id=owner, batch_id=self.batch_id, item_id=parse_id(item_id), accepted=accepted)
         self._load_batch(owner)
 
     @rx.event
@@ -333,7 +335,7 @@ class RenameState(rx.State):
         if owner is None:
             return to_sign_in(self)
         try:
-            self.regen_job_id = await asyncio.to_thread(rename.regenerate, owner_id=owner, batch_id=self.batch_id,
+            self.regen_job_id = await asyncio.to_thread(rename.regenerate, workspace_id=owner, batch_id=self.batch_id,
                                                         item_id=parse_id(item_id))
         except AppError as exc:
             return rx.toast.error(exc.message)
@@ -346,7 +348,7 @@ class RenameState(rx.State):
         if owner is None:
             return to_sign_in(self)
         try:
-            await asyncio.to_thread(rename.retry_failed, owner_id=owner, batch_id=self.batch_id, provider="local")
+            await asyncio.to_thread(rename.retry_failed, workspace_id=owner, batch_id=self.batch_id, provider="local")
         except AppError as exc:
             return rx.toast.error(exc.message)
         self._load_batch(owner)
@@ -361,7 +363,7 @@ class RenameState(rx.State):
         if not word:
             return
         try:
-            counts = rename.add_keyword(owner_id=owner, batch_id=self.batch_id, keyword=word)
+            counts = rename.add_keyword(workspace_id=owner, batch_id=self.batch_id, keyword=word)
         except (AppError, ValueError) as exc:
             return rx.toast.error(getattr(exc, "message", str(exc)))
         self._load_batch(owner)
@@ -372,7 +374,7 @@ class RenameState(rx.State):
         owner = await self._owner()
         if owner is None:
             return to_sign_in(self)
-        count = rename.apply_to_library(owner_id=owner, batch_id=self.batch_id, undo=undo)
+        count = rename.apply_to_library(workspace_id=owner, batch_id=self.batch_id, undo=undo)
         return rx.toast.success(f"{count} asset{'s' if count != 1 else ''} "
                                 f"{'restored to their original names' if undo else 'renamed in your library'}.")
 
@@ -396,7 +398,7 @@ class RenameState(rx.State):
             self.following = True
         last_read = 0.0
         try:
-            async with owner_job_messages(user.id) as next_message:
+            async with owner_job_messages(user.workspace_id) as next_message:
                 for _ in range(3600):
                     message = await next_message()
                     if message is None and time.monotonic() - last_read < 3:
@@ -405,7 +407,7 @@ class RenameState(rx.State):
                     async with self:
                         if session_user(self) is None or not self.batch_id:
                             break
-                        self._load_batch(user.id)
+                        self._load_batch(user.workspace_id)
                         finished = message is None or json.loads(message["data"]).get("status") in jobs.TERMINAL
                         if batch_settled(self.batch_status, finished=finished, regenerating=self.regenerating):
                             break

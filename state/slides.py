@@ -92,19 +92,20 @@ class SlidesState(rx.State):
 
     # --- loading ---------------------------------------------------------------------------------------
 
-    def _reload_list(self, owner_id: int) -> None:
+    def _reload_list(self, workspace_id: int) -> None:
         with read_scope() as session:
-            rows, _ = decks.list_decks(session=session, owner_id=owner_id, limit=30)
+            rows, _ = decks.list_decks(session=session, workspace_id=workspace_id, limit=30)
             self.deck_list = [_deck_row(decks.summary(d)) for d in rows]
 
-    def _reload_deck(self, owner_id: int, *, keep_edits: bool = False) -> None:
+    def _reload_deck(self, workspace_id: int, *, keep_edits: bool = False) -> None:
         deck_id = int(self.deck["id"])
         with read_scope() as session:
-            deck = get_deck(session=session, owner_id=owner_id, deck_id=deck_id)
+            deck = get_deck(session=session, workspace_id=workspace_id, deck_id=deck_id)
             job = session.get(Job, deck.job_id) if deck.job_id else None
             self.versions = [{"number": str(v.number), "note": v.note, "slides": str(row["slide_count"]),
                               "created": v.created_at.isoformat()[:16].replace("T", " ")}
-                             for v in deck_versions.list_versions(session=session, owner_id=owner_id, deck_id=deck_id)
+                             for v in deck_versions.list_versions(session=session, workspace_id=workspace_id,
+                                                                  deck_id=deck_id)
                              for row in [deck_versions.version_public(v)]]
             session.expunge(deck)  # kept loaded: the read scope rolls back, which would expire it
             if job is not None:
@@ -116,7 +117,7 @@ class SlidesState(rx.State):
         self.progress = job.progress if job else 0
         self.revision = deck.revision
         if deck.status in BUSY and deck_runs.heal(deck_id=deck_id):  # its job died without saying so
-            return self._reload_deck(owner_id, keep_edits=keep_edits)
+            return self._reload_deck(workspace_id, keep_edits=keep_edits)
         if keep_edits and self.dirty:
             return
         outline = outline_of(deck)
@@ -132,10 +133,10 @@ class SlidesState(rx.State):
         if user is None:
             return to_sign_in(self)
         self.pdf_available = libreoffice_available()
-        self._reload_list(user.id)
+        self._reload_list(user.workspace_id)
         if self.has_deck:
             try:
-                self._reload_deck(user.id)
+                self._reload_deck(user.workspace_id)
             except AppError:
                 self.deck, self.rows = {}, []
         if self.busy and not self.following:
@@ -143,18 +144,18 @@ class SlidesState(rx.State):
 
     # --- decks -----------------------------------------------------------------------------------------
 
-    def _open(self, owner_id: int, deck_id: int, tab: str) -> list:
+    def _open(self, workspace_id: int, deck_id: int, tab: str) -> list:
         self.deck, self.dirty, self.tab, self.zoom_id = {"id": str(deck_id)}, False, tab, ""
-        self._reload_deck(owner_id)
-        self._reload_list(owner_id)
+        self._reload_deck(workspace_id)
+        self._reload_list(workspace_id)
         events = [rx.scroll_to("deck-workspace")]
         if self.busy and not self.following:
             events.append(SlidesState.follow)
         return events
 
-    def open_created(self, owner_id: int, deck_id: int):
+    def open_created(self, workspace_id: int, deck_id: int):
         """A deck the form just made: show its outline (or follow the chat provider planning it)."""
-        return self._open(owner_id, deck_id, "outline")
+        return self._open(workspace_id, deck_id, "outline")
 
     @rx.event
     async def open_deck(self, deck_id: str):
@@ -162,7 +163,8 @@ class SlidesState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            return self._open(user.id, parse_id(deck_id), "preview" if self._was_generated(deck_id) else "outline")
+            return self._open(user.workspace_id, parse_id(deck_id),
+                              "preview" if self._was_generated(deck_id) else "outline")
         except (AppError, ValueError):
             self.deck, self.rows = {}, []
             return rx.toast.error("That deck no longer exists.")
@@ -183,12 +185,12 @@ class SlidesState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            await asyncio.to_thread(decks.delete_deck, owner_id=user.id, deck_id=parse_id(deck_id))
+            await asyncio.to_thread(decks.delete_deck, workspace_id=user.workspace_id, deck_id=parse_id(deck_id))
         except (AppError, ValueError) as exc:
             return rx.toast.error(getattr(exc, "message", "That deck no longer exists."))
         if self.deck.get("id") == deck_id:
             self.deck, self.rows, self.versions = {}, [], []
-        self._reload_list(user.id)
+        self._reload_list(user.workspace_id)
         return rx.toast.success("Deck deleted.")
 
     @rx.event
@@ -267,8 +269,8 @@ class SlidesState(rx.State):
         row = next((r for r in self.rows if r["id"] == slide_id), None)
         return None if self.busy or row is None or row["locked"] == "yes" else row
 
-    def _load_picker(self, owner_id: int) -> None:
-        cards, _ = picker_cards(owner_id=owner_id, q=self.picker_query, include_derived=self.picker_derived,
+    def _load_picker(self, workspace_id: int) -> None:
+        cards, _ = picker_cards(workspace_id=workspace_id, q=self.picker_query, include_derived=self.picker_derived,
                                 limit=PICKER_SIZE, ready_only=True)
         self.picker = [{"id": c["id"], "name": c["filename"], "thumb": c["thumb"]} for c in cards]
 
@@ -278,7 +280,7 @@ class SlidesState(rx.State):
         if user is None:
             return to_sign_in(self)
         self.picker_derived = bool(value)
-        self._load_picker(user.id)
+        self._load_picker(user.workspace_id)
 
     @rx.event
     async def open_picker(self, slide_id: str):
@@ -288,7 +290,7 @@ class SlidesState(rx.State):
         if self._editable_row(slide_id) is None:
             return
         self.picker_for, self.picker_query = slide_id, ""
-        self._load_picker(user.id)
+        self._load_picker(user.workspace_id)
 
     @rx.event
     async def search_picker(self, query: str):
@@ -296,7 +298,7 @@ class SlidesState(rx.State):
         if user is None:
             return to_sign_in(self)
         self.picker_query = str(query)[:100]
-        self._load_picker(user.id)
+        self._load_picker(user.workspace_id)
 
     @rx.event
     def close_picker(self):
@@ -319,15 +321,15 @@ class SlidesState(rx.State):
             row.update(asset_id="", has_picture="")
             self.dirty = True
 
-    def _save(self, owner_id: int) -> None:
+    def _save(self, workspace_id: int) -> None:
         """Store the editor's outline (raises AppError or ValueError with a message for the page)."""
         with read_scope() as session:
-            stored = outline_of(get_deck(session=session, owner_id=owner_id, deck_id=int(self.deck["id"])))
+            stored = outline_of(get_deck(session=session, workspace_id=workspace_id, deck_id=int(self.deck["id"])))
         outline = outline_from_rows(self.rows, stored, self.deck.get("title", ""))
-        decks.update_outline(owner_id=owner_id, deck_id=int(self.deck["id"]), outline=outline,
+        decks.update_outline(workspace_id=workspace_id, deck_id=int(self.deck["id"]), outline=outline,
                              revision=self.revision)
         self.dirty = False
-        self._reload_deck(owner_id)
+        self._reload_deck(workspace_id)
 
     @rx.event
     async def save_outline(self):
@@ -335,7 +337,7 @@ class SlidesState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            self._save(user.id)
+            self._save(user.workspace_id)
         except AppError as exc:
             return rx.toast.error(exc.message)
         except ValueError as exc:
@@ -347,8 +349,8 @@ class SlidesState(rx.State):
     async def _start(self, user, action, **kwargs):
         try:
             if self.dirty:
-                self._save(user.id)
-            await asyncio.to_thread(action, owner_id=user.id, deck_id=int(self.deck["id"]), **kwargs)
+                self._save(user.workspace_id)
+            await asyncio.to_thread(action, workspace_id=user.workspace_id, deck_id=int(self.deck["id"]), **kwargs)
         except AppError as exc:
             if exc.code == "slide_edited":  # the user's words are at stake: ask, never overwrite silently
                 self.confirm_regenerate_id, self.confirm_regenerate_message = kwargs["slide_id"], exc.message
@@ -357,7 +359,7 @@ class SlidesState(rx.State):
         except ValueError as exc:
             return rx.toast.error("Check the outline: " + problem(exc))
         self.tab = "preview"
-        self._reload_deck(user.id)
+        self._reload_deck(user.workspace_id)
         if not self.following:
             return SlidesState.follow
 
@@ -403,10 +405,11 @@ class SlidesState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            outcome = await asyncio.to_thread(deck_runs.cancel, owner_id=user.id, deck_id=int(self.deck["id"]))
+            outcome = await asyncio.to_thread(deck_runs.cancel, workspace_id=user.workspace_id,
+                                              deck_id=int(self.deck["id"]))
         except AppError as exc:
             return rx.toast.error(exc.message)
-        self._reload_deck(user.id)
+        self._reload_deck(user.workspace_id)
         return rx.toast.info("Canceled." if outcome == "removed" else "Stopping after the slides in progress…")
 
     @rx.event(background=True)
@@ -419,7 +422,7 @@ class SlidesState(rx.State):
             self.following = True
         last_read = 0.0
         try:
-            async with owner_job_messages(user.id) as next_message:
+            async with owner_job_messages(user.workspace_id) as next_message:
                 while True:
                     message = await next_message()
                     if message is None and time.monotonic() - last_read < 1:
@@ -428,9 +431,9 @@ class SlidesState(rx.State):
                     async with self:
                         if session_user(self) is None or not self.deck.get("id"):
                             break
-                        self._reload_deck(user.id, keep_edits=True)
+                        self._reload_deck(user.workspace_id, keep_edits=True)
                         if not self.busy:
-                            self._reload_list(user.id)
+                            self._reload_list(user.workspace_id)
                             break
         finally:
             async with self:
@@ -457,13 +460,13 @@ class SlidesState(rx.State):
             return to_sign_in(self)
         try:
             if self.dirty:
-                self._save(user.id)
-            version = deck_versions.save_version(owner_id=user.id, deck_id=int(self.deck["id"]),
+                self._save(user.workspace_id)
+            version = deck_versions.save_version(workspace_id=user.workspace_id, deck_id=int(self.deck["id"]),
                                                  note=self.version_note)
         except (AppError, ValueError) as exc:
             return rx.toast.error(getattr(exc, "message", None) or problem(exc))
         self.version_note = ""
-        self._reload_deck(user.id)
+        self._reload_deck(user.workspace_id)
         return rx.toast.success(f"Saved as version {version.number}.")
 
     @rx.event
@@ -472,10 +475,11 @@ class SlidesState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            deck_versions.restore_version(owner_id=user.id, deck_id=int(self.deck["id"]), number=parse_id(number))
+            deck_versions.restore_version(workspace_id=user.workspace_id, deck_id=int(self.deck["id"]),
+                                          number=parse_id(number))
         except (AppError, ValueError) as exc:
             return rx.toast.error(getattr(exc, "message", "That version no longer exists."))
         self.dirty = False
-        self._reload_deck(user.id)
+        self._reload_deck(user.workspace_id)
         self.tab = "outline"
         return rx.toast.success(f"Version {number} restored; the outline before it was kept as a version.")

@@ -143,7 +143,8 @@ class SlidesFormState(rx.State):
             return
         try:
             data = await _read(files[0], brand_kit.MAX_UPLOAD_BYTES, "brand template")
-            self.brand_key, self.brand_name = await asyncio.to_thread(deck_files.store_brand_kit, owner_id=user.id,
+            self.brand_key, self.brand_name = await asyncio.to_thread(deck_files.store_brand_kit,
+                                                                      workspace_id=user.workspace_id,
                                                                       data=data)
         except AppError as exc:
             return rx.toast.error(exc.message)
@@ -179,7 +180,7 @@ class SlidesFormState(rx.State):
             return
         self.creating = True
         try:
-            deck = await asyncio.to_thread(decks.create_deck, owner_id=user.id, data=data,
+            deck = await asyncio.to_thread(decks.create_deck, workspace_id=user.workspace_id, data=data,
                                            brand_kit_key=self.brand_key)
         except AppError as exc:
             self.form_error = exc.message
@@ -187,4 +188,4 @@ class SlidesFormState(rx.State):
         finally:
             self.creating = False
         workspace = await self.get_state(SlidesState)
-        return workspace.open_created(user.id, deck.id)
+        return workspace.open_created(user.workspace_id, deck.id)

@@ -124,27 +124,27 @@ class WorkflowsState(rx.State):
         return next((op for op in catalog(remote_available=workflow_runs.remote_available())
                      if op["id"] == self.op_id), None)
 
-    def _reload_library(self, owner_id: int) -> None:
+    def _reload_library(self, workspace_id: int) -> None:
         # The chosen ids may reach past the tiles shown ("All" of a search, a selection sent from the
         # library): the run's service checks each is the owner's.
-        cards, self.library_total = picker_cards(owner_id=owner_id, q=self.library_query,
+        cards, self.library_total = picker_cards(workspace_id=workspace_id, q=self.library_query,
                                                  include_derived=self.include_derived, limit=LIBRARY, ready_only=True)
         self.library = [{**c, "name": c["filename"]} for c in cards]
 
-    def _reload_recipes(self, owner_id: int) -> None:
+    def _reload_recipes(self, workspace_id: int) -> None:
         with session_scope() as session:
-            rows = workflow_runs.list_recipes(session=session, owner_id=owner_id)
+            rows = workflow_runs.list_recipes(session=session, workspace_id=workspace_id)
             self.recipes = [{"id": str(r.id), "name": r.name, "steps": " → ".join(
                 s["op"] for s in json.loads(r.definition)["steps"])} for r in rows]
             self.runs = [{"id": str(r.id), "name": r.name, "status": r.status, "count": str(r.item_count),
                           "created": r.created_at.strftime("%Y-%m-%d %H:%M")}
-                         for r in workflow_runs.list_runs(session=session, owner_id=owner_id, limit=8)]
+                         for r in workflow_runs.list_runs(session=session, workspace_id=workspace_id, limit=8)]
 
-    def _reload_run(self, owner_id: int) -> None:
+    def _reload_run(self, workspace_id: int) -> None:
         if not self.run:
             return
         with read_scope() as session:
-            run = workflow_runs.get_run(session=session, owner_id=owner_id, run_id=int(self.run["id"]))
+            run = workflow_runs.get_run(session=session, workspace_id=workspace_id, run_id=int(self.run["id"]))
             body = workflow_runs.run_public(run, workflow_runs.items_of(session=session, run_id=run.id))
         tally = body["counts"]
         self.run = {"id": str(body["id"]), "name": body["name"], "status": body["status"],
@@ -173,10 +173,10 @@ class WorkflowsState(rx.State):
         if not self.op_id:
             self._choose(ops[0]["id"])
         self.form_error = ""
-        self._reload_library(user.id)
-        self._reload_recipes(user.id)
+        self._reload_library(user.workspace_id)
+        self._reload_recipes(user.workspace_id)
         try:
-            self._reload_run(user.id)
+            self._reload_run(user.workspace_id)
         except AppError:
             self.run, self.items = {}, []
         if self.run_active and not self.following:
@@ -212,7 +212,8 @@ class WorkflowsState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
-        self.chosen = picker_ids(owner_id=user.id, q=self.library_query, include_derived=self.include_derived,
+        self.chosen = picker_ids(workspace_id=user.workspace_id, q=self.library_query,
+                                 include_derived=self.include_derived,
                                  cap=MAX_CHOSEN, ready_only=True)
 
     @rx.event
@@ -221,7 +222,7 @@ class WorkflowsState(rx.State):
         if user is None:
             return to_sign_in(self)
         self.library_query = str(value)[:200]
-        self._reload_library(user.id)
+        self._reload_library(user.workspace_id)
 
     @rx.event
     async def set_include_derived(self, value: bool):
@@ -229,7 +230,7 @@ class WorkflowsState(rx.State):
         if user is None:
             return to_sign_in(self)
         self.include_derived = bool(value)
-        self._reload_library(user.id)
+        self._reload_library(user.workspace_id)
 
     @rx.event
     def choose_none(self):
@@ -286,11 +287,11 @@ class WorkflowsState(rx.State):
             return rx.toast.error("Add at least one step first.")
         try:
             data = workflow_runs.RecipeInput(**self._draft_definition())
-            recipe = workflow_runs.save_recipe(owner_id=user.id, data=data)
+            recipe = workflow_runs.save_recipe(workspace_id=user.workspace_id, data=data)
         except (AppError, ValueError) as exc:
             self.form_error = getattr(exc, "message", str(exc))
             return
-        self._reload_recipes(user.id)
+        self._reload_recipes(user.workspace_id)
         self.mode, self.draft_steps, self.draft_name = f"recipe:{recipe.id}", [], ""
         return rx.toast.success(f"Recipe “{recipe.name}” saved.")
 
@@ -300,12 +301,12 @@ class WorkflowsState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            workflow_runs.delete_recipe(owner_id=user.id, recipe_id=int(recipe_id))
+            workflow_runs.delete_recipe(workspace_id=user.workspace_id, recipe_id=int(recipe_id))
         except (AppError, ValueError):
             return rx.toast.error("That recipe is gone already.")
         if self.mode == f"recipe:{recipe_id}":
             self.mode = "operation"
-        self._reload_recipes(user.id)
+        self._reload_recipes(user.workspace_id)
 
     @rx.event
     async def start(self, click_key: str = ""):
@@ -322,26 +323,29 @@ class WorkflowsState(rx.State):
         try:
             if self.mode.startswith("recipe:"):
                 with session_scope() as session:
-                    recipe = workflow_runs.get_recipe(session=session, owner_id=user.id,
+                    recipe = workflow_runs.get_recipe(session=session, workspace_id=user.workspace_id,
                                                       recipe_id=int(self.mode.split(":", 1)[1]))
                     definition = workflow_runs.check_recipe(workflow_runs.recipe_public(recipe)["definition"])
-                run = await asyncio.to_thread(workflow_runs.start_run, owner_id=user.id, definition=definition,
+                run = await asyncio.to_thread(workflow_runs.start_run, workspace_id=user.workspace_id,
+                                              definition=definition,
                                               asset_ids=ids, recipe_id=recipe.id)
             elif self.mode == "draft":
                 definition = workflow_runs.check_recipe(self._draft_definition())
-                run = await asyncio.to_thread(workflow_runs.start_run, owner_id=user.id, definition=definition,
+                run = await asyncio.to_thread(workflow_runs.start_run, workspace_id=user.workspace_id,
+                                              definition=definition,
                                               asset_ids=ids)
             else:
                 definition = workflow_runs.operation_recipe(self.op_id, self._current_params() or {})
-                run = await asyncio.to_thread(workflow_runs.start_run, owner_id=user.id, definition=definition,
+                run = await asyncio.to_thread(workflow_runs.start_run, workspace_id=user.workspace_id,
+                                              definition=definition,
                                               asset_ids=ids, operation=self.op_id)
         except AppError as exc:
             self.form_error = exc.message
             return
         self.form_error = ""
         self.run = {"id": str(run.id), "name": run.name, "status": run.status, "total": str(run.item_count)}
-        self._reload_run(user.id)
-        self._reload_recipes(user.id)
+        self._reload_run(user.workspace_id)
+        self._reload_recipes(user.workspace_id)
         if not self.following:
             return WorkflowsState.follow
 
@@ -352,7 +356,7 @@ class WorkflowsState(rx.State):
             return to_sign_in(self)
         self.run = {"id": run_id}
         try:
-            self._reload_run(user.id)
+            self._reload_run(user.workspace_id)
         except (AppError, ValueError):
             self.run, self.items = {}, []
             return rx.toast.error("That run no longer exists.")
@@ -365,10 +369,11 @@ class WorkflowsState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            outcome = await asyncio.to_thread(workflow_runs.cancel_run, owner_id=user.id, run_id=int(self.run["id"]))
+            outcome = await asyncio.to_thread(workflow_runs.cancel_run, workspace_id=user.workspace_id,
+                                              run_id=int(self.run["id"]))
         except AppError as exc:
             return rx.toast.error(exc.message)
-        self._reload_run(user.id)
+        self._reload_run(user.workspace_id)
         return rx.toast.info("Canceled." if outcome == "removed" else "Stopping after the images in progress…")
 
     @rx.event
@@ -377,10 +382,11 @@ class WorkflowsState(rx.State):
         if user is None:
             return to_sign_in(self)
         try:
-            await asyncio.to_thread(workflow_runs.retry_failed, owner_id=user.id, run_id=int(self.run["id"]))
+            await asyncio.to_thread(workflow_runs.retry_failed, workspace_id=user.workspace_id,
+                                    run_id=int(self.run["id"]))
         except AppError as exc:
             return rx.toast.error(exc.message)
-        self._reload_run(user.id)
+        self._reload_run(user.workspace_id)
         if not self.following:
             return WorkflowsState.follow
 
@@ -395,10 +401,10 @@ class WorkflowsState(rx.State):
         def step() -> bool:
             if session_user(self) is None or not self.run:
                 return True
-            self._reload_run(user.id)
+            self._reload_run(user.workspace_id)
             if self.run_active or any(i["output_pending"] for i in self.items):
                 return False  # still running, or its results' thumbnails are still being made
-            self._reload_recipes(user.id)
+            self._reload_recipes(user.workspace_id)
             return True
 
-        await follow_jobs(self, owner_id=user.id, step=step)
+        await follow_jobs(self, workspace_id=user.workspace_id, step=step)

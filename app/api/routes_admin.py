@@ -42,10 +42,11 @@ def patch_user(user_id: IdPath, body: UserPatch, caller: AdminDep, request: Requ
 def adjust_credits(body: CreditAdjust, caller: AdminDep, request: Request) -> dict:
     """Grant (positive) or correct (negative) a user's credits, with a reason for the ledger."""
     with session_scope() as session:
-        accounts.get_user(session=session, user_id=body.user_id)
-        credits.adjust(session=session, actor_id=caller.user.id, user_id=body.user_id, amount=body.amount,
+        # A user's credits are their personal workspace's.
+        personal = accounts.get_user(session=session, user_id=body.user_id).personal_workspace_id
+        credits.adjust(session=session, actor_id=caller.user.id, workspace_id=personal, amount=body.amount,
                        reason=body.reason, reference=body.reference or f"admin:{uuid.uuid4()}")
-        balance, held = credits.balance(session=session, user_id=body.user_id)
+        balance, held = credits.balance(session=session, workspace_id=personal)
     return {"user_id": body.user_id, "balance": balance, "held": held}
 
 
@@ -54,7 +55,7 @@ def all_jobs(caller: AdminDep, status: str = Query("", max_length=16), kind: str
              limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> dict:
     with session_scope() as session:
         rows, total = jobs.list_jobs(session=session, status=status, kind=kind, limit=limit, offset=offset)
-        return {"jobs": [jobs.public(j) | {"owner_id": j.owner_id} for j in rows], "total": total,
+        return {"jobs": [jobs.public(j) | {"workspace_id": j.workspace_id} for j in rows], "total": total,
                 "queues": queue.queue_depths()}
 
 
@@ -69,7 +70,7 @@ def retry_job(job_id: str, caller: AdminDep, request: Request) -> dict:
 
 @router.post("/jobs/{job_id}/cancel", tags=["jobs"])
 def cancel_any_job(job_id: str, caller: AdminDep, request: Request) -> dict:
-    outcome = jobs.cancel(job_id=job_id[:36], owner_id=None)
+    outcome = jobs.cancel(job_id=job_id[:36], workspace_id=None)
     with session_scope() as session:
         audit.record(session=session, action="admin.job_cancel", actor_id=caller.user.id, target=job_id,
                      ip=client_ip(request), detail=outcome)

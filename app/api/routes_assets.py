@@ -36,7 +36,7 @@ async def upload_assets(request: Request, caller: CallerDep) -> dict:
     # A generator: files are read (from Starlette's spooled temp files) one at a time.
     files = ((u.filename or "image", archives.read_upload(u.file)) for u in uploads)
     try:
-        result = await run_in_threadpool(assets.ingest, owner_id=caller.user.id, files=files)
+        result = await run_in_threadpool(assets.ingest, workspace_id=caller.user.workspace_id, files=files)
     finally:
         await form.close()
     errors = [e.__dict__ for e in result.errors]
@@ -71,7 +71,8 @@ def list_assets(request: Request, caller: CallerDep, limit: int = Query(60, ge=1
     days, UTC), status, sort (added|taken|name|size), order (asc|desc). `query` echoes the search as read."""
     query = SearchQuery.from_params(request.query_params)
     with session_scope() as session:
-        rows, total = search(session=session, owner_id=caller.user.id, query=query, limit=limit, offset=offset)
+        rows, total = search(session=session, workspace_id=caller.user.workspace_id, query=query, limit=limit,
+                             offset=offset)
         return {"assets": [assets.public(a) for a in rows], "total": total, "limit": limit, "offset": offset,
                 "query": query.to_params()}
 
@@ -80,7 +81,7 @@ def list_assets(request: Request, caller: CallerDep, limit: int = Query(60, ge=1
 def get_asset(asset_id: IdPath, caller: CallerDep) -> dict:
     """The asset with what the library knows of it: alt text, tags, origin, collections, date, camera, colour."""
     with session_scope() as session:
-        asset = assets.get_asset(session=session, owner_id=caller.user.id, asset_id=asset_id)
+        asset = assets.get_asset(session=session, workspace_id=caller.user.workspace_id, asset_id=asset_id)
         return asset_detail(session=session, asset=asset)
 
 
@@ -101,7 +102,7 @@ def _serve(key: str, filename: str, mime: str, *, attachment: bool) -> Response:
 def download_asset(asset_id: IdPath, caller: CallerDep) -> Response:
     """The original bytes, as an attachment (a short-lived presigned URL on S3)."""
     with session_scope() as session:
-        asset = assets.get_asset(session=session, owner_id=caller.user.id, asset_id=asset_id)
+        asset = assets.get_asset(session=session, workspace_id=caller.user.workspace_id, asset_id=asset_id)
         key, name, mime = asset.storage_key, asset.filename, asset.mime
     return _serve(key, name, mime, attachment=True)
 
@@ -109,7 +110,7 @@ def download_asset(asset_id: IdPath, caller: CallerDep) -> Response:
 @router.get("/{asset_id}/thumbnail")
 def thumbnail(asset_id: IdPath, caller: CallerDep) -> Response:
     with session_scope() as session:
-        asset = assets.get_asset(session=session, owner_id=caller.user.id, asset_id=asset_id)
+        asset = assets.get_asset(session=session, workspace_id=caller.user.workspace_id, asset_id=asset_id)
         key, name = asset.thumb_key, asset.filename
     if not key:
         raise NotFound("The thumbnail is not ready yet.", code="thumbnail_pending")
@@ -118,5 +119,5 @@ def thumbnail(asset_id: IdPath, caller: CallerDep) -> Response:
 
 @router.delete("/{asset_id}", status_code=204)
 def delete_asset(asset_id: IdPath, caller: CallerDep) -> Response:
-    assets.delete_asset(owner_id=caller.user.id, asset_id=asset_id)
+    assets.delete_asset(workspace_id=caller.user.workspace_id, asset_id=asset_id)
     return Response(status_code=204)

@@ -31,27 +31,27 @@ class ImagePatch(BaseModel):
 @router.post("/generations", status_code=202)
 def create_generation(body: GenerationInput, caller: CallerDep) -> dict:
     """Moderated before any provider is called: a refusal is 422 with code `moderation_rejected`."""
-    generation = service.create_generation(owner_id=caller.user.id, data=body)
+    generation = service.create_generation(workspace_id=caller.user.workspace_id, data=body)
     with session_scope() as session:
         return {"id": generation.id, "job_id": generation.job_id, "status": generation.status,
-                **service.describe(session=session, owner_id=caller.user.id, generation_id=generation.id)}
+                **service.describe(session=session, workspace_id=caller.user.workspace_id, generation_id=generation.id)}
 
 
 @router.get("/generations/{generation_id}")
 def get_generation(generation_id: IdPath, caller: CallerDep) -> dict:
     with read_scope() as session:
-        return service.describe(session=session, owner_id=caller.user.id, generation_id=generation_id)
+        return service.describe(session=session, workspace_id=caller.user.workspace_id, generation_id=generation_id)
 
 
 @router.post("/generations/{generation_id}/cancel")
 def cancel_generation(generation_id: IdPath, caller: CallerDep) -> dict:
-    return {"outcome": service.cancel_generation(owner_id=caller.user.id, generation_id=generation_id)}
+    return {"outcome": service.cancel_generation(workspace_id=caller.user.workspace_id, generation_id=generation_id)}
 
 
 @router.post("/generations/{generation_id}/variations", status_code=202)
 def vary_generation(generation_id: IdPath, caller: CallerDep) -> dict:
     """The same settings with a new random seed."""
-    generation = service.variation(owner_id=caller.user.id, generation_id=generation_id)
+    generation = service.variation(workspace_id=caller.user.workspace_id, generation_id=generation_id)
     return {"id": generation.id, "job_id": generation.job_id, "seed": generation.seed}
 
 
@@ -76,7 +76,8 @@ def gallery(caller: CallerDep, provider: str = Query("", max_length=32), style: 
             q: str = Query("", max_length=100), limit: int = Query(40, ge=1, le=service.GALLERY_PAGE_MAX),
             offset: int = Query(0, ge=0)) -> dict:
     with session_scope() as session:
-        items, total = service.gallery(session=session, owner_id=caller.user.id, provider=provider, style=style,
+        items, total = service.gallery(session=session, workspace_id=caller.user.workspace_id, provider=provider,
+                                       style=style,
                                        favourites=favourites, since=since, until=until, query=q, limit=limit,
                                        offset=offset)
     return {"images": items, "total": total, "limit": limit, "offset": offset}
@@ -84,19 +85,19 @@ def gallery(caller: CallerDep, provider: str = Query("", max_length=32), style: 
 
 @router.patch("/{image_id}")
 def patch_image(image_id: IdPath, body: ImagePatch, caller: CallerDep) -> dict:
-    service.set_favourite(owner_id=caller.user.id, image_id=image_id, favourite=body.favourite)
+    service.set_favourite(workspace_id=caller.user.workspace_id, image_id=image_id, favourite=body.favourite)
     return {"id": image_id, "favourite": body.favourite}
 
 
 @router.delete("/{image_id}", status_code=204)
 def delete_image(image_id: IdPath, caller: CallerDep) -> Response:
-    service.delete_image(owner_id=caller.user.id, image_id=image_id)
+    service.delete_image(workspace_id=caller.user.workspace_id, image_id=image_id)
     return Response(status_code=204)
 
 
 @router.post("/{image_id}/variations", status_code=202)
 def vary_image(image_id: IdPath, caller: CallerDep) -> dict:
-    generation = service.variation(owner_id=caller.user.id, image_id=image_id)
+    generation = service.variation(workspace_id=caller.user.workspace_id, image_id=image_id)
     return {"id": generation.id, "job_id": generation.job_id, "seed": generation.seed}
 
 
@@ -105,7 +106,7 @@ async def download_image(image_id: IdPath, caller: CallerDep,
                          format: Literal["png", "jpeg", "webp"] = "png") -> Response:
     """The image converted to PNG, JPEG or WebP, as an attachment."""
     with session_scope() as session:
-        _, asset = service.image_with_asset(session=session, owner_id=caller.user.id, image_id=image_id)
+        _, asset = service.image_with_asset(session=session, workspace_id=caller.user.workspace_id, image_id=image_id)
         key, filename = asset.storage_key, asset.filename
     data = await run_in_threadpool(get_storage().get, key)
     converted, mime = await run_in_threadpool(image_files.convert, data, format)

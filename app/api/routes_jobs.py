@@ -24,19 +24,19 @@ REVOKED_EVENT = {"event": "error", "data": json.dumps({"error": {
     "code": "credentials_revoked", "message": "Your sign-in or API token is no longer valid."}})}
 
 
-def _still_allowed(request: Request, user_id: int) -> bool:
+def _still_allowed(request: Request, workspace_id: int) -> bool:
     try:
         caller = optional_caller(request)
     except AppError:
         return False
-    return caller is not None and caller.user.id == user_id
+    return caller is not None and caller.user.workspace_id == workspace_id
 
 
 @router.get("/jobs")
 def list_jobs(caller: CallerDep, status: str = Query("", max_length=16), kind: str = Query("", max_length=64),
               limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> dict:
     with session_scope() as session:
-        rows, total = jobs.list_jobs(session=session, owner_id=caller.user.id, status=status, kind=kind,
+        rows, total = jobs.list_jobs(session=session, workspace_id=caller.user.workspace_id, status=status, kind=kind,
                                      limit=limit, offset=offset)
         return {"jobs": [jobs.public(j) for j in rows], "total": total, "limit": limit, "offset": offset}
 
@@ -44,19 +44,19 @@ def list_jobs(caller: CallerDep, status: str = Query("", max_length=16), kind: s
 @router.get("/jobs/{job_id}")
 def get_job(job_id: str, caller: CallerDep) -> dict:
     with session_scope() as session:
-        return jobs.public(jobs.get_job(session=session, job_id=job_id[:36], owner_id=caller.user.id))
+        return jobs.public(jobs.get_job(session=session, job_id=job_id[:36], workspace_id=caller.user.workspace_id))
 
 
-def _read(job_id: str, owner_id: int) -> dict:
+def _read(job_id: str, workspace_id: int) -> dict:
     with session_scope() as session:
-        return jobs.public(jobs.get_job(session=session, job_id=job_id, owner_id=owner_id))
+        return jobs.public(jobs.get_job(session=session, job_id=job_id, workspace_id=workspace_id))
 
 
 @router.get("/jobs/{job_id}/events")
 async def job_events(job_id: str, caller: CallerDep, request: Request) -> EventSourceResponse:
     """Server-Sent Events: the current state first, then every change, until the job ends."""
     job_id = job_id[:36]
-    await asyncio.to_thread(_read, job_id, caller.user.id)  # a 404 before the stream opens
+    await asyncio.to_thread(_read, job_id, caller.user.workspace_id)  # a 404 before the stream opens
 
     async def stream():
         client = aioredis.from_url(get_settings().redis_db_url(0))
@@ -64,16 +64,16 @@ async def job_events(job_id: str, caller: CallerDep, request: Request) -> EventS
         # Subscribe before re-reading the row, so no change can fall between the two.
         await pubsub.subscribe(jobs.job_channel(job_id))
         try:
-            state = await asyncio.to_thread(_read, job_id, caller.user.id)
+            state = await asyncio.to_thread(_read, job_id, caller.user.workspace_id)
             yield {"event": "job", "data": json.dumps(state)}
             while state["status"] not in jobs.TERMINAL:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=RECHECK_SECONDS)
-                if not await asyncio.to_thread(_still_allowed, request, caller.user.id):
+                if not await asyncio.to_thread(_still_allowed, request, caller.user.workspace_id):
                     yield REVOKED_EVENT
                     return
                 if message is None:
                     # Quiet: re-read the row (covers a missed message) and keep the stream alive.
-                    latest = await asyncio.to_thread(_read, job_id, caller.user.id)
+                    latest = await asyncio.to_thread(_read, job_id, caller.user.workspace_id)
                     if latest != state:
                         state = latest
                         yield {"event": "job", "data": json.dumps(state)}
@@ -90,17 +90,18 @@ async def job_events(job_id: str, caller: CallerDep, request: Request) -> EventS
 
 @router.post("/jobs/{job_id}/cancel")
 def cancel_job(job_id: str, caller: CallerDep) -> dict:
-    outcome = jobs.cancel(job_id=job_id[:36], owner_id=caller.user.id)
+    outcome = jobs.cancel(job_id=job_id[:36], workspace_id=caller.user.workspace_id)
     message = ("The job had not started; it was removed from the queue." if outcome == "removed"
                else "The job is running; it stops after the current item.")
-    return {"outcome": outcome, "message": message, "job": _read(job_id[:36], caller.user.id)}
+    return {"outcome": outcome, "message": message, "job": _read(job_id[:36], caller.user.workspace_id)}
 
 
 @router.get("/credits", tags=["credits"])
 def get_credits(caller: CallerDep, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> dict:
     with session_scope() as session:
-        balance, held = credits.balance(session=session, user_id=caller.user.id)
-        rows, total = credits.history(session=session, user_id=caller.user.id, limit=limit, offset=offset)
+        balance, held = credits.balance(session=session, workspace_id=caller.user.workspace_id)
+        rows, total = credits.history(session=session, workspace_id=caller.user.workspace_id, limit=limit,
+                                      offset=offset)
         return {"balance": balance, "held": held, "total": total, "history": [
             {"id": r.id, "kind": r.kind, "amount": r.amount, "reference": r.reference, "job_id": r.job_id,
              "reason": r.reason, "created_at": r.created_at.isoformat()} for r in rows]}

@@ -32,10 +32,11 @@ router = APIRouter(tags=["library"])
 @router.patch("/assets/{asset_id}", response_model=AssetDetail)
 def edit_asset(asset_id: IdPath, body: AssetPatch, caller: CallerDep) -> dict:
     """Any of filename (the extension stays the file's own), alt text (≤ 300) and tags (≤ 50, replaced)."""
-    tags.edit_asset(owner_id=caller.user.id, asset_id=asset_id, filename=body.filename, alt_text=body.alt_text,
+    tags.edit_asset(workspace_id=caller.user.workspace_id, asset_id=asset_id, filename=body.filename,
+                    alt_text=body.alt_text,
                     tags=body.tags)
     with session_scope() as session:
-        asset = assets.get_asset(session=session, owner_id=caller.user.id, asset_id=asset_id)
+        asset = assets.get_asset(session=session, workspace_id=caller.user.workspace_id, asset_id=asset_id)
         return asset_detail(session=session, asset=asset)
 
 
@@ -43,14 +44,15 @@ def edit_asset(asset_id: IdPath, body: AssetPatch, caller: CallerDep) -> dict:
 def bulk_action(body: BulkIn, caller: CallerDep) -> BulkOut:
     """tag / untag (value: tags), collect / uncollect (value: a collection id), delete (Undo until
     `undo_until`), restore. All ids are checked first: one missing or foreign id refuses the whole request."""
-    result = bulk.bulk(owner_id=caller.user.id, action=body.action, asset_ids=body.asset_ids, value=body.value)
+    result = bulk.bulk(workspace_id=caller.user.workspace_id, action=body.action, asset_ids=body.asset_ids,
+                       value=body.value)
     return BulkOut(changed=result.changed, undo_until=result.undo_until)
 
 
 @router.post("/assets/zip")
 def zip_assets(body: AssetIds, caller: CallerDep) -> Response:
     """The originals as one ZIP, streamed (names made unique inside it)."""
-    chunks, name = bulk.zip_of(owner_id=caller.user.id, asset_ids=body.asset_ids)
+    chunks, name = bulk.zip_of(workspace_id=caller.user.workspace_id, asset_ids=body.asset_ids)
     return StreamingResponse(chunks, media_type="application/zip", headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "Cache-Control": "private, no-store"})
 
@@ -58,35 +60,35 @@ def zip_assets(body: AssetIds, caller: CallerDep) -> Response:
 @router.get("/collections", response_model=CollectionList)
 def list_collections(caller: CallerDep) -> dict:
     with session_scope() as session:
-        return {"collections": collections.list_collections(session=session, owner_id=caller.user.id)}
+        return {"collections": collections.list_collections(session=session, workspace_id=caller.user.workspace_id)}
 
 
 @router.post("/collections", status_code=201, response_model=CollectionOut)
 def create_collection(body: CollectionIn, caller: CallerDep) -> dict:
-    made = collections.create(owner_id=caller.user.id, name=body.name, parent_id=body.parent_id)
+    made = collections.create(workspace_id=caller.user.workspace_id, name=body.name, parent_id=body.parent_id)
     return collections.public(made)
 
 
 @router.patch("/collections/{collection_id}", response_model=CollectionOut)
 def rename_collection(collection_id: IdPath, body: CollectionPatch, caller: CallerDep) -> dict:
-    return collections.public(collections.rename(owner_id=caller.user.id, collection_id=collection_id,
+    return collections.public(collections.rename(workspace_id=caller.user.workspace_id, collection_id=collection_id,
                                                  name=body.name))
 
 
 @router.delete("/collections/{collection_id}", status_code=204)
 def delete_collection(collection_id: IdPath, caller: CallerDep) -> Response:
     """The collection and the collections inside it; the pictures stay in the library."""
-    collections.delete_collection(owner_id=caller.user.id, collection_id=collection_id)
+    collections.delete_collection(workspace_id=caller.user.workspace_id, collection_id=collection_id)
     return Response(status_code=204)
 
 
 @router.post("/collections/{collection_id}/assets", response_model=Changed)
 def add_to_collection(collection_id: IdPath, body: AssetIds, caller: CallerDep) -> Changed:
-    return Changed(changed=collections.add_assets(owner_id=caller.user.id, collection_id=collection_id,
+    return Changed(changed=collections.add_assets(workspace_id=caller.user.workspace_id, collection_id=collection_id,
                                                   asset_ids=body.asset_ids))
 
 
 @router.delete("/collections/{collection_id}/assets", response_model=Changed)
 def remove_from_collection(collection_id: IdPath, body: AssetIds, caller: CallerDep) -> Changed:
-    return Changed(changed=collections.remove_assets(owner_id=caller.user.id, collection_id=collection_id,
+    return Changed(changed=collections.remove_assets(workspace_id=caller.user.workspace_id, collection_id=collection_id,
                                                      asset_ids=body.asset_ids))

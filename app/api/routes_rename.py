@@ -73,7 +73,7 @@ async def create_batch(request: Request, caller: CallerDep) -> dict:
             options = _options(str(form.get("options") or "{}"))
             uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
             files = ((u.filename or "image", archives.read_upload(u.file)) for u in uploads)
-            stored = await run_in_threadpool(assets.ingest, owner_id=caller.user.id, files=files)
+            stored = await run_in_threadpool(assets.ingest, workspace_id=caller.user.workspace_id, files=files)
         finally:
             await form.close()
         errors = [e.__dict__ for e in stored.errors]
@@ -85,7 +85,7 @@ async def create_batch(request: Request, caller: CallerDep) -> dict:
             first = exc.errors()[0]
             raise ValidationFailed(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
         asset_ids, options = body.asset_ids, body.options
-    batch = await run_in_threadpool(rename.create_batch, owner_id=caller.user.id, asset_ids=asset_ids,
+    batch = await run_in_threadpool(rename.create_batch, workspace_id=caller.user.workspace_id, asset_ids=asset_ids,
                                     options=options)
     return batch_public(batch) | {"errors": errors}
 
@@ -93,19 +93,20 @@ async def create_batch(request: Request, caller: CallerDep) -> dict:
 @router.get("/batches")
 def list_batches(caller: CallerDep) -> dict:
     with session_scope() as session:
-        return {"batches": [batch_public(b) for b in rename.list_batches(session=session, owner_id=caller.user.id)]}
+        return {"batches": [batch_public(b) for b in rename.list_batches(session=session,
+                                                                         workspace_id=caller.user.workspace_id)]}
 
 
 @router.get("/batches/{batch_id}")
 def get_batch(batch_id: IdPath, caller: CallerDep) -> dict:
     with session_scope() as session:
-        batch = rename.get_batch(session=session, owner_id=caller.user.id, batch_id=batch_id)
+        batch = rename.get_batch(session=session, workspace_id=caller.user.workspace_id, batch_id=batch_id)
         return batch_public(batch, rename.items_of(session=session, batch_id=batch_id))
 
 
 @router.patch("/batches/{batch_id}/items/{item_id}")
 def patch_item(batch_id: IdPath, item_id: IdPath, body: ItemPatch, caller: CallerDep) -> dict:
-    item = rename.edit_item(owner_id=caller.user.id, batch_id=batch_id, item_id=item_id,
+    item = rename.edit_item(workspace_id=caller.user.workspace_id, batch_id=batch_id, item_id=item_id,
                             final_name=body.final_name, alt_text=body.alt_text, accepted=body.accepted)
     return item_public(item)
 
@@ -117,22 +118,23 @@ class RetryFailed(BaseModel):
 @router.post("/batches/{batch_id}/retry-failed", status_code=202)
 def retry_failed(batch_id: IdPath, body: RetryFailed, caller: CallerDep) -> dict:
     """Describe the failed images again, by default with the offline analyzer (when a model server is gone)."""
-    return {"job_id": rename.retry_failed(owner_id=caller.user.id, batch_id=batch_id, provider=body.provider)}
+    return {"job_id": rename.retry_failed(workspace_id=caller.user.workspace_id, batch_id=batch_id,
+                                          provider=body.provider)}
 
 
 @router.post("/batches/{batch_id}/apply")
 def apply_batch(batch_id: IdPath, caller: CallerDep) -> dict:
-    return {"renamed": rename.apply_to_library(owner_id=caller.user.id, batch_id=batch_id)}
+    return {"renamed": rename.apply_to_library(workspace_id=caller.user.workspace_id, batch_id=batch_id)}
 
 
 @router.post("/batches/{batch_id}/undo")
 def undo_batch(batch_id: IdPath, caller: CallerDep) -> dict:
-    return {"restored": rename.apply_to_library(owner_id=caller.user.id, batch_id=batch_id, undo=True)}
+    return {"restored": rename.apply_to_library(workspace_id=caller.user.workspace_id, batch_id=batch_id, undo=True)}
 
 
 @router.get("/batches/{batch_id}/download")
 def download(batch_id: IdPath, caller: CallerDep) -> Response:
-    chunks, filename = build_zip(owner_id=caller.user.id, batch_id=batch_id)
+    chunks, filename = build_zip(workspace_id=caller.user.workspace_id, batch_id=batch_id)
     return StreamingResponse(chunks, media_type="application/zip",
                              headers={"Content-Disposition": f'attachment; filename="{filename}"',
                                       "X-Content-Type-Options": "nosniff"})
@@ -146,4 +148,4 @@ class ManifestUndo(BaseModel):
 @router.post("/undo-manifest")
 def undo_from_manifest(body: ManifestUndo, caller: CallerDep) -> dict:
     """Undo a rename from the manifest.json of its ZIP, even if the batch is long gone."""
-    return {"restored": rename.undo_from_manifest(owner_id=caller.user.id, rows=body.files)}
+    return {"restored": rename.undo_from_manifest(workspace_id=caller.user.workspace_id, rows=body.files)}

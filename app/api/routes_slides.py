@@ -67,12 +67,12 @@ async def _read(upload: UploadFile, limit: int, label: str) -> bytes:
     return data
 
 
-def _deck_body(owner_id: int, deck_id: int) -> dict[str, Any]:
+def _deck_body(workspace_id: int, deck_id: int) -> dict[str, Any]:
     with read_scope() as session:
-        body = decks.describe(session=session, owner_id=owner_id, deck_id=deck_id)
+        body = decks.describe(session=session, workspace_id=workspace_id, deck_id=deck_id)
     if body["status"] in BUSY and deck_runs.heal(deck_id=deck_id):  # its job died without saying so
         with read_scope() as session:
-            body = decks.describe(session=session, owner_id=owner_id, deck_id=deck_id)
+            body = decks.describe(session=session, workspace_id=workspace_id, deck_id=deck_id)
     return body
 
 
@@ -115,26 +115,28 @@ async def create_deck(request: Request, caller: CallerDep) -> dict:
         data = DeckInput.model_validate(fields)
     except ValidationError as exc:
         raise _invalid(exc) from exc
-    deck = await run_in_threadpool(decks.create_deck, owner_id=caller.user.id, data=data, document=document,
+    deck = await run_in_threadpool(decks.create_deck, workspace_id=caller.user.workspace_id, data=data,
+                                   document=document,
                                    brand_kit=kit)
-    return _deck_body(caller.user.id, deck.id)
+    return _deck_body(caller.user.workspace_id, deck.id)
 
 
 @router.get("")
 def list_decks(caller: CallerDep, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> dict:
     with read_scope() as session:
-        rows, total = decks.list_decks(session=session, owner_id=caller.user.id, limit=limit, offset=offset)
+        rows, total = decks.list_decks(session=session, workspace_id=caller.user.workspace_id, limit=limit,
+                                       offset=offset)
         return {"decks": [decks.summary(d) for d in rows], "total": total, "limit": limit, "offset": offset}
 
 
 @router.get("/{deck_id}")
 def get_deck_route(deck_id: IdPath, caller: CallerDep) -> dict:
-    return _deck_body(caller.user.id, deck_id)
+    return _deck_body(caller.user.workspace_id, deck_id)
 
 
 @router.delete("/{deck_id}", status_code=204)
 def delete_deck(deck_id: IdPath, caller: CallerDep) -> Response:
-    decks.delete_deck(owner_id=caller.user.id, deck_id=deck_id)
+    decks.delete_deck(workspace_id=caller.user.workspace_id, deck_id=deck_id)
     return Response(status_code=204)
 
 
@@ -144,48 +146,49 @@ def put_outline(deck_id: IdPath, body: Outline, caller: CallerDep,
                 ) -> dict:
     """Replace the outline: reorder, add, delete, rename slides, edit bullets, change layouts. Locked slides keep
     their content (send `locked: false` to edit one) and cannot be deleted while locked."""
-    decks.update_outline(owner_id=caller.user.id, deck_id=deck_id, outline=body, revision=revision)
-    return _deck_body(caller.user.id, deck_id)
+    decks.update_outline(workspace_id=caller.user.workspace_id, deck_id=deck_id, outline=body, revision=revision)
+    return _deck_body(caller.user.workspace_id, deck_id)
 
 
 @router.post("/{deck_id}/outline/rebuild", status_code=202)
 def rebuild_outline(deck_id: IdPath, caller: CallerDep, body: RebuildInput | None = None) -> dict:
     """Plan the outline again from the deck's request (the current one is kept as a version)."""
-    decks.rebuild_outline(owner_id=caller.user.id, deck_id=deck_id, provider=body.provider if body else "")
-    return _deck_body(caller.user.id, deck_id)
+    decks.rebuild_outline(workspace_id=caller.user.workspace_id, deck_id=deck_id,
+                          provider=body.provider if body else "")
+    return _deck_body(caller.user.workspace_id, deck_id)
 
 
 @router.post("/{deck_id}/generate", status_code=202)
 def generate(deck_id: IdPath, caller: CallerDep) -> dict:
     """Write every unlocked slide (text, pictures from prompts, charts) in a job; follow `job_id`."""
-    job = deck_runs.generate(owner_id=caller.user.id, deck_id=deck_id)
-    return {"job_id": job.id, "deck": _deck_body(caller.user.id, deck_id)}
+    job = deck_runs.generate(workspace_id=caller.user.workspace_id, deck_id=deck_id)
+    return {"job_id": job.id, "deck": _deck_body(caller.user.workspace_id, deck_id)}
 
 
 @router.post("/{deck_id}/cancel")
 def cancel(deck_id: IdPath, caller: CallerDep) -> dict:
     """'removed' when the job had not started; 'stopping' otherwise (slides in flight finish)."""
-    return {"outcome": deck_runs.cancel(owner_id=caller.user.id, deck_id=deck_id)}
+    return {"outcome": deck_runs.cancel(workspace_id=caller.user.workspace_id, deck_id=deck_id)}
 
 
 @router.post("/{deck_id}/slides/{slide_id}/regenerate", status_code=202)
 def regenerate(deck_id: IdPath, slide_id: str, caller: CallerDep, replace_edits: bool = False) -> dict:
     """409 `slide_edited` when the slide holds the caller's edits; `?replace_edits=true` confirms."""
-    job = deck_runs.regenerate_slide(owner_id=caller.user.id, deck_id=deck_id, slide_id=slide_id[:40],
+    job = deck_runs.regenerate_slide(workspace_id=caller.user.workspace_id, deck_id=deck_id, slide_id=slide_id[:40],
                                      replace_edits=replace_edits)
-    return {"job_id": job.id, "deck": _deck_body(caller.user.id, deck_id)}
+    return {"job_id": job.id, "deck": _deck_body(caller.user.workspace_id, deck_id)}
 
 
 @router.post("/{deck_id}/slides/{slide_id}/lock")
 def lock(deck_id: IdPath, slide_id: str, caller: CallerDep) -> dict:
-    decks.set_locked(owner_id=caller.user.id, deck_id=deck_id, slide_id=slide_id[:40], locked=True)
-    return _deck_body(caller.user.id, deck_id)
+    decks.set_locked(workspace_id=caller.user.workspace_id, deck_id=deck_id, slide_id=slide_id[:40], locked=True)
+    return _deck_body(caller.user.workspace_id, deck_id)
 
 
 @router.post("/{deck_id}/slides/{slide_id}/unlock")
 def unlock(deck_id: IdPath, slide_id: str, caller: CallerDep) -> dict:
-    decks.set_locked(owner_id=caller.user.id, deck_id=deck_id, slide_id=slide_id[:40], locked=False)
-    return _deck_body(caller.user.id, deck_id)
+    decks.set_locked(workspace_id=caller.user.workspace_id, deck_id=deck_id, slide_id=slide_id[:40], locked=False)
+    return _deck_body(caller.user.workspace_id, deck_id)
 
 
 @router.get("/{deck_id}/slides/{slide_id}/preview.png")
@@ -196,7 +199,7 @@ async def preview(deck_id: IdPath, slide_id: str, caller: CallerDep,
     """The slide as a PNG drawn from the same plan as the .pptx."""
     def draw() -> bytes:
         with read_scope() as session:
-            deck = get_deck(session=session, owner_id=caller.user.id, deck_id=deck_id)
+            deck = get_deck(session=session, workspace_id=caller.user.workspace_id, deck_id=deck_id)
             slide = find_slide(need_outline(deck), slide_id[:40])
             session.expunge(deck)
         return deck_files.preview_png(deck=deck, slide=slide, width=width)
@@ -211,7 +214,7 @@ async def preview(deck_id: IdPath, slide_id: str, caller: CallerDep,
 async def download(deck_id: IdPath, caller: CallerDep, format: Literal["pptx", "pdf"] = "pptx") -> Response:
     """The deck as an editable .pptx, or as PDF through LibreOffice (503 `pdf_unavailable` when not installed)."""
     with read_scope() as session:
-        deck = get_deck(session=session, owner_id=caller.user.id, deck_id=deck_id)
+        deck = get_deck(session=session, workspace_id=caller.user.workspace_id, deck_id=deck_id)
         placeholders = sum(1 for s in need_outline(deck).slides if s.placeholder)
         session.expunge(deck)
     if format == "pdf":
@@ -228,17 +231,18 @@ async def download(deck_id: IdPath, caller: CallerDep, format: Literal["pptx", "
 @router.get("/{deck_id}/versions")
 def versions(deck_id: IdPath, caller: CallerDep) -> dict:
     with read_scope() as session:
-        rows = deck_versions.list_versions(session=session, owner_id=caller.user.id, deck_id=deck_id)
+        rows = deck_versions.list_versions(session=session, workspace_id=caller.user.workspace_id, deck_id=deck_id)
         return {"versions": [deck_versions.version_public(v) for v in rows]}
 
 
 @router.post("/{deck_id}/versions", status_code=201)
 def save_version(deck_id: IdPath, caller: CallerDep, body: NoteInput | None = None) -> dict:
-    version = deck_versions.save_version(owner_id=caller.user.id, deck_id=deck_id, note=body.note if body else "")
+    version = deck_versions.save_version(workspace_id=caller.user.workspace_id, deck_id=deck_id,
+                                         note=body.note if body else "")
     return deck_versions.version_public(version)
 
 
 @router.post("/{deck_id}/versions/{number}/restore")
 def restore_version(deck_id: IdPath, number: IdPath, caller: CallerDep) -> dict:
-    deck_versions.restore_version(owner_id=caller.user.id, deck_id=deck_id, number=number)
-    return _deck_body(caller.user.id, deck_id)
+    deck_versions.restore_version(workspace_id=caller.user.workspace_id, deck_id=deck_id, number=number)
+    return _deck_body(caller.user.workspace_id, deck_id)

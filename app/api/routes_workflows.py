@@ -36,7 +36,8 @@ def operation_detail(op_id: str, caller: CallerDep) -> dict:
 def run_operation(op_id: str, body: RunRequest, caller: CallerDep) -> dict:
     """Settings errors answer 422 `invalid_params` with every bad field named in `error.fields`."""
     definition = workflow_runs.operation_recipe(op_id[:40], body.params)
-    run = workflow_runs.start_run(owner_id=caller.user.id, definition=definition, asset_ids=body.asset_ids,
+    run = workflow_runs.start_run(workspace_id=caller.user.workspace_id, definition=definition,
+                                  asset_ids=body.asset_ids,
                                   operation=op_id)
     return workflow_runs.run_public(run)
 
@@ -45,35 +46,35 @@ def run_operation(op_id: str, body: RunRequest, caller: CallerDep) -> dict:
 def list_runs(caller: CallerDep) -> dict:
     with session_scope() as session:
         return {"runs": [workflow_runs.run_public(r) for r in
-                         workflow_runs.list_runs(session=session, owner_id=caller.user.id)]}
+                         workflow_runs.list_runs(session=session, workspace_id=caller.user.workspace_id)]}
 
 
 @router.get("/workflow-runs/{run_id}")
 def get_run(run_id: IdPath, caller: CallerDep) -> dict:
     with read_scope() as session:
-        run = workflow_runs.get_run(session=session, owner_id=caller.user.id, run_id=run_id)
+        run = workflow_runs.get_run(session=session, workspace_id=caller.user.workspace_id, run_id=run_id)
         return workflow_runs.run_public(run, workflow_runs.items_of(session=session, run_id=run_id))
 
 
 @router.post("/workflow-runs/{run_id}/cancel")
 def cancel_run(run_id: IdPath, caller: CallerDep) -> dict:
     """'removed' when it had not started; otherwise 'stopping': images in progress finish, the rest are dropped."""
-    return {"outcome": workflow_runs.cancel_run(owner_id=caller.user.id, run_id=run_id)}
+    return {"outcome": workflow_runs.cancel_run(workspace_id=caller.user.workspace_id, run_id=run_id)}
 
 
 @router.post("/workflow-runs/{run_id}/retry", status_code=202)
 def retry_run(run_id: IdPath, caller: CallerDep) -> dict:
     """Run the failed and canceled items again."""
-    return workflow_runs.run_public(workflow_runs.retry_failed(owner_id=caller.user.id, run_id=run_id))
+    return workflow_runs.run_public(workflow_runs.retry_failed(workspace_id=caller.user.workspace_id, run_id=run_id))
 
 
 @router.get("/workflow-runs/{run_id}/download")
 def download_run(run_id: IdPath, caller: CallerDep) -> Response:
     """Every output as one ZIP, streamed (images are stored, not recompressed)."""
     with session_scope() as session:
-        run = workflow_runs.get_run(session=session, owner_id=caller.user.id, run_id=run_id)
+        run = workflow_runs.get_run(session=session, workspace_id=caller.user.workspace_id, run_id=run_id)
         files = [(a.storage_key, a.filename) for _, a in
-                 workflow_runs.output_assets(session=session, owner_id=caller.user.id, run_id=run_id)]
+                 workflow_runs.output_assets(session=session, workspace_id=caller.user.workspace_id, run_id=run_id)]
         name = run.name
     storage = get_storage()
     archive = ZipStream(compress_type=ZIP_STORED, sized=False)
@@ -95,30 +96,31 @@ def download_run(run_id: IdPath, caller: CallerDep) -> Response:
 def list_recipes(caller: CallerDep) -> dict:
     with session_scope() as session:
         return {"recipes": [workflow_runs.recipe_public(r) for r in
-                            workflow_runs.list_recipes(session=session, owner_id=caller.user.id)]}
+                            workflow_runs.list_recipes(session=session, workspace_id=caller.user.workspace_id)]}
 
 
 @router.post("/recipes", status_code=201)
 def create_recipe(body: RecipeInput, caller: CallerDep) -> dict:
-    return workflow_runs.recipe_public(workflow_runs.save_recipe(owner_id=caller.user.id, data=body))
+    return workflow_runs.recipe_public(workflow_runs.save_recipe(workspace_id=caller.user.workspace_id, data=body))
 
 
 @router.get("/recipes/{recipe_id}")
 def get_recipe(recipe_id: IdPath, caller: CallerDep) -> dict:
     with session_scope() as session:
-        return workflow_runs.recipe_public(workflow_runs.get_recipe(session=session, owner_id=caller.user.id,
+        return workflow_runs.recipe_public(workflow_runs.get_recipe(session=session,
+                                                                    workspace_id=caller.user.workspace_id,
                                                                     recipe_id=recipe_id))
 
 
 @router.put("/recipes/{recipe_id}")
 def update_recipe(recipe_id: IdPath, body: RecipeInput, caller: CallerDep) -> dict:
-    return workflow_runs.recipe_public(workflow_runs.save_recipe(owner_id=caller.user.id, data=body,
+    return workflow_runs.recipe_public(workflow_runs.save_recipe(workspace_id=caller.user.workspace_id, data=body,
                                                                  recipe_id=recipe_id))
 
 
 @router.delete("/recipes/{recipe_id}", status_code=204)
 def delete_recipe(recipe_id: IdPath, caller: CallerDep) -> Response:
-    workflow_runs.delete_recipe(owner_id=caller.user.id, recipe_id=recipe_id)
+    workflow_runs.delete_recipe(workspace_id=caller.user.workspace_id, recipe_id=recipe_id)
     return Response(status_code=204)
 
 
@@ -126,8 +128,9 @@ def delete_recipe(recipe_id: IdPath, caller: CallerDep) -> Response:
 def run_recipe(recipe_id: IdPath, body: RunRequest, caller: CallerDep) -> dict:
     """Run a saved recipe; `params` must be empty (the recipe holds its settings)."""
     with session_scope() as session:
-        recipe = workflow_runs.get_recipe(session=session, owner_id=caller.user.id, recipe_id=recipe_id)
+        recipe = workflow_runs.get_recipe(session=session, workspace_id=caller.user.workspace_id, recipe_id=recipe_id)
         definition = workflow_runs.check_recipe(workflow_runs.recipe_public(recipe)["definition"])
-    run = workflow_runs.start_run(owner_id=caller.user.id, definition=definition, asset_ids=body.asset_ids,
+    run = workflow_runs.start_run(workspace_id=caller.user.workspace_id, definition=definition,
+                                  asset_ids=body.asset_ids,
                                   recipe_id=recipe_id)
     return workflow_runs.run_public(run)

@@ -36,6 +36,9 @@ class UserOut(BaseModel):
     is_active: bool
     created_at: datetime
     last_login_at: datetime | None
+    # Where this session or token acts, and the user's role there.
+    workspace_id: int = 0
+    workspace_role: str = ""
 
 
 class TokenCreate(BaseModel):

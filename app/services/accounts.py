@@ -14,6 +14,7 @@ from app.models import PasswordReset, User, utcnow
 from app.services import audit
 from app.services.passwords import hash_password, needs_rehash, verify_password
 from app.services.secrets import new_token, token_digest
+from app.services.workspaces import permissions
 from app.settings import get_settings
 
 ROLES = ("admin", "member")
@@ -22,7 +23,13 @@ MAX_PASSWORD = 256
 
 @dataclass(frozen=True)
 class UserPublic:
-    """What the UI and the API may show about a user."""
+    """What the UI and the API may show about a user, and where this request acts.
+
+    `role` is the site role (admin | member: the admin pages). `workspace_id`/`workspace_role` are the
+    workspace this session or token acts in and the user's role there (app.services.workspaces); work is
+    owned by `workspace_id`, and `can`/`require` ask the one permission matrix. `of()` gives the personal
+    workspace; sessions and tokens replace it with the one they are bound to (workspaces.acting).
+    """
 
     id: int
     email: str
@@ -31,16 +38,33 @@ class UserPublic:
     is_active: bool
     created_at: datetime
     last_login_at: datetime | None
+    workspace_id: int = 0
+    workspace_role: str = ""
+    # A scoped API token's scopes; None for a browser session or a full-access token.
+    scopes: tuple[str, ...] | None = None
 
     @classmethod
     def of(cls, user: User) -> UserPublic:
         return cls(id=user.id or 0, email=user.email, name=user.name, role=user.role,
                    is_active=user.is_active, created_at=user.created_at,
-                   last_login_at=user.last_login_at)
+                   last_login_at=user.last_login_at,
+                   workspace_id=user.personal_workspace_id or 0, workspace_role="owner")
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    def can(self, action: str) -> bool:
+        return permissions.allowed(self.workspace_role, action) and permissions.scope_allows(self.scopes, action)
+
+    def require(self, action: str) -> None:
+        """Refuse (403) what the role or the token's scopes do not allow in this workspace."""
+        if not permissions.scope_allows(self.scopes, action):
+            raise Forbidden(f"This API token's scopes do not cover that (it needs "
+                            f"'{permissions.scope_for(action)}').", code="insufficient_scope")
+        if not permissions.allowed(self.workspace_role, action):
+            label = permissions.ROLE_LABELS.get(self.workspace_role, self.workspace_role or "no role")
+            raise Forbidden(f"Your role in this workspace ({label}) does not allow that.", code="role_forbidden")
 
 
 def normalise_email(email: str) -> str:
@@ -88,6 +112,9 @@ def register_user(*, session: Session, email: str, password: str, name: str = ""
         .values(role="admin")
     )
     session.refresh(user)
+    from app.services.workspaces import service as workspaces  # it imports this module
+
+    workspaces.create_personal(session=session, user=user)
     audit.record(session=session, action="user.registered", actor_id=user.id, target=email)
     return UserPublic.of(user)
 

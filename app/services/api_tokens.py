@@ -65,12 +65,21 @@ def user_for_token(*, session: Session, secret: str) -> UserPublic | None:
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(secret))).first()
     if row is None or row.revoked_at is not None:
         return None
+    if row.expires_at is not None and row.expires_at <= utcnow():
+        return None
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
+        return None
+    from app.services.workspaces.service import acting  # it imports accounts, as this module does
+
+    # Bound to its workspace: a token of a member who was removed stops working there (None).
+    public = acting(session=session, user=user, workspace_id=row.workspace_id,
+                    scopes=tuple(row.scopes.split()) if row.scopes else None)
+    if public is None:
         return None
     # Written at most once a minute: a busy script should not turn every read into a write.
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
         row.last_used_at = now
         session.add(row)
-    return UserPublic.of(user)
+    return public

@@ -56,7 +56,7 @@ def public(asset: Asset) -> dict:
             "created_at": asset.created_at.isoformat(), "has_thumbnail": bool(asset.thumb_key)}
 
 
-def store_one(*, owner_id: int, filename: str, data: bytes, meta: dict | None = None, origin: str = "upload",
+def store_one(*, workspace_id: int, filename: str, data: bytes, meta: dict | None = None, origin: str = "upload",
               source_asset_id: int | None = None) -> tuple[Asset, bool]:
     """Check and store one upload; returns (asset, created). Raises AppError for a bad file.
 
@@ -69,15 +69,15 @@ def store_one(*, owner_id: int, filename: str, data: bytes, meta: dict | None = 
     info = inspect_image(data)
     digest = hashlib.sha256(data).hexdigest()
     with session_scope() as session:
-        existing = _by_digest(session, owner_id, digest)
+        existing = _by_digest(session, workspace_id, digest)
         if existing is not None:
             _undelete(session, existing)
             return existing, False
-    key = _original_key(owner_id, digest, info.ext)
+    key = _original_key(workspace_id, digest, info.ext)
     get_storage().put(key, data, content_type=info.mime)
     try:
         with session_scope() as session:
-            asset = Asset(owner_id=owner_id, sha256=digest, filename=clean_filename(filename, info.ext),
+            asset = Asset(workspace_id=workspace_id, sha256=digest, filename=clean_filename(filename, info.ext),
                           mime=info.mime, size_bytes=len(data), width=info.width, height=info.height,
                           storage_key=key, meta=json.dumps(meta or {}, default=str), origin=origin,
                           source_asset_id=source_asset_id)
@@ -89,7 +89,7 @@ def store_one(*, owner_id: int, filename: str, data: bytes, meta: dict | None = 
             return asset, True
     except IntegrityError:  # the same bytes arrived twice at once: keep the first
         with session_scope() as session:
-            return _by_digest(session, owner_id, digest), False
+            return _by_digest(session, workspace_id, digest), False
 
 
 def _undelete(session: Session, asset: Asset) -> None:
@@ -99,20 +99,20 @@ def _undelete(session: Session, asset: Asset) -> None:
         session.add(asset)
 
 
-def _by_digest(session: Session, owner_id: int, digest: str) -> Asset | None:
+def _by_digest(session: Session, workspace_id: int, digest: str) -> Asset | None:
     """The owner's asset with these bytes (one per owner and SHA-256), or None."""
-    return session.exec(select(Asset).where(Asset.owner_id == owner_id, Asset.sha256 == digest)).first()
+    return session.exec(select(Asset).where(Asset.workspace_id == workspace_id, Asset.sha256 == digest)).first()
 
 
-def _original_key(owner_id: int, digest: str, ext: str) -> str:
-    return f"assets/{owner_id}/{digest[:2]}/{digest}.{ext}"
+def _original_key(workspace_id: int, digest: str, ext: str) -> str:
+    return f"assets/{workspace_id}/{digest[:2]}/{digest}.{ext}"
 
 
-def _thumb_key(owner_id: int, original_key: str) -> str:
-    return f"thumbs/{owner_id}/{original_key.rsplit('/', 1)[-1].rsplit('.', 1)[0]}.webp"
+def _thumb_key(workspace_id: int, original_key: str) -> str:
+    return f"thumbs/{workspace_id}/{original_key.rsplit('/', 1)[-1].rsplit('.', 1)[0]}.webp"
 
 
-def store_made(*, owner_id: int, filename: str, data: bytes, meta: dict,
+def store_made(*, workspace_id: int, filename: str, data: bytes, meta: dict,
                with_asset: Callable[[Session, Asset], None] | None = None, origin: str = "generated") -> Asset:
     """Store an image one of our jobs made, ready at once: the checks, the thumbnail and the colours
     come from one decode, and the asset lands in one transaction with `meta` (how it was made) and
@@ -126,7 +126,7 @@ def store_made(*, owner_id: int, filename: str, data: bytes, meta: dict,
         raise ValueError(f"unknown origin {origin!r}")
     digest = hashlib.sha256(data).hexdigest()
     with session_scope() as session:
-        existing = _by_digest(session, owner_id, digest)
+        existing = _by_digest(session, workspace_id, digest)
         if existing is not None:
             _undelete(session, existing)
             merge_meta(session=session, asset_id=existing.id, extra=meta)
@@ -134,18 +134,18 @@ def store_made(*, owner_id: int, filename: str, data: bytes, meta: dict,
                 with_asset(session, existing)
     if existing is not None:
         if existing.status != "ready":
-            process(asset_id=existing.id, key=existing.storage_key, owner_id=owner_id)
+            process(asset_id=existing.id, key=existing.storage_key, workspace_id=workspace_id)
         return existing
     image, info = open_checked(data)
     thumb, thumb_meta = thumbnail_of(image, get_settings().thumbnail_size)
-    key = _original_key(owner_id, digest, info.ext)
-    thumb_key = _thumb_key(owner_id, key)
+    key = _original_key(workspace_id, digest, info.ext)
+    thumb_key = _thumb_key(workspace_id, key)
     storage = get_storage()
     storage.put(key, data, content_type=info.mime)
     storage.put(thumb_key, thumb, content_type="image/webp")
     try:
         with session_scope() as session:
-            asset = Asset(owner_id=owner_id, sha256=digest, filename=clean_filename(filename, info.ext),
+            asset = Asset(workspace_id=workspace_id, sha256=digest, filename=clean_filename(filename, info.ext),
                           mime=info.mime, size_bytes=len(data), width=info.width, height=info.height,
                           storage_key=key, thumb_key=thumb_key, status="ready", origin=origin,
                           meta=json.dumps({**thumb_meta, **meta}, default=str))
@@ -158,21 +158,21 @@ def store_made(*, owner_id: int, filename: str, data: bytes, meta: dict,
             return asset
     except IntegrityError:
         with session_scope() as session:
-            raced = _by_digest(session, owner_id, digest)
+            raced = _by_digest(session, workspace_id, digest)
         if raced is None:
             raise  # not the same-bytes race: a real integrity error
         # The same bytes stored at the same moment by another job: join that asset.
-        return store_made(owner_id=owner_id, filename=filename, data=data, meta=meta, with_asset=with_asset,
+        return store_made(workspace_id=workspace_id, filename=filename, data=data, meta=meta, with_asset=with_asset,
                           origin=origin)
 
 
-def ingest_one(*, owner_id: int, filename: str, data: bytes | IO[bytes]) -> IngestResult:
+def ingest_one(*, workspace_id: int, filename: str, data: bytes | IO[bytes]) -> IngestResult:
     """Store one uploaded file, or each image of an uploaded ZIP (read entry by entry from `data`,
     which may be a file on disk). Queues nothing: callers batch the thumbnail jobs of many files."""
     result = IngestResult(assets=[], errors=[])
     for name, body in _expand_archives([(filename, data)], result.errors):
         try:
-            asset, is_new = store_one(owner_id=owner_id, filename=name, data=body)
+            asset, is_new = store_one(workspace_id=workspace_id, filename=name, data=body)
         except AppError as exc:
             result.errors.append(FileError(filename=display_name(name),
                                            code=exc.code, message=exc.message))
@@ -185,7 +185,7 @@ def ingest_one(*, owner_id: int, filename: str, data: bytes | IO[bytes]) -> Inge
     return result
 
 
-def ingest(*, owner_id: int, files: Iterable[tuple[str, bytes | IO[bytes]]]) -> IngestResult:
+def ingest(*, workspace_id: int, files: Iterable[tuple[str, bytes | IO[bytes]]]) -> IngestResult:
     """Store every good file; each bad one gets its own error and the rest go on. The REST upload
     and the Assets page both store through ingest_one, so they accept and refuse alike.
 
@@ -194,26 +194,26 @@ def ingest(*, owner_id: int, files: Iterable[tuple[str, bytes | IO[bytes]]]) -> 
     result = IngestResult(assets=[], errors=[])
     for filename, data in files:
         try:
-            one = ingest_one(owner_id=owner_id, filename=filename, data=data)
+            one = ingest_one(workspace_id=workspace_id, filename=filename, data=data)
         except OSError as exc:  # the storage filled up or went read-only part way through the upload
-            _stop_part_way(owner_id=owner_id, result=result, stopped_at=filename, cause=exc)
+            _stop_part_way(workspace_id=workspace_id, result=result, stopped_at=filename, cause=exc)
         result.assets += one.assets
         result.errors += one.errors
         result.created += one.created
         result.duplicates += one.duplicates
     try:
-        result.job_ids = submit_processing(owner_id=owner_id, asset_ids=result.created)
+        result.job_ids = submit_processing(workspace_id=workspace_id, asset_ids=result.created)
     except ServiceUnavailable as exc:
         exc.details = _what_was_stored(result)
         raise
     return result
 
 
-def _stop_part_way(*, owner_id: int, result: IngestResult, stopped_at: str, cause: OSError) -> None:
+def _stop_part_way(*, workspace_id: int, result: IngestResult, stopped_at: str, cause: OSError) -> None:
     """Storage failed after some files were stored: keep those (their thumbnails queued when the queue is up)
     and raise ServiceUnavailable saying exactly which were stored and where it stopped."""
     try:
-        result.job_ids = submit_processing(owner_id=owner_id, asset_ids=result.created)
+        result.job_ids = submit_processing(workspace_id=workspace_id, asset_ids=result.created)
     except ServiceUnavailable:
         pass  # parked as failed with QUEUE_UNAVAILABLE; the periodic work queues them later
     details = _what_was_stored(result)
@@ -243,7 +243,7 @@ def _expand_archives(files: Iterable[tuple[str, bytes | IO[bytes]]], errors: lis
         errors.extend(FileError(filename=p.name, code=p.code, message=p.message) for p in problems)
 
 
-def submit_processing(*, owner_id: int, asset_ids: list[int]) -> list[str]:
+def submit_processing(*, workspace_id: int, asset_ids: list[int]) -> list[str]:
     """Thumbnails and metadata in batches: one job per batch, since each RQ job costs a fork.
 
     If the queue is unreachable, the assets not yet queued are marked failed with
@@ -254,7 +254,7 @@ def submit_processing(*, owner_id: int, asset_ids: list[int]) -> list[str]:
     job_ids: list[str] = []
     for i in range(0, len(asset_ids), size):
         try:
-            job_ids.append(jobs.submit(kind="assets.process", owner_id=owner_id,
+            job_ids.append(jobs.submit(kind="assets.process", workspace_id=workspace_id,
                                        params={"asset_ids": asset_ids[i:i + size]}).id)
         except Exception as exc:  # Redis down, refused, timed out: all mean "not queued"
             log.warning("could not queue thumbnails for %d assets", len(asset_ids) - i, exc_info=True)
@@ -279,13 +279,13 @@ def requeue_unqueued(*, stale_after: timedelta = timedelta(hours=1), limit: int 
     """
     cutoff = utcnow() - stale_after
     with session_scope() as session:
-        rows = session.exec(select(Asset.id, Asset.owner_id).where(or_(
+        rows = session.exec(select(Asset.id, Asset.workspace_id).where(or_(
             (Asset.status == "failed") & col(Asset.error).startswith(QUEUE_UNAVAILABLE),
             (Asset.status == "processing") & (col(Asset.created_at) <= cutoff),
         )).order_by(col(Asset.id)).limit(limit)).all()
         by_owner: dict[int, list[int]] = {}
-        for asset_id, owner_id in rows:
-            by_owner.setdefault(owner_id, []).append(asset_id)
+        for asset_id, workspace_id in rows:
+            by_owner.setdefault(workspace_id, []).append(asset_id)
         ids = [r[0] for r in rows]
         if ids:
             for asset in session.exec(select(Asset).where(col(Asset.id).in_(ids))):
@@ -293,9 +293,9 @@ def requeue_unqueued(*, stale_after: timedelta = timedelta(hours=1), limit: int 
                 session.add(asset)
     job_ids: list[str] = []
     pending = list(by_owner.items())
-    for n, (owner_id, asset_ids) in enumerate(pending):
+    for n, (workspace_id, asset_ids) in enumerate(pending):
         try:
-            job_ids += submit_processing(owner_id=owner_id, asset_ids=asset_ids)
+            job_ids += submit_processing(workspace_id=workspace_id, asset_ids=asset_ids)
         except ServiceUnavailable:
             # Parked again (this owner's by submit_processing, the rest here): the next round retries.
             _park([i for _, later in pending[n + 1:] for i in later], reason=QUEUE_UNAVAILABLE)
@@ -306,13 +306,13 @@ def requeue_unqueued(*, stale_after: timedelta = timedelta(hours=1), limit: int 
 def pending_work(*, asset_ids: list[int]) -> list[tuple[int, str, int]]:
     """(id, storage key, owner) of the assets still waiting for a thumbnail, in one query."""
     with session_scope() as session:
-        rows = session.exec(select(Asset.id, Asset.storage_key, Asset.owner_id)
+        rows = session.exec(select(Asset.id, Asset.storage_key, Asset.workspace_id)
                             .where(col(Asset.id).in_(asset_ids), Asset.status != "ready")).all()
     order = {asset_id: i for i, asset_id in enumerate(asset_ids)}
     return sorted(((r[0], r[1], r[2]) for r in rows), key=lambda r: order[r[0]])
 
 
-def process(*, asset_id: int, key: str, owner_id: int) -> str:
+def process(*, asset_id: int, key: str, workspace_id: int) -> str:
     """Make the thumbnail and metadata of one asset, then record them in one transaction.
 
     Idempotent: running it again rewrites the same thumbnail key and the same fields.
@@ -330,7 +330,7 @@ def process(*, asset_id: int, key: str, owner_id: int) -> str:
                 asset.status, asset.error = "failed", f"Could not make a thumbnail: {reason}"[:500]
                 session.add(asset)
         return "failed"
-    thumb_key = _thumb_key(owner_id, key)
+    thumb_key = _thumb_key(workspace_id, key)
     try:
         storage.put(thumb_key, thumb, content_type="image/webp")
     except OSError as exc:
@@ -362,29 +362,30 @@ def fail_unfinished(*, asset_ids: list[int], reason: str) -> int:
         return len(rows)
 
 
-def get_asset(*, session: Session, owner_id: int, asset_id: int, include_deleted: bool = False) -> Asset:
+def get_asset(*, session: Session, workspace_id: int, asset_id: int, include_deleted: bool = False) -> Asset:
     """The owner's asset. Someone else's, and one deleted and waiting in the Undo window (unless
     `include_deleted`), answer exactly like a missing one."""
     asset = session.get(Asset, asset_id)
-    if asset is None or asset.owner_id != owner_id or (asset.deleted_at is not None and not include_deleted):
+    if asset is None or asset.workspace_id != workspace_id or (asset.deleted_at is not None and not include_deleted):
         raise NotFound("No such asset.")
     return asset
 
 
-def list_assets(*, session: Session, owner_id: int, query: str = "", status: str = "", limit: int = 60,
+def list_assets(*, session: Session, workspace_id: int, query: str = "", status: str = "", limit: int = 60,
                 offset: int = 0) -> tuple[list[Asset], int]:
     """The owner's library, newest first, through the library search (free text and a status)."""
     if status and status not in STATUSES:
         raise ValidationFailed(f"Status must be one of: {', '.join(STATUSES)}.", code="invalid_status")
     search_query = SearchQuery(q=(query or "")[:2000], status=status)
-    return search(session=session, owner_id=owner_id, query=search_query, limit=limit, offset=offset)
+    return search(session=session, workspace_id=workspace_id, query=search_query, limit=limit, offset=offset)
 
 
-def delete_asset(*, owner_id: int, asset_id: int, include_deleted: bool = False) -> None:
+def delete_asset(*, workspace_id: int, asset_id: int, include_deleted: bool = False) -> None:
     """Delete the row and its files for good. Other owners' copies of the same bytes have their own keys.
     `include_deleted`: also one soft-deleted by the library (the reaper, once its Undo window is over)."""
     with session_scope() as session:
-        asset = get_asset(session=session, owner_id=owner_id, asset_id=asset_id, include_deleted=include_deleted)
+        asset = get_asset(session=session, workspace_id=workspace_id, asset_id=asset_id,
+                          include_deleted=include_deleted)
         keys = [k for k in (asset.storage_key, asset.thumb_key) if k]
         # What points at the file goes with it: gallery entries, rows in rename batches, tags, collections.
         for table in (GenerationImage, RenameItem, AssetTag, CollectionAsset):

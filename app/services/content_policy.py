@@ -47,7 +47,7 @@ def term_public(term: DenylistTerm) -> dict:
 
 
 def event_public(event: ModerationEvent) -> dict:
-    return {"id": event.id, "at": event.at.isoformat(), "user_id": event.user_id, "surface": event.surface,
+    return {"id": event.id, "at": event.at.isoformat(), "workspace_id": event.workspace_id, "surface": event.surface,
             "allowed": event.allowed, "source": event.source, "category": event.category, "matched": event.matched,
             "reason": event.reason, "text": event.text, "generation_id": event.generation_id}
 
@@ -84,9 +84,9 @@ def ai_checker() -> OpenAIModeration | None:
         return client
 
 
-def _log(*, user_id: int | None, surface: str, decision: Any, text: str, generation_id: int | None = None) -> int:
+def _log(*, workspace_id: int | None, surface: str, decision: Any, text: str, generation_id: int | None = None) -> int:
     with session_scope() as session:
-        event = ModerationEvent(user_id=user_id, surface=surface, allowed=decision.allowed,
+        event = ModerationEvent(workspace_id=workspace_id, surface=surface, allowed=decision.allowed,
                                 source=decision.source or "none", category=decision.category or "",
                                 matched=(decision.matched or "")[:200], reason=(decision.reason or "")[:300],
                                 text=text[:EVENT_TEXT_MAX], generation_id=generation_id)
@@ -104,10 +104,10 @@ def check_prompt(*, text: str) -> Any:
     return decision
 
 
-def enforce_prompt(*, user_id: int | None, text: str) -> int:
+def enforce_prompt(*, workspace_id: int | None, text: str) -> int:
     """Log the decision; raise ModerationRejected (422) when refused. Returns the log entry id."""
     decision = check_prompt(text=text)
-    event_id = _log(user_id=user_id, surface="prompt", decision=decision, text=text)
+    event_id = _log(workspace_id=workspace_id, surface="prompt", decision=decision, text=text)
     if not decision.allowed:
         raise ModerationRejected(decision.reason, category=decision.category or "")
     return event_id
@@ -121,13 +121,13 @@ def link_event(*, event_id: int, generation_id: int) -> None:
             session.add(event)
 
 
-def output_allowed(*, user_id: int, image: bytes, generation_id: int) -> bool:
+def output_allowed(*, workspace_id: int, image: bytes, generation_id: int) -> bool:
     """The optional check of a generated image; logged either way. True when no check is configured."""
     ai = ai_checker()
     if not get_settings().moderation_check_outputs or ai is None:
         return True
     decision = ai.check_image(image)
-    _log(user_id=user_id, surface="output", decision=decision, text="", generation_id=generation_id)
+    _log(workspace_id=workspace_id, surface="output", decision=decision, text="", generation_id=generation_id)
     return decision.allowed
 
 

@@ -1,4 +1,4 @@
-"""The credits ledger: a balance per user and one row per change, each with a unique reference.
+"""The credits ledger: a balance per workspace and one row per change, each with a unique reference.
 
 A job reserves its cost when it is enqueued (balance → held), captures it on success and
 releases it on failure or cancel. Settling uses one reference per job, so a job can be
@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from app.errors import InsufficientCredits, ValidationFailed
-from app.models import CreditAccount, CreditEntry, utcnow
+from app.models import CreditAccount, CreditEntry, Workspace, utcnow
 from app.services import audit
 from app.settings import get_settings
 
@@ -26,11 +26,11 @@ def price_for(provider: str, units: int = 1) -> int:
     return max(0, per_unit) * max(0, units)
 
 
-def _ensure_account(session: Session, user_id: int) -> None:
-    if session.get(CreditAccount, user_id) is None:
+def _ensure_account(session: Session, workspace_id: int) -> None:
+    if session.get(CreditAccount, workspace_id) is None:
         try:
             with session.begin_nested():
-                session.add(CreditAccount(user_id=user_id))
+                session.add(CreditAccount(workspace_id=workspace_id))
         except IntegrityError:
             pass  # created by a concurrent request
 
@@ -45,35 +45,42 @@ def _entry(session: Session, **values) -> bool:
         return False
 
 
-def grant_monthly_allowance(*, session: Session, user_id: int, now: datetime | None = None) -> bool:
-    amount = get_settings().monthly_free_credits
-    _ensure_account(session, user_id)
+def _allowance(session: Session, workspace_id: int) -> int:
+    # The free monthly allowance goes to personal workspaces only: a team made for it would otherwise
+    # mint credits. Teams get theirs from an admin grant (or billing).
+    workspace = session.get(Workspace, workspace_id)
+    return get_settings().monthly_free_credits if workspace is not None and workspace.kind == "personal" else 0
+
+
+def grant_monthly_allowance(*, session: Session, workspace_id: int, now: datetime | None = None) -> bool:
+    amount = _allowance(session, workspace_id)
+    _ensure_account(session, workspace_id)
     month = (now or utcnow()).strftime("%Y-%m")
-    if amount <= 0 or not _entry(session, user_id=user_id, kind="allowance", amount=amount,
-                                  reference=f"allowance:{user_id}:{month}",
+    if amount <= 0 or not _entry(session, workspace_id=workspace_id, kind="allowance", amount=amount,
+                                  reference=f"allowance:{workspace_id}:{month}",
                                   reason=f"Free allowance for {month}"):
         return False
-    session.execute(update(CreditAccount).where(col(CreditAccount.user_id) == user_id)
+    session.execute(update(CreditAccount).where(col(CreditAccount.workspace_id) == workspace_id)
                     .values(balance=CreditAccount.balance + amount))
     return True
 
 
-def reserve(*, session: Session, user_id: int, amount: int, job_id: str) -> None:
+def reserve(*, session: Session, workspace_id: int, amount: int, job_id: str) -> None:
     """Hold `amount` for a job; raises InsufficientCredits. Never takes a balance below zero."""
     if amount <= 0:
         return
-    grant_monthly_allowance(session=session, user_id=user_id)
-    if not _entry(session, user_id=user_id, kind="reserve", amount=-amount,
+    grant_monthly_allowance(session=session, workspace_id=workspace_id)
+    if not _entry(session, workspace_id=workspace_id, kind="reserve", amount=-amount,
                   reference=f"job:{job_id}:reserve", job_id=job_id, reason="Reserved for a job"):
         return
     # The WHERE clause is the guard: concurrent spends serialise on the row and re-check it.
     moved = session.execute(
         update(CreditAccount)
-        .where(col(CreditAccount.user_id) == user_id, col(CreditAccount.balance) >= amount)
+        .where(col(CreditAccount.workspace_id) == workspace_id, col(CreditAccount.balance) >= amount)
         .values(balance=CreditAccount.balance - amount, held=CreditAccount.held + amount)
     )
     if moved.rowcount != 1:
-        raise InsufficientCredits(f"This needs {amount} credits; your balance is too low.")
+        raise InsufficientCredits(f"This needs {amount} credits; this workspace's balance is too low.")
 
 
 def _reserved(session: Session, job_id: str) -> CreditEntry | None:
@@ -87,63 +94,66 @@ def settle(*, session: Session, job_id: str, success: bool) -> None:
         return
     amount = -held.amount
     kind = "capture" if success else "release"
-    if not _entry(session, user_id=held.user_id, kind=kind, amount=0 if success else amount,
+    if not _entry(session, workspace_id=held.workspace_id, kind=kind, amount=0 if success else amount,
                   reference=f"job:{job_id}:settle", job_id=job_id,
                   reason="Job succeeded" if success else "Job did not finish: credits returned"):
         return
     values = {"held": CreditAccount.held - amount}
     if not success:
         values["balance"] = CreditAccount.balance + amount
-    session.execute(update(CreditAccount).where(col(CreditAccount.user_id) == held.user_id).values(**values))
+    session.execute(update(CreditAccount).where(col(CreditAccount.workspace_id) == held.workspace_id).values(**values))
 
 
-def adjust(*, session: Session, actor_id: int, user_id: int, amount: int, reason: str, reference: str) -> None:
+def adjust(*, session: Session, actor_id: int, workspace_id: int, amount: int, reason: str, reference: str) -> None:
     """An admin grant (positive) or correction (negative); the balance never goes below zero."""
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationFailed("Say why: a reason is required.", code="reason_required")
     if amount == 0 or abs(amount) > 1_000_000:
         raise ValidationFailed("The amount must be non-zero and at most 1,000,000.", code="invalid_amount")
-    _ensure_account(session, user_id)
-    if not _entry(session, user_id=user_id, kind="grant" if amount > 0 else "adjust", amount=amount,
+    _ensure_account(session, workspace_id)
+    if not _entry(session, workspace_id=workspace_id, kind="grant" if amount > 0 else "adjust", amount=amount,
                   reference=reference[:128], reason=reason[:300], actor_id=actor_id):
         return
     moved = session.execute(
         update(CreditAccount)
-        .where(col(CreditAccount.user_id) == user_id, col(CreditAccount.balance) + amount >= 0)
+        .where(col(CreditAccount.workspace_id) == workspace_id, col(CreditAccount.balance) + amount >= 0)
         .values(balance=CreditAccount.balance + amount)
     )
     if moved.rowcount != 1:
         raise ValidationFailed("That would take the balance below zero.", code="invalid_amount")
-    audit.record(session=session, action="admin.credits", actor_id=actor_id, target=str(user_id),
+    audit.record(session=session, action="admin.credits", actor_id=actor_id, target=str(workspace_id),
                  detail=f"{amount:+d}: {reason}"[:1000])
 
 
-def balance(*, session: Session, user_id: int) -> tuple[int, int]:
-    grant_monthly_allowance(session=session, user_id=user_id)
+def balance(*, session: Session, workspace_id: int) -> tuple[int, int]:
+    grant_monthly_allowance(session=session, workspace_id=workspace_id)
     # populate_existing: the UPDATEs above bypass the identity map, so read the row afresh.
-    account = session.get(CreditAccount, user_id, populate_existing=True)
+    account = session.get(CreditAccount, workspace_id, populate_existing=True)
     return (account.balance, account.held) if account else (0, 0)
 
 
-def balances(*, session: Session, user_ids: list[int]) -> dict[int, int]:
-    """Spendable balances of many users in two queries, without writing anything.
+def balances(*, session: Session, workspace_ids: list[int]) -> dict[int, int]:
+    """Spendable balances of many workspaces in three queries, without writing anything.
 
-    A month's allowance is granted lazily on a user's first credit read or spend; until then it
+    A month's allowance is granted lazily on a workspace's first credit read or spend; until then it
     is counted here as if granted, so admins see what the user will see.
     """
     month = utcnow().strftime("%Y-%m")
-    held = {a.user_id: a.balance for a in session.exec(
-        select(CreditAccount).where(col(CreditAccount.user_id).in_(user_ids))).all()}
+    held = {a.workspace_id: a.balance for a in session.exec(
+        select(CreditAccount).where(col(CreditAccount.workspace_id).in_(workspace_ids))).all()}
     granted = set(session.exec(select(CreditEntry.reference).where(
-        col(CreditEntry.reference).in_([f"allowance:{u}:{month}" for u in user_ids]))).all())
+        col(CreditEntry.reference).in_([f"allowance:{u}:{month}" for u in workspace_ids]))).all())
+    personal = set(session.exec(select(Workspace.id).where(col(Workspace.id).in_(workspace_ids),
+                                                          Workspace.kind == "personal")).all())
     allowance = get_settings().monthly_free_credits
-    return {u: held.get(u, 0) + (0 if f"allowance:{u}:{month}" in granted else allowance) for u in user_ids}
+    return {u: held.get(u, 0) + (0 if f"allowance:{u}:{month}" in granted or u not in personal else allowance)
+            for u in workspace_ids}
 
 
-def history(*, session: Session, user_id: int, limit: int = 50, offset: int = 0) -> tuple[list[CreditEntry], int]:
-    rows = session.exec(select(CreditEntry).where(CreditEntry.user_id == user_id)
+def history(*, session: Session, workspace_id: int, limit: int = 50, offset: int = 0) -> tuple[list[CreditEntry], int]:
+    rows = session.exec(select(CreditEntry).where(CreditEntry.workspace_id == workspace_id)
                         .order_by(col(CreditEntry.id).desc()).limit(limit).offset(offset)).all()
     total = session.exec(select(func.count()).select_from(CreditEntry)
-                         .where(CreditEntry.user_id == user_id)).one()
+                         .where(CreditEntry.workspace_id == workspace_id)).one()
     return list(rows), total

@@ -40,20 +40,20 @@ PREVIEW_CACHE = 256  # thumbnails of ~40–120 KB each
 # --- brand kits ----------------------------------------------------------------------------------------
 
 
-def store_brand_kit(*, owner_id: int, data: bytes) -> tuple[str, str]:
+def store_brand_kit(*, workspace_id: int, data: bytes) -> tuple[str, str]:
     """Check an uploaded .pptx/.potx (BrandKitInvalid 422, BrandKitTooLarge 413), store it, and return
     (storage key, template name). The same file uploaded twice is stored once."""
     kit = load_brand_kit(data)
-    key = f"{BRAND_PREFIX}/{owner_id}/{hashlib.sha256(data).hexdigest()}.pptx"
+    key = f"{BRAND_PREFIX}/{workspace_id}/{hashlib.sha256(data).hexdigest()}.pptx"
     storage = get_storage()
     if not storage.exists(key):
         storage.put(key, data, content_type=PPTX_MIME)
     return key, kit.name or "Brand template"
 
 
-def describe_brand_kit(*, owner_id: int, key: str) -> str:
+def describe_brand_kit(*, workspace_id: int, key: str) -> str:
     """The name of a brand template this owner stored; ValidationFailed for anyone else's or a missing one."""
-    if not key.startswith(f"{BRAND_PREFIX}/{owner_id}/") or not get_storage().exists(key):
+    if not key.startswith(f"{BRAND_PREFIX}/{workspace_id}/") or not get_storage().exists(key):
         raise ValidationFailed("That brand template is not one of yours; upload it again.", code="unknown_brand_kit")
     return brand_kit(key).name or "Brand template"
 
@@ -77,13 +77,13 @@ def design_of(deck: Deck) -> Theme | BrandKit:
 # --- pictures ------------------------------------------------------------------------------------------
 
 
-def picture_assets(*, session: Session, owner_id: int, outline: Outline) -> dict[str, Asset]:
+def picture_assets(*, session: Session, workspace_id: int, outline: Outline) -> dict[str, Asset]:
     """slide id → the owner's asset its picture uses (slides whose asset is gone are left out)."""
     wanted = {s.id: parse_id(s.image.asset_id) for s in outline.slides
               if s.layout == "image_text" and s.image and parse_id(s.image.asset_id)}
     if not wanted:
         return {}
-    rows = session.exec(select(Asset).where(col(Asset.id).in_(set(wanted.values())), Asset.owner_id == owner_id,
+    rows = session.exec(select(Asset).where(col(Asset.id).in_(set(wanted.values())), Asset.workspace_id == workspace_id,
                                             col(Asset.deleted_at).is_(None))).all()
     by_id = {a.id: a for a in rows}
     return {slide_id: by_id[asset_id] for slide_id, asset_id in wanted.items() if asset_id in by_id}
@@ -92,7 +92,8 @@ def picture_assets(*, session: Session, owner_id: int, outline: Outline) -> dict
 def _pictures(deck: Deck, outline: Outline, *, thumbnails: bool) -> dict[str, bytes]:
     with read_scope() as session:
         keys = {slide_id: a.thumb_key if thumbnails and a.thumb_key else a.storage_key
-                for slide_id, a in picture_assets(session=session, owner_id=deck.owner_id, outline=outline).items()}
+                for slide_id, a in picture_assets(session=session, workspace_id=deck.workspace_id,
+                                                  outline=outline).items()}
     storage = get_storage()
     return {slide_id: storage.get(key) for slide_id, key in keys.items()}
 
@@ -102,7 +103,7 @@ def _pictures(deck: Deck, outline: Outline, *, thumbnails: bool) -> dict[str, by
 
 def fingerprint(deck: Deck, slide: Slide, width: int = 640) -> str:
     """Changes whenever what the slide's preview shows may change (its content, stage, the design)."""
-    raw = "|".join([str(deck.owner_id), str(deck.id), slide.model_dump_json(), deck.theme, deck.brand_kit_key,
+    raw = "|".join([str(deck.workspace_id), str(deck.id), slide.model_dump_json(), deck.theme, deck.brand_kit_key,
                     deck.title, str(width)])
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 

@@ -55,7 +55,7 @@ def request_size(caps: Capabilities, aspect: float) -> tuple[int, int]:
     return fit(width), fit(height)
 
 
-def make_picture(*, owner_id: int, deck_id: int, slide: Slide, design: Theme | BrandKit, provider_name: str,
+def make_picture(*, workspace_id: int, deck_id: int, slide: Slide, design: Theme | BrandKit, provider_name: str,
                  should_stop: Callable[[], bool]) -> int:
     """Generate the slide's picture from its prompt and store it; returns the asset id.
 
@@ -65,7 +65,7 @@ def make_picture(*, owner_id: int, deck_id: int, slide: Slide, design: Theme | B
     prompt = slide.image.prompt.strip() if slide.image else ""
     if not prompt:
         raise ValueError("this slide has no picture prompt")
-    content_policy.enforce_prompt(user_id=owner_id, text=prompt)
+    content_policy.enforce_prompt(workspace_id=workspace_id, text=prompt)
     provider = registry.get_provider(provider_name)
     caps = provider.capabilities
     width, height = request_size(caps, picture_aspect(slide, design))
@@ -79,7 +79,7 @@ def make_picture(*, owner_id: int, deck_id: int, slide: Slide, design: Theme | B
         raise ProviderError(f"{provider.label} finished without any image", code="bad_response")
     image = images[0]
     words = re.sub(r"[^a-z0-9]+", "-", unidecode(slide.title or prompt).lower()).strip("-")[:50] or "slide"
-    asset = assets.store_made(owner_id=owner_id, filename=f"slide-{words}", data=image.data,
+    asset = assets.store_made(workspace_id=workspace_id, filename=f"slide-{words}", data=image.data,
                               meta={"slides": {"deck_id": deck_id, "slide_id": slide.id, "prompt": prompt,
                                                "provider": provider_name, "seed": seed}}, origin="slide")
     return asset.id

@@ -53,16 +53,16 @@ def price(*, provider: str, image_provider: str, slides: list[Slide]) -> int:
                    else credits.price_for(CHAT_PRICE_KEY, 1))
 
 
-def generate(*, owner_id: int, deck_id: int) -> Job:
+def generate(*, workspace_id: int, deck_id: int) -> Job:
     """Write every unlocked slide (text, pictures, charts) in a job; returns the job."""
     with session_scope() as session:
-        deck = get_deck(session=session, owner_id=owner_id, deck_id=deck_id)
+        deck = get_deck(session=session, workspace_id=workspace_id, deck_id=deck_id)
         outline = need_outline(deck)
         targets = [s for s in outline.slides if not s.locked]
         provider, image_provider = deck.provider, deck.image_provider
     if not targets:
         raise ValidationFailed("Every slide is locked: unlock the slides to write.", code="all_locked")
-    return start(owner_id=owner_id, deck_id=deck_id, status="generating",
+    return start(workspace_id=workspace_id, deck_id=deck_id, status="generating",
                  params={"action": "generate", "slide_ids": [s.id for s in targets]},
                  cost=price(provider=provider, image_provider=image_provider, slides=targets))
 
@@ -72,12 +72,12 @@ def has_edits(slide: Slide) -> bool:
     return slide.edited and bool(slide.bullets or slide.bullets_right or slide.notes.strip())
 
 
-def regenerate_slide(*, owner_id: int, deck_id: int, slide_id: str, replace_edits: bool = False) -> Job:
+def regenerate_slide(*, workspace_id: int, deck_id: int, slide_id: str, replace_edits: bool = False) -> Job:
     """Write one slide again from scratch (its text is replaced; a locked slide is refused). A slide holding a
     person's edits is refused with 409 `slide_edited` unless `replace_edits` says they agreed; either way the
     outline before it is kept as a version, so the edits can be restored."""
     with session_scope() as session:
-        deck = get_deck(session=session, owner_id=owner_id, deck_id=deck_id)
+        deck = get_deck(session=session, workspace_id=workspace_id, deck_id=deck_id)
         slide = find_slide(need_outline(deck), slide_id)
         provider, image_provider = deck.provider, deck.image_provider
     if slide.locked:
@@ -87,24 +87,24 @@ def regenerate_slide(*, owner_id: int, deck_id: int, slide_id: str, replace_edit
         raise Conflict(f"Slide “{slide.title or slide.id}” has your edits: regenerating replaces its bullets and "
                        "notes. Confirm to go ahead (a version is kept so you can restore them).",
                        code="slide_edited")
-    _keep_before(owner_id=owner_id, deck_id=deck_id, note=f"Before regenerating “{slide.title or slide.id}”")
-    return start(owner_id=owner_id, deck_id=deck_id, status="generating",
+    _keep_before(workspace_id=workspace_id, deck_id=deck_id, note=f"Before regenerating “{slide.title or slide.id}”")
+    return start(workspace_id=workspace_id, deck_id=deck_id, status="generating",
                  params={"action": "regenerate", "slide_ids": [slide.id]},
                  cost=price(provider=provider, image_provider=image_provider, slides=[slide]))
 
 
-def _keep_before(*, owner_id: int, deck_id: int, note: str) -> None:
+def _keep_before(*, workspace_id: int, deck_id: int, note: str) -> None:
     with session_scope() as session:
-        deck = locked_row(session, deck_id, owner_id)
+        deck = locked_row(session, deck_id, workspace_id)
         check_not_busy(deck)
         keep_version(session=session, deck=deck, note=note)
 
 
-def start(*, owner_id: int, deck_id: int, status: str, params: dict, cost: int) -> Job:
+def start(*, workspace_id: int, deck_id: int, status: str, params: dict, cost: int) -> Job:
     """Claim the deck (one job at a time), then queue the job; the claim is undone when queueing fails."""
     claim(deck_id, status)
     try:
-        job = jobs.submit(kind=JOB_KIND, owner_id=owner_id, params={"deck_id": deck_id, **params}, cost=cost)
+        job = jobs.submit(kind=JOB_KIND, workspace_id=workspace_id, params={"deck_id": deck_id, **params}, cost=cost)
     except BaseException:
         release(deck_id)
         raise
@@ -155,15 +155,15 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite hands back naive UTC
 
 
-def cancel(*, owner_id: int, deck_id: int) -> str:
+def cancel(*, workspace_id: int, deck_id: int) -> str:
     """Stop the deck's job: 'removed' (it had not started) or 'stopping' (after the slides in flight)."""
     heal(deck_id=deck_id)
     with session_scope() as session:
-        deck = get_deck(session=session, owner_id=owner_id, deck_id=deck_id)
+        deck = get_deck(session=session, workspace_id=workspace_id, deck_id=deck_id)
         if deck.status not in BUSY or not deck.job_id:
             raise Conflict("Nothing is being made for this deck.", code="deck_idle")
         job_id = deck.job_id
-    outcome = jobs.cancel(job_id=job_id, owner_id=owner_id)
+    outcome = jobs.cancel(job_id=job_id, workspace_id=workspace_id)
     if outcome == "removed":
         settle_interrupted(deck_id=deck_id, job_id=job_id, status="canceled", error="", before={})
     return outcome

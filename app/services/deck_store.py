@@ -17,18 +17,18 @@ MAX_VERSIONS = 50  # per deck; the oldest go first
 MAX_NOTE = 200
 
 
-def get_deck(*, session: Session, owner_id: int, deck_id: int) -> Deck:
+def get_deck(*, session: Session, workspace_id: int, deck_id: int) -> Deck:
     deck = session.get(Deck, deck_id)
-    if deck is None or deck.owner_id != owner_id:  # someone else's deck answers like a missing one
+    if deck is None or deck.workspace_id != workspace_id:  # someone else's deck answers like a missing one
         raise NotFound("No such deck.")
     return deck
 
 
-def locked_row(session: Session, deck_id: int, owner_id: int | None = None) -> Deck:
+def locked_row(session: Session, deck_id: int, workspace_id: int | None = None) -> Deck:
     """The deck row locked for this transaction: an edit and a job writing a slide never interleave their
     read-modify-write (PostgreSQL: FOR UPDATE; SQLite serialises writers with BEGIN IMMEDIATE already)."""
     deck = session.exec(select(Deck).where(Deck.id == deck_id).with_for_update()).first()
-    if deck is None or (owner_id is not None and deck.owner_id != owner_id):
+    if deck is None or (workspace_id is not None and deck.workspace_id != workspace_id):
         raise NotFound("No such deck.")
     return deck
 

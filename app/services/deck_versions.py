@@ -29,26 +29,26 @@ def version_public(version: DeckVersion) -> dict[str, Any]:
             "title": json.loads(version.outline).get("title", ""), "created_at": version.created_at.isoformat()}
 
 
-def list_versions(*, session: Session, owner_id: int, deck_id: int) -> list[DeckVersion]:
+def list_versions(*, session: Session, workspace_id: int, deck_id: int) -> list[DeckVersion]:
     """Newest first."""
-    get_deck(session=session, owner_id=owner_id, deck_id=deck_id)
+    get_deck(session=session, workspace_id=workspace_id, deck_id=deck_id)
     return list(session.exec(select(DeckVersion).where(DeckVersion.deck_id == deck_id)
                              .order_by(col(DeckVersion.number).desc())).all())
 
 
-def save_version(*, owner_id: int, deck_id: int, note: str = "") -> DeckVersion:
+def save_version(*, workspace_id: int, deck_id: int, note: str = "") -> DeckVersion:
     with session_scope() as session:
-        deck = locked_row(session, deck_id, owner_id)
+        deck = locked_row(session, deck_id, workspace_id)
         check_not_busy(deck)
         version = add_version(session=session, deck=deck, note=note or "Saved by hand")
         session.refresh(version)
         return version
 
 
-def restore_version(*, owner_id: int, deck_id: int, number: int) -> Deck:
+def restore_version(*, workspace_id: int, deck_id: int, number: int) -> Deck:
     """Make version `number` the current outline; the current one is saved first when it differs."""
     with session_scope() as session:
-        deck = locked_row(session, deck_id, owner_id)
+        deck = locked_row(session, deck_id, workspace_id)
         check_not_busy(deck)
         version = session.exec(select(DeckVersion).where(DeckVersion.deck_id == deck_id,
                                                          DeckVersion.number == number)).first()

@@ -144,12 +144,12 @@ def _spec(data: DeckInput, source_text: str, theme: str) -> DeckSpec:
 # --- reading -------------------------------------------------------------------------------------------
 
 
-def list_decks(*, session: Session, owner_id: int, limit: int = 50, offset: int = 0) -> tuple[list[Deck], int]:
+def list_decks(*, session: Session, workspace_id: int, limit: int = 50, offset: int = 0) -> tuple[list[Deck], int]:
     """The owner's decks, most recently changed first."""
-    stmt = select(Deck).where(Deck.owner_id == owner_id)
+    stmt = select(Deck).where(Deck.workspace_id == workspace_id)
     rows = session.exec(stmt.order_by(col(Deck.updated_at).desc(), col(Deck.id).desc())
                         .limit(max(1, min(limit, 200))).offset(max(0, offset))).all()
-    total = session.exec(select(func.count()).select_from(Deck).where(Deck.owner_id == owner_id)).one()
+    total = session.exec(select(func.count()).select_from(Deck).where(Deck.workspace_id == workspace_id)).one()
     return list(rows), total
 
 
@@ -177,8 +177,8 @@ def public(deck: Deck, job: Job | None = None) -> dict[str, Any]:
     return body
 
 
-def describe(*, session: Session, owner_id: int, deck_id: int) -> dict[str, Any]:
-    deck = get_deck(session=session, owner_id=owner_id, deck_id=deck_id)
+def describe(*, session: Session, workspace_id: int, deck_id: int) -> dict[str, Any]:
+    deck = get_deck(session=session, workspace_id=workspace_id, deck_id=deck_id)
     job = session.get(Job, deck.job_id) if deck.job_id else None
     return public(deck, job)
 
@@ -186,7 +186,7 @@ def describe(*, session: Session, owner_id: int, deck_id: int) -> dict[str, Any]
 # --- creating ------------------------------------------------------------------------------------------
 
 
-def create_deck(*, owner_id: int, data: DeckInput, document: tuple[str, bytes] | None = None,
+def create_deck(*, workspace_id: int, data: DeckInput, document: tuple[str, bytes] | None = None,
                 brand_kit: bytes | None = None, brand_kit_key: str = "") -> Deck:
     """Validate, read the document, make the outline (local: now; chat: in a job) and store the deck.
 
@@ -202,21 +202,22 @@ def create_deck(*, owner_id: int, data: DeckInput, document: tuple[str, bytes] |
         source = (f"{source}\n\n{extracted.markdown}" if source else extracted.markdown)[:MAX_SOURCE_CHARS]
     spec = _spec(data, source, theme)
     if provider != "local":  # the user's words leave this server: moderate them first
-        content_policy.enforce_prompt(user_id=owner_id, text="\n".join(
+        content_policy.enforce_prompt(workspace_id=workspace_id, text="\n".join(
             [spec.topic, spec.audience, spec.tone, spec.source_text[:CHAT_SOURCE_CHARS]]).strip())
     with session_scope() as session:
-        count = session.exec(select(func.count()).select_from(Deck).where(Deck.owner_id == owner_id)).one()
+        count = session.exec(select(func.count()).select_from(Deck).where(Deck.workspace_id == workspace_id)).one()
     if count >= get_settings().slides_max_decks:
         raise Conflict(f"You have {count} decks, the most one account keeps; delete some first.",
                        code="too_many_decks")
     kit_key, kit_name = "", ""
     if brand_kit is not None:
-        kit_key, kit_name = store_brand_kit(owner_id=owner_id, data=brand_kit)
+        kit_key, kit_name = store_brand_kit(workspace_id=workspace_id, data=brand_kit)
     elif brand_kit_key:
-        kit_key, kit_name = brand_kit_key, describe_brand_kit(owner_id=owner_id, key=brand_kit_key)
+        kit_key, kit_name = brand_kit_key, describe_brand_kit(workspace_id=workspace_id, key=brand_kit_key)
     outline = local_text.outline_from(spec) if provider == "local" else None
     with session_scope() as session:
-        deck = Deck(owner_id=owner_id, title=(outline.title if outline else spec.topic)[:600] or "Untitled deck",
+        deck = Deck(workspace_id=workspace_id,
+                    title=(outline.title if outline else spec.topic)[:600] or "Untitled deck",
                     spec=spec.model_dump_json(), outline=outline.model_dump_json() if outline else "", theme=theme,
                     brand_kit_key=kit_key, brand_kit_name=kit_name[:200], provider=provider,
                     image_provider=image_provider, status="idle" if outline else "failed")
@@ -224,26 +225,28 @@ def create_deck(*, owner_id: int, data: DeckInput, document: tuple[str, bytes] |
         session.flush()
         deck_id = deck.id
     if outline is None:  # the chat provider plans it in a job
-        deck_runs.start(owner_id=owner_id, deck_id=deck_id, status="outlining", params={"action": "outline"}, cost=0)
+        deck_runs.start(workspace_id=workspace_id, deck_id=deck_id, status="outlining", params={"action": "outline"},
+                        cost=0)
     return load_deck(deck_id)
 
 
-def rebuild_outline(*, owner_id: int, deck_id: int, provider: str = "") -> Deck:
+def rebuild_outline(*, workspace_id: int, deck_id: int, provider: str = "") -> Deck:
     """Plan the outline again from the deck's request (after a failed chat outline, or to start over).
     The current outline is saved as a version first."""
     with session_scope() as session:
-        deck = get_deck(session=session, owner_id=owner_id, deck_id=deck_id)
+        deck = get_deck(session=session, workspace_id=workspace_id, deck_id=deck_id)
         check_not_busy(deck)
         provider = check_text_provider(provider or deck.provider)
         spec = spec_of(deck)
     if provider != "local":
         with session_scope() as session:
             session.execute(update(Deck).where(col(Deck.id) == deck_id).values(provider=provider))
-        deck_runs.start(owner_id=owner_id, deck_id=deck_id, status="outlining", params={"action": "outline"}, cost=0)
+        deck_runs.start(workspace_id=workspace_id, deck_id=deck_id, status="outlining", params={"action": "outline"},
+                        cost=0)
         return load_deck(deck_id)
     outline = local_text.outline_from(spec)
     with session_scope() as session:
-        deck = locked_row(session, deck_id, owner_id)
+        deck = locked_row(session, deck_id, workspace_id)
         check_not_busy(deck)
         if deck.outline:
             add_version(session=session, deck=deck, note="Before the outline was planned again")
@@ -288,16 +291,16 @@ def merge_outline(current: Outline | None, incoming: Outline) -> Outline:
     return Outline(title=incoming.title, slides=slides)
 
 
-def update_outline(*, owner_id: int, deck_id: int, outline: Outline, revision: int | None = None) -> Deck:
+def update_outline(*, workspace_id: int, deck_id: int, outline: Outline, revision: int | None = None) -> Deck:
     """Replace the outline (reorder, add, delete, rename, edit bullets, change layouts). `revision`, when
     given, must be the deck's current one (409 `stale_outline` otherwise: it changed meanwhile)."""
     bad = [s.id for s in outline.slides if not SLIDE_ID.match(s.id)]
     if bad:
         raise ValidationFailed(f"Slide ids may use letters, digits, '-' and '_' only: {bad[0][:40]!r}.",
                                code="invalid_slide_id")
-    check_assets(owner_id=owner_id, outline=outline)
+    check_assets(workspace_id=workspace_id, outline=outline)
     with session_scope() as session:
-        deck = locked_row(session, deck_id, owner_id)
+        deck = locked_row(session, deck_id, workspace_id)
         check_not_busy(deck)
         if revision is not None and revision != deck.revision:
             raise Conflict("The outline changed since you loaded it; reload it and make your edit again.",
@@ -307,10 +310,10 @@ def update_outline(*, owner_id: int, deck_id: int, outline: Outline, revision: i
     return load_deck(deck_id)
 
 
-def set_locked(*, owner_id: int, deck_id: int, slide_id: str, locked: bool) -> Deck:
+def set_locked(*, workspace_id: int, deck_id: int, slide_id: str, locked: bool) -> Deck:
     """Lock a slide (generation and regeneration leave it as it is) or unlock it."""
     with session_scope() as session:
-        deck = locked_row(session, deck_id, owner_id)
+        deck = locked_row(session, deck_id, workspace_id)
         check_not_busy(deck)
         outline = need_outline(deck)
         slide = find_slide(outline, slide_id)
@@ -320,10 +323,10 @@ def set_locked(*, owner_id: int, deck_id: int, slide_id: str, locked: bool) -> D
     return load_deck(deck_id)
 
 
-def delete_deck(*, owner_id: int, deck_id: int) -> None:
+def delete_deck(*, workspace_id: int, deck_id: int) -> None:
     """The deck, its versions, and its brand template file when no other deck uses it."""
     with session_scope() as session:
-        deck = locked_row(session, deck_id, owner_id)
+        deck = locked_row(session, deck_id, workspace_id)
         check_not_busy(deck)
         key = deck.brand_kit_key
         for version in session.exec(select(DeckVersion).where(DeckVersion.deck_id == deck_id)).all():
@@ -336,14 +339,15 @@ def delete_deck(*, owner_id: int, deck_id: int) -> None:
         remove_brand_kit_file(key)
 
 
-def check_assets(*, owner_id: int, outline: Outline) -> None:
+def check_assets(*, workspace_id: int, outline: Outline) -> None:
     """Pictures picked from the library must be the owner's own assets (422 `unknown_asset`)."""
     wanted = {s.image.asset_id for s in outline.slides if s.image and s.image.asset_id}
     if not wanted:
         return
     ids = {parse_id(a) for a in wanted} - {0}  # 0: not a 64-bit id, so in nobody's library
     with session_scope() as session:
-        found = set(session.exec(select(Asset.id).where(col(Asset.id).in_(ids), Asset.owner_id == owner_id)).all())
+        found = set(session.exec(select(Asset.id).where(col(Asset.id).in_(ids),
+                                                        Asset.workspace_id == workspace_id)).all())
     missing = sorted(a for a in wanted if parse_id(a) not in found)
     if missing:
         raise ValidationFailed(f"These pictures are not in your library: {', '.join(missing[:5])}.",

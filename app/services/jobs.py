@@ -89,8 +89,8 @@ def job_channel(job_id: str) -> str:
     return f"atelier:job:{job_id}"
 
 
-def owner_channel(owner_id: int) -> str:
-    return f"atelier:user:{owner_id}:jobs"
+def workspace_channel(workspace_id: int) -> str:
+    return f"atelier:workspace:{workspace_id}:jobs"
 
 
 def public(job: Job) -> dict[str, Any]:
@@ -110,15 +110,15 @@ def publish(job: Job) -> None:
     try:
         pipe = get_redis().pipeline()
         pipe.publish(job_channel(job.id), payload)
-        if job.owner_id:
-            pipe.publish(owner_channel(job.owner_id), payload)
+        if job.workspace_id:
+            pipe.publish(workspace_channel(job.workspace_id), payload)
         pipe.execute()
     except Exception:  # the row is the truth; a missed message is read on reconnect
         log.warning("could not publish job %s", job.id, exc_info=True)
 
 
-def submit(*, kind: str, owner_id: int | None, params: dict, cost: int = 0,
-           idempotency_key: str | None = None) -> Job:
+def submit(*, kind: str, workspace_id: int | None, params: dict, cost: int = 0,
+           idempotency_key: str | None = None, user_id: int | None = None) -> Job:
     """Create the row (reserving credits), commit, then enqueue. Same key → same job."""
     spec = queue.KINDS[kind]
     job_id = str(uuid.uuid4())
@@ -127,13 +127,14 @@ def submit(*, kind: str, owner_id: int | None, params: dict, cost: int = 0,
             existing = session.exec(select(Job).where(Job.idempotency_key == idempotency_key)).first()
             if existing is not None:
                 return existing
-        job = Job(id=job_id, kind=kind, owner_id=owner_id, params=json.dumps(params), cost=cost,
+        job = Job(id=job_id, kind=kind, workspace_id=workspace_id, user_id=user_id, params=json.dumps(params),
+                  cost=cost,
                   queue=spec.queue, rq_id=f"{job_id}-1", max_attempts=spec.retries + 1,
                   idempotency_key=idempotency_key, message="Waiting for a worker")
         session.add(job)
         session.flush()
-        if owner_id and cost:
-            credits.reserve(session=session, user_id=owner_id, amount=cost, job_id=job_id)
+        if workspace_id and cost:
+            credits.reserve(session=session, workspace_id=workspace_id, amount=cost, job_id=job_id)
     try:
         queue.enqueue_job(kind=kind, job_id=job.id, rq_id=job.rq_id)
     except Exception as exc:
@@ -220,23 +221,23 @@ def reattempt(job_id: str, *, rq_id: str, new_rq_id: str, message: str) -> Job:
     return _apply(job_id, rq_id, status="queued", rq_id=new_rq_id, message=message[:300])
 
 
-def get_job(*, session: Session, job_id: str, owner_id: int | None = None) -> Job:
+def get_job(*, session: Session, job_id: str, workspace_id: int | None = None) -> Job:
     job = session.get(Job, job_id)
     # Another user's job answers like a missing one.
-    if job is None or (owner_id is not None and job.owner_id != owner_id):
+    if job is None or (workspace_id is not None and job.workspace_id != workspace_id):
         raise NotFound("No such job.")
     return job
 
 
-def list_jobs(*, session: Session, owner_id: int | None = None, status: str = "", kind: str = "",
+def list_jobs(*, session: Session, workspace_id: int | None = None, status: str = "", kind: str = "",
               limit: int = 50, offset: int = 0) -> tuple[list[Job], int]:
     if status and status not in STATUSES:
         raise ValidationFailed(f"Status must be one of: {', '.join(STATUSES)}.", code="invalid_status")
     stmt = select(Job)
     count = select(func.count()).select_from(Job)
     conditions = []
-    if owner_id is not None:
-        conditions.append(Job.owner_id == owner_id)
+    if workspace_id is not None:
+        conditions.append(Job.workspace_id == workspace_id)
     if status:
         conditions.append(Job.status == status)
     if kind:
@@ -247,10 +248,10 @@ def list_jobs(*, session: Session, owner_id: int | None = None, status: str = ""
     return list(rows), session.exec(count).one()
 
 
-def cancel(*, job_id: str, owner_id: int | None) -> str:
+def cancel(*, job_id: str, workspace_id: int | None) -> str:
     """Cancel a job: 'removed' (it had not started) or 'stopping' (it stops between items)."""
     with session_scope() as session:
-        job = get_job(session=session, job_id=job_id, owner_id=owner_id)
+        job = get_job(session=session, job_id=job_id, workspace_id=workspace_id)
         status, rq_id = job.status, job.rq_id
     if status in TERMINAL:
         raise Conflict(f"This job already {status}.", code="job_finished")
@@ -268,8 +269,8 @@ def retry(*, job_id: str) -> Job:
         job = get_job(session=session, job_id=job_id)
         if job.status not in ("failed", "canceled"):
             raise Conflict("Only failed or canceled jobs can be retried.", code="job_not_retryable")
-        kind, owner_id, params, cost = job.kind, job.owner_id, json.loads(job.params), job.cost
-    return submit(kind=kind, owner_id=owner_id, params=params, cost=cost)
+        kind, workspace_id, params, cost = job.kind, job.workspace_id, json.loads(job.params), job.cost
+    return submit(kind=kind, workspace_id=workspace_id, params=params, cost=cost)
 
 
 def reap_orphans(*, live_workers: set[str], grace: timedelta = timedelta(seconds=5)) -> list[str]:

@@ -236,7 +236,7 @@ def settle_assets(*, grace: timedelta = GRACE) -> dict[str, list[int]]:
                 continue  # never ran (its enqueue failed): says nothing about the image
             for asset_id in json.loads(job.params or "{}").get("asset_ids", []):
                 covering.setdefault(asset_id, []).append(job)
-        plan = {a.id: (a.owner_id, asset_verdict(job_statuses=[j.status for j in covering.get(a.id, [])],
+        plan = {a.id: (a.workspace_id, asset_verdict(job_statuses=[j.status for j in covering.get(a.id, [])],
                                                   age=now - _aware(a.created_at), grace=grace),
                        next((j.error for j in covering.get(a.id, []) if j.status == "failed"), ""))
                 for a in waiting}
@@ -245,11 +245,11 @@ def settle_assets(*, grace: timedelta = GRACE) -> dict[str, list[int]]:
         cause = plan[asset_id][2].partition(": ")[2] or plan[asset_id][2] or "its job stopped"
         assets.fail_unfinished(asset_ids=[asset_id], reason=f"Could not make a thumbnail: {cause}")
     by_owner: dict[int, list[int]] = {}
-    for asset_id, (owner_id, verdict, _) in plan.items():
+    for asset_id, (workspace_id, verdict, _) in plan.items():
         if verdict == "queue":
-            by_owner.setdefault(owner_id, []).append(asset_id)
-    for owner_id, ids in by_owner.items():
-        assets.submit_processing(owner_id=owner_id, asset_ids=ids)
+            by_owner.setdefault(workspace_id, []).append(asset_id)
+    for workspace_id, ids in by_owner.items():
+        assets.submit_processing(workspace_id=workspace_id, asset_ids=ids)
     return {"queued": [i for ids in by_owner.values() for i in ids], "failed": failed}
 
 

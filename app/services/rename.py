@@ -69,16 +69,16 @@ def _month_start() -> datetime:
 QUOTA_RELEASED = ("failed", "canceled")
 
 
-def images_this_month(*, session: Session, owner_id: int) -> int:
+def images_this_month(*, session: Session, workspace_id: int) -> int:
     held = (select(func.coalesce(func.sum(RenameBatch.image_count), 0)).select_from(RenameBatch)
             .outerjoin(Job, col(Job.id) == col(RenameBatch.job_id))
-            .where(RenameBatch.owner_id == owner_id, RenameBatch.created_at >= _month_start(),
+            .where(RenameBatch.workspace_id == workspace_id, RenameBatch.created_at >= _month_start(),
                    col(RenameBatch.status).not_in(QUOTA_RELEASED),
                    (col(Job.status).is_(None)) | col(Job.status).not_in(QUOTA_RELEASED)))
     return int(session.exec(held).one())
 
 
-def create_batch(*, owner_id: int, asset_ids: list[int], options: RenameOptions) -> RenameBatch:
+def create_batch(*, workspace_id: int, asset_ids: list[int], options: RenameOptions) -> RenameBatch:
     """Check quota and credits up front (never half-run), create the items, start the analysis job."""
     from app.services.ai import resolve
     from app.services.vision.registry import get_provider
@@ -91,19 +91,19 @@ def create_batch(*, owner_id: int, asset_ids: list[int], options: RenameOptions)
     get_provider(options.provider)  # raises for an unknown or unconfigured provider
     quota = get_settings().rename_monthly_images
     with session_scope() as session:
-        owned = session.exec(select(Asset).where(col(Asset.id).in_(asset_ids), Asset.owner_id == owner_id,
+        owned = session.exec(select(Asset).where(col(Asset.id).in_(asset_ids), Asset.workspace_id == workspace_id,
                                                  col(Asset.deleted_at).is_(None))).all()
         if len(owned) != len(asset_ids):
             raise NotFound("Some of those images do not exist or are not yours.", code="unknown_assets")
         # Lock the owner's row so two batches sent at once are checked one after the other
         # (PostgreSQL; SQLite already serialises writers with BEGIN IMMEDIATE).
-        session.exec(select(User.id).where(User.id == owner_id).with_for_update()).first()
-        used = images_this_month(session=session, owner_id=owner_id)
+        session.exec(select(User.id).where(User.id == workspace_id).with_for_update()).first()
+        used = images_this_month(session=session, workspace_id=workspace_id)
         if used + len(asset_ids) > quota:
             raise Forbidden(f"This batch has {len(asset_ids)} images but only {max(0, quota - used)} of your "
                             f"{quota} renames this month remain.", code="quota_exceeded")
         by_id = {a.id: a for a in owned}
-        batch = RenameBatch(owner_id=owner_id, options=options.model_dump_json(), image_count=len(asset_ids))
+        batch = RenameBatch(workspace_id=workspace_id, options=options.model_dump_json(), image_count=len(asset_ids))
         session.add(batch)
         session.flush()
         for position, asset_id in enumerate(asset_ids):
@@ -112,7 +112,7 @@ def create_batch(*, owner_id: int, asset_ids: list[int], options: RenameOptions)
         batch_id = batch.id
     cost = resolve.price_of("vision", options.provider, len(asset_ids))
     try:
-        job = jobs.submit(kind="rename.analyze", owner_id=owner_id, params={"batch_id": batch_id}, cost=cost)
+        job = jobs.submit(kind="rename.analyze", workspace_id=workspace_id, params={"batch_id": batch_id}, cost=cost)
     except Exception:
         with session_scope() as session:
             session.get(RenameBatch, batch_id).status = "failed"
@@ -124,15 +124,15 @@ def create_batch(*, owner_id: int, asset_ids: list[int], options: RenameOptions)
         return batch
 
 
-def get_batch(*, session: Session, owner_id: int, batch_id: int) -> RenameBatch:
+def get_batch(*, session: Session, workspace_id: int, batch_id: int) -> RenameBatch:
     batch = session.get(RenameBatch, batch_id)
-    if batch is None or batch.owner_id != owner_id:
+    if batch is None or batch.workspace_id != workspace_id:
         raise NotFound("No such rename batch.")
     return batch
 
 
-def list_batches(*, session: Session, owner_id: int, limit: int = 20) -> list[RenameBatch]:
-    return list(session.exec(select(RenameBatch).where(RenameBatch.owner_id == owner_id)
+def list_batches(*, session: Session, workspace_id: int, limit: int = 20) -> list[RenameBatch]:
+    return list(session.exec(select(RenameBatch).where(RenameBatch.workspace_id == workspace_id)
                              .order_by(col(RenameBatch.id).desc()).limit(limit)))
 
 
@@ -276,10 +276,10 @@ def compose_names(*, batch_id: int) -> None:
             session.add(item)
 
 
-def edit_item(*, owner_id: int, batch_id: int, item_id: int, final_name: str | None = None,
+def edit_item(*, workspace_id: int, batch_id: int, item_id: int, final_name: str | None = None,
               alt_text: str | None = None, accepted: bool | None = None) -> RenameItem:
     with session_scope() as session:
-        batch = get_batch(session=session, owner_id=owner_id, batch_id=batch_id)
+        batch = get_batch(session=session, workspace_id=workspace_id, batch_id=batch_id)
         item = session.get(RenameItem, item_id)
         if item is None or item.batch_id != batch.id:
             raise NotFound("No such item in this batch.")
@@ -310,7 +310,7 @@ def _has_words(name: str, words: list[str]) -> bool:
     return set(words) <= set(naming.ascii_words(name.rsplit(".", 1)[0]))
 
 
-def add_keyword(*, owner_id: int, batch_id: int, keyword: str) -> dict[str, int]:
+def add_keyword(*, workspace_id: int, batch_id: int, keyword: str) -> dict[str, int]:
     """Add a keyword to every name in the batch, the ones the user edited included, and say what happened.
 
     Names are code, so no new analysis is needed. An edited name gets the keyword in front of the user's
@@ -321,7 +321,7 @@ def add_keyword(*, owner_id: int, batch_id: int, keyword: str) -> dict[str, int]
     words = naming.ascii_words(keyword)
     counts = {"added": 0, "edited": 0, "already": 0, "left": 0}
     with session_scope() as session:
-        batch = get_batch(session=session, owner_id=owner_id, batch_id=batch_id)
+        batch = get_batch(session=session, workspace_id=workspace_id, batch_id=batch_id)
         options = options_of(batch)
         options = RenameOptions.model_validate(options.model_dump() | {"keywords": [*options.keywords, keyword]})
         batch.options = options.model_dump_json()
@@ -346,10 +346,10 @@ def add_keyword(*, owner_id: int, batch_id: int, keyword: str) -> dict[str, int]
     return counts
 
 
-def regenerate(*, owner_id: int, batch_id: int, item_id: int) -> str:
+def regenerate(*, workspace_id: int, batch_id: int, item_id: int) -> str:
     """Analyse one row again (bypassing nothing: the cache answers if the inputs are unchanged)."""
     with session_scope() as session:
-        batch = get_batch(session=session, owner_id=owner_id, batch_id=batch_id)
+        batch = get_batch(session=session, workspace_id=workspace_id, batch_id=batch_id)
         item = session.get(RenameItem, item_id)
         if item is None or item.batch_id != batch.id:
             raise NotFound("No such item in this batch.")
@@ -357,7 +357,7 @@ def regenerate(*, owner_id: int, batch_id: int, item_id: int) -> str:
         item.status, item.edited = "pending", False
         session.add(item)
     try:
-        job = jobs.submit(kind="rename.analyze", owner_id=owner_id,
+        job = jobs.submit(kind="rename.analyze", workspace_id=workspace_id,
                           params={"batch_id": batch_id, "item_ids": [item_id]})
     except Exception:  # nothing will analyse it: the row goes back to what it was
         with session_scope() as session:
@@ -374,7 +374,7 @@ def regenerate(*, owner_id: int, batch_id: int, item_id: int) -> str:
     return job.id
 
 
-def retry_failed(*, owner_id: int, batch_id: int, provider: str = "local") -> str:
+def retry_failed(*, workspace_id: int, batch_id: int, provider: str = "local") -> str:
     """Describe the batch's failed images again with `provider` (the offline analyzer by default, the way
     out when a model server is gone); the batch keeps that provider from now on. Returns the job id."""
     from app.services.ai import resolve
@@ -382,7 +382,7 @@ def retry_failed(*, owner_id: int, batch_id: int, provider: str = "local") -> st
 
     get_provider(provider)  # 422 when unknown or not set up
     with session_scope() as session:
-        batch = get_batch(session=session, owner_id=owner_id, batch_id=batch_id)
+        batch = get_batch(session=session, workspace_id=workspace_id, batch_id=batch_id)
         failed = [i.id for i in items_of(session=session, batch_id=batch_id) if i.status == "failed"]
         if not failed:
             raise ValidationFailed("No image of this batch has failed.", code="nothing_failed")
@@ -390,7 +390,8 @@ def retry_failed(*, owner_id: int, batch_id: int, provider: str = "local") -> st
         batch.options = options_of(batch).model_copy(update={"provider": provider}).model_dump_json()
         session.add(batch)
     try:
-        job = jobs.submit(kind="rename.analyze", owner_id=owner_id, params={"batch_id": batch_id, "item_ids": failed},
+        job = jobs.submit(kind="rename.analyze", workspace_id=workspace_id, params={"batch_id": batch_id,
+                                                                                    "item_ids": failed},
                           cost=resolve.price_of("vision", provider, len(failed)))
     except Exception:
         with session_scope() as session:
@@ -405,15 +406,15 @@ def retry_failed(*, owner_id: int, batch_id: int, provider: str = "local") -> st
     return job.id
 
 
-def apply_to_library(*, owner_id: int, batch_id: int, undo: bool = False) -> int:
+def apply_to_library(*, workspace_id: int, batch_id: int, undo: bool = False) -> int:
     """Rename the assets in place and give each its item's alt text and tags; with `undo`, put back the name,
     alt text and tags each had before that apply. Returns how many assets changed."""
     changed = 0
     with session_scope() as session:
-        batch = get_batch(session=session, owner_id=owner_id, batch_id=batch_id)
+        batch = get_batch(session=session, workspace_id=workspace_id, batch_id=batch_id)
         for item in items_of(session=session, batch_id=batch_id):
             asset = session.get(Asset, item.asset_id)
-            if asset is None or asset.owner_id != owner_id or asset.deleted_at is not None or not item.accepted:
+            if asset is None or asset.workspace_id != workspace_id or asset.deleted_at is not None or not item.accepted:
                 continue
             changed += (renamed.undo_item if undo else renamed.apply_item)(session, asset, item)
         batch.applied_at = None if undo else utcnow()
@@ -421,7 +422,7 @@ def apply_to_library(*, owner_id: int, batch_id: int, undo: bool = False) -> int
     return changed
 
 
-def undo_from_manifest(*, owner_id: int, rows: list[dict]) -> int:
+def undo_from_manifest(*, workspace_id: int, rows: list[dict]) -> int:
     """Put original names back from an exported manifest.json (the user's own record of a rename).
 
     Only the caller's assets whose name is still the manifest's new name are touched.
@@ -434,7 +435,7 @@ def undo_from_manifest(*, owner_id: int, rows: list[dict]) -> int:
             except (KeyError, TypeError, ValueError):
                 continue
             asset = session.get(Asset, asset_id)
-            if asset is None or asset.owner_id != owner_id or asset.filename != new or not original.strip():
+            if asset is None or asset.workspace_id != workspace_id or asset.filename != new or not original.strip():
                 continue
             asset.filename = original[:255]
             session.add(asset)

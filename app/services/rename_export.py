@@ -49,15 +49,15 @@ def _rewrite_metadata(data: bytes, *, title: str, alt_text: str, tags: list[str]
         return data, f"original (metadata not written: {str(exc)[:80]})"
 
 
-def build_zip(*, owner_id: int, batch_id: int) -> tuple[Iterator[bytes], str]:
+def build_zip(*, workspace_id: int, batch_id: int) -> tuple[Iterator[bytes], str]:
     """A streamed ZIP: files are read from storage one at a time while it is sent."""
     with session_scope() as session:
-        batch = get_batch(session=session, owner_id=owner_id, batch_id=batch_id)
+        batch = get_batch(session=session, workspace_id=workspace_id, batch_id=batch_id)
         options = options_of(batch)
         items = [i for i in items_of(session=session, batch_id=batch_id) if i.accepted]
         wanted = [i.asset_id for i in items]
         assets = {a.id: a for a in session.exec(select(Asset).where(
-            Asset.owner_id == owner_id, col(Asset.id).in_(wanted))).all()}
+            Asset.workspace_id == workspace_id, col(Asset.id).in_(wanted))).all()}
     storage = get_storage()
     rows: list[dict] = []
     stream = ZipStream(sized=False)

@@ -66,7 +66,15 @@ def user_for_session(*, session: Session, token: str) -> UserPublic | None:
     if now - row.last_seen_at > _TOUCH_EVERY:
         row.last_seen_at = now
         session.add(row)
-    return UserPublic.of(user)
+    from app.services.workspaces.service import acting  # it imports accounts, as this module does
+
+    public = acting(session=session, user=user, workspace_id=row.workspace_id)
+    if public is None and row.workspace_id is not None:
+        # Removed from the workspace this browser acted in: that access ends now; back to their own.
+        row.workspace_id = None
+        session.add(row)
+        public = acting(session=session, user=user, workspace_id=None)
+    return public
 
 
 def revoke_session(*, session: Session, token: str) -> None:

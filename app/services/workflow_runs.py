@@ -69,9 +69,10 @@ def operation_recipe(op_id: str, params: dict[str, Any]) -> dict[str, Any]:
             "outputs": [op.id]}
 
 
-def _owned_assets(session: Session, owner_id: int, asset_ids: list[int]) -> list[Asset]:
+def _owned_assets(session: Session, workspace_id: int, asset_ids: list[int]) -> list[Asset]:
     wanted = list(dict.fromkeys(asset_ids))  # once each, in the order given
-    rows = {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(wanted), Asset.owner_id == owner_id,
+    rows = {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(wanted),
+                                                              Asset.workspace_id == workspace_id,
                                                                col(Asset.deleted_at).is_(None))).all()}
     missing = [i for i in wanted if i not in rows]
     if missing:  # someone else's asset reads exactly like a missing one
@@ -79,15 +80,15 @@ def _owned_assets(session: Session, owner_id: int, asset_ids: list[int]) -> list
     return [rows[i] for i in wanted]
 
 
-def start_run(*, owner_id: int, definition: dict[str, Any], asset_ids: list[int], operation: str = "",
+def start_run(*, workspace_id: int, definition: dict[str, Any], asset_ids: list[int], operation: str = "",
               recipe_id: int | None = None) -> WorkflowRun:
     """Create the run and its items, then queue the job (one job walks the items, `workflow_threads` at a time)."""
     limit = get_settings().workflow_max_items
     if len(set(asset_ids)) > limit:
         raise ValidationFailed(f"A run takes at most {limit} images.", code="too_many_images")
     with session_scope() as session:
-        sources = _owned_assets(session, owner_id, asset_ids)
-        run = WorkflowRun(owner_id=owner_id, operation=operation, recipe_id=recipe_id, name=definition["name"],
+        sources = _owned_assets(session, workspace_id, asset_ids)
+        run = WorkflowRun(workspace_id=workspace_id, operation=operation, recipe_id=recipe_id, name=definition["name"],
                           definition=json.dumps(definition), item_count=len(sources))
         session.add(run)
         session.flush()
@@ -96,7 +97,7 @@ def start_run(*, owner_id: int, definition: dict[str, Any], asset_ids: list[int]
                                      source_name=asset.filename))
         run_id = run.id
     try:
-        return _queue(run_id, owner_id)
+        return _queue(run_id, workspace_id)
     except ServiceUnavailable:
         # A run that no job will ever pick up must not stay "queued": it goes, items and all.
         with session_scope() as session:
@@ -108,11 +109,11 @@ def start_run(*, owner_id: int, definition: dict[str, Any], asset_ids: list[int]
 QUEUE_DOWN = "The job queue cannot be reached right now, so nothing was started. Try again in a moment."
 
 
-def _queue(run_id: int, owner_id: int) -> WorkflowRun:
+def _queue(run_id: int, workspace_id: int) -> WorkflowRun:
     """Queue the run's job and point the run at it. The run is "queued" already: a fast worker may have
     finished it by the time the job id is written, and its status must not be put back."""
     try:  # submit closes its job row ("failed") when the enqueue fails
-        job = jobs.submit(kind="workflows.run", owner_id=owner_id, params={"run_id": run_id})
+        job = jobs.submit(kind="workflows.run", workspace_id=workspace_id, params={"run_id": run_id})
     except redis.exceptions.RedisError as exc:
         raise ServiceUnavailable(QUEUE_DOWN) from exc
     with session_scope() as session:
@@ -124,9 +125,9 @@ def _queue(run_id: int, owner_id: int) -> WorkflowRun:
         return run
 
 
-def get_run(*, session: Session, owner_id: int, run_id: int) -> WorkflowRun:
+def get_run(*, session: Session, workspace_id: int, run_id: int) -> WorkflowRun:
     run = session.get(WorkflowRun, run_id)
-    if run is None or run.owner_id != owner_id:
+    if run is None or run.workspace_id != workspace_id:
         raise NotFound("No such workflow run.")
     return run
 
@@ -185,17 +186,17 @@ def run_public(run: WorkflowRun, items: list[WorkflowItem] | None = None) -> dic
     return body
 
 
-def list_runs(*, session: Session, owner_id: int, limit: int = 20) -> list[WorkflowRun]:
-    return list(session.exec(select(WorkflowRun).where(WorkflowRun.owner_id == owner_id)
+def list_runs(*, session: Session, workspace_id: int, limit: int = 20) -> list[WorkflowRun]:
+    return list(session.exec(select(WorkflowRun).where(WorkflowRun.workspace_id == workspace_id)
                              .order_by(col(WorkflowRun.id).desc()).limit(limit)).all())
 
 
-def cancel_run(*, owner_id: int, run_id: int) -> str:
+def cancel_run(*, workspace_id: int, run_id: int) -> str:
     """Queued items are removed at once; the item being worked on finishes, then the run stops."""
     with session_scope() as session:
-        run = get_run(session=session, owner_id=owner_id, run_id=run_id)
+        run = get_run(session=session, workspace_id=workspace_id, run_id=run_id)
         job_id = run.job_id
-    outcome = jobs.cancel(job_id=job_id, owner_id=owner_id)
+    outcome = jobs.cancel(job_id=job_id, workspace_id=workspace_id)
     with session_scope() as session:
         for item in items_of(session=session, run_id=run_id):
             if item.status == "queued":
@@ -206,10 +207,10 @@ def cancel_run(*, owner_id: int, run_id: int) -> str:
     return outcome
 
 
-def retry_failed(*, owner_id: int, run_id: int) -> WorkflowRun:
+def retry_failed(*, workspace_id: int, run_id: int) -> WorkflowRun:
     """Failed and canceled items go back to the queue; a new job picks them up."""
     with session_scope() as session:
-        run = get_run(session=session, owner_id=owner_id, run_id=run_id)
+        run = get_run(session=session, workspace_id=workspace_id, run_id=run_id)
         if run.status not in TERMINAL:
             raise Conflict("This run is still going.", code="run_active")
         again = [i for i in items_of(session=session, run_id=run_id) if i.status in ("failed", "canceled")]
@@ -223,7 +224,7 @@ def retry_failed(*, owner_id: int, run_id: int) -> WorkflowRun:
         run.status, run.finished_at = "queued", None
         session.add(run)
     try:
-        return _queue(run_id, owner_id)
+        return _queue(run_id, workspace_id)
     except ServiceUnavailable:  # no job: the run and its items go back to how they ended
         with session_scope() as session:
             for item_id, (status, error) in before.items():
@@ -272,7 +273,7 @@ def queue_thumbnails(*, run_id: int) -> list[str]:
     with session_scope() as session:
         run = session.get(WorkflowRun, run_id)
         waiting = outputs_without_thumbnails(session=session, run_id=run_id) if run is not None else []
-    return assets.submit_processing(owner_id=run.owner_id, asset_ids=waiting) if waiting else []
+    return assets.submit_processing(workspace_id=run.workspace_id, asset_ids=waiting) if waiting else []
 
 
 def _results(item: WorkflowItem) -> list[int]:
@@ -281,13 +282,13 @@ def _results(item: WorkflowItem) -> list[int]:
     return list(dict.fromkeys([*json.loads(item.outputs or "[]"), *(s["asset_id"] for s in same)]))
 
 
-def output_assets(*, session: Session, owner_id: int, run_id: int) -> list[tuple[WorkflowItem, Asset]]:
+def output_assets(*, session: Session, workspace_id: int, run_id: int) -> list[tuple[WorkflowItem, Asset]]:
     """(item, result asset) for every result still in the library, in item order (what the ZIP holds)."""
-    get_run(session=session, owner_id=owner_id, run_id=run_id)
+    get_run(session=session, workspace_id=workspace_id, run_id=run_id)
     items = items_of(session=session, run_id=run_id)
     ids = [a for item in items for a in _results(item)]
     assets = {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(ids),
-                                                                 Asset.owner_id == owner_id)).all()}
+                                                                 Asset.workspace_id == workspace_id)).all()}
     return [(item, assets[a]) for item in items for a in _results(item) if a in assets]
 
 
@@ -299,29 +300,31 @@ def recipe_public(recipe: Recipe) -> dict[str, Any]:
             "created_at": recipe.created_at.isoformat(), "updated_at": recipe.updated_at.isoformat()}
 
 
-def list_recipes(*, session: Session, owner_id: int) -> list[Recipe]:
-    return list(session.exec(select(Recipe).where(Recipe.owner_id == owner_id).order_by(col(Recipe.name))).all())
+def list_recipes(*, session: Session, workspace_id: int) -> list[Recipe]:
+    return list(session.exec(select(Recipe).where(Recipe.workspace_id == workspace_id)
+                             .order_by(col(Recipe.name))).all())
 
 
-def get_recipe(*, session: Session, owner_id: int, recipe_id: int) -> Recipe:
+def get_recipe(*, session: Session, workspace_id: int, recipe_id: int) -> Recipe:
     recipe = session.get(Recipe, recipe_id)
-    if recipe is None or recipe.owner_id != owner_id:
+    if recipe is None or recipe.workspace_id != workspace_id:
         raise NotFound("No such recipe.")
     return recipe
 
 
-def save_recipe(*, owner_id: int, data: RecipeInput, recipe_id: int | None = None) -> Recipe:
+def save_recipe(*, workspace_id: int, data: RecipeInput, recipe_id: int | None = None) -> Recipe:
     definition = check_recipe(data.definition())
     limit = get_settings().workflow_max_recipes
     try:
         with session_scope() as session:
             if recipe_id is None:
-                owned = session.exec(select(func.count()).select_from(Recipe).where(Recipe.owner_id == owner_id)).one()
+                owned = session.exec(select(func.count()).select_from(Recipe)
+                                     .where(Recipe.workspace_id == workspace_id)).one()
                 if owned >= limit:
                     raise ValidationFailed(f"You can keep at most {limit} recipes.", code="too_many_recipes")
-                recipe = Recipe(owner_id=owner_id, name=data.name, definition="{}")
+                recipe = Recipe(workspace_id=workspace_id, name=data.name, definition="{}")
             else:
-                recipe = get_recipe(session=session, owner_id=owner_id, recipe_id=recipe_id)
+                recipe = get_recipe(session=session, workspace_id=workspace_id, recipe_id=recipe_id)
             recipe.name, recipe.definition, recipe.updated_at = data.name, json.dumps(definition), utcnow()
             session.add(recipe)
             session.flush()
@@ -331,6 +334,6 @@ def save_recipe(*, owner_id: int, data: RecipeInput, recipe_id: int | None = Non
         raise Conflict(f"You already have a recipe called {data.name!r}.", code="recipe_exists") from exc
 
 
-def delete_recipe(*, owner_id: int, recipe_id: int) -> None:
+def delete_recipe(*, workspace_id: int, recipe_id: int) -> None:
     with session_scope() as session:
-        session.delete(get_recipe(session=session, owner_id=owner_id, recipe_id=recipe_id))
+        session.delete(get_recipe(session=session, workspace_id=workspace_id, recipe_id=recipe_id))

@@ -20,7 +20,7 @@ def cancels_itself(job_id: str) -> str:
     def body(ctx: JobContext) -> str:
         for i in range(5):
             if i == 1:
-                assert jobs.cancel(job_id=job_id, owner_id=None) == "stopping"
+                assert jobs.cancel(job_id=job_id, workspace_id=None) == "stopping"
             ctx.progress(20 * (i + 1), f"item {i + 1}")
         return "never"
     return run_tracked(job_id, body)

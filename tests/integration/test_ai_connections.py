@@ -128,8 +128,8 @@ def test_delete_is_refused_while_running_work_uses_it(admin):
     conn = add(admin).json()
     ref = f"conn:{conn['id']}:gpt-image-1"
     with session_scope() as session:
-        session.add(Job(id="j-running", kind="generate.images", owner_id=1, status="running", params="{}"))
-        session.add(Generation(owner_id=1, job_id="j-running", prompt="a fox", provider=ref, width=64, height=64))
+        session.add(Job(id="j-running", kind="generate.images", workspace_id=1, status="running", params="{}"))
+        session.add(Generation(workspace_id=1, job_id="j-running", prompt="a fox", provider=ref, width=64, height=64))
     assert_error(admin.delete(f"{URL}/{conn['id']}", headers=ORIGIN), 409, "connection_in_use")
     with session_scope() as session:
         session.get(Job, "j-running").status = "succeeded"

@@ -213,9 +213,9 @@ def test_an_image_made_by_a_job_is_stored_ready_in_one_go(signed_in):
         session.add(AuditEvent(action="test.made", target=f"asset:{asset.id}"))
 
     data = images.png(300, 200, seed=9)
-    first = assets.store_made(owner_id=1, filename="made.png", data=data, meta={"made": {"by": "test"}},
+    first = assets.store_made(workspace_id=1, filename="made.png", data=data, meta={"made": {"by": "test"}},
                               with_asset=beside)
-    again = assets.store_made(owner_id=1, filename="again.png", data=data, meta={"again": True}, with_asset=beside)
+    again = assets.store_made(workspace_id=1, filename="again.png", data=data, meta={"again": True}, with_asset=beside)
     assert first.id == again.id and calls == [first.id, first.id]
     shown = signed_in.get(f"/api/v1/assets/{first.id}").json()
     assert shown["status"] == "ready" and shown["has_thumbnail"] and (shown["width"], shown["height"]) == (300, 200)
@@ -226,7 +226,7 @@ def test_an_image_made_by_a_job_is_stored_ready_in_one_go(signed_in):
     assert get_queue("assets").count == 0  # no thumbnail job was needed
 
     with pytest.raises(assets.AppError) as refused:
-        assets.store_made(owner_id=1, filename="broken.png", data=data[: len(data) // 2], meta={},
+        assets.store_made(workspace_id=1, filename="broken.png", data=data[: len(data) // 2], meta={},
                           with_asset=beside)
     assert refused.value.code == "corrupt_image"
     with session_scope() as session:

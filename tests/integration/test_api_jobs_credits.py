@@ -28,7 +28,7 @@ def work():
 
 
 def test_my_jobs_paginated_and_private(api, admin):
-    created = [jobs.submit(kind="test.three", owner_id=admin["id"], params={"i": i}).id for i in range(3)]
+    created = [jobs.submit(kind="test.three", workspace_id=admin["workspace_id"], params={"i": i}).id for i in range(3)]
     page = api.get("/api/v1/jobs", params={"limit": 2}).json()
     assert page["total"] == 3 and len(page["jobs"]) == 2
     assert {j["id"] for j in page["jobs"]} <= set(created)
@@ -40,14 +40,14 @@ def test_my_jobs_paginated_and_private(api, admin):
 
 
 def test_cancel_answers_what_happened(api, admin):
-    job = jobs.submit(kind="test.three", owner_id=admin["id"], params={})
+    job = jobs.submit(kind="test.three", workspace_id=admin["workspace_id"], params={})
     answer = api.post(f"/api/v1/jobs/{job.id}/cancel", headers=ORIGIN).json()
     assert answer["outcome"] == "removed" and answer["job"]["status"] == "canceled"
     assert_error(api.post(f"/api/v1/jobs/{job.id}/cancel", headers=ORIGIN), 409, "job_finished")
 
 
 def test_credits_balance_and_history(api, admin):
-    jobs.submit(kind="test.three", owner_id=admin["id"], params={}, cost=3)
+    jobs.submit(kind="test.three", workspace_id=admin["workspace_id"], params={}, cost=3)
     body = api.get("/api/v1/credits").json()
     assert (body["balance"], body["held"]) == (7, 3)
     assert [e["kind"] for e in body["history"]] == ["reserve", "allowance"]
@@ -59,7 +59,7 @@ def test_insufficient_credits_is_402(api, admin):
     from app.errors import InsufficientCredits
 
     with pytest.raises(InsufficientCredits):
-        jobs.submit(kind="test.three", owner_id=admin["id"], params={}, cost=50)
+        jobs.submit(kind="test.three", workspace_id=admin["workspace_id"], params={}, cost=50)
     assert api.get("/api/v1/jobs").json()["total"] == 0  # nothing half-made
     assert InsufficientCredits.status == 402
 
@@ -78,7 +78,7 @@ def test_admin_grants_credits_once_per_reference(api, admin):
 
 
 def test_admin_job_views_retry_and_cancel(api, admin):
-    broken = jobs.submit(kind="test.broken", owner_id=admin["id"], params={})
+    broken = jobs.submit(kind="test.broken", workspace_id=admin["workspace_id"], params={})
     work()
     listing = api.get("/api/v1/admin/jobs", params={"status": "failed"}).json()
     assert [j["id"] for j in listing["jobs"]] == [broken.id]
@@ -95,7 +95,7 @@ def test_members_cannot_use_admin_job_routes(api, admin):
     register(api, email="grace@example.com")
     api.post("/api/v1/auth/logout", headers=ORIGIN)
     login(api, email="grace@example.com")
-    job = jobs.submit(kind="test.three", owner_id=admin["id"], params={})
+    job = jobs.submit(kind="test.three", workspace_id=admin["workspace_id"], params={})
     for method, path in (("get", "/api/v1/admin/jobs"), ("post", f"/api/v1/admin/jobs/{job.id}/cancel"),
                          ("post", f"/api/v1/admin/jobs/{job.id}/retry"), ("get", "/api/v1/admin/audit")):
         assert_error(getattr(api, method)(path, headers=ORIGIN), 403, "forbidden")

@@ -34,9 +34,9 @@ async def test_the_page_shows_edits_and_lineage(api, env):
         made = session.get(Asset, output)
         made.origin, made.source_asset_id = "workflow", source
         session.add(made)
-        owner = made.owner_id
-    shoot = collections.create(owner_id=owner, name="Client shoot")
-    collections.add_assets(owner_id=owner, collection_id=shoot.id, asset_ids=[source])
+        owner = made.workspace_id
+    shoot = collections.create(workspace_id=owner, name="Client shoot")
+    collections.add_assets(workspace_id=owner, collection_id=shoot.id, asset_ids=[source])
     fake = detail(cookie, source)
     await handler("load_page")(fake)
     assert fake.picture["filename"] == "DSC_0001.jpg" and fake.picture["origin"] == "Uploaded"

@@ -45,20 +45,20 @@ def row(job_id: str) -> Job:
         return session.get(Job, job_id)
 
 
-def balance(user_id: int) -> tuple[int, int]:
+def balance(workspace_id: int) -> tuple[int, int]:
     with session_scope() as session:
-        return credits.balance(session=session, user_id=user_id)
+        return credits.balance(session=session, workspace_id=workspace_id)
 
 
 def test_a_job_runs_and_publishes_each_change(user):
     pubsub = get_redis().pubsub()
     pubsub.psubscribe("atelier:user:*")
-    job = jobs.submit(kind="test.three", owner_id=user.id, params={"n": 3}, cost=2)
-    assert row(job.id).status == "queued" and balance(user.id) == (8, 2)
+    job = jobs.submit(kind="test.three", workspace_id=user.workspace_id, params={"n": 3}, cost=2)
+    assert row(job.id).status == "queued" and balance(user.workspace_id) == (8, 2)
     work()
     done = row(job.id)
     assert (done.status, done.progress, done.result_ref, done.attempts) == ("succeeded", 100, "three", 1)
-    assert balance(user.id) == (8, 0)
+    assert balance(user.workspace_id) == (8, 0)
     seen = []
     while (message := pubsub.get_message(timeout=0.2)) is not None:
         if message["type"] == "pmessage":
@@ -71,47 +71,47 @@ def test_a_job_runs_and_publishes_each_change(user):
 
 
 def test_cancel_a_queued_job_removes_it_and_returns_credits(user):
-    job = jobs.submit(kind="test.three", owner_id=user.id, params={}, cost=3)
-    assert jobs.cancel(job_id=job.id, owner_id=user.id) == "removed"
+    job = jobs.submit(kind="test.three", workspace_id=user.workspace_id, params={}, cost=3)
+    assert jobs.cancel(job_id=job.id, workspace_id=user.workspace_id) == "removed"
     assert queue.get_queue("default").count == 0
-    assert row(job.id).status == "canceled" and balance(user.id) == (10, 0)
+    assert row(job.id).status == "canceled" and balance(user.workspace_id) == (10, 0)
     with pytest.raises(Conflict):
-        jobs.cancel(job_id=job.id, owner_id=user.id)
+        jobs.cancel(job_id=job.id, workspace_id=user.workspace_id)
 
 
 def test_cancel_a_running_job_stops_between_items(user):
-    job = jobs.submit(kind="test.cancel", owner_id=user.id, params={}, cost=3)
+    job = jobs.submit(kind="test.cancel", workspace_id=user.workspace_id, params={}, cost=3)
     work()
     done = row(job.id)
     # Item 1's progress was written; item 2 finished but saw the cancel before writing; 3 never ran.
     assert done.status == "canceled" and done.progress == 20
-    assert balance(user.id) == (10, 0)
+    assert balance(user.workspace_id) == (10, 0)
 
 
 def test_only_the_owner_sees_or_cancels_a_job(user):
     other = register("grace@example.com")
-    job = jobs.submit(kind="test.three", owner_id=user.id, params={})
+    job = jobs.submit(kind="test.three", workspace_id=user.workspace_id, params={})
     with pytest.raises(NotFound):
-        jobs.cancel(job_id=job.id, owner_id=other.id)
+        jobs.cancel(job_id=job.id, workspace_id=other.workspace_id)
     with pytest.raises(NotFound), session_scope() as session:
-        jobs.get_job(session=session, job_id=job.id, owner_id=other.id)
+        jobs.get_job(session=session, job_id=job.id, workspace_id=other.workspace_id)
 
 
 def test_a_permanent_error_fails_once_and_releases_credits(user):
-    job = jobs.submit(kind="test.broken", owner_id=user.id, params={}, cost=5)
+    job = jobs.submit(kind="test.broken", workspace_id=user.workspace_id, params={}, cost=5)
     work()
     failed = row(job.id)
     assert failed.status == "failed" and "the input makes no sense" in failed.error
     assert failed.attempts == 1  # not retried: retrying cannot fix it
-    assert balance(user.id) == (10, 0)
+    assert balance(user.workspace_id) == (10, 0)
 
 
 def test_a_transient_error_is_retried(user):
-    job = jobs.submit(kind="test.flaky", owner_id=user.id, params={}, cost=1)
+    job = jobs.submit(kind="test.flaky", workspace_id=user.workspace_id, params={}, cost=1)
     work()
     done = row(job.id)
     assert (done.status, done.attempts, done.result_ref) == ("succeeded", 2, "second time lucky")
-    assert balance(user.id) == (9, 0)
+    assert balance(user.workspace_id) == (9, 0)
     with session_scope() as session:
         entries = session.exec(select(CreditEntry.kind).where(CreditEntry.job_id == job.id)).all()
     assert sorted(entries) == ["capture", "reserve"]
@@ -119,29 +119,29 @@ def test_a_transient_error_is_retried(user):
 
 def test_a_redis_connection_error_is_transient(user):
     # redis.exceptions.ConnectionError is not the builtin ConnectionError: it must be retried all the same.
-    job = jobs.submit(kind="test.redis_blip", owner_id=user.id, params={})
+    job = jobs.submit(kind="test.redis_blip", workspace_id=user.workspace_id, params={})
     work()
     done = row(job.id)
     assert (done.status, done.attempts, done.result_ref) == ("succeeded", 2, "after the blip")
 
 
 def test_a_job_past_its_time_limit_fails(user):
-    job = jobs.submit(kind="test.slow", owner_id=user.id, params={}, cost=1)
+    job = jobs.submit(kind="test.slow", workspace_id=user.workspace_id, params={}, cost=1)
     work()
     failed = row(job.id)
     assert failed.status == "failed" and "time limit" in failed.error
-    assert balance(user.id) == (10, 0)
+    assert balance(user.workspace_id) == (10, 0)
 
 
 def test_the_same_idempotency_key_gives_the_same_job(user):
-    first = jobs.submit(kind="test.three", owner_id=user.id, params={}, cost=1, idempotency_key="k-1")
-    second = jobs.submit(kind="test.three", owner_id=user.id, params={}, cost=1, idempotency_key="k-1")
-    assert first.id == second.id and balance(user.id) == (9, 1)
+    first = jobs.submit(kind="test.three", workspace_id=user.workspace_id, params={}, cost=1, idempotency_key="k-1")
+    second = jobs.submit(kind="test.three", workspace_id=user.workspace_id, params={}, cost=1, idempotency_key="k-1")
+    assert first.id == second.id and balance(user.workspace_id) == (9, 1)
     assert queue.get_queue("default").count == 1
 
 
 def test_a_superseded_attempt_changes_nothing(user):
-    job = jobs.submit(kind="test.three", owner_id=user.id, params={})
+    job = jobs.submit(kind="test.three", workspace_id=user.workspace_id, params={})
     with pytest.raises(jobs.StaleAttempt):
         jobs.start(job.id, rq_id="someone-else", worker_name="w")
     with pytest.raises(jobs.StaleAttempt):
@@ -150,7 +150,7 @@ def test_a_superseded_attempt_changes_nothing(user):
 
 
 def test_admin_retry_makes_a_new_job(user):
-    job = jobs.submit(kind="test.broken", owner_id=user.id, params={"x": 1}, cost=2)
+    job = jobs.submit(kind="test.broken", workspace_id=user.workspace_id, params={"x": 1}, cost=2)
     work()
     again = jobs.retry(job_id=job.id)
     assert again.id != job.id and json.loads(again.params) == {"x": 1} and again.cost == 2
@@ -164,7 +164,7 @@ def test_sse_streams_until_the_job_ends(user, api):
     api.post("/api/v1/auth/logout")
     # The API test client signs in as the same user the fixture registered.
     assert login(api).status_code == 200
-    job = jobs.submit(kind="test.three", owner_id=user.id, params={})
+    job = jobs.submit(kind="test.three", workspace_id=user.workspace_id, params={})
     events = []
 
     def read_stream():

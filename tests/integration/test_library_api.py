@@ -54,7 +54,7 @@ def test_detail_and_patch(signed_in):
         ("Harbour at night.jpg", "Boats", ["sea"])
     assert_error(signed_in.patch(f"/api/v1/assets/{asset_id}", headers=ORIGIN, json={"tags": ["x" * 61]}),
                  422, "tag_too_long")
-    assert_error(signed_in.patch(f"/api/v1/assets/{asset_id}", headers=ORIGIN, json={"owner_id": 2}),
+    assert_error(signed_in.patch(f"/api/v1/assets/{asset_id}", headers=ORIGIN, json={"workspace_id": 2}),
                  422, "validation_failed")
     assert signed_in.get(f"/api/v1/assets/{asset_id}").json()["tags"] == ["sea"]  # the refused edit left it
     other = as_other(signed_in)

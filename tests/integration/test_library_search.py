@@ -80,10 +80,11 @@ def _created(key: str) -> datetime:
         datetime(2025, 7, 1, tzinfo=UTC) + timedelta(minutes=n)
 
 
-def _add(session, owner_id: int, key: str, spec: tuple) -> int:
+def _add(session, workspace_id: int, key: str, spec: tuple) -> int:
     name, tags, alt, ocr, camera, taken, colour, width, height, size, origin, status = spec
-    asset = Asset(owner_id=owner_id, sha256=f"{owner_id}-{key}".ljust(64, "0"), filename=name, mime="image/jpeg",
-                  size_bytes=size, width=width, height=height, storage_key=f"k/{owner_id}/{key}", status=status,
+    asset = Asset(workspace_id=workspace_id, sha256=f"{workspace_id}-{key}".ljust(64, "0"), filename=name,
+                  mime="image/jpeg",
+                  size_bytes=size, width=width, height=height, storage_key=f"k/{workspace_id}/{key}", status=status,
                   origin=origin, alt_text=alt, ocr_text=ocr, camera=camera, colour=colour,
                   taken_at=taken.replace(tzinfo=UTC) if taken else None, created_at=_created(key),
                   deleted_at=datetime(2026, 1, 1, tzinfo=UTC) if key == "gone" else None)
@@ -107,7 +108,7 @@ def lib(api, any_db):
         bob = session.exec(select(User.id).where(User.email == "bob@example.com")).one()
         ids = {k: _add(session, ada, k, spec) for k, spec in ADA.items()}
         ids.update({k: _add(session, bob, k, spec) for k, spec in BOB.items()})
-        summer, bobs = Collection(owner_id=ada, name="Summer"), Collection(owner_id=bob, name="B")
+        summer, bobs = Collection(workspace_id=ada, name="Summer"), Collection(workspace_id=bob, name="B")
         session.add_all([summer, bobs])
         session.flush()
         for coll, key in ((summer, "beach1"), (summer, "sunfl"), (summer, "gone"), (bobs, "bob1")):
@@ -120,14 +121,14 @@ def find(lib, owner: str = "ada", limit: int = 100, offset: int = 0, **fields) -
     """The keys of what a search finds, in its order."""
     by_id = {v: k for k, v in lib["ids"].items()}
     with session_scope() as session:
-        rows, total = search(session=session, owner_id=lib[owner], query=SearchQuery(**fields), limit=limit,
+        rows, total = search(session=session, workspace_id=lib[owner], query=SearchQuery(**fields), limit=limit,
                              offset=offset)
     found = [by_id[a.id] for a in rows]
     if offset == 0 and len(found) < limit:
         assert total == len(found)
     if offset == 0:  # a small first page: on SQLite, from ten matches on, read by walking the created_at index
         with session_scope() as session:
-            first, first_total = search(session=session, owner_id=lib[owner], query=SearchQuery(**fields), limit=2)
+            first, first_total = search(session=session, workspace_id=lib[owner], query=SearchQuery(**fields), limit=2)
         assert ([by_id[a.id] for a in first], first_total) == (found[:2], total), fields
     return found
 
@@ -243,10 +244,10 @@ def test_sort_orders(lib):
 
 def test_pages_and_the_total(lib):
     with session_scope() as session:
-        rows, total = search(session=session, owner_id=lib["ada"], query=SearchQuery(), limit=10, offset=30)
-        ids = matching_ids(session=session, owner_id=lib["ada"], query=SearchQuery(), cap=5)
-        everything = matching_ids(session=session, owner_id=lib["ada"], query=SearchQuery(q="texture"))
-        none, none_total = search(session=session, owner_id=lib["ada"], query=SearchQuery(), offset=500)
+        rows, total = search(session=session, workspace_id=lib["ada"], query=SearchQuery(), limit=10, offset=30)
+        ids = matching_ids(session=session, workspace_id=lib["ada"], query=SearchQuery(), cap=5)
+        everything = matching_ids(session=session, workspace_id=lib["ada"], query=SearchQuery(q="texture"))
+        none, none_total = search(session=session, workspace_id=lib["ada"], query=SearchQuery(), offset=500)
     assert total == 35 == len(LIVE)
     assert [a.id for a in rows] == [lib["ids"][k] for k in ("menu", "dsc1", "dsc0", "beach2", "beach1")]
     assert ids == [lib["ids"][k] for k in ("tex16", "tex15", "tex14", "tex13", "tex12")]
@@ -261,7 +262,7 @@ def test_another_owners_pictures_never_appear(lib):
     for fields in ({}, {"q": "beach"}, {"q": "dsc 4100"}, {"tags": ["beach"]}, {"colour": "orange"},
                    {"camera": "canon"}, {"origin": ["generated"]}):
         with session_scope() as session:
-            ids = matching_ids(session=session, owner_id=lib["ada"], query=SearchQuery(**fields))
+            ids = matching_ids(session=session, workspace_id=lib["ada"], query=SearchQuery(**fields))
         assert ids and not bobs & set(ids), fields
     assert find(lib, "bob", q="beach") == ["bob1"]
     assert find(lib, "bob") == ["bob3", "bob2", "bob1"]
@@ -313,7 +314,7 @@ def test_hostile_text_gives_results_or_a_clear_422(lib):
                 assert not bobs & {a["id"] for a in response.json()["assets"]}
         if len(value) <= 2000:  # the service itself, without the URL parsing
             with session_scope() as session:
-                search(session=session, owner_id=lib["ada"], query=SearchQuery(q=value))
+                search(session=session, workspace_id=lib["ada"], query=SearchQuery(q=value))
 
 
 def test_over_long_text_is_a_422(lib):
@@ -377,8 +378,8 @@ def test_the_rest_list_searches_the_same_way(lib):
 
 def test_list_assets_goes_through_search_and_hides_deleted(lib):
     with session_scope() as session:
-        rows, total = asset_service.list_assets(session=session, owner_id=lib["ada"], query="beach")
-        ready, ready_total = asset_service.list_assets(session=session, owner_id=lib["ada"], status="ready",
+        rows, total = asset_service.list_assets(session=session, workspace_id=lib["ada"], query="beach")
+        ready, ready_total = asset_service.list_assets(session=session, workspace_id=lib["ada"], status="ready",
                                                        limit=1)
     assert [a.id for a in rows] == [lib["ids"]["beach2"], lib["ids"]["beach1"]] and total == 2
     assert ready_total == 33 and [a.id for a in ready] == [lib["ids"]["tex16"]]
@@ -391,7 +392,7 @@ def test_free_text_goes_through_the_full_text_index(lib, any_db):
     from app.services.library.search import _words_condition, conditions
 
     with session_scope() as session:
-        conds = conditions(session=session, owner_id=lib["ada"], query=SearchQuery(q="sunset bea"))
+        conds = conditions(session=session, workspace_id=lib["ada"], query=SearchQuery(q="sunset bea"))
         if any_db == "postgres":  # the words alone: on 40 rows the owner index would serve the rest
             conds = [_words_condition(session, ["sunset", "bea"])]
         stmt = select(sql_func.count()).select_from(Asset).where(*conds)

@@ -26,7 +26,7 @@ def test_same_named_photos_and_a_zip_arrive_as_separate_assets(any_db):
     for name, offset, data in stream:
         files += assembler.feed(filename=name, offset=offset, data=data)[0]
     files += assembler.close()
-    results = [assets.ingest_one(owner_id=owner, filename=f.name, data=f.handle()) for f in files]
+    results = [assets.ingest_one(workspace_id=owner, filename=f.name, data=f.handle()) for f in files]
     assert [len(r.created) for r in results] == [1, 1, 1, 2]
     stored = [a for r in results for a in r.assets]
     assert len({a.sha256 for a in stored}) == 5

@@ -29,8 +29,8 @@ def work() -> None:
     SimpleWorker([get_queue("default"), get_queue("assets")], connection=get_redis()).work(burst=True)
 
 
-def sources(owner_id: int, count: int) -> list[int]:
-    return [assets.store_made(owner_id=owner_id, filename=f"p{i}.jpg", data=images.jpeg(300, 200, seed=i),
+def sources(workspace_id: int, count: int) -> list[int]:
+    return [assets.store_made(workspace_id=workspace_id, filename=f"p{i}.jpg", data=images.jpeg(300, 200, seed=i),
                               meta={}).id for i in range(count)]
 
 
@@ -50,7 +50,8 @@ def get(table, row_id):
 
 
 def test_a_queued_job_redis_lost_is_queued_again_and_runs(user):
-    run = workflow_runs.start_run(owner_id=user.id, asset_ids=sources(user.id, 2), operation="rotate_flip",
+    run = workflow_runs.start_run(workspace_id=user.workspace_id, asset_ids=sources(user.id, 2),
+                                  operation="rotate_flip",
                                   definition=workflow_runs.operation_recipe("rotate_flip", {"angle": 90}))
     get_redis().flushdb()  # Redis restarted without its data: the row says queued, RQ has nothing
     assert reaper.reap_stuck(grace=NOW)["jobs"] == [run.job_id]
@@ -61,10 +62,11 @@ def test_a_queued_job_redis_lost_is_queued_again_and_runs(user):
 
 
 def test_a_run_whose_job_died_is_settled_and_its_outputs_get_thumbnails(user):
-    run = workflow_runs.start_run(owner_id=user.id, asset_ids=sources(user.id, 3), operation="rotate_flip",
+    run = workflow_runs.start_run(workspace_id=user.workspace_id, asset_ids=sources(user.id, 3),
+                                  operation="rotate_flip",
                                   definition=workflow_runs.operation_recipe("rotate_flip", {"angle": 90}))
     # The killed attempt had finished the first item (its output stored, no thumbnail yet), was on the second.
-    output, _ = assets.store_one(owner_id=user.id, filename="out.jpg", data=images.jpeg(200, 300, seed=9))
+    output, _ = assets.store_one(workspace_id=user.workspace_id, filename="out.jpg", data=images.jpeg(200, 300, seed=9))
     with session_scope() as session:
         items = workflow_runs.items_of(session=session, run_id=run.id)
         items[0].status, items[0].outputs = "done", json.dumps([output.id])
@@ -89,7 +91,7 @@ def test_a_run_whose_job_died_is_settled_and_its_outputs_get_thumbnails(user):
 def test_a_run_that_never_got_a_job_is_failed_and_can_be_retried(user):
     (source,) = sources(user.id, 1)
     with session_scope() as session:  # as left by a process stopped between the commit and the enqueue
-        run = WorkflowRun(owner_id=user.id, name="Adjust", definition=json.dumps(
+        run = WorkflowRun(workspace_id=user.workspace_id, name="Adjust", definition=json.dumps(
             workflow_runs.operation_recipe("adjust", {})), item_count=1)
         session.add(run)
         session.flush()
@@ -97,13 +99,13 @@ def test_a_run_that_never_got_a_job_is_failed_and_can_be_retried(user):
         run_id = run.id
     assert reaper.reap_stuck(grace=NOW)["workflow_runs"] == [run_id]
     assert get(WorkflowRun, run_id).status == "failed"
-    workflow_runs.retry_failed(owner_id=user.id, run_id=run_id)
+    workflow_runs.retry_failed(workspace_id=user.workspace_id, run_id=run_id)
     work()
     assert get(WorkflowRun, run_id).status == "succeeded"
 
 
 def test_young_rows_and_rows_with_a_live_job_are_left_alone(user):
-    run = workflow_runs.start_run(owner_id=user.id, asset_ids=sources(user.id, 1), operation="adjust",
+    run = workflow_runs.start_run(workspace_id=user.workspace_id, asset_ids=sources(user.id, 1), operation="adjust",
                                   definition=workflow_runs.operation_recipe("adjust", {}))
     assert not any(reaper.reap_stuck(grace=NOW).values())  # its job is queued in Redis
     get_redis().flushdb()
@@ -113,16 +115,16 @@ def test_young_rows_and_rows_with_a_live_job_are_left_alone(user):
 
 def test_batches_and_generations_whose_job_died_are_settled_with_a_reason(user):
     asset_ids = sources(user.id, 2)
-    batch_job = jobs.submit(kind="rename.analyze", owner_id=user.id, params={"batch_id": 0})
-    gen_job = jobs.submit(kind="generate.images", owner_id=user.id, params={"generation_id": 0})
+    batch_job = jobs.submit(kind="rename.analyze", workspace_id=user.workspace_id, params={"batch_id": 0})
+    gen_job = jobs.submit(kind="generate.images", workspace_id=user.workspace_id, params={"generation_id": 0})
     get_queue("default").empty()
     with session_scope() as session:
-        batch = RenameBatch(owner_id=user.id, status="analyzing", job_id=batch_job.id, image_count=2)
+        batch = RenameBatch(workspace_id=user.workspace_id, status="analyzing", job_id=batch_job.id, image_count=2)
         session.add(batch)
         session.flush()
         session.add_all([RenameItem(batch_id=batch.id, asset_id=a, position=i, original_name=f"p{i}.jpg",
                                     status="done" if i == 0 else "pending") for i, a in enumerate(asset_ids)])
-        generation = Generation(owner_id=user.id, job_id=gen_job.id, status="running", prompt="a fox",
+        generation = Generation(workspace_id=user.workspace_id, job_id=gen_job.id, status="running", prompt="a fox",
                                 provider="local", width=256, height=256)
         session.add(generation)
         session.flush()
@@ -141,9 +143,9 @@ def test_batches_and_generations_whose_job_died_are_settled_with_a_reason(user):
 
 
 def test_assets_without_a_live_thumbnail_job_are_queued_or_failed(user):
-    orphan, _ = assets.store_one(owner_id=user.id, filename="a.jpg", data=images.jpeg(300, 200, seed=1))
-    doomed, _ = assets.store_one(owner_id=user.id, filename="b.jpg", data=images.jpeg(300, 200, seed=2))
-    (job_id,) = assets.submit_processing(owner_id=user.id, asset_ids=[doomed.id])
+    orphan, _ = assets.store_one(workspace_id=user.workspace_id, filename="a.jpg", data=images.jpeg(300, 200, seed=1))
+    doomed, _ = assets.store_one(workspace_id=user.workspace_id, filename="b.jpg", data=images.jpeg(300, 200, seed=2))
+    (job_id,) = assets.submit_processing(workspace_id=user.workspace_id, asset_ids=[doomed.id])
     get_queue("assets").empty()
     kill_job(job_id)  # its worker died on it, on the last attempt: trying again would likely end the same way
     done = reaper.reap_stuck(grace=NOW)
@@ -166,7 +168,8 @@ def test_outputs_whose_thumbnails_could_not_be_queued_during_a_redis_outage_get_
     from jobs.workflows import run_workflow
     from tests.integration.test_workflows import _redis_goes_down
 
-    run = workflow_runs.start_run(owner_id=user.id, asset_ids=sources(user.id, 1), operation="rotate_flip",
+    run = workflow_runs.start_run(workspace_id=user.workspace_id, asset_ids=sources(user.id, 1),
+                                  operation="rotate_flip",
                                   definition=workflow_runs.operation_recipe("rotate_flip", {"angle": 90}))
     get_queue("default").empty()
     with monkeypatch.context() as outage:
@@ -190,7 +193,7 @@ def test_outputs_whose_thumbnails_could_not_be_queued_during_a_redis_outage_get_
 
 
 def test_a_run_being_retried_is_not_settled_before_it_points_at_its_new_job(user):
-    run = workflow_runs.start_run(owner_id=user.id, asset_ids=sources(user.id, 1), operation="adjust",
+    run = workflow_runs.start_run(workspace_id=user.workspace_id, asset_ids=sources(user.id, 1), operation="adjust",
                                   definition=workflow_runs.operation_recipe("adjust", {}))
     old_job = run.job_id
     get_queue("default").empty()
@@ -198,7 +201,7 @@ def test_a_run_being_retried_is_not_settled_before_it_points_at_its_new_job(user
     # The moment inside a retry: rows back to queued and the new job queued, the run not yet pointing at it.
     with session_scope() as session:
         session.execute(update(WorkflowItem).where(col(WorkflowItem.run_id) == run.id).values(status="queued"))
-    jobs.submit(kind="workflows.run", owner_id=user.id, params={"run_id": run.id})
+    jobs.submit(kind="workflows.run", workspace_id=user.workspace_id, params={"run_id": run.id})
     assert reaper.reap_stuck(grace=NOW)["workflow_runs"] == []
     work()
     assert get(WorkflowRun, run.id).status == "succeeded"
@@ -211,7 +214,8 @@ def test_a_redis_outage_mid_run_does_not_fail_the_images(user, monkeypatch):
 
     monkeypatch.setenv("WORKFLOW_THREADS", "1")
     clear_caches()
-    run = workflow_runs.start_run(owner_id=user.id, asset_ids=sources(user.id, 4), operation="rotate_flip",
+    run = workflow_runs.start_run(workspace_id=user.workspace_id, asset_ids=sources(user.id, 4),
+                                  operation="rotate_flip",
                                   definition=workflow_runs.operation_recipe("rotate_flip", {"angle": 90}))
     get_queue("default").empty()
     with monkeypatch.context() as outage:

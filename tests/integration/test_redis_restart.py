@@ -84,7 +84,7 @@ def test_redis_killed_and_restarted_mid_job_nothing_lost_nothing_stuck(own_redis
         wait_for(worker_pulse.live_names, 60, "the worker's pulse")
         user = register("ada@example.com")
         files = distinct_photos(240)  # long enough (~10 s here) to still be running when Redis returns
-        (job_id,) = assets.ingest(owner_id=user.id, files=files).job_ids
+        (job_id,) = assets.ingest(workspace_id=user.workspace_id, files=files).job_ids
         wait_for(lambda: job_row(job_id).progress >= 5, 60, "the job to make progress")
         own_redis.kill()
         down_at = time.monotonic()
@@ -129,7 +129,7 @@ def test_the_reaper_waits_for_steady_pulses_after_redis_returns(own_redis):
     try:
         wait_for(lambda: pulse.steady, 10, "a steady pulse")
         user = register("ada@example.com")
-        job = jobs.submit(kind="assets.process", owner_id=user.id, params={"asset_ids": []})
+        job = jobs.submit(kind="assets.process", workspace_id=user.workspace_id, params={"asset_ids": []})
         # A worker with no fresh pulse: after an outage that is every worker, the live ones included.
         jobs.start(job.id, rq_id=job.rq_id, worker_name="atelier-gone")
         with session_scope() as session:

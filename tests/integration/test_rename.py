@@ -228,9 +228,9 @@ def test_regenerating_a_row_points_the_batch_at_the_new_job(signed_in):
     from app.services import rename
 
     batch, _ = make_batch(signed_in, count=2)
-    owner_id = signed_in.get("/api/v1/me").json()["id"]
+    workspace_id = signed_in.get("/api/v1/me").json()["id"]
     item_id = batch["items"][1]["id"]
-    job_id = rename.regenerate(owner_id=owner_id, batch_id=batch["id"], item_id=item_id)
+    job_id = rename.regenerate(workspace_id=workspace_id, batch_id=batch["id"], item_id=item_id)
     with session_scope() as session:
         # The grid follows batch.job_id: it must be the job doing the work now, not the finished first one.
         assert session.get(RenameBatch, batch["id"]).job_id == job_id != batch["job_id"]

@@ -36,7 +36,7 @@ def batch_of(api, names: list[str], **options) -> dict:
 
 def owner_of(batch: dict) -> int:
     with session_scope() as session:
-        return session.get(RenameBatch, batch["id"]).owner_id
+        return session.get(RenameBatch, batch["id"]).workspace_id
 
 
 def test_a_name_is_never_worse_than_the_original(signed_in):
@@ -63,7 +63,7 @@ def test_add_keyword_reaches_every_name_and_says_so(signed_in):
     url = f"/api/v1/rename/batches/{batch['id']}/items"
     signed_in.patch(f"{url}/{second['id']}", json={"final_name": "Golden hour"}, headers=ORIGIN)
     signed_in.patch(f"{url}/{third['id']}", json={"final_name": "lawn acme"}, headers=ORIGIN)
-    counts = rename.add_keyword(owner_id=owner_of(batch), batch_id=batch["id"], keyword="Acme")
+    counts = rename.add_keyword(workspace_id=owner_of(batch), batch_id=batch["id"], keyword="Acme")
     assert counts == {"added": 2, "edited": 1, "already": 1, "left": 0}
     after = signed_in.get(f"/api/v1/rename/batches/{batch['id']}").json()["items"]
     assert [i["final_name"] for i in after] == ["acme.jpg", "acme-golden-hour.jpg", "lawn-acme.jpg"]
@@ -74,8 +74,8 @@ def test_regenerating_with_a_new_keyword_keeps_the_subject_and_the_grid_matches_
     batch = batch_of(signed_in, ["beach-sunset-2.jpg"])
     item = batch["items"][0]
     owner = owner_of(batch)
-    rename.add_keyword(owner_id=owner, batch_id=batch["id"], keyword="Acme")
-    rename.regenerate(owner_id=owner, batch_id=batch["id"], item_id=item["id"])
+    rename.add_keyword(workspace_id=owner, batch_id=batch["id"], keyword="Acme")
+    rename.regenerate(workspace_id=owner, batch_id=batch["id"], item_id=item["id"])
     run_jobs()
     after = signed_in.get(f"/api/v1/rename/batches/{batch['id']}").json()["items"][0]
     assert after["fields"]["subject"] == "beach sunset" and after["final_name"].startswith("acme-beach-sunset")

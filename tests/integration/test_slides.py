@@ -442,7 +442,7 @@ def test_cancel_between_slides(signed_in, chat, monkeypatch):
         while time.monotonic() < deadline:
             row = load_deck(deck["id"])
             if any(s.stage == "ready" for s in outline_of(row).slides):
-                outcome.append(deck_runs.cancel(owner_id=row.owner_id, deck_id=row.id))
+                outcome.append(deck_runs.cancel(workspace_id=row.workspace_id, deck_id=row.id))
                 return
             time.sleep(0.05)
 

@@ -82,7 +82,7 @@ def test_a_processing_asset_left_without_a_job_is_queued_again(signed_in):
     """A process that died between the commit and the enqueue leaves `processing` with no job."""
     from datetime import timedelta
 
-    _asset, created = assets.store_one(owner_id=1, filename="x.jpg", data=images.jpeg(80, 60))
+    _asset, created = assets.store_one(workspace_id=1, filename="x.jpg", data=images.jpeg(80, 60))
     assert created and statuses() == {"x.jpg": ("processing", "")}
     assert assets.requeue_unqueued(stale_after=timedelta(hours=1)) == []  # young: its job may be queued
     assert len(assets.requeue_unqueued(stale_after=timedelta(0))) == 1

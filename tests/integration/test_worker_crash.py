@@ -53,7 +53,7 @@ def test_sigkill_mid_job_is_recovered_and_not_applied_twice(crash_env):
     first = start_worker()
     crash_env.append(first)
     wait_for(lambda: Worker.all(connection=get_redis()), 30, "the first worker")
-    result = assets.ingest(owner_id=user.id, files=files)
+    result = assets.ingest(workspace_id=user.workspace_id, files=files)
     (job_id,) = result.job_ids
     wait_for(lambda: job_row(job_id).progress >= 5, 60, "the job to make progress")
     doomed = job_row(job_id).worker_name
@@ -98,12 +98,12 @@ def test_sigkill_mid_workflow_run_leaves_no_output_without_a_thumbnail(crash_env
     monkeypatch.setenv("WORKFLOW_THREADS", "1")
     clear_caches()
     user = register("ada@example.com")
-    sources = [assets.store_made(owner_id=user.id, filename=f"photo-{i}.jpg", data=images.jpeg(1600, 1200, seed=i),
-                                 meta={}).id for i in range(12)]
+    sources = [assets.store_made(workspace_id=user.workspace_id, filename=f"photo-{i}.jpg",
+                                 data=images.jpeg(1600, 1200, seed=i), meta={}).id for i in range(12)]
     first = start_worker()
     crash_env.append(first)
     wait_for(lambda: Worker.all(connection=get_redis()), 30, "the first worker")
-    run = workflow_runs.start_run(owner_id=user.id, asset_ids=sources, operation="upscale",
+    run = workflow_runs.start_run(workspace_id=user.workspace_id, asset_ids=sources, operation="upscale",
                                   definition=workflow_runs.operation_recipe("upscale", {"factor": 2}))
     wait_for(lambda: len(_outputs_of(run.id)) >= 2, 90, "the first outputs")
     for proc in [first, *psutil.Process(first.pid).children(recursive=True)]:

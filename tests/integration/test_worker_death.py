@@ -71,7 +71,7 @@ def distinct_photos(count: int) -> list[tuple[str, bytes]]:
 def start_upload(count: int = 24) -> str:
     user = register("ada@example.com")
     files = distinct_photos(count)
-    (job_id,) = assets.ingest(owner_id=user.id, files=files).job_ids
+    (job_id,) = assets.ingest(workspace_id=user.workspace_id, files=files).job_ids
     wait_for(lambda: job_row(job_id).progress >= 5, 60, "the job to make progress")
     return job_id
 

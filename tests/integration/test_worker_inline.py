@@ -42,8 +42,8 @@ def _horses(worker) -> list[psutil.Process]:
     return [c for c in psutil.Process(worker.pid).children() if os.getpgid(c.pid) == c.pid]
 
 
-def _generate(owner_id: int) -> Generation:
-    return service.create_generation(owner_id=owner_id, data=GenerationInput(
+def _generate(workspace_id: int) -> Generation:
+    return service.create_generation(workspace_id=workspace_id, data=GenerationInput(
         prompt="a lighthouse at dusk", size="1024x1024", provider="openai"))
 
 
@@ -66,7 +66,7 @@ def test_a_long_inline_job_keeps_its_worker_alive(slow_openai, crash_env):  # no
         assert session.get(Generation, generation.id).status == "succeeded"
         assert len(session.exec(select(GenerationImage)).all()) == 1
     # Other jobs still get a work horse of their own.
-    (batch,) = assets.ingest(owner_id=user.id, files=[(f"p{i}.jpg", images.jpeg(2400, 1600, seed=i))
+    (batch,) = assets.ingest(workspace_id=user.workspace_id, files=[(f"p{i}.jpg", images.jpeg(2400, 1600, seed=i))
                                                       for i in range(30)]).job_ids
     wait_for(lambda: _horses(worker), 60, "a work horse for the thumbnail batch")
     wait_for(lambda: job_row(batch).status == "succeeded", 120, "the batch")

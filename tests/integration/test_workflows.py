@@ -185,7 +185,7 @@ def test_cancel_mid_batch_stops_between_items(signed_in, monkeypatch):
                 if session.query(WorkflowItem).filter_by(run_id=run["id"], status="done").count():
                     break
             time.sleep(0.05)
-        outcome.append(workflow_runs.cancel_run(owner_id=run_owner, run_id=run["id"]))
+        outcome.append(workflow_runs.cancel_run(workspace_id=run_owner, run_id=run["id"]))
 
     run_owner = signed_in.get("/api/v1/me").json()["id"]
     canceller = threading.Thread(target=cancel_after_first_item)

@@ -88,7 +88,7 @@ def _resolve(data: GenerationInput) -> tuple[str, Capabilities, str]:
     return name, caps, model
 
 
-def create_generation(*, owner_id: int, data: GenerationInput) -> Generation:
+def create_generation(*, workspace_id: int, data: GenerationInput) -> Generation:
     """Validate, moderate, reserve credits and queue the job; returns the generation (with job_id).
 
     Moderation runs before any provider is called and logs its decision either way.
@@ -103,14 +103,14 @@ def create_generation(*, owner_id: int, data: GenerationInput) -> Generation:
         final_prompt, final_negative = apply_style(style, data.prompt, data.negative_prompt)
     if not caps.negative_prompt:
         final_negative = ""  # the provider would ignore it; do not pretend it was used
-    throttle.hit(rule=get_settings().generate_limit_per_user, scope="generate", key=str(owner_id))
+    throttle.hit(rule=get_settings().generate_limit_per_user, scope="generate", key=str(workspace_id))
     # The user's own words are moderated (style templates are the admins' words).
-    event_id = content_policy.enforce_prompt(user_id=owner_id,
+    event_id = content_policy.enforce_prompt(workspace_id=workspace_id,
                                              text=f"{data.prompt}\n{data.negative_prompt}".strip())
     seed = data.seed if data.seed is not None else secrets.randbelow(MAX_SEED + 1)
     width, height = data.dimensions
     with session_scope() as session:
-        generation = Generation(owner_id=owner_id, prompt=data.prompt, negative_prompt=final_negative
+        generation = Generation(workspace_id=workspace_id, prompt=data.prompt, negative_prompt=final_negative
                                 if caps.negative_prompt else "", style=data.style, final_prompt=final_prompt,
                                 provider=name, model=model, width=width, height=height, n=data.n, seed=seed)
         session.add(generation)
@@ -118,7 +118,7 @@ def create_generation(*, owner_id: int, data: GenerationInput) -> Generation:
         generation_id = generation.id
     content_policy.link_event(event_id=event_id, generation_id=generation_id)
     try:
-        job = jobs.submit(kind="generate.images", owner_id=owner_id, params={"generation_id": generation_id},
+        job = jobs.submit(kind="generate.images", workspace_id=workspace_id, params={"generation_id": generation_id},
                           cost=price(name, data.n))
     except AppError:
         with session_scope() as session:  # nothing was queued: no empty row in the gallery
@@ -133,9 +133,9 @@ def create_generation(*, owner_id: int, data: GenerationInput) -> Generation:
         return generation
 
 
-def get_generation(*, session: Session, owner_id: int, generation_id: int) -> Generation:
+def get_generation(*, session: Session, workspace_id: int, generation_id: int) -> Generation:
     generation = session.get(Generation, generation_id)
-    if generation is None or generation.owner_id != owner_id:  # another user's answers like a missing one
+    if generation is None or generation.workspace_id != workspace_id:  # another user's answers like a missing one
         raise NotFound("No such generation.")
     return generation
 
@@ -176,19 +176,19 @@ def public(generation: Generation, images: list[tuple[GenerationImage, Asset]] |
     return body
 
 
-def describe(*, session: Session, owner_id: int, generation_id: int) -> dict:
-    generation = get_generation(session=session, owner_id=owner_id, generation_id=generation_id)
+def describe(*, session: Session, workspace_id: int, generation_id: int) -> dict:
+    generation = get_generation(session=session, workspace_id=workspace_id, generation_id=generation_id)
     images = images_of(session=session, generation_ids=[generation_id]).get(generation_id, [])
     job = session.get(Job, generation.job_id) if generation.job_id else None
     return public(generation, images, job)
 
 
-def gallery(*, session: Session, owner_id: int, provider: str = "", style: str = "", favourites: bool = False,
+def gallery(*, session: Session, workspace_id: int, provider: str = "", style: str = "", favourites: bool = False,
             since: datetime | None = None, until: datetime | None = None, query: str = "",
             limit: int = 40, offset: int = 0) -> tuple[list[dict], int]:
     """The owner's generated images, newest first, each with its generation's parameters."""
     limit = max(1, min(limit, GALLERY_PAGE_MAX))
-    conditions = [GenerationImage.owner_id == owner_id]
+    conditions = [GenerationImage.workspace_id == workspace_id]
     if provider:
         conditions.append(Generation.provider == provider)
     if style:
@@ -215,29 +215,29 @@ def gallery(*, session: Session, owner_id: int, provider: str = "", style: str =
     return items, session.exec(count).one()
 
 
-def _own_image(session: Session, owner_id: int, image_id: int) -> GenerationImage:
+def _own_image(session: Session, workspace_id: int, image_id: int) -> GenerationImage:
     image = session.get(GenerationImage, image_id)
-    if image is None or image.owner_id != owner_id:
+    if image is None or image.workspace_id != workspace_id:
         raise NotFound("No such image.")
     return image
 
 
-def image_with_asset(*, session: Session, owner_id: int, image_id: int) -> tuple[GenerationImage, Asset]:
-    image = _own_image(session, owner_id, image_id)
+def image_with_asset(*, session: Session, workspace_id: int, image_id: int) -> tuple[GenerationImage, Asset]:
+    image = _own_image(session, workspace_id, image_id)
     return image, session.get(Asset, image.asset_id)
 
 
-def set_favourite(*, owner_id: int, image_id: int, favourite: bool) -> None:
+def set_favourite(*, workspace_id: int, image_id: int, favourite: bool) -> None:
     with session_scope() as session:
-        image = _own_image(session, owner_id, image_id)
+        image = _own_image(session, workspace_id, image_id)
         image.favourite = favourite
         session.add(image)
 
 
-def delete_image(*, owner_id: int, image_id: int) -> None:
+def delete_image(*, workspace_id: int, image_id: int) -> None:
     """Remove an image from the gallery, and its file when nothing else uses that asset."""
     with session_scope() as session:
-        image = _own_image(session, owner_id, image_id)
+        image = _own_image(session, workspace_id, image_id)
         asset_id = image.asset_id
         session.delete(image)
         session.flush()
@@ -245,27 +245,27 @@ def delete_image(*, owner_id: int, image_id: int) -> None:
                                   .where(GenerationImage.asset_id == asset_id)).one()
     if not still_used:
         try:
-            assets.delete_asset(owner_id=owner_id, asset_id=asset_id)
+            assets.delete_asset(workspace_id=workspace_id, asset_id=asset_id)
         except NotFound:  # deleted from the library already
             pass
 
 
-def variation(*, owner_id: int, image_id: int | None = None, generation_id: int | None = None) -> Generation:
+def variation(*, workspace_id: int, image_id: int | None = None, generation_id: int | None = None) -> Generation:
     """The same settings with a new random seed."""
     with session_scope() as session:
         if image_id is not None:
-            generation_id = _own_image(session, owner_id, image_id).generation_id
+            generation_id = _own_image(session, workspace_id, image_id).generation_id
         if generation_id is None:
             raise ValidationFailed("Say which image or generation to vary.", code="missing_source")
-        generation = get_generation(session=session, owner_id=owner_id, generation_id=generation_id)
+        generation = get_generation(session=session, workspace_id=workspace_id, generation_id=generation_id)
         settings = {**parameters(generation), "seed": None}
-    return create_generation(owner_id=owner_id, data=GenerationInput(**settings))
+    return create_generation(workspace_id=workspace_id, data=GenerationInput(**settings))
 
 
-def cancel_generation(*, owner_id: int, generation_id: int) -> str:
+def cancel_generation(*, workspace_id: int, generation_id: int) -> str:
     with session_scope() as session:
-        job_id = get_generation(session=session, owner_id=owner_id, generation_id=generation_id).job_id
-    outcome = jobs.cancel(job_id=job_id, owner_id=owner_id)
+        job_id = get_generation(session=session, workspace_id=workspace_id, generation_id=generation_id).job_id
+    outcome = jobs.cancel(job_id=job_id, workspace_id=workspace_id)
     if outcome == "removed":
         mark_finished(generation_id=generation_id, status="canceled", error="")
     return outcome

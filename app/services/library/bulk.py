@@ -53,13 +53,13 @@ def _check_ids(asset_ids: list[int]) -> list[int]:
     return ids
 
 
-def _deleted_in_window(session: Session, owner_id: int, ids: list[int]) -> list[Asset]:
+def _deleted_in_window(session: Session, workspace_id: int, ids: list[int]) -> list[Asset]:
     """For restore: the owner's pictures deleted less than the Undo window ago; any other id → NotFound."""
     cutoff = utcnow() - undo_window()
     found: list[Asset] = []
     for i in range(0, len(ids), CHUNK):
         found += session.exec(select(Asset).where(col(Asset.id).in_(ids[i:i + CHUNK]),
-                                                  Asset.owner_id == owner_id)).all()
+                                                  Asset.workspace_id == workspace_id)).all()
     if len(found) != len(ids) or any(a.deleted_at is not None and _aware(a.deleted_at) < cutoff for a in found):
         raise NotFound("Some of those pictures do not exist, are not yours or can no longer be restored.",
                        code="unknown_assets")
@@ -109,7 +109,7 @@ def _collection_id(value) -> int:
     return value
 
 
-def bulk(*, owner_id: int, action: str, asset_ids: list[int], value: str | list[str] | int | None = None
+def bulk(*, workspace_id: int, action: str, asset_ids: list[int], value: str | list[str] | int | None = None
          ) -> BulkResult:
     """Apply one action to up to 10,000 of the owner's pictures in one transaction.
 
@@ -122,15 +122,15 @@ def bulk(*, owner_id: int, action: str, asset_ids: list[int], value: str | list[
     ids = _check_ids(asset_ids)
     with session_scope() as session:
         if action == "restore":
-            found = [a for a in _deleted_in_window(session, owner_id, ids) if a.deleted_at is not None]
+            found = [a for a in _deleted_in_window(session, workspace_id, ids) if a.deleted_at is not None]
             for asset in found:
                 asset.deleted_at = None
             session.add_all(found)
             return BulkResult(changed=len(found))
         if action in ("collect", "uncollect"):
             collection_id = _collection_id(value)
-            collections.get_collection(session=session, owner_id=owner_id, collection_id=collection_id)
-        found = collections.owned_assets(session, owner_id, ids)
+            collections.get_collection(session=session, workspace_id=workspace_id, collection_id=collection_id)
+        found = collections.owned_assets(session, workspace_id, ids)
         if action in ("tag", "untag"):
             return BulkResult(changed=_tag(session, found, value, add=action == "tag"))
         if action == "collect":
@@ -149,13 +149,13 @@ def purge_expired(*, limit: int = 500) -> list[int]:
     (through assets.delete_asset). Returns their ids; one that fails is left for the next pass."""
     cutoff = utcnow() - undo_window()
     with session_scope() as session:
-        rows = session.exec(select(Asset.id, Asset.owner_id).where(col(Asset.deleted_at).is_not(None),
+        rows = session.exec(select(Asset.id, Asset.workspace_id).where(col(Asset.deleted_at).is_not(None),
                                                                    col(Asset.deleted_at) <= cutoff)
                             .order_by(col(Asset.deleted_at)).limit(limit)).all()
     purged = []
-    for asset_id, owner_id in rows:
+    for asset_id, workspace_id in rows:
         try:
-            assets.delete_asset(owner_id=owner_id, asset_id=asset_id, include_deleted=True)
+            assets.delete_asset(workspace_id=workspace_id, asset_id=asset_id, include_deleted=True)
         except NotFound:
             continue  # removed meanwhile
         except Exception:  # storage or database passing trouble: the next pass tries again
@@ -165,12 +165,12 @@ def purge_expired(*, limit: int = 500) -> list[int]:
     return purged
 
 
-def zip_of(*, owner_id: int, asset_ids: list[int]) -> tuple[Iterator[bytes], str]:
+def zip_of(*, workspace_id: int, asset_ids: list[int]) -> tuple[Iterator[bytes], str]:
     """The originals of the owner's pictures as one streamed ZIP (stored, not deflated: images are already
     compressed), each under a name unique in the archive; (chunks, file name)."""
     ids = _check_ids(asset_ids)
     with session_scope() as session:
-        by_id = {a.id: (a.storage_key, a.filename) for a in collections.owned_assets(session, owner_id, ids)}
+        by_id = {a.id: (a.storage_key, a.filename) for a in collections.owned_assets(session, workspace_id, ids)}
     storage = get_storage()
     archive = ZipStream(compress_type=ZIP_STORED, sized=False)
     seen: set[str] = set()

@@ -26,19 +26,21 @@ def clean_name(name: str) -> str:
     return name
 
 
-def get_collection(*, session: Session, owner_id: int, collection_id: int) -> Collection:
+def get_collection(*, session: Session, workspace_id: int, collection_id: int) -> Collection:
     collection = session.get(Collection, collection_id)
     # Someone else's collection answers exactly like a missing one.
-    if collection is None or collection.owner_id != owner_id:
+    if collection is None or collection.workspace_id != workspace_id:
         raise NotFound("No such collection.")
     return collection
 
 
-def _check_free(session: Session, owner_id: int, parent_id: int | None, name: str, *, but: int | None = None) -> None:
+def _check_free(session: Session, workspace_id: int, parent_id: int | None, name: str, *,
+                but: int | None = None) -> None:
     """Names are unique among siblings, ignoring case. Checked here because the unique constraint cannot
     see top-level twins (NULL parents are all distinct); the owner's row lock makes the check safe."""
-    session.exec(select(User.id).where(User.id == owner_id).with_for_update()).first()
-    stmt = select(Collection.id).where(Collection.owner_id == owner_id, func.lower(Collection.name) == name.lower(),
+    session.exec(select(User.id).where(User.id == workspace_id).with_for_update()).first()
+    stmt = select(Collection.id).where(Collection.workspace_id == workspace_id,
+                                       func.lower(Collection.name) == name.lower(),
                                        Collection.parent_id == parent_id if parent_id else
                                        col(Collection.parent_id).is_(None))
     if but is not None:
@@ -47,18 +49,18 @@ def _check_free(session: Session, owner_id: int, parent_id: int | None, name: st
         raise Conflict(f"There is already a collection named “{name}” here.", code="name_taken")
 
 
-def create(*, owner_id: int, name: str, parent_id: int | None = None) -> Collection:
+def create(*, workspace_id: int, name: str, parent_id: int | None = None) -> Collection:
     """A new collection, at the top or inside a top-level one (a child cannot have children: 422)."""
     name = clean_name(name)
     try:
         with session_scope() as session:
             if parent_id is not None:
-                parent = get_collection(session=session, owner_id=owner_id, collection_id=parent_id)
+                parent = get_collection(session=session, workspace_id=workspace_id, collection_id=parent_id)
                 if parent.parent_id is not None:
                     raise ValidationFailed("Collections nest one level only: this one is already inside another.",
                                            code="too_deep")
-            _check_free(session, owner_id, parent_id, name)
-            collection = Collection(owner_id=owner_id, parent_id=parent_id, name=name)
+            _check_free(session, workspace_id, parent_id, name)
+            collection = Collection(workspace_id=workspace_id, parent_id=parent_id, name=name)
             session.add(collection)
             session.flush()
             return collection
@@ -66,12 +68,12 @@ def create(*, owner_id: int, name: str, parent_id: int | None = None) -> Collect
         raise Conflict(f"There is already a collection named “{name}” here.", code="name_taken") from exc
 
 
-def rename(*, owner_id: int, collection_id: int, name: str) -> Collection:
+def rename(*, workspace_id: int, collection_id: int, name: str) -> Collection:
     name = clean_name(name)
     try:
         with session_scope() as session:
-            collection = get_collection(session=session, owner_id=owner_id, collection_id=collection_id)
-            _check_free(session, owner_id, collection.parent_id, name, but=collection.id)
+            collection = get_collection(session=session, workspace_id=workspace_id, collection_id=collection_id)
+            _check_free(session, workspace_id, collection.parent_id, name, but=collection.id)
             collection.name = name
             session.add(collection)
             return collection
@@ -79,10 +81,10 @@ def rename(*, owner_id: int, collection_id: int, name: str) -> Collection:
         raise Conflict(f"There is already a collection named “{name}” here.", code="name_taken") from exc
 
 
-def delete_collection(*, owner_id: int, collection_id: int) -> int:
+def delete_collection(*, workspace_id: int, collection_id: int) -> int:
     """Delete the collection and its children (never their pictures); returns how many collections went."""
     with session_scope() as session:
-        collection = get_collection(session=session, owner_id=owner_id, collection_id=collection_id)
+        collection = get_collection(session=session, workspace_id=workspace_id, collection_id=collection_id)
         ids = [collection.id, *session.exec(select(Collection.id).where(Collection.parent_id == collection.id))]
         session.execute(delete(CollectionAsset).where(col(CollectionAsset.collection_id).in_(ids)))
         session.execute(delete(Collection).where(col(Collection.parent_id) == collection.id))
@@ -95,15 +97,15 @@ def public(collection: Collection, count: int = 0) -> dict:
             "created_at": collection.created_at.isoformat()}
 
 
-def list_collections(*, session: Session, owner_id: int) -> list[dict]:
+def list_collections(*, session: Session, workspace_id: int) -> list[dict]:
     """The owner's collections as a tree, by name: each with `count` (its own pictures, deleted ones not
     counted) and `children` (the same shape, no deeper)."""
-    rows = session.exec(select(Collection).where(Collection.owner_id == owner_id)
+    rows = session.exec(select(Collection).where(Collection.workspace_id == workspace_id)
                         .order_by(func.lower(Collection.name), col(Collection.id))).all()
     counts = dict(session.exec(
         select(CollectionAsset.collection_id, func.count()).join(Asset, col(Asset.id) == col(CollectionAsset.asset_id))
         .join(Collection, col(Collection.id) == col(CollectionAsset.collection_id))
-        .where(Collection.owner_id == owner_id, col(Asset.deleted_at).is_(None))
+        .where(Collection.workspace_id == workspace_id, col(Asset.deleted_at).is_(None))
         .group_by(col(CollectionAsset.collection_id))).all())
     nodes = {c.id: public(c, counts.get(c.id, 0)) | {"children": []} for c in rows}
     tree = []
@@ -115,7 +117,7 @@ def list_collections(*, session: Session, owner_id: int) -> list[dict]:
     return tree
 
 
-def owned_assets(session: Session, owner_id: int, asset_ids: Iterable[int]) -> list[Asset]:
+def owned_assets(session: Session, workspace_id: int, asset_ids: Iterable[int]) -> list[Asset]:
     """The owner's live pictures with these ids, or NotFound naming none of them if any is missing,
     someone else's or deleted: a request is refused as a whole."""
     ids = list(dict.fromkeys(asset_ids))
@@ -123,7 +125,7 @@ def owned_assets(session: Session, owner_id: int, asset_ids: Iterable[int]) -> l
         raise ValidationFailed(f"At most {MAX_IDS} pictures at once.", code="too_many_ids")
     found: list[Asset] = []
     for i in range(0, len(ids), 900):
-        found += session.exec(select(Asset).where(col(Asset.id).in_(ids[i:i + 900]), Asset.owner_id == owner_id,
+        found += session.exec(select(Asset).where(col(Asset.id).in_(ids[i:i + 900]), Asset.workspace_id == workspace_id,
                                                   col(Asset.deleted_at).is_(None))).all()
     if len(found) != len(ids):
         raise NotFound("Some of those pictures do not exist or are not yours.", code="unknown_assets")
@@ -150,19 +152,19 @@ def remove_from(session: Session, collection_id: int, asset_ids: list[int]) -> i
     return removed
 
 
-def add_assets(*, owner_id: int, collection_id: int, asset_ids: Iterable[int]) -> int:
+def add_assets(*, workspace_id: int, collection_id: int, asset_ids: Iterable[int]) -> int:
     """Add the owner's pictures to the collection (idempotent); returns how many were not there yet."""
     with session_scope() as session:
-        get_collection(session=session, owner_id=owner_id, collection_id=collection_id)
-        found = owned_assets(session, owner_id, asset_ids)
+        get_collection(session=session, workspace_id=workspace_id, collection_id=collection_id)
+        found = owned_assets(session, workspace_id, asset_ids)
         return add_to(session, collection_id, [a.id for a in found])
 
 
-def remove_assets(*, owner_id: int, collection_id: int, asset_ids: Iterable[int]) -> int:
+def remove_assets(*, workspace_id: int, collection_id: int, asset_ids: Iterable[int]) -> int:
     """Take pictures out of the collection (idempotent); returns how many were in it."""
     with session_scope() as session:
-        get_collection(session=session, owner_id=owner_id, collection_id=collection_id)
-        found = owned_assets(session, owner_id, asset_ids)
+        get_collection(session=session, workspace_id=workspace_id, collection_id=collection_id)
+        found = owned_assets(session, workspace_id, asset_ids)
         return remove_from(session, collection_id, [a.id for a in found])
 
 

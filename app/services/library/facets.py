@@ -9,9 +9,9 @@ from app.models import Asset, AssetTag
 FACET_LIMIT = 60
 
 
-def facets_of(*, session: Session, owner_id: int) -> dict[str, list[str]]:
+def facets_of(*, session: Session, workspace_id: int) -> dict[str, list[str]]:
     """Cameras, colours and tags of the owner's pictures that are not deleted, for the filter menus."""
-    live = (Asset.owner_id == owner_id, col(Asset.deleted_at).is_(None))
+    live = (Asset.workspace_id == workspace_id, col(Asset.deleted_at).is_(None))
 
     def distinct(column) -> list[str]:
         rows = session.exec(select(column, func.count()).where(*live, column != "").group_by(column)

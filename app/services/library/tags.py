@@ -63,20 +63,20 @@ def write_tags(session: Session, asset: Asset, wanted: list[str]) -> list[str]:
     return sorted(wanted)
 
 
-def set_tags(*, session: Session, owner_id: int, asset_id: int, tags: Iterable[str]) -> list[str]:
+def set_tags(*, session: Session, workspace_id: int, asset_id: int, tags: Iterable[str]) -> list[str]:
     """Replace the picture's tags; returns them as stored."""
-    asset = get_asset(session=session, owner_id=owner_id, asset_id=asset_id)
+    asset = get_asset(session=session, workspace_id=workspace_id, asset_id=asset_id)
     return write_tags(session, asset, normalise_tags(tags))
 
 
-def add_tags(*, session: Session, owner_id: int, asset_id: int, tags: Iterable[str]) -> list[str]:
-    asset = get_asset(session=session, owner_id=owner_id, asset_id=asset_id)
+def add_tags(*, session: Session, workspace_id: int, asset_id: int, tags: Iterable[str]) -> list[str]:
+    asset = get_asset(session=session, workspace_id=workspace_id, asset_id=asset_id)
     current = tags_of(session=session, asset_id=asset_id)
     return write_tags(session, asset, current + [t for t in normalise_tags(tags) if t not in current])
 
 
-def remove_tags(*, session: Session, owner_id: int, asset_id: int, tags: Iterable[str]) -> list[str]:
-    asset = get_asset(session=session, owner_id=owner_id, asset_id=asset_id)
+def remove_tags(*, session: Session, workspace_id: int, asset_id: int, tags: Iterable[str]) -> list[str]:
+    asset = get_asset(session=session, workspace_id=workspace_id, asset_id=asset_id)
     unwanted = set(normalise_tags(tags))
     return write_tags(session, asset, [t for t in tags_of(session=session, asset_id=asset_id) if t not in unwanted])
 
@@ -90,19 +90,19 @@ def clean_alt_text(text: str) -> str:
     return text
 
 
-def set_alt_text(*, session: Session, owner_id: int, asset_id: int, text: str) -> str:
+def set_alt_text(*, session: Session, workspace_id: int, asset_id: int, text: str) -> str:
     """Trimmed, single-spaced, at most 300 characters ("" removes it); returns it as stored."""
-    asset = get_asset(session=session, owner_id=owner_id, asset_id=asset_id)
+    asset = get_asset(session=session, workspace_id=workspace_id, asset_id=asset_id)
     asset.alt_text = clean_alt_text(text)
     session.add(asset)
     index.refresh(session, asset)
     return asset.alt_text
 
 
-def rename_asset(*, session: Session, owner_id: int, asset_id: int, filename: str) -> str:
+def rename_asset(*, session: Session, workspace_id: int, asset_id: int, filename: str) -> str:
     """A new display name through the upload rules (no folders or control characters); the extension stays
     the file's own, since the bytes did not change."""
-    asset = get_asset(session=session, owner_id=owner_id, asset_id=asset_id)
+    asset = get_asset(session=session, workspace_id=workspace_id, asset_id=asset_id)
     if not isinstance(filename, str) or not filename.strip() or len(filename) > 255:
         raise ValidationFailed("A file name has 1 to 255 characters.", code="invalid_filename")
     ext = asset.filename.rsplit(".", 1)[-1] if "." in asset.filename else asset.mime.rsplit("/", 1)[-1]
@@ -115,17 +115,17 @@ def rename_asset(*, session: Session, owner_id: int, asset_id: int, filename: st
     return asset.filename
 
 
-def edit_asset(*, owner_id: int, asset_id: int, filename: str | None = None, alt_text: str | None = None,
+def edit_asset(*, workspace_id: int, asset_id: int, filename: str | None = None, alt_text: str | None = None,
                tags: Iterable[str] | None = None) -> Asset:
     """Change any of name, alt text and tags in one transaction (all or nothing); returns the asset."""
     with session_scope() as session:
-        asset = get_asset(session=session, owner_id=owner_id, asset_id=asset_id)
+        asset = get_asset(session=session, workspace_id=workspace_id, asset_id=asset_id)
         if filename is not None:
-            rename_asset(session=session, owner_id=owner_id, asset_id=asset_id, filename=filename)
+            rename_asset(session=session, workspace_id=workspace_id, asset_id=asset_id, filename=filename)
         if alt_text is not None:
-            set_alt_text(session=session, owner_id=owner_id, asset_id=asset_id, text=alt_text)
+            set_alt_text(session=session, workspace_id=workspace_id, asset_id=asset_id, text=alt_text)
         if tags is not None:
-            set_tags(session=session, owner_id=owner_id, asset_id=asset_id, tags=tags)
+            set_tags(session=session, workspace_id=workspace_id, asset_id=asset_id, tags=tags)
         session.flush()
         session.refresh(asset)
         return asset

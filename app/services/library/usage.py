@@ -10,33 +10,33 @@ from app.models import Asset, Deck, Generation, GenerationImage, RenameBatch, Re
 LIMIT = 20
 
 
-def lineage_of(*, session: Session, owner_id: int, asset: Asset) -> dict[str, list[Asset]]:
+def lineage_of(*, session: Session, workspace_id: int, asset: Asset) -> dict[str, list[Asset]]:
     """The picture it was made from (if still there) and the pictures made from it."""
     source = session.get(Asset, asset.source_asset_id) if asset.source_asset_id else None
-    if source is not None and (source.owner_id != owner_id or source.deleted_at is not None):
+    if source is not None and (source.workspace_id != workspace_id or source.deleted_at is not None):
         source = None
-    outputs = session.exec(select(Asset).where(Asset.owner_id == owner_id, Asset.source_asset_id == asset.id,
+    outputs = session.exec(select(Asset).where(Asset.workspace_id == workspace_id, Asset.source_asset_id == asset.id,
                                                col(Asset.deleted_at).is_(None))
                            .order_by(col(Asset.id).desc()).limit(LIMIT)).all()
     return {"source": [source] if source else [], "outputs": list(outputs)}
 
 
-def usage_of(*, session: Session, owner_id: int, asset_id: int) -> list[dict[str, str]]:
+def usage_of(*, session: Session, workspace_id: int, asset_id: int) -> list[dict[str, str]]:
     """Each place the picture is used: kind (rename|generation|workflow|deck), id, label, when."""
     found: list[dict[str, str]] = []
     batches = session.exec(select(RenameBatch).join(RenameItem, col(RenameItem.batch_id) == RenameBatch.id)
-                           .where(RenameBatch.owner_id == owner_id, RenameItem.asset_id == asset_id)
+                           .where(RenameBatch.workspace_id == workspace_id, RenameItem.asset_id == asset_id)
                            .order_by(col(RenameBatch.id).desc()).limit(LIMIT)).all()
     found += [{"kind": "rename", "id": str(b.id), "label": f"Rename batch #{b.id} ({b.status})",
                "when": b.created_at.strftime("%Y-%m-%d")} for b in batches]
     gens = session.exec(select(Generation).join(GenerationImage, col(GenerationImage.generation_id) == Generation.id)
-                        .where(Generation.owner_id == owner_id, GenerationImage.asset_id == asset_id)
+                        .where(Generation.workspace_id == workspace_id, GenerationImage.asset_id == asset_id)
                         .limit(LIMIT)).all()
     found += [{"kind": "generation", "id": str(g.id), "label": f"Generated from “{g.prompt[:60]}”",
                "when": g.created_at.strftime("%Y-%m-%d")} for g in gens]
     # A run used it as an input, or made it (its id in the item's JSON list of outputs).
     runs = session.exec(select(WorkflowRun).join(WorkflowItem, col(WorkflowItem.run_id) == WorkflowRun.id)
-                        .where(WorkflowRun.owner_id == owner_id,
+                        .where(WorkflowRun.workspace_id == workspace_id,
                                or_(WorkflowItem.source_asset_id == asset_id,
                                    col(WorkflowItem.outputs).contains(f"[{asset_id}]"),
                                    col(WorkflowItem.outputs).contains(f"[{asset_id},"),
@@ -45,7 +45,7 @@ def usage_of(*, session: Session, owner_id: int, asset_id: int) -> list[dict[str
                         .distinct().order_by(col(WorkflowRun.id).desc()).limit(LIMIT)).all()
     found += [{"kind": "workflow", "id": str(r.id), "label": f"Workflow “{r.name}” ({r.status})",
                "when": r.created_at.strftime("%Y-%m-%d")} for r in runs]
-    decks = session.exec(select(Deck).where(Deck.owner_id == owner_id,
+    decks = session.exec(select(Deck).where(Deck.workspace_id == workspace_id,
                                             col(Deck.outline).contains(f'"asset_id": "{asset_id}"')
                                             | col(Deck.outline).contains(f'"asset_id":"{asset_id}"'))
                          .order_by(col(Deck.id).desc()).limit(LIMIT)).all()

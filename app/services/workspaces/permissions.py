@@ -1,0 +1,97 @@
+"""The permission matrix: which workspace role may do what, and which token scope each action needs.
+
+Data, not code: the docs table (docs/permissions.md) and the route × role test are generated from
+ACTIONS, and every service call, REST route and Reflex handler asks `allowed()` (through
+UserPublic.can/require) rather than comparing role names itself.
+"""
+
+from __future__ import annotations
+
+ROLES = ("owner", "admin", "editor", "approver", "viewer")
+ROLE_LABELS = {
+    "owner": "Owner", "admin": "Admin", "editor": "Editor", "approver": "Approver", "viewer": "Viewer",
+}
+ROLE_HELP = {
+    "owner": "Everything, including deleting the workspace and handing it to someone else.",
+    "admin": "Everything but deleting or transferring the workspace: members, invitations, settings.",
+    "editor": "Uploads, renames, generates, runs workflows, makes decks; edits and deletes the team's work.",
+    "approver": "Sees everything and reviews what is sent for approval; creates nothing.",
+    "viewer": "Sees and downloads the team's work; changes nothing.",
+}
+# Roles an owner or admin may hand out by invitation or role change (ownership moves only by transfer).
+ASSIGNABLE = ("admin", "editor", "approver", "viewer")
+
+_ALL = frozenset(ROLES)
+_MAKERS = frozenset({"owner", "admin", "editor"})
+_MANAGERS = frozenset({"owner", "admin"})
+
+# action -> (roles allowed, token scope that covers it besides the broad read/write/admin).
+# "read" actions are covered by the `read` scope, everything else by `write`, workspace management by `admin`.
+ACTIONS: dict[str, tuple[frozenset[str], str]] = {
+    # The team's work: library, renamer, generation, workflows, slides, jobs.
+    "work.read": (_ALL, "read"),
+    "assets.write": (_MAKERS, "assets:write"),
+    "rename.write": (_MAKERS, "rename:write"),
+    "generate.write": (_MAKERS, "generate:write"),
+    "workflows.write": (_MAKERS, "workflows:write"),
+    "slides.write": (_MAKERS, "slides:write"),
+    "jobs.cancel": (_MAKERS, "write"),
+    # Reviewing what the approval workflow (templates issue) sends.
+    "approvals.review": (frozenset({"owner", "admin", "approver"}), "write"),
+    # The workspace itself.
+    "members.read": (_ALL, "read"),
+    "members.manage": (_MANAGERS, "admin"),
+    "workspace.manage": (_MANAGERS, "admin"),
+    "workspace.transfer": (frozenset({"owner"}), "admin"),
+    "workspace.delete": (frozenset({"owner"}), "admin"),
+    "credits.read": (_ALL, "read"),
+}
+
+# Scopes a token may carry. A token without scopes (from before scopes) is a full-access personal token.
+SCOPES = ("read", "write", "admin") + tuple(sorted({scope for _, scope in ACTIONS.values()
+                                                     if ":" in scope}))
+_BROAD = {"read": 0, "write": 1, "admin": 2}
+
+
+def allowed(role: str, action: str) -> bool:
+    roles, _ = ACTIONS[action]  # an unknown action is a programming error: KeyError, never "allowed"
+    return role in roles
+
+
+def scope_for(action: str) -> str:
+    return ACTIONS[action][1]
+
+
+def scope_allows(scopes: tuple[str, ...] | None, action: str) -> bool:
+    """Whether a token's scopes cover `action`. None means no scopes were set: full access."""
+    if scopes is None:
+        return True
+    needed = scope_for(action)
+    if needed in scopes:
+        return True
+    if needed in _BROAD:
+        # admin covers write covers read.
+        return any(_BROAD.get(s, -1) >= _BROAD[needed] for s in scopes)
+    # A product scope ("rename:write") is covered by the broad write scope too.
+    return "write" in scopes or "admin" in scopes
+
+
+def clean_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    from app.errors import ValidationFailed
+
+    out = []
+    for scope in scopes:
+        scope = str(scope).strip().lower()
+        if scope not in SCOPES:
+            raise ValidationFailed(f"Unknown scope {scope[:40]!r}; known scopes: {', '.join(SCOPES)}.",
+                                   code="invalid_scope")
+        if scope not in out:
+            out.append(scope)
+    if not out:
+        raise ValidationFailed("Give a token at least one scope (for example 'read').", code="invalid_scope")
+    return tuple(out)
+
+
+def matrix_rows() -> list[tuple[str, str, list[bool]]]:
+    """(action, scope, allowed per role in ROLES order): the docs table and the settings page read this."""
+    return [(action, scope, [role in roles for role in ROLES]) for action, (roles, scope) in ACTIONS.items()]
