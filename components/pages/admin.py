@@ -77,7 +77,7 @@ def admin_users_page() -> rx.Component:
             rx.table.root(
                 rx.table.header(rx.table.row(
                     *[rx.table.column_header_cell(h) for h in
-                      ("User", "Role", "Status", "Last sign-in", "Joined", "Credits", "")]
+                      ("User", "Role", "Status", "Last sign-in", "Joined", "Credits (personal)", "")]
                 )),
                 rx.table.body(rx.foreach(AdminUsersState.users, user_row)),
                 width="100%",
@@ -233,7 +233,7 @@ def admin_jobs_page() -> rx.Component:
         rx.card(
             rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                               ("Job", "Kind", "Owner", "Status", "Progress", "Message",
+                                               ("Job", "Kind", "Workspace", "Status", "Progress", "Message",
                                                 "Tries", "Created", "")])),
                 rx.table.body(rx.foreach(AdminJobsState.rows, job_row)),
                 width="100%",

@@ -149,7 +149,7 @@ def admin_moderation_page() -> rx.Component:
                   width="100%", align="center", margin_top="24px", margin_bottom="8px"),
         rx.card(rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("When", "User", "Checked", "Decision", "By", "Category", "Matched",
+                                           ("When", "Workspace", "Checked", "Decision", "By", "Category", "Matched",
                                             "Text")])),
             rx.table.body(rx.foreach(s.events, event_row)), width="100%"),
             size="1", width="100%", overflow_x="auto", id="moderation-log"),
