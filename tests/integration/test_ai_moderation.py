@@ -29,8 +29,8 @@ def test_prompts_go_to_the_moderation_default(env):
             session.add(AIDefault(capability="moderation", connection_id=conn.id, model="omni-moderation-latest"))
         checker = content_policy.ai_checker()
         assert checker is not None and content_policy.ai_checker() is checker  # built once
-        content_policy.enforce_prompt(user_id=None, text="a calm lake at dawn")
+        content_policy.enforce_prompt(workspace_id=None, text="a calm lake at dawn")
         with pytest.raises(ModerationRejected):
-            content_policy.enforce_prompt(user_id=None, text="an attack on the village")
+            content_policy.enforce_prompt(workspace_id=None, text="an attack on the village")
         assert len(fake.requests) == 2
     reset_breakers()
