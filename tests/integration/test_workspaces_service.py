@@ -189,3 +189,25 @@ def test_the_invitation_reaches_a_real_smtp_server_and_a_rolled_back_one_sends_n
     with session_scope() as session:
         assert session.exec(select(Invitation.email)).all() == ["ed@example.com"]
         assert session.exec(select(OutboxEmail.status)).all() == ["sent"]
+
+
+def test_signup_allowed_is_one_call_for_every_way_in(env, monkeypatch):
+    from app.services.signup_policy import signup_allowed
+    from app.settings import get_settings
+
+    monkeypatch.setenv("SIGNUP_MODE", "invite")
+    get_settings.cache_clear()
+    signup_allowed("first@example.com")  # nobody yet: the first account (the admin) is let in
+    owner = register("olga@example.com")
+    with pytest.raises(Forbidden) as closed:
+        signup_allowed("walk-in@example.com")
+    assert closed.value.code == "signup_closed"
+    _, token = invite(owner, team(owner), "ed@example.com")
+    signup_allowed("ed@example.com", token)
+    with pytest.raises(Forbidden):
+        signup_allowed("other@example.com", token)
+    monkeypatch.setenv("SIGNUP_MODE", "domains")
+    monkeypatch.setenv("SIGNUP_DOMAINS", "")
+    get_settings.cache_clear()
+    with pytest.raises(ValueError):
+        get_settings()
