@@ -9,6 +9,8 @@ SIGN_IN = "/signin"
 SIGN_UP = "/signup"
 RESET = "/reset"
 RESET_CONFIRM = "/reset/confirm"
+# Where an invitation link lands (?token=...): shows the invitation, then accept or sign up.
+INVITE = "/invite"
 DASHBOARD = "/dashboard"
 SETTINGS = "/settings"
 ASSETS = "/assets"
@@ -40,6 +42,11 @@ def sign_in_url(next_path: str = "") -> str:
     if next_path and next_path not in PUBLIC_PAGES and next_path != HOME:
         return f"{SIGN_IN}?next={quote(next_path, safe='/')}"
     return SIGN_IN
+
+
+def invite_url(token: str) -> str:
+    """The accept page of an invitation (relative; emails put the public URL in front)."""
+    return f"{INVITE}?token={quote(token)}"
 
 
 def complete_sign_in_url(ticket: str) -> str:

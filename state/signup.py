@@ -36,5 +36,8 @@ class SignUpState(rx.State):
         except AppError as exc:
             self.error = exc.message
             return
+        if user.pending:  # SIGNUP_APPROVAL: no session until a site admin approves the account
+            self.error = "Your account was created and is waiting for an admin's approval. Sign in once it is approved."
+            return
         self.error = ""
         return full_page_load(routes.complete_sign_in_url(issue_ticket(user_id=user.id)))
