@@ -113,7 +113,8 @@ def ada_job(api, env, monkeypatch):
     login(api)
     with session_scope() as session:
         ada = session.exec(select(User).where(User.email == "ada@example.com")).one()
-    return jobs.submit(kind="test.three", workspace_id=ada.personal_workspace_id, params={})  # no worker: it stays queued
+    # No worker: it stays queued.
+    return jobs.submit(kind="test.three", workspace_id=ada.personal_workspace_id, params={})
 
 
 def test_an_open_stream_closes_soon_after_its_token_is_revoked(api, ada_job, monkeypatch):
