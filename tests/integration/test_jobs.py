@@ -52,7 +52,7 @@ def balance(workspace_id: int) -> tuple[int, int]:
 
 def test_a_job_runs_and_publishes_each_change(user):
     pubsub = get_redis().pubsub()
-    pubsub.psubscribe("atelier:user:*")
+    pubsub.psubscribe("atelier:workspace:*")
     job = jobs.submit(kind="test.three", workspace_id=user.workspace_id, params={"n": 3}, cost=2)
     assert row(job.id).status == "queued" and balance(user.workspace_id) == (8, 2)
     work()
