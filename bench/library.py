@@ -59,7 +59,7 @@ QUERIES = [
     ("a colour", {"colour": "blue"}),
     ("tag + word", {"tags": ["travel"], "q": "beach"}),
     ("word + date", {"q": "sunset", "taken_from": date(2022, 1, 1), "taken_to": date(2022, 12, 31)}),
-    ("camera", {"camera": "canon"}),
+    ("camera", {"camera": "Canon EOS R5"}),  # a pick from the camera menu
     ("orientation + colour", {"orientation": "portrait", "colour": "green"}),
     ("two words", {"q": "beach sunset"}),
 ]
@@ -75,7 +75,7 @@ def _vocabulary(rng: random.Random) -> list[str]:
 
 
 def _rows(owner_id: int, count: int, first_id: int, rng: random.Random, vocab: list[str]):
-    from app.services.library.index import search_text_of
+    from app.services.library.index import camera_key_of, search_text_of
 
     weights = [1 / (rank + 1) for rank in range(len(vocab))]  # a few tags are common, most are rare
     base = datetime(2025, 1, 1, tzinfo=UTC)
@@ -105,7 +105,8 @@ def _rows(owner_id: int, count: int, first_id: int, rng: random.Random, vocab: l
             "storage_key": f"assets/{owner_id}/{asset_id}.jpg", "thumb_key": "", "error": "", "meta": "{}",
             "status": "ready" if roll < 0.97 else "processing" if roll < 0.99 else "failed",
             "created_at": base + timedelta(seconds=n * 60), "origin": origin, "source_asset_id": None,
-            "alt_text": alt, "taken_at": taken, "camera": camera, "colour": rng.choice(COLOURS), "ocr_text": ocr,
+            "alt_text": alt, "taken_at": taken, "camera": camera, "camera_key": camera_key_of(camera),
+            "colour": rng.choice(COLOURS), "ocr_text": ocr,
             "search_text": text, "deleted_at": base if rng.random() < 0.01 else None})
         tags += [{"asset_id": asset_id, "tag": t} for t in asset_tags]
     return assets, tags
@@ -141,14 +142,17 @@ def populate(engine) -> tuple[int, int]:
 
 def _words_sql(dialect: str, words: list[str]) -> tuple[str, dict]:
     if dialect == "postgresql":
-        return ("to_tsvector('simple', a.search_text) @@ to_tsquery('simple', :tsq)",
+        return ("a.search_tsv @@ to_tsquery('simple', :tsq)",
                 {"tsq": " & ".join(f"'{w}':*" for w in words)})
     return ("a.id IN (SELECT rowid FROM asset_fts WHERE asset_fts MATCH :m)",
             {"m": " ".join(f'"{w}"*' for w in words)})
 
 
 def bare_sql(dialect: str, owner_id: int, spec: dict) -> tuple[str, str, dict]:
-    """What a developer would write by hand for the same search: one page and one count."""
+    """What a developer would write by hand for the same search: one page and one count, counted up to the
+    same cap as search() (COUNT_CAP + 1 rows at most), so both answer the same question."""
+    from app.services.library.search import COUNT_CAP
+
     where, params = ["a.owner_id = :owner", "a.deleted_at IS NULL"], {"owner": owner_id}
     if spec.get("q"):
         clause, extra = _words_sql(dialect, spec["q"].lower().split())
@@ -158,8 +162,8 @@ def bare_sql(dialect: str, owner_id: int, spec: dict) -> tuple[str, str, dict]:
         where.append(f"a.id IN (SELECT asset_id FROM asset_tag WHERE tag = :tag{n})")
         params[f"tag{n}"] = tag
     if spec.get("camera"):
-        where.append("lower(a.camera) LIKE :camera")
-        params["camera"] = f"%{spec['camera']}%"
+        where.append("a.camera_key = :camera")
+        params["camera"] = spec["camera"].lower()
     if spec.get("colour"):
         where.append("a.colour = :colour")
         params["colour"] = spec["colour"]
@@ -174,7 +178,7 @@ def bare_sql(dialect: str, owner_id: int, spec: dict) -> tuple[str, str, dict]:
             params["end"] = params["end"].strftime("%Y-%m-%d %H:%M:%S.%f")
     clause = " AND ".join(where)
     page = f"SELECT a.* FROM asset a WHERE {clause} ORDER BY a.created_at DESC, a.id DESC LIMIT 60"
-    return page, f"SELECT count(*) FROM asset a WHERE {clause}", params
+    return page, f"SELECT count(*) FROM (SELECT 1 FROM asset a WHERE {clause} LIMIT {COUNT_CAP + 1}) AS m", params
 
 
 def _p95(samples: list[float]) -> float:

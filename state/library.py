@@ -18,8 +18,8 @@ from app.errors import AppError
 from app.ids import parse_id
 from app.models import utcnow
 from app.services.library import bulk, collections, facets
-from app.services.library.search import SearchQuery, matching_ids, search
-from state.library_cards import card_of, flatten_collections, select_range
+from app.services.library.search import COUNT_CAP, SearchQuery, matching_ids, search, total_capped
+from state.library_cards import card_of, count_label, flatten_collections, select_range
 from state.rename import RenameState
 from state.session import require_user, to_sign_in
 from state.workflows import WorkflowsState
@@ -52,9 +52,12 @@ class LibraryState(rx.State):
     taken_to: str = ""
     sort: str = "added"
     order: str = "desc"
-    # The grid: one card per picture (strings, ready to render), and how many match in all.
+    # The grid: one card per picture (strings, ready to render), and how many match in all: counted up to
+    # COUNT_CAP; past it total_capped is set and total_label says "1,000+".
     cards: list[dict[str, str]] = []
     total: int = 0
+    total_capped: bool = False
+    total_label: str = "0"
     limit: int = PAGE
     # Whether the owner has any picture at all (the empty state differs from "no matches").
     library_size: int = 0
@@ -76,7 +79,7 @@ class LibraryState(rx.State):
 
     @rx.var
     def has_more(self) -> bool:
-        return self.total > len(self.cards)
+        return self.total_capped or self.total > len(self.cards)
 
     @rx.var
     def filtered(self) -> bool:
@@ -122,13 +125,14 @@ class LibraryState(rx.State):
 
     def _reload(self, owner_id: int) -> None:
         with session_scope() as session:
-            rows, self.total = search(session=session, owner_id=owner_id, query=self._query(), limit=self.limit,
-                                      offset=0)
+            rows, total = search(session=session, owner_id=owner_id, query=self._query(), limit=self.limit,
+                                 offset=0)
             found = facets.facets_of(session=session, owner_id=owner_id)
             _, self.library_size = search(session=session, owner_id=owner_id, query=SearchQuery(), limit=1,
                                           offset=0)
             tree = collections.list_collections(session=session, owner_id=owner_id)
         self.cards = [card_of(a) for a in rows]
+        self.total, self.total_capped, self.total_label = min(total, COUNT_CAP), total_capped(total), count_label(total)
         self.cameras, self.colours, self.known_tags = found["cameras"], found["colours"], found["tags"]
         self.collections = flatten_collections(tree)
 
@@ -216,13 +220,17 @@ class LibraryState(rx.State):
 
     @rx.event
     async def select_all_matching(self):
-        """Every picture the search matches (up to 10,000), not only the cards loaded on screen."""
+        """Every picture the search matches (up to 10,000), not only the cards loaded on screen. Read from
+        the matches themselves, not from the total (which stops counting at COUNT_CAP)."""
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
         with session_scope() as session:
-            ids = matching_ids(session=session, owner_id=user.id, query=self._query(), cap=MAX_SELECTION)
-        self.selected = [str(i) for i in ids]
+            ids = matching_ids(session=session, owner_id=user.id, query=self._query(), cap=MAX_SELECTION + 1)
+        self.selected = [str(i) for i in ids[:MAX_SELECTION]]
+        if len(ids) > MAX_SELECTION:
+            return rx.toast.info(f"Selected the first {MAX_SELECTION:,} matches: one action takes at most that many.")
+        return None
 
     @rx.event
     def clear_selection(self):
