@@ -115,7 +115,7 @@ def _rows(owner_id: int, count: int, first_id: int, rng: random.Random, vocab: l
 def populate(engine) -> tuple[int, int]:
     from sqlalchemy import insert, text
 
-    from app.models import Asset, AssetTag, User
+    from app.models import User
 
     rng = random.Random(17)
     vocab = _vocabulary(rng)
@@ -128,16 +128,27 @@ def populate(engine) -> tuple[int, int]:
                                        .returning(User.id)).scalar_one())
     started = time.perf_counter()
     for owner, count, first in ((owners[0], ASSETS, 1), (owners[1], OTHER_ASSETS, ASSETS + 1)):
-        assets, tags = _rows(owner, count, first, rng, vocab)
-        with engine.begin() as conn:
-            for i in range(0, len(assets), 5000):
-                conn.execute(insert(Asset), assets[i:i + 5000])
-            for i in range(0, len(tags), 20000):
-                conn.execute(insert(AssetTag), tags[i:i + 20000])
+        insert_assets(engine, owner, count, first_id=first, rng=rng, vocab=vocab)
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
     print(f"  inserted {ASSETS + OTHER_ASSETS} assets in {time.perf_counter() - started:.1f} s")
     return owners[0], owners[1]
+
+
+def insert_assets(engine, owner_id: int, count: int, *, first_id: int = 1, rng: random.Random | None = None,
+                  vocab: list[str] | None = None) -> None:
+    """Bulk-insert `count` assets of the owner (ids from `first_id`) with their tags (also bench.library_page)."""
+    from sqlalchemy import insert
+
+    from app.models import Asset, AssetTag
+
+    rng = rng or random.Random(17)
+    assets, tags = _rows(owner_id, count, first_id, rng, vocab or _vocabulary(rng))
+    with engine.begin() as conn:
+        for i in range(0, len(assets), 5000):
+            conn.execute(insert(Asset), assets[i:i + 5000])
+        for i in range(0, len(tags), 20000):
+            conn.execute(insert(AssetTag), tags[i:i + 20000])
 
 
 def _words_sql(dialect: str, words: list[str]) -> tuple[str, dict]:

@@ -123,18 +123,32 @@ class LibraryState(rx.State):
         # The address bar follows the search without a page load, so a copied link opens the same search.
         return rx.call_script(f"window.history.replaceState(window.history.state, '', {json.dumps(self._url())})")
 
-    def _reload(self, owner_id: int) -> None:
+    def _reload(self, owner_id: int, *, menus: bool = False) -> None:
+        """The grid, the totals and the collections; `menus`: the filter menus too (they change only when
+        tags or pictures do, and reading them costs more than the grid)."""
         with session_scope() as session:
             rows, total = search(session=session, owner_id=owner_id, query=self._query(), limit=self.limit,
                                  offset=0)
-            found = facets.facets_of(session=session, owner_id=owner_id)
+            if menus:
+                self._set_menus(facets.facets_of(session=session, owner_id=owner_id))
             _, self.library_size = search(session=session, owner_id=owner_id, query=SearchQuery(), limit=1,
                                           offset=0)
             tree = collections.list_collections(session=session, owner_id=owner_id)
         self.cards = [card_of(a) for a in rows]
         self.total, self.total_capped, self.total_label = min(total, COUNT_CAP), total_capped(total), count_label(total)
-        self.cameras, self.colours, self.known_tags = found["cameras"], found["colours"], found["tags"]
         self.collections = flatten_collections(tree)
+
+    def _set_menus(self, found: dict[str, list[str]]) -> None:
+        self.cameras, self.colours, self.known_tags = found["cameras"], found["colours"], found["tags"]
+
+    @rx.event
+    async def load_menus(self):
+        """The filter menus, sent after the grid (load_page chains this) so thumbnails do not wait for them."""
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        with session_scope() as session:
+            self._set_menus(facets.facets_of(session=session, owner_id=user.id))
 
     async def _research(self):
         """Run the search again from the first page after a control changed."""
@@ -159,7 +173,7 @@ class LibraryState(rx.State):
             refusal = rx.toast.warning("That search link could not be read; showing the whole library.")
         self.limit, self.selected, self.anchor = PAGE, [], ""
         self._reload(user.id)
-        return refusal
+        return [refusal, LibraryState.load_menus] if refusal else LibraryState.load_menus
 
     @rx.event
     async def handle_search(self, value: str):
@@ -248,7 +262,7 @@ class LibraryState(rx.State):
             result = await asyncio.to_thread(bulk.bulk, owner_id=user.id, action=action, asset_ids=ids, value=value)
         except AppError as exc:
             return None, rx.toast.error(exc.message)
-        self._reload(user.id)
+        self._reload(user.id, menus=True)
         return (ids, result), None
 
     @rx.event
