@@ -235,16 +235,16 @@ def measure(engine, owner_id: int, runs: int) -> dict:
 
 
 def plan(engine, owner_id: int, spec: dict) -> str:
-    """The database's plan for a search's count (which index serves the words)."""
+    """The database's plan for a search's count, capped as search() counts (which index serves the words)."""
     from sqlalchemy import func
     from sqlmodel import Session, select
 
     from app.models import Asset
-    from app.services.library.search import SearchQuery, conditions
+    from app.services.library.search import COUNT_CAP, SearchQuery, conditions
 
     with Session(engine) as session:
-        stmt = select(func.count()).select_from(Asset).where(
-            *conditions(session=session, owner_id=owner_id, query=SearchQuery(**spec)))
+        first = select(Asset.id).where(*conditions(session=session, owner_id=owner_id, query=SearchQuery(**spec)))
+        stmt = select(func.count()).select_from(first.limit(COUNT_CAP + 1).subquery())
         compiled = stmt.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
         params = tuple(compiled.params[k] for k in compiled.positiontup) if compiled.positional else compiled.params
         explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
