@@ -39,6 +39,11 @@ def _day(text: str) -> date | None:
         return None
 
 
+def _menus_of(owner_id: int) -> dict[str, list[str]]:
+    with session_scope() as session:
+        return facets.facets_of(session=session, owner_id=owner_id)
+
+
 class LibraryState(rx.State):
     # The search, as the controls show it (the URL holds the same through SearchQuery.to_params).
     q: str = ""
@@ -147,8 +152,8 @@ class LibraryState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
-        with session_scope() as session:
-            self._set_menus(facets.facets_of(session=session, owner_id=user.id))
+        # In a thread: on the event loop this query held up the thumbnail requests the grid had just sent.
+        self._set_menus(await asyncio.to_thread(_menus_of, user.id))
 
     async def _research(self):
         """Run the search again from the first page after a control changed."""
