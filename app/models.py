@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, UniqueConstraint
+from sqlalchemy import BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -201,6 +201,8 @@ class Asset(SQLModel, table=True):
     alt_text: str = Field(default="", max_length=300)
     taken_at: datetime | None = Field(default=None, index=True)  # EXIF DateTimeOriginal
     camera: str = Field(default="", max_length=120)
+    # The camera filter's column: the camera's name, spaces collapsed, lower-case (written by library.index).
+    camera_key: str = Field(default="", max_length=120, index=True)
     colour: str = Field(default="", max_length=24, index=True)  # the dominant colour's name
     ocr_text: str = Field(default="")  # words read from the picture (the renamer's OCR)
     # Name, alt text, tags, OCR words and camera in one column, indexed for full-text search (SQLite
@@ -212,8 +214,10 @@ class Asset(SQLModel, table=True):
 
 class AssetTag(SQLModel, table=True):
     __tablename__ = "asset_tag"
+    # A tag's pictures read from the index alone (search intersects them before reading any asset row).
+    __table_args__ = (Index("ix_asset_tag_tag_asset_id", "tag", "asset_id"),)
     asset_id: int = Field(foreign_key="asset.id", primary_key=True)
-    tag: str = Field(max_length=60, primary_key=True, index=True)  # lower-case, trimmed
+    tag: str = Field(max_length=60, primary_key=True)  # lower-case, trimmed
 
 
 class Collection(SQLModel, table=True):

@@ -59,7 +59,7 @@ QUERIES = [
     ("a colour", {"colour": "blue"}),
     ("tag + word", {"tags": ["travel"], "q": "beach"}),
     ("word + date", {"q": "sunset", "taken_from": date(2022, 1, 1), "taken_to": date(2022, 12, 31)}),
-    ("camera", {"camera": "canon"}),
+    ("camera", {"camera": "Canon EOS R5"}),  # a pick from the camera menu
     ("orientation + colour", {"orientation": "portrait", "colour": "green"}),
     ("two words", {"q": "beach sunset"}),
 ]
@@ -75,7 +75,7 @@ def _vocabulary(rng: random.Random) -> list[str]:
 
 
 def _rows(workspace_id: int, count: int, first_id: int, rng: random.Random, vocab: list[str]):
-    from app.services.library.index import search_text_of
+    from app.services.library.index import camera_key_of, search_text_of
 
     weights = [1 / (rank + 1) for rank in range(len(vocab))]  # a few tags are common, most are rare
     base = datetime(2025, 1, 1, tzinfo=UTC)
@@ -105,7 +105,8 @@ def _rows(workspace_id: int, count: int, first_id: int, rng: random.Random, voca
             "storage_key": f"assets/{workspace_id}/{asset_id}.jpg", "thumb_key": "", "error": "", "meta": "{}",
             "status": "ready" if roll < 0.97 else "processing" if roll < 0.99 else "failed",
             "created_at": base + timedelta(seconds=n * 60), "origin": origin, "source_asset_id": None,
-            "alt_text": alt, "taken_at": taken, "camera": camera, "colour": rng.choice(COLOURS), "ocr_text": ocr,
+            "alt_text": alt, "taken_at": taken, "camera": camera, "camera_key": camera_key_of(camera),
+            "colour": rng.choice(COLOURS), "ocr_text": ocr,
             "search_text": text, "deleted_at": base if rng.random() < 0.01 else None})
         tags += [{"asset_id": asset_id, "tag": t} for t in asset_tags]
     return assets, tags
@@ -114,7 +115,7 @@ def _rows(workspace_id: int, count: int, first_id: int, rng: random.Random, voca
 def populate(engine) -> tuple[int, int]:
     from sqlalchemy import insert, text
 
-    from app.models import Asset, AssetTag, User
+    from app.models import User
 
     rng = random.Random(17)
     vocab = _vocabulary(rng)
@@ -127,28 +128,42 @@ def populate(engine) -> tuple[int, int]:
                                        .returning(User.id)).scalar_one())
     started = time.perf_counter()
     for owner, count, first in ((owners[0], ASSETS, 1), (owners[1], OTHER_ASSETS, ASSETS + 1)):
-        assets, tags = _rows(owner, count, first, rng, vocab)
-        with engine.begin() as conn:
-            for i in range(0, len(assets), 5000):
-                conn.execute(insert(Asset), assets[i:i + 5000])
-            for i in range(0, len(tags), 20000):
-                conn.execute(insert(AssetTag), tags[i:i + 20000])
+        insert_assets(engine, owner, count, first_id=first, rng=rng, vocab=vocab)
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
     print(f"  inserted {ASSETS + OTHER_ASSETS} assets in {time.perf_counter() - started:.1f} s")
     return owners[0], owners[1]
 
 
+def insert_assets(engine, workspace_id: int, count: int, *, first_id: int = 1, rng: random.Random | None = None,
+                  vocab: list[str] | None = None) -> None:
+    """Bulk-insert `count` assets of the owner (ids from `first_id`) with their tags (also bench.library_page)."""
+    from sqlalchemy import insert
+
+    from app.models import Asset, AssetTag
+
+    rng = rng or random.Random(17)
+    assets, tags = _rows(workspace_id, count, first_id, rng, vocab or _vocabulary(rng))
+    with engine.begin() as conn:
+        for i in range(0, len(assets), 5000):
+            conn.execute(insert(Asset), assets[i:i + 5000])
+        for i in range(0, len(tags), 20000):
+            conn.execute(insert(AssetTag), tags[i:i + 20000])
+
+
 def _words_sql(dialect: str, words: list[str]) -> tuple[str, dict]:
     if dialect == "postgresql":
-        return ("to_tsvector('simple', a.search_text) @@ to_tsquery('simple', :tsq)",
+        return ("a.search_tsv @@ to_tsquery('simple', :tsq)",
                 {"tsq": " & ".join(f"'{w}':*" for w in words)})
     return ("a.id IN (SELECT rowid FROM asset_fts WHERE asset_fts MATCH :m)",
             {"m": " ".join(f'"{w}"*' for w in words)})
 
 
 def bare_sql(dialect: str, workspace_id: int, spec: dict) -> tuple[str, str, dict]:
-    """What a developer would write by hand for the same search: one page and one count."""
+    """What a developer would write by hand for the same search: one page and one count, counted up to the
+    same cap as search() (COUNT_CAP + 1 rows at most), so both answer the same question."""
+    from app.services.library.search import COUNT_CAP
+
     where, params = ["a.workspace_id = :owner", "a.deleted_at IS NULL"], {"owner": workspace_id}
     if spec.get("q"):
         clause, extra = _words_sql(dialect, spec["q"].lower().split())
@@ -158,8 +173,8 @@ def bare_sql(dialect: str, workspace_id: int, spec: dict) -> tuple[str, str, dic
         where.append(f"a.id IN (SELECT asset_id FROM asset_tag WHERE tag = :tag{n})")
         params[f"tag{n}"] = tag
     if spec.get("camera"):
-        where.append("lower(a.camera) LIKE :camera")
-        params["camera"] = f"%{spec['camera']}%"
+        where.append("a.camera_key = :camera")
+        params["camera"] = spec["camera"].lower()
     if spec.get("colour"):
         where.append("a.colour = :colour")
         params["colour"] = spec["colour"]
@@ -174,7 +189,7 @@ def bare_sql(dialect: str, workspace_id: int, spec: dict) -> tuple[str, str, dic
             params["end"] = params["end"].strftime("%Y-%m-%d %H:%M:%S.%f")
     clause = " AND ".join(where)
     page = f"SELECT a.* FROM asset a WHERE {clause} ORDER BY a.created_at DESC, a.id DESC LIMIT 60"
-    return page, f"SELECT count(*) FROM asset a WHERE {clause}", params
+    return page, f"SELECT count(*) FROM (SELECT 1 FROM asset a WHERE {clause} LIMIT {COUNT_CAP + 1}) AS m", params
 
 
 def _p95(samples: list[float]) -> float:
@@ -220,16 +235,17 @@ def measure(engine, workspace_id: int, runs: int) -> dict:
 
 
 def plan(engine, workspace_id: int, spec: dict) -> str:
-    """The database's plan for a search's count (which index serves the words)."""
+    """The database's plan for a search's count, capped as search() counts (which index serves the words)."""
     from sqlalchemy import func
     from sqlmodel import Session, select
 
     from app.models import Asset
-    from app.services.library.search import SearchQuery, conditions
+    from app.services.library.search import COUNT_CAP, SearchQuery, conditions
 
     with Session(engine) as session:
-        stmt = select(func.count()).select_from(Asset).where(
-            *conditions(session=session, workspace_id=workspace_id, query=SearchQuery(**spec)))
+        first = select(Asset.id).where(*conditions(session=session, workspace_id=workspace_id,
+                                                   query=SearchQuery(**spec)))
+        stmt = select(func.count()).select_from(first.limit(COUNT_CAP + 1).subquery())
         compiled = stmt.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
         params = tuple(compiled.params[k] for k in compiled.positiontup) if compiled.positional else compiled.params
         explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "

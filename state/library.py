@@ -18,8 +18,8 @@ from app.errors import AppError
 from app.ids import parse_id
 from app.models import utcnow
 from app.services.library import bulk, collections, facets
-from app.services.library.search import SearchQuery, matching_ids, search
-from state.library_cards import card_of, flatten_collections, select_range
+from app.services.library.search import COUNT_CAP, SearchQuery, matching_ids, search, total_capped
+from state.library_cards import card_of, count_label, flatten_collections, select_range
 from state.rename import RenameState
 from state.session import require_user, to_sign_in
 from state.workflows import WorkflowsState
@@ -39,6 +39,11 @@ def _day(text: str) -> date | None:
         return None
 
 
+def _menus_of(workspace_id: int) -> dict[str, list[str]]:
+    with session_scope() as session:
+        return facets.facets_of(session=session, workspace_id=workspace_id)
+
+
 class LibraryState(rx.State):
     # The search, as the controls show it (the URL holds the same through SearchQuery.to_params).
     q: str = ""
@@ -52,9 +57,12 @@ class LibraryState(rx.State):
     taken_to: str = ""
     sort: str = "added"
     order: str = "desc"
-    # The grid: one card per picture (strings, ready to render), and how many match in all.
+    # The grid: one card per picture (strings, ready to render), and how many match in all: counted up to
+    # COUNT_CAP; past it total_capped is set and total_label says "1,000+".
     cards: list[dict[str, str]] = []
     total: int = 0
+    total_capped: bool = False
+    total_label: str = "0"
     limit: int = PAGE
     # Whether the owner has any picture at all (the empty state differs from "no matches").
     library_size: int = 0
@@ -76,7 +84,7 @@ class LibraryState(rx.State):
 
     @rx.var
     def has_more(self) -> bool:
-        return self.total > len(self.cards)
+        return self.total_capped or self.total > len(self.cards)
 
     @rx.var
     def filtered(self) -> bool:
@@ -120,17 +128,32 @@ class LibraryState(rx.State):
         # The address bar follows the search without a page load, so a copied link opens the same search.
         return rx.call_script(f"window.history.replaceState(window.history.state, '', {json.dumps(self._url())})")
 
-    def _reload(self, workspace_id: int) -> None:
+    def _reload(self, workspace_id: int, *, menus: bool = False) -> None:
+        """The grid, the totals and the collections; `menus`: the filter menus too (they change only when
+        tags or pictures do, and reading them costs more than the grid)."""
         with session_scope() as session:
-            rows, self.total = search(session=session, workspace_id=workspace_id, query=self._query(), limit=self.limit,
-                                      offset=0)
-            found = facets.facets_of(session=session, workspace_id=workspace_id)
+            rows, total = search(session=session, workspace_id=workspace_id, query=self._query(), limit=self.limit,
+                                 offset=0)
+            if menus:
+                self._set_menus(facets.facets_of(session=session, workspace_id=workspace_id))
             _, self.library_size = search(session=session, workspace_id=workspace_id, query=SearchQuery(), limit=1,
                                           offset=0)
             tree = collections.list_collections(session=session, workspace_id=workspace_id)
         self.cards = [card_of(a) for a in rows]
-        self.cameras, self.colours, self.known_tags = found["cameras"], found["colours"], found["tags"]
+        self.total, self.total_capped, self.total_label = min(total, COUNT_CAP), total_capped(total), count_label(total)
         self.collections = flatten_collections(tree)
+
+    def _set_menus(self, found: dict[str, list[str]]) -> None:
+        self.cameras, self.colours, self.known_tags = found["cameras"], found["colours"], found["tags"]
+
+    @rx.event
+    async def load_menus(self):
+        """The filter menus, sent after the grid (load_page chains this) so thumbnails do not wait for them."""
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        # In a thread: on the event loop this query held up the thumbnail requests the grid had just sent.
+        self._set_menus(await asyncio.to_thread(_menus_of, user.workspace_id))
 
     async def _research(self):
         """Run the search again from the first page after a control changed."""
@@ -155,7 +178,7 @@ class LibraryState(rx.State):
             refusal = rx.toast.warning("That search link could not be read; showing the whole library.")
         self.limit, self.selected, self.anchor = PAGE, [], ""
         self._reload(user.workspace_id)
-        return refusal
+        return [refusal, LibraryState.load_menus] if refusal else LibraryState.load_menus
 
     @rx.event
     async def handle_search(self, value: str):
@@ -216,13 +239,18 @@ class LibraryState(rx.State):
 
     @rx.event
     async def select_all_matching(self):
-        """Every picture the search matches (up to 10,000), not only the cards loaded on screen."""
+        """Every picture the search matches (up to 10,000), not only the cards loaded on screen. Read from
+        the matches themselves, not from the total (which stops counting at COUNT_CAP)."""
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
         with session_scope() as session:
-            ids = matching_ids(session=session, workspace_id=user.workspace_id, query=self._query(), cap=MAX_SELECTION)
-        self.selected = [str(i) for i in ids]
+            ids = matching_ids(session=session, workspace_id=user.workspace_id, query=self._query(),
+                               cap=MAX_SELECTION + 1)
+        self.selected = [str(i) for i in ids[:MAX_SELECTION]]
+        if len(ids) > MAX_SELECTION:
+            return rx.toast.info(f"Selected the first {MAX_SELECTION:,} matches: one action takes at most that many.")
+        return None
 
     @rx.event
     def clear_selection(self):
@@ -241,7 +269,7 @@ class LibraryState(rx.State):
                                              value=value)
         except AppError as exc:
             return None, rx.toast.error(exc.message)
-        self._reload(user.workspace_id)
+        self._reload(user.workspace_id, menus=True)
         return (ids, result), None
 
     @rx.event

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app import routes
+from app.services.library.search import COUNT_CAP, total_capped
 
 
 def card_of(asset) -> dict[str, str]:
@@ -13,6 +14,11 @@ def card_of(asset) -> dict[str, str]:
             "orientation": "portrait" if asset.height > asset.width else
             "square" if asset.height == asset.width else "landscape",
             "origin": getattr(asset, "origin", "upload") or "upload", "camera": getattr(asset, "camera", "") or ""}
+
+
+def count_label(total: int) -> str:
+    """A search's total as the page says it: "352", or "1,000+" once the count stopped at its cap."""
+    return f"{COUNT_CAP:,}+" if total_capped(total) else f"{total:,}"
 
 
 def _get(node, name: str, default=None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app.db import session_scope
 from app.services.library.search import SearchQuery, matching_ids, search
-from state.library_cards import card_of
+from state.library_cards import card_of, count_label
 
 
 def picker_query(q: str, include_derived: bool, *, ready_only: bool = False) -> SearchQuery:
@@ -15,11 +15,12 @@ def picker_query(q: str, include_derived: bool, *, ready_only: bool = False) -> 
 
 
 def picker_cards(*, workspace_id: int, q: str, include_derived: bool, limit: int,
-                 ready_only: bool = False) -> tuple[list[dict[str, str]], int]:
+                 ready_only: bool = False) -> tuple[list[dict[str, str]], str]:
+    """One page of cards and how many match, as text ("1,000+" past the count's cap)."""
     with session_scope() as session:
         rows, total = search(session=session, workspace_id=workspace_id,
                              query=picker_query(q, include_derived, ready_only=ready_only), limit=limit, offset=0)
-    return [card_of(a) for a in rows], total
+    return [card_of(a) for a in rows], count_label(total)
 
 
 def picker_ids(*, workspace_id: int, q: str, include_derived: bool, cap: int, ready_only: bool = False) -> list[str]:

@@ -59,7 +59,7 @@ def batch_settled(batch_status: str, *, finished: bool, regenerating: bool) -> b
 class RenameState(rx.State):
     # The most recent library images to choose from: id, filename, status, thumb.
     library: list[dict[str, str]] = []
-    library_total: int = 0
+    library_total: str = "0"
     # The picker's search and whether workflow outputs are offered too.
     library_query: str = ""
     include_derived: bool = False

@@ -84,7 +84,7 @@ class WorkflowsState(rx.State):
     mode: str = "operation"
     # The library to pick from: id, name, thumb; and the chosen ids.
     library: list[dict[str, str]] = []
-    library_total: int = 0
+    library_total: str = "0"
     # The picker's search and whether workflow outputs are offered too.
     library_query: str = ""
     include_derived: bool = False

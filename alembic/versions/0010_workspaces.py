@@ -5,7 +5,7 @@ Every existing user gets a personal workspace (with the user's id, so existing r
 which they are the owner; their work moves into it unchanged.
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0009b
 Create Date: 2026-12-06 13:40:00
 """
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0010'
-down_revision = '0009'
+down_revision = '0009b'
 branch_labels = None
 depends_on = None
 

@@ -15,7 +15,7 @@ from app.db import session_scope
 from app.errors import NotFound, TooLarge, ValidationFailed
 from app.services import archives, assets
 from app.services.library.detail import asset_detail
-from app.services.library.search import SearchQuery, search
+from app.services.library.search import COUNT_CAP, SearchQuery, search, total_capped
 from app.settings import get_settings
 from app.storage import get_storage
 
@@ -68,13 +68,15 @@ def list_assets(request: Request, caller: CallerDep, limit: int = Query(60, ge=1
                 offset: int = Query(0, ge=0)) -> dict:
     """The caller's library, searched: q, tag (repeatable), collection, origin (repeatable), include_derived,
     camera, colour, orientation, min_width, min_height, taken_from/taken_to, added_from/added_to (inclusive
-    days, UTC), status, sort (added|taken|name|size), order (asc|desc). `query` echoes the search as read."""
+    days, UTC), status, sort (added|taken|name|size), order (asc|desc). `query` echoes the search as read.
+    `total` counts the matches up to 1,000; `total_capped` true means more than `total` match (page on with
+    offset until a page comes back short)."""
     query = SearchQuery.from_params(request.query_params)
     with session_scope() as session:
         rows, total = search(session=session, workspace_id=caller.user.workspace_id, query=query, limit=limit,
                              offset=offset)
-        return {"assets": [assets.public(a) for a in rows], "total": total, "limit": limit, "offset": offset,
-                "query": query.to_params()}
+        return {"assets": [assets.public(a) for a in rows], "total": min(total, COUNT_CAP),
+                "total_capped": total_capped(total), "limit": limit, "offset": offset, "query": query.to_params()}
 
 
 @router.get("/{asset_id}", response_model=AssetDetail)

@@ -30,7 +30,9 @@ def _collection_choice(row: rx.Var) -> rx.Component:
 
 
 def bulk_bar() -> rx.Component:
-    more = LibraryState.total > LibraryState.selected_count
+    # Past the count's cap the total is a floor: offer "Select all" until more than that many are selected.
+    more = rx.cond(LibraryState.total_capped, LibraryState.selected_count <= LibraryState.total,
+                   LibraryState.total > LibraryState.selected_count)
     return rx.cond(
         LibraryState.selected_count > 0,
         rx.vstack(
@@ -38,7 +40,7 @@ def bulk_bar() -> rx.Component:
                 rx.icon("square-check-big", size=16, color=rx.color("violet", 11)),
                 rx.text(count_of(LibraryState.selected_count, "picture", "pictures"), " selected", weight="bold",
                         size="2"),
-                rx.cond(more, rx.button("Select all ", LibraryState.total.to_string(), " matching", variant="ghost",
+                rx.cond(more, rx.button("Select all ", LibraryState.total_label, " matching", variant="ghost",
                                         size="2", on_click=LibraryState.select_all_matching)),
                 rx.button("Clear", variant="ghost", color_scheme="gray", size="2",
                           on_click=LibraryState.clear_selection),

@@ -2,7 +2,6 @@
 
 import reflex as rx
 
-from components.layout.numbers import count_of
 from state.library import LibraryState
 
 # Arrow keys move focus between tiles (the column count read from the layout), Enter opens the
@@ -94,7 +93,7 @@ def empty_state() -> rx.Component:
 
 def results_line() -> rx.Component:
     return rx.hstack(
-        rx.text(count_of(LibraryState.total, "picture", "pictures"),
+        rx.text(rx.cond(LibraryState.total == 1, "1 picture", LibraryState.total_label + " pictures"),
                 rx.cond(LibraryState.filtered, " match", ""),
                 rx.cond(LibraryState.collection_name != "", " in “" + LibraryState.collection_name + "”", ""),
                 size="2", color=rx.color("gray", 11), weight="medium"),

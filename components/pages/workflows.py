@@ -106,7 +106,7 @@ def picker() -> rx.Component:
                 rx.text(rx.cond(s.library_query != "", "No ready picture matches that search.",
                                 "Your library is empty: add images on the Assets page first."), size="2",
                         color=rx.color("gray", 10))),
-        rx.text("“All” takes every ready picture matching the search (", s.library_total.to_string(),
+        rx.text("“All” takes every ready picture matching the search (", s.library_total,
                 "), not only those shown.", size="1", color=rx.color("gray", 10)),
         spacing="2", width="100%",
     ), width="100%")

@@ -50,6 +50,8 @@ def test_search_select_all_collect_rename_and_find_again(page: Page, shoot):
 
     # The poster keeps its shape: the whole picture on a neutral square tile, not cropped to it.
     poster = page.locator(".asset-card[data-orientation=portrait] img").first
+    # Ready cards come before their thumbnails have loaded (lazy images): wait for this one's pixels.
+    page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=poster.element_handle(), timeout=30_000)
     assert poster.evaluate("el => getComputedStyle(el).objectFit") == "contain"
     assert poster.evaluate("el => el.naturalHeight > el.naturalWidth * 1.5")
 

@@ -58,13 +58,13 @@ def row(asset_id: int) -> Asset:
 
 
 def fts_hits(word: str) -> set[int]:
-    """What the full-text index (not the column) finds: FTS5 on SQLite, the GIN expression on PostgreSQL."""
+    """What the full-text index (not the column) finds: FTS5 on SQLite, the GIN-indexed tsvector on PostgreSQL."""
     with session_scope() as session:
         if session.get_bind().dialect.name == "sqlite":
             rows = session.execute(text("SELECT rowid FROM asset_fts WHERE asset_fts MATCH :w"), {"w": word})
         else:
-            rows = session.execute(text("SELECT id FROM asset WHERE to_tsvector('simple', search_text) @@ "
-                                        "plainto_tsquery('simple', :w)"), {"w": word})
+            rows = session.execute(text("SELECT id FROM asset WHERE search_tsv @@ plainto_tsquery('simple', :w)"),
+                                   {"w": word})
         return {r[0] for r in rows}
 
 

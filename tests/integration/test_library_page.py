@@ -16,7 +16,7 @@ from tests.integration.test_api_auth import login, register
 from tests.integration.test_rename import run_jobs, upload
 from tests.integration.test_state_guards import FakeState
 
-PRIVATE = ("_query", "_show", "_url", "_sync_url", "_reload", "_research", "_ids", "_bulk")
+PRIVATE = ("_query", "_show", "_url", "_sync_url", "_reload", "_research", "_ids", "_bulk", "_set_menus")
 
 
 def library(cookie: str, params: dict | None = None) -> FakeState:
@@ -93,9 +93,12 @@ def test_shift_click_selects_the_range_in_grid_order():
 async def test_bulk_tag_collect_and_delete_with_undo(api, env):
     cookie, ids = signed_in_with(api, ["one.jpg", "two.jpg", "three.jpg"])
     fake = library(cookie)
-    await handler("load_page")(fake)
+    assert "load_menus" in str(await handler("load_page")(fake))  # the menus follow the grid
+    await handler("load_menus")(fake)
+    assert fake.known_tags == [] and fake.colours
     fake.selected = [str(ids["one.jpg"]), str(ids["two.jpg"])]
     await handler("add_tag")(fake, {"tag": "Client X"})
+    assert fake.known_tags == ["client x"]  # a bulk action reads the menus again
     with session_scope() as session:
         assert sorted(session.exec(select(AssetTag.asset_id).where(AssetTag.tag == "client x")).all()) == \
             sorted([ids["one.jpg"], ids["two.jpg"]])
@@ -132,7 +135,7 @@ async def test_bulk_actions_refuse_signed_out_callers(api, env):
                            ("select_all_matching", ()), ("add_to_new_collection", ({"name": "x"},)),
                            ("create_collection", ({"name": "x"},)), ("delete_collection", ("1",)),
                            ("download_zip", ()), ("send_to_rename", ()), ("send_to_workflow", ()),
-                           ("load_page", ()), ("handle_search", ("mine",))):
+                           ("load_page", ()), ("handle_search", ("mine",)), ("load_menus", ())):
             result = await handler(name)(fake, *args)
             assert "signin" in str(result), name
         assert fake.cards == []

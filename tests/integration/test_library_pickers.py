@@ -37,12 +37,12 @@ async def test_rename_picker_searches_and_all_takes_every_match(api, env, monkey
     fake = picker(RenameState, cookie, ("_load_lists",))
     handlers = RenameState.event_handlers
     await handlers["search_library"].fn(fake, "harbour")
-    assert fake.library_total == 4 and len(fake.library) == 2  # the resized copy is left out
+    assert fake.library_total == "4" and len(fake.library) == 2  # the resized copy is left out
     assert all(tile["filename"] for tile in fake.library)  # names shown under the thumbnails
     await handlers["choose_all"].fn(fake)
     assert sorted(map(int, fake.chosen)) == sorted(ids[f"harbour-{i}.jpg"] for i in range(4))
     await handlers["set_include_derived"].fn(fake, True)
-    assert fake.library_total == 5
+    assert fake.library_total == "5"
     await handlers["choose_all"].fn(fake)
     assert str(ids["harbour-resized.jpg"]) in fake.chosen and str(ids["forest.jpg"]) not in fake.chosen
 

@@ -1,6 +1,7 @@
 """The one writer of `asset.search_text`, the column the full-text index reads (SQLite FTS5 through
-triggers, PostgreSQL a GIN index on to_tsvector('simple', …)). Call `refresh` in the same transaction
-as any change to a name, alt text, tags, OCR words or camera."""
+triggers, PostgreSQL a GIN index on to_tsvector('simple', …)), and of `asset.camera_key`, the camera
+filter's indexed column. Call `refresh` in the same transaction as any change to a name, alt text, tags,
+OCR words or camera."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ def fold(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
+def camera_key_of(camera: str) -> str:
+    """The camera's name as the camera filter matches it: spaces collapsed, lower-case."""
+    return " ".join(camera.split()).lower()
+
+
 def search_text_of(asset: Asset, tags: list[str]) -> str:
     """Plain words separated by spaces, so both full-text engines see the same words: SQLite's unicode61
     splits "beach-sunset.jpg" into three, PostgreSQL's parser keeps it as one file token ("jpg" would not
@@ -39,9 +45,13 @@ def search_text_of(asset: Asset, tags: list[str]) -> str:
 
 def refresh(session: Session, asset: Asset) -> None:
     tags = list(session.exec(select(AssetTag.tag).where(AssetTag.asset_id == asset.id).order_by(col(AssetTag.tag))))
-    text = search_text_of(asset, tags)
-    if text != asset.search_text:
-        asset.search_text = text
+    _store(session, asset, tags)
+
+
+def _store(session: Session, asset: Asset, tags: list[str]) -> None:
+    text, key = search_text_of(asset, tags), camera_key_of(asset.camera)
+    if (text, key) != (asset.search_text, asset.camera_key):
+        asset.search_text, asset.camera_key = text, key
         session.add(asset)
 
 
@@ -55,7 +65,4 @@ def refresh_many(session: Session, assets: list[Asset]) -> None:
                                           .order_by(col(AssetTag.tag))):
             tags[asset_id].append(tag)
     for asset in assets:
-        text = search_text_of(asset, tags[asset.id])
-        if text != asset.search_text:
-            asset.search_text = text
-            session.add(asset)
+        _store(session, asset, tags[asset.id])
