@@ -19,7 +19,7 @@ def test_older_pictures_get_camera_date_colour_and_are_found(tmp_path: Path):
         conn.execute(text("INSERT INTO user (id, email, name, password_hash, role, is_active, created_at, "
                           "password_changed_at) VALUES (1, 'a@example.com', '', 'x', 'admin', 1, "
                           "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
-        conn.execute(text("INSERT INTO asset (id, workspace_id, sha256, filename, mime, size_bytes, width, height, "
+        conn.execute(text("INSERT INTO asset (id, owner_id, sha256, filename, mime, size_bytes, width, height, "
                           "storage_key, thumb_key, status, error, meta, created_at) VALUES (1, 1, 'ab', "
                           "'beach-sunset.jpg', 'image/jpeg', 1, 1, 1, 'k', '', 'ready', '', :meta, "
                           "'2026-01-01 00:00:00')"), {"meta": json.dumps(meta)})
