@@ -45,6 +45,10 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "workspace.transfer": (frozenset({"owner"}), "admin"),
     "workspace.delete": (frozenset({"owner"}), "admin"),
     "credits.read": (_ALL, "read"),
+    # The caller's own account and API tokens: any role; a scoped token needs `admin` to mint or revoke tokens
+    # (so a narrow token can never make itself a broader one) or to change the password.
+    "account.read": (_ALL, "read"),
+    "account.manage": (_ALL, "admin"),
 }
 
 # Scopes a token may carry. A token without scopes (from before scopes) is a full-access personal token.
