@@ -123,3 +123,32 @@ def test_the_workspace_header(api, env):
     with session_scope() as session:
         session.delete(session.get(Membership, (studio, grace["id"])))
     assert_error(api.get("/api/v1/assets", headers=bearer(made["token"])), 401, "invalid_token")
+
+
+async def test_the_settings_form_makes_scoped_expiring_workspace_tokens(env):
+    from app.services.sessions import COOKIE_NAME, create_session
+    from state.settings import SettingsState
+    from tests.integration.test_accounts import register as register_user
+    from tests.integration.test_state_guards import FakeState
+
+    ada = register_user("ada@example.com")
+    studio = team_of(ada.id)
+    with session_scope() as session:
+        fake = FakeState(f"{COOKIE_NAME}={create_session(session=session, user_id=ada.id)}")
+    fake.token_scopes, fake.tokens, fake.token_workspaces, fake.token_error, fake.new_secret = [], [], [], "", ""
+    fake._load_tokens = lambda user_id: SettingsState._load_tokens(fake, user_id)
+    toggle = SettingsState.event_handlers["toggle_scope"].fn
+    for scope, checked in (("rename:write", True), ("read", True), ("admin", True), ("admin", False), ("x", True)):
+        toggle(fake, scope, checked)
+    assert fake.token_scopes == ["read", "rename:write"]  # in the matrix's order, unknown ones ignored
+    create = SettingsState.event_handlers["create_token"].fn
+    await create(fake, {"token_name": "ci", "token_workspace": str(studio), "token_expiry": "30"})
+    assert fake.token_error == "" and fake.new_secret.startswith("atl_") and fake.token_scopes == []
+    row = fake.tokens[0]
+    assert (row["scopes"], row["workspace"]) == ("read rename:write", "Studio")
+    assert [w["name"] for w in fake.token_workspaces] == ["Personal (Owner)", "Studio (Owner)"]
+    await create(fake, {"token_name": "forever", "token_workspace": "personal", "token_expiry": "0"})
+    assert (fake.tokens[0]["scopes"], fake.tokens[0]["workspace"], fake.tokens[0]["expires"]) == (
+        "full access", "Personal", "never")
+    await create(fake, {"token_name": "sneaky", "token_workspace": "999", "token_expiry": "30"})
+    assert fake.token_error == "No such workspace."
