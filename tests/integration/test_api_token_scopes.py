@@ -47,6 +47,9 @@ def test_scopes_workspace_and_expiry_are_kept_shown_and_audited(api, env):
                  "insufficient_scope")
     assert_error(api.post("/api/v1/collections", json={"name": "x"}, headers=bearer(body["token"])), 403,
                  "insufficient_scope")
+    # Ada is the site admin; a scoped token of hers reaches the admin routes only with the admin scope.
+    assert api.get("/api/v1/admin/users", headers=bearer(plain["token"])).status_code == 200
+    assert_error(api.get("/api/v1/admin/users", headers=bearer(body["token"])), 403, "insufficient_scope")
     assert api.delete(f"/api/v1/tokens/{body['id']}", headers=bearer(plain["token"])).status_code == 204
     with session_scope() as session:
         details = {e.action: e.detail for e in session.query(AuditEvent).filter(AuditEvent.target == "ci")}
