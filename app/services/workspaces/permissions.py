@@ -141,10 +141,16 @@ def markdown() -> str:
         marks = " | ".join("✓" if ok else "—" for ok in cells)
         lines.append(f"| `{action}` | {ACTION_HELP.get(action, '')} | `{scope}` | {marks} |")
     lines += [
+        "", "## Which workspace a request acts in", "",
+        "A browser session acts in the workspace chosen in the switcher. Any signed-in request may name another "
+        "of the user's workspaces with the header `X-Workspace: <id>` (that request only; not a member: 404). "
+        "A token acts in the workspace it was made for; a header naming another answers 403 "
+        "`token_workspace_mismatch`.",
         "", "## API token scopes", "",
         "A token acts in one workspace (its `workspace_id`; none: the owner's personal one) with the owner's role "
         "there, and only within its scopes: a request outside them answers 403 `insufficient_scope`. "
-        "Tokens made without scopes (all tokens from before scopes) have full access.", "",
+        "Tokens made without scopes (all tokens from before scopes) have full access. A token may expire "
+        "(`expires_at`, at most a year ahead, or `expires_in_days`); an expired one answers 401 `token_expired`.", "",
         "| scope | covers |", "|---|---|",
         "| `read` | every action whose scope is `read` |",
         "| `write` | `read`, and every write: the product scopes below and the actions whose scope is `write` |",
