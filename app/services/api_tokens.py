@@ -128,4 +128,3 @@ def user_for_token(*, session: Session, secret: str) -> UserPublic | None:
         row.last_used_at = now
         session.add(row)
     return public
-
