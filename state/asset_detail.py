@@ -15,7 +15,7 @@ from app.services import assets
 from app.services.library import bulk, collections, tags, usage
 from state.library import LibraryState
 from state.library_cards import card_of
-from state.session import require_user, to_sign_in
+from state.session import refused, require_user, to_sign_in
 
 ORIGIN_LABELS = {"upload": "Uploaded", "generated": "Generated", "workflow": "Made by a workflow",
                  "slide": "Made for a slide"}
@@ -93,6 +93,8 @@ class AssetDetailState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "assets.write"):
+            return refusal
         asset_id = parse_id(self.picture.get("id", ""))
         new_tags = [t for t in str(form.get("tags", "")).split(",") if t.strip()]
         try:
@@ -109,6 +111,8 @@ class AssetDetailState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "assets.write"):
+            return refusal
         asset_id = parse_id(self.picture.get("id", ""))
         try:
             await asyncio.to_thread(bulk.bulk, workspace_id=user.workspace_id, action="delete", asset_ids=[asset_id])

@@ -15,7 +15,7 @@ from app.settings import get_settings
 from state.library import LibraryState
 from state.live import owner_job_messages
 from state.rename import RenameState
-from state.session import require_user, session_user, to_sign_in
+from state.session import refused, require_user, session_user, to_sign_in
 
 # Seconds without news before the live follower stops (it restarts with the next upload).
 FOLLOW_IDLE = 30
@@ -103,6 +103,13 @@ class AssetsState(rx.State):
             async for _ in chunks:  # drain, so the browser is not left hanging
                 pass
             yield rx.toast.error("Your session ended. Sign in again to upload.")
+            return
+        if refusal := refused(user, "assets.write"):
+            async for _ in chunks:
+                pass
+            async with self:
+                self.uploading = False
+            yield refusal
             return
         entries: list[dict[str, str]] = []
         created: list[int] = []

@@ -18,7 +18,7 @@ from app.services.generation.service import GenerationInput
 from app.services.generation.styles import list_styles
 from state.clicks import first_click, new_click_key
 from state.live import follow_jobs
-from state.session import require_user, session_user, to_sign_in
+from state.session import refused, require_user, session_user, to_sign_in
 
 GALLERY_PAGE = 24
 TERMINAL = ("succeeded", "failed", "canceled")
@@ -268,6 +268,9 @@ class GenerateState(rx.State):
         if user is None:
             yield to_sign_in(self)
             return
+        if refusal := refused(user, "generate.write"):
+            yield refusal
+            return
         if self.submitting or self.busy:  # a double click: the first one is already on its way
             return
         self.form_error = ""
@@ -311,6 +314,8 @@ class GenerateState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "generate.write"):
+            return refusal
         if not self.current:
             return
         try:
@@ -395,6 +400,8 @@ class GenerateState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "generate.write"):
+            return refusal
         try:
             service.set_favourite(workspace_id=user.workspace_id, image_id=parse_id(image_id),
                                   favourite=favourite != "yes")
@@ -408,6 +415,8 @@ class GenerateState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "generate.write"):
+            return refusal
         try:
             await asyncio.to_thread(service.delete_image, workspace_id=user.workspace_id, image_id=parse_id(image_id))
         except (AppError, ValueError):
@@ -444,6 +453,8 @@ class GenerateState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "generate.write"):
+            return refusal
         if not self._first_click(user.id, "variation", click_key):
             return None
         try:

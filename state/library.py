@@ -21,7 +21,7 @@ from app.services.library import bulk, collections, facets
 from app.services.library.search import COUNT_CAP, SearchQuery, matching_ids, search, total_capped
 from state.library_cards import card_of, count_label, flatten_collections, select_range
 from state.rename import RenameState
-from state.session import require_user, to_sign_in
+from state.session import refused, require_user, to_sign_in
 from state.workflows import WorkflowsState
 
 PAGE = 60
@@ -277,6 +277,8 @@ class LibraryState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "assets.write"):
+            return refusal
         tag = str(form.get("tag", "")).strip()[:60]
         if not tag:
             return rx.toast.info("Type a tag first.")
@@ -288,6 +290,8 @@ class LibraryState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "assets.write"):
+            return refusal
         tag = str(form.get("tag", "")).strip()[:60]
         if not tag:
             return rx.toast.info("Type the tag to remove.")
@@ -299,6 +303,8 @@ class LibraryState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "assets.write"):
+            return refusal
         done, refusal = await self._bulk(user, "collect", parse_id(collection_id))
         return refusal or rx.toast.success(f"Added {done[1].changed} pictures to the collection.")
 
@@ -307,6 +313,8 @@ class LibraryState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "assets.write"):
+            return refusal
         name = str(form.get("name", "")).strip()[:80]
         if not name:
             return rx.toast.info("Name the new collection.")
@@ -322,6 +330,8 @@ class LibraryState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "assets.write"):
+            return refusal
         done, refusal = await self._bulk(user, "delete")
         if refusal:
             return refusal
@@ -336,6 +346,8 @@ class LibraryState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "assets.write"):
+            return refusal
         self.selected, self.last_deleted = self.last_deleted, []
         done, refusal = await self._bulk(user, "restore")
         self.selected = []
@@ -380,6 +392,8 @@ class LibraryState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "assets.write"):
+            return refusal
         name = str(form.get("name", "")).strip()[:80]
         parent = parse_id(form.get("parent", "")) or None
         if not name:
@@ -396,6 +410,8 @@ class LibraryState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "assets.write"):
+            return refusal
         name = str(form.get("name", "")).strip()[:80]
         try:
             await asyncio.to_thread(collections.rename, workspace_id=user.workspace_id,
@@ -410,6 +426,8 @@ class LibraryState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "assets.write"):
+            return refusal
         try:
             await asyncio.to_thread(collections.delete_collection, workspace_id=user.workspace_id,
                                     collection_id=parse_id(collection_id))

@@ -19,7 +19,7 @@ from app.services.rename import RenameOptions
 from state.clicks import first_click, new_click_key
 from state.library_picker import picker_cards, picker_ids
 from state.live import owner_job_messages
-from state.session import require_user, session_user, to_sign_in
+from state.session import refused, require_user, session_user, to_sign_in
 
 LIBRARY_PAGE = 200
 NEEDS_SUBJECT = "needs a subject"  # the grid filter for rows the analyzer could not name
@@ -233,6 +233,8 @@ class RenameState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "rename.write"):
+            return refusal
         self.chosen = list(dict.fromkeys([*self.chosen, *asset_ids]))[: rename.MAX_BATCH]
         self._load_lists(user.workspace_id)
         return RenameState.follow_library
@@ -276,6 +278,8 @@ class RenameState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "rename.write"):
+            return refusal
         if not first_click(user_id=user.id, scope="rename", key=click_key):
             return None  # the second event of a double click
         self.click_key = new_click_key()
@@ -297,15 +301,18 @@ class RenameState(rx.State):
         self.form_error, self.chosen = "", []
         return rx.redirect(f"{routes.RENAME}?batch={batch.id}")
 
-    async def _owner(self) -> int | None:
+    async def _editor(self) -> tuple[int | None, rx.event.EventSpec | None]:
+        """For handlers that change the batch: the workspace (None: not signed in), and a toast if the role may not."""
         user = await require_user(self)
-        return user.workspace_id if user else None
+        return (user.workspace_id, refused(user, "rename.write")) if user else (None, None)
 
     @rx.event
     async def save_name(self, item_id: str, value: str):
-        owner = await self._owner()
+        owner, refusal = await self._editor()
         if owner is None:
             return to_sign_in(self)
+        if refusal:
+            return refusal
         try:
             rename.edit_item(workspace_id=owner, batch_id=self.batch_id, item_id=parse_id(item_id),
                              final_name=value[:200])
@@ -315,25 +322,31 @@ class RenameState(rx.State):
 
     @rx.event
     async def save_alt(self, item_id: str, value: str):
-        owner = await self._owner()
+        owner, refusal = await self._editor()
         if owner is None:
             return to_sign_in(self)
+        if refusal:
+            return refusal
         rename.edit_item(workspace_id=owner, batch_id=self.batch_id, item_id=parse_id(item_id), alt_text=value[:300])
         self._load_batch(owner)
 
     @rx.event
     async def toggle_accept(self, item_id: str, accepted: bool):
-        owner = await self._owner()
+        owner, refusal = await self._editor()
         if owner is None:
             return to_sign_in(self)
+        if refusal:
+            return refusal
         rename.edit_item(workspace_id=owner, batch_id=self.batch_id, item_id=parse_id(item_id), accepted=accepted)
         self._load_batch(owner)
 
     @rx.event
     async def regenerate_row(self, item_id: str):
-        owner = await self._owner()
+        owner, refusal = await self._editor()
         if owner is None:
             return to_sign_in(self)
+        if refusal:
+            return refusal
         try:
             self.regen_job_id = await asyncio.to_thread(rename.regenerate, workspace_id=owner, batch_id=self.batch_id,
                                                         item_id=parse_id(item_id))
@@ -344,9 +357,11 @@ class RenameState(rx.State):
 
     @rx.event
     async def retry_failed_offline(self):
-        owner = await self._owner()
+        owner, refusal = await self._editor()
         if owner is None:
             return to_sign_in(self)
+        if refusal:
+            return refusal
         try:
             await asyncio.to_thread(rename.retry_failed, workspace_id=owner, batch_id=self.batch_id, provider="local")
         except AppError as exc:
@@ -356,9 +371,11 @@ class RenameState(rx.State):
 
     @rx.event
     async def add_keyword_to_all(self, form_data: dict):
-        owner = await self._owner()
+        owner, refusal = await self._editor()
         if owner is None:
             return to_sign_in(self)
+        if refusal:
+            return refusal
         word = " ".join(str(form_data.get("keyword", "")).split())[:40]
         if not word:
             return
@@ -371,9 +388,11 @@ class RenameState(rx.State):
 
     @rx.event
     async def apply_names(self, undo: bool = False):
-        owner = await self._owner()
+        owner, refusal = await self._editor()
         if owner is None:
             return to_sign_in(self)
+        if refusal:
+            return refusal
         count = rename.apply_to_library(workspace_id=owner, batch_id=self.batch_id, undo=undo)
         return rx.toast.success(f"{count} asset{'s' if count != 1 else ''} "
                                 f"{'restored to their original names' if undo else 'renamed in your library'}.")

@@ -11,6 +11,7 @@ from app.db import session_scope
 from app.services import signin
 from app.services.accounts import UserPublic
 from app.services.sessions import token_from_cookie_header, user_for_session
+from app.services.workspaces import permissions
 
 
 def cookie_token(state: rx.State) -> str:
@@ -117,3 +118,15 @@ async def require_user(state: rx.State) -> UserPublic | None:
     shared = await state.get_state(SessionState)
     shared._apply(user)
     return user
+
+
+def refused(user: UserPublic, action: str) -> rx.event.EventSpec | None:
+    """A toast when the user's role in this workspace does not allow `action` (the matrix the API uses), else None.
+
+    Every handler that changes work asks this after the sign-in check: any event can be sent over the socket,
+    whatever the page shows.
+    """
+    if user.can(action):
+        return None
+    label = permissions.ROLE_LABELS.get(user.workspace_role, user.workspace_role or "no role")
+    return rx.toast.error(f"Your role in this workspace ({label}) does not allow that.")

@@ -8,14 +8,25 @@ from app.db import session_scope
 from app.errors import AppError
 from app.services import accounts, api_tokens
 from app.services.revocation import revoke_credentials
+from app.services.workspaces import permissions
+from app.services.workspaces.service import workspaces_of
 from state.session import client_ip, cookie_token, require_user, to_sign_in
+
+# The token form's choices: scopes (none ticked: full access) and lifetimes in days (0: never expires).
+TOKEN_SCOPES = permissions.SCOPES
+TOKEN_EXPIRY = [(str(days), f"{days} days" if days else "Never") for days in api_tokens.EXPIRY_CHOICES]
+PERSONAL = "personal"
 
 
 class SettingsState(rx.State):
     # Profile name as edited in the form.
     profile_name: str = ""
-    # Live tokens: id, name, prefix, created, last used.
+    # Live tokens: id, name, prefix, created, last used, scopes, workspace, expires.
     tokens: list[dict[str, str]] = []
+    # Scopes ticked in the new-token form (none: a full-access token).
+    token_scopes: list[str] = []
+    # The workspaces a new token may be bound to: id ("personal" for one's own) and name with the role there.
+    token_workspaces: list[dict[str, str]] = []
     # The secret of a token just created, shown once and then dropped.
     new_secret: str = ""
     password_error: str = ""
@@ -38,11 +49,27 @@ class SettingsState(rx.State):
     def _load_tokens(self, user_id: int) -> None:
         with session_scope() as session:
             rows = api_tokens.list_tokens(session=session, user_id=user_id)
+            mine = workspaces_of(session=session, user_id=user_id)
+            names = {w.id: w.name for w, _ in mine}
+            personal = accounts.get_user(session=session, user_id=user_id).personal_workspace_id
+            self.token_workspaces = [{"id": PERSONAL if w.id == personal else str(w.id),
+                                      "name": f"{w.name} ({permissions.ROLE_LABELS.get(role, role)})"}
+                                     for w, role in mine]
             self.tokens = [{
                 "id": str(r.id), "name": r.name, "prefix": r.prefix,
                 "created": r.created_at.strftime("%Y-%m-%d %H:%M"),
                 "last_used": r.last_used_at.strftime("%Y-%m-%d %H:%M") if r.last_used_at else "never",
+                "scopes": r.scopes or "full access",
+                "workspace": names.get(r.workspace_id, "?") if r.workspace_id else "Personal",
+                "expires": r.expires_at.strftime("%Y-%m-%d") if r.expires_at else "never",
             } for r in rows]
+
+    @rx.event
+    def toggle_scope(self, scope: str, checked: bool):
+        if scope not in TOKEN_SCOPES:
+            return
+        chosen = [s for s in self.token_scopes if s != scope]
+        self.token_scopes = [s for s in TOKEN_SCOPES if s in chosen or (checked and s == scope)]
 
     @rx.event
     async def save_profile(self, form_data: dict):
@@ -97,15 +124,21 @@ class SettingsState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        where = str(form_data.get("token_workspace", PERSONAL) or PERSONAL)
+        days = str(form_data.get("token_expiry", "") or "90")
         try:
+            expires_at = api_tokens.expiry_of(expires_in_days=int(days) or None) if days.isdigit() else None
             with session_scope() as session:
-                _, secret = api_tokens.create_token(session=session, user_id=user.id,
-                                                    name=str(form_data.get("token_name", "")))
+                _, secret = api_tokens.create_token(
+                    session=session, user_id=user.id, name=str(form_data.get("token_name", "")),
+                    scopes=list(self.token_scopes) or None, expires_at=expires_at,
+                    workspace_id=None if where == PERSONAL or not where.isdigit() else int(where))
         except AppError as exc:
             self.token_error = exc.message
             return
         self.token_error = ""
         self.new_secret = secret
+        self.token_scopes = []
         self._load_tokens(user.id)
         return rx.set_value("token_name", "")
 

@@ -20,7 +20,7 @@ from app.services.deck_store import BUSY, get_deck, outline_of
 from app.services.slides.pdf import libreoffice_available
 from state.library_picker import picker_cards
 from state.live import owner_job_messages
-from state.session import require_user, session_user, to_sign_in
+from state.session import refused, require_user, session_user, to_sign_in
 from state.slide_data import CHART_TYPES
 from state.slide_rows import EDITABLE, LAYOUT_LABELS, new_row, outline_from_rows, problem, renumber, row_of
 
@@ -184,6 +184,8 @@ class SlidesState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "slides.write"):
+            return refusal
         try:
             await asyncio.to_thread(decks.delete_deck, workspace_id=user.workspace_id, deck_id=parse_id(deck_id))
         except (AppError, ValueError) as exc:
@@ -336,6 +338,8 @@ class SlidesState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "slides.write"):
+            return refusal
         try:
             self._save(user.workspace_id)
         except AppError as exc:
@@ -368,6 +372,8 @@ class SlidesState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "slides.write"):
+            return refusal
         return await self._start(user, deck_runs.generate)
 
     @rx.event
@@ -375,6 +381,8 @@ class SlidesState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "slides.write"):
+            return refusal
         return await self._start(user, deck_runs.regenerate_slide, slide_id=slide_id)
 
     @rx.event
@@ -383,6 +391,8 @@ class SlidesState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "slides.write"):
+            return refusal
         slide_id, self.confirm_regenerate_id = self.confirm_regenerate_id, ""
         if not slide_id:
             return None
@@ -397,6 +407,8 @@ class SlidesState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "slides.write"):
+            return refusal
         return await self._start(user, decks.rebuild_outline)
 
     @rx.event
@@ -404,6 +416,8 @@ class SlidesState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "slides.write"):
+            return refusal
         try:
             outcome = await asyncio.to_thread(deck_runs.cancel, workspace_id=user.workspace_id,
                                               deck_id=int(self.deck["id"]))
@@ -458,6 +472,8 @@ class SlidesState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "slides.write"):
+            return refusal
         try:
             if self.dirty:
                 self._save(user.workspace_id)
@@ -474,6 +490,8 @@ class SlidesState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "slides.write"):
+            return refusal
         try:
             deck_versions.restore_version(workspace_id=user.workspace_id, deck_id=int(self.deck["id"]),
                                           number=parse_id(number))

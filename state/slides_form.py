@@ -16,7 +16,7 @@ from app.services.generation import registry
 from app.services.slides import brand_kit, extract
 from app.services.slides.themes import list_themes
 from state.clicks import first_click, new_click_key
-from state.session import require_user, to_sign_in
+from state.session import refused, require_user, to_sign_in
 from state.slide_rows import problem
 from state.slides import SlidesState
 
@@ -163,6 +163,8 @@ class SlidesFormState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "slides.write"):
+            return refusal
         if not first_click(user_id=user.id, scope="slides", key=click_key):
             return None  # the second event of a double click
         self.click_key = new_click_key()

@@ -20,7 +20,7 @@ from app.services.workflows.form import defaults, form_fields, typed_params
 from state.clicks import first_click, new_click_key
 from state.library_picker import picker_cards, picker_ids
 from state.live import follow_jobs
-from state.session import require_user, session_user, to_sign_in
+from state.session import refused, require_user, session_user, to_sign_in
 
 LIBRARY = 200
 MAX_CHOSEN = 2000  # "All" takes up to this many matches
@@ -283,6 +283,8 @@ class WorkflowsState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "workflows.write"):
+            return refusal
         if not self.draft_steps:
             return rx.toast.error("Add at least one step first.")
         try:
@@ -300,6 +302,8 @@ class WorkflowsState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "workflows.write"):
+            return refusal
         try:
             workflow_runs.delete_recipe(workspace_id=user.workspace_id, recipe_id=int(recipe_id))
         except (AppError, ValueError):
@@ -313,6 +317,8 @@ class WorkflowsState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "workflows.write"):
+            return refusal
         if not self.chosen:
             self.form_error = "Choose at least one image."
             return
@@ -368,6 +374,8 @@ class WorkflowsState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "workflows.write"):
+            return refusal
         try:
             outcome = await asyncio.to_thread(workflow_runs.cancel_run, workspace_id=user.workspace_id,
                                               run_id=int(self.run["id"]))
@@ -381,6 +389,8 @@ class WorkflowsState(rx.State):
         user = await require_user(self)
         if user is None:
             return to_sign_in(self)
+        if refusal := refused(user, "workflows.write"):
+            return refusal
         try:
             await asyncio.to_thread(workflow_runs.retry_failed, workspace_id=user.workspace_id,
                                     run_id=int(self.run["id"]))

@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from app.api.deps import CallerDep
+from app.api.deps import CallerDep, requires
 from app.api.ids import IdPath
 from app.api.library_schemas import AssetDetail
 from app.db import session_scope
@@ -22,7 +22,7 @@ from app.storage import get_storage
 router = APIRouter(prefix="/assets", tags=["assets"])
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, dependencies=[requires("assets.write")])
 async def upload_assets(request: Request, caller: CallerDep) -> dict:
     """Multipart field `files`, many files. Each bad file gets its own error; the rest are stored."""
     settings = get_settings()
@@ -63,7 +63,7 @@ async def _read_form(request: Request, *, max_files: int):
             code="bad_multipart") from exc
 
 
-@router.get("")
+@router.get("", dependencies=[requires("work.read")])
 def list_assets(request: Request, caller: CallerDep, limit: int = Query(60, ge=1, le=200),
                 offset: int = Query(0, ge=0)) -> dict:
     """The caller's library, searched: q, tag (repeatable), collection, origin (repeatable), include_derived,
@@ -79,7 +79,7 @@ def list_assets(request: Request, caller: CallerDep, limit: int = Query(60, ge=1
                 "total_capped": total_capped(total), "limit": limit, "offset": offset, "query": query.to_params()}
 
 
-@router.get("/{asset_id}", response_model=AssetDetail)
+@router.get("/{asset_id}", response_model=AssetDetail, dependencies=[requires("work.read")])
 def get_asset(asset_id: IdPath, caller: CallerDep) -> dict:
     """The asset with what the library knows of it: alt text, tags, origin, collections, date, camera, colour."""
     with session_scope() as session:
@@ -100,7 +100,7 @@ def _serve(key: str, filename: str, mime: str, *, attachment: bool) -> Response:
     return StreamingResponse(storage.iter_chunks(key), media_type=mime, headers=headers)
 
 
-@router.get("/{asset_id}/download")
+@router.get("/{asset_id}/download", dependencies=[requires("work.read")])
 def download_asset(asset_id: IdPath, caller: CallerDep) -> Response:
     """The original bytes, as an attachment (a short-lived presigned URL on S3)."""
     with session_scope() as session:
@@ -109,7 +109,7 @@ def download_asset(asset_id: IdPath, caller: CallerDep) -> Response:
     return _serve(key, name, mime, attachment=True)
 
 
-@router.get("/{asset_id}/thumbnail")
+@router.get("/{asset_id}/thumbnail", dependencies=[requires("work.read")])
 def thumbnail(asset_id: IdPath, caller: CallerDep) -> Response:
     with session_scope() as session:
         asset = assets.get_asset(session=session, workspace_id=caller.user.workspace_id, asset_id=asset_id)
@@ -119,7 +119,7 @@ def thumbnail(asset_id: IdPath, caller: CallerDep) -> Response:
     return _serve(key, name.rsplit(".", 1)[0] + ".webp", "image/webp", attachment=False)
 
 
-@router.delete("/{asset_id}", status_code=204)
+@router.delete("/{asset_id}", status_code=204, dependencies=[requires("assets.write")])
 def delete_asset(asset_id: IdPath, caller: CallerDep) -> Response:
     assets.delete_asset(workspace_id=caller.user.workspace_id, asset_id=asset_id)
     return Response(status_code=204)

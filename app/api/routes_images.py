@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import CallerDep
+from app.api.deps import CallerDep, requires
 from app.api.ids import IdPath
 from app.db import read_scope, session_scope
 from app.services import images as image_files
@@ -28,7 +28,7 @@ class ImagePatch(BaseModel):
     favourite: bool
 
 
-@router.post("/generations", status_code=202)
+@router.post("/generations", status_code=202, dependencies=[requires("generate.write")])
 def create_generation(body: GenerationInput, caller: CallerDep) -> dict:
     """Moderated before any provider is called: a refusal is 422 with code `moderation_rejected`."""
     generation = service.create_generation(workspace_id=caller.user.workspace_id, data=body)
@@ -37,25 +37,25 @@ def create_generation(body: GenerationInput, caller: CallerDep) -> dict:
                 **service.describe(session=session, workspace_id=caller.user.workspace_id, generation_id=generation.id)}
 
 
-@router.get("/generations/{generation_id}")
+@router.get("/generations/{generation_id}", dependencies=[requires("work.read")])
 def get_generation(generation_id: IdPath, caller: CallerDep) -> dict:
     with read_scope() as session:
         return service.describe(session=session, workspace_id=caller.user.workspace_id, generation_id=generation_id)
 
 
-@router.post("/generations/{generation_id}/cancel")
+@router.post("/generations/{generation_id}/cancel", dependencies=[requires("generate.write")])
 def cancel_generation(generation_id: IdPath, caller: CallerDep) -> dict:
     return {"outcome": service.cancel_generation(workspace_id=caller.user.workspace_id, generation_id=generation_id)}
 
 
-@router.post("/generations/{generation_id}/variations", status_code=202)
+@router.post("/generations/{generation_id}/variations", status_code=202, dependencies=[requires("generate.write")])
 def vary_generation(generation_id: IdPath, caller: CallerDep) -> dict:
     """The same settings with a new random seed."""
     generation = service.variation(workspace_id=caller.user.workspace_id, generation_id=generation_id)
     return {"id": generation.id, "job_id": generation.job_id, "seed": generation.seed}
 
 
-@router.get("/providers")
+@router.get("/providers", dependencies=[requires("work.read")])
 def providers(caller: CallerDep) -> dict:
     """Configured providers with their capabilities (which controls apply) and price per image."""
     rows = registry.available_providers(configured_only=True)
@@ -64,13 +64,13 @@ def providers(caller: CallerDep) -> dict:
     return {"providers": rows}
 
 
-@router.get("/styles")
+@router.get("/styles", dependencies=[requires("work.read")])
 def styles(caller: CallerDep) -> dict:
     with session_scope() as session:
         return {"styles": [style_public(s) for s in list_styles(session=session)]}
 
 
-@router.get("")
+@router.get("", dependencies=[requires("work.read")])
 def gallery(caller: CallerDep, provider: str = Query("", max_length=32), style: str = Query("", max_length=40),
             favourites: bool = False, since: datetime | None = None, until: datetime | None = None,
             q: str = Query("", max_length=100), limit: int = Query(40, ge=1, le=service.GALLERY_PAGE_MAX),
@@ -83,25 +83,25 @@ def gallery(caller: CallerDep, provider: str = Query("", max_length=32), style: 
     return {"images": items, "total": total, "limit": limit, "offset": offset}
 
 
-@router.patch("/{image_id}")
+@router.patch("/{image_id}", dependencies=[requires("generate.write")])
 def patch_image(image_id: IdPath, body: ImagePatch, caller: CallerDep) -> dict:
     service.set_favourite(workspace_id=caller.user.workspace_id, image_id=image_id, favourite=body.favourite)
     return {"id": image_id, "favourite": body.favourite}
 
 
-@router.delete("/{image_id}", status_code=204)
+@router.delete("/{image_id}", status_code=204, dependencies=[requires("generate.write")])
 def delete_image(image_id: IdPath, caller: CallerDep) -> Response:
     service.delete_image(workspace_id=caller.user.workspace_id, image_id=image_id)
     return Response(status_code=204)
 
 
-@router.post("/{image_id}/variations", status_code=202)
+@router.post("/{image_id}/variations", status_code=202, dependencies=[requires("generate.write")])
 def vary_image(image_id: IdPath, caller: CallerDep) -> dict:
     generation = service.variation(workspace_id=caller.user.workspace_id, image_id=image_id)
     return {"id": generation.id, "job_id": generation.job_id, "seed": generation.seed}
 
 
-@router.get("/{image_id}/download")
+@router.get("/{image_id}/download", dependencies=[requires("work.read")])
 async def download_image(image_id: IdPath, caller: CallerDep,
                          format: Literal["png", "jpeg", "webp"] = "png") -> Response:
     """The image converted to PNG, JPEG or WebP, as an attachment."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from app.api.deps import CallerDep, client_ip
+from app.api.deps import CallerDep, client_ip, requires
 from app.api.ids import IdPath
 from app.api.schemas import Message, PasswordChange, TokenCreate, TokenCreated, TokenList, TokenOut, UserOut
 from app.db import session_scope
@@ -14,12 +14,12 @@ from app.services.revocation import revoke_credentials
 router = APIRouter(tags=["account"])
 
 
-@router.get("/me", response_model=UserOut)
+@router.get("/me", response_model=UserOut, dependencies=[requires("account.read")])
 def me(caller: CallerDep) -> UserOut:
     return UserOut(**caller.user.__dict__)
 
 
-@router.post("/me/password", response_model=Message)
+@router.post("/me/password", response_model=Message, dependencies=[requires("account.manage")])
 def change_password(body: PasswordChange, caller: CallerDep, request: Request) -> Message:
     with session_scope() as session:
         accounts.change_password(session=session, user_id=caller.user.id,
@@ -34,25 +34,30 @@ def change_password(body: PasswordChange, caller: CallerDep, request: Request) -
 
 def _token_out(row) -> TokenOut:
     return TokenOut(id=row.id, name=row.name, prefix=row.prefix, created_at=row.created_at,
-                    last_used_at=row.last_used_at)
+                    last_used_at=row.last_used_at, scopes=row.scopes.split(), workspace_id=row.workspace_id,
+                    expires_at=row.expires_at)
 
 
-@router.post("/tokens", status_code=201, response_model=TokenCreated, tags=["tokens"])
+@router.post("/tokens", status_code=201, response_model=TokenCreated, tags=["tokens"],
+             dependencies=[requires("account.manage")])
 def create_token(body: TokenCreate, caller: CallerDep) -> TokenCreated:
     with session_scope() as session:
-        row, secret = api_tokens.create_token(session=session, user_id=caller.user.id, name=body.name)
+        expires_at = api_tokens.expiry_of(expires_at=body.expires_at, expires_in_days=body.expires_in_days)
+        row, secret = api_tokens.create_token(session=session, user_id=caller.user.id, name=body.name,
+                                              scopes=body.scopes, workspace_id=body.workspace_id,
+                                              expires_at=expires_at)
         out = _token_out(row)
     return TokenCreated(**out.model_dump(), token=secret)
 
 
-@router.get("/tokens", response_model=TokenList, tags=["tokens"])
+@router.get("/tokens", response_model=TokenList, tags=["tokens"], dependencies=[requires("account.read")])
 def list_tokens(caller: CallerDep) -> TokenList:
     with session_scope() as session:
         rows = api_tokens.list_tokens(session=session, user_id=caller.user.id)
         return TokenList(tokens=[_token_out(r) for r in rows])
 
 
-@router.delete("/tokens/{token_id}", status_code=204, tags=["tokens"])
+@router.delete("/tokens/{token_id}", status_code=204, tags=["tokens"], dependencies=[requires("account.manage")])
 def revoke_token(token_id: IdPath, caller: CallerDep) -> Response:
     with session_scope() as session:
         api_tokens.revoke_token(session=session, user_id=caller.user.id, token_id=token_id)

@@ -52,6 +52,13 @@ class PendingList(BaseModel):
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=80)
+    # None: a full-access token (as tokens were before scopes). See docs/permissions.md for the list.
+    scopes: list[str] | None = Field(default=None, max_length=20, description="read, write, admin, rename:write, …")
+    # None: the caller's personal workspace. Must be a workspace the caller is a member of (else 404).
+    workspace_id: DbId | None = None
+    # At most a year ahead; or expires_in_days. Neither: the token does not expire.
+    expires_at: datetime | None = None
+    expires_in_days: int | None = Field(default=None, ge=1, le=366)
 
 
 class TokenOut(BaseModel):
@@ -60,6 +67,11 @@ class TokenOut(BaseModel):
     prefix: str
     created_at: datetime
     last_used_at: datetime | None
+    # [] for a full-access token.
+    scopes: list[str] = []
+    # None: the owner's personal workspace.
+    workspace_id: int | None = None
+    expires_at: datetime | None = None
 
 
 class TokenCreated(TokenOut):

@@ -6,7 +6,7 @@ from components.layout.auth_card import error_callout
 from components.layout.confirm import confirm_action
 from components.layout.shell import app_shell, page_header
 from state.session import SessionState
-from state.settings import SettingsState
+from state.settings import PERSONAL, TOKEN_EXPIRY, TOKEN_SCOPES, SettingsState
 
 
 def labelled(label: str, for_id: str, control: rx.Component) -> rx.Component:
@@ -71,8 +71,11 @@ def token_row(token: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(token["name"], weight="medium")),
         rx.table.cell(rx.code(token["prefix"] + "…")),
+        rx.table.cell(token["workspace"]),
+        rx.table.cell(rx.text(token["scopes"], size="1")),
         rx.table.cell(token["created"]),
         rx.table.cell(token["last_used"]),
+        rx.table.cell(token["expires"]),
         rx.table.cell(confirm_action(rx.button("Revoke", color_scheme="red", variant="soft", size="1"),
                                      title="Revoke this token?", description="Scripts using it stop working at once.",
                                      confirm_label="Revoke", on_confirm=SettingsState.revoke_token(token["id"]))),
@@ -101,19 +104,47 @@ def new_secret_callout() -> rx.Component:
     )
 
 
+def token_options() -> rx.Component:
+    """Where the new token acts, what it may do (none ticked: everything you may), and how long it lives."""
+    return rx.grid(
+        labelled("Workspace", "token_workspace", rx.select.root(
+            rx.select.trigger(width="100%", id="token_workspace", aria_label="Token workspace"),
+            rx.select.content(rx.foreach(SettingsState.token_workspaces,
+                                         lambda w: rx.select.item(w["name"], value=w["id"]))),
+            name="token_workspace", default_value=PERSONAL)),
+        labelled("Expires after", "token_expiry", rx.select.root(
+            rx.select.trigger(width="100%", id="token_expiry", aria_label="Token expiry"),
+            rx.select.content(*[rx.select.item(label, value=value) for value, label in TOKEN_EXPIRY]),
+            name="token_expiry", default_value="90")),
+        rx.vstack(
+            rx.text("Scopes (none ticked: full access)", size="2", weight="medium"),
+            rx.flex(*[rx.checkbox(scope, checked=SettingsState.token_scopes.contains(scope),
+                                  on_change=lambda checked, scope=scope: SettingsState.toggle_scope(scope, checked),
+                                  size="2")
+                      for scope in TOKEN_SCOPES], wrap="wrap", spacing="3"),
+            spacing="1", grid_column="1 / -1",
+        ),
+        columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%",
+    )
+
+
 def tokens_section() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("API tokens", size="4", as_="h2"),
-            rx.text("Personal tokens act as you on the REST API: send "
-                    "'Authorization: Bearer <token>'. They are stored hashed.",
+            rx.text("Tokens act as you on the REST API in one workspace, with your role there and only within "
+                    "their scopes: send 'Authorization: Bearer <token>'. They are stored hashed.",
                     size="2", color=rx.color("gray", 11)),
             rx.form(
-                rx.hstack(
-                    rx.input(name="token_name", id="token_name", placeholder="Token name, e.g. CI uploader",
-                             max_length=80, required=True, size="3", flex="1",
-                             aria_label="Token name"),
-                    rx.button(rx.icon("plus", size=16), "Create token", type="submit", size="3"),
+                rx.vstack(
+                    rx.hstack(
+                        rx.input(name="token_name", id="token_name", placeholder="Token name, e.g. CI uploader",
+                                 max_length=80, required=True, size="3", flex="1",
+                                 aria_label="Token name"),
+                        rx.button(rx.icon("plus", size=16), "Create token", type="submit", size="3"),
+                        spacing="3", width="100%",
+                    ),
+                    token_options(),
                     spacing="3", width="100%",
                 ),
                 on_submit=SettingsState.create_token, reset_on_submit=False, width="100%",
@@ -124,7 +155,8 @@ def tokens_section() -> rx.Component:
                 SettingsState.tokens.length() > 0,
                 rx.table.root(
                     rx.table.header(rx.table.row(
-                        *[rx.table.column_header_cell(h) for h in ("Name", "Token", "Created", "Last used", "")]
+                        *[rx.table.column_header_cell(h) for h in ("Name", "Token", "Workspace", "Scopes", "Created",
+                                                               "Last used", "Expires", "")]
                     )),
                     rx.table.body(rx.foreach(SettingsState.tokens, token_row)),
                     width="100%", variant="surface",

@@ -45,6 +45,10 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "workspace.transfer": (frozenset({"owner"}), "admin"),
     "workspace.delete": (frozenset({"owner"}), "admin"),
     "credits.read": (_ALL, "read"),
+    # The caller's own account and API tokens: any role; a scoped token needs `admin` to mint or revoke tokens
+    # (so a narrow token can never make itself a broader one) or to change the password.
+    "account.read": (_ALL, "read"),
+    "account.manage": (_ALL, "admin"),
 }
 
 # Scopes a token may carry. A token without scopes (from before scopes) is a full-access personal token.
@@ -95,3 +99,71 @@ def clean_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 def matrix_rows() -> list[tuple[str, str, list[bool]]]:
     """(action, scope, allowed per role in ROLES order): the docs table and the settings page read this."""
     return [(action, scope, [role in roles for role in ROLES]) for action, (roles, scope) in ACTIONS.items()]
+
+
+ACTION_HELP = {
+    "work.read": "See, search and download the workspace's work (library, batches, gallery, runs, decks, jobs)",
+    "assets.write": "Upload, edit, tag, collect and delete pictures in the library",
+    "rename.write": "Start, review, apply and undo rename batches",
+    "generate.write": "Generate images, make variations, favourite and delete them",
+    "workflows.write": "Run workflows, save and edit recipes",
+    "slides.write": "Make, edit, generate and delete decks",
+    "jobs.cancel": "Cancel a running job",
+    "approvals.review": "Approve or reject what the approval workflow sends",
+    "members.read": "See the members of the workspace",
+    "members.manage": "Invite, remove and change the role of members",
+    "workspace.manage": "Rename the workspace and change its settings",
+    "workspace.transfer": "Hand the workspace to another member",
+    "workspace.delete": "Delete the workspace with its files",
+    "credits.read": "See the workspace's credits",
+    "account.read": "See one's own account and API tokens",
+    "account.manage": "Change one's password; make and revoke API tokens",
+}
+
+
+def markdown() -> str:
+    """docs/permissions.md, from ACTIONS (a test keeps the file equal to this)."""
+    head = "| action | what it covers | token scope | " + " | ".join(ROLE_LABELS[r] for r in ROLES) + " |"
+    lines = [
+        "# Permissions", "",
+        "Generated from `app/services/workspaces/permissions.py` by "
+        "`python -m app.services.workspaces.permissions > docs/permissions.md`; a test keeps it current.", "",
+        "## Roles in a workspace", "",
+        *[f"- **{ROLE_LABELS[r]}**: {ROLE_HELP[r]}" for r in ROLES], "",
+        "## The matrix", "",
+        "Every REST route declares one action (`dependencies=[requires(\"…\")]`) and every page handler that "
+        "changes work checks one. Outside the workspace everything answers 404; inside it, what the role does "
+        "not allow answers 403 `role_forbidden`. The site admin pages and `/api/v1/admin` follow the site role "
+        "(admin), not these.", "",
+        head, "|" + "---|" * (3 + len(ROLES)),
+    ]
+    for action, scope, cells in matrix_rows():
+        marks = " | ".join("✓" if ok else "—" for ok in cells)
+        lines.append(f"| `{action}` | {ACTION_HELP.get(action, '')} | `{scope}` | {marks} |")
+    lines += [
+        "", "## Which workspace a request acts in", "",
+        "A browser session acts in the workspace chosen in the switcher. Any signed-in request may name another "
+        "of the user's workspaces with the header `X-Workspace: <id>` (that request only; not a member: 404). "
+        "A token acts in the workspace it was made for; a header naming another answers 403 "
+        "`token_workspace_mismatch`.",
+        "", "## API token scopes", "",
+        "A token acts in one workspace (its `workspace_id`; none: the owner's personal one) with the owner's role "
+        "there, and only within its scopes: a request outside them answers 403 `insufficient_scope`. "
+        "Tokens made without scopes (all tokens from before scopes) have full access. A token may expire "
+        "(`expires_at`, at most a year ahead, or `expires_in_days`); an expired one answers 401 `token_expired`.", "",
+        "| scope | covers |", "|---|---|",
+        "| `read` | every action whose scope is `read` |",
+        "| `write` | `read`, and every write: the product scopes below and the actions whose scope is `write` |",
+        "| `admin` | `write`, and managing the workspace, its members and one's API tokens |",
+    ]
+    for scope in SCOPES:
+        if ":" in scope:
+            actions = ", ".join(f"`{a}`" for a, (_, s) in ACTIONS.items() if s == scope)
+            lines.append(f"| `{scope}` | {actions} only (add `read` to see the work too) |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(markdown())
