@@ -33,6 +33,7 @@ from state.rename import RenameState
 from state.session import SessionState
 from state.settings import SettingsState
 from state.signin import SignInState
+from state.signup import SignUpState
 from state.slides import SlidesState
 from state.slides_form import SlidesFormState
 from state.workflows import WorkflowsState
@@ -48,7 +49,7 @@ PAGES = [
     (routes.HOME, lambda: rx.center(rx.spinner(size="3"), height="100vh"), "Atelier",
      SessionState.load_home),
     (routes.SIGN_IN, auth.sign_in_page, "Sign in", [SessionState.load_public, SignInState.load_page]),
-    (routes.SIGN_UP, auth.sign_up_page, "Create account", SessionState.load_public),
+    (routes.SIGN_UP, auth.sign_up_page, "Create account", [SessionState.load_public, SignUpState.load_page]),
     (routes.RESET, auth.reset_request_page, "Reset password", None),
     (routes.RESET_CONFIRM, auth.reset_confirm_page, "Choose a new password", None),
     (routes.DASHBOARD, dashboard.dashboard_page, "Dashboard",

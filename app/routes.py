@@ -18,6 +18,10 @@ RENAME = "/rename"
 GENERATE = "/generate"
 WORKFLOWS = "/workflows"
 SLIDES = "/slides"
+# The team page of the workspace this session acts in: members, roles, invitations.
+WORKSPACE = "/workspace"
+# An invitation link (public: a signed-out visitor sees what they are invited to).
+INVITE = "/invite/[invite_token]"
 ADMIN_JOBS = "/admin/jobs"
 ADMIN_AUDIT = "/admin/audit"
 ADMIN_USERS = "/admin/users"
@@ -26,6 +30,7 @@ ADMIN_HEALTH = "/admin/health"
 ADMIN_AI = "/admin/ai"
 ADMIN_STYLES = "/admin/styles"
 ADMIN_MODERATION = "/admin/moderation"
+ADMIN_WORKSPACES = "/admin/workspaces"
 ADMIN_AI = "/admin/ai"
 API_DOCS = "/docs"
 
@@ -40,6 +45,24 @@ def sign_in_url(next_path: str = "") -> str:
     if next_path and next_path not in PUBLIC_PAGES and next_path != HOME:
         return f"{SIGN_IN}?next={quote(next_path, safe='/')}"
     return SIGN_IN
+
+
+def sign_up_url(next_path: str = "") -> str:
+    return f"{SIGN_UP}?next={quote(next_path, safe='/')}" if next_path else SIGN_UP
+
+
+def invite_path(token: str) -> str:
+    return f"/invite/{quote(token, safe='')}"
+
+
+def after_switch(path: str) -> str:
+    """Where a workspace switch reloads: the same page, but a list instead of one item of the old workspace."""
+    path = path.rstrip("/") or HOME
+    if path.startswith(ASSETS + "/"):
+        return ASSETS
+    if path.startswith("/invite/"):
+        return DASHBOARD
+    return path
 
 
 def complete_sign_in_url(ticket: str) -> str:

@@ -8,7 +8,7 @@ from app import routes
 from app.db import session_scope
 from app.errors import AppError
 from app.services import accounts, throttle
-from app.services.sessions import issue_ticket
+from app.services.sessions import issue_ticket, safe_next
 from app.settings import get_settings
 from state.session import client_ip, full_page_load
 
@@ -16,6 +16,18 @@ from state.session import client_ip, full_page_load
 class SignUpState(rx.State):
     # The last error shown under the form.
     error: str = ""
+    # Where to go once the account exists (an invitation link brings people back to itself).
+    next_path: str = ""
+
+    @rx.var
+    def sign_in_href(self) -> str:
+        return routes.sign_in_url(self.next_path)
+
+    @rx.event
+    def load_page(self):
+        params = self.router.url.query_parameters
+        self.error = ""
+        self.next_path = safe_next(params["next"]) if params.get("next") else ""
 
     @rx.var
     def password_hint(self) -> str:
@@ -37,4 +49,5 @@ class SignUpState(rx.State):
             self.error = exc.message
             return
         self.error = ""
-        return full_page_load(routes.complete_sign_in_url(issue_ticket(user_id=user.id)))
+        return full_page_load(routes.complete_sign_in_url(
+            issue_ticket(user_id=user.id, next_path=self.next_path or routes.DASHBOARD)))

@@ -34,7 +34,7 @@ def sign_in_page() -> rx.Component:
         ),
         _footer(rx.link("Forgot your password?", href=routes.RESET, size="2")),
         _footer(rx.text("New here?", size="2", color=rx.color("gray", 11)),
-                rx.link("Create an account", href=routes.SIGN_UP, size="2")),
+                rx.link("Create an account", href=SignInState.sign_up_href, size="2")),
     )
 
 
@@ -57,7 +57,7 @@ def sign_up_page() -> rx.Component:
             on_submit=SignUpState.handle_submit, reset_on_submit=False, width="100%",
         ),
         _footer(rx.text("Already have an account?", size="2", color=rx.color("gray", 11)),
-                rx.link("Sign in", href=routes.SIGN_IN, size="2")),
+                rx.link("Sign in", href=SignUpState.sign_in_href, size="2")),
     )
 
 
