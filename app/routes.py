@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 HOME = "/"
 SIGN_IN = "/signin"
@@ -20,8 +20,6 @@ WORKFLOWS = "/workflows"
 SLIDES = "/slides"
 # The team page of the workspace this session acts in: members, roles, invitations.
 WORKSPACE = "/workspace"
-# An invitation link (public: a signed-out visitor sees what they are invited to).
-INVITE = "/invite/[invite_token]"
 ADMIN_JOBS = "/admin/jobs"
 ADMIN_AUDIT = "/admin/audit"
 ADMIN_USERS = "/admin/users"
@@ -51,8 +49,17 @@ def sign_up_url(next_path: str = "") -> str:
     return f"{SIGN_UP}?next={quote(next_path, safe='/')}" if next_path else SIGN_UP
 
 
-def invite_path(token: str) -> str:
-    return f"/invite/{quote(token, safe='')}"
+def invite_token_in(path: str) -> str:
+    """The invitation token in a ?next= path that points at the invitation page, else ""."""
+    parts = urlsplit(path or "")
+    if parts.path.rstrip("/") != INVITE:
+        return ""
+    return (parse_qs(parts.query).get("token") or [""])[0][:300]
+
+
+def invite_joined_url(workspace_id: int) -> str:
+    """The invitation page once the account joined while signing up: it switches there, then the dashboard."""
+    return f"{INVITE}?joined={int(workspace_id)}"
 
 
 def after_switch(path: str) -> str:
@@ -60,7 +67,7 @@ def after_switch(path: str) -> str:
     path = path.rstrip("/") or HOME
     if path.startswith(ASSETS + "/"):
         return ASSETS
-    if path.startswith("/invite/"):
+    if path == INVITE:
         return DASHBOARD
     return path
 

@@ -41,12 +41,13 @@ def sign_in_page() -> rx.Component:
 def sign_up_page() -> rx.Component:
     return auth_frame(
         "Create your account", "The first account on a new Atelier becomes its admin.",
+        notice_callout(SignUpState.invite_notice),
         rx.form(
             rx.vstack(
                 field("Name", "name", placeholder="Ada Lovelace", autocomplete="name",
                       required=False, max_length=120),
                 field("Email", "email", type_="email", placeholder="you@studio.com",
-                      autocomplete="email", max_length=254),
+                      autocomplete="email", max_length=254, default_value=SignUpState.invite_email),
                 field("Password", "password", type_="password", autocomplete="new-password",
                       hint=SignUpState.password_hint),
                 field("Confirm password", "confirm", type_="password", autocomplete="new-password"),
