@@ -9,6 +9,8 @@ SIGN_IN = "/signin"
 SIGN_UP = "/signup"
 RESET = "/reset"
 RESET_CONFIRM = "/reset/confirm"
+# Where an invitation link lands (?token=...): shows the invitation, then accept or sign up.
+INVITE = "/invite"
 DASHBOARD = "/dashboard"
 SETTINGS = "/settings"
 ASSETS = "/assets"
@@ -70,6 +72,11 @@ def after_switch(path: str) -> str:
     if path == INVITE:
         return DASHBOARD
     return path
+
+
+def invite_url(token: str) -> str:
+    """The accept page of an invitation (relative; emails put the public URL in front)."""
+    return f"{INVITE}?token={quote(token)}"
 
 
 def complete_sign_in_url(ticket: str) -> str:

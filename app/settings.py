@@ -51,6 +51,17 @@ class Settings(BaseSettings):
     reset_limit_per_account: str = "3/hour"
     reset_limit_per_ip: str = "10/hour"
     register_limit_per_ip: str = "10/hour"
+    # Who may create an account (app.services.signup_policy): anyone ("open"), only someone holding an
+    # invitation ("invite"), or addresses at SIGNUP_DOMAINS (comma list) or with an invitation ("domains").
+    # The first account (the admin) may always sign up.
+    signup_mode: Literal["open", "invite", "domains"] = "open"
+    signup_domains: Annotated[list[str], NoDecode] = []
+    # New accounts wait (User.pending, no sign-in) until a site admin approves them.
+    signup_approval: bool = False
+    # Lifetime of a workspace invitation link; resending makes a new link with a new lifetime.
+    invite_ttl_hours: int = Field(default=7 * 24, ge=1, le=90 * 24)
+    # Invitation emails one member may send (new and resent), a "limits" rate string.
+    invite_limit_per_user: str = "30/hour;200/day"
     max_json_body_bytes: int = 64 * 1024
 
     # Storage: "local" (a folder under DATA_DIR) or "s3" (S3, MinIO, anything S3-compatible).
@@ -206,6 +217,15 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("signup_domains", mode="before")
+    @classmethod
+    def _split_domains(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            return [str(part).strip().lower().lstrip("@").rstrip(".") for part in value if str(part).strip()]
+        return value
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -222,6 +242,8 @@ class Settings(BaseSettings):
             self.allowed_origins = [self.public_url]
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'atelier.db').resolve()}"
+        if self.signup_mode == "domains" and not self.signup_domains:
+            raise ValueError("SIGNUP_DOMAINS must list at least one domain when SIGNUP_MODE=domains")
         if self.app_env == "production":
             if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
                 raise ValueError(

@@ -51,9 +51,10 @@ class AdminWorkspacesState(rx.State):
         self._load()
 
     @rx.event
-    async def handle_kind(self, value: str):
+    async def handle_kind(self, value: str | list[str]):
         if await _require_admin(self) is None:
             return _refused(self)
+        value = value[0] if isinstance(value, list) and value else value
         self.kind = value if value in ("personal", "team") else ""
         self._load()
 

@@ -42,13 +42,15 @@ class UserPublic:
     workspace_role: str = ""
     # A scoped API token's scopes; None for a browser session or a full-access token.
     scopes: tuple[str, ...] | None = None
+    # Signed up while SIGNUP_APPROVAL is on and not approved yet: cannot sign in.
+    pending: bool = False
 
     @classmethod
     def of(cls, user: User) -> UserPublic:
         return cls(id=user.id or 0, email=user.email, name=user.name, role=user.role,
                    is_active=user.is_active, created_at=user.created_at,
                    last_login_at=user.last_login_at,
-                   workspace_id=user.personal_workspace_id or 0, workspace_role="owner")
+                   workspace_id=user.personal_workspace_id or 0, workspace_role="owner", pending=user.pending)
 
     @property
     def is_admin(self) -> bool:
@@ -96,12 +98,26 @@ def clean_name(name: str) -> str:
     return name
 
 
-def register_user(*, session: Session, email: str, password: str, name: str = "") -> UserPublic:
+def register_user(*, session: Session, email: str, password: str, name: str = "",
+                  invitation_token: str | None = None) -> UserPublic:
+    """Create an account under the sign-up policy (app.services.signup_policy).
+
+    With `invitation_token` (an open invitation for this address) the account may be made whatever
+    SIGNUP_MODE says, and joins the invitation's workspace with its role. With SIGNUP_APPROVAL the account
+    starts `pending` (no sign-in until a site admin approves) unless it is the first, or a site admin invited it.
+    """
+    from app.services import signup_policy
+    from app.services.workspaces import invitations
+    from app.services.workspaces import service as workspaces  # it imports this module
+
     email = normalise_email(email)
     check_password_rules(password, email=email)
+    signup_policy.signup_allowed(email, invitation_token, session=session)
     if session.exec(select(User.id).where(User.email == email)).first() is not None:
         raise Conflict("An account with this email already exists. Sign in instead.",
                        code="email_taken")
+    invitation = invitations.invitation_for_email(session=session, token=invitation_token, email=email) \
+        if invitation_token else None
     user = User(email=email, name=clean_name(name), password_hash=hash_password(password))
     session.add(user)
     session.flush()
@@ -112,10 +128,14 @@ def register_user(*, session: Session, email: str, password: str, name: str = ""
         .values(role="admin")
     )
     session.refresh(user)
-    from app.services.workspaces import service as workspaces  # it imports this module
-
+    if signup_policy.starts_pending(session=session, invitation=invitation, first=user.role == "admin"):
+        user.pending = True
+        session.add(user)
     workspaces.create_personal(session=session, user=user)
-    audit.record(session=session, action="user.registered", actor_id=user.id, target=email)
+    audit.record(session=session, action="user.registered", actor_id=user.id, target=email,
+                 detail="pending approval" if user.pending else "")
+    if invitation is not None:
+        invitations.join(session=session, row=invitation, user_id=user.id)
     return UserPublic.of(user)
 
 
@@ -129,6 +149,9 @@ def authenticate(*, session: Session, email: str, password: str) -> UserPublic:
     ok = verify_password(user.password_hash if user else None, password or "")
     if not ok or user is None or not user.is_active:
         raise InvalidCredentials("That email and password do not match an active account.")
+    if user.pending:  # said only to someone who knows the password
+        raise Forbidden("Your account is waiting for an admin's approval. You can sign in once it is approved.",
+                        code="approval_pending")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
@@ -250,3 +273,32 @@ def set_active(*, session: Session, actor_id: int, user_id: int, active: bool, i
         revoke_credentials(session=session, user_id=user.id, reason="account disabled", actor_id=actor_id, ip=ip)
     return UserPublic.of(user)
 
+
+
+def list_pending(*, session: Session, limit: int = 200) -> list[UserPublic]:
+    """Accounts waiting for approval (SIGNUP_APPROVAL), oldest first."""
+    rows = session.exec(select(User).where(col(User.pending).is_(True)).order_by(col(User.id)).limit(limit))
+    return [UserPublic.of(u) for u in rows]
+
+
+def approve_user(*, session: Session, actor_id: int, user_id: int, ip: str = "") -> UserPublic:
+    """Let a pending account sign in. Approving one that is not pending is a 409 `not_pending`."""
+    user = get_user(session=session, user_id=user_id)
+    if not user.pending:
+        raise Conflict("This account is not waiting for approval.", code="not_pending")
+    user.pending = False
+    session.add(user)
+    audit.record(session=session, action="admin.approve_user", actor_id=actor_id, target=user.email, ip=ip)
+    return UserPublic.of(user)
+
+
+def reject_user(*, session: Session, actor_id: int, user_id: int, ip: str = "") -> UserPublic:
+    """Turn a pending account away: it stays disabled (and no longer pending), so the address cannot sign up
+    again without an admin enabling it."""
+    user = get_user(session=session, user_id=user_id)
+    if not user.pending:
+        raise Conflict("This account is not waiting for approval.", code="not_pending")
+    user.pending, user.is_active = False, False
+    session.add(user)
+    audit.record(session=session, action="admin.reject_user", actor_id=actor_id, target=user.email, ip=ip)
+    return UserPublic.of(user)

@@ -75,6 +75,8 @@ def acting(*, session: Session, user: User, workspace_id: int | None,
 
     Checked on every request: a removed member's next request no longer acts in that workspace.
     """
+    if user.pending:  # not approved yet (SIGNUP_APPROVAL): acts nowhere
+        return None
     public = UserPublic.of(user)
     target = workspace_id or user.personal_workspace_id
     if not target:

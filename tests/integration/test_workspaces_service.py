@@ -1,0 +1,167 @@
+"""Workspace members and invitations at the service layer, on real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from app.db import session_scope
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.models import AuditEvent, Invitation, Membership, OutboxEmail, User
+from app.services import accounts
+from app.services.workspaces import invitations, members
+from app.services.workspaces import service as workspaces
+from app.services.workspaces.invitations import InvitationClosed
+
+PASSWORD = "correct horse battery"
+
+
+def register(email: str, **kw):
+    with session_scope() as session:
+        return accounts.register_user(session=session, email=email, password=PASSWORD, **kw)
+
+
+def team(owner, name="Studio"):
+    with session_scope() as session:
+        return workspaces.create_team(session=session, user_id=owner.id, name=name).id
+
+
+def invite(actor, workspace_id, email, role="editor"):
+    with session_scope() as session:
+        row, link = invitations.invite(session=session, actor=actor, workspace_id=workspace_id, email=email,
+                                       role=role)
+        return row.id, link.rsplit("token=", 1)[1]
+
+
+def accept(token, user):
+    with session_scope() as session:
+        return invitations.accept(session=session, token=token, user=user).role
+
+
+def role(workspace_id, user):
+    with session_scope() as session:
+        return workspaces.role_in(session=session, workspace_id=workspace_id, user_id=user.id)
+
+
+@pytest.fixture
+def trio(any_db):
+    owner, editor, stranger = register("olga@example.com"), register("ed@example.com"), register("sam@example.com")
+    workspace_id = team(owner)
+    _, token = invite(owner, workspace_id, "ED@example.com")
+    accept(token, editor)
+    return owner, editor, stranger, workspace_id
+
+
+def test_invite_mails_a_link_and_accepting_joins_with_the_role(trio):
+    _, editor, _, workspace_id = trio
+    assert role(workspace_id, editor) == "editor"
+    with session_scope() as session:
+        mail = session.exec(select(OutboxEmail).where(OutboxEmail.to_address == "ed@example.com")).one()
+        assert "Studio" in mail.body_text and "/invite?token=" in mail.body_text
+        listed = members.list_members(session=session, workspace_id=workspace_id)
+        assert [(m["email"], m["role"]) for m in listed] == [("olga@example.com", "owner"),
+                                                             ("ed@example.com", "editor")]
+        actions = set(session.exec(select(AuditEvent.action)).all())
+    assert {"invitation.created", "invitation.accepted"} <= actions
+
+
+def test_a_link_works_once_and_only_for_its_address(trio):
+    owner, _, stranger, workspace_id = trio
+    _, token = invite(owner, workspace_id, "viv@example.com", role="viewer")
+    with pytest.raises(Forbidden) as foreign:
+        accept(token, stranger)
+    assert foreign.value.code == "invitation_other_email"
+    assert role(workspace_id, stranger) is None
+    viv = register("viv@example.com")
+    assert accept(token, viv) == "viewer"
+    with pytest.raises(InvitationClosed) as used:
+        accept(token, viv)
+    assert used.value.code == "invitation_used"
+
+
+def test_reinviting_refreshes_instead_of_duplicating_and_the_old_link_dies(trio):
+    owner, _, _, workspace_id = trio
+    first_id, first = invite(owner, workspace_id, "new@example.com", role="viewer")
+    second_id, second = invite(owner, workspace_id, "New@Example.com", role="approver")
+    assert first_id == second_id and first != second
+    with session_scope() as session:
+        with pytest.raises(NotFound):
+            invitations.preview(session=session, token=first)
+        shown = invitations.preview(session=session, token=second)
+        assert (shown["role"], shown["workspace_name"], shown["inviter"]) == ("approver", "Studio", "olga@example.com")
+        assert session.get(Invitation, first_id).sent_count == 2
+
+
+def test_expired_and_revoked_links_say_so(trio):
+    owner, _, _, workspace_id = trio
+    late_id, late = invite(owner, workspace_id, "late@example.com")
+    gone_id, gone = invite(owner, workspace_id, "gone@example.com")
+    with session_scope() as session:
+        row = session.get(Invitation, late_id)
+        row.expires_at = row.expires_at - timedelta(days=30)
+        session.add(row)
+        invitations.revoke(session=session, actor=owner, workspace_id=workspace_id, invitation_id=gone_id)
+    with session_scope() as session:
+        for token, code in ((late, "invitation_expired"), (gone, "invitation_revoked")):
+            with pytest.raises(InvitationClosed) as closed:
+                invitations.preview(session=session, token=token)
+            assert closed.value.code == code
+
+
+def test_inviting_a_member_is_a_conflict_and_editors_cannot_invite(trio):
+    owner, editor, stranger, workspace_id = trio
+    with pytest.raises(Conflict) as member:
+        invite(owner, workspace_id, "ed@example.com")
+    assert member.value.code == "already_member"
+    with pytest.raises(Forbidden):
+        invite(editor, workspace_id, "x@example.com")
+    with pytest.raises(NotFound):
+        invite(stranger, workspace_id, "x@example.com")
+    with pytest.raises(ValidationFailed):
+        invite(owner, workspace_id, "x@example.com", role="owner")
+
+
+def test_the_last_owner_rule_and_transfer(trio):
+    owner, editor, _, workspace_id = trio
+    with session_scope() as session:
+        with pytest.raises(ValidationFailed):
+            members.set_role(session=session, actor=owner, workspace_id=workspace_id, user_id=editor.id, role="owner")
+        with pytest.raises(Conflict) as last:
+            members.set_role(session=session, actor=owner, workspace_id=workspace_id, user_id=owner.id, role="admin")
+        assert last.value.code == "last_owner"
+        with pytest.raises(Conflict):
+            members.leave(session=session, user_id=owner.id, workspace_id=workspace_id)
+    with session_scope() as session:
+        members.set_role(session=session, actor=owner, workspace_id=workspace_id, user_id=editor.id, role="admin")
+    with session_scope() as session:
+        # An admin cannot touch the owner.
+        with pytest.raises(Forbidden):
+            members.set_role(session=session, actor=editor, workspace_id=workspace_id, user_id=owner.id,
+                             role="viewer")
+        members.transfer_ownership(session=session, actor=owner, workspace_id=workspace_id, to_user_id=editor.id)
+    assert (role(workspace_id, owner), role(workspace_id, editor)) == ("admin", "owner")
+    with session_scope() as session:
+        members.leave(session=session, user_id=owner.id, workspace_id=workspace_id)
+    assert role(workspace_id, owner) is None
+
+
+def test_personal_workspaces_cannot_be_left_or_shared(trio):
+    owner, *_ = trio
+    with session_scope() as session:
+        personal = session.get(User, owner.id).personal_workspace_id
+        with pytest.raises(Conflict):
+            members.leave(session=session, user_id=owner.id, workspace_id=personal)
+        with pytest.raises(Conflict):
+            invitations.invite(session=session, actor=owner, workspace_id=personal, email="x@example.com",
+                               role="viewer")
+
+
+def test_removal_takes_the_membership(trio):
+    owner, editor, _, workspace_id = trio
+    with session_scope() as session:
+        members.remove_member(session=session, actor=owner, workspace_id=workspace_id, user_id=editor.id)
+    with session_scope() as session:
+        assert session.get(Membership, (workspace_id, editor.id)) is None
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "member.removed")).one()
