@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import reflex as rx
-from app.services.workspaces.usage import all_workspaces
 
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.ids import parse_id
 from app.services import accounts
+from app.services.workspaces.usage import all_workspaces
 from state.admin import _refused, _require_admin
 from state.session import client_ip
 from state.workspace import storage_text

@@ -7,7 +7,6 @@ the user's role in this workspace; the page only hides what the role cannot use.
 from __future__ import annotations
 
 import reflex as rx
-from app.services.workspaces.usage import workspace_usage
 
 from app import routes
 from app.db import read_scope, session_scope
@@ -15,6 +14,7 @@ from app.errors import AppError
 from app.ids import parse_id
 from app.services.accounts import UserPublic
 from app.services.workspaces import deletion, invitations, members, permissions
+from app.services.workspaces.usage import workspace_usage
 from state.session import client_ip, full_page_load, require_user, to_sign_in
 
 
@@ -33,10 +33,17 @@ def storage_text(size: int) -> str:
     return ""
 
 
+def _invitation_row(invite: dict) -> dict[str, str]:
+    return {"id": str(invite["id"]), "email": invite["email"], "role": invite["role"],
+            "role_label": permissions.ROLE_LABELS.get(invite["role"], invite["role"]),
+            "status": invite["status"], "expires": invite["expires_at"].strftime("%Y-%m-%d %H:%M UTC"),
+            "sent": str(invite["sent_count"]), "invited_by": invite["invited_by"]}
+
+
 class WorkspaceState(rx.State):
     # One row per member: user_id, email, name, role, role_label, joined, is_me ("yes"/"").
     members: list[dict[str, str]] = []
-    # Pending invitations: id, email, role, role_label, expires, sent.
+    # Open invitations (pending or expired): id, email, role, role_label, status, expires, sent, invited_by.
     invitations: list[dict[str, str]] = []
     # members count, storage used, credits: shown as small figures under the name.
     usage: dict[str, str] = {}
@@ -81,17 +88,11 @@ class WorkspaceState(rx.State):
                          "role": m["role"], "role_label": permissions.ROLE_LABELS.get(m["role"], m["role"]),
                          "joined": _day(m["joined"]), "is_me": "yes" if m["user_id"] == user.id else ""}
                         for m in rows]
-        self.invitations = [self._invitation_row(i) for i in pending]
+        self.invitations = [_invitation_row(i) for i in pending]
         self.usage = {"members": str(figures.get("members", len(rows))),
                       "storage": storage_text(int(figures.get("storage_bytes", 0))),
                       "credits": f"{int(figures.get('credits', 0)):,}"}
         self.loaded = True
-
-    @staticmethod
-    def _invitation_row(invite) -> dict[str, str]:
-        return {"id": str(invite.id), "email": invite.email, "role": invite.role,
-                "role_label": permissions.ROLE_LABELS.get(invite.role, invite.role),
-                "expires": invite.expires_at.strftime("%Y-%m-%d %H:%M"), "sent": str(invite.sent_count)}
 
     @rx.event
     def set_invite_role(self, role: str):

@@ -37,7 +37,9 @@ def _invitation_row(invite: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(invite["email"], weight="medium")),
         rx.table.cell(role_badge(invite["role"], invite["role_label"], size="2")),
-        rx.table.cell(rx.text(invite["expires"], size="2", color=rx.color("gray", 11))),
+        rx.table.cell(rx.cond(invite["status"] == "expired",
+                              rx.badge("expired", color_scheme="red", variant="soft"),
+                              rx.text(invite["expires"], size="2", color=rx.color("gray", 11)))),
         rx.table.cell(rx.text(invite["sent"] + "×", size="2", color=rx.color("gray", 11))),
         rx.table.cell(rx.hstack(
             rx.button(rx.icon("rotate-cw", size=14), "Resend", size="1", variant="soft",
