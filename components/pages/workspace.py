@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from components.layout.shell import app_shell, page_header
+from components.layout.shell import app_shell
 from components.workspace.danger import danger_zone
 from components.workspace.invitations import invite_form, pending_invitations
 from components.workspace.members import members_table
@@ -106,9 +106,16 @@ def team_view() -> rx.Component:
 
 def workspace_page() -> rx.Component:
     return app_shell(
-        page_header(SessionState.workspace_name,
-                    rx.cond(SessionState.workspace_kind == "personal", "Personal workspace", "Team workspace"),
-                    role_badge(SessionState.workspace_role, "You are " + SessionState.workspace_role_label, "2")),
+        rx.vstack(
+            rx.heading(SessionState.workspace_name, size="7", weight="bold", letter_spacing="-0.02em"),
+            rx.hstack(
+                rx.text(rx.cond(SessionState.workspace_kind == "personal", "Personal workspace", "Team workspace"),
+                        " · your role:", color=rx.color("gray", 11), size="3"),
+                role_badge(SessionState.workspace_role, SessionState.workspace_role_label, "2"),
+                spacing="2", align="center",
+            ),
+            spacing="1", margin_bottom="24px",
+        ),
         rx.cond(WorkspaceState.loaded,
                 rx.cond(SessionState.workspace_kind == "personal", personal_view(), team_view())),
     )

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from app.db import session_scope
-from app.models import AuthSession, Invitation, Membership, User
+from app.models import AuthSession, Invitation, Membership, User, Workspace
 from app.services.secrets import token_digest
 from app.services.sessions import COOKIE_NAME, create_session
 from app.services.workspaces import service as workspaces
@@ -28,7 +28,7 @@ def fake(state_cls, cookie: str, path: str = "/workspace", params: dict | None =
     state = FakeState(cookie)
     state.router.url.path, state.router.url.query_parameters = path, params or {}
     for name, field in state_cls.get_fields().items():
-        if name in state_cls.__dict__.get("__annotations__", {}):  # this page's own vars, not Reflex's
+        if name in inspect.get_annotations(state_cls):  # this page's own vars, not Reflex's
             setattr(state, name, field.default_factory() if callable(field.default_factory) else field.default)
     for name, member in vars(state_cls).items():
         if name.startswith("_") and not name.startswith("__") and callable(member):
@@ -222,3 +222,35 @@ async def test_admin_workspaces_lists_and_filters(owner):
 def test_storage_reads_like_people_write_it():
     assert [storage_text(n) for n in (0, 1023, 2048, 5 * 1024**2 + 1, 3 * 1024**3)] == [
         "0 bytes", "1023 bytes", "2 KB", "5.0 MB", "3.0 GB"]
+
+
+CALLS = [
+    (SwitcherState, "handle_switch", ("1",)), (SwitcherState, "create_team", ({"name": "Stolen"},)),
+    (WorkspaceState, "load_page", ()), (WorkspaceState, "save_name", ({"workspace_name": "pwned"},)),
+    (WorkspaceState, "change_role", ("2", "admin")), (WorkspaceState, "remove", ("2",)),
+    (WorkspaceState, "invite", ({"invite_email": "x@example.com"},)), (WorkspaceState, "resend", ("1",)),
+    (WorkspaceState, "revoke", ("1",)), (WorkspaceState, "transfer", ()), (WorkspaceState, "leave", ()),
+    (WorkspaceState, "delete_workspace", ()), (InviteState, "accept", ()),
+    (AdminWorkspacesState, "load_page", ()), (AdminWorkspacesState, "handle_search", ("a",)),
+    (AdminWorkspacesState, "approve", ("2",)), (AdminWorkspacesState, "reject", ("2",)),
+]
+
+
+def everything():
+    with session_scope() as session:
+        return ([(w.id, w.name) for w in session.exec(select(Workspace)).all()],
+                [(m.workspace_id, m.user_id, m.role) for m in session.exec(select(Membership)).all()],
+                [(i.id, i.sent_count, i.revoked_at) for i in session.exec(select(Invitation)).all()],
+                [(u.id, u.pending, u.is_active) for u in session.exec(select(User)).all()])
+
+
+@pytest.mark.parametrize("state_cls, name, args", CALLS, ids=lambda v: getattr(v, "__name__", str(v)))
+async def test_every_handler_refuses_without_a_session(owner, state_cls, name, args):
+    team_id = team(owner, "Harbour Studio")
+    invite(owner, team_id, "vera@example.com")
+    before = everything()
+    for cookie in ("", f"{COOKIE_NAME}=forged-or-revoked"):
+        state = fake(state_cls, cookie)
+        state.transfer_to, state.delete_typed, state._token = "2", "Harbour Studio", "x"
+        assert await run(state_cls, name, state, *args)
+    assert everything() == before
