@@ -22,6 +22,8 @@ class SignUpState(rx.State):
     # Coming from an invitation: what it invites to, and the address it was sent to (the form starts with it).
     invite_notice: str = ""
     invite_email: str = ""
+    # Set once an account was made that waits for a site admin's approval (SIGNUP_APPROVAL): no sign-in yet.
+    waiting: str = ""
 
     @rx.var
     def password_hint(self) -> str:
@@ -34,7 +36,7 @@ class SignUpState(rx.State):
     @rx.event
     def load_page(self):
         params = self.router.url.query_parameters
-        self.error, self.invite_notice, self.invite_email = "", "", ""
+        self.error, self.invite_notice, self.invite_email, self.waiting = "", "", "", ""
         self.next_path = safe_next(params["next"]) if params.get("next") else ""
         token = routes.invite_token_in(self.next_path)
         if token:
@@ -71,4 +73,8 @@ class SignUpState(rx.State):
             self.error = exc.message
             return
         self.error = ""
+        if user.pending:
+            self.waiting = ("Your account was created. An admin of this Atelier approves new accounts: you can sign "
+                            "in once they have.")
+            return
         return full_page_load(routes.complete_sign_in_url(issue_ticket(user_id=user.id, next_path=next_path)))

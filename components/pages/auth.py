@@ -42,6 +42,8 @@ def sign_up_page() -> rx.Component:
     return auth_frame(
         "Create your account", "The first account on a new Atelier becomes its admin.",
         notice_callout(SignUpState.invite_notice),
+        rx.cond(SignUpState.waiting != "", rx.callout(SignUpState.waiting, icon="hourglass", color_scheme="green",
+                                                      role="status", width="100%")),
         rx.form(
             rx.vstack(
                 field("Name", "name", placeholder="Ada Lovelace", autocomplete="name",
@@ -56,6 +58,7 @@ def sign_up_page() -> rx.Component:
                 spacing="4", width="100%",
             ),
             on_submit=SignUpState.handle_submit, reset_on_submit=False, width="100%",
+            display=rx.cond(SignUpState.waiting != "", "none", "block"),
         ),
         _footer(rx.text("Already have an account?", size="2", color=rx.color("gray", 11)),
                 rx.link("Sign in", href=SignUpState.sign_in_href, size="2")),

@@ -254,3 +254,26 @@ async def test_every_handler_refuses_without_a_session(owner, state_cls, name, a
         state.transfer_to, state.delete_typed, state._token = "2", "Harbour Studio", "x"
         assert await run(state_cls, name, state, *args)
     assert everything() == before
+
+
+async def test_sign_ups_waiting_for_approval_are_told_and_approved_on_the_admin_page(owner, monkeypatch):
+    from tests.conftest import clear_caches
+
+    monkeypatch.setenv("SIGNUP_APPROVAL", "true")
+    clear_caches()
+    page = fake(SignUpState, "", path="/signup")
+    SignUpState.event_handlers["load_page"].fn(page)
+    script = SignUpState.event_handlers["handle_submit"].fn(page, {
+        "email": "newcomer@example.com", "name": "New", "password": "seven seas sailing",
+        "confirm": "seven seas sailing"})
+    assert script is None and "approves new accounts" in page.waiting
+    with session_scope() as session:
+        ada = session.exec(select(User).where(User.email == "ada@example.com")).one()
+    cookie, _ = signed_in(ada)
+    admin_page = fake(AdminWorkspacesState, cookie, path="/admin/workspaces")
+    await run(AdminWorkspacesState, "load_page", admin_page)
+    assert [p["email"] for p in admin_page.pending] == ["newcomer@example.com"]
+    toast = await run(AdminWorkspacesState, "approve", admin_page, admin_page.pending[0]["id"])
+    assert "can sign in now" in str(toast) and admin_page.pending == []
+    with session_scope() as session:
+        assert session.exec(select(User).where(User.email == "newcomer@example.com")).one().pending is False
