@@ -14,7 +14,7 @@ def _entry(row: rx.Var) -> rx.Component:
         rx.hstack(
             workspace_mark(row["name"], row["kind"], size="24px"),
             rx.text(row["name"], size="2", weight=rx.cond(current, "bold", "regular"), overflow="hidden",
-                    text_overflow="ellipsis", white_space="nowrap", flex="1", min_width="0"),
+                    text_overflow="ellipsis", white_space="nowrap", flex="1", min_width="0", max_width="170px"),
             role_badge(row["role"], row["role_label"]),
             rx.cond(current, rx.icon("check", size=14, flex_shrink="0"), rx.box(width="14px", flex_shrink="0")),
             align="center", spacing="2", flex="1", min_width="0",
@@ -50,7 +50,8 @@ def workspace_switcher() -> rx.Component:
             rx.menu.item(rx.icon("users", size=16), "Team & members", on_select=rx.redirect(routes.WORKSPACE)),
             rx.menu.item(rx.icon("plus", size=16), "Create team workspace",
                          on_select=SwitcherState.set_create_open(True)),
-            width="264px", overflow_x="hidden",
+            # Grows with a long name (up to the name's own cap) rather than scrolling sideways.
+            min_width="264px",
         ),
     )
 
