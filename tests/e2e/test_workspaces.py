@@ -162,8 +162,10 @@ def test_owner_invites_an_editor_who_sees_the_library_and_a_viewer_who_cannot_de
     expect(members.get_by_text(viewer.email)).to_be_visible()
     expect(page.get_by_label("Pending invitations", exact=True)).to_have_count(0)
     invite(page, approver_email, "Approver")
+    page.mouse.move(640, 20)  # a toast under the pointer stays: let it go before the picture
     expect(page.get_by_text("Invitation sent to")).to_have_count(0, timeout=15_000)
     page.set_viewport_size({"width": 1280, "height": 1500})
+    page.evaluate("window.scrollTo(0, 0)")
     shot(page, "workspace-team")
     page.set_viewport_size(DESKTOP)
     switcher(page).click()
