@@ -19,6 +19,7 @@ from app.api import (
     routes_rename,
     routes_slides,
     routes_workflows,
+    routes_workspaces,
 )
 from app.api.deps import check_origin
 from app.api.errors import install_error_handlers
@@ -29,7 +30,7 @@ from app.api.schemas import ErrorBody
 
 API_PREFIX = "/api/v1"
 
-_ERRORS = {status: {"model": ErrorBody} for status in (401, 403, 404, 409, 413, 422, 429)}
+_ERRORS = {status: {"model": ErrorBody} for status in (401, 403, 404, 409, 410, 413, 422, 429)}
 
 
 def build_api():
@@ -43,7 +44,7 @@ def build_api():
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(check_origin), Depends(services_up)], responses=_ERRORS)
     for module in (routes_auth, routes_me, routes_assets, routes_library, routes_rename, routes_images,
                    routes_workflows, routes_slides, routes_jobs, routes_admin, routes_admin_generation,
-                   routes_admin_ai):
+                   routes_admin_ai, routes_workspaces):
         v1.include_router(module.router)
     api.include_router(v1)
     api.include_router(routes_health.router)

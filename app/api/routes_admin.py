@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from app import queue
 from app.api.deps import AdminDep, client_ip
 from app.api.ids import IdPath
-from app.api.schemas import CreditAdjust, UserOut, UserPage, UserPatch
+from app.api.schemas import CreditAdjust, PendingList, UserOut, UserPage, UserPatch
 from app.db import session_scope
 from app.services import accounts, audit, credits, jobs
 
@@ -22,6 +22,28 @@ def list_users(caller: AdminDep, q: str = Query("", max_length=100),
     with session_scope() as session:
         users, total = accounts.search_users(session=session, query=q, limit=limit, offset=offset)
     return UserPage(users=[UserOut(**u.__dict__) for u in users], total=total)
+
+
+@router.get("/users/pending", response_model=PendingList)
+def pending_users(caller: AdminDep) -> PendingList:
+    """Accounts waiting for approval (SIGNUP_APPROVAL), oldest first."""
+    with session_scope() as session:
+        return PendingList(users=[UserOut(**u.__dict__) for u in accounts.list_pending(session=session)])
+
+
+@router.post("/users/{user_id}/approve", response_model=UserOut)
+def approve_user(user_id: IdPath, caller: AdminDep, request: Request) -> UserOut:
+    with session_scope() as session:
+        user = accounts.approve_user(session=session, actor_id=caller.user.id, user_id=user_id, ip=client_ip(request))
+    return UserOut(**user.__dict__)
+
+
+@router.post("/users/{user_id}/reject", response_model=UserOut)
+def reject_user(user_id: IdPath, caller: AdminDep, request: Request) -> UserOut:
+    """Turn a pending account away: it is disabled (an admin may enable it later)."""
+    with session_scope() as session:
+        user = accounts.reject_user(session=session, actor_id=caller.user.id, user_id=user_id, ip=client_ip(request))
+    return UserOut(**user.__dict__)
 
 
 @router.patch("/users/{user_id}", response_model=UserOut)

@@ -31,7 +31,7 @@ def register(body: Registration, request: Request) -> UserOut:
                  key=client_ip(request) or "unknown")
     with session_scope() as session:
         user = accounts.register_user(session=session, email=body.email, password=body.password,
-                                      name=body.name)
+                                      name=body.name, invitation_token=body.invitation_token)
     return UserOut(**user.__dict__)
 
 

@@ -26,6 +26,8 @@ class Credentials(BaseModel):
 
 class Registration(Credentials):
     name: str = Field(default="", max_length=120)
+    # From an invitation link: signs up whatever SIGNUP_MODE says (for the invited address only) and joins.
+    invitation_token: str | None = Field(default=None, max_length=200)
 
 
 class UserOut(BaseModel):
@@ -39,6 +41,12 @@ class UserOut(BaseModel):
     # Where this session or token acts, and the user's role there.
     workspace_id: int = 0
     workspace_role: str = ""
+    # Signed up under SIGNUP_APPROVAL and not approved yet: cannot sign in.
+    pending: bool = False
+
+
+class PendingList(BaseModel):
+    users: list[UserOut]
 
 
 class TokenCreate(BaseModel):

@@ -14,6 +14,7 @@ from app.services import accounts
 from app.services.workspaces import invitations, members
 from app.services.workspaces import service as workspaces
 from app.services.workspaces.invitations import InvitationClosed
+from tests.integration.test_email import smtp  # noqa: F401  (the fixture)
 
 PASSWORD = "correct horse battery"
 
@@ -165,3 +166,48 @@ def test_removal_takes_the_membership(trio):
     with session_scope() as session:
         assert session.get(Membership, (workspace_id, editor.id)) is None
         assert session.exec(select(AuditEvent).where(AuditEvent.action == "member.removed")).one()
+
+
+def test_the_invitation_reaches_a_real_smtp_server_and_a_rolled_back_one_sends_nothing(smtp):  # noqa: F811
+    import email
+    import email.policy
+
+    from tests.integration.test_email import run_email_queue
+
+    owner = register("olga@example.com", name="Olga")
+    workspace_id = team(owner)
+    with pytest.raises(RuntimeError), session_scope() as session:
+        invitations.invite(session=session, actor=owner, workspace_id=workspace_id, email="lost@example.com",
+                           role="viewer")
+        raise RuntimeError("the request failed after the invite")
+    _, token = invite(owner, workspace_id, "ed@example.com")
+    run_email_queue()
+    assert [m.rcpt_tos for m in smtp.messages] == [["ed@example.com"]]
+    message = email.message_from_bytes(smtp.messages[0].content, policy=email.policy.default)
+    assert message["Subject"] == "Olga invited you to Studio on Atelier"
+    assert f"/invite?token={token}" in message.get_content()
+    with session_scope() as session:
+        assert session.exec(select(Invitation.email)).all() == ["ed@example.com"]
+        assert session.exec(select(OutboxEmail.status)).all() == ["sent"]
+
+
+def test_signup_allowed_is_one_call_for_every_way_in(env, monkeypatch):
+    from app.services.signup_policy import signup_allowed
+    from app.settings import get_settings
+
+    monkeypatch.setenv("SIGNUP_MODE", "invite")
+    get_settings.cache_clear()
+    signup_allowed("first@example.com")  # nobody yet: the first account (the admin) is let in
+    owner = register("olga@example.com")
+    with pytest.raises(Forbidden) as closed:
+        signup_allowed("walk-in@example.com")
+    assert closed.value.code == "signup_closed"
+    _, token = invite(owner, team(owner), "ed@example.com")
+    signup_allowed("ed@example.com", token)
+    with pytest.raises(Forbidden):
+        signup_allowed("other@example.com", token)
+    monkeypatch.setenv("SIGNUP_MODE", "domains")
+    monkeypatch.setenv("SIGNUP_DOMAINS", "")
+    get_settings.cache_clear()
+    with pytest.raises(ValueError):
+        get_settings()

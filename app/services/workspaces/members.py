@@ -7,8 +7,6 @@ of answers 404 (they may not know it exists), a role without the right answers 4
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
@@ -177,7 +175,3 @@ def rename_workspace(*, session: Session, actor: UserPublic, workspace_id: int, 
         session.add(workspace)
     return workspace
 
-
-def joined_at(*, session: Session, workspace_id: int, user_id: int) -> datetime | None:
-    row = session.get(Membership, (workspace_id, user_id))
-    return row.created_at if row else None
