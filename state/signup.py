@@ -72,11 +72,8 @@ class SignUpState(rx.State):
         except AppError as exc:
             self.error = exc.message
             return
-        if user.pending:  # SIGNUP_APPROVAL: no session until a site admin approves the account
-            self.error = "Your account was created and is waiting for an admin's approval. Sign in once it is approved."
-            return
         self.error = ""
-        if user.pending:
+        if user.pending:  # SIGNUP_APPROVAL: no session until a site admin approves the account
             self.waiting = ("Your account was created. An admin of this Atelier approves new accounts: you can sign "
                             "in once they have.")
             return
