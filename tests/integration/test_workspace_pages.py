@@ -14,6 +14,7 @@ from app.db import session_scope
 from app.models import AuthSession, Invitation, Membership, User, Workspace
 from app.services.secrets import token_digest
 from app.services.sessions import COOKIE_NAME, create_session
+from app.services.workspaces import invitations
 from app.services.workspaces import service as workspaces
 from state.admin_workspaces import AdminWorkspacesState
 from state.invite import InviteState
@@ -277,3 +278,38 @@ async def test_sign_ups_waiting_for_approval_are_told_and_approved_on_the_admin_
     assert "can sign in now" in str(toast) and admin_page.pending == []
     with session_scope() as session:
         assert session.exec(select(User).where(User.email == "newcomer@example.com")).one().pending is False
+
+
+async def test_rename_resend_revoke_transfer_and_leave(owner):
+    team_id = team(owner, "Harbour Studio")
+    editor = register("ed@example.com")
+    _, link_token = invite(owner, team_id, "ed@example.com", role="admin")
+    with session_scope() as session:
+        invitations.accept(session=session, token=link_token, user=editor)
+    cookie, token = signed_in(owner)
+    with session_scope() as session:
+        workspaces.switch(session=session, session_token=token, user_id=owner.id, workspace_id=team_id)
+    page = fake(WorkspaceState, cookie)
+    await run(WorkspaceState, "load_page", page)
+    toast = await run(WorkspaceState, "save_name", page, {"workspace_name": "Harbour & Co"})
+    assert "Renamed to Harbour & Co" in str(toast)
+
+    await run(WorkspaceState, "invite", page, {"invite_email": "vera@example.com"})
+    first_id = page.invitations[0]["id"]
+    await run(WorkspaceState, "resend", page, first_id)
+    assert page.invitations[0]["sent"] == "2"
+    await run(WorkspaceState, "revoke", page, first_id)
+    assert page.invitations == []
+
+    # Ownership to the admin; the old owner becomes an admin and may then leave.
+    WorkspaceState.event_handlers["set_transfer_to"].fn(page, str(editor.id))
+    assert WorkspaceState.computed_vars["transfer_label"].fget(page) == "ed@example.com"
+    script = await run(WorkspaceState, "transfer", page)
+    assert "/workspace" in str(script)
+    with session_scope() as session:
+        assert session.get(Membership, (team_id, editor.id)).role == "owner"
+        assert session.get(Membership, (team_id, owner.id)).role == "admin"
+    script = await run(WorkspaceState, "leave", page)
+    assert "/dashboard" in str(script) and acting_in(token) is None
+    with session_scope() as session:
+        assert session.get(Membership, (team_id, owner.id)) is None
