@@ -65,6 +65,8 @@ def expect_acting_in(page: Page, name: str, role_label: str) -> None:
     expect(switcher(page)).to_contain_text(role_label)
 
 
+# Four people in four browsers, and when this file runs alone the app server's first build counts too.
+@pytest.mark.timeout(600)
 def test_owner_invites_an_editor_who_sees_the_library_and_a_viewer_who_cannot_delete(
         page: Page, browser: Browser, base_url: str, admin: Account, tmp_path):
     owner, editor, viewer = new_account("Grace"), new_account("Edith"), new_account("Vera")
