@@ -41,6 +41,8 @@ def permissions_table() -> rx.Component:
             *[rx.table.cell(rx.center(_mark(ok))) for ok in allowed],
         )
         for action, _scope, allowed in permissions.matrix_rows()
+        # Actions on one's own account (feat/scopes' account.*) are the same for every role: not a team matter.
+        if not action.startswith("account.")
     ]
     return rx.table.root(rx.table.header(header), rx.table.body(*rows), size="1", width="100%",
                          aria_label="What each role can do")
