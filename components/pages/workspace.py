@@ -34,16 +34,17 @@ def _figure(label: str, value: rx.Var) -> rx.Component:
 def general_card() -> rx.Component:
     return _card(
         "Workspace", "",
-        rx.form(
+        # Renaming is for owners and admins; everyone else reads the name in the heading.
+        rx.cond(SessionState.allowed["workspace.manage"], rx.form(
             rx.hstack(
                 rx.input(name="workspace_name", id="workspace_name", default_value=SessionState.workspace_name,
                          key=SessionState.workspace_name, max_length=80, required=True, size="3", flex="1",
-                         aria_label="Workspace name", read_only=~SessionState.allowed["workspace.manage"]),
-                rx.cond(SessionState.allowed["workspace.manage"], rx.button("Rename", type="submit", size="3")),
+                         aria_label="Workspace name"),
+                rx.button("Rename", type="submit", size="3"),
                 spacing="3", width="100%",
             ),
             on_submit=WorkspaceState.save_name, reset_on_submit=False, width="100%",
-        ),
+        )),
         rx.hstack(_figure("Members", WorkspaceState.usage["members"]),
                   _figure("Storage used", WorkspaceState.usage["storage"]),
                   _figure("Credits", WorkspaceState.usage["credits"]),
