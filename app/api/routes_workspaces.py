@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from app.api.deps import AdminDep, Caller, CallerDep, client_ip
 from app.api.ids import IdPath
@@ -50,6 +50,25 @@ def _bound(caller: Caller, workspace_id: int) -> None:
         raise NotFound("No such workspace.", code="workspace_not_found")
 
 
+def in_workspace(action: str):
+    """`dependencies=[in_workspace("members.manage")]`: the route's matrix action, checked against the caller's
+    role in the workspace named by the path before the body is read (404 non-member, 403 role or scope).
+
+    The action is kept on the dependency (`.action`), as app.api.deps.requires does, so the route × role walk
+    reads what each route declares. The services check again (they are called from pages and jobs too)."""
+    if action not in permissions.ACTIONS:
+        raise KeyError(f"{action!r} is not in the permission matrix")
+
+    def check(workspace_id: IdPath, caller: CallerDep) -> None:
+        _bound(caller, workspace_id)
+        with read_scope() as session:
+            members.authorize(session=session, actor=caller.user, workspace_id=workspace_id, action=action)
+
+    check.action = action  # type: ignore[attr-defined]
+    check.__name__ = f"in_workspace_{action.replace('.', '_')}"
+    return Depends(check)
+
+
 def _workspace_out(session, caller: Caller, workspace: Workspace, role: str) -> WorkspaceOut:
     count = usage.workspace_usage(session=session, workspace_ids=[workspace.id])[workspace.id]["members"]
     return WorkspaceOut(id=workspace.id, name=workspace.name, kind=workspace.kind, created_at=workspace.created_at,
@@ -86,14 +105,16 @@ def create_workspace(body: WorkspaceCreate, caller: CallerDep) -> WorkspaceOut:
         return _workspace_out(session, caller, workspace, "owner")
 
 
-@router.get("/workspaces/{workspace_id}", response_model=WorkspaceOut)
+@router.get("/workspaces/{workspace_id}", response_model=WorkspaceOut,
+            dependencies=[in_workspace("members.read")])
 def get_workspace(workspace_id: IdPath, caller: CallerDep) -> WorkspaceOut:
     with read_scope() as session:
         workspace, role = _authorized(session, caller, workspace_id, "members.read")
         return _workspace_out(session, caller, workspace, role)
 
 
-@router.patch("/workspaces/{workspace_id}", response_model=WorkspaceOut)
+@router.patch("/workspaces/{workspace_id}", response_model=WorkspaceOut,
+              dependencies=[in_workspace("workspace.manage")])
 def rename_workspace(workspace_id: IdPath, body: WorkspacePatch, caller: CallerDep, request: Request) -> WorkspaceOut:
     _bound(caller, workspace_id)
     with session_scope() as session:
@@ -103,7 +124,8 @@ def rename_workspace(workspace_id: IdPath, body: WorkspacePatch, caller: CallerD
         return _workspace_out(session, caller, workspace, role or "")
 
 
-@router.delete("/workspaces/{workspace_id}", response_model=WorkspaceDeleted)
+@router.delete("/workspaces/{workspace_id}", response_model=WorkspaceDeleted,
+               dependencies=[in_workspace("workspace.delete")])
 def delete_workspace(workspace_id: IdPath, body: WorkspaceDelete, caller: CallerDep,
                      request: Request) -> WorkspaceDeleted:
     """Delete a team workspace with all its work and files (owner only). The body repeats its name."""
@@ -113,7 +135,8 @@ def delete_workspace(workspace_id: IdPath, body: WorkspaceDelete, caller: Caller
     return WorkspaceDeleted(**result)
 
 
-@router.post("/workspaces/{workspace_id}/switch", response_model=WorkspaceOut)
+@router.post("/workspaces/{workspace_id}/switch", response_model=WorkspaceOut,
+             dependencies=[in_workspace("work.read")])
 def switch_workspace(workspace_id: IdPath, caller: CallerDep) -> WorkspaceOut:
     """Make this browser session act in the workspace. API tokens are bound to theirs: 409 `token_bound`."""
     if caller.via == "token":
@@ -137,7 +160,8 @@ def leave_workspace(workspace_id: IdPath, caller: CallerDep, request: Request) -
     return Response(status_code=204)
 
 
-@router.post("/workspaces/{workspace_id}/transfer", response_model=WorkspaceOut)
+@router.post("/workspaces/{workspace_id}/transfer", response_model=WorkspaceOut,
+             dependencies=[in_workspace("workspace.transfer")])
 def transfer_workspace(workspace_id: IdPath, body: Transfer, caller: CallerDep, request: Request) -> WorkspaceOut:
     """Hand the workspace to another member; the caller (the owner) becomes an admin."""
     _bound(caller, workspace_id)
@@ -150,7 +174,8 @@ def transfer_workspace(workspace_id: IdPath, body: Transfer, caller: CallerDep, 
 # --- members ---------------------------------------------------------------------------------------------
 
 
-@router.get("/workspaces/{workspace_id}/members", response_model=MemberList)
+@router.get("/workspaces/{workspace_id}/members", response_model=MemberList,
+            dependencies=[in_workspace("members.read")])
 def list_members(workspace_id: IdPath, caller: CallerDep) -> MemberList:
     with read_scope() as session:
         _authorized(session, caller, workspace_id, "members.read")
@@ -158,7 +183,8 @@ def list_members(workspace_id: IdPath, caller: CallerDep) -> MemberList:
                                                                                 workspace_id=workspace_id)])
 
 
-@router.patch("/workspaces/{workspace_id}/members/{user_id}", response_model=MemberOut)
+@router.patch("/workspaces/{workspace_id}/members/{user_id}", response_model=MemberOut,
+              dependencies=[in_workspace("members.manage")])
 def change_role(workspace_id: IdPath, user_id: IdPath, body: MemberPatch, caller: CallerDep,
                 request: Request) -> MemberOut:
     _bound(caller, workspace_id)
@@ -171,9 +197,11 @@ def change_role(workspace_id: IdPath, user_id: IdPath, body: MemberPatch, caller
         return MemberOut(**row)
 
 
-@router.delete("/workspaces/{workspace_id}/members/{user_id}", status_code=204)
+@router.delete("/workspaces/{workspace_id}/members/{user_id}", status_code=204,
+               dependencies=[in_workspace("members.manage")])
 def remove_member(workspace_id: IdPath, user_id: IdPath, caller: CallerDep, request: Request) -> Response:
-    """Remove a member: their sessions acting there and their tokens bound there lose access at once."""
+    """Remove a member: their sessions acting there and their tokens bound there lose access at once. (Managers
+    only; anyone leaves with POST .../leave.)"""
     _bound(caller, workspace_id)
     with session_scope() as session:
         if user_id == caller.user.id:
@@ -187,7 +215,8 @@ def remove_member(workspace_id: IdPath, user_id: IdPath, caller: CallerDep, requ
 # --- invitations -----------------------------------------------------------------------------------------
 
 
-@router.get("/workspaces/{workspace_id}/invitations", response_model=InvitationList)
+@router.get("/workspaces/{workspace_id}/invitations", response_model=InvitationList,
+            dependencies=[in_workspace("members.manage")])
 def list_invitations(workspace_id: IdPath, caller: CallerDep, include_closed: bool = False) -> InvitationList:
     with read_scope() as session:
         _authorized(session, caller, workspace_id, "members.manage")
@@ -200,7 +229,8 @@ def _sent(session, row, link: str) -> InvitationSent:
     return InvitationSent(**next(r for r in listed if r["id"] == row.id), link=link)
 
 
-@router.post("/workspaces/{workspace_id}/invitations", status_code=201, response_model=InvitationSent)
+@router.post("/workspaces/{workspace_id}/invitations", status_code=201, response_model=InvitationSent,
+             dependencies=[in_workspace("members.manage")])
 def invite(workspace_id: IdPath, body: InvitationCreate, caller: CallerDep, request: Request) -> InvitationSent:
     """Invite an address with a role; the link is emailed. Inviting an address with an open invitation
     sends it again (a new link) with this role; a member's address is a 409 `already_member`."""
@@ -211,7 +241,8 @@ def invite(workspace_id: IdPath, body: InvitationCreate, caller: CallerDep, requ
         return _sent(session, row, link)
 
 
-@router.post("/workspaces/{workspace_id}/invitations/{invitation_id}/resend", response_model=InvitationSent)
+@router.post("/workspaces/{workspace_id}/invitations/{invitation_id}/resend", response_model=InvitationSent,
+             dependencies=[in_workspace("members.manage")])
 def resend_invitation(workspace_id: IdPath, invitation_id: IdPath, caller: CallerDep,
                       request: Request) -> InvitationSent:
     _bound(caller, workspace_id)
@@ -221,7 +252,8 @@ def resend_invitation(workspace_id: IdPath, invitation_id: IdPath, caller: Calle
         return _sent(session, row, link)
 
 
-@router.delete("/workspaces/{workspace_id}/invitations/{invitation_id}", status_code=204)
+@router.delete("/workspaces/{workspace_id}/invitations/{invitation_id}", status_code=204,
+               dependencies=[in_workspace("members.manage")])
 def revoke_invitation(workspace_id: IdPath, invitation_id: IdPath, caller: CallerDep, request: Request) -> Response:
     _bound(caller, workspace_id)
     with session_scope() as session:

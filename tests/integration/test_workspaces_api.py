@@ -428,3 +428,20 @@ def test_signup_approval(browsers, monkeypatch):
     made = waiting.post(f"{API}/auth/register", headers=ORIGIN,
                         json={"email": "friend@example.com", "password": PASSWORD, "invitation_token": token})
     assert made.status_code == 201 and made.json()["pending"] is True
+
+
+def test_a_read_token_reads_members_and_may_change_nothing(browsers):
+    owner = browsers("olga@example.com")
+    team = make_team(owner)
+    with session_scope() as session:
+        row, secret = api_tokens.create_token(session=session, user_id=owner.get(f"{API}/me").json()["id"],
+                                              name="read")
+        row.workspace_id, row.scopes = team, "read"
+        session.add(row)
+    scripted, bearer = browsers(), {"Authorization": f"Bearer {secret}"}
+    assert scripted.get(f"{API}/workspaces/{team}/members", headers=bearer).status_code == 200
+    assert_error(scripted.post(f"{API}/workspaces/{team}/invitations", headers=bearer,
+                               json={"email": "x@example.com", "role": "viewer"}), 403, "insufficient_scope")
+    assert_error(scripted.patch(f"{API}/workspaces/{team}", json={"name": "X"}, headers=bearer),
+                 403, "insufficient_scope")
+    assert_error(scripted.post(f"{API}/workspaces", json={"name": "X"}, headers=bearer), 403, "insufficient_scope")
