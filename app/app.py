@@ -10,32 +10,39 @@ from components.pages import (
     admin,
     admin_ai,
     admin_generation,
+    admin_workspaces,
     asset_detail,
     assets,
     auth,
     dashboard,
     generate,
+    invite,
     rename,
     settings,
     slides,
     workflows,
+    workspace,
 )
 from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
 from state.admin_ai import AdminAIState
 from state.admin_generation import AdminModerationState, AdminStylesState
+from state.admin_workspaces import AdminWorkspacesState
 from state.ai_guide import AIGuideState
 from state.asset_detail import AssetDetailState
 from state.assets import AssetsState
 from state.dashboard import DashboardState
 from state.generate import GenerateState
+from state.invite import InviteState
 from state.library import LibraryState
 from state.rename import RenameState
 from state.session import SessionState
 from state.settings import SettingsState
 from state.signin import SignInState
+from state.signup import SignUpState
 from state.slides import SlidesState
 from state.slides_form import SlidesFormState
 from state.workflows import WorkflowsState
+from state.workspace import WorkspaceState
 
 app = rx.App(
     # FastAPI routes come first; the outer wrappers see every response and request.
@@ -48,9 +55,10 @@ PAGES = [
     (routes.HOME, lambda: rx.center(rx.spinner(size="3"), height="100vh"), "Atelier",
      SessionState.load_home),
     (routes.SIGN_IN, auth.sign_in_page, "Sign in", [SessionState.load_public, SignInState.load_page]),
-    (routes.SIGN_UP, auth.sign_up_page, "Create account", SessionState.load_public),
+    (routes.SIGN_UP, auth.sign_up_page, "Create account", [SessionState.load_public, SignUpState.load_page]),
     (routes.RESET, auth.reset_request_page, "Reset password", None),
     (routes.RESET_CONFIRM, auth.reset_confirm_page, "Choose a new password", None),
+    (routes.INVITE, invite.invite_page, "Invitation", InviteState.load_page),
     (routes.DASHBOARD, dashboard.dashboard_page, "Dashboard",
      [SessionState.load_private, DashboardState.load_page]),
     (routes.ASSETS, assets.assets_page, "Assets",
@@ -67,8 +75,12 @@ PAGES = [
      [SessionState.load_private, SlidesFormState.load_page, SlidesState.load_page, AIGuideState.load_page]),
     (routes.SETTINGS, settings.settings_page, "Settings",
      [SessionState.load_private, SettingsState.load_page]),
+    (routes.WORKSPACE, workspace.workspace_page, "Team & members",
+     [SessionState.load_private, WorkspaceState.load_page]),
     (routes.ADMIN_USERS, admin.admin_users_page, "Users · Admin",
      [SessionState.load_admin, AdminUsersState.load_page]),
+    (routes.ADMIN_WORKSPACES, admin_workspaces.admin_workspaces_page, "Workspaces · Admin",
+     [SessionState.load_admin, AdminWorkspacesState.load_page]),
     (routes.ADMIN_JOBS, admin.admin_jobs_page, "Jobs · Admin", [SessionState.load_admin, AdminJobsState.load_page]),
     (routes.ADMIN_AUDIT, admin.admin_audit_page, "Audit log · Admin",
      [SessionState.load_admin, AdminAuditState.load_page]),

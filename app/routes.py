@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 HOME = "/"
 SIGN_IN = "/signin"
@@ -20,6 +20,8 @@ RENAME = "/rename"
 GENERATE = "/generate"
 WORKFLOWS = "/workflows"
 SLIDES = "/slides"
+# The team page of the workspace this session acts in: members, roles, invitations.
+WORKSPACE = "/workspace"
 ADMIN_JOBS = "/admin/jobs"
 ADMIN_AUDIT = "/admin/audit"
 ADMIN_USERS = "/admin/users"
@@ -28,6 +30,7 @@ ADMIN_HEALTH = "/admin/health"
 ADMIN_AI = "/admin/ai"
 ADMIN_STYLES = "/admin/styles"
 ADMIN_MODERATION = "/admin/moderation"
+ADMIN_WORKSPACES = "/admin/workspaces"
 ADMIN_AI = "/admin/ai"
 API_DOCS = "/docs"
 
@@ -42,6 +45,33 @@ def sign_in_url(next_path: str = "") -> str:
     if next_path and next_path not in PUBLIC_PAGES and next_path != HOME:
         return f"{SIGN_IN}?next={quote(next_path, safe='/')}"
     return SIGN_IN
+
+
+def sign_up_url(next_path: str = "") -> str:
+    return f"{SIGN_UP}?next={quote(next_path, safe='/')}" if next_path else SIGN_UP
+
+
+def invite_token_in(path: str) -> str:
+    """The invitation token in a ?next= path that points at the invitation page, else ""."""
+    parts = urlsplit(path or "")
+    if parts.path.rstrip("/") != INVITE:
+        return ""
+    return (parse_qs(parts.query).get("token") or [""])[0][:300]
+
+
+def invite_joined_url(workspace_id: int) -> str:
+    """The invitation page once the account joined while signing up: it switches there, then the dashboard."""
+    return f"{INVITE}?joined={int(workspace_id)}"
+
+
+def after_switch(path: str) -> str:
+    """Where a workspace switch reloads: the same page, but a list instead of one item of the old workspace."""
+    path = path.rstrip("/") or HOME
+    if path.startswith(ASSETS + "/"):
+        return ASSETS
+    if path == INVITE:
+        return DASHBOARD
+    return path
 
 
 def invite_url(token: str) -> str:

@@ -7,11 +7,12 @@ import json
 import reflex as rx
 
 from app import routes
-from app.db import session_scope
+from app.db import read_scope, session_scope
 from app.services import signin
 from app.services.accounts import UserPublic
-from app.services.sessions import token_from_cookie_header, user_for_session
+from app.services.sessions import safe_next, token_from_cookie_header, user_for_session
 from app.services.workspaces import permissions
+from app.services.workspaces.service import workspaces_of
 
 
 def cookie_token(state: rx.State) -> str:
@@ -45,6 +46,13 @@ class SessionState(rx.State):
     email: str = ""
     name: str = ""
     role: str = ""
+    # The workspace this session acts in: id, name, kind (personal | team) and the user's role there.
+    workspace_id: int = 0
+    workspace_name: str = ""
+    workspace_kind: str = ""
+    workspace_role: str = ""
+    # Every workspace the user belongs to, for the switcher: id, name, kind, role, role_label.
+    workspaces: list[dict[str, str]] = []
     # False until on_load has checked the session (keeps private pages blank until then).
     checked: bool = False
 
@@ -65,12 +73,37 @@ class SessionState(rx.State):
         words = (self.name or self.email).replace("@", " ").split()
         return "".join(w[0] for w in words[:2]).upper() or "?"
 
+    @rx.var
+    def workspace_role_label(self) -> str:
+        return permissions.ROLE_LABELS.get(self.workspace_role, "")
+
+    @rx.var
+    def allowed(self) -> dict[str, bool]:
+        """Each matrix action: whether this role may do it here (to disable buttons; the server decides)."""
+        return {action: permissions.allowed(self.workspace_role, action) if self.workspace_role else False
+                for action in permissions.ACTIONS}
+
     def _apply(self, user: UserPublic | None) -> None:
         self.user_id = user.id if user else 0
         self.email = user.email if user else ""
         self.name = user.name if user else ""
         self.role = user.role if user else ""
+        self._apply_workspace(user)
         self.checked = True
+
+    def _apply_workspace(self, user: UserPublic | None) -> None:
+        rows = []
+        if user is not None:
+            with read_scope() as session:
+                rows = [{"id": str(w.id), "name": w.name, "kind": w.kind, "role": r,
+                         "role_label": permissions.ROLE_LABELS.get(r, r)}
+                        for w, r in workspaces_of(session=session, user_id=user.id)]
+        current = next((row for row in rows if user is not None and row["id"] == str(user.workspace_id)), None)
+        self.workspaces = rows
+        self.workspace_id = int(current["id"]) if current else 0
+        self.workspace_name = current["name"] if current else ""
+        self.workspace_kind = current["kind"] if current else ""
+        self.workspace_role = user.workspace_role if user and current else ""
 
     @rx.event
     def load_private(self):
@@ -91,11 +124,12 @@ class SessionState(rx.State):
 
     @rx.event
     def load_public(self):
-        """Sign-in and sign-up pages: a signed-in visitor goes straight to the dashboard."""
+        """Sign-in and sign-up pages: a signed-in visitor goes straight on (to `next`, or the dashboard)."""
         user = session_user(self)
         self._apply(user)
         if user is not None:
-            return rx.redirect(routes.DASHBOARD, replace=True)
+            target = self.router.url.query_parameters.get("next", "")
+            return rx.redirect(safe_next(target) if target else routes.DASHBOARD, replace=True)
 
     @rx.event
     def load_home(self):

@@ -16,11 +16,18 @@ class SignInState(rx.State):
     error: str = ""
     # A notice carried in by the URL (signed out, expired link, password changed).
     notice: str = ""
+    # Where to go after signing in (an invitation link brings people back to itself).
+    next_path: str = ""
+
+    @rx.var
+    def sign_up_href(self) -> str:
+        return routes.sign_up_url(self.next_path)
 
     @rx.event
     def load_page(self):
         params = self.router.url.query_parameters
         self.error = ""
+        self.next_path = safe_next(params["next"]) if params.get("next") else ""
         if params.get("signed_out"):
             self.notice = "You are signed out."
         elif params.get("expired"):

@@ -31,12 +31,14 @@ def auth_frame(title: str, subtitle: str, *content: rx.Component) -> rx.Componen
 
 def field(label: str, name: str, *, type_: str = "text", placeholder: str = "",
           autocomplete: str = "", hint: str | rx.Var = "", required: bool = True,
-          max_length: int = 256) -> rx.Component:
+          max_length: int = 256, default_value: str | rx.Var = "") -> rx.Component:
     return rx.vstack(
         rx.text(label, as_="label", html_for=name, size="2", weight="medium"),
         rx.input(id=name, name=name, type=type_, placeholder=placeholder,
                  auto_complete=autocomplete, required=required, size="3", width="100%",
-                 max_length=max_length),
+                 max_length=max_length, default_value=default_value,
+                 # A new key when the value arrives after the page: an uncontrolled input keeps its first one.
+                 key=default_value if isinstance(default_value, rx.Var) else None),
         rx.cond(hint != "", rx.text(hint, size="1", color=rx.color("gray", 10))),
         spacing="1", width="100%",
     )

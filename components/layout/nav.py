@@ -10,6 +10,7 @@ CAPABILITIES: list[tuple[str, str]] = []
 
 ADMIN_LINKS = [
     ("Users", "users", routes.ADMIN_USERS),
+    ("Workspaces", "building-2", routes.ADMIN_WORKSPACES),
     ("Jobs", "list-checks", routes.ADMIN_JOBS),
     ("Audit log", "scroll-text", routes.ADMIN_AUDIT),
     ("Outbox", "mail", routes.ADMIN_OUTBOX),
@@ -64,6 +65,7 @@ def nav_links() -> rx.Component:
         nav_link("Workflows", "workflow", routes.WORKFLOWS),
         *[soon_item(label, icon) for label, icon in CAPABILITIES],
         section_label("Account"),
+        nav_link("Team & members", "users-round", routes.WORKSPACE),
         nav_link("Settings", "settings", routes.SETTINGS),
         rx.cond(
             SessionState.is_admin,

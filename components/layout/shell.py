@@ -5,6 +5,7 @@ import reflex as rx
 from components.layout.brand import brand
 from components.layout.nav import nav_links
 from components.layout.user_menu import user_menu
+from components.workspace.switcher import create_team_dialog, workspace_switcher
 from state.session import SessionState
 
 SIDEBAR_WIDTH = "248px"
@@ -13,6 +14,7 @@ SIDEBAR_WIDTH = "248px"
 def sidebar() -> rx.Component:
     return rx.el.aside(rx.vstack(
         rx.box(brand(), padding="16px 12px 8px"),
+        rx.box(workspace_switcher(), width="100%", padding_x="8px"),
         rx.scroll_area(nav_links(), type="auto", flex="1", padding_x="8px"),
         rx.separator(),
         rx.box(user_menu(), width="100%", padding="8px"),
@@ -29,7 +31,7 @@ def mobile_bar() -> rx.Component:
             rx.drawer.overlay(),
             rx.drawer.portal(
                 rx.drawer.content(
-                    rx.vstack(brand(), nav_links(), rx.spacer(), user_menu(),
+                    rx.vstack(brand(), workspace_switcher(), nav_links(), rx.spacer(), user_menu(),
                               padding="16px", height="100%", width="100%"),
                     width="280px", height="100%", top="0", left="0",
                     background=rx.color("gray", 2),
@@ -74,6 +76,7 @@ def app_shell(*content: rx.Component) -> rx.Component:
                                       margin_x="auto", width="100%")),
                     margin_left=["0", "0", SIDEBAR_WIDTH],
                 ),
+                create_team_dialog(),
             ),
             loading(),
         ),

@@ -5,6 +5,7 @@ import reflex as rx
 from components.layout.confirm import confirm_action
 from components.layout.numbers import count_of
 from state.library import LibraryState
+from state.session import SessionState
 
 
 def _tag_form(label: str, on_submit, placeholder: str) -> rx.Component:
@@ -45,11 +46,11 @@ def bulk_bar() -> rx.Component:
                 rx.button("Clear", variant="ghost", color_scheme="gray", size="2",
                           on_click=LibraryState.clear_selection),
                 rx.spacer(),
-                confirm_action(rx.button(rx.icon("trash-2", size=15), "Delete", color_scheme="red", variant="soft",
-                                         size="2"),
-                               title="Delete the selected pictures?",
-                               description="They leave the library now; Undo brings them back for a short while.",
-                               confirm_label="Delete", on_confirm=LibraryState.delete_selected),
+                rx.cond(SessionState.allowed["assets.write"], confirm_action(
+                    rx.button(rx.icon("trash-2", size=15), "Delete", color_scheme="red", variant="soft", size="2"),
+                    title="Delete the selected pictures?",
+                    description="They leave the library now; Undo brings them back for a short while.",
+                    confirm_label="Delete", on_confirm=LibraryState.delete_selected)),
                 width="100%", spacing="2", align="center",
             ),
             rx.hstack(

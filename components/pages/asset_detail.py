@@ -7,6 +7,7 @@ from app import routes
 from components.layout.confirm import confirm_action
 from components.layout.shell import app_shell
 from state.asset_detail import AssetDetailState
+from state.session import SessionState
 
 P = AssetDetailState.picture
 
@@ -105,10 +106,11 @@ def details() -> rx.Component:
             rx.hstack(
                 rx.link(rx.button(rx.icon("download", size=16), "Download", variant="soft", tab_index=-1),
                         href=P["download"], reload_document=True),
-                confirm_action(rx.button(rx.icon("trash-2", size=16), "Delete", color_scheme="red", variant="soft"),
-                               title="Delete this picture?",
-                               description="It leaves the library; it can be restored for a short while.",
-                               confirm_label="Delete", on_confirm=AssetDetailState.delete_picture),
+                # Only roles that may change the library see it (the handler and the API check again).
+                rx.cond(SessionState.allowed["assets.write"], confirm_action(
+                    rx.button(rx.icon("trash-2", size=16), "Delete", color_scheme="red", variant="soft"),
+                    title="Delete this picture?", description="It leaves the library; it can be restored for a "
+                    "short while.", confirm_label="Delete", on_confirm=AssetDetailState.delete_picture)),
                 spacing="3",
             ),
             spacing="4", width="100%",

@@ -34,19 +34,22 @@ def sign_in_page() -> rx.Component:
         ),
         _footer(rx.link("Forgot your password?", href=routes.RESET, size="2")),
         _footer(rx.text("New here?", size="2", color=rx.color("gray", 11)),
-                rx.link("Create an account", href=routes.SIGN_UP, size="2")),
+                rx.link("Create an account", href=SignInState.sign_up_href, size="2")),
     )
 
 
 def sign_up_page() -> rx.Component:
     return auth_frame(
         "Create your account", "The first account on a new Atelier becomes its admin.",
+        notice_callout(SignUpState.invite_notice),
+        rx.cond(SignUpState.waiting != "", rx.callout(SignUpState.waiting, icon="hourglass", color_scheme="green",
+                                                      role="status", width="100%")),
         rx.form(
             rx.vstack(
                 field("Name", "name", placeholder="Ada Lovelace", autocomplete="name",
                       required=False, max_length=120),
                 field("Email", "email", type_="email", placeholder="you@studio.com",
-                      autocomplete="email", max_length=254),
+                      autocomplete="email", max_length=254, default_value=SignUpState.invite_email),
                 field("Password", "password", type_="password", autocomplete="new-password",
                       hint=SignUpState.password_hint),
                 field("Confirm password", "confirm", type_="password", autocomplete="new-password"),
@@ -55,9 +58,10 @@ def sign_up_page() -> rx.Component:
                 spacing="4", width="100%",
             ),
             on_submit=SignUpState.handle_submit, reset_on_submit=False, width="100%",
+            display=rx.cond(SignUpState.waiting != "", "none", "block"),
         ),
         _footer(rx.text("Already have an account?", size="2", color=rx.color("gray", 11)),
-                rx.link("Sign in", href=routes.SIGN_IN, size="2")),
+                rx.link("Sign in", href=SignUpState.sign_in_href, size="2")),
     )
 
 

@@ -112,7 +112,7 @@ def dashboard_page() -> rx.Component:
             quick_link("file-pen-line", "Bulk rename", "SEO names and alt text", routes.RENAME),
             quick_link("key-round", "API tokens", "Script Atelier over REST", routes.SETTINGS),
             rx.cond(SessionState.is_admin,
-                    quick_link("users", "Team", "Manage people and roles", routes.ADMIN_USERS),
+                    quick_link("users", "Users", "Accounts on this Atelier", routes.ADMIN_USERS),
                     quick_link("shield-check", "Security", "Change your password", routes.SETTINGS)),
             columns=rx.breakpoints(initial="1", sm="2", md="4"), spacing="4", width="100%",
             margin_bottom="32px",

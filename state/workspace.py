@@ -1,0 +1,236 @@
+"""The team page: the workspace's name, members and roles, invitations, ownership, leaving and deleting.
+
+Every handler re-reads the session and passes the acting user to the service, which checks the matrix with
+the user's role in this workspace; the page only hides what the role cannot use.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app import routes
+from app.db import read_scope, session_scope
+from app.errors import AppError
+from app.ids import parse_id
+from app.services.accounts import UserPublic
+from app.services.workspaces import deletion, invitations, members, permissions
+from app.services.workspaces.usage import workspace_usage
+from state.session import client_ip, full_page_load, require_user, to_sign_in
+
+
+def _day(value) -> str:
+    return value.strftime("%Y-%m-%d") if value else ""
+
+
+def storage_text(size: int) -> str:
+    """Bytes as people read them: "0 bytes", "840 KB", "1.2 GB"."""
+    if size < 1024:
+        return f"{size} bytes"
+    for unit in ("KB", "MB", "GB", "TB"):
+        size /= 1024
+        if size < 1024 or unit == "TB":
+            return f"{size:,.0f} {unit}" if unit == "KB" else f"{size:,.1f} {unit}"
+    return ""
+
+
+def _invitation_row(invite: dict) -> dict[str, str]:
+    return {"id": str(invite["id"]), "email": invite["email"], "role": invite["role"],
+            "role_label": permissions.ROLE_LABELS.get(invite["role"], invite["role"]),
+            "status": invite["status"], "expires": invite["expires_at"].strftime("%Y-%m-%d %H:%M UTC"),
+            "sent": str(invite["sent_count"]), "invited_by": invite["invited_by"]}
+
+
+class WorkspaceState(rx.State):
+    # One row per member: user_id, email, name, role, role_label, joined, is_me ("yes"/"").
+    members: list[dict[str, str]] = []
+    # Open invitations (pending or expired): id, email, role, role_label, status, expires, sent, invited_by.
+    invitations: list[dict[str, str]] = []
+    # members count, storage used, credits: shown as small figures under the name.
+    usage: dict[str, str] = {}
+    # The invite form's role (its help text follows it).
+    invite_role: str = "editor"
+    invite_error: str = ""
+    # What the owner typed in the delete confirmation (must equal the workspace's name).
+    delete_typed: str = ""
+    # The member chosen to receive ownership.
+    transfer_to: str = ""
+    loaded: bool = False
+
+    @rx.var
+    def invite_role_help(self) -> str:
+        return permissions.ROLE_HELP.get(self.invite_role, "")
+
+    @rx.var
+    def transfer_choices(self) -> list[dict[str, str]]:
+        return [m for m in self.members if not m["is_me"]]
+
+    @rx.var
+    def transfer_label(self) -> str:
+        chosen = next((m for m in self.members if m["user_id"] == self.transfer_to), None)
+        return (chosen["name"] or chosen["email"]) if chosen else ""
+
+    @rx.event
+    async def load_page(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.invite_role, self.invite_error, self.delete_typed, self.transfer_to = "editor", "", "", ""
+        self._load(user)
+
+    def _load(self, user: UserPublic) -> None:
+        with read_scope() as session:
+            figures = workspace_usage(session=session, workspace_ids=[user.workspace_id]).get(user.workspace_id, {})
+            rows = members.list_members(session=session, workspace_id=user.workspace_id) \
+                if user.can("members.read") else []
+            pending = invitations.list_invitations(session=session, workspace_id=user.workspace_id) \
+                if user.can("members.manage") else []
+        self.members = [{"user_id": str(m["user_id"]), "email": m["email"], "name": m["name"] or "",
+                         "role": m["role"], "role_label": permissions.ROLE_LABELS.get(m["role"], m["role"]),
+                         "joined": _day(m["joined"]), "is_me": "yes" if m["user_id"] == user.id else ""}
+                        for m in rows]
+        self.invitations = [_invitation_row(i) for i in pending]
+        self.usage = {"members": str(figures.get("members", len(rows))),
+                      "storage": storage_text(int(figures.get("storage_bytes", 0))),
+                      "credits": f"{int(figures.get('credits', 0)):,}"}
+        self.loaded = True
+
+    @rx.event
+    def set_invite_role(self, role: str):
+        self.invite_role = role if role in permissions.ASSIGNABLE else "editor"
+
+    @rx.event
+    def set_delete_typed(self, value: str):
+        self.delete_typed = value[:200]
+
+    @rx.event
+    def set_transfer_to(self, user_id: str):
+        self.transfer_to = str(parse_id(user_id) or "")
+
+    @rx.event
+    async def save_name(self, form_data: dict):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            with session_scope() as session:
+                workspace = members.rename_workspace(session=session, actor=user, workspace_id=user.workspace_id,
+                                                     name=str(form_data.get("workspace_name", ""))[:200],
+                                                     ip=client_ip(self))
+                name = workspace.name
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        await require_user(self)  # the switcher shows the new name
+        return rx.toast.success(f"Renamed to {name}.")
+
+    @rx.event
+    async def change_role(self, user_id: str, role: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            with session_scope() as session:
+                members.set_role(session=session, actor=user, workspace_id=user.workspace_id,
+                                 user_id=parse_id(user_id), role=role, ip=client_ip(self))
+        except AppError as exc:
+            self._load(user)
+            return rx.toast.error(exc.message)
+        self._load(user)
+        return rx.toast.success(f"Role changed to {permissions.ROLE_LABELS.get(role, role)}.")
+
+    @rx.event
+    async def remove(self, user_id: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            with session_scope() as session:
+                members.remove_member(session=session, actor=user, workspace_id=user.workspace_id,
+                                      user_id=parse_id(user_id), ip=client_ip(self))
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        self._load(user)
+        return rx.toast.success("Removed. Their access to this workspace has ended.")
+
+    @rx.event
+    async def invite(self, form_data: dict):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        email = str(form_data.get("invite_email", ""))[:254]
+        try:
+            with session_scope() as session:
+                invitations.invite(session=session, actor=user, workspace_id=user.workspace_id, email=email,
+                                   role=self.invite_role, ip=client_ip(self))
+        except AppError as exc:
+            self.invite_error = exc.message
+            return
+        self.invite_error = ""
+        self._load(user)
+        return [rx.set_value("invite_email", ""), rx.toast.success(f"Invitation sent to {email}.")]
+
+    @rx.event
+    async def resend(self, invitation_id: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            with session_scope() as session:
+                invitations.resend(session=session, actor=user, workspace_id=user.workspace_id,
+                                   invitation_id=parse_id(invitation_id), ip=client_ip(self))
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        self._load(user)
+        return rx.toast.success("Sent again, with a fresh link. The old link no longer works.")
+
+    @rx.event
+    async def revoke(self, invitation_id: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            with session_scope() as session:
+                invitations.revoke(session=session, actor=user, workspace_id=user.workspace_id,
+                                   invitation_id=parse_id(invitation_id), ip=client_ip(self))
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        self._load(user)
+        return rx.toast.success("Invitation revoked. Its link no longer works.")
+
+    @rx.event
+    async def transfer(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            with session_scope() as session:
+                members.transfer_ownership(session=session, actor=user, workspace_id=user.workspace_id,
+                                           to_user_id=parse_id(self.transfer_to), ip=client_ip(self))
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        # Every role-dependent part of the page (and the switcher's badge) changes: reload it all.
+        return full_page_load(routes.WORKSPACE)
+
+    @rx.event
+    async def leave(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            with session_scope() as session:
+                members.leave(session=session, user_id=user.id, workspace_id=user.workspace_id, ip=client_ip(self))
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        # Their sessions here went back to the personal workspace with the membership.
+        return full_page_load(routes.DASHBOARD)
+
+    @rx.event
+    async def delete_workspace(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            deletion.delete_workspace(actor=user, workspace_id=user.workspace_id, confirm_name=self.delete_typed,
+                                      ip=client_ip(self))
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        return full_page_load(routes.DASHBOARD)

@@ -1,0 +1,58 @@
+"""The workspace switcher in the shell: change the workspace this browser acts in, or make a team."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app import routes
+from app.db import session_scope
+from app.errors import AppError
+from app.ids import parse_id
+from app.services.workspaces import service as workspaces
+from state.session import cookie_token, full_page_load, require_user, to_sign_in
+
+
+class SwitcherState(rx.State):
+    # Whether the "Create team workspace" dialog is open.
+    create_open: bool = False
+    create_error: str = ""
+
+    @rx.event
+    def set_create_open(self, value: bool):
+        self.create_open = bool(value)
+        self.create_error = ""
+
+    @rx.event
+    async def handle_switch(self, workspace_id: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        target = parse_id(workspace_id)
+        if target == user.workspace_id:
+            return
+        try:
+            with session_scope() as session:
+                workspaces.switch(session=session, session_token=cookie_token(self), user_id=user.id,
+                                  workspace_id=target)
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        # A full load, so every page state reloads its data from the new workspace.
+        return full_page_load(routes.after_switch(self.router.url.path))
+
+    @rx.event
+    async def create_team(self, form_data: dict):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        try:
+            with session_scope() as session:
+                team = workspaces.create_team(session=session, user_id=user.id,
+                                              name=str(form_data.get("name", ""))[:200])
+                workspaces.switch(session=session, session_token=cookie_token(self), user_id=user.id,
+                                  workspace_id=team.id)
+        except AppError as exc:
+            self.create_error = exc.message
+            return
+        self.create_open = False
+        # Straight to the new team's page: inviting people is the next thing to do.
+        return full_page_load(routes.WORKSPACE)
