@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from app.api.deps import AdminDep, Caller, CallerDep, client_ip
+from app.api.deps import AdminDep, Caller, CallerDep, client_ip, requires
 from app.api.ids import IdPath
 from app.api.workspace_schemas import (
     Accepted,
@@ -84,7 +84,7 @@ def _authorized(session, caller: Caller, workspace_id: int, action: str) -> tupl
 # --- workspaces ------------------------------------------------------------------------------------------
 
 
-@router.get("/workspaces", response_model=WorkspaceList)
+@router.get("/workspaces", response_model=WorkspaceList, dependencies=[requires("account.read")])
 def list_workspaces(caller: CallerDep) -> WorkspaceList:
     """The caller's workspaces with their role in each (a token: only the one it is bound to)."""
     with read_scope() as session:
@@ -94,7 +94,7 @@ def list_workspaces(caller: CallerDep) -> WorkspaceList:
         return WorkspaceList(workspaces=[_workspace_out(session, caller, w, r) for w, r in pairs])
 
 
-@router.post("/workspaces", status_code=201, response_model=WorkspaceOut)
+@router.post("/workspaces", status_code=201, response_model=WorkspaceOut, dependencies=[requires("account.manage")])
 def create_workspace(body: WorkspaceCreate, caller: CallerDep) -> WorkspaceOut:
     """Create a team workspace; the caller is its owner. (A token stays bound to its own workspace: make a
     token for the new one to script it.)"""
@@ -152,7 +152,7 @@ def switch_workspace(workspace_id: IdPath, caller: CallerDep) -> WorkspaceOut:
     return out.model_copy(update={"current": True})
 
 
-@router.post("/workspaces/{workspace_id}/leave", status_code=204)
+@router.post("/workspaces/{workspace_id}/leave", status_code=204, dependencies=[requires("account.manage")])
 def leave_workspace(workspace_id: IdPath, caller: CallerDep, request: Request) -> Response:
     _bound(caller, workspace_id)
     with session_scope() as session:
@@ -270,7 +270,8 @@ def preview_invitation(token: TokenPath) -> InvitationPreview:
         return InvitationPreview(**invitations.preview(session=session, token=token))
 
 
-@router.post("/invitations/{token}/accept", response_model=Accepted, tags=["invitations"])
+@router.post("/invitations/{token}/accept", response_model=Accepted, tags=["invitations"],
+             dependencies=[requires("account.manage")])
 def accept_invitation(token: TokenPath, caller: CallerDep, request: Request) -> Accepted:
     """Join the workspace with the invitation's role. Only the invited address may accept (403
     `invitation_other_email`); the session keeps acting where it was (switch to go there)."""

@@ -24,13 +24,13 @@ from rq import SimpleWorker
 from app.api import API_PREFIX, build_api
 from app.api.deps import admin_caller, declared_action
 from app.db import session_scope
-from app.models import Membership
+from app.models import Membership, User
 from app.queue import QUEUES, get_queue
 from app.redis_client import get_redis
 from app.services import accounts, api_tokens
 from app.services.sessions import COOKIE_NAME, create_session
-from app.services.workspaces import permissions
-from app.services.workspaces.service import create_team
+from app.services.workspaces import invitations, permissions
+from app.services.workspaces.service import acting, create_team
 from tests import images
 from tests.integration.test_api_auth import ORIGIN, PASSWORD
 
@@ -38,7 +38,11 @@ from tests.integration.test_api_auth import ORIGIN, PASSWORD
 PUBLIC = {
     ("POST", "/auth/register"), ("POST", "/auth/login"), ("POST", "/auth/logout"), ("POST", "/auth/password-reset"),
     ("POST", "/auth/password-reset/confirm"), ("GET", "/auth/complete"), ("GET", "/auth/signed-out"),
+    ("GET", "/invitations/{token}"),  # the invitation page's preview: the token is the credential
 }
+# Routes that take the caller out of the team (the walk goes on as them): their roles are tested in
+# tests/integration/test_workspaces_api.py.
+LEAVES = {("POST", "/workspaces/{workspace_id}/leave")}
 # Path parameters that name an object of the workspace: a non-member reaching for one gets 404.
 OBJECT_PARAMS = {"asset_id", "collection_id", "batch_id", "item_id", "generation_id", "image_id", "run_id",
                  "recipe_id", "deck_id", "job_id"}
@@ -103,6 +107,22 @@ class Team:
             self.cookies = {who: create_session(session=session, user_id=user.id) for who, user in users.items()}
             self.tokens = {who: api_tokens.create_token(session=session, user_id=user.id, name="walk")[0].id
                            for who, user in users.items()}
+            # Members the member routes change (a role set to what it is) and remove (a spare each).
+            spare = [accounts.register_user(session=session, email=f"spare{i}@example.com", password=PASSWORD)
+                     for i in range(SPARES + 1)]
+            for member in spare:
+                session.add(Membership(workspace_id=self.workspace_id, user_id=member.id, role="viewer"))
+            session.flush()
+            # Invitations to resend and revoke, and one already used: accepting it again is 410 for anyone.
+            owner = acting(session=session, user=session.get(User, users["owner"].id), workspace_id=self.workspace_id)
+            sent = [invitations.invite(session=session, actor=owner, workspace_id=self.workspace_id,
+                                       email=f"guest{i}@example.com", role="viewer") for i in range(SPARES + 2)]
+            used = accounts.register_user(session=session, email="guest0@example.com", password=PASSWORD)
+            used_token = sent[0][1].rsplit("token=", 1)[1]
+            invitations.accept(session=session, token=used_token, user=used)
+        self.members = [m.id for m in spare]
+        self.invitations = [row.id for row, _ in sent[1:]]
+        self.used_token = used_token
         self.users = users
         self.objects: dict[str, object] = {}
         self.spares: dict[str, list] = {}
@@ -150,11 +170,13 @@ class Team:
             "item_id": batch_body["items"][0]["id"], "generation_id": generation["id"], "image_id": images_[0],
             "op_id": "rotate_flip", "run_id": run["id"], "recipe_id": recipes[0], "deck_id": decks[0],
             "slide_id": deck["outline"]["slides"][0]["id"], "number": version, "job_id": batch["job_id"],
-            # Site admin routes refuse before they look: any value will do.
-            "user_id": 1, "connection_id": 1, "key": "x", "term_id": 1,
+            "workspace_id": self.workspace_id, "invitation_id": self.invitations[0], "token": self.used_token,
+            # A spare member (site admin routes refuse before they look at it).
+            "user_id": self.members[0], "connection_id": 1, "key": "x", "term_id": 1,
         }
         self.spares = {"asset_id": assets[1:], "collection_id": collections[1:], "image_id": images_[1:],
-                       "recipe_id": recipes[1:], "deck_id": decks[1:]}
+                       "recipe_id": recipes[1:], "deck_id": decks[1:], "user_id": self.members[1:],
+                       "invitation_id": self.invitations[1:]}
         # Valid bodies where an empty one would be refused (422) before the object is looked up.
         ids = {"asset_ids": assets[:1]}
         self.bodies = {
@@ -165,6 +187,7 @@ class Team:
             ("PUT", "/recipes/{recipe_id}"): {"name": "Thumbs 0", **recipe},
             ("POST", "/recipes/{recipe_id}/runs"): ids,
             ("PUT", "/slides/{deck_id}/outline"): deck["outline"],
+            ("PATCH", "/workspaces/{workspace_id}/members/{user_id}"): {"role": "viewer"},
         }
 
     def body(self, method: str, path: str) -> dict:
@@ -201,7 +224,7 @@ def test_every_route_for_every_role(api, env):
             failures.append(f"{label}: {status} {response.text[:160]}")
 
     for method, path, route in api_routes():
-        if (method, path) in PUBLIC:
+        if (method, path) in PUBLIC or (method, path) in LEAVES:
             continue
         action = declared_action(route)
         label = f"{method} {path}"
