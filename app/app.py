@@ -35,6 +35,7 @@ from state.settings import SettingsState
 from state.signin import SignInState
 from state.slides import SlidesState
 from state.slides_form import SlidesFormState
+from state.sso_settings import SsoSettingsState
 from state.workflows import WorkflowsState
 
 app = rx.App(
@@ -66,7 +67,7 @@ PAGES = [
     (routes.SLIDES, slides.slides_page, "Slides",
      [SessionState.load_private, SlidesFormState.load_page, SlidesState.load_page, AIGuideState.load_page]),
     (routes.SETTINGS, settings.settings_page, "Settings",
-     [SessionState.load_private, SettingsState.load_page]),
+     [SessionState.load_private, SettingsState.load_page, SsoSettingsState.load_page]),
     (routes.ADMIN_USERS, admin.admin_users_page, "Users · Admin",
      [SessionState.load_admin, AdminUsersState.load_page]),
     (routes.ADMIN_JOBS, admin.admin_jobs_page, "Jobs · Admin", [SessionState.load_admin, AdminJobsState.load_page]),

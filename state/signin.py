@@ -8,6 +8,8 @@ from app import routes
 from app.errors import AppError
 from app.services import signin
 from app.services.sessions import issue_ticket, safe_next
+from app.services.sso.errors import message_for
+from app.settings import get_settings
 from state.session import client_ip, full_page_load
 
 
@@ -16,11 +18,20 @@ class SignInState(rx.State):
     error: str = ""
     # A notice carried in by the URL (signed out, expired link, password changed).
     notice: str = ""
+    # Single sign-on buttons: name, label, kind, href (the start URL, carrying ?next=).
+    providers: list[dict[str, str]] = []
 
     @rx.event
     def load_page(self):
         params = self.router.url.query_parameters
         self.error = ""
+        next_path = params.get("next", "")
+        self.providers = [{"name": p.name, "label": p.label, "kind": p.kind,
+                           "href": routes.sso_start_url(p.name, safe_next(next_path) if next_path else "")}
+                          for p in get_settings().sso.values()]
+        if params.get("sso_error"):
+            # Looked up by code: the URL cannot put its own words on the page.
+            self.error = message_for(str(params["sso_error"])[:64]) or "Single sign-on failed. Please try again."
         if params.get("signed_out"):
             self.notice = "You are signed out."
         elif params.get("expired"):

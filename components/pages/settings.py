@@ -5,6 +5,7 @@ import reflex as rx
 from components.layout.auth_card import error_callout
 from components.layout.confirm import confirm_action
 from components.layout.shell import app_shell, page_header
+from components.layout.sso_settings import sign_in_methods_section
 from state.session import SessionState
 from state.settings import SettingsState
 
@@ -140,5 +141,6 @@ def tokens_section() -> rx.Component:
 def settings_page() -> rx.Component:
     return app_shell(
         page_header("Settings", "Your profile, password and API access."),
-        rx.vstack(profile_section(), password_section(), tokens_section(), spacing="5", width="100%"),
+        rx.vstack(profile_section(), password_section(), sign_in_methods_section(), tokens_section(),
+                  spacing="5", width="100%"),
     )

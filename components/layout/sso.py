@@ -1,0 +1,26 @@
+"""Single sign-on pieces: the provider buttons on the sign-in page."""
+
+import reflex as rx
+
+from state.signin import SignInState
+
+
+def _provider_button(provider: rx.Var) -> rx.Component:
+    icon = rx.cond(provider["kind"] == "github", rx.icon("github", size=18), rx.icon("key-round", size=18))
+    return rx.button(
+        rx.el.a(icon, "Continue with ", provider["label"], href=provider["href"]),
+        as_child=True, variant="outline", color_scheme="gray", size="3", width="100%",
+    )
+
+
+def sso_buttons() -> rx.Component:
+    """One button per configured provider, then an "or" rule before the password form."""
+    return rx.cond(
+        SignInState.providers.length() > 0,
+        rx.vstack(
+            rx.foreach(SignInState.providers, _provider_button),
+            rx.hstack(rx.separator(size="4"), rx.text("or", size="1", color=rx.color("gray", 10)),
+                      rx.separator(size="4"), align="center", width="100%", spacing="3"),
+            spacing="3", width="100%",
+        ),
+    )
