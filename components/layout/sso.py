@@ -7,9 +7,11 @@ from state.signin import SignInState
 
 def _provider_button(provider: rx.Var) -> rx.Component:
     icon = rx.cond(provider["kind"] == "github", rx.icon("github", size=18), rx.icon("key-round", size=18))
-    return rx.button(
-        rx.el.a(icon, "Continue with ", provider["label"], href=provider["href"]),
-        as_child=True, variant="outline", color_scheme="gray", size="3", width="100%",
+    # Document navigation, not client-side routing: the API answers with a redirect to the provider.
+    return rx.link(
+        rx.button(icon, "Continue with ", provider["label"], variant="outline", color_scheme="gray", size="3",
+                  width="100%", tab_index=-1),
+        href=provider["href"], reload_document=True, underline="none", width="100%",
     )
 
 

@@ -22,8 +22,9 @@ def _identity_row(identity: rx.Var) -> rx.Component:
 
 
 def _link_button(provider: rx.Var) -> rx.Component:
-    return rx.button(rx.el.a(rx.icon("link", size=14), "Link ", provider["label"], href=provider["href"]),
-                     as_child=True, variant="soft", size="2")
+    return rx.link(rx.button(rx.icon("link", size=14), "Link ", provider["label"], variant="soft", size="2",
+                             tab_index=-1),
+                   href=provider["href"], reload_document=True, underline="none")
 
 
 def sign_in_methods_section() -> rx.Component:
