@@ -6,7 +6,8 @@ from state.signin import SignInState
 
 
 def _provider_button(provider: rx.Var) -> rx.Component:
-    icon = rx.cond(provider["kind"] == "github", rx.icon("github", size=18), rx.icon("key-round", size=18))
+    # Lucide has no brand marks: one sign-in icon for every provider, the label says which.
+    icon = rx.icon("log-in", size=18)
     # Document navigation, not client-side routing: the API answers with a redirect to the provider.
     return rx.link(
         rx.button(icon, "Continue with ", provider["label"], variant="outline", color_scheme="gray", size="3",

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, text
 
 from tests.e2e.conftest import SSO_TEAM_WORKSPACE_ID
-from tests.e2e.helpers import open_page, shot
+from tests.e2e.helpers import open_page, shot, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -76,3 +76,16 @@ def test_a_replayed_callback_shows_a_clear_error(page: Page, oidc_provider, base
     expect(page).to_have_url(re.compile(r"/signin/?\?sso_error=sso_state_invalid"))
     expect(page.get_by_text("That sign-in link is not valid or was already used.")).to_be_visible()
     assert page.request.get("/api/v1/me").status == 401
+
+
+def test_admin_health_lists_each_provider(page: Page, admin, team_workspace):
+    sign_in(page, admin)
+    open_page(page, "/admin/health")
+    expect(page.get_by_role("heading", name="Single sign-on")).to_be_visible()
+    acme = page.get_by_role("row").filter(has_text="Acme SSO")
+    expect(acme).to_contain_text("OpenID Connect")
+    expect(acme).to_contain_text("up")
+    expect(acme).to_contain_text("role claim 'groups' → Studio Team")
+    expect(page.get_by_role("row").filter(has_text="GitHub (OAuth 2.0)")).to_contain_text("up")
+    page.get_by_role("heading", name="Single sign-on").scroll_into_view_if_needed()
+    shot(page, "admin-health-sso")

@@ -175,12 +175,21 @@ def test_providers_list_names_each_button(api, env, oidc, monkeypatch):
     assert "secret" not in str(listed)
 
 
-def test_health_lists_each_provider_without_deciding_readiness(env, oidc, monkeypatch):
+def test_health_lists_each_provider_without_deciding_readiness(api, env, oidc, monkeypatch):
+    from app.db import session_scope
     from app.services.sso.health import provider_health
+    from app.services.workspaces import service as workspaces
     from tests.integration.sso_helpers import configure
 
-    configure(oidc, monkeypatch, github=True)
+    owner = register(api, "owner@corp.example")  # owns the team workspace the claim maps into
+    with session_scope() as session:
+        team = workspaces.create_team(session=session, user_id=owner["id"], name="Studio Team").id
+    configure(oidc, monkeypatch, github=True, ROLE_CLAIM="groups", ROLE_MAP='{"designers": "editor"}',
+              WORKSPACE_ID=str(team))
     monkeypatch.setenv("SSO_PROVIDERS", "testidp,github,gone")
+    monkeypatch.setenv("SSO_GITHUB_ROLE_CLAIM", "teams")
+    monkeypatch.setenv("SSO_GITHUB_ROLE_MAP", '{"octo": "viewer"}')
+    monkeypatch.setenv("SSO_GITHUB_WORKSPACE_ID", "999")
     monkeypatch.setenv("SSO_GONE_CLIENT_ID", "x")
     monkeypatch.setenv("SSO_GONE_DISCOVERY_URL", "http://127.0.0.1:9/.well-known/openid-configuration")
     from tests.conftest import clear_caches
@@ -188,5 +197,7 @@ def test_health_lists_each_provider_without_deciding_readiness(env, oidc, monkey
     clear_caches()
     rows = {row["name"]: row for row in provider_health()}
     assert rows["testidp"]["state"] == "ok" and oidc.issuer in rows["testidp"]["detail"]
-    assert rows["github"]["state"] == "ok" and rows["github"]["kind"] == "GitHub (OAuth 2.0)"
+    assert rows["testidp"]["mapping"] == f"role claim 'groups' → Studio Team (workspace {team})"
+    assert rows["github"]["kind"] == "GitHub (OAuth 2.0)"
+    assert rows["github"]["state"] == "down" and "no such team workspace" in rows["github"]["mapping"]
     assert rows["gone"]["state"] == "down" and "not reachable" in rows["gone"]["detail"]

@@ -34,11 +34,12 @@ def _probe(provider: SsoProvider) -> tuple[str, str]:
 def _mapping(provider: SsoProvider) -> str:
     if not provider.role_claim:
         return ""
-    with read_scope() as session:
+    with read_scope() as session:  # it rolls back on leaving: read what is needed inside
         workspace = session.get(Workspace, provider.workspace_id)
-    if workspace is None or workspace.kind != "team":
+        name = workspace.name if workspace is not None and workspace.kind == "team" else None
+    if name is None:
         return f"role claim '{provider.role_claim}' → workspace {provider.workspace_id}: no such team workspace"
-    return f"role claim '{provider.role_claim}' → {workspace.name} (workspace {workspace.id})"
+    return f"role claim '{provider.role_claim}' → {name} (workspace {provider.workspace_id})"
 
 
 def provider_health() -> list[dict[str, str]]:
