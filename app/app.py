@@ -41,6 +41,7 @@ from state.signin import SignInState
 from state.signup import SignUpState
 from state.slides import SlidesState
 from state.slides_form import SlidesFormState
+from state.sso_settings import SsoSettingsState
 from state.workflows import WorkflowsState
 from state.workspace import WorkspaceState
 
@@ -74,7 +75,7 @@ PAGES = [
     (routes.SLIDES, slides.slides_page, "Slides",
      [SessionState.load_private, SlidesFormState.load_page, SlidesState.load_page, AIGuideState.load_page]),
     (routes.SETTINGS, settings.settings_page, "Settings",
-     [SessionState.load_private, SettingsState.load_page]),
+     [SessionState.load_private, SettingsState.load_page, SsoSettingsState.load_page]),
     (routes.WORKSPACE, workspace.workspace_page, "Team & members",
      [SessionState.load_private, WorkspaceState.load_page]),
     (routes.ADMIN_USERS, admin.admin_users_page, "Users · Admin",

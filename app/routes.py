@@ -83,6 +83,12 @@ def complete_sign_in_url(ticket: str) -> str:
     return f"{COMPLETE_SIGN_IN}?ticket={quote(ticket)}"
 
 
+def sso_start_url(provider: str, next_path: str = "", link: bool = False) -> str:
+    """Where a "Sign in with …" button (or Settings' "Link") sends the browser: a full page load."""
+    params = {k: v for k, v in (("next", next_path), ("link", "1" if link else "")) if v}
+    return f"/api/v1/auth/sso/{quote(provider)}/start" + (f"?{urlencode(params)}" if params else "")
+
+
 # --- API URLs the pages link to (downloads, thumbnails). Built with "+" so that each works on a plain id
 # and on a Reflex Var holding one.
 API = "/api/v1"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.settings_sso import SsoProvider, parse_providers
 
 DEFAULT_SECRET = "dev-only-insecure-secret-change-me"
 
@@ -193,6 +196,18 @@ class Settings(BaseSettings):
     # JSON object, e.g. {"local": 0, "openai": 4}
     provider_prices: dict[str, int] = {"local": 0}
 
+    # Single sign-on (app/settings_sso.py): provider names, each configured by SSO_<NAME>_* variables
+    # (CLIENT_ID, CLIENT_SECRET, DISCOVERY_URL, SCOPES, LABEL, TENANT, ROLE_CLAIM, ROLE_MAP, WORKSPACE_ID…).
+    sso_providers: Annotated[list[str], NoDecode] = []
+    # Role mapping defaults for every provider that does not set its own: the claim, the JSON map
+    # {"claim value": "role"} and the team workspace it applies to.
+    oidc_role_claim: str = ""
+    oidc_role_map: str = ""
+    sso_workspace_id: str = ""
+    # Seconds a sign-in with a provider may take from the button to the callback (state, nonce, PKCE).
+    sso_state_ttl_seconds: int = Field(default=600, ge=60, le=3600)
+    _sso: dict[str, SsoProvider] = PrivateAttr(default_factory=dict)
+
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_username: str = ""
@@ -226,6 +241,13 @@ class Settings(BaseSettings):
             return [str(part).strip().lower().lstrip("@").rstrip(".") for part in value if str(part).strip()]
         return value
 
+    @field_validator("sso_providers", mode="before")
+    @classmethod
+    def _split_providers(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -244,6 +266,9 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{(self.data_dir / 'atelier.db').resolve()}"
         if self.signup_mode == "domains" and not self.signup_domains:
             raise ValueError("SIGNUP_DOMAINS must list at least one domain when SIGNUP_MODE=domains")
+        self._sso = parse_providers(self.sso_providers, _sso_environment(self.model_config.get("env_file")),
+                                    defaults={"role_claim": self.oidc_role_claim, "role_map": self.oidc_role_map,
+                                              "workspace_id": self.sso_workspace_id})
         if self.app_env == "production":
             if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
                 raise ValueError(
@@ -265,6 +290,11 @@ class Settings(BaseSettings):
         return bool(self.smtp_host)
 
     @property
+    def sso(self) -> dict[str, SsoProvider]:
+        """The configured sign-in providers by name, in SSO_PROVIDERS order."""
+        return self._sso
+
+    @property
     def storage_dir(self) -> Path:
         return self.data_dir / "storage"
 
@@ -273,6 +303,17 @@ class Settings(BaseSettings):
         parts = urlsplit(self.redis_url or "redis://127.0.0.1:6379/0")
         base_db = int(parts.path.strip("/") or 0)
         return urlunsplit(parts._replace(path=f"/{base_db + offset}"))
+
+
+def _sso_environment(env_file: object) -> dict[str, str]:
+    """The SSO_* variables (per-provider names are not fields): from `.env`, then the real environment."""
+    from dotenv import dotenv_values
+
+    found: dict[str, str] = {}
+    if isinstance(env_file, str | Path) and Path(env_file).is_file():
+        found.update({k.upper(): v for k, v in dotenv_values(env_file).items() if v is not None})
+    found.update({k.upper(): v for k, v in os.environ.items()})
+    return {k: v for k, v in found.items() if k.startswith("SSO_")}
 
 
 @lru_cache

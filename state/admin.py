@@ -127,6 +127,8 @@ class AdminHealthState(rx.State):
     checks: dict[str, str] = {}
     # AI connections: name, preset, state (ok | down | disabled | untested), error, latency, breaker, tested.
     connections: list[dict[str, str]] = []
+    # Single sign-on providers: name, label, kind, state (ok | down), detail, mapping.
+    sso_providers: list[dict[str, str]] = []
 
     @rx.var
     def ready(self) -> bool:
@@ -148,6 +150,9 @@ class AdminHealthState(rx.State):
              "latency": f"{c['latency_ms']} ms" if c["latency_ms"] is not None else "",
              "breaker": "" if c["breaker"] == "closed" else f"breaker {c['breaker']}",
              "tested": (c["tested_at"] or "")[:16].replace("T", " ")} for c in connection_health()]
+        from app.services.sso.health import provider_health
+
+        self.sso_providers = provider_health()
 
 
 class AdminJobsState(rx.State):

@@ -8,6 +8,8 @@ from app import routes
 from app.errors import AppError
 from app.services import signin
 from app.services.sessions import issue_ticket, safe_next
+from app.services.sso.errors import message_for
+from app.settings import get_settings
 from state.session import client_ip, full_page_load
 
 
@@ -18,6 +20,8 @@ class SignInState(rx.State):
     notice: str = ""
     # Where to go after signing in (an invitation link brings people back to itself).
     next_path: str = ""
+    # Single sign-on buttons: name, label, kind, href (the start URL, carrying ?next=).
+    providers: list[dict[str, str]] = []
 
     @rx.var
     def sign_up_href(self) -> str:
@@ -28,6 +32,12 @@ class SignInState(rx.State):
         params = self.router.url.query_parameters
         self.error = ""
         self.next_path = safe_next(params["next"]) if params.get("next") else ""
+        self.providers = [{"name": p.name, "label": p.label, "kind": p.kind,
+                           "href": routes.sso_start_url(p.name, self.next_path)}
+                          for p in get_settings().sso.values()]
+        if params.get("sso_error"):
+            # Looked up by code: the URL cannot put its own words on the page.
+            self.error = message_for(str(params["sso_error"])[:64]) or "Single sign-on failed. Please try again."
         if params.get("signed_out"):
             self.notice = "You are signed out."
         elif params.get("expired"):

@@ -176,3 +176,11 @@ def api(env):
     app = SecurityHeaders(BodyLimit(build_api()))
     with TestClient(app, base_url="http://localhost:3000") as client:
         yield client
+
+
+@pytest.fixture
+def oidc(env, monkeypatch):
+    """A real OpenID provider on loopback (tests/fake_oidc.py), configured as the SSO provider `testidp`."""
+    from tests.integration.sso_helpers import configured_fake
+
+    yield from configured_fake(monkeypatch)

@@ -18,6 +18,7 @@ from app.api import (
     routes_me,
     routes_rename,
     routes_slides,
+    routes_sso,
     routes_workflows,
     routes_workspaces,
 )
@@ -42,7 +43,7 @@ def build_api():
     api.add_middleware(JsonDepthLimit)
     api.add_middleware(Idempotency)  # Idempotency-Key on the routes that spend credits or start jobs
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(check_origin), Depends(services_up)], responses=_ERRORS)
-    for module in (routes_auth, routes_me, routes_assets, routes_library, routes_rename, routes_images,
+    for module in (routes_auth, routes_sso, routes_me, routes_assets, routes_library, routes_rename, routes_images,
                    routes_workflows, routes_slides, routes_jobs, routes_admin, routes_admin_generation,
                    routes_admin_ai, routes_workspaces):
         v1.include_router(module.router)

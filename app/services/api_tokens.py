@@ -12,7 +12,7 @@ from app.models import ApiToken, Membership, User, utcnow
 from app.services import audit
 from app.services.accounts import UserPublic
 from app.services.secrets import new_token, token_digest
-from app.services.workspaces.permissions import clean_scopes
+from app.services.workspaces.permissions import ROLES, clean_scopes
 
 TOKEN_PREFIX = "atl_"
 MAX_TOKENS_PER_USER = 50
@@ -57,7 +57,8 @@ def create_token(*, session: Session, user_id: int, name: str, scopes: list[str]
         raise ValidationFailed(f"You can keep at most {MAX_TOKENS_PER_USER} tokens; revoke one first.",
                                code="too_many_tokens")
     scope_text = " ".join(clean_scopes(scopes)) if scopes is not None else ""
-    if workspace_id is not None and session.get(Membership, (workspace_id, user_id)) is None:
+    member = session.get(Membership, (workspace_id, user_id)) if workspace_id is not None else None
+    if workspace_id is not None and (member is None or member.role not in ROLES):
         # Not a member: answered like a workspace that does not exist.
         raise NotFound("No such workspace.", code="workspace_not_found")
     secret = new_token(TOKEN_PREFIX)

@@ -5,6 +5,7 @@ import reflex as rx
 from app import routes
 from components.layout.numbers import as_number
 from components.layout.shell import app_shell, page_header
+from components.layout.sso_health import sso_health_section
 from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
 
 
@@ -164,6 +165,7 @@ def admin_health_page() -> rx.Component:
         ),
         rx.text("AI connections are reported here but do not make Atelier unready: work falls back to, or "
                 "offers, the offline engines.", size="1", color=rx.color("gray", 10), margin_top="8px"),
+        sso_health_section(),
     )
 
 

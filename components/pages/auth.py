@@ -4,6 +4,7 @@ import reflex as rx
 
 from app import routes
 from components.layout.auth_card import auth_frame, error_callout, field, notice_callout
+from components.layout.sso import sso_buttons
 from state.reset import ResetConfirmState, ResetRequestState
 from state.signin import SignInState
 from state.signup import SignUpState
@@ -21,6 +22,7 @@ def sign_in_page() -> rx.Component:
     return auth_frame(
         "Sign in", "To your Atelier studio.",
         notice_callout(SignInState.notice),
+        sso_buttons(),
         rx.form(
             rx.vstack(
                 field("Email", "email", type_="email", placeholder="you@studio.com",

@@ -5,8 +5,10 @@ import reflex as rx
 from components.layout.auth_card import error_callout
 from components.layout.confirm import confirm_action
 from components.layout.shell import app_shell, page_header
+from components.layout.sso_settings import sign_in_methods_section
 from state.session import SessionState
 from state.settings import PERSONAL, TOKEN_EXPIRY, TOKEN_SCOPES, SettingsState
+from state.sso_settings import SsoSettingsState
 
 
 def labelled(label: str, for_id: str, control: rx.Component) -> rx.Component:
@@ -172,5 +174,7 @@ def tokens_section() -> rx.Component:
 def settings_page() -> rx.Component:
     return app_shell(
         page_header("Settings", "Your profile, password and API access."),
-        rx.vstack(profile_section(), password_section(), tokens_section(), spacing="5", width="100%"),
+        # An account made by single sign-on has no password to change (a reset sets one).
+        rx.vstack(profile_section(), rx.cond(SsoSettingsState.has_password, password_section()),
+                  sign_in_methods_section(), tokens_section(), spacing="5", width="100%"),
     )

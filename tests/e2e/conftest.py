@@ -21,6 +21,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.e2e.helpers import ADMIN, Account, main_nav, shot, sign_up
+from tests.fake_oidc import FakeOIDC
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -28,6 +29,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--no-first-run"]
 READY_TIMEOUT = 240
 DESKTOP = {"width": 1280, "height": 800}
+# The team workspace the test provider's groups claim maps into (tests/e2e/test_sso.py makes it).
+SSO_TEAM_WORKSPACE_ID = 9000
+SSO_ROLE_MAP = '{"designers": "editor", "studio-leads": "admin"}'
 
 
 def _free_port() -> int:
@@ -43,7 +47,7 @@ def _tail(path: Path, lines: int = 80) -> str:
         return "(no log)"
 
 
-def _server_env(port: int, data_dir: Path, web_dir: Path) -> dict[str, str]:
+def _server_env(port: int, data_dir: Path, web_dir: Path, sso: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     # Unset so run.py takes its own defaults: embedded Redis, SQLite in DATA_DIR, localhost origin.
     for name in ("REDIS_URL", "DATABASE_URL", "PUBLIC_URL", "ALLOWED_ORIGINS", "SMTP_HOST",
@@ -60,6 +64,7 @@ def _server_env(port: int, data_dir: Path, web_dir: Path) -> dict[str, str]:
         "SIGNIN_LIMIT_PER_IP": "200/minute",
         "REGISTER_LIMIT_PER_IP": "100/hour", "RESET_LIMIT_PER_IP": "100/hour",
     })
+    env.update(sso or {})
     return env
 
 
@@ -74,10 +79,28 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="session")
-def base_url(tmp_path_factory) -> Iterator[str]:
+def oidc_provider() -> Iterator[FakeOIDC]:
+    """A real OpenID provider on loopback, configured in the app server as "Acme SSO" (started first: the
+    server reads its settings once). Its groups claim maps into workspace SSO_TEAM_WORKSPACE_ID."""
+    with FakeOIDC() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def server_data_dir(tmp_path_factory) -> Path:
+    """The app server's DATA_DIR (its SQLite database is atelier.db there)."""
+    return tmp_path_factory.mktemp("atelier-data")
+
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory, oidc_provider, server_data_dir) -> Iterator[str]:
     """The running app's URL, e.g. http://localhost:41234 (ready: db, redis, storage, worker)."""
     port = _free_port()
-    data_dir = tmp_path_factory.mktemp("atelier-data")
+    data_dir = server_data_dir
+    sso = oidc_provider.env("acme", LABEL="Acme SSO", ROLE_CLAIM="groups", ROLE_MAP=SSO_ROLE_MAP,
+                            WORKSPACE_ID=str(SSO_TEAM_WORKSPACE_ID))
+    # A second provider (GitHub's OAuth 2.0 flavour, from the same fake): several buttons at once.
+    sso.update(oidc_provider.github_env(), SSO_PROVIDERS="acme,github")
     web_dir = tmp_path_factory.mktemp("atelier-web") / "web"
     if (ROOT / ".web" / "node_modules").is_dir():
         # Seeding from the checkout's build folder skips a full `bun install`. Only the top
@@ -88,7 +111,7 @@ def base_url(tmp_path_factory) -> Iterator[str]:
     url = f"http://localhost:{port}"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "run.py")], cwd=ROOT,
-                                env=_server_env(port, data_dir, web_dir), stdout=log,
+                                env=_server_env(port, data_dir, web_dir, sso), stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + READY_TIMEOUT

@@ -35,6 +35,7 @@ from state.rename import RenameState
 from state.settings import SettingsState
 from state.slides import SlidesState
 from state.slides_form import SlidesFormState
+from state.sso_settings import SsoSettingsState
 from state.workflows import WorkflowsState
 from tests.integration.test_accounts import register
 
@@ -58,6 +59,7 @@ PRIVATE_CALLS = [
     (SettingsState, "load_page", ()), (SettingsState, "create_token", ({"token_name": "stolen"},)),
     (SettingsState, "revoke_token", ("1",)), (SettingsState, "save_profile", ({"name": "pwned"},)),
     (SettingsState, "change_password", ({"current_password": "x", "new_password": "y" * 12, "confirm": "y" * 12},)),
+    (SsoSettingsState, "load_page", ()), (SsoSettingsState, "unlink", ("1",)),
     (AssetsState, "load_page", ()), (LibraryState, "load_page", ()), (LibraryState, "load_more", ()),
     (LibraryState, "add_tag", ({"tag": "x"},)), (LibraryState, "delete_selected", ()),
     (LibraryState, "rename_collection", ({"collection_id": "1", "name": "x"},)),

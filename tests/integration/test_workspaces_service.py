@@ -159,13 +159,21 @@ def test_personal_workspaces_cannot_be_left_or_shared(trio):
                                role="viewer")
 
 
-def test_removal_takes_the_membership(trio):
+def test_removal_takes_the_role_and_an_invitation_brings_them_back(trio):
     owner, editor, _, workspace_id = trio
     with session_scope() as session:
         members.remove_member(session=session, actor=owner, workspace_id=workspace_id, user_id=editor.id)
     with session_scope() as session:
-        assert session.get(Membership, (workspace_id, editor.id)) is None
+        # A tombstone without a role (single sign-on's groups must not bring them back), listed nowhere.
+        assert session.get(Membership, (workspace_id, editor.id)).role == "removed"
+        assert workspaces.role_in(session=session, workspace_id=workspace_id, user_id=editor.id) is None
+        assert editor.id not in [m["user_id"] for m in members.list_members(session=session, workspace_id=workspace_id)]
+        assert workspace_id not in [w.id for w, _ in workspaces.workspaces_of(session=session, user_id=editor.id)]
         assert session.exec(select(AuditEvent).where(AuditEvent.action == "member.removed")).one()
+    _, token = invite(owner, workspace_id, editor.email, role="viewer")
+    with session_scope() as session:
+        invitations.accept(session=session, token=token, user=editor)
+        assert workspaces.role_in(session=session, workspace_id=workspace_id, user_id=editor.id) == "viewer"
 
 
 def test_the_invitation_reaches_a_real_smtp_server_and_a_rolled_back_one_sends_nothing(smtp):  # noqa: F811

@@ -114,7 +114,8 @@ def invite(*, session: Session, actor: UserPublic, workspace_id: int, email: str
         raise ValidationFailed(f"Role must be one of: {', '.join(permissions.ASSIGNABLE)}.", code="invalid_role")
     email = normalise_email(email)
     member = session.exec(select(User.id).join(Membership, col(Membership.user_id) == User.id)
-                          .where(User.email == email, Membership.workspace_id == workspace_id)).first()
+                          .where(User.email == email, Membership.workspace_id == workspace_id,
+                                 col(Membership.role).in_(permissions.ROLES))).first()
     if member is not None:
         raise Conflict(f"{email} is already a member of this workspace.", code="already_member")
     row = session.exec(select(Invitation).where(Invitation.workspace_id == workspace_id, Invitation.email == email,
@@ -261,8 +262,9 @@ def join(*, session: Session, row: Invitation, user_id: int, ip: str = "") -> Me
     _claim(session, row, user_id)
     member = session.get(Membership, (row.workspace_id, user_id))
     detail = f"{row.email} as {row.role}"
-    if member is None:
-        member = Membership(workspace_id=row.workspace_id, user_id=user_id, role=row.role)
+    if member is None or member.role not in permissions.ROLES:  # new, or removed earlier and invited back
+        member = member or Membership(workspace_id=row.workspace_id, user_id=user_id, role=row.role)
+        member.role, member.role_source = row.role, ""
         session.add(member)
         session.flush()
     else:

@@ -39,7 +39,7 @@ def authorize(*, session: Session, actor: UserPublic, workspace_id: int, action:
 
 def _member(session: Session, workspace_id: int, user_id: int) -> Membership:
     row = session.get(Membership, (workspace_id, user_id))
-    if row is None:
+    if row is None or row.role not in permissions.ROLES:
         raise NotFound("That person is not a member of this workspace.", code="member_not_found")
     return row
 
@@ -63,7 +63,8 @@ def list_members(*, session: Session, workspace_id: int) -> list[dict]:
     """Members with their role, owners first, then by name/email. No permission check: callers ask
     `members.read` (authorize) first."""
     rows = session.exec(select(Membership, User).join(User, col(User.id) == Membership.user_id)
-                        .where(Membership.workspace_id == workspace_id)).all()
+                        .where(Membership.workspace_id == workspace_id,
+                               col(Membership.role).in_(permissions.ROLES))).all()
     order = {role: i for i, role in enumerate(permissions.ROLES)}
     members = [{"user_id": user.id, "email": user.email, "name": user.name, "role": m.role,
                 "role_source": m.role_source, "joined": m.created_at} for m, user in rows]
@@ -121,17 +122,21 @@ def remove_member(*, session: Session, actor: UserPublic, workspace_id: int, use
         if _owners(session, workspace_id) <= 1:
             raise Conflict("The workspace's only owner cannot be removed; transfer ownership first.",
                            code="last_owner")
-    session.delete(member)
+    # Kept as a tombstone, not deleted: a provider's group claim must not let a removed member back in
+    # (app.services.sso.roles leaves rows that hold no role alone); only an invitation brings them back.
+    was = member.role
+    member.role, member.role_source = permissions.REMOVED, f"removed by {actor.id}"
+    session.add(member)
     revoked = end_access(session=session, workspace_id=workspace_id, user_id=user_id)
     audit.record(session=session, action="member.removed", actor_id=actor.id, target=_target(workspace, user_id),
-                 ip=ip, detail=f"was {member.role}; {revoked} API token{'s' * (revoked != 1)} revoked")
+                 ip=ip, detail=f"was {was}; {revoked} API token{'s' * (revoked != 1)} revoked")
 
 
 def leave(*, session: Session, user_id: int, workspace_id: int, ip: str = "") -> None:
     """Leave a team workspace. Its only owner must transfer ownership first."""
     workspace = session.get(Workspace, workspace_id)
     member = session.get(Membership, (workspace_id, user_id)) if workspace else None
-    if workspace is None or member is None:
+    if workspace is None or member is None or member.role not in permissions.ROLES:
         raise NotFound("No such workspace.", code="workspace_not_found")
     if workspace.kind == "personal":
         raise Conflict("You cannot leave your personal workspace.", code="personal_workspace")

@@ -18,6 +18,9 @@ ROLE_HELP = {
     "approver": "Sees everything and reviews what is sent for approval; creates nothing.",
     "viewer": "Sees and downloads the team's work; changes nothing.",
 }
+# A removed member's row keeps this role (not a role: no access anywhere) so that single sign-on's group
+# mapping cannot put them back; an invitation accepted later turns it into a role again.
+REMOVED = "removed"
 # Roles an owner or admin may hand out by invitation or role change (ownership moves only by transfer).
 ASSIGNABLE = ("admin", "editor", "approver", "viewer")
 

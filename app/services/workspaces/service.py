@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.errors import NotFound, ValidationFailed
 from app.models import AuthSession, Membership, User, Workspace
@@ -65,7 +65,7 @@ def workspaces_of(*, session: Session, user_id: int) -> list[tuple[Workspace, st
     """The user's workspaces with their role in each: personal first, then teams by name."""
     rows = session.exec(select(Workspace, Membership.role)
                         .join(Membership, Membership.workspace_id == Workspace.id)
-                        .where(Membership.user_id == user_id)).all()
+                        .where(Membership.user_id == user_id, col(Membership.role).in_(ROLES))).all()
     return sorted(((w, r) for w, r in rows), key=lambda pair: (pair[0].kind != "personal", pair[0].name.lower()))
 
 

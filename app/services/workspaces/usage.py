@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from app.models import Asset, Membership, User, Workspace
 from app.services import credits
+from app.services.workspaces.permissions import ROLES
 
 
 def workspace_usage(*, session: Session, workspace_ids: list[int]) -> dict[int, dict]:
@@ -19,7 +20,8 @@ def workspace_usage(*, session: Session, workspace_ids: list[int]) -> dict[int, 
     if not ids:
         return {}
     members = dict(session.exec(select(Membership.workspace_id, func.count()).where(
-        col(Membership.workspace_id).in_(ids)).group_by(Membership.workspace_id)).all())
+        col(Membership.workspace_id).in_(ids), col(Membership.role).in_(ROLES))
+        .group_by(Membership.workspace_id)).all())
     storage = dict(session.exec(select(Asset.workspace_id, func.coalesce(func.sum(Asset.size_bytes), 0)).where(
         col(Asset.workspace_id).in_(ids)).group_by(Asset.workspace_id)).all())
     balances = credits.balances(session=session, workspace_ids=ids)
