@@ -26,6 +26,11 @@ BODIES = {
     ("patch", "/api/v1/collections/{collection_id}"): {"name": "x"},
     ("post", "/api/v1/collections/{collection_id}/assets"): {"asset_ids": [1]},
     ("delete", "/api/v1/collections/{collection_id}/assets"): {"asset_ids": [1]},
+    ("patch", "/api/v1/workspaces/{workspace_id}"): {"name": "x"},
+    ("delete", "/api/v1/workspaces/{workspace_id}"): {"confirm_name": "x"},
+    ("post", "/api/v1/workspaces/{workspace_id}/transfer"): {"user_id": 1},
+    ("patch", "/api/v1/workspaces/{workspace_id}/members/{user_id}"): {"role": "viewer"},
+    ("post", "/api/v1/workspaces/{workspace_id}/invitations"): {"email": "a@example.com", "role": "viewer"},
 }
 
 
