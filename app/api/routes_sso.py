@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
 from app import routes
-from app.api.deps import CallerDep, client_ip, optional_caller
+from app.api.deps import CallerDep, client_ip, optional_caller, requires
 from app.api.errors import error_response
 from app.api.ids import IdPath
 from app.api.routes_auth import set_session_cookie
@@ -139,12 +139,13 @@ def _methods(user_id: int) -> SignInMethods:
         last_used_at=r.last_used_at.isoformat() if r.last_used_at else None) for r in rows])
 
 
-@router.get("/me/sso", response_model=SignInMethods, tags=["account"])
+@router.get("/me/sso", response_model=SignInMethods, tags=["account"], dependencies=[requires("account.read")])
 def my_methods(caller: CallerDep) -> SignInMethods:
     return _methods(caller.user.id)
 
 
-@router.delete("/me/sso/{identity_id}", response_model=SignInMethods, tags=["account"])
+@router.delete("/me/sso/{identity_id}", response_model=SignInMethods, tags=["account"],
+               dependencies=[requires("account.manage")])
 def unlink(identity_id: IdPath, caller: CallerDep, request: Request) -> SignInMethods:
     """Unlink a provider account; refused (409 sso_last_method) when it is the last way in."""
     with session_scope() as session:

@@ -24,7 +24,7 @@ from rq import SimpleWorker
 from app.api import API_PREFIX, build_api
 from app.api.deps import admin_caller, declared_action
 from app.db import session_scope
-from app.models import Membership, User
+from app.models import Membership, SsoIdentity, User
 from app.queue import QUEUES, get_queue
 from app.redis_client import get_redis
 from app.services import accounts, api_tokens
@@ -39,6 +39,9 @@ PUBLIC = {
     ("POST", "/auth/register"), ("POST", "/auth/login"), ("POST", "/auth/logout"), ("POST", "/auth/password-reset"),
     ("POST", "/auth/password-reset/confirm"), ("GET", "/auth/complete"), ("GET", "/auth/signed-out"),
     ("GET", "/invitations/{token}"),  # the invitation page's preview: the token is the credential
+    # Single sign-on: the provider list, the start (it checks the session itself when linking) and the
+    # callback (state, nonce and the browser cookie are its credentials).
+    ("GET", "/auth/sso/providers"), ("GET", "/auth/sso/{provider}/start"), ("GET", "/auth/sso/{provider}/callback"),
 }
 # Routes that take the caller out of the team (the walk goes on as them): their roles are tested in
 # tests/integration/test_workspaces_api.py.
@@ -107,6 +110,12 @@ class Team:
             self.cookies = {who: create_session(session=session, user_id=user.id) for who, user in users.items()}
             self.tokens = {who: api_tokens.create_token(session=session, user_id=user.id, name="walk")[0].id
                            for who, user in users.items()}
+            # A provider account of each person's own (they have a password too, so unlinking is allowed).
+            identities = {who: SsoIdentity(user_id=user.id, provider="walk", subject=who) for who,
+                          user in users.items()}
+            session.add_all(identities.values())
+            session.flush()
+            self.identities = {who: row.id for who, row in identities.items()}
             # Members the member routes change (a role set to what it is) and remove (a spare each).
             spare = [accounts.register_user(session=session, email=f"spare{i}@example.com", password=PASSWORD)
                      for i in range(SPARES + 1)]
@@ -200,6 +209,8 @@ class Team:
             name = match.group(1)
             if name == "token_id":
                 return str(self.tokens[who])
+            if name == "identity_id":
+                return str(self.identities[who])
             if spare and name in self.spares and path.endswith("{" + name + "}"):
                 return str(self.spares[name].pop())
             return str(self.objects[name])
