@@ -138,8 +138,26 @@ def _truncate_all(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """One SQLite file migrated to head per test session; each test gets a copy.
+
+    Running the migrations costs ~0.4 s, copying the file ~1 ms: over two thousand tests that is
+    the difference of a quarter of an hour on CI. The migrations themselves are tested on their
+    own (tests/integration/test_migration_*.py) and by this first run.
+    """
+    import sqlite3
+
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    migrate(f"sqlite:///{path}")
+    with sqlite3.connect(path) as conn:  # fold any write-ahead log into the file before it is copied
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode=DELETE")
+    return path
+
+
 @pytest.fixture
-def env(tmp_path, redis_url, monkeypatch) -> Iterator[Path]:
+def env(tmp_path, redis_url, migrated_sqlite, monkeypatch) -> Iterator[Path]:
     """A clean test environment on SQLite: data dir, migrated database, empty Redis DB."""
     monkeypatch.setenv("APP_ENV", "test")
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
@@ -149,7 +167,7 @@ def env(tmp_path, redis_url, monkeypatch) -> Iterator[Path]:
         monkeypatch.delenv(name, raising=False)
     redis.Redis.from_url(redis_url).flushdb()
     clear_caches()
-    migrate(os.environ["DATABASE_URL"])
+    shutil.copyfile(migrated_sqlite, tmp_path / "test.db")
     yield tmp_path
     clear_caches()
 
