@@ -245,6 +245,8 @@ class CreditAccount(SQLModel, table=True):
     # Spendable now; `held` is reserved by running jobs.
     balance: int = 0
     held: int = 0
+    # Credits a refund or dispute could not take back (the balance stops at zero): new jobs wait until paid.
+    debt: int = 0
 
 
 class CreditEntry(SQLModel, table=True):
@@ -517,3 +519,156 @@ class AISeed(SQLModel, table=True):
     __tablename__ = "ai_seed"
     key: str = Field(primary_key=True, max_length=40)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- Billing (Stripe). Off unless STRIPE_SECRET_KEY is set; credits stay the one currency of work. ---
+
+
+class Plan(SQLModel, table=True):
+    """A plan a workspace can be on; its terms live in versions so an edit never reaches back."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=40, unique=True)  # "free", "studio"…: stable, used in URLs and settings
+    name: str = Field(max_length=80)
+    is_free: bool = False  # the plan of every workspace without a subscription (exactly one)
+    active: bool = True  # inactive: no new subscriptions; running ones renew on their version
+    sort: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PlanVersion(SQLModel, table=True):
+    """The terms of a plan from one edit on: new subscriptions and renewals take the latest version."""
+
+    __tablename__ = "plan_version"
+    __table_args__ = (UniqueConstraint("plan_id", "version", name="uq_plan_version_plan_id_version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    version: int
+    stripe_price_id: str = Field(default="", max_length=100)  # "" for the free plan
+    amount_cents: int = 0  # what the price shows (Stripe holds the real price)
+    currency: str = Field(default="usd", max_length=3)
+    monthly_credits: int = 0
+    monthly_rename_quota: int = 0  # images renamed per month
+    member_limit: int | None = None  # None: no limit
+    storage_limit_mb: int | None = None
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CreditPack(SQLModel, table=True):
+    """Credits sold once (a Checkout Session in payment mode)."""
+
+    __tablename__ = "credit_pack"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    credits: int
+    stripe_price_id: str = Field(max_length=100, unique=True)
+    amount_cents: int = 0
+    currency: str = Field(default="usd", max_length=3)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class BillingCustomer(SQLModel, table=True):
+    """The Stripe Customer that pays for a workspace."""
+
+    __tablename__ = "billing_customer"
+    workspace_id: int = Field(primary_key=True, foreign_key="workspace.id")
+    stripe_customer_id: str = Field(max_length=100, unique=True)
+    email: str = Field(default="", max_length=254)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Subscription(SQLModel, table=True):
+    """A workspace's Stripe subscription to a plan, as the webhooks last moved it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    stripe_subscription_id: str = Field(max_length=100, unique=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    plan_version_id: int = Field(foreign_key="plan_version.id")
+    # incomplete | incomplete_expired | trialing | active | past_due | unpaid | canceled | paused
+    status: str = Field(default="incomplete", max_length=24)
+    # The Stripe time of the event that set `status`: an older event never moves it back.
+    status_at: datetime | None = None
+    current_period_end: datetime | None = None
+    cancel_at_period_end: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class StripeEvent(SQLModel, table=True):
+    """Every webhook event received, by Stripe's event id: a second delivery of one is a no-op."""
+
+    __tablename__ = "stripe_event"
+    id: str = Field(primary_key=True, max_length=100)  # evt_…
+    type: str = Field(max_length=80)
+    created_at: datetime  # Stripe's `created` of the event
+    received_at: datetime = Field(default_factory=utcnow, index=True)
+    outcome: str = Field(default="applied", max_length=16)  # applied | ignored | failed
+    detail: str = Field(default="", max_length=300)
+
+
+class BillingEffect(SQLModel, table=True):
+    """One row per effect of money on credits, unique by its business key (payment intent, invoice, refund,
+    dispute): whichever event or replay carries it, it counts once. Its ledger row has reference
+    `stripe:<business_key>`."""
+
+    __tablename__ = "billing_effect"
+    id: int | None = Field(default=None, primary_key=True)
+    business_key: str = Field(max_length=160, unique=True)  # "pack:pi_…", "invoice:in_…", "refund:re_…"…
+    kind: str = Field(max_length=24)  # pack | plan_credits | refund | dispute | topup
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    event_id: str = Field(default="", max_length=100)
+    credits: int = 0  # the change asked for (negative for refunds and disputes)
+    applied_credits: int = 0  # what reached the balance (a take-back stops at zero)
+    shortfall: int = 0  # credits a take-back could not take: recorded as debt
+    amount_cents: int = 0
+    currency: str = Field(default="usd", max_length=3)
+    stripe_object_id: str = Field(default="", max_length=100, index=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class BillingState(SQLModel, table=True):
+    """Small named values of the billing jobs (the reconciliation cursor)."""
+
+    __tablename__ = "billing_state"
+    key: str = Field(primary_key=True, max_length=40)
+    value: str = Field(default="", max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class BillingIssue(SQLModel, table=True):
+    """A mismatch reconciliation found between Stripe's events and the ledger."""
+
+    __tablename__ = "billing_issue"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)  # missing_effect | duplicate_effect | amount_mismatch | unknown_workspace
+    business_key: str = Field(default="", max_length=160, index=True)
+    detail: str = Field(default="", max_length=500)
+    found_at: datetime = Field(default_factory=utcnow, index=True)
+    resolved_at: datetime | None = None
+
+
+class WorkspaceBudget(SQLModel, table=True):
+    """Caps, warnings and automatic top-up an owner sets for a workspace's credits."""
+
+    __tablename__ = "workspace_budget"
+    workspace_id: int = Field(primary_key=True, foreign_key="workspace.id")
+    monthly_cap: int | None = None  # credits the workspace may spend in a calendar month
+    member_cap: int | None = None  # each member's monthly cap unless a MemberBudget says otherwise
+    low_balance_thresholds: str = Field(default="", max_length=100)  # "100,20": warn when the balance crosses
+    # The lowest threshold already warned about; cleared when the balance rises above it again.
+    warned_threshold: int | None = None
+    auto_topup_pack_id: int | None = Field(default=None, foreign_key="credit_pack.id")
+    auto_topup_below: int | None = None  # top up when the balance falls below this
+    auto_topup_monthly_max: int | None = None  # at most this many credits bought automatically per month
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class MemberBudget(SQLModel, table=True):
+    __tablename__ = "member_budget"
+    workspace_id: int = Field(primary_key=True, foreign_key="workspace.id")
+    user_id: int = Field(primary_key=True, foreign_key="user.id")
+    monthly_cap: int | None = None
+    updated_at: datetime = Field(default_factory=utcnow)

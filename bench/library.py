@@ -115,17 +115,20 @@ def _rows(workspace_id: int, count: int, first_id: int, rng: random.Random, voca
 def populate(engine) -> tuple[int, int]:
     from sqlalchemy import insert, text
 
-    from app.models import User
+    from app.models import User, Workspace
 
     rng = random.Random(17)
     vocab = _vocabulary(rng)
     with engine.begin() as conn:
-        owners = []
+        owners = []  # the personal workspace of each of two users: assets belong to workspaces
         for email in ("designer@example.com", "other@example.com"):
-            owners.append(conn.execute(insert(User).values(email=email, name="", password_hash="x",
-                                                           created_at=datetime.now(UTC),
-                                                           password_changed_at=datetime.now(UTC))
-                                       .returning(User.id)).scalar_one())
+            user_id = conn.execute(insert(User).values(email=email, name="", password_hash="x",
+                                                       created_at=datetime.now(UTC),
+                                                       password_changed_at=datetime.now(UTC))
+                                   .returning(User.id)).scalar_one()
+            owners.append(conn.execute(insert(Workspace).values(name=email, kind="personal", created_by=user_id,
+                                                                created_at=datetime.now(UTC))
+                                       .returning(Workspace.id)).scalar_one())
     started = time.perf_counter()
     for owner, count, first in ((owners[0], ASSETS, 1), (owners[1], OTHER_ASSETS, ASSETS + 1)):
         insert_assets(engine, owner, count, first_id=first, rng=rng, vocab=vocab)

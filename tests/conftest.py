@@ -111,8 +111,8 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
-# Tables the migrations seed (starter styles, the starter denylist): restored after each truncate.
-SEEDED_TABLES = ("style_preset", "denylist_term")
+# Tables the migrations seed (starter styles, the starter denylist, the free plan): restored after each truncate.
+SEEDED_TABLES = ("style_preset", "denylist_term", "plan", "plan_version")
 _seed_rows: dict[str, list[dict]] = {}
 
 
