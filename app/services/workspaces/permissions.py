@@ -48,6 +48,10 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "workspace.transfer": (frozenset({"owner"}), "admin"),
     "workspace.delete": (frozenset({"owner"}), "admin"),
     "credits.read": (_ALL, "read"),
+    # Billing (when Stripe is on): buying packs, subscribing, the customer portal, payment history.
+    "billing.manage": (_MANAGERS, "admin"),
+    # Monthly credit caps for the workspace and its members, low-balance warnings, automatic top-up.
+    "budgets.manage": (frozenset({"owner"}), "admin"),
     # The caller's own account and API tokens: any role; a scoped token needs `admin` to mint or revoke tokens
     # (so a narrow token can never make itself a broader one) or to change the password.
     "account.read": (_ALL, "read"),
@@ -119,6 +123,8 @@ ACTION_HELP = {
     "workspace.transfer": "Hand the workspace to another member",
     "workspace.delete": "Delete the workspace with its files",
     "credits.read": "See the workspace's credits",
+    "billing.manage": "Buy credit packs, change the plan, open Stripe's customer portal, see payments",
+    "budgets.manage": "Set monthly credit caps for the workspace and its members, warnings and top-up",
     "account.read": "See one's own account and API tokens",
     "account.manage": "Change one's password; make and revoke API tokens",
 }
