@@ -70,17 +70,30 @@ def reserve(*, session: Session, workspace_id: int, amount: int, job_id: str) ->
     if amount <= 0:
         return
     grant_monthly_allowance(session=session, workspace_id=workspace_id)
+    _refuse_debt(session, workspace_id)
     if not _entry(session, workspace_id=workspace_id, kind="reserve", amount=-amount,
                   reference=f"job:{job_id}:reserve", job_id=job_id, reason="Reserved for a job"):
         return
     # The WHERE clause is the guard: concurrent spends serialise on the row and re-check it.
     moved = session.execute(
         update(CreditAccount)
-        .where(col(CreditAccount.workspace_id) == workspace_id, col(CreditAccount.balance) >= amount)
+        .where(col(CreditAccount.workspace_id) == workspace_id, col(CreditAccount.balance) >= amount,
+               col(CreditAccount.debt) <= 0)
         .values(balance=CreditAccount.balance - amount, held=CreditAccount.held + amount)
     )
     if moved.rowcount != 1:
+        _refuse_debt(session, workspace_id)  # a refund or dispute landed between the check and the update
         raise InsufficientCredits(f"This needs {amount} credits; this workspace's balance is too low.")
+
+
+def _refuse_debt(session: Session, workspace_id: int) -> None:
+    """A workspace that owes credits (a refund or dispute took back more than its balance) starts no job."""
+    account = session.get(CreditAccount, workspace_id, populate_existing=True)
+    if account is not None and account.debt > 0:
+        raise InsufficientCredits(
+            f"This workspace owes {account.debt} credits (a payment was refunded or disputed after its credits "
+            "were spent): new jobs wait until a payment covers it.", code="billing_debt",
+            details={"debt": account.debt})
 
 
 def _reserved(session: Session, job_id: str) -> CreditEntry | None:
