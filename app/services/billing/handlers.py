@@ -248,10 +248,14 @@ def payment_effect(session: Session, payment_intent: str) -> BillingEffect | Non
                                                     col(BillingEffect.kind).in_(PAYMENT_KINDS))).first()
 
 
-def _taken_back(session: Session, payment_intent: str, but: str = "") -> int:
-    return -session.exec(select(func.coalesce(func.sum(BillingEffect.credits), 0)).where(
-        BillingEffect.stripe_object_id == payment_intent, col(BillingEffect.kind).in_(TAKE_BACK_KINDS),
+def _taken_back(session: Session, payment_intent: str, *, kinds: tuple[str, ...] = TAKE_BACK_KINDS,
+                but: str = "") -> tuple[int, int]:
+    """(credits, cents) already taken back from a payment by effects of `kinds`, leaving out `but`."""
+    credits, cents = session.exec(select(func.coalesce(func.sum(BillingEffect.credits), 0),
+                                         func.coalesce(func.sum(BillingEffect.amount_cents), 0)).where(
+        BillingEffect.stripe_object_id == payment_intent, col(BillingEffect.kind).in_(kinds),
         BillingEffect.business_key != but)).one()
+    return -credits, cents
 
 
 def _paid(session: Session, payment_intent: str | None) -> BillingEffect:
@@ -272,22 +276,23 @@ def _refunds_of(charge: dict[str, Any]) -> list[dict[str, Any]]:
                   key=lambda r: (r.get("created") or 0, r["id"]))
 
 
-def plan_refunds(session: Session, charge: dict[str, Any]) -> list[Planned]:
-    """Credits back pro rata of each refund: refund i takes floor(C·after/A) − floor(C·before/A) of the
-    payment's C credits for A cents, so full refunds take exactly C; never more than is left to take."""
-    paid = _paid(session, charge.get("payment_intent"))
+def plan_refund(session: Session, paid: BillingEffect, charge: dict[str, Any], refund: dict[str, Any]) -> Planned:
+    """Credits back pro rata: after this refund, refunds have taken floor(C · refunded / A) of the payment's
+    C credits for A cents in all, whatever order they arrive in (so full refunds take exactly C); never
+    more than is left after a dispute or earlier refunds."""
+    key = f"refund:{refund['id']}"
     total = _int(charge.get("amount")) or paid.amount_cents or 1
-    planned, before = [], 0
-    for refund in _refunds_of(charge):
-        after = before + (_int(refund.get("amount")) or 0)
-        share = paid.credits * min(after, total) // total - paid.credits * min(before, total) // total
-        before = after
-        key = f"refund:{refund['id']}"
-        left = paid.credits - _taken_back(session, paid.stripe_object_id, but=key)
-        planned.append(Planned(key, "refund", paid.workspace_id, -max(0, min(share, left)),
-                               _int(refund.get("amount")) or 0, refund.get("currency") or paid.currency,
-                               paid.stripe_object_id))
-    return planned
+    refunded_credits, refunded_cents = _taken_back(session, paid.stripe_object_id, kinds=("refund",), but=key)
+    cents = _int(refund.get("amount")) or 0
+    share = paid.credits * min(refunded_cents + cents, total) // total - refunded_credits
+    left = paid.credits - _taken_back(session, paid.stripe_object_id, but=key)[0]
+    return Planned(key, "refund", paid.workspace_id, -max(0, min(share, left)), cents,
+                   refund.get("currency") or paid.currency, paid.stripe_object_id)
+
+
+def plan_refunds(session: Session, charge: dict[str, Any]) -> list[Planned]:
+    paid = _paid(session, charge.get("payment_intent"))
+    return [plan_refund(session, paid, charge, refund) for refund in _refunds_of(charge)]
 
 
 def plan_dispute(session: Session, dispute: dict[str, Any]) -> list[Planned]:
@@ -295,13 +300,18 @@ def plan_dispute(session: Session, dispute: dict[str, Any]) -> list[Planned]:
     pi = dispute.get("payment_intent")
     paid = _paid(session, pi if isinstance(pi, str) else (pi or {}).get("id"))
     key = f"dispute:{dispute['id']}"
-    left = paid.credits - _taken_back(session, paid.stripe_object_id, but=key)
+    left = paid.credits - _taken_back(session, paid.stripe_object_id, but=key)[0]
     return [Planned(key, "dispute", paid.workspace_id, -max(0, left), _int(dispute.get("amount")) or 0,
                     dispute.get("currency") or paid.currency, paid.stripe_object_id)]
 
 
 def _refunded(session: Session, event: dict[str, Any]) -> tuple[str, str]:
-    return _apply(session, event, plan_refunds(session, event["data"]["object"]))
+    charge = event["data"]["object"]
+    paid = _paid(session, charge.get("payment_intent"))
+    done = []
+    for refund in _refunds_of(charge):  # one at a time: each share depends on those applied before it
+        done.append(_apply(session, event, [plan_refund(session, paid, charge, refund)])[1])
+    return "applied", "; ".join(done) or "no refund to apply"
 
 
 def _disputed(session: Session, event: dict[str, Any]) -> tuple[str, str]:
