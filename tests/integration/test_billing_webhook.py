@@ -177,7 +177,7 @@ def test_async_payment_waits_then_credits_and_a_failed_one_never_does(shop, fake
 
 
 def test_unknown_events_are_acknowledged_and_unknown_workspaces_recorded(shop, fake, api):
-    ws, ids = shop
+    _, ids = shop
     odd = fake.record("customer.tax_id.created", {"id": "txi_1", "object": "tax_id"})
     assert post_event(api, fake, odd).json()["outcome"] == "ignored"
     fake.hold_deliveries = True
