@@ -57,7 +57,6 @@ def apply_effect(*, session: Session, business_key: str, kind: str, workspace_id
                                code="invalid_effect")
     if session.get(Workspace, workspace_id) is None:
         raise ValidationFailed(f"No workspace {workspace_id}.", code="unknown_workspace")
-    _ensure_account(session, workspace_id)
     effect = BillingEffect(business_key=business_key, kind=kind, workspace_id=workspace_id, event_id=event_id[:100],
                            credits=credits, amount_cents=amount_cents, currency=(currency or "usd").lower()[:3],
                            stripe_object_id=stripe_object_id[:100])
@@ -69,8 +68,10 @@ def apply_effect(*, session: Session, business_key: str, kind: str, workspace_id
             session.flush()
     except IntegrityError:
         return None
-    account = session.exec(select(CreditAccount).where(CreditAccount.workspace_id == workspace_id)
-                           .with_for_update().execution_options(populate_existing=True)).one()
+    account = _locked_account(session, workspace_id)
+    if account is None:  # the workspace's first credits
+        _ensure_account(session, workspace_id)
+        account = _locked_account(session, workspace_id)
     if credits >= 0:
         paid_debt = min(account.debt, credits)
         applied, shortfall = credits - paid_debt, -paid_debt
@@ -88,6 +89,11 @@ def apply_effect(*, session: Session, business_key: str, kind: str, workspace_id
     if kind in RECEIPT_KINDS and amount_cents > 0:
         _write_receipt(session, effect)
     return effect
+
+
+def _locked_account(session: Session, workspace_id: int) -> CreditAccount | None:
+    return session.exec(select(CreditAccount).where(CreditAccount.workspace_id == workspace_id)
+                        .with_for_update().execution_options(populate_existing=True)).first()
 
 
 def _reason(kind: str, credits: int, shortfall: int) -> str:
