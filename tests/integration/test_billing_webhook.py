@@ -195,3 +195,24 @@ def test_the_webhook_is_404_while_billing_is_off(env, api, monkeypatch):
     monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
     answer = api.post("/api/v1/billing/webhook", content=b"{}", headers={"Stripe-Signature": "t=1,v1=00"})
     assert (answer.status_code, answer.json()["error"]["code"]) == (404, "billing_off")
+
+
+def test_an_automatic_topup_credits_its_pack_once(shop, fake, api):
+    from app.models import BillingCustomer
+    from app.services.billing.client import stripe_client
+
+    ws, ids = shop
+    deliver_all(api, fake, fake.pay(checkout(fake, ws, ids)))  # the first purchase saves the card
+    with session_scope() as session:
+        customer = session.get(BillingCustomer, ws).stripe_customer_id
+    pi = stripe_client().v1.payment_intents.create({
+        "amount": 1000, "currency": "usd", "customer": customer, "off_session": True, "confirm": True,
+        "metadata": {"workspace_id": str(ws), "kind": "topup", "pack_id": str(ids["pack_id"])}})
+    succeeded = next(e for e in fake.events if e["type"] == "payment_intent.succeeded"
+                     and e["data"]["object"]["id"] == pi.id)
+    assert post_event(api, fake, succeeded).json()["outcome"] == "applied"
+    assert post_event(api, fake, succeeded).json()["outcome"] == "duplicate"
+    assert account(ws) == (200, 0, 0) and ledger(ws)[f"stripe:topup:{pi.id}"] == 100
+    with session_scope() as session:
+        subjects = [m.subject for m in session.exec(select(OutboxEmail).order_by(OutboxEmail.id))]
+    assert subjects[-1] == "Receipt: 10.00 USD for an automatic top-up"
