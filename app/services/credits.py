@@ -70,7 +70,6 @@ def reserve(*, session: Session, workspace_id: int, amount: int, job_id: str) ->
     if amount <= 0:
         return
     grant_monthly_allowance(session=session, workspace_id=workspace_id)
-    _refuse_debt(session, workspace_id)
     if not _entry(session, workspace_id=workspace_id, kind="reserve", amount=-amount,
                   reference=f"job:{job_id}:reserve", job_id=job_id, reason="Reserved for a job"):
         return
@@ -82,7 +81,7 @@ def reserve(*, session: Session, workspace_id: int, amount: int, job_id: str) ->
         .values(balance=CreditAccount.balance - amount, held=CreditAccount.held + amount)
     )
     if moved.rowcount != 1:
-        _refuse_debt(session, workspace_id)  # a refund or dispute landed between the check and the update
+        _refuse_debt(session, workspace_id)  # debt is the reason (the WHERE clause also refuses it)
         raise InsufficientCredits(f"This needs {amount} credits; this workspace's balance is too low.")
 
 
