@@ -4,6 +4,7 @@ import reflex as rx
 
 from app import routes
 from app.api import build_api
+from app.api.guard import Guard
 from app.api.middleware import BodyLimit, SecurityHeaders
 from components.layout.focus import focus_style
 from components.pages import (
@@ -47,7 +48,7 @@ from state.workspace import WorkspaceState
 
 app = rx.App(
     # FastAPI routes come first; the outer wrappers see every response and request.
-    api_transformer=[build_api(), BodyLimit, SecurityHeaders],
+    api_transformer=[build_api(), BodyLimit, Guard, SecurityHeaders],
     head_components=[rx.el.meta(name="color-scheme", content="light dark"), focus_style()],
 )
 
