@@ -56,23 +56,33 @@ def command(url: str, name: str, *, timeout: float) -> str:
         raise ClamdError(f"clamd did not answer {name} ({type(exc).__name__})") from exc
 
 
+def _send_stream(sock: socket.socket, data: bytes | IO[bytes]) -> None:
+    sock.sendall(b"zINSTREAM\0")
+    if isinstance(data, bytes | bytearray | memoryview):
+        view = memoryview(data)
+        for start in range(0, len(view), CHUNK_BYTES):
+            chunk = view[start:start + CHUNK_BYTES]
+            sock.sendall(struct.pack(">I", len(chunk)) + chunk)
+    else:
+        while chunk := data.read(CHUNK_BYTES):
+            sock.sendall(struct.pack(">I", len(chunk)) + chunk)
+    sock.sendall(struct.pack(">I", 0))
+
+
 def instream(url: str, data: bytes | IO[bytes], *, timeout: float) -> str | None:
     """Scan bytes (or a file, read from where it stands); None when clean, else the signature found."""
     try:
         with _connect(url, timeout) as sock:
-            sock.sendall(b"zINSTREAM\0")
-            if isinstance(data, bytes | bytearray | memoryview):
-                view = memoryview(data)
-                for start in range(0, len(view), CHUNK_BYTES):
-                    chunk = view[start:start + CHUNK_BYTES]
-                    sock.sendall(struct.pack(">I", len(chunk)) + chunk)
+            try:
+                _send_stream(sock, data)
+            except (BrokenPipeError, ConnectionResetError) as exc:
+                # clamd answers and hangs up mid-stream past StreamMaxLength: its answer says why.
+                answer = _reply(sock)
+                if not answer:
+                    raise ClamdError(f"clamd hung up during the scan ({type(exc).__name__})") from exc
             else:
-                while chunk := data.read(CHUNK_BYTES):
-                    sock.sendall(struct.pack(">I", len(chunk)) + chunk)
-            sock.sendall(struct.pack(">I", 0))
-            answer = _reply(sock)
+                answer = _reply(sock)
     except (TimeoutError, OSError) as exc:
-        # A reset mid-stream is how clamd refuses a stream over StreamMaxLength before it can answer.
         raise ClamdError(f"clamd did not finish the scan ({type(exc).__name__})") from exc
     _, _, verdict = answer.partition(": ")
     if verdict == "OK":
