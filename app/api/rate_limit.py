@@ -22,7 +22,7 @@ from app.settings import get_settings
 
 KEY_PREFIX = "atelier-api"
 log = logging.getLogger(__name__)
-# One client per event loop: an asyncio connection pool cannot be shared between loops.
+# One client (and its script) per event loop: an asyncio connection pool cannot be shared between loops.
 _clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -51,13 +51,27 @@ def credential_key(headers: dict[bytes, bytes], cookie_name: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:32] if secret else ""
 
 
-def _client() -> aioredis.Redis:
+# Every counter of a request in one call: SET NX starts a window with its expiry, INCR counts, TTL tells how
+# long the window has left. A script costs less than half the CPU of the same commands in MULTI/EXEC here.
+_COUNT = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, 0, 'EX', tonumber(ARGV[i]), 'NX')
+  out[#out + 1] = redis.call('INCR', key)
+  out[#out + 1] = redis.call('TTL', key)
+end
+return out
+"""
+
+
+def _script():
     loop = asyncio.get_running_loop()
-    client = _clients.get(loop)
-    if client is None:
+    script = _clients.get(loop)
+    if script is None:
         client = aioredis.Redis.from_url(get_settings().redis_db_url(0), socket_timeout=2)
-        _clients[loop] = client
-    return client
+        script = client.register_script(_COUNT)
+        _clients[loop] = script
+    return script
 
 
 def buckets(*, address: str, credential: str) -> list[tuple[str, RateLimitItem, str]]:
@@ -73,25 +87,20 @@ def buckets(*, address: str, credential: str) -> list[tuple[str, RateLimitItem, 
 
 
 async def check(*, address: str, credential: str) -> Verdict:
-    """Count this request in each of its buckets; refused when any is past its limit.
+    """Count this request in each of its buckets (one Redis call); refused when any is past its limit.
 
-    One MULTI/EXEC per request: SET NX starts a window with its expiry, INCR counts, TTL tells how long
-    the window has left. Redis down: allowed (logged) — the outage handlers answer for the routes that need it.
+    Redis down: allowed (logged) — the outage handlers answer for the routes that need it.
     """
     chosen = buckets(address=address or "unknown", credential=credential)
     try:
-        pipe = _client().pipeline(transaction=True)
-        for _name, item, key in chosen:
-            pipe.set(key, 0, ex=item.get_expiry(), nx=True)
-            pipe.incr(key)
-            pipe.ttl(key)
-        replies = await pipe.execute()
+        replies = await _script()(keys=[key for _n, _i, key in chosen],
+                                  args=[item.get_expiry() for _n, item, _k in chosen])
     except (OSError, aioredis.RedisError) as exc:
         log.warning("API rate limit skipped, Redis unavailable: %s", type(exc).__name__)
         return Verdict(True)
     worst = None
     for index, (name, item, _key) in enumerate(chosen):
-        count, ttl = replies[3 * index + 1], replies[3 * index + 2]
+        count, ttl = replies[2 * index], replies[2 * index + 1]
         if count > item.amount:
             retry = max(1, int(ttl) if ttl and ttl > 0 else item.get_expiry())
             if worst is None or retry > worst.retry_after:

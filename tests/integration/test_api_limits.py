@@ -50,6 +50,16 @@ def test_anonymous_requests_are_limited_per_address_with_retry_after(stack, any_
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     assert refused.headers["x-content-type-options"] == "nosniff"  # still inside the security headers
     assert second.get("/api/v1/me").status_code == 401  # another address has its own window
+    # The counters are the `limits` library's fixed windows: it reads (and could clear) them.
+    from limits import parse
+    from limits.storage import RedisStorage
+    from limits.strategies import FixedWindowRateLimiter
+
+    from app.settings import get_settings
+
+    limiter = FixedWindowRateLimiter(RedisStorage(get_settings().redis_db_url(0), key_prefix="atelier-api"))
+    assert limiter.get_window_stats(parse("3/minute"), "anonymous/203.0.113.9").remaining == 0
+    assert limiter.get_window_stats(parse("3/minute"), "anonymous/198.51.100.7").remaining == 2
     assert first.get("/health").status_code == 200  # health checks are not limited
     rows = security_rows("security.rate_limited")
     assert [(row.ip, row.target) for row in rows] == [("203.0.113.9", "/api/v1/me")]
@@ -157,7 +167,7 @@ def test_redis_down_lets_requests_through(stack, env, monkeypatch):
     configure(monkeypatch, api_rate_limit_anon="1/minute")
     from app.api import rate_limit
 
-    monkeypatch.setattr(rate_limit, "_client", lambda: __import__("redis.asyncio").asyncio.Redis(
-        host="127.0.0.1", port=1, socket_connect_timeout=0.2))
+    monkeypatch.setattr(rate_limit, "_script", lambda: __import__("redis.asyncio").asyncio.Redis(
+        host="127.0.0.1", port=1, socket_connect_timeout=0.2).register_script(rate_limit._COUNT))
     anyone = client(stack, "198.51.100.7")
     assert [anyone.get("/api/v1/me").status_code for _ in range(3)] == [401] * 3
