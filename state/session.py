@@ -10,6 +10,7 @@ from app import routes
 from app.api import network_lists
 from app.api.client_address import client_address
 from app.db import read_scope, session_scope
+from app.errors import Throttled
 from app.services import signin
 from app.services.accounts import UserPublic
 from app.services.security_events import record_security_event
@@ -43,6 +44,13 @@ def admin_network_refused(state: rx.State) -> bool:
     if why:
         record_security_event(kind="network_refused", ip=address, target=state.router.url.path[:200], detail=why)
     return bool(why)
+
+
+def note_throttle(state: rx.State, exc: Exception) -> None:
+    """A page's throttle (sign-in, sign-up, reset) is a security event, like the API's 429s (app/api/guard.py)."""
+    if isinstance(exc, Throttled):
+        record_security_event(kind="throttled", ip=client_ip(state), target=state.router.url.path[:200],
+                              detail=exc.message)
 
 
 def full_page_load(url: str) -> rx.event.EventSpec:
