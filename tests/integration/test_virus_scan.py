@@ -101,6 +101,16 @@ def test_fail_closed_refuses_and_stores_nothing(signed_in, clamd_server, monkeyp
     assert asset_count() == 0
 
 
+def test_a_file_clamd_cannot_scan_fails_alone(signed_in, clamd_server, monkeypatch):
+    scanning(monkeypatch, clamd_server.url)
+    small, large = images.jpeg(160, 120, seed=10), images.jpeg(1600, 1200, seed=11)
+    clamd_server.stream_max = len(small) + 1000  # clamd's StreamMaxLength below the large file
+    body = upload(signed_in, ("small.jpg", small, "image/jpeg"), ("large.jpg", large, "image/jpeg")).json()
+    assert [a["filename"] for a in body["assets"]] == ["small.jpg"]
+    assert [(e["filename"], e["code"]) for e in body["errors"]] == [("large.jpg", "scan_failed")]
+    assert "size limit" in body["errors"][0]["message"]
+
+
 def test_fail_open_stores_flagged_and_audited(signed_in, monkeypatch):
     scanning(monkeypatch, closed_port_url(), mode="open")
     response = upload(signed_in, ("a.jpg", images.jpeg(seed=6), "image/jpeg"))

@@ -35,7 +35,7 @@ def test_eicar_is_found_even_across_a_chunk_boundary(server):
 
 def test_a_stream_over_clamds_limit_is_an_error_not_a_pass(server):
     server.stream_max = 100_000
-    with pytest.raises(clamd.ClamdError, match="size limit"):
+    with pytest.raises(clamd.ClamdFileError, match="size limit"):
         clamd.instream(server.url, b"x" * 200_000, timeout=2)
 
 

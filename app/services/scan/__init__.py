@@ -3,7 +3,8 @@
 `require_clean` is called by the one ingest path (uploads and each ZIP member), the slide source reader and
 the brand template store. Infected: refused (`infected`, naming the signature) with an audit event. clamd
 unreachable: CLAMAV_FAIL_MODE=closed refuses (503 `scanner_unavailable`); open lets it through marked
-"not scanned", with an audit event — never silently.
+"not scanned", with an audit event — never silently. clamd up but unable to scan one file (over its
+StreamMaxLength): that file alone is refused (`scan_failed`) when closed, stored flagged when open.
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ def require_clean(data: bytes | IO[bytes], *, name: str, where: str = "") -> str
             log.warning("upload %s stored unscanned: %s", name, exc)
             record_security_event(kind="scan_skipped", ip="", target=target, detail=str(exc))
             return NOT_SCANNED
+        if isinstance(exc, clamd.ClamdFileError):  # clamd is up: this file alone is refused
+            record_security_event(kind="scan_failed", ip="", target=target, detail=str(exc))
+            raise AppError(f"{name} could not be virus-scanned ({str(exc)[:160]}), so it was not stored.",
+                           code="scan_failed", status=422) from exc
         log.warning("upload %s refused, scanner unavailable: %s", name, exc)
         raise ScannerUnavailable("The virus scanner is not reachable, so uploads are refused for now; nothing "
                                  "was stored. Try again shortly.", details={"service": "clamav"}) from exc

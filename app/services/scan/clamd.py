@@ -19,6 +19,10 @@ class ClamdError(Exception):
     """clamd could not be reached, timed out, or answered with an error: the file is not scanned."""
 
 
+class ClamdFileError(ClamdError):
+    """clamd is up but could not scan this file (over its StreamMaxLength, a parse error): a per-file problem."""
+
+
 def _connect(url: str, timeout: float) -> socket.socket:
     parts = urlsplit(url)
     try:
@@ -84,9 +88,11 @@ def instream(url: str, data: bytes | IO[bytes], *, timeout: float) -> str | None
                 answer = _reply(sock)
     except (TimeoutError, OSError) as exc:
         raise ClamdError(f"clamd did not finish the scan ({type(exc).__name__})") from exc
+    if not answer:
+        raise ClamdError("clamd closed the connection without an answer")
     _, _, verdict = answer.partition(": ")
     if verdict == "OK":
         return None
     if verdict.endswith(" FOUND"):
         return verdict[: -len(" FOUND")].strip() or "unknown signature"
-    raise ClamdError(f"clamd could not scan the file: {answer[:200] or 'no answer'}")
+    raise ClamdFileError(f"clamd could not scan the file: {answer[:200]}")
