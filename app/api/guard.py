@@ -61,7 +61,7 @@ class Guard:
         credential = rate_limit.credential_key(dict(scope.get("headers", [])), cookie_name())
         verdict = await rate_limit.check(address=address, credential=credential)
         if not verdict.allowed:
-            detail = f"{verdict.bucket} limit; retry in {verdict.retry_after} s"
+            detail = f"{verdict.bucket} limit; retry in {verdict.retry_after}s"
             await _event("rate_limited", address, path[:200], detail)
             message = f"Too many requests. Try again in {verdict.retry_after} seconds."
             return await _answer(scope, send, 429, "rate_limited", message,

@@ -4,9 +4,12 @@ as security events in the audit log."""
 from __future__ import annotations
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import Account, open_page, shot, sign_in
+
+pytestmark = pytest.mark.e2e
 
 
 def test_a_client_behind_the_proxy_is_limited_and_the_admin_sees_it(page: Page, admin: Account, base_url: str):
