@@ -81,6 +81,12 @@ def test_settings_read_the_lists(monkeypatch):
     monkeypatch.setenv("API_RATE_LIMIT", "lots")
     with pytest.raises(ValueError, match=r"API_RATE_LIMIT|api_rate_limit"):
         Settings()
+    monkeypatch.delenv("API_RATE_LIMIT")
+    monkeypatch.setenv("CLAMAV_URL", "http://clamav:3310")
+    with pytest.raises(ValueError, match=r"tcp://host:port"):
+        Settings()
+    monkeypatch.setenv("CLAMAV_URL", "unix:///run/clamav/clamd.ctl")
+    assert Settings().clamav_url == "unix:///run/clamav/clamd.ctl" and Settings().clamav_fail_mode == "closed"
 
 
 def test_page_events_use_the_same_rule(monkeypatch):
