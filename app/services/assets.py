@@ -172,10 +172,9 @@ def ingest_one(*, workspace_id: int, filename: str, data: bytes | IO[bytes]) -> 
     result = IngestResult(assets=[], errors=[])
     for name, body in _expand_archives([(filename, data)], result.errors):
         try:
-            # Each file and each ZIP member, before it is stored; scanner down (fail-closed) stops the upload.
-            scanned = scan.require_clean(body, name=display_name(name), where=f"workspace:{workspace_id}")
-            asset, is_new = store_one(workspace_id=workspace_id, filename=name, data=body,
-                                      meta={"virus_scan": scanned} if scanned else None)
+            # Each file and each ZIP member is scanned before it is stored (scanner down, fail-closed: stop).
+            meta = scan.upload_meta(body, name=display_name(name), where=f"workspace:{workspace_id}")
+            asset, is_new = store_one(workspace_id=workspace_id, filename=name, data=body, meta=meta)
         except ServiceUnavailable:
             raise
         except AppError as exc:
@@ -222,15 +221,12 @@ def _stop_part_way(*, workspace_id: int, result: IngestResult, stopped_at: str, 
     except ServiceUnavailable:
         pass  # parked as failed with QUEUE_UNAVAILABLE; the periodic work queues them later
     details = _what_was_stored(result)
-    if isinstance(cause, scan.ScannerUnavailable):
-        raise scan.ScannerUnavailable(
-            f"{cause.message} Stopped at {display_name(stopped_at)}: {len(details['stored'])} file(s) before it "
-            "were scanned and stored.",
-            details={**details, "service": "clamav", "stopped_at": display_name(stopped_at)}) from cause
-    raise ServiceUnavailable(
-        f"Storage stopped taking files at {display_name(stopped_at)}: {len(details['stored'])} file(s) before it "
-        "were stored, it and the files after it were not.",
-        details={**details, "service": "storage", "stopped_at": display_name(stopped_at)}) from cause
+    scanner = isinstance(cause, scan.ScannerUnavailable)  # clamd down, fail-closed: 503 scanner_unavailable
+    raise (scan.ScannerUnavailable if scanner else ServiceUnavailable)(
+        f"{'The virus scanner' if scanner else 'Storage'} stopped taking files at {display_name(stopped_at)}: "
+        f"{len(details['stored'])} file(s) before it were stored, it and the files after it were not.",
+        details={**details, "service": "clamav" if scanner else "storage", "stopped_at": display_name(stopped_at)}
+    ) from cause
 
 
 def _what_was_stored(result: IngestResult) -> dict:

@@ -72,6 +72,12 @@ def require_clean(data: bytes | IO[bytes], *, name: str, where: str = "") -> str
     raise Infected(f"{name} was refused: the virus scanner found {signature}.", signature=signature)
 
 
+def upload_meta(data: bytes | IO[bytes], *, name: str, where: str = "") -> dict | None:
+    """`require_clean` for a stored upload: the asset's meta saying how it was scanned (None when scanning is off)."""
+    verdict = require_clean(data, name=name, where=where)
+    return {"virus_scan": verdict} if verdict else None
+
+
 def health() -> str:
     """For /health/ready: "" when off; "ok (...)" when clamd answers; when it does not, "down: ..." if
     uploads wait for it (fail-closed) or "degraded: ..." (fail-open: listed, not counted against readiness)."""
