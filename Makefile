@@ -51,11 +51,11 @@ run: $(VENV)/.runtime $(NODE_BIN)/bun .tesseract .libreoffice
 # the asyncio tests cannot share.
 test: $(VENV)/.dev $(NODE_BIN)/bun /usr/bin/chromium .tesseract .libreoffice
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -m "not e2e"
-	$(PY) -m pytest -m e2e
+	$(PY) -m pytest -m "not e2e" --durations=25
+	$(PY) -m pytest -m e2e --durations=10
 
 test-fast: $(VENV)/.dev
-	$(PY) -m pytest -m "not e2e"
+	$(PY) -m pytest -m "not e2e" --durations=25
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
