@@ -4,8 +4,10 @@ archives refused; S3 through moto's server; the command line as a real process."
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+import urllib.request
 import uuid
 import zipfile
 
@@ -17,6 +19,7 @@ from app.backup.manifest import MANIFEST, OBJECTS, known_revisions
 from app.backup.restore import restore_backup
 from app.settings import get_settings
 from app.storage import LocalStorage, get_storage
+from tests import images
 from tests.conftest import PG_ADMIN_URL, clear_caches, migrate
 from tests.integration.backup_helpers import flip_byte_in, objects_of, populate, rewrite, run_jobs, table_rows
 from tests.integration.test_api_auth import ORIGIN, login, register
@@ -98,7 +101,7 @@ def test_a_non_empty_install_is_refused_unless_forced(api, env, tmp_path):
 def test_a_changed_byte_is_refused_naming_the_object_and_nothing_is_written(api, env, tmp_path, monkeypatch,
                                                                               migrated_sqlite):
     assert register(api).status_code == 201 and login(api).status_code == 200
-    files = [("files", (f"p{i}.jpg", __import__("tests.images").images.jpeg(120, 90, seed=i), "image/jpeg"))
+    files = [("files", (f"p{i}.jpg", images.jpeg(120, 90, seed=i), "image/jpeg"))
              for i in range(3)]
     assert api.post("/api/v1/assets", files=files, headers=ORIGIN).status_code < 300
     run_jobs()
@@ -174,7 +177,7 @@ def test_s3_storage_round_trip(api, s3, s3_endpoint, tmp_path, monkeypatch, migr
     import boto3
 
     assert register(api).status_code == 201 and login(api).status_code == 200
-    files = [("files", (f"s{i}.jpg", __import__("tests.images").images.jpeg(100, 80, seed=i), "image/jpeg"))
+    files = [("files", (f"s{i}.jpg", images.jpeg(100, 80, seed=i), "image/jpeg"))
              for i in range(2)]
     assert api.post("/api/v1/assets", files=files, headers=ORIGIN).status_code < 300
     run_jobs()
@@ -193,3 +196,33 @@ def test_s3_storage_round_trip(api, s3, s3_endpoint, tmp_path, monkeypatch, migr
     assert objects_of(get_storage()) == objects
     assert table_rows(get_settings().database_url) == rows
     assert not isinstance(get_storage(), LocalStorage)
+
+
+def test_a_local_install_restores_into_s3_storage(api, env, s3_endpoint, tmp_path, monkeypatch,  # noqa: F811
+                                                 migrated_sqlite):
+    import boto3
+
+    assert register(api).status_code == 201 and login(api).status_code == 200
+    files = [("files", ("here.jpg", images.jpeg(100, 80, seed=3), "image/jpeg"))]
+    assert api.post("/api/v1/assets", files=files, headers=ORIGIN).status_code < 300
+    run_jobs()
+    assert isinstance(get_storage(), LocalStorage)
+    objects, rows = objects_of(get_storage()), table_rows(get_settings().database_url)
+    archive = create_backup(tmp_path / "local.zip", say=lambda _line: None)
+
+    bucket = f"atelier-moved-{uuid.uuid4().hex[:8]}"
+    boto3.client("s3", endpoint_url=s3_endpoint, aws_access_key_id="test", aws_secret_access_key="test",
+                 region_name="us-east-1").create_bucket(Bucket=bucket)
+    for name, value in {"STORAGE_BACKEND": "s3", "S3_BUCKET": bucket, "S3_ENDPOINT_URL": s3_endpoint,
+                        "S3_ACCESS_KEY_ID": "test", "S3_SECRET_ACCESS_KEY": "test"}.items():
+        monkeypatch.setenv(name, value)
+    move_to_new_install(monkeypatch, tmp_path, migrated_sqlite)
+    restore_backup(archive, say=lambda _line: None)
+    assert get_storage().name == "s3" and objects_of(get_storage()) == objects and len(objects) == 2
+    assert table_rows(get_settings().database_url) == rows
+    listed = api.get("/api/v1/assets").json()["assets"]
+    download = api.get(f"/api/v1/assets/{listed[0]['id']}/download", follow_redirects=False)
+    assert download.status_code == 307 and download.headers["location"].startswith(f"{s3_endpoint}/{bucket}/")
+    with urllib.request.urlopen(download.headers["location"]) as response:  # the restored bytes, from S3
+        key = next(k for k in objects if not k.startswith("thumbs/"))
+        assert hashlib.sha256(response.read()).hexdigest() == objects[key]
