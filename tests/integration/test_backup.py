@@ -226,3 +226,11 @@ def test_a_local_install_restores_into_s3_storage(api, env, s3_endpoint, tmp_pat
     with urllib.request.urlopen(download.headers["location"]) as response:  # the restored bytes, from S3
         key = next(k for k in objects if not k.startswith("thumbs/"))
         assert hashlib.sha256(response.read()).hexdigest() == objects[key]
+
+
+def test_local_listing_skips_half_written_files(tmp_path):
+    storage = LocalStorage(tmp_path / "storage")
+    storage.put("assets/1/ab/one.bin", b"one", content_type="application/octet-stream")
+    (tmp_path / "storage" / "assets" / "1" / "ab" / ".part-x1y2").write_bytes(b"half")
+    assert list(storage.iter_keys()) == [("assets/1/ab/one.bin", 3)]
+    assert list(LocalStorage(tmp_path / "missing").iter_keys()) == []
