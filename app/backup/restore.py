@@ -124,6 +124,22 @@ def _refuse_non_empty(database_url: str, storage, say: Say) -> None:
     say("the install is empty")
 
 
+def _refuse_live_workers(say: Say) -> None:
+    """Workers writing while the database is replaced would mix two histories: they must be stopped."""
+    if not get_settings().redis_url:
+        return  # the embedded Redis of `make run`: it runs only while `make run` does
+    from app.services.worker_pulse import live_names
+
+    try:
+        live = live_names()
+    except Exception as exc:  # Redis away: nothing can be running jobs against it
+        say(f"note: could not look for running workers ({type(exc).__name__}); make sure none runs")
+        return
+    if live:
+        raise BackupError(f"{len(live)} worker(s) are running against this install ({', '.join(sorted(live)[:3])}); "
+                          "stop the app and the workers before restoring (or pass --force)")
+
+
 def restore_backup(path: Path, *, force: bool = False, say: Say = say_stdout) -> RestoreSummary:
     settings = get_settings()
     path = Path(path)
@@ -149,6 +165,7 @@ def restore_backup(path: Path, *, force: bool = False, say: Say = say_stdout) ->
         if force:
             say("--force: the install's database will be replaced; its stored objects are kept or overwritten")
         else:
+            _refuse_live_workers(say)
             _refuse_non_empty(settings.database_url, storage, say)
 
         say("checking every checksum")

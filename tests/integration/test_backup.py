@@ -234,3 +234,15 @@ def test_local_listing_skips_half_written_files(tmp_path):
     (tmp_path / "storage" / "assets" / "1" / "ab" / ".part-x1y2").write_bytes(b"half")
     assert list(storage.iter_keys()) == [("assets/1/ab/one.bin", 3)]
     assert list(LocalStorage(tmp_path / "missing").iter_keys()) == []
+
+
+def test_restore_refuses_while_workers_run(env, tmp_path, monkeypatch, migrated_sqlite):
+    from app.services import worker_pulse
+
+    archive = create_backup(tmp_path / "a.zip", say=lambda _line: None)
+    move_to_new_install(monkeypatch, tmp_path, migrated_sqlite)
+    worker_pulse.beat("host-1.worker-7")
+    with pytest.raises(BackupError, match=r"1 worker\(s\) are running against this install \(host-1.worker-7\)"):
+        restore_backup(archive, say=lambda _line: None)
+    worker_pulse.forget("host-1.worker-7")
+    restore_backup(archive, say=lambda _line: None)
