@@ -46,9 +46,9 @@ def _copy_object(archive: zipfile.ZipFile, storage, key: str, size: int) -> dict
     chunks = storage.iter_chunks(key)
     try:
         first = next(chunks, b"")  # opens the object: a key deleted since the listing fails here, not half-written
-    except (FileNotFoundError, KeyError):
+    except FileNotFoundError:  # local storage
         return None
-    except Exception as exc:
+    except Exception as exc:  # S3: botocore's ClientError carries the service's error code
         if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("NoSuchKey", "404"):
             return None
         raise

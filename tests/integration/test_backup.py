@@ -246,3 +246,17 @@ def test_restore_refuses_while_workers_run(env, tmp_path, monkeypatch, migrated_
         restore_backup(archive, say=lambda _line: None)
     worker_pulse.forget("host-1.worker-7")
     restore_backup(archive, say=lambda _line: None)
+
+
+def test_an_object_deleted_while_the_backup_runs_is_left_out_and_said(env, tmp_path, monkeypatch):
+    storage = get_storage()
+    storage.put("assets/1/ab/kept.bin", b"kept", content_type="application/octet-stream")
+    listed = list(storage.iter_keys()) + [("assets/1/ab/gone.bin", 9)]  # listed, then deleted before the copy
+    monkeypatch.setattr(LocalStorage, "iter_keys", lambda _self: iter(listed))
+    lines: list[str] = []
+    archive = create_backup(tmp_path / "a.zip", say=lines.append)
+    with zipfile.ZipFile(archive) as zf:
+        manifest = json.loads(zf.read(MANIFEST))
+        assert [o["key"] for o in manifest["objects"]] == ["assets/1/ab/kept.bin"]
+        assert OBJECTS + "assets/1/ab/gone.bin" not in zf.namelist()
+    assert "  note: assets/1/ab/gone.bin was deleted while the backup ran; not in the archive" in lines
