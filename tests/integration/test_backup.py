@@ -20,27 +20,39 @@ from app.backup.restore import restore_backup
 from app.settings import get_settings
 from app.storage import LocalStorage, get_storage
 from tests import images
-from tests.conftest import PG_ADMIN_URL, clear_caches, migrate
+from tests.conftest import PG_ADMIN_URL, _port_open, clear_caches
 from tests.integration.backup_helpers import flip_byte_in, objects_of, populate, rewrite, run_jobs, table_rows
 from tests.integration.test_api_auth import ORIGIN, login, register
 from tests.integration.test_storage import s3, s3_endpoint  # noqa: F401  (fixtures: moto's S3 server)
 
 
 @pytest.fixture
-def fresh_pg():
-    """An empty, migrated PostgreSQL database: a new install's."""
+def pg_databases():
+    """Makes PostgreSQL databases migrated to a given revision (a new install's is head); drops them after."""
     from sqlalchemy import create_engine, text
 
-    name = f"atelier_restore_{uuid.uuid4().hex[:8]}"
+    from alembic import command
+    from app.backup.manifest import alembic_config
+
+    if not _port_open("127.0.0.1", 5432):
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    migrate(url)
-    yield url
+    made = []
+
+    def make(revision: str = "head") -> str:
+        name = f"atelier_restore_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        made.append(name)
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        command.upgrade(alembic_config(url), revision)
+        return url
+
+    yield make
     clear_caches()
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for name in made:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
@@ -72,7 +84,7 @@ def test_round_trip_brings_back_every_row_and_object(api, any_db, tmp_path, monk
     assert {o["key"] for o in manifest["objects"]} == set(objects)
     assert all(len(o["sha256"]) == 64 and o["size"] > 0 for o in manifest["objects"])
 
-    target_url = request.getfixturevalue("fresh_pg") if any_db == "postgres" else None
+    target_url = request.getfixturevalue("pg_databases")() if any_db == "postgres" else None
     move_to_new_install(monkeypatch, tmp_path, migrated_sqlite, target_url)
     assert objects_of(get_storage()) == {}
     summary = restore_backup(archive, say=lines.append)
@@ -260,3 +272,20 @@ def test_an_object_deleted_while_the_backup_runs_is_left_out_and_said(env, tmp_p
         assert [o["key"] for o in manifest["objects"]] == ["assets/1/ab/kept.bin"]
         assert OBJECTS + "assets/1/ab/gone.bin" not in zf.namelist()
     assert "  note: assets/1/ab/gone.bin was deleted while the backup ran; not in the archive" in lines
+
+
+@pytest.mark.postgres
+def test_an_older_postgres_archive_is_migrated_up(env, pg_databases, tmp_path, monkeypatch):
+    from app.backup.database import revision
+
+    head, known = known_revisions()
+    monkeypatch.setenv("DATABASE_URL", pg_databases(known[1]))
+    clear_caches()
+    archive = create_backup(tmp_path / "old.zip", say=lambda _line: None)
+    monkeypatch.setenv("DATABASE_URL", pg_databases())
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "new"))
+    clear_caches()
+    summary = restore_backup(archive, say=lambda _line: None)
+    assert (summary.revision, summary.migrated_to) == (known[1], head)
+    assert revision(get_settings().database_url) == head
+    assert "plan" in table_rows(get_settings().database_url)  # the newest migration's tables are there
