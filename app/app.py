@@ -30,7 +30,6 @@ from state.admin_generation import AdminModerationState, AdminStylesState
 from state.admin_workspaces import AdminWorkspacesState
 from state.ai_guide import AIGuideState
 from state.asset_detail import AssetDetailState
-from state.assets import AssetsState
 from state.dashboard import DashboardState
 from state.generate import GenerateState
 from state.invite import InviteState
@@ -63,8 +62,9 @@ PAGES = [
     (routes.INVITE, invite.invite_page, "Invitation", InviteState.load_page),
     (routes.DASHBOARD, dashboard.dashboard_page, "Dashboard",
      [SessionState.load_private, DashboardState.load_page]),
-    (routes.ASSETS, assets.assets_page, "Assets",
-     [SessionState.load_private, AssetsState.load_page, LibraryState.load_page]),
+    # One event before the grid shows: the library's load applies the session (require_user) and chains the
+    # menus and the upload follower after the cards (each on_load event is a round trip through the state).
+    (routes.ASSETS, assets.assets_page, "Assets", LibraryState.load_page),
     (routes.ASSET_DETAIL, asset_detail.asset_detail_page, "Picture",
      [SessionState.load_private, AssetDetailState.load_page]),
     (routes.RENAME, rename.rename_page, "Bulk rename",
