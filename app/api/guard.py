@@ -3,8 +3,8 @@
 Refusals (403 `network_forbidden`), API limits (429 `rate_limited`) and the throttles routes raise
 (sign-in, reset…, any 429 below) become security events in the audit log, themselves rate-limited.
 Not limited here: /health* and /metrics (outside /api/v1, for probes and scrapers on their own
-networks) and webhooks under /api/v1/webhooks/ (signed by the sender, who retries on 429 and would
-only delay money); the network lists still apply to them.
+networks) and webhooks (/api/v1/webhooks/…, Stripe's /api/v1/billing/webhook: signed by the sender, who
+retries on 429 and would only delay money); the network lists still apply to them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from app.services.security_events import record_security_event
 from app.services.sessions import cookie_name
 
 LIMITED_PREFIX = "/api/v1/"
-EXEMPT_PREFIXES = ("/api/v1/webhooks/",)
+EXEMPT_PREFIXES = ("/api/v1/webhooks/", "/api/v1/billing/webhook")
 
 
 def is_limited(path: str) -> bool:
