@@ -191,16 +191,18 @@ def _drag(page: Page, handle, onto) -> None:
     """Drag by the grip with real pointer moves until the dragged card's centre sits on `onto`'s centre."""
     grip, target = handle.bounding_box(), onto.bounding_box()
     card = handle.locator("xpath=..").bounding_box()
-    x, y = grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2
+    x, y = grip["x"] + grip["width"] / 2, grip["y"] + 24  # near the grip's top: tall cards end off-screen
     dy = (target["y"] + target["height"] / 2) - (card["y"] + card["height"] / 2)
     page.mouse.move(x, y)
     page.mouse.down()
     page.mouse.move(x, y - 10, steps=4)  # past the 4 px activation distance
     page.mouse.move(x, y + dy, steps=20)
+    expect(handle.locator("xpath=..")).to_have_attribute("data-dragging", "yes")
     page.mouse.up()
 
 
 def test_drag_a_slide_above_the_first_and_the_order_survives_a_reload(page: Page):
+    page.set_viewport_size({"width": 1280, "height": 1400})  # slides 1 to 3 on screen at once
     sign_up(page, new_account("Ines"))
     open_page(page, "/slides")
     page.get_by_label("Topic", exact=True).fill("City cycling")
@@ -214,6 +216,7 @@ def test_drag_a_slide_above_the_first_and_the_order_survives_a_reload(page: Page
     page.get_by_label("Title of slide 2", exact=True).fill("Our own title")
     page.get_by_label("Title of slide 2", exact=True).press("Tab")
 
+    page.evaluate("window.scrollTo(0, 0)")
     _drag(page, page.get_by_role("button", name="Drag slide 3"), cards.nth(0))
     expect(page.get_by_label("Title of slide 1", exact=True)).to_have_value(titles[2])
     shot(page, "slides-drag-reorder")
