@@ -178,7 +178,7 @@ def _decode(data: bytes, side: int) -> tuple[Image.Image, Image.Exif, str, tuple
         image = Image.open(io.BytesIO(data), formats=list(FORMATS))
         # Our own limit, checked before decoding (app.services.images turns Pillow's warning-only one off).
         if image.width * image.height > MAX_PIXELS:
-            raise ProviderError("The image has too many pixels to analyse.", code="too_many_pixels")
+            raise ProviderError("The image has too many pixels to analyze.", code="too_many_pixels")
         exif, fmt = image.getexif(), image.format or ""
         size = image.size[::-1] if exif.get(ExifTags.Base.Orientation) in (5, 6, 7, 8) else image.size
         if fmt == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale: most of the speed comes from here
@@ -210,7 +210,7 @@ def _phrase(items: list[str]) -> str:
 
 def _colour_phrase(colours: list[str], tone: str) -> str:
     if MULTICOLOR in colours:
-        return "many colours"
+        return "many colors"
     return f"{tone + ' ' if tone else ''}{_phrase(colours)} tones" if colours else ""
 
 

@@ -114,7 +114,7 @@ def _plan_flat(size: tuple[int, int], aspect: float, colour: tuple[int, int, int
         y0 = float(np.clip((sy0 + sy1 - bh) / 2, 0, size[1] - bh))
         return CropPlan((x0, y0, x0 + bw, y0 + bh))
     return CropPlan(padded(size, aspect), pad=colour,
-                    reason="a plain background: padded with its colour instead of cropping into the subject")
+                    reason="a plain background: padded with its color instead of cropping into the subject")
 
 
 def _plan_photo(size: tuple[int, int], aspect: float, weight: np.ndarray, back: float,
