@@ -79,9 +79,8 @@ def gallery(caller: CallerDep, provider: str = Query("", max_length=32), style: 
             offset: int = Query(0, ge=0)) -> dict:
     with session_scope() as session:
         items, total = service.gallery(session=session, workspace_id=caller.user.workspace_id, provider=provider,
-                                       style=style,
-                                       favourites=favourites or favorites, since=since, until=until, query=q, limit=limit,
-                                       offset=offset)
+                                       style=style, favourites=favourites or favorites, since=since,
+                                       until=until, query=q, limit=limit, offset=offset)
     return {"images": items, "total": total, "limit": limit, "offset": offset}
 
 

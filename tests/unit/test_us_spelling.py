@@ -1,7 +1,8 @@
 """One spelling in what users read: US English, in pages, handlers' messages, the API's messages and the docs.
 
 JSON field names and query parameters spelled the UK way before this rule (`colour`, `favourite`) stay for
-the clients that send them; the API also reads `color` / `favorite` / `favorites` (tested below and in tests/integration/test_generation.py).
+the clients that send them; the API also reads `color` / `favorite` / `favorites` (tested below and in
+tests/integration/test_generation.py).
 """
 
 from pathlib import Path
