@@ -107,7 +107,7 @@ def fit_image(image: Image.Image, *, width: int, height: int, fit: str, crop: st
             info["faces_kept"] = plan.faces
         if plan.reason:
             info["padded"] = plan.reason
-            if plan.faces:  # the picture is not the crop that was asked for: the page shows why
+            if plan.warn:  # the picture is not the crop that was asked for: the page shows why
                 info.setdefault("warnings", []).append(f"Padded, not cropped: {plan.reason}.")
         factor, source = width / (plan.box[2] - plan.box[0]), (plan.box[2] - plan.box[0], plan.box[3] - plan.box[1])
         result = render(image, plan, size)
