@@ -156,12 +156,15 @@ def test_a_subject_that_fits_the_shape_is_still_cropped_around_it():
     assert "padded" not in out.info and (y0, y1) == (0, 800) and x0 <= 600 - 40 and x1 >= 900 + 40
 
 
-def test_a_real_cat_close_up_in_a_story_shape_is_fitted_whole():
-    """The face is wider than a 9:16 window of this close-up: it is fitted (both eyes), not cut to one."""
+def test_a_real_cup_wider_than_a_story_is_fitted_whole_and_a_scene_of_many_things_is_still_cropped():
+    """The espresso cup (x 172..425 with its spoon, measured by eye) is wider than a 9:16 window of the
+    600×400 photo (225 px): it is fitted whole. Scattered shapes with no one subject are cropped."""
     from app.services.workflows.smart_crop import plan_smart
     from tests import real_photos
 
-    plan = plan_smart(real_photos.image(real_photos.CAT), 9 / 16, pad=(255, 255, 255, 255))
+    plan = plan_smart(real_photos.image(real_photos.COFFEE), 9 / 16, pad=(255, 255, 255, 255))
     x0, _, x1, _ = plan.box
-    assert all(x0 <= ex0 and ex1 <= x1 for ex0, _, ex1, _ in real_photos.CAT_EYES), plan.box
-    assert plan.warn and "wider" in plan.reason
+    assert x0 <= 172 and x1 >= 420 and plan.warn and "wider" in plan.reason, plan
+    for seed in (2, 5):  # several shapes of like weight: a scene
+        scene = plan_smart(images.photo(900, 600, seed=seed), 9 / 16, pad=(255, 255, 255, 255))
+        assert not scene.reason and scene.box[2] - scene.box[0] < 340

@@ -42,6 +42,7 @@ SUBJECT_CONTRAST = 2.5
 SUBJECT_MASS = 0.92
 WIDE_TOLERANCE = 1.08
 SUBJECT_PAD = 0.08  # of the subject's extent, added on each side
+SUBJECT_ONE = 0.7  # the subject's region holds at least this share of all the stand-out regions' weight
 EDGE_CUT = 0.25  # of a window: what cutting through its most important column costs (see _best_start)
 CLEAR = (0, 0, 0, 0)
 
@@ -172,8 +173,8 @@ def _plan_photo(size: tuple[int, int], aspect: float, weight: np.ndarray, back: 
 def _subject_span(weight: np.ndarray, axis: int, back: float, full: float) -> tuple[float, float] | None:
     """Where a distinct subject lies along the crop's axis (full-size units), or None for a scene.
 
-    The importance map smoothed into regions; the subject is the region around its peak (plus any region
-    nearly as strong) when it is compact and stands well out of the rest."""
+    The importance map smoothed into regions; the subject is the one region holding most of the weight,
+    when it is compact and stands well out of the rest."""
     sigma = max(2.0, 0.04 * max(weight.shape))
     smooth = cv2.GaussianBlur(weight.astype(np.float32), (0, 0), sigma)
     peak = float(smooth.max())
@@ -181,8 +182,9 @@ def _subject_span(weight: np.ndarray, axis: int, back: float, full: float) -> tu
         return None
     count, labels = cv2.connectedComponents((smooth >= SUBJECT_LEVEL * peak).astype(np.uint8))
     masses = [float(smooth[labels == i].sum()) for i in range(1, count)]
-    keep = [i + 1 for i, m in enumerate(masses) if m >= 0.5 * max(masses)]
-    mask = np.isin(labels, keep)
+    if not masses or max(masses) < SUBJECT_ONE * sum(masses):
+        return None  # several things of like weight scattered about: a scene, cropped by importance
+    mask = labels == 1 + int(np.argmax(masses))
     share = float(mask.mean())
     if not SUBJECT_AREA[0] <= share <= SUBJECT_AREA[1]:
         return None
