@@ -176,7 +176,7 @@ def _decode(data: bytes, side: int, mode: str = "RGB") -> tuple[Image.Image, Ima
     """A reduced, upright decode of the bytes, their EXIF, format and the upright full-size dimensions.
 
     `mode` "YCbCr" (for OCR) leaves a JPEG in its own colour space: no colour conversion of the large
-    decode, and its Y channel is the grey that text detection and Tesseract read."""
+    decode, and its Y channel is the gray that text detection and Tesseract read."""
     try:
         image = Image.open(io.BytesIO(data), formats=list(FORMATS))
         # Our own limit, checked before decoding (app.services.images turns Pillow's warning-only one off).
@@ -206,7 +206,7 @@ def _analysis_copy(image: Image.Image) -> Image.Image:
     return small.convert("RGB") if small.mode == "YCbCr" else small
 
 
-def _grey(image: Image.Image) -> Image.Image:
+def _gray(image: Image.Image) -> Image.Image:
     return image.getchannel("Y") if image.mode == "YCbCr" else image.convert("L")
 
 
@@ -294,7 +294,7 @@ class LocalAnalyzer:
         city, country = place or (None, None)
         small = _analysis_copy(image)
         colours, faces = name_colours(small), count_faces(small)
-        text, ocr_status = read_text(_grey(image)) if request.ocr else ([], "off")
+        text, ocr_status = read_text(_gray(image)) if request.ocr else ([], "off")
         shape = shape_of(width, height)
         user = [_short(" ".join(k.lower().split())) for k in request.keywords if k and k.strip()]
         named = words_from_filename(request.filename)
