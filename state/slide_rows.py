@@ -70,6 +70,17 @@ def renumber(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     return [{**row, "number": str(i)} for i, row in enumerate(rows, start=1)]
 
 
+def move_row(rows: list[dict[str, str]], slide_id: str, target: int) -> list[dict[str, str]] | None:
+    """The rows with `slide_id` taken out and put at index `target` (the others close up), renumbered;
+    None when the slide is unknown or the target is off the list. Move up/down and drag both use this."""
+    index = next((i for i, r in enumerate(rows) if r["id"] == slide_id), None)
+    if index is None or not 0 <= target < len(rows) or target == index:
+        return None
+    moved = list(rows)
+    moved.insert(target, moved.pop(index))
+    return renumber(moved)
+
+
 def outline_from_rows(rows: list[dict[str, str]], stored: Outline | None, title: str) -> Outline:
     """The outline the editor shows, over the stored one (for chart/table data and library pictures).
 

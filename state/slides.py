@@ -22,7 +22,16 @@ from state.library_picker import picker_cards
 from state.live import owner_job_messages
 from state.session import refused, require_user, session_user, to_sign_in
 from state.slide_data import CHART_TYPES
-from state.slide_rows import EDITABLE, LAYOUT_LABELS, new_row, outline_from_rows, problem, renumber, row_of
+from state.slide_rows import (
+    EDITABLE,
+    LAYOUT_LABELS,
+    move_row,
+    new_row,
+    outline_from_rows,
+    problem,
+    renumber,
+    row_of,
+)
 
 PICKER_SIZE = 48
 
@@ -64,6 +73,11 @@ class SlidesState(rx.State):
     @rx.var
     def has_deck(self) -> bool:
         return bool(self.deck.get("id"))
+
+    @rx.var
+    def slide_ids(self) -> list[str]:
+        """The outline's slide ids in the order shown (the drag-and-drop list's items)."""
+        return [row["id"] for row in self.rows]
 
     @rx.var
     def busy(self) -> bool:
@@ -218,13 +232,32 @@ class SlidesState(rx.State):
 
     @rx.event
     def move_slide(self, slide_id: str, delta: int):
-        index = next((i for i, r in enumerate(self.rows) if r["id"] == slide_id), None)
-        target = None if index is None else index + int(delta)
-        if self.busy or target is None or not 0 <= target < len(self.rows):
-            return
-        rows = list(self.rows)
-        rows[index], rows[target] = rows[target], rows[index]
-        self.rows, self.dirty = renumber(rows), True
+        index = next((i for i, r in enumerate(self.rows) if r["id"] == slide_id), -1)
+        rows = None if self.busy or index < 0 else move_row(self.rows, slide_id, index + int(delta))
+        if rows is not None:
+            self.rows, self.dirty = rows, True
+
+    @rx.event
+    async def drop_slide(self, slide_id: str, target_id: str):
+        """A slide dragged onto another's place: the Move buttons' reorder, stored at once through the same
+        outline save (unsaved edits go with it, never lost); the order before is kept as a version."""
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        if refusal := refused(user, "slides.write"):
+            return refusal
+        target = next((i for i, r in enumerate(self.rows) if r["id"] == target_id), -1)
+        rows = None if self.busy or target < 0 else move_row(self.rows, slide_id, target)
+        if rows is None:
+            return None
+        self.rows, self.dirty = rows, True
+        try:
+            self._save(user.workspace_id, version_note="Before reordering slides")
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        except ValueError as exc:
+            return rx.toast.error("Check the outline: " + problem(exc))
+        return None
 
     @rx.event
     def add_slide(self):
@@ -323,13 +356,13 @@ class SlidesState(rx.State):
             row.update(asset_id="", has_picture="")
             self.dirty = True
 
-    def _save(self, workspace_id: int) -> None:
+    def _save(self, workspace_id: int, version_note: str = "") -> None:
         """Store the editor's outline (raises AppError or ValueError with a message for the page)."""
         with read_scope() as session:
             stored = outline_of(get_deck(session=session, workspace_id=workspace_id, deck_id=int(self.deck["id"])))
         outline = outline_from_rows(self.rows, stored, self.deck.get("title", ""))
         decks.update_outline(workspace_id=workspace_id, deck_id=int(self.deck["id"]), outline=outline,
-                             revision=self.revision)
+                             revision=self.revision, version_note=version_note)
         self.dirty = False
         self._reload_deck(workspace_id)
 

@@ -7,7 +7,7 @@ from typing import Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CallerDep, requires
@@ -25,7 +25,8 @@ router = APIRouter(prefix="/images", tags=["images"])
 
 class ImagePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    favourite: bool
+    # `favourite` as clients have sent it; `favorite` (US, as the UI spells it) is read too.
+    favourite: bool = Field(validation_alias=AliasChoices("favourite", "favorite"))
 
 
 @router.post("/generations", status_code=202, dependencies=[requires("generate.write")])
@@ -72,14 +73,14 @@ def styles(caller: CallerDep) -> dict:
 
 @router.get("", dependencies=[requires("work.read")])
 def gallery(caller: CallerDep, provider: str = Query("", max_length=32), style: str = Query("", max_length=40),
-            favourites: bool = False, since: datetime | None = None, until: datetime | None = None,
+            favourites: bool = False, favorites: bool = False, since: datetime | None = None,
+            until: datetime | None = None,
             q: str = Query("", max_length=100), limit: int = Query(40, ge=1, le=service.GALLERY_PAGE_MAX),
             offset: int = Query(0, ge=0)) -> dict:
     with session_scope() as session:
         items, total = service.gallery(session=session, workspace_id=caller.user.workspace_id, provider=provider,
-                                       style=style,
-                                       favourites=favourites, since=since, until=until, query=q, limit=limit,
-                                       offset=offset)
+                                       style=style, favourites=favourites or favorites, since=since,
+                                       until=until, query=q, limit=limit, offset=offset)
     return {"images": items, "total": total, "limit": limit, "offset": offset}
 
 

@@ -34,7 +34,7 @@ _UPLOAD_PROPERTIES = {
     "document": {"type": "string", "format": "binary",
                  "description": "A .md, .txt, .docx or .pdf whose text becomes the source (joins source_text)."},
     "brand_kit": {"type": "string", "format": "binary",
-                  "description": "A .pptx or .potx template: the deck uses its masters, layouts, fonts, colours "
+                  "description": "A .pptx or .potx template: the deck uses its masters, layouts, fonts, colors "
                                  "and logo instead of a built-in theme."},
 }
 _CREATE_BODY = {"requestBody": {"required": True, "content": {

@@ -291,9 +291,12 @@ def merge_outline(current: Outline | None, incoming: Outline) -> Outline:
     return Outline(title=incoming.title, slides=slides)
 
 
-def update_outline(*, workspace_id: int, deck_id: int, outline: Outline, revision: int | None = None) -> Deck:
+def update_outline(*, workspace_id: int, deck_id: int, outline: Outline, revision: int | None = None,
+                   version_note: str = "") -> Deck:
     """Replace the outline (reorder, add, delete, rename, edit bullets, change layouts). `revision`, when
-    given, must be the deck's current one (409 `stale_outline` otherwise: it changed meanwhile)."""
+    given, must be the deck's current one (409 `stale_outline` otherwise: it changed meanwhile).
+    With `version_note`, an outline whose slide order changes is first kept as a version, so a drag can be
+    undone from the versions; a run of drags keeps one (the order before the first), not one per drag."""
     bad = [s.id for s in outline.slides if not SLIDE_ID.match(s.id)]
     if bad:
         raise ValidationFailed(f"Slide ids may use letters, digits, '-' and '_' only: {bad[0][:40]!r}.",
@@ -305,9 +308,23 @@ def update_outline(*, workspace_id: int, deck_id: int, outline: Outline, revisio
         if revision is not None and revision != deck.revision:
             raise Conflict("The outline changed since you loaded it; reload it and make your edit again.",
                            code="stale_outline")
-        write_outline(deck, merge_outline(outline_of(deck), outline))
+        before = outline_of(deck)
+        if version_note and before is not None and _order(before) != _order(outline) \
+                and _newest_note(session, deck) != version_note:
+            add_version(session=session, deck=deck, note=version_note)
+        write_outline(deck, merge_outline(before, outline))
         session.add(deck)
     return load_deck(deck_id)
+
+
+def _order(outline: Outline) -> list[str]:
+    return [s.id for s in outline.slides]
+
+
+def _newest_note(session: Session, deck: Deck) -> str | None:
+    newest = session.exec(select(DeckVersion).where(DeckVersion.deck_id == deck.id)
+                          .order_by(col(DeckVersion.number).desc()).limit(1)).first()
+    return None if newest is None else newest.note
 
 
 def set_locked(*, workspace_id: int, deck_id: int, slide_id: str, locked: bool) -> Deck:

@@ -78,7 +78,7 @@ def empty_state() -> rx.Component:
         rx.icon("plug", size=28, color=MUTED),
         rx.text("No AI connections yet", weight="bold", size="3"),
         rx.text("Every page works offline with the built-in engines. Connect a server (Ollama on this machine, "
-                "OpenAI, ComfyUI…) to recognise objects in photos, draw realistic images and write slide text.",
+                "OpenAI, ComfyUI…) to recognize objects in photos, draw realistic images and write slide text.",
                 size="2", color=rx.color("gray", 11), text_align="center", max_width="520px"),
         rx.button(rx.icon("plus", size=16), "Add connection", on_click=AdminAIState.open_add, margin_top="4px"),
         align="center", spacing="2", padding_y="20px", width="100%",

@@ -39,7 +39,7 @@ def defaults_section() -> rx.Component:
     return rx.card(rx.vstack(
         rx.heading("Defaults", size="4", as_="h2"),
         rx.text("What each page uses unless the user picks another, and what one unit costs (an image, a "
-                "photo analysed, a deck). Only models a successful test listed can be chosen.", size="2",
+                "photo analyzed, a deck). Only models a successful test listed can be chosen.", size="2",
                 color=rx.color("gray", 11)),
         rx.box(rx.foreach(AdminAIState.defaults, default_row), width="100%"),
         spacing="2", width="100%",

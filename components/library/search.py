@@ -61,7 +61,7 @@ def search_bar() -> rx.Component:
             rx.icon("sliders-horizontal", size=16, color=rx.color("gray", 10)),
             _select("origin", LibraryState.origin, "Any origin", ORIGINS),
             _select("orientation", LibraryState.orientation, "Any shape", ORIENTATIONS),
-            _select("colour", LibraryState.colour, "Any colour", options=LibraryState.colours),
+            _select("colour", LibraryState.colour, "Any color", options=LibraryState.colours),
             _select("camera", LibraryState.camera, "Any camera", options=LibraryState.cameras),
             rx.hstack(rx.text("Taken", size="2", color=rx.color("gray", 10)),
                       _date("taken_from", LibraryState.taken_from, "Taken from"),

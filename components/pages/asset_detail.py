@@ -84,7 +84,7 @@ def details() -> rx.Component:
             section("About",
                     fact("Origin", P["origin"]), fact("Pixels", P["dims"]), fact("Size", P["size"]),
                     fact("Type", P["mime"]), fact("Camera", P["camera"]), fact("Taken", P["taken"]),
-                    fact("Added", P["added"]), fact("Colour", P["colour"]),
+                    fact("Added", P["added"]), fact("Color", P["colour"]),
                     rx.hstack(rx.foreach(P["swatches"].split(","), swatch), spacing="1")),
             rx.cond(AssetDetailState.sources.length() > 0,
                     section("Made from", rx.hstack(rx.foreach(AssetDetailState.sources, mini_card), wrap="wrap"))),

@@ -148,7 +148,7 @@ def review_row(row: rx.Var) -> rx.Component:
                                    on_blur=lambda v: RenameState.save_alt(row["id"], v), aria_label="Alt text",
                                    # Empty when the engine did not know what is in the picture: say so.
                                    placeholder=rx.cond(row["needs_subject"] == "yes",
-                                                       "Not recognised: describe the picture", "Describe the picture"),
+                                                       "Not recognized: describe the picture", "Describe the picture"),
                                    min_width="220px")),
         rx.table.cell(rx.text(row["tags"], size="1", color=rx.color("gray", 11)), min_width="160px"),
         rx.table.cell(rx.match(row["status"],

@@ -4,6 +4,7 @@ import reflex as rx
 
 from app import routes
 from components.library.picker import picker_search
+from components.slides.sortable import sortable_item, sortable_list
 from state.slide_data import CHART_TYPES, MAX_DATA_CHARS
 from state.slide_rows import LAYOUTS
 from state.slides import SlidesState
@@ -184,6 +185,12 @@ def slide_card(row: rx.Var) -> rx.Component:
     ), width="100%", class_name="outline-slide", data_slide=row["id"])
 
 
+def draggable_card(row: rx.Var) -> rx.Component:
+    """The card with a grip to drag it elsewhere (the Move buttons stay: they are the plain keyboard way)."""
+    return sortable_item(slide_card(row), item_id=row["id"], handle_label="Drag slide " + row["number"],
+                         disabled=SlidesState.busy, key=row["id"])
+
+
 def outline_tab() -> rx.Component:
     s = SlidesState
     return rx.cond(
@@ -197,7 +204,8 @@ def outline_tab() -> rx.Component:
                                     on_click=s.undo_delete),
                           align="center", width="100%"),
                 icon="trash-2", size="1", color_scheme="gray", width="100%", id="undo-delete")),
-            rx.vstack(rx.foreach(s.rows, slide_card), spacing="3", width="100%", id="outline-list"),
+            sortable_list(rx.foreach(s.rows, draggable_card), ids=s.slide_ids, on_move=s.drop_slide,
+                          id="outline-list"),
             picture_picker(),
             rx.hstack(
                 rx.button(rx.icon("plus", size=16), "Add slide", variant="soft", on_click=s.add_slide,

@@ -12,7 +12,7 @@ from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
 from tests import images
-from tests.e2e.helpers import new_account, open_page, shot, sign_up
+from tests.e2e.helpers import new_account, open_page, shot, sign_up, wait_connected
 
 pytestmark = pytest.mark.e2e
 
@@ -185,3 +185,55 @@ def test_own_words_are_never_replaced_without_asking_and_a_deleted_slide_comes_b
     expect(page.locator("#deck-workspace")).to_have_attribute("data-status", "ready", timeout=90_000)
     page.get_by_role("tab", name=re.compile("Versions")).click()
     expect(page.get_by_text(re.compile("Before regenerating"))).to_be_visible()
+
+
+def _drag(page: Page, handle, onto) -> None:
+    """Drag by the grip with real pointer moves until the dragged card's centre sits on `onto`'s centre."""
+    grip, target = handle.bounding_box(), onto.bounding_box()
+    card = handle.locator("xpath=..").bounding_box()
+    x, y = grip["x"] + grip["width"] / 2, grip["y"] + 24  # near the grip's top: tall cards end off-screen
+    dy = (target["y"] + target["height"] / 2) - (card["y"] + card["height"] / 2)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x, y - 10, steps=4)  # past the 4 px activation distance
+    page.mouse.move(x, y + dy, steps=20)
+    expect(handle.locator("xpath=..")).to_have_attribute("data-dragging", "yes")
+    page.mouse.up()
+
+
+def test_drag_a_slide_above_the_first_and_the_order_survives_a_reload(page: Page):
+    page.set_viewport_size({"width": 1280, "height": 1400})  # slides 1 to 3 on screen at once
+    sign_up(page, new_account("Ines"))
+    open_page(page, "/slides")
+    page.get_by_label("Topic", exact=True).fill("City cycling")
+    page.get_by_label("Source text").fill(SOURCE)
+    page.get_by_label("Number of slides").fill("5")
+    page.get_by_role("button", name="Create outline").click()
+    cards = page.locator("#outline-list > [data-dragging]")
+    expect(cards).to_have_count(4)
+    titles = [page.get_by_label(f"Title of slide {n}", exact=True).input_value() for n in (1, 2, 3, 4)]
+    # An unsaved edit on slide 2 travels with the drop (it is never lost).
+    page.get_by_label("Title of slide 2", exact=True).fill("Our own title")
+    page.get_by_label("Title of slide 2", exact=True).press("Tab")
+
+    page.evaluate("window.scrollTo(0, 0)")
+    _drag(page, page.get_by_role("button", name="Drag slide 3"), cards.nth(0))
+    expect(page.get_by_label("Title of slide 1", exact=True)).to_have_value(titles[2])
+    shot(page, "slides-drag-reorder")
+    expect(page.get_by_role("button", name="Save outline")).to_have_count(0)  # stored at once
+
+    page.reload()
+    wait_connected(page)
+    page.get_by_role("button", name=re.compile("^Open ")).first.click()
+    expect(page.get_by_label("Title of slide 1", exact=True)).to_have_value(titles[2])
+    expect(page.get_by_label("Title of slide 2", exact=True)).to_have_value(titles[0])
+    expect(page.get_by_label("Title of slide 3", exact=True)).to_have_value("Our own title")
+    expect(page.get_by_label("Title of slide 4", exact=True)).to_have_value(titles[3])
+    # The order before the drag is one restore away.
+    page.get_by_role("tab", name=re.compile("Versions")).click()
+    expect(page.get_by_text(re.compile("Before reordering slides"))).to_be_visible()
+    # The Move buttons still reorder without a mouse drag.
+    page.get_by_role("tab", name=re.compile("Outline")).click()
+    page.get_by_role("button", name="Move down").first.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Title of slide 1", exact=True)).to_have_value(titles[0])

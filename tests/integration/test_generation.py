@@ -116,6 +116,12 @@ def test_favourite_variation_filter_and_delete(signed_in):
     image = signed_in.get(f"/api/v1/images/generations/{started['id']}").json()["images"][0]
     assert signed_in.patch(f"/api/v1/images/{image['id']}", json={"favourite": True}, headers=ORIGIN).status_code == 200
     assert signed_in.get("/api/v1/images", params={"favourites": True}).json()["total"] == 1
+    # The US spelling the UI uses is read too (the UK field names stay for the clients that send them).
+    assert signed_in.get("/api/v1/images", params={"favorites": True}).json()["total"] == 1
+    unset = signed_in.patch(f"/api/v1/images/{image['id']}", json={"favorite": False}, headers=ORIGIN)
+    assert unset.status_code == 200 and unset.json()["favourite"] is False
+    assert signed_in.get("/api/v1/images", params={"favorites": True}).json()["total"] == 0
+    signed_in.patch(f"/api/v1/images/{image['id']}", json={"favorite": True}, headers=ORIGIN)
     varied = signed_in.post(f"/api/v1/images/{image['id']}/variations", headers=ORIGIN).json()
     run_jobs()
     again = signed_in.get(f"/api/v1/images/generations/{varied['id']}").json()

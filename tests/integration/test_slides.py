@@ -532,3 +532,34 @@ def test_a_topic_skeleton_counts_its_placeholder_slides_up_to_the_download(signe
     assert edited["placeholder_slides"] == 3  # written over by the user: theirs now
     response = signed_in.get(f"/api/v1/slides/{deck['id']}/download?format=pptx")
     assert response.status_code == 200 and response.headers["x-placeholder-slides"] == "3"
+
+
+def test_a_dragged_order_is_stored_with_the_order_before_kept_once_as_a_version(signed_in):
+    from app.services import decks
+    from app.services.slides.model import Outline
+
+    deck = create(signed_in, source_text=MARKDOWN, slides=5)
+    stored = load_deck(deck["id"])
+    before = outline_of(stored)
+    order = [s.id for s in before.slides]
+    dragged = Outline(title=before.title, slides=[before.slides[2], *before.slides[:2], *before.slides[3:]])
+    decks.update_outline(workspace_id=stored.workspace_id, deck_id=stored.id, outline=dragged,
+                         version_note="Before reordering slides")
+    after = signed_in.get(f"/api/v1/slides/{deck['id']}").json()
+    assert [s["id"] for s in after["outline"]["slides"]] == [order[2], order[0], order[1], *order[3:]]
+    versions = signed_in.get(f"/api/v1/slides/{deck['id']}/versions").json()["versions"]
+    assert [v["note"] for v in versions] == ["Before reordering slides"]
+    # Restoring it gives the order before the drag back.
+    signed_in.post(f"/api/v1/slides/{deck['id']}/versions/{versions[0]['number']}/restore", headers=ORIGIN)
+    restored = signed_in.get(f"/api/v1/slides/{deck['id']}").json()
+    assert [s["id"] for s in restored["outline"]["slides"]] == order
+    # A run of drags keeps one version (the order before the first); an edit that keeps the order, none.
+    note = "Before reordering slides"
+    for _ in range(2):
+        current = outline_of(load_deck(deck["id"]))
+        decks.update_outline(workspace_id=stored.workspace_id, deck_id=stored.id, version_note=note,
+                             outline=current.model_copy(update={"slides": current.slides[::-1]}))
+    decks.update_outline(workspace_id=stored.workspace_id, deck_id=stored.id, version_note=note,
+                         outline=outline_of(load_deck(deck["id"])))
+    notes = [v["note"] for v in signed_in.get(f"/api/v1/slides/{deck['id']}/versions").json()["versions"]]
+    assert notes == [note, "Before restoring version 1", note]

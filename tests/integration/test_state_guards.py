@@ -81,7 +81,7 @@ PRIVATE_CALLS = [
     (SlidesState, "regenerate_slide", ("s1",)), (SlidesState, "confirm_regenerate", ()),
     (SlidesState, "rebuild_outline", ()),
     (SlidesState, "cancel_generation", ()), (SlidesState, "save_version", ()),
-    (SlidesState, "restore_version", ("1",)),
+    (SlidesState, "restore_version", ("1",)), (SlidesState, "drop_slide", ("s1", "s2")),
 ]
 
 

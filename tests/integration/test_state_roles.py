@@ -45,7 +45,7 @@ WRITE_CALLS = [
     (SlidesState, "delete_deck", ("1",)), (SlidesState, "save_outline", ()), (SlidesState, "generate", ()),
     (SlidesState, "regenerate_slide", ("s1",)), (SlidesState, "confirm_regenerate", ()),
     (SlidesState, "rebuild_outline", ()), (SlidesState, "cancel_generation", ()), (SlidesState, "save_version", ()),
-    (SlidesState, "restore_version", ("1",)),
+    (SlidesState, "restore_version", ("1",)), (SlidesState, "drop_slide", ("s1", "s2")),
 ]
 
 

@@ -9,7 +9,7 @@ from app.services.deck_images import request_size
 from app.services.decks import merge_outline
 from app.services.generation.base import Capabilities
 from app.services.slides.model import ChartData, ChartSeries, Outline, Slide, SlideImage
-from state.slide_rows import new_row, outline_from_rows, row_of
+from state.slide_rows import move_row, new_row, outline_from_rows, row_of
 
 CHART = ChartData(categories=["2023", "2024"], series=[ChartSeries(name="kWh", values=[5, 8])])
 
@@ -80,3 +80,12 @@ def test_editor_rows_round_trip_and_keep_what_the_editor_does_not_show():
     assert back.slides[4].title == "Next steps" and back.slides[4].id.startswith("n")
     rows[0]["title"] = "Solar for schools"  # the deck title follows the first slide's
     assert outline_from_rows(rows, outline, "Solar").title == "Solar for schools"
+
+
+def test_moving_a_row_takes_it_out_and_puts_it_at_the_target_renumbered():
+    rows = [row_of(s, i, "") for i, s in enumerate(stored().slides, start=1)]
+    dragged = move_row(rows, "s3", 0)
+    assert [r["id"] for r in dragged] == ["s3", "s1", "s2", "s4"]
+    assert [r["number"] for r in dragged] == ["1", "2", "3", "4"]
+    assert [r["id"] for r in move_row(rows, "s1", 3)] == ["s2", "s3", "s4", "s1"]
+    assert move_row(rows, "s1", 0) is None and move_row(rows, "nope", 1) is None and move_row(rows, "s2", 4) is None

@@ -79,7 +79,7 @@ def test_defaults_are_filled():
     ("resize", {"width": 100, "height": 100, "colour": "red"}, "colour", "not a known setting"),
     ("resize", {"width": "100", "height": 100}, "width", "a whole number"),
     ("resize", {"height": 100}, "width", "is required"),
-    ("resize", {"width": 10, "height": 10, "pad_color": "red"}, "pad_color", "colour like #ff8800"),
+    ("resize", {"width": 10, "height": 10, "pad_color": "red"}, "pad_color", "color like #ff8800"),
     ("upscale", {"factor": 3}, "factor", "one of: 2, 4"),
     ("convert", {"quality": 101}, "quality", "at most 100"),
     ("convert", {"target_kb": 0}, "target_kb", "at least 1"),

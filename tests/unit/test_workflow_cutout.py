@@ -65,7 +65,7 @@ def test_a_grabcut_that_loses_the_shoulders_fails():
 
 
 def test_by_colour_needs_a_plain_border():
-    with pytest.raises(OperationFailed, match="not one plain colour"):
+    with pytest.raises(OperationFailed, match="not one plain color"):
         cut(pics.subject_on_busy_background(), method="colour")
 
 

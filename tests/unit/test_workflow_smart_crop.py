@@ -128,3 +128,43 @@ def test_a_real_cat_close_up_is_never_cut_through_an_eye(aspect):
         assert inside or outside, f"the crop {x0:.0f}–{x1:.0f} cuts the eye at {ex0}–{ex1}"
         kept += inside
     assert kept >= 1
+
+
+def wide_product(x0: int = 120, x1: int = 1380) -> bytes:
+    """1500×800: a long red product with two dark wheels on a noisy gradient (not a flat backdrop)."""
+    image = pics.gradient_backdrop(1500, 800)
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((x0, 330, x1, 560), 60, fill=(200, 30, 30))
+    for cx in (x0 + 200, x1 - 200):
+        draw.ellipse((cx - 90, 500, cx + 90, 680), fill=(20, 20, 20))
+    return images.encode(image, "PNG")
+
+
+def test_a_subject_wider_than_the_shape_is_fitted_and_padded_with_a_note():
+    out = social(wide_product(), preset="instagram_story", pad_color="#000000")  # 9:16 of a 1500-wide car
+    x0, _, x1, _ = out.info["crop_box"]
+    assert x0 <= 120 + 60 and x1 >= 1380 - 60, out.info["crop_box"]  # the whole product is in the picture
+    assert "wider than a crop of this shape" in out.info["padded"]
+    assert out.info["warnings"] == [f"Padded, not cropped: {out.info['padded']}."]
+    result = np.asarray(decode(out).convert("RGB")).astype(int)
+    assert result[5, 540].max() < 12 and result[-5, 540].max() < 12  # bars of the chosen color
+
+
+def test_a_subject_that_fits_the_shape_is_still_cropped_around_it():
+    out = social(wide_product(x0=600, x1=900), preset="instagram_story")
+    x0, y0, x1, y1 = out.info["crop_box"]
+    assert "padded" not in out.info and (y0, y1) == (0, 800) and x0 <= 600 - 40 and x1 >= 900 + 40
+
+
+def test_a_real_cup_wider_than_a_story_is_fitted_whole_and_a_scene_of_many_things_is_still_cropped():
+    """The espresso cup (x 172..425 with its spoon, measured by eye) is wider than a 9:16 window of the
+    600×400 photo (225 px): it is fitted whole. Scattered shapes with no one subject are cropped."""
+    from app.services.workflows.smart_crop import plan_smart
+    from tests import real_photos
+
+    plan = plan_smart(real_photos.image(real_photos.COFFEE), 9 / 16, pad=(255, 255, 255, 255))
+    x0, _, x1, _ = plan.box
+    assert x0 <= 172 and x1 >= 420 and plan.warn and "wider" in plan.reason, plan
+    for seed in (2, 5):  # several shapes of like weight: a scene
+        scene = plan_smart(images.photo(900, 600, seed=seed), 9 / 16, pad=(255, 255, 255, 255))
+        assert not scene.reason and scene.box[2] - scene.box[0] < 340

@@ -9,7 +9,7 @@ from app.services.ai import resolve
 
 # What each offline engine does and cannot do, shown in or right under its picker.
 OFFLINE_NOTES = {
-    "vision": "Offline analyzer — reads text, dates, places and colours; does not recognise objects.",
+    "vision": "Offline analyzer — reads text, dates, places and colors; does not recognize objects.",
     "images": "Offline design engine — draws designs, icons and type; no photographs.",
     "text": "Offline engine — outlines your document; writes no new text.",
     "workflows": "Offline engine — cut-out works best on a plain background; upscaling enlarges without "

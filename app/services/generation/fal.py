@@ -301,7 +301,7 @@ class FalProvider:
             step, steps = progress if progress else (None, None)
             return GenerationStatus("running", "generating on fal", step=step, steps=steps)
         if current.error_type == "client_cancelled":
-            return GenerationStatus("canceled", "cancelled on fal")
+            return GenerationStatus("canceled", "canceled on fal")
         if current.error or current.error_type:
             return GenerationStatus("failed", f"fal: {current.error or current.error_type}",
                                     error_code=_ERROR_TYPES.get(current.error_type, "provider_error"))
@@ -311,7 +311,7 @@ class FalProvider:
             self._image_entries(self.client.output(handle))
         except FalRequestError as exc:
             if exc.code == "canceled":
-                return GenerationStatus("canceled", "cancelled on fal")
+                return GenerationStatus("canceled", "canceled on fal")
             return GenerationStatus("failed", str(exc), error_code=exc.code)
         except ProviderError as exc:
             if exc.code != "bad_response":

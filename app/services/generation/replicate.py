@@ -250,7 +250,7 @@ class ReplicateProvider:
             step, steps = progress if progress else (None, None)
             return GenerationStatus("running", "generating on Replicate", step=step, steps=steps)
         if state == "canceled":
-            return GenerationStatus("canceled", "cancelled on Replicate")
+            return GenerationStatus("canceled", "canceled on Replicate")
         if state == "failed":
             error = prediction.get("error")
             said = " ".join(str(error).split())[:300] if error else "the prediction failed"

@@ -24,6 +24,8 @@ STATUSES = ("processing", "ready", "failed")
 MAX_WORDS = 32
 # URL parameter → field, where they differ; list fields are repeatable (`tag=a&tag=b`) or comma-separated.
 PARAM_NAMES = {"tag": "tags", "collection": "collection_id"}
+# US spellings read as well: the UI speaks US English, older clients keep sending `colour` (which wins).
+READ_ALIASES = {"color": "colour"}
 LIST_FIELDS = ("tags", "origin")
 # Matches are counted up to here and no further: an exact count of 35,000 matches cost most of a search's time
 # (every match read), and past a thousand nobody pages through them — "1,000+" says what matters. Actions on
@@ -108,7 +110,7 @@ class SearchQuery(BaseModel):
         """The inverse of to_params, from a URL's parameters (repeated or comma-separated `tag` and `origin`).
         Other parameters (limit, offset…) are ignored. Bad values raise ValidationFailed (422)."""
         data: dict[str, Any] = {}
-        names = {**{n: n for n in cls.model_fields}, **PARAM_NAMES}
+        names = {**READ_ALIASES, **{n: n for n in cls.model_fields}, **PARAM_NAMES}
         for param, name in names.items():
             if param not in params:
                 continue

@@ -172,18 +172,21 @@ def count_faces(image: Image.Image) -> int:
 
 # --- the analyzer ---------------------------------------------------------------------------------
 
-def _decode(data: bytes, side: int) -> tuple[Image.Image, Image.Exif, str, tuple[int, int]]:
-    """A reduced, upright decode of the bytes, their EXIF, format and the upright full-size dimensions."""
+def _decode(data: bytes, side: int, mode: str = "RGB") -> tuple[Image.Image, Image.Exif, str, tuple[int, int]]:
+    """A reduced, upright decode of the bytes, their EXIF, format and the upright full-size dimensions.
+
+    `mode` "YCbCr" (for OCR) leaves a JPEG in its own colour space: no colour conversion of the large
+    decode, and its Y channel is the gray that text detection and Tesseract read."""
     try:
         image = Image.open(io.BytesIO(data), formats=list(FORMATS))
         # Our own limit, checked before decoding (app.services.images turns Pillow's warning-only one off).
         if image.width * image.height > MAX_PIXELS:
-            raise ProviderError("The image has too many pixels to analyse.", code="too_many_pixels")
+            raise ProviderError("The image has too many pixels to analyze.", code="too_many_pixels")
         exif, fmt = image.getexif(), image.format or ""
         size = image.size[::-1] if exif.get(ExifTags.Base.Orientation) in (5, 6, 7, 8) else image.size
         if fmt == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale: most of the speed comes from here
             scale = side / max(image.size)
-            image.draft("RGB", (math.ceil(image.width * scale), math.ceil(image.height * scale)))
+            image.draft(mode, (math.ceil(image.width * scale), math.ceil(image.height * scale)))
         image.load()
         image = ImageOps.exif_transpose(image)
     except ProviderError:
@@ -191,6 +194,20 @@ def _decode(data: bytes, side: int) -> tuple[Image.Image, Image.Exif, str, tuple
     except Exception as exc:  # any decoder failure means the same to the caller
         raise ProviderError(f"The image could not be decoded ({exc}).", code="undecodable") from exc
     return image, exif, fmt, size
+
+
+def _analysis_copy(image: Image.Image) -> Image.Image:
+    """An RGB copy at most ANALYSIS_SIDE long. A box reduce first: copying and thumbnailing the 3 MP OCR-size
+    decode cost more than the colours and faces read from it."""
+    factor = max(1, max(image.size) // ANALYSIS_SIDE)
+    reducible = factor > 1 and image.mode in ("RGB", "YCbCr", "L", "RGBA")
+    small = image.reduce(factor) if reducible else image.copy()
+    small.thumbnail((ANALYSIS_SIDE, ANALYSIS_SIDE), Image.Resampling.BILINEAR)
+    return small.convert("RGB") if small.mode == "YCbCr" else small
+
+
+def _gray(image: Image.Image) -> Image.Image:
+    return image.getchannel("Y") if image.mode == "YCbCr" else image.convert("L")
 
 
 def shape_of(width: int, height: int) -> str:
@@ -210,7 +227,7 @@ def _phrase(items: list[str]) -> str:
 
 def _colour_phrase(colours: list[str], tone: str) -> str:
     if MULTICOLOR in colours:
-        return "many colours"
+        return "many colors"
     return f"{tone + ' ' if tone else ''}{_phrase(colours)} tones" if colours else ""
 
 
@@ -270,14 +287,14 @@ class LocalAnalyzer:
     max_concurrency = 2  # OCR runs a Tesseract process per image; two keep a worker's cores busy
 
     def describe(self, request: VisionRequest) -> VisionResult:
-        image, exif, fmt, (width, height) = _decode(request.image, OCR_SIDE if request.ocr else ANALYSIS_SIDE)
+        image, exif, fmt, (width, height) = _decode(request.image, OCR_SIDE if request.ocr else ANALYSIS_SIDE,
+                                                    "YCbCr" if request.ocr else "RGB")
         facts = read_exif(exif)
         place = nearest_place(facts["lat"], facts["lon"]) if facts["lat"] is not None else None
         city, country = place or (None, None)
-        small = image.copy()
-        small.thumbnail((ANALYSIS_SIDE, ANALYSIS_SIDE), Image.Resampling.BILINEAR)
+        small = _analysis_copy(image)
         colours, faces = name_colours(small), count_faces(small)
-        text, ocr_status = read_text(image) if request.ocr else ([], "off")
+        text, ocr_status = read_text(_gray(image)) if request.ocr else ([], "off")
         shape = shape_of(width, height)
         user = [_short(" ".join(k.lower().split())) for k in request.keywords if k and k.strip()]
         named = words_from_filename(request.filename)

@@ -67,7 +67,7 @@ def build_prompt(request: VisionRequest) -> str:
         "Describe the attached picture so it can be given a search-friendly file name and alt text.\n"
         "Answer with one JSON object only, with these fields:\n"
         "- subject: the main thing in the picture, 1 to 4 words\n"
-        "- details: up to 5 secondary things or qualities (setting, colours, mood, time of day)\n"
+        "- details: up to 5 secondary things or qualities (setting, colors, mood, time of day)\n"
         "- keywords: 5 to 10 search keywords, most relevant first\n"
         "- title: a short human title, at most 8 words\n"
         "- alt_text: one sentence describing the picture for someone who cannot see it, at most 125 characters,"

@@ -45,17 +45,17 @@ BACKGROUND_SCHEMA = s.obj({
                                    "than guess on busy ones. For photos with busy backgrounds, a connected AI "
                                    "provider does better."),
     "method": s.choice("Local method", [
-        ("auto", "Automatic: by colour on a plain background, else GrabCut"),
-        ("colour", "By colour (plain or flat backgrounds: product shots, logos)"),
+        ("auto", "Automatic: by color on a plain background, else GrabCut"),
+        ("colour", "By color (plain or flat backgrounds: product shots, logos)"),
         ("grabcut", "GrabCut (a subject distinct from a simple backdrop)"),
         ("saliency", "Saliency (fast, rough)")], order=2, default="auto", visible_if={"engine": ["local"]}),
     "clear_enclosed": s.boolean("Clear enclosed background", order=3, default=True,
                                 visible_if={"engine": ["local"], "method": ["auto", "colour"]},
-                                description="Areas the subject encloses that have the background's exact colour "
+                                description="Areas the subject encloses that have the background's exact color "
                                             "(the inside of an O) become transparent too."),
     "feather": s.number("Edge softness", order=4, minimum=0, maximum=20, default=1.5, unit="px",
                         description="Blur of a GrabCut or saliency matte's edge, in pixels of a 1000-px image "
-                                    "(scaled to yours). A cut by colour keeps the picture's own edge."),
+                                    "(scaled to yours). A cut by color keeps the picture's own edge."),
     "format": s.choice("Output", [("png", "PNG (lossless)"), ("webp", "WebP (smaller)")], order=5, default="png"),
     "crop_to_subject": s.boolean("Crop to subject", order=6, default=False,
                                  description="Trim the transparent margin around what is kept."),
@@ -134,7 +134,7 @@ def colour_cut(image: Image.Image, *, clear_holes: bool, required: bool) -> tupl
     flat = flat_background(rgb)
     if flat is None:
         if required:
-            raise _failed("its border is not one plain colour, so it cannot be removed by colour")
+            raise _failed("its border is not one plain color, so it cannot be removed by color")
         return None
     colour, noise = flat
     alpha = colour_matte(rgb, colour, tolerance=colour_tolerance(noise), clear_holes=clear_holes)

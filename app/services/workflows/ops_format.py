@@ -32,7 +32,7 @@ CONVERT_SCHEMA = s.obj({
                                  description="With a target size: make the image smaller when even the lowest "
                                              "quality is too large. Off: such images fail instead."),
     "background": s.color("Background for JPEG", order=6, default="#ffffff", visible_if={"format": ["jpeg"]},
-                          description="JPEG has no transparency: transparent areas get this colour."),
+                          description="JPEG has no transparency: transparent areas get this color."),
 })
 
 
@@ -108,14 +108,14 @@ def _convert(frame: Frame, params: dict[str, Any], ctx: OpContext) -> StepResult
             None if low_quality >= quality else _largest_quality(at, low_quality, (quality, len(first)), limit))
     if found is None:
         if not params["allow_downscale"]:
-            floor = f"quality {low_quality}" if low_quality else "256 colours"
+            floor = f"quality {low_quality}" if low_quality else "256 colors"
             raise OperationFailed(f"The image cannot be made {target} KB or smaller at {floor} without shrinking "
                                   "it. Allow shrinking, lower the lowest quality or raise the target.",
                                   code="target_unreachable")
         size, data = _shrink_to(image, lambda picture: at(low_quality, picture), limit, target)
         quality = low_quality
         info["downscaled_to"] = list(size)
-        floor = f"at quality {low_quality}" if low_quality else "with 256 colours"
+        floor = f"at quality {low_quality}" if low_quality else "with 256 colors"
         info["note"] = (f"Even {floor} the file was above {target} KB, so the image was reduced to "
                         f"{size[0]}×{size[1]}.")
     else:
@@ -151,8 +151,8 @@ def _shrink_to(image: Image.Image, encode: Any, limit: int, target: int) -> tupl
 # --- strip metadata -------------------------------------------------------------------------------
 
 STRIP_SCHEMA = s.obj({
-    "keep_icc": s.boolean("Keep colour profile", order=1, default=True,
-                          description="The ICC profile keeps colours right and says nothing about the photographer. "
+    "keep_icc": s.boolean("Keep color profile", order=1, default=True,
+                          description="The ICC profile keeps colors right and says nothing about the photographer. "
                                       "Off: pixels are converted to sRGB and the profile removed."),
 })
 _STANDALONE = {0x01, *range(0xD0, 0xD8)}  # TEM and RSTn carry no length

@@ -20,9 +20,9 @@ MAX_ENLARGEMENT = 1.5  # past this a resize shows its softness; the output then 
 
 FITS = [("cover", "Cover: fill the size, crop what overflows"),
         ("contain", "Contain: fit inside the size, keep the aspect (output may be smaller on one side)"),
-        ("pad", "Pad: fit inside, fill the rest with a colour (output exactly the size)"),
+        ("pad", "Pad: fit inside, fill the rest with a color (output exactly the size)"),
         ("stretch", "Stretch: exactly the size, aspect not kept")]
-CROPS = [("smart", "Smart (subject and faces)"), ("center", "Centre"), ("top", "Top"), ("bottom", "Bottom"),
+CROPS = [("smart", "Smart (subject and faces)"), ("center", "Center"), ("top", "Top"), ("bottom", "Bottom"),
          ("left", "Left"), ("right", "Right")]
 
 # Sizes as the platforms documented them (checked May 2026). Facebook cover: Meta's Help Center gives
@@ -107,7 +107,7 @@ def fit_image(image: Image.Image, *, width: int, height: int, fit: str, crop: st
             info["faces_kept"] = plan.faces
         if plan.reason:
             info["padded"] = plan.reason
-            if plan.faces:  # the picture is not the crop that was asked for: the page shows why
+            if plan.warn:  # the picture is not the crop that was asked for: the page shows why
                 info.setdefault("warnings", []).append(f"Padded, not cropped: {plan.reason}.")
         factor, source = width / (plan.box[2] - plan.box[0]), (plan.box[2] - plan.box[0], plan.box[3] - plan.box[1])
         result = render(image, plan, size)
@@ -132,8 +132,8 @@ RESIZE_SCHEMA = s.obj({
     "fit": s.choice("Fit", FITS, order=3, default="cover"),
     "crop": s.choice("Crop position", CROPS, order=4, default="center", visible_if={"fit": ["cover"]},
                      description="Which part stays when cover crops; smart keeps faces whole and pads plain "
-                                 "backgrounds (logos) with their colour instead of cropping into them."),
-    "pad_color": s.color("Padding colour", order=5, default="#ffffff", visible_if={"fit": ["pad"]},
+                                 "backgrounds (logos) with their color instead of cropping into them."),
+    "pad_color": s.color("Padding color", order=5, default="#ffffff", visible_if={"fit": ["pad"]},
                          description="Add two hex digits of opacity for a transparent padding (e.g. #ffffff00)."),
     "allow_upscale": s.boolean("Allow enlargement", order=6, default=True,
                                description="Past 1.5× a picture looks soft: allowed with a warning on the result, "
@@ -164,9 +164,9 @@ SOCIAL_SCHEMA = s.obj({
                        order=1, default="instagram_post"),
     "fit": s.choice("Fit", [FITS[0], FITS[2]], order=2, default="cover"),
     "crop": s.choice("Crop position", CROPS, order=3, default="smart", visible_if={"fit": ["cover"]}),
-    "pad_color": s.color("Padding colour", order=4, default="#ffffff",
+    "pad_color": s.color("Padding color", order=4, default="#ffffff",
                          description="Fills the padding (a smart crop that cannot keep every face whole pads too; "
-                                     "a plain background is padded with its own colour)."),
+                                     "a plain background is padded with its own color)."),
     "allow_upscale": s.boolean("Allow enlargement", order=5, default=True,
                                description="Past 1.5× a picture looks soft: allowed with a warning on the result, "
                                            "or refused (the image fails with the reason)."),
@@ -233,7 +233,7 @@ ROTATE_SCHEMA = s.obj({
                               ("both", "Both")], order=2, default="none"),
     "expand": s.boolean("Keep whole image", order=3, default=True,
                         description="For angles that are not multiples of 90°: grow the canvas to fit the corners."),
-    "background": s.color("Corner colour", order=4, default="#ffffff",
+    "background": s.color("Corner color", order=4, default="#ffffff",
                           description="Fills the corners of a free rotation; #ffffff00 makes them transparent."),
 })
 _TRANSPOSE = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}
@@ -264,10 +264,10 @@ def _rotate(frame: Frame, params: dict[str, Any], ctx: OpContext) -> StepResult:
 
 OPERATIONS = [
     Operation("resize", "Resize", "Resize to an exact width × height: cover (crop, optionally smart), contain, "
-              "pad with a colour, or stretch.", "size", RESIZE_SCHEMA, _resize, decode_size=_resize_decode),
+              "pad with a color, or stretch.", "size", RESIZE_SCHEMA, _resize, decode_size=_resize_decode),
     Operation("social_preset", "Social media size", "Exact pixel sizes for Instagram, Facebook, LinkedIn, X, "
               "YouTube, Pinterest and Open Graph: cropped with faces kept whole, logos and plain backgrounds padded "
-              "with their colour, photos written as JPEG.", "size", SOCIAL_SCHEMA, _social,
+              "with their color, photos written as JPEG.", "size", SOCIAL_SCHEMA, _social,
               decode_size=_social_decode),
     Operation("upscale", "Upscale", "Enlarge 2× or 4×: Lanczos with sharpening locally, or super-resolution "
               "through a remote provider.", "enhance", UPSCALE_SCHEMA, _upscale, remote="upscale"),

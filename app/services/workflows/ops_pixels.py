@@ -97,12 +97,12 @@ def _blur_faces(frame: Frame, params: dict[str, Any], ctx: OpContext) -> StepRes
 # --- palette --------------------------------------------------------------------------------------
 
 PALETTE_SCHEMA = s.obj({
-    "colors": s.integer("Colours", order=1, minimum=2, maximum=16, default=6),
+    "colors": s.integer("Colors", order=1, minimum=2, maximum=16, default=6),
     "swatch_width": s.integer("Swatch width", order=2, minimum=100, maximum=4000, default=960, unit="px"),
     "swatch_height": s.integer("Swatch height", order=3, minimum=20, maximum=2000, default=200, unit="px"),
     "labels": s.boolean("Write hex codes on the swatch", order=4, default=True),
     "proportional": s.boolean("Size by share", order=5, default=False,
-                              description="Each colour's width follows how much of the picture it covers."),
+                              description="Each color's width follows how much of the picture it covers."),
 })
 SAMPLE_SIDE = 200  # 40,000 pixels describe a palette; nearest-neighbour sampling keeps real colours
 
@@ -174,6 +174,6 @@ OPERATIONS = [
               _adjust),
     Operation("blur_faces", "Blur faces", "Find faces (front and side views) and blur or pixelate them.",
               "privacy", BLUR_SCHEMA, _blur_faces),
-    Operation("palette", "Colour palette", "The main colours with hex codes and shares, as a swatch image and a "
+    Operation("palette", "Color palette", "The main colors with hex codes and shares, as a swatch image and a "
               "JSON file.", "analysis", PALETTE_SCHEMA, _palette),
 ]

@@ -13,9 +13,9 @@ from app.services.workflows.base import Frame, OpContext, Operation, OperationFa
 from app.services.workflows.codec import load_frame
 from app.services.workflows.fonts import available_fonts, font
 
-POSITIONS = [("top-left", "Top left"), ("top", "Top centre"), ("top-right", "Top right"), ("left", "Middle left"),
-             ("center", "Centre"), ("right", "Middle right"), ("bottom-left", "Bottom left"),
-             ("bottom", "Bottom centre"), ("bottom-right", "Bottom right"), ("tiled", "Tiled over the image")]
+POSITIONS = [("top-left", "Top left"), ("top", "Top center"), ("top-right", "Top right"), ("left", "Middle left"),
+             ("center", "Center"), ("right", "Middle right"), ("bottom-left", "Bottom left"),
+             ("bottom", "Bottom center"), ("bottom-right", "Bottom right"), ("tiled", "Tiled over the image")]
 MAX_LOGO_PIXELS = 25_000_000
 MAX_TILES = 400  # a 1 %-wide mark tiled over a poster would otherwise mean tens of thousands of pastes
 
@@ -26,7 +26,7 @@ WATERMARK_SCHEMA = s.obj({
     "logo": s.text("Logo", order=3, min_length=1, max_length=200, visible_if={"kind": ["logo"]},
                    description="An image from your library (PNG with transparency works best)."),
     "font": s.choice("Font", _FONTS, order=4, default=_FONTS[0][0], visible_if={"kind": ["text"]}),
-    "color": s.color("Text colour", order=5, default="#ffffff", visible_if={"kind": ["text"]}),
+    "color": s.color("Text color", order=5, default="#ffffff", visible_if={"kind": ["text"]}),
     "shadow": s.boolean("Shadow", order=6, default=True, visible_if={"kind": ["text"]},
                         description="A soft dark shadow keeps light text readable on light areas."),
     "position": s.choice("Position", POSITIONS, order=7, default="bottom-right"),
@@ -113,7 +113,7 @@ def _watermark(frame: Frame, params: dict[str, Any], ctx: OpContext) -> StepResu
 
 
 OPERATIONS = [
-    Operation("watermark", "Watermark", "Add a text or a logo at a corner, an edge, the centre, or tiled, with "
+    Operation("watermark", "Watermark", "Add a text or a logo at a corner, an edge, the center, or tiled, with "
               "opacity, size and margin.", "brand", WATERMARK_SCHEMA, _watermark,
               asset_refs=lambda params: [params["logo"]] if params["kind"] == "logo" else []),
 ]

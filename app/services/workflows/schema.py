@@ -117,7 +117,7 @@ def _message(error: ValidationError) -> str:
     if kind == "not" and isinstance(value, dict) and "const" in value:
         return f"must not be {value['const']!r} (a reserved name)"
     if kind == "pattern" and value == COLOR_PATTERN:
-        return "must be a colour like #ff8800 (or #ff880080 with opacity)"
+        return "must be a color like #ff8800 (or #ff880080 with opacity)"
     if kind == "pattern":
         return f"must match {value}"
     if kind in ("minLength", "maxLength"):

@@ -9,6 +9,12 @@
   through an eye is the worst crop there is); among the windows that hold them, the one holding the
   most importance (saliency + border contrast, faces weighted high) wins, with a slight preference for
   the centre. When the faces cannot fit together, the region that holds them is padded to the shape.
+- Smart, on a photo without faces: a distinct subject (a compact region that stands well out of the
+  importance map) wider than the crop's shape — a long product, a car, a row of things in a 9:16 — is
+  fitted whole and padded, not cut; a scene with no distinct subject is cropped as above.
+- OpenCV's cat-face cascades were tried on a real cat close-up (tests/data/photos/DSC_4100.jpg): at
+  every scale they found only patches of nose and mouth (and a "cat" on the astronaut portrait), never
+  the face, so cat faces are not looked for; a cat's face is kept by the importance map instead.
 """
 
 from __future__ import annotations
@@ -26,6 +32,17 @@ Box = tuple[float, float, float, float]
 FACE_WEIGHT = 3.0  # faces together outweigh the rest of the importance map threefold: people look at faces
 FACE_MARGIN = 0.25  # of a face box's size on each side: Haar boxes stop at the brows and the chin
 SUBJECT_MARGIN = 0.03  # of the window, kept around a subject on a flat background
+# A photo's subject: importance at least SUBJECT_LEVEL, covering SUBJECT_AREA of the picture, and standing
+# SUBJECT_CONTRAST times above the rest (else it is a scene, not a subject). Its extent along the crop's
+# axis is where SUBJECT_MASS of it lies (a stray bright speck does not widen it); wider than the window by
+# more than WIDE_TOLERANCE and it is padded instead of cut.
+SUBJECT_LEVEL = 0.45
+SUBJECT_AREA = (0.03, 0.6)
+SUBJECT_CONTRAST = 2.5
+SUBJECT_MASS = 0.92
+WIDE_TOLERANCE = 1.08
+SUBJECT_PAD = 0.08  # of the subject's extent, added on each side
+SUBJECT_ONE = 0.7  # the subject's region holds at least this share of all the stand-out regions' weight
 EDGE_CUT = 0.25  # of a window: what cutting through its most important column costs (see _best_start)
 CLEAR = (0, 0, 0, 0)
 
@@ -39,6 +56,7 @@ class CropPlan:
     pad: tuple[int, int, int, int] | None = None
     reason: str = ""
     faces: int = 0
+    warn: bool = False  # the padding is not what the shape asked for (faces, a wide subject): say so
 
 
 def window(size: tuple[int, int], aspect: float) -> tuple[float, float, int]:
@@ -114,7 +132,7 @@ def _plan_flat(size: tuple[int, int], aspect: float, colour: tuple[int, int, int
         y0 = float(np.clip((sy0 + sy1 - bh) / 2, 0, size[1] - bh))
         return CropPlan((x0, y0, x0 + bw, y0 + bh))
     return CropPlan(padded(size, aspect), pad=colour,
-                    reason="a plain background: padded with its colour instead of cropping into the subject")
+                    reason="a plain background: padded with its color instead of cropping into the subject")
 
 
 def _plan_photo(size: tuple[int, int], aspect: float, weight: np.ndarray, back: float,
@@ -136,13 +154,48 @@ def _plan_photo(size: tuple[int, int], aspect: float, weight: np.ndarray, back: 
             margin = FACE_MARGIN * max(f[axis + 2] - f[axis] for f in faces)
             lo, hi = max(0.0, lo - margin), min(float(full), hi + margin)
             region = (lo, 0.0, hi, float(h)) if axis == 0 else (0.0, lo, float(w), hi)
-            return CropPlan(padded(size, aspect, region), pad=pad, faces=len(faces),
+            return CropPlan(padded(size, aspect, region), pad=pad, faces=len(faces), warn=True,
                             reason=f"the {len(faces)} faces do not fit together in a crop of this shape: padded "
                                    "instead of cutting one")
         allowed = span
+    else:
+        subject = _subject_span(weight, axis, back, full)
+        if subject is not None and subject[1] - subject[0] > WIDE_TOLERANCE * length:
+            region = (subject[0], 0.0, subject[1], float(h)) if axis == 0 else (0.0, subject[0], float(w), subject[1])
+            return CropPlan(padded(size, aspect, region), pad=pad, warn=True,
+                            reason="the subject is wider than a crop of this shape: fitted whole and padded "
+                                   "instead of cutting it")
     start = _best_start(weight, axis, length, back, allowed)
     return CropPlan((start, 0.0, start + bw, float(h)) if axis == 0 else (0.0, start, float(w), start + bh),
                     faces=len(faces))
+
+
+def _subject_span(weight: np.ndarray, axis: int, back: float, full: float) -> tuple[float, float] | None:
+    """Where a distinct subject lies along the crop's axis (full-size units), or None for a scene.
+
+    The importance map smoothed into regions; the subject is the one region holding most of the weight,
+    when it is compact and stands well out of the rest."""
+    sigma = max(2.0, 0.04 * max(weight.shape))
+    smooth = cv2.GaussianBlur(weight.astype(np.float32), (0, 0), sigma)
+    peak = float(smooth.max())
+    if peak <= 0:
+        return None
+    count, labels = cv2.connectedComponents((smooth >= SUBJECT_LEVEL * peak).astype(np.uint8))
+    masses = [float(smooth[labels == i].sum()) for i in range(1, count)]
+    if not masses or max(masses) < SUBJECT_ONE * sum(masses):
+        return None  # several things of like weight scattered about: a scene, cropped by importance
+    mask = labels == 1 + int(np.argmax(masses))
+    share = float(mask.mean())
+    if not SUBJECT_AREA[0] <= share <= SUBJECT_AREA[1]:
+        return None
+    if smooth[mask].mean() < SUBJECT_CONTRAST * max(float(smooth[~mask].mean()), 1e-6):
+        return None
+    cumulative = np.cumsum(mask.sum(axis=axis).astype(np.float64))
+    cumulative /= cumulative[-1]
+    tail = (1 - SUBJECT_MASS) / 2
+    lo, hi = int(np.searchsorted(cumulative, tail)) * back, int(np.searchsorted(cumulative, 1 - tail) + 1) * back
+    margin = SUBJECT_PAD * (hi - lo)  # the smoothed region stops short of rounded ends and thin parts
+    return max(0.0, lo - margin), min(full, hi + margin)
 
 
 def _face_span(faces: list[tuple[int, int, int, int]], axis: int, full: float,

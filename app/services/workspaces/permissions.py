@@ -112,7 +112,7 @@ ACTION_HELP = {
     "work.read": "See, search and download the workspace's work (library, batches, gallery, runs, decks, jobs)",
     "assets.write": "Upload, edit, tag, collect and delete pictures in the library",
     "rename.write": "Start, review, apply and undo rename batches",
-    "generate.write": "Generate images, make variations, favourite and delete them",
+    "generate.write": "Generate images, make variations, favorite and delete them",
     "workflows.write": "Run workflows, save and edit recipes",
     "slides.write": "Make, edit, generate and delete decks",
     "jobs.cancel": "Cancel a running job",
