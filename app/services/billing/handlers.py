@@ -219,7 +219,7 @@ def _subscription_changed(session: Session, event: dict[str, Any]) -> tuple[str,
     at = datetime.fromtimestamp(event["created"], UTC)
     seen = row.status_at.replace(tzinfo=UTC) if row.status_at and row.status_at.tzinfo is None else row.status_at
     # Status only moves forward in Stripe's time. Within one second, a creation never overrides, and
-    # nothing brings back a cancelled subscription.
+    # nothing brings back a canceled subscription.
     if seen is not None and (at < seen or (at == seen and (_TYPE_RANK[event["type"]] == 0
                                                            or row.status == "canceled"))):
         return "ignored", f"older than the status it would change ({row.status} at {seen.isoformat()})"

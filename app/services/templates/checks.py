@@ -3,7 +3,7 @@
 Links well formed and not pointing at private addresses, every image with alt text, the size under Gmail's
 clipping limit, and a short compatibility note per common email client (email_clients.json). Variables
 used but not declared are refused at save time (email.check_source). The moderation policy and brand
-colours are checked by the service, which knows the workspace.
+colors are checked by the service, which knows the workspace.
 """
 
 from __future__ import annotations
