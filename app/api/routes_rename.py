@@ -86,7 +86,7 @@ async def create_batch(request: Request, caller: CallerDep) -> dict:
             raise ValidationFailed(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
         asset_ids, options = body.asset_ids, body.options
     batch = await run_in_threadpool(rename.create_batch, workspace_id=caller.user.workspace_id, asset_ids=asset_ids,
-                                    options=options)
+                                    options=options, user_id=caller.user.id)
     return batch_public(batch) | {"errors": errors}
 
 
