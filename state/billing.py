@@ -1,0 +1,207 @@
+"""The Billing page: the workspace's plan and limits, balance and debt, packs and plans for sale, the Stripe
+portal, the owner's budgets and recent payments.
+
+Buying goes to Stripe's hosted Checkout; coming back (`?checkout=success`) says the payment was received and
+follows the balance until the webhook has applied it: the page never shows credits the ledger does not hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import reflex as rx
+
+from app import routes
+from app.db import session_scope
+from app.errors import AppError
+from app.ids import parse_id
+from app.services.accounts import UserPublic
+from app.services.billing import budgets, checkout, client, overview
+from state.session import refused, require_user, to_sign_in
+
+# How long the page follows the balance after Checkout before saying the credits are late.
+FOLLOW_SECONDS = 90
+POLL_SECONDS = 0.5
+
+
+def money(cents: int, currency: str) -> str:
+    return f"{cents / 100:,.2f} {currency.upper()}"
+
+
+def limit_text(value: int | None, unit: str) -> str:
+    return "No limit" if value is None else f"{value:,} {unit}"
+
+
+def _plan_row(p: dict) -> dict[str, str]:
+    return {"id": str(p["plan_id"]), "name": p["name"], "price": money(p["amount_cents"], p["currency"]) + " / month"
+            if not p["is_free"] else "Free", "credits": f"{p['monthly_credits']:,} credits a month",
+            "quota": f"{p['monthly_rename_quota']:,} renames a month",
+            "members": limit_text(p["member_limit"], "members"),
+            "storage": limit_text(p["storage_limit_mb"], "MB of storage"), "free": "yes" if p["is_free"] else ""}
+
+
+def _payment_row(e: dict) -> dict[str, str]:
+    labels = {"pack": "Credit pack", "plan_credits": "Plan credits", "topup": "Automatic top-up",
+              "refund": "Refund", "dispute": "Dispute"}
+    return {"id": str(e["id"]), "when": e["created_at"].strftime("%Y-%m-%d %H:%M"),
+            "kind": labels.get(e["kind"], e["kind"]), "credits": f"{e['applied_credits']:+,}",
+            "amount": money(e["amount_cents"], e["currency"]) if e["amount_cents"] else "",
+            "shortfall": f"{e['shortfall']:,}" if e["shortfall"] > 0 else ""}
+
+
+def _blank(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _number(form: dict, key: str) -> int | None:
+    raw = str(form.get(key, "") or "").strip().replace(",", "")
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 10:
+        raise AppError(f"{key.replace('_', ' ').capitalize()} must be a whole number or empty.",
+                       code="invalid_budget")
+    return int(raw)
+
+
+class BillingState(rx.State):
+    # Billing configured on this server (STRIPE_SECRET_KEY); the page says so when it is not.
+    enabled: bool = False
+    # The current plan as shown: id, name, price, credits, quota, members, storage, free.
+    plan: dict[str, str] = {}
+    balance: int = 0
+    held: int = 0
+    debt: int = 0
+    spent: int = 0
+    subscription_status: str = ""
+    # Packs for sale: id, name, credits, price.
+    packs: list[dict[str, str]] = []
+    # Paid plans for sale (see _plan_row).
+    plans: list[dict[str, str]] = []
+    # Recent payments, refunds, disputes: id, when, kind, credits, amount, shortfall.
+    payments: list[dict[str, str]] = []
+    # The owner's budget form, as text: monthly_cap, member_cap, thresholds, topup_pack, topup_below, topup_max.
+    budget: dict[str, str] = {}
+    budget_error: str = ""
+    # After Checkout: "waiting" (payment received, credits on their way), "arrived", "late", or "".
+    arrival: str = ""
+    following: bool = False
+    loaded: bool = False
+
+    def _load(self, user: UserPublic) -> int:
+        with session_scope() as session:
+            data = overview.workspace_billing(session=session, workspace_id=user.workspace_id)
+            budget = overview.budget_dict(session=session, workspace_id=user.workspace_id) \
+                if user.can("budgets.manage") else None
+        self.plan = _plan_row(data["plan"])
+        self.balance, self.held, self.debt, self.spent = data["balance"], data["held"], data["debt"], \
+            data["spent_this_month"]
+        sub = data["subscription"]
+        self.subscription_status = sub["status"] if sub else ""
+        self.packs = [{"id": str(p["id"]), "name": p["name"], "credits": f"{p['credits']:,} credits",
+                       "price": money(p["amount_cents"], p["currency"])} for p in data["packs"]]
+        self.plans = [_plan_row(p) for p in data["plans"] if not p["is_free"]]
+        self.payments = [_payment_row(e) for e in data["payments"]]
+        if budget is not None:
+            self.budget = {"monthly_cap": _blank(budget["monthly_cap"]), "member_cap": _blank(budget["member_cap"]),
+                           "thresholds": budget["low_balance_thresholds"].replace(",", ", "),
+                           "topup_pack": _blank(budget["auto_topup_pack_id"]),
+                           "topup_below": _blank(budget["auto_topup_below"]),
+                           "topup_max": _blank(budget["auto_topup_monthly_max"]),
+                           "topped_up": f"{budget['topped_up_this_month']:,}"}
+        self.loaded = True
+        return len(data["payments"]) and data["payments"][0]["id"]
+
+    @rx.event
+    async def load_page(self):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        self.enabled, self.loaded, self.budget_error = client.enabled(), False, ""
+        if not self.enabled:
+            return
+        if not user.can("billing.manage"):
+            return [refused(user, "billing.manage"), rx.redirect(routes.DASHBOARD, replace=True)]
+        last = self._load(user)
+        if self.router.url.query_parameters.get("checkout") == "success":
+            self.arrival = "waiting"
+            return BillingState.follow_balance(last or 0)
+        self.arrival = ""
+
+    @rx.event(background=True)
+    async def follow_balance(self, last_payment_id: int):
+        """After Checkout: re-read until a payment newer than the one seen on return is in the ledger."""
+        async with self:
+            if self.following:
+                return
+            self.following = True
+        deadline = time.monotonic() + FOLLOW_SECONDS
+        try:
+            while time.monotonic() < deadline:
+                await asyncio.sleep(POLL_SECONDS)
+                async with self:
+                    user = await require_user(self)
+                    if user is None or not user.can("billing.manage"):
+                        return
+                    newest = self._load(user)
+                    if newest and newest != last_payment_id:
+                        self.arrival = "arrived"
+                        return
+            async with self:
+                self.arrival = "late"
+        finally:
+            async with self:
+                self.following = False
+
+    async def _go(self, start) -> rx.event.EventSpec:
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        if (denied := refused(user, "billing.manage")) is not None:
+            return denied
+        try:
+            with session_scope() as session:
+                url = start(session, user)
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        return rx.redirect(url, is_external=True)
+
+    @rx.event
+    async def buy_pack(self, pack_id: str):
+        return await self._go(lambda session, user: checkout.start_pack_checkout(
+            session=session, user=user, workspace_id=user.workspace_id, pack_id=parse_id(pack_id),
+            return_url=routes.BILLING))
+
+    @rx.event
+    async def subscribe(self, plan_id: str):
+        return await self._go(lambda session, user: checkout.start_plan_checkout(
+            session=session, user=user, workspace_id=user.workspace_id, plan_id=parse_id(plan_id),
+            return_url=routes.BILLING))
+
+    @rx.event
+    async def open_portal(self):
+        return await self._go(lambda session, user: checkout.portal_url(
+            session=session, user=user, workspace_id=user.workspace_id, return_url=routes.BILLING))
+
+    @rx.event
+    async def save_budget(self, form_data: dict):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        if (denied := refused(user, "budgets.manage")) is not None:
+            return denied
+        try:
+            pack = parse_id(str(form_data.get("topup_pack", "") or "")) or None
+            form = budgets.BudgetForm(
+                monthly_cap=_number(form_data, "monthly_cap"), member_cap=_number(form_data, "member_cap"),
+                low_balance_thresholds=str(form_data.get("thresholds", ""))[:100], auto_topup_pack_id=pack,
+                auto_topup_below=_number(form_data, "topup_below"), auto_topup_monthly_max=_number(form_data,
+                                                                                                   "topup_max"))
+            with session_scope() as session:
+                budgets.save_budget(session=session, actor=user, workspace_id=user.workspace_id, form=form)
+        except AppError as exc:
+            self.budget_error = exc.message
+            return
+        self.budget_error = ""
+        self._load(user)
+        return rx.toast.success("Budget saved.")
