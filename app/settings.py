@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.settings_sso import SsoProvider, parse_providers
@@ -208,6 +208,14 @@ class Settings(BaseSettings):
     sso_state_ttl_seconds: int = Field(default=600, ge=60, le=3600)
     _sso: dict[str, SsoProvider] = PrivateAttr(default_factory=dict)
 
+    # Billing (app/services/billing/): off unless STRIPE_SECRET_KEY is set. The webhook signing secret
+    # (whsec_…) is then required; STRIPE_API_BASE points the client elsewhere (tests: the fake Stripe).
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str | None = None
+    # A webhook whose signed timestamp is further than this from now, either way, is refused.
+    stripe_webhook_tolerance: int = Field(default=300, ge=10, le=3600)
+
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_username: str = ""
@@ -269,6 +277,12 @@ class Settings(BaseSettings):
         self._sso = parse_providers(self.sso_providers, _sso_environment(self.model_config.get("env_file")),
                                     defaults={"role_claim": self.oidc_role_claim, "role_map": self.oidc_role_map,
                                               "workspace_id": self.sso_workspace_id})
+        if self.stripe_secret_key is not None and not self.stripe_secret_key.get_secret_value().strip():
+            self.stripe_secret_key = None
+        if self.stripe_secret_key is not None and not (
+                self.stripe_webhook_secret and self.stripe_webhook_secret.get_secret_value().strip()):
+            raise ValueError("STRIPE_WEBHOOK_SECRET (whsec_…) is required when STRIPE_SECRET_KEY is set: "
+                             "without it no payment can be verified")
         if self.app_env == "production":
             if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
                 raise ValueError(
@@ -284,6 +298,10 @@ class Settings(BaseSettings):
     @property
     def is_https(self) -> bool:
         return self.public_url.startswith("https://")
+
+    @property
+    def billing_enabled(self) -> bool:
+        return self.stripe_secret_key is not None
 
     @property
     def smtp_enabled(self) -> bool:

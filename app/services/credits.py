@@ -73,6 +73,7 @@ def reserve(*, session: Session, workspace_id: int, amount: int, job_id: str, us
     if amount <= 0:
         return
     grant_monthly_allowance(session=session, workspace_id=workspace_id)
+    _refuse_debt(session, workspace_id)
     if session.get(CreditAccount, workspace_id) is None:
         _ensure_account(session, workspace_id)
     # Lock the account row first so two jobs starting at once are held to the caps one after the other
@@ -86,12 +87,24 @@ def reserve(*, session: Session, workspace_id: int, amount: int, job_id: str, us
     # The WHERE clause is the guard: concurrent spends serialise on the row and re-check it.
     moved = session.execute(
         update(CreditAccount)
-        .where(col(CreditAccount.workspace_id) == workspace_id, col(CreditAccount.balance) >= amount)
+        .where(col(CreditAccount.workspace_id) == workspace_id, col(CreditAccount.balance) >= amount,
+               col(CreditAccount.debt) <= 0)
         .values(balance=CreditAccount.balance - amount, held=CreditAccount.held + amount)
     )
     if moved.rowcount != 1:
+        _refuse_debt(session, workspace_id)  # a refund or dispute landed between the check and the update
         raise InsufficientCredits(f"This needs {amount} credits; this workspace's balance is too low.")
     budgets.after_reserve(session=session, workspace_id=workspace_id, before=before, after=before - amount)
+
+
+def _refuse_debt(session: Session, workspace_id: int) -> None:
+    """A workspace that owes credits (a refund or dispute took back more than its balance) starts no job."""
+    account = session.get(CreditAccount, workspace_id, populate_existing=True)
+    if account is not None and account.debt > 0:
+        raise InsufficientCredits(
+            f"This workspace owes {account.debt} credits (a payment was refunded or disputed after its credits "
+            "were spent): new jobs wait until a payment covers it.", code="billing_debt",
+            details={"debt": account.debt})
 
 
 def _reserved(session: Session, job_id: str) -> CreditEntry | None:
