@@ -297,7 +297,9 @@ def run_topup(*, workspace_id: int) -> int | None:
             effects.apply_effect(session=session, business_key=f"topup:{intent.id}", kind="topup",
                                  workspace_id=workspace_id, credits=pack.credits, amount_cents=intent.amount,
                                  currency=intent.currency, stripe_object_id=intent.id)
-            return pack.credits
+            receipts = effects.take_receipts(session)
+        effects.queue_receipts(receipts)  # committed: the owner's receipt can go
+        return pack.credits
     except AppError as exc:
         log.warning("top-up of workspace %s refused: %s", workspace_id, exc.code)
         return None

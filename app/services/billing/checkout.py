@@ -87,12 +87,13 @@ def start_pack_checkout(*, session: Session, user: UserPublic, workspace_id: int
     pack = plans.get_pack(session=session, pack_id=pack_id)
     if not pack.active:
         raise Conflict("That credit pack is no longer sold.", code="pack_inactive")
+    urls = _urls(return_url)  # checked before anything is made at Stripe
     customer = customer_for(session=session, workspace_id=workspace_id, email=user.email)
     metadata = {"workspace_id": str(workspace_id), "kind": "pack", "pack_id": str(pack.id)}
     created = _call("checkout", client.stripe_client().v1.checkout.sessions.create, mode="payment",
                     customer=customer, client_reference_id=str(workspace_id), metadata=metadata,
                     line_items=[{"price": pack.stripe_price_id, "quantity": 1}],
-                    payment_intent_data={"metadata": metadata}, **_urls(return_url))
+                    payment_intent_data={"metadata": metadata}, **urls)
     return created.url
 
 
@@ -111,22 +112,24 @@ def start_plan_checkout(*, session: Session, user: UserPublic, workspace_id: int
         raise Conflict("This workspace already has a subscription; change plan through 'Manage cards and "
                        "invoices'.", code="subscription_exists")
     version = plans.latest_version(session=session, plan_id=plan.id)
+    urls = _urls(return_url)
     customer = customer_for(session=session, workspace_id=workspace_id, email=user.email)
     metadata = {"workspace_id": str(workspace_id), "kind": "plan", "plan_id": str(plan.id),
                 "plan_version_id": str(version.id)}
     created = _call("checkout", client.stripe_client().v1.checkout.sessions.create, mode="subscription",
                     customer=customer, client_reference_id=str(workspace_id), metadata=metadata,
                     line_items=[{"price": version.stripe_price_id, "quantity": 1}],
-                    subscription_data={"metadata": metadata}, **_urls(return_url))
+                    subscription_data={"metadata": metadata}, **urls)
     return created.url
 
 
 def portal_url(*, session: Session, user: UserPublic, workspace_id: int, return_url: str | None = None) -> str:
     """The Stripe Customer Portal (cards, invoices, cancellation) for the workspace's customer."""
     _authorized(session, user, workspace_id)
+    back = safe_return_url(return_url)
     customer = customer_for(session=session, workspace_id=workspace_id, email=user.email)
     created = _call("portal", client.stripe_client().v1.billing_portal.sessions.create, customer=customer,
-                    return_url=safe_return_url(return_url))
+                    return_url=back)
     return created.url
 
 
