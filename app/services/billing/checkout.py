@@ -146,13 +146,12 @@ def charge_topup(*, session: Session, workspace_id: int, pack_id: int):
     stripe_api = client.stripe_client().v1
     try:
         customer = stripe_api.customers.retrieve(row.stripe_customer_id)
-        settings = customer.get("invoice_settings") or {}
-        card = settings.get("default_payment_method") if hasattr(settings, "get") else None
+        card = (customer.to_dict().get("invoice_settings") or {}).get("default_payment_method")
         if not card:
             raise Conflict("No saved card: add one under 'Manage cards and invoices'.", code="no_card")
         return stripe_api.payment_intents.create(params={
             "amount": pack.amount_cents, "currency": pack.currency, "customer": row.stripe_customer_id,
-            "payment_method": card if isinstance(card, str) else card.id,
+            "payment_method": card if isinstance(card, str) else card["id"],
             "off_session": True, "confirm": True, "metadata": metadata,
             "description": f"Automatic top-up: {pack.name}"})
     except stripe.StripeError as exc:
