@@ -82,7 +82,7 @@ class AdminBillingState(rx.State):
         with read_scope() as session:
             history = overview.plan_history(session=session)
             data = overview.admin_billing(session=session) if self.enabled else None
-            packs = plans.list_packs(session=session) if self.enabled else []
+            packs = [overview.pack_dict(p) for p in plans.list_packs(session=session)] if self.enabled else []
         self.plans = [{"id": str(p["plan_id"]), "key": p["key"], "name": p["name"], "free": "yes" if p["is_free"]
                        else "", "active": "yes" if p["active"] else "", "version": f"v{p['version']}",
                        "stripe_price_id": p["stripe_price_id"], "amount_cents": str(p["amount_cents"]),
@@ -92,9 +92,10 @@ class AdminBillingState(rx.State):
                        "storage_limit_mb": "" if p["storage_limit_mb"] is None else str(p["storage_limit_mb"])}
                       for p in history]
         self.history = {str(p["plan_id"]): [_version_row(v) for v in p["versions"]] for p in history}
-        self.packs = [{"id": str(p.id), "name": p.name, "credits": str(p.credits), "price_id": p.stripe_price_id,
-                       "amount_cents": str(p.amount_cents), "currency": p.currency, "active": "yes" if p.active
-                       else "", "price": money(p.amount_cents, p.currency)} for p in packs]
+        self.packs = [{"id": str(p["id"]), "name": p["name"], "credits": str(p["credits"]),
+                       "price_id": p["stripe_price_id"], "amount_cents": str(p["amount_cents"]),
+                       "currency": p["currency"], "active": "yes" if p["active"] else "",
+                       "price": money(p["amount_cents"], p["currency"])} for p in packs]
         if data is not None:
             self.payments = [_effect_row(e) for e in data["payments"]]
             self.refunds = [_effect_row(e) for e in data["refunds"]]

@@ -87,8 +87,11 @@ class BillingState(rx.State):
     arrival: str = ""
     following: bool = False
     loaded: bool = False
+    # The newest payment's id when the page last read (server-side only: goes into the Checkout return URL).
+    _newest: int = 0
 
     def _load(self, user: UserPublic) -> int:
+        """Read everything shown; returns the newest payment's id (0: none)."""
         with session_scope() as session:
             data = overview.workspace_billing(session=session, workspace_id=user.workspace_id)
             budget = overview.budget_dict(session=session, workspace_id=user.workspace_id) \
@@ -110,7 +113,8 @@ class BillingState(rx.State):
                            "topup_max": _blank(budget["auto_topup_monthly_max"]),
                            "topped_up": f"{budget['topped_up_this_month']:,}"}
         self.loaded = True
-        return len(data["payments"]) and data["payments"][0]["id"]
+        self._newest = data["payments"][0]["id"] if data["payments"] else 0
+        return self._newest
 
     @rx.event
     async def load_page(self):
@@ -122,11 +126,17 @@ class BillingState(rx.State):
             return
         if not user.can("billing.manage"):
             return [refused(user, "billing.manage"), rx.redirect(routes.DASHBOARD, replace=True)]
-        last = self._load(user)
-        if self.router.url.query_parameters.get("checkout") == "success":
-            self.arrival = "waiting"
-            return BillingState.follow_balance(last or 0)
+        newest = self._load(user)
+        query = self.router.url.query_parameters
         self.arrival = ""
+        if query.get("checkout") == "success":
+            # `after`: the newest payment when Checkout started (in the return URL): anything newer is this one.
+            after = parse_id(str(query.get("after", "")))
+            if newest > after:
+                self.arrival = "arrived"
+                return
+            self.arrival = "waiting"
+            return BillingState.follow_balance(after)
 
     @rx.event(background=True)
     async def follow_balance(self, last_payment_id: int):
@@ -144,7 +154,7 @@ class BillingState(rx.State):
                     if user is None or not user.can("billing.manage"):
                         return
                     newest = self._load(user)
-                    if newest and newest != last_payment_id:
+                    if newest > last_payment_id:
                         self.arrival = "arrived"
                         return
             async with self:
@@ -152,6 +162,9 @@ class BillingState(rx.State):
         finally:
             async with self:
                 self.following = False
+
+    def _return_url(self) -> str:
+        return f"{routes.BILLING}?after={self._newest}"
 
     async def _go(self, start) -> rx.event.EventSpec:
         user = await require_user(self)
@@ -170,13 +183,13 @@ class BillingState(rx.State):
     async def buy_pack(self, pack_id: str):
         return await self._go(lambda session, user: checkout.start_pack_checkout(
             session=session, user=user, workspace_id=user.workspace_id, pack_id=parse_id(pack_id),
-            return_url=routes.BILLING))
+            return_url=self._return_url()))
 
     @rx.event
     async def subscribe(self, plan_id: str):
         return await self._go(lambda session, user: checkout.start_plan_checkout(
             session=session, user=user, workspace_id=user.workspace_id, plan_id=parse_id(plan_id),
-            return_url=routes.BILLING))
+            return_url=self._return_url()))
 
     @rx.event
     async def open_portal(self):

@@ -28,8 +28,8 @@ def arrival_banner() -> rx.Component:
         ("waiting", rx.callout(rx.hstack(rx.spinner(size="2"), rx.text("Payment received — credits arrive in a "
                                                                          "moment."), spacing="2", align="center"),
                                color_scheme="blue", role="status", width="100%")),
-        ("arrived", rx.callout("Your credits have arrived.", icon="circle-check", color_scheme="green", role="status",
-                               width="100%")),
+        ("arrived", rx.callout("Payment received — your credits have arrived.", icon="circle-check",
+                               color_scheme="green", role="status", width="100%")),
         ("late", rx.callout("Stripe has not confirmed the payment yet. Your credits appear here as soon as it "
                             "does; nothing is charged twice.", icon="clock", color_scheme="amber", role="status",
                             width="100%")),
