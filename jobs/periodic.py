@@ -11,6 +11,7 @@ from datetime import timedelta
 from app.redis_client import get_redis
 from app.services import assets, reaper
 from app.services.library import bulk
+from jobs import billing
 
 log = logging.getLogger("atelier.periodic")
 
@@ -29,6 +30,8 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("parked-uploads", every=60, run=lambda: assets.requeue_unqueued(stale_after=timedelta(days=1))),
     # Pictures deleted from the library whose Undo window is over: removed for good, rows and files.
     Periodic("library-purge", every=30, run=bulk.purge_expired),
+    # Billing (when on): Stripe's events since the cursor against the ledger; applies deliveries that never came.
+    Periodic("billing-reconcile", every=900, run=billing.queue_reconcile),
 )
 
 

@@ -43,6 +43,8 @@ PUBLIC = {
     # Single sign-on: the provider list, the start (it checks the session itself when linking) and the
     # callback (state, nonce and the browser cookie are its credentials).
     ("GET", "/auth/sso/providers"), ("GET", "/auth/sso/{provider}/start"), ("GET", "/auth/sso/{provider}/callback"),
+    # Stripe's webhook: the signature on the raw body is its credential (404 while billing is off).
+    ("POST", "/billing/webhook"),
 }
 # Routes that take the caller out of the team (the walk goes on as them): their roles are tested in
 # tests/integration/test_workspaces_api.py.

@@ -156,7 +156,8 @@ def test_assets_without_a_live_thumbnail_job_are_queued_or_failed(user):
 
 
 def test_the_reaper_is_periodic_work_run_once_per_interval(user):
-    assert [task.name for task in periodic.PERIODIC] == ["stuck-rows", "parked-uploads", "library-purge"]
+    assert [task.name for task in periodic.PERIODIC] == ["stuck-rows", "parked-uploads", "library-purge",
+                                                         "billing-reconcile"]
     calls = []
     task = periodic.Periodic("probe", every=60, run=lambda: calls.append(1) or "ran")
     assert periodic.run_due((task,)) == {"probe": "ran"}
