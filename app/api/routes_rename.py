@@ -119,7 +119,7 @@ class RetryFailed(BaseModel):
 def retry_failed(batch_id: IdPath, body: RetryFailed, caller: CallerDep) -> dict:
     """Describe the failed images again, by default with the offline analyzer (when a model server is gone)."""
     return {"job_id": rename.retry_failed(workspace_id=caller.user.workspace_id, batch_id=batch_id,
-                                          provider=body.provider)}
+                                          provider=body.provider, user_id=caller.user.id)}
 
 
 @router.post("/batches/{batch_id}/apply", dependencies=[requires("rename.write")])

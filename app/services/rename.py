@@ -377,7 +377,7 @@ def regenerate(*, workspace_id: int, batch_id: int, item_id: int) -> str:
     return job.id
 
 
-def retry_failed(*, workspace_id: int, batch_id: int, provider: str = "local") -> str:
+def retry_failed(*, workspace_id: int, batch_id: int, provider: str = "local", user_id: int | None = None) -> str:
     """Describe the batch's failed images again with `provider` (the offline analyzer by default, the way
     out when a model server is gone); the batch keeps that provider from now on. Returns the job id."""
     from app.services.ai import resolve
@@ -395,7 +395,7 @@ def retry_failed(*, workspace_id: int, batch_id: int, provider: str = "local") -
     try:
         job = jobs.submit(kind="rename.analyze", workspace_id=workspace_id, params={"batch_id": batch_id,
                                                                                     "item_ids": failed},
-                          cost=resolve.price_of("vision", provider, len(failed)))
+                          cost=resolve.price_of("vision", provider, len(failed)), user_id=user_id)
     except Exception:
         with session_scope() as session:
             batch = session.get(RenameBatch, batch_id)
