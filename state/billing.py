@@ -18,7 +18,7 @@ from app.errors import AppError
 from app.ids import parse_id
 from app.services.accounts import UserPublic
 from app.services.billing import budgets, checkout, client, overview
-from state.session import refused, require_user, to_sign_in
+from state.session import full_page_load, refused, require_user, to_sign_in
 
 # How long the page follows the balance after Checkout before saying the credits are late.
 FOLLOW_SECONDS = 90
@@ -29,16 +29,17 @@ def money(cents: int, currency: str) -> str:
     return f"{cents / 100:,.2f} {currency.upper()}"
 
 
-def limit_text(value: int | None, unit: str) -> str:
-    return "No limit" if value is None else f"{value:,} {unit}"
+def limit_text(value: int | None, unit: str, unlimited: str) -> str:
+    return unlimited if value is None else f"{value:,} {unit}"
 
 
 def _plan_row(p: dict) -> dict[str, str]:
     return {"id": str(p["plan_id"]), "name": p["name"], "price": money(p["amount_cents"], p["currency"]) + " / month"
             if not p["is_free"] else "Free", "credits": f"{p['monthly_credits']:,} credits a month",
             "quota": f"{p['monthly_rename_quota']:,} renames a month",
-            "members": limit_text(p["member_limit"], "members"),
-            "storage": limit_text(p["storage_limit_mb"], "MB of storage"), "free": "yes" if p["is_free"] else ""}
+            "members": limit_text(p["member_limit"], "members", "Any number of members"),
+            "storage": limit_text(p["storage_limit_mb"], "MB of storage", "Unlimited storage"),
+            "free": "yes" if p["is_free"] else ""}
 
 
 def _payment_row(e: dict) -> dict[str, str]:
@@ -177,7 +178,7 @@ class BillingState(rx.State):
                 url = start(session, user)
         except AppError as exc:
             return rx.toast.error(exc.message)
-        return rx.redirect(url, is_external=True)
+        return full_page_load(url)  # Stripe's page, in this tab (coming back reloads the page afresh)
 
     @rx.event
     async def buy_pack(self, pack_id: str):

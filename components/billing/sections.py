@@ -49,7 +49,7 @@ def plan_card() -> rx.Component:
                             spacing="2", align="center")
                   for icon, key in (("coins", "credits"), ("file-pen-line", "quota"), ("users-round", "members"),
                                     ("hard-drive", "storage"))],
-                gap="5", wrap="wrap"),
+                column_gap="28px", row_gap="8px", wrap="wrap"),
         rx.button(rx.icon("credit-card", size=16), "Manage cards and invoices", variant="soft", size="2",
                   on_click=BillingState.open_portal, width="fit-content"),
     )

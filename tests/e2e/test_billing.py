@@ -46,6 +46,7 @@ def test_an_owner_buys_a_pack_and_the_credits_reach_the_dashboard(page: Page, ba
     expect(page.get_by_role("status").filter(has_text="Payment received")).to_be_visible()
     expect(page.locator("#billing-credits")).to_contain_text("600", timeout=30_000)
     expect(page.get_by_role("cell", name="Credit pack")).to_be_visible()
+    shot(page, "billing-paid")
     open_page(page, "/dashboard")
     expect(page.get_by_role("link", name=re.compile("Credits"))).to_contain_text("600")
     # The site admin sees the payment on /admin/billing.
