@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from components.billing.sections import card
+from components.billing.sections import GAP_S, card
 from components.layout.auth_card import error_callout
 from state.admin_billing import AdminBillingState
 
@@ -29,7 +29,7 @@ def _plan_form(plan: rx.Var | None) -> rx.Component:
     return rx.form(rx.vstack(
         rx.flex(*head, _input("Name", "name", "Studio", value("name"), prefix),
                 *[_input(label, name, hint, value(name), prefix) for label, name, hint in TERMS],
-                gap="3", wrap="wrap", width="100%"),
+                **GAP_S, wrap="wrap", width="100%"),
         *extra,
         rx.text("Saving adds a version: new subscriptions take it at once, running ones at their next renewal.",
                 size="1", color=rx.color("gray", 10)),
@@ -87,7 +87,7 @@ def _pack_form(pack: rx.Var | None) -> rx.Component:
             rx.checkbox(name="active", default_checked=pack["active"] == "yes"),
             rx.text("On sale", size="2"), spacing="2", align="center"))]),
         rx.button("Save" if pack is not None else "Add pack", type="submit", variant="soft"),
-        gap="3", wrap="wrap", align="end", width="100%"), on_submit=AdminBillingState.save_pack,
+        **GAP_S, wrap="wrap", align="end", width="100%"), on_submit=AdminBillingState.save_pack,
         reset_on_submit=pack is None, width="100%")
 
 

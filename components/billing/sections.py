@@ -6,6 +6,10 @@ from components.layout.auth_card import error_callout
 from state.billing import BillingState
 from state.session import SessionState
 
+# Gaps between fields and cards in px (Radix's numbered gaps did not reach these flexes).
+GAP = {"column_gap": "16px", "row_gap": "16px"}
+GAP_S = {"column_gap": "12px", "row_gap": "12px"}
+
 
 def card(title: str, text: str, *content: rx.Component, **props) -> rx.Component:
     return rx.card(rx.vstack(
@@ -93,14 +97,14 @@ def _plan(plan: rx.Var) -> rx.Component:
 def buy_card() -> rx.Component:
     return card(
         "Buy credits", "Paid securely on Stripe. Credits are added when Stripe confirms the payment.",
-        rx.cond(BillingState.packs.length() > 0, rx.flex(rx.foreach(BillingState.packs, _pack), gap="4", wrap="wrap"),
+        rx.cond(BillingState.packs.length() > 0, rx.flex(rx.foreach(BillingState.packs, _pack), **GAP, wrap="wrap"),
                 rx.text("No credit packs are on sale yet.", size="2", color=rx.color("gray", 10))),
         rx.cond(BillingState.plans.length() > 0, rx.vstack(
             rx.heading("Plans", size="3", as_="h3"),
             rx.cond(BillingState.subscription_status != "",
                     rx.text("To change plan or cancel, use Manage cards and invoices.", size="2",
                             color=rx.color("gray", 11))),
-            rx.flex(rx.foreach(BillingState.plans, _plan), gap="4", wrap="wrap"),
+            rx.flex(rx.foreach(BillingState.plans, _plan), **GAP, wrap="wrap"),
             spacing="3", width="100%")),
     )
 
@@ -119,7 +123,7 @@ def budget_card() -> rx.Component:
         rx.form(rx.vstack(
             rx.flex(_field("Workspace monthly cap", "monthly_cap", "monthly_cap", "No limit"),
                     _field("Each member's monthly cap", "member_cap", "member_cap", "No limit"),
-                    _field("Warn below (credits)", "thresholds", "thresholds", "e.g. 100, 20"), gap="4", wrap="wrap",
+                    _field("Warn below (credits)", "thresholds", "thresholds", "e.g. 100, 20"), **GAP, wrap="wrap",
                     width="100%"),
             rx.flex(
                 rx.vstack(rx.text("Automatic top-up pack", size="2", weight="medium"),
@@ -134,7 +138,7 @@ def budget_card() -> rx.Component:
                           spacing="1", min_width="180px", flex="1"),
                 _field("Top up below (credits)", "topup_below", "topup_below"),
                 _field("Top-up ceiling per month (credits)", "topup_max", "topup_max"),
-                gap="4", wrap="wrap", width="100%"),
+                **GAP, wrap="wrap", width="100%"),
             rx.text("Topped up this month: ", BillingState.budget["topped_up"], " credits", size="1",
                     color=rx.color("gray", 10)),
             error_callout(BillingState.budget_error),
