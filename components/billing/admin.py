@@ -15,7 +15,7 @@ TERMS = (("Stripe price id", "stripe_price_id", "price_…"), ("Price (cents)", 
 def _input(label: str, name: str, hint: str, value, prefix: str) -> rx.Component:
     return rx.vstack(rx.text(label, as_="label", html_for=prefix + name, size="1", weight="medium"),
                      rx.input(name=name, id=prefix + name, default_value=value, placeholder=hint, size="2",
-                              max_length=100),
+                              max_length=100, width="100%"),
                      spacing="1", min_width="150px", flex="1")
 
 

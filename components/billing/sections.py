@@ -112,7 +112,7 @@ def buy_card() -> rx.Component:
 def _field(label: str, name: str, key: str, hint: str = "") -> rx.Component:
     return rx.vstack(rx.text(label, as_="label", html_for=name, size="2", weight="medium"),
                      rx.input(name=name, id=name, default_value=BillingState.budget[key], key=BillingState.budget[key],
-                              placeholder=hint, size="2", max_length=100),
+                              placeholder=hint, size="2", max_length=100, width="100%"),
                      spacing="1", min_width="180px", flex="1")
 
 
