@@ -6,7 +6,7 @@ secret key, errors as `{"error": {"type", "message", "code"}}`, idempotency keys
   modes), GET /v1/checkout/sessions/{id}; POST /v1/billing_portal/sessions; GET /v1/subscriptions/{id};
   GET /v1/events (newest first: created[gt|gte|lt|lte], starting_after, limit, has_more; type);
   POST /v1/payment_intents (off_session + confirm: automatic top-up), GET /v1/payment_intents/{id};
-  GET /v1/charges/{id}; GET /v1/refunds?charge=…
+  GET /v1/charges/{id}; GET /v1/refunds?charge=…; GET /v1/invoice_payments?invoice=…|payment[payment_intent]=…
 A hosted Checkout page `GET /pay/{id}` has a "Pay" button (and "Pay by bank transfer": an async payment);
 paying creates the payment intent, charge, subscription and invoice, records the events and POSTs each to
 `webhook_url` signed with Stripe's scheme, then redirects to the session's success_url. The portal page
@@ -47,7 +47,8 @@ class FakeStripe(StripeApi, FakeImageServer):
         self.clock_offset = 0
         self.objects: dict[str, dict[str, dict[str, Any]]] = {
             k: {} for k in ("price", "customer", "checkout.session", "billing_portal.session", "subscription",
-                            "invoice", "payment_intent", "charge", "refund", "dispute", "checkout.extra")}
+                            "invoice", "payment_intent", "charge", "refund", "dispute", "checkout.extra",
+                            "invoice_payment")}
         self.events: list[dict[str, Any]] = []  # oldest first
         self.deliveries: list[tuple[str, int]] = []  # (event id, HTTP status or 0 when unreachable)
         self.idempotent: dict[str, Reply] = {}
@@ -212,6 +213,8 @@ class FakeStripe(StripeApi, FakeImageServer):
                 "payment": {"type": "payment_intent", "payment_intent": pi["id"]}}]},
         }
         self.objects["invoice"][invoice["id"]] = invoice
+        for payment in invoice["payments"]["data"]:
+            self.objects["invoice_payment"][payment["id"]] = {**payment, "invoice": invoice["id"]}
         sub["latest_invoice"] = invoice["id"]
         return invoice, charge
 

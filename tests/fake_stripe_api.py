@@ -23,6 +23,7 @@ _ROUTES = [
     ("GET", re.compile(r"^/v1/payment_intents/(?P<id>[^/]+)$"), "_get_payment_intent"),
     ("GET", re.compile(r"^/v1/charges/(?P<id>[^/]+)$"), "_get_charge"),
     ("GET", re.compile(r"^/v1/refunds$"), "_list_refunds"),
+    ("GET", re.compile(r"^/v1/invoice_payments$"), "_list_invoice_payments"),
 ]
 
 
@@ -177,6 +178,18 @@ class StripeApi:
                         if not params.get("charge") or r["charge"] == params["charge"]),
                        key=lambda r: r["created"], reverse=True)
         return ok(list_of(found[:limit], "/v1/refunds", len(found) > limit))
+
+    def _list_invoice_payments(self, params: dict[str, Any]) -> Reply:
+        limit = _limit(params)
+        if not isinstance(limit, int):
+            return limit
+        wanted = params.get("payment") or {}
+        if wanted and wanted.get("type") not in ("payment_intent", "payment_record"):
+            return error(400, "Invalid payment[type]", param="payment[type]")
+        found = [p for p in reversed(list(self.objects["invoice_payment"].values()))
+                 if (not params.get("invoice") or p["invoice"] == params["invoice"])
+                 and (not wanted.get("payment_intent") or p["payment"]["payment_intent"] == wanted["payment_intent"])]
+        return ok(list_of(found[:limit], "/v1/invoice_payments", len(found) > limit))
 
     def _post_payment_intent(self, params: dict[str, Any]) -> Reply:
         try:

@@ -86,3 +86,17 @@ def test_bad_effects_are_refused_and_change_nothing(owner):
         with pytest.raises(ValidationFailed):
             apply(workspace, key, kind, 10)
     assert account(ws) == (0, 0, 0) and ledger(ws) == {}
+
+
+def test_parallel_deliveries_count_once_and_take_backs_never_overdraw(owner):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ws = owner.workspace_id
+    with ThreadPoolExecutor(8) as pool:  # the same payment from 8 deliveries at once, plus 4 other payments
+        done = list(pool.map(lambda n: apply(ws, f"pack:pi_{n % 5}", "pack", 100, 1000), range(40)))
+    assert sum(1 for d in done if d is not None) == 5
+    assert account(ws) == (500, 0, 0)
+    with ThreadPoolExecutor(8) as pool:  # take-backs racing each other: 7 × 100 from 500
+        list(pool.map(lambda n: apply(ws, f"dispute:dp_{n}", "dispute", -100), range(7)))
+    assert account(ws) == (0, 0, 200)
+    assert sum(ledger(ws).values()) == 0

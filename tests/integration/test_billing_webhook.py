@@ -195,3 +195,54 @@ def test_the_webhook_is_404_while_billing_is_off(env, api, monkeypatch):
     monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
     answer = api.post("/api/v1/billing/webhook", content=b"{}", headers={"Stripe-Signature": "t=1,v1=00"})
     assert (answer.status_code, answer.json()["error"]["code"]) == (404, "billing_off")
+
+
+def test_an_automatic_topup_credits_its_pack_once(shop, fake, api):
+    from app.models import BillingCustomer
+    from app.services.billing.client import stripe_client
+
+    ws, ids = shop
+    deliver_all(api, fake, fake.pay(checkout(fake, ws, ids)))  # the first purchase saves the card
+    with session_scope() as session:
+        customer = session.get(BillingCustomer, ws).stripe_customer_id
+    pi = stripe_client().v1.payment_intents.create({
+        "amount": 1000, "currency": "usd", "customer": customer, "off_session": True, "confirm": True,
+        "metadata": {"workspace_id": str(ws), "kind": "topup", "pack_id": str(ids["pack_id"])}})
+    succeeded = next(e for e in fake.events if e["type"] == "payment_intent.succeeded"
+                     and e["data"]["object"]["id"] == pi.id)
+    assert post_event(api, fake, succeeded).json()["outcome"] == "applied"
+    assert post_event(api, fake, succeeded).json()["outcome"] == "duplicate"
+    assert account(ws) == (200, 0, 0) and ledger(ws)[f"stripe:topup:{pi.id}"] == 100
+    with session_scope() as session:
+        subjects = [m.subject for m in session.exec(select(OutboxEmail).order_by(OutboxEmail.id))]
+    assert subjects[-1] == "Receipt: 10.00 USD for an automatic top-up"
+
+
+def test_a_refunded_plan_invoice_is_found_through_its_invoice_payment(shop, fake, api):
+    ws, ids = shop
+    fake.hold_deliveries = True
+    events = fake.pay(checkout(fake, ws, ids, mode="subscription"))
+    for evt in events:
+        # As Stripe sends it: an invoice's payments are not in the webhook (an includable field).
+        evt["data"]["object"].pop("payments", None)
+        assert post_event(api, fake, evt).status_code == 200
+    assert account(ws) == (500, 0, 0)
+    charge = next(e for e in events if e["type"] == "charge.succeeded")["data"]["object"]["id"]
+    assert post_event(api, fake, fake.refund(charge, 1450)).status_code == 200  # half of 29.00
+    assert account(ws) == (250, 0, 0)
+
+
+def test_a_refund_of_a_payment_atelier_never_saw_is_recorded_after_stripes_retry_window(shop, fake, api):
+    assert shop
+    fake.hold_deliveries = True
+    customer = fake.create_customer({"email": "x@example.com"})
+    pi = fake._new_pi(amount=500, currency="usd", customer=customer["id"], metadata={})
+    charge = fake._charge(pi)
+    recent = fake.refund(charge["id"], 100)
+    assert post_event(api, fake, recent).status_code == 503  # it may still be on its way
+    charge["created"] -= 4 * 86400
+    old = fake.record("charge.refunded", charge)
+    answer = post_event(api, fake, old)
+    assert answer.status_code == 200 and answer.json()["outcome"] == "failed"
+    with session_scope() as session:
+        assert session.exec(select(BillingIssue)).one().kind == "unknown_payment"

@@ -65,10 +65,14 @@ def test_billing_is_off_without_a_key_and_needs_the_webhook_secret_with_one(env,
     assert not billing_client.enabled()
     with pytest.raises(RuntimeError, match="Billing is off"):
         billing_client.stripe_client()
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "  ")  # an empty line in .env is no key
+    assert not Settings().billing_enabled
     monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_x")
     monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
     with pytest.raises(ValueError, match="STRIPE_WEBHOOK_SECRET"):
         Settings()
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
+    assert Settings().billing_enabled and "sk_test_x" not in repr(Settings())  # never in logs or reprs
 
 
 def test_the_client_is_built_once_per_settings_and_talks_to_the_fake(fake, monkeypatch):

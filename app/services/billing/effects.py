@@ -57,28 +57,29 @@ def apply_effect(*, session: Session, business_key: str, kind: str, workspace_id
                                code="invalid_effect")
     if session.get(Workspace, workspace_id) is None:
         raise ValidationFailed(f"No workspace {workspace_id}.", code="unknown_workspace")
-    _ensure_account(session, workspace_id)
-    effect = BillingEffect(business_key=business_key, kind=kind, workspace_id=workspace_id, event_id=event_id[:100],
-                           credits=credits, amount_cents=amount_cents, currency=(currency or "usd").lower()[:3],
-                           stripe_object_id=stripe_object_id[:100])
-    try:
-        # The unique business key is the exactly-once guard; inserting it first also takes SQLite's write
-        # lock before the balance is read, and the row lock below does the same on PostgreSQL.
-        with session.begin_nested():
-            session.add(effect)
-            session.flush()
-    except IntegrityError:
-        return None
-    account = session.exec(select(CreditAccount).where(CreditAccount.workspace_id == workspace_id)
-                           .with_for_update().execution_options(populate_existing=True)).one()
+    # The account row is locked first (PostgreSQL: FOR UPDATE; SQLite: the write transaction already holds
+    # the database), so the split between balance and debt is computed on figures nobody else moves.
+    account = _locked_account(session, workspace_id)
+    if account is None:  # the workspace's first credits
+        _ensure_account(session, workspace_id)
+        account = _locked_account(session, workspace_id)
     if credits >= 0:
         paid_debt = min(account.debt, credits)
         applied, shortfall = credits - paid_debt, -paid_debt
     else:
         taken = min(max(account.balance, 0), -credits)
         applied, shortfall = -taken, -credits - taken
-    effect.applied_credits, effect.shortfall = applied, shortfall
-    session.add(effect)
+    effect = BillingEffect(business_key=business_key, kind=kind, workspace_id=workspace_id, event_id=event_id[:100],
+                           credits=credits, applied_credits=applied, shortfall=shortfall, amount_cents=amount_cents,
+                           currency=(currency or "usd").lower()[:3], stripe_object_id=stripe_object_id[:100])
+    try:
+        # The unique business key is the exactly-once guard.
+        with session.begin_nested():
+            session.add(effect)
+            session.flush()
+    except IntegrityError:
+        session.expire(account)
+        return None
     session.execute(update(CreditAccount).where(col(CreditAccount.workspace_id) == workspace_id)
                     .values(balance=CreditAccount.balance + applied, debt=CreditAccount.debt + shortfall))
     session.add(CreditEntry(workspace_id=workspace_id, kind=kind, amount=applied,
@@ -88,6 +89,11 @@ def apply_effect(*, session: Session, business_key: str, kind: str, workspace_id
     if kind in RECEIPT_KINDS and amount_cents > 0:
         _write_receipt(session, effect)
     return effect
+
+
+def _locked_account(session: Session, workspace_id: int) -> CreditAccount | None:
+    return session.exec(select(CreditAccount).where(CreditAccount.workspace_id == workspace_id)
+                        .with_for_update().execution_options(populate_existing=True)).first()
 
 
 def _reason(kind: str, credits: int, shortfall: int) -> str:

@@ -10,6 +10,7 @@ str(workspace_id)` and `metadata = {"workspace_id", "kind": "pack" | "plan" | "t
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -258,11 +259,28 @@ def _taken_back(session: Session, payment_intent: str, *, kinds: tuple[str, ...]
     return -credits, cents
 
 
-def _paid(session: Session, payment_intent: str | None) -> BillingEffect:
+# Stripe retries a failed delivery for up to three days; a take-back whose payment is still unknown after
+# that is not waiting for anything (a payment made outside Atelier): it is recorded instead.
+RETRY_WINDOW_SECONDS = 3 * 86400
+
+
+def _paid(session: Session, payment_intent: str | None, created: int | None) -> BillingEffect:
+    """The payment effect a refund or dispute takes credits back from."""
     paid = payment_effect(session, payment_intent) if payment_intent else None
-    if paid is None:
-        raise RetryLater(f"payment {payment_intent} is not applied yet")
-    return paid
+    if paid is None and payment_intent:
+        # A subscription invoice's effect is keyed by the invoice; webhooks do not include the invoice's
+        # payments, so ask which invoice this payment intent paid.
+        listed = client.stripe_client().v1.invoice_payments.list(
+            {"payment": {"type": "payment_intent", "payment_intent": payment_intent}, "limit": 10})
+        for row in listed.data:
+            invoice = row.invoice if isinstance(row.invoice, str) else row.invoice.id
+            paid = paid or effects.effect_for(session=session, business_key=f"invoice:{invoice}")
+    if paid is not None:
+        return paid
+    if created is not None and time.time() - created > RETRY_WINDOW_SECONDS:
+        raise Unapplicable("unknown_payment", f"payment {payment_intent} was never applied in Atelier",
+                           f"payment:{payment_intent}")
+    raise RetryLater(f"payment {payment_intent} is not applied yet")
 
 
 def _refunds_of(charge: dict[str, Any]) -> list[dict[str, Any]]:
@@ -291,14 +309,14 @@ def plan_refund(session: Session, paid: BillingEffect, charge: dict[str, Any], r
 
 
 def plan_refunds(session: Session, charge: dict[str, Any]) -> list[Planned]:
-    paid = _paid(session, charge.get("payment_intent"))
+    paid = _paid(session, charge.get("payment_intent"), charge.get("created"))
     return [plan_refund(session, paid, charge, refund) for refund in _refunds_of(charge)]
 
 
 def plan_dispute(session: Session, dispute: dict[str, Any]) -> list[Planned]:
     """A dispute takes back what is left of the payment's credits (a refund may have taken some)."""
     pi = dispute.get("payment_intent")
-    paid = _paid(session, pi if isinstance(pi, str) else (pi or {}).get("id"))
+    paid = _paid(session, pi if isinstance(pi, str) else (pi or {}).get("id"), dispute.get("created"))
     key = f"dispute:{dispute['id']}"
     left = paid.credits - _taken_back(session, paid.stripe_object_id, but=key)[0]
     return [Planned(key, "dispute", paid.workspace_id, -max(0, left), _int(dispute.get("amount")) or 0,
@@ -307,7 +325,7 @@ def plan_dispute(session: Session, dispute: dict[str, Any]) -> list[Planned]:
 
 def _refunded(session: Session, event: dict[str, Any]) -> tuple[str, str]:
     charge = event["data"]["object"]
-    paid = _paid(session, charge.get("payment_intent"))
+    paid = _paid(session, charge.get("payment_intent"), charge.get("created"))
     done = []
     for refund in _refunds_of(charge):  # one at a time: each share depends on those applied before it
         done.append(_apply(session, event, [plan_refund(session, paid, charge, refund)])[1])
