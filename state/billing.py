@@ -18,6 +18,7 @@ from app.errors import AppError
 from app.ids import parse_id
 from app.services.accounts import UserPublic
 from app.services.billing import budgets, checkout, client, overview
+from app.services.workspaces import members
 from state.session import full_page_load, refused, require_user, to_sign_in
 
 # How long the page follows the balance after Checkout before saying the credits are late.
@@ -65,6 +66,16 @@ def _number(form: dict, key: str) -> int | None:
     return int(raw)
 
 
+def _member_caps(form: dict) -> dict[int, int | None]:
+    """The form's `cap_<user id>` fields: a number sets that member's cap, empty removes it."""
+    caps = {}
+    for key in form:
+        user_id = parse_id(key[4:]) if str(key).startswith("cap_") else 0
+        if user_id:
+            caps[user_id] = _number(form, key)
+    return caps
+
+
 class BillingState(rx.State):
     # Billing configured on this server (STRIPE_SECRET_KEY); the page says so when it is not.
     enabled: bool = False
@@ -84,6 +95,8 @@ class BillingState(rx.State):
     # The owner's budget form, as text: monthly_cap, member_cap, thresholds, topup_pack, topup_below, topup_max.
     budget: dict[str, str] = {}
     budget_error: str = ""
+    # Each member's own monthly cap (owners' form): user_id, who, cap ("" = the default for members).
+    member_caps: list[dict[str, str]] = []
     # After Checkout: "waiting" (payment received, credits on their way), "arrived", "late", or "".
     arrival: str = ""
     following: bool = False
@@ -97,6 +110,7 @@ class BillingState(rx.State):
             data = overview.workspace_billing(session=session, workspace_id=user.workspace_id)
             budget = overview.budget_dict(session=session, workspace_id=user.workspace_id) \
                 if user.can("budgets.manage") else None
+            people = members.list_members(session=session, workspace_id=user.workspace_id) if budget else []
         self.plan = _plan_row(data["plan"])
         self.balance, self.held, self.debt, self.spent = data["balance"], data["held"], data["debt"], \
             data["spent_this_month"]
@@ -113,6 +127,9 @@ class BillingState(rx.State):
                            "topup_below": _blank(budget["auto_topup_below"]),
                            "topup_max": _blank(budget["auto_topup_monthly_max"]),
                            "topped_up": f"{budget['topped_up_this_month']:,}"}
+            caps = budget["member_caps"]
+            self.member_caps = [{"user_id": str(m["user_id"]), "who": m["name"] or m["email"],
+                                 "cap": _blank(caps.get(str(m["user_id"])))} for m in people]
         self.loaded = True
         self._newest = data["payments"][0]["id"] if data["payments"] else 0
         return self._newest
@@ -209,8 +226,8 @@ class BillingState(rx.State):
             form = budgets.BudgetForm(
                 monthly_cap=_number(form_data, "monthly_cap"), member_cap=_number(form_data, "member_cap"),
                 low_balance_thresholds=str(form_data.get("thresholds", ""))[:100], auto_topup_pack_id=pack,
-                auto_topup_below=_number(form_data, "topup_below"), auto_topup_monthly_max=_number(form_data,
-                                                                                                   "topup_max"))
+                auto_topup_below=_number(form_data, "topup_below"),
+                auto_topup_monthly_max=_number(form_data, "topup_max"), member_caps=_member_caps(form_data))
             with session_scope() as session:
                 budgets.save_budget(session=session, actor=user, workspace_id=user.workspace_id, form=form)
         except AppError as exc:

@@ -139,6 +139,16 @@ def budget_card() -> rx.Component:
                 _field("Top up below (credits)", "topup_below", "topup_below"),
                 _field("Top-up ceiling per month (credits)", "topup_max", "topup_max"),
                 **GAP, wrap="wrap", width="100%"),
+            rx.cond(BillingState.member_caps.length() > 1, rx.vstack(
+                rx.text("Members' own monthly caps (empty: the cap for each member above)", size="2",
+                        weight="medium"),
+                rx.flex(rx.foreach(BillingState.member_caps, lambda m: rx.vstack(
+                    rx.text(m["who"], size="1", color=rx.color("gray", 11)),
+                    rx.input(name="cap_" + m["user_id"], default_value=m["cap"], key=m["user_id"] + m["cap"],
+                             placeholder="Default", size="2", max_length=12, width="100%",
+                             aria_label="Monthly cap for " + m["who"]),
+                    spacing="1", min_width="180px", flex="1")), **GAP, wrap="wrap", width="100%"),
+                spacing="2", width="100%")),
             rx.text("Topped up this month: ", BillingState.budget["topped_up"], " credits", size="1",
                     color=rx.color("gray", 10)),
             error_callout(BillingState.budget_error),

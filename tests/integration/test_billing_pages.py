@@ -146,3 +146,30 @@ async def test_admin_plans_editor_saves_versions_and_packs(people):
     with session_scope() as session:
         assert len(plans.list_packs(session=session)) == 1
         assert session.exec(select(OutboxEmail)).all() == []
+
+
+async def test_the_owner_sets_and_clears_a_members_own_cap(people):
+    _, owner, _ = people
+    workspace_id = team(owner)
+    editor = register("ed@example.com")
+    with session_scope() as session:
+        session.add(Membership(workspace_id=workspace_id, user_id=editor.id, role="editor"))
+    from app.models import AuthSession, MemberBudget
+    from app.services.secrets import token_digest
+
+    cookie, token = signed_in(owner)
+    with session_scope() as session:
+        session.get(AuthSession, token_digest(token)).workspace_id = workspace_id
+    page = fake(BillingState, cookie, path="/billing")
+    await run(BillingState, "load_page", page)
+    assert [m["who"] for m in page.member_caps] == ["olga@example.com", "ed@example.com"]
+    await run(BillingState, "save_budget", page, {"member_cap": "50", f"cap_{editor.id}": "200",
+                                                  f"cap_{owner.id}": ""})
+    assert page.budget_error == "" and page.member_caps[1]["cap"] == "200" and page.member_caps[0]["cap"] == ""
+    with session_scope() as session:
+        assert session.get(MemberBudget, (workspace_id, editor.id)).monthly_cap == 200
+    await run(BillingState, "save_budget", page, {"member_cap": "50", f"cap_{editor.id}": ""})
+    with session_scope() as session:
+        assert session.get(MemberBudget, (workspace_id, editor.id)) is None
+    await run(BillingState, "save_budget", page, {f"cap_{editor.id}": "many"})
+    assert "whole number" in page.budget_error
