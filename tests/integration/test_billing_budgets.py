@@ -181,3 +181,19 @@ def test_budget_form_checks(stripe_fake):
         with pytest.raises(ValidationFailed) as bad:
             save(owner, owner.workspace_id, **form)
         assert bad.value.code == code
+
+
+def test_a_top_up_claim_left_by_a_dead_job_expires(stripe_fake):
+    from datetime import timedelta
+
+    from app.models import BillingState, utcnow
+
+    owner = register("olga@example.com")
+    with session_scope() as session:
+        assert budgets._claim_topup(session, owner.workspace_id)
+        assert not budgets._claim_topup(session, owner.workspace_id)  # one at a time
+        row = session.get(BillingState, budgets.TOPUP_PENDING.format(owner.workspace_id))
+        row.updated_at = utcnow() - budgets.TOPUP_STALE - timedelta(seconds=1)
+        session.add(row)
+        session.flush()
+        assert budgets._claim_topup(session, owner.workspace_id)  # stale: claimed again

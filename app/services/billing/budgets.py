@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import event, update
 from sqlmodel import Session, col, func, select
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 MAX_CAP = 100_000_000
 MAX_THRESHOLDS = 5
 TOPUP_PENDING = "topup_pending:{}"
+TOPUP_STALE = timedelta(minutes=10)
 
 
 class BudgetExceeded(AppError):
@@ -165,11 +166,15 @@ def _warn_managers(session: Session, workspace_id: int, balance: int, threshold:
 
 
 def _claim_topup(session: Session, workspace_id: int) -> bool:
-    """One top-up at a time per workspace: the marker is removed when the top-up job ends."""
+    """One top-up at a time per workspace: the marker is removed when the top-up job ends. A marker older than
+    TOPUP_STALE (its job was never queued, or died) no longer blocks: the month's ceiling still bounds spending."""
     key = TOPUP_PENDING.format(workspace_id)[:40]
-    if session.get(BillingState, key) is not None:
+    row = session.get(BillingState, key)
+    if row is not None and row.updated_at > utcnow() - TOPUP_STALE:
         return False
-    session.add(BillingState(key=key, value=utcnow().isoformat()))
+    row = row or BillingState(key=key)
+    row.value, row.updated_at = "pending", utcnow()
+    session.add(row)
     session.flush()
     return True
 
@@ -186,7 +191,7 @@ def _enqueue_topup_after_commit(session: Session, workspace_id: int) -> None:
 
         try:
             enqueue_topup(workspace_id)
-        except Exception:  # the marker stays; the next budget save or the periodic sweep clears it
+        except Exception:  # the marker stays until it is stale (TOPUP_STALE); the next crossing after that tries
             log.exception("could not enqueue the top-up of workspace %s", workspace_id)
 
     event.listen(session, "after_commit", _send, once=True)
