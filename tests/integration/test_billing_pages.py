@@ -173,3 +173,37 @@ async def test_the_owner_sets_and_clears_a_members_own_cap(people):
         assert session.get(MemberBudget, (workspace_id, editor.id)) is None
     await run(BillingState, "save_budget", page, {f"cap_{editor.id}": "many"})
     assert "whole number" in page.budget_error
+
+
+class _Locking:
+    """`async with state:` for a page state driven outside Reflex (background events take the lock)."""
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        return False
+
+
+async def test_coming_back_early_follows_the_balance_until_the_webhook_applies_it(people, monkeypatch):
+    import asyncio
+
+    import state.billing as billing_state
+    from tests.integration.test_state_guards import FakeState
+
+    _, owner, _ = people
+    monkeypatch.setattr(billing_state, "POLL_SECONDS", 0.05)
+    cookie, _ = signed_in(owner)
+    back = fake(BillingState, cookie, path="/billing", params={"checkout": "success", "after": "0"})
+    back.__class__ = type("Following", (_Locking, FakeState), {})
+    await run(BillingState, "load_page", back)
+    assert back.arrival == "waiting"
+    follower = asyncio.create_task(BillingState.event_handlers["follow_balance"].fn(back, 0))
+    await asyncio.sleep(0.3)
+    assert back.arrival == "waiting" and back.balance == 0 and back.following  # nothing claimed early
+    with session_scope() as session:
+        effects.apply_effect(session=session, business_key="pack:pi_late", kind="pack",
+                             workspace_id=owner.workspace_id, credits=500, amount_cents=1000,
+                             stripe_object_id="pi_late")
+    await asyncio.wait_for(follower, timeout=10)
+    assert back.arrival == "arrived" and back.balance == 500 and not back.following
