@@ -76,6 +76,22 @@ def _member_caps(form: dict) -> dict[int, int | None]:
     return caps
 
 
+async def _to_stripe(state: rx.State, start) -> rx.event.EventSpec:
+    """Sign-in and role checks, then `start(session, user, return_url)` → Stripe's page in this tab. The return
+    URL carries the newest payment seen, so coming back can tell this payment from older ones."""
+    user = await require_user(state)
+    if user is None:
+        return to_sign_in(state)
+    if (denied := refused(user, "billing.manage")) is not None:
+        return denied
+    try:
+        with session_scope() as session:
+            url = start(session, user, f"{routes.BILLING}?after={state._newest}")
+    except AppError as exc:
+        return rx.toast.error(exc.message)
+    return full_page_load(url)  # Stripe's page, in this tab (coming back reloads the page afresh)
+
+
 class BillingState(rx.State):
     # Billing configured on this server (STRIPE_SECRET_KEY); the page says so when it is not.
     enabled: bool = False
@@ -181,37 +197,19 @@ class BillingState(rx.State):
             async with self:
                 self.following = False
 
-    def _return_url(self) -> str:
-        return f"{routes.BILLING}?after={self._newest}"
-
-    async def _go(self, start) -> rx.event.EventSpec:
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
-        if (denied := refused(user, "billing.manage")) is not None:
-            return denied
-        try:
-            with session_scope() as session:
-                url = start(session, user)
-        except AppError as exc:
-            return rx.toast.error(exc.message)
-        return full_page_load(url)  # Stripe's page, in this tab (coming back reloads the page afresh)
-
     @rx.event
     async def buy_pack(self, pack_id: str):
-        return await self._go(lambda session, user: checkout.start_pack_checkout(
-            session=session, user=user, workspace_id=user.workspace_id, pack_id=parse_id(pack_id),
-            return_url=self._return_url()))
+        return await _to_stripe(self, lambda session, user, back: checkout.start_pack_checkout(
+            session=session, user=user, workspace_id=user.workspace_id, pack_id=parse_id(pack_id), return_url=back))
 
     @rx.event
     async def subscribe(self, plan_id: str):
-        return await self._go(lambda session, user: checkout.start_plan_checkout(
-            session=session, user=user, workspace_id=user.workspace_id, plan_id=parse_id(plan_id),
-            return_url=self._return_url()))
+        return await _to_stripe(self, lambda session, user, back: checkout.start_plan_checkout(
+            session=session, user=user, workspace_id=user.workspace_id, plan_id=parse_id(plan_id), return_url=back))
 
     @rx.event
     async def open_portal(self):
-        return await self._go(lambda session, user: checkout.portal_url(
+        return await _to_stripe(self, lambda session, user, _back: checkout.portal_url(
             session=session, user=user, workspace_id=user.workspace_id, return_url=routes.BILLING))
 
     @rx.event
