@@ -10,7 +10,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_CHECK_LATEST_VERSION := 0
 export REFLEX_USE_GRANIAN := 1
 
-.PHONY: run test test-fast lint bench clean rotate-ai-keys .tesseract .libreoffice
+.PHONY: run test test-fast lint bench clean rotate-ai-keys backup restore .tesseract .libreoffice
 
 $(VENV)/.runtime: requirements.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,11 +51,11 @@ run: $(VENV)/.runtime $(NODE_BIN)/bun .tesseract .libreoffice
 # the asyncio tests cannot share.
 test: $(VENV)/.dev $(NODE_BIN)/bun /usr/bin/chromium .tesseract .libreoffice
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -m "not e2e"
-	$(PY) -m pytest -m e2e
+	$(PY) -m pytest -m "not e2e" --durations=25
+	$(PY) -m pytest -m e2e --durations=10
 
 test-fast: $(VENV)/.dev
-	$(PY) -m pytest -m "not e2e"
+	$(PY) -m pytest -m "not e2e" --durations=25
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
@@ -66,6 +66,15 @@ bench: $(VENV)/.dev
 # After changing AI_KEYS_SECRET (old value in AI_KEYS_PREVIOUS): re-encrypt the stored AI connection keys.
 rotate-ai-keys: $(VENV)/.runtime
 	$(PY) -m app.services.ai.rotate
+
+# One archive of the database and every stored object (README: Backup and restore). OUT=path picks the file.
+backup: $(VENV)/.runtime
+	$(PY) -m app.backup create $(if $(OUT),--out "$(OUT)")
+
+# Into an empty install; FORCE=1 replaces a non-empty one.
+restore: $(VENV)/.runtime
+	@test -n "$(FILE)" || (echo "usage: make restore FILE=path/to/atelier-….zip [FORCE=1]" >&2; exit 2)
+	$(PY) -m app.backup restore "$(FILE)" $(if $(FORCE),--force)
 
 clean:
 	rm -rf .web var tests/e2e/artifacts

@@ -4,6 +4,7 @@ import reflex as rx
 
 from app import routes
 from app.api import build_api
+from app.api.guard import Guard
 from app.api.middleware import BodyLimit, SecurityHeaders
 from components.layout.focus import focus_style
 from components.pages import (
@@ -32,7 +33,6 @@ from state.admin_generation import AdminModerationState, AdminStylesState
 from state.admin_workspaces import AdminWorkspacesState
 from state.ai_guide import AIGuideState
 from state.asset_detail import AssetDetailState
-from state.assets import AssetsState
 from state.billing import BillingState
 from state.dashboard import DashboardState
 from state.generate import GenerateState
@@ -51,7 +51,7 @@ from state.workspace import WorkspaceState
 
 app = rx.App(
     # FastAPI routes come first; the outer wrappers see every response and request.
-    api_transformer=[build_api(), BodyLimit, SecurityHeaders],
+    api_transformer=[build_api(), BodyLimit, Guard, SecurityHeaders],
     head_components=[rx.el.meta(name="color-scheme", content="light dark"), focus_style()],
 )
 
@@ -66,8 +66,9 @@ PAGES = [
     (routes.INVITE, invite.invite_page, "Invitation", InviteState.load_page),
     (routes.DASHBOARD, dashboard.dashboard_page, "Dashboard",
      [SessionState.load_private, DashboardState.load_page]),
-    (routes.ASSETS, assets.assets_page, "Assets",
-     [SessionState.load_private, AssetsState.load_page, LibraryState.load_page]),
+    # One event before the grid shows: the library's load applies the session (require_user) and chains the
+    # menus and the upload follower after the cards (each on_load event is a round trip through the state).
+    (routes.ASSETS, assets.assets_page, "Assets", LibraryState.load_page),
     (routes.ASSET_DETAIL, asset_detail.asset_detail_page, "Picture",
      [SessionState.load_private, AssetDetailState.load_page]),
     (routes.RENAME, rename.rename_page, "Bulk rename",

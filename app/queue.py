@@ -34,6 +34,14 @@ KINDS: dict[str, JobKind] = {
     "slides.run": JobKind("jobs.slides.run_deck_job", "default", timeout=3600, retries=1, backoff=(15,)),
 }
 
+# Job functions enqueued outside KINDS (not tracked as Job rows).
+UNTRACKED = ("jobs.email.deliver_email",)
+
+
+def job_modules() -> list[str]:
+    """Every module holding a job function: the worker preloads these (one list, this file)."""
+    return sorted({func.rsplit(".", 1)[0] for func in (*(k.func for k in KINDS.values()), *UNTRACKED)})
+
 
 def get_queue(name: str = "default") -> Queue:
     if name not in QUEUES:
@@ -70,7 +78,7 @@ def cancel_rq_job(rq_id: str) -> bool:
 
 def enqueue_email_delivery(outbox_id: int) -> None:
     get_queue("email").enqueue(
-        "jobs.email.deliver_email", outbox_id,
+        UNTRACKED[0], outbox_id,
         job_id=f"email-{outbox_id}", retry=Retry(max=3, interval=[10, 60, 300]),
         job_timeout=60,
     )

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.settings_guard import GuardSettings
 from app.settings_sso import SsoProvider, parse_providers
 
 DEFAULT_SECRET = "dev-only-insecure-secret-change-me"
@@ -20,7 +21,7 @@ DEFAULT_SECRET = "dev-only-insecure-secret-change-me"
 IMAGE_PROVIDER_NAMES = ("local", "openai", "a1111", "comfyui", "fal", "replicate", "stability", "bedrock")
 
 
-class Settings(BaseSettings):
+class Settings(GuardSettings, BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     app_env: Literal["development", "test", "production"] = "development"

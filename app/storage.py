@@ -33,6 +33,7 @@ class Storage(Protocol):
     def iter_chunks(self, key: str) -> Iterator[bytes]: ...
     def delete(self, key: str) -> None: ...
     def exists(self, key: str) -> bool: ...
+    def iter_keys(self) -> Iterator[tuple[str, int]]: ...
     def download_url(self, key: str, *, filename: str, content_type: str) -> str | None: ...
     def ping(self) -> None: ...
 
@@ -76,6 +77,14 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def iter_keys(self) -> Iterator[tuple[str, int]]:
+        """(key, size) of every stored object, in key order (backups); half-written files are not objects."""
+        if not self.root.is_dir():
+            return
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not path.name.startswith((".part-", ".probe-")):
+                yield path.relative_to(self.root).as_posix(), path.stat().st_size
 
     def download_url(self, key: str, *, filename: str, content_type: str) -> str | None:
         return None  # served by the authenticated download route
@@ -132,6 +141,12 @@ class S3Storage:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return False
             raise
+
+    def iter_keys(self) -> Iterator[tuple[str, int]]:
+        """(key, size) of every object in the bucket, in key order (S3 lists that way), a page at a time."""
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
+            for item in page.get("Contents", []):
+                yield item["Key"], item["Size"]
 
     def download_url(self, key: str, *, filename: str, content_type: str) -> str | None:
         from urllib.parse import quote

@@ -12,7 +12,8 @@ sys.path.insert(0, str(ROOT))
 from bench.common import print_table  # noqa: E402
 
 BENCHMARKS = ["bench.ingest", "bench.rename", "bench.generate", "bench.slides", "bench.workflows", "bench.memory",
-              "bench.library", "bench.library_page", "bench.auth_read", "bench.billing_webhooks"]
+              "bench.library", "bench.library_page", "bench.auth_read", "bench.templates_preview",
+              "bench.api_limit", "bench.billing_webhooks"]
 
 
 def main() -> int:

@@ -194,7 +194,9 @@ def preload() -> None:
     """Import the job code once in the parent, so every forked work horse starts warm."""
     import importlib
 
-    for module in ("jobs.assets", "jobs.email", "jobs.rename", "jobs.generate", "jobs.workflows",
+    from app.queue import job_modules
+
+    for module in (*job_modules(), "jobs.periodic",
                    "app.services.vision.local", "app.services.vision.openai_compat", "app.services.vision.google",
                    *(f"app.services.generation.{name}" for name in (
                        "local_engine", "openai_images", "a1111", "comfyui", "fal", "replicate", "stability",
@@ -202,11 +204,6 @@ def preload() -> None:
                    "app.services.workflows.catalog", "app.services.workflows.remote_engines",
                    "app.services.content_policy"):
         importlib.import_module(module)
-    for optional in ("jobs.slides",):  # job modules of features that may not be installed in this build
-        try:
-            importlib.import_module(optional)
-        except ImportError:
-            pass
 
 
 def warm() -> None:

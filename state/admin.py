@@ -7,23 +7,26 @@ import uuid
 import reflex as rx
 
 from app import routes
+from app.api import network_lists
 from app.db import session_scope
 from app.errors import AppError
 from app.ids import parse_id
 from app.services import accounts, audit, credits, health, jobs, mail
 from app.services.accounts import UserPublic
-from state.session import client_ip, require_user, session_user, to_sign_in
+from state.session import admin_network_refused, client_ip, require_user, session_user, to_sign_in
 
 
 async def _require_admin(state: rx.State) -> UserPublic | None:
     user = await require_user(state)
-    return user if user is not None and user.is_admin else None
+    return user if user is not None and user.is_admin and not admin_network_refused(state) else None
 
 
 def _refused(state: rx.State):
     """Nobody signed in: to the sign-in page. A member: to the dashboard, with a word why."""
     if session_user(state) is None:
         return to_sign_in(state)
+    if network_lists.refusal(address=client_ip(state), path=routes.ADMIN_USERS):
+        return [rx.redirect(routes.DASHBOARD, replace=True), rx.toast.error(network_lists.MESSAGES["admin"])]
     return [rx.redirect(routes.DASHBOARD, replace=True), rx.toast.error("That page is for admins only.")]
 
 

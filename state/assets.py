@@ -126,8 +126,12 @@ class AssetsState(rx.State):
                                  else REFUSED[file.refused](settings))
                     return
                 archive = archives.is_zip(archives.head_of(file.handle()))
-                result = await asyncio.to_thread(assets.ingest_one, workspace_id=user.workspace_id, filename=file.name,
-                                                 data=file.handle())
+                try:
+                    result = await asyncio.to_thread(assets.ingest_one, workspace_id=user.workspace_id,
+                                                     filename=file.name, data=file.handle())
+                except ServiceUnavailable as exc:  # the virus scanner is down (fail-closed): not stored
+                    entry.update(state="error", message=exc.message)
+                    return
             finally:
                 file.discard()
             received_ids.extend(a.id for a in result.assets)

@@ -178,7 +178,10 @@ class LibraryState(rx.State):
             refusal = rx.toast.warning("That search link could not be read; showing the whole library.")
         self.limit, self.selected, self.anchor = PAGE, [], ""
         self._reload(user.workspace_id)
-        return [refusal, LibraryState.load_menus] if refusal else LibraryState.load_menus
+        from state.assets import AssetsState  # here: state.assets imports this module
+
+        after = [LibraryState.load_menus, AssetsState.load_page]  # after the cards: they never wait for these
+        return [refusal, *after] if refusal else after
 
     @rx.event
     async def handle_search(self, value: str):

@@ -7,7 +7,7 @@ import reflex as rx
 from app import routes
 from app.errors import AppError
 from app.services import password_reset
-from state.session import client_ip
+from state.session import client_ip, note_throttle
 
 
 class ResetRequestState(rx.State):
@@ -22,6 +22,7 @@ class ResetRequestState(rx.State):
                 email=str(form_data.get("email", ""))[:254], ip=client_ip(self))
             self.error = ""
         except AppError as exc:
+            note_throttle(self, exc)
             self.error = exc.message
 
 

@@ -7,9 +7,13 @@ import json
 import reflex as rx
 
 from app import routes
+from app.api import network_lists
+from app.api.client_address import client_address
 from app.db import read_scope, session_scope
+from app.errors import Throttled
 from app.services import signin
 from app.services.accounts import UserPublic
+from app.services.security_events import record_security_event
 from app.services.sessions import safe_next, token_from_cookie_header, user_for_session
 from app.services.workspaces import permissions
 from app.services.workspaces.service import workspaces_of
@@ -29,7 +33,25 @@ def session_user(state: rx.State) -> UserPublic | None:
 
 
 def client_ip(state: rx.State) -> str:
-    return state.router.session.client_ip or ""
+    # The websocket's peer (Reflex's trusted_proxy_hops stays unset) walked through TRUSTED_PROXIES like a REST call.
+    return client_address(peer=state.router.session.client_ip or "",
+                          forwarded=[state.router.headers.raw_headers.get("x-forwarded-for", "")])
+
+
+def admin_network_refused(state: rx.State) -> bool:
+    """ADMIN_ALLOW_NETWORKS / DENY_NETWORKS for the admin pages' events (the socket may have opened on any page)."""
+    address = client_ip(state)
+    why = network_lists.refusal(address=address, path=routes.ADMIN_USERS)
+    if why:
+        record_security_event(kind="network_refused", ip=address, target=state.router.url.path[:200], detail=why)
+    return bool(why)
+
+
+def note_throttle(state: rx.State, exc: Exception) -> None:
+    """A page's throttle (sign-in, sign-up, reset) is a security event, like the API's 429s (app/api/guard.py)."""
+    if isinstance(exc, Throttled):
+        record_security_event(kind="throttled", ip=client_ip(state), target=state.router.url.path[:200],
+                              detail=exc.message)
 
 
 def full_page_load(url: str) -> rx.event.EventSpec:
@@ -122,7 +144,7 @@ class SessionState(rx.State):
         self._apply(user)
         if user is None:
             return to_sign_in(self)
-        if not user.is_admin:
+        if not user.is_admin or admin_network_refused(self):
             # The page's own load handler refuses too; it says so with the toast.
             return rx.redirect(routes.DASHBOARD, replace=True)
 

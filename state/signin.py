@@ -10,7 +10,7 @@ from app.services import signin
 from app.services.sessions import issue_ticket, safe_next
 from app.services.sso.errors import message_for
 from app.settings import get_settings
-from state.session import client_ip, full_page_load
+from state.session import client_ip, full_page_load, note_throttle
 
 
 class SignInState(rx.State):
@@ -57,6 +57,7 @@ class SignInState(rx.State):
         try:
             user = signin.check_credentials(email=email, password=password, ip=client_ip(self))
         except AppError as exc:
+            note_throttle(self, exc)
             self.error = exc.message
             return
         self.error = ""

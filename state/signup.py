@@ -11,7 +11,7 @@ from app.services import accounts, throttle
 from app.services.sessions import issue_ticket, safe_next
 from app.services.workspaces import invitations
 from app.settings import get_settings
-from state.session import client_ip, full_page_load
+from state.session import client_ip, full_page_load, note_throttle
 
 
 class SignUpState(rx.State):
@@ -70,6 +70,7 @@ class SignUpState(rx.State):
                                               password=password, name=str(form_data.get("name", "")),
                                               invitation_token=token or None)
         except AppError as exc:
+            note_throttle(self, exc)
             self.error = exc.message
             return
         self.error = ""

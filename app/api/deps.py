@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.api.client_address import address_from_scope
 from app.db import session_scope
 from app.errors import AuthRequired, Forbidden, NotFound, ValidationFailed
 from app.services.accounts import UserPublic
@@ -31,7 +32,8 @@ class Caller:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
+    # The real client behind trusted proxies (TRUSTED_PROXIES), never a header a client wrote itself.
+    return address_from_scope(request.scope)
 
 
 def bearer_token(request: Request) -> str:

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, or_, select
 from app.db import session_scope
 from app.errors import AppError, NotFound, ServiceUnavailable, ValidationFailed
 from app.models import Asset, AssetTag, CollectionAsset, GenerationImage, RenameItem, utcnow
-from app.services import archives, jobs
+from app.services import archives, jobs, scan
 from app.services.billing import plans
 from app.services.images import clean_filename, display_name, inspect_image, make_thumbnail, open_checked, thumbnail_of
 from app.services.library import index
@@ -175,7 +175,11 @@ def ingest_one(*, workspace_id: int, filename: str, data: bytes | IO[bytes]) -> 
     result = IngestResult(assets=[], errors=[])
     for name, body in _expand_archives([(filename, data)], result.errors):
         try:
-            asset, is_new = store_one(workspace_id=workspace_id, filename=name, data=body)
+            # Each file and each ZIP member is scanned before it is stored (scanner down, fail-closed: stop).
+            meta = scan.upload_meta(body, name=display_name(name), where=f"workspace:{workspace_id}")
+            asset, is_new = store_one(workspace_id=workspace_id, filename=name, data=body, meta=meta)
+        except ServiceUnavailable:
+            raise
         except AppError as exc:
             result.errors.append(FileError(filename=display_name(name),
                                            code=exc.code, message=exc.message))
@@ -198,7 +202,7 @@ def ingest(*, workspace_id: int, files: Iterable[tuple[str, bytes | IO[bytes]]])
     for filename, data in files:
         try:
             one = ingest_one(workspace_id=workspace_id, filename=filename, data=data)
-        except OSError as exc:  # the storage filled up or went read-only part way through the upload
+        except (OSError, scan.ScannerUnavailable) as exc:  # storage full/read-only, or clamd down (fail-closed)
             _stop_part_way(workspace_id=workspace_id, result=result, stopped_at=filename, cause=exc)
         result.assets += one.assets
         result.errors += one.errors
@@ -212,7 +216,7 @@ def ingest(*, workspace_id: int, files: Iterable[tuple[str, bytes | IO[bytes]]])
     return result
 
 
-def _stop_part_way(*, workspace_id: int, result: IngestResult, stopped_at: str, cause: OSError) -> None:
+def _stop_part_way(*, workspace_id: int, result: IngestResult, stopped_at: str, cause: Exception) -> None:
     """Storage failed after some files were stored: keep those (their thumbnails queued when the queue is up)
     and raise ServiceUnavailable saying exactly which were stored and where it stopped."""
     try:
@@ -220,10 +224,12 @@ def _stop_part_way(*, workspace_id: int, result: IngestResult, stopped_at: str, 
     except ServiceUnavailable:
         pass  # parked as failed with QUEUE_UNAVAILABLE; the periodic work queues them later
     details = _what_was_stored(result)
-    raise ServiceUnavailable(
-        f"Storage stopped taking files at {display_name(stopped_at)}: {len(details['stored'])} file(s) before it "
-        "were stored, it and the files after it were not.",
-        details={**details, "service": "storage", "stopped_at": display_name(stopped_at)}) from cause
+    scanner = isinstance(cause, scan.ScannerUnavailable)  # clamd down, fail-closed: 503 scanner_unavailable
+    raise (scan.ScannerUnavailable if scanner else ServiceUnavailable)(
+        f"{'The virus scanner' if scanner else 'Storage'} stopped taking files at {display_name(stopped_at)}: "
+        f"{len(details['stored'])} file(s) before it were stored, it and the files after it were not.",
+        details={**details, "service": "clamav" if scanner else "storage", "stopped_at": display_name(stopped_at)}
+    ) from cause
 
 
 def _what_was_stored(result: IngestResult) -> dict:

@@ -73,7 +73,6 @@ def reserve(*, session: Session, workspace_id: int, amount: int, job_id: str, us
     if amount <= 0:
         return
     grant_monthly_allowance(session=session, workspace_id=workspace_id)
-    _refuse_debt(session, workspace_id)
     if session.get(CreditAccount, workspace_id) is None:
         _ensure_account(session, workspace_id)
     # Lock the account row first so two jobs starting at once are held to the caps one after the other
@@ -92,7 +91,7 @@ def reserve(*, session: Session, workspace_id: int, amount: int, job_id: str, us
         .values(balance=CreditAccount.balance - amount, held=CreditAccount.held + amount)
     )
     if moved.rowcount != 1:
-        _refuse_debt(session, workspace_id)  # a refund or dispute landed between the check and the update
+        _refuse_debt(session, workspace_id)  # debt is the reason (the WHERE clause also refuses it)
         raise InsufficientCredits(f"This needs {amount} credits; this workspace's balance is too low.")
     budgets.after_reserve(session=session, workspace_id=workspace_id, before=before, after=before - amount)
 

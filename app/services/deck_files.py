@@ -17,6 +17,7 @@ from app.db import read_scope
 from app.errors import NotFound, ValidationFailed
 from app.ids import parse_id
 from app.models import Asset, Deck
+from app.services import scan
 from app.services.slides.brand_kit import BrandKit, load_brand_kit
 from app.services.slides.model import Outline, Slide
 from app.services.slides.pdf import convert_to_pdf
@@ -43,6 +44,7 @@ PREVIEW_CACHE = 256  # thumbnails of ~40–120 KB each
 def store_brand_kit(*, workspace_id: int, data: bytes) -> tuple[str, str]:
     """Check an uploaded .pptx/.potx (BrandKitInvalid 422, BrandKitTooLarge 413), store it, and return
     (storage key, template name). The same file uploaded twice is stored once."""
+    scan.require_clean(data, name="The brand template", where=f"workspace:{workspace_id}")
     kit = load_brand_kit(data)
     key = f"{BRAND_PREFIX}/{workspace_id}/{hashlib.sha256(data).hexdigest()}.pptx"
     storage = get_storage()

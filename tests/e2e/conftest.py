@@ -64,6 +64,9 @@ def _server_env(port: int, data_dir: Path, web_dir: Path, sso: dict[str, str] | 
         "SIGNIN_LIMIT_PER_ACCOUNT": "30/minute", "SIGNIN_LIMIT_PER_ACCOUNT_IP": "30/minute",
         "SIGNIN_LIMIT_PER_IP": "200/minute",
         "REGISTER_LIMIT_PER_IP": "100/hour", "RESET_LIMIT_PER_IP": "100/hour",
+        # The tests' own HTTP client stands in for a proxy: its X-Forwarded-For makes distinct clients
+        # (test_limits_live.py); the browser sends none, so it stays 127.0.0.1.
+        "TRUSTED_PROXIES": "127.0.0.1, ::1",
     })
     env.update(sso or {})
     return env

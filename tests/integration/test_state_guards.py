@@ -97,7 +97,8 @@ class FakeState(SimpleNamespace):
 
     def __init__(self, cookie: str):
         super().__init__(router=SimpleNamespace(
-            headers=SimpleNamespace(cookie=cookie), url=SimpleNamespace(path="/admin/users", query_parameters={}),
+            headers=SimpleNamespace(cookie=cookie, raw_headers={}),
+            url=SimpleNamespace(path="/admin/users", query_parameters={}),
             session=SimpleNamespace(client_ip="203.0.113.9")))
 
     async def get_state(self, _cls):

@@ -26,6 +26,7 @@ from docx.text.paragraph import Paragraph
 from lxml import etree
 
 from app.errors import TooLarge, ValidationFailed
+from app.services import scan
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PAGES = 100
@@ -78,6 +79,7 @@ def extract_text(*, data: bytes, filename: str, max_bytes: int = MAX_BYTES, max_
     name = PurePath(filename or "").name
     if len(data) > max_bytes:
         raise TooLarge(f"{name or 'The file'} is {_mb(len(data))}; the limit is {_mb(max_bytes)}")
+    scan.require_clean(data, name=name or "The document", where="slide source")  # before any parser reads it
     if not data.strip():
         raise DocumentError(f"{name or 'The file'} is empty", code="empty_document")
     suffix = PurePath(name).suffix.lower()
