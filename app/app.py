@@ -10,11 +10,13 @@ from components.layout.focus import focus_style
 from components.pages import (
     admin,
     admin_ai,
+    admin_billing,
     admin_generation,
     admin_workspaces,
     asset_detail,
     assets,
     auth,
+    billing,
     dashboard,
     generate,
     invite,
@@ -26,10 +28,12 @@ from components.pages import (
 )
 from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
 from state.admin_ai import AdminAIState
+from state.admin_billing import AdminBillingState
 from state.admin_generation import AdminModerationState, AdminStylesState
 from state.admin_workspaces import AdminWorkspacesState
 from state.ai_guide import AIGuideState
 from state.asset_detail import AssetDetailState
+from state.billing import BillingState
 from state.dashboard import DashboardState
 from state.generate import GenerateState
 from state.invite import InviteState
@@ -79,10 +83,13 @@ PAGES = [
      [SessionState.load_private, SettingsState.load_page, SsoSettingsState.load_page]),
     (routes.WORKSPACE, workspace.workspace_page, "Team & members",
      [SessionState.load_private, WorkspaceState.load_page]),
+    (routes.BILLING, billing.billing_page, "Billing", [SessionState.load_private, BillingState.load_page]),
     (routes.ADMIN_USERS, admin.admin_users_page, "Users · Admin",
      [SessionState.load_admin, AdminUsersState.load_page]),
     (routes.ADMIN_WORKSPACES, admin_workspaces.admin_workspaces_page, "Workspaces · Admin",
      [SessionState.load_admin, AdminWorkspacesState.load_page]),
+    (routes.ADMIN_BILLING, admin_billing.admin_billing_page, "Billing · Admin",
+     [SessionState.load_admin, AdminBillingState.load_page]),
     (routes.ADMIN_JOBS, admin.admin_jobs_page, "Jobs · Admin", [SessionState.load_admin, AdminJobsState.load_page]),
     (routes.ADMIN_AUDIT, admin.admin_audit_page, "Audit log · Admin",
      [SessionState.load_admin, AdminAuditState.load_page]),

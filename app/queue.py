@@ -5,6 +5,7 @@ Jobs are named by dotted path so `app/` never imports `jobs/`.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from rq import Queue, Retry
@@ -81,6 +82,13 @@ def enqueue_email_delivery(outbox_id: int) -> None:
         job_id=f"email-{outbox_id}", retry=Retry(max=3, interval=[10, 60, 300]),
         job_timeout=60,
     )
+
+
+def enqueue_topup(workspace_id: int) -> None:
+    """One automatic top-up of a workspace (budgets claims it first, so a crossing enqueues it once). No RQ
+    retry: a declined card is not retried blindly; the next crossing tries again."""
+    get_queue("default").enqueue("jobs.billing.run_topup", workspace_id, job_timeout=120,
+                                 job_id=f"topup-{workspace_id}-{uuid.uuid4().hex[:8]}")
 
 
 def queue_depths() -> dict[str, int]:

@@ -1,8 +1,9 @@
-"""Billing jobs: reconciliation against Stripe's events (app/services/billing/reconcile.py)."""
+"""Billing jobs: reconciliation against Stripe's events (app/services/billing/reconcile.py) and the automatic
+top-up a low balance starts (app/services/billing/budgets.py)."""
 
 from __future__ import annotations
 
-from app.services.billing import client
+from app.services.billing import budgets, client
 from app.services.billing.reconcile import reconcile
 
 RECONCILE_JOB_ID = "billing-reconcile"
@@ -21,3 +22,8 @@ def queue_reconcile() -> str:
     get_queue("default").enqueue("jobs.billing.reconcile_billing", job_id=RECONCILE_JOB_ID, job_timeout=900,
                                  result_ttl=3600, failure_ttl=7 * 24 * 3600)
     return "queued"
+
+
+def run_topup(workspace_id: int) -> int | None:
+    """Charge the workspace's top-up pack (within its monthly ceiling); the credits added or None."""
+    return budgets.run_topup(workspace_id=workspace_id)

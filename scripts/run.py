@@ -199,6 +199,10 @@ def _migrate(env: dict) -> None:
     # AI providers configured by environment variables become AI connections, once (README: AI connections).
     if not stop_requested:
         _step("seeding AI connections from settings", [sys.executable, "-m", "app.services.ai.seed"], env)
+    # RENAME_MONTHLY_IMAGES becomes the free plan's quota, once (README: Billing); admins edit it after that.
+    if not stop_requested:
+        _step("seeding the free plan's quota from settings", [sys.executable, "-m", "app.services.billing.plans"],
+              env)
 
 
 def main(argv: list[str]) -> int:

@@ -294,7 +294,8 @@ class GenerateState(rx.State):
         self.submitting = True
         yield
         try:
-            generation = await asyncio.to_thread(service.create_generation, workspace_id=user.workspace_id, data=data)
+            generation = await asyncio.to_thread(service.create_generation, workspace_id=user.workspace_id, data=data,
+                                                 user_id=user.id)
         except AppError as exc:
             self.form_error = exc.message
             self.submitting = False

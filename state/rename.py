@@ -293,7 +293,7 @@ class RenameState(rx.State):
             self.form_error = str(exc).split("\n")[1] if "\n" in str(exc) else str(exc)
             return
         try:
-            batch = await asyncio.to_thread(rename.create_batch, workspace_id=user.workspace_id,
+            batch = await asyncio.to_thread(rename.create_batch, workspace_id=user.workspace_id, user_id=user.id,
                                             asset_ids=[i for i in map(parse_id, self.chosen) if i], options=options)
         except AppError as exc:
             self.form_error = exc.message

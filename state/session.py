@@ -17,6 +17,7 @@ from app.services.security_events import record_security_event
 from app.services.sessions import safe_next, token_from_cookie_header, user_for_session
 from app.services.workspaces import permissions
 from app.services.workspaces.service import workspaces_of
+from app.settings import get_settings
 
 
 def cookie_token(state: rx.State) -> str:
@@ -77,6 +78,8 @@ class SessionState(rx.State):
     workspaces: list[dict[str, str]] = []
     # False until on_load has checked the session (keeps private pages blank until then).
     checked: bool = False
+    # Stripe is configured (STRIPE_SECRET_KEY): the Billing link shows to owners and admins.
+    billing_on: bool = False
 
     @rx.var
     def signed_in(self) -> bool:
@@ -111,6 +114,7 @@ class SessionState(rx.State):
         self.name = user.name if user else ""
         self.role = user.role if user else ""
         self._apply_workspace(user)
+        self.billing_on = user is not None and get_settings().billing_enabled
         self.checked = True
 
     def _apply_workspace(self, user: UserPublic | None) -> None:

@@ -387,7 +387,8 @@ class SlidesState(rx.State):
         try:
             if self.dirty:
                 self._save(user.workspace_id)
-            await asyncio.to_thread(action, workspace_id=user.workspace_id, deck_id=int(self.deck["id"]), **kwargs)
+            await asyncio.to_thread(action, workspace_id=user.workspace_id, deck_id=int(self.deck["id"]),
+                                    user_id=user.id, **kwargs)
         except AppError as exc:
             if exc.code == "slide_edited":  # the user's words are at stake: ask, never overwrite silently
                 self.confirm_regenerate_id, self.confirm_regenerate_message = kwargs["slide_id"], exc.message

@@ -32,7 +32,7 @@ class ImagePatch(BaseModel):
 @router.post("/generations", status_code=202, dependencies=[requires("generate.write")])
 def create_generation(body: GenerationInput, caller: CallerDep) -> dict:
     """Moderated before any provider is called: a refusal is 422 with code `moderation_rejected`."""
-    generation = service.create_generation(workspace_id=caller.user.workspace_id, data=body)
+    generation = service.create_generation(workspace_id=caller.user.workspace_id, data=body, user_id=caller.user.id)
     with session_scope() as session:
         return {"id": generation.id, "job_id": generation.job_id, "status": generation.status,
                 **service.describe(session=session, workspace_id=caller.user.workspace_id, generation_id=generation.id)}

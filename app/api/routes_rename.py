@@ -86,7 +86,7 @@ async def create_batch(request: Request, caller: CallerDep) -> dict:
             raise ValidationFailed(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
         asset_ids, options = body.asset_ids, body.options
     batch = await run_in_threadpool(rename.create_batch, workspace_id=caller.user.workspace_id, asset_ids=asset_ids,
-                                    options=options)
+                                    options=options, user_id=caller.user.id)
     return batch_public(batch) | {"errors": errors}
 
 
@@ -119,7 +119,7 @@ class RetryFailed(BaseModel):
 def retry_failed(batch_id: IdPath, body: RetryFailed, caller: CallerDep) -> dict:
     """Describe the failed images again, by default with the offline analyzer (when a model server is gone)."""
     return {"job_id": rename.retry_failed(workspace_id=caller.user.workspace_id, batch_id=batch_id,
-                                          provider=body.provider)}
+                                          provider=body.provider, user_id=caller.user.id)}
 
 
 @router.post("/batches/{batch_id}/apply", dependencies=[requires("rename.write")])

@@ -161,7 +161,7 @@ def rebuild_outline(deck_id: IdPath, caller: CallerDep, body: RebuildInput | Non
 @router.post("/{deck_id}/generate", status_code=202, dependencies=[requires("slides.write")])
 def generate(deck_id: IdPath, caller: CallerDep) -> dict:
     """Write every unlocked slide (text, pictures from prompts, charts) in a job; follow `job_id`."""
-    job = deck_runs.generate(workspace_id=caller.user.workspace_id, deck_id=deck_id)
+    job = deck_runs.generate(workspace_id=caller.user.workspace_id, deck_id=deck_id, user_id=caller.user.id)
     return {"job_id": job.id, "deck": _deck_body(caller.user.workspace_id, deck_id)}
 
 
@@ -175,7 +175,7 @@ def cancel(deck_id: IdPath, caller: CallerDep) -> dict:
 def regenerate(deck_id: IdPath, slide_id: str, caller: CallerDep, replace_edits: bool = False) -> dict:
     """409 `slide_edited` when the slide holds the caller's edits; `?replace_edits=true` confirms."""
     job = deck_runs.regenerate_slide(workspace_id=caller.user.workspace_id, deck_id=deck_id, slide_id=slide_id[:40],
-                                     replace_edits=replace_edits)
+                                     replace_edits=replace_edits, user_id=caller.user.id)
     return {"job_id": job.id, "deck": _deck_body(caller.user.workspace_id, deck_id)}
 
 

@@ -18,6 +18,7 @@ from app.db import session_scope
 from app.errors import AppError, NotFound, ServiceUnavailable, ValidationFailed
 from app.models import Asset, AssetTag, CollectionAsset, GenerationImage, RenameItem, utcnow
 from app.services import archives, jobs, scan
+from app.services.billing import plans
 from app.services.images import clean_filename, display_name, inspect_image, make_thumbnail, open_checked, thumbnail_of
 from app.services.library import index
 from app.services.library.facts import ORIGINS, apply_facts
@@ -73,6 +74,8 @@ def store_one(*, workspace_id: int, filename: str, data: bytes, meta: dict | Non
         if existing is not None:
             _undelete(session, existing)
             return existing, False
+        if origin == "upload":  # what people upload counts against the plan; our own jobs' results do not
+            plans.check_storage_limit(session=session, workspace_id=workspace_id, adding_bytes=len(data))
     key = _original_key(workspace_id, digest, info.ext)
     get_storage().put(key, data, content_type=info.mime)
     try:

@@ -65,11 +65,21 @@ def grant_monthly_allowance(*, session: Session, workspace_id: int, now: datetim
     return True
 
 
-def reserve(*, session: Session, workspace_id: int, amount: int, job_id: str) -> None:
-    """Hold `amount` for a job; raises InsufficientCredits. Never takes a balance below zero."""
+def reserve(*, session: Session, workspace_id: int, amount: int, job_id: str, user_id: int | None = None) -> None:
+    """Hold `amount` for a job started by `user_id`; raises InsufficientCredits, or BudgetExceeded past the
+    workspace's or the member's monthly cap. Never takes a balance below zero."""
+    from app.services.billing import budgets
+
     if amount <= 0:
         return
     grant_monthly_allowance(session=session, workspace_id=workspace_id)
+    if session.get(CreditAccount, workspace_id) is None:
+        _ensure_account(session, workspace_id)
+    # Lock the account row first so two jobs starting at once are held to the caps one after the other
+    # (PostgreSQL; SQLite already serialises writers with BEGIN IMMEDIATE).
+    before = session.exec(select(CreditAccount.balance).where(CreditAccount.workspace_id == workspace_id)
+                          .with_for_update()).first() or 0
+    budgets.check_caps(session=session, workspace_id=workspace_id, user_id=user_id, amount=amount)
     if not _entry(session, workspace_id=workspace_id, kind="reserve", amount=-amount,
                   reference=f"job:{job_id}:reserve", job_id=job_id, reason="Reserved for a job"):
         return
@@ -83,6 +93,7 @@ def reserve(*, session: Session, workspace_id: int, amount: int, job_id: str) ->
     if moved.rowcount != 1:
         _refuse_debt(session, workspace_id)  # debt is the reason (the WHERE clause also refuses it)
         raise InsufficientCredits(f"This needs {amount} credits; this workspace's balance is too low.")
+    budgets.after_reserve(session=session, workspace_id=workspace_id, before=before, after=before - amount)
 
 
 def _refuse_debt(session: Session, workspace_id: int) -> None:

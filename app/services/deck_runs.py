@@ -53,7 +53,7 @@ def price(*, provider: str, image_provider: str, slides: list[Slide]) -> int:
                    else credits.price_for(CHAT_PRICE_KEY, 1))
 
 
-def generate(*, workspace_id: int, deck_id: int) -> Job:
+def generate(*, workspace_id: int, deck_id: int, user_id: int | None = None) -> Job:
     """Write every unlocked slide (text, pictures, charts) in a job; returns the job."""
     with session_scope() as session:
         deck = get_deck(session=session, workspace_id=workspace_id, deck_id=deck_id)
@@ -64,7 +64,7 @@ def generate(*, workspace_id: int, deck_id: int) -> Job:
         raise ValidationFailed("Every slide is locked: unlock the slides to write.", code="all_locked")
     return start(workspace_id=workspace_id, deck_id=deck_id, status="generating",
                  params={"action": "generate", "slide_ids": [s.id for s in targets]},
-                 cost=price(provider=provider, image_provider=image_provider, slides=targets))
+                 cost=price(provider=provider, image_provider=image_provider, slides=targets), user_id=user_id)
 
 
 def has_edits(slide: Slide) -> bool:
@@ -72,7 +72,8 @@ def has_edits(slide: Slide) -> bool:
     return slide.edited and bool(slide.bullets or slide.bullets_right or slide.notes.strip())
 
 
-def regenerate_slide(*, workspace_id: int, deck_id: int, slide_id: str, replace_edits: bool = False) -> Job:
+def regenerate_slide(*, workspace_id: int, deck_id: int, slide_id: str, replace_edits: bool = False,
+                     user_id: int | None = None) -> Job:
     """Write one slide again from scratch (its text is replaced; a locked slide is refused). A slide holding a
     person's edits is refused with 409 `slide_edited` unless `replace_edits` says they agreed; either way the
     outline before it is kept as a version, so the edits can be restored."""
@@ -90,7 +91,7 @@ def regenerate_slide(*, workspace_id: int, deck_id: int, slide_id: str, replace_
     _keep_before(workspace_id=workspace_id, deck_id=deck_id, note=f"Before regenerating “{slide.title or slide.id}”")
     return start(workspace_id=workspace_id, deck_id=deck_id, status="generating",
                  params={"action": "regenerate", "slide_ids": [slide.id]},
-                 cost=price(provider=provider, image_provider=image_provider, slides=[slide]))
+                 cost=price(provider=provider, image_provider=image_provider, slides=[slide]), user_id=user_id)
 
 
 def _keep_before(*, workspace_id: int, deck_id: int, note: str) -> None:
@@ -100,11 +101,13 @@ def _keep_before(*, workspace_id: int, deck_id: int, note: str) -> None:
         keep_version(session=session, deck=deck, note=note)
 
 
-def start(*, workspace_id: int, deck_id: int, status: str, params: dict, cost: int) -> Job:
+def start(*, workspace_id: int, deck_id: int, status: str, params: dict, cost: int,
+          user_id: int | None = None) -> Job:
     """Claim the deck (one job at a time), then queue the job; the claim is undone when queueing fails."""
     claim(deck_id, status)
     try:
-        job = jobs.submit(kind=JOB_KIND, workspace_id=workspace_id, params={"deck_id": deck_id, **params}, cost=cost)
+        job = jobs.submit(kind=JOB_KIND, workspace_id=workspace_id, params={"deck_id": deck_id, **params}, cost=cost,
+                          user_id=user_id)
     except BaseException:
         release(deck_id)
         raise

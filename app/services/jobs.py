@@ -134,7 +134,8 @@ def submit(*, kind: str, workspace_id: int | None, params: dict, cost: int = 0,
         session.add(job)
         session.flush()
         if workspace_id and cost:
-            credits.reserve(session=session, workspace_id=workspace_id, amount=cost, job_id=job_id)
+            credits.reserve(session=session, workspace_id=workspace_id, amount=cost, job_id=job_id,
+                            user_id=user_id)
     try:
         queue.enqueue_job(kind=kind, job_id=job.id, rq_id=job.rq_id)
     except Exception as exc:

@@ -15,6 +15,7 @@ from app.db import session_scope
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import Asset, Job, RenameBatch, RenameItem, User, VisionCache, utcnow
 from app.services import jobs, naming
+from app.services.billing import plans
 from app.services.library import index, renamed
 from app.services.vision.base import VisionRequest, VisionResult, clip_alt_text
 from app.settings import get_settings
@@ -78,7 +79,8 @@ def images_this_month(*, session: Session, workspace_id: int) -> int:
     return int(session.exec(held).one())
 
 
-def create_batch(*, workspace_id: int, asset_ids: list[int], options: RenameOptions) -> RenameBatch:
+def create_batch(*, workspace_id: int, asset_ids: list[int], options: RenameOptions,
+                 user_id: int | None = None) -> RenameBatch:
     """Check quota and credits up front (never half-run), create the items, start the analysis job."""
     from app.services.ai import resolve
     from app.services.vision.registry import get_provider
@@ -89,8 +91,8 @@ def create_batch(*, workspace_id: int, asset_ids: list[int], options: RenameOpti
     if len(asset_ids) > MAX_BATCH:
         raise ValidationFailed(f"A batch holds at most {MAX_BATCH} images.", code="batch_too_large")
     get_provider(options.provider)  # raises for an unknown or unconfigured provider
-    quota = get_settings().rename_monthly_images
     with session_scope() as session:
+        quota = plans.rename_quota(session=session, workspace_id=workspace_id)
         owned = session.exec(select(Asset).where(col(Asset.id).in_(asset_ids), Asset.workspace_id == workspace_id,
                                                  col(Asset.deleted_at).is_(None))).all()
         if len(owned) != len(asset_ids):
@@ -112,7 +114,8 @@ def create_batch(*, workspace_id: int, asset_ids: list[int], options: RenameOpti
         batch_id = batch.id
     cost = resolve.price_of("vision", options.provider, len(asset_ids))
     try:
-        job = jobs.submit(kind="rename.analyze", workspace_id=workspace_id, params={"batch_id": batch_id}, cost=cost)
+        job = jobs.submit(kind="rename.analyze", workspace_id=workspace_id, params={"batch_id": batch_id}, cost=cost,
+                          user_id=user_id)
     except Exception:
         with session_scope() as session:
             session.get(RenameBatch, batch_id).status = "failed"
@@ -374,7 +377,7 @@ def regenerate(*, workspace_id: int, batch_id: int, item_id: int) -> str:
     return job.id
 
 
-def retry_failed(*, workspace_id: int, batch_id: int, provider: str = "local") -> str:
+def retry_failed(*, workspace_id: int, batch_id: int, provider: str = "local", user_id: int | None = None) -> str:
     """Describe the batch's failed images again with `provider` (the offline analyzer by default, the way
     out when a model server is gone); the batch keeps that provider from now on. Returns the job id."""
     from app.services.ai import resolve
@@ -392,7 +395,7 @@ def retry_failed(*, workspace_id: int, batch_id: int, provider: str = "local") -
     try:
         job = jobs.submit(kind="rename.analyze", workspace_id=workspace_id, params={"batch_id": batch_id,
                                                                                     "item_ids": failed},
-                          cost=resolve.price_of("vision", provider, len(failed)))
+                          cost=resolve.price_of("vision", provider, len(failed)), user_id=user_id)
     except Exception:
         with session_scope() as session:
             batch = session.get(RenameBatch, batch_id)

@@ -11,6 +11,7 @@ CAPABILITIES: list[tuple[str, str]] = []
 ADMIN_LINKS = [
     ("Users", "users", routes.ADMIN_USERS),
     ("Workspaces", "building-2", routes.ADMIN_WORKSPACES),
+    ("Billing", "receipt", routes.ADMIN_BILLING),
     ("Jobs", "list-checks", routes.ADMIN_JOBS),
     ("Audit log", "scroll-text", routes.ADMIN_AUDIT),
     ("Outbox", "mail", routes.ADMIN_OUTBOX),
@@ -66,6 +67,8 @@ def nav_links() -> rx.Component:
         *[soon_item(label, icon) for label, icon in CAPABILITIES],
         section_label("Account"),
         nav_link("Team & members", "users-round", routes.WORKSPACE),
+        rx.cond(SessionState.billing_on & SessionState.allowed["billing.manage"],
+                nav_link("Billing", "credit-card", routes.BILLING)),
         nav_link("Settings", "settings", routes.SETTINGS),
         rx.cond(
             SessionState.is_admin,

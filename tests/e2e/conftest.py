@@ -22,6 +22,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.e2e.helpers import ADMIN, Account, main_nav, shot, sign_up
 from tests.fake_oidc import FakeOIDC
+from tests.fake_stripe import FakeStripe
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -89,6 +90,23 @@ def oidc_provider() -> Iterator[FakeOIDC]:
         yield fake
 
 
+# The Stripe prices the fake sells (tests/e2e/test_billing.py seeds a pack on the first).
+E2E_PACK_PRICE = "price_e2e_pack"
+
+
+@pytest.fixture(scope="session")
+def stripe_provider() -> Iterator[FakeStripe]:
+    """A fake Stripe on loopback configured as the app server's Stripe (billing on for every journey: nothing
+    about payments may show to members who are not owners or admins). Its webhook URL is set once the
+    server's port is known."""
+    fake = FakeStripe().start()
+    fake.add_price(E2E_PACK_PRICE, 900)
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
 @pytest.fixture(scope="session")
 def server_data_dir(tmp_path_factory) -> Path:
     """The app server's DATA_DIR (its SQLite database is atelier.db there)."""
@@ -96,7 +114,7 @@ def server_data_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def base_url(tmp_path_factory, oidc_provider, server_data_dir) -> Iterator[str]:
+def base_url(tmp_path_factory, oidc_provider, stripe_provider, server_data_dir) -> Iterator[str]:
     """The running app's URL, e.g. http://localhost:41234 (ready: db, redis, storage, worker)."""
     port = _free_port()
     data_dir = server_data_dir
@@ -104,6 +122,8 @@ def base_url(tmp_path_factory, oidc_provider, server_data_dir) -> Iterator[str]:
                             WORKSPACE_ID=str(SSO_TEAM_WORKSPACE_ID))
     # A second provider (GitHub's OAuth 2.0 flavour, from the same fake): several buttons at once.
     sso.update(oidc_provider.github_env(), SSO_PROVIDERS="acme,github")
+    sso.update(stripe_provider.env())
+    stripe_provider.webhook_url = f"http://localhost:{port}/api/v1/billing/webhook"
     web_dir = tmp_path_factory.mktemp("atelier-web") / "web"
     if (ROOT / ".web" / "node_modules").is_dir():
         # Seeding from the checkout's build folder skips a full `bun install`. Only the top

@@ -17,6 +17,7 @@ from tests.e2e.helpers import (
     COOKIE,
     Account,
     expect_dashboard,
+    main_nav,
     new_account,
     open_page,
     register,
@@ -122,6 +123,9 @@ def test_owner_invites_an_editor_who_sees_the_library_and_a_viewer_who_cannot_de
     editor_page.click("button[type=submit]")
     expect_dashboard(editor_page, editor)
     expect_acting_in(editor_page, TEAM, "Editor")
+    # Billing is on for the e2e server: nothing about payments shows to a member who is not owner or admin.
+    expect(main_nav(editor_page).get_by_role("link", name="Assets")).to_be_visible()
+    expect(main_nav(editor_page).get_by_role("link", name="Billing")).to_have_count(0)
     open_page(editor_page, "/assets")
     expect(editor_page.locator("#asset-grid .asset-card")).to_have_count(1)
     expect(editor_page.get_by_text("harbour-at-dawn")).to_be_visible()

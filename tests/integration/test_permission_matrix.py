@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from rq import SimpleWorker
 
@@ -184,6 +185,8 @@ class Team:
             "workspace_id": self.workspace_id, "invitation_id": self.invitations[0], "token": self.used_token,
             # A spare member (site admin routes refuse before they look at it).
             "user_id": self.members[0], "connection_id": 1, "key": "x", "term_id": 1,
+            # Site admin billing routes (refused before they look): the free plan, a pack that need not exist.
+            "plan_id": 1, "pack_id": 1,
         }
         self.spares = {"asset_id": assets[1:], "collection_id": collections[1:], "image_id": images_[1:],
                        "recipe_id": recipes[1:], "deck_id": decks[1:], "user_id": self.members[1:],
@@ -199,6 +202,7 @@ class Team:
             ("POST", "/recipes/{recipe_id}/runs"): ids,
             ("PUT", "/slides/{deck_id}/outline"): deck["outline"],
             ("PATCH", "/workspaces/{workspace_id}/members/{user_id}"): {"role": "viewer"},
+            ("PUT", "/billing/budget"): {"monthly_cap": 1000, "low_balance_thresholds": "50"},
         }
 
     def body(self, method: str, path: str) -> dict:
@@ -220,7 +224,15 @@ class Team:
         return API_PREFIX + re.sub(r"\{(\w+)\}", value, path)
 
 
-def test_every_route_for_every_role(api, env):
+@pytest.fixture
+def billing_on(env, monkeypatch):
+    """Stripe configured (a fake on loopback): the billing routes answer instead of 404 `billing_off`."""
+    from tests.integration.billing_helpers import configured_stripe
+
+    yield from configured_stripe(monkeypatch)
+
+
+def test_every_route_for_every_role(api, env, billing_on):
     team = Team(api)
     failures: list[str] = []
 
@@ -262,7 +274,7 @@ def test_every_route_for_every_role(api, env):
     assert not failures, "\n".join(failures)
 
 
-def test_token_scopes_for_every_route(api, env):
+def test_token_scopes_for_every_route(api, env, billing_on):
     team = Team(api)
     failures: list[str] = []
     made = {}

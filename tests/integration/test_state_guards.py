@@ -26,9 +26,11 @@ from app.models import (
 )
 from app.services.sessions import COOKIE_NAME, create_session
 from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
+from state.admin_billing import AdminBillingState
 from state.admin_generation import AdminModerationState, AdminStylesState
 from state.asset_detail import AssetDetailState
 from state.assets import AssetsState
+from state.billing import BillingState
 from state.generate import GenerateState
 from state.library import LibraryState
 from state.rename import RenameState
@@ -54,6 +56,9 @@ ADMIN_CALLS = [
     (AdminModerationState, "handle_decision_filter", ("refused",)),
     (AdminModerationState, "add_term", ({"term": "harmless", "kind": "word", "category": "other"},)),
     (AdminModerationState, "delete_term", ("1",)),
+    (AdminBillingState, "load_page", ()),
+    (AdminBillingState, "save_plan", ({"key": "evil", "name": "Evil", "monthly_rename_quota": "9"},)),
+    (AdminBillingState, "save_pack", ({"name": "Free money", "credits": "999", "stripe_price_id": "price_x"},)),
 ]
 PRIVATE_CALLS = [
     (SettingsState, "load_page", ()), (SettingsState, "create_token", ({"token_name": "stolen"},)),
@@ -82,6 +87,8 @@ PRIVATE_CALLS = [
     (SlidesState, "rebuild_outline", ()),
     (SlidesState, "cancel_generation", ()), (SlidesState, "save_version", ()),
     (SlidesState, "restore_version", ("1",)), (SlidesState, "drop_slide", ("s1", "s2")),
+    (BillingState, "load_page", ()), (BillingState, "buy_pack", ("1",)), (BillingState, "subscribe", ("1",)),
+    (BillingState, "open_portal", ()), (BillingState, "save_budget", ({"monthly_cap": "1"},)),
 ]
 
 

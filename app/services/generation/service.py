@@ -88,7 +88,7 @@ def _resolve(data: GenerationInput) -> tuple[str, Capabilities, str]:
     return name, caps, model
 
 
-def create_generation(*, workspace_id: int, data: GenerationInput) -> Generation:
+def create_generation(*, workspace_id: int, data: GenerationInput, user_id: int | None = None) -> Generation:
     """Validate, moderate, reserve credits and queue the job; returns the generation (with job_id).
 
     Moderation runs before any provider is called and logs its decision either way.
@@ -119,7 +119,7 @@ def create_generation(*, workspace_id: int, data: GenerationInput) -> Generation
     content_policy.link_event(event_id=event_id, generation_id=generation_id)
     try:
         job = jobs.submit(kind="generate.images", workspace_id=workspace_id, params={"generation_id": generation_id},
-                          cost=price(name, data.n))
+                          cost=price(name, data.n), user_id=user_id)
     except AppError:
         with session_scope() as session:  # nothing was queued: no empty row in the gallery
             session.delete(session.get(Generation, generation_id))

@@ -25,6 +25,7 @@ from app.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import Invitation, Membership, User, Workspace, utcnow
 from app.services import audit, mail, throttle
 from app.services.accounts import UserPublic, normalise_email
+from app.services.billing import plans
 from app.services.secrets import new_token, token_digest
 from app.services.workspaces import permissions
 from app.services.workspaces.members import authorize
@@ -118,6 +119,7 @@ def invite(*, session: Session, actor: UserPublic, workspace_id: int, email: str
                                  col(Membership.role).in_(permissions.ROLES))).first()
     if member is not None:
         raise Conflict(f"{email} is already a member of this workspace.", code="already_member")
+    plans.check_member_limit(session=session, workspace_id=workspace_id)
     row = session.exec(select(Invitation).where(Invitation.workspace_id == workspace_id, Invitation.email == email,
                                                 col(Invitation.accepted_at).is_(None),
                                                 col(Invitation.revoked_at).is_(None))).first()
@@ -259,8 +261,10 @@ def _claim(session: Session, row: Invitation, user_id: int) -> None:
 def join(*, session: Session, row: Invitation, user_id: int, ip: str = "") -> Membership:
     """Use an open invitation for `user_id` (already checked to be its address): they join with its role.
     Someone who is already a member keeps their role; the invitation is used up either way."""
-    _claim(session, row, user_id)
     member = session.get(Membership, (row.workspace_id, user_id))
+    if member is None or member.role not in permissions.ROLES:
+        plans.check_member_limit(session=session, workspace_id=row.workspace_id)
+    _claim(session, row, user_id)
     detail = f"{row.email} as {row.role}"
     if member is None or member.role not in permissions.ROLES:  # new, or removed earlier and invited back
         member = member or Membership(workspace_id=row.workspace_id, user_id=user_id, role=row.role)
