@@ -6,6 +6,7 @@ from app import routes
 from app.api import build_api
 from app.api.guard import Guard
 from app.api.middleware import BodyLimit, SecurityHeaders
+from app.observability.logs import configure_logging
 from components.layout.focus import focus_style
 from components.pages import (
     admin,
@@ -35,6 +36,7 @@ from state.ai_guide import AIGuideState
 from state.asset_detail import AssetDetailState
 from state.billing import BillingState
 from state.dashboard import DashboardState
+from state.event_context import EventContext
 from state.generate import GenerateState
 from state.invite import InviteState
 from state.library import LibraryState
@@ -54,6 +56,8 @@ app = rx.App(
     api_transformer=[build_api(), BodyLimit, Guard, SecurityHeaders],
     head_components=[rx.el.meta(name="color-scheme", content="light dark"), focus_style()],
 )
+configure_logging()  # LOG_FORMAT, LOG_LEVEL; request ids per HTTP request (app/api) and per page event:
+app.add_middleware(EventContext())
 
 PAGES = [
     # Each page: route, component, title, on_load handlers.

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from rq import Queue, Retry
 
+from app.observability import logs
 from app.redis_client import get_redis
 
 QUEUES = ("default", "assets", "email")
@@ -54,8 +55,14 @@ def enqueue_job(*, kind: str, job_id: str, rq_id: str) -> None:
     get_queue(spec.queue).enqueue(
         spec.func, job_id, job_id=rq_id, job_timeout=spec.timeout,
         retry=Retry(max=spec.retries, interval=list(spec.backoff)) if spec.retries else None,
-        result_ttl=3600, failure_ttl=7 * 24 * 3600,
+        result_ttl=3600, failure_ttl=7 * 24 * 3600, meta=job_meta(kind),
     )
+
+
+def job_meta(kind: str = "") -> dict:
+    """What the worker logs the job with: its kind and the ids of the request (or job) that enqueued it."""
+    return {"kind": kind, **{name: logs.current(name) for name in ("request_id", "user_id", "workspace_id")
+                             if logs.current(name) is not None}}
 
 
 def cancel_rq_job(rq_id: str) -> bool:
@@ -80,7 +87,7 @@ def enqueue_email_delivery(outbox_id: int) -> None:
     get_queue("email").enqueue(
         UNTRACKED[0], outbox_id,
         job_id=f"email-{outbox_id}", retry=Retry(max=3, interval=[10, 60, 300]),
-        job_timeout=60,
+        job_timeout=60, meta=job_meta("email.deliver"),
     )
 
 

@@ -217,6 +217,14 @@ class Settings(GuardSettings, BaseSettings):
     # A webhook whose signed timestamp is further than this from now, either way, is refused.
     stripe_webhook_tolerance: int = Field(default=300, ge=10, le=3600)
 
+    # Operations (README "Operations"). /metrics answers a bearer METRICS_TOKEN, or callers from the networks
+    # in METRICS_ALLOW (comma-separated CIDRs, no token needed); neither set: /metrics is off (404).
+    metrics_token: str = ""
+    metrics_allow: Annotated[list[str], NoDecode] = []
+    # "text" (readable) or "json" (one object per line, with request, user, workspace and job ids).
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_username: str = ""
@@ -255,6 +263,20 @@ class Settings(GuardSettings, BaseSettings):
     def _split_providers(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("metrics_allow", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        import ipaddress
+
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        for network in value if isinstance(value, list) else []:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"METRICS_ALLOW: {network!r} is not a network (say 10.0.0.0/8 or 127.0.0.1)") from exc
         return value
 
     @field_validator("allowed_origins", mode="before")

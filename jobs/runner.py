@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 
+from app.observability import logs, metrics
+from app.queue import KINDS
 from app.services import jobs
 
 log = logging.getLogger(__name__)
 
+KIND_OF_FUNC = {spec.func: kind for kind, spec in KINDS.items()}
 # Progress is written at most this often; a cancel is still seen between every item.
 PROGRESS_EVERY = 0.5
 
@@ -35,24 +38,51 @@ class JobContext:
 
 
 def run_tracked(job_id: str, body: Callable[[JobContext], str]) -> str:
-    """Run `body`; returns the job id. Only transient errors propagate (so RQ retries them)."""
+    """Run `body`; returns the job id. Only transient errors propagate (so RQ retries them).
+
+    Log lines carry the job id and the ids of the request that enqueued it (RQ meta); the attempt is counted
+    in the metrics by kind and outcome.
+    """
     rq_job = get_current_job()
+    meta = rq_job.meta if rq_job else {}
+    kind = meta.get("kind") or KIND_OF_FUNC.get(rq_job.func_name if rq_job else "", "other")
+    started = time.monotonic()
+    outcome = "failed"
+    with logs.bound(process_wide=True, job_id=job_id, request_id=meta.get("request_id"),
+                    user_id=meta.get("user_id"), workspace_id=meta.get("workspace_id")):
+        log.info("job %s (%s) started", job_id, kind)
+        try:
+            outcome = _run(job_id, body, rq_job)
+        except BaseException:
+            outcome = "retried"  # handed back to RQ, which retries it
+            raise
+        finally:
+            metrics.observe_job(kind=kind, outcome=outcome, seconds=time.monotonic() - started)
+            log.info("job %s (%s) %s in %.2fs", job_id, kind, outcome, time.monotonic() - started)
+    return job_id
+
+
+def _run(job_id: str, body: Callable[[JobContext], str], rq_job) -> str:
+    """One attempt; returns its outcome: succeeded, failed, canceled, stale or retried (raises then)."""
     rq_id = rq_job.id if rq_job else f"{job_id}-1"
     worker = rq_job.worker_name if rq_job and rq_job.worker_name else "inline"
     try:
         jobs.start(job_id, rq_id=rq_id, worker_name=worker)
     except jobs.StaleAttempt:
         log.info("job %s: attempt %s is stale, skipping", job_id, rq_id)
-        return job_id
+        return "stale"
     ctx = JobContext(job_id=job_id, rq_id=rq_id)
     try:
         result = body(ctx)
     except jobs.JobCanceled:
         jobs.mark_canceled(job_id, rq_id=rq_id)
+        return "canceled"
     except jobs.StaleAttempt:
         log.info("job %s: attempt %s was superseded", job_id, rq_id)
+        return "stale"
     except JobTimeoutException:
         jobs.fail(job_id, "The job took longer than its time limit.", rq_id=rq_id)
+        return "failed"
     except Exception as exc:
         # The network, Redis, a storage hiccup, or an error that says `retryable = True` (a rate limit).
         if jobs.is_transient(exc) and rq_job is not None and (rq_job.retries_left or 0) > 0:
@@ -61,6 +91,6 @@ def run_tracked(job_id: str, body: Callable[[JobContext], str]) -> str:
         # A permanent error (or the last try): record it; RQ must not retry it.
         log.exception("job %s failed", job_id)
         jobs.fail(job_id, f"{type(exc).__name__}: {exc}", rq_id=rq_id)
-    else:
-        jobs.succeed(job_id, rq_id=rq_id, result_ref=result or "")
-    return job_id
+        return "failed"
+    jobs.succeed(job_id, rq_id=rq_id, result_ref=result or "")
+    return "succeeded"

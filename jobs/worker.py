@@ -17,6 +17,8 @@ from rq.worker import WorkerStatus
 
 from app.db import session_scope
 from app.models import Job
+from app.observability import metrics
+from app.observability.logs import configure_logging
 from app.queue import QUEUES, get_queue
 from app.redis_client import get_redis
 from app.services import jobs, rename, sessions, worker_pulse
@@ -68,6 +70,13 @@ class AtelierWorker(Worker):
     def main_work_horse(self, job, queue) -> None:
         die_with_parent(self.pid)
         super().main_work_horse(job, queue)
+
+    def monitor_work_horse(self, job, queue, execution) -> None:
+        horse = self.horse_pid
+        try:
+            super().monitor_work_horse(job, queue, execution)
+        finally:  # the horse is gone (it leaves by os._exit, so it cannot say so itself)
+            metrics.process_exited(horse)
 
     def handle_work_horse_killed(self, job, retpid, ret_val, rusage) -> None:
         """The work horse died mid-job (killed, or crashed in C code) while this worker lives on, so the
@@ -244,7 +253,7 @@ def warm() -> None:
 def main() -> None:
     preload()
     warm()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    configure_logging()
     name = f"atelier-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     # RQ's own heartbeats only keep its registries; deaths are told by the pulse (WORKER_TTL_SECONDS).
     worker = AtelierWorker([get_queue(q) for q in QUEUES], name=name, connection=get_redis(),
@@ -258,6 +267,7 @@ def main() -> None:
     finally:
         stop.set()
         pulse.close()
+        metrics.process_exited()
 
 
 if __name__ == "__main__":

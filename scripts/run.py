@@ -90,10 +90,18 @@ def keep_workers(workers: list[subprocess.Popen], env: dict, restarts: list[floa
             pass
         workers[i] = spawn(WORKER, env)
         restarts.append(now)
+        _metrics_forget(proc.pid)
         log(f"worker pid {proc.pid} stopped (exit {proc.returncode}); started pid {workers[i].pid} in its place")
         if len(restarts) == RESTARTS_PER_MINUTE:
             log(f"{RESTARTS_PER_MINUTE} worker restarts within a minute: the next waits; see the worker's errors above")
     return restarts
+
+
+def _metrics_forget(pid: int) -> None:
+    # A worker that died without cleaning up (SIGKILL) leaves live gauges in the metrics folder.
+    from app.observability.metrics import process_exited
+
+    process_exited(pid)
 
 
 def _spawn_redis(port: int, folder: Path, env: dict) -> subprocess.Popen:
@@ -205,12 +213,22 @@ def _migrate(env: dict) -> None:
               env)
 
 
+def prepare_metrics(data_dir: Path) -> None:
+    """Every process we start writes its metrics to one folder (prometheus-client's multi-process mode); set
+    before any of them imports the client, emptied so an earlier run's processes are not counted again."""
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(data_dir / "metrics"))
+    from app.observability.metrics import prepare_multiproc_dir
+
+    prepare_multiproc_dir(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+
 def main(argv: list[str]) -> int:
     install_signal_handlers()
     web_too = "--no-web" not in argv
     settings = Settings()  # refuses unsafe production settings before anything starts
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_metrics(data_dir)
     env = dict(os.environ)
     tools = ROOT / ".tools" / "node_modules" / ".bin"
     env.update({

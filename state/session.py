@@ -11,6 +11,7 @@ from app.api import network_lists
 from app.api.client_address import client_address
 from app.db import read_scope, session_scope
 from app.errors import Throttled
+from app.observability import logs
 from app.services import signin
 from app.services.accounts import UserPublic
 from app.services.security_events import record_security_event
@@ -29,7 +30,10 @@ def cookie_token(state: rx.State) -> str:
 def session_user(state: rx.State) -> UserPublic | None:
     """The signed-in user for this event, from the database, or None."""
     with session_scope() as session:
-        return user_for_session(session=session, token=cookie_token(state))
+        user = user_for_session(session=session, token=cookie_token(state))
+    if user is not None:  # on this event's log lines (state/event_context.py)
+        logs.identify(user_id=user.id, workspace_id=user.workspace_id)
+    return user
 
 
 def client_ip(state: rx.State) -> str:

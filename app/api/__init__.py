@@ -18,6 +18,7 @@ from app.api import (
     routes_jobs,
     routes_library,
     routes_me,
+    routes_metrics,
     routes_rename,
     routes_slides,
     routes_sso,
@@ -29,6 +30,7 @@ from app.api.errors import install_error_handlers
 from app.api.idempotency import Idempotency
 from app.api.json_depth import JsonDepthLimit
 from app.api.outages import install_outage_handlers, services_up
+from app.api.request_context import RequestContext
 from app.api.schemas import ErrorBody
 
 API_PREFIX = "/api/v1"
@@ -44,6 +46,7 @@ def build_api():
     install_outage_handlers(api)
     api.add_middleware(JsonDepthLimit)
     api.add_middleware(Idempotency)  # Idempotency-Key on the routes that spend credits or start jobs
+    api.add_middleware(RequestContext)  # outermost of ours: request ids and metrics see every answer
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(check_origin), Depends(services_up)], responses=_ERRORS)
     for module in (routes_auth, routes_sso, routes_me, routes_assets, routes_library, routes_rename, routes_images,
                    routes_workflows, routes_slides, routes_jobs, routes_admin, routes_admin_generation,
@@ -51,4 +54,5 @@ def build_api():
         v1.include_router(module.router)
     api.include_router(v1)
     api.include_router(routes_health.router)
+    api.include_router(routes_metrics.router)
     return api

@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from app.api.client_address import address_from_scope
 from app.db import session_scope
 from app.errors import AuthRequired, Forbidden, NotFound, ValidationFailed
+from app.observability import logs
 from app.services.accounts import UserPublic
 from app.services.api_tokens import user_for_token
 from app.services.sessions import cookie_name, user_for_session
@@ -85,6 +86,13 @@ def requested_workspace(request: Request) -> int | None:
 
 
 def optional_caller(request: Request) -> Caller | None:
+    caller = _resolve_caller(request)
+    if caller is not None:  # on the request's log lines from here on
+        logs.identify(user_id=caller.user.id, workspace_id=caller.user.workspace_id)
+    return caller
+
+
+def _resolve_caller(request: Request) -> Caller | None:
     token = bearer_token(request)
     wanted = requested_workspace(request)
     with session_scope() as session:

@@ -24,6 +24,7 @@ import pybreaker
 from PIL import Image, ImageOps
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from app.observability import logs, metrics
 from app.process_cache import ForkSafeCache
 from app.providers.errors import ProviderError
 from app.services.images import FORMATS  # also registers the HEIC opener with Pillow
@@ -32,6 +33,8 @@ from app.services.images import FORMATS  # also registers the HEIC opener with P
 # rate_limited is retried but not counted: a 429 is the provider working as designed and saying when to come back.
 RETRYABLE_CODES = frozenset({"timeout", "rate_limited", "provider_error", "provider_unavailable"})
 OUTAGE_CODES = frozenset({"timeout", "provider_error", "provider_unavailable"})
+# Outcomes a provider call is counted under (metrics label values stay a fixed set).
+ERROR_CODES = RETRYABLE_CODES | {"auth_failed", "bad_request", "bad_response", "bad_image", "model_cannot_see"}
 
 # Optional per-provider hook: (HTTP status, the provider's error message, the parsed body or None) → an error
 # that is more precise than the generic mapping (e.g. "this model cannot see images"), or None.
@@ -170,7 +173,11 @@ class RemoteClient:
         `(body, content_type)`. `retry=False` makes one attempt only: for calls that must not be
         repeated blindly (a cancel, or a submit the provider would run twice).
         """
+        request_id = logs.current("request_id")
+        if request_id:  # the provider's logs can be matched with ours
+            headers = {**(headers or {}), "X-Request-ID": request_id}
         request = (method, url, json, data, files, params, headers, expect)
+        started, outcome = time.monotonic(), "ok"
         try:
             # `calling()` rather than `call()`: pybreaker's call() holds the breaker's lock for the whole
             # call, which would let only one request per provider run at a time.
@@ -181,9 +188,19 @@ class RemoteClient:
                                 retry=retry_if_exception(self._should_retry), reraise=True,
                                 )(self._attempt, *request)
         except pybreaker.CircuitBreakerError as exc:
+            outcome = "circuit_open"
             raise ProviderError(f"{self.name} is failing; not calling it for a while (circuit open)",
                               code="provider_unavailable", retryable=True,
                               retry_after=self.options.breaker_reset_seconds, unreachable=True) from exc
+        except ProviderError as exc:
+            outcome = exc.code if exc.code in ERROR_CODES else "other"
+            raise
+        except Exception:
+            outcome = "other"
+            raise
+        finally:
+            metrics.observe_provider(provider=self.name, outcome=outcome, seconds=time.monotonic() - started,
+                                     breaker_open=self._breaker.current_state != pybreaker.STATE_CLOSED)
 
     def _should_retry(self, exc: BaseException) -> bool:
         if not isinstance(exc, ProviderError) or exc.code not in RETRYABLE_CODES:

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from app.errors import InsufficientCredits, ValidationFailed
 from app.models import CreditAccount, CreditEntry, Workspace, utcnow
+from app.observability import metrics
 from app.services import audit
 from app.settings import get_settings
 
@@ -125,6 +126,8 @@ def settle(*, session: Session, job_id: str, success: bool) -> None:
     if not success:
         values["balance"] = CreditAccount.balance + amount
     session.execute(update(CreditAccount).where(col(CreditAccount.workspace_id) == held.workspace_id).values(**values))
+    if success:  # counted once: a second settle of the same job found its entry and returned above
+        metrics.count_credits_spent(amount)
 
 
 def adjust(*, session: Session, actor_id: int, workspace_id: int, amount: int, reason: str, reference: str) -> None:
