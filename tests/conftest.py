@@ -18,6 +18,25 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests import log_guard
+
+# No secret in the logs of the run (tests/log_guard.py): tokens are watched from before any app module loads.
+log_guard.watch_tokens()
+
+
+def pytest_configure(config):
+    log_guard.start(config)
+
+
+def pytest_runtest_call(item):
+    # The secret-looking settings this test put in the environment (keys of fake providers, tokens…).
+    log_guard.REGISTRY.register_environment()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    log_guard.finish(session)
+
+
 TEST_REDIS_DB = 13  # Reflex state would use 14; nothing else on this machine uses either.
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
