@@ -111,6 +111,10 @@ def start(config) -> None:
     folder.mkdir(exist_ok=True)
     GUARD = LogGuard(folder / f"suite-logs-{os.getpid()}.jsonl", REGISTRY)
     GUARD.attach()
+    from app.observability.logs import QUIET_LOGGERS
+
+    for name in QUIET_LOGGERS:  # as configured in production (app.observability.logs.configure_logging)
+        logging.getLogger(name).setLevel(logging.WARNING)
     # The passwords the tests sign up and sign in with.
     for password in ("correct horse battery", "a brand new passphrase"):
         register_secret(password)
@@ -129,5 +133,5 @@ def finish(session) -> None:
             for leak in leaks[:20]:
                 reporter.write_line(leak)
         session.exitstatus = 1
-    else:
+    elif not os.environ.get("KEEP_SUITE_LOGS"):  # set it to read what the run logged
         GUARD.path.unlink(missing_ok=True)

@@ -26,6 +26,9 @@ _context: ContextVar[dict | None] = ContextVar("atelier_log_context", default=No
 # a header. Anything else is replaced by one of ours.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 REDACTED = "[redacted]"
+# httpx logs every request's full URL at INFO: a provider's key can be in the query (Google), a reset or
+# invitation token in the path. Their failures reach us as ProviderError, logged without the URL.
+QUIET_LOGGERS = ("httpx", "httpcore")
 
 
 def new_request_id() -> str:
@@ -88,7 +91,7 @@ def current(name: str):
 # Secrets as they appear in text: header and form/query/JSON fields by name, and the shapes of keys we know.
 _NAMED = re.compile(
     r"""(?ix)
-    (?P<key>(?:authorization|proxy-authorization|x-api-key|api[_-]?key|apikey|access[_-]?key(?:[_-]?id)?|
+    (?P<key>(?:\bkey|authorization|proxy-authorization|x-api-key|api[_-]?key|apikey|access[_-]?key(?:[_-]?id)?|
           secret(?:[_-]?key|[_-]?access[_-]?key)?|client[_-]?secret|password|passwd|pwd|new_password|
           token|access[_-]?token|refresh[_-]?token|id[_-]?token|bearer|cookie|set-cookie|session|
           smtp[_-]?password|webhook[_-]?secret|stripe[_-]?(?:secret|key)|metrics[_-]?token|atelier_session)
@@ -187,5 +190,7 @@ def configure_logging(*, log_format: str | None = None, level: str | None = None
         if getattr(handler, "_atelier", False):
             root.removeHandler(handler)
     root.addHandler(make_handler(log_format=log_format or settings.log_format))
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     # RQ adds its own handlers only when no ancestor has one: with ours on the root its lines come through here.
     root.setLevel(level or settings.log_level)
