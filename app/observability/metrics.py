@@ -32,9 +32,11 @@ JOB_BUCKETS = (0.5, 2, 10, 30, 120, 600, 1800)
 PROVIDER_BUCKETS = (0.25, 1, 5, 15, 60, 240)
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
-http_requests = Counter("atelier_http_requests", "HTTP requests answered, by route template, method and status class",
+http_requests = Counter("atelier_http_requests",
+                        "HTTP requests answered, by route template, method and status class",
                         ["method", "route", "status"], registry=REGISTRY)
-http_latency = Histogram("atelier_http_request_duration_seconds", "Time to answer an HTTP request, by area (api, reflex, frontend, ops, unmatched)",
+http_latency = Histogram("atelier_http_request_duration_seconds",
+                         "Time to answer an HTTP request, by area (api, reflex, frontend, ops, unmatched)",
                          ["area"], buckets=LATENCY_BUCKETS, registry=REGISTRY)
 jobs_finished = Counter("atelier_jobs", "Tracked jobs run by a worker, by kind and outcome "
                         "(succeeded, failed, canceled, retried, stale)", ["kind", "outcome"], registry=REGISTRY)

@@ -36,6 +36,9 @@ print(os.getpid())
 """
 
 
+HEALTH_OK = (("method", "GET"), ("route", "/health"), ("status", "2xx"))
+
+
 def values(text: str, name: str) -> dict[tuple, float]:
     return {tuple(sorted(s.labels.items())): s.value for family in text_string_to_metric_families(text)
             for s in family.samples if s.name == name}
@@ -63,14 +66,13 @@ def test_two_processes_one_scrape(multiproc):
     second = run_app_process("breaker")
     assert first != second
     text = metrics.render().decode()
-    health = values(text, "atelier_http_requests_total")[(("method", "GET"), ("route", "/health"), ("status", "2xx"))]
-    assert health == 6  # three from each process
+    assert values(text, "atelier_http_requests_total")[HEALTH_OK] == 6  # three from each process
     assert values(text, "atelier_provider_breaker_open")[(("provider", "openai"),)] == 1
     # The process is gone: its live gauge goes with it, its counters stay (they are history).
     metrics.process_exited(second)
     text = metrics.render().decode()
     assert values(text, "atelier_provider_breaker_open") == {}
-    assert values(text, "atelier_http_requests_total")[(("method", "GET"), ("route", "/health"), ("status", "2xx"))] == 6
+    assert values(text, "atelier_http_requests_total")[HEALTH_OK] == 6
 
 
 def test_preparing_the_folder_forgets_an_earlier_run(multiproc):
