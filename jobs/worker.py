@@ -17,7 +17,7 @@ from rq.worker import WorkerStatus
 
 from app.db import session_scope
 from app.models import Job
-from app.observability import metrics
+from app.observability import multiproc
 from app.observability.logs import configure_logging
 from app.queue import QUEUES, get_queue
 from app.redis_client import get_redis
@@ -76,7 +76,7 @@ class AtelierWorker(Worker):
         try:
             super().monitor_work_horse(job, queue, execution)
         finally:  # the horse is gone (it leaves by os._exit, so it cannot say so itself)
-            metrics.process_exited(horse)
+            multiproc.process_exited(horse)
 
     def handle_work_horse_killed(self, job, retpid, ret_val, rusage) -> None:
         """The work horse died mid-job (killed, or crashed in C code) while this worker lives on, so the
@@ -267,7 +267,7 @@ def main() -> None:
     finally:
         stop.set()
         pulse.close()
-        metrics.process_exited()
+        multiproc.process_exited()
 
 
 if __name__ == "__main__":

@@ -99,7 +99,7 @@ def keep_workers(workers: list[subprocess.Popen], env: dict, restarts: list[floa
 
 def _metrics_forget(pid: int) -> None:
     # A worker that died without cleaning up (SIGKILL) leaves live gauges in the metrics folder.
-    from app.observability.metrics import process_exited
+    from app.observability.multiproc import process_exited
 
     process_exited(pid)
 
@@ -217,7 +217,7 @@ def prepare_metrics(data_dir: Path) -> None:
     """Every process we start writes its metrics to one folder (prometheus-client's multi-process mode); set
     before any of them imports the client, emptied so an earlier run's processes are not counted again."""
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(data_dir / "metrics"))
-    from app.observability.metrics import prepare_multiproc_dir
+    from app.observability.multiproc import prepare_multiproc_dir
 
     prepare_multiproc_dir(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 

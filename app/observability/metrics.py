@@ -14,18 +14,18 @@ Queue depth, live workers and storage bytes are read at scrape time.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from app.observability.multiproc import multiproc_dir
 
 prometheus_client.disable_created_metrics()  # *_created doubles the series and nobody graphs it
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 REGISTRY = CollectorRegistry(auto_describe=True)
 LATENCY_BUCKETS = (0.025, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 JOB_BUCKETS = (0.5, 2, 10, 30, 120, 600, 1800)
@@ -151,10 +151,6 @@ SCRAPE_TIME = ScrapeTimeCollector()
 SCRAPE_TIME_NAMES = ("atelier_queue_depth", "atelier_workers_live", "atelier_storage_bytes", "atelier_scrape_error")
 
 
-def multiproc_dir() -> str | None:
-    return os.environ.get(MULTIPROC_ENV) or None
-
-
 def render() -> bytes:
     """The text exposition of every process's samples plus the scrape-time ones."""
     path = multiproc_dir()
@@ -167,21 +163,6 @@ def render() -> bytes:
     live = CollectorRegistry()
     live.register(SCRAPE_TIME)
     return body + generate_latest(live)
-
-
-def process_exited(pid: int | None = None) -> None:
-    """Drop a dead process's live gauges (its counters stay: they are history)."""
-    path = multiproc_dir()
-    if path:
-        mark_process_dead(pid or os.getpid(), path)
-
-
-def prepare_multiproc_dir(path: str) -> None:
-    """Empty (or make) the folder: samples of processes from an earlier run must not be counted again."""
-    os.makedirs(path, exist_ok=True)
-    for name in os.listdir(path):
-        if name.endswith(".db"):
-            os.remove(os.path.join(path, name))
 
 
 def metric_names() -> set[str]:

@@ -13,7 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from rq import Worker
 
-from app.observability import metrics
+from app.observability import metrics, multiproc
 from app.redis_client import get_redis
 from tests.fake_image_providers import FakeOpenAIImages
 from tests.integration.test_api_auth import ORIGIN, login, register
@@ -45,12 +45,12 @@ def values(text: str, name: str) -> dict[tuple, float]:
 
 
 @pytest.fixture
-def multiproc(env, monkeypatch) -> Path:
+def metrics_dir(env, monkeypatch) -> Path:
     folder = env / "metrics"
-    metrics.prepare_multiproc_dir(str(folder))
+    multiproc.prepare_multiproc_dir(str(folder))
     # Only processes started from here write there (this one imported the client long ago, in-process mode);
     # render() reads the folder named by the variable.
-    monkeypatch.setenv(metrics.MULTIPROC_ENV, str(folder))
+    monkeypatch.setenv(multiproc.MULTIPROC_ENV, str(folder))
     return folder
 
 
@@ -61,7 +61,7 @@ def run_app_process(*args: str) -> int:
     return int(done.stdout.strip().splitlines()[-1])
 
 
-def test_two_processes_one_scrape(multiproc):
+def test_two_processes_one_scrape(metrics_dir):
     first = run_app_process()
     second = run_app_process("breaker")
     assert first != second
@@ -69,17 +69,17 @@ def test_two_processes_one_scrape(multiproc):
     assert values(text, "atelier_http_requests_total")[HEALTH_OK] == 6  # three from each process
     assert values(text, "atelier_provider_breaker_open")[(("provider", "openai"),)] == 1
     # The process is gone: its live gauge goes with it, its counters stay (they are history).
-    metrics.process_exited(second)
+    multiproc.process_exited(second)
     text = metrics.render().decode()
     assert values(text, "atelier_provider_breaker_open") == {}
     assert values(text, "atelier_http_requests_total")[HEALTH_OK] == 6
 
 
-def test_preparing_the_folder_forgets_an_earlier_run(multiproc):
+def test_preparing_the_folder_forgets_an_earlier_run(metrics_dir):
     run_app_process()
-    assert list(multiproc.glob("*.db"))
-    metrics.prepare_multiproc_dir(str(multiproc))
-    assert not list(multiproc.glob("*.db"))
+    assert list(metrics_dir.glob("*.db"))
+    multiproc.prepare_multiproc_dir(str(metrics_dir))
+    assert not list(metrics_dir.glob("*.db"))
     assert values(metrics.render().decode(), "atelier_http_requests_total") == {}
 
 
@@ -97,9 +97,9 @@ def openai_fake(env, monkeypatch):
     fake.stop()
 
 
-def test_a_real_worker_counts_its_jobs_and_carries_the_request_id(api, multiproc, openai_fake, monkeypatch):
+def test_a_real_worker_counts_its_jobs_and_carries_the_request_id(api, metrics_dir, openai_fake, monkeypatch):
     monkeypatch.setenv("LOG_FORMAT", "json")
-    log_file = multiproc.parent / "worker.log"
+    log_file = metrics_dir.parent / "worker.log"
     with open(log_file, "wb") as out:
         worker = subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=dict(os.environ),
                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
