@@ -134,3 +134,19 @@ def test_a_real_worker_counts_its_jobs_and_carries_the_request_id(api, metrics_d
     assert all(line["request_id"] == "trace-gen-42" and line["workspace_id"] for line in mine)
     assert {"time", "level", "logger", "message"} <= set(mine[0])
     assert openai_fake.api_key not in log_file.read_text()
+
+
+def test_make_run_gives_every_process_one_folder_and_empties_it_at_start(tmp_path):
+    from tests.integration.test_run_supervisor import Supervisor
+
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    (folder / "counter_999999.db").write_bytes(b"\0" * 16)  # left by an earlier run
+    supervisor = Supervisor(tmp_path)
+    try:
+        worker = wait_for(supervisor.workers, 60, "the worker to register")[0]
+        assert not (folder / "counter_999999.db").exists()
+        # The worker defined its metrics in the folder scripts/run.py gave it.
+        wait_for(lambda: list(folder.glob(f"*_{worker.pid}.db")), 30, "the worker's metric files")
+    finally:
+        supervisor.kill()
