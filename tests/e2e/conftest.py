@@ -35,6 +35,9 @@ SSO_TEAM_WORKSPACE_ID = 9000
 SSO_ROLE_MAP = '{"designers": "editor", "studio-leads": "admin"}'
 
 
+E2E_METRICS_TOKEN = "e2e-metrics-token-0123456789abcdef"
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -67,6 +70,8 @@ def _server_env(port: int, data_dir: Path, web_dir: Path, sso: dict[str, str] | 
         # The tests' own HTTP client stands in for a proxy: its X-Forwarded-For makes distinct clients
         # (test_limits_live.py); the browser sends none, so it stays 127.0.0.1.
         "TRUSTED_PROXIES": "127.0.0.1, ::1",
+        # Operations (tests/e2e/test_operations.py): /metrics with a token, JSON logs in server.log.
+        "METRICS_TOKEN": E2E_METRICS_TOKEN, "LOG_FORMAT": "json",
     })
     env.update(sso or {})
     return env
