@@ -57,7 +57,7 @@ app = rx.App(
     head_components=[rx.el.meta(name="color-scheme", content="light dark"), focus_style()],
 )
 configure_logging()  # LOG_FORMAT, LOG_LEVEL; request ids per HTTP request (app/api) and per page event:
-app.add_middleware(EventContext())
+app.add_middleware(EventContext(), index=0)  # before Reflex's hydrate step, which may end the chain
 
 PAGES = [
     # Each page: route, component, title, on_load handlers.

@@ -17,7 +17,7 @@ from rq.worker import WorkerStatus
 
 from app.db import session_scope
 from app.models import Job
-from app.observability import multiproc
+from app.observability import logs, multiproc
 from app.observability.logs import configure_logging
 from app.queue import QUEUES, get_queue
 from app.redis_client import get_redis
@@ -70,6 +70,14 @@ class AtelierWorker(Worker):
     def main_work_horse(self, job, queue) -> None:
         die_with_parent(self.pid)
         super().main_work_horse(job, queue)
+
+    def perform_job(self, job, queue, execution) -> bool:
+        # Every job's lines (RQ's own, e-mail deliveries, tracked jobs) carry the ids of the request that enqueued
+        # it (app.queue.job_meta); process-wide, so a job's pool threads have them too.
+        meta = job.meta or {}
+        with logs.bound(process_wide=True, request_id=meta.get("request_id"), user_id=meta.get("user_id"),
+                        workspace_id=meta.get("workspace_id")):
+            return super().perform_job(job, queue, execution)
 
     def monitor_work_horse(self, job, queue, execution) -> None:
         horse = self.horse_pid
