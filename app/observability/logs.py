@@ -101,7 +101,12 @@ _NAMED = re.compile(
 _SHAPES = re.compile(
     r"(?:\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{8,}|\bwhsec_[A-Za-z0-9]{8,}|\batl_[A-Za-z0-9_\-]{8,}"
     r"|\bBearer\s+[A-Za-z0-9._~+/=\-]{8,}|\bBasic\s+[A-Za-z0-9+/=]{8,}"
-    r"|\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,})")
+    r"|\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"
+    r"|(?<=://)[^/\s:@]+:[^/\s@]+(?=@))")  # user:password in a URL (database, Redis, SMTP)
+
+
+_SECRET_SETTING = re.compile(r"secret|password|token|key|auth")
+_secrets_of: list = [None, []]  # [the settings object they came from, the values]: get_settings() is cached
 
 
 def _settings_secrets() -> list[str]:
@@ -112,11 +117,14 @@ def _settings_secrets() -> list[str]:
         settings = get_settings()
     except Exception:  # settings unreadable (a bad environment): the patterns still apply
         return []
-    found = []
-    for name, value in settings.__dict__.items():
-        if isinstance(value, str) and len(value) >= 8 and re.search(r"secret|password|token|key|auth", name):
-            found.append(value)
-    return found
+    if _secrets_of[0] is not settings:
+        found = []
+        for name, value in settings.__dict__.items():
+            if _SECRET_SETTING.search(name):
+                found += [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+        found += [getattr(provider, "client_secret", "") for provider in settings.sso.values()]
+        _secrets_of[:] = [settings, sorted({v for v in found if len(v) >= 8}, key=len, reverse=True)]
+    return _secrets_of[1]
 
 
 def redact(text: str) -> str:

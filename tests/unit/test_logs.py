@@ -89,6 +89,7 @@ def test_the_process_wide_context_reaches_threads():
     ("Cookie: atelier_session=Zm9vYmFyYmF6cXV4", "Zm9vYmFyYmF6cXV4"),
     ("smtp_password='mail-pass-123'", "mail-pass-123"),
     ("api_key: AIzaSyA-1234567890abcdef", "AIzaSyA-1234567890abcdef"),
+    ("connecting to postgresql+psycopg://atelier:pg-pass-778@db:5432/atelier", "pg-pass-778"),
     ("POST https://vision.googleapis.com/v1/images:annotate?key=AIzaSyB-0987654321", "AIzaSyB-0987654321"),
 ])
 def test_secrets_are_redacted(text, secret):
