@@ -135,3 +135,19 @@ def test_fewer_than_500_series_after_every_route_answers(api, metrics_on):
             "atelier_queue_depth", "atelier_workers_live", "atelier_storage_bytes"} <= names
     stored = next(s.value for s in samples(text) if s.name == "atelier_storage_bytes")
     assert stored > 0  # the uploaded picture
+
+
+def test_credits_spent_count_each_capture_once(env):
+    from app.db import session_scope
+    from app.services import credits
+    from tests.integration.test_accounts import register as register_user
+
+    user = register_user("cora@example.com")
+    before = metrics.REGISTRY.get_sample_value("atelier_credits_spent_total")
+    for job_id in ("job-m1", "job-m2"):
+        with session_scope() as session:
+            credits.reserve(session=session, workspace_id=user.workspace_id, amount=3, job_id=job_id)
+    for job_id, success in (("job-m1", True), ("job-m1", True), ("job-m2", False)):  # a retried settle counts once
+        with session_scope() as session:
+            credits.settle(session=session, job_id=job_id, success=success)
+    assert metrics.REGISTRY.get_sample_value("atelier_credits_spent_total") - before == 3
