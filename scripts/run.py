@@ -216,8 +216,9 @@ def _migrate(env: dict) -> None:
 def prepare_metrics(data_dir: Path) -> None:
     """Every process we start writes its metrics to one folder (prometheus-client's multi-process mode); set
     before any of them imports the client, emptied so an earlier run's processes are not counted again."""
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(data_dir / "metrics"))
-    from app.observability.multiproc import prepare_multiproc_dir
+    from app.observability.multiproc import folder_for, prepare_multiproc_dir
+
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(folder_for(data_dir)))
 
     prepare_multiproc_dir(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 

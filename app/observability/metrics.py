@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from app.observability.multiproc import multiproc_dir
+from app.observability.multiproc import multiproc_dir, sample_files
 
 prometheus_client.disable_created_metrics()  # *_created doubles the series and nobody graphs it
 
@@ -148,15 +148,22 @@ class ScrapeTimeCollector:
 
 
 SCRAPE_TIME = ScrapeTimeCollector()
+
+
+class _AllProcesses:
+    """The samples of every process on every host sharing DATA_DIR (app.observability.multiproc)."""
+
+    def collect(self):
+        return MultiProcessCollector.merge(sample_files(), accumulate=True)
+
 SCRAPE_TIME_NAMES = ("atelier_queue_depth", "atelier_workers_live", "atelier_storage_bytes", "atelier_scrape_error")
 
 
 def render() -> bytes:
     """The text exposition of every process's samples plus the scrape-time ones."""
-    path = multiproc_dir()
-    if path:
+    if multiproc_dir():
         registry = CollectorRegistry()
-        MultiProcessCollector(registry, path=path)
+        registry.register(_AllProcesses())
         body = generate_latest(registry)
     else:
         body = generate_latest(REGISTRY)

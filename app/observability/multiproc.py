@@ -6,9 +6,35 @@ folder before it exists and must not itself define metrics: each definition open
 
 from __future__ import annotations
 
+import glob
 import os
+import re
+import socket
+from pathlib import Path
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# prometheus-client's file names: what a scrape reads from the folders beside ours.
+_SAMPLE_FILE = re.compile(r"(counter|histogram|summary|gauge_[a-z]+)_\d+\.db")
+
+
+def folder_for(data_dir: Path) -> Path:
+    """DATA_DIR/metrics/<host>: one folder per machine or container. Compose shares DATA_DIR between the app
+    and worker containers, whose process ids overlap (a pid names a file) and whose supervisors each empty
+    their folder at start."""
+    return data_dir / "metrics" / re.sub(r"[^A-Za-z0-9._-]", "_", socket.gethostname() or "host")
+
+
+def sample_files() -> list[str]:
+    """Every process's sample files: our folder, and beside it the folders of the other hosts sharing DATA_DIR
+    (scripts/run.py's layout, DATA_DIR/metrics/<host>)."""
+    path = multiproc_dir()
+    if not path:
+        return []
+    files = glob.glob(os.path.join(path, "*.db"))
+    parent = Path(path).parent
+    if parent.name == "metrics":
+        files += [str(f) for f in parent.glob("*/*.db") if f.parent != Path(path) and _SAMPLE_FILE.fullmatch(f.name)]
+    return files
 
 
 def multiproc_dir() -> str | None:

@@ -46,7 +46,7 @@ def values(text: str, name: str) -> dict[tuple, float]:
 
 @pytest.fixture
 def metrics_dir(env, monkeypatch) -> Path:
-    folder = env / "metrics"
+    folder = env / "metrics" / "host-a"
     multiproc.prepare_multiproc_dir(str(folder))
     # Only processes started from here write there (this one imported the client long ago, in-process mode);
     # render() reads the folder named by the variable.
@@ -54,8 +54,11 @@ def metrics_dir(env, monkeypatch) -> Path:
     return folder
 
 
-def run_app_process(*args: str) -> int:
-    done = subprocess.run([sys.executable, "-c", APP_PROCESS, *args], cwd=ROOT, env=dict(os.environ),
+def run_app_process(*args: str, folder: Path | None = None) -> int:
+    env = dict(os.environ)
+    if folder is not None:
+        env[multiproc.MULTIPROC_ENV] = str(folder)
+    done = subprocess.run([sys.executable, "-c", APP_PROCESS, *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     return int(done.stdout.strip().splitlines()[-1])
@@ -73,6 +76,16 @@ def test_two_processes_one_scrape(metrics_dir):
     text = metrics.render().decode()
     assert values(text, "atelier_provider_breaker_open") == {}
     assert values(text, "atelier_http_requests_total")[HEALTH_OK] == 6
+
+
+def test_hosts_sharing_data_dir_are_added_up(metrics_dir):
+    """Compose: the app and worker containers share DATA_DIR, each with its folder (their pids overlap)."""
+    other = metrics_dir.parent / "host-b"
+    multiproc.prepare_multiproc_dir(str(other))
+    run_app_process()
+    run_app_process(folder=other)
+    (other / "notes.db").write_bytes(b"not ours")  # only prometheus-client's files are read
+    assert values(metrics.render().decode(), "atelier_http_requests_total")[HEALTH_OK] == 6
 
 
 def test_preparing_the_folder_forgets_an_earlier_run(metrics_dir):
@@ -139,8 +152,8 @@ def test_a_real_worker_counts_its_jobs_and_carries_the_request_id(api, metrics_d
 def test_make_run_gives_every_process_one_folder_and_empties_it_at_start(tmp_path):
     from tests.integration.test_run_supervisor import Supervisor
 
-    folder = tmp_path / "metrics"
-    folder.mkdir()
+    folder = multiproc.folder_for(tmp_path)
+    folder.mkdir(parents=True)
     (folder / "counter_999999.db").write_bytes(b"\0" * 16)  # left by an earlier run
     supervisor = Supervisor(tmp_path)
     try:
