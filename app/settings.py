@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from app.settings_guard import GuardSettings
+from app.settings_guard import GuardSettings, NetworkList, parse_networks
 from app.settings_sso import SsoProvider, parse_providers
 
 DEFAULT_SECRET = "dev-only-insecure-secret-change-me"
@@ -220,7 +220,7 @@ class Settings(GuardSettings, BaseSettings):
     # Operations (README "Operations"). /metrics answers a bearer METRICS_TOKEN, or callers from the networks
     # in METRICS_ALLOW (comma-separated CIDRs, no token needed); neither set: /metrics is off (404).
     metrics_token: str = ""
-    metrics_allow: Annotated[list[str], NoDecode] = []
+    metrics_allow: NetworkList = []
     # "text" (readable) or "json" (one object per line, with request, user, workspace and job ids).
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -267,17 +267,11 @@ class Settings(GuardSettings, BaseSettings):
 
     @field_validator("metrics_allow", mode="before")
     @classmethod
-    def _split_networks(cls, value: object) -> object:
-        import ipaddress
-
-        if isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
-        for network in value if isinstance(value, list) else []:
-            try:
-                ipaddress.ip_network(network, strict=False)
-            except ValueError as exc:
-                raise ValueError(f"METRICS_ALLOW: {network!r} is not a network (say 10.0.0.0/8 or 127.0.0.1)") from exc
-        return value
+    def _split_metrics_networks(cls, value: object) -> object:
+        try:
+            return parse_networks(value)
+        except ValueError as exc:
+            raise ValueError(f"METRICS_ALLOW: {exc} (say 10.0.0.0/8 or 127.0.0.1)") from exc
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

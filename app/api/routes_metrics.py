@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hmac
-import ipaddress
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 
+from app.api.client_address import address_from_scope, in_networks, parse_address
 from app.api.deps import bearer_token
 from app.errors import AuthRequired, Forbidden, NotFound
 from app.observability import metrics
@@ -18,14 +18,10 @@ from app.settings import get_settings
 router = APIRouter(tags=["operations"])
 
 
-def _peer_allowed(request: Request, networks: list[str]) -> bool:
-    # The direct peer, never X-Forwarded-For: Prometheus scrapes the app itself, and a forwarded header is
-    # whatever the client wrote.
-    try:
-        peer = ipaddress.ip_address(request.client.host if request.client else "")
-    except ValueError:
-        return False
-    return any(peer in ipaddress.ip_network(network, strict=False) for network in networks)
+def _client_allowed(request: Request, networks) -> bool:
+    # The client address as the rest of the app sees it (X-Forwarded-For only from TRUSTED_PROXIES): allowing
+    # the proxy's own address must not let everyone behind the proxy in.
+    return in_networks(parse_address(address_from_scope(request.scope)), networks)
 
 
 def check_scraper(request: Request) -> None:
@@ -35,7 +31,7 @@ def check_scraper(request: Request) -> None:
     token = bearer_token(request)
     if settings.metrics_token and token and hmac.compare_digest(token.encode(), settings.metrics_token.encode()):
         return
-    if settings.metrics_allow and _peer_allowed(request, settings.metrics_allow):
+    if settings.metrics_allow and _client_allowed(request, settings.metrics_allow):
         return
     if settings.metrics_token:
         raise AuthRequired("Metrics need the bearer token set in METRICS_TOKEN.", code="metrics_token_required")

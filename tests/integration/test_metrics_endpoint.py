@@ -69,6 +69,16 @@ def test_a_network_may_scrape_without_a_token(env, monkeypatch):
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "metrics_network_refused"
 
 
+def test_behind_a_trusted_proxy_the_client_counts_not_the_proxy(env, monkeypatch):
+    monkeypatch.setenv("METRICS_ALLOW", "10.1.0.0/16")
+    monkeypatch.setenv("TRUSTED_PROXIES", "10.1.9.9")
+    get_settings.cache_clear()
+    app = SecurityHeaders(BodyLimit(build_api()))
+    with TestClient(app, client=("10.1.9.9", 40000)) as proxy:
+        assert proxy.get("/metrics", headers={"X-Forwarded-For": "203.0.113.5"}).status_code == 403
+        assert proxy.get("/metrics", headers={"X-Forwarded-For": "10.1.2.3"}).status_code == 200
+
+
 def test_a_bad_network_setting_is_refused(env, monkeypatch):
     from app.settings import Settings
 
