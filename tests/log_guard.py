@@ -61,6 +61,7 @@ class LogGuard:
         self.handler.addFilter(ContextFilter())
         self.handler.setFormatter(JsonFormatter())
         self.handler.setLevel(logging.INFO)
+        self.also: list[Path] = []  # logs of processes the run started (the e2e app server's server.log)
 
     def attach(self, logger: logging.Logger | None = None) -> None:
         logger = logger or logging.getLogger()
@@ -76,9 +77,10 @@ class LogGuard:
         """The log lines holding a registered secret, the secret masked (first 4 characters)."""
         self.handler.flush()
         found = []
-        with open(self.path, encoding="utf-8", errors="replace") as log:
-            for line in log:
-                found += [f"{hit[:4]}… in: {line.strip()[:300]}" for hit in self.registry.hits(line)]
+        for path in (self.path, *self.also):
+            with open(path, encoding="utf-8", errors="replace") as log:
+                for line in log:
+                    found += [f"{hit[:4]}… in {path.name}: {line.strip()[:300]}" for hit in self.registry.hits(line)]
         return found
 
 
@@ -88,6 +90,12 @@ GUARD: LogGuard | None = None
 def register_secret(value: str) -> None:
     """For fixtures and tests: a value that must never reach the logs."""
     REGISTRY.register(value)
+
+
+def also_scan(path: Path) -> None:
+    """Search this file too at the end (the log of a server process the run started)."""
+    if GUARD is not None and path.is_file():
+        GUARD.also.append(path)
 
 
 def watch_tokens() -> None:

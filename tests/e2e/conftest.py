@@ -20,6 +20,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from tests import log_guard
 from tests.e2e.helpers import ADMIN, Account, main_nav, shot, sign_up
 from tests.fake_oidc import FakeOIDC
 from tests.fake_stripe import FakeStripe
@@ -160,6 +161,8 @@ def base_url(tmp_path_factory, oidc_provider, stripe_provider, server_data_dir) 
         yield url
     finally:
         _stop(proc)
+        log_guard.register_secret(E2E_METRICS_TOKEN)
+        log_guard.also_scan(log_path)  # the app's and workers' own lines: no secret there either
 
 
 @pytest.fixture(scope="session")

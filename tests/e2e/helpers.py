@@ -10,6 +10,8 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
+from tests.log_guard import register_secret
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 COOKIE = "atelier_session"
 WRONG_PASSWORD = "That email and password do not match an active account."
@@ -22,6 +24,9 @@ class Account:
     email: str
     password: str
     name: str
+
+    def __post_init__(self):
+        register_secret(self.password)  # never in the app server's log (tests/log_guard.py)
 
 
 ADMIN = Account("ada@atelier-e2e.io", "analytical engine 1843", "Ada Lovelace")
