@@ -131,3 +131,15 @@ def test_the_suite_guard_catches_a_registered_secret(tmp_path):
         guard.detach(logger)
     leaks = guard.leaks()
     assert len(leaks) == 2 and leaks[0].startswith("a-pa…")
+
+
+def test_the_guard_searches_a_server_log_too(tmp_path):
+    registry = Registry()
+    registry.register("Opal has 1a2b3c4d keys")
+    guard = LogGuard(tmp_path / "run.jsonl", registry)
+    server_log = tmp_path / "server.log"
+    server_log.write_text('{"message": "signed in"}\n{"message": "form was Opal has 1a2b3c4d keys"}\n')
+    guard.also.append(server_log)
+    (leak,) = guard.leaks()
+    guard.detach(logging.getLogger("test.logs.unused"))
+    assert "server.log" in leak
