@@ -121,7 +121,10 @@ def _settings_secrets() -> list[str]:
         found = []
         for name, value in settings.__dict__.items():
             if _SECRET_SETTING.search(name):
-                found += [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+                for item in value if isinstance(value, list) else [value]:
+                    item = item.get_secret_value() if hasattr(item, "get_secret_value") else item  # SecretStr
+                    if isinstance(item, str):
+                        found.append(item)
         found += [getattr(provider, "client_secret", "") for provider in settings.sso.values()]
         _secrets_of[:] = [settings, sorted({v for v in found if len(v) >= 8}, key=len, reverse=True)]
     return _secrets_of[1]

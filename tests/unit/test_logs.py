@@ -101,9 +101,12 @@ def test_secret_settings_are_redacted_wherever_they_appear(monkeypatch):
     from app.settings import get_settings
 
     monkeypatch.setenv("IMAGE_FAL_KEY", "fal-key-value-0042")
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "stripe secret 77 value")  # a SecretStr setting
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_forthetestonly")
     get_settings.cache_clear()
     try:
         assert logs.redact("calling with fal-key-value-0042 now") == "calling with [redacted] now"
+        assert logs.redact("key was stripe secret 77 value.") == "key was [redacted]."
     finally:
         get_settings.cache_clear()
 
