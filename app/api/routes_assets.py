@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from app.api.deps import CallerDep, requires
 from app.api.ids import IdPath
 from app.api.library_schemas import AssetDetail
-from app.db import session_scope
+from app.db import read_scope, session_scope
 from app.errors import NotFound, TooLarge, ValidationFailed
 from app.services import archives, assets
 from app.services.library.detail import asset_detail
@@ -111,7 +111,8 @@ def download_asset(asset_id: IdPath, caller: CallerDep) -> Response:
 
 @router.get("/{asset_id}/thumbnail", dependencies=[requires("work.read")])
 def thumbnail(asset_id: IdPath, caller: CallerDep) -> Response:
-    with session_scope() as session:
+    # A read-only session: a grid asks for dozens at once, and none of them should queue for SQLite's write lock.
+    with read_scope() as session:
         asset = assets.get_asset(session=session, workspace_id=caller.user.workspace_id, asset_id=asset_id)
         key, name = asset.thumb_key, asset.filename
     if not key:
