@@ -31,6 +31,8 @@ BODIES = {
     ("post", "/api/v1/workspaces/{workspace_id}/transfer"): {"user_id": 1},
     ("patch", "/api/v1/workspaces/{workspace_id}/members/{user_id}"): {"role": "viewer"},
     ("post", "/api/v1/workspaces/{workspace_id}/invitations"): {"email": "a@example.com", "role": "viewer"},
+    ("post", "/api/v1/admin/billing/plans/{plan_id}/versions"): {"monthly_credits": 10},
+    ("put", "/api/v1/admin/billing/packs/{pack_id}"): {"name": "x", "credits": 10, "stripe_price_id": "price_x"},
 }
 
 
