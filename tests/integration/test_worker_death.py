@@ -29,19 +29,26 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def workers(env, monkeypatch):
+def workers(env, monkeypatch, tmp_path):
     from tests.conftest import clear_caches
 
+    tmp = tmp_path
     monkeypatch.setenv("INGEST_BATCH_SIZE", "500")  # one job for the whole upload
     clear_caches()
     started: list[subprocess.Popen] = []
 
     def start(count: int) -> list[subprocess.Popen]:
+        logs = [tmp / f"worker-{len(started) + n}.log" for n in range(count)]
         new = [subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=dict(os.environ),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-               for _ in range(count)]
+                                stdout=subprocess.DEVNULL, stderr=log.open("wb"), start_new_session=True)
+               for log in logs]
         started.extend(new)
-        wait_for(lambda: len(worker_pulse.live_names()) >= len(started), 60, "the workers' pulses")
+        try:
+            wait_for(lambda: len(worker_pulse.live_names()) >= len(started), 60, "the workers' pulses")
+        except AssertionError as exc:  # say why: a worker that died at start, or one still importing
+            tails = {log.name: (proc.poll(), log.read_text(errors="replace")[-1500:])
+                     for log, proc in zip(logs, new, strict=True)}
+            raise AssertionError(f"{exc}; workers (exit code, log tail): {tails}") from None
         return new
 
     yield start
