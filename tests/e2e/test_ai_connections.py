@@ -26,7 +26,7 @@ def test_an_admin_connects_ollama_and_makes_its_vision_model_the_default(page: P
     open_page(page, "/admin/ai")
     expect(page.get_by_role("heading", name="AI connections")).to_be_visible()
     expect(page.get_by_text("No AI connections yet")).to_be_visible()
-    expect(page.get_by_text("Offline analyzer — reads text, dates, places and colours")).to_be_visible()
+    expect(page.get_by_text("Offline analyzer — reads text, dates, places and colors")).to_be_visible()
     shot(page, "admin-ai-empty")
 
     with FakeOllama() as ollama:
