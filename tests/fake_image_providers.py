@@ -475,3 +475,17 @@ class FakeStability(FakeImageServer):
         return json_reply(200, {"email": "designer@example.com", "id": "user-1234", "profile_picture": "",
                                 "organizations": [{"id": "org-1", "name": "Atelier", "role": "MEMBER",
                                                    "is_default": True}]})
+
+
+def configured_openai_images(monkeypatch):
+    """A running FakeOpenAIImages set as the OpenAI image provider at no credit cost; for fixtures to `yield from`."""
+    from tests.conftest import clear_caches
+
+    fake = FakeOpenAIImages().start()
+    monkeypatch.setenv("IMAGE_OPENAI_BASE_URL", fake.base_url)
+    monkeypatch.setenv("IMAGE_OPENAI_API_KEY", fake.api_key)
+    monkeypatch.setenv("IMAGE_OPENAI_MODEL", "gpt-image-1")
+    monkeypatch.setenv("PROVIDER_PRICES", '{"local": 0, "openai": 0}')
+    clear_caches()
+    yield fake
+    fake.stop()

@@ -15,7 +15,7 @@ from rq import Worker
 
 from app.observability import metrics, multiproc
 from app.redis_client import get_redis
-from tests.fake_image_providers import FakeOpenAIImages
+from tests.fake_image_providers import configured_openai_images
 from tests.integration.test_api_auth import ORIGIN, login, register
 from tests.waiting import job_row, stop_worker_group, wait_for
 
@@ -98,16 +98,7 @@ def test_preparing_the_folder_forgets_an_earlier_run(metrics_dir):
 
 @pytest.fixture
 def openai_fake(env, monkeypatch):
-    from tests.conftest import clear_caches
-
-    fake = FakeOpenAIImages().start()
-    monkeypatch.setenv("IMAGE_OPENAI_BASE_URL", fake.base_url)
-    monkeypatch.setenv("IMAGE_OPENAI_API_KEY", fake.api_key)
-    monkeypatch.setenv("IMAGE_OPENAI_MODEL", "gpt-image-1")
-    monkeypatch.setenv("PROVIDER_PRICES", '{"local": 0, "openai": 0}')
-    clear_caches()
-    yield fake
-    fake.stop()
+    yield from configured_openai_images(monkeypatch)
 
 
 def test_a_real_worker_counts_its_jobs_and_carries_the_request_id(api, metrics_dir, openai_fake, monkeypatch):

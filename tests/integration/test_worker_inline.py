@@ -17,7 +17,7 @@ from app.services.generation import registry, service
 from app.services.generation.base import GenerationRequest
 from app.services.generation.service import GenerationInput
 from tests import images
-from tests.fake_image_providers import FakeOpenAIImages
+from tests.fake_image_providers import configured_openai_images
 from tests.integration.test_accounts import register
 from tests.integration.test_worker_crash import crash_env, start_worker  # noqa: F401 (crash_env: a fixture)
 from tests.waiting import job_row, wait_for
@@ -25,16 +25,7 @@ from tests.waiting import job_row, wait_for
 
 @pytest.fixture
 def slow_openai(crash_env, monkeypatch):  # noqa: F811 (the fixture imported above)
-    from tests.conftest import clear_caches
-
-    fake = FakeOpenAIImages().start()
-    monkeypatch.setenv("IMAGE_OPENAI_BASE_URL", fake.base_url)
-    monkeypatch.setenv("IMAGE_OPENAI_API_KEY", fake.api_key)
-    monkeypatch.setenv("IMAGE_OPENAI_MODEL", "gpt-image-1")
-    monkeypatch.setenv("PROVIDER_PRICES", '{"local": 0, "openai": 0}')
-    clear_caches()
-    yield fake
-    fake.stop()
+    yield from configured_openai_images(monkeypatch)
 
 
 def _horses(worker) -> list[psutil.Process]:
