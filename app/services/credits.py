@@ -74,8 +74,7 @@ def reserve(*, session: Session, workspace_id: int, amount: int, job_id: str, us
     if amount <= 0:
         return
     grant_monthly_allowance(session=session, workspace_id=workspace_id)
-    if session.get(CreditAccount, workspace_id) is None:
-        _ensure_account(session, workspace_id)
+    _ensure_account(session, workspace_id)
     # Lock the account row first so two jobs starting at once are held to the caps one after the other
     # (PostgreSQL; SQLite already serialises writers with BEGIN IMMEDIATE).
     before = session.exec(select(CreditAccount.balance).where(CreditAccount.workspace_id == workspace_id)
