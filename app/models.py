@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -672,3 +672,121 @@ class MemberBudget(SQLModel, table=True):
     user_id: int = Field(primary_key=True, foreign_key="user.id")
     monthly_cap: int | None = None
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+# Templates and approvals (migration 0012). JSON columns hold Python values; SQLAlchemy does not see in-place
+# changes to them, so code assigns a new list/dict rather than mutating the one it read.
+
+
+def _json(default_factory=dict, nullable: bool = False):
+    return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=nullable))
+
+
+class Template(SQLModel, table=True):
+    """A reusable email, slide or image-style template of a workspace; its content lives in its versions."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    kind: str = Field(max_length=16)  # email | slide | image_style
+    name: str = Field(max_length=120)
+    description: str = Field(default="", max_length=1000)
+    category: str = Field(default="", max_length=60)
+    tags: list = _json(list)
+    thumbnail_key: str = Field(default="", max_length=300)
+    # The version that goes out (export, render API, "new deck from this"): always an approved one, or none.
+    active_version_id: int | None = None
+    latest_number: int = 0
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    archived_at: datetime | None = None
+
+
+class TemplateVersion(SQLModel, table=True):
+    """One saved state of a template, and where its review stands (app.services.templates.approvals)."""
+
+    __tablename__ = "template_version"
+    __table_args__ = (UniqueConstraint("template_id", "number", name="uq_template_version_template_id_number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    template_id: int = Field(foreign_key="template.id")
+    number: int
+    author_id: int | None = Field(default=None, foreign_key="user.id")
+    note: str = Field(default="", max_length=200)
+    # Per kind — email: source (MJML) and schema (its variables); slide: spec, outline, theme, brand_kit_key and
+    # brand_kit_name; image_style: prompt, negative_prompt, settings and schema.
+    content: dict = _json(dict)
+    content_hash: str = Field(default="", max_length=64)
+    status: str = Field(default="draft", max_length=16)  # draft | in_review | approved | rejected | invalidated
+    revision: int = 0  # edits made while in review (approvals.Review.revision)
+    stage: int = 0
+    workflow_version: int = 0
+    reason: str = Field(default="", max_length=1000)
+    checks: list | None = _json(lambda: None, nullable=True)  # the automatic checklist of this content
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = None
+    decided_at: datetime | None = None
+
+
+class TemplateApproval(SQLModel, table=True):
+    __tablename__ = "template_approval"
+    __table_args__ = (UniqueConstraint("version_id", "stage", "user_id",
+                                       name="uq_template_approval_version_stage_user"),)
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="template_version.id")
+    stage: int
+    user_id: int = Field(foreign_key="user.id")
+    revision: int
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApprovalWorkflow(SQLModel, table=True):
+    """A workspace's ordered review stages; `version` is bumped on every change (running reviews go stale)."""
+
+    __tablename__ = "approval_workflow"
+    workspace_id: int = Field(primary_key=True, foreign_key="workspace.id")
+    version: int = 1
+    stages: list = _json(list)  # [{"name", "needed", "roles": [...], "members": [user ids]}]
+    updated_by: int | None = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TemplateComment(SQLModel, table=True):
+    __tablename__ = "template_comment"
+    id: int | None = Field(default=None, primary_key=True)
+    template_id: int = Field(foreign_key="template.id")
+    version_id: int = Field(foreign_key="template_version.id")
+    parent_id: int | None = Field(default=None, foreign_key="template_comment.id")
+    author_id: int | None = Field(default=None, foreign_key="user.id")
+    body: str = Field(max_length=4000)
+    mentions: list = _json(list)  # user ids
+    created_at: datetime = Field(default_factory=utcnow)
+    edited_at: datetime | None = None
+    deleted_at: datetime | None = None
+
+
+class TemplateSample(SQLModel, table=True):
+    """A named set of sample data for an email template's variables (the preview and test sends use it)."""
+
+    __tablename__ = "template_sample"
+    __table_args__ = (UniqueConstraint("template_id", "name", name="uq_template_sample_template_id_name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    template_id: int = Field(foreign_key="template.id")
+    name: str = Field(max_length=60)
+    data: dict = _json(dict)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Notification(SQLModel, table=True):
+    """An in-app notice for one person (assignment, mention, decision); email goes through the outbox."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    workspace_id: int | None = Field(default=None, foreign_key="workspace.id")
+    kind: str = Field(max_length=24)  # review_assigned | mentioned | review_decided
+    title: str = Field(max_length=200)
+    body: str = Field(default="", max_length=500)
+    link: str = Field(default="", max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+    read_at: datetime | None = None

@@ -39,8 +39,12 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "workflows.write": (_MAKERS, "workflows:write"),
     "slides.write": (_MAKERS, "slides:write"),
     "jobs.cancel": (_MAKERS, "write"),
-    # Reviewing what the approval workflow (templates issue) sends.
+    # Templates: write and send for review (makers); comment (makers and approvers); review what the approval
+    # workflow sends; set the workspace's workflow. Reading templates is work.read.
+    "templates.write": (_MAKERS, "templates:write"),
+    "templates.comment": (_MAKERS | {"approver"}, "write"),
     "approvals.review": (frozenset({"owner", "admin", "approver"}), "write"),
+    "approvals.manage": (_MANAGERS, "admin"),
     # The workspace itself.
     "members.read": (_ALL, "read"),
     "members.manage": (_MANAGERS, "admin"),
@@ -116,7 +120,10 @@ ACTION_HELP = {
     "workflows.write": "Run workflows, save and edit recipes",
     "slides.write": "Make, edit, generate and delete decks",
     "jobs.cancel": "Cancel a running job",
+    "templates.write": "Make, edit, duplicate, archive and test-send templates; send a version for review",
+    "templates.comment": "Comment on a template version and mention people",
     "approvals.review": "Approve or reject what the approval workflow sends",
+    "approvals.manage": "Set the workspace's approval stages and who reviews each",
     "members.read": "See the members of the workspace",
     "members.manage": "Invite, remove and change the role of members",
     "workspace.manage": "Rename the workspace and change its settings",
