@@ -177,11 +177,11 @@ class Team:
         # the review service leaves it; sample sets and spare templates to delete.
         template = self._post("/templates/from-deck", json={"deck_id": decks[0], "name": "Walk template"})["id"]
         with session_scope() as session:
-            version = session.exec(select(TemplateVersion).where(TemplateVersion.template_id == template)).one()
-            version.status = "approved"
+            first = session.exec(select(TemplateVersion).where(TemplateVersion.template_id == template)).one()
+            first.status = "approved"
             row = session.get(Template, template)
-            row.active_version_id = version.id
-            session.add_all([version, row])
+            row.active_version_id = first.id
+            session.add_all([first, row])
         samples = [self._post(f"/templates/{template}/samples", json={"name": f"Sample {i}", "data": {}})["id"]
                    for i in range(SPARES + 1)]
         templates = [template] + [self._post("/templates", json={"kind": "email", "name": f"Spare {i}"})["id"]
