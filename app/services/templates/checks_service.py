@@ -214,7 +214,8 @@ def _with_alt(source: str, src: str, alt: str) -> str:
         if _ALT_ATTR.search(tag):
             return _ALT_ATTR.sub(lambda _: value, tag, count=1)
         end = -2 if tag.endswith("/>") else -1
-        return tag[:end].rstrip() + value + tag[end:]
+        head = tag[:end].rstrip()
+        return head + value + tag[len(head):]  # the spacing before "/>" as the author wrote it
 
     changed = _IMG_TAG.sub(change, source)
     if not found:
