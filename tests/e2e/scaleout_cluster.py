@@ -92,7 +92,7 @@ http {{
         # A dead app node: the next one takes the request (connection refused or reset before an answer).
         proxy_next_upstream error timeout http_502;
         proxy_connect_timeout 2s;
-        location /_event {{
+        location ^~ /_event {{
             proxy_pass http://atelier;
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
@@ -181,6 +181,8 @@ def start_data_nodes(lab: Lab, work: Path) -> dict[str, str]:
     subprocess.run(["runuser", "-u", "postgres", "--", str(bin_dir / "initdb"), "-D", str(pg_dir / "data"),
                     "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"], check=True, capture_output=True,
                    timeout=120)
+    with open(pg_dir / "data" / "pg_hba.conf", "a") as hba:  # the lab's own subnet, nothing else
+        hba.write(f"host all all {lab.subnet} trust\n")
     lab.start("pg", ["runuser", "-u", "postgres", "--", str(bin_dir / "postgres"), "-D", str(pg_dir / "data"),
                      "-c", f"listen_addresses={pg_ip}", "-c", "port=5432", "-c", f"unix_socket_directories={pg_dir}",
                      "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "max_connections=200"],
@@ -226,6 +228,10 @@ def start_worker(lab: Lab, node: str, env: dict[str, str], work: Path) -> subpro
 def wait_ready(url: str, seconds: float, lab: Lab, logs: list[str]) -> None:
     deadline, last = time.monotonic() + seconds, "no answer"
     while time.monotonic() < deadline:
+        dead = [node for node, proc in lab.procs if proc.poll() not in (None, 0)]
+        if dead:
+            last = f"{', '.join(dead)} exited"
+            break
         try:
             answer = httpx.get(url, timeout=3)
             if answer.status_code == 200:

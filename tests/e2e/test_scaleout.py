@@ -164,8 +164,14 @@ def test_losing_a_worker_and_an_app_node_loses_nothing(cluster: Cluster, browser
     context.set_default_timeout(30_000)
     page = context.new_page()
     sign_in(page, designer)
+    frames: list[str] = []  # what the page's websocket received: says why, when the page shows something else
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload)[:600])))
     page.goto(f"/rename?batch={batch['id']}")
-    expect(page.get_by_text("Analyzing…")).to_be_visible(timeout=30_000)
+    try:
+        expect(page.get_by_text("Analyzing…")).to_be_visible(timeout=60_000)
+    except AssertionError as exc:
+        said = "\n".join(f for f in frames if "batch" in f.lower() or "toast" in f.lower())[-4000:]
+        raise AssertionError(f"the batch page shows no progress; its websocket said:\n{said}") from exc
 
     engine = create_engine(cluster.database_url)
     try:
