@@ -121,8 +121,14 @@ class Cluster:
     database_url: str
     redis_url: str
     env: dict[str, str]
+    work: Path = Path()
     apps: dict[str, subprocess.Popen] = field(default_factory=dict)
     workers: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def start_workers(self, nodes: tuple[str, ...] = ("worker1", "worker2")) -> None:
+        """Workers come up after the work was queued (as after a deploy): the test decides when jobs start."""
+        for node in nodes:
+            self.workers[node] = start_worker(self.lab, node, self.env, self.work)
 
     def connections_to(self, node: str) -> int:
         """Established TCP connections to an app node's port, seen inside its namespace (the proxy's)."""
