@@ -111,6 +111,11 @@ def _job(engine, job_id: str) -> dict:
         return dict(conn.execute(text("SELECT * FROM job WHERE id = :id"), {"id": job_id}).mappings().one())
 
 
+def _rows(engine, query: str) -> list:
+    with engine.connect() as conn:
+        return conn.execute(text(query)).all()
+
+
 def _wait(what: str, check, seconds: float, every: float = 0.3):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -222,9 +227,15 @@ def test_losing_a_worker_and_an_app_node_loses_nothing(cluster: Cluster, browser
         renamed = _job(engine, batch["job_id"])
         assert renamed["status"] == "succeeded" and renamed["attempts"] >= 2, renamed  # the kill hit it
         assert victim not in renamed["worker_name"]
+        # The uploads' and the outputs' thumbnail jobs too: nothing stays queued or running.
+        unfinished = "SELECT id, kind, status FROM job WHERE status IN ('queued', 'running')"
+        try:
+            _wait("every job finished", lambda: not _rows(engine, unfinished), 120, every=0.5)
+        except AssertionError as exc:
+            raise AssertionError(f"jobs left unfinished: {_rows(engine, unfinished)}") from exc
         with engine.connect() as conn:
-            left = conn.execute(text("SELECT id, kind, status FROM job WHERE status IN ('queued', 'running')")).all()
-            assert not left, f"jobs left unfinished: {left}"
+            processing = conn.execute(text("SELECT id, status FROM asset WHERE status <> 'ready' OR thumb_key = ''"))
+            assert not processing.all(), "pictures without their thumbnail"
             failed = conn.execute(text("SELECT id, kind, error FROM job WHERE status <> 'succeeded'")).all()
             assert not failed, f"jobs that did not succeed: {failed}"
             # The ledger: every costed job reserved once and captured once; nothing released, nothing held.
