@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -78,6 +79,11 @@ def sweep_leftovers() -> list[str]:
         if owner is not None and not _alive(owner):
             _ip("link", "del", name, check=False)
             removed.append(name)
+    for folder in Path(tempfile.gettempdir()).glob(f"{PREFIX}*-*"):  # PostgreSQL's folder, made outside pytest's
+        owner = _owner(folder.name)
+        if owner is not None and not _alive(owner):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(str(folder))
     return removed
 
 
@@ -175,9 +181,11 @@ class Lab:
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        for node in self.nodes:
+        for index, node in enumerate(self.nodes, start=1):
             _kill_namespace_processes(self.netns(node))  # whatever a program left behind
-            _ip("netns", "del", self.netns(node), check=False)  # takes its end of the veth pair along
+            # Deleting one end removes the pair now; a namespace's deletion would take it along only later.
+            _ip("link", "del", f"{self.tag}v{index}", check=False)
+            _ip("netns", "del", self.netns(node), check=False)
         _ip("link", "del", self.bridge, check=False)
         for path in self.cleanup_paths:
             shutil.rmtree(path, ignore_errors=True)
