@@ -31,6 +31,12 @@ $(NODE_BIN)/bun:
 /usr/bin/chromium:
 	(apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium))
 
+# nginx (Debian's nginx-light) is the proxy of the scale-out test (tests/e2e/test_scaleout.py). Best effort:
+# without it that test skips and says why. Debian's policy-rc.d (where present) keeps the package from starting nginx.
+/usr/sbin/nginx:
+	@(apt-get install -y -q nginx-light || (apt-get update -q && apt-get install -y -q nginx-light)) \
+	  || echo "warning: could not install nginx-light; the scale-out test will be skipped"
+
 # Tesseract for the local analyzer's OCR. Best effort: without it, OCR is reported as unavailable.
 .tesseract:
 	@command -v tesseract >/dev/null || (apt-get install -y -q tesseract-ocr fonts-dejavu-core \
@@ -48,8 +54,8 @@ run: $(VENV)/.runtime $(NODE_BIN)/bun .tesseract .libreoffice
 	$(PY) scripts/run.py
 
 # Two runs: Playwright's sync API keeps an event loop running for its whole session, which
-# the asyncio tests cannot share.
-test: $(VENV)/.dev $(NODE_BIN)/bun /usr/bin/chromium .tesseract .libreoffice
+# the asyncio tests cannot share. The e2e run includes the scale-out test (network namespaces, as root).
+test: $(VENV)/.dev $(NODE_BIN)/bun /usr/bin/chromium /usr/sbin/nginx .tesseract .libreoffice
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -m "not e2e" --durations=25
 	$(PY) -m pytest -m e2e --durations=10

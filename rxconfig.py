@@ -1,14 +1,19 @@
 """Reflex configuration, read from app.settings."""
 
+import sys
+
 import reflex as rx
 
 from app.settings import get_settings
 
 settings = get_settings()
+# `reflex run --env prod --backend-only` serves the API and the websocket for a proxy that serves the exported
+# frontend itself (README: Scale-out); Reflex refuses a frontend port in that mode.
+backend_only = "--backend-only" in sys.argv
 
 config = rx.Config(
     app_name="app",
-    frontend_port=settings.port,
+    frontend_port=None if backend_only else settings.port,
     backend_port=settings.port,
     # State lives in Redis (its own DB number), so any number of backend workers can serve.
     redis_url=settings.redis_db_url(1) if settings.redis_url else None,
