@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.errors import AuthRequired, NotFound, ValidationFailed
 from app.models import ApiToken, Membership, User, utcnow
-from app.services import audit
+from app.services import audit, token_cache
 from app.services.accounts import UserPublic
 from app.services.secrets import new_token, token_digest
 from app.services.workspaces.permissions import ROLES, clean_scopes
@@ -102,12 +102,16 @@ def revoke_all(*, session: Session, user_id: int) -> int:
     return moved.rowcount or 0
 
 
-def user_for_token(*, session: Session, secret: str) -> UserPublic | None:
+def user_for_token(*, session: Session, secret: str, epoch: int | None = None) -> UserPublic | None:
     """The user the token acts as, or None for an unknown or revoked one. An expired token raises 401
-    `token_expired`, so a script can tell "make a new token" from "this was never valid"."""
+    `token_expired`, so a script can tell "make a new token" from "this was never valid".
+
+    With `epoch` (the credentials epoch read before this call, app/auth_epoch.py) the answer is kept in
+    app.services.token_cache for later requests of the same epoch."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(secret))).first()
+    digest = token_digest(secret)
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == digest)).first()
     if row is None or row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= utcnow():
@@ -128,4 +132,6 @@ def user_for_token(*, session: Session, secret: str) -> UserPublic | None:
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
         row.last_used_at = now
         session.add(row)
+    if epoch is not None:
+        token_cache.put(digest, epoch, public, row.expires_at)
     return public
