@@ -49,6 +49,25 @@ def _start(port: int, data_dir: Path, web_dir: Path, log_path: Path, extra: dict
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def _wait_ready(proc: subprocess.Popen, url: str, log_path: Path, seconds: float = 600) -> None:
+    """Ready but for the RQ workers, which this bench does not start."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        if proc.poll() is not None:
+            raise SystemExit(f"scripts/run.py exited with {proc.returncode}; see {log_path}")
+        try:
+            answer = httpx.get(f"{url}/health/ready", timeout=5)
+            if answer.status_code == 200 or set(answer.json().get("down", ["?"])) <= {"workers"}:
+                return
+        except (httpx.HTTPError, ValueError):
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"not ready after {seconds:.0f} s; see {log_path}")
+        time.sleep(1)
+
+
 def _seed(url: str, data_dir: Path) -> tuple[str, str, int]:
     """(bearer token, session cookie, workspace id) of a new account with a library and some jobs."""
     import httpx
@@ -134,11 +153,11 @@ def run(args) -> list[dict]:
                         ignore=lambda folder, names: ["build"] if Path(folder) == ROOT / ".web" else [])
     port = _free_port()
     url = f"http://localhost:{port}"
-    proc = _start(port, data_dir, web_dir, log_path, dict(args.env))
+    # No RQ worker: nothing here needs one, and the sessions part plays the worker's side itself (the reaper
+    # would otherwise settle its "processing" pictures).
+    proc = _start(port, data_dir, web_dir, log_path, {"WORKERS": "0", **dict(args.env)})
     results = []
     try:
-        from bench.library_page import _wait_ready
-
         started = time.perf_counter()
         _wait_ready(proc, url, log_path)
         print(f"  app ready in {time.perf_counter() - started:.0f} s (log: {log_path})")
@@ -166,7 +185,7 @@ def run(args) -> list[dict]:
         if args.sessions:
             from bench.web_sessions import hold_sessions
 
-            results.append(hold_sessions(url, data_dir, args.sessions, cookie, workspace_id))
+            results.append(hold_sessions(url, data_dir, log_path, proc.pid, args.sessions, cookie, workspace_id))
     finally:
         _stop(proc)
         if not (ROOT / ".web" / "node_modules").is_dir() and (web_dir / "node_modules").is_dir():

@@ -12,14 +12,13 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api import rate_limit
 from app.api.client_address import address_from_scope
-from app.db import session_scope
+from app.db import read_scope
 from app.errors import AuthRequired, Forbidden, NotFound, ValidationFailed
 from app.observability import logs
-from app.services import api_tokens, token_cache
+from app.services import api_tokens, sessions, token_cache
 from app.services.accounts import UserPublic
-from app.services.api_tokens import user_for_token
 from app.services.secrets import token_digest
-from app.services.sessions import cookie_name, user_for_session
+from app.services.sessions import cookie_name
 from app.services.workspaces import permissions
 from app.services.workspaces.service import role_in
 from app.settings import get_settings
@@ -107,25 +106,27 @@ def _token_caller(user: UserPublic, wanted: int | None) -> Caller:
 
 
 def _resolve_caller(request: Request, epoch: int | None) -> Caller | None:
+    # Read-only transactions: on SQLite every request took the write lock here, so reads queued behind each
+    # other and behind every write (bench/web_load.py); the rare writes of a lookup go in their own.
     token = bearer_token(request)
     wanted = requested_workspace(request)
-    with session_scope() as session:
-        if token:
-            user = user_for_token(session=session, secret=token, epoch=epoch)
-            if user is None:
-                raise AuthRequired("That API token is not valid or was revoked.", code="invalid_token")
-            return _token_caller(user, wanted)
-        cookie = request.cookies.get(cookie_name(), "")
-        user = user_for_session(session=session, token=cookie)
+    if token:
+        user = api_tokens.current_user(secret=token, epoch=epoch)
         if user is None:
-            return None
-        if wanted is not None and wanted != user.workspace_id:
+            raise AuthRequired("That API token is not valid or was revoked.", code="invalid_token")
+        return _token_caller(user, wanted)
+    cookie = request.cookies.get(cookie_name(), "")
+    user = sessions.current_user(cookie)
+    if user is None:
+        return None
+    if wanted is not None and wanted != user.workspace_id:
+        with read_scope() as session:
             role = role_in(session=session, workspace_id=wanted, user_id=user.id)
-            if role is None:
-                # A workspace the user is not in answers like one that does not exist.
-                raise NotFound("No such workspace.", code="workspace_not_found")
-            user = dataclasses.replace(user, workspace_id=wanted, workspace_role=role)
-        return Caller(user=user, via="cookie", session_token=cookie)
+        if role is None:
+            # A workspace the user is not in answers like one that does not exist.
+            raise NotFound("No such workspace.", code="workspace_not_found")
+        user = dataclasses.replace(user, workspace_id=wanted, workspace_role=role)
+    return Caller(user=user, via="cookie", session_token=cookie)
 
 
 async def request_caller(request: Request) -> Caller | None:
