@@ -21,6 +21,7 @@ import uuid
 
 import socketio
 
+NAMESPACE = "/_event"  # Reflex's socket.io namespace, on the path of the same name
 STATE = "reflex___state____state"
 BOOT_EVENT = f"{STATE}.hydrate_and_load"
 
@@ -42,7 +43,7 @@ class Session:
         self.seen: dict[int, float] = {}
         self.updates = 0
         self.client = socketio.AsyncClient(reconnection=False)
-        self.client.on("event", self.on_update)
+        self.client.on("event", self.on_update, namespace=NAMESPACE)
 
     async def on_update(self, update) -> None:
         now = time.time()
@@ -60,7 +61,8 @@ class Session:
         boot = {"name": BOOT_EVENT, "payload": {}, "router_data": {"pathname": path, "asPath": path}}
         await self.client.connect(f"{url}?token={uuid.uuid4()}", socketio_path="_event", transports=["websocket"],
                                   headers={"Cookie": f"atelier_session={self.plan['cookie']}", "Origin": url},
-                                  auth={"event": boot}, wait_timeout=self.plan["connect_timeout"])
+                                  auth={"event": boot}, namespaces=[NAMESPACE],
+                                  wait_timeout=self.plan["connect_timeout"])
         await asyncio.wait_for(self.following.wait(), self.plan["connect_timeout"])
 
 
