@@ -68,7 +68,7 @@ def _wait_ready(proc: subprocess.Popen, url: str, log_path: Path, seconds: float
         time.sleep(1)
 
 
-def _seed(url: str, data_dir: Path) -> tuple[str, str, int]:
+def _seed(url: str, database_url: str) -> tuple[str, str, int]:
     """(bearer token, session cookie, workspace id) of a new account with a library and some jobs."""
     import httpx
     from sqlalchemy import create_engine, text
@@ -83,7 +83,7 @@ def _seed(url: str, data_dir: Path) -> tuple[str, str, int]:
                         headers={"Origin": url}, timeout=10)
     answer.raise_for_status()
     token = answer.json()["token"]
-    engine = create_engine(f"sqlite:///{data_dir / 'atelier.db'}")
+    engine = create_engine(database_url)
     with engine.connect() as conn:
         workspace_id = conn.execute(text('SELECT personal_workspace_id FROM "user" WHERE email = :e'),
                                     {"e": account.email}).scalar_one()
@@ -98,8 +98,37 @@ def _seed(url: str, data_dir: Path) -> tuple[str, str, int]:
         session.commit()
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
+    if engine.dialect.name == "postgresql":  # ids were given explicitly: move the sequence past them
+        with engine.begin() as conn:
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('asset', 'id'), (SELECT max(id) FROM asset))"))
     engine.dispose()
     return token, cookie, workspace_id
+
+
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def _create_postgres() -> str:
+    """A fresh database on the local PostgreSQL (run.py migrates it), as production runs."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"atelier_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(os.environ.get("BENCH_PG_ADMIN_URL", PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return str(admin.url.set(database=name).render_as_string(hide_password=False))
+
+
+def _drop_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, make_url, text
+
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def drive(url: str, mix: list, seconds: float, headers: dict, clients: int = CLIENTS) -> dict:
@@ -153,15 +182,17 @@ def run(args) -> list[dict]:
                         ignore=lambda folder, names: ["build"] if Path(folder) == ROOT / ".web" else [])
     port = _free_port()
     url = f"http://localhost:{port}"
+    database_url = _create_postgres() if args.postgres else f"sqlite:///{data_dir / 'atelier.db'}"
+    extra = {"DATABASE_URL": database_url} if args.postgres else {}
     # No RQ worker: nothing here needs one, and the sessions part plays the worker's side itself (the reaper
     # would otherwise settle its "processing" pictures).
-    proc = _start(port, data_dir, web_dir, log_path, {"WORKERS": "0", **dict(args.env)})
+    proc = _start(port, data_dir, web_dir, log_path, {"WORKERS": "0", **extra, **dict(args.env)})
     results = []
     try:
         started = time.perf_counter()
         _wait_ready(proc, url, log_path)
         print(f"  app ready in {time.perf_counter() - started:.0f} s (log: {log_path})")
-        token, cookie, workspace_id = _seed(url, data_dir)
+        token, cookie, workspace_id = _seed(url, database_url)
         bearer = {"Authorization": f"Bearer {token}"}
         drive(url, [["ping", 1]], 3, {}, args.clients)  # warm-up: imports, SQLite pages, connection pools
         drive(url, MIX, 3, bearer, args.clients)
@@ -177,7 +208,8 @@ def run(args) -> list[dict]:
                   f"p99 {figures['p99_ms']:6.1f} ms")
         ratio = mix["rps"] / ping["rps"]
         clean = mix["timeouts"] == 0 and not mix["errors"] and mix["p99_ms"] < P99_LIMIT_MS
-        result = write_result("web_load_api", ratio if clean else 0.0, TARGET, clients=args.clients,
+        name = "web_load_api_postgres" if args.postgres else "web_load_api"
+        result = write_result(name, ratio if clean else 0.0, TARGET, clients=args.clients,
                               seconds=args.seconds, ping=ping, me=me, mix=mix, mix_weights=dict(MIX),
                               p99_limit_ms=P99_LIMIT_MS, raw_ratio=round(ratio, 3),
                               me_ratio=round(me["rps"] / ping["rps"], 3) if me else None)
@@ -185,7 +217,8 @@ def run(args) -> list[dict]:
         if args.sessions:
             from bench.web_sessions import hold_sessions
 
-            results.append(hold_sessions(url, data_dir, log_path, proc.pid, args.sessions, cookie, workspace_id))
+            results.append(hold_sessions(url, data_dir, database_url, log_path, proc.pid, args.sessions, cookie,
+                                         workspace_id))
     finally:
         _stop(proc)
         if not (ROOT / ".web" / "node_modules").is_dir() and (web_dir / "node_modules").is_dir():
@@ -194,6 +227,8 @@ def run(args) -> list[dict]:
         if args.keep_log:
             shutil.copy(log_path, args.keep_log)
         shutil.rmtree(tmp, ignore_errors=True)
+        if args.postgres:
+            _drop_postgres(database_url)
     return results
 
 
@@ -204,6 +239,8 @@ def main() -> list[dict]:
     parser.add_argument("--ping-seconds", type=float, default=15)
     parser.add_argument("--me-seconds", type=float, default=15, help="0 skips the /me-only run")
     parser.add_argument("--sessions", type=int, default=200, help="websocket page sessions (0 skips that part)")
+    parser.add_argument("--postgres", action="store_true", help="on a fresh database of the local PostgreSQL "
+                        "(BENCH_PG_ADMIN_URL, default postgres@127.0.0.1:5432) instead of SQLite")
     parser.add_argument("--keep-log", default="", help="copy the server's log here")
     parser.add_argument("--env", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="an extra setting for the server (for example --env GRANIAN_WORKERS 1)")

@@ -91,8 +91,8 @@ def _pct(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1) if ordered else 0.0
 
 
-def hold_sessions(url: str, data_dir: Path, log_path: Path, root_pid: int, sessions: int, cookie: str,
-                  workspace_id: int) -> dict:
+def hold_sessions(url: str, data_dir: Path, database_url: str, log_path: Path, root_pid: int, sessions: int,
+                  cookie: str, workspace_id: int) -> dict:
     import redis
 
     from app.services import jobs
@@ -100,7 +100,7 @@ def hold_sessions(url: str, data_dir: Path, log_path: Path, root_pid: int, sessi
     print(f"web_sessions: {sessions} Assets-page sessions on /_event following job progress, {ROUNDS} rounds")
     redis_url = _redis_url(log_path)
     os.environ.update({"APP_ENV": "test", "DATA_DIR": str(data_dir), "REDIS_URL": redis_url,
-                       "DATABASE_URL": f"sqlite:///{data_dir / 'atelier.db'}"})
+                       "DATABASE_URL": database_url})
     reset_clients()
     start_count = _prepare(workspace_id, ROUNDS + 5)
     store = redis.Redis.from_url(redis_url)
@@ -170,4 +170,5 @@ def hold_sessions(url: str, data_dir: Path, log_path: Path, root_pid: int, sessi
           f"p99 {figures['delay_ms']['p99']} ms, max {figures['delay_ms']['max']} ms; missed {missed} of {expected}")
     print(f"  memory per session: app {figures['app_kb_per_session']} KB (PSS), Redis "
           f"{figures['redis_kb_per_session']} KB")
-    return write_result("web_load_sessions", len(delays) / expected if expected else 0.0, 1.0, **figures)
+    name = "web_load_sessions" + ("_postgres" if database_url.startswith("postgresql") else "")
+    return write_result(name, len(delays) / expected if expected else 0.0, 1.0, **figures)
