@@ -114,7 +114,7 @@ def hold_sessions(url: str, data_dir: Path, database_url: str, log_path: Path, r
 
     def keep_alive() -> None:
         # A page stops following after 30 quiet seconds; a job's progress ticks keep it on while tabs open.
-        while not opening.wait(5):
+        while not opening.wait(20):
             jobs.progress(JOB_ID, rq_id=RQ_ID, percent=1, message="Making thumbnails")
 
     ticker = threading.Thread(target=keep_alive, daemon=True)
@@ -148,8 +148,10 @@ def hold_sessions(url: str, data_dir: Path, database_url: str, log_path: Path, r
         os.unlink(handle.name)
     delays, missed = [], 0
     for per_session in seen.get("seen", {}).values():
+        shown = {int(count): when for count, when in per_session.items()}
         for count, at in published.items():
-            when = per_session.get(str(count))
+            # The first delta showing this change or a later one: a page that re-read after two rounds skips one.
+            when = min((w for c, w in shown.items() if c <= count and w >= at), default=None)
             if when is None:
                 missed += 1
             else:
