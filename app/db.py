@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-from app import auth_epoch, sqlite_writers
+from app import auth_epoch
 from app.settings import get_settings
 
 # Every session of every process moves the credentials epoch when it commits a revocation (token caches).
@@ -39,12 +39,9 @@ def make_engine(url: str) -> Engine:
             # Take the write lock up front: two deferred transactions that both upgrade to
             # writing would otherwise fail with "database is locked" instead of waiting.
             # Read-only scopes (read_scope) begin deferred: under WAL they never wait for writers.
-            if conn.get_execution_options().get("read_only", False):
-                conn.exec_driver_sql("BEGIN")
-            else:
-                sqlite_writers.begin_write(conn)
+            deferred = conn.get_execution_options().get("read_only", False)
+            conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
-        sqlite_writers.install(engine)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
