@@ -11,7 +11,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from app import auth_epoch
 from app.settings import get_settings
+
+# Every session of every process moves the credentials epoch when it commits a revocation (token caches).
+auth_epoch.install()
 
 
 def make_engine(url: str) -> Engine:

@@ -13,7 +13,8 @@ from bench.common import print_table  # noqa: E402
 
 BENCHMARKS = ["bench.ingest", "bench.rename", "bench.generate", "bench.slides", "bench.workflows", "bench.memory",
               "bench.library", "bench.library_page", "bench.auth_read", "bench.templates_preview",
-              "bench.templates_search", "bench.api_limit", "bench.billing_webhooks", "bench.scale_workers"]
+              "bench.templates_search", "bench.api_limit", "bench.billing_webhooks", "bench.scale_workers",
+              "bench.web_load"]
 
 
 def main() -> int:

@@ -9,13 +9,13 @@ import reflex as rx
 from app import routes
 from app.api import network_lists
 from app.api.client_address import client_address
-from app.db import read_scope, session_scope
+from app.db import read_scope
 from app.errors import Throttled
 from app.observability import logs
 from app.services import signin
 from app.services.accounts import UserPublic
 from app.services.security_events import record_security_event
-from app.services.sessions import safe_next, token_from_cookie_header, user_for_session
+from app.services.sessions import current_user, safe_next, token_from_cookie_header
 from app.services.workspaces import permissions
 from app.services.workspaces.service import workspaces_of
 from app.settings import get_settings
@@ -29,8 +29,8 @@ def cookie_token(state: rx.State) -> str:
 
 def session_user(state: rx.State) -> UserPublic | None:
     """The signed-in user for this event, from the database, or None."""
-    with session_scope() as session:
-        user = user_for_session(session=session, token=cookie_token(state))
+    # Read-only on SQLite (no write lock): page events and job followers ask this on every step.
+    user = current_user(cookie_token(state))
     if user is not None:  # on this event's log lines (state/event_context.py)
         logs.identify(user_id=user.id, workspace_id=user.workspace_id)
     return user

@@ -52,12 +52,13 @@ def _port_open(host: str, port: int) -> bool:
 def clear_caches() -> None:
     from app.db import get_engine
     from app.redis_client import get_redis
-    from app.services import throttle
+    from app.services import throttle, token_cache
     from app.services.ai import resolve
     from app.settings import get_settings
     from app.storage import get_storage
 
     resolve.forget()  # clients of connections that lived in another test's database
+    token_cache.clear()  # tokens resolved in another test's database
     if get_engine.cache_info().currsize:
         get_engine().dispose()
     for cached in (get_settings, get_engine, get_redis, throttle._limiter, get_storage):

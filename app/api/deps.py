@@ -8,14 +8,17 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
+from app.api import rate_limit
 from app.api.client_address import address_from_scope
-from app.db import session_scope
+from app.db import read_scope
 from app.errors import AuthRequired, Forbidden, NotFound, ValidationFailed
 from app.observability import logs
+from app.services import api_tokens, sessions, token_cache
 from app.services.accounts import UserPublic
-from app.services.api_tokens import user_for_token
-from app.services.sessions import cookie_name, user_for_session
+from app.services.secrets import token_digest
+from app.services.sessions import cookie_name
 from app.services.workspaces import permissions
 from app.services.workspaces.service import role_in
 from app.settings import get_settings
@@ -85,46 +88,72 @@ def requested_workspace(request: Request) -> int | None:
     return int(raw)
 
 
-def optional_caller(request: Request) -> Caller | None:
-    caller = _resolve_caller(request)
+def optional_caller(request: Request, epoch: int | None = None) -> Caller | None:
+    """Who is calling, from the database (blocking). `epoch`: the credentials epoch read before, to cache a
+    resolved bearer token under."""
+    caller = _resolve_caller(request, epoch)
     if caller is not None:  # on the request's log lines from here on
         logs.identify(user_id=caller.user.id, workspace_id=caller.user.workspace_id)
     return caller
 
 
-def _resolve_caller(request: Request) -> Caller | None:
+def _token_caller(user: UserPublic, wanted: int | None) -> Caller:
+    if wanted is not None and wanted != user.workspace_id:
+        raise Forbidden(f"This API token is bound to workspace {user.workspace_id}; it cannot act in "
+                        f"workspace {wanted}. Use a token made for that workspace.",
+                        code="token_workspace_mismatch")
+    return Caller(user=user, via="token")
+
+
+def _resolve_caller(request: Request, epoch: int | None) -> Caller | None:
+    # Read-only transactions: on SQLite every request took the write lock here, so reads queued behind each
+    # other and behind every write (bench/web_load.py); the rare writes of a lookup go in their own.
     token = bearer_token(request)
     wanted = requested_workspace(request)
-    with session_scope() as session:
-        if token:
-            user = user_for_token(session=session, secret=token)
-            if user is None:
-                raise AuthRequired("That API token is not valid or was revoked.", code="invalid_token")
-            if wanted is not None and wanted != user.workspace_id:
-                raise Forbidden(f"This API token is bound to workspace {user.workspace_id}; it cannot act in "
-                                f"workspace {wanted}. Use a token made for that workspace.",
-                                code="token_workspace_mismatch")
-            return Caller(user=user, via="token")
-        cookie = request.cookies.get(cookie_name(), "")
-        user = user_for_session(session=session, token=cookie)
+    if token:
+        user = api_tokens.current_user(secret=token, epoch=epoch)
         if user is None:
-            return None
-        if wanted is not None and wanted != user.workspace_id:
+            raise AuthRequired("That API token is not valid or was revoked.", code="invalid_token")
+        return _token_caller(user, wanted)
+    cookie = request.cookies.get(cookie_name(), "")
+    user = sessions.current_user(cookie)
+    if user is None:
+        return None
+    if wanted is not None and wanted != user.workspace_id:
+        with read_scope() as session:
             role = role_in(session=session, workspace_id=wanted, user_id=user.id)
-            if role is None:
-                # A workspace the user is not in answers like one that does not exist.
-                raise NotFound("No such workspace.", code="workspace_not_found")
-            user = dataclasses.replace(user, workspace_id=wanted, workspace_role=role)
-        return Caller(user=user, via="cookie", session_token=cookie)
+        if role is None:
+            # A workspace the user is not in answers like one that does not exist.
+            raise NotFound("No such workspace.", code="workspace_not_found")
+        user = dataclasses.replace(user, workspace_id=wanted, workspace_role=role)
+    return Caller(user=user, via="cookie", session_token=cookie)
 
 
-def current_caller(caller: Annotated[Caller | None, Depends(optional_caller)]) -> Caller:
+async def request_caller(request: Request) -> Caller | None:
+    """`optional_caller` for routes: a bearer token resolved in this credentials epoch comes from the token
+    cache in the event loop; anything else goes to the database in the thread pool (and fills the cache)."""
+    token = bearer_token(request)
+    epoch = None
+    if token.startswith(api_tokens.TOKEN_PREFIX):
+        epoch = request.scope.get(rate_limit.AUTH_EPOCH_SCOPE_KEY)
+        if epoch is None:  # not counted by the guard (its Redis did not answer, or an app without it)
+            epoch = await rate_limit.auth_epoch()
+        user = token_cache.get(token_digest(token), epoch) if epoch is not None else None
+        if user is not None:
+            caller = _token_caller(user, requested_workspace(request))
+            logs.identify(user_id=user.id, workspace_id=user.workspace_id)
+            return caller
+    return await run_in_threadpool(optional_caller, request, epoch)
+
+
+# async: pure, so FastAPI calls them in the event loop rather than through a thread hop each.
+async def current_caller(caller: Annotated[Caller | None, Depends(request_caller)]) -> Caller:
     if caller is None:
         raise AuthRequired("Sign in, or send an API token as 'Authorization: Bearer <token>'.")
     return caller
 
 
-def admin_caller(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+async def admin_caller(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
     # The site role (admin pages), not the workspace role; a scoped token needs the admin scope too.
     if not caller.user.is_admin:
         raise Forbidden("This needs the admin role.")

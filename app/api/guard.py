@@ -66,6 +66,8 @@ class Guard:
             message = f"Too many requests. Try again in {verdict.retry_after} seconds."
             return await _answer(scope, send, 429, "rate_limited", message,
                                  [(b"retry-after", str(verdict.retry_after).encode())])
+        if verdict.auth_epoch is not None:  # read with the counters: the token cache needs no round trip of its own
+            scope[rate_limit.AUTH_EPOCH_SCOPE_KEY] = verdict.auth_epoch
         status = 0
 
         async def watching_send(message):

@@ -18,9 +18,12 @@ from functools import lru_cache
 import redis.asyncio as aioredis
 from limits import RateLimitItem, parse_many
 
+from app.auth_epoch import EPOCH_KEY
 from app.settings import get_settings
 
 KEY_PREFIX = "atelier-api"
+# Where the guard leaves the credentials epoch it read, for the token cache (app/api/deps.py).
+AUTH_EPOCH_SCOPE_KEY = "atelier.auth_epoch"
 log = logging.getLogger(__name__)
 # One client (and its script) per event loop: an asyncio connection pool cannot be shared between loops.
 _clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -31,6 +34,8 @@ class Verdict:
     allowed: bool
     retry_after: int = 0  # seconds until the full window opens again
     bucket: str = ""  # which limit was reached: "credential", "anonymous" or "address"
+    # The credentials epoch (app/auth_epoch.py), read in the same round trip; None when Redis did not answer.
+    auth_epoch: int | None = None
 
 
 @lru_cache(maxsize=16)
@@ -53,13 +58,15 @@ def credential_key(headers: dict[bytes, bytes], cookie_name: str) -> str:
 
 # Every counter of a request in one call: SET NX starts a window with its expiry, INCR counts, TTL tells how
 # long the window has left. A script costs less than half the CPU of the same commands in MULTI/EXEC here.
+# The last key is the credentials epoch, read in the same round trip for the token cache (app/api/deps.py).
 _COUNT = """
 local out = {}
-for i, key in ipairs(KEYS) do
-  redis.call('SET', key, 0, 'EX', tonumber(ARGV[i]), 'NX')
-  out[#out + 1] = redis.call('INCR', key)
-  out[#out + 1] = redis.call('TTL', key)
+for i = 1, #ARGV do
+  redis.call('SET', KEYS[i], 0, 'EX', tonumber(ARGV[i]), 'NX')
+  out[#out + 1] = redis.call('INCR', KEYS[i])
+  out[#out + 1] = redis.call('TTL', KEYS[i])
 end
+out[#out + 1] = redis.call('GET', KEYS[#ARGV + 1]) or '0'
 return out
 """
 
@@ -72,6 +79,15 @@ def _script():
         script = client.register_script(_COUNT)
         _clients[loop] = script
     return script
+
+
+async def auth_epoch() -> int | None:
+    """The credentials epoch on its own (a request the guard did not count); None when Redis does not answer."""
+    try:
+        value = await _script().registered_client.get(EPOCH_KEY)
+    except (OSError, aioredis.RedisError):
+        return None
+    return int(value or 0)
 
 
 def buckets(*, address: str, credential: str) -> list[tuple[str, RateLimitItem, str]]:
@@ -93,7 +109,7 @@ async def check(*, address: str, credential: str) -> Verdict:
     """
     chosen = buckets(address=address or "unknown", credential=credential)
     try:
-        replies = await _script()(keys=[key for _n, _i, key in chosen],
+        replies = await _script()(keys=[key for _n, _i, key in chosen] + [EPOCH_KEY],
                                   args=[item.get_expiry() for _n, item, _k in chosen])
     except (OSError, aioredis.RedisError) as exc:
         log.warning("API rate limit skipped, Redis unavailable: %s", type(exc).__name__)
@@ -105,4 +121,4 @@ async def check(*, address: str, credential: str) -> Verdict:
             retry = max(1, int(ttl) if ttl and ttl > 0 else item.get_expiry())
             if worst is None or retry > worst.retry_after:
                 worst = Verdict(False, retry, name)
-    return worst or Verdict(True)
+    return worst or Verdict(True, auth_epoch=int(replies[-1]))

@@ -72,7 +72,7 @@ def list_assets(request: Request, caller: CallerDep, limit: int = Query(60, ge=1
     `total` counts the matches up to 1,000; `total_capped` true means more than `total` match (page on with
     offset until a page comes back short)."""
     query = SearchQuery.from_params(request.query_params)
-    with session_scope() as session:
+    with read_scope() as session:
         rows, total = search(session=session, workspace_id=caller.user.workspace_id, query=query, limit=limit,
                              offset=offset)
         return {"assets": [assets.public(a) for a in rows], "total": min(total, COUNT_CAP),
@@ -82,7 +82,7 @@ def list_assets(request: Request, caller: CallerDep, limit: int = Query(60, ge=1
 @router.get("/{asset_id}", response_model=AssetDetail, dependencies=[requires("work.read")])
 def get_asset(asset_id: IdPath, caller: CallerDep) -> dict:
     """The asset with what the library knows of it: alt text, tags, origin, collections, date, camera, colour."""
-    with session_scope() as session:
+    with read_scope() as session:
         asset = assets.get_asset(session=session, workspace_id=caller.user.workspace_id, asset_id=asset_id)
         return asset_detail(session=session, asset=asset)
 

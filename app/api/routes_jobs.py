@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from sse_starlette.sse import EventSourceResponse
 
 from app.api.deps import CallerDep, optional_caller, requires
-from app.db import session_scope
+from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.services import credits, jobs
 from app.settings import get_settings
@@ -35,7 +35,7 @@ def _still_allowed(request: Request, workspace_id: int) -> bool:
 @router.get("/jobs", dependencies=[requires("work.read")])
 def list_jobs(caller: CallerDep, status: str = Query("", max_length=16), kind: str = Query("", max_length=64),
               limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> dict:
-    with session_scope() as session:
+    with read_scope() as session:
         rows, total = jobs.list_jobs(session=session, workspace_id=caller.user.workspace_id, status=status, kind=kind,
                                      limit=limit, offset=offset)
         return {"jobs": [jobs.public(j) for j in rows], "total": total, "limit": limit, "offset": offset}
@@ -43,12 +43,12 @@ def list_jobs(caller: CallerDep, status: str = Query("", max_length=16), kind: s
 
 @router.get("/jobs/{job_id}", dependencies=[requires("work.read")])
 def get_job(job_id: str, caller: CallerDep) -> dict:
-    with session_scope() as session:
+    with read_scope() as session:
         return jobs.public(jobs.get_job(session=session, job_id=job_id[:36], workspace_id=caller.user.workspace_id))
 
 
 def _read(job_id: str, workspace_id: int) -> dict:
-    with session_scope() as session:
+    with read_scope() as session:
         return jobs.public(jobs.get_job(session=session, job_id=job_id, workspace_id=workspace_id))
 
 

@@ -21,7 +21,7 @@ from app.api.library_schemas import (
     CollectionOut,
     CollectionPatch,
 )
-from app.db import session_scope
+from app.db import read_scope, session_scope
 from app.services import assets
 from app.services.library import bulk, collections, tags
 from app.services.library.detail import asset_detail
@@ -59,7 +59,7 @@ def zip_assets(body: AssetIds, caller: CallerDep) -> Response:
 
 @router.get("/collections", response_model=CollectionList, dependencies=[requires("work.read")])
 def list_collections(caller: CallerDep) -> dict:
-    with session_scope() as session:
+    with read_scope() as session:
         return {"collections": collections.list_collections(session=session, workspace_id=caller.user.workspace_id)}
 
 

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from app.db import read_scope, session_scope
 from app.errors import AuthRequired, NotFound, ValidationFailed
 from app.models import ApiToken, Membership, User, utcnow
-from app.services import audit
+from app.services import audit, token_cache
 from app.services.accounts import UserPublic
 from app.services.secrets import new_token, token_digest
 from app.services.workspaces.permissions import ROLES, clean_scopes
@@ -102,30 +103,57 @@ def revoke_all(*, session: Session, user_id: int) -> int:
     return moved.rowcount or 0
 
 
-def user_for_token(*, session: Session, secret: str) -> UserPublic | None:
+def user_for_token(*, session: Session, secret: str, epoch: int | None = None) -> UserPublic | None:
     """The user the token acts as, or None for an unknown or revoked one. An expired token raises 401
-    `token_expired`, so a script can tell "make a new token" from "this was never valid"."""
+    `token_expired`, so a script can tell "make a new token" from "this was never valid".
+
+    With `epoch` (the credentials epoch read before this call, app/auth_epoch.py) the answer is kept in
+    app.services.token_cache for later requests of the same epoch."""
+    public, row, due = _resolve(session, secret, epoch)
+    if due:
+        row.last_used_at = utcnow()
+        session.add(row)
+    return public
+
+
+def current_user(*, secret: str, epoch: int | None = None) -> UserPublic | None:
+    """`user_for_token` in a read-only transaction, which on SQLite does not take the write lock; `last_used_at`,
+    when due (once a minute), is written in a short transaction of its own."""
+    with read_scope() as session:
+        public, row, due = _resolve(session, secret, epoch)
+        token_id = row.id if due else None  # read here: the rows expire when the read transaction ends
+    if token_id is not None:
+        with session_scope() as session:
+            fresh = session.get(ApiToken, token_id)
+            if fresh is not None:
+                fresh.last_used_at = utcnow()
+                session.add(fresh)
+    return public
+
+
+def _resolve(session: Session, secret: str, epoch: int | None) -> tuple[UserPublic | None, ApiToken | None, bool]:
+    """(the user, the token row, whether last_used_at is due)."""
     if not secret.startswith(TOKEN_PREFIX):
-        return None
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(secret))).first()
+        return None, None, False
+    digest = token_digest(secret)
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == digest)).first()
     if row is None or row.revoked_at is not None:
-        return None
+        return None, None, False
     if row.expires_at is not None and row.expires_at <= utcnow():
         raise AuthRequired(f"This API token ({row.prefix}…) expired on {row.expires_at:%Y-%m-%d %H:%M} UTC. "
                            "Make a new one in Settings.", code="token_expired")
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
-        return None
+        return None, None, False
     from app.services.workspaces.service import acting  # it imports accounts, as this module does
 
     # Bound to its workspace: a token of a member who was removed stops working there (None).
     public = acting(session=session, user=user, workspace_id=row.workspace_id,
                     scopes=tuple(row.scopes.split()) if row.scopes else None)
     if public is None:
-        return None
+        return None, None, False
+    if epoch is not None:
+        token_cache.put(digest, epoch, public, row.expires_at)
     # Written at most once a minute: a busy script should not turn every read into a write.
-    now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-        row.last_used_at = now
-        session.add(row)
-    return public
+    due = row.last_used_at is None or utcnow() - row.last_used_at > timedelta(minutes=1)
+    return public, row, due

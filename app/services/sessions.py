@@ -9,6 +9,7 @@ from http.cookies import CookieError, SimpleCookie
 from sqlalchemy import delete, update
 from sqlmodel import Session, col
 
+from app.db import read_scope, session_scope
 from app.models import AuthSession, User, utcnow
 from app.redis_client import get_redis
 from app.services.accounts import UserPublic
@@ -54,27 +55,56 @@ def create_session(*, session: Session, user_id: int, ip: str = "", user_agent: 
 
 
 def user_for_session(*, session: Session, token: str) -> UserPublic | None:
+    public, row, touch, fell_back = _resolve(session, token)
+    if row is not None:
+        _write_back(session, row, touch, fell_back)
+    return public
+
+
+def current_user(token: str) -> UserPublic | None:
+    """`user_for_session` in a read-only transaction, which on SQLite does not take the write lock (every page
+    event and API call asks this); its writes — `last_seen_at` every 5 minutes, the fallback from a workspace the
+    user left — go in a short transaction of their own when due."""
+    with read_scope() as session:
+        public, row, touch, fell_back = _resolve(session, token)
+        row_id = row.id if row is not None and (touch or fell_back) else None  # rows expire with the transaction
+    if row_id is not None:
+        with session_scope() as session:
+            fresh = session.get(AuthSession, row_id)
+            if fresh is not None:
+                _write_back(session, fresh, touch, fell_back)
+    return public
+
+
+def _resolve(session: Session, token: str) -> tuple[UserPublic | None, AuthSession | None, bool, bool]:
+    """(the user, the session row, whether last_seen_at is due, whether it fell back to the personal workspace)."""
     if not token:
-        return None
+        return None, None, False, False
     row = session.get(AuthSession, token_digest(token))
     now = utcnow()
     if row is None or row.expires_at < now:
-        return None
+        return None, None, False, False
     user = session.get(User, row.user_id)
     if user is None or not user.is_active or user.password_changed_at > row.created_at:
-        return None
-    if now - row.last_seen_at > _TOUCH_EVERY:
-        row.last_seen_at = now
-        session.add(row)
+        return None, None, False, False
+    touch = now - row.last_seen_at > _TOUCH_EVERY
     from app.services.workspaces.service import acting  # it imports accounts, as this module does
 
     public = acting(session=session, user=user, workspace_id=row.workspace_id)
-    if public is None and row.workspace_id is not None:
+    fell_back = public is None and row.workspace_id is not None
+    if fell_back:
         # Removed from the workspace this browser acted in: that access ends now; back to their own.
-        row.workspace_id = None
-        session.add(row)
         public = acting(session=session, user=user, workspace_id=None)
-    return public
+    return public, row, touch, fell_back
+
+
+def _write_back(session: Session, row: AuthSession, touch: bool, fell_back: bool) -> None:
+    if touch:
+        row.last_seen_at = utcnow()
+    if fell_back:
+        row.workspace_id = None
+    if touch or fell_back:
+        session.add(row)
 
 
 def revoke_session(*, session: Session, token: str) -> None:

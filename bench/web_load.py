@@ -1,0 +1,254 @@
+"""The web tier under load: the authenticated API against Reflex's /ping on the same server, in the same run.
+
+The app is started the way production starts it (scripts/run.py as `make run`: embedded Redis, SQLite under a
+fresh DATA_DIR, migrations, `reflex run --env prod` on granian with GRANIAN_WORKERS=2 — one per core). The API
+rate limit is raised for the run (API_RATE_LIMIT*: 64 clients of one token from one address are far past the
+shipped limits, and a 429 would be counted as an error). One account with 2,000 library pictures and 30 jobs,
+one API token. Then bench/load_client.py (its own process, aiohttp, one keep-alive connection per client):
+
+1. `/ping`, 64 clients (the limit: the same server's cheapest answer, same generator);
+2. `GET /api/v1/me` alone with the bearer token, 64 clients (the figure issue 22 measured before: 0.16);
+3. the mix, 64 clients for 30 s: /me, the library (a page, a word search), jobs, collections, and a write
+   (a collection created then deleted) — reads and writes together.
+
+ratio = mix requests/s / `/ping` requests/s (≥ 0.5); also required: p99 < 250 ms, no timeouts, no errors.
+The second part (bench/web_sessions.py) holds page sessions on the websocket on the same server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import ROOT, _free_port, print_table, write_result
+
+TARGET = 0.5
+P99_LIMIT_MS = 250.0
+CLIENTS = 64
+REQUEST_TIMEOUT = 5.0  # seconds; a request slower than this counts as a timeout
+MIX = [["me", 3], ["library", 2], ["search", 2], ["jobs", 2], ["collections", 1], ["write", 1]]
+ASSETS = 2000
+# Far above what 64 clients can send in the run: the bench measures the server, not the limiter's refusals.
+RAISED_LIMITS = {"API_RATE_LIMIT": "10000000/minute", "API_RATE_LIMIT_ADDRESS": "10000000/minute",
+                 "API_RATE_LIMIT_ANON": "10000000/minute"}
+
+
+def _start(port: int, data_dir: Path, web_dir: Path, log_path: Path, extra: dict) -> subprocess.Popen:
+    from tests.e2e.conftest import _server_env
+
+    env = {**_server_env(port, data_dir, web_dir), **RAISED_LIMITS, **extra}
+    with open(log_path, "wb") as log:
+        return subprocess.Popen([sys.executable, str(ROOT / "scripts" / "run.py")], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _wait_ready(proc: subprocess.Popen, url: str, log_path: Path, seconds: float = 600) -> None:
+    """Ready but for the RQ workers, which this bench does not start."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        if proc.poll() is not None:
+            raise SystemExit(f"scripts/run.py exited with {proc.returncode}; see {log_path}")
+        try:
+            answer = httpx.get(f"{url}/health/ready", timeout=5)
+            if answer.status_code == 200 or set(answer.json().get("down", ["?"])) <= {"workers"}:
+                return
+        except (httpx.HTTPError, ValueError):
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"not ready after {seconds:.0f} s; see {log_path}")
+        time.sleep(1)
+
+
+def _seed(url: str, database_url: str) -> tuple[str, str, int]:
+    """(bearer token, session cookie, workspace id) of a new account with a library and some jobs."""
+    import httpx
+    from sqlalchemy import create_engine, text
+
+    from bench.library import insert_assets
+    from tests.e2e.helpers import Account, api_login, register
+
+    account = Account("load@atelier-bench.io", "a steady stream of requests", "Load")
+    register(url, account)
+    cookie = api_login(url, account)
+    answer = httpx.post(f"{url}/api/v1/tokens", json={"name": "web load"}, cookies={"atelier_session": cookie},
+                        headers={"Origin": url}, timeout=10)
+    answer.raise_for_status()
+    token = answer.json()["token"]
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        workspace_id = conn.execute(text('SELECT personal_workspace_id FROM "user" WHERE email = :e'),
+                                    {"e": account.email}).scalar_one()
+    insert_assets(engine, workspace_id, ASSETS)
+    from sqlmodel import Session
+
+    from app.models import Job
+
+    with Session(engine) as session:
+        session.add_all(Job(id=f"bench-{n:04d}", kind="thumbnail", workspace_id=workspace_id, status="succeeded",
+                            progress=100, message="Done") for n in range(30))
+        session.commit()
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    if engine.dialect.name == "postgresql":  # ids were given explicitly: move the sequence past them
+        with engine.begin() as conn:
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('asset', 'id'), (SELECT max(id) FROM asset))"))
+    engine.dispose()
+    return token, cookie, workspace_id
+
+
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def _create_postgres() -> str:
+    """A fresh database on the local PostgreSQL (run.py migrates it), as production runs."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"atelier_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(os.environ.get("BENCH_PG_ADMIN_URL", PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return str(admin.url.set(database=name).render_as_string(hide_password=False))
+
+
+def _drop_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, make_url, text
+
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def drive(url: str, mix: list, seconds: float, headers: dict, clients: int = CLIENTS) -> dict:
+    """Run bench/load_client.py in its own process and return its figures."""
+    from bench.library import SUBJECTS
+
+    plan = {"url": url, "clients": clients, "seconds": seconds, "timeout": REQUEST_TIMEOUT, "headers": headers,
+            "mix": mix, "words": list(SUBJECTS[:8])}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(plan, handle)
+    try:
+        done = subprocess.run([sys.executable, "-m", "bench.load_client", handle.name], cwd=ROOT, check=True,
+                              capture_output=True, text=True, timeout=seconds + 120)
+    finally:
+        os.unlink(handle.name)
+    return summarize(json.loads(done.stdout))
+
+
+def _pct(ordered: list[float], q: float) -> float:
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def summarize(raw: dict) -> dict:
+    every = sorted(ms for values in raw["latencies"].values() for ms in values)
+    per_op = {op: {"count": len(v), "p50_ms": _pct(sorted(v), 0.5), "p99_ms": _pct(sorted(v), 0.99)}
+              for op, v in sorted(raw["latencies"].items())}
+    errors: dict[str, int] = {}
+    for error in raw["errors"]:
+        errors[error] = errors.get(error, 0) + 1
+    return {"requests": raw["requests"], "rps": round(raw["requests"] / raw["elapsed"], 1),
+            "p50_ms": _pct(every, 0.5), "p95_ms": _pct(every, 0.95), "p99_ms": _pct(every, 0.99),
+            "max_ms": every[-1] if every else 0.0, "timeouts": raw["timeouts"], "errors": errors, "per_op": per_op}
+
+
+def _line(name: str, figures: dict) -> str:
+    return (f"  {name:<6} {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']:6.1f}  p95 {figures['p95_ms']:6.1f}  "
+            f"p99 {figures['p99_ms']:6.1f} ms  timeouts {figures['timeouts']}  "
+            f"errors {sum(figures['errors'].values())}")
+
+
+def run(args) -> list[dict]:
+    from tests.e2e.conftest import _stop
+
+    print(f"web_load: {args.clients} clients; /ping {args.ping_seconds} s, /me {args.me_seconds} s, "
+          f"mix {args.seconds} s")
+    tmp = Path(tempfile.mkdtemp(prefix="atelier-bench-web-"))
+    data_dir, web_dir, log_path = tmp / "data", tmp / "web", tmp / "server.log"
+    data_dir.mkdir()
+    if (ROOT / ".web" / "node_modules").is_dir():  # as tests/e2e: skip a full `bun install`
+        shutil.copytree(ROOT / ".web", web_dir, symlinks=True,
+                        ignore=lambda folder, names: ["build"] if Path(folder) == ROOT / ".web" else [])
+    port = _free_port()
+    url = f"http://localhost:{port}"
+    database_url = _create_postgres() if args.postgres else f"sqlite:///{data_dir / 'atelier.db'}"
+    extra = {"DATABASE_URL": database_url} if args.postgres else {}
+    # No RQ worker: nothing here needs one, and the sessions part plays the worker's side itself (the reaper
+    # would otherwise settle its "processing" pictures).
+    proc = _start(port, data_dir, web_dir, log_path, {"WORKERS": "0", **extra, **dict(args.env)})
+    results = []
+    try:
+        started = time.perf_counter()
+        _wait_ready(proc, url, log_path)
+        print(f"  app ready in {time.perf_counter() - started:.0f} s (log: {log_path})")
+        token, cookie, workspace_id = _seed(url, database_url)
+        bearer = {"Authorization": f"Bearer {token}"}
+        drive(url, [["ping", 1]], 3, {}, args.clients)  # warm-up: imports, SQLite pages, connection pools
+        drive(url, MIX, 3, bearer, args.clients)
+        ping = drive(url, [["ping", 1]], args.ping_seconds, {}, args.clients)
+        print(_line("/ping", ping))
+        me = drive(url, [["me", 1]], args.me_seconds, bearer, args.clients) if args.me_seconds else None
+        if me:
+            print(_line("/me", me))
+        mix = drive(url, MIX, args.seconds, bearer, args.clients)
+        print(_line("mix", mix))
+        for op, figures in mix["per_op"].items():
+            print(f"         {op:<12} {figures['count']:6d}  p50 {figures['p50_ms']:6.1f}  "
+                  f"p99 {figures['p99_ms']:6.1f} ms")
+        ratio = mix["rps"] / ping["rps"]
+        clean = mix["timeouts"] == 0 and not mix["errors"] and mix["p99_ms"] < P99_LIMIT_MS
+        name = "web_load_api_postgres" if args.postgres else "web_load_api"
+        result = write_result(name, ratio if clean else 0.0, TARGET, clients=args.clients,
+                              seconds=args.seconds, ping=ping, me=me, mix=mix, mix_weights=dict(MIX),
+                              p99_limit_ms=P99_LIMIT_MS, raw_ratio=round(ratio, 3),
+                              me_ratio=round(me["rps"] / ping["rps"], 3) if me else None)
+        results.append(result)
+        if args.sessions:
+            from bench.web_sessions import hold_sessions
+
+            results.append(hold_sessions(url, data_dir, database_url, log_path, proc.pid, args.sessions, cookie,
+                                         workspace_id))
+    finally:
+        _stop(proc)
+        if not (ROOT / ".web" / "node_modules").is_dir() and (web_dir / "node_modules").is_dir():
+            # Kept (git ignores .web) so the next run, and tests/e2e, skip the frontend install.
+            shutil.copytree(web_dir, ROOT / ".web", symlinks=True, dirs_exist_ok=True)
+        if args.keep_log:
+            shutil.copy(log_path, args.keep_log)
+        shutil.rmtree(tmp, ignore_errors=True)
+        if args.postgres:
+            _drop_postgres(database_url)
+    return results
+
+
+def main() -> list[dict]:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=CLIENTS)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--ping-seconds", type=float, default=15)
+    parser.add_argument("--me-seconds", type=float, default=15, help="0 skips the /me-only run")
+    parser.add_argument("--sessions", type=int, default=200, help="websocket page sessions (0 skips that part)")
+    parser.add_argument("--postgres", action="store_true", help="on a fresh database of the local PostgreSQL "
+                        "(BENCH_PG_ADMIN_URL, default postgres@127.0.0.1:5432) instead of SQLite")
+    parser.add_argument("--keep-log", default="", help="copy the server's log here")
+    parser.add_argument("--env", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                        help="an extra setting for the server (for example --env GRANIAN_WORKERS 1)")
+    args = parser.parse_args()
+    results = run(args)
+    print_table(results)
+    return results
+
+
+if __name__ == "__main__":
+    main()
