@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from app.errors import ValidationFailed
-from app.providers.http import HttpOptions
+from app.providers.http import HttpOptions, image_options, is_loopback
 from app.providers.presets import CHAT_PRESETS, PRESETS, chat_base
-from app.services.generation.providers_config import IMAGE_RESPONSE_BYTES
 from app.settings import get_settings
 
 
@@ -30,14 +28,8 @@ class Snapshot:
     created: str = ""
 
 
-def is_loopback(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
-
-
 def _image_http(provider: str) -> HttpOptions:
-    settings = get_settings()
-    timeout = settings.image_timeouts.get(provider, settings.image_timeout_seconds)
-    return HttpOptions(read_timeout=timeout, max_response_bytes=IMAGE_RESPONSE_BYTES)
+    return image_options(get_settings(), provider)
 
 
 def _unsupported(conn: Snapshot, capability: str) -> ValidationFailed:

@@ -7,9 +7,9 @@ from typing import Any
 
 from app.errors import ValidationFailed
 from app.process_cache import ForkSafeCache
-from app.providers.http import HttpOptions
+from app.providers.http import HttpOptions, image_options, is_loopback
 from app.services.ai import resolve
-from app.services.ai.builders import IMAGE_RESPONSE_BYTES, Snapshot, is_loopback
+from app.services.ai.builders import Snapshot
 from app.settings import get_settings
 
 # A workflow step → the capability whose default runs it.
@@ -18,9 +18,7 @@ _engines = ForkSafeCache()
 
 
 def _http(preset: str) -> HttpOptions:
-    settings = get_settings()
-    return HttpOptions(read_timeout=settings.image_timeouts.get(preset, settings.image_timeout_seconds),
-                       max_response_bytes=IMAGE_RESPONSE_BYTES)
+    return image_options(get_settings(), preset)
 
 
 def step_engine(conn: Snapshot, op_id: str, model: str) -> Any:

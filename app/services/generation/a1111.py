@@ -17,9 +17,9 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.providers.http import HttpOptions, RemoteClient
+from app.providers.http import HttpOptions, RemoteClient, image_options
 from app.services.generation.base import (
     Capabilities,
     GeneratedImage,
@@ -29,6 +29,9 @@ from app.services.generation.base import (
 )
 from app.services.generation.remote_common import PROMPT_MAX, CallAwareProvider, as_generated, image_http_options
 from app.services.generation.remote_files import check_request, decode_base64_image, send_submit
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 MAX_N = 8
 
@@ -199,3 +202,9 @@ class A1111(CallAwareProvider):
         with self._state_lock:
             self._interrupted.discard(str(handle.get("call", "")))
             self._seen_running.discard(str(handle.get("call", "")))
+
+
+def from_settings(settings: Settings) -> A1111:
+    """The registry's builder (app/providers/registry.py), from IMAGE_A1111_*."""
+    return A1111(settings.image_a1111_url, settings.image_a1111_auth, steps=settings.image_a1111_steps,
+                 http=image_options(settings, "a1111"))

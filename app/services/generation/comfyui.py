@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.providers.http import HttpOptions, RemoteClient
+from app.errors import ValidationFailed
+from app.providers.http import HttpOptions, RemoteClient, image_options
 from app.services.generation.base import (
     Capabilities,
     GeneratedImage,
@@ -24,9 +25,12 @@ from app.services.generation.base import (
     GenerationStatus,
     ProviderError,
 )
-from app.services.generation.comfyui_workflow import ComfyWorkflow, load_workflow
+from app.services.generation.comfyui_workflow import ComfyWorkflow, WorkflowError, load_workflow
 from app.services.generation.remote_common import PROMPT_MAX, generated_image, image_http_options
 from app.services.generation.remote_files import check_request, send_submit
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 MAX_N = 8
 MAX_IMAGES = 16  # images taken from one finished workflow (a workflow may save more than it was asked for)
@@ -257,3 +261,14 @@ class ComfyUI:
                              retry=False)
             return True
         return False
+
+
+def from_settings(settings: Settings) -> ComfyUI:
+    """The registry's builder (app/providers/registry.py), from IMAGE_COMFYUI_*; a workflow file that
+    cannot be used is a 422 `provider_misconfigured`."""
+    try:
+        workflow = load_workflow(settings.image_comfyui_workflow or None)
+    except WorkflowError as exc:
+        raise ValidationFailed(f"The ComfyUI workflow cannot be used: {exc}", code="provider_misconfigured") from exc
+    return ComfyUI(settings.image_comfyui_url, model=settings.image_comfyui_checkpoint, workflow=workflow,
+                   http=image_options(settings, "comfyui"))

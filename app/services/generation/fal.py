@@ -16,9 +16,9 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.providers.http import HttpOptions, RemoteClient
+from app.providers.http import HttpOptions, RemoteClient, image_options, is_loopback
 from app.services.generation.base import (
     Capabilities,
     GeneratedImage,
@@ -36,6 +36,9 @@ from app.services.generation.remote_files import (
     same_origin,
     send_submit,
 )
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 DEFAULT_QUEUE_URL = "https://queue.fal.run"
 DEFAULT_MODEL = "fal-ai/flux/dev"
@@ -347,3 +350,9 @@ class FalProvider:
 
     def cancel(self, handle: dict[str, Any]) -> bool:
         return self.client.cancel(handle)
+
+
+def from_settings(settings: Settings) -> FalProvider:
+    """The registry's builder (app/providers/registry.py), from IMAGE_FAL_*."""
+    return FalProvider(settings.image_fal_key, model=settings.image_fal_model, base_url=settings.image_fal_base_url,
+                       http=image_options(settings, "fal"), allow_loopback=is_loopback(settings.image_fal_base_url))

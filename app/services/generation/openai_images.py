@@ -13,9 +13,9 @@ gpt-image request, so those go back to the caller instead of being sent again.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.providers.http import HttpOptions, RemoteClient
+from app.providers.http import HttpOptions, RemoteClient, image_options
 from app.services.generation.base import Capabilities, GeneratedImage, GenerationRequest, ProviderError
 from app.services.generation.remote_common import PROMPT_MAX, CallAwareProvider, as_generated, image_http_options
 from app.services.generation.remote_files import (
@@ -26,6 +26,9 @@ from app.services.generation.remote_files import (
     same_origin,
     send_submit,
 )
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 MAX_N = 4  # images per request we offer; models that make fewer per call get several calls
 
@@ -150,3 +153,9 @@ class OpenAIImages(CallAwareProvider):
                 extras["revised_prompt"] = item["revised_prompt"]
             images.append(as_generated(image, extras=extras))
         return images
+
+
+def from_settings(settings: Settings) -> OpenAIImages:
+    """The registry's builder (app/providers/registry.py), from IMAGE_OPENAI_*."""
+    return OpenAIImages(settings.image_openai_base_url, settings.image_openai_api_key, settings.image_openai_model,
+                        http=image_options(settings, "openai"))

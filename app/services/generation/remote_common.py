@@ -16,7 +16,7 @@ from abc import abstractmethod
 from dataclasses import replace
 from typing import Any
 
-from app.providers.http import HttpOptions
+from app.providers.http import IMAGE_RESPONSE_BYTES, HttpOptions
 from app.services.generation.base import (
     GeneratedImage,
     GenerationRequest,
@@ -26,7 +26,6 @@ from app.services.generation.base import (
 )
 from app.services.generation.remote_files import FetchedImage, decode_image
 
-IMAGE_RESPONSE_BYTES = 64 * 1024 * 1024  # a batch of four 2048² PNGs in base64 fits comfortably
 PROMPT_MAX = 10_000  # A1111, ComfyUI and Stability take long prompts; OpenAI's limits are per model
 
 

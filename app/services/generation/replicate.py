@@ -17,9 +17,9 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.providers.http import HttpOptions, RemoteClient
+from app.providers.http import HttpOptions, RemoteClient, image_options, is_loopback
 from app.services.generation.base import (
     Capabilities,
     GeneratedImage,
@@ -38,6 +38,9 @@ from app.services.generation.remote_files import (
     same_origin,
     send_submit,
 )
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 DEFAULT_API_URL = "https://api.replicate.com"
 DEFAULT_MODEL = "black-forest-labs/flux-dev"
@@ -278,3 +281,10 @@ class ReplicateProvider:
 
     def cancel(self, handle: dict[str, Any]) -> bool:
         return self.client.cancel_prediction(handle.get("prediction_id"))
+
+
+def from_settings(settings: Settings) -> ReplicateProvider:
+    """The registry's builder (app/providers/registry.py), from IMAGE_REPLICATE_*."""
+    return ReplicateProvider(settings.image_replicate_api_token, model=settings.image_replicate_model,
+                             base_url=settings.image_replicate_base_url, http=image_options(settings, "replicate"),
+                             allow_loopback=is_loopback(settings.image_replicate_base_url))

@@ -16,12 +16,15 @@ Retries: a generation call is retried only after a 429 (refused, so not billed).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.providers.http import HttpOptions, RemoteClient
+from app.providers.http import HttpOptions, RemoteClient, image_options
 from app.services.generation.base import Capabilities, GeneratedImage, GenerationRequest, ProviderError
 from app.services.generation.remote_common import PROMPT_MAX, CallAwareProvider, as_generated, image_http_options
 from app.services.generation.remote_files import check_request, decode_base64_image, nearest_aspect_ratio, send_submit
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 ASPECT_RATIOS = ("16:9", "1:1", "21:9", "2:3", "3:2", "4:5", "5:4", "9:16", "9:21")
 SEED_LIMIT = 4_294_967_295  # Stability takes seeds 0..4294967294 (0 = random)
@@ -139,3 +142,9 @@ class StabilityImages(CallAwareProvider):
             seed = None
         image = decode_base64_image(answer.get("image"), source=self.label)
         return as_generated(image, seed=seed, extras={"model": model, "aspect_ratio": ratio})
+
+
+def from_settings(settings: Settings) -> StabilityImages:
+    """The registry's builder (app/providers/registry.py), from IMAGE_STABILITY_*."""
+    return StabilityImages(settings.image_stability_base_url, settings.image_stability_api_key,
+                           settings.image_stability_model, http=image_options(settings, "stability"))

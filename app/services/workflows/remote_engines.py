@@ -8,10 +8,8 @@ AI servers (A1111, ComfyUI) take plain values and are combined with `step_engine
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
-from app.providers.http import HttpOptions
-from app.services.generation.providers_config import IMAGE_RESPONSE_BYTES
+from app.providers.http import image_options, is_loopback
 from app.services.workflows.base import RemoteHook
 from app.services.workflows.step_engines import CAPABILITIES, hook_from_engines
 from app.services.workflows.steps_queue import QueueSteps, fit_inline
@@ -59,23 +57,18 @@ def available(settings: Settings) -> set[str]:
     return stored | {op for op in CAPABILITIES if engine_for(settings, op)}
 
 
-def _loopback(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
-
-
 def _client(settings: Settings, engine: str) -> tuple[Any, int]:
     """The engine's client and the most bytes one request may carry."""
-    http = HttpOptions(read_timeout=settings.image_timeouts.get(engine, settings.image_timeout_seconds),
-                       max_response_bytes=IMAGE_RESPONSE_BYTES)
+    http = image_options(settings, engine)
     if engine == "fal":
         from app.services.generation import fal
 
         return fal.FalClient(settings.image_fal_key, base_url=settings.image_fal_base_url, http=http,
-                             allow_loopback=_loopback(settings.image_fal_base_url)), fal.MAX_INPUT_BYTES
+                             allow_loopback=is_loopback(settings.image_fal_base_url)), fal.MAX_INPUT_BYTES
     from app.services.generation import replicate
 
     return replicate.ReplicateClient(settings.image_replicate_api_token, base_url=settings.image_replicate_base_url,
-                                     http=http, allow_loopback=_loopback(settings.image_replicate_base_url)), \
+                                     http=http, allow_loopback=is_loopback(settings.image_replicate_base_url)), \
         replicate.MAX_INPUT_BYTES
 
 

@@ -1,0 +1,65 @@
+"""The provider registry table: the one list of provider names, read by settings, pickers and the worker."""
+
+import pytest
+from pydantic import ValidationError
+
+from app.providers import registry
+from app.settings import Settings
+
+# What each remote provider needs in settings to be on (values are never used to call anyone here).
+TURN_ON = {
+    ("images", "openai"): {"image_openai_base_url": "http://127.0.0.1:9/v1"},
+    ("images", "a1111"): {"image_a1111_url": "http://127.0.0.1:9"},
+    ("images", "comfyui"): {"image_comfyui_url": "http://127.0.0.1:9"},
+    ("images", "fal"): {"image_fal_key": "fal-test"},
+    ("images", "replicate"): {"image_replicate_api_token": "r8-test"},
+    ("images", "stability"): {"image_stability_api_key": "sk-test"},
+    ("images", "bedrock"): {"image_bedrock_region": "us-east-1"},
+    ("vision", "openai"): {"vision_openai_base_url": "http://127.0.0.1:9/v1", "vision_openai_model": "llava"},
+    ("vision", "google"): {"vision_google_api_key": "g-test"},
+}
+
+
+def test_names_are_unique_per_kind_and_every_remote_one_is_covered_here():
+    for kind in ("images", "vision"):
+        names = [spec.name for spec in registry.PROVIDERS if spec.kind == kind]
+        assert len(names) == len(set(names)) and "local" in names
+    assert {(s.kind, s.name) for s in registry.PROVIDERS if not s.local} == set(TURN_ON)
+
+
+@pytest.mark.parametrize("spec", registry.PROVIDERS, ids=lambda s: f"{s.kind}:{s.name}")
+def test_each_row_is_off_without_its_settings_and_builds_its_adapter_with_them(spec):
+    bare = Settings(_env_file=None)
+    assert spec.configured(bare) is spec.local
+    settings = Settings(_env_file=None, **TURN_ON.get((spec.kind, spec.name), {}))
+    assert spec.configured(settings)
+    provider = spec.build(settings)
+    try:
+        assert provider.name == spec.name  # the adapter answers to the name the table gives it
+    finally:
+        close = getattr(provider, "close", None)
+        if callable(close):
+            close()
+
+
+def test_settings_validate_image_timeouts_against_the_table(monkeypatch):
+    monkeypatch.setenv("IMAGE_TIMEOUTS", '{"fal": 30, "bedrock": 90}')
+    assert Settings(_env_file=None).image_timeouts == {"fal": 30, "bedrock": 90}
+    monkeypatch.setenv("IMAGE_TIMEOUTS", '{"google": 30}')  # a vision provider, not an image one
+    with pytest.raises(ValidationError, match="providers are " + ", ".join(registry.names("images"))):
+        Settings(_env_file=None)
+
+
+def test_adapter_modules_list_each_module_of_the_table_once():
+    modules = registry.adapter_modules()
+    assert len(modules) == len(set(modules)) == len(registry.PROVIDERS)
+    assert {spec.module for spec in registry.PROVIDERS} == set(modules)
+
+
+def test_pickers_list_the_table_in_order(env):
+    from app.services.generation import registry as images
+    from app.services.vision import registry as vision
+
+    assert [row["name"] for row in images.available_providers()] == list(registry.names("images"))
+    assert [row["name"] for row in vision.available_providers()] == list(registry.names("vision"))
+    assert images.LABELS["bedrock"] == "AWS Bedrock" and vision.LABELS["google"] == "Google Cloud Vision"
