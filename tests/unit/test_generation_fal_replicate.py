@@ -8,17 +8,11 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image
 
+from app.providers.files import decode_base64_image, decode_image, fetch_image
 from app.providers.http import HttpOptions, RemoteClient, reset_breakers
 from app.services.generation.base import Capabilities, GenerationRequest, GenerationStatus, ProviderError
 from app.services.generation.fal import FalClient, FalProvider, app_id
-from app.services.generation.remote_files import (
-    check_request,
-    decode_base64_image,
-    decode_image,
-    fetch_image,
-    nearest_aspect_ratio,
-    parse_step_progress,
-)
+from app.services.generation.remote_checks import check_request, nearest_aspect_ratio, parse_step_progress
 from app.services.generation.replicate import FLUX_ASPECT_RATIOS, ReplicateClient, ReplicateProvider
 from tests import images
 from tests.fake_queue_providers import FakeFal, FakeReplicate
@@ -457,7 +451,7 @@ def test_replicate_client_runs_any_model(fake_replicate):
     client.close()
 
 
-# --- remote_files (shared with image workflows' remote steps) -----------------------------------------------------
+# --- app.providers.files and remote_checks (shared with image workflows' remote steps) ----------------------------
 
 
 @pytest.mark.parametrize("url", [

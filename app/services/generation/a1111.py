@@ -19,7 +19,9 @@ import json
 import threading
 from typing import TYPE_CHECKING, Any
 
+from app.providers.files import decode_base64_image
 from app.providers.http import HttpOptions, RemoteClient, image_options
+from app.providers.submit import send_submit
 from app.services.generation.base import (
     Capabilities,
     GeneratedImage,
@@ -27,8 +29,8 @@ from app.services.generation.base import (
     GenerationStatus,
     ProviderError,
 )
+from app.services.generation.remote_checks import check_request
 from app.services.generation.remote_common import PROMPT_MAX, CallAwareProvider, as_generated, image_http_options
-from app.services.generation.remote_files import check_request, decode_base64_image, send_submit
 
 if TYPE_CHECKING:
     from app.settings import Settings

@@ -35,6 +35,7 @@ from botocore.exceptions import (
 )
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from app.providers.files import decode_base64_image
 from app.providers.http import RETRYABLE_CODES, HttpOptions, get_breaker, image_options
 from app.services.generation.base import (
     Capabilities,
@@ -43,8 +44,7 @@ from app.services.generation.base import (
     ProviderError,
     SyncCallProvider,
 )
-from app.services.generation.remote_files import check_request as check_generation_request
-from app.services.generation.remote_files import decode_base64_image
+from app.services.generation.remote_checks import check_request as check_generation_request
 
 if TYPE_CHECKING:
     from app.settings import Settings

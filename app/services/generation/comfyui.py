@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.errors import ValidationFailed
 from app.providers.http import HttpOptions, RemoteClient, image_options
+from app.providers.submit import send_submit
 from app.services.generation.base import (
     Capabilities,
     GeneratedImage,
@@ -26,8 +27,8 @@ from app.services.generation.base import (
     ProviderError,
 )
 from app.services.generation.comfyui_workflow import ComfyWorkflow, WorkflowError, load_workflow
+from app.services.generation.remote_checks import check_request
 from app.services.generation.remote_common import PROMPT_MAX, generated_image, image_http_options
-from app.services.generation.remote_files import check_request, send_submit
 
 if TYPE_CHECKING:
     from app.settings import Settings

@@ -18,7 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from app.providers.files import DEFAULT_MAX_IMAGE_BYTES, FetchedImage, fetch_image
 from app.providers.http import HttpOptions, RemoteClient, image_options, is_loopback
+from app.providers.submit import check_input_size, same_origin, send_submit
 from app.services.generation.base import (
     Capabilities,
     GeneratedImage,
@@ -26,16 +28,7 @@ from app.services.generation.base import (
     GenerationStatus,
     ProviderError,
 )
-from app.services.generation.remote_files import (
-    DEFAULT_MAX_IMAGE_BYTES,
-    FetchedImage,
-    check_input_size,
-    check_request,
-    fetch_image,
-    parse_step_progress,
-    same_origin,
-    send_submit,
-)
+from app.services.generation.remote_checks import check_request, parse_step_progress
 
 if TYPE_CHECKING:
     from app.settings import Settings

@@ -15,17 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from app.providers.files import decode_base64_image, decode_image, fetch_image
 from app.providers.http import HttpOptions, RemoteClient, image_options
+from app.providers.submit import same_origin, send_submit
 from app.services.generation.base import Capabilities, GeneratedImage, GenerationRequest, ProviderError
+from app.services.generation.remote_checks import check_request
 from app.services.generation.remote_common import PROMPT_MAX, CallAwareProvider, as_generated, image_http_options
-from app.services.generation.remote_files import (
-    check_request,
-    decode_base64_image,
-    decode_image,
-    fetch_image,
-    same_origin,
-    send_submit,
-)
 
 if TYPE_CHECKING:
     from app.settings import Settings

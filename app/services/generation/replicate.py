@@ -19,7 +19,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from app.providers.files import DEFAULT_MAX_IMAGE_BYTES, FetchedImage, fetch_image
 from app.providers.http import HttpOptions, RemoteClient, image_options, is_loopback
+from app.providers.submit import check_input_size, same_origin, send_submit
 from app.services.generation.base import (
     Capabilities,
     GeneratedImage,
@@ -27,17 +29,7 @@ from app.services.generation.base import (
     GenerationStatus,
     ProviderError,
 )
-from app.services.generation.remote_files import (
-    DEFAULT_MAX_IMAGE_BYTES,
-    FetchedImage,
-    check_input_size,
-    check_request,
-    fetch_image,
-    nearest_aspect_ratio,
-    parse_step_progress,
-    same_origin,
-    send_submit,
-)
+from app.services.generation.remote_checks import check_request, nearest_aspect_ratio, parse_step_progress
 
 if TYPE_CHECKING:
     from app.settings import Settings
