@@ -7,7 +7,7 @@ from typing import Any
 
 from app.errors import ValidationFailed
 from app.process_cache import ForkSafeCache
-from app.providers.http import HttpOptions, image_options, is_loopback
+from app.providers.http import HttpOptions, image_options
 from app.services.ai import resolve
 from app.services.ai.builders import Snapshot
 from app.settings import get_settings
@@ -46,21 +46,11 @@ def step_engine(conn: Snapshot, op_id: str, model: str) -> Any:
                             **({"upscale_model": model} if upscale else {}), http=_http("comfyui"),
                             deadline_seconds=deadline)
     if conn.preset in ("fal", "replicate"):
-        from app.services.workflows.steps_queue import QueueSteps
+        from app.services.workflows.steps_queue import QueueSteps, queue_client
 
-        loopback = is_loopback(conn.base_url)
-        if conn.preset == "fal":
-            from app.services.generation import fal
-
-            client, limit = fal.FalClient(conn.api_key, base_url=conn.base_url, http=_http("fal"),
-                                          allow_loopback=loopback, name=conn.name), fal.MAX_INPUT_BYTES
-        else:
-            from app.services.generation import replicate
-
-            client, limit = replicate.ReplicateClient(conn.api_key, base_url=conn.base_url, http=_http("replicate"),
-                                                      allow_loopback=loopback, name=conn.name), \
-                replicate.MAX_INPUT_BYTES
-        return QueueSteps(conn.preset, client, {op_id: model}, limit=limit, deadline=deadline)
+        client = queue_client(conn.preset, conn.api_key, base_url=conn.base_url, http=_http(conn.preset),
+                              name=conn.name)
+        return QueueSteps(conn.preset, client, {op_id: model}, deadline=deadline)
     raise ValidationFailed(f"“{conn.name}” cannot run workflow steps.", code="capability_not_offered")
 
 
