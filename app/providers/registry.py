@@ -4,8 +4,8 @@ build(settings).
 Settings validation (IMAGE_TIMEOUTS names), the pickers (generation and vision registries), the worker
 preload and health read it; nothing else lists provider names. Each row names its adapter module,
 imported only when the provider is built (or by the worker's preload, so forked work horses start warm);
-that module defines `from_settings(settings)`. Stored AI connections are built by
-app/services/ai/builders.py from the presets table (app/providers/presets.py).
+that module defines `from_settings(settings)` and, for providers an admin can connect in the app,
+`from_connection(conn, model)` (app/services/ai/builders.py finds the row by the connection's preset).
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, Literal
 
+from app.providers.presets import CHAT_PRESETS
+
 if TYPE_CHECKING:
+    from app.services.ai.builders import Snapshot
     from app.settings import Settings
 
 Kind = Literal["images", "vision"]
@@ -29,6 +32,9 @@ class ProviderSpec:
     module: str  # the adapter module; it defines from_settings(settings)
     configured: Callable[[Settings], bool]  # set up by the settings given (no I/O)
     local: bool = False  # runs offline in this process: never seeded into an AI connection
+    # The AI connection presets (app/providers/presets.py) whose connections this adapter serves for `kind`;
+    # empty: the preset of the same name.
+    presets: tuple[str, ...] = ()
 
     @property
     def seed_key(self) -> str:
@@ -38,6 +44,10 @@ class ProviderSpec:
     def build(self, settings: Settings) -> Any:
         """A new client from settings (callers cache it: providers are thread-safe and own their pools)."""
         return import_module(self.module).from_settings(settings)
+
+    def connect(self, conn: Snapshot, model: str) -> Any:
+        """A new client for a stored AI connection running `model` (app/services/ai/resolve.py caches it)."""
+        return import_module(self.module).from_connection(conn, model)
 
 
 def _always(settings: Settings) -> bool:
@@ -64,9 +74,9 @@ PROVIDERS: tuple[ProviderSpec, ...] = (
     # Vision (the renamer). No key needed for OpenAI-compatible: Ollama, LM Studio and vLLM take none.
     ProviderSpec("local", "vision", "Local analyzer (offline)", "app.services.vision.local", _always, local=True),
     ProviderSpec("openai", "vision", "OpenAI-compatible vision model", "app.services.vision.openai_compat",
-                 lambda s: bool(s.vision_openai_base_url and s.vision_openai_model)),
+                 lambda s: bool(s.vision_openai_base_url and s.vision_openai_model), presets=CHAT_PRESETS),
     ProviderSpec("google", "vision", "Google Cloud Vision", "app.services.vision.google",
-                 lambda s: bool(s.vision_google_api_key)),
+                 lambda s: bool(s.vision_google_api_key), presets=("google_vision",)),
 )
 
 
@@ -81,6 +91,14 @@ def names(kind: Kind) -> tuple[str, ...]:
 
 def find(kind: Kind, name: str) -> ProviderSpec | None:
     return of_kind(kind).get(name)
+
+
+def for_preset(kind: Kind, preset: str) -> ProviderSpec | None:
+    """The adapter that serves `kind` for connections of `preset`; None when the preset cannot do it."""
+    for spec in PROVIDERS:
+        if spec.kind == kind and not spec.local and preset in (spec.presets or (spec.name,)):
+            return spec
+    return None
 
 
 def adapter_modules() -> tuple[str, ...]:

@@ -63,3 +63,33 @@ def test_pickers_list_the_table_in_order(env):
     assert [row["name"] for row in images.available_providers()] == list(registry.names("images"))
     assert [row["name"] for row in vision.available_providers()] == list(registry.names("vision"))
     assert images.LABELS["bedrock"] == "AWS Bedrock" and vision.LABELS["google"] == "Google Cloud Vision"
+
+
+def test_every_preset_that_offers_vision_or_images_has_the_adapter_that_connects_it():
+    from app.providers.presets import PRESETS
+
+    for preset in PRESETS.values():
+        for kind in ("vision", "images"):
+            assert (registry.for_preset(kind, preset.name) is not None) == (kind in preset.capabilities), preset.name
+
+
+@pytest.mark.parametrize(("kind", "preset", "options"), [
+    ("images", "openai", {}), ("images", "a1111", {}), ("images", "comfyui", {}), ("images", "fal", {}),
+    ("images", "replicate", {}), ("images", "stability", {}), ("images", "bedrock", {"region": "us-east-1"}),
+    ("vision", "ollama", {}), ("vision", "openrouter", {}), ("vision", "google_vision", {})])
+def test_a_stored_connection_is_built_by_the_adapter_its_preset_names(kind, preset, options):
+    from app.providers.presets import PRESETS
+    from app.services.ai import builders
+
+    conn = builders.Snapshot(id=7, version=1, preset=preset, name="Studio box", base_url=PRESETS[preset].base_url
+                             or "http://127.0.0.1:9", api_key="user:key-test", options=options, enabled=True)
+    spec = registry.for_preset(kind, preset)
+    model = {"fal": "acme/model", "replicate": "acme/model", "stability": "core",
+             "bedrock": "amazon.titan-image-generator-v2:0"}.get(preset, "some-model")
+    client = builders.BUILDERS[kind](conn, model)
+    try:
+        assert type(client).__module__ == spec.module
+    finally:
+        close = getattr(client, "close", None)
+        if callable(close):
+            close()

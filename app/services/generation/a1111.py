@@ -31,8 +31,10 @@ from app.services.generation.base import (
 )
 from app.services.generation.remote_checks import check_request
 from app.services.generation.remote_common import PROMPT_MAX, CallAwareProvider, as_generated, image_http_options
+from app.settings import get_settings
 
 if TYPE_CHECKING:
+    from app.services.ai.builders import Snapshot
     from app.settings import Settings
 
 MAX_N = 8
@@ -209,4 +211,11 @@ class A1111(CallAwareProvider):
 def from_settings(settings: Settings) -> A1111:
     """The registry's builder (app/providers/registry.py), from IMAGE_A1111_*."""
     return A1111(settings.image_a1111_url, settings.image_a1111_auth, steps=settings.image_a1111_steps,
+                 http=image_options(settings, "a1111"))
+
+
+def from_connection(conn: Snapshot, model: str) -> A1111:
+    """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
+    settings = get_settings()
+    return A1111(conn.base_url, conn.api_key, model, steps=settings.image_a1111_steps,
                  http=image_options(settings, "a1111"))

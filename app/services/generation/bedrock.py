@@ -45,8 +45,10 @@ from app.services.generation.base import (
     SyncCallProvider,
 )
 from app.services.generation.remote_checks import check_request as check_generation_request
+from app.settings import get_settings
 
 if TYPE_CHECKING:
+    from app.services.ai.builders import Snapshot
     from app.settings import Settings
 
 DEFAULT_MODEL = "amazon.titan-image-generator-v2:0"
@@ -305,3 +307,10 @@ def from_settings(settings: Settings) -> BedrockProvider:
     return BedrockProvider(region=settings.image_bedrock_region, model=settings.image_bedrock_model,
                            endpoint_url=settings.image_bedrock_endpoint_url or None,
                            http=image_options(settings, "bedrock"))
+
+
+def from_connection(conn: Snapshot, model: str) -> BedrockProvider:
+    """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
+    return BedrockProvider(region=conn.options.get("region", ""), model=model,
+                           endpoint_url=conn.options.get("endpoint_url") or None,
+                           http=image_options(get_settings(), "bedrock"))

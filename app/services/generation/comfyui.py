@@ -29,8 +29,10 @@ from app.services.generation.base import (
 from app.services.generation.comfyui_workflow import ComfyWorkflow, WorkflowError, load_workflow
 from app.services.generation.remote_checks import check_request
 from app.services.generation.remote_common import PROMPT_MAX, generated_image, image_http_options
+from app.settings import get_settings
 
 if TYPE_CHECKING:
+    from app.services.ai.builders import Snapshot
     from app.settings import Settings
 
 MAX_N = 8
@@ -273,3 +275,13 @@ def from_settings(settings: Settings) -> ComfyUI:
         raise ValidationFailed(f"The ComfyUI workflow cannot be used: {exc}", code="provider_misconfigured") from exc
     return ComfyUI(settings.image_comfyui_url, model=settings.image_comfyui_checkpoint, workflow=workflow,
                    http=image_options(settings, "comfyui"))
+
+
+def from_connection(conn: Snapshot, model: str) -> ComfyUI:
+    """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
+    try:
+        workflow = load_workflow(conn.options.get("workflow") or None)
+    except WorkflowError as exc:
+        raise ValidationFailed(f"The ComfyUI workflow of “{conn.name}” cannot be used: {exc}",
+                               code="provider_misconfigured") from exc
+    return ComfyUI(conn.base_url, model=model, workflow=workflow, http=image_options(get_settings(), "comfyui"))

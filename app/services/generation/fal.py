@@ -16,8 +16,10 @@ from app.services.generation.base import (
     ProviderError,
 )
 from app.services.generation.remote_checks import check_request, parse_step_progress
+from app.settings import get_settings
 
 if TYPE_CHECKING:
+    from app.services.ai.builders import Snapshot
     from app.settings import Settings
 
 DEFAULT_MODEL = "fal-ai/flux/dev"
@@ -143,3 +145,9 @@ def from_settings(settings: Settings) -> FalProvider:
     """The registry's builder (app/providers/registry.py), from IMAGE_FAL_*."""
     return FalProvider(settings.image_fal_key, model=settings.image_fal_model, base_url=settings.image_fal_base_url,
                        http=image_options(settings, "fal"), allow_loopback=is_loopback(settings.image_fal_base_url))
+
+
+def from_connection(conn: Snapshot, model: str) -> FalProvider:
+    """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
+    return FalProvider(conn.api_key, model=model, base_url=conn.base_url, http=image_options(get_settings(), "fal"),
+                       allow_loopback=is_loopback(conn.base_url))

@@ -21,8 +21,10 @@ from app.providers.submit import same_origin, send_submit
 from app.services.generation.base import Capabilities, GeneratedImage, GenerationRequest, ProviderError
 from app.services.generation.remote_checks import check_request
 from app.services.generation.remote_common import PROMPT_MAX, CallAwareProvider, as_generated, image_http_options
+from app.settings import get_settings
 
 if TYPE_CHECKING:
+    from app.services.ai.builders import Snapshot
     from app.settings import Settings
 
 MAX_N = 4  # images per request we offer; models that make fewer per call get several calls
@@ -154,3 +156,9 @@ def from_settings(settings: Settings) -> OpenAIImages:
     """The registry's builder (app/providers/registry.py), from IMAGE_OPENAI_*."""
     return OpenAIImages(settings.image_openai_base_url, settings.image_openai_api_key, settings.image_openai_model,
                         http=image_options(settings, "openai"))
+
+
+def from_connection(conn: Snapshot, model: str) -> OpenAIImages:
+    """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
+    return OpenAIImages(conn.base_url, conn.api_key, model or "gpt-image-1",
+                        http=image_options(get_settings(), "openai"), name=conn.name, label=conn.name)

@@ -16,8 +16,10 @@ from app.services.generation.base import (
     ProviderError,
 )
 from app.services.generation.remote_checks import check_request, nearest_aspect_ratio, parse_step_progress
+from app.settings import get_settings
 
 if TYPE_CHECKING:
+    from app.services.ai.builders import Snapshot
     from app.settings import Settings
 
 DEFAULT_MODEL = "black-forest-labs/flux-dev"
@@ -128,3 +130,9 @@ def from_settings(settings: Settings) -> ReplicateProvider:
     return ReplicateProvider(settings.image_replicate_api_token, model=settings.image_replicate_model,
                              base_url=settings.image_replicate_base_url, http=image_options(settings, "replicate"),
                              allow_loopback=is_loopback(settings.image_replicate_base_url))
+
+
+def from_connection(conn: Snapshot, model: str) -> ReplicateProvider:
+    """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
+    return ReplicateProvider(conn.api_key, model=model, base_url=conn.base_url,
+                             http=image_options(get_settings(), "replicate"), allow_loopback=is_loopback(conn.base_url))

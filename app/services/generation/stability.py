@@ -24,8 +24,10 @@ from app.providers.submit import send_submit
 from app.services.generation.base import Capabilities, GeneratedImage, GenerationRequest, ProviderError
 from app.services.generation.remote_checks import check_request, nearest_aspect_ratio
 from app.services.generation.remote_common import PROMPT_MAX, CallAwareProvider, as_generated, image_http_options
+from app.settings import get_settings
 
 if TYPE_CHECKING:
+    from app.services.ai.builders import Snapshot
     from app.settings import Settings
 
 ASPECT_RATIOS = ("16:9", "1:1", "21:9", "2:3", "3:2", "4:5", "5:4", "9:16", "9:21")
@@ -150,3 +152,9 @@ def from_settings(settings: Settings) -> StabilityImages:
     """The registry's builder (app/providers/registry.py), from IMAGE_STABILITY_*."""
     return StabilityImages(settings.image_stability_base_url, settings.image_stability_api_key,
                            settings.image_stability_model, http=image_options(settings, "stability"))
+
+
+def from_connection(conn: Snapshot, model: str) -> StabilityImages:
+    """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
+    return StabilityImages(conn.base_url, conn.api_key, model or "core",
+                           http=image_options(get_settings(), "stability"))
