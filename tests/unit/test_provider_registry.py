@@ -93,3 +93,36 @@ def test_a_stored_connection_is_built_by_the_adapter_its_preset_names(kind, pres
         close = getattr(client, "close", None)
         if callable(close):
             close()
+
+
+def test_settings_seed_one_connection_per_image_provider_they_turn_on():
+    from app.services.ai.seed import Seed, seeds
+
+    on = {field: value for (kind, _), fields in TURN_ON.items() if kind == "images" for field, value in fields.items()}
+    settings = Settings(_env_file=None, **on, image_default_provider="stability", image_a1111_auth="ada:pw",
+                        image_comfyui_workflow="/srv/flow.json", image_bedrock_endpoint_url="https://bedrock.internal",
+                        workflow_fal_upscale_model="fal-ai/esrgan", workflow_replicate_background_model="acme/rembg")
+    local = "http://127.0.0.1:9"
+    fal_steps = {"upscale": "fal-ai/esrgan", "cutout": "fal-ai/imageutils/rembg"}
+    replicate_steps = {"upscale": "nightmareai/real-esrgan", "cutout": "acme/rembg"}
+    assert seeds(settings) == [
+        Seed("image:openai", "openai", "OpenAI (from settings)", local + "/v1", "", {},
+             {"images": ["gpt-image-1"]}, {}),
+        Seed("image:a1111", "a1111", "AUTOMATIC1111 / Forge (from settings)", local, "ada:pw", {},
+             {"images": [""]}, {}),
+        Seed("image:comfyui", "comfyui", "ComfyUI (from settings)", local, "", {"workflow": "/srv/flow.json"},
+             {"images": ["sd_xl_base_1.0.safetensors"]}, {}),
+        Seed("image:fal", "fal", "fal.ai (from settings)", "https://queue.fal.run", "fal-test",
+             {"models": "fal-ai/flux/dev", "upscale_model": fal_steps["upscale"], "cutout_model": fal_steps["cutout"]},
+             {"images": ["fal-ai/flux/dev"], **{cap: [model] for cap, model in fal_steps.items()}}, fal_steps),
+        Seed("image:replicate", "replicate", "Replicate (from settings)", "https://api.replicate.com", "r8-test",
+             {"models": "black-forest-labs/flux-schnell", "upscale_model": replicate_steps["upscale"],
+              "cutout_model": replicate_steps["cutout"]},
+             {"images": ["black-forest-labs/flux-schnell"], **{cap: [m] for cap, m in replicate_steps.items()}},
+             {}),  # fal, seeded first, already holds both step defaults
+        Seed("image:stability", "stability", "Stability AI (from settings)", "https://api.stability.ai", "sk-test", {},
+             {"images": ["core"]}, {"images": "core"}),
+        Seed("image:bedrock", "bedrock", "AWS Bedrock (from settings)", "", "",
+             {"region": "us-east-1", "endpoint_url": "https://bedrock.internal"},
+             {"images": ["amazon.titan-image-generator-v2:0"]}, {}),
+    ]
