@@ -5,7 +5,8 @@ Settings validation (IMAGE_TIMEOUTS names), the pickers (generation and vision r
 preload and health read it; nothing else lists provider names. Each row names its adapter module,
 imported only when the provider is built (or by the worker's preload, so forked work horses start warm);
 that module defines `from_settings(settings)` and, for providers an admin can connect in the app,
-`from_connection(conn, model)` (app/services/ai/builders.py finds the row by the connection's preset).
+`from_connection(conn, model)` (app/services/ai/builders.py finds the row by the connection's preset);
+image adapters also define `settings_connection(settings)`, what app/services/ai/seed.py seeds.
 """
 
 from __future__ import annotations

@@ -214,6 +214,10 @@ def from_settings(settings: Settings) -> A1111:
                  http=image_options(settings, "a1111"))
 
 
+def settings_connection(settings: Settings) -> tuple[str, str, str, dict[str, str]]:
+    """(base URL, key, model, options) of the AI connection `make run` seeds from these settings once."""
+    return settings.image_a1111_url, settings.image_a1111_auth, "", {}
+
 def from_connection(conn: Snapshot, model: str) -> A1111:
     """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
     settings = get_settings()

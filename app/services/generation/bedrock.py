@@ -309,6 +309,13 @@ def from_settings(settings: Settings) -> BedrockProvider:
                            http=image_options(settings, "bedrock"))
 
 
+def settings_connection(settings: Settings) -> tuple[str, str, str, dict[str, str]]:
+    """(base URL, key, model, options) of the AI connection `make run` seeds from these settings once."""
+    options = {"region": settings.image_bedrock_region}
+    if settings.image_bedrock_endpoint_url:
+        options["endpoint_url"] = settings.image_bedrock_endpoint_url
+    return "", "", settings.image_bedrock_model, options
+
 def from_connection(conn: Snapshot, model: str) -> BedrockProvider:
     """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
     return BedrockProvider(region=conn.options.get("region", ""), model=model,

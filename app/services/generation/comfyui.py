@@ -277,6 +277,11 @@ def from_settings(settings: Settings) -> ComfyUI:
                    http=image_options(settings, "comfyui"))
 
 
+def settings_connection(settings: Settings) -> tuple[str, str, str, dict[str, str]]:
+    """(base URL, key, model, options) of the AI connection `make run` seeds from these settings once."""
+    workflow = settings.image_comfyui_workflow
+    return settings.image_comfyui_url, "", settings.image_comfyui_checkpoint, {"workflow": workflow} if workflow else {}
+
 def from_connection(conn: Snapshot, model: str) -> ComfyUI:
     """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
     try:

@@ -147,6 +147,10 @@ def from_settings(settings: Settings) -> FalProvider:
                        http=image_options(settings, "fal"), allow_loopback=is_loopback(settings.image_fal_base_url))
 
 
+def settings_connection(settings: Settings) -> tuple[str, str, str, dict[str, str]]:
+    """(base URL, key, model, options) of the AI connection `make run` seeds from these settings once."""
+    return settings.image_fal_base_url, settings.image_fal_key, settings.image_fal_model, {}
+
 def from_connection(conn: Snapshot, model: str) -> FalProvider:
     """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
     return FalProvider(conn.api_key, model=model, base_url=conn.base_url, http=image_options(get_settings(), "fal"),

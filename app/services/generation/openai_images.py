@@ -158,6 +158,10 @@ def from_settings(settings: Settings) -> OpenAIImages:
                         http=image_options(settings, "openai"))
 
 
+def settings_connection(settings: Settings) -> tuple[str, str, str, dict[str, str]]:
+    """(base URL, key, model, options) of the AI connection `make run` seeds from these settings once."""
+    return settings.image_openai_base_url, settings.image_openai_api_key, settings.image_openai_model, {}
+
 def from_connection(conn: Snapshot, model: str) -> OpenAIImages:
     """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
     return OpenAIImages(conn.base_url, conn.api_key, model or "gpt-image-1",

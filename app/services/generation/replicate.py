@@ -132,6 +132,11 @@ def from_settings(settings: Settings) -> ReplicateProvider:
                              allow_loopback=is_loopback(settings.image_replicate_base_url))
 
 
+def settings_connection(settings: Settings) -> tuple[str, str, str, dict[str, str]]:
+    """(base URL, key, model, options) of the AI connection `make run` seeds from these settings once."""
+    return (settings.image_replicate_base_url, settings.image_replicate_api_token, settings.image_replicate_model,
+            {})
+
 def from_connection(conn: Snapshot, model: str) -> ReplicateProvider:
     """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
     return ReplicateProvider(conn.api_key, model=model, base_url=conn.base_url,

@@ -154,6 +154,10 @@ def from_settings(settings: Settings) -> StabilityImages:
                            settings.image_stability_model, http=image_options(settings, "stability"))
 
 
+def settings_connection(settings: Settings) -> tuple[str, str, str, dict[str, str]]:
+    """(base URL, key, model, options) of the AI connection `make run` seeds from these settings once."""
+    return settings.image_stability_base_url, settings.image_stability_api_key, settings.image_stability_model, {}
+
 def from_connection(conn: Snapshot, model: str) -> StabilityImages:
     """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
     return StabilityImages(conn.base_url, conn.api_key, model or "core",
