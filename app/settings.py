@@ -11,14 +11,11 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.providers import registry as providers
 from app.settings_guard import GuardSettings, NetworkList, parse_networks
 from app.settings_sso import SsoProvider, parse_providers
 
 DEFAULT_SECRET = "dev-only-insecure-secret-change-me"
-
-
-# The image providers' names (app.services.generation.registry builds them), for settings keyed by provider.
-IMAGE_PROVIDER_NAMES = ("local", "openai", "a1111", "comfyui", "fal", "replicate", "stability", "bedrock")
 
 
 class Settings(GuardSettings, BaseSettings):
@@ -237,9 +234,10 @@ class Settings(GuardSettings, BaseSettings):
     @field_validator("image_timeouts")
     @classmethod
     def _image_timeouts(cls, value: dict[str, float]) -> dict[str, float]:
+        known = providers.names("images")
         for name, seconds in value.items():
-            if name not in IMAGE_PROVIDER_NAMES:
-                raise ValueError(f"IMAGE_TIMEOUTS names {name!r}; providers are {', '.join(IMAGE_PROVIDER_NAMES)}")
+            if name not in known:
+                raise ValueError(f"IMAGE_TIMEOUTS names {name!r}; providers are {', '.join(known)}")
             if not 0 < seconds <= 3600:
                 raise ValueError(f"IMAGE_TIMEOUTS for {name!r} must be more than 0 and at most 3600 seconds")
         return value

@@ -211,15 +211,11 @@ def preload() -> None:
     """Import the job code once in the parent, so every forked work horse starts warm."""
     import importlib
 
+    from app.providers.registry import adapter_modules
     from app.queue import job_modules
 
-    for module in (*job_modules(), "jobs.periodic",
-                   "app.services.vision.local", "app.services.vision.openai_compat", "app.services.vision.google",
-                   *(f"app.services.generation.{name}" for name in (
-                       "local_engine", "openai_images", "a1111", "comfyui", "fal", "replicate", "stability",
-                       "bedrock")),
-                   "app.services.workflows.catalog", "app.services.workflows.remote_engines",
-                   "app.services.content_policy"):
+    for module in (*job_modules(), "jobs.periodic", *adapter_modules(), "app.services.workflows.catalog",
+                   "app.services.workflows.remote_engines", "app.services.content_policy"):
         importlib.import_module(module)
 
 

@@ -21,11 +21,13 @@ async def ready() -> JSONResponse:
     checks = await run_in_threadpool(readiness)
     # AI connections are reported, not counted: a model server down does not make the app unready.
     connections = await run_in_threadpool(_connections)
+    providers = await run_in_threadpool(_providers)
     if is_ready(checks):
-        return JSONResponse({"status": "ready", "checks": checks, "connections": connections})
+        return JSONResponse({"status": "ready", "checks": checks, "connections": connections,
+                             "providers": providers})
     down = [name for name, value in checks.items() if not value.startswith("ok")]
-    return JSONResponse({"status": "unavailable", "down": down, "checks": checks, "connections": connections},
-                        status_code=503)
+    return JSONResponse({"status": "unavailable", "down": down, "checks": checks, "connections": connections,
+                         "providers": providers}, status_code=503)
 
 
 PUBLIC_FIELDS = ("name", "preset", "enabled", "state", "error", "code", "latency_ms", "breaker", "tested_at")
@@ -38,3 +40,12 @@ def _connections() -> list[dict]:
         return [{k: c[k] for k in PUBLIC_FIELDS} for c in connection_health()]
     except Exception as exc:  # the database or Redis is down: the checks above already say so
         return [{"name": "(unknown)", "state": "down", "error": f"{type(exc).__name__}"}]
+
+
+def _providers() -> list[dict]:
+    from app.services.ai.health import settings_provider_health
+
+    try:
+        return settings_provider_health()
+    except Exception as exc:  # the database is down: the checks above already say so
+        return [{"name": "(unknown)", "breaker": "unknown", "error": f"{type(exc).__name__}"}]

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx
 import pybreaker
@@ -28,6 +29,9 @@ from app.observability import logs, metrics
 from app.process_cache import ForkSafeCache
 from app.providers.errors import ProviderError
 from app.services.images import FORMATS  # also registers the HEIC opener with Pillow
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 # Failures that say "the provider is down or struggling": retried here, and counted by the breaker.
 # rate_limited is retried but not counted: a 429 is the provider working as designed and saying when to come back.
@@ -54,6 +58,23 @@ class HttpOptions:
     breaker_fail_max: int = 5  # consecutive failed calls (after their retries) that open the breaker
     breaker_reset_seconds: float = 30.0  # how long an open breaker fails fast before letting one call try
     max_response_bytes: int = 4 * 1024 * 1024  # a provider answer is a few KB; refuse to buffer a runaway body
+
+
+# An image provider's answer: four big PNGs in base64 fit; a runaway body does not.
+IMAGE_RESPONSE_BYTES = 64 * 1024 * 1024
+
+
+def image_options(settings: Settings, provider: str) -> HttpOptions:
+    """HTTP options for an image provider (or a workflow step on one): its IMAGE_TIMEOUTS entry, else
+    IMAGE_TIMEOUT_SECONDS, and a body cap sized for images."""
+    timeout = settings.image_timeouts.get(provider, settings.image_timeout_seconds)
+    return HttpOptions(read_timeout=timeout, max_response_bytes=IMAGE_RESPONSE_BYTES)
+
+
+def is_loopback(url: str) -> bool:
+    """A URL on this machine. Result files may come from the provider's own host; on loopback (a local
+    server or a test fake) that is 127.0.0.1, which the download guard otherwise refuses."""
+    return (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
 
 
 # A forked child gets fresh breakers: the parent's provider threads may hold one's lock mid-call.
@@ -86,6 +107,12 @@ def get_breaker(name: str, *, fail_max: int, reset_seconds: float) -> pybreaker.
                                                exclude=[_not_an_outage], throw_new_error_on_trip=False)
             _breakers[name] = breaker
         return breaker
+
+
+def breaker_state(name: str) -> str:
+    """This process's breaker for a provider name: closed (also when never used), open or half-open."""
+    breaker = _breakers.get(name)
+    return str(breaker.current_state) if breaker is not None else "closed"
 
 
 def reset_breakers() -> None:

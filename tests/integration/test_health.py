@@ -79,3 +79,36 @@ def test_the_reaper_pass_purges_expired_sessions(env):
     reap_once()
     with session_scope() as session:
         assert len(session.exec(select(AuthSession)).all()) == 1
+
+
+def test_ready_lists_the_providers_settings_turn_on_with_their_breaker(api, monkeypatch):
+    """Health reads the provider registry: a provider settings turn on (and never seeded into a connection)
+    is listed with this process's breaker; once seeded, the connection is what health reports."""
+    from app.providers.errors import ProviderError
+    from app.providers.http import HttpOptions, RemoteClient, reset_breakers
+    from app.services.ai.seed import seed_from_settings
+    from tests.conftest import clear_caches
+
+    monkeypatch.setenv("IMAGE_FAL_KEY", "fal-test")
+    monkeypatch.setenv("IMAGE_FAL_BASE_URL", "http://127.0.0.1:1")  # the connection's probe is refused at once
+    monkeypatch.setenv("VISION_GOOGLE_API_KEY", "g-test")
+    clear_caches()
+    reset_breakers()
+    fal = {"name": "fal", "kind": "images", "label": "fal.ai", "breaker": "closed"}
+    google = {"name": "google", "kind": "vision", "label": "Google Cloud Vision", "breaker": "closed"}
+    assert api.get("/health/ready").json()["providers"] == [fal, google]
+
+    # One real outage (nothing listens on port 1) opens a breaker that trips after one failure.
+    client = RemoteClient("fal", options=HttpOptions(connect_timeout=0.5, retries=0, breaker_fail_max=1))
+    try:
+        with pytest.raises(ProviderError):
+            client.post_json("http://127.0.0.1:1/", {})
+        assert api.get("/health/ready").json()["providers"] == [{**fal, "breaker": "open"}, google]
+    finally:
+        client.close()
+        reset_breakers()
+
+    assert set(seed_from_settings()) == {"image:fal", "vision:google"}
+    body = api.get("/health/ready").json()
+    assert body["providers"] == []
+    assert {c["preset"] for c in body["connections"]} == {"fal", "google_vision"}

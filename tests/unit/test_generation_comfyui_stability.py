@@ -21,7 +21,7 @@ from app.services.generation.comfyui_workflow import (
     load_workflow,
     parse_workflow,
 )
-from app.services.generation.remote_files import nearest_aspect_ratio
+from app.services.generation.remote_checks import nearest_aspect_ratio
 from app.services.generation.stability import ASPECT_RATIOS, StabilityImages
 from tests.fake_comfyui import FakeComfyUI
 from tests.fake_image_providers import FakeStability, form_fields

@@ -8,18 +8,14 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image
 
+from app.providers.fal import FalClient, app_id
+from app.providers.files import decode_base64_image, decode_image, fetch_image
 from app.providers.http import HttpOptions, RemoteClient, reset_breakers
+from app.providers.replicate import ReplicateClient
 from app.services.generation.base import Capabilities, GenerationRequest, GenerationStatus, ProviderError
-from app.services.generation.fal import FalClient, FalProvider, app_id
-from app.services.generation.remote_files import (
-    check_request,
-    decode_base64_image,
-    decode_image,
-    fetch_image,
-    nearest_aspect_ratio,
-    parse_step_progress,
-)
-from app.services.generation.replicate import FLUX_ASPECT_RATIOS, ReplicateClient, ReplicateProvider
+from app.services.generation.fal import FalProvider
+from app.services.generation.remote_checks import check_request, nearest_aspect_ratio, parse_step_progress
+from app.services.generation.replicate import FLUX_ASPECT_RATIOS, ReplicateProvider
 from tests import images
 from tests.fake_queue_providers import FakeFal, FakeReplicate
 
@@ -304,7 +300,7 @@ def test_fal_client_runs_any_endpoint_and_cancels_on_timeout(fake_fal):
     client = FalClient("fal-test", base_url=fake_fal.base_url, http=FAST, allow_loopback=True)
     states: list[str] = []
     output = client.run("fal-ai/fast-sdxl", {"prompt": "a fox", "image_size": "square", "num_images": 1},
-                        poll_interval=0, on_status=lambda s: states.append(s.state))
+                        poll_interval=0, on_update=lambda s: states.append(s.state))
     assert states[0] == "IN_QUEUE" and states[-1] == "COMPLETED"
     image = client.fetch_image(output["images"][0]["url"])
     assert (image.width, image.height, image.mime) == (512, 512, "image/png")
@@ -457,7 +453,7 @@ def test_replicate_client_runs_any_model(fake_replicate):
     client.close()
 
 
-# --- remote_files (shared with image workflows' remote steps) -----------------------------------------------------
+# --- app.providers.files and remote_checks (shared with image workflows' remote steps) ----------------------------
 
 
 @pytest.mark.parametrize("url", [

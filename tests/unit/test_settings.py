@@ -73,7 +73,7 @@ def test_env_example_documents_every_setting_and_loads():
 
 
 def test_image_timeouts_per_provider_from_json(monkeypatch):
-    from app.services.generation.providers_config import _http
+    from app.providers.http import image_options as _http
 
     monkeypatch.setenv("IMAGE_TIMEOUTS", '{"a1111": 600, "comfyui": 300.5}')
     settings = Settings(_env_file=None)

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from email.utils import formatdate
-from types import SimpleNamespace
 
 import pytest
 from PIL import Image
@@ -22,6 +21,7 @@ from app.services.vision import registry
 from app.services.vision.base import ALT_TEXT_MAX, VisionRequest
 from app.services.vision.google import GoogleVision
 from app.services.vision.openai_compat import OpenAICompatibleVision
+from app.settings import Settings
 from tests import images
 from tests.fake_providers import FakeGoogleVision, FakeOpenAI
 
@@ -355,8 +355,8 @@ def test_google_timeout_and_outage_then_breaker(google, fake_google):
 # --- Registry ----------------------------------------------------------------------------------------------
 
 
-def settings(**fields) -> SimpleNamespace:
-    return SimpleNamespace(**fields)
+def settings(**fields) -> Settings:
+    return Settings(_env_file=None, **fields)
 
 
 # The registry reads the AI connections table (stored connections, seeded settings): `env` gives it a database.

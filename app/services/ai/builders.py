@@ -1,16 +1,16 @@
-"""Clients built from a stored connection, one function a capability (the adapters are the same ones
-settings-based providers use; only where the address, key and model come from differs)."""
+"""Clients built from a stored connection, one function a capability. Vision and images go through the
+provider registry (app/providers/registry.py): the adapter a preset names builds itself with
+`from_connection`, the same adapter settings-based providers use."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from app.errors import ValidationFailed
+from app.providers import registry
 from app.providers.http import HttpOptions
 from app.providers.presets import CHAT_PRESETS, PRESETS, chat_base
-from app.services.generation.providers_config import IMAGE_RESPONSE_BYTES
 from app.settings import get_settings
 
 
@@ -30,34 +30,16 @@ class Snapshot:
     created: str = ""
 
 
-def is_loopback(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
-
-
-def _image_http(provider: str) -> HttpOptions:
-    settings = get_settings()
-    timeout = settings.image_timeouts.get(provider, settings.image_timeout_seconds)
-    return HttpOptions(read_timeout=timeout, max_response_bytes=IMAGE_RESPONSE_BYTES)
-
-
 def _unsupported(conn: Snapshot, capability: str) -> ValidationFailed:
     return ValidationFailed(f"{PRESETS[conn.preset].label} (“{conn.name}”) cannot do {capability}.",
                             code="capability_not_offered")
 
 
 def vision(conn: Snapshot, model: str) -> Any:
-    settings = get_settings()
-    http = HttpOptions(read_timeout=settings.vision_timeout_seconds)
-    if conn.preset in CHAT_PRESETS:
-        from app.services.vision.openai_compat import OpenAICompatibleVision
-
-        return OpenAICompatibleVision(chat_base(conn.preset, conn.base_url), conn.api_key, model, name=conn.name,
-                                      max_concurrency=settings.vision_openai_concurrency, http=http)
-    if conn.preset == "google_vision":
-        from app.services.vision.google import GoogleVision
-
-        return GoogleVision(conn.api_key, conn.base_url, http=http)
-    raise _unsupported(conn, "vision")
+    spec = registry.for_preset("vision", conn.preset)
+    if spec is None:
+        raise _unsupported(conn, "vision")
+    return spec.connect(conn, model)
 
 
 def text(conn: Snapshot, model: str) -> Any:
@@ -85,45 +67,10 @@ def moderation(conn: Snapshot, model: str) -> Any:
 
 
 def images(conn: Snapshot, model: str) -> Any:
-    preset, url, key = conn.preset, conn.base_url, conn.api_key
-    if preset == "openai":
-        from app.services.generation.openai_images import OpenAIImages
-
-        return OpenAIImages(url, key, model or "gpt-image-1", http=_image_http("openai"), name=conn.name,
-                            label=conn.name)
-    if preset == "a1111":
-        from app.services.generation.a1111 import A1111
-
-        return A1111(url, key, model, steps=get_settings().image_a1111_steps, http=_image_http("a1111"))
-    if preset == "comfyui":
-        from app.services.generation.comfyui import ComfyUI
-        from app.services.generation.comfyui_workflow import WorkflowError, load_workflow
-
-        try:
-            workflow = load_workflow(conn.options.get("workflow") or None)
-        except WorkflowError as exc:
-            raise ValidationFailed(f"The ComfyUI workflow of “{conn.name}” cannot be used: {exc}",
-                                   code="provider_misconfigured") from exc
-        return ComfyUI(url, model=model, workflow=workflow, http=_image_http("comfyui"))
-    if preset == "fal":
-        from app.services.generation.fal import FalProvider
-
-        return FalProvider(key, model=model, base_url=url, http=_image_http("fal"), allow_loopback=is_loopback(url))
-    if preset == "replicate":
-        from app.services.generation.replicate import ReplicateProvider
-
-        return ReplicateProvider(key, model=model, base_url=url, http=_image_http("replicate"),
-                                 allow_loopback=is_loopback(url))
-    if preset == "stability":
-        from app.services.generation.stability import StabilityImages
-
-        return StabilityImages(url, key, model or "core", http=_image_http("stability"))
-    if preset == "bedrock":
-        from app.services.generation.bedrock import BedrockProvider
-
-        return BedrockProvider(region=conn.options.get("region", ""), model=model,
-                               endpoint_url=conn.options.get("endpoint_url") or None, http=_image_http("bedrock"))
-    raise _unsupported(conn, "images")
+    spec = registry.for_preset("images", conn.preset)
+    if spec is None:
+        raise _unsupported(conn, "images")
+    return spec.connect(conn, model)
 
 
 BUILDERS = {"vision": vision, "text": text, "moderation": moderation, "images": images}

@@ -14,9 +14,11 @@ from sqlmodel import select
 
 from app.db import read_scope
 from app.models import AIConnection
-from app.providers import keybox
+from app.providers import keybox, registry
+from app.providers.http import breaker_state
 from app.providers.presets import PRESETS, probe_arguments
 from app.redis_client import get_redis
+from app.settings import get_settings
 
 PROBE_SECONDS = 3.0
 REMEMBER_SECONDS = 20  # a probe result is reused this long (health may be polled every few seconds)
@@ -42,13 +44,6 @@ def _probe(row: dict[str, Any]) -> dict[str, Any]:
     except keybox.KeyUnreadable as exc:
         return {"state": "down", "error": str(exc), "code": "key_unreadable", "latency_ms": None}
     return {"state": "ok", "error": "", "code": "ok", "latency_ms": result.latency_ms}
-
-
-def _breaker(name: str) -> str:
-    from app.providers import http
-
-    breaker = http._breakers.get(name)
-    return str(breaker.current_state) if breaker is not None else "closed"
 
 
 def connection_health(*, probe: bool = True) -> list[dict[str, Any]]:
@@ -83,7 +78,7 @@ def connection_health(*, probe: bool = True) -> list[dict[str, Any]]:
             live = {"state": "untested", "error": "", "code": "untested", "latency_ms": None}
         report.append({"id": p["id"], "name": p["name"], "preset": p["preset"],
                        "preset_label": PRESETS[p["preset"]].label if p["preset"] in PRESETS else p["preset"],
-                       "enabled": p["enabled"], **live, "breaker": _breaker(p["name"]),
+                       "enabled": p["enabled"], **live, "breaker": breaker_state(p["name"]),
                        "tested_at": p["tested_at"], "test_error": p["test_error"]})
     return report
 
@@ -95,3 +90,15 @@ def forget(connection_id: int | None = None) -> None:
     keys = list(redis.scan_iter(match=pattern, count=500))
     if keys:
         redis.delete(*keys)
+
+
+def settings_provider_health() -> list[dict[str, Any]]:
+    """The remote providers settings turn on (the registry table) that were never seeded into an AI
+    connection: settings still rule them, so they appear beside the connections with this process's
+    breaker. Not probed: a settings-only provider has no stored test to compare with."""
+    from app.services.ai import seed
+
+    settings = get_settings()
+    return [{"name": spec.name, "kind": spec.kind, "label": spec.label, "breaker": breaker_state(spec.name)}
+            for spec in registry.PROVIDERS
+            if not spec.local and spec.configured(settings) and seed.seeded_ref(spec.seed_key) is None]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
+from importlib import import_module
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +18,7 @@ from sqlmodel import select
 
 from app.db import read_scope, session_scope
 from app.models import AIConnection, AIDefault, AISeed
-from app.providers import keybox
+from app.providers import keybox, registry
 from app.providers.presets import PRESETS
 from app.settings import Settings, get_settings
 
@@ -74,26 +75,19 @@ def seeds(s: Settings) -> list[Seed]:
         found.append(Seed("moderation:openai", p, "Moderation (from settings)", s.moderation_openai_base_url,
                           s.moderation_openai_api_key, {}, {"moderation": [s.moderation_openai_model]},
                           {"moderation": s.moderation_openai_model}))
-    images = {
-        "openai": (s.image_openai_base_url, "openai", s.image_openai_api_key, s.image_openai_model, {}),
-        "a1111": (s.image_a1111_url, "a1111", s.image_a1111_auth, "", {}),
-        "comfyui": (s.image_comfyui_url, "comfyui", "", s.image_comfyui_checkpoint,
-                    {"workflow": s.image_comfyui_workflow} if s.image_comfyui_workflow else {}),
-        "fal": (s.image_fal_base_url if s.image_fal_key else "", "fal", s.image_fal_key, s.image_fal_model, {}),
-        "replicate": (s.image_replicate_base_url if s.image_replicate_api_token else "", "replicate",
-                      s.image_replicate_api_token, s.image_replicate_model, {}),
-        "stability": (s.image_stability_base_url if s.image_stability_api_key else "", "stability",
-                      s.image_stability_api_key, s.image_stability_model, {}),
-    }
-    for name, (url, preset, key, model, options) in images.items():
-        if not url:
+    for spec in registry.PROVIDERS:  # image providers: each adapter says what its settings hold
+        if spec.kind != "images" or spec.local or not spec.configured(s):
+            continue
+        preset = (spec.presets or (spec.name,))[0]
+        url, key, model, options = import_module(spec.module).settings_connection(s)
+        if not url and PRESETS[preset].needs_url:
             continue
         offers: dict[str, list[str]] = {"images": [model]}
-        defaults = {"images": model} if image_default == name else {}
-        if name in ("fal", "replicate"):
-            steps = {"upscale": s.workflow_fal_upscale_model if name == "fal" else s.workflow_replicate_upscale_model,
-                     "cutout": s.workflow_fal_background_model if name == "fal"
-                     else s.workflow_replicate_background_model}
+        defaults = {"images": model} if image_default == spec.name else {}
+        if spec.name in ("fal", "replicate"):  # they also run workflow steps, on WORKFLOW_<NAME>_*_MODEL
+            fal = spec.name == "fal"
+            steps = {"upscale": s.workflow_fal_upscale_model if fal else s.workflow_replicate_upscale_model,
+                     "cutout": s.workflow_fal_background_model if fal else s.workflow_replicate_background_model}
             for capability, step_model in steps.items():
                 if step_model:
                     offers[capability] = [step_model]
@@ -101,15 +95,8 @@ def seeds(s: Settings) -> list[Seed]:
                         defaults[capability] = step_model
             options = {"models": model, "upscale_model": steps["upscale"], "cutout_model": steps["cutout"]}
             options = {k: v for k, v in options.items() if v}
-        found.append(Seed(f"image:{name}", preset, f"{PRESETS[preset].label} (from settings)", url.rstrip("/"), key,
+        found.append(Seed(spec.seed_key, preset, f"{PRESETS[preset].label} (from settings)", url.rstrip("/"), key,
                           options, offers, defaults))
-    if s.image_bedrock_region:
-        options = {"region": s.image_bedrock_region}
-        if s.image_bedrock_endpoint_url:
-            options["endpoint_url"] = s.image_bedrock_endpoint_url
-        found.append(Seed("image:bedrock", "bedrock", "AWS Bedrock (from settings)", "", "", options,
-                          {"images": [s.image_bedrock_model]},
-                          {"images": s.image_bedrock_model} if image_default == "bedrock" else {}))
     return found
 
 

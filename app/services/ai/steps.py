@@ -7,9 +7,9 @@ from typing import Any
 
 from app.errors import ValidationFailed
 from app.process_cache import ForkSafeCache
-from app.providers.http import HttpOptions
+from app.providers.http import HttpOptions, image_options
 from app.services.ai import resolve
-from app.services.ai.builders import IMAGE_RESPONSE_BYTES, Snapshot, is_loopback
+from app.services.ai.builders import Snapshot
 from app.settings import get_settings
 
 # A workflow step → the capability whose default runs it.
@@ -18,9 +18,7 @@ _engines = ForkSafeCache()
 
 
 def _http(preset: str) -> HttpOptions:
-    settings = get_settings()
-    return HttpOptions(read_timeout=settings.image_timeouts.get(preset, settings.image_timeout_seconds),
-                       max_response_bytes=IMAGE_RESPONSE_BYTES)
+    return image_options(get_settings(), preset)
 
 
 def step_engine(conn: Snapshot, op_id: str, model: str) -> Any:
@@ -48,21 +46,11 @@ def step_engine(conn: Snapshot, op_id: str, model: str) -> Any:
                             **({"upscale_model": model} if upscale else {}), http=_http("comfyui"),
                             deadline_seconds=deadline)
     if conn.preset in ("fal", "replicate"):
-        from app.services.workflows.steps_queue import QueueSteps
+        from app.services.workflows.steps_queue import QueueSteps, queue_client
 
-        loopback = is_loopback(conn.base_url)
-        if conn.preset == "fal":
-            from app.services.generation import fal
-
-            client, limit = fal.FalClient(conn.api_key, base_url=conn.base_url, http=_http("fal"),
-                                          allow_loopback=loopback, name=conn.name), fal.MAX_INPUT_BYTES
-        else:
-            from app.services.generation import replicate
-
-            client, limit = replicate.ReplicateClient(conn.api_key, base_url=conn.base_url, http=_http("replicate"),
-                                                      allow_loopback=loopback, name=conn.name), \
-                replicate.MAX_INPUT_BYTES
-        return QueueSteps(conn.preset, client, {op_id: model}, limit=limit, deadline=deadline)
+        client = queue_client(conn.preset, conn.api_key, base_url=conn.base_url, http=_http(conn.preset),
+                              name=conn.name)
+        return QueueSteps(conn.preset, client, {op_id: model}, deadline=deadline)
     raise ValidationFailed(f"“{conn.name}” cannot run workflow steps.", code="capability_not_offered")
 
 

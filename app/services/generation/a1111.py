@@ -17,9 +17,11 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.providers.http import HttpOptions, RemoteClient
+from app.providers.files import decode_base64_image
+from app.providers.http import HttpOptions, RemoteClient, image_options
+from app.providers.submit import send_submit
 from app.services.generation.base import (
     Capabilities,
     GeneratedImage,
@@ -27,8 +29,13 @@ from app.services.generation.base import (
     GenerationStatus,
     ProviderError,
 )
+from app.services.generation.remote_checks import check_request
 from app.services.generation.remote_common import PROMPT_MAX, CallAwareProvider, as_generated, image_http_options
-from app.services.generation.remote_files import check_request, decode_base64_image, send_submit
+from app.settings import get_settings
+
+if TYPE_CHECKING:
+    from app.services.ai.builders import Snapshot
+    from app.settings import Settings
 
 MAX_N = 8
 
@@ -199,3 +206,20 @@ class A1111(CallAwareProvider):
         with self._state_lock:
             self._interrupted.discard(str(handle.get("call", "")))
             self._seen_running.discard(str(handle.get("call", "")))
+
+
+def from_settings(settings: Settings) -> A1111:
+    """The registry's builder (app/providers/registry.py), from IMAGE_A1111_*."""
+    return A1111(settings.image_a1111_url, settings.image_a1111_auth, steps=settings.image_a1111_steps,
+                 http=image_options(settings, "a1111"))
+
+
+def settings_connection(settings: Settings) -> tuple[str, str, str, dict[str, str]]:
+    """(base URL, key, model, options) of the AI connection `make run` seeds from these settings once."""
+    return settings.image_a1111_url, settings.image_a1111_auth, "", {}
+
+def from_connection(conn: Snapshot, model: str) -> A1111:
+    """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
+    settings = get_settings()
+    return A1111(conn.base_url, conn.api_key, model, steps=settings.image_a1111_steps,
+                 http=image_options(settings, "a1111"))

@@ -18,7 +18,7 @@ import functools
 import json
 import re
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.loaders
@@ -35,7 +35,8 @@ from botocore.exceptions import (
 )
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from app.providers.http import RETRYABLE_CODES, HttpOptions, get_breaker
+from app.providers.files import decode_base64_image
+from app.providers.http import RETRYABLE_CODES, HttpOptions, get_breaker, image_options
 from app.services.generation.base import (
     Capabilities,
     GeneratedImage,
@@ -43,8 +44,12 @@ from app.services.generation.base import (
     ProviderError,
     SyncCallProvider,
 )
-from app.services.generation.remote_files import check_request as check_generation_request
-from app.services.generation.remote_files import decode_base64_image
+from app.services.generation.remote_checks import check_request as check_generation_request
+from app.settings import get_settings
+
+if TYPE_CHECKING:
+    from app.services.ai.builders import Snapshot
+    from app.settings import Settings
 
 DEFAULT_MODEL = "amazon.titan-image-generator-v2:0"
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # five 1408-px PNGs in base64 are ~20 MB
@@ -295,3 +300,24 @@ class BedrockProvider(SyncCallProvider):
 
 def _should_retry(exc: BaseException) -> bool:
     return isinstance(exc, ProviderError) and exc.code in RETRYABLE_CODES
+
+
+def from_settings(settings: Settings) -> BedrockProvider:
+    """The registry's builder (app/providers/registry.py), from IMAGE_BEDROCK_* (credentials: AWS's chain)."""
+    return BedrockProvider(region=settings.image_bedrock_region, model=settings.image_bedrock_model,
+                           endpoint_url=settings.image_bedrock_endpoint_url or None,
+                           http=image_options(settings, "bedrock"))
+
+
+def settings_connection(settings: Settings) -> tuple[str, str, str, dict[str, str]]:
+    """(base URL, key, model, options) of the AI connection `make run` seeds from these settings once."""
+    options = {"region": settings.image_bedrock_region}
+    if settings.image_bedrock_endpoint_url:
+        options["endpoint_url"] = settings.image_bedrock_endpoint_url
+    return "", "", settings.image_bedrock_model, options
+
+def from_connection(conn: Snapshot, model: str) -> BedrockProvider:
+    """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
+    return BedrockProvider(region=conn.options.get("region", ""), model=model,
+                           endpoint_url=conn.options.get("endpoint_url") or None,
+                           http=image_options(get_settings(), "bedrock"))

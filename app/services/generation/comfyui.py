@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.providers.http import HttpOptions, RemoteClient
+from app.errors import ValidationFailed
+from app.providers.http import HttpOptions, RemoteClient, image_options
+from app.providers.submit import send_submit
 from app.services.generation.base import (
     Capabilities,
     GeneratedImage,
@@ -24,9 +26,14 @@ from app.services.generation.base import (
     GenerationStatus,
     ProviderError,
 )
-from app.services.generation.comfyui_workflow import ComfyWorkflow, load_workflow
+from app.services.generation.comfyui_workflow import ComfyWorkflow, WorkflowError, load_workflow
+from app.services.generation.remote_checks import check_request
 from app.services.generation.remote_common import PROMPT_MAX, generated_image, image_http_options
-from app.services.generation.remote_files import check_request, send_submit
+from app.settings import get_settings
+
+if TYPE_CHECKING:
+    from app.services.ai.builders import Snapshot
+    from app.settings import Settings
 
 MAX_N = 8
 MAX_IMAGES = 16  # images taken from one finished workflow (a workflow may save more than it was asked for)
@@ -257,3 +264,29 @@ class ComfyUI:
                              retry=False)
             return True
         return False
+
+
+def from_settings(settings: Settings) -> ComfyUI:
+    """The registry's builder (app/providers/registry.py), from IMAGE_COMFYUI_*; a workflow file that
+    cannot be used is a 422 `provider_misconfigured`."""
+    try:
+        workflow = load_workflow(settings.image_comfyui_workflow or None)
+    except WorkflowError as exc:
+        raise ValidationFailed(f"The ComfyUI workflow cannot be used: {exc}", code="provider_misconfigured") from exc
+    return ComfyUI(settings.image_comfyui_url, model=settings.image_comfyui_checkpoint, workflow=workflow,
+                   http=image_options(settings, "comfyui"))
+
+
+def settings_connection(settings: Settings) -> tuple[str, str, str, dict[str, str]]:
+    """(base URL, key, model, options) of the AI connection `make run` seeds from these settings once."""
+    workflow = settings.image_comfyui_workflow
+    return settings.image_comfyui_url, "", settings.image_comfyui_checkpoint, {"workflow": workflow} if workflow else {}
+
+def from_connection(conn: Snapshot, model: str) -> ComfyUI:
+    """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
+    try:
+        workflow = load_workflow(conn.options.get("workflow") or None)
+    except WorkflowError as exc:
+        raise ValidationFailed(f"The ComfyUI workflow of “{conn.name}” cannot be used: {exc}",
+                               code="provider_misconfigured") from exc
+    return ComfyUI(conn.base_url, model=model, workflow=workflow, http=image_options(get_settings(), "comfyui"))

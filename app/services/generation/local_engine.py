@@ -17,7 +17,7 @@ import threading
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -38,6 +38,9 @@ from app.services.generation.local_palette import Palette, build_palette, read_c
 from app.services.generation.local_shapes import Scene, add_grain, vignette
 from app.services.generation.local_subject import draw_subject, find_subject
 from app.services.generation.local_type import Box, quoted_texts, set_type, strip_quotes
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 MIN_SIDE, MAX_SIDE, SIZE_MULTIPLE = 256, 2048, 8
 PROMPT_MAX = 2000
@@ -311,3 +314,8 @@ class LocalDesignEngine:
         with job.lock:
             job.images.clear()
         return True
+
+
+def from_settings(settings: Settings) -> LocalDesignEngine:
+    """The registry's builder (app/providers/registry.py): the engine needs no settings."""
+    return LocalDesignEngine()

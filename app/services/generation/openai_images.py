@@ -13,19 +13,19 @@ gpt-image request, so those go back to the caller instead of being sent again.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.providers.http import HttpOptions, RemoteClient
+from app.providers.files import decode_base64_image, decode_image, fetch_image
+from app.providers.http import HttpOptions, RemoteClient, image_options
+from app.providers.submit import same_origin, send_submit
 from app.services.generation.base import Capabilities, GeneratedImage, GenerationRequest, ProviderError
+from app.services.generation.remote_checks import check_request
 from app.services.generation.remote_common import PROMPT_MAX, CallAwareProvider, as_generated, image_http_options
-from app.services.generation.remote_files import (
-    check_request,
-    decode_base64_image,
-    decode_image,
-    fetch_image,
-    same_origin,
-    send_submit,
-)
+from app.settings import get_settings
+
+if TYPE_CHECKING:
+    from app.services.ai.builders import Snapshot
+    from app.settings import Settings
 
 MAX_N = 4  # images per request we offer; models that make fewer per call get several calls
 
@@ -150,3 +150,19 @@ class OpenAIImages(CallAwareProvider):
                 extras["revised_prompt"] = item["revised_prompt"]
             images.append(as_generated(image, extras=extras))
         return images
+
+
+def from_settings(settings: Settings) -> OpenAIImages:
+    """The registry's builder (app/providers/registry.py), from IMAGE_OPENAI_*."""
+    return OpenAIImages(settings.image_openai_base_url, settings.image_openai_api_key, settings.image_openai_model,
+                        http=image_options(settings, "openai"))
+
+
+def settings_connection(settings: Settings) -> tuple[str, str, str, dict[str, str]]:
+    """(base URL, key, model, options) of the AI connection `make run` seeds from these settings once."""
+    return settings.image_openai_base_url, settings.image_openai_api_key, settings.image_openai_model, {}
+
+def from_connection(conn: Snapshot, model: str) -> OpenAIImages:
+    """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
+    return OpenAIImages(conn.base_url, conn.api_key, model or "gpt-image-1",
+                        http=image_options(get_settings(), "openai"), name=conn.name, label=conn.name)

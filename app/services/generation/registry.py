@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from app.errors import ValidationFailed
 from app.process_cache import ForkSafeCache
-from app.services.generation import providers_config as config
+from app.providers import registry as providers
 from app.services.generation.base import Capabilities, ImageProvider
-from app.settings import Settings, get_settings
+from app.settings import get_settings
 
-LABELS = {
-    "local": "Local design engine (offline)",
-    "openai": "OpenAI Images (or compatible)",
-    "a1111": "AUTOMATIC1111 / Forge",
-    "comfyui": "ComfyUI",
-    "fal": "fal.ai",
-    "replicate": "Replicate",
-    "stability": "Stability AI",
-    "bedrock": "AWS Bedrock",
-}
-
-BUILDERS: dict[str, Callable[[Settings], ImageProvider]] = {
-    "local": config.build_local,
-    "openai": config.build_openai,
-    "a1111": config.build_a1111,
-    "comfyui": config.build_comfyui,
-    "fal": config.build_fal,
-    "replicate": config.build_replicate,
-    "stability": config.build_stability,
-    "bedrock": config.build_bedrock,
-}
+# name → label, in table order (app/providers/registry.py is the one list of provider names).
+LABELS = {name: spec.label for name, spec in providers.of_kind("images").items()}
 
 # name → (the settings object it was built from, the provider); new settings mean a rebuild.
 # A forked work horse builds its own (see app.process_cache).
@@ -45,8 +25,9 @@ def connection_ref(name: str) -> str | None:
 
     if resolve.is_ref(name):
         return name
-    if name in LABELS and name != "local":
-        ref = seed.seeded_ref(f"image:{name}")
+    spec = providers.find("images", name)
+    if spec is not None and not spec.local:
+        ref = seed.seeded_ref(spec.seed_key)
         if ref == "":
             raise ValidationFailed(f"The image provider {LABELS[name]!r} was moved to the AI connections page and is "
                                    "no longer there (or is disabled).", code="provider_not_configured")
@@ -86,10 +67,11 @@ def get_provider(name: str) -> ImageProvider:
         cached = _cache.get(name)
         if cached is not None and cached[0] is settings:
             return cached[1]
-        if not config.configured(name, settings):
+        spec = providers.of_kind("images")[name]
+        if not spec.configured(settings):
             raise ValidationFailed(f"The image provider {LABELS[name]!r} is not set up on this server.",
                                    code="provider_not_configured")
-        provider = BUILDERS[name](settings)
+        provider = spec.build(settings)
         _cache[name] = (settings, provider)
         return provider
 
@@ -108,10 +90,10 @@ def available_providers(*, configured_only: bool = False) -> list[dict[str, Any]
         rows.append({"name": choice["value"], "label": choice["label"], "configured": True,
                      "capabilities": caps.as_dict(), "default": choice["default"]})
     has_default = any(row["default"] for row in rows)
-    for name, label in LABELS.items():
-        if name != "local" and seed.seeded_ref(f"image:{name}") is not None:
+    for name, spec in providers.of_kind("images").items():
+        if not spec.local and seed.seeded_ref(spec.seed_key) is not None:
             continue  # it became a connection (listed above when it still exists)
-        ok = config.configured(name, settings)
+        ok = spec.configured(settings)
         if configured_only and not ok:
             continue
         try:
@@ -120,7 +102,7 @@ def available_providers(*, configured_only: bool = False) -> list[dict[str, Any]
             ok, caps = False, Capabilities()
             if configured_only:
                 continue
-        rows.append({"name": name, "label": label, "configured": ok, "capabilities": caps.as_dict(),
+        rows.append({"name": name, "label": spec.label, "configured": ok, "capabilities": caps.as_dict(),
                      "default": not has_default and name == settings.image_default_provider})
     return rows
 
@@ -128,9 +110,9 @@ def available_providers(*, configured_only: bool = False) -> list[dict[str, Any]
 def reset_providers() -> None:
     """Forget every built provider (tests; or after provider settings change at run time)."""
     with _cache.lock:
-        providers = [provider for _, provider in _cache.values()]
+        built = [provider for _, provider in _cache.values()]
         _cache.clear()
-    for provider in providers:
+    for provider in built:
         close = getattr(provider, "close", None)
         if callable(close):
             close()

@@ -1,7 +1,8 @@
 """Pieces shared by the OpenAI Images, A1111, ComfyUI and Stability adapters.
 
-Request checks, image decoding, downloads and `send_submit` (a call that starts paid or long work, retried
-only after a 429) come from `remote_files`, shared with the fal/Replicate/Bedrock adapters. Here:
+Image decoding and downloads (app/providers/files.py), `send_submit` (a call that starts paid or long work,
+retried only after a 429; app/providers/submit.py) and request checks (`remote_checks`) are shared with the
+fal/Replicate/Bedrock adapters. Here:
 
 - `image_http_options`: HTTP defaults sized for image answers.
 - `generated_image`: a checked `GeneratedImage` with its real pixel size in extras.
@@ -16,7 +17,8 @@ from abc import abstractmethod
 from dataclasses import replace
 from typing import Any
 
-from app.providers.http import HttpOptions
+from app.providers.files import FetchedImage, decode_image
+from app.providers.http import IMAGE_RESPONSE_BYTES, HttpOptions
 from app.services.generation.base import (
     GeneratedImage,
     GenerationRequest,
@@ -24,9 +26,7 @@ from app.services.generation.base import (
     ProviderError,
     SyncCallProvider,
 )
-from app.services.generation.remote_files import FetchedImage, decode_image
 
-IMAGE_RESPONSE_BYTES = 64 * 1024 * 1024  # a batch of four 2048² PNGs in base64 fits comfortably
 PROMPT_MAX = 10_000  # A1111, ComfyUI and Stability take long prompts; OpenAI's limits are per model
 
 
@@ -49,7 +49,7 @@ def generated_image(data: bytes, *, provider: str, seed: int | None = None,
 
 def as_generated(image: FetchedImage, *, seed: int | None = None,
                  extras: dict[str, Any] | None = None) -> GeneratedImage:
-    """A `GeneratedImage` from an image `remote_files` already checked."""
+    """A `GeneratedImage` from an image `app.providers.files` already checked."""
     return GeneratedImage(data=image.data, mime=image.mime, seed=seed,
                           extras={"width": image.width, "height": image.height, **(extras or {})})
 

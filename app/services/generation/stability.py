@@ -16,12 +16,19 @@ Retries: a generation call is retried only after a 429 (refused, so not billed).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.providers.http import HttpOptions, RemoteClient
+from app.providers.files import decode_base64_image
+from app.providers.http import HttpOptions, RemoteClient, image_options
+from app.providers.submit import send_submit
 from app.services.generation.base import Capabilities, GeneratedImage, GenerationRequest, ProviderError
+from app.services.generation.remote_checks import check_request, nearest_aspect_ratio
 from app.services.generation.remote_common import PROMPT_MAX, CallAwareProvider, as_generated, image_http_options
-from app.services.generation.remote_files import check_request, decode_base64_image, nearest_aspect_ratio, send_submit
+from app.settings import get_settings
+
+if TYPE_CHECKING:
+    from app.services.ai.builders import Snapshot
+    from app.settings import Settings
 
 ASPECT_RATIOS = ("16:9", "1:1", "21:9", "2:3", "3:2", "4:5", "5:4", "9:16", "9:21")
 SEED_LIMIT = 4_294_967_295  # Stability takes seeds 0..4294967294 (0 = random)
@@ -139,3 +146,19 @@ class StabilityImages(CallAwareProvider):
             seed = None
         image = decode_base64_image(answer.get("image"), source=self.label)
         return as_generated(image, seed=seed, extras={"model": model, "aspect_ratio": ratio})
+
+
+def from_settings(settings: Settings) -> StabilityImages:
+    """The registry's builder (app/providers/registry.py), from IMAGE_STABILITY_*."""
+    return StabilityImages(settings.image_stability_base_url, settings.image_stability_api_key,
+                           settings.image_stability_model, http=image_options(settings, "stability"))
+
+
+def settings_connection(settings: Settings) -> tuple[str, str, str, dict[str, str]]:
+    """(base URL, key, model, options) of the AI connection `make run` seeds from these settings once."""
+    return settings.image_stability_base_url, settings.image_stability_api_key, settings.image_stability_model, {}
+
+def from_connection(conn: Snapshot, model: str) -> StabilityImages:
+    """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
+    return StabilityImages(conn.base_url, conn.api_key, model or "core",
+                           http=image_options(get_settings(), "stability"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
@@ -11,6 +11,11 @@ from jsonschema.exceptions import best_match
 from app.providers.errors import ProviderError
 from app.providers.http import HttpOptions, RemoteClient, downscale_jpeg
 from app.services.vision.base import VisionRequest, VisionResult, clip_alt_text
+from app.settings import get_settings
+
+if TYPE_CHECKING:
+    from app.services.ai.builders import Snapshot
+    from app.settings import Settings
 
 DETAIL_MIN_SCORE = 0.6  # labels below this are kept as keywords but are too shaky to describe the picture
 _VALIDATOR = Draft202012Validator({
@@ -133,3 +138,15 @@ def _classify(status: int, message: str, data: Any) -> ProviderError | None:
         if reasons & {"API_KEY_INVALID", "API_KEY_EXPIRED"} or "api key" in message.lower():
             return ProviderError(f"google refused the API key: {message}", code="auth_failed")
     return None
+
+
+def from_settings(settings: Settings) -> GoogleVision:
+    """The registry's builder (app/providers/registry.py), from VISION_GOOGLE_*."""
+    return GoogleVision(settings.vision_google_api_key, settings.vision_google_endpoint,
+                        http=HttpOptions(read_timeout=settings.vision_timeout_seconds))
+
+
+def from_connection(conn: Snapshot, model: str) -> GoogleVision:
+    """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
+    return GoogleVision(conn.api_key, conn.base_url,
+                        http=HttpOptions(read_timeout=get_settings().vision_timeout_seconds))

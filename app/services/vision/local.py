@@ -17,7 +17,7 @@ import threading
 from collections import defaultdict
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -29,6 +29,9 @@ from app.services.naming import clean_tags, words_from_filename
 from app.services.vision.base import VisionRequest, VisionResult, clip_alt_text
 from app.services.vision.colours import MULTICOLOR, name_colours, tone
 from app.services.vision.ocr import OCR_SIDE, read_text
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 MAX_PIXELS = 200_000_000  # uploads are checked tighter before; this guards direct callers
 ANALYSIS_SIDE = 500  # faces and colours need no more, and a 12 MP JPEG decodes at 1/8 scale for it
@@ -325,3 +328,8 @@ class LocalAnalyzer:
                             else "",
                             alt_text=clip_alt_text(sentence) if request.want_alt_text else "",
                             confidence=round(min(confidence, 0.95), 2), extras=extras)
+
+
+def from_settings(settings: Settings) -> LocalAnalyzer:
+    """The registry's builder (app/providers/registry.py): the analyzer needs no settings."""
+    return LocalAnalyzer()

@@ -6,14 +6,20 @@ import base64
 import json
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from app.providers.errors import ProviderError
 from app.providers.http import HttpOptions, RemoteClient, downscale_jpeg
+from app.providers.presets import chat_base
 from app.services.vision.base import VisionRequest, VisionResult, clip_alt_text
+from app.settings import get_settings
+
+if TYPE_CHECKING:
+    from app.services.ai.builders import Snapshot
+    from app.settings import Settings
 
 FIELDS = ("subject", "details", "keywords", "title", "alt_text", "confidence")
 _STRINGS = {"type": "array", "items": {"type": "string"}}
@@ -214,3 +220,19 @@ class OpenAICompatibleVision:
     def _cannot_see(self, said: str) -> ProviderError:
         return ProviderError(f"the model {self.model!r} on {self.name} says it cannot see the image "
                            f"({_clean(said, 120)!r}); choose a vision model", code="model_cannot_see")
+
+
+def from_settings(settings: Settings) -> OpenAICompatibleVision:
+    """The registry's builder (app/providers/registry.py), from VISION_OPENAI_*."""
+    return OpenAICompatibleVision(settings.vision_openai_base_url, settings.vision_openai_api_key,
+                                  settings.vision_openai_model, name="openai",
+                                  max_concurrency=settings.vision_openai_concurrency,
+                                  http=HttpOptions(read_timeout=settings.vision_timeout_seconds))
+
+
+def from_connection(conn: Snapshot, model: str) -> OpenAICompatibleVision:
+    """The registry's builder for a stored AI connection (app/services/ai/builders.py) running `model`."""
+    settings = get_settings()
+    return OpenAICompatibleVision(chat_base(conn.preset, conn.base_url), conn.api_key, model, name=conn.name,
+                                  max_concurrency=settings.vision_openai_concurrency,
+                                  http=HttpOptions(read_timeout=settings.vision_timeout_seconds))

@@ -6,72 +6,17 @@ from typing import Any
 
 from app.errors import ValidationFailed
 from app.process_cache import ForkSafeCache
-from app.providers.http import HttpOptions
+from app.providers import registry as providers
 from app.services.vision.base import VisionProvider
 from app.settings import get_settings
 
-LABELS = {
-    "local": "Local analyzer (offline)",
-    "openai": "OpenAI-compatible vision model",
-    "google": "Google Cloud Vision",
-}
+# name → label, in table order (app/providers/registry.py is the one list of provider names).
+LABELS = {name: spec.label for name, spec in providers.of_kind("vision").items()}
 
 # name → (the settings object it was built from, the provider). A new settings object (tests clear
 # get_settings' cache) means a rebuild, so nobody keeps talking to an old URL or key.
 # A forked work horse builds its own (see app.process_cache).
 _cache = ForkSafeCache()
-
-
-def _get(settings: Any, field: str, default: Any) -> Any:
-    # getattr: these fields may not exist yet in app.settings; a SecretStr is unwrapped.
-    value = getattr(settings, field, default)
-    return value.get_secret_value() if hasattr(value, "get_secret_value") else value
-
-
-def _http(settings: Any) -> HttpOptions:
-    return HttpOptions(read_timeout=float(_get(settings, "vision_timeout_seconds", 60.0)))
-
-
-def _local_class() -> type | None:
-    try:
-        from app.services.vision.local import LocalAnalyzer
-    except ImportError:  # not written yet, or a missing optional dependency
-        return None
-    return LocalAnalyzer
-
-
-def _model(name: str, settings: Any) -> str:
-    return str(_get(settings, "vision_openai_model", "")) if name == "openai" else ""
-
-
-def _configured(name: str, settings: Any) -> bool:
-    if name == "local":
-        return _local_class() is not None
-    if name == "openai":
-        # No key needed: local servers (Ollama, LM Studio, vLLM) take none.
-        return bool(_get(settings, "vision_openai_base_url", "") and _get(settings, "vision_openai_model", ""))
-    return bool(_get(settings, "vision_google_api_key", ""))
-
-
-def _build(name: str, settings: Any) -> VisionProvider:
-    if name == "local":
-        local = _local_class()
-        if local is None:
-            raise ValidationFailed("The local image analyzer is not available on this server.",
-                                   code="provider_not_configured")
-        return local()
-    if name == "openai":
-        from app.services.vision.openai_compat import OpenAICompatibleVision
-
-        return OpenAICompatibleVision(
-            str(_get(settings, "vision_openai_base_url", "")), str(_get(settings, "vision_openai_api_key", "")),
-            str(_get(settings, "vision_openai_model", "")), name="openai",
-            max_concurrency=int(_get(settings, "vision_openai_concurrency", 4)), http=_http(settings))
-    from app.services.vision.google import GoogleVision
-
-    return GoogleVision(str(_get(settings, "vision_google_api_key", "")),
-                        str(_get(settings, "vision_google_endpoint", "https://vision.googleapis.com")),
-                        http=_http(settings))
 
 
 def connection_ref(name: str) -> str | None:
@@ -81,8 +26,9 @@ def connection_ref(name: str) -> str | None:
 
     if resolve.is_ref(name):
         return name
-    if name in ("openai", "google"):
-        ref = seed.seeded_ref(f"vision:{name}")
+    spec = providers.find("vision", name)
+    if spec is not None and not spec.local:
+        ref = seed.seeded_ref(spec.seed_key)
         if ref == "":
             raise ValidationFailed(f"The vision provider {LABELS[name]!r} was moved to the AI connections page and "
                                    "is no longer there (or is disabled).", code="provider_not_configured")
@@ -106,10 +52,11 @@ def get_provider(name: str) -> VisionProvider:
         cached = _cache.get(name)
         if cached is not None and cached[0] is settings:
             return cached[1]
-        if not _configured(name, settings):
+        spec = providers.of_kind("vision")[name]
+        if not spec.configured(settings):
             raise ValidationFailed(f"The vision provider {LABELS[name]!r} is not set up on this server.",
                                    code="provider_not_configured")
-        provider = _build(name, settings)
+        provider = spec.build(settings)
         # A provider built from older settings is not closed: a running job may still hold it.
         _cache[name] = (settings, provider)
         return provider
@@ -124,26 +71,22 @@ def available_providers() -> list[dict[str, Any]]:
     rows = [{"name": c["value"], "label": c["label"], "model": c["model"],
              "supports_language": c["preset"] != "google_vision",
              "configured": True, "default": c["default"]} for c in resolve.choices("vision")]
-    for name, label in LABELS.items():
-        if name != "local" and seed.seeded_ref(f"vision:{name}") is not None:
+    for name, spec in providers.of_kind("vision").items():
+        if not spec.local and seed.seeded_ref(spec.seed_key) is not None:
             continue  # it became a connection (listed above when it still exists)
-        configured = _configured(name, settings)
-        if name == "local":
-            local = _local_class()
-            supports_language = bool(getattr(local, "supports_language", False)) if local else False
-        else:
-            supports_language = name == "openai"
-        rows.append({"name": name, "label": label, "model": _model(name, settings),
-                     "supports_language": supports_language, "configured": configured, "default": False})
+        chat = name == "openai"  # the chat models write names in any language; the others in English only
+        rows.append({"name": name, "label": spec.label, "model": settings.vision_openai_model if chat else "",
+                     "supports_language": chat,
+                     "configured": spec.configured(settings), "default": False})
     return rows
 
 
 def reset_providers() -> None:
     """Close and forget every built provider (tests; or after changing provider settings at run time)."""
     with _cache.lock:
-        providers = [provider for _, provider in _cache.values()]
+        built = [provider for _, provider in _cache.values()]
         _cache.clear()
-    for provider in providers:
+    for provider in built:
         close = getattr(provider, "close", None)
         if callable(close):
             close()

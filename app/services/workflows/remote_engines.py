@@ -7,14 +7,11 @@ AI servers (A1111, ComfyUI) take plain values and are combined with `step_engine
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlsplit
-
-from app.providers.http import HttpOptions
-from app.services.generation.providers_config import IMAGE_RESPONSE_BYTES
+from app.providers.http import image_options
+from app.providers.queued import QueuedJobClient
 from app.services.workflows.base import RemoteHook
 from app.services.workflows.step_engines import CAPABILITIES, hook_from_engines
-from app.services.workflows.steps_queue import QueueSteps, fit_inline
+from app.services.workflows.steps_queue import QueueSteps, fit_inline, queue_client
 from app.settings import Settings
 
 __all__ = ["CAPABILITIES", "available", "build_hook", "engine_for", "fit_inline"]
@@ -59,24 +56,12 @@ def available(settings: Settings) -> set[str]:
     return stored | {op for op in CAPABILITIES if engine_for(settings, op)}
 
 
-def _loopback(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
-
-
-def _client(settings: Settings, engine: str) -> tuple[Any, int]:
-    """The engine's client and the most bytes one request may carry."""
-    http = HttpOptions(read_timeout=settings.image_timeouts.get(engine, settings.image_timeout_seconds),
-                       max_response_bytes=IMAGE_RESPONSE_BYTES)
+def _client(settings: Settings, engine: str) -> QueuedJobClient:
     if engine == "fal":
-        from app.services.generation import fal
-
-        return fal.FalClient(settings.image_fal_key, base_url=settings.image_fal_base_url, http=http,
-                             allow_loopback=_loopback(settings.image_fal_base_url)), fal.MAX_INPUT_BYTES
-    from app.services.generation import replicate
-
-    return replicate.ReplicateClient(settings.image_replicate_api_token, base_url=settings.image_replicate_base_url,
-                                     http=http, allow_loopback=_loopback(settings.image_replicate_base_url)), \
-        replicate.MAX_INPUT_BYTES
+        return queue_client("fal", settings.image_fal_key, base_url=settings.image_fal_base_url,
+                            http=image_options(settings, engine))
+    return queue_client("replicate", settings.image_replicate_api_token, base_url=settings.image_replicate_base_url,
+                        http=image_options(settings, engine))
 
 
 def build_hook(settings: Settings) -> RemoteHook | None:
@@ -89,8 +74,7 @@ def build_hook(settings: Settings) -> RemoteHook | None:
     routes = {op: engine_for(settings, op) for op in CAPABILITIES if op not in chosen} if _settings_rule() else {}
     engines = {}
     for name in {engine for engine in routes.values() if engine}:
-        client, limit = _client(settings, name)
-        engines[name] = QueueSteps(name, client, _models(settings, name), limit=limit,
+        engines[name] = QueueSteps(name, _client(settings, name), _models(settings, name),
                                    deadline=settings.image_job_deadline_seconds)
     chosen |= {op: engines[name] for op, name in routes.items() if name}
     return hook_from_engines(chosen) if chosen else None

@@ -22,7 +22,7 @@ from PIL import Image
 
 from app.errors import ValidationFailed
 from app.providers.errors import ProviderError
-from app.services.generation.remote_files import decode_image
+from app.providers.files import decode_image
 from app.services.workflows.base import OperationFailed, RemoteHook
 from app.services.workflows.codec import encode_image
 

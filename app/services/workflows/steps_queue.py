@@ -1,7 +1,7 @@
-"""Workflow steps on fal or Replicate: a model per step, run through the provider's queue client.
+"""Workflow steps on fal or Replicate: a model per step, run through the provider's queued-job client.
 
-The clients are the image-generation ones (retries, backoff, circuit breaker); the image goes inline as a
-`data:` URI, so it must fit the provider's input limit (`fit_inline`).
+The clients are app/providers' (the ones image generation uses: retries, backoff, circuit breaker); the image
+goes inline as a `data:` URI, so it must fit the provider's input limit (`fit_inline`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,11 @@ from typing import Any, Literal
 
 from PIL import Image
 
-from app.services.generation.base import ProviderError
+from app.providers.errors import ProviderError
+from app.providers.fal import FalClient
+from app.providers.http import HttpOptions, is_loopback
+from app.providers.queued import QueuedJobClient
+from app.providers.replicate import ReplicateClient
 from app.services.workflows.base import OperationFailed
 from app.services.workflows.codec import encode_image
 
@@ -64,19 +68,30 @@ def _first_url(output: Any) -> str:
     raise OperationFailed("The remote provider's answer holds no image.", code="remote_bad_result")
 
 
+_CLIENTS: dict[str, type[QueuedJobClient]] = {"fal": FalClient, "replicate": ReplicateClient}
+
+
+def queue_client(engine: str, api_key: str, *, base_url: str, http: HttpOptions,
+                 name: str | None = None) -> QueuedJobClient:
+    """The fal or Replicate client a step engine runs on; result files may come from loopback only when the
+    provider itself is there (a local server or a test fake)."""
+    return _CLIENTS[engine](api_key, base_url=base_url, http=http, allow_loopback=is_loopback(base_url),
+                            name=name or engine)
+
+
 class QueueSteps:
     """Steps on fal or Replicate: `models` maps each step it runs to a model ("" or absent = not this one).
 
-    `client` is a fal.FalClient or replicate.ReplicateClient; `limit` the most bytes one request may carry;
-    `deadline` the seconds a model may take, queue included.
+    `client` is that provider's queued-job client; `deadline` the seconds a model may take, queue included.
     """
 
-    def __init__(self, engine: Literal["fal", "replicate"], client: Any, models: dict[str, str], *, limit: int,
+    def __init__(self, engine: Literal["fal", "replicate"], client: QueuedJobClient, models: dict[str, str], *,
                  deadline: float):
-        if engine not in ("fal", "replicate"):
+        if engine not in _CLIENTS:
             raise ValueError(f"unknown queue engine {engine!r}")
         self.name = engine
-        self.client, self.models, self.limit, self.deadline = client, dict(models), limit, deadline
+        self.client, self.models, self.deadline = client, dict(models), deadline
+        self.limit = client.max_input_bytes  # the most bytes one request may carry
 
     def supports(self, op_id: str) -> bool:
         return bool(self.models.get(op_id))
