@@ -24,6 +24,8 @@ from components.pages import (
     rename,
     settings,
     slides,
+    template_editor,
+    templates,
     workflows,
     workspace,
 )
@@ -48,6 +50,8 @@ from state.signup import SignUpState
 from state.slides import SlidesState
 from state.slides_form import SlidesFormState
 from state.sso_settings import SsoSettingsState
+from state.template_editor import TemplateEditorState
+from state.templates import TemplatesState
 from state.workflows import WorkflowsState
 from state.workspace import WorkspaceState
 
@@ -83,6 +87,9 @@ PAGES = [
      [SessionState.load_private, WorkflowsState.load_page, AIGuideState.load_page]),
     (routes.SLIDES, slides.slides_page, "Slides",
      [SessionState.load_private, SlidesFormState.load_page, SlidesState.load_page, AIGuideState.load_page]),
+    (routes.TEMPLATES, templates.templates_page, "Templates", [SessionState.load_private, TemplatesState.load_page]),
+    (routes.TEMPLATE_EDITOR, template_editor.template_editor_page, "Template",
+     [SessionState.load_private, TemplateEditorState.load_page]),
     (routes.SETTINGS, settings.settings_page, "Settings",
      [SessionState.load_private, SettingsState.load_page, SsoSettingsState.load_page]),
     (routes.WORKSPACE, workspace.workspace_page, "Team & members",
