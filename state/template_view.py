@@ -152,7 +152,7 @@ def folded(rows: list[dict[str, str]], context: int = 3) -> list[dict[str, str]]
     for i, row in enumerate(rows):
         if i in keep:
             out.append(row)
-        elif out and out[-1]["kind"] != "fold":
+        elif not out or out[-1]["kind"] != "fold":
             out.append({"kind": "fold", "old": "", "new": "", "text": "…"})
     return out
 
