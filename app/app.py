@@ -40,6 +40,7 @@ from state.billing import BillingState
 from state.dashboard import DashboardState
 from state.event_context import EventContext
 from state.generate import GenerateState
+from state.generate_styles import GenerateStylesState
 from state.invite import InviteState
 from state.library import LibraryState
 from state.rename import RenameState
@@ -82,7 +83,7 @@ PAGES = [
     (routes.RENAME, rename.rename_page, "Bulk rename",
      [SessionState.load_private, RenameState.load_page, AIGuideState.load_page]),
     (routes.GENERATE, generate.generate_page, "Generate",
-     [SessionState.load_private, GenerateState.load_page, AIGuideState.load_page]),
+     [SessionState.load_private, GenerateState.load_page, GenerateStylesState.load_page, AIGuideState.load_page]),
     (routes.WORKFLOWS, workflows.workflows_page, "Workflows",
      [SessionState.load_private, WorkflowsState.load_page, AIGuideState.load_page]),
     (routes.SLIDES, slides.slides_page, "Slides",
