@@ -73,7 +73,9 @@ def preview_panel() -> rx.Component:
                     "background": "white", "border_radius": rx.cond(s.width == "phone", "18px", "6px"),
                     "box_shadow": "0 1px 3px rgba(0,0,0,.12)"},
             ),
-            height="560px", width="100%", overflow_x="auto", display="flex", justify_content="center",
+            # Centered at phone width; at desktop width it scrolls from its left edge when the column is narrower.
+            height="560px", width="100%", overflow_x="auto", display="flex",
+            justify_content=rx.cond(s.width == "phone", "center", "flex-start"),
             padding=rx.cond(s.width == "phone", "12px 0", "0"), background=rx.color("gray", 3),
             border_radius="8px", data_width=s.width, id="preview-frame",
         ),
