@@ -193,6 +193,8 @@ class TemplateEditorState(rx.State):
             return
         started = time.perf_counter()
         try:
+            # What a save refuses (the line of an unbalanced tag, an undeclared variable) shows while typing.
+            email.check_source(self.source, schema)
             rendered = email.render(self.source, schema, typed_data(schema, self.sample_values))
         except AppError as exc:
             self.preview_error = exc.message

@@ -16,6 +16,17 @@ from state.template_view import diff_rows, folded, parse_schema, typed_data
 MAX_ADDRESSES = 10  # per test send; the service limits the rate as well
 
 
+def rendered_html(content: dict, values: dict[str, str]) -> str:
+    """A version rendered with the editor's sample data (its fallbacks where that data does not fit it)."""
+    schema = content.get("schema") or {}
+    for data in (typed_data(schema, values), {}):
+        try:
+            return email.render(content.get("source", ""), schema, data).html
+        except AppError:
+            continue
+    return "<p style='font-family:sans-serif;color:#b91c1c'>This version cannot be rendered.</p>"
+
+
 class TemplateToolsState(rx.State):
     compare_open: bool = False
     compare_a: str = ""
@@ -82,18 +93,8 @@ class TemplateToolsState(rx.State):
             f"{added} lines added, {removed} removed"
         self.compare_error, self.html_a, self.html_b = "", "", ""
         if kind == "email":
-            self.html_a, self.html_b = self._html(old, editor), self._html(new, editor)
-
-    @staticmethod
-    def _html(content: dict, editor: TemplateEditorState) -> str:
-        """A version rendered with the editor's sample data (fallbacks where that data does not fit)."""
-        schema = content.get("schema") or {}
-        for data in (typed_data(schema, editor.sample_values), {}):
-            try:
-                return email.render(content.get("source", ""), schema, data).html
-            except AppError:
-                continue
-        return "<p style='font-family:sans-serif;color:#b91c1c'>This version cannot be rendered.</p>"
+            values = editor.sample_values
+            self.html_a, self.html_b = rendered_html(old, values), rendered_html(new, values)
 
     # ---- test send ----
     @rx.event
