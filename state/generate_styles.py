@@ -46,22 +46,20 @@ class GenerateStylesState(rx.State):
 
         try:
             with read_scope() as session:
-                request = kinds.generation_request(session=session, actor=user, template_id=parse_id(template_id),
-                                                   variables={})
+                request = kinds.generation_input(session=session, actor=user, template_id=parse_id(template_id),
+                                                 variables={})
         except AppError as exc:
             self.chosen = NONE
             return rx.toast.error(exc.message)
         self.chosen = template_id
         form = await self.get_state(GenerateState)
-        form.prompt = request["prompt"]
-        form.negative_prompt = request.get("negative_prompt", "")
-        settings = request.get("settings") or {}
-        if settings.get("provider") and any(p["name"] == settings["provider"] for p in form.providers):
-            form.provider = settings["provider"]
-        form.style = settings.get("style") or "none"
-        form.size = settings.get("size") or form.size
-        form.model = settings.get("model") or form.model
-        form.count = str(settings.get("n") or form.count)
-        form.seed = str(settings.get("seed") or "")
+        form.prompt, form.negative_prompt = request.prompt, request.negative_prompt or ""
+        if request.provider and any(p["name"] == request.provider for p in form.providers):
+            form.provider = request.provider
+        form.style = request.style or "none"
+        form.size = request.size or form.size
+        form.model = request.model or form.model
+        form.count = str(request.n or form.count)
+        form.seed = "" if request.seed is None else str(request.seed)
         form._fit_to_provider()
         return rx.toast.info("The style's prompt and settings are in the form.")

@@ -45,8 +45,8 @@ class SlidesTemplateState(rx.State):
 
         try:
             with session_scope() as session:
-                template = kinds.template_from_deck(session=session, actor=user, deck_id=int(slides.deck["id"]),
-                                                    name=name)
+                template = kinds.save_deck_as_template(session=session, actor=user,
+                                                       deck_id=int(slides.deck["id"]), name=name)
                 template_id = template.id
         except (AppError, KeyError, ValueError) as exc:
             self.error = getattr(exc, "message", "Open a deck first.")

@@ -302,11 +302,15 @@ class TemplateEditorState(rx.State):
         name = " ".join(self.sample_name.split())[:60]
         if not name:
             return rx.toast.error("Name the sample set first.")
-        sample_id = None if as_new or not self.sample_id else int(self.sample_id)
+        data = typed_data(self._schema(), self.sample_values)
         try:
             with session_scope() as session:
-                row = samples.save_sample(session=session, actor=user, template_id=self._template_id(), name=name,
-                                          data=typed_data(self._schema(), self.sample_values), sample_id=sample_id)
+                if as_new or not self.sample_id:
+                    row = samples.create_sample(session=session, actor=user, template_id=self._template_id(),
+                                                name=name, data=data)
+                else:
+                    row = samples.update_sample(session=session, actor=user, template_id=self._template_id(),
+                                                sample_id=int(self.sample_id), name=name, data=data)
                 saved_id = str(row.id)
         except AppError as exc:
             return rx.toast.error(exc.message)

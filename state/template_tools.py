@@ -158,7 +158,8 @@ class TemplateToolsState(rx.State):
 
         try:
             with session_scope() as session:
-                deck_id = kinds.deck_from_template(session=session, actor=user, template_id=editor._template_id())
+                deck_id = kinds.new_deck_from_template(session=session, actor=user,
+                                                       template_id=editor._template_id()).id
         except AppError as exc:
             return rx.toast.error(exc.message)
         return rx.redirect(routes.slides_deck_url(str(deck_id)))
