@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import time
 
 import reflex as rx
@@ -38,6 +39,7 @@ from state.template_view import (
 
 MAX_SOURCE_BOX = email.MAX_SOURCE  # the box refuses more than a save would take
 MAX_SCHEMA_BOX = 64 * 1024
+EXTERNAL_IMAGE = re.compile(r"<mj-(?:image|hero)\b[^>]*\b(?:src|background-url)=[\"']https?://", re.IGNORECASE)
 
 
 @dataclasses.dataclass
@@ -130,6 +132,11 @@ class TemplateEditorState(rx.State):
     @rx.var
     def failing_count(self) -> int:
         return sum(1 for c in self.live_checks if c["ok"] != "yes" and c["blocking"] == "yes")
+
+    @rx.var
+    def external_images(self) -> bool:
+        """Pictures from other sites: the page's CSP keeps them out of the preview (not out of a send)."""
+        return bool(EXTERNAL_IMAGE.search(self.source))
 
     @rx.var
     def line_count(self) -> int:

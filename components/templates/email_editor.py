@@ -81,6 +81,9 @@ def preview_panel() -> rx.Component:
         ),
         rx.cond(s.preview_error != "", rx.text("Showing the last preview that rendered.", size="1",
                                                color=rx.color("gray", 10))),
+        rx.cond(s.external_images, rx.text("Pictures from other sites do not load in this preview (the app's "
+                                           "security policy); a test send shows them.", size="1",
+                                           color=rx.color("gray", 10))),
         spacing="2", width="100%",
     ), width="100%", min_width="0")
 
