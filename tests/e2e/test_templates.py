@@ -35,7 +35,7 @@ def team_with_viewer(base_url: str, owner: Account, viewer: Account) -> tuple[st
     for account in (owner, viewer):
         register(base_url, account)
     owner_cookie, viewer_cookie = api_login(base_url, owner), api_login(base_url, viewer)
-    api = httpx.Client(base_url=f"{base_url}/api/v1", timeout=15)
+    api = httpx.Client(base_url=f"{base_url}/api/v1", timeout=15, headers={"Origin": base_url})
     team = api.post("/workspaces", json={"name": "Harbour Studio"}, cookies={COOKIE: owner_cookie})
     assert team.status_code == 201, team.text
     team_id = team.json()["id"]
@@ -181,6 +181,7 @@ def test_editor_writes_an_email_template_and_a_viewer_cannot_edit(browser: Brows
     expect(reader.locator("#template-source")).to_have_attribute("readonly", "")
     snap(reader, "10-viewer-editor")
     refused = httpx.post(f"{base_url}/api/v1/templates/{template_id}/versions", cookies={COOKIE: viewer_cookie},
+                         headers={"Origin": base_url},
                          json={"content": {"source": "<mjml></mjml>", "schema": {}}, "note": "x", "base_number": 3},
                          timeout=10)
     assert refused.status_code == 403, refused.text
