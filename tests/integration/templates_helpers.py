@@ -65,3 +65,15 @@ def approve_latest(template_id: int) -> int:
         template.active_version_id = version.id
         session.add_all([version, template])
         return version.number
+
+
+def headers(team: Team, role: str) -> dict:
+    """A signed-in browser's headers for `role`, acting in the team (the outsider in their own workspace)."""
+    from app.services.sessions import COOKIE_NAME, create_session
+
+    with session_scope() as session:
+        cookie = create_session(session=session, user_id=team.users[role].id)
+    out = {"Origin": "http://localhost:3000", "Cookie": f"{COOKIE_NAME}={cookie}"}
+    if role != "outsider":
+        out["X-Workspace"] = str(team.workspace_id)
+    return out
