@@ -219,14 +219,15 @@ class TemplateEditorState(rx.State):
     async def set_source(self, value: str):
         if not self.can_edit:
             return
-        self.source, self.dirty = str(value)[:MAX_SOURCE_BOX], True
+        # A save's refusal was about the text before this edit: the live preview says what is wrong now.
+        self.source, self.dirty, self.save_error, self.save_line = str(value)[:MAX_SOURCE_BOX], True, "", 0
         self._render()
 
     @rx.event
     async def set_schema_text(self, value: str):
         if not self.can_edit:
             return
-        self.schema_text, self.dirty = str(value)[:MAX_SCHEMA_BOX], True
+        self.schema_text, self.dirty, self.save_error, self.save_line = str(value)[:MAX_SCHEMA_BOX], True, "", 0
         schema, _ = parse_schema(self.schema_text)
         if schema is not None:  # new variables get their fallback in the form
             props = schema.get("properties") or {}

@@ -42,9 +42,9 @@ def source_panel() -> rx.Component:
         rx.text_area(
             value=s.source, on_change=s.set_source.debounce(300), read_only=~s.can_edit, spell_check=False,
             aria_label="MJML source", id="template-source", width="100%", height="560px", resize="vertical",
-            style={"font_family": MONO, "font_size": "12.5px", "line_height": "1.55", "white_space": "pre",
-                   "tab_size": "2"},
-            custom_attrs={"wrap": "off"},  # code reads better unwrapped; the box scrolls sideways
+            # Code reads better unwrapped (the box scrolls sideways); Radix styles the root, so the textarea's own.
+            style={"font_family": MONO, "font_size": "12.5px", "line_height": "1.55",
+                   "& textarea": {"white_space": "pre", "overflow_x": "auto", "tab_size": "2"}},
         ),
         error_box(),
         spacing="2", width="100%",

@@ -81,7 +81,7 @@ def variables_panel() -> rx.Component:
         rx.text_area(value=s.schema_text, on_change=s.set_schema_text.debounce(400), read_only=~s.can_edit,
                      spell_check=False, aria_label="Variables (JSON Schema)", id="template-schema", width="100%",
                      height="260px", resize="vertical",
-                     style={"font_family": MONO, "font_size": "12.5px", "white_space": "pre"}),
+                     style={"font_family": MONO, "font_size": "12.5px", "& textarea": {"white_space": "pre"}}),
         spacing="2", width="100%",
     )
 
