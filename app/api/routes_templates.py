@@ -183,10 +183,14 @@ def get_version(template_id: IdPath, number: IdPath, caller: CallerDep) -> dict:
 
 
 @router.get("/{template_id}/compare", response_model=CompareOut, dependencies=[requires("work.read")])
-def compare_versions(template_id: IdPath, caller: CallerDep, a: int = Query(ge=1, le=MAX_ID),
-                     b: int = Query(ge=1, le=MAX_ID)) -> dict:
-    """A unified diff of version a → version b (the source, variables, prompts or deck as text)."""
+def compare_versions(template_id: IdPath, caller: CallerDep, a: int | None = Query(default=None, ge=1, le=MAX_ID),
+                     b: int | None = Query(default=None, ge=1, le=MAX_ID)) -> dict:
+    """A unified diff of version a → version b (the source, variables, prompts or deck as text); b defaults to
+    the latest version, a to the one before b."""
     with read_scope() as session:
+        template = library.get_template(session=session, actor=caller.user, template_id=template_id)
+        b = b or max(1, template.latest_number)
+        a = a or max(1, b - 1)
         return versions.compare(session=session, actor=caller.user, template_id=template_id, a=a, b=b)
 
 
@@ -287,9 +291,9 @@ def send_test(template_id: IdPath, body: TestSendIn, caller: CallerDep) -> dict:
 @router.post("/{template_id}/checks", response_model=VersionOut, dependencies=[requires("templates.write")])
 def run_checks(template_id: IdPath, body: ChecksIn, caller: CallerDep) -> dict:
     """Run the automatic checklist on a version (the latest by default) and store it on the version."""
-    with session_scope() as session:
-        version = checks_service.run_checks(session=session, actor=caller.user, template_id=template_id,
-                                            number=body.version, data=body.variables)
+    version = checks_service.run_checks(actor=caller.user, template_id=template_id, number=body.version,
+                                        data=body.variables)
+    with read_scope() as session:
         return _version(version, session.get(Template, template_id))
 
 
