@@ -163,9 +163,9 @@ def version_row(row: rx.Var) -> rx.Component:
         rx.hstack(
             rx.cond(~latest, rx.button("Compare", size="1", variant="soft", color_scheme="gray",
                                        on_click=t.open_compare(row["number"]), class_name="compare-version")),
-            rx.cond(s.can_edit & ~latest, rx.button("Restore", size="1", variant="ghost",
+            rx.cond(s.can_edit & ~latest, rx.button("Restore", size="1", variant="soft",
                                                     on_click=s.restore(row["number"]))),
-            spacing="1",
+            spacing="2", align="center",
         ),
         width="100%", align="start", spacing="3", padding_y="10px", border_bottom=f"1px solid {rx.color('gray', 3)}",
         class_name="version-row", data_number=row["number"],
