@@ -187,7 +187,7 @@ def test_editor_writes_an_email_template_and_a_viewer_cannot_edit(browser: Brows
     # The viewer: the library and the editor, read only; the API refuses a save.
     reader = browser_as(browser, base_url, viewer_cookie)
     open_page(reader, "/templates")
-    expect(reader.locator(".template-card")).to_have_count(1)
+    expect(reader.locator(".template-card")).to_have_count(2)
     expect(reader.locator("#new-template")).to_have_count(0)
     expect(reader.locator(".duplicate-template")).to_have_count(0)
     expect(reader.locator(".archive-template")).to_have_count(0)
