@@ -62,7 +62,7 @@ def new_email(actor, name: str = "Welcome") -> int:
 
 
 @pytest.fixture
-def ada(env):
+def ada(any_db):  # SQLite and PostgreSQL: the save rule and the conflict are database work
     return signed_in("ada@example.com")
 
 
