@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from components.templates.email_editor import MONO
+from components.templates.email_editor import MONO, in_save_form
 from state.template_editor import TemplateEditorState
 from state.template_tools import TemplateToolsState
 
@@ -80,6 +80,7 @@ def variables_panel() -> rx.Component:
                 color=rx.color("gray", 11)),
         rx.text_area(value=s.schema_text, on_change=s.set_schema_text.debounce(400), read_only=~s.can_edit,
                      spell_check=False, aria_label="Variables (JSON Schema)", id="template-schema", width="100%",
+                     **in_save_form("schema"),
                      height="260px", resize="vertical",
                      style={"font_family": MONO, "font_size": "12.5px", "& textarea": {"white_space": "pre"}}),
         spacing="2", width="100%",

@@ -180,6 +180,7 @@ def test_editor_writes_an_email_template_and_a_viewer_cannot_edit(browser: Brows
     page.locator("#style-prompt").fill("A {{ subject }} on linen, window light, muted colors")
     page.locator("#save-version").click()
     expect(page.get_by_text("Saved as version 2.")).to_be_visible()
+    expect(page.locator("#dirty-note")).to_have_count(0)  # Save right after typing saved what the box showed
     snap(page, "10-image-style")
     open_page(page, "/templates?kind=image_style")
     expect(page.locator(".template-card")).to_have_count(1)

@@ -11,7 +11,7 @@ import pytest
 
 from app.db import session_scope
 from app.services.sessions import COOKIE_NAME, create_session, user_for_session
-from app.services.templates import library
+from app.services.templates import library, versions
 from state.template_editor import TemplateEditorState
 from state.template_tools import TemplateToolsState
 from state.template_view import STARTER_SCHEMA, STARTER_SOURCE, starter_content
@@ -87,12 +87,22 @@ async def test_editor_previews_saves_and_names_the_line_of_a_refusal(ada):
     stored = {c["key"]: c for c in page.saved_checks}  # the service's checklist ran on the saved version
     assert "alt_proposals" in stored and all(c.get("ok") for c in stored.values() if c.get("blocking", True))
 
+    # Save just after typing: the form carries what the box shows; its debounced copy arrives later, changing nothing.
+    typed = page.source.replace("Many thanks", "Warm thanks")
+    toast = await run(TemplateEditorState, "save", page, {"note": "typed", "source": typed})
+    assert "Saved as version 3." in str(toast) and "Warm thanks" in page.preview_html
+    await run(TemplateEditorState, "set_source", page, typed)
+    assert not page.dirty
+    with session_scope() as session:
+        assert "Warm thanks" in versions.get_version(session=session, actor=actor, template_id=template_id,
+                                                     number=3).content["source"]
+
     broken = page.source.replace("</mj-button>", "")
     await run(TemplateEditorState, "set_source", page, broken)
-    assert page.preview_error.startswith("Line ") and "Many thanks" in page.preview_html  # the last good one
+    assert page.preview_error.startswith("Line ") and "Warm thanks" in page.preview_html  # the last good one
     await run(TemplateEditorState, "save", page, {"note": "broken"})
     assert page.save_error.startswith("Line ") and page.save_line > 0
-    assert page.source == broken and page.base_number == 2  # nothing saved, nothing lost
+    assert page.source == broken and page.base_number == 3  # nothing saved, nothing lost
 
     await run(TemplateEditorState, "set_schema_text", page, '{"type": "object",\n "properties": {,}}')
     await run(TemplateEditorState, "save", page, {})
