@@ -206,3 +206,32 @@ def test_the_starter_is_a_valid_email_version():
     from app.services.templates.content import check_content
 
     assert check_content("email", {"source": STARTER_SOURCE, "schema": STARTER_SCHEMA})["source"] == STARTER_SOURCE
+
+
+async def test_a_test_send_goes_through_the_outbox_with_the_editors_sample_data(ada):
+    from sqlmodel import select
+
+    from app.models import OutboxEmail
+
+    cookie, actor = ada
+    template_id = new_email(actor, "Order news")
+    page = editor(cookie, template_id)
+    await run(TemplateEditorState, "load_page", page)
+    await run(TemplateEditorState, "set_sample_value", page, "first_name", "Grace")
+    tools = fake_of(TemplateToolsState, cookie, f"/templates/{template_id}", ("_editor",))
+
+    async def get_state(cls):
+        return page if cls is TemplateEditorState else types.SimpleNamespace(_apply=lambda user: None)
+
+    tools.get_state = get_state
+    await run(TemplateToolsState, "open_send", tools, True)
+    assert tools.send_open and tools.send_sample == "default"
+    await run(TemplateToolsState, "send_test", tools, {"addresses": ""})
+    assert tools.send_error == "Add at least one address." and tools.send_result == ""
+    await run(TemplateToolsState, "send_test", tools, {"addresses": ", ".join(f"p{i}@example.com" for i in range(11))})
+    assert "At most 10 addresses" in tools.send_error
+    await run(TemplateToolsState, "send_test", tools, {"addresses": "grace@example.com; ada@example.com"})
+    assert tools.send_error == "" and tools.send_result == "Sent version 1 to 2 addresses."
+    with session_scope() as session:
+        sent = session.exec(select(OutboxEmail).where(OutboxEmail.to_address == "grace@example.com")).one()
+        assert sent.subject == "[Test] Order news (version 1)" and "Hello Grace," in sent.body_text
