@@ -20,7 +20,7 @@ from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.ids import parse_id
 from app.services.templates import checks as email_checks
-from app.services.templates import email, library, samples, versions
+from app.services.templates import email, library, render, samples, versions
 from state import template_data as data
 from state.session import refused, require_user, to_sign_in
 from state.template_view import (
@@ -143,6 +143,22 @@ class TemplateEditorState(rx.State):
     def external_images(self) -> bool:
         """Pictures from other sites: the page's CSP keeps them out of the preview (not out of a send)."""
         return bool(EXTERNAL_IMAGE.search(self.source))
+
+    @rx.var
+    def prompt_preview(self) -> str:
+        """An image style's prompt with the sample data filled in (what Generate will receive), or why not."""
+        if self.template.get("kind") != "image_style":
+            return ""
+        schema, problem = parse_schema(self.schema_text)
+        if schema is None:
+            return "Variables: " + problem
+        try:
+            email.check_text(self.prompt, schema, limit=2000, label="prompt")  # what a save refuses, said now
+            made = render.image_style_request({"prompt": self.prompt, "negative_prompt": self.negative_prompt,
+                                               "schema": schema}, typed_data(schema, self.sample_values))
+        except AppError as exc:
+            return exc.message
+        return made["prompt"]
 
     @rx.var
     def line_count(self) -> int:
