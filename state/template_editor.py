@@ -78,6 +78,15 @@ class CheckRow:
     proposals: list[dict[str, str]]
 
 
+def review_panel_reload() -> list:
+    """The review panel (tpl-review's state/review_panel.py, when present) reads the new version after a save."""
+    try:
+        from state.review_panel import ReviewPanelState
+    except ImportError:
+        return []
+    return [ReviewPanelState.load]
+
+
 class TemplateEditorState(rx.State):
     # The template: id, name, kind, kind_label, description, category, tags, archived, status line.
     template: dict[str, str] = {}
@@ -424,8 +433,8 @@ class TemplateEditorState(rx.State):
         self._render()
         self.note = ""
         word = f"revision {revision} of version " if revision else "version "
-        saved = rx.toast.success(f"Saved as {word}{number}.")
-        return [saved, rx.toast.warning(problem)] if problem else saved
+        return [rx.toast.success(f"Saved as {word}{number}."), *([rx.toast.warning(problem)] if problem else []),
+                *review_panel_reload()]
 
     def _run_checks(self, user, number: int) -> str:
         """The service's checklist (moderation, brand, alt text proposals) stored on the saved version; a failure
@@ -467,6 +476,7 @@ class TemplateEditorState(rx.State):
             self._load(user, self._template_id())
         except AppError as exc:
             return rx.toast.error(exc.message)
+        return review_panel_reload() or None
 
     @rx.event
     async def save_mine_on_top(self):
