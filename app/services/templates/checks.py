@@ -77,6 +77,10 @@ def _rules() -> list[dict]:
     return [dict(rule, regex=re.compile(rule["pattern"], re.IGNORECASE)) for rule in data["rules"]]
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def run(rendered: Rendered, source: str) -> list[Check]:
     """The checklist for a rendered version; client notes read the source (what the author wrote): MJML's own
     output carries rounded buttons and a web font with fallbacks, which degrade well by design."""
@@ -88,17 +92,19 @@ def run(rendered: Rendered, source: str) -> list[Check]:
     found = [rule for rule in _rules() if rule["regex"].search(source)]
     return [
         Check("links", "Links are well formed and public", not bad_links and not bad_images,
-              f"{len(links)} links checked" if not bad_links and not bad_images
-              else f"{len(bad_links) + len(bad_images)} links or images will not work for readers",
+              f"{_count(len(links), 'link', 'links')} checked" if not bad_links and not bad_images
+              else _count(len(bad_links) + len(bad_images), "link or image will not work for readers",
+                          "links or images will not work for readers"),
               bad_links + bad_images),
         Check("images_alt", "Every image has alt text", not no_alt,
-              f"{len(images)} images checked" if not no_alt else f"{len(no_alt)} images have no alt text",
+              f"{_count(len(images), 'image', 'images')} checked" if not no_alt
+              else _count(len(no_alt), "image has no alt text", "images have no alt text"),
               no_alt),
         Check("size", "Under Gmail's 102 KB clipping limit", rendered.size_bytes <= GMAIL_CLIP_BYTES,
               f"{size_kb:.1f} KB of HTML" + ("" if rendered.size_bytes <= GMAIL_CLIP_BYTES
                                              else ": Gmail will cut the message and hide the rest")),
         Check("compatibility", "Works in the common email clients", not found,
               "Nothing the common clients ignore" if not found else
-              f"{len(found)} things some clients ignore",
+              _count(len(found), "thing some clients ignore", "things some clients ignore"),
               [f"{r['id']}: {', '.join(r['clients'])}. {r['advice']}" for r in found], blocking=False),
     ]
