@@ -66,6 +66,8 @@ class Settings(GuardSettings, BaseSettings):
     invite_ttl_hours: int = Field(default=7 * 24, ge=1, le=90 * 24)
     # Invitation emails one member may send (new and resent), a "limits" rate string.
     invite_limit_per_user: str = "30/hour;200/day"
+    # Template test sends one member may make (each to at most 10 addresses), a "limits" rate string.
+    template_test_send_limit_per_user: str = "10/hour;50/day"
     max_json_body_bytes: int = 64 * 1024
 
     # Storage: "local" (a folder under DATA_DIR) or "s3" (S3, MinIO, anything S3-compatible).

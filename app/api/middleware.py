@@ -67,6 +67,10 @@ def body_limit_for(path: str) -> int | None:
         return 64 * 1024 * 1024  # a source document (20 MB) and a brand template (40 MB) with the fields
     if path.startswith("/api/v1/slides/") and path.rstrip("/").endswith("/outline"):
         return 2 * 1024 * 1024  # 60 slides with speaker notes
+    if path.startswith("/api/v1/templates"):
+        if path.rstrip("/").endswith(("/versions", "/templates", "/alt-text")):
+            return 2 * 1024 * 1024  # a version's content: at most 1 MB of JSON (templates.content.MAX_CONTENT)
+        return 128 * 1024  # variables or a sample set (64 KB each) with the other fields
     if path.rstrip("/") == "/api/v1/billing/webhook":
         return 1024 * 1024  # a Stripe event (an invoice with many lines runs past 64 KB)
     if path.startswith("/api/"):

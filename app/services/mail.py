@@ -1,4 +1,8 @@
-"""Email: every message goes to the outbox table; SMTP delivers it when configured."""
+"""Email: every message goes to the outbox table; SMTP delivers it when configured.
+
+A message may carry an HTML part beside its text (template test sends): the HTML is kept in storage under
+`mail/html/<outbox id>.html` (the outbox table holds the text), and delivery sends both as alternatives.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,32 @@ from app.errors import NotFound
 from app.models import OutboxEmail, utcnow
 from app.settings import get_settings
 
+HTML_PREFIX = "mail/html"
 
-def write_outbox(*, session: Session, to: str, subject: str, body: str) -> OutboxEmail:
+
+def html_key(outbox_id: int) -> str:
+    return f"{HTML_PREFIX}/{outbox_id}.html"
+
+
+def write_outbox(*, session: Session, to: str, subject: str, body: str, html: str | None = None) -> OutboxEmail:
     status = "pending" if get_settings().smtp_enabled else "kept"
     row = OutboxEmail(to_address=to, subject=subject[:200], body_text=body, status=status)
     session.add(row)
     session.flush()
+    if html is not None:
+        from app.storage import get_storage
+
+        get_storage().put(html_key(row.id), html.encode(), content_type="text/html; charset=utf-8")
     return row
+
+
+def html_of(outbox_id: int) -> str | None:
+    """The HTML part of an outbox message, if it has one."""
+    from app.storage import get_storage
+
+    storage = get_storage()
+    key = html_key(outbox_id)
+    return storage.get(key).decode() if storage.exists(key) else None
 
 
 def deliver(*, session: Session, outbox_id: int) -> OutboxEmail:
@@ -33,6 +56,9 @@ def deliver(*, session: Session, outbox_id: int) -> OutboxEmail:
     message["To"] = row.to_address
     message["Subject"] = row.subject
     message.set_content(row.body_text)
+    html = html_of(row.id)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     row.attempts += 1
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:

@@ -21,11 +21,12 @@ import re
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from rq import SimpleWorker
+from sqlmodel import select
 
 from app.api import API_PREFIX, build_api
 from app.api.deps import admin_caller, declared_action
 from app.db import session_scope
-from app.models import Membership, SsoIdentity, User
+from app.models import Membership, SsoIdentity, Template, TemplateVersion, User
 from app.queue import QUEUES, get_queue
 from app.redis_client import get_redis
 from app.services import accounts, api_tokens
@@ -51,7 +52,7 @@ PUBLIC = {
 LEAVES = {("POST", "/workspaces/{workspace_id}/leave")}
 # Path parameters that name an object of the workspace: a non-member reaching for one gets 404.
 OBJECT_PARAMS = {"asset_id", "collection_id", "batch_id", "item_id", "generation_id", "image_id", "run_id",
-                 "recipe_id", "deck_id", "job_id"}
+                 "recipe_id", "deck_id", "job_id", "template_id", "sample_id"}
 # Objects a DELETE route removes: each allowed role deletes a spare of its own.
 SPARES = 4
 
@@ -172,6 +173,19 @@ class Team:
                  for i in range(SPARES + 1)]
         version = self._post(f"/slides/{decks[0]}/versions", json={"note": "walk"})["number"]
         run_jobs()
+        # A slide template saved from the first deck (it has a thumbnail), its version 1 approved and active as
+        # the review service leaves it; sample sets and spare templates to delete.
+        template = self._post("/templates/from-deck", json={"deck_id": decks[0], "name": "Walk template"})["id"]
+        with session_scope() as session:
+            version = session.exec(select(TemplateVersion).where(TemplateVersion.template_id == template)).one()
+            version.status = "approved"
+            row = session.get(Template, template)
+            row.active_version_id = version.id
+            session.add_all([version, row])
+        samples = [self._post(f"/templates/{template}/samples", json={"name": f"Sample {i}", "data": {}})["id"]
+                   for i in range(SPARES + 1)]
+        templates = [template] + [self._post("/templates", json={"kind": "email", "name": f"Spare {i}"})["id"]
+                                  for i in range(SPARES)]
         owner = self.headers("owner")
         batch_body = ok(self.api.get(f"{API_PREFIX}/rename/batches/{batch['id']}", headers=owner), 200)
         images_ = [i["id"] for i in ok(self.api.get(f"{API_PREFIX}/images", headers=owner), 200)["images"]]
@@ -186,11 +200,12 @@ class Team:
             # A spare member (site admin routes refuse before they look at it).
             "user_id": self.members[0], "connection_id": 1, "key": "x", "term_id": 1,
             # Site admin billing routes (refused before they look): the free plan, a pack that need not exist.
-            "plan_id": 1, "pack_id": 1,
+            "plan_id": 1, "pack_id": 1, "template_id": template, "sample_id": samples[0],
         }
         self.spares = {"asset_id": assets[1:], "collection_id": collections[1:], "image_id": images_[1:],
                        "recipe_id": recipes[1:], "deck_id": decks[1:], "user_id": self.members[1:],
-                       "invitation_id": self.invitations[1:]}
+                       "invitation_id": self.invitations[1:], "template_id": templates[1:],
+                       "sample_id": samples[1:]}
         # Valid bodies where an empty one would be refused (422) before the object is looked up.
         ids = {"asset_ids": assets[:1]}
         self.bodies = {
@@ -203,6 +218,12 @@ class Team:
             ("PUT", "/slides/{deck_id}/outline"): deck["outline"],
             ("PATCH", "/workspaces/{workspace_id}/members/{user_id}"): {"role": "viewer"},
             ("PUT", "/billing/budget"): {"monthly_cap": 1000, "low_balance_thresholds": "50"},
+            ("POST", "/templates"): {"kind": "email", "name": "Walk"},
+            ("POST", "/templates/from-deck"): {"deck_id": decks[0]},
+            ("POST", "/templates/{template_id}/versions"): {"content": {}, "base_number": 1},
+            ("POST", "/templates/{template_id}/samples"): {"name": "Walk"},
+            ("POST", "/templates/{template_id}/test-sends"): {"recipients": ["walk@example.com"]},
+            ("POST", "/templates/{template_id}/alt-text"): {"version": 1, "src": "x", "alt": "y", "base_number": 1},
         }
 
     def body(self, method: str, path: str) -> dict:

@@ -66,6 +66,11 @@ def _link_problem(href: str) -> str | None:
     return None
 
 
+def images(html: str) -> list[tuple[str, str]]:
+    """The (src, alt) of every image in the rendered HTML."""
+    return _refs(html)[1]
+
+
 @functools.cache
 def _rules() -> list[dict]:
     data = json.loads((Path(__file__).with_name("email_clients.json")).read_text())

@@ -130,6 +130,20 @@ def check_tags(source: str) -> None:
         raise ValidationFailed(f"Line {line}: <{name}> is never closed.", code="template_unbalanced")
 
 
+def _check_attributes(tree: nodes.Template, where: str = "") -> None:
+    """Refuse attribute names the sandbox would hide: `{{ x.__class__ }}` would otherwise print nothing,
+    silently, instead of telling the author it is not allowed."""
+    bad = []
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        if isinstance(name, str) and name.startswith("_"):
+            bad.append((node.lineno, name))
+    if bad:  # the first in the text: in `x.__class__.__mro__` the walk meets the outer `__mro__` first
+        line, name = min(reversed(bad), key=lambda b: b[0])
+        raise ValidationFailed(f"Line {line}{where}: “{name}” is not allowed in a template (the sandbox refuses "
+                               "names starting with _).", code="template_unsafe")
+
+
 def check_source(source: str, schema: dict) -> None:
     """Everything a save must refuse: size, Jinja syntax, variables used but not declared, unbalanced or too
     deep tags, and what MJML itself cannot compile (rendered with the fallbacks)."""
@@ -141,6 +155,7 @@ def check_source(source: str, schema: dict) -> None:
         tree = _ENV.parse(source)
     except TemplateSyntaxError as exc:
         raise ValidationFailed(f"Line {exc.lineno}: {exc.message}", code="template_syntax") from None
+    _check_attributes(tree)
     loop_names = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
     unknown = sorted(meta.find_undeclared_variables(tree) - set(declared) - loop_names - set(_ENV.globals))
     if unknown:
@@ -186,9 +201,33 @@ def _compiled(source: str):
     return _ENV.from_string(source)
 
 
-def _render(source: str, values: dict, *, text: bool = True) -> Rendered:
+def check_text(source: str, schema: dict, *, limit: int, label: str = "text") -> None:
+    """A plain text with {{variables}} (an image style's prompt): size, Jinja syntax, declared variables."""
+    if len(source) > limit:
+        raise ValidationFailed(f"The {label} is {len(source)} characters; at most {limit}.",
+                               code="template_too_large")
+    declared = check_schema(schema)
     try:
-        template = _compiled(source)
+        tree = _ENV.parse(source)
+    except TemplateSyntaxError as exc:
+        raise ValidationFailed(f"Line {exc.lineno} of the {label}: {exc.message}", code="template_syntax") from None
+    _check_attributes(tree, f" of the {label}")
+    loop_names = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    unknown = sorted(meta.find_undeclared_variables(tree) - set(declared) - loop_names - set(_ENV.globals))
+    if unknown:
+        raise ValidationFailed(f"Line {_line_of(source, unknown[0])} of the {label}: “{unknown[0]}” is used but "
+                               "not declared.", code="template_undeclared_variable")
+
+
+def render_text(source: str, schema: dict, data: dict) -> str:
+    """A plain text with {{variables}} filled in (validated, fallbacks applied), through the same sandbox but
+    without HTML escaping: a prompt is not HTML, and "&amp;" in a prompt would change what is drawn."""
+    return _generate(source, _sample(schema, data), autoescape=False)
+
+
+def _generate(source: str, values: dict, *, autoescape: bool = True) -> str:
+    try:
+        template = _compiled(source) if autoescape else _compiled_text(source)
         parts, size = [], 0
         for chunk in template.generate(values):
             size += len(chunk)
@@ -204,8 +243,22 @@ def _render(source: str, values: dict, *, text: bool = True) -> Rendered:
         raise ValidationFailed(f"{exc.message}", code="template_undeclared_variable") from None
     except (TypeError, ValueError, ArithmeticError) as exc:
         raise ValidationFailed(f"The template failed with these values: {exc}", code="template_error") from None
+    return "".join(parts)
+
+
+_TEXT_ENV = _Sandbox()
+_TEXT_ENV.autoescape = False
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled_text(source: str):
+    return _TEXT_ENV.from_string(source)
+
+
+def _render(source: str, values: dict, *, text: bool = True) -> Rendered:
+    output = _generate(source, values)
     try:
-        html = mjml.mjml2html("".join(parts))
+        html = mjml.mjml2html(output)
     except ValueError as exc:
         raise ValidationFailed(f"MJML could not compile it: {exc}", code="template_mjml") from None
     return Rendered(html=html, text=html_to_text(html) if text else "", size_bytes=len(html.encode()))
