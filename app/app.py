@@ -24,6 +24,8 @@ from components.pages import (
     rename,
     settings,
     slides,
+    template_editor,
+    templates,
     workflows,
     workspace,
 )
@@ -38,6 +40,7 @@ from state.billing import BillingState
 from state.dashboard import DashboardState
 from state.event_context import EventContext
 from state.generate import GenerateState
+from state.generate_styles import GenerateStylesState
 from state.invite import InviteState
 from state.library import LibraryState
 from state.rename import RenameState
@@ -48,6 +51,8 @@ from state.signup import SignUpState
 from state.slides import SlidesState
 from state.slides_form import SlidesFormState
 from state.sso_settings import SsoSettingsState
+from state.template_editor import TemplateEditorState
+from state.templates import TemplatesState
 from state.workflows import WorkflowsState
 from state.workspace import WorkspaceState
 
@@ -78,11 +83,14 @@ PAGES = [
     (routes.RENAME, rename.rename_page, "Bulk rename",
      [SessionState.load_private, RenameState.load_page, AIGuideState.load_page]),
     (routes.GENERATE, generate.generate_page, "Generate",
-     [SessionState.load_private, GenerateState.load_page, AIGuideState.load_page]),
+     [SessionState.load_private, GenerateState.load_page, GenerateStylesState.load_page, AIGuideState.load_page]),
     (routes.WORKFLOWS, workflows.workflows_page, "Workflows",
      [SessionState.load_private, WorkflowsState.load_page, AIGuideState.load_page]),
     (routes.SLIDES, slides.slides_page, "Slides",
      [SessionState.load_private, SlidesFormState.load_page, SlidesState.load_page, AIGuideState.load_page]),
+    (routes.TEMPLATES, templates.templates_page, "Templates", [SessionState.load_private, TemplatesState.load_page]),
+    (routes.TEMPLATE_EDITOR, template_editor.template_editor_page, "Template",
+     [SessionState.load_private, TemplateEditorState.load_page]),
     (routes.SETTINGS, settings.settings_page, "Settings",
      [SessionState.load_private, SettingsState.load_page, SsoSettingsState.load_page]),
     (routes.WORKSPACE, workspace.workspace_page, "Team & members",

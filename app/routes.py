@@ -20,6 +20,9 @@ RENAME = "/rename"
 GENERATE = "/generate"
 WORKFLOWS = "/workflows"
 SLIDES = "/slides"
+# The template library and one template's editor (the segment name is also a root-state var).
+TEMPLATES = "/templates"
+TEMPLATE_EDITOR = "/templates/[template_ref]"
 # The team page of the workspace this session acts in: members, roles, invitations.
 WORKSPACE = "/workspace"
 BILLING = "/billing"
@@ -71,6 +74,8 @@ def after_switch(path: str) -> str:
     path = path.rstrip("/") or HOME
     if path.startswith(ASSETS + "/"):
         return ASSETS
+    if path.startswith(TEMPLATES + "/"):
+        return TEMPLATES
     if path == INVITE:
         return DASHBOARD
     return path
@@ -104,6 +109,27 @@ def asset_thumbnail_url(asset_id, version=""):
 def asset_url(asset_id):
     """The picture's own page (works on a plain id and on a Var)."""
     return ASSETS + "/" + asset_id
+
+
+def template_url(template_id):
+    """A template's editor page (works on a plain id and on a Var)."""
+    return TEMPLATES + "/" + template_id
+
+
+def templates_search_url(params: dict[str, str]) -> str:
+    """The template library showing a search and filters (empty ones left out)."""
+    query = urlencode({k: v for k, v in params.items() if v})
+    return f"{TEMPLATES}?{query}" if query else TEMPLATES
+
+
+def slides_deck_url(deck_id: str) -> str:
+    """The Slides page with a deck open (a deck just made from a slide template)."""
+    return f"{SLIDES}?deck={quote(deck_id)}"
+
+
+def generate_style_url(template_id: str) -> str:
+    """The Generate page with an image style template's active version in the form."""
+    return f"{GENERATE}?style_template={quote(template_id)}"
 
 
 def rename_batch_url(batch_id: str) -> str:

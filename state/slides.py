@@ -148,6 +148,8 @@ class SlidesState(rx.State):
             return to_sign_in(self)
         self.pdf_available = libreoffice_available()
         self._reload_list(user.workspace_id)
+        if wanted := parse_id(self.router.url.query_parameters.get("deck", "")):  # a deck made from a template
+            self.deck, self.tab = {"id": str(wanted)}, "outline"
         if self.has_deck:
             try:
                 self._reload_deck(user.workspace_id)

@@ -64,6 +64,7 @@ def nav_links() -> rx.Component:
         nav_link("Generate", "sparkles", routes.GENERATE),
         nav_link("Slides", "presentation", routes.SLIDES),
         nav_link("Workflows", "workflow", routes.WORKFLOWS),
+        nav_link("Templates", "layout-template", routes.TEMPLATES),
         *[soon_item(label, icon) for label, icon in CAPABILITIES],
         section_label("Account"),
         nav_link("Team & members", "users-round", routes.WORKSPACE),

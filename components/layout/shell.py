@@ -63,8 +63,9 @@ def page_header(title: str, subtitle: str = "", *actions: rx.Component) -> rx.Co
     )
 
 
-def app_shell(*content: rx.Component) -> rx.Component:
-    """A private page: nothing but a spinner shows until the server confirms the session."""
+def app_shell(*content: rx.Component, wide: bool = False) -> rx.Component:
+    """A private page: nothing but a spinner shows until the server confirms the session. `wide`: an editor
+    that wants more than a list page's 1200px."""
     return rx.box(
         rx.cond(
             SessionState.signed_in,
@@ -72,8 +73,8 @@ def app_shell(*content: rx.Component) -> rx.Component:
                 sidebar(),
                 rx.box(
                     mobile_bar(),
-                    rx.el.main(rx.box(*content, padding=["20px", "28px", "40px"], max_width="1200px",
-                                      margin_x="auto", width="100%")),
+                    rx.el.main(rx.box(*content, padding=["20px", "28px", "40px"],
+                                      max_width="1480px" if wide else "1200px", margin_x="auto", width="100%")),
                     margin_left=["0", "0", SIDEBAR_WIDTH],
                 ),
                 create_team_dialog(),

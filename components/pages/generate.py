@@ -7,6 +7,7 @@ from components.layout.ai_hint import connect_hint, offline_note
 from components.layout.numbers import as_number
 from components.layout.shell import app_shell, page_header
 from state.generate import GenerateState
+from state.generate_styles import NONE, GenerateStylesState
 
 
 def field(label: str, control: rx.Component, hint: str = "") -> rx.Component:
@@ -23,9 +24,20 @@ def select_pairs(items, value, on_change, label_key: str, value_key: str, aria: 
     )
 
 
+def style_template_picker() -> rx.Component:
+    """The workspace's image style templates (active versions): one fills the prompt and the settings."""
+    t = GenerateStylesState
+    return rx.cond(t.options.length() > 0, field("Image style template", rx.select.root(
+        rx.select.trigger(width="100%", aria_label="Image style template"),
+        rx.select.content(rx.select.item("None: write the prompt", value=NONE),
+                          rx.foreach(t.options, lambda o: rx.select.item(o["name"], value=o["id"]))),
+        value=t.chosen, on_change=t.choose, size="2"), "The approved version of the style fills the form."))
+
+
 def prompt_form() -> rx.Component:
     s = GenerateState
     return rx.card(rx.form(rx.vstack(
+        style_template_picker(),
         # The box's own text is what a submit sends (form data), never the debounced copy in the state:
         # a click 100 ms after the last key used to send the previous prompt.
         field("Prompt", rx.text_area(value=s.prompt, on_change=s.set_prompt.debounce(250), rows="4", name="prompt",

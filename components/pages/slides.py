@@ -4,6 +4,7 @@ import reflex as rx
 
 from components.layout.shell import app_shell, page_header
 from components.slides.form import deck_list, request_form
+from components.slides.save_template import save_as_template
 from components.slides.workspace import download_buttons, workspace
 from state.slides import SlidesState
 
@@ -11,7 +12,8 @@ from state.slides import SlidesState
 def slides_page() -> rx.Component:
     return app_shell(
         page_header("Slides", "Topic or document → editable outline → live slides → an editable .pptx.",
-                    rx.cond(SlidesState.has_deck, download_buttons())),
+                    rx.cond(SlidesState.has_deck, rx.hstack(save_as_template(), download_buttons(), spacing="2",
+                                                            wrap="wrap"))),
         rx.grid(
             rx.vstack(request_form(), deck_list(), spacing="4", width="100%"),
             workspace(),

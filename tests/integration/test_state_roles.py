@@ -20,6 +20,10 @@ from state.library import LibraryState
 from state.rename import RenameState
 from state.slides import SlidesState
 from state.slides_form import SlidesFormState
+from state.slides_template import SlidesTemplateState
+from state.template_editor import TemplateEditorState
+from state.template_tools import TemplateToolsState
+from state.templates import TemplatesState
 from state.workflows import WorkflowsState
 from tests.integration.test_accounts import register
 from tests.integration.test_state_guards import FakeState, snapshot
@@ -46,6 +50,12 @@ WRITE_CALLS = [
     (SlidesState, "regenerate_slide", ("s1",)), (SlidesState, "confirm_regenerate", ()),
     (SlidesState, "rebuild_outline", ()), (SlidesState, "cancel_generation", ()), (SlidesState, "save_version", ()),
     (SlidesState, "restore_version", ("1",)), (SlidesState, "drop_slide", ("s1", "s2")),
+    (TemplatesState, "create", ({"name": "x"},)), (TemplatesState, "duplicate", ("1",)),
+    (TemplatesState, "archive", ("1", True)),
+    (TemplateEditorState, "save", ({"note": "x"},)), (TemplateEditorState, "save_sample", (False,)),
+    (TemplateEditorState, "delete_sample", ()), (TemplateEditorState, "save_details", ({"name": "x"},)),
+    (TemplateToolsState, "send_test", ({"addresses": "a@example.com"},)), (TemplateToolsState, "new_deck", ()),
+    (SlidesTemplateState, "save", ({"name": "x"},)),
 ]
 
 

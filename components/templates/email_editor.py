@@ -1,0 +1,94 @@
+"""The email template's split editor: MJML source on the left, the live preview (desktop / phone) on the right."""
+
+import reflex as rx
+
+from state.template_editor import TemplateEditorState
+
+MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"
+PHONE, DESKTOP = "375px", "640px"
+
+
+def panel_title(text: str, *extra: rx.Component) -> rx.Component:
+    return rx.hstack(rx.text(text, size="2", weight="bold"), rx.spacer(), *extra, width="100%", align="center",
+                     min_height="32px")
+
+
+def error_box() -> rx.Component:
+    """The error a save or the preview hit, with the lines around the one it names (numbered, marked)."""
+    s = TemplateEditorState
+    message = rx.cond(s.save_error != "", s.save_error, s.preview_error)
+    return rx.cond(message != "", rx.callout.root(
+        rx.callout.icon(rx.icon("triangle-alert", size=16)),
+        rx.vstack(
+            rx.callout.text(message, weight="medium"),
+            rx.cond(s.error_excerpt.length() > 0, rx.box(rx.foreach(s.error_excerpt, lambda row: rx.hstack(
+                rx.text(row["number"], width="36px", text_align="right", color=rx.color("gray", 10),
+                        flex_shrink="0"),
+                rx.text(row["text"], white_space="pre", overflow="hidden", text_overflow="ellipsis"),
+                spacing="3", font_family=MONO, font_size="12px", padding_x="4px",
+                background=rx.cond(row["bad"] == "yes", rx.color("red", 4), "transparent"))),
+                width="100%", border_radius="6px", background=rx.color("gray", 2), padding_y="4px")),
+            spacing="2", width="100%",
+        ),
+        color_scheme="red", size="1", width="100%", role="alert", id="editor-error",
+    ))
+
+
+def source_panel() -> rx.Component:
+    s = TemplateEditorState
+    return rx.card(rx.vstack(
+        panel_title("MJML source", rx.text(s.line_count.to_string() + " lines", size="1",
+                                           color=rx.color("gray", 10))),
+        rx.text_area(
+            value=s.source, on_change=s.set_source.debounce(300), read_only=~s.can_edit, spell_check=False,
+            aria_label="MJML source", id="template-source", width="100%", height="560px", resize="vertical",
+            style={"font_family": MONO, "font_size": "12.5px", "line_height": "1.55", "white_space": "pre",
+                   "tab_size": "2"},
+        ),
+        error_box(),
+        spacing="2", width="100%",
+    ), width="100%", min_width="0")
+
+
+def preview_panel() -> rx.Component:
+    s = TemplateEditorState
+    return rx.card(rx.vstack(
+        panel_title(
+            "Preview",
+            rx.cond(s.preview_ms != "", rx.text(s.preview_ms, size="1", color=rx.color("gray", 9),
+                                                id="preview-ms")),
+            rx.segmented_control.root(
+                rx.segmented_control.item(rx.hstack(rx.icon("monitor", size=14), "Desktop", spacing="1",
+                                                    align="center"), value="desktop"),
+                rx.segmented_control.item(rx.hstack(rx.icon("smartphone", size=14), "Phone", spacing="1",
+                                                    align="center"), value="phone"),
+                value=s.width, on_change=s.set_width, size="1", aria_label="Preview width",
+            ),
+        ),
+        rx.box(
+            rx.el.iframe(
+                src_doc=s.preview_html, title="Email preview", sandbox="", id="template-preview",
+                style={"width": rx.cond(s.width == "phone", PHONE, "100%"), "min_width": rx.cond(
+                    s.width == "phone", PHONE, DESKTOP), "height": "100%", "border": "none", "display": "block",
+                    "background": "white", "border_radius": rx.cond(s.width == "phone", "18px", "6px"),
+                    "box_shadow": "0 1px 3px rgba(0,0,0,.12)"},
+            ),
+            # Centered at phone width; at desktop width it scrolls from its left edge when the column is narrower.
+            height="560px", width="100%", overflow_x="auto", display="flex",
+            justify_content=rx.cond(s.width == "phone", "center", "flex-start"),
+            padding=rx.cond(s.width == "phone", "12px 0", "0"), background=rx.color("gray", 3),
+            border_radius="8px", data_width=s.width, id="preview-frame",
+        ),
+        rx.cond(s.preview_error != "", rx.text("Showing the last preview that rendered.", size="1",
+                                               color=rx.color("gray", 10))),
+        rx.cond(s.external_images, rx.text("Pictures from other sites do not load in this preview (the app's "
+                                           "security policy); a test send shows them.", size="1",
+                                           color=rx.color("gray", 10))),
+        spacing="2", width="100%",
+    ), width="100%", min_width="0")
+
+
+def email_editor() -> rx.Component:
+    return rx.grid(source_panel(), preview_panel(),
+                   columns=rx.breakpoints(initial="1", lg="minmax(0, 1fr) minmax(0, 1.15fr)"), spacing="4",
+                   width="100%", align_items="start")

@@ -1,0 +1,195 @@
+"""The template pages' handlers driven as the websocket drives them, against the real services and database:
+the library's search and filters, the editor's live preview, save, refusals naming the line, the edit conflict
+(the text is never lost), samples, restore and compare; another workspace's template answers as missing."""
+
+from __future__ import annotations
+
+import inspect
+import types
+
+import pytest
+
+from app.db import session_scope
+from app.services.sessions import COOKIE_NAME, create_session, user_for_session
+from app.services.templates import library
+from state.template_editor import TemplateEditorState
+from state.template_tools import TemplateToolsState
+from state.template_view import STARTER_SCHEMA, STARTER_SOURCE, starter_content
+from state.templates import TemplatesState
+from tests.integration.test_accounts import register
+from tests.integration.test_state_guards import FakeState
+
+LIBRARY_HELPERS = ("_reload", "_params", "_sync_url", "_research")
+EDITOR_HELPERS = ("_template_id", "_load", "_show_content", "_render", "_content", "_load_samples", "_schema")
+
+
+def signed_in(email: str) -> tuple[str, object]:
+    user = register(email)
+    with session_scope() as session:
+        token = create_session(session=session, user_id=user.id)
+    with session_scope() as session:
+        actor = user_for_session(session=session, token=token)
+    return f"{COOKIE_NAME}={token}", actor
+
+
+def fake_of(state_cls, cookie: str, path: str, helpers=(), query: dict | None = None) -> FakeState:
+    fake = FakeState(cookie)
+    fake.router.url.path, fake.router.url.query_parameters = path, query or {}
+    fields = state_cls.get_fields()
+    for name in state_cls.base_vars:
+        field = fields[name]
+        setattr(fake, name, field.default_factory() if callable(field.default_factory) else field.default)
+    for name in helpers:
+        setattr(fake, name, types.MethodType(getattr(state_cls, name), fake))
+    return fake
+
+
+def editor(cookie: str, template_id: int) -> FakeState:
+    return fake_of(TemplateEditorState, cookie, f"/templates/{template_id}", EDITOR_HELPERS)
+
+
+async def run(state_cls, name, fake, *args):
+    """A handler as the websocket runs it (some are async, some not)."""
+    result = state_cls.event_handlers[name].fn(fake, *args)
+    return await result if inspect.isawaitable(result) else result
+
+
+def new_email(actor, name: str = "Welcome") -> int:
+    with session_scope() as session:
+        return library.create_template(session=session, actor=actor, kind="email", name=name,
+                                       content=starter_content("email"), note="Starter").id
+
+
+@pytest.fixture
+def ada(env):
+    return signed_in("ada@example.com")
+
+
+async def test_editor_previews_saves_and_names_the_line_of_a_refusal(ada):
+    cookie, actor = ada
+    template_id = new_email(actor)
+    page = editor(cookie, template_id)
+    await run(TemplateEditorState, "load_page", page)
+    assert page.template["kind"] == "email" and page.base_number == 1 and page.can_edit
+    assert "Hello there," in page.preview_html and page.preview_error == ""
+    assert page.sample_values["first_name"] == "there"
+
+    await run(TemplateEditorState, "set_sample_value", page, "first_name", "Ada")
+    assert "Hello Ada," in page.preview_html
+    await run(TemplateEditorState, "set_source", page, STARTER_SOURCE.replace("Thanks", "Many thanks"))
+    assert "Many thanks" in page.preview_html and page.dirty
+    toast = await run(TemplateEditorState, "save", page, {"note": "Warmer"})
+    assert "Saved as version 2." in str(toast)
+    assert page.base_number == 2 and [v["number"] for v in page.versions] == ["2", "1"]
+    assert page.versions[0]["note"] == "Warmer" and page.versions[0]["status"] == "draft"
+    assert "Many thanks" in page.source and not page.dirty
+
+    broken = page.source.replace("</mj-button>", "")
+    await run(TemplateEditorState, "set_source", page, broken)
+    assert page.preview_error.startswith("Line ") and "Many thanks" in page.preview_html  # the last good one
+    await run(TemplateEditorState, "save", page, {"note": "broken"})
+    assert page.save_error.startswith("Line ") and page.save_line > 0
+    assert page.source == broken and page.base_number == 2  # nothing saved, nothing lost
+
+    await run(TemplateEditorState, "set_schema_text", page, '{"type": "object",\n "properties": {,}}')
+    await run(TemplateEditorState, "save", page, {})
+    assert page.save_error.startswith("Variables: Line 2")
+
+
+async def test_a_stale_save_is_a_conflict_that_keeps_the_text(ada):
+    cookie, actor = ada
+    template_id = new_email(actor)
+    first, second = editor(cookie, template_id), editor(cookie, template_id)
+    for page in (first, second):
+        await run(TemplateEditorState, "load_page", page)
+    await run(TemplateEditorState, "set_source", first, STARTER_SOURCE.replace("Welcome aboard", "First"))
+    await run(TemplateEditorState, "save", first, {"note": "first"})
+    mine = STARTER_SOURCE.replace("Welcome aboard", "Second")
+    await run(TemplateEditorState, "set_source", second, mine)
+    await run(TemplateEditorState, "save", second, {"note": "second"})
+    assert "Someone saved this template" in second.conflict and second.source == mine
+    assert second.base_number == 1
+    follow = await run(TemplateEditorState, "save_mine_on_top", second)
+    assert second.base_number == 2 and second.conflict == "" and "save" in str(follow)
+    toast = await run(TemplateEditorState, "save", second, {"note": "second"})
+    assert "Saved as version 3." in str(toast) and second.source == mine
+
+
+async def test_restore_samples_and_compare(ada):
+    cookie, actor = ada
+    template_id = new_email(actor)
+    page = editor(cookie, template_id)
+    await run(TemplateEditorState, "load_page", page)
+    await run(TemplateEditorState, "set_source", page, STARTER_SOURCE.replace("Get started", "Start now"))
+    await run(TemplateEditorState, "save", page, {"note": "button"})
+
+    await run(TemplateEditorState, "set_sample_value", page, "first_name", "Grace")
+    await run(TemplateEditorState, "set_sample_name", page, "Grace at the harbour")
+    await run(TemplateEditorState, "save_sample", page, False)
+    assert [s["name"] for s in page.samples] == ["Grace at the harbour"] and page.sample_id
+    await run(TemplateEditorState, "pick_sample", page, "")
+    assert "Hello there," in page.preview_html
+    await run(TemplateEditorState, "pick_sample", page, page.samples[0]["id"])
+    assert "Hello Grace," in page.preview_html
+
+    tools = fake_of(TemplateToolsState, cookie, f"/templates/{template_id}", ("_compare", "_editor"))
+
+    async def get_state(cls):
+        return page if cls is TemplateEditorState else types.SimpleNamespace(_apply=lambda user: None)
+
+    tools.get_state = get_state
+    await run(TemplateToolsState, "open_compare", tools, "1")
+    assert (tools.compare_a, tools.compare_b) == ("1", "2") and tools.diff_summary == "1 lines added, 1 removed"
+    assert any(r["kind"] == "add" and "Start now" in r["text"] for r in tools.diff)
+    assert "Get started" in tools.html_a and "Start now" in tools.html_b and "Hello Grace," in tools.html_b
+
+    await run(TemplateEditorState, "restore", page, "1")
+    assert "Get started" in page.source and page.dirty and page.note == "Back to version 1"
+    await run(TemplateEditorState, "save", page, {"note": page.note})
+    assert page.base_number == 3
+
+
+async def test_library_search_filters_archive_and_another_workspace(ada):
+    cookie, actor = ada
+    email_id = new_email(actor, "Spring newsletter")
+    with session_scope() as session:
+        library.create_template(session=session, actor=actor, kind="image_style", name="Soft light",
+                                content=starter_content("image_style"), tags=["brand"])
+    page = fake_of(TemplatesState, cookie, "/templates", LIBRARY_HELPERS)
+    await run(TemplatesState, "load_page", page)
+    assert sorted(c["name"] for c in page.cards) == ["Soft light", "Spring newsletter"]
+    assert page.known_tags == ["brand"]
+    email_card = next(c for c in page.cards if c["kind"] == "email")
+    assert email_card["status"] == "v1 draft" and email_card["kind_label"] == "Email"
+
+    page = fake_of(TemplatesState, cookie, "/templates", LIBRARY_HELPERS,
+                   query={"kind": "image_style", "q": "soft"})
+    await run(TemplatesState, "load_page", page)
+    assert [c["name"] for c in page.cards] == ["Soft light"]
+    script = await run(TemplatesState, "set_filter", page, "kind", "any")
+    assert "/templates?q=soft" in str(script)
+
+    await run(TemplatesState, "archive", page, str(email_id), True)
+    await run(TemplatesState, "clear_filters", page)
+    assert [c["name"] for c in page.cards] == ["Soft light"]
+    await run(TemplatesState, "set_show_archived", page, True)
+    assert [c["name"] for c in page.cards] == ["Spring newsletter"] and page.cards[0]["archived"] == "yes"
+
+    page = fake_of(TemplatesState, cookie, "/templates", LIBRARY_HELPERS,
+                   query={"kind": "nonsense", "status": "weird"})
+    await run(TemplatesState, "load_page", page)
+    assert page.kind == "any" and page.status == "any" and page.error == ""
+
+    grace_cookie, _ = signed_in("grace@example.com")
+    stranger = editor(grace_cookie, email_id)
+    await run(TemplateEditorState, "load_page", stranger)
+    assert stranger.missing and stranger.template == {}
+    others = fake_of(TemplatesState, grace_cookie, "/templates", LIBRARY_HELPERS)
+    await run(TemplatesState, "load_page", others)
+    assert others.cards == []
+
+
+def test_the_starter_is_a_valid_email_version():
+    from app.services.templates.content import check_content
+
+    assert check_content("email", {"source": STARTER_SOURCE, "schema": STARTER_SCHEMA})["source"] == STARTER_SOURCE
