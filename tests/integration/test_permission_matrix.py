@@ -177,11 +177,11 @@ class Team:
         # the review service leaves it; sample sets and spare templates to delete.
         template = self._post("/templates/from-deck", json={"deck_id": decks[0], "name": "Walk template"})["id"]
         with session_scope() as session:
-            version = session.exec(select(TemplateVersion).where(TemplateVersion.template_id == template)).one()
-            version.status = "approved"
+            first = session.exec(select(TemplateVersion).where(TemplateVersion.template_id == template)).one()
+            first.status = "approved"
             row = session.get(Template, template)
-            row.active_version_id = version.id
-            session.add_all([version, row])
+            row.active_version_id = first.id
+            session.add_all([first, row])
         samples = [self._post(f"/templates/{template}/samples", json={"name": f"Sample {i}", "data": {}})["id"]
                    for i in range(SPARES + 1)]
         templates = [template] + [self._post("/templates", json={"kind": "email", "name": f"Spare {i}"})["id"]
@@ -223,6 +223,12 @@ class Team:
             ("POST", "/templates/{template_id}/versions"): {"content": {}, "base_number": 1},
             ("POST", "/templates/{template_id}/samples"): {"name": "Walk"},
             ("POST", "/templates/{template_id}/test-sends"): {"recipients": ["walk@example.com"]},
+            ("POST", "/templates/{template_id}/reviews"): {"number": 1},
+            ("POST", "/templates/{template_id}/reviews/{number}/approve"): {"revision": 0},
+            ("POST", "/templates/{template_id}/reviews/{number}/reject"): {"revision": 0, "reason": "walk"},
+            ("POST", "/templates/{template_id}/activate"): {"number": 1},
+            ("POST", "/templates/{template_id}/comments"): {"number": 1, "body": "walk @owner"},
+            ("PUT", "/workspaces/{workspace_id}/approval-workflow"): {"stages": [{"name": "Copy"}]},
             ("POST", "/templates/{template_id}/alt-text"): {"version": 1, "src": "x", "alt": "y", "base_number": 1},
         }
 

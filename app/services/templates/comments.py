@@ -85,9 +85,13 @@ def add_comment(*, session: Session, actor: UserPublic, template_id: int, number
     return row
 
 
-def list_comments(*, session: Session, actor: UserPublic, template_id: int, number: int) -> list[dict]:
-    """Threads of one version, oldest first: each top-level comment with its replies."""
+def list_comments(*, session: Session, actor: UserPublic, template_id: int, number: int | None = None) -> list[dict]:
+    """Threads of one version (the latest by default), oldest first: each top-level comment with its replies."""
     template, _ = load_template(session=session, actor=actor, template_id=template_id, action="work.read")
+    if number is None:
+        number = template.latest_number
+        if not number:
+            return []
     version = load_version(session=session, template=template, number=number)
     rows = session.exec(select(TemplateComment).where(TemplateComment.version_id == version.id)
                         .order_by(col(TemplateComment.id))).all()

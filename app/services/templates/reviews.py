@@ -116,11 +116,9 @@ def _decided(session: Session, template: Template, version: TemplateVersion, act
                              link=routes.template_version_url(template.id, version.number), skip=actor.id)
 
 
-def blocking_failures(version: TemplateVersion, kind: str) -> list[str]:
-    """Labels of the automatic checks that stop a review. An email never checked cannot be sent."""
-    if version.checks is None:
-        return ["Automatic checks have not run"] if kind == "email" else []
-    return [str(c.get("label") or c.get("key")) for c in version.checks
+def blocking_failures(version: TemplateVersion) -> list[str]:
+    """Labels of the automatic checks that stop a review (none stored: none run yet)."""
+    return [str(c.get("label") or c.get("key")) for c in version.checks or []
             if isinstance(c, dict) and c.get("blocking", True) and not c.get("ok", False)]
 
 
@@ -140,7 +138,11 @@ def submit(*, session: Session, actor: UserPublic, template_id: int, number: int
     if version.status not in (approvals.DRAFT, approvals.INVALIDATED):
         raise Conflict(f"This version is {version.status.replace('_', ' ')}: save a new version to send it again.",
                        code="not_draft")
-    failing = blocking_failures(version, template.kind)
+    if version.checks is None:  # never checked (or edited since): the checklist runs now, in this transaction
+        from app.services.templates import checks_service
+
+        checks_service.run_checks(session=session, actor=actor, template_id=template.id, number=number)
+    failing = blocking_failures(version)
     if failing:
         raise Conflict("Fix the failing checks first: " + "; ".join(failing)[:300], code="checks_failed")
     workflow = workflow_of(session=session, workspace_id=template.workspace_id, lock=True)
@@ -302,7 +304,7 @@ def review_state(*, session: Session, actor: UserPublic, template_id: int, numbe
         "number": version.number, "revision": version.revision, "status": version.status,
         "stage": version.stage, "reason": version.reason, "author_id": version.author_id,
         "author": names.get(version.author_id or 0, ""), "submitted_at": version.submitted_at,
-        "decided_at": version.decided_at, "blocking": blocking_failures(version, template.kind),
+        "decided_at": version.decided_at, "blocking": blocking_failures(version),
         "stale_workflow": version.status == approvals.IN_REVIEW and not live})
     return out
 
