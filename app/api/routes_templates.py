@@ -291,9 +291,9 @@ def send_test(template_id: IdPath, body: TestSendIn, caller: CallerDep) -> dict:
 @router.post("/{template_id}/checks", response_model=VersionOut, dependencies=[requires("templates.write")])
 def run_checks(template_id: IdPath, body: ChecksIn, caller: CallerDep) -> dict:
     """Run the automatic checklist on a version (the latest by default) and store it on the version."""
-    with session_scope() as session:
-        version = checks_service.run_checks(session=session, actor=caller.user, template_id=template_id,
-                                            number=body.version, data=body.variables)
+    version = checks_service.run_checks(actor=caller.user, template_id=template_id, number=body.version,
+                                        data=body.variables)
+    with read_scope() as session:
         return _version(version, session.get(Template, template_id))
 
 

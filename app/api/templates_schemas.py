@@ -139,7 +139,8 @@ class RenderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     variables: dict[str, Any] = Field(default_factory=dict)
     sample_id: DbId | None = Field(default=None, description="A sample set whose data comes first (variables on top).")
-    version: int | None = Field(default=None, ge=1, description="Only the active one, unless preview is true.")
+    version: int | None = Field(default=None, ge=1, le=1_000_000,
+                                description="Only the active one, unless preview is true.")
     preview: bool = Field(default=False, description="Any version, the latest by default (needs templates.write).")
 
 
@@ -156,13 +157,13 @@ class RenderOut(BaseModel):
 
 class ChecksIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: int | None = Field(default=None, ge=1, description="The latest by default.")
+    version: int | None = Field(default=None, ge=1, le=1_000_000, description="The latest by default.")
     variables: dict[str, Any] = Field(default_factory=dict, description="Sample data (fallbacks fill the rest).")
 
 
 class AltTextIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=1, description="The version the proposal was made for.")
+    version: int = Field(ge=1, le=1_000_000, description="The version the proposal was made for.")
     src: str = Field(min_length=1, max_length=2000)
     alt: str = Field(min_length=1, max_length=400)
     base_number: int = Field(ge=0, le=1_000_000)
@@ -175,7 +176,8 @@ class TestSendIn(BaseModel):
                                                                     max_length=sends.MAX_RECIPIENTS * 2)
     sample_id: DbId | None = None
     variables: dict[str, Any] = Field(default_factory=dict)
-    version: int | None = Field(default=None, ge=1, description="The latest by default (drafts may be tested).")
+    version: int | None = Field(default=None, ge=1, le=1_000_000,
+                                description="The latest by default (drafts may be tested).")
     subject: str = Field(default="", max_length=sends.MAX_SUBJECT * 2)
 
 

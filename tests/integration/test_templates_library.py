@@ -204,3 +204,28 @@ def test_duplicate_archive_and_compare(team):
     with pytest.raises(Conflict) as archived:
         save(editor, template_id, EMAIL, base=2)
     assert archived.value.code == "template_archived"
+
+
+def test_two_saves_from_the_same_base_at_once_one_wins(team):
+    import threading
+
+    editor, admin = team.actor("editor"), team.actor("admin")
+    template_id = make(editor)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def attempt(actor, word):
+        barrier.wait()
+        try:
+            outcomes.append(save(actor, template_id, edited(word), base=1))
+        except Conflict as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=attempt, args=(a, w)) for a, w in ((editor, "Hi"), (admin, "Hey"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes, key=str) == sorted([(2, 0, "draft"), "edit_conflict"], key=str)
+    with session_scope() as session:
+        assert [v.number for v in versions.list_versions(session=session, actor=editor, template_id=template_id)] \
+            == [2, 1]

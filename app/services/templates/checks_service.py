@@ -17,7 +17,8 @@ from dataclasses import asdict
 
 from sqlmodel import Session, col, select
 
-from app.errors import NotFound, ValidationFailed
+from app.db import read_scope, session_scope
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Asset, Template, TemplateVersion
 from app.services import content_policy
 from app.services.accounts import UserPublic
@@ -74,7 +75,7 @@ def _words_and_images(template: Template, version: TemplateVersion, data: dict) 
     return "\n".join(w for w in words if w), images, []
 
 
-def _moderation(workspace_id: int, words: str, images: list[tuple[str, str]],
+def _moderation(words: str, images: list[tuple[str, str]],
                 assets: dict[int, Asset]) -> dict:
     text = (words + "\n" + "\n".join(src for src, _ in images)).strip()[:MAX_MODERATED]
     refused = []
@@ -158,23 +159,34 @@ def _proposals(images: list[tuple[str, str]], assets: dict[int, Asset]) -> dict:
                           blocking=False), proposals=proposals)
 
 
-def run_checks(*, session: Session, actor: UserPublic, template_id: int, number: int | None = None,
+def run_checks(*, actor: UserPublic, template_id: int, number: int | None = None,
                data: dict | None = None) -> TemplateVersion:
-    """Run the checklist on a version (the latest by default) and store it on the version."""
-    template = library.load(session=session, actor=actor, template_id=template_id, action="templates.write")
-    version = render.pick_version(session=session, actor=actor, template=template, number=number, preview=True)
-    words, images, results = _words_and_images(template, version, render.check_data(data))
-    assets = _library_assets(session, template.workspace_id, images)
-    results.append(_moderation(template.workspace_id, words, images, assets))
+    """Run the checklist on a version (the latest by default) and store it on the version.
+
+    Three steps, so no transaction is held while the moderation service and the vision engine work (they open
+    their own, and SQLite has one writer): read, check, then store unless the version changed meanwhile.
+    """
+    with read_scope() as session:
+        template = library.load(session=session, actor=actor, template_id=template_id, action="templates.write")
+        version = render.pick_version(session=session, actor=actor, template=template, number=number, preview=True)
+        words, images, results = _words_and_images(template, version, render.check_data(data))
+        assets = _library_assets(session, template.workspace_id, images)
+        session.expunge_all()  # kept as read: the read scope's rollback would expire them
+    results.append(_moderation(words, images, assets))
     brand = _brand(template, version.content)
     if brand is not None:
         results.append(brand)
     if template.kind == "email":
         results.append(_proposals(images, assets))
-    version.checks = results  # a new list: JSON columns track assignment, not mutation
-    session.add(version)
-    session.flush()
-    return version
+    with session_scope() as session:
+        stored = session.get(TemplateVersion, version.id)
+        if stored is None or stored.content_hash != version.content_hash:
+            raise Conflict("The version changed while it was being checked; run the checks again.",
+                           code="checks_stale")
+        stored.checks = results  # a new list: JSON columns track assignment, not mutation
+        session.add(stored)
+        session.flush()
+        return stored
 
 
 def blocking_failures(version: TemplateVersion) -> list[dict]:
@@ -202,7 +214,8 @@ def _with_alt(source: str, src: str, alt: str) -> str:
         if _ALT_ATTR.search(tag):
             return _ALT_ATTR.sub(lambda _: value, tag, count=1)
         end = -2 if tag.endswith("/>") else -1
-        return tag[:end].rstrip() + value + tag[end:]
+        head = tag[:end].rstrip()
+        return head + value + tag[len(head):]  # the spacing before "/>" as the author wrote it
 
     changed = _IMG_TAG.sub(change, source)
     if not found:

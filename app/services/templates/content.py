@@ -1,6 +1,7 @@
 """What a version of each kind holds, checked before it is saved (TemplateVersion.content, per kind).
 
-- email: {"source": MJML with {{variables}}, "schema": JSON Schema of the variables}
+- email: {"source": MJML with {{variables}}, "schema": JSON Schema of the variables} (+ optional "brand_kit_key",
+  "brand_kit_name": a stored brand kit whose fonts and colors the checklist holds the source to)
 - slide: {"spec", "outline", "theme", "brand_kit_key", "brand_kit_name"} — a deck made reusable
 - image_style: {"prompt" with {{variables}}, "negative_prompt", "settings": generation settings, "schema"}
 
@@ -80,7 +81,10 @@ def _email(content: dict) -> dict:
                                details={"field": "source"})
     schema = _schema(content)
     email.check_source(source, schema)
-    return {"source": source, "schema": schema}
+    kit = {"brand_kit_key": _text(content, "brand_kit_key", 300), "brand_kit_name": _text(content, "brand_kit_name",
+                                                                                         200)}
+    # A brand kit is optional on an email: when set, the checklist holds the fonts and colors to it.
+    return {"source": source, "schema": schema, **(kit if kit["brand_kit_key"] else {})}
 
 
 def check_settings(settings: object) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
 from app.errors import Conflict, ValidationFailed
 from app.models import Deck, Template
@@ -14,6 +14,7 @@ from app.services.deck_store import get_deck, resting_status
 from app.services.slides.model import Outline
 from app.services.templates import library, render, versions
 from app.services.workspaces.members import authorize
+from app.settings import get_settings
 from app.storage import get_storage
 
 THUMB_PREFIX = "templates/thumbs"
@@ -82,6 +83,10 @@ def new_deck_from_template(*, session: Session, actor: UserPublic, template_id: 
     picked = render.prepare(session=session, actor=actor, template_id=template.id)
     content = picked.version.content
     outline = Outline.model_validate(content["outline"])
+    count = session.exec(select(func.count()).select_from(Deck).where(Deck.workspace_id == actor.workspace_id)).one()
+    if count >= get_settings().slides_max_decks:
+        raise Conflict(f"This workspace has {count} decks, the most it keeps; delete some first.",
+                       code="too_many_decks")
     kit_key = content.get("brand_kit_key", "")
     if kit_key:
         from app.services.deck_files import describe_brand_kit

@@ -51,7 +51,7 @@ def _conflict(template: Template, latest: TemplateVersion | None) -> Conflict:
 
 
 def _check_brand_kit(template: Template, content: dict) -> None:
-    if template.kind == "slide" and content.get("brand_kit_key"):
+    if content.get("brand_kit_key"):
         from app.services.deck_files import describe_brand_kit
 
         describe_brand_kit(workspace_id=template.workspace_id, key=content["brand_kit_key"])
