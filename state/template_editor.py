@@ -29,6 +29,7 @@ from state.template_view import (
     checklist,
     error_line,
     form_values,
+    open_proposals,
     outline_rows,
     parse_schema,
     pretty,
@@ -127,7 +128,8 @@ class TemplateEditorState(rx.State):
 
     @rx.var
     def checks(self) -> list[CheckRow]:
-        return [CheckRow(**c) for c in checklist(self.live_checks, [check_row(c) for c in self.saved_checks])]
+        rows = checklist(self.live_checks, [check_row(c) for c in self.saved_checks])
+        return [CheckRow(**{**c, "proposals": open_proposals(self.source, c["proposals"])}) for c in rows]
 
     @rx.var
     def failing_count(self) -> int:
@@ -389,13 +391,45 @@ class TemplateEditorState(rx.State):
                 return
             self.save_error, self.save_line = exc.message, int(exc.details.get("line") or error_line(exc.message))
             return
+        problem = self._run_checks(user, number)
         source, schema_text, values = self.source, self.schema_text, self.sample_values
         self._load(user, self._template_id())
         self.source, self.schema_text, self.sample_values = source, schema_text, values  # what was saved
         self._render()
         self.note = ""
         word = f"revision {revision} of version " if revision else "version "
-        return rx.toast.success(f"Saved as {word}{number}.")
+        saved = rx.toast.success(f"Saved as {word}{number}.")
+        return [saved, rx.toast.warning(problem)] if problem else saved
+
+    def _run_checks(self, user, number: int) -> str:
+        """The service's checklist (moderation, brand, alt text proposals) stored on the saved version; a failure
+        here never undoes the save, it is said instead."""
+        schema, _ = parse_schema(self.schema_text)
+        try:
+            data.run_checks(user, template_id=self._template_id(), number=number,
+                            data=typed_data(schema or {}, self.sample_values))
+        except AppError as exc:
+            return "Saved, but the checks could not run: " + exc.message
+        return ""
+
+    @rx.event
+    async def recheck(self):
+        """Run the service's checks on the newest version again (after a moderation or brand kit change)."""
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+        if (refusal := refused(user, "templates.write")) is not None:
+            return refusal
+        if not self.base_number:
+            return
+        problem = self._run_checks(user, self.base_number)
+        if problem:
+            return rx.toast.error(problem.replace("Saved, but the", "The"))
+        with read_scope() as session:
+            latest = versions.get_version(session=session, actor=user, template_id=self._template_id(),
+                                          number=self.base_number)
+            self.saved_checks = [dict(c) for c in (latest.checks or [])]
+        return rx.toast.success("Checked again.")
 
     @rx.event
     async def reload_latest(self):

@@ -134,8 +134,8 @@ class TemplateToolsState(rx.State):
         schema, _ = parse_schema(editor.schema_text)
         try:
             with session_scope() as session:
-                sends.test_send(session=session, actor=user, template_id=editor._template_id(),
-                                addresses=addresses, sample_id=sample_id,
+                sends.send_test(session=session, actor=user, template_id=editor._template_id(),
+                                recipients=addresses, sample_id=sample_id,
                                 data=None if sample_id else typed_data(schema or {}, editor.sample_values),
                                 number=editor.base_number or None)
         except AppError as exc:

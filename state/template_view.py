@@ -243,6 +243,12 @@ def with_alt(source: str, src: str, alt: str) -> str:
     return _MJ_IMAGE.sub(fix, source)
 
 
+def open_proposals(source: str, proposals: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The proposals still to decide: an image that has alt text in the box now (accepted, or written by hand) drops
+    out."""
+    return [p for p in proposals if with_alt(source, p["src"], p["alt"]) != source]
+
+
 def check_row(check: dict[str, Any]) -> dict[str, Any]:
     """A check (email.checks.Check as a dict, or a row the checks service stored) as the checklist shows it."""
     proposals = [{"src": str(p.get("src", ""))[:500], "alt": str(p.get("alt", ""))[:300]}

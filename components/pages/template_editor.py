@@ -35,7 +35,7 @@ def header() -> rx.Component:
                           align="center"), href=routes.TEMPLATES, color=rx.color("gray", 11), underline="hover"),
         rx.hstack(
             rx.vstack(
-                rx.heading(facts["name"], size="6", weight="bold", letter_spacing="-0.02em", trim="both",
+                rx.heading(facts["name"], size="6", weight="bold", letter_spacing="-0.02em", line_height="1.3",
                            overflow="hidden", text_overflow="ellipsis", white_space="nowrap", max_width="100%",
                            title=facts["name"], id="template-name"),
                 rx.hstack(
@@ -112,8 +112,9 @@ def tab_trigger(value: str, label: str, badge: rx.Component | None = None) -> rx
 
 def lower_tabs() -> rx.Component:
     s = TemplateEditorState
+    # Radix draws a tab's label twice (one hidden, for a steady width): a class, not an id.
     failing = rx.cond(s.failing_count > 0, rx.badge(s.failing_count.to_string(), color_scheme="red", size="1",
-                                                    id="failing-count"),
+                                                    class_name="failing-count"),
                       rx.icon("circle-check", size=14, color=rx.color("green", 10)))
     return rx.card(rx.tabs.root(
         rx.tabs.list(

@@ -63,7 +63,7 @@ def template_card(card: rx.Var) -> rx.Component:
         rx.link(rx.box(kind_block(card), height="120px", width="100%", border_radius="8px", overflow="hidden"),
                 href=card["url"], tab_index=-1, aria_hidden="true", width="100%"),
         rx.hstack(
-            rx.link(rx.text(card["name"], size="3", weight="bold", trim="both", overflow="hidden",
+            rx.link(rx.text(card["name"], size="3", weight="bold", overflow="hidden",
                             text_overflow="ellipsis", white_space="nowrap", title=card["name"]),
                     href=card["url"], underline="hover", color=rx.color("gray", 12), min_width="0", flex="1"),
             card_actions(card),

@@ -83,6 +83,8 @@ def send_dialog() -> rx.Component:
                 rx.select.content(rx.select.item("What the editor shows now", value=DEFAULT_SAMPLE),
                                   rx.foreach(s.samples, lambda r: rx.select.item(r["name"], value=r["id"]))),
                 value=t.send_sample, on_change=t.set_send_sample),
+            rx.cond(s.dirty, rx.text("The editor has unsaved changes: save first to send them.", size="1",
+                                     color=rx.color("amber", 11))),
             rx.cond(t.send_error != "", rx.text(t.send_error, color=rx.color("red", 11), size="2", role="alert")),
             rx.cond(t.send_result != "", rx.callout(t.send_result, icon="send", color_scheme="green", size="1",
                                                     width="100%")),

@@ -5,7 +5,7 @@ import reflex as rx
 from state.template_editor import TemplateEditorState
 
 MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"
-PHONE, DESKTOP = "375px", "640px"
+PHONE = "375px"
 
 
 def panel_title(text: str, *extra: rx.Component) -> rx.Component:
@@ -44,6 +44,7 @@ def source_panel() -> rx.Component:
             aria_label="MJML source", id="template-source", width="100%", height="560px", resize="vertical",
             style={"font_family": MONO, "font_size": "12.5px", "line_height": "1.55", "white_space": "pre",
                    "tab_size": "2"},
+            custom_attrs={"wrap": "off"},  # code reads better unwrapped; the box scrolls sideways
         ),
         error_box(),
         spacing="2", width="100%",
@@ -68,16 +69,18 @@ def preview_panel() -> rx.Component:
         rx.box(
             rx.el.iframe(
                 src_doc=s.preview_html, title="Email preview", sandbox="", id="template-preview",
-                style={"width": rx.cond(s.width == "phone", PHONE, "100%"), "min_width": rx.cond(
-                    s.width == "phone", PHONE, DESKTOP), "height": "100%", "border": "none", "display": "block",
-                    "background": "white", "border_radius": rx.cond(s.width == "phone", "18px", "6px"),
-                    "box_shadow": "0 1px 3px rgba(0,0,0,.12)"},
+                style={
+                    # Desktop: the 600px email scaled down to fit a narrower column (CSS zoom with container
+                    # units; a browser without them scrolls instead), the full column when wider.
+                    "width": rx.cond(s.width == "phone", PHONE, "max(600px, 100cqw)"),
+                    "zoom": rx.cond(s.width == "phone", "1", "min(1, calc(100cqw / 600px))"),
+                    "height": "100%", "border": "none", "display": "block", "background": "white",
+                    "border_radius": rx.cond(s.width == "phone", "18px", "6px"),
+                    "box_shadow": rx.cond(s.width == "phone", "0 2px 10px rgba(0,0,0,.15)", "none")},
             ),
-            # Centered at phone width; at desktop width it scrolls from its left edge when the column is narrower.
-            height="560px", width="100%", overflow_x="auto", display="flex",
-            justify_content=rx.cond(s.width == "phone", "center", "flex-start"),
-            padding=rx.cond(s.width == "phone", "12px 0", "0"), background=rx.color("gray", 3),
-            border_radius="8px", data_width=s.width, id="preview-frame",
+            height="560px", width="100%", overflow="hidden", display="flex", justify_content="center",
+            container_type="inline-size", padding=rx.cond(s.width == "phone", "14px 0", "0"),
+            background=rx.color("gray", 3), border_radius="8px", data_width=s.width, id="preview-frame",
         ),
         rx.cond(s.preview_error != "", rx.text("Showing the last preview that rendered.", size="1",
                                                color=rx.color("gray", 10))),

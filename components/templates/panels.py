@@ -129,8 +129,13 @@ def check_row(check: rx.Var) -> rx.Component:
 def checklist_panel() -> rx.Component:
     s = TemplateEditorState
     return rx.vstack(
-        rx.text("Checked on every edit; moderation and brand checks run when a version is saved.", size="1",
-                color=rx.color("gray", 10)),
+        rx.hstack(
+            rx.text("Checked on every edit; moderation, brand and alt text proposals run when a version is saved.",
+                    size="1", color=rx.color("gray", 10)),
+            rx.spacer(),
+            rx.cond(s.can_edit & (s.base_number > 0), rx.button(rx.icon("refresh-cw", size=12), "Check again",
+                                                               size="1", variant="ghost", on_click=s.recheck)),
+            width="100%", align="center"),
         rx.foreach(s.checks, check_row),
         spacing="1", width="100%", id="checklist",
     )

@@ -32,12 +32,17 @@ from state.asset_detail import AssetDetailState
 from state.assets import AssetsState
 from state.billing import BillingState
 from state.generate import GenerateState
+from state.generate_styles import GenerateStylesState
 from state.library import LibraryState
 from state.rename import RenameState
 from state.settings import SettingsState
 from state.slides import SlidesState
 from state.slides_form import SlidesFormState
+from state.slides_template import SlidesTemplateState
 from state.sso_settings import SsoSettingsState
+from state.template_editor import TemplateEditorState
+from state.template_tools import TemplateToolsState
+from state.templates import TemplatesState
 from state.workflows import WorkflowsState
 from tests.integration.test_accounts import register
 
@@ -89,6 +94,14 @@ PRIVATE_CALLS = [
     (SlidesState, "restore_version", ("1",)), (SlidesState, "drop_slide", ("s1", "s2")),
     (BillingState, "load_page", ()), (BillingState, "buy_pack", ("1",)), (BillingState, "subscribe", ("1",)),
     (BillingState, "open_portal", ()), (BillingState, "save_budget", ({"monthly_cap": "1"},)),
+    (TemplatesState, "load_page", ()), (TemplatesState, "create", ({"name": "x"},)),
+    (TemplatesState, "duplicate", ("1",)), (TemplatesState, "archive", ("1", True)),
+    (TemplateEditorState, "load_page", ()), (TemplateEditorState, "save", ({"note": "x"},)),
+    (TemplateEditorState, "save_sample", (False,)), (TemplateEditorState, "delete_sample", ()),
+    (TemplateEditorState, "restore", ("1",)), (TemplateEditorState, "save_details", ({"name": "x"},)),
+    (TemplateEditorState, "recheck", ()), (TemplateToolsState, "send_test", ({"addresses": "a@example.com"},)),
+    (TemplateToolsState, "new_deck", ()), (SlidesTemplateState, "save", ({"name": "x"},)),
+    (GenerateStylesState, "load_page", ()), (GenerateStylesState, "choose", ("1",)),
 ]
 
 

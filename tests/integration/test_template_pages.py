@@ -20,7 +20,8 @@ from tests.integration.test_accounts import register
 from tests.integration.test_state_guards import FakeState
 
 LIBRARY_HELPERS = ("_reload", "_params", "_sync_url", "_research")
-EDITOR_HELPERS = ("_template_id", "_load", "_show_content", "_render", "_content", "_load_samples", "_schema")
+EDITOR_HELPERS = ("_template_id", "_load", "_show_content", "_render", "_content", "_load_samples", "_schema",
+                  "_run_checks")
 
 
 def signed_in(email: str) -> tuple[str, object]:
@@ -83,6 +84,8 @@ async def test_editor_previews_saves_and_names_the_line_of_a_refusal(ada):
     assert page.base_number == 2 and [v["number"] for v in page.versions] == ["2", "1"]
     assert page.versions[0]["note"] == "Warmer" and page.versions[0]["status"] == "draft"
     assert "Many thanks" in page.source and not page.dirty
+    stored = {c["key"]: c for c in page.saved_checks}  # the service's checklist ran on the saved version
+    assert "alt_proposals" in stored and all(c.get("ok") for c in stored.values() if c.get("blocking", True))
 
     broken = page.source.replace("</mj-button>", "")
     await run(TemplateEditorState, "set_source", page, broken)

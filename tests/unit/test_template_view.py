@@ -14,6 +14,7 @@ from state.template_view import (
     error_line,
     folded,
     form_values,
+    open_proposals,
     outline_rows,
     parse_schema,
     sample_fields,
@@ -126,6 +127,14 @@ def test_checklist_puts_stored_proposals_on_the_live_alt_check_and_keeps_service
     assert alt["ok"] == "" and alt["proposals"] == [{"src": "https://cdn.example.com/a.png", "alt": "A vase"}]
     assert rows[-1]["key"] == "moderation" and rows[-1]["ok"] == "yes"
     assert [r["key"] for r in rows].count("images_alt") == 1
+
+
+def test_a_proposal_drops_out_once_its_image_has_alt_text():
+    proposals = [{"src": "/api/v1/assets/7/download", "alt": "A vase"}, {"src": "/api/v1/assets/8/download",
+                                                                         "alt": "A lake"}]
+    source = '<mj-image src="/api/v1/assets/7/download" alt="Mine" /><mj-image src="/api/v1/assets/8/download" />'
+    assert open_proposals(source, proposals) == proposals[1:]
+    assert open_proposals(with_alt(source, proposals[1]["src"], "A lake"), proposals) == []
 
 
 def test_slide_outline_rows():
