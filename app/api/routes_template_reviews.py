@@ -54,9 +54,8 @@ def review_state(template_id: IdPath, caller: CallerDep,
              dependencies=[requires("templates.write")])
 def submit(template_id: IdPath, body: Submit, caller: CallerDep, request: Request) -> ReviewState:
     """Send the latest version for review (its blocking checks must pass)."""
-    with session_scope() as session:
-        reviews.submit(session=session, actor=caller.user, template_id=template_id, number=body.number,
-                       revision=body.revision, ip=client_ip(request))
+    reviews.check_and_submit(actor=caller.user, template_id=template_id, number=body.number,
+                             revision=body.revision, ip=client_ip(request))
     return _state(caller, template_id, body.number)
 
 

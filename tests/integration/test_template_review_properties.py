@@ -10,7 +10,7 @@ exactly what the pure machine (app.services.templates.approvals) answers for the
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlmodel import col, select
 
@@ -36,14 +36,19 @@ def workflows(team: Team) -> list[list[dict]]:
     ]
 
 
+REVIEWERS = ("owner", "ann", "bob", "cat")
+# Weighted towards reviews that get somewhere: submits and fresh approvals by reviewers come often.
 step = st.one_of(
     st.tuples(st.just("save"), st.sampled_from(AUTHORS)),
     st.tuples(st.just("submit"), st.sampled_from(AUTHORS)),
+    st.tuples(st.just("submit"), st.just("editor")),
+    st.tuples(st.just("approve"), st.sampled_from(REVIEWERS), st.just("fresh")),
+    st.tuples(st.just("approve"), st.sampled_from(REVIEWERS), st.just("fresh")),
+    st.tuples(st.just("approve"), st.sampled_from(REVIEWERS), st.just("fresh")),
     st.tuples(st.just("approve"), st.sampled_from(DECIDERS), st.sampled_from(["fresh", "old_revision", "stage"])),
-    st.tuples(st.just("approve"), st.sampled_from(DECIDERS), st.just("fresh")),
     st.tuples(st.just("reject"), st.sampled_from(DECIDERS), st.sampled_from(["fresh", "old_revision"])),
     st.tuples(st.just("workflow"), st.integers(0, 3)),
-    st.tuples(st.just("activate"), st.integers(1, 6)),
+    st.tuples(st.just("activate"), st.integers(1, 4)),
 )
 
 
@@ -102,20 +107,21 @@ def expected_decision(team: Team, template_id: int, who: str, how: str, reject: 
             return "role_forbidden", None, version.number, version.revision, version.stage
         workflow = approval_workflow.workflow_of(session=session, workspace_id=template.workspace_id)
         review = reviews.review_of(session=session, version=version, stages=len(workflow.stages))
+        number = version.number
     revision = review.revision - 1 if how == "old_revision" else review.revision
     stage = review.stage + 1 if how == "stage" else review.stage
     if how == "stage" and review.status == approvals.IN_REVIEW:
-        return "stale_decision", None, version.number, revision, stage
+        return "stale_decision", None, number, revision, stage
     try:
         if reject:
             after = approvals.reject(review, workflow=workflow, actor_id=team.ids[who], actor_role=role,
-                                     template_version=version.number, revision=revision, reason="Not yet.")
+                                     template_version=number, revision=revision, reason="Not yet.")
         else:
             after = approvals.approve(review, workflow=workflow, actor_id=team.ids[who], actor_role=role,
-                                      template_version=version.number, revision=revision)
+                                      template_version=number, revision=revision)
     except approvals.ReviewError as exc:
-        return exc.code, None, version.number, revision, stage
-    return None, after, version.number, revision, stage
+        return exc.code, None, number, revision, stage
+    return None, after, number, revision, stage
 
 
 def run(team: Team, template_id: int, op: tuple, approved_hashes: dict[int, str], counter: list[int]) -> None:
@@ -138,8 +144,8 @@ def run(team: Team, template_id: int, op: tuple, approved_hashes: dict[int, str]
                                       content={"source": SOURCE.format(f"Text {counter[0]}")},
                                       base_number=number, base_revision=revision)
             elif kind == "submit":
-                reviews.submit(session=session, actor=actor, template_id=template_id, number=number,
-                               revision=revision)
+                session.close()  # the checklist runs in its own transactions (SQLite has one writer)
+                reviews.check_and_submit(actor=actor, template_id=template_id, number=number, revision=revision)
             elif kind in ("approve", "reject"):
                 code, after, n, rev, stage = expected
                 fn = reviews.reject if kind == "reject" else reviews.approve
@@ -155,6 +161,7 @@ def run(team: Team, template_id: int, op: tuple, approved_hashes: dict[int, str]
     except AppError as exc:
         outcome = exc.code
         assert snapshot(template_id) == before, f"{op} was refused ({exc.code}) but changed something"
+    event(f"{kind}: {outcome or 'done'}")
     if expected is not None:
         code, after = expected[0], expected[1]
         assert outcome == code, f"{op}: the service said {outcome}, the pure machine {code}"
@@ -169,9 +176,9 @@ def run(team: Team, template_id: int, op: tuple, approved_hashes: dict[int, str]
     check_invariants(template_id, approved_hashes)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
-@given(first=st.integers(0, 3), ops=st.lists(step, min_size=1, max_size=25))
+@given(first=st.integers(0, 3), ops=st.lists(step, min_size=1, max_size=30))
 def test_the_stored_machine_keeps_the_pure_machines_promises(team, first, ops):
     with session_scope() as session:
         approval_workflow.set_workflow(session=session, actor=team.actor(session, "owner"),

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app import routes
+from app.db import read_scope, session_scope
 from app.errors import Conflict, Forbidden, NotFound
 from app.models import Membership, Template, TemplateApproval, TemplateVersion, User, utcnow
 from app.services import audit, notifications
@@ -138,10 +139,9 @@ def submit(*, session: Session, actor: UserPublic, template_id: int, number: int
     if version.status not in (approvals.DRAFT, approvals.INVALIDATED):
         raise Conflict(f"This version is {version.status.replace('_', ' ')}: save a new version to send it again.",
                        code="not_draft")
-    if version.checks is None:  # never checked (or edited since): the checklist runs now, in this transaction
-        from app.services.templates import checks_service
-
-        checks_service.run_checks(session=session, actor=actor, template_id=template.id, number=number)
+    if version.checks is None:
+        raise Conflict("The automatic checks have not run on this version yet: run them first.",
+                       code="checks_not_run")
     failing = blocking_failures(version)
     if failing:
         raise Conflict("Fix the failing checks first: " + "; ".join(failing)[:300], code="checks_failed")
@@ -161,6 +161,21 @@ def submit(*, session: Session, actor: UserPublic, template_id: int, number: int
         _assign(session, template, version, workflow.stages[0])
     session.flush()
     return version
+
+
+def check_and_submit(*, actor: UserPublic, template_id: int, number: int, revision: int,
+                     ip: str = "") -> None:
+    """Submit, running the checklist first when it never ran on this version (or an edit cleared it). The checks
+    run outside any transaction (the moderation service may call out and opens its own), then submit re-reads."""
+    from app.services.templates import checks_service
+
+    with read_scope() as session:
+        template, _ = load_template(session=session, actor=actor, template_id=template_id, action="templates.write")
+        unchecked = load_version(session=session, template=template, number=number).checks is None
+    if unchecked:
+        checks_service.run_checks(actor=actor, template_id=template_id, number=number)
+    with session_scope() as session:
+        submit(session=session, actor=actor, template_id=template_id, number=number, revision=revision, ip=ip)
 
 
 def approve(*, session: Session, actor: UserPublic, template_id: int, number: int, revision: int,
