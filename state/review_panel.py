@@ -112,6 +112,11 @@ class ReviewPanelState(rx.State):
 
     @rx.event
     async def submit(self):
+        user = await require_user(self)
+        if user is None:
+            return None
+        if (toast := refused(user, "templates.write")) is not None:
+            return toast
         # The editor's base is what the author sees on screen: a save since this panel loaded is included.
         editor = await self.get_state(TemplateEditorState)
         number, revision, ip = editor.base_number, editor.base_revision, client_ip(self)
@@ -160,11 +165,17 @@ class ReviewPanelState(rx.State):
 
     @rx.event
     async def activate(self, number: str):
-        template_id, ip = self._template_id(), client_ip(self)
+        user = await require_user(self)
+        if user is None:
+            return None
+        if (toast := refused(user, "templates.write")) is not None:  # before anything else of this state
+            return toast
+        ip = client_ip(self)
 
         def run(user):
             with session_scope() as session:
-                reviews.activate(session=session, actor=user, template_id=template_id, number=int(number), ip=ip)
+                reviews.activate(session=session, actor=user, template_id=self._template_id(),
+                                 number=parse_id(number), ip=ip)
         return await self._act("templates.write", run, f"Version {number} is active.")
 
     @rx.event

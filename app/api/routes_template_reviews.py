@@ -146,7 +146,7 @@ def list_notifications(caller: CallerDep, unread: bool = False,
     with read_scope() as session:
         rows = notifications.list_for(session=session, actor=caller.user, unread_only=unread, limit=limit)
         count = notifications.unread_count(session=session, actor=caller.user)
-    return NotificationList(unread=count, notifications=[r.model_dump() for r in rows])
+        return NotificationList(unread=count, notifications=[r.model_dump() for r in rows])
 
 
 @router.post("/me/notifications/read", response_model=Marked, tags=["account"],
