@@ -67,7 +67,7 @@ def test_two_approvers_approve_in_two_stages_and_the_active_version_renders(brow
     open_page(page, "/workspace")
     card = page.locator("#approval-workflow")
     expect(card.locator(".workflow-stage")).to_have_count(2)
-    expect(card.locator(".stage-name").nth(1)).to_have_value("Legal")
+    expect(card.locator("input.stage-name, .stage-name input").nth(1)).to_have_value("Legal")
     card.scroll_into_view_if_needed()
     snap(page, "01-workflow-settings")
     page.context.close()
