@@ -15,12 +15,12 @@ class NotificationsState(rx.State):
     items: list[dict[str, str]] = []
 
     def _refresh(self, user) -> None:
-        with read_scope() as session:
+        with read_scope() as session:  # read inside: the scope's rollback expires the rows
             rows = notifications.list_for(session=session, actor=user, limit=20)
             self.unread = notifications.unread_count(session=session, actor=user)
-        self.items = [{"id": str(n.id), "title": n.title, "body": n.body[:160], "link": n.link,
-                       "when": n.created_at.strftime("%d %b %H:%M"), "unread": "" if n.read_at else "yes"}
-                      for n in rows]
+            self.items = [{"id": str(n.id), "title": n.title, "body": n.body[:160], "link": n.link,
+                           "when": n.created_at.strftime("%d %b %H:%M"), "unread": "" if n.read_at else "yes"}
+                          for n in rows]
 
     @rx.event
     def load(self):
