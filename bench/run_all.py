@@ -13,7 +13,7 @@ from bench.common import print_table  # noqa: E402
 
 BENCHMARKS = ["bench.ingest", "bench.rename", "bench.generate", "bench.slides", "bench.workflows", "bench.memory",
               "bench.library", "bench.library_page", "bench.auth_read", "bench.templates_preview",
-              "bench.api_limit", "bench.billing_webhooks"]
+              "bench.templates_search", "bench.api_limit", "bench.billing_webhooks"]
 
 
 def main() -> int:

@@ -91,6 +91,9 @@ def test_render_and_export_only_the_active_version_unless_a_preview(api, team):
           "role_forbidden")
     preview = ok(api.post(render, json={"variables": {"order_id": "A-1"}, "preview": True}, headers=editor))
     assert "your order A-1" in preview["text"] and preview["status"] == "draft"
+    approver = headers(team, "approver")  # reviewers look at what they approve, but take no file away
+    assert ok(api.post(render, json={"variables": {"order_id": "A-1"}, "preview": True}, headers=approver))["html"]
+    error(api.get(f"{API}/{made['id']}/export", params={"preview": "true"}, headers=approver), 403, "role_forbidden")
     approve_latest(made["id"])
     ok(api.post(f"{API}/{made['id']}/versions", json={"content": EMAIL, "base_number": 1}, headers=editor), 201)
     active = ok(api.post(render, json={"variables": {"order_id": "<b>B-2</b>", "first_name": "Ana"}}, headers=viewer))

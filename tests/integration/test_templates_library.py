@@ -229,3 +229,27 @@ def test_two_saves_from_the_same_base_at_once_one_wins(team):
     with session_scope() as session:
         assert [v.number for v in versions.list_versions(session=session, actor=editor, template_id=template_id)] \
             == [2, 1]
+
+
+def test_deleting_the_workspace_takes_its_templates(team):
+    from app.models import Notification, Template, TemplateComment, TemplateSample
+    from app.services.workspaces import deletion
+
+    editor = team.actor("editor")
+    template_id = make(editor)
+    with session_scope() as session:
+        version = session.exec(select(TemplateVersion).where(TemplateVersion.template_id == template_id)).one()
+        session.add(TemplateApproval(version_id=version.id, stage=0, user_id=team.users["approver"].id, revision=0))
+        question = TemplateComment(template_id=template_id, version_id=version.id, author_id=editor.id, body="Why?")
+        session.add(question)
+        session.flush()
+        session.add(TemplateComment(template_id=template_id, version_id=version.id, author_id=editor.id,
+                                    body="Because.", parent_id=question.id))
+        session.add(TemplateSample(template_id=template_id, name="Ana", data={"order_id": "1"}))
+        session.add(Notification(user_id=editor.id, workspace_id=team.workspace_id, kind="mention", title="Hi"))
+    done = deletion.delete_workspace(actor=team.actor("owner"), workspace_id=team.workspace_id,
+                                     confirm_name="Studio")
+    assert done["rows"]["template"] == 1 and done["rows"]["template_comment"] == 2
+    with session_scope() as session:
+        for table in (Template, TemplateVersion, TemplateApproval, TemplateComment, TemplateSample, Notification):
+            assert session.exec(select(table)).all() == [], table

@@ -4,6 +4,7 @@ active version, and an image style's prompt and settings handed to the generatio
 from __future__ import annotations
 
 import json
+import logging
 
 from sqlmodel import Session, func, select
 
@@ -17,6 +18,7 @@ from app.services.workspaces.members import authorize
 from app.settings import get_settings
 from app.storage import get_storage
 
+log = logging.getLogger(__name__)
 THUMB_PREFIX = "templates/thumbs"
 THUMB_WIDTH = 480
 
@@ -41,7 +43,12 @@ def store_thumbnail(*, template: Template, deck: Deck) -> None:
 
     outline = Outline.model_validate_json(deck.outline)
     key = f"{THUMB_PREFIX}/{template.workspace_id}/{template.id}.png"
-    get_storage().put(key, preview_png(deck=deck, slide=outline.slides[0], width=THUMB_WIDTH), content_type="image/png")
+    try:
+        png = preview_png(deck=deck, slide=outline.slides[0], width=THUMB_WIDTH)
+        get_storage().put(key, png, content_type="image/png")
+    except Exception:
+        log.exception("no thumbnail for template %s", template.id)
+        return
     template.thumbnail_key = key
 
 

@@ -1,6 +1,7 @@
 """Render a template version with data: an email's HTML and text, an image style's prompt and settings, a slide
 template's deck. Only the active (approved) version leaves the system, unless the caller asks for a preview,
-which needs `templates.write` (the people who edit it)."""
+which needs `templates.write` (the people who edit it) — or, to look at a render (not to export or send it),
+`approvals.review`: reviewers see exactly what they approve."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import Template, TemplateVersion
 from app.services.accounts import UserPublic
 from app.services.templates import email, library, samples, versions
@@ -24,11 +25,23 @@ class Picked:
     data: dict
 
 
+def _may_preview(session: Session, actor: UserPublic, template: Template, reviewers: bool) -> None:
+    """Editors preview any version; reviewers too when only looking (they must see what they approve)."""
+    if reviewers:
+        try:
+            authorize(session=session, actor=actor, workspace_id=template.workspace_id, action="approvals.review")
+            return
+        except Forbidden:
+            pass
+    authorize(session=session, actor=actor, workspace_id=template.workspace_id, action="templates.write")
+
+
 def pick_version(*, session: Session, actor: UserPublic, template: Template, number: int | None,
-                 preview: bool) -> TemplateVersion:
-    """The version a render, export or use may read: the active one, or (preview) any, the latest by default."""
+                 preview: bool, reviewers: bool = False) -> TemplateVersion:
+    """The version a render, export or use may read: the active one, or (preview) any, the latest by default.
+    A preview needs templates.write, or approvals.review when `reviewers` (looking, not taking a file away)."""
     if preview:
-        authorize(session=session, actor=actor, workspace_id=template.workspace_id, action="templates.write")
+        _may_preview(session, actor, template, reviewers)
         if number is not None:
             return versions.find_version(session=session, template=template, number=number)
         latest = versions.latest_version(session=session, template=template)
@@ -59,10 +72,12 @@ def check_data(data: object) -> dict:
 
 
 def prepare(*, session: Session, actor: UserPublic, template_id: int, data: dict | None = None,
-            sample_id: int | None = None, number: int | None = None, preview: bool = False) -> Picked:
+            sample_id: int | None = None, number: int | None = None, preview: bool = False,
+            reviewers: bool = False) -> Picked:
     """The template, the version to use and its data (a sample set's, with `data` on top)."""
     template = library.load(session=session, actor=actor, template_id=template_id)
-    version = pick_version(session=session, actor=actor, template=template, number=number, preview=preview)
+    version = pick_version(session=session, actor=actor, template=template, number=number, preview=preview,
+                           reviewers=reviewers)
     values = {}
     if sample_id is not None:
         values = dict(samples.get_sample(session=session, actor=actor, template_id=template.id,
@@ -95,7 +110,7 @@ def render(*, session: Session, actor: UserPublic, template_id: int, data: dict 
            sample_id: int | None = None, number: int | None = None, preview: bool = False) -> dict:
     """What the version makes with the data, per kind (the REST render answers this)."""
     picked = prepare(session=session, actor=actor, template_id=template_id, data=data, sample_id=sample_id,
-                     number=number, preview=preview)
+                     number=number, preview=preview, reviewers=True)
     content, kind = picked.version.content, picked.template.kind
     body = {"template_id": picked.template.id, "kind": kind, "version": picked.version.number,
             "status": picked.version.status}

@@ -21,6 +21,7 @@ from app.db import session_scope
 from app.errors import Conflict, ValidationFailed
 from app.models import (
     ApiToken,
+    ApprovalWorkflow,
     Asset,
     AssetTag,
     AuthSession,
@@ -35,9 +36,15 @@ from app.models import (
     Invitation,
     Job,
     Membership,
+    Notification,
     Recipe,
     RenameBatch,
     RenameItem,
+    Template,
+    TemplateApproval,
+    TemplateComment,
+    TemplateSample,
+    TemplateVersion,
     WorkflowItem,
     WorkflowRun,
     Workspace,
@@ -86,6 +93,7 @@ def _delete_rows(session: Session, workspace_id: int) -> tuple[list[str], dict[s
     gone(WorkflowItem, col(WorkflowItem.run_id).in_(runs))
     gone(WorkflowRun, WorkflowRun.workspace_id == workspace_id)
     gone(Recipe, Recipe.workspace_id == workspace_id)
+    _delete_templates(session, workspace_id, gone, keys)
     gone(DeckVersion, col(DeckVersion.deck_id).in_(decks))
     gone(Deck, Deck.workspace_id == workspace_id)
     gone(Generation, Generation.workspace_id == workspace_id)
@@ -104,6 +112,24 @@ def _delete_rows(session: Session, workspace_id: int) -> tuple[list[str], dict[s
     gone(Membership, Membership.workspace_id == workspace_id)
     gone(Workspace, Workspace.id == workspace_id)
     return keys, counts
+
+
+def _delete_templates(session: Session, workspace_id: int, gone, keys: list[str]) -> None:
+    """Templates with their versions, approvals, comments (replies before what they answer) and sample sets,
+    the approval workflow and the workspace's notifications; thumbnails join the files to remove."""
+    templates = _ids(session, Template.id, Template.workspace_id == workspace_id)
+    versions = _ids(session, TemplateVersion.id, col(TemplateVersion.template_id).in_(templates))
+    keys += [k for k in session.exec(select(Template.thumbnail_key).where(Template.workspace_id == workspace_id)
+                                     ).all() if k]
+    gone(TemplateApproval, col(TemplateApproval.version_id).in_(versions))
+    session.execute(update(TemplateComment).where(col(TemplateComment.template_id).in_(templates))
+                    .values(parent_id=None))
+    gone(TemplateComment, col(TemplateComment.template_id).in_(templates))
+    gone(TemplateSample, col(TemplateSample.template_id).in_(templates))
+    gone(TemplateVersion, col(TemplateVersion.template_id).in_(templates))
+    gone(Template, Template.workspace_id == workspace_id)
+    gone(ApprovalWorkflow, ApprovalWorkflow.workspace_id == workspace_id)
+    gone(Notification, Notification.workspace_id == workspace_id)
 
 
 def delete_workspace(*, actor: UserPublic, workspace_id: int, confirm_name: str, ip: str = "") -> dict:
