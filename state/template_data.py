@@ -93,25 +93,10 @@ def version_rows(session: Session, template, rows: list[TemplateVersion]) -> lis
 
 
 def run_checks(actor: UserPublic, *, template_id: int, number: int, data: dict) -> None:
-    """The service's checklist for a version, stored on it.
-
-    Computed in a read scope, then stored in a short write scope of its own: checks_service.run_checks asks the
-    content policy, which opens a write transaction of its own, and inside a session_scope on SQLite
-    (BEGIN IMMEDIATE) that second writer waits for the first until "database is locked". Stored only if the
-    version still holds the content that was checked (a version in review may be edited in between).
-    """
-    from app.db import read_scope, session_scope
+    """The service's checklist for a version, stored on it (it opens its own short transactions)."""
     from app.services.templates import checks_service
 
-    with read_scope() as session:
-        version = checks_service.run_checks(session=session, actor=actor, template_id=template_id, number=number,
-                                            data=data)
-        version_id, content_hash, results = version.id, version.content_hash, [dict(c) for c in version.checks]
-    with session_scope() as session:
-        stored = session.get(TemplateVersion, version_id)
-        if stored is not None and stored.content_hash == content_hash:
-            stored.checks = results
-            session.add(stored)
+    checks_service.run_checks(actor=actor, template_id=template_id, number=number, data=data)
 
 
 __all__ = ["card", "facets", "kind_label", "library_cards", "run_checks", "template_facts", "version_rows"]

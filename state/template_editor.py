@@ -40,6 +40,10 @@ from state.template_view import (
 
 MAX_SOURCE_BOX = email.MAX_SOURCE  # the box refuses more than a save would take
 MAX_SCHEMA_BOX = 64 * 1024
+# The save form's boxes: form key, state var, limit (components/templates/email_editor.in_save_form).
+FORM_BOXES = (("source", "source", MAX_SOURCE_BOX), ("schema", "schema_text", MAX_SCHEMA_BOX),
+              ("prompt", "prompt", 2000), ("negative_prompt", "negative_prompt", 2000),
+              ("settings", "settings_text", MAX_SCHEMA_BOX))
 EXTERNAL_IMAGE = re.compile(r"<mj-(?:image|hero)\b[^>]*\b(?:src|background-url)=[\"']https?://", re.IGNORECASE)
 
 
@@ -217,16 +221,18 @@ class TemplateEditorState(rx.State):
 
     @rx.event
     async def set_source(self, value: str):
-        if not self.can_edit:
+        # A debounced copy landing after a save (which read the box itself) is no change.
+        if not self.can_edit or str(value)[:MAX_SOURCE_BOX] == self.source:
             return
-        self.source, self.dirty = str(value)[:MAX_SOURCE_BOX], True
+        # A save's refusal was about the text before this edit: the live preview says what is wrong now.
+        self.source, self.dirty, self.save_error, self.save_line = str(value)[:MAX_SOURCE_BOX], True, "", 0
         self._render()
 
     @rx.event
     async def set_schema_text(self, value: str):
-        if not self.can_edit:
+        if not self.can_edit or str(value)[:MAX_SCHEMA_BOX] == self.schema_text:
             return
-        self.schema_text, self.dirty = str(value)[:MAX_SCHEMA_BOX], True
+        self.schema_text, self.dirty, self.save_error, self.save_line = str(value)[:MAX_SCHEMA_BOX], True, "", 0
         schema, _ = parse_schema(self.schema_text)
         if schema is not None:  # new variables get their fallback in the form
             props = schema.get("properties") or {}
@@ -251,17 +257,17 @@ class TemplateEditorState(rx.State):
 
     @rx.event
     def set_prompt(self, value: str):
-        if self.can_edit:
+        if self.can_edit and str(value)[:2000] != self.prompt:
             self.prompt, self.dirty = str(value)[:2000], True
 
     @rx.event
     def set_negative_prompt(self, value: str):
-        if self.can_edit:
+        if self.can_edit and str(value)[:2000] != self.negative_prompt:
             self.negative_prompt, self.dirty = str(value)[:2000], True
 
     @rx.event
     def set_settings_text(self, value: str):
-        if self.can_edit:
+        if self.can_edit and str(value)[:MAX_SCHEMA_BOX] != self.settings_text:
             self.settings_text, self.dirty = str(value)[:MAX_SCHEMA_BOX], True
 
     @rx.event
@@ -373,7 +379,11 @@ class TemplateEditorState(rx.State):
             return to_sign_in(self)
         if (refusal := refused(user, "templates.write")) is not None:
             return refusal
-        note = str((form or {}).get("note", self.note))[:MAX_NOTE]
+        form = form or {}
+        note = str(form.get("note", self.note))[:MAX_NOTE]
+        for key, attr, limit in FORM_BOXES:  # what the boxes show, ahead of their debounced copies
+            if key in form:
+                setattr(self, attr, str(form[key])[:limit])
         content = self._content()
         if isinstance(content, str):
             self.save_error, self.save_line = content, error_line(content.split(": ", 1)[-1])

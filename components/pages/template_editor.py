@@ -5,7 +5,7 @@ import reflex as rx
 from app import routes
 from components.layout.shell import app_shell
 from components.templates.dialogs import compare_dialog, details_dialog, send_dialog
-from components.templates.email_editor import MONO, email_editor
+from components.templates.email_editor import FORM_ID, MONO, email_editor, in_save_form
 from components.templates.panels import checklist_panel, sample_panel, variables_panel, versions_panel
 from state.template_editor import TemplateEditorState
 from state.template_tools import TemplateToolsState
@@ -97,7 +97,7 @@ def save_bar() -> rx.Component:
             rx.button(rx.icon("save", size=16), rx.cond(s.base_status == "in_review", "Save into the review",
                                                          "Save version"), type="submit", id="save-version"),
             width="100%", align="center", spacing="3", wrap="wrap",
-        ), on_submit=s.save, reset_on_submit=False, width="100%"),
+        ), on_submit=s.save, reset_on_submit=False, width="100%", id=FORM_ID),
         rx.cond(s.base_status == "in_review", rx.text(
             "The newest version is in review: saving edits it in place, and this stage's approvals start over.",
             size="1", color=rx.color("amber", 11))),
@@ -138,15 +138,17 @@ def image_style_editor() -> rx.Component:
     return rx.card(rx.vstack(
         rx.text("Prompt", size="2", weight="medium"),
         rx.text_area(value=s.prompt, on_change=s.set_prompt.debounce(300), read_only=~s.can_edit, rows="4",
-                     width="100%", aria_label="Prompt template", max_length=2000, id="style-prompt"),
+                     width="100%", aria_label="Prompt template", max_length=2000, id="style-prompt",
+                     **in_save_form("prompt")),
         rx.text("Use {{ variable }} for the parts a person fills in; declare them under Variables.", size="1",
                 color=rx.color("gray", 10)),
         rx.text("Negative prompt", size="2", weight="medium"),
         rx.input(value=s.negative_prompt, on_change=s.set_negative_prompt.debounce(300), read_only=~s.can_edit,
-                 width="100%", aria_label="Negative prompt", max_length=2000),
+                 width="100%", aria_label="Negative prompt", max_length=2000, **in_save_form("negative_prompt")),
         rx.text("Generation settings", size="2", weight="medium"),
         rx.text_area(value=s.settings_text, on_change=s.set_settings_text.debounce(300), read_only=~s.can_edit,
                      rows="5", width="100%", aria_label="Generation settings (JSON)", spell_check=False,
+                     **in_save_form("settings"),
                      style={"font_family": MONO, "font_size": "12.5px"}),
         rx.text("JSON with any of: style, size, n, seed, provider, model.", size="1", color=rx.color("gray", 10)),
         rx.hstack(rx.spacer(), rx.button(rx.icon("sparkles", size=14), "Use in Generate", variant="soft",

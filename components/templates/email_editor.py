@@ -6,6 +6,13 @@ from state.template_editor import TemplateEditorState
 
 MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"
 PHONE = "375px"
+FORM_ID = "template-form"  # the save bar's form; the boxes join it wherever they sit on the page
+
+
+def in_save_form(name: str) -> dict:
+    """A box's text rides in the save's form data: a click on Save just after typing sends what the box shows,
+    not the debounced copy in the state (which may be one keystroke behind)."""
+    return {"name": name, "custom_attrs": {"form": FORM_ID}}
 
 
 def panel_title(text: str, *extra: rx.Component) -> rx.Component:
@@ -42,9 +49,10 @@ def source_panel() -> rx.Component:
         rx.text_area(
             value=s.source, on_change=s.set_source.debounce(300), read_only=~s.can_edit, spell_check=False,
             aria_label="MJML source", id="template-source", width="100%", height="560px", resize="vertical",
-            style={"font_family": MONO, "font_size": "12.5px", "line_height": "1.55", "white_space": "pre",
-                   "tab_size": "2"},
-            custom_attrs={"wrap": "off"},  # code reads better unwrapped; the box scrolls sideways
+            **in_save_form("source"),
+            # Code reads better unwrapped (the box scrolls sideways); Radix styles the root, so the textarea's own.
+            style={"font_family": MONO, "font_size": "12.5px", "line_height": "1.55",
+                   "& textarea": {"white_space": "pre", "overflow_x": "auto", "tab_size": "2"}},
         ),
         error_box(),
         spacing="2", width="100%",

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from components.templates.email_editor import MONO
+from components.templates.email_editor import MONO, in_save_form
 from state.template_editor import TemplateEditorState
 from state.template_tools import TemplateToolsState
 
@@ -80,8 +80,9 @@ def variables_panel() -> rx.Component:
                 color=rx.color("gray", 11)),
         rx.text_area(value=s.schema_text, on_change=s.set_schema_text.debounce(400), read_only=~s.can_edit,
                      spell_check=False, aria_label="Variables (JSON Schema)", id="template-schema", width="100%",
+                     **in_save_form("schema"),
                      height="260px", resize="vertical",
-                     style={"font_family": MONO, "font_size": "12.5px", "white_space": "pre"}),
+                     style={"font_family": MONO, "font_size": "12.5px", "& textarea": {"white_space": "pre"}}),
         spacing="2", width="100%",
     )
 
@@ -163,9 +164,9 @@ def version_row(row: rx.Var) -> rx.Component:
         rx.hstack(
             rx.cond(~latest, rx.button("Compare", size="1", variant="soft", color_scheme="gray",
                                        on_click=t.open_compare(row["number"]), class_name="compare-version")),
-            rx.cond(s.can_edit & ~latest, rx.button("Restore", size="1", variant="ghost",
+            rx.cond(s.can_edit & ~latest, rx.button("Restore", size="1", variant="soft",
                                                     on_click=s.restore(row["number"]))),
-            spacing="1",
+            spacing="2", align="center",
         ),
         width="100%", align="start", spacing="3", padding_y="10px", border_bottom=f"1px solid {rx.color('gray', 3)}",
         class_name="version-row", data_number=row["number"],

@@ -126,6 +126,7 @@ def test_editor_writes_an_email_template_and_a_viewer_cannot_edit(browser: Brows
     expect(check_state(page, "links")).to_have_attribute("data-ok", "")
     expect(check_state(page, "links")).to_contain_text("http://intranet/unsubscribe")
     expect(page.locator(".failing-count").first).to_have_text("1")
+    page.locator("#checklist").scroll_into_view_if_needed()
     snap(page, "05-checklist-failing")
     replace_in_source(page, "http://intranet/unsubscribe", "https://example.com/unsubscribe?list=news")
     expect(check_state(page, "links")).to_have_attribute("data-ok", "yes")
@@ -148,6 +149,7 @@ def test_editor_writes_an_email_template_and_a_viewer_cannot_edit(browser: Brows
     page.get_by_role("tab", name=re.compile("Versions")).click()
     expect(page.locator(".version-row")).to_have_count(3)
     expect(page.locator(".version-row[data-number='2']")).to_contain_text("Weekly news line")
+    page.locator("#versions").scroll_into_view_if_needed()
     snap(page, "07-versions")
     page.locator(".version-row[data-number='1'] .compare-version").click()
     expect(page.locator("#diff-summary")).to_contain_text("added")
@@ -167,10 +169,26 @@ def test_editor_writes_an_email_template_and_a_viewer_cannot_edit(browser: Brows
     expect(page.locator(".template-card")).to_have_count(1)
     snap(page, "09-library")
 
+    # An image style: its prompt and settings; "Use in Generate" waits for an approved version.
+    page.locator("#new-template").click()
+    page.locator(".kind-choice[data-kind='image_style']").click()
+    page.get_by_label("Template name").fill("Soft morning light")
+    page.locator("#create-template").click()
+    page.wait_for_url(re.compile(r"/templates/\d+$"))
+    expect(page.locator("#style-prompt")).to_have_value(re.compile(r"\{\{ subject \}\}"))
+    expect(page.locator("#use-in-generate")).to_be_disabled()
+    page.locator("#style-prompt").fill("A {{ subject }} on linen, window light, muted colors")
+    page.locator("#save-version").click()
+    expect(page.get_by_text("Saved as version 2.")).to_be_visible()
+    expect(page.locator("#dirty-note")).to_have_count(0)  # Save right after typing saved what the box showed
+    snap(page, "10-image-style")
+    open_page(page, "/templates?kind=image_style")
+    expect(page.locator(".template-card")).to_have_count(1)
+
     # The viewer: the library and the editor, read only; the API refuses a save.
     reader = browser_as(browser, base_url, viewer_cookie)
     open_page(reader, "/templates")
-    expect(reader.locator(".template-card")).to_have_count(1)
+    expect(reader.locator(".template-card")).to_have_count(2)
     expect(reader.locator("#new-template")).to_have_count(0)
     expect(reader.locator(".duplicate-template")).to_have_count(0)
     expect(reader.locator(".archive-template")).to_have_count(0)
@@ -179,7 +197,7 @@ def test_editor_writes_an_email_template_and_a_viewer_cannot_edit(browser: Brows
     expect(preview(reader).get_by_text("Fresh news from the studio every Friday.")).to_be_visible()
     expect(reader.locator("#save-version")).to_have_count(0)
     expect(reader.locator("#template-source")).to_have_attribute("readonly", "")
-    snap(reader, "10-viewer-editor")
+    snap(reader, "11-viewer-editor")
     refused = httpx.post(f"{base_url}/api/v1/templates/{template_id}/versions", cookies={COOKIE: viewer_cookie},
                          headers={"Origin": base_url},
                          json={"content": {"source": "<mjml></mjml>", "schema": {}}, "note": "x", "base_number": 3},

@@ -11,7 +11,7 @@ import pytest
 
 from app.db import session_scope
 from app.services.sessions import COOKIE_NAME, create_session, user_for_session
-from app.services.templates import library
+from app.services.templates import library, versions
 from state.template_editor import TemplateEditorState
 from state.template_tools import TemplateToolsState
 from state.template_view import STARTER_SCHEMA, STARTER_SOURCE, starter_content
@@ -62,7 +62,7 @@ def new_email(actor, name: str = "Welcome") -> int:
 
 
 @pytest.fixture
-def ada(env):
+def ada(any_db):  # SQLite and PostgreSQL: the save rule and the conflict are database work
     return signed_in("ada@example.com")
 
 
@@ -87,12 +87,22 @@ async def test_editor_previews_saves_and_names_the_line_of_a_refusal(ada):
     stored = {c["key"]: c for c in page.saved_checks}  # the service's checklist ran on the saved version
     assert "alt_proposals" in stored and all(c.get("ok") for c in stored.values() if c.get("blocking", True))
 
+    # Save just after typing: the form carries what the box shows; its debounced copy arrives later, changing nothing.
+    typed = page.source.replace("Many thanks", "Warm thanks")
+    toast = await run(TemplateEditorState, "save", page, {"note": "typed", "source": typed})
+    assert "Saved as version 3." in str(toast) and "Warm thanks" in page.preview_html
+    await run(TemplateEditorState, "set_source", page, typed)
+    assert not page.dirty
+    with session_scope() as session:
+        assert "Warm thanks" in versions.get_version(session=session, actor=actor, template_id=template_id,
+                                                     number=3).content["source"]
+
     broken = page.source.replace("</mj-button>", "")
     await run(TemplateEditorState, "set_source", page, broken)
-    assert page.preview_error.startswith("Line ") and "Many thanks" in page.preview_html  # the last good one
+    assert page.preview_error.startswith("Line ") and "Warm thanks" in page.preview_html  # the last good one
     await run(TemplateEditorState, "save", page, {"note": "broken"})
     assert page.save_error.startswith("Line ") and page.save_line > 0
-    assert page.source == broken and page.base_number == 2  # nothing saved, nothing lost
+    assert page.source == broken and page.base_number == 3  # nothing saved, nothing lost
 
     await run(TemplateEditorState, "set_schema_text", page, '{"type": "object",\n "properties": {,}}')
     await run(TemplateEditorState, "save", page, {})
@@ -196,3 +206,32 @@ def test_the_starter_is_a_valid_email_version():
     from app.services.templates.content import check_content
 
     assert check_content("email", {"source": STARTER_SOURCE, "schema": STARTER_SCHEMA})["source"] == STARTER_SOURCE
+
+
+async def test_a_test_send_goes_through_the_outbox_with_the_editors_sample_data(ada):
+    from sqlmodel import select
+
+    from app.models import OutboxEmail
+
+    cookie, actor = ada
+    template_id = new_email(actor, "Order news")
+    page = editor(cookie, template_id)
+    await run(TemplateEditorState, "load_page", page)
+    await run(TemplateEditorState, "set_sample_value", page, "first_name", "Grace")
+    tools = fake_of(TemplateToolsState, cookie, f"/templates/{template_id}", ("_editor",))
+
+    async def get_state(cls):
+        return page if cls is TemplateEditorState else types.SimpleNamespace(_apply=lambda user: None)
+
+    tools.get_state = get_state
+    await run(TemplateToolsState, "open_send", tools, True)
+    assert tools.send_open and tools.send_sample == "default"
+    await run(TemplateToolsState, "send_test", tools, {"addresses": ""})
+    assert tools.send_error == "Add at least one address." and tools.send_result == ""
+    await run(TemplateToolsState, "send_test", tools, {"addresses": ", ".join(f"p{i}@example.com" for i in range(11))})
+    assert "At most 10 addresses" in tools.send_error
+    await run(TemplateToolsState, "send_test", tools, {"addresses": "grace@example.com; ada@example.com"})
+    assert tools.send_error == "" and tools.send_result == "Sent version 1 to 2 addresses."
+    with session_scope() as session:
+        sent = session.exec(select(OutboxEmail).where(OutboxEmail.to_address == "grace@example.com")).one()
+        assert sent.subject == "[Test] Order news (version 1)" and "Hello Grace," in sent.body_text
