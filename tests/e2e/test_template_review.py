@@ -111,8 +111,8 @@ def test_two_approvers_approve_in_two_stages_and_the_active_version_renders(brow
         expect(row).to_contain_text(stage)
         snap(page, f"04-inbox-{stage.lower()}")
         bell.click()
-        notice = page.locator(".notice").first
-        expect(notice).to_contain_text("Review “Welcome email” v1")
+        notice = page.locator(".notice", has_text=f"Review “Welcome email” v1 ({stage})")
+        expect(notice).to_have_count(1)
         snap(page, f"05-bell-{stage.lower()}")
         notice.click()
         page.wait_for_url(re.compile(rf"/templates/{template_id}"))
