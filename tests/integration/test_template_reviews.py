@@ -83,6 +83,8 @@ def test_two_stages_two_approvers_then_active_with_notices_and_audit(team):
         "template.review_submitted", "template.review_approved", "template.review_approved", "template.activated"]
     assert [n.kind for n in notices(team, "editor")] == ["review_decided"] and len(mails) == 1
     assert "approved" in mails[0].subject
+    done = call(team, reviews.review_state, "viewer", template_id=tid)["stages"]
+    assert [(s["state"], s["approved_by"]) for s in done] == [("done", ["Ann"]), ("done", ["Bob"])]
     # Nothing more to do on an approved version.
     assert refused(team, reviews.approve, "cat", template_id=tid, number=n, revision=0).code == "review_closed"
 

@@ -296,10 +296,13 @@ def review_state(*, session: Session, actor: UserPublic, template_id: int, numbe
         return out
     review = review_of(session=session, version=version, stages=len(workflow.stages))
     live = version.status == approvals.IN_REVIEW and version.workflow_version == workflow.version
-    # A review started under an older workflow shows the stages it ran under only as far as it got.
     names = _names(session, {u for s in review.approvals for u in s} | {version.author_id or 0})
     stages = []
-    for i, stage in enumerate(workflow.stages if live or version.status == approvals.DRAFT else ()):
+    # Stages show for a draft (what it will go through) and for a review under the current workflow, running or
+    # ended (how far it got, who approved); a review under an older workflow shows none of today's.
+    shown = version.status == approvals.DRAFT or (version.workflow_version == workflow.version and version.status
+                                                   in (approvals.IN_REVIEW, approvals.APPROVED, approvals.REJECTED))
+    for i, stage in enumerate(workflow.stages if shown else ()):
         done = review.approvals[i] if i < len(review.approvals) else frozenset()
         state = "done" if (version.status == approvals.APPROVED or i < review.stage) else \
             "current" if (live and i == review.stage) else "waiting"
