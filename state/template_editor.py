@@ -20,7 +20,7 @@ from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.ids import parse_id
 from app.services.templates import checks as email_checks
-from app.services.templates import email, library, samples, versions
+from app.services.templates import email, library, render, samples, versions
 from state import template_data as data
 from state.session import refused, require_user, to_sign_in
 from state.template_view import (
@@ -76,6 +76,15 @@ class CheckRow:
     faults: list[str]
     blocking: str
     proposals: list[dict[str, str]]
+
+
+def review_panel_reload() -> list:
+    """The review panel (tpl-review's state/review_panel.py, when present) reads the new version after a save."""
+    try:
+        from state.review_panel import ReviewPanelState
+    except ImportError:
+        return []
+    return [ReviewPanelState.load]
 
 
 class TemplateEditorState(rx.State):
@@ -143,6 +152,22 @@ class TemplateEditorState(rx.State):
     def external_images(self) -> bool:
         """Pictures from other sites: the page's CSP keeps them out of the preview (not out of a send)."""
         return bool(EXTERNAL_IMAGE.search(self.source))
+
+    @rx.var
+    def prompt_preview(self) -> str:
+        """An image style's prompt with the sample data filled in (what Generate will receive), or why not."""
+        if self.template.get("kind") != "image_style":
+            return ""
+        schema, problem = parse_schema(self.schema_text)
+        if schema is None:
+            return "Variables: " + problem
+        try:
+            email.check_text(self.prompt, schema, limit=2000, label="prompt")  # what a save refuses, said now
+            made = render.image_style_request({"prompt": self.prompt, "negative_prompt": self.negative_prompt,
+                                               "schema": schema}, typed_data(schema, self.sample_values))
+        except AppError as exc:
+            return exc.message
+        return made["prompt"]
 
     @rx.var
     def line_count(self) -> int:
@@ -408,8 +433,8 @@ class TemplateEditorState(rx.State):
         self._render()
         self.note = ""
         word = f"revision {revision} of version " if revision else "version "
-        saved = rx.toast.success(f"Saved as {word}{number}.")
-        return [saved, rx.toast.warning(problem)] if problem else saved
+        return [rx.toast.success(f"Saved as {word}{number}."), *([rx.toast.warning(problem)] if problem else []),
+                *review_panel_reload()]
 
     def _run_checks(self, user, number: int) -> str:
         """The service's checklist (moderation, brand, alt text proposals) stored on the saved version; a failure
@@ -451,6 +476,7 @@ class TemplateEditorState(rx.State):
             self._load(user, self._template_id())
         except AppError as exc:
             return rx.toast.error(exc.message)
+        return review_panel_reload() or None
 
     @rx.event
     async def save_mine_on_top(self):

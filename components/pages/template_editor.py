@@ -142,6 +142,10 @@ def image_style_editor() -> rx.Component:
                      **in_save_form("prompt")),
         rx.text("Use {{ variable }} for the parts a person fills in; declare them under Variables.", size="1",
                 color=rx.color("gray", 10)),
+        rx.box(rx.text("With the sample data", size="1", weight="bold", color=rx.color("gray", 10)),
+               rx.text(s.prompt_preview, size="2", id="prompt-preview"),
+               width="100%", padding="8px 12px", border_radius="8px", background=rx.color("gray", 2),
+               border=f"1px solid {rx.color('gray', 4)}"),
         rx.text("Negative prompt", size="2", weight="medium"),
         rx.input(value=s.negative_prompt, on_change=s.set_negative_prompt.debounce(300), read_only=~s.can_edit,
                  width="100%", aria_label="Negative prompt", max_length=2000, **in_save_form("negative_prompt")),
@@ -151,10 +155,10 @@ def image_style_editor() -> rx.Component:
                      **in_save_form("settings"),
                      style={"font_family": MONO, "font_size": "12.5px"}),
         rx.text("JSON with any of: style, size, n, seed, provider, model.", size="1", color=rx.color("gray", 10)),
-        rx.hstack(rx.spacer(), rx.button(rx.icon("sparkles", size=14), "Use in Generate", variant="soft",
-                                         on_click=t.use_in_generate, id="use-in-generate",
-                                         disabled=s.template["active_number"] == ""),
-                  width="100%"),
+        rx.hstack(rx.spacer(), rx.tooltip(rx.box(rx.button(
+            rx.icon("sparkles", size=14), "Use in Generate", variant="soft", on_click=t.use_in_generate,
+            id="use-in-generate", disabled=s.template["active_number"] == "")),
+            content="Generate uses the active (approved) version"), width="100%"),
         spacing="2", width="100%",
     ), width="100%")
 

@@ -178,6 +178,7 @@ def test_editor_writes_an_email_template_and_a_viewer_cannot_edit(browser: Brows
     expect(page.locator("#style-prompt")).to_have_value(re.compile(r"\{\{ subject \}\}"))
     expect(page.locator("#use-in-generate")).to_be_disabled()
     page.locator("#style-prompt").fill("A {{ subject }} on linen, window light, muted colors")
+    expect(page.locator("#prompt-preview")).to_have_text("A ceramic vase on linen, window light, muted colors")
     page.locator("#save-version").click()
     expect(page.get_by_text("Saved as version 2.")).to_be_visible()
     expect(page.locator("#dirty-note")).to_have_count(0)  # Save right after typing saved what the box showed

@@ -80,6 +80,21 @@ async def test_a_deck_saved_as_a_template_makes_new_decks_once_approved(api, tea
     assert viewer.template["kind"] == "slide" and not viewer.can_edit
 
 
+async def test_the_image_style_editor_shows_the_prompt_with_the_sample_data(api, team):
+    cookie = cookie_in_team(team, "editor")
+    style = make(team.actor("editor"), kind="image_style", name="Watercolor")
+    page = fake_of(TemplateEditorState, cookie, f"/templates/{style}", EDITOR_HELPERS)
+    await run(TemplateEditorState, "load_page", page)
+    preview = TemplateEditorState.computed_vars["prompt_preview"].fget
+    assert preview(page) == "a lighthouse in a quiet watercolor, soft light"
+    await run(TemplateEditorState, "set_sample_value", page, "subject", "a red boat")
+    assert preview(page) == "a red boat in a quiet watercolor, soft light"
+    await run(TemplateEditorState, "set_prompt", page, "{{ subject }} and {{ weather }}")
+    assert "weather" in preview(page)  # undeclared: said, not drawn
+    toast = await run(TemplateEditorState, "save", page, {"note": "x", "prompt": "{{ subject }} at dusk"})
+    assert "Saved as version 2." in str(toast) and preview(page) == "a red boat at dusk"
+
+
 async def test_generate_offers_approved_image_styles_and_fills_the_form(api, team):
     cookie = cookie_in_team(team, "editor")
     draft_only = make(team.actor("editor"), kind="image_style", name="Draft style")

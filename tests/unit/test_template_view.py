@@ -142,3 +142,15 @@ def test_slide_outline_rows():
     assert rows == [{"number": "1", "title": "Hello", "layout": "title"},
                     {"number": "2", "title": "(untitled)", "layout": "bullets"}]
     assert outline_rows({}) == []
+
+
+def test_template_urls():
+    from app import routes
+
+    assert routes.after_switch("/templates/12") == routes.TEMPLATES  # another workspace's template is not there
+    assert routes.templates_search_url({"q": "spring news", "kind": "email", "tag": ""}) == \
+        "/templates?q=spring+news&kind=email"
+    assert routes.templates_search_url({"q": ""}) == "/templates"
+    assert routes.template_url("7") == "/templates/7"
+    assert routes.slides_deck_url("3") == "/slides?deck=3" and routes.generate_style_url("4") == \
+        "/generate?style_template=4"
