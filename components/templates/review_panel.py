@@ -112,6 +112,4 @@ def review_panel() -> rx.Component:
         rx.separator(),
         _comments(),
         spacing="3", width="100%",
-    ), width="100%", on_mount=R.load, id="review-panel",
-        # A save in the editor changes its base: the new key remounts the panel, which loads the new version.
-        key=E.base_number.to_string() + "-" + E.base_revision.to_string())
+    ), width="100%", on_mount=R.load, id="review-panel")  # the editor's save and reload call R.load too
