@@ -22,6 +22,7 @@ from components.pages import (
     generate,
     invite,
     rename,
+    reviews,
     settings,
     slides,
     template_editor,
@@ -44,6 +45,7 @@ from state.generate_styles import GenerateStylesState
 from state.invite import InviteState
 from state.library import LibraryState
 from state.rename import RenameState
+from state.reviews import ReviewsState
 from state.session import SessionState
 from state.settings import SettingsState
 from state.signin import SignInState
@@ -91,6 +93,7 @@ PAGES = [
     (routes.TEMPLATES, templates.templates_page, "Templates", [SessionState.load_private, TemplatesState.load_page]),
     (routes.TEMPLATE_EDITOR, template_editor.template_editor_page, "Template",
      [SessionState.load_private, TemplateEditorState.load_page]),
+    (routes.REVIEWS, reviews.reviews_page, "Reviews", [SessionState.load_private, ReviewsState.load_page]),
     (routes.SETTINGS, settings.settings_page, "Settings",
      [SessionState.load_private, SettingsState.load_page, SsoSettingsState.load_page]),
     (routes.WORKSPACE, workspace.workspace_page, "Team & members",

@@ -164,3 +164,12 @@ def run_download_url(run_id: str) -> str:
 
 def batch_download_url(batch_id: str) -> str:
     return f"{API}/rename/batches/{batch_id}/download"
+
+
+# --- Reviews (approvals of template versions): the inbox, and the link a notice opens.
+REVIEWS = "/reviews"
+
+
+def template_version_url(template_id: int, number: int) -> str:
+    """The template's editor page opened at one version (notices and the inbox link here)."""
+    return f"/templates/{int(template_id)}?version={int(number)}"

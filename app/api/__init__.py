@@ -22,6 +22,7 @@ from app.api import (
     routes_rename,
     routes_slides,
     routes_sso,
+    routes_template_reviews,
     routes_templates,
     routes_workflows,
     routes_workspaces,
@@ -51,7 +52,8 @@ def build_api():
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(check_origin), Depends(services_up)], responses=_ERRORS)
     for module in (routes_auth, routes_sso, routes_me, routes_assets, routes_library, routes_rename, routes_images,
                    routes_workflows, routes_slides, routes_jobs, routes_admin, routes_admin_generation,
-                   routes_admin_ai, routes_workspaces, routes_billing, routes_billing_webhook, routes_templates):
+                   routes_admin_ai, routes_workspaces, routes_billing, routes_billing_webhook, routes_templates,
+                   routes_template_reviews):
         v1.include_router(module.router)
     api.include_router(v1)
     api.include_router(routes_health.router)

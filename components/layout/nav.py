@@ -65,6 +65,7 @@ def nav_links() -> rx.Component:
         nav_link("Slides", "presentation", routes.SLIDES),
         nav_link("Workflows", "workflow", routes.WORKFLOWS),
         nav_link("Templates", "layout-template", routes.TEMPLATES),
+        rx.cond(SessionState.allowed["approvals.review"], nav_link("Reviews", "inbox", routes.REVIEWS)),
         *[soon_item(label, icon) for label, icon in CAPABILITIES],
         section_label("Account"),
         nav_link("Team & members", "users-round", routes.WORKSPACE),

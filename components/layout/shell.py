@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from components.layout.bell import notification_bell
 from components.layout.brand import brand
 from components.layout.nav import nav_links
 from components.layout.user_menu import user_menu
@@ -13,7 +14,8 @@ SIDEBAR_WIDTH = "248px"
 
 def sidebar() -> rx.Component:
     return rx.el.aside(rx.vstack(
-        rx.box(brand(), padding="16px 12px 8px"),
+        rx.hstack(brand(), rx.spacer(), notification_bell("side"), padding="16px 12px 8px", width="100%",
+                  align="center"),
         rx.box(workspace_switcher(), width="100%", padding_x="8px"),
         rx.scroll_area(nav_links(), type="auto", flex="1", padding_x="8px"),
         rx.separator(),
@@ -40,6 +42,8 @@ def mobile_bar() -> rx.Component:
             direction="left",
         ),
         brand(),
+        rx.spacer(),
+        notification_bell("top"),
         display=["flex", "flex", "none"], padding="12px 16px", align="center", spacing="3",
         border_bottom=f"1px solid {rx.color('gray', 4)}", position="sticky", top="0",
         background=rx.color("gray", 1), z_index="10", width="100%",

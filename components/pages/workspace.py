@@ -3,6 +3,7 @@
 import reflex as rx
 
 from components.layout.shell import app_shell
+from components.templates.workflow_settings import workflow_card
 from components.workspace.danger import danger_zone
 from components.workspace.invitations import invite_form, pending_invitations
 from components.workspace.members import members_table
@@ -99,6 +100,7 @@ def team_view() -> rx.Component:
         general_card(),
         people_card(),
         rx.cond(SessionState.allowed["members.manage"], invitations_card()),
+        workflow_card(),
         roles_card(),
         danger_zone(),
         spacing="5", width="100%",

@@ -223,6 +223,12 @@ class Team:
             ("POST", "/templates/{template_id}/versions"): {"content": {}, "base_number": 1},
             ("POST", "/templates/{template_id}/samples"): {"name": "Walk"},
             ("POST", "/templates/{template_id}/test-sends"): {"recipients": ["walk@example.com"]},
+            ("POST", "/templates/{template_id}/reviews"): {"number": 1},
+            ("POST", "/templates/{template_id}/reviews/{number}/approve"): {"revision": 0},
+            ("POST", "/templates/{template_id}/reviews/{number}/reject"): {"revision": 0, "reason": "walk"},
+            ("POST", "/templates/{template_id}/activate"): {"number": 1},
+            ("POST", "/templates/{template_id}/comments"): {"number": 1, "body": "walk @owner"},
+            ("PUT", "/workspaces/{workspace_id}/approval-workflow"): {"stages": [{"name": "Copy"}]},
             ("POST", "/templates/{template_id}/alt-text"): {"version": 1, "src": "x", "alt": "y", "base_number": 1},
         }
 

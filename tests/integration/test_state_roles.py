@@ -14,10 +14,12 @@ from app.models import AuthSession, Membership
 from app.services.secrets import token_digest
 from app.services.sessions import COOKIE_NAME, create_session
 from app.services.workspaces.service import create_team
+from state.approval_workflow import WorkflowSettingsState
 from state.asset_detail import AssetDetailState
 from state.generate import GenerateState
 from state.library import LibraryState
 from state.rename import RenameState
+from state.review_panel import ReviewPanelState
 from state.slides import SlidesState
 from state.slides_form import SlidesFormState
 from state.slides_template import SlidesTemplateState
@@ -56,6 +58,7 @@ WRITE_CALLS = [
     (TemplateEditorState, "delete_sample", ()), (TemplateEditorState, "save_details", ({"name": "x"},)),
     (TemplateToolsState, "send_test", ({"addresses": "a@example.com"},)), (TemplateToolsState, "new_deck", ()),
     (SlidesTemplateState, "save", ({"name": "x"},)),
+    (ReviewPanelState, "submit", ()), (ReviewPanelState, "activate", ("1",)), (WorkflowSettingsState, "save", ()),
 ]
 
 
