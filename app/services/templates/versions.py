@@ -110,6 +110,9 @@ def _edit_in_review(*, session: Session, actor: UserPublic, template: Template, 
                                                approvals=tuple(frozenset() for _ in range(version.stage + 1))))
     moved = session.execute(update(TemplateVersion).where(col(TemplateVersion.id) == version.id,
                                                        col(TemplateVersion.revision) == version.revision,
+                                                       # an approval that moved the stage since we read it: the
+                                                       # approvals to clear are another stage's, so say conflict
+                                                       col(TemplateVersion.stage) == version.stage,
                                                        col(TemplateVersion.status) == approvals.IN_REVIEW)
                          .values(content=content, content_hash=content_hash(content), revision=review.revision,
                                  checks=None, updated_at=now, note=note or version.note))
