@@ -71,7 +71,8 @@ class StripeApi:
                 except ValueError as exc:
                     return error(400, str(exc))
                 reply = getattr(self, handler)(params, **match.groupdict())
-                if request.method == "POST" and key:
+                # As Stripe: a request refused in validation (400, 404) saves no result for its key.
+                if request.method == "POST" and key and reply[0] not in (400, 404):
                     self.idempotent[key] = reply
                 return reply
         return error(404, f"Unrecognized request URL ({request.method}: {request.path}).")
