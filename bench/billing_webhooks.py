@@ -22,12 +22,10 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from fastapi import Request
 
-from bench.common import RESULTS, ROOT, Environment, print_table, write_result
+from bench.common import RESULTS, Environment, postgres_database, print_table, write_result
 
 TARGET = 0.5
 P99_TARGET_MS = 50.0
@@ -167,39 +165,6 @@ def _result(name: str, figures: dict, rounds: int, count: int) -> dict:
     return result
 
 
-@contextmanager
-def _postgres() -> Iterator[str | None]:
-    """A fresh, migrated PostgreSQL database's URL (dropped afterwards); None when no server answers."""
-    import socket
-    import subprocess
-    import sys
-    import uuid
-
-    from sqlalchemy import create_engine, text
-
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=0.5).close()
-    except OSError:
-        yield None
-        return
-    name = f"atelier_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, check=True,
-                       env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        yield url
-    finally:
-        from bench.common import reset_clients
-
-        reset_clients()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main() -> list[dict]:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=6)
@@ -215,7 +180,7 @@ def main() -> list[dict]:
         reset_clients()
         figures = asyncio.run(_measure(args.rounds, args.count))
         results.append(_result("billing_webhooks", figures, args.rounds, args.count))
-        with _postgres() as url:
+        with postgres_database(PG_ADMIN_URL) as url:
             if url is None or args.sqlite_only:
                 print("billing_webhooks_postgres: skipped" + ("" if args.sqlite_only else
                                                             " (PostgreSQL is not reachable on 127.0.0.1:5432)"))
