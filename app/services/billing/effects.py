@@ -20,7 +20,7 @@ from sqlalchemy import Connection, bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from app.errors import ValidationFailed
-from app.models import BillingEffect, CreditAccount, CreditEntry, Membership, User, Workspace, utcnow
+from app.models import BillingCustomer, BillingEffect, CreditAccount, CreditEntry, Membership, User, Workspace, utcnow
 from app.services import mail
 from app.services.billing import sql
 
@@ -149,19 +149,23 @@ def _reason(kind: str, credits: int, shortfall: int) -> str:
 class WorkspaceFacts:
     name: str
     owner_email: str  # the first active owner's address ("" when none): receipts go there
+    has_customer: bool  # a Stripe Customer is on file (a checkout need not record one)
 
 
 _OWNER_EMAIL = (select(User.email).join(Membership, col(Membership.user_id) == col(User.id))
                 .where(col(Membership.workspace_id) == col(Workspace.id), col(Membership.role) == "owner",
                        col(User.is_active).is_(True))
                 .order_by(col(Membership.created_at), col(User.id)).limit(1).correlate(Workspace).scalar_subquery())
-_FACTS = select(Workspace.name, _OWNER_EMAIL).where(col(Workspace.id) == bindparam("ws"))
+_HAS_CUSTOMER = (select(BillingCustomer.workspace_id).where(col(BillingCustomer.workspace_id) == col(Workspace.id))
+                 .correlate(Workspace).exists())
+_FACTS = select(Workspace.name, _OWNER_EMAIL, _HAS_CUSTOMER).where(col(Workspace.id) == bindparam("ws"))
 _FACTS_KEY = "billing_workspaces"
 
 
 def workspace_facts(session: Session, workspace_id: int) -> WorkspaceFacts | None:
-    """A workspace's name and owner's address in one read, None when there is no such workspace. Kept for the
-    rest of the transaction: a webhook asks in its handler, its effect and its receipt."""
+    """A workspace's name, owner's address and whether it has a Stripe Customer, in one read; None when there is
+    no such workspace. Kept for the rest of the transaction: a webhook asks in its handler, its effect and its
+    receipt."""
     transaction = session.get_transaction()
     kept_for, known = session.info.get(_FACTS_KEY, (None, {}))
     if kept_for is not transaction:
@@ -171,7 +175,7 @@ def workspace_facts(session: Session, workspace_id: int) -> WorkspaceFacts | Non
         row = sql.connection(session).execute(_FACTS, {"ws": workspace_id}).first()
         if row is None:
             return None  # not remembered: the workspace may be created later in the transaction
-        known[workspace_id] = WorkspaceFacts(row[0], row[1] or "")
+        known[workspace_id] = WorkspaceFacts(row[0], row[1] or "", bool(row[2]))
     return known[workspace_id]
 
 

@@ -89,7 +89,8 @@ def _remember_customer(session: Session, obj: dict[str, Any], metadata: dict[str
     """The workspace's first Stripe Customer; a workspace that has one, or a customer another workspace has,
     keeps what it has (the insert does nothing on either unique key)."""
     workspace_id = named_workspace(metadata, obj.get("client_reference_id"))
-    if workspace_id and effects.workspace_facts(session, workspace_id) is not None:
+    facts = effects.workspace_facts(session, workspace_id) if workspace_id else None
+    if facts is not None and not facts.has_customer:
         email = (obj.get("customer_details") or {}).get("email") or obj.get("customer_email") or ""
         sql.insert_new(sql.connection(session), BillingCustomer.__table__, {
             "workspace_id": workspace_id, "stripe_customer_id": str(obj["customer"])[:100], "email": email[:254],
