@@ -9,6 +9,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,3 +105,33 @@ def print_table(results: list[dict]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)))
+
+
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[str | None]:
+    """A fresh, migrated PostgreSQL database's URL, dropped afterwards (and the cached clients reset); None when
+    no server answers on 127.0.0.1:5432."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=0.5).close()
+    except OSError:
+        yield None
+        return
+    name = f"atelier_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, check=True,
+                       env={**os.environ, "APP_ENV": "test", "DATABASE_URL": url},
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        yield url
+    finally:
+        reset_clients()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -14,14 +14,11 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import subprocess
-import sys
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
-from bench.common import ROOT, Environment, print_table, reset_clients, write_result
+from bench.common import Environment, postgres_database, print_table, write_result
 
 TARGET_RATIO = 0.5
 TARGET_P95_MS = 50.0
@@ -277,35 +274,18 @@ def on_sqlite(runs: int) -> dict:
 
 
 def on_postgres(runs: int) -> dict | None:
-    import socket
+    from sqlalchemy import create_engine
 
-    from sqlalchemy import create_engine, text
-
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=0.5).close()
-    except OSError:
-        print("library_search_postgres: PostgreSQL is not reachable on 127.0.0.1:5432, skipped")
-        return None
-    print("library_search on PostgreSQL")
-    name = f"atelier_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, check=True,
-                       env={**os.environ, "APP_ENV": "test", "DATABASE_URL": url},
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with postgres_database(PG_ADMIN_URL) as url:
+        if url is None:
+            print("library_search_postgres: PostgreSQL is not reachable on 127.0.0.1:5432, skipped")
+            return None
+        print("library_search on PostgreSQL")
         engine = create_engine(url)
         try:
             return _result("library_search_postgres", engine, runs)
         finally:
             engine.dispose()
-    finally:
-        reset_clients()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def main() -> list[dict]:

@@ -45,7 +45,7 @@ def _plan_row(p: dict) -> dict[str, str]:
 
 def _payment_row(e: dict) -> dict[str, str]:
     labels = {"pack": "Credit pack", "plan_credits": "Plan credits", "topup": "Automatic top-up",
-              "refund": "Refund", "dispute": "Dispute"}
+              "refund": "Refund", "dispute": "Dispute", "dispute_won": "Dispute won"}
     return {"id": str(e["id"]), "when": e["created_at"].strftime("%Y-%m-%d %H:%M"),
             "kind": labels.get(e["kind"], e["kind"]), "credits": f"{e['applied_credits']:+,}",
             "amount": money(e["amount_cents"], e["currency"]) if e["amount_cents"] else "",

@@ -3,7 +3,8 @@
 It speaks the documented shapes of what Atelier uses (form bodies in Stripe's bracket syntax, a Bearer
 secret key, errors as `{"error": {"type", "message", "code"}}`, idempotency keys honoured on POST):
   POST/GET /v1/customers, GET /v1/customers/{id}; POST /v1/checkout/sessions (payment and subscription
-  modes), GET /v1/checkout/sessions/{id}; POST /v1/billing_portal/sessions; GET /v1/subscriptions/{id};
+  modes), GET /v1/checkout/sessions/{id}; POST /v1/billing_portal/sessions; GET and POST (update: an item's
+  price, proration_behavior) /v1/subscriptions/{id};
   GET /v1/events (newest first: created[gt|gte|lt|lte], starting_after, limit, has_more; type);
   POST /v1/payment_intents (off_session + confirm: automatic top-up), GET /v1/payment_intents/{id};
   GET /v1/charges/{id}; GET /v1/refunds?charge=…; GET /v1/invoice_payments?invoice=…|payment[payment_intent]=…
@@ -13,7 +14,7 @@ paying creates the payment intent, charge, subscription and invoice, records the
 `GET /portal/{id}` links back to its return_url.
 
 Test helpers, each recording (and delivering) correctly shaped events: `add_price`, `pay`, `settle_async`,
-`refund`, `dispute`, `renew`, `update_subscription`, `cancel_subscription`, `deliver`/`redeliver`.
+`refund`, `dispute`, `close_dispute`, `renew`, `update_subscription`, `cancel_subscription`, `deliver`/`redeliver`.
 `hold_deliveries` records events without posting them (a webhook Stripe never got through);
 `clock_offset` moves the fake's clock (event times and signature timestamps).
 """
@@ -295,6 +296,18 @@ class FakeStripe(StripeApi, FakeImageServer):
                        "status": "needs_response", "livemode": False, "metadata": {}}
             self.objects["dispute"][dispute["id"]] = dispute
             made = self.record("charge.dispute.created", dispute)
+        self.deliver(made)
+        return made
+
+    def close_dispute(self, dispute_id: str, *, won: bool) -> dict[str, Any]:
+        """The bank decides: status `won` or `lost`; the `charge.dispute.closed` event."""
+        with self.state_lock:
+            dispute = self.objects["dispute"][dispute_id]
+            if dispute["status"] in ("won", "lost"):
+                raise ValueError(f"dispute {dispute_id} is already {dispute['status']}")
+            previous = {"status": dispute["status"]}
+            dispute["status"] = "won" if won else "lost"
+            made = self.record("charge.dispute.closed", dispute, previous)
         self.deliver(made)
         return made
 

@@ -3,7 +3,9 @@ Stripe's API reference documents them. A mixin: the server class holds the objec
 
 from __future__ import annotations
 
+import json
 import re
+import threading
 from typing import Any
 
 from tests.fake_providers import Recorded, Reply, json_reply
@@ -17,6 +19,7 @@ _ROUTES = [
     ("GET", re.compile(r"^/v1/checkout/sessions/(?P<id>[^/]+)$"), "_get_checkout"),
     ("POST", re.compile(r"^/v1/billing_portal/sessions$"), "_post_portal"),
     ("GET", re.compile(r"^/v1/subscriptions/(?P<id>[^/]+)$"), "_get_subscription"),
+    ("POST", re.compile(r"^/v1/subscriptions/(?P<id>[^/]+)$"), "_post_subscription"),
     ("GET", re.compile(r"^/v1/events$"), "_list_events"),
     ("GET", re.compile(r"^/v1/events/(?P<id>[^/]+)$"), "_get_event"),
     ("POST", re.compile(r"^/v1/payment_intents$"), "_post_payment_intent"),
@@ -68,7 +71,8 @@ class StripeApi:
                 except ValueError as exc:
                     return error(400, str(exc))
                 reply = getattr(self, handler)(params, **match.groupdict())
-                if request.method == "POST" and key:
+                # As Stripe: a request refused in validation (400, 404) saves no result for its key.
+                if request.method == "POST" and key and reply[0] not in (400, 404):
                     self.idempotent[key] = reply
                 return reply
         return error(404, f"Unrecognized request URL ({request.method}: {request.path}).")
@@ -161,6 +165,44 @@ class StripeApi:
     def _get_subscription(self, params: dict[str, Any], id: str) -> Reply:
         found = self.objects["subscription"].get(id)
         return ok(found) if found else missing("subscription", id)
+
+    def _post_subscription(self, params: dict[str, Any], id: str) -> Reply:
+        """Update a subscription: `items[n][id]` + `items[n][price]` moves an item to another price,
+        `proration_behavior` is create_prorations | none | always_invoice; a customer.subscription.updated
+        event with the previous items follows."""
+        sub = self.objects["subscription"].get(id)
+        if sub is None:
+            return missing("subscription", id)
+        behavior = params.get("proration_behavior", "create_prorations")
+        if behavior not in ("create_prorations", "none", "always_invoice"):
+            return error(400, "Invalid proration_behavior: must be one of create_prorations, none, or "
+                              "always_invoice", param="proration_behavior")
+        if sub["status"] == "canceled":
+            return error(400, "A canceled subscription can only update its cancellation_details and metadata.")
+        changes = params.get("items") or []
+        if not isinstance(changes, list):
+            return error(400, "Invalid array", param="items")
+        current = {item["id"]: item for item in sub["items"]["data"]}
+        for n, change in enumerate(changes):
+            if not isinstance(change, dict) or change.get("id") not in current:
+                return missing("subscription_item", (change or {}).get("id", "") if isinstance(change, dict) else "",
+                               f"items[{n}][id]")
+            price = self.objects["price"].get(change.get("price") or "")
+            if price is None:
+                return missing("price", change.get("price") or "", f"items[{n}][price]")
+            if not price["recurring"]:
+                return error(400, "The price specified is set to `type=one_time` but this field only accepts prices "
+                                  "with `type=recurring`.", param=f"items[{n}][price]")
+        with self.state_lock:
+            previous = {"items": json.loads(json.dumps(sub["items"]))}
+            for change in changes:
+                current[change["id"]]["price"] = self.objects["price"][change["price"]]
+            if isinstance(params.get("metadata"), dict):
+                sub["metadata"].update(params["metadata"])
+            made = self.record("customer.subscription.updated", sub, previous)
+        # After the answer, as Stripe does: the caller may be inside a transaction the webhook would wait for.
+        threading.Thread(target=self.deliver, args=(made,), daemon=True).start()
+        return ok(sub)
 
     def _get_payment_intent(self, params: dict[str, Any], id: str) -> Reply:
         found = self.objects["payment_intent"].get(id)

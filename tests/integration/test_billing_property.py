@@ -1,8 +1,8 @@
 """Property: whatever Stripe's delivery does, money reaches the ledger exactly once.
 
 Hypothesis draws a month of billing for a fresh workspace — packs paid at once or by bank transfer (which
-clears or fails), a subscription with renewals and status changes, partial refunds, disputes, jobs spending
-credits — and then a delivery schedule for the events the fake Stripe recorded: shuffled, with duplicates
+clears or fails), a subscription with renewals and status changes, partial refunds, disputes won or lost,
+jobs spending credits — and then a delivery schedule for the events the fake Stripe recorded: shuffled, with duplicates
 and replays (the same event again later). Each of 10 examples delivers 100 events (1,000 in all), one in
 ten through the real HTTP route with a real signature, the rest through `process_event` in its own
 transaction as the route runs it. Events that refer to a payment not applied yet are retried later, as
@@ -47,7 +47,7 @@ def _act(fake, ws, ids, step: str, rng: random.Random, model: dict) -> None:
             events = [fake.settle_async(events[-1]["data"]["object"]["id"], succeeded=step == "async_ok")]
         if step != "async_fail":
             charge = next(e for e in reversed(fake.events) if e["type"] == "charge.succeeded")["data"]["object"]
-            model["charges"][charge["id"]] = {"refunded": 0, "disputed": False}
+            model["charges"][charge["id"]] = {"refunded": 0, "disputed": "", "won": False}
             model["paid"] += PACK
     elif step == "refund" and model["charges"]:
         # Often the same charge again: several partial refunds of one payment, where rounding could drift.
@@ -57,11 +57,20 @@ def _act(fake, ws, ids, step: str, rng: random.Random, model: dict) -> None:
             amount = rng.choice([left, rng.randint(1, left), rng.randint(1, min(left, 99))])
             fake.refund(charge_id, amount)
             model["charges"][charge_id]["refunded"] += amount
-    elif step == "dispute" and model["charges"]:
-        charge_id = rng.choice(sorted(model["charges"]))
-        if not model["charges"][charge_id]["disputed"]:
-            fake.dispute(charge_id)
-            model["charges"][charge_id]["disputed"] = True
+    elif step == "dispute":
+        # A charge with money left to dispute (a fully refunded one has nothing for the bank to take).
+        open_charges = sorted(c for c, v in model["charges"].items()
+                              if not v["disputed"] and v["refunded"] < PACK_CENTS)
+        if open_charges:
+            charge_id = rng.choice(open_charges)
+            model["charges"][charge_id]["disputed"] = fake.dispute(charge_id)["data"]["object"]["id"]
+    elif step == "dispute_closed":
+        open_ones = sorted(c for c, v in model["charges"].items()
+                           if v["disputed"] and fake.get("dispute", v["disputed"])["status"] == "needs_response")
+        if open_ones:
+            charge = model["charges"][rng.choice(open_ones)]
+            charge["won"] = rng.random() < 0.6
+            fake.close_dispute(charge["disputed"], won=charge["won"])
     elif step == "subscribe" and model["sub"] is None:
         events = fake.pay(checkout(fake, ws, ids, mode="subscription"))
         model["sub"], model["status"] = events[0]["data"]["object"]["id"], "active"
@@ -103,7 +112,7 @@ def _spend(ws: int, amount: int, job: str) -> int:
 
 
 STEPS = st.sampled_from(["pack", "pack", "async_ok", "async_fail", "refund", "refund", "refund", "refund", "dispute",
-                         "subscribe",
+                         "dispute", "dispute_closed", "dispute_closed", "subscribe",
                          "renew", "past_due", "active", "cancel"])
 
 
@@ -120,6 +129,9 @@ def test_any_delivery_order_gives_exactly_the_right_ledger(world, steps, seed, s
     first = len(fake.events)
     for step in steps:
         _act(fake, ws, ids, step, rng, model)
+    for _ in model["charges"]:  # by the month's end the bank decides some of the disputes still open
+        if rng.random() < 0.7:
+            _act(fake, ws, ids, "dispute_closed", rng, model)
     made = fake.events[first:]
     # The schedule: every event once, shuffled, then duplicates and replays until DELIVERIES in all.
     schedule = rng.sample(made, len(made))
@@ -149,9 +161,11 @@ def test_any_delivery_order_gives_exactly_the_right_ledger(world, steps, seed, s
         assert effect.credits == effect.applied_credits - effect.shortfall
     # Money in: every successful payment exactly once.
     assert by_kind.get("pack", 0) + by_kind.get("plan_credits", 0) == model["paid"]
-    # Money back: a disputed payment loses all its credits; a refunded one floor(C·refunded/A).
-    taken = sum(PACK if c["disputed"] else PACK * c["refunded"] // PACK_CENTS for c in model["charges"].values())
-    assert -(by_kind.get("refund", 0) + by_kind.get("dispute", 0)) == taken
+    # Money back: a payment with an open or lost dispute loses all its credits; otherwise (a won dispute gave
+    # back what it took) a refunded one loses floor(C·refunded/A).
+    taken = sum(PACK if c["disputed"] and not c["won"] else PACK * c["refunded"] // PACK_CENTS
+                for c in model["charges"].values())
+    assert -(by_kind.get("refund", 0) + by_kind.get("dispute", 0) + by_kind.get("dispute_won", 0)) == taken
     # The ledger: one row per effect with what reached the balance; all rows sum to the balance.
     stripe_rows = {e.reference: e.amount for e in entries if e.reference.startswith("stripe:")}
     assert stripe_rows == {f"stripe:{e.business_key}": e.applied_credits for e in effects}
@@ -160,4 +174,3 @@ def test_any_delivery_order_gives_exactly_the_right_ledger(world, steps, seed, s
     assert (row.balance, row.debt) == (max(net, 0), max(-net, 0))
     assert row.debt == sum(debt)
     assert (sub.status if sub else None) == model["status"]
-

@@ -246,3 +246,28 @@ def test_a_refund_of_a_payment_atelier_never_saw_is_recorded_after_stripes_retry
     assert answer.status_code == 200 and answer.json()["outcome"] == "failed"
     with session_scope() as session:
         assert session.exec(select(BillingIssue)).one().kind == "unknown_payment"
+
+
+def test_two_deliveries_of_one_event_at_once_apply_it_once(shop, fake, api):
+    """The second delivery waits for the first's transaction (SQLite: the write lock; PostgreSQL: the unique
+    keys it inserts) and then finds the event stored: `duplicate`, its own writes rolled back."""
+    import threading
+    import time
+
+    from app.services.billing import webhooks
+
+    ws, ids = shop
+    fake.hold_deliveries = True
+    evt = fake.pay(checkout(fake, ws, ids))[-1]
+    answers: list[int] = []
+    with session_scope() as session:
+        assert webhooks.process_event(session=session, event=evt) == "applied"
+        other = threading.Thread(target=lambda: answers.append(post_event(api, fake, evt)))
+        other.start()
+        time.sleep(2)  # long enough on a loaded machine for the other delivery to be waiting on this one
+        assert answers == []
+    other.join(timeout=60)
+    assert [a.json()["outcome"] for a in answers] == ["duplicate"]
+    assert account(ws) == (100, 0, 0) and len(ledger(ws)) == 1
+    with session_scope() as session:
+        assert len(session.exec(select(OutboxEmail)).all()) == 1  # one receipt

@@ -89,7 +89,8 @@ def admin_billing(*, session: Session, limit: int = 100) -> dict:
         plan_of.append({"workspace_id": workspace.id, "workspace": workspace.name, "plan": plan.name,
                         "version": version.version, "status": sub.status if sub else "free"})
     return {
-        "payments": effects(PAYMENT_KINDS), "refunds": effects(("refund",)), "disputes": effects(("dispute",)),
+        "payments": effects(PAYMENT_KINDS), "refunds": effects(("refund",)),
+        "disputes": effects(("dispute", "dispute_won")),
         "issues": [{"id": i.id, "kind": i.kind, "business_key": i.business_key, "detail": i.detail,
                     "found_at": i.found_at, "resolved_at": i.resolved_at} for i in issues],
         "workspaces": plan_of,

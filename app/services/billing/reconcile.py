@@ -124,6 +124,21 @@ def _email_admins(session: Session, new: list[str]) -> None:
             session.info.setdefault(effects.RECEIPTS_KEY, []).append(row.id)
 
 
+def _reconcile_event(event: dict, applied: list[str], new: list[str]) -> list[int]:
+    """Apply one listed event if the webhook never did, then check its effects; the receipts to queue."""
+    with session_scope() as session:
+        if session.get(StripeEvent, event["id"]) is None:
+            outcome = webhooks.process_event(session=session, event=event)
+            if outcome == "applied":
+                applied.append(event["id"])
+                if planned_effects(session, event) and _issue(
+                        session, "missing_delivery", event["id"], f"{event['type']} never arrived by webhook; "
+                        "applied by reconciliation", resolved=True):
+                    new.append(f"missing_delivery {event['type']} {event['id']} (applied now)")
+        _check_event(session, event, new)
+        return effects.take_receipts(session)
+
+
 def reconcile() -> dict[str, object]:
     """One pass; what it did. Safe to run at any time, on any worker (everything it writes is keyed)."""
     if not client.enabled():
@@ -134,22 +149,14 @@ def reconcile() -> dict[str, object]:
     applied, waiting, new, outbox = [], [], [], []
     newest = cursor
     for event in events:
-        with session_scope() as session:
-            if session.get(StripeEvent, event["id"]) is None:
-                try:
-                    outcome = webhooks.process_event(session=session, event=event)
-                except RetryLater as exc:
-                    waiting.append(event["created"])
-                    log.info("reconcile: %s waits: %s", event["id"], exc.detail)
-                    continue
-                if outcome == "applied":
-                    applied.append(event["id"])
-                    if planned_effects(session, event) and _issue(
-                            session, "missing_delivery", event["id"], f"{event['type']} never arrived by webhook; "
-                            "applied by reconciliation", resolved=True):
-                        new.append(f"missing_delivery {event['type']} {event['id']} (applied now)")
-            _check_event(session, event, new)
-            outbox += effects.take_receipts(session)
+        try:
+            outbox += _reconcile_event(event, applied, new)
+        except RetryLater as exc:
+            waiting.append(event["created"])
+            log.info("reconcile: %s waits: %s", event["id"], exc.detail)
+            continue
+        except webhooks.DuplicateDelivery:
+            pass  # the webhook delivered it meanwhile: checked on the next pass
         newest = max(newest, event["created"])
     with session_scope() as session:
         _check_ledger(session, new)

@@ -15,13 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import stripe
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, select
 
 from app.db import session_scope
 from app.errors import AppError
-from app.models import BillingIssue, StripeEvent
-from app.services.billing import client, effects
+from app.models import BillingIssue, StripeEvent, utcnow
+from app.services.billing import client, effects, sql
 from app.services.billing.handlers import HANDLERS, RetryLater, Unapplicable
 from app.settings import get_settings
 
@@ -74,33 +74,43 @@ def verify(*, payload: bytes, header: str | None, now: float | None = None) -> d
     return event
 
 
+class DuplicateDelivery(Exception):
+    """Another delivery of the same event committed while this one ran (PostgreSQL; SQLite serialises writers):
+    this transaction must be rolled back and the delivery answered as a duplicate."""
+
+
+_SEEN = select(StripeEvent.id).where(col(StripeEvent.id) == bindparam("id"))
+
+
 def process_event(*, session: Session, event: dict[str, Any]) -> str:
     """Apply one verified event within the caller's transaction; its outcome: applied | ignored | failed |
-    duplicate. Raises RetryLater (nothing stored) when it refers to a payment not seen yet."""
-    created = datetime.fromtimestamp(event["created"], UTC)
-    row = StripeEvent(id=event["id"][:100], type=event["type"][:80], created_at=created)
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
+    duplicate. Raises RetryLater (nothing stored) when it refers to a payment not seen yet, and
+    DuplicateDelivery (roll back) when a concurrent delivery of the same event won the race."""
+    conn = sql.connection(session)
+    event_id = event["id"][:100]
+    if conn.execute(_SEEN, {"id": event_id}).first() is not None:
         return "duplicate"
     handler = HANDLERS.get(event["type"])
     if handler is None:
-        row.outcome, row.detail = "ignored", "not an event Atelier acts on"
+        outcome, detail = "ignored", "not an event Atelier acts on"
         log.info("stripe event %s (%s) acknowledged and ignored", event["id"], event["type"])
     else:
         try:
-            row.outcome, row.detail = handler(session, event)
+            outcome, detail = handler(session, event)
         except Unapplicable as exc:
             # Stripe must not retry forever: the event is answered, kept as failed and shown to the admins.
-            row.outcome, row.detail = "failed", exc.detail[:300]
+            outcome, detail = "failed", exc.detail
             session.add(BillingIssue(kind=exc.kind, business_key=exc.business_key[:160],
                                      detail=f"{event['type']} {event['id']}: {exc.detail}"[:500]))
             log.warning("stripe event %s (%s) not applied: %s", event["id"], event["type"], exc.detail)
-    row.detail = row.detail[:300]
-    session.add(row)
-    return row.outcome
+    # The event row is written last, with what it did: its id is the exactly-once guard for the whole event
+    # (checked above; a concurrent delivery that got here first makes this insert write nothing).
+    stored = sql.insert_new(sql.connection(session), StripeEvent.__table__, {
+        "id": event_id, "type": event["type"][:80], "created_at": datetime.fromtimestamp(event["created"], UTC),
+        "received_at": utcnow(), "outcome": outcome, "detail": detail[:300]})
+    if stored is None:
+        raise DuplicateDelivery(event_id)
+    return outcome
 
 
 def receive(*, payload: bytes, header: str | None) -> dict[str, str]:
@@ -114,6 +124,7 @@ def receive(*, payload: bytes, header: str | None) -> dict[str, str]:
         log.info("stripe event %s (%s) answered 503 for a retry: %s", event["id"], event["type"], exc.detail)
         raise AppError(f"Not applied yet: {exc.detail}; Stripe will deliver it again.", code="retry_later",
                        status=503) from None
+    except DuplicateDelivery:
+        return {"id": event["id"], "type": event["type"], "outcome": "duplicate"}
     effects.queue_receipts(receipts)
     return {"id": event["id"], "type": event["type"], "outcome": outcome}
-

@@ -25,6 +25,8 @@ MESSAGES = {
     "sso_link_session": "Your session ended while linking. Sign in and try again.",
     "sso_last_method": "This is your only way to sign in. Set a password or link another provider first.",
     "sso_not_linked": "That sign-in method is not linked to your account.",
+    "sso_plan_member_limit": "This team's plan has no room for another member, so you were not added and not "
+                             "signed in. Ask the team's owner to move to a larger plan, then sign in again.",
 }
 
 

@@ -8,6 +8,9 @@
   leaving the group at the provider takes the person out of the workspace at their next sign-in (and the
   session check ends their access there). Memberships from invitations, or from another provider, stay.
 - An owner's membership is never changed by a claim.
+- A new member counts against the workspace plan's member limit, as an invitation does: past it the sign-in
+  is refused (nothing is created; the sign-in page says why and the audit log has `sso.failed` with
+  `sso_plan_member_limit`). People who are members already sign in as before.
 - A membership whose role is not a role (the members service's marker for a removed member) is never
   turned back into one: a member an admin removed does not come back through SSO.
 """
@@ -19,8 +22,11 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.errors import Conflict
 from app.models import Membership, User, Workspace
 from app.services import audit
+from app.services.billing import plans
+from app.services.sso.errors import SsoError
 from app.services.workspaces.permissions import ROLES
 from app.settings_sso import MAPPABLE_ROLES, SsoProvider
 
@@ -53,6 +59,7 @@ def apply_role_mapping(*, session: Session, provider: SsoProvider, user: User, c
         return workspace.id if row.role == "owner" else None
     if role is not None:
         if row is None:
+            _check_room(session, provider, workspace, user)
             session.add(Membership(workspace_id=workspace.id, user_id=user.id, role=role, role_source=source))
         elif row.role == role and row.role_source == source:
             return workspace.id
@@ -70,3 +77,13 @@ def apply_role_mapping(*, session: Session, provider: SsoProvider, user: User, c
                      detail=f"provider={provider.name}; {user.email}: removed (no mapped {provider.role_claim})")
         return None
     return workspace.id if row is not None else None
+
+
+def _check_room(session: Session, provider: SsoProvider, workspace: Workspace, user: User) -> None:
+    try:
+        plans.check_member_limit(session=session, workspace_id=workspace.id)
+    except Conflict as exc:
+        log.warning("SSO provider %s did not add %s to workspace %s: its plan's member limit is reached",
+                    provider.name, user.email, workspace.id)
+        raise SsoError("sso_plan_member_limit", status=403,
+                       detail=f"{user.email} not added to workspace {workspace.id}: {exc.message}") from None
