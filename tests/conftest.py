@@ -6,6 +6,7 @@ cached settings, engine and clients built from them.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
@@ -37,6 +38,12 @@ def pytest_sessionfinish(session, exitstatus):
     log_guard.finish(session)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    # pytest-xdist: a worker finished; its log search result joins the run's (tests/log_guard.py).
+    log_guard.collect_worker(node)
+
+
 TEST_REDIS_DB = 13  # Reflex state would use 14; nothing else on this machine uses either.
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -62,6 +69,7 @@ def clear_caches() -> None:
         get_engine().dispose()
     for cached in (get_settings, get_engine, get_redis, throttle._limiter, get_storage):
         cached.cache_clear()
+    forget_built_apps()
 
 
 @pytest.fixture(scope="session")
@@ -202,15 +210,43 @@ def any_db(request, env, monkeypatch) -> str:
     return request.param
 
 
+@functools.cache
+def shared_api():
+    """The FastAPI app, built once per test process, as production builds it once per server process.
+
+    A build costs ~0.4 s of CPU, and every app built stayed in memory (see forget_built_apps): one per test
+    made the suite grow to ~5 GB. Nothing in it reads settings when it is built; requests read them. The
+    wrappers that do (SecurityHeaders: HSTS under https) are made anew by each test.
+    """
+    from app.api import build_api
+
+    return build_api()
+
+
+def forget_built_apps() -> None:
+    """Let the FastAPI apps that tests built themselves be freed.
+
+    FastAPI memoizes, in module-level caches of 4,096 entries, whether each endpoint and dependency is a
+    coroutine or a generator; FastAPIOffline gives every app new docs-page closures that hold the app, so
+    those entries kept every app (~13 MB each) alive for the whole run. Clearing a memo only costs a
+    re-check on the next request. getattr: the names are FastAPI's private ones.
+    """
+    from fastapi.dependencies import models
+
+    for name in ("_is_gen_callable_cached", "_is_async_gen_callable_cached", "_is_coroutine_callable_cached"):
+        memo = getattr(models, name, None)
+        if memo is not None:
+            memo.cache_clear()
+
+
 @pytest.fixture
 def api(env):
     """The REST API with the same middleware as production, over real HTTP semantics."""
     from starlette.testclient import TestClient
 
-    from app.api import build_api
     from app.api.middleware import BodyLimit, SecurityHeaders
 
-    app = SecurityHeaders(BodyLimit(build_api()))
+    app = SecurityHeaders(BodyLimit(shared_api()))
     with TestClient(app, base_url="http://localhost:3000") as client:
         yield client
 
