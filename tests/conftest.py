@@ -254,6 +254,29 @@ def forget_built_apps() -> None:
             memo.cache_clear()
 
 
+# The hasher app.services.passwords uses in production; tests/unit/test_passwords.py checks its work factor.
+PRODUCTION_PASSWORD_HASHER = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def light_password_hashing():
+    """Argon2id at a light work factor in the test processes: the same code, algorithm and checks.
+
+    The production profile (RFC 9106 low-memory: 3 passes over 64 MiB, 4 lanes) costs ~0.2 s of CPU per
+    sign-up or sign-in by design, and the suite signs people up and in thousands of times. Processes the
+    tests start (workers, app servers) keep the production profile.
+    """
+    global PRODUCTION_PASSWORD_HASHER
+    from argon2 import PasswordHasher
+
+    from app.services import passwords
+
+    PRODUCTION_PASSWORD_HASHER = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+    yield
+    passwords._hasher = PRODUCTION_PASSWORD_HASHER
+
+
 @pytest.fixture
 def api(env):
     """The REST API with the same middleware as production, over real HTTP semantics."""
