@@ -263,8 +263,8 @@ def light_password_hashing():
     """Argon2id at a light work factor in the test processes: the same code, algorithm and checks.
 
     The production profile (RFC 9106 low-memory: 3 passes over 64 MiB, 4 lanes) costs ~0.2 s of CPU per
-    sign-up or sign-in by design, and the suite signs people up and in thousands of times. Processes the
-    tests start (workers, app servers) keep the production profile.
+    sign-up or sign-in by design, and the suite signs people up and in thousands of times. Processes started
+    with a fresh interpreter (`python -m jobs.worker`, app servers) keep the production profile.
     """
     global PRODUCTION_PASSWORD_HASHER
     from argon2 import PasswordHasher
