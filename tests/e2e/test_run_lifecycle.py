@@ -12,6 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.e2e.helpers import seed_web_dir
+
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,10 +39,11 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 240) -> dict:
     raise AssertionError("the app did not become ready in time")
 
 
-def start(data_dir: Path, port: int) -> subprocess.Popen:
+def start(data_dir: Path, port: int, web_dir: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "PUBLIC_URL",
                                                            "ALLOWED_ORIGINS")}
-    env.update({"PORT": str(port), "DATA_DIR": str(data_dir), "APP_ENV": "development"})
+    env.update({"PORT": str(port), "DATA_DIR": str(data_dir), "APP_ENV": "development",
+                "REFLEX_WEB_WORKDIR": str(web_dir)})
     log = open(data_dir / f"run-{time.time_ns()}.log", "w")  # noqa: SIM115 (closed with the process)
     # SIGINT ignored on entry, as a clean-clone `make test` under a non-interactive shell starts it:
     # Ctrl-C must still stop everything.
@@ -81,11 +84,15 @@ def _run_and_stop(url: str, proc: subprocess.Popen, *, replace_a_worker: bool, a
         urllib.request.urlopen(url + "/health", timeout=2)
 
 
-def test_ctrl_c_stops_everything_and_a_second_run_works(tmp_path):
+def test_ctrl_c_stops_everything_and_a_second_run_works(tmp_path, server_web_dir):
     port = free_port()
     url = f"http://localhost:{port}"
+    # A web folder of its own (a `make run` in this checkout keeps .web), seeded with the packages the journeys'
+    # app server installed when it ran first: a clean clone ran a second full `bun install` here.
+    web_dir = tmp_path / "web"
+    seed_web_dir(server_web_dir, web_dir)
     for attempt in range(2):
-        proc = start(tmp_path, port)
+        proc = start(tmp_path, port, web_dir)
         try:
             _run_and_stop(url, proc, replace_a_worker=attempt == 0, attempt=attempt)
         finally:  # a failed check must not leave the app running into the next tests

@@ -15,11 +15,11 @@ from tests.integration.test_api_tokens_admin import bearer, new_token
 
 @pytest.fixture
 def stack(env):
-    from app.api import build_api
     from app.api.guard import Guard
     from app.api.middleware import BodyLimit, SecurityHeaders
+    from tests.conftest import shared_api
 
-    return SecurityHeaders(Guard(BodyLimit(build_api())))
+    return SecurityHeaders(Guard(BodyLimit(shared_api())))
 
 
 def client(stack, address: str) -> TestClient:

@@ -25,10 +25,10 @@ API = "/api/v1"
 @pytest.fixture
 def browsers(any_db):
     """browser(email) → a signed-in client of its own (the first one registered is the site admin)."""
-    from app.api import build_api
     from app.api.middleware import BodyLimit, SecurityHeaders
+    from tests.conftest import shared_api
 
-    app = SecurityHeaders(BodyLimit(build_api()))
+    app = SecurityHeaders(BodyLimit(shared_api()))
     with contextlib.ExitStack() as stack:
         def browser(email: str | None = None, *, sign_in: bool = True, **register) -> TestClient:
             client = stack.enter_context(TestClient(app, base_url="http://localhost:3000"))

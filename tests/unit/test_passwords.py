@@ -18,3 +18,12 @@ def test_verify_accepts_only_the_right_password():
 def test_verify_without_an_account_is_false():
     assert not verify_password(None, "anything at all")
     assert not verify_password("not-a-hash", "anything at all")
+
+
+def test_production_work_factor_is_rfc_9106_low_memory():
+    # The tests hash at a light work factor (tests/conftest.py light_password_hashing); production must not.
+    from tests import conftest
+
+    hasher = conftest.PRODUCTION_PASSWORD_HASHER
+    assert (hasher.time_cost, hasher.memory_cost, hasher.parallelism) == (3, 64 * 1024, 4)
+    assert hasher.type.name == "ID"
