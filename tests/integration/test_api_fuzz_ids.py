@@ -33,6 +33,23 @@ BODIES = {
     ("post", "/api/v1/workspaces/{workspace_id}/invitations"): {"email": "a@example.com", "role": "viewer"},
     ("post", "/api/v1/admin/billing/plans/{plan_id}/versions"): {"monthly_credits": 10},
     ("put", "/api/v1/admin/billing/packs/{pack_id}"): {"name": "x", "credits": 10, "stripe_price_id": "price_x"},
+    ("patch", "/api/v1/templates/{template_id}"): {"name": "x"},
+    ("post", "/api/v1/templates/{template_id}/duplicate"): {},
+    ("post", "/api/v1/templates/{template_id}/versions"): {"content": {"source": "<mjml></mjml>", "schema": {}},
+                                                          "base_number": 1},
+    ("post", "/api/v1/templates/{template_id}/samples"): {"name": "x", "data": {}},
+    ("patch", "/api/v1/templates/{template_id}/samples/{sample_id}"): {"name": "x"},
+    ("post", "/api/v1/templates/{template_id}/render"): {"variables": {}},
+    ("post", "/api/v1/templates/{template_id}/generations"): {"variables": {}},
+    ("post", "/api/v1/templates/{template_id}/test-sends"): {"recipients": ["a@example.com"]},
+    ("post", "/api/v1/templates/{template_id}/checks"): {},
+    ("post", "/api/v1/templates/{template_id}/alt-text"): {"version": 1, "src": "x", "alt": "x", "base_number": 1},
+    ("post", "/api/v1/templates/{template_id}/reviews"): {"number": 1},
+    ("post", "/api/v1/templates/{template_id}/reviews/{number}/approve"): {"revision": 0},
+    ("post", "/api/v1/templates/{template_id}/reviews/{number}/reject"): {"revision": 0, "reason": "x"},
+    ("post", "/api/v1/templates/{template_id}/activate"): {"number": 1},
+    ("post", "/api/v1/templates/{template_id}/comments"): {"number": 1, "body": "x"},
+    ("put", "/api/v1/workspaces/{workspace_id}/approval-workflow"): {"stages": []},
 }
 
 
