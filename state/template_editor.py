@@ -22,6 +22,7 @@ from app.ids import parse_id
 from app.services.templates import checks as email_checks
 from app.services.templates import email, library, render, samples, versions
 from state import template_data as data
+from state.form_field import FormField
 from state.session import refused, require_user, to_sign_in
 from state.template_view import (
     MAX_NOTE,
@@ -47,22 +48,6 @@ FORM_BOXES = (("source", "source", MAX_SOURCE_BOX), ("schema", "schema_text", MA
 EXTERNAL_IMAGE = re.compile(r"<mj-(?:image|hero)\b[^>]*\b(?:src|background-url)=[\"']https?://", re.IGNORECASE)
 
 
-@dataclasses.dataclass
-class SampleField:
-    """One field of the sample-data form the variables make (state.template_view.sample_fields)."""
-
-    name: str
-    title: str
-    kind: str
-    value: str
-    description: str
-    unit: str
-    min: str
-    max: str
-    step: str
-    options: list[dict[str, str]]
-    required: str
-    visible: str
 
 
 @dataclasses.dataclass
@@ -130,9 +115,9 @@ class TemplateEditorState(rx.State):
 
     # ---- what the page shows ----
     @rx.var
-    def fields(self) -> list[SampleField]:
+    def fields(self) -> list[FormField]:
         schema, _ = parse_schema(self.schema_text)
-        return [SampleField(**f) for f in sample_fields(schema or {}, self.sample_values)]
+        return [FormField(**f) for f in sample_fields(schema or {}, self.sample_values)]
 
     @rx.var
     def error_excerpt(self) -> list[dict[str, str]]:

@@ -4,7 +4,6 @@ chain steps into saved recipes, follow the run item by item."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 
 import reflex as rx
@@ -18,6 +17,7 @@ from app.services import workflow_runs
 from app.services.workflows.catalog import catalog
 from app.services.workflows.form import defaults, form_fields, typed_params
 from state.clicks import first_click, new_click_key
+from state.form_field import FormField
 from state.library_picker import picker_cards, picker_ids
 from state.live import follow_jobs
 from state.session import refused, require_user, session_user, to_sign_in
@@ -26,22 +26,6 @@ LIBRARY = 200
 MAX_CHOSEN = 2000  # "All" takes up to this many matches
 
 
-@dataclasses.dataclass
-class FormField:
-    """One field of the generated form (see app.services.workflows.form)."""
-
-    name: str
-    title: str
-    kind: str
-    value: str
-    description: str
-    unit: str
-    min: str
-    max: str
-    step: str
-    options: list[dict[str, str]]
-    required: str
-    visible: str
 CATEGORY_ORDER = ["size", "enhance", "format", "privacy", "brand", "analysis"]
 
 

@@ -178,15 +178,22 @@ def check_and_submit(*, actor: UserPublic, template_id: int, number: int, revisi
         submit(session=session, actor=actor, template_id=template_id, number=number, revision=revision, ip=ip)
 
 
-def approve(*, session: Session, actor: UserPublic, template_id: int, number: int, revision: int,
-            stage: int | None = None, ip: str = "") -> TemplateVersion:
-    """One approval of the current stage by an eligible reviewer who is not the author."""
+def _open_decision(session: Session, actor: UserPublic, template_id: int, number: int, stage: int | None):
+    """The template and version locked for a reviewer's decision, the workflow and where the review stands
+    (refused when the stage the decider saw is not the current one)."""
     template, role = load_template(session=session, actor=actor, template_id=template_id,
                                    action="approvals.review", lock=True)
     version = load_version(session=session, template=template, number=number, lock=True)
     workflow = workflow_of(session=session, workspace_id=template.workspace_id)
     before = review_of(session=session, version=version, stages=len(workflow.stages))
     _same_stage(before, stage)
+    return template, role, version, workflow, before
+
+
+def approve(*, session: Session, actor: UserPublic, template_id: int, number: int, revision: int,
+            stage: int | None = None, ip: str = "") -> TemplateVersion:
+    """One approval of the current stage by an eligible reviewer who is not the author."""
+    template, role, version, workflow, before = _open_decision(session, actor, template_id, number, stage)
     after = _decide(approvals.approve, before, workflow=workflow, actor_id=actor.id, actor_role=role,
                     template_version=number, revision=revision)
     session.add(TemplateApproval(version_id=version.id, stage=before.stage, user_id=actor.id,
@@ -214,12 +221,7 @@ def approve(*, session: Session, actor: UserPublic, template_id: int, number: in
 def reject(*, session: Session, actor: UserPublic, template_id: int, number: int, revision: int, reason: str,
            stage: int | None = None, ip: str = "") -> TemplateVersion:
     """A reviewer of the current stage sends the version back, saying why (the author is told)."""
-    template, role = load_template(session=session, actor=actor, template_id=template_id,
-                                   action="approvals.review", lock=True)
-    version = load_version(session=session, template=template, number=number, lock=True)
-    workflow = workflow_of(session=session, workspace_id=template.workspace_id)
-    before = review_of(session=session, version=version, stages=len(workflow.stages))
-    _same_stage(before, stage)
+    template, role, version, workflow, before = _open_decision(session, actor, template_id, number, stage)
     after = _decide(approvals.reject, before, workflow=workflow, actor_id=actor.id, actor_role=role,
                     template_version=number, revision=revision, reason=str(reason or "")[:4000])
     _move(session, version, before, after)
