@@ -15,13 +15,11 @@ import argparse
 import io
 import os
 import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-from bench.common import ROOT, _free_port, print_table, write_result
+from bench import app_server
+from bench.common import _free_port, print_table, write_result
 
 LIMIT_MS = 1000.0
 ASSETS = 100_000
@@ -82,30 +80,6 @@ def _fill_library(data_dir: Path, email: str, count: int) -> None:
     print(f"  inserted {count} assets in {time.perf_counter() - started:.1f} s")
 
 
-def _start(port: int, data_dir: Path, web_dir: Path, log_path: Path) -> subprocess.Popen:
-    from tests.e2e.conftest import _server_env
-
-    with open(log_path, "wb") as log:
-        return subprocess.Popen([sys.executable, str(ROOT / "scripts" / "run.py")], cwd=ROOT,
-                                env=_server_env(port, data_dir, web_dir), stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-
-
-def _wait_ready(proc: subprocess.Popen, url: str, log_path: Path) -> None:
-    import httpx
-
-    deadline = time.monotonic() + READY_TIMEOUT
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit(f"scripts/run.py exited with {proc.returncode}; see {log_path}")
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit(f"not ready after {READY_TIMEOUT} s; see {log_path}")
-        time.sleep(1)
 
 
 def _measure(url: str, cookie: str, runs: int) -> list[dict]:
@@ -155,18 +129,13 @@ def run(runs: int, assets: int = ASSETS) -> dict:
     from tests.e2e.helpers import Account, api_login, register
 
     print("library_page: the Assets page with 100,000 pictures in Chromium")
-    tmp = Path(tempfile.mkdtemp(prefix="atelier-bench-page-"))
-    data_dir, web_dir, log_path = tmp / "data", tmp / "web", tmp / "server.log"
-    data_dir.mkdir()
-    if (ROOT / ".web" / "node_modules").is_dir():  # as tests/e2e: skip a full `bun install`
-        shutil.copytree(ROOT / ".web", web_dir, symlinks=True,
-                        ignore=lambda folder, names: ["build"] if Path(folder) == ROOT / ".web" else [])
+    tmp, data_dir, web_dir, log_path = app_server.server_dirs("atelier-bench-page-")
     port = _free_port()
     url = f"http://localhost:{port}"
-    proc = _start(port, data_dir, web_dir, log_path)
+    proc = app_server.start(port, data_dir, web_dir, log_path)
     try:
         started = time.perf_counter()
-        _wait_ready(proc, url, log_path)
+        app_server.wait_ready(proc, url, log_path, READY_TIMEOUT)
         print(f"  app ready in {time.perf_counter() - started:.0f} s")
         account = Account("bench@atelier-bench.io", "a library of pictures 2026", "Bench")
         register(url, account)
@@ -176,9 +145,7 @@ def run(runs: int, assets: int = ASSETS) -> dict:
         samples = _measure(url, cookie, runs)
     finally:
         _stop(proc)
-        if not (ROOT / ".web" / "node_modules").is_dir() and (web_dir / "node_modules").is_dir():
-            # Kept (git ignores .web) so the next run, and tests/e2e, skip the frontend install.
-            shutil.copytree(web_dir, ROOT / ".web", symlinks=True, dirs_exist_ok=True)
+        app_server.keep_web(web_dir)
         shutil.rmtree(tmp, ignore_errors=True)
     times = [s["ms"] for s in samples]
     p50, p95 = _pct(times, 0.5), _pct(times, 0.95)

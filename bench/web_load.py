@@ -25,9 +25,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
-from bench.common import ROOT, _free_port, print_table, write_result
+from bench import app_server
+from bench.common import ROOT, _free_port, postgres_database, print_table, write_result
 
 TARGET = 0.5
 P99_LIMIT_MS = 250.0
@@ -40,32 +42,6 @@ RAISED_LIMITS = {"API_RATE_LIMIT": "10000000/minute", "API_RATE_LIMIT_ADDRESS": 
                  "API_RATE_LIMIT_ANON": "10000000/minute"}
 
 
-def _start(port: int, data_dir: Path, web_dir: Path, log_path: Path, extra: dict) -> subprocess.Popen:
-    from tests.e2e.conftest import _server_env
-
-    env = {**_server_env(port, data_dir, web_dir), **RAISED_LIMITS, **extra}
-    with open(log_path, "wb") as log:
-        return subprocess.Popen([sys.executable, str(ROOT / "scripts" / "run.py")], cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _wait_ready(proc: subprocess.Popen, url: str, log_path: Path, seconds: float = 600) -> None:
-    """Ready but for the RQ workers, which this bench does not start."""
-    import httpx
-
-    deadline = time.monotonic() + seconds
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit(f"scripts/run.py exited with {proc.returncode}; see {log_path}")
-        try:
-            answer = httpx.get(f"{url}/health/ready", timeout=5)
-            if answer.status_code == 200 or set(answer.json().get("down", ["?"])) <= {"workers"}:
-                return
-        except (httpx.HTTPError, ValueError):
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit(f"not ready after {seconds:.0f} s; see {log_path}")
-        time.sleep(1)
 
 
 def _seed(url: str, database_url: str) -> tuple[str, str, int]:
@@ -108,29 +84,6 @@ def _seed(url: str, database_url: str) -> tuple[str, str, int]:
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
-def _create_postgres() -> str:
-    """A fresh database on the local PostgreSQL (run.py migrates it), as production runs."""
-    import uuid
-
-    from sqlalchemy import create_engine, text
-
-    name = f"atelier_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(os.environ.get("BENCH_PG_ADMIN_URL", PG_ADMIN_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return str(admin.url.set(database=name).render_as_string(hide_password=False))
-
-
-def _drop_postgres(url: str) -> None:
-    from sqlalchemy import create_engine, make_url, text
-
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def drive(url: str, mix: list, seconds: float, headers: dict, clients: int = CLIENTS) -> dict:
     """Run bench/load_client.py in its own process and return its figures."""
     from bench.library import SUBJECTS
@@ -170,27 +123,35 @@ def _line(name: str, figures: dict) -> str:
 
 
 def run(args) -> list[dict]:
-    from tests.e2e.conftest import _stop
 
     print(f"web_load: {args.clients} clients; /ping {args.ping_seconds} s, /me {args.me_seconds} s, "
           f"mix {args.seconds} s")
-    tmp = Path(tempfile.mkdtemp(prefix="atelier-bench-web-"))
-    data_dir, web_dir, log_path = tmp / "data", tmp / "web", tmp / "server.log"
-    data_dir.mkdir()
-    if (ROOT / ".web" / "node_modules").is_dir():  # as tests/e2e: skip a full `bun install`
-        shutil.copytree(ROOT / ".web", web_dir, symlinks=True,
-                        ignore=lambda folder, names: ["build"] if Path(folder) == ROOT / ".web" else [])
+    tmp, data_dir, web_dir, log_path = app_server.server_dirs("atelier-bench-web-")
+    with ExitStack() as stack:
+        if args.postgres:
+            database_url = stack.enter_context(
+                postgres_database(os.environ.get("BENCH_PG_ADMIN_URL", PG_ADMIN_URL)))
+            if database_url is None:
+                raise SystemExit("--postgres: no PostgreSQL server answers on 127.0.0.1:5432")
+        else:
+            database_url = f"sqlite:///{data_dir / 'atelier.db'}"
+        return _run_server(args, tmp, data_dir, web_dir, log_path, database_url)
+
+
+def _run_server(args, tmp: Path, data_dir: Path, web_dir: Path, log_path: Path, database_url: str) -> list[dict]:
+    from tests.e2e.conftest import _stop
+
     port = _free_port()
     url = f"http://localhost:{port}"
-    database_url = _create_postgres() if args.postgres else f"sqlite:///{data_dir / 'atelier.db'}"
     extra = {"DATABASE_URL": database_url} if args.postgres else {}
     # No RQ worker: nothing here needs one, and the sessions part plays the worker's side itself (the reaper
     # would otherwise settle its "processing" pictures).
-    proc = _start(port, data_dir, web_dir, log_path, {"WORKERS": "0", **extra, **dict(args.env)})
+    proc = app_server.start(port, data_dir, web_dir, log_path,
+                            {**RAISED_LIMITS, "WORKERS": "0", **extra, **dict(args.env)})
     results = []
     try:
         started = time.perf_counter()
-        _wait_ready(proc, url, log_path)
+        app_server.wait_ready(proc, url, log_path, 600, without_workers=True)
         print(f"  app ready in {time.perf_counter() - started:.0f} s (log: {log_path})")
         token, cookie, workspace_id = _seed(url, database_url)
         bearer = {"Authorization": f"Bearer {token}"}
@@ -221,14 +182,10 @@ def run(args) -> list[dict]:
                                          workspace_id))
     finally:
         _stop(proc)
-        if not (ROOT / ".web" / "node_modules").is_dir() and (web_dir / "node_modules").is_dir():
-            # Kept (git ignores .web) so the next run, and tests/e2e, skip the frontend install.
-            shutil.copytree(web_dir, ROOT / ".web", symlinks=True, dirs_exist_ok=True)
+        app_server.keep_web(web_dir)
         if args.keep_log:
             shutil.copy(log_path, args.keep_log)
         shutil.rmtree(tmp, ignore_errors=True)
-        if args.postgres:
-            _drop_postgres(database_url)
     return results
 
 
