@@ -20,7 +20,8 @@ from app.models import ApiToken, Membership, User
 EPOCH_KEY = "atelier:auth:epoch"
 WATCHED = (User, Membership, ApiToken)
 # Columns whose change cannot change what a credential may do, and are written often.
-_QUIET = {ApiToken: frozenset({"last_used_at"})}
+# (A sign-in stamps User.last_login_at: without this every sign-in would end every process's cached tokens.)
+_QUIET = {ApiToken: frozenset({"last_used_at"}), User: frozenset({"last_login_at"})}
 _FLAG = "atelier_auth_changed"
 log = logging.getLogger(__name__)
 
