@@ -1,6 +1,6 @@
 """The credentials epoch: a Redis counter that moves whenever a row deciding who a credential acts as changes.
 
-In-process caches of resolved credentials (app/services/token_cache.py) keep an entry only for the epoch they
+In-process caches of resolved credentials (app/services/auth/token_cache.py) keep an entry only for the epoch they
 read before looking the credential up, so a revocation anywhere — a token revoked, every token of a user
 revoked, an account disabled, a member removed or given another role — ends every process's cached entries at
 its next request. The counter moves after the database commit, from SQLAlchemy session events, so no write

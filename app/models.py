@@ -331,7 +331,7 @@ class DenylistTerm(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("term", "kind", name="uq_denylist_term_kind"),)
     id: int | None = Field(default=None, primary_key=True)
     term: str = Field(max_length=200)
-    # word | phrase | substring | combo (see app.services.moderation)
+    # word | phrase | substring | combo (see app.services.moderation.service)
     kind: str = Field(default="word", max_length=16)
     category: str = Field(max_length=32)
     reason: str = Field(default="", max_length=200)
@@ -447,7 +447,7 @@ class Deck(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     title: str = Field(default="", max_length=600)
-    spec: str  # JSON: app.services.slides.model.DeckSpec
+    spec: str  # JSON: app.services.slides.engine.model.DeckSpec
     outline: str = Field(default="")  # JSON: Outline; "" while a chat provider is still planning it
     theme: str = Field(default="", max_length=60)  # built-in theme key
     # An uploaded .pptx/.potx template (storage key); when set it is used instead of `theme`.

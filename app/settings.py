@@ -52,7 +52,7 @@ class Settings(GuardSettings, BaseSettings):
     reset_limit_per_account: str = "3/hour"
     reset_limit_per_ip: str = "10/hour"
     register_limit_per_ip: str = "10/hour"
-    # Who may create an account (app.services.signup_policy): anyone ("open"), only someone holding an
+    # Who may create an account (app.services.auth.signup_policy): anyone ("open"), only someone holding an
     # invitation ("invite"), or addresses at SIGNUP_DOMAINS (comma list) or with an invitation ("domains").
     # The first account (the admin) may always sign up.
     signup_mode: Literal["open", "invite", "domains"] = "open"

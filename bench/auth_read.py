@@ -43,7 +43,7 @@ def _build():
 def _caller() -> str:
     from app.db import session_scope
     from app.models import Membership
-    from app.services import accounts, api_tokens
+    from app.services.auth import accounts, api_tokens
     from app.services.library import collections
     from app.services.workspaces.service import create_team
 

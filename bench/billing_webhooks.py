@@ -53,7 +53,7 @@ def _build():
 def _shop() -> tuple[int, int]:
     from app.db import session_scope
     from app.models import CreditPack
-    from app.services import accounts
+    from app.services.auth import accounts
 
     with session_scope() as session:
         owner = accounts.register_user(session=session, email="owner@example.com", password="correct horse 1")

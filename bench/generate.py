@@ -26,7 +26,7 @@ SIZE = 1024
 
 def _user() -> int:
     from app.db import session_scope
-    from app.services import accounts
+    from app.services.auth import accounts
 
     with session_scope() as session:
         return accounts.register_user(session=session, email=f"bench-gen-{time.time_ns()}@example.com",
@@ -42,7 +42,7 @@ SUBJECT_PROMPTS = ["a red sneaker on a pastel background", "balloons for a birth
 
 def local_engine_rate(count: int, prompts: list[str] = GENERAL_PROMPTS) -> tuple[float, float]:
     """(images per second, median ms per image) for render + PNG at 1024², one process."""
-    from app.services.generation.local_engine import encode_png, render
+    from app.services.generation.local.engine import encode_png, render
 
     times = []
     started = time.perf_counter()

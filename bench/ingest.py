@@ -46,7 +46,7 @@ def make_images(count: int, distinct: int, width: int, height: int) -> list[byte
 def baseline_one(data: bytes) -> int:
     image = Image.open(io.BytesIO(data))
     image.draft("RGB", (1024, 1024))
-    image.thumbnail((512, 512), Image.Resampling.LANCZOS, reducing_gap=1.0)  # as app.services.images does
+    image.thumbnail((512, 512), Image.Resampling.LANCZOS, reducing_gap=1.0)  # as app.services.assets.images does
     out = io.BytesIO()
     image.save(out, format="WEBP", quality=80, method=4)
     return len(out.getvalue())
@@ -76,7 +76,8 @@ def run_real(env: Environment, images: list[bytes], batch: int) -> tuple[float, 
 
     from app.db import session_scope
     from app.models import Asset
-    from app.services import accounts, assets
+    from app.services.assets import service as assets
+    from app.services.auth import accounts
 
     os.environ["INGEST_BATCH_SIZE"] = str(batch)
     reset_clients()

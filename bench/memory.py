@@ -90,8 +90,9 @@ def make_inputs(folder: Path) -> dict[str, Path]:
 
 def child(case: str, path: str, workspace_id: int) -> None:
     """Runs in the subprocess: one case, then its figures as one JSON line."""
-    from app.services import archives, assets
-    from app.services.images import make_thumbnail
+    from app.services.assets import archives
+    from app.services.assets import service as assets
+    from app.services.assets.images import make_thumbnail
     from app.settings import get_settings
 
     idle = _peak_mb()
@@ -126,7 +127,7 @@ def main() -> dict:
         child(args.child[0], args.child[1], int(args.child[2]))
         return {}
     from app.db import session_scope
-    from app.services import accounts
+    from app.services.auth import accounts
 
     figures: dict[str, dict] = {}
     with Environment(), tempfile.TemporaryDirectory(prefix="atelier-mem-") as tmp:

@@ -23,7 +23,7 @@ TARGET_CONCURRENCY = 0.8
 
 def _user(label: str) -> int:
     from app.db import session_scope
-    from app.services import accounts
+    from app.services.auth import accounts
 
     with session_scope() as session:
         return accounts.register_user(session=session, email=f"bench-{label}-{time.time_ns()}@example.com",
@@ -31,7 +31,7 @@ def _user(label: str) -> int:
 
 
 def _store(workspace_id: int, images: list[bytes]) -> list[int]:
-    from app.services import assets
+    from app.services.assets import service as assets
 
     return [assets.store_one(workspace_id=workspace_id, filename=f"IMG_{i:04d}.jpg", data=d)[0].id
             for i, d in enumerate(images)]
@@ -40,7 +40,7 @@ def _store(workspace_id: int, images: list[bytes]) -> list[int]:
 def _run_batch(workspace_id: int, asset_ids: list[int], **options) -> float:
     from app.db import session_scope
     from app.models import RenameBatch
-    from app.services import rename
+    from app.services.rename import service as rename
 
     started = time.perf_counter()
     batch = rename.create_batch(workspace_id=workspace_id, asset_ids=asset_ids, options=rename.RenameOptions(**options))
@@ -117,7 +117,7 @@ def main() -> list[dict]:
         # The same provider as a stored AI connection (seeded from these settings): the key is decrypted
         # and the client built once per process, so the rate must not drop.
         from app.services.ai import seed
-        from app.services.vision.registry import connection_ref
+        from app.services.rename.vision.registry import connection_ref
 
         seed.seed_from_settings()
         ref = connection_ref("openai")

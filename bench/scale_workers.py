@@ -28,7 +28,7 @@ TARGET = 1.7
 
 def _owner() -> int:
     from app.db import session_scope
-    from app.services import accounts
+    from app.services.auth import accounts
 
     with session_scope() as session:
         return accounts.register_user(session=session, email=f"bench-scale-{time.time_ns()}@example.com",
@@ -36,7 +36,7 @@ def _owner() -> int:
 
 
 def _store(workspace_id: int, images: list[bytes], tag: int) -> list[int]:
-    from app.services import assets
+    from app.services.assets import service as assets
 
     return [assets.store_one(workspace_id=workspace_id, filename=f"IMG_{i:04d}.jpg",
                              data=unique_copy(d, tag * 100_000 + i))[0].id for i, d in enumerate(images)]
@@ -61,7 +61,7 @@ def _drain(seconds: float = 600) -> None:
 def _run(workspace_id: int, groups: list[list[int]], provider: str = "local") -> float:
     from app.db import session_scope
     from app.models import RenameBatch
-    from app.services import rename
+    from app.services.rename import service as rename
 
     started = time.perf_counter()
     ids = [rename.create_batch(workspace_id=workspace_id, asset_ids=g,

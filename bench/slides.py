@@ -35,7 +35,13 @@ def _photos(count: int) -> list[bytes]:
 
 
 def _outline(photos: list[bytes]):
-    from app.services.slides.model import ChartData, ChartSeries, Outline, Slide, SlideImage
+    from app.services.slides.engine.model import (
+        ChartData,
+        ChartSeries,
+        Outline,
+        Slide,
+        SlideImage,
+    )
 
     slides = [Slide(id=f"p{i}", layout="image_text", title=f"Site visit {i + 1}",
                     bullets=["Roof faces south", "No shading after 10 am", "Fits 48 panels"],
@@ -50,8 +56,8 @@ def _outline(photos: list[bytes]):
 
 
 def ours(outline, photos: list[bytes]) -> bytes:
-    from app.services.slides.pptx_render import render_pptx
-    from app.services.slides.themes import get_theme
+    from app.services.slides.engine.pptx_render import render_pptx
+    from app.services.slides.engine.themes import get_theme
 
     return render_pptx(outline=outline, theme=get_theme("studio"), images={f"p{i}": p for i, p in enumerate(photos)})
 
@@ -128,7 +134,7 @@ def renderer_ratio(rounds: int) -> dict:
 
 def _user() -> int:
     from app.db import session_scope
-    from app.services import accounts
+    from app.services.auth import accounts
 
     with session_scope() as session:
         return accounts.register_user(session=session, email=f"bench-slides-{time.time_ns()}@example.com",
@@ -136,7 +142,7 @@ def _user() -> int:
 
 
 def _wait(deck_id: int, busy: tuple[str, ...] = ("outlining", "generating")) -> str:
-    from app.services.deck_store import load_deck
+    from app.services.slides.store import load_deck
 
     while True:
         status = load_deck(deck_id).status
@@ -146,8 +152,9 @@ def _wait(deck_id: int, busy: tuple[str, ...] = ("outlining", "generating")) -> 
 
 
 def chat_ratio(concurrency: int) -> dict:
-    from app.services import deck_runs, decks
-    from app.services.deck_store import load_deck, outline_of
+    from app.services.slides import decks
+    from app.services.slides import runs as deck_runs
+    from app.services.slides.store import load_deck, outline_of
     from tests.fake_chat import FakeChat
 
     fake = FakeChat().start()

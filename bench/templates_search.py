@@ -79,7 +79,7 @@ def main() -> dict:
 
         from app.db import get_engine, read_scope, session_scope
         from app.models import Template, User
-        from app.services import accounts
+        from app.services.auth import accounts
         from app.services.templates import library
         from app.services.workspaces.service import acting, create_team
 

@@ -106,7 +106,8 @@ def bare_processes(images: list[bytes], processes: int) -> float:
 def _owner_with_photos(label: str, images: list[bytes]) -> tuple[int, list[int]]:
     """A new user whose library holds the photos (a user per run: outputs of one never dedupe another's)."""
     from app.db import session_scope
-    from app.services import accounts, assets
+    from app.services.assets import service as assets
+    from app.services.auth import accounts
 
     with session_scope() as session:
         owner = accounts.register_user(session=session, email=f"bench-wf-{label}-{time.time_ns()}@example.com",
@@ -121,7 +122,7 @@ def run_real(workspace_id: int, asset_ids: list[int], crop: str) -> tuple[float,
 
     from app.db import session_scope
     from app.models import Asset, WorkflowRun
-    from app.services import workflow_runs
+    from app.services.workflows import runs as workflow_runs
 
     try:
         from app.db import read_scope  # how the run page reads: on SQLite it takes no write lock

@@ -6,7 +6,7 @@ import json
 
 from app.db import session_scope
 from app.models import Job
-from app.services import assets
+from app.services.assets import service as assets
 from jobs.runner import JobContext, run_tracked
 
 

@@ -11,9 +11,11 @@ from unidecode import unidecode
 
 from app.db import session_scope
 from app.models import Generation, GenerationImage, Job, utcnow
-from app.services import assets, content_policy, jobs
+from app.services import jobs
+from app.services.assets import service as assets
 from app.services.generation import registry, service
 from app.services.generation.base import GeneratedImage, GenerationRequest, GenerationStatus, ProviderError
+from app.services.moderation import policy as content_policy
 from app.settings import get_settings
 from jobs.runner import JobContext, run_tracked
 

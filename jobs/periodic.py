@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from app.redis_client import get_redis
-from app.services import assets, reaper
+from app.services import reaper
+from app.services.assets import service as assets
 from app.services.library import bulk
 from jobs import billing
 

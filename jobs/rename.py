@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from app.db import session_scope
 from app.models import Job, RenameBatch
-from app.services import rename
-from app.services.vision.registry import get_provider
+from app.services.rename import service as rename
+from app.services.rename.vision.registry import get_provider
 from jobs.runner import JobContext, run_tracked
 
 

@@ -17,14 +17,17 @@ from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.models import Deck, Job
 from app.providers.http import HttpOptions
-from app.services import deck_files, deck_images, deck_runs, jobs
-from app.services.deck_store import load_deck, need_outline, spec_of
+from app.services import jobs
 from app.services.generation.base import ProviderError
-from app.services.slides import local_text
-from app.services.slides.brand_kit import BrandKit
-from app.services.slides.chat import ChatSlideWriter
-from app.services.slides.model import Outline, Slide
-from app.services.slides.themes import Theme
+from app.services.slides import files as deck_files
+from app.services.slides import images as deck_images
+from app.services.slides import runs as deck_runs
+from app.services.slides.engine import local_text
+from app.services.slides.engine.brand_kit import BrandKit
+from app.services.slides.engine.chat import ChatSlideWriter
+from app.services.slides.engine.model import Outline, Slide
+from app.services.slides.engine.themes import Theme
+from app.services.slides.store import load_deck, need_outline, spec_of
 from app.settings import get_settings
 from jobs.runner import JobContext, run_tracked
 
@@ -35,7 +38,7 @@ def build_chat_writer(provider: str = "openai") -> ChatSlideWriter:
     """The chat engine for a deck's text provider: a stored AI connection, or the settings' chat API
     (one per job: it owns a connection pool)."""
     from app.services.ai import resolve
-    from app.services.decks import chat_ref
+    from app.services.slides.decks import chat_ref
 
     ref = chat_ref(provider)
     if ref:

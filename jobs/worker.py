@@ -21,7 +21,9 @@ from app.observability import logs, multiproc
 from app.observability.logs import configure_logging
 from app.queue import QUEUES, get_queue
 from app.redis_client import get_redis
-from app.services import jobs, rename, sessions, worker_pulse
+from app.services import jobs, worker_pulse
+from app.services.auth import sessions
+from app.services.rename import service as rename
 from app.settings import get_settings
 from jobs import periodic
 
@@ -215,7 +217,7 @@ def preload() -> None:
     from app.queue import job_modules
 
     for module in (*job_modules(), "jobs.periodic", *adapter_modules(), "app.services.workflows.catalog",
-                   "app.services.workflows.remote_engines", "app.services.content_policy"):
+                   "app.services.workflows.remote_engines", "app.services.moderation.policy"):
         importlib.import_module(module)
 
 
@@ -249,7 +251,7 @@ def warm() -> None:
     httpx.Client(verify=tls_context()).close()  # also imports httpcore, which httpx loads lazily
     Image.init()
     get_storage()
-    from app.services.generation.local_subject import preload
+    from app.services.generation.local.subject import preload
 
     preload()  # the local design engine's icon set: read once here, not by the first generation
 

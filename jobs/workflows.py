@@ -9,9 +9,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from app.db import session_scope
 from app.errors import AppError
 from app.models import Asset, Job, WorkflowItem, WorkflowRun, utcnow
-from app.services import assets, jobs, workflow_runs
-from app.services.images import clean_filename
+from app.services import jobs
+from app.services.assets import service as assets
+from app.services.assets.images import clean_filename
 from app.services.workflows import remote_engines
+from app.services.workflows import runs as workflow_runs
 from app.services.workflows.base import OpContext
 from app.services.workflows.recipes import prepare_recipe
 from app.settings import get_settings

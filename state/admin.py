@@ -11,8 +11,15 @@ from app.api import network_lists
 from app.db import session_scope
 from app.errors import AppError
 from app.ids import parse_id
-from app.services import accounts, audit, credits, health, jobs, mail
-from app.services.accounts import UserPublic
+from app.services import (
+    audit,
+    credits,
+    health,
+    jobs,
+    mail,
+)
+from app.services.auth import accounts
+from app.services.auth.accounts import UserPublic
 from state.session import admin_network_refused, client_ip, require_user, session_user, to_sign_in
 
 
@@ -153,7 +160,7 @@ class AdminHealthState(rx.State):
              "latency": f"{c['latency_ms']} ms" if c["latency_ms"] is not None else "",
              "breaker": "" if c["breaker"] == "closed" else f"breaker {c['breaker']}",
              "tested": (c["tested_at"] or "")[:16].replace("T", " ")} for c in connection_health()]
-        from app.services.sso.health import provider_health
+        from app.services.auth.sso.health import provider_health
 
         self.sso_providers = provider_health()
 

@@ -7,10 +7,11 @@ from pydantic import ValidationError
 
 from app.db import session_scope
 from app.errors import AppError
-from app.services import audit, content_policy
-from app.services.content_policy import TermInput
+from app.services import audit
 from app.services.generation import styles
 from app.services.generation.styles import StyleInput
+from app.services.moderation import policy as content_policy
+from app.services.moderation.policy import TermInput
 from state.admin import _refused, _require_admin, _when
 from state.session import client_ip
 

@@ -7,7 +7,7 @@ import reflex as rx
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.ids import parse_id
-from app.services import accounts
+from app.services.auth import accounts
 from app.services.workspaces.usage import all_workspaces
 from state.admin import _refused, _require_admin
 from state.session import client_ip

@@ -11,10 +11,10 @@ from app import routes
 from app.db import session_scope
 from app.errors import AppError
 from app.ids import parse_id
-from app.services import assets
+from app.services.assets import service as assets
 from app.services.library import bulk, collections, tags, usage
+from app.services.library.cards import card_of
 from state.library import LibraryState
-from state.library_cards import card_of
 from state.session import refused, require_user, to_sign_in
 
 ORIGIN_LABELS = {"upload": "Uploaded", "generated": "Generated", "workflow": "Made by a workflow",

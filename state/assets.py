@@ -9,8 +9,9 @@ import reflex as rx
 
 from app.db import session_scope
 from app.errors import ServiceUnavailable
-from app.services import archives, assets
-from app.services.upload_chunks import AssembledFile, ChunkAssembler
+from app.services.assets import archives
+from app.services.assets import service as assets
+from app.services.assets.upload_chunks import AssembledFile, ChunkAssembler
 from app.settings import get_settings
 from state.library import LibraryState
 from state.live import owner_job_messages

@@ -16,7 +16,7 @@ from app import routes
 from app.db import session_scope
 from app.errors import AppError
 from app.ids import parse_id
-from app.services.accounts import UserPublic
+from app.services.auth.accounts import UserPublic
 from app.services.billing import budgets, checkout, client, overview
 from app.services.workspaces import members
 from state.session import full_page_load, refused, require_user, to_sign_in

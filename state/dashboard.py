@@ -5,8 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from app.db import session_scope
-from app.services import assets, credits, jobs
+from app.services import credits, jobs
 from app.services.ai import guidance
+from app.services.assets import service as assets
 from state.session import require_user, to_sign_in
 
 

@@ -13,10 +13,10 @@ from app.errors import AppError
 from app.ids import parse_id
 from app.models import utcnow
 from app.services import credits
+from app.services.click_keys import first_click, new_click_key
 from app.services.generation import registry, service
 from app.services.generation.service import GenerationInput
 from app.services.generation.styles import list_styles
-from state.clicks import first_click, new_click_key
 from state.live import follow_jobs
 from state.session import refused, require_user, session_user, to_sign_in
 

@@ -18,8 +18,13 @@ from app.errors import AppError
 from app.ids import parse_id
 from app.models import utcnow
 from app.services.library import bulk, collections, facets
+from app.services.library.cards import (
+    card_of,
+    count_label,
+    flatten_collections,
+    select_range,
+)
 from app.services.library.search import COUNT_CAP, SearchQuery, matching_ids, search, total_capped
-from state.library_cards import card_of, count_label, flatten_collections, select_range
 from state.rename import RenameState
 from state.session import refused, require_user, to_sign_in
 from state.workflows import WorkflowsState

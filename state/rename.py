@@ -13,11 +13,12 @@ from app.db import session_scope
 from app.errors import AppError
 from app.ids import parse_id
 from app.models import Job
-from app.services import jobs, rename
+from app.services import jobs
 from app.services.ai import resolve
-from app.services.rename import RenameOptions
-from state.clicks import first_click, new_click_key
-from state.library_picker import picker_cards, picker_ids
+from app.services.click_keys import first_click, new_click_key
+from app.services.library.picker import picker_cards, picker_ids
+from app.services.rename import service as rename
+from app.services.rename.service import RenameOptions
 from state.live import owner_job_messages
 from state.session import refused, require_user, session_user, to_sign_in
 
@@ -78,7 +79,7 @@ class RenameState(rx.State):
     batch_provider: str = "local"  # the analyzer the open batch used
     providers: list[dict[str, str]] = []
     form_error: str = ""
-    # A key per click of Start, re-armed after each start (state/clicks.py).
+    # A key per click of Start, re-armed after each start (app/services/click_keys.py).
     click_key: str = ""
     # Recent batches: id, status, images, created.
     batches: list[dict[str, str]] = []
@@ -145,7 +146,7 @@ class RenameState(rx.State):
         return routes.batch_download_url(str(self.batch_id))
 
     def _load_lists(self, workspace_id: int) -> None:
-        from app.services.vision.registry import available_providers
+        from app.services.rename.vision.registry import available_providers
 
         self.library, self.library_total = picker_cards(workspace_id=workspace_id, q=self.library_query,
                                                         include_derived=self.include_derived, limit=LIBRARY_PAGE)

@@ -6,7 +6,7 @@ import reflex as rx
 
 from app import routes
 from app.errors import AppError
-from app.services import password_reset
+from app.services.auth import password_reset
 from state.session import client_ip, note_throttle
 
 

@@ -12,10 +12,10 @@ from app.api.client_address import client_address
 from app.db import read_scope
 from app.errors import Throttled
 from app.observability import logs
-from app.services import signin
-from app.services.accounts import UserPublic
+from app.services.auth import signin
+from app.services.auth.accounts import UserPublic
+from app.services.auth.sessions import current_user, safe_next, token_from_cookie_header
 from app.services.security_events import record_security_event
-from app.services.sessions import current_user, safe_next, token_from_cookie_header
 from app.services.workspaces import permissions
 from app.services.workspaces.service import workspaces_of
 from app.settings import get_settings

@@ -6,8 +6,8 @@ import reflex as rx
 
 from app.db import session_scope
 from app.errors import AppError
-from app.services import accounts, api_tokens
-from app.services.revocation import revoke_credentials
+from app.services.auth import accounts, api_tokens
+from app.services.auth.revocation import revoke_credentials
 from app.services.workspaces import permissions
 from app.services.workspaces.service import workspaces_of
 from state.session import client_ip, cookie_token, require_user, to_sign_in

@@ -6,9 +6,9 @@ import reflex as rx
 
 from app import routes
 from app.errors import AppError
-from app.services import signin
-from app.services.sessions import issue_ticket, safe_next
-from app.services.sso.errors import message_for
+from app.services.auth import signin
+from app.services.auth.sessions import issue_ticket, safe_next
+from app.services.auth.sso.errors import message_for
 from app.settings import get_settings
 from state.session import client_ip, full_page_load, note_throttle
 

@@ -7,8 +7,9 @@ import reflex as rx
 from app import routes
 from app.db import read_scope, session_scope
 from app.errors import AppError
-from app.services import accounts, throttle
-from app.services.sessions import issue_ticket, safe_next
+from app.services import throttle
+from app.services.auth import accounts
+from app.services.auth.sessions import issue_ticket, safe_next
 from app.services.workspaces import invitations
 from app.settings import get_settings
 from state.session import client_ip, full_page_load, note_throttle

@@ -15,14 +15,14 @@ from app.db import read_scope
 from app.errors import AppError
 from app.ids import parse_id
 from app.models import Job
-from app.services import deck_files, deck_runs, deck_versions, decks
-from app.services.deck_store import BUSY, get_deck, outline_of
-from app.services.slides.pdf import libreoffice_available
-from state.library_picker import picker_cards
-from state.live import owner_job_messages
-from state.session import refused, require_user, session_user, to_sign_in
-from state.slide_data import CHART_TYPES
-from state.slide_rows import (
+from app.services.library.picker import picker_cards
+from app.services.slides import decks
+from app.services.slides import files as deck_files
+from app.services.slides import runs as deck_runs
+from app.services.slides import versions as deck_versions
+from app.services.slides.engine.pdf import libreoffice_available
+from app.services.slides.outline_data import CHART_TYPES
+from app.services.slides.outline_rows import (
     EDITABLE,
     LAYOUT_LABELS,
     move_row,
@@ -32,6 +32,9 @@ from state.slide_rows import (
     renumber,
     row_of,
 )
+from app.services.slides.store import BUSY, get_deck, outline_of
+from state.live import owner_job_messages
+from state.session import refused, require_user, session_user, to_sign_in
 
 PICKER_SIZE = 48
 
@@ -50,7 +53,7 @@ class SlidesState(rx.State):
     revision: int = 0
     # The open deck's job: percent done (its message is in `deck`).
     progress: int = 0
-    # The open deck's slides as the editor and the preview show them (see state.slide_rows).
+    # The open deck's slides as the editor and the preview show them (see app.services.slides.outline_rows).
     rows: list[dict[str, str]] = []
     dirty: bool = False
     tab: str = "outline"

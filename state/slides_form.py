@@ -10,14 +10,15 @@ import asyncio
 import reflex as rx
 
 from app.errors import AppError, TooLarge
-from app.services import deck_files, decks
-from app.services.decks import DeckInput
+from app.services.click_keys import first_click, new_click_key
 from app.services.generation import registry
-from app.services.slides import brand_kit, extract
-from app.services.slides.themes import list_themes
-from state.clicks import first_click, new_click_key
+from app.services.slides import decks
+from app.services.slides import files as deck_files
+from app.services.slides.decks import DeckInput
+from app.services.slides.engine import brand_kit, extract
+from app.services.slides.engine.themes import list_themes
+from app.services.slides.outline_rows import problem
 from state.session import refused, require_user, to_sign_in
-from state.slide_rows import problem
 from state.slides import SlidesState
 
 FORM_FIELDS = {"topic": 300, "source_text": 200_000, "audience": 120, "tone": 60}
@@ -62,7 +63,7 @@ class SlidesFormState(rx.State):
     image_providers: list[dict[str, str]] = []
     form_error: str = ""
     creating: bool = False
-    # A key per click of Create outline, re-armed after each deck (state/clicks.py).
+    # A key per click of Create outline, re-armed after each deck (app/services/click_keys.py).
     click_key: str = ""
 
     @rx.var

@@ -7,8 +7,8 @@ import reflex as rx
 from app import routes
 from app.db import session_scope
 from app.errors import AppError
-from app.services.sso import accounts as sso_accounts
-from app.services.sso.errors import message_for
+from app.services.auth.sso import accounts as sso_accounts
+from app.services.auth.sso.errors import message_for
 from app.settings import get_settings
 from state.session import client_ip, require_user, to_sign_in
 

@@ -21,10 +21,8 @@ from app.errors import AppError
 from app.ids import parse_id
 from app.services.templates import checks as email_checks
 from app.services.templates import email, library, render, samples, versions
-from state import template_data as data
-from state.form_field import FormField
-from state.session import refused, require_user, to_sign_in
-from state.template_view import (
+from app.services.templates import rows as data
+from app.services.templates.view import (
     MAX_NOTE,
     check_row,
     checklist,
@@ -38,6 +36,8 @@ from state.template_view import (
     source_excerpt,
     typed_data,
 )
+from app.services.workflows.form_field import FormField
+from state.session import refused, require_user, to_sign_in
 
 MAX_SOURCE_BOX = email.MAX_SOURCE  # the box refuses more than a save would take
 MAX_SCHEMA_BOX = 64 * 1024
@@ -52,7 +52,7 @@ EXTERNAL_IMAGE = re.compile(r"<mj-(?:image|hero)\b[^>]*\b(?:src|background-url)=
 
 @dataclasses.dataclass
 class CheckRow:
-    """One line of the checklist (state.template_view.check_row)."""
+    """One line of the checklist (app.services.templates.view.check_row)."""
 
     key: str
     label: str
@@ -285,7 +285,7 @@ class TemplateEditorState(rx.State):
         """A proposed alt text, written into the image's tag in the box (saved with the next save)."""
         if not self.can_edit:
             return
-        from state.template_view import with_alt
+        from app.services.templates.view import with_alt
 
         self.source, self.dirty = with_alt(self.source, str(src), str(alt)[:300]), True
         self._render()

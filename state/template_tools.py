@@ -9,9 +9,14 @@ from app import routes
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.services.templates import email, versions
+from app.services.templates.view import (
+    diff_rows,
+    folded,
+    parse_schema,
+    typed_data,
+)
 from state.session import refused, require_user, to_sign_in
 from state.template_editor import TemplateEditorState
-from state.template_view import diff_rows, folded, parse_schema, typed_data
 
 MAX_ADDRESSES = 10  # per test send; the service limits the rate as well
 

@@ -10,9 +10,9 @@ from app import routes
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.services.templates import library
-from state import template_data as data
+from app.services.templates import rows as data
+from app.services.templates.view import KINDS, starter_content
 from state.session import refused, require_user, to_sign_in
-from state.template_view import KINDS, starter_content
 
 FILTERS = ("kind", "category", "tag", "status")
 ANY = "any"  # the selects' "no filter" value (Radix refuses an empty one)

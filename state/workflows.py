@@ -13,12 +13,12 @@ from app import routes
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.models import Asset
-from app.services import workflow_runs
+from app.services.click_keys import first_click, new_click_key
+from app.services.library.picker import picker_cards, picker_ids
+from app.services.workflows import runs as workflow_runs
 from app.services.workflows.catalog import catalog
 from app.services.workflows.form import defaults, form_fields, typed_params
-from state.clicks import first_click, new_click_key
-from state.form_field import FormField
-from state.library_picker import picker_cards, picker_ids
+from app.services.workflows.form_field import FormField
 from state.live import follow_jobs
 from state.session import refused, require_user, session_user, to_sign_in
 
@@ -58,7 +58,7 @@ class WorkflowsState(rx.State):
     # The chosen operation's form values, as strings keyed by field name.
     values: dict[str, str] = {}
     form_error: str = ""
-    # A key per click of Start, re-armed after each start (state/clicks.py).
+    # A key per click of Start, re-armed after each start (app/services/click_keys.py).
     click_key: str = ""
     # Saved recipes (id, name, steps summary) and the recipe being built (steps as JSON-ready dicts).
     recipes: list[dict[str, str]] = []

@@ -12,7 +12,7 @@ from app import routes
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.ids import parse_id
-from app.services.accounts import UserPublic
+from app.services.auth.accounts import UserPublic
 from app.services.workspaces import deletion, invitations, members, permissions
 from app.services.workspaces.usage import workspace_usage
 from state.session import client_ip, full_page_load, require_user, to_sign_in

@@ -59,8 +59,9 @@ def _port_open(host: str, port: int) -> bool:
 def clear_caches() -> None:
     from app.db import get_engine
     from app.redis_client import get_redis
-    from app.services import throttle, token_cache
+    from app.services import throttle
     from app.services.ai import resolve
+    from app.services.auth import token_cache
     from app.settings import get_settings
     from app.storage import get_storage
 
@@ -255,7 +256,7 @@ def forget_built_apps() -> None:
             memo.cache_clear()
 
 
-# The hasher app.services.passwords uses in production; tests/unit/test_passwords.py checks its work factor.
+# The hasher app.services.auth.passwords uses in production; tests/unit/test_passwords.py checks its work factor.
 PRODUCTION_PASSWORD_HASHER = None
 
 
@@ -270,7 +271,7 @@ def light_password_hashing():
     global PRODUCTION_PASSWORD_HASHER
     from argon2 import PasswordHasher
 
-    from app.services import passwords
+    from app.services.auth import passwords
 
     PRODUCTION_PASSWORD_HASHER = passwords._hasher
     passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)

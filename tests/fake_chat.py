@@ -24,7 +24,7 @@ import time
 from collections import deque
 from typing import Any
 
-from app.services.slides.chat_prompts import OUTLINE_MARKER, SLIDE_MARKER
+from app.services.slides.engine.chat_prompts import OUTLINE_MARKER, SLIDE_MARKER
 from tests.fake_providers import FakeServer, Recorded, Reply, json_reply
 
 OUTLINE = "__outline__"  # the script key for outline requests

@@ -36,7 +36,7 @@ US = {
 }
 UK_WORD = re.compile(r"\b(" + "|".join(sorted(US, key=len, reverse=True)) + r")\b", re.IGNORECASE)
 # Vocabularies that must still understand a UK word someone types (prompt keywords, camera-name noise).
-READS_UK_INPUT = {"app/services/generation/local_lexicon.py", "app/services/naming.py"}
+READS_UK_INPUT = {"app/services/generation/local/lexicon.py", "app/services/rename/naming.py"}
 
 
 def to_us(text: str) -> str:

@@ -142,7 +142,7 @@ def upgrade() -> None:
     op.bulk_insert(style, [{"key": k, "name": n, "template": t, "negative": neg, "position": i,
                             "is_active": True, "updated_at": now} for i, (k, n, t, neg) in enumerate(STYLES)])
     # The starter denylist, in the matcher's standard form; admins edit it on the Moderation page.
-    from app.services.moderation import DEFAULT_DENYLIST
+    from app.services.moderation.service import DEFAULT_DENYLIST
 
     term = sa.table("denylist_term", sa.column("term", sa.String), sa.column("kind", sa.String),
                     sa.column("category", sa.String), sa.column("reason", sa.String),

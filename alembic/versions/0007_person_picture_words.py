@@ -17,7 +17,7 @@ depends_on = None
 
 def _rule() -> dict:
     # The row as the starter list writes it today; 0004 already seeded it on databases made after the change.
-    from app.services.moderation import DEFAULT_DENYLIST
+    from app.services.moderation.service import DEFAULT_DENYLIST
 
     entry = next(e for e in DEFAULT_DENYLIST if "portrait" in e.term and "nude" in e.term)
     return entry.as_dict()

@@ -49,7 +49,7 @@ def _colour_name(hex_colour: str) -> str:
     """Thumbnails made before colours had names carry only "#rrggbb": named with the palette search uses."""
     if not hex_colour:
         return ""
-    from app.services.vision.colours import nearest_name
+    from app.services.rename.vision.colours import nearest_name
 
     return nearest_name(hex_colour)
 

@@ -15,10 +15,10 @@ from app.api.client_address import address_from_scope
 from app.db import read_scope
 from app.errors import AuthRequired, Forbidden, NotFound, ValidationFailed
 from app.observability import logs
-from app.services import api_tokens, sessions, token_cache
-from app.services.accounts import UserPublic
+from app.services.auth import api_tokens, sessions, token_cache
+from app.services.auth.accounts import UserPublic
+from app.services.auth.sessions import cookie_name
 from app.services.secrets import token_digest
-from app.services.sessions import cookie_name
 from app.services.workspaces import permissions
 from app.services.workspaces.service import role_in
 from app.settings import get_settings

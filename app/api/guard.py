@@ -15,8 +15,8 @@ from anyio import to_thread
 
 from app.api import network_lists, rate_limit
 from app.api.client_address import address_from_scope
+from app.services.auth.sessions import cookie_name
 from app.services.security_events import record_security_event
-from app.services.sessions import cookie_name
 
 LIMITED_PREFIX = "/api/v1/"
 EXEMPT_PREFIXES = ("/api/v1/webhooks/", "/api/v1/billing/webhook")

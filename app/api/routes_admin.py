@@ -11,7 +11,8 @@ from app.api.deps import AdminDep, client_ip
 from app.api.ids import IdPath
 from app.api.schemas import CreditAdjust, PendingList, UserOut, UserPage, UserPatch
 from app.db import session_scope
-from app.services import accounts, audit, credits, jobs
+from app.services import audit, credits, jobs
+from app.services.auth import accounts
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 

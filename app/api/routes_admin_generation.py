@@ -7,10 +7,11 @@ from fastapi import APIRouter, Query, Request, Response
 from app.api.deps import AdminDep, client_ip
 from app.api.ids import IdPath
 from app.db import session_scope
-from app.services import audit, content_policy
-from app.services.content_policy import TermInput
+from app.services import audit
 from app.services.generation import styles
 from app.services.generation.styles import StyleInput
+from app.services.moderation import policy as content_policy
+from app.services.moderation.policy import TermInput
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 

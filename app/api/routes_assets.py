@@ -13,7 +13,8 @@ from app.api.ids import IdPath
 from app.api.library_schemas import AssetDetail
 from app.db import read_scope, session_scope
 from app.errors import NotFound, TooLarge, ValidationFailed
-from app.services import archives, assets
+from app.services.assets import archives
+from app.services.assets import service as assets
 from app.services.library.detail import asset_detail
 from app.services.library.search import COUNT_CAP, SearchQuery, search, total_capped
 from app.settings import get_settings

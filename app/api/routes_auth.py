@@ -8,8 +8,9 @@ from fastapi.responses import RedirectResponse
 from app.api.deps import Caller, client_ip, optional_caller
 from app.api.schemas import Credentials, Message, Registration, ResetConfirm, ResetRequest, UserOut
 from app.db import session_scope
-from app.services import accounts, password_reset, signin, throttle
-from app.services.sessions import cookie_name, cookie_params, redeem_ticket
+from app.services import throttle
+from app.services.auth import accounts, password_reset, signin
+from app.services.auth.sessions import cookie_name, cookie_params, redeem_ticket
 from app.settings import get_settings
 
 router = APIRouter(prefix="/auth", tags=["auth"])

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import CallerDep, requires
 from app.api.ids import IdPath
 from app.db import read_scope, session_scope
-from app.services import images as image_files
+from app.services.assets import images as image_files
 from app.services.generation import registry, service
 from app.services.generation.service import GenerationInput
 from app.services.generation.styles import list_styles

@@ -22,7 +22,7 @@ from app.api.library_schemas import (
     CollectionPatch,
 )
 from app.db import read_scope, session_scope
-from app.services import assets
+from app.services.assets import service as assets
 from app.services.library import bulk, collections, tags
 from app.services.library.detail import asset_detail
 

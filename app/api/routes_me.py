@@ -8,8 +8,8 @@ from app.api.deps import CallerDep, client_ip, requires
 from app.api.ids import IdPath
 from app.api.schemas import Message, PasswordChange, TokenCreate, TokenCreated, TokenList, TokenOut, UserOut
 from app.db import session_scope
-from app.services import accounts, api_tokens
-from app.services.revocation import revoke_credentials
+from app.services.auth import accounts, api_tokens
+from app.services.auth.revocation import revoke_credentials
 
 router = APIRouter(tags=["account"])
 

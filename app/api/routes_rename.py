@@ -14,9 +14,11 @@ from app.api.deps import CallerDep, requires
 from app.api.ids import DbId, IdPath
 from app.db import session_scope
 from app.errors import ValidationFailed
-from app.services import archives, assets, rename
-from app.services.rename import RenameOptions
-from app.services.rename_export import build_zip
+from app.services.assets import archives
+from app.services.assets import service as assets
+from app.services.rename import service as rename
+from app.services.rename.export import build_zip
+from app.services.rename.service import RenameOptions
 from app.settings import get_settings
 
 router = APIRouter(prefix="/rename", tags=["rename"])

@@ -18,14 +18,22 @@ from app.api.deps import CallerDep, requires
 from app.api.ids import IdPath
 from app.db import read_scope
 from app.errors import TooLarge, ValidationFailed
-from app.services import deck_files, deck_runs, deck_versions, decks
-from app.services.deck_store import BUSY, find_slide, get_deck, need_outline
-from app.services.decks import DeckInput
-from app.services.slides import brand_kit, extract
-from app.services.slides.model import Outline
-from app.services.slides.pdf import libreoffice_available
-from app.services.slides.preview import MAX_WIDTH, MIN_WIDTH, PREVIEW_WIDTH
-from app.services.slides.themes import list_themes
+from app.services.slides import decks
+from app.services.slides import files as deck_files
+from app.services.slides import runs as deck_runs
+from app.services.slides import versions as deck_versions
+from app.services.slides.decks import DeckInput
+from app.services.slides.engine import brand_kit, extract
+from app.services.slides.engine.model import Outline
+from app.services.slides.engine.pdf import libreoffice_available
+from app.services.slides.engine.preview import MAX_WIDTH, MIN_WIDTH, PREVIEW_WIDTH
+from app.services.slides.engine.themes import list_themes
+from app.services.slides.store import (
+    BUSY,
+    find_slide,
+    get_deck,
+    need_outline,
+)
 
 router = APIRouter(prefix="/slides", tags=["slides"])
 

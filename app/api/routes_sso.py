@@ -20,11 +20,12 @@ from app.api.ids import IdPath
 from app.api.routes_auth import set_session_cookie
 from app.db import session_scope
 from app.errors import AppError
-from app.services import signin, throttle
-from app.services.sessions import cookie_name
-from app.services.sso import accounts as sso_accounts
-from app.services.sso import flow
-from app.services.sso.errors import SsoError
+from app.services import throttle
+from app.services.auth import signin
+from app.services.auth.sessions import cookie_name
+from app.services.auth.sso import accounts as sso_accounts
+from app.services.auth.sso import flow
+from app.services.auth.sso.errors import SsoError
 from app.services.workspaces import service as workspaces
 from app.settings import get_settings
 

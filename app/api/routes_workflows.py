@@ -11,9 +11,9 @@ from zipstream import ZIP_STORED, ZipStream
 from app.api.deps import CallerDep, requires
 from app.api.ids import IdPath
 from app.db import read_scope, session_scope
-from app.services import workflow_runs
-from app.services.workflow_runs import RecipeInput, RunRequest
+from app.services.workflows import runs as workflow_runs
 from app.services.workflows.catalog import catalog, get_operation
+from app.services.workflows.runs import RecipeInput, RunRequest
 from app.storage import get_storage
 
 router = APIRouter(tags=["workflows"])

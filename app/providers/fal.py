@@ -1,5 +1,5 @@
 """fal.ai's queue API: submit any model endpoint with any input, poll its status (queue position, logs),
-fetch the result, cancel. Image generation (app/services/generation/fal.py) and image workflows' remote
+fetch the result, cancel. Image generation (app/services/generation/adapters/fal.py) and image workflows' remote
 steps both use this client.
 
 URL convention (fal docs, "Queue endpoints"): a request is submitted to the full endpoint id

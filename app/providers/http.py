@@ -28,7 +28,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from app.observability import logs, metrics
 from app.process_cache import ForkSafeCache
 from app.providers.errors import ProviderError
-from app.services.images import FORMATS  # also registers the HEIC opener with Pillow
+from app.services.assets.images import FORMATS  # also registers the HEIC opener with Pillow
 
 if TYPE_CHECKING:
     from app.settings import Settings

@@ -57,26 +57,27 @@ def _always(settings: Settings) -> bool:
 
 PROVIDERS: tuple[ProviderSpec, ...] = (
     # Image generation (the Generate page, slide pictures, the API).
-    ProviderSpec("local", "images", "Local design engine (offline)", "app.services.generation.local_engine",
+    ProviderSpec("local", "images", "Local design engine (offline)", "app.services.generation.local.engine",
                  _always, local=True),
-    ProviderSpec("openai", "images", "OpenAI Images (or compatible)", "app.services.generation.openai_images",
+    ProviderSpec("openai", "images", "OpenAI Images (or compatible)", "app.services.generation.adapters.openai_images",
                  lambda s: bool(s.image_openai_base_url)),
-    ProviderSpec("a1111", "images", "AUTOMATIC1111 / Forge", "app.services.generation.a1111",
+    ProviderSpec("a1111", "images", "AUTOMATIC1111 / Forge", "app.services.generation.adapters.a1111",
                  lambda s: bool(s.image_a1111_url)),
-    ProviderSpec("comfyui", "images", "ComfyUI", "app.services.generation.comfyui",
+    ProviderSpec("comfyui", "images", "ComfyUI", "app.services.generation.adapters.comfyui",
                  lambda s: bool(s.image_comfyui_url)),
-    ProviderSpec("fal", "images", "fal.ai", "app.services.generation.fal", lambda s: bool(s.image_fal_key)),
-    ProviderSpec("replicate", "images", "Replicate", "app.services.generation.replicate",
+    ProviderSpec("fal", "images", "fal.ai", "app.services.generation.adapters.fal", lambda s: bool(s.image_fal_key)),
+    ProviderSpec("replicate", "images", "Replicate", "app.services.generation.adapters.replicate",
                  lambda s: bool(s.image_replicate_api_token)),
-    ProviderSpec("stability", "images", "Stability AI", "app.services.generation.stability",
+    ProviderSpec("stability", "images", "Stability AI", "app.services.generation.adapters.stability",
                  lambda s: bool(s.image_stability_api_key)),
-    ProviderSpec("bedrock", "images", "AWS Bedrock", "app.services.generation.bedrock",
+    ProviderSpec("bedrock", "images", "AWS Bedrock", "app.services.generation.adapters.bedrock",
                  lambda s: bool(s.image_bedrock_region)),
     # Vision (the renamer). No key needed for OpenAI-compatible: Ollama, LM Studio and vLLM take none.
-    ProviderSpec("local", "vision", "Local analyzer (offline)", "app.services.vision.local", _always, local=True),
-    ProviderSpec("openai", "vision", "OpenAI-compatible vision model", "app.services.vision.openai_compat",
+    ProviderSpec("local", "vision", "Local analyzer (offline)", "app.services.rename.vision.local", _always,
+                 local=True),
+    ProviderSpec("openai", "vision", "OpenAI-compatible vision model", "app.services.rename.vision.openai_compat",
                  lambda s: bool(s.vision_openai_base_url and s.vision_openai_model), presets=CHAT_PRESETS),
-    ProviderSpec("google", "vision", "Google Cloud Vision", "app.services.vision.google",
+    ProviderSpec("google", "vision", "Google Cloud Vision", "app.services.rename.vision.google",
                  lambda s: bool(s.vision_google_api_key), presets=("google_vision",)),
 )
 

@@ -1,5 +1,5 @@
 """Replicate's predictions API: create, poll (status, logs with tqdm progress), cancel, fetch output files.
-Image generation (app/services/generation/replicate.py) and image workflows' remote steps both use it.
+Image generation (app/services/generation/adapters/replicate.py) and image workflows' remote steps both use it.
 
 Official models ("owner/name") are created at `POST /v1/models/{owner}/{name}/predictions`; community
 models pinned to a version ("owner/name:<64 hex>") at `POST /v1/predictions` with `version`. A community

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, func, select
 from app.errors import ValidationFailed
 from app.models import Membership, Notification, User, utcnow
 from app.services import mail
-from app.services.accounts import UserPublic
+from app.services.auth.accounts import UserPublic
 from app.services.workspaces import permissions
 from app.settings import get_settings
 

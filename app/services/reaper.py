@@ -33,8 +33,11 @@ from app.models import (
     utcnow,
 )
 from app.redis_client import get_redis
-from app.services import assets, deck_runs, jobs, workflow_runs
-from app.services.deck_store import BUSY
+from app.services import jobs
+from app.services.assets import service as assets
+from app.services.slides import runs as deck_runs
+from app.services.slides.store import BUSY
+from app.services.workflows import runs as workflow_runs
 
 log = logging.getLogger(__name__)
 

@@ -3,10 +3,10 @@
 import reflex as rx
 
 from app import routes
+from app.services.templates.view import KINDS
 from components.layout.confirm import confirm_action
 from components.layout.shell import app_shell, page_header
 from state.session import SessionState
-from state.template_view import KINDS
 from state.templates import ANY, STATUSES, TemplatesState
 
 KIND_CHOICES = [("email", "Email", "mail", "MJML with variables, live preview and test sends"),

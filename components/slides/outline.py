@@ -3,10 +3,10 @@
 import reflex as rx
 
 from app import routes
+from app.services.slides.outline_data import CHART_TYPES, MAX_DATA_CHARS
+from app.services.slides.outline_rows import LAYOUTS
 from components.library.picker import picker_search
 from components.slides.sortable import sortable_item, sortable_list
-from state.slide_data import CHART_TYPES, MAX_DATA_CHARS
-from state.slide_rows import LAYOUTS
 from state.slides import SlidesState
 
 TEXT_LAYOUTS = ["bullets", "two_column", "image_text"]

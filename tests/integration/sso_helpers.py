@@ -23,7 +23,7 @@ def configured_fake(monkeypatch) -> Iterator[FakeOIDC]:
 
 
 def configure(fake: FakeOIDC, monkeypatch, *, github: bool = False, **extra: str) -> None:
-    from app.services.sso import protocol
+    from app.services.auth.sso import protocol
     from tests.conftest import clear_caches
 
     values = fake.env(**extra)

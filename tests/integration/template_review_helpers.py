@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from app.db import session_scope
 from app.models import Membership, Template, TemplateVersion, User
-from app.services import accounts
+from app.services.auth import accounts
 from app.services.templates import approval_workflow
 from app.services.workspaces.service import acting, create_team
 

@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from app.db import session_scope
 from app.models import Membership, Template, TemplateVersion, User
-from app.services import accounts
+from app.services.auth import accounts
 from app.services.templates import approvals, library
 from app.services.workspaces.service import acting, create_team
 
@@ -69,7 +69,7 @@ def approve_latest(template_id: int) -> int:
 
 def headers(team: Team, role: str) -> dict:
     """A signed-in browser's headers for `role`, acting in the team (the outsider in their own workspace)."""
-    from app.services.sessions import COOKIE_NAME, create_session
+    from app.services.auth.sessions import COOKIE_NAME, create_session
 
     with session_scope() as session:
         cookie = create_session(session=session, user_id=team.users[role].id)

@@ -8,7 +8,7 @@ from sqlmodel import select
 from app.db import session_scope
 from app.errors import Conflict, Forbidden, InvalidCredentials, ValidationFailed
 from app.models import AuditEvent, PasswordReset, User
-from app.services import accounts
+from app.services.auth import accounts
 
 PASSWORD = "correct horse battery"
 

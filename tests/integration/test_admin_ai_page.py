@@ -12,7 +12,7 @@ from app.db import session_scope
 from app.models import AIConnection, AIDefault, AuditEvent
 from app.services.ai import resolve
 from app.services.ai.connections import ConnectionInput, create_connection
-from app.services.sessions import COOKIE_NAME, create_session
+from app.services.auth.sessions import COOKIE_NAME, create_session
 from state.admin_ai import OFFLINE, AdminAIState
 from tests.fake_ollama import FakeOllama
 from tests.integration.test_accounts import register

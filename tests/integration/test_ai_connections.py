@@ -109,7 +109,7 @@ def test_defaults_come_only_from_tested_models_and_list_first(admin):
                       "model": "gpt-4o-mini", "price": 2}
     choices = resolve.choices("vision")
     assert [c["model"] for c in choices] == ["gpt-4o-mini", "gpt-4o"] and choices[0]["default"]
-    from app.services.vision.registry import available_providers
+    from app.services.rename.vision.registry import available_providers
 
     listed = [p["name"] for p in available_providers() if p["configured"]]
     assert listed[0] == f"conn:{conn['id']}:gpt-4o-mini" and "local" in listed
@@ -159,7 +159,7 @@ def test_settings_seed_connections_once_and_then_the_stored_one_wins(env, monkey
     monkeypatch.setenv("IMAGE_DEFAULT_PROVIDER", "fal")
     get_settings.cache_clear()
     from app.services.generation import registry as images
-    from app.services.vision import registry as vision
+    from app.services.rename.vision import registry as vision
 
     assert vision.connection_ref("openai") is None  # before seeding, settings rule
     assert sorted(seed.seed_from_settings()) == ["image:fal", "vision:openai"]

@@ -11,8 +11,8 @@ from app.db import session_scope
 from app.errors import ModerationRejected
 from app.models import AIConnection, AIDefault
 from app.providers.http import reset_breakers
-from app.services import content_policy
 from app.services.ai.connections import ConnectionInput, create_connection
+from app.services.moderation import policy as content_policy
 from tests.fake_moderation import FakeModeration
 
 

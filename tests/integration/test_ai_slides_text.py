@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from app.db import session_scope
 from app.models import AIConnection, AIDefault
 from app.providers.http import reset_breakers
-from app.services import decks
+from app.services.slides import decks
 from tests.fake_chat import FakeChat
 from tests.integration.test_ai_connections import URL
 from tests.integration.test_api_auth import ORIGIN, assert_error, login, register

@@ -204,7 +204,7 @@ def test_an_image_made_by_a_job_is_stored_ready_in_one_go(signed_in):
 
     from app.db import session_scope
     from app.models import Asset, AuditEvent
-    from app.services import assets
+    from app.services.assets import service as assets
 
     calls = []
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.services.sessions import COOKIE_NAME
+from app.services.auth.sessions import COOKIE_NAME
 
 PASSWORD = "correct horse battery"
 ORIGIN = {"Origin": "http://localhost:3000"}

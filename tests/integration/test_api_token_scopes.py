@@ -129,7 +129,7 @@ def test_the_workspace_header(api, env):
 
 
 async def test_the_settings_form_makes_scoped_expiring_workspace_tokens(env):
-    from app.services.sessions import COOKIE_NAME, create_session
+    from app.services.auth.sessions import COOKIE_NAME, create_session
     from state.settings import SettingsState
     from tests.integration.test_accounts import register as register_user
     from tests.integration.test_state_guards import FakeState

@@ -1,6 +1,6 @@
 """Personal API tokens and the admin routes."""
 
-from app.services.sessions import COOKIE_NAME, issue_ticket
+from app.services.auth.sessions import COOKIE_NAME, issue_ticket
 from tests.integration.test_api_auth import ORIGIN, PASSWORD, assert_error, login, register
 
 

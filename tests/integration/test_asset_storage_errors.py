@@ -14,7 +14,7 @@ from app import queue
 from app.db import session_scope
 from app.models import Asset, Job
 from app.redis_client import get_redis
-from app.services import assets
+from app.services.assets import service as assets
 from tests import images
 from tests.integration.test_accounts import register
 

@@ -8,7 +8,7 @@ from sqlmodel import select
 from app.db import session_scope
 from app.errors import Conflict, ValidationFailed
 from app.models import PlanVersion, Subscription
-from app.services import assets
+from app.services.assets import service as assets
 from app.services.billing import plans
 from tests import images
 from tests.integration.test_workspaces_service import accept, invite, register, team

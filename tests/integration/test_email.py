@@ -13,7 +13,7 @@ from app.db import session_scope
 from app.models import OutboxEmail
 from app.queue import get_queue
 from app.redis_client import get_redis
-from app.services import password_reset
+from app.services.auth import password_reset
 from tests.integration.test_accounts import register
 
 

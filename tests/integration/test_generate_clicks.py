@@ -5,7 +5,7 @@ from sqlmodel import func, select
 
 from app.db import session_scope
 from app.models import Generation
-from app.services.sessions import COOKIE_NAME, create_session
+from app.services.auth.sessions import COOKIE_NAME, create_session
 from state.generate import GenerateState
 from tests.integration.test_accounts import register
 from tests.integration.test_state_guards import FakeState

@@ -62,7 +62,7 @@ def test_the_reaper_pass_purges_expired_sessions(env):
 
     from app.db import session_scope
     from app.models import AuthSession, utcnow
-    from app.services.sessions import create_session
+    from app.services.auth.sessions import create_session
     from jobs.worker import reap_once
     from tests.integration.test_accounts import register
 

@@ -17,7 +17,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Asset, AssetTag, CollectionAsset, utcnow
 from app.queue import get_queue
 from app.redis_client import get_redis
-from app.services import assets
+from app.services.assets import service as assets
 from app.services.library import bulk, collections, tags
 from app.storage import get_storage
 from tests import images

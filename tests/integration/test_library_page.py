@@ -8,8 +8,8 @@ from sqlmodel import select
 
 from app.db import session_scope
 from app.models import Asset, AssetTag
+from app.services.auth.sessions import COOKIE_NAME
 from app.services.library.search import SearchQuery
-from app.services.sessions import COOKIE_NAME
 from state.library import LibraryState
 from tests import images
 from tests.integration.test_api_auth import login, register

@@ -11,7 +11,7 @@ from sqlmodel import select
 from app.db import session_scope
 from app.errors import ValidationFailed
 from app.models import Asset, AssetTag, Collection, CollectionAsset, User
-from app.services import assets as asset_service
+from app.services.assets import service as asset_service
 from app.services.library import index
 from app.services.library.search import SearchQuery, matching_ids, search
 from tests.integration.test_api_auth import login, register
@@ -260,9 +260,9 @@ def test_pages_and_the_total(lib):
 
 def test_the_count_stops_at_its_cap_while_pages_and_select_all_go_on(lib, monkeypatch):
     from app.api import routes_assets
+    from app.services.library import cards as library_cards
     from app.services.library import search as search_module
-    from state import library_cards
-    from state.library_cards import count_label
+    from app.services.library.cards import count_label
 
     for module in (search_module, routes_assets, library_cards):
         monkeypatch.setattr(module, "COUNT_CAP", 10)

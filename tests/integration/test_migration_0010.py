@@ -129,8 +129,8 @@ def test_rows_move_to_personal_workspaces_and_back(old_url):
 def test_the_app_reads_moved_rows(tmp_path, monkeypatch, redis_url):
     """The services find a moved user's pictures in their personal workspace, and only theirs."""
     from app.db import session_scope
+    from app.services.auth.sessions import create_session, user_for_session
     from app.services.library.search import SearchQuery, search
-    from app.services.sessions import create_session, user_for_session
     from tests.conftest import clear_caches
 
     url = f"sqlite:///{tmp_path / 'old.db'}"

@@ -5,7 +5,7 @@ from sqlmodel import func, select
 
 from app.db import session_scope
 from app.models import RenameBatch, WorkflowRun
-from app.services.sessions import COOKIE_NAME
+from app.services.auth.sessions import COOKIE_NAME
 from state.rename import RenameState
 from state.workflows import WorkflowsState
 from tests import images

@@ -5,7 +5,7 @@ from sqlmodel import select
 
 from app.db import session_scope
 from app.models import AuditEvent
-from app.services.sessions import COOKIE_NAME, create_session
+from app.services.auth.sessions import COOKIE_NAME, create_session
 from state.admin import _require_admin
 from state.signin import SignInState
 from tests.conftest import clear_caches

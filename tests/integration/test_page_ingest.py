@@ -3,8 +3,8 @@
 import io
 import zipfile
 
-from app.services import assets
-from app.services.upload_chunks import ChunkAssembler
+from app.services.assets import service as assets
+from app.services.assets.upload_chunks import ChunkAssembler
 from tests import images
 from tests.integration.test_accounts import register
 

@@ -29,8 +29,8 @@ from app.db import session_scope
 from app.models import Membership, SsoIdentity, Template, TemplateVersion, User
 from app.queue import QUEUES, get_queue
 from app.redis_client import get_redis
-from app.services import accounts, api_tokens
-from app.services.sessions import COOKIE_NAME, create_session
+from app.services.auth import accounts, api_tokens
+from app.services.auth.sessions import COOKIE_NAME, create_session
 from app.services.workspaces import invitations, permissions
 from app.services.workspaces.service import acting, create_team
 from tests import images

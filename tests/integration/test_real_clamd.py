@@ -78,7 +78,8 @@ def test_the_real_daemon_refuses_a_stream_over_its_limit(real_clamd):
 
 def test_an_upload_is_refused_by_the_real_daemon(env, real_clamd, monkeypatch):
     from app.db import session_scope
-    from app.services import accounts, assets
+    from app.services.assets import service as assets
+    from app.services.auth import accounts
 
     monkeypatch.setenv("CLAMAV_URL", real_clamd)
     clear_caches()

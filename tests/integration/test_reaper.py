@@ -12,7 +12,9 @@ from app.db import session_scope
 from app.models import Asset, Generation, Job, RenameBatch, RenameItem, WorkflowItem, WorkflowRun, utcnow
 from app.queue import get_queue
 from app.redis_client import get_redis
-from app.services import assets, jobs, reaper, workflow_runs
+from app.services import jobs, reaper
+from app.services.assets import service as assets
+from app.services.workflows import runs as workflow_runs
 from jobs import periodic
 from tests import images
 from tests.integration.test_accounts import register

@@ -18,7 +18,8 @@ from sqlmodel import select
 from app.db import session_scope
 from app.models import Asset, Job
 from app.queue import QUEUES
-from app.services import assets, worker_pulse
+from app.services import worker_pulse
+from app.services.assets import service as assets
 from app.settings import get_settings
 from tests.integration.test_accounts import register
 from tests.integration.test_worker_death import distinct_photos

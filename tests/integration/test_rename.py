@@ -225,7 +225,7 @@ def test_image_descriptions_are_reused_until_they_are_too_old_then_forgotten(sig
 def test_regenerating_a_row_points_the_batch_at_the_new_job(signed_in):
     from app.db import session_scope
     from app.models import Job, RenameBatch
-    from app.services import rename
+    from app.services.rename import service as rename
 
     batch, _ = make_batch(signed_in, count=2)
     workspace_id = signed_in.get("/api/v1/me").json()["id"]

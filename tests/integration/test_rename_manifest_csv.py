@@ -30,7 +30,7 @@ def test_formula_like_names_are_quoted_in_the_csv_and_kept_in_the_json(signed_in
 
 
 def test_the_escape_rule():
-    from app.services.csv_cells import spreadsheet_safe
+    from app.services.rename.csv_cells import spreadsheet_safe
 
     for raw in ("=1+1", "+1", "-1", "@A1", "\tx", "\rx"):
         assert spreadsheet_safe(raw) == "'" + raw

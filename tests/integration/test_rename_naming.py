@@ -9,7 +9,7 @@ import pytest
 
 from app.db import session_scope
 from app.models import RenameBatch
-from app.services import rename
+from app.services.rename import service as rename
 from tests import photos
 from tests.integration.test_api_auth import ORIGIN
 from tests.integration.test_rename import run_jobs, upload

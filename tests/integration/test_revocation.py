@@ -10,7 +10,8 @@ from starlette.testclient import TestClient
 
 from app.db import session_scope
 from app.models import AuditEvent, User
-from app.services import accounts, jobs
+from app.services import jobs
+from app.services.auth import accounts
 from tests.integration.test_api_auth import ORIGIN, PASSWORD, assert_error, login, register
 from tests.integration.test_api_tokens_admin import bearer, new_token
 
@@ -139,8 +140,8 @@ def test_no_event_is_sent_after_the_session_ends(api, ada_job):
 
 
 async def test_the_settings_page_revokes_tokens_unless_unticked(env):
-    from app.services import api_tokens
-    from app.services.sessions import COOKIE_NAME, create_session
+    from app.services.auth import api_tokens
+    from app.services.auth.sessions import COOKIE_NAME, create_session
     from state.settings import SettingsState
     from tests.integration.test_accounts import register as register_user
     from tests.integration.test_state_guards import FakeState

@@ -15,8 +15,8 @@ from rq import SimpleWorker
 from app.providers.http import reset_breakers
 from app.queue import get_queue
 from app.redis_client import get_redis
-from app.services import deck_runs
-from app.services.deck_store import load_deck, outline_of
+from app.services.slides import runs as deck_runs
+from app.services.slides.store import load_deck, outline_of
 from tests.fake_chat import OUTLINE, FakeChat
 from tests.integration.test_api_auth import ORIGIN, assert_error, login, register
 from tests.slide_documents import docx_bytes
@@ -535,8 +535,8 @@ def test_a_topic_skeleton_counts_its_placeholder_slides_up_to_the_download(signe
 
 
 def test_a_dragged_order_is_stored_with_the_order_before_kept_once_as_a_version(signed_in):
-    from app.services import decks
-    from app.services.slides.model import Outline
+    from app.services.slides import decks
+    from app.services.slides.engine.model import Outline
 
     deck = create(signed_in, source_text=MARKDOWN, slides=5)
     stored = load_deck(deck["id"])

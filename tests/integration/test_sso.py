@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from app.services.sessions import COOKIE_NAME
+from app.services.auth.sessions import COOKIE_NAME
 from tests.fake_oidc import decode_unverified, tamper
 from tests.integration.sso_helpers import (
     HTML,
@@ -139,7 +139,7 @@ def test_provider_refusal_and_unknown_provider(api, any_db, oidc):
 
 def test_disabled_user_cannot_get_back_in(api, any_db, oidc):
     from app.db import session_scope
-    from app.services import accounts
+    from app.services.auth import accounts
 
     register(api, "admin@corp.example")  # an admin who stays
     assert sso_sign_in(api, oidc).status_code == 303
@@ -154,7 +154,7 @@ def test_disabled_user_cannot_get_back_in(api, any_db, oidc):
 
 def test_disabled_user_is_not_linked_by_email(api, any_db, oidc):
     from app.db import session_scope
-    from app.services import accounts
+    from app.services.auth import accounts
 
     register(api, "admin@corp.example")
     register(api, "alice@corp.example")
@@ -177,7 +177,7 @@ def test_providers_list_names_each_button(api, env, oidc, monkeypatch):
 
 def test_health_lists_each_provider_without_deciding_readiness(api, env, oidc, monkeypatch):
     from app.db import session_scope
-    from app.services.sso.health import provider_health
+    from app.services.auth.sso.health import provider_health
     from app.services.workspaces import service as workspaces
     from tests.integration.sso_helpers import configure
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.services.sessions import COOKIE_NAME
+from app.services.auth.sessions import COOKIE_NAME
 from tests.integration.sso_helpers import (
     HTML,
     ORIGIN,

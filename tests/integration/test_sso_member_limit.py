@@ -10,7 +10,7 @@ from sqlmodel import select
 from app import routes
 from app.db import session_scope
 from app.models import AuditEvent, Membership, User
-from app.services.sso.errors import message_for
+from app.services.auth.sso.errors import message_for
 from tests.integration.sso_helpers import configure, counts, register, sso_error, sso_sign_in
 from tests.integration.test_billing_plans import edit_free
 from tests.integration.test_sso_roles import MAP, _again, _team

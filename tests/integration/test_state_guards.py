@@ -24,7 +24,7 @@ from app.models import (
     StylePreset,
     User,
 )
-from app.services.sessions import COOKIE_NAME, create_session
+from app.services.auth.sessions import COOKIE_NAME, create_session
 from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
 from state.admin_billing import AdminBillingState
 from state.admin_generation import AdminModerationState, AdminStylesState

@@ -6,7 +6,7 @@ import pytest
 
 from app.db import session_scope
 from app.ids import MAX_ID, parse_id
-from app.services.sessions import COOKIE_NAME, create_session
+from app.services.auth.sessions import COOKIE_NAME, create_session
 from state.rename import RenameState
 from tests.integration.test_accounts import register
 from tests.integration.test_state_guards import FakeState

@@ -11,8 +11,8 @@ import pytest
 
 from app.db import session_scope
 from app.models import AuthSession, Membership
+from app.services.auth.sessions import COOKIE_NAME, create_session
 from app.services.secrets import token_digest
-from app.services.sessions import COOKIE_NAME, create_session
 from app.services.workspaces.service import create_team
 from state.approval_workflow import WorkflowSettingsState
 from state.asset_detail import AssetDetailState

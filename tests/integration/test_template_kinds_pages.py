@@ -10,8 +10,8 @@ import pytest
 
 from app.db import session_scope
 from app.models import AuthSession
+from app.services.auth.sessions import COOKIE_NAME, create_session
 from app.services.secrets import token_digest
-from app.services.sessions import COOKIE_NAME, create_session
 from state.generate import GenerateState
 from state.generate_styles import NONE, GenerateStylesState
 from state.slides import SlidesState

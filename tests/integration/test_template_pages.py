@@ -10,11 +10,11 @@ import types
 import pytest
 
 from app.db import session_scope
-from app.services.sessions import COOKIE_NAME, create_session, user_for_session
+from app.services.auth.sessions import COOKIE_NAME, create_session, user_for_session
 from app.services.templates import library, versions
+from app.services.templates.view import STARTER_SCHEMA, STARTER_SOURCE, starter_content
 from state.template_editor import TemplateEditorState
 from state.template_tools import TemplateToolsState
-from state.template_view import STARTER_SCHEMA, STARTER_SOURCE, starter_content
 from state.templates import TemplatesState
 from tests.integration.test_accounts import register
 from tests.integration.test_state_guards import FakeState

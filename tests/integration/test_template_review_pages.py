@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from app.db import session_scope
 from app.models import AuthSession
+from app.services.auth.sessions import COOKIE_NAME, create_session
 from app.services.secrets import token_digest
-from app.services.sessions import COOKIE_NAME, create_session
 from app.services.templates import reviews
 from state.approval_workflow import WorkflowSettingsState
 from state.notifications import NotificationsState

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.db import session_scope
-from app.services import api_tokens
+from app.services.auth import api_tokens
 from tests.integration.templates_helpers import EMAIL, Team, headers
 
 API = "/api/v1"

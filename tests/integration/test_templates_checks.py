@@ -9,7 +9,7 @@ from rq import SimpleWorker
 from app.errors import ValidationFailed
 from app.queue import get_queue
 from app.redis_client import get_redis
-from app.services.deck_files import store_brand_kit
+from app.services.slides.files import store_brand_kit
 from tests import images
 from tests.integration.templates_helpers import EMAIL, Team, headers, make
 from tests.unit.test_slides_brand_kit import brand_template

@@ -28,7 +28,7 @@ def app(request, env, monkeypatch):
     from app.api import build_api
     from app.api.guard import Guard
     from app.api.middleware import BodyLimit, SecurityHeaders
-    from app.services import token_cache
+    from app.services.auth import token_cache
 
     token_cache.clear()
     if request.param == "api":
@@ -92,7 +92,7 @@ def made_user_id(made: dict) -> int:
 
 
 def test_a_changed_role_and_a_removed_member_take_effect_at_the_next_request(app, any_db):
-    from app.services import accounts
+    from app.services.auth import accounts
     from app.services.workspaces import members
     from app.services.workspaces.service import create_team
 
@@ -129,7 +129,7 @@ def _acting_owner(session, user_id: int, team: int):
 
 def test_a_disabled_account_and_an_expired_token_are_never_answered_from_the_cache(app, any_db):
     from app.models import User
-    from app.services import token_cache
+    from app.services.auth import token_cache
 
     _, made = signed_in(app)
     script = TestClient(app)
@@ -157,7 +157,7 @@ def test_a_disabled_account_and_an_expired_token_are_never_answered_from_the_cac
 def test_last_used_at_alone_does_not_move_the_epoch(env):
     from app.auth_epoch import EPOCH_KEY
     from app.redis_client import get_redis
-    from app.services import accounts, api_tokens
+    from app.services.auth import accounts, api_tokens
 
     with session_scope() as session:
         user = accounts.register_user(session=session, email="ada@example.com", password="correct horse 1")

@@ -8,7 +8,7 @@ from app.db import session_scope
 from app.models import Asset
 from app.queue import get_queue
 from app.redis_client import get_redis
-from app.services import assets
+from app.services.assets import service as assets
 from tests import images
 from tests.conftest import clear_caches
 from tests.integration.test_api_auth import ORIGIN, login, register

@@ -124,7 +124,7 @@ def test_the_page_ingest_path_scans_a_spooled_file(env, clamd_server, monkeypatc
     """The Assets page hands ingest_one a spooled file handle (state/assets.py): scanned the same way."""
     import tempfile
 
-    from app.services import assets
+    from app.services.assets import service as assets
     from app.services.scan import ScannerUnavailable
 
     scanning(monkeypatch, clamd_server.url)

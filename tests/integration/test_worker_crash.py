@@ -15,7 +15,7 @@ from sqlmodel import select
 from app.db import session_scope
 from app.models import Asset
 from app.redis_client import get_redis
-from app.services import assets
+from app.services.assets import service as assets
 from tests import images
 from tests.integration.test_accounts import register
 from tests.waiting import job_row, stop_worker_group, wait_for
@@ -92,7 +92,7 @@ def _outputs_of(run_id: int) -> list[Asset]:
 
 def test_sigkill_mid_workflow_run_leaves_no_output_without_a_thumbnail(crash_env, monkeypatch):
     from app.models import WorkflowRun
-    from app.services import workflow_runs
+    from app.services.workflows import runs as workflow_runs
     from tests.conftest import clear_caches
 
     monkeypatch.setenv("WORKFLOW_THREADS", "1")

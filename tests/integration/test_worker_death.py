@@ -15,7 +15,8 @@ from sqlmodel import select
 
 from app.db import session_scope
 from app.models import Asset, Job
-from app.services import assets, worker_pulse
+from app.services import worker_pulse
+from app.services.assets import service as assets
 from app.settings import get_settings
 from tests import images
 from tests.integration.test_accounts import register

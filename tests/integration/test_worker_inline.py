@@ -12,7 +12,7 @@ from app.db import session_scope
 from app.models import Generation, GenerationImage
 from app.providers import http
 from app.redis_client import get_redis
-from app.services import assets
+from app.services.assets import service as assets
 from app.services.generation import registry, service
 from app.services.generation.base import GenerationRequest
 from app.services.generation.service import GenerationInput

@@ -177,7 +177,7 @@ def test_cancel_mid_batch_stops_between_items(signed_in, monkeypatch):
 
     def cancel_after_first_item() -> None:  # what a user clicking "Cancel" does, while the worker runs
         from app.models import WorkflowItem
-        from app.services import workflow_runs
+        from app.services.workflows import runs as workflow_runs
 
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -12,8 +12,8 @@ from sqlmodel import select
 
 from app.db import session_scope
 from app.models import AuthSession, Invitation, Membership, User, Workspace
+from app.services.auth.sessions import COOKIE_NAME, create_session
 from app.services.secrets import token_digest
-from app.services.sessions import COOKIE_NAME, create_session
 from app.services.workspaces import invitations
 from app.services.workspaces import service as workspaces
 from state.admin_workspaces import AdminWorkspacesState

@@ -14,7 +14,7 @@ from app.db import session_scope
 from app.models import ApiToken, AuditEvent, Invitation, Membership, OutboxEmail, User
 from app.queue import get_queue
 from app.redis_client import get_redis
-from app.services import api_tokens
+from app.services.auth import api_tokens
 from app.storage import get_storage
 from tests import images
 from tests.integration.test_api_auth import ORIGIN, PASSWORD, assert_error

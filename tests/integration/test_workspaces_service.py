@@ -10,7 +10,7 @@ from sqlmodel import select
 from app.db import session_scope
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import AuditEvent, Invitation, Membership, OutboxEmail, User
-from app.services import accounts
+from app.services.auth import accounts
 from app.services.workspaces import invitations, members
 from app.services.workspaces import service as workspaces
 from app.services.workspaces.invitations import InvitationClosed
@@ -200,7 +200,7 @@ def test_the_invitation_reaches_a_real_smtp_server_and_a_rolled_back_one_sends_n
 
 
 def test_signup_allowed_is_one_call_for_every_way_in(env, monkeypatch):
-    from app.services.signup_policy import signup_allowed
+    from app.services.auth.signup_policy import signup_allowed
     from app.settings import get_settings
 
     monkeypatch.setenv("SIGNUP_MODE", "invite")

@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from app.services import archives
+from app.services.assets import archives
 from tests import images
 
 

@@ -5,11 +5,22 @@ from __future__ import annotations
 import pytest
 
 from app.errors import Conflict
-from app.services.deck_images import request_size
-from app.services.decks import merge_outline
 from app.services.generation.base import Capabilities
-from app.services.slides.model import ChartData, ChartSeries, Outline, Slide, SlideImage
-from state.slide_rows import move_row, new_row, outline_from_rows, row_of
+from app.services.slides.decks import merge_outline
+from app.services.slides.engine.model import (
+    ChartData,
+    ChartSeries,
+    Outline,
+    Slide,
+    SlideImage,
+)
+from app.services.slides.images import request_size
+from app.services.slides.outline_rows import (
+    move_row,
+    new_row,
+    outline_from_rows,
+    row_of,
+)
 
 CHART = ChartData(categories=["2023", "2024"], series=[ChartSeries(name="kWh", values=[5, 8])])
 

@@ -11,8 +11,8 @@ from botocore.exceptions import ClientError
 from PIL import Image
 
 from app.providers.http import HttpOptions, reset_breakers
+from app.services.generation.adapters.bedrock import BedrockProvider, _from_client_error, model_family
 from app.services.generation.base import GenerationRequest, GenerationStatus, ProviderError
-from app.services.generation.bedrock import BedrockProvider, _from_client_error, model_family
 from tests.fake_queue_providers import FakeBedrock
 
 FAST = HttpOptions(connect_timeout=0.5, read_timeout=2.0, retries=2, backoff=0.01, backoff_max=0.05,

@@ -13,16 +13,16 @@ import pytest
 from PIL import Image
 
 from app.providers.http import HttpOptions, reset_breakers
-from app.services.generation.base import GenerationRequest, GenerationStatus, ProviderError
-from app.services.generation.comfyui import ComfyUI
-from app.services.generation.comfyui_workflow import (
+from app.services.generation.adapters.checks import nearest_aspect_ratio
+from app.services.generation.adapters.comfyui import ComfyUI
+from app.services.generation.adapters.comfyui_workflow import (
     DEFAULT_WORKFLOW_PATH,
     WorkflowError,
     load_workflow,
     parse_workflow,
 )
-from app.services.generation.remote_checks import nearest_aspect_ratio
-from app.services.generation.stability import ASPECT_RATIOS, StabilityImages
+from app.services.generation.adapters.stability import ASPECT_RATIOS, StabilityImages
+from app.services.generation.base import GenerationRequest, GenerationStatus, ProviderError
 from tests.fake_comfyui import FakeComfyUI
 from tests.fake_image_providers import FakeStability, form_fields
 

@@ -12,10 +12,10 @@ from app.providers.fal import FalClient, app_id
 from app.providers.files import decode_base64_image, decode_image, fetch_image
 from app.providers.http import HttpOptions, RemoteClient, reset_breakers
 from app.providers.replicate import ReplicateClient
+from app.services.generation.adapters.checks import check_request, nearest_aspect_ratio, parse_step_progress
+from app.services.generation.adapters.fal import FalProvider
+from app.services.generation.adapters.replicate import FLUX_ASPECT_RATIOS, ReplicateProvider
 from app.services.generation.base import Capabilities, GenerationRequest, GenerationStatus, ProviderError
-from app.services.generation.fal import FalProvider
-from app.services.generation.remote_checks import check_request, nearest_aspect_ratio, parse_step_progress
-from app.services.generation.replicate import FLUX_ASPECT_RATIOS, ReplicateProvider
 from tests import images
 from tests.fake_queue_providers import FakeFal, FakeReplicate
 

@@ -13,10 +13,10 @@ import pytest
 from PIL import Image
 
 from app.providers.http import IMAGE_RESPONSE_BYTES, HttpOptions, reset_breakers
-from app.services.generation.a1111 import A1111, task_id_for
+from app.services.generation.adapters.a1111 import A1111, task_id_for
+from app.services.generation.adapters.common import image_http_options
+from app.services.generation.adapters.openai_images import OpenAIImages, capabilities_for
 from app.services.generation.base import GenerationRequest, GenerationStatus, ProviderError
-from app.services.generation.openai_images import OpenAIImages, capabilities_for
-from app.services.generation.remote_common import image_http_options
 from tests.fake_image_providers import FakeA1111, FakeOpenAIImages
 
 # Small timeouts and backoffs keep every test well under a second; images need the bigger body cap.

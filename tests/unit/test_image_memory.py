@@ -5,7 +5,12 @@ import sys
 
 import pytest
 
-from app.services.images import ImageRejected, inspect_image, make_thumbnail, open_checked
+from app.services.assets.images import (
+    ImageRejected,
+    inspect_image,
+    make_thumbnail,
+    open_checked,
+)
 from tests import images
 
 
@@ -43,7 +48,7 @@ def test_a_large_jpeg_is_checked_at_a_reduced_scale_and_still_caught_when_cut():
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec, so a child would report pytest's peak.
 PEAK_SCRIPT = """
 import sys
-from app.services.images import inspect_image, make_thumbnail
+from app.services.assets.images import inspect_image, make_thumbnail
 def hwm():
     return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1]) // 1024
 data = open(sys.argv[1], "rb").read()

@@ -7,7 +7,13 @@ import tracemalloc
 import pytest
 from PIL import Image
 
-from app.services.images import ImageRejected, clean_filename, display_name, inspect_image, make_thumbnail
+from app.services.assets.images import (
+    ImageRejected,
+    clean_filename,
+    display_name,
+    inspect_image,
+    make_thumbnail,
+)
 from tests import images
 
 

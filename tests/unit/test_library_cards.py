@@ -2,7 +2,7 @@
 
 from types import SimpleNamespace
 
-from state.library_cards import card_of, flatten_collections, select_range
+from app.services.library.cards import card_of, flatten_collections, select_range
 
 
 def test_a_range_runs_either_way_and_falls_back_to_the_target():

@@ -12,9 +12,27 @@ import pytest
 from PIL import Image
 
 from app.services.generation.base import GenerationRequest, ProviderError
-from app.services.generation.local_engine import FAMILIES, LocalDesignEngine, render, render_design
-from app.services.generation.local_palette import lch_to_rgb, read_colour_words, rgb_to_lch, words_of
-from app.services.generation.local_type import FALLBACK, FONT_DIR, FONTS, drawable, fit_text, load_font, quoted_texts
+from app.services.generation.local.engine import (
+    FAMILIES,
+    LocalDesignEngine,
+    render,
+    render_design,
+)
+from app.services.generation.local.palette import (
+    lch_to_rgb,
+    read_colour_words,
+    rgb_to_lch,
+    words_of,
+)
+from app.services.generation.local.typography import (
+    FALLBACK,
+    FONT_DIR,
+    FONTS,
+    drawable,
+    fit_text,
+    load_font,
+    quoted_texts,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +64,7 @@ def test_same_prompt_and_seed_give_identical_pixels(prompt):
 def test_a_fresh_process_with_another_hash_seed_renders_the_same_bytes():
     prompt = 'retro poster "Summer Fest" in the desert'
     here = hashlib.sha256(render(prompt=prompt, width=256, height=256, seed=9).tobytes()).hexdigest()
-    code = ("import hashlib; from app.services.generation.local_engine import render; "
+    code = ("import hashlib; from app.services.generation.local.engine import render; "
             f"print(hashlib.sha256(render(prompt={prompt!r}, width=256, height=256, seed=9).tobytes()).hexdigest())")
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
@@ -248,7 +266,7 @@ def test_cancel_stops_the_remaining_images():
 
 
 def test_a_render_failure_is_reported_as_a_provider_error(monkeypatch):
-    from app.services.generation import local_engine
+    from app.services.generation.local import engine as local_engine
 
     def broken(**_kwargs):
         raise RuntimeError("out of ink")
@@ -303,8 +321,8 @@ def test_the_only_model_and_the_default_are_accepted():
     ("happy red minimal poster", ""),  # only words that describe: no subject is invented
 ])
 def test_the_subject_is_found_by_name_or_keyword(prompt, subject):
-    from app.services.generation.local_palette import words_of
-    from app.services.generation.local_subject import find_subject
+    from app.services.generation.local.palette import words_of
+    from app.services.generation.local.subject import find_subject
 
     assert find_subject(words_of(prompt)) == subject
 
@@ -312,7 +330,7 @@ def test_the_subject_is_found_by_name_or_keyword(prompt, subject):
 def test_a_subject_is_drawn_where_the_design_says(monkeypatch):
     import numpy as np
 
-    from app.services.generation import local_engine
+    from app.services.generation.local import engine as local_engine
 
     with_cat = local_engine.render_design(prompt="a cute cat", width=512, height=512, seed=3)
     assert with_cat.subject == "cat"
@@ -329,7 +347,7 @@ def test_a_subject_is_drawn_where_the_design_says(monkeypatch):
 def test_each_seed_is_another_design_of_the_same_subject():
     import numpy as np
 
-    from app.services.generation.local_engine import render_design
+    from app.services.generation.local.engine import render_design
 
     designs = [render_design(prompt="balloons for a birthday party", width=384, height=384, seed=s)
                for s in (10, 11, 12, 13)]
@@ -341,15 +359,15 @@ def test_each_seed_is_another_design_of_the_same_subject():
 
 
 def test_what_the_prompt_rules_out_is_never_the_subject():
-    from app.services.generation.local_palette import words_of
-    from app.services.generation.local_subject import find_subject
+    from app.services.generation.local.palette import words_of
+    from app.services.generation.local.subject import find_subject
 
     assert find_subject(words_of("a garden without cats, no dogs")) == ""
     assert find_subject(words_of("bright red roses, bold shapes, no red")) == ""  # "no" is not a monkey
 
 
 def test_a_subject_in_a_banned_colour_takes_the_palettes_hue():
-    from app.services.generation.local_engine import render_design
+    from app.services.generation.local.engine import render_design
 
     red = [render_design(prompt="a strawberry", width=256, height=256, seed=s) for s in range(3)]
     assert {d.subject for d in red} == {"strawberry"} and min(hue_share(d.image, 340, 15) for d in red) > 0.02
@@ -364,7 +382,7 @@ def test_a_subject_in_a_banned_colour_takes_the_palettes_hue():
 def test_four_logos_asked_at_once_are_four_designs(prompt):
     import numpy as np
 
-    from app.services.generation.local_engine import render_design
+    from app.services.generation.local.engine import render_design
 
     logos = [render_design(prompt=prompt, width=256, height=256, seed=s) for s in range(100, 104)]
     assert {d.layout for d in logos} == {"logo"}

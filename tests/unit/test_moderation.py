@@ -15,7 +15,8 @@ from PIL import Image
 from app.errors import ValidationFailed
 from app.providers.errors import ProviderError
 from app.providers.http import HttpOptions, reset_breakers
-from app.services.moderation import (
+from app.services.moderation.ai import UNAVAILABLE_REASON, OpenAIModeration, our_category
+from app.services.moderation.service import (
     DEFAULT_DENYLIST,
     Decision,
     DenylistEntry,
@@ -25,8 +26,12 @@ from app.services.moderation import (
     inflections,
     reason_for,
 )
-from app.services.moderation_ai import UNAVAILABLE_REASON, OpenAIModeration, our_category
-from app.services.moderation_text import MAX_TEXT_CHARS, normalise, rle, runs_match
+from app.services.moderation.text import (
+    MAX_TEXT_CHARS,
+    normalise,
+    rle,
+    runs_match,
+)
 from tests import images
 from tests.fake_moderation import FakeModeration
 from tests.unit.moderation_cases import ACCEPTED_OVERBLOCKS, EVASIONS, INNOCENT, STRICT_CASES, STRICT_EXTRA, Case

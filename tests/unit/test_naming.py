@@ -6,8 +6,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from app.services import naming
-from app.services.naming import (
+from app.services.rename import naming
+from app.services.rename.naming import (
     CASES,
     RESERVED,
     TOKENS,

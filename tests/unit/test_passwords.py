@@ -1,4 +1,4 @@
-from app.services.passwords import hash_password, needs_rehash, verify_password
+from app.services.auth.passwords import hash_password, needs_rehash, verify_password
 
 
 def test_hash_is_argon2id_and_salted():

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from app.providers.probe import Offer, ProbeFailed, ProbeResult, probe
-from app.services.vision.base import VisionRequest
-from app.services.vision.openai_compat import OpenAICompatibleVision
+from app.services.rename.vision.base import VisionRequest
+from app.services.rename.vision.openai_compat import OpenAICompatibleVision
 from tests.fake_image_providers import FakeStability
 from tests.fake_model_lists import FakeModelLists
 from tests.fake_ollama import FakeOllama

@@ -58,7 +58,7 @@ def test_adapter_modules_list_each_module_of_the_table_once():
 
 def test_pickers_list_the_table_in_order(env):
     from app.services.generation import registry as images
-    from app.services.vision import registry as vision
+    from app.services.rename.vision import registry as vision
 
     assert [row["name"] for row in images.available_providers()] == list(registry.names("images"))
     assert [row["name"] for row in vision.available_providers()] == list(registry.names("vision"))

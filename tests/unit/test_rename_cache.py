@@ -1,7 +1,7 @@
 """Cached descriptions from an earlier local analyzer are not reused after its rules change."""
 
-from app.services.rename import RenameOptions, cache_key
-from app.services.vision.local import LocalAnalyzer
+from app.services.rename.service import RenameOptions, cache_key
+from app.services.rename.vision.local import LocalAnalyzer
 
 
 def test_the_local_analyzers_version_is_part_of_the_cache_key():

@@ -1,7 +1,7 @@
 import pytest
 
 from app import routes
-from app.services.sessions import COOKIE_NAME, safe_next, token_from_cookie_header
+from app.services.auth.sessions import COOKIE_NAME, safe_next, token_from_cookie_header
 
 
 @pytest.mark.parametrize("raw, expected", [

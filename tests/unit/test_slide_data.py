@@ -2,9 +2,23 @@
 
 import pytest
 
-from app.services.slides.model import MAX_CATEGORIES, ChartData, ChartSeries, Outline, Slide, TableData
-from state.slide_data import DataProblem, chart_text, parse_chart, parse_number, parse_table, table_text
-from state.slide_rows import outline_from_rows, row_of
+from app.services.slides.engine.model import (
+    MAX_CATEGORIES,
+    ChartData,
+    ChartSeries,
+    Outline,
+    Slide,
+    TableData,
+)
+from app.services.slides.outline_data import (
+    DataProblem,
+    chart_text,
+    parse_chart,
+    parse_number,
+    parse_table,
+    table_text,
+)
+from app.services.slides.outline_rows import outline_from_rows, row_of
 
 CHART = ChartData(type="line", title="Output", number_format="0.0", categories=["2023", "2024, est."],
                   series=[ChartSeries(name="kWh", values=[5, 8.25]), ChartSeries(name="Cost, €", values=[-1.5, 0])])

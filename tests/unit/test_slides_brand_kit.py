@@ -16,11 +16,18 @@ from pptx.oxml import parse_xml
 from pptx.oxml.ns import nsdecls
 from pptx.util import Inches
 
-from app.services.slides import brand_kit
-from app.services.slides.brand_kit import BrandKitInvalid, BrandKitTooLarge, load_brand_kit
-from app.services.slides.model import ChartData, ChartSeries, Outline, Slide, SlideImage, TableData
-from app.services.slides.pptx_render import render_pptx
-from app.services.slides.preview import slide_preview_png
+from app.services.slides.engine import brand_kit
+from app.services.slides.engine.brand_kit import BrandKitInvalid, BrandKitTooLarge, load_brand_kit
+from app.services.slides.engine.model import (
+    ChartData,
+    ChartSeries,
+    Outline,
+    Slide,
+    SlideImage,
+    TableData,
+)
+from app.services.slides.engine.pptx_render import render_pptx
+from app.services.slides.engine.preview import slide_preview_png
 from tests import images
 
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"

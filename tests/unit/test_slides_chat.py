@@ -8,9 +8,15 @@ from collections.abc import Iterator
 import pytest
 
 from app.providers.http import HttpOptions, reset_breakers
-from app.services.slides.chat import ChatError, ChatSlideWriter, parse_json_answer
-from app.services.slides.chat_prompts import OUTLINE_SCHEMA, slide_schema
-from app.services.slides.model import ChartData, ChartSeries, DeckSpec, Outline, Slide
+from app.services.slides.engine.chat import ChatError, ChatSlideWriter, parse_json_answer
+from app.services.slides.engine.chat_prompts import OUTLINE_SCHEMA, slide_schema
+from app.services.slides.engine.model import (
+    ChartData,
+    ChartSeries,
+    DeckSpec,
+    Outline,
+    Slide,
+)
 from tests.fake_chat import OUTLINE, FakeChat
 
 FAST = HttpOptions(connect_timeout=0.5, read_timeout=0.3, retries=0, backoff=0.01, backoff_max=0.05,

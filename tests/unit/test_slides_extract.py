@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from app.errors import TooLarge
-from app.services.slides.extract import DocumentError, extract_text, sniff_kind, title_from_filename
+from app.services.slides.engine.extract import (
+    DocumentError,
+    extract_text,
+    sniff_kind,
+    title_from_filename,
+)
 from tests.slide_documents import (
     docx_bytes,
     docx_with_lying_sizes,

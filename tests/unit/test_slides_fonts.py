@@ -1,4 +1,4 @@
-"""Preview and export take their fonts from one table (app/services/slides/themes.py FONT_FILES).
+"""Preview and export take their fonts from one table (app/services/slides/engine/themes.py FONT_FILES).
 
 The preview is drawn with Pillow from the table's files; the .pptx names the table's families as its theme
 fonts; LibreOffice finds those families in the same files (pdf.py's private fontconfig) for the PDF. A
@@ -16,11 +16,16 @@ import pytest
 from PIL import ImageFont
 from pypdf import PdfReader
 
-from app.services.slides import preview
-from app.services.slides.model import Outline, Slide
-from app.services.slides.pdf import convert_to_pdf, libreoffice_available
-from app.services.slides.pptx_render import render_pptx
-from app.services.slides.themes import FONT_FILES, FONTS_DIR, THEMES, get_theme
+from app.services.slides.engine import preview
+from app.services.slides.engine.model import Outline, Slide
+from app.services.slides.engine.pdf import convert_to_pdf, libreoffice_available
+from app.services.slides.engine.pptx_render import render_pptx
+from app.services.slides.engine.themes import (
+    FONT_FILES,
+    FONTS_DIR,
+    THEMES,
+    get_theme,
+)
 
 CODE = Slide(id="c", layout="bullets", title="def main() -> int:", bullets=["return 42", "print(main())"])
 

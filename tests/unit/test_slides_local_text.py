@@ -6,11 +6,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.services.slides.extract import extract_text
-from app.services.slides.local_text import outline_from, write_slide
-from app.services.slides.model import DeckSpec, Outline, Slide
-from app.services.slides.text_rank import SentenceIndex, guess_language, pagerank, split_sentences
-from app.services.slides.text_tables import parse_number, table_chart, table_charts
+from app.services.slides.engine.extract import extract_text
+from app.services.slides.engine.local_text import outline_from, write_slide
+from app.services.slides.engine.model import DeckSpec, Outline, Slide
+from app.services.slides.engine.text_rank import (
+    SentenceIndex,
+    guess_language,
+    pagerank,
+    split_sentences,
+)
+from app.services.slides.engine.text_tables import parse_number, table_chart, table_charts
 from tests.slide_documents import docx_bytes, pdf_bytes
 
 DECK_MD = """# Solar for schools
@@ -361,7 +366,7 @@ def test_no_speaker_note_is_repeated_on_another_slide():
 
 
 def test_code_from_a_word_file_one_line_per_paragraph_is_left_out():
-    from app.services.slides.extract import extract_text
+    from app.services.slides.engine.extract import extract_text
     from tests.slide_documents import CODE_DOCX, docx_bytes
 
     markdown = extract_text(data=docx_bytes(CODE_DOCX), filename="workers.docx").markdown

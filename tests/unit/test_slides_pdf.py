@@ -13,11 +13,23 @@ import shutil
 import pytest
 from pypdf import PdfReader
 
-from app.services.slides import pdf
-from app.services.slides.model import ChartData, ChartSeries, Outline, Slide, SlideImage, TableData
-from app.services.slides.pdf import PdfConversionFailed, PdfUnavailable, convert_to_pdf, libreoffice_available
-from app.services.slides.pptx_render import render_pptx
-from app.services.slides.themes import get_theme
+from app.services.slides.engine import pdf
+from app.services.slides.engine.model import (
+    ChartData,
+    ChartSeries,
+    Outline,
+    Slide,
+    SlideImage,
+    TableData,
+)
+from app.services.slides.engine.pdf import (
+    PdfConversionFailed,
+    PdfUnavailable,
+    convert_to_pdf,
+    libreoffice_available,
+)
+from app.services.slides.engine.pptx_render import render_pptx
+from app.services.slides.engine.themes import get_theme
 from tests import images
 
 needs_libreoffice = pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice (soffice) is not installed")

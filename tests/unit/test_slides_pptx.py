@@ -14,13 +14,25 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
 from pptx.enum.text import PP_ALIGN
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 
-from app.services.slides.layout import crop_to_fill, theme_design
-from app.services.slides.model import ChartData, ChartSeries, Outline, Slide, SlideImage, TableData
-from app.services.slides.pptx_render import FAILED_NOTE, render_pptx
-from app.services.slides.preview import slide_preview_png
-from app.services.slides.slideplan import parse_bullet, plan_slide
-from app.services.slides.themes import THEMES, UnknownTheme, font_file, get_theme
-from app.services.slides.typeset import FitSpec, Paragraph, fit_text
+from app.services.slides.engine.layout import crop_to_fill, theme_design
+from app.services.slides.engine.model import (
+    ChartData,
+    ChartSeries,
+    Outline,
+    Slide,
+    SlideImage,
+    TableData,
+)
+from app.services.slides.engine.pptx_render import FAILED_NOTE, render_pptx
+from app.services.slides.engine.preview import slide_preview_png
+from app.services.slides.engine.slideplan import parse_bullet, plan_slide
+from app.services.slides.engine.themes import (
+    THEMES,
+    UnknownTheme,
+    font_file,
+    get_theme,
+)
+from app.services.slides.engine.typeset import FitSpec, Paragraph, fit_text
 from tests import images
 
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"

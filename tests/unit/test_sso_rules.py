@@ -1,7 +1,7 @@
 """Pure rules of the sign-on flow: issuers per kind, which emails count as verified, the role a claim maps to."""
 
-from app.services.sso.protocol import _email_verified, _issuer_matches
-from app.services.sso.roles import mapped_role
+from app.services.auth.sso.protocol import _email_verified, _issuer_matches
+from app.services.auth.sso.roles import mapped_role
 from app.settings_sso import SsoProvider
 
 

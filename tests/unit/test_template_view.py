@@ -1,11 +1,11 @@
-"""The template pages' logic that lives outside Reflex (state/template_view.py)."""
+"""The template pages' logic that lives outside Reflex (app/services/templates/view.py)."""
 
 from __future__ import annotations
 
 import dataclasses
 
 from app.services.templates import checks, email
-from state.template_view import (
+from app.services.templates.view import (
     STARTER_SCHEMA,
     STARTER_SOURCE,
     check_row,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.services.upload_chunks import ChunkAssembler
+from app.services.assets.upload_chunks import ChunkAssembler
 from tests import images
 
 

@@ -11,9 +11,9 @@ import pytest
 from PIL import ExifTags, Image, ImageDraw, ImageFilter, ImageFont
 
 from app.providers.errors import ProviderError
-from app.services.vision import colours, local, ocr
-from app.services.vision.base import ALT_TEXT_MAX, VisionRequest
-from app.services.vision.local import LocalAnalyzer, camera_name, nearest_place
+from app.services.rename.vision import colours, local, ocr
+from app.services.rename.vision.base import ALT_TEXT_MAX, VisionRequest
+from app.services.rename.vision.local import LocalAnalyzer, camera_name, nearest_place
 from tests import images
 
 analyzer = LocalAnalyzer()

@@ -1,6 +1,6 @@
 """Which of Tesseract's words the local analyzer keeps: confident, real words only."""
 
-from app.services.vision.ocr import MIN_CONFIDENCE, english_words, keep_words
+from app.services.rename.vision.ocr import MIN_CONFIDENCE, english_words, keep_words
 
 
 def test_texture_noise_is_dropped():

@@ -17,10 +17,10 @@ from PIL import Image
 from app.errors import ValidationFailed
 from app.providers.errors import ProviderError
 from app.providers.http import HttpOptions, downscale_jpeg, parse_retry_after, reset_breakers
-from app.services.vision import registry
-from app.services.vision.base import ALT_TEXT_MAX, VisionRequest
-from app.services.vision.google import GoogleVision
-from app.services.vision.openai_compat import OpenAICompatibleVision
+from app.services.rename.vision import registry
+from app.services.rename.vision.base import ALT_TEXT_MAX, VisionRequest
+from app.services.rename.vision.google import GoogleVision
+from app.services.rename.vision.openai_compat import OpenAICompatibleVision
 from app.settings import Settings
 from tests import images
 from tests.fake_providers import FakeGoogleVision, FakeOpenAI

@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
-from app.services.vision.base import VisionRequest
-from app.services.vision.local import LocalAnalyzer
+from app.services.rename.vision.base import VisionRequest
+from app.services.rename.vision.local import LocalAnalyzer
 from tests import photos
 
 needs_tesseract = pytest.mark.skipif(not shutil.which("tesseract"), reason="Debian's tesseract-ocr is not installed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import ImageDraw
 
-from app.services.vision import ocr
+from app.services.rename.vision import ocr
 from tests import images, photos
 from tests.photos import font
 

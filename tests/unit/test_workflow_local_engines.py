@@ -16,7 +16,7 @@ from PIL import Image
 
 from app.errors import ValidationFailed
 from app.providers.http import HttpOptions, reset_breakers
-from app.services.generation.comfyui_workflow import WorkflowError, load_workflow
+from app.services.generation.adapters.comfyui_workflow import WorkflowError, load_workflow
 from app.services.workflows import OpContext, OperationFailed, run_operation
 from app.services.workflows.step_engines import hook_from_engines
 from app.services.workflows.steps_a1111 import A1111Steps

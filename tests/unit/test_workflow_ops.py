@@ -9,12 +9,12 @@ import pyexiv2
 import pytest
 from PIL import ExifTags, Image, ImageCms, ImageDraw
 
-from app.services.images import ImageRejected
+from app.services.assets.images import ImageRejected
 from app.services.workflows import OpContext, OperationFailed, RemoteNotConfigured, run_operation
 from app.services.workflows.codec import load_frame
 from app.services.workflows.detect import detect_faces
-from app.services.workflows.ops_geometry import SOCIAL_PRESETS
-from app.services.workflows.ops_pixels import blur_regions
+from app.services.workflows.ops.geometry import SOCIAL_PRESETS
+from app.services.workflows.ops.pixels import blur_regions
 from tests import images
 from tests.unit.test_vision_local import schematic_face
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.services.workflow_runs import final_status, output_role
+from app.services.workflows.runs import final_status, output_role
 
 
 @pytest.mark.parametrize(("asset_id", "is_new", "meta", "role"), [

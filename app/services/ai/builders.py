@@ -46,7 +46,7 @@ def text(conn: Snapshot, model: str) -> Any:
     """A slide writer (one per job: it owns a connection pool)."""
     if conn.preset not in CHAT_PRESETS:
         raise _unsupported(conn, "text")
-    from app.services.slides.chat import ChatSlideWriter
+    from app.services.slides.engine.chat import ChatSlideWriter
 
     settings = get_settings()
     return ChatSlideWriter(chat_base(conn.preset, conn.base_url), conn.api_key, model,
@@ -58,7 +58,7 @@ def text(conn: Snapshot, model: str) -> Any:
 def moderation(conn: Snapshot, model: str) -> Any:
     if conn.preset not in ("openai", "openai_compatible"):
         raise _unsupported(conn, "moderation")
-    from app.services.moderation_ai import OpenAIModeration
+    from app.services.moderation.ai import OpenAIModeration
 
     settings = get_settings()
     return OpenAIModeration(conn.base_url, conn.api_key, model=model or "omni-moderation-latest",

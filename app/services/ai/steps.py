@@ -32,7 +32,7 @@ def step_engine(conn: Snapshot, op_id: str, model: str) -> Any:
                           rembg_model="" if upscale else (model if model != "rembg" else "u2net"),
                           http=_http("a1111"))
     if conn.preset == "comfyui":
-        from app.services.generation.comfyui_workflow import WorkflowError
+        from app.services.generation.adapters.comfyui_workflow import WorkflowError
         from app.services.workflows.steps_comfyui import ComfyUISteps, load_step_workflow
 
         key = "upscale_workflow" if upscale else "background_workflow"

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from app import routes
 from app.errors import AppError, Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from app.models import BillingCustomer, Workspace
-from app.services.accounts import UserPublic
+from app.services.auth.accounts import UserPublic
 from app.services.billing import client, plans
 from app.services.workspaces.members import authorize
 from app.settings import get_settings

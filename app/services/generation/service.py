@@ -15,10 +15,12 @@ from app.db import session_scope
 from app.errors import AppError, NotFound, ValidationFailed
 from app.models import Asset, Generation, GenerationImage, Job, utcnow
 from app.queue import queue_position
-from app.services import assets, content_policy, jobs, throttle
+from app.services import jobs, throttle
+from app.services.assets import service as assets
 from app.services.generation import registry
 from app.services.generation.base import Capabilities
 from app.services.generation.styles import apply_style, get_style
+from app.services.moderation import policy as content_policy
 from app.settings import get_settings
 
 SIZE_PATTERN = re.compile(r"^\s*(\d{2,5})\s*[xX×]\s*(\d{2,5})\s*$")

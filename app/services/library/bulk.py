@@ -17,7 +17,7 @@ from zipstream import ZIP_STORED, ZipStream
 from app.db import session_scope
 from app.errors import NotFound, ValidationFailed
 from app.models import Asset, AssetTag, utcnow
-from app.services import assets
+from app.services.assets import service as assets
 from app.services.library import collections, index
 from app.services.library.tags import MAX_TAGS, normalise_tags
 from app.settings import get_settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from app.models import Asset
-from app.services import assets
+from app.services.assets import service as assets
 from app.services.library.collections import collections_of
 from app.services.library.tags import tags_of
 

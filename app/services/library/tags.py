@@ -10,8 +10,8 @@ from sqlmodel import Session, col, delete, select
 from app.db import session_scope
 from app.errors import ValidationFailed
 from app.models import Asset, AssetTag
-from app.services.assets import get_asset
-from app.services.images import clean_filename
+from app.services.assets.images import clean_filename
+from app.services.assets.service import get_asset
 from app.services.library import index
 
 MAX_TAG_CHARS = 60

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from app.errors import Conflict, ValidationFailed
 from app.models import ApprovalWorkflow, Membership, Template, TemplateVersion, Workspace, utcnow
 from app.services import audit, notifications
-from app.services.accounts import UserPublic
+from app.services.auth.accounts import UserPublic
 from app.services.templates import approvals
 from app.services.workspaces import permissions
 from app.services.workspaces.members import authorize

@@ -20,12 +20,12 @@ from sqlmodel import Session, col, select
 from app.db import read_scope, session_scope
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Asset, Template, TemplateVersion
-from app.services import content_policy
-from app.services.accounts import UserPublic
-from app.services.moderation_text import MAX_TEXT_CHARS
+from app.services.auth.accounts import UserPublic
+from app.services.moderation import policy as content_policy
+from app.services.moderation.text import MAX_TEXT_CHARS
+from app.services.rename.vision.base import ALT_TEXT_MAX, VisionRequest, clip_alt_text
 from app.services.templates import checks, library, render, versions
 from app.services.templates.checks import Check
-from app.services.vision.base import ALT_TEXT_MAX, VisionRequest, clip_alt_text
 from app.settings import get_settings
 from app.storage import get_storage
 
@@ -109,7 +109,7 @@ def _brand(template: Template, content: dict) -> dict | None:
     key = content.get("brand_kit_key", "")
     if not key:
         return None
-    from app.services.deck_files import brand_kit, describe_brand_kit
+    from app.services.slides.files import brand_kit, describe_brand_kit
 
     describe_brand_kit(workspace_id=template.workspace_id, key=key)
     kit = brand_kit(key)
@@ -136,7 +136,7 @@ def _describe(asset: Asset) -> str:
     """The renamer's alt text for the picture when it has one, else the vision engine's."""
     if asset.alt_text.strip():
         return clip_alt_text(asset.alt_text)
-    from app.services.vision.registry import get_provider
+    from app.services.rename.vision.registry import get_provider
 
     result = get_provider("local").describe(VisionRequest(image=get_storage().get(asset.storage_key), mime=asset.mime,
                                                           filename=asset.filename, ocr=False))

@@ -15,7 +15,7 @@ from app import routes
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Membership, TemplateComment, User
 from app.services import audit, notifications
-from app.services.accounts import UserPublic
+from app.services.auth.accounts import UserPublic
 from app.services.templates.reviews import load_template, load_version
 from app.services.workspaces import permissions
 

@@ -18,7 +18,7 @@ import re
 from pydantic import ValidationError
 
 from app.errors import ValidationFailed
-from app.services.slides.model import DeckSpec, Outline
+from app.services.slides.engine.model import DeckSpec, Outline
 from app.services.templates import email
 
 MAX_CONTENT = 1024 * 1024  # bytes of JSON per version: a 60-slide outline is ~200 KB
@@ -130,7 +130,7 @@ def _slide(content: dict) -> dict:
                                code="template_content_invalid", details={"field": where}) from None
     theme = _text(content, "theme", 60)
     if theme:
-        from app.services.decks import check_theme
+        from app.services.slides.decks import check_theme
 
         theme = check_theme(theme)
     return {"spec": spec.model_dump(), "outline": outline.model_dump(), "theme": theme,

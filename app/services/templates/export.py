@@ -13,8 +13,8 @@ from sqlmodel import Session
 
 from app.errors import ValidationFailed
 from app.models import Deck
-from app.services.accounts import UserPublic
-from app.services.deck_files import PPTX_MIME, file_name, render_deck
+from app.services.auth.accounts import UserPublic
+from app.services.slides.files import PPTX_MIME, file_name, render_deck
 from app.services.templates import render
 
 FORMATS = {"email": ("zip",), "slide": ("pptx",), "image_style": ("json",)}

@@ -10,9 +10,9 @@ from sqlmodel import Session, func, select
 
 from app.errors import Conflict, ValidationFailed
 from app.models import Deck, Template
-from app.services.accounts import UserPublic
-from app.services.deck_store import get_deck, resting_status
-from app.services.slides.model import Outline
+from app.services.auth.accounts import UserPublic
+from app.services.slides.engine.model import Outline
+from app.services.slides.store import get_deck, resting_status
 from app.services.templates import library, render, versions
 from app.services.workspaces.members import authorize
 from app.settings import get_settings
@@ -39,7 +39,7 @@ def deck_content(deck: Deck) -> dict:
 
 def store_thumbnail(*, template: Template, deck: Deck) -> None:
     """The first slide's preview as the template's library tile (best effort: a tile is not worth a failed save)."""
-    from app.services.deck_files import preview_png
+    from app.services.slides.files import preview_png
 
     outline = Outline.model_validate_json(deck.outline)
     key = f"{THUMB_PREFIX}/{template.workspace_id}/{template.id}.png"
@@ -96,7 +96,7 @@ def new_deck_from_template(*, session: Session, actor: UserPublic, template_id: 
                        code="too_many_decks")
     kit_key = content.get("brand_kit_key", "")
     if kit_key:
-        from app.services.deck_files import describe_brand_kit
+        from app.services.slides.files import describe_brand_kit
 
         describe_brand_kit(workspace_id=actor.workspace_id, key=kit_key)
     deck = Deck(workspace_id=actor.workspace_id, title=(outline.title or template.name)[:600],

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Template, TemplateVersion, utcnow
 from app.services import audit
-from app.services.accounts import UserPublic
+from app.services.auth.accounts import UserPublic
 from app.services.templates import approvals
 from app.services.workspaces.members import authorize
 

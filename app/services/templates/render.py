@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import Template, TemplateVersion
-from app.services.accounts import UserPublic
+from app.services.auth.accounts import UserPublic
 from app.services.templates import email, library, samples, versions
 from app.services.templates.content import with_location
 from app.services.workspaces.members import authorize

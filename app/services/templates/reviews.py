@@ -23,7 +23,7 @@ from app.db import read_scope, session_scope
 from app.errors import Conflict, Forbidden, NotFound
 from app.models import Membership, Template, TemplateApproval, TemplateVersion, User, utcnow
 from app.services import audit, notifications
-from app.services.accounts import UserPublic
+from app.services.auth.accounts import UserPublic
 from app.services.templates import approvals
 from app.services.templates.approval_workflow import stage_dict, workflow_of
 from app.services.workspaces import permissions

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import TemplateSample, utcnow
-from app.services.accounts import UserPublic
+from app.services.auth.accounts import UserPublic
 from app.services.templates import library
 
 MAX_SAMPLES = 50  # per template

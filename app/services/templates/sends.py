@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from app.errors import ValidationFailed
 from app.services import audit, mail, throttle
-from app.services.accounts import UserPublic, normalise_email
+from app.services.auth.accounts import UserPublic, normalise_email
 from app.services.templates import library, render
 from app.settings import get_settings
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Template, TemplateApproval, TemplateVersion, utcnow
 from app.services import audit
-from app.services.accounts import UserPublic
+from app.services.auth.accounts import UserPublic
 from app.services.templates import approvals, library
 from app.services.templates.content import check_content, content_hash
 
@@ -52,7 +52,7 @@ def _conflict(template: Template, latest: TemplateVersion | None) -> Conflict:
 
 def _check_brand_kit(template: Template, content: dict) -> None:
     if content.get("brand_kit_key"):
-        from app.services.deck_files import describe_brand_kit
+        from app.services.slides.files import describe_brand_kit
 
         describe_brand_kit(workspace_id=template.workspace_id, key=content["brand_kit_key"])
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from app.services.workflows import ops_background, ops_format, ops_geometry, ops_pixels, ops_watermark
 from app.services.workflows.base import FieldError, Operation, ParamsInvalid, UnknownOperation
+from app.services.workflows.ops import background as ops_background
+from app.services.workflows.ops import format as ops_format
+from app.services.workflows.ops import geometry as ops_geometry
+from app.services.workflows.ops import pixels as ops_pixels
+from app.services.workflows.ops import watermark as ops_watermark
 from app.services.workflows.schema import json_path, validated
 
 # Catalog order: what people reach for most first.

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import ExifTags, Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError
 
-from app.services.images import FORMATS, ImageRejected  # importing it also registers the HEIC opener
+from app.services.assets.images import FORMATS, ImageRejected  # importing it also registers the HEIC opener
 from app.services.workflows.base import ALPHA_FORMATS, WRITE_FORMATS, Frame, OperationFailed, OpOutput
 
 READ_FORMATS = [*FORMATS, "AVIF"]

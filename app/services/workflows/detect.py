@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from app.services.vision.local import face_cascade
+from app.services.rename.vision.local import face_cascade
 from app.services.workflows.base import OperationFailed
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1

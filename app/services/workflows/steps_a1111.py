@@ -24,7 +24,7 @@ from app.providers.errors import ProviderError
 from app.providers.files import decode_base64_image
 from app.providers.http import HttpOptions, RemoteClient
 from app.providers.submit import send_submit
-from app.services.generation.remote_common import image_http_options
+from app.services.generation.adapters.common import image_http_options
 from app.services.workflows.base import OperationFailed
 from app.services.workflows.step_engines import CAPABILITIES, exact_upscale, failure
 

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 from app.providers.errors import ProviderError
 from app.providers.http import HttpOptions
-from app.services.generation.comfyui import ComfyUI
-from app.services.generation.comfyui_workflow import ComfyWorkflow, load_workflow
+from app.services.generation.adapters.comfyui import ComfyUI
+from app.services.generation.adapters.comfyui_workflow import ComfyWorkflow, load_workflow
 from app.services.workflows.base import OperationFailed
 from app.services.workflows.step_engines import exact_upscale, failure
 

@@ -51,7 +51,7 @@ from app.models import (
     utcnow,
 )
 from app.services import audit
-from app.services.accounts import UserPublic
+from app.services.auth.accounts import UserPublic
 from app.services.workspaces.members import authorize
 from app.storage import get_storage
 

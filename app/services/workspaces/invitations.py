@@ -24,7 +24,7 @@ from app import routes
 from app.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import Invitation, Membership, User, Workspace, utcnow
 from app.services import audit, mail, throttle
-from app.services.accounts import UserPublic, normalise_email
+from app.services.auth.accounts import UserPublic, normalise_email
 from app.services.billing import plans
 from app.services.secrets import new_token, token_digest
 from app.services.workspaces import permissions

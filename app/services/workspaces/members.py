@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import ApiToken, AuthSession, Membership, User, Workspace, utcnow
 from app.services import audit
-from app.services.accounts import UserPublic
+from app.services.auth.accounts import UserPublic
 from app.services.workspaces import permissions
 from app.services.workspaces.service import clean_name, role_in
 
@@ -123,7 +123,7 @@ def remove_member(*, session: Session, actor: UserPublic, workspace_id: int, use
             raise Conflict("The workspace's only owner cannot be removed; transfer ownership first.",
                            code="last_owner")
     # Kept as a tombstone, not deleted: a provider's group claim must not let a removed member back in
-    # (app.services.sso.roles leaves rows that hold no role alone); only an invitation brings them back.
+    # (app.services.auth.sso.roles leaves rows that hold no role alone); only an invitation brings them back.
     was = member.role
     member.role, member.role_source = permissions.REMOVED, f"removed by {actor.id}"
     session.add(member)

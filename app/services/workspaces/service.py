@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from app.errors import NotFound, ValidationFailed
 from app.models import AuthSession, Membership, User, Workspace
 from app.services import audit
-from app.services.accounts import UserPublic
+from app.services.auth.accounts import UserPublic
 from app.services.secrets import token_digest
 from app.services.workspaces.permissions import ROLES
 

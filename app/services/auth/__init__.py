@@ -1,0 +1,1 @@
+"""Accounts, passwords, sessions, API tokens, sign-in and single sign-on."""

@@ -1,0 +1,1 @@
+"""Remote image providers (A1111, ComfyUI, OpenAI, Stability, Bedrock, fal, Replicate)."""

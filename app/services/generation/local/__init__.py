@@ -1,0 +1,1 @@
+"""The offline image engine: subjects, scenes, palettes, type and layouts."""

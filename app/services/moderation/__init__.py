@@ -1,0 +1,1 @@
+"""Moderation: the policy, the local text and image checks, the AI check."""

@@ -1,0 +1,1 @@
+"""The bulk renamer: batches, names, exports, and the vision engines behind them."""

@@ -1,0 +1,1 @@
+"""The deck engine: outline model, extraction, layout, typesetting, .pptx and previews."""

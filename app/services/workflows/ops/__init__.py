@@ -1,0 +1,1 @@
+"""The local image operations a workflow step runs."""
