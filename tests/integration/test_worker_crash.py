@@ -49,7 +49,8 @@ def crash_env(env, monkeypatch):
 
 def test_sigkill_mid_job_is_recovered_and_not_applied_twice(crash_env):
     user = register("ada@example.com")
-    files = [(f"photo-{i}.jpg", images.jpeg(2400, 1600, seed=i)) for i in range(40)]
+    # Enough pictures that the kill lands mid-job (after the first few), small enough to keep the test short.
+    files = [(f"photo-{i}.jpg", images.jpeg(1600, 1067, seed=i)) for i in range(24)]
     first = start_worker()
     crash_env.append(first)
     wait_for(lambda: Worker.all(connection=get_redis()), 30, "the first worker")
@@ -74,7 +75,7 @@ def test_sigkill_mid_job_is_recovered_and_not_applied_twice(crash_env):
     assert done.attempts == 2 and done.worker_name != doomed
     with session_scope() as session:
         statuses = session.exec(select(Asset.status)).all()
-    assert statuses == ["ready"] * 40
+    assert statuses == ["ready"] * 24
     # Assets finished before the crash were skipped, not processed again.
     assert "skipped=" in done.result_ref and "ready=" in done.result_ref
 
@@ -99,7 +100,7 @@ def test_sigkill_mid_workflow_run_leaves_no_output_without_a_thumbnail(crash_env
     clear_caches()
     user = register("ada@example.com")
     sources = [assets.store_made(workspace_id=user.workspace_id, filename=f"photo-{i}.jpg",
-                                 data=images.jpeg(1600, 1200, seed=i), meta={}).id for i in range(12)]
+                                 data=images.jpeg(1000, 750, seed=i), meta={}).id for i in range(12)]
     first = start_worker()
     crash_env.append(first)
     wait_for(lambda: Worker.all(connection=get_redis()), 30, "the first worker")
