@@ -80,7 +80,7 @@ def test_a_revocation_in_another_process_ends_the_cached_token_at_once(app, any_
     assert script.get("/api/v1/me", headers=bearer(made["token"])).status_code == 200
     assert script.get("/api/v1/me", headers=bearer(made["token"])).status_code == 200
     # A worker, an admin command or another web process: the same services, its own process.
-    code = ("from app.db import session_scope\nfrom app.services import api_tokens\n"
+    code = ("from app.db import session_scope\nfrom app.services.auth import api_tokens\n"
             f"with session_scope() as s:\n    api_tokens.revoke_all(session=s, user_id={made_user_id(made)})\n")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=dict(os.environ), check=True, timeout=60)
     assert_error(script.get("/api/v1/me", headers=bearer(made["token"])), 401, "invalid_token")
