@@ -125,7 +125,7 @@ def setup_view() -> rx.Component:
                                   rx.text(count_of_text(b["images"], "image", "images"), size="2"), rx.spacer(),
                                   rx.text(b["created"], size="1", color=rx.color("gray", 10)), align="center"),
                         width="100%"),
-                href=routes.RENAME + "?batch=" + b["id"], underline="none", color="inherit", width="100%")),
+                href=routes.rename_batch_url(b["id"]), underline="none", color="inherit", width="100%")),
             spacing="2", width="100%", margin_top="16px")),
         width="100%",
     )

@@ -24,11 +24,17 @@ def test_app_never_imports_the_ui_or_the_jobs():
 
 
 def _starts_a_path(node: ast.AST, *, bare_slash: bool = True) -> bool:
+    """A literal path ("/x"), or a path constant of app/routes.py (`routes.RENAME`), that a URL is glued onto."""
+    if isinstance(node, ast.FormattedValue):
+        node = node.value
+    if isinstance(node, ast.Attribute) and getattr(node.value, "id", "") == "routes":
+        return node.attr.isupper()
     return isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("/") \
         and (bare_slash or len(node.value) > 1)
 
 
-# Each way a URL gets built by hand: an `/api` literal, an f-string or a `+` that starts with a path, or the
+# Each way a URL gets built by hand: an `/api` literal, an f-string or a `+` that starts with a path (literal or
+# a routes constant: its query string belongs in a builder there), or the
 # bare API prefix (`routes.API`, `from app.routes import API`) to glue one together.
 _HAND_BUILT = (
     lambda n: isinstance(n, ast.Constant) and isinstance(n.value, str)
@@ -62,6 +68,8 @@ def test_the_url_rule_sees_every_way_of_building_one():
         'url = f"{routes.API}/decks/{deck_id}"',
         'from app.routes import API',
         "url = '/api' + path",
+        'url = f"{routes.RENAME}?batch={batch_id}"',
+        'href = routes.RENAME + "?batch=" + row["id"]',
     ]
     assert [_hand_built_urls(line) for line in hand_built] == [[1]] * len(hand_built)
     fine = ['url = routes.asset_url(asset_id)', 'text = f"{done}/{total} stored"',
