@@ -12,11 +12,12 @@ from app.errors import ServiceUnavailable
 from app.services.assets import archives
 from app.services.assets import service as assets
 from app.services.assets.upload_chunks import AssembledFile, ChunkAssembler
+from app.services.auth.accounts import UserPublic
 from app.settings import get_settings
 from state.library import LibraryState
 from state.live import owner_job_messages
 from state.rename import RenameState
-from state.session import refused, require_user, session_user, to_sign_in
+from state.session import refused, session_user, signed_in
 
 # Seconds without news before the live follower stops (it restarts with the next upload).
 FOLLOW_IDLE = 30
@@ -74,10 +75,8 @@ class AssetsState(rx.State):
         library._reload(workspace_id)
 
     @rx.event
-    async def load_page(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_page(self, user: UserPublic):
         with session_scope() as session:
             _, self.processing_count = assets.list_assets(session=session, workspace_id=user.workspace_id,
                                                           status="processing", limit=1)

@@ -76,3 +76,69 @@ def test_the_url_rule_sees_every_way_of_building_one():
             '"""Throttles like the API\'s 429s (app/api/guard.py)."""', 'path = routes.ASSETS',
             'label = count + "/" + needed', 'active = path == href + "/"']
     assert [_hand_built_urls(line) for line in fine] == [[]] * len(fine)
+
+
+# Ways to learn who is signed in; outside state/session.py only background events (the decorators need the
+# state lock a background event takes with `async with self`) and the invitation page (public) may ask.
+_WHO_IS_SIGNED_IN = {"require_user", "session_user", "current_user", "user_for_session", "visitor"}
+_MAY_ASK = {("state/invite.py", "load_page"), ("state/invite.py", "accept")}
+
+
+def _decorator_names(fn: ast.AST) -> set[str]:
+    return {ast.unparse(d) for d in fn.decorator_list}
+
+
+def _guard_offenders(path: Path, source: str) -> list[str]:
+    where = str(path)
+    functions = [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    # Background events (with the helpers nested in them, a follower's `step`) and the allowed public handlers.
+    exempt = {id(inner) for fn in functions
+              if "rx.event(background=True)" in _decorator_names(fn) or (where, fn.name) in _MAY_ASK
+              for inner in ast.walk(fn)}
+    found = []
+    for fn in functions:
+        decorators = _decorator_names(fn)
+        params = [a.arg for a in fn.args.args]
+        if len(params) > 1 and params[1] in ("user", "admin") and "rx.event" in decorators \
+                and not decorators & {"signed_in", "admin_only"}:
+            found.append((fn.lineno, f"{where}:{fn.lineno} {fn.name} takes `{params[1]}` from the browser"))
+        if id(fn) in exempt:
+            continue
+        for call in ast.walk(fn):
+            if isinstance(call, ast.Call) and id(call) not in exempt \
+                    and getattr(call.func, "id", getattr(call.func, "attr", "")) in _WHO_IS_SIGNED_IN:
+                found.append((call.lineno, f"{where}:{call.lineno} {fn.name} checks the session by hand"))
+    return [text for _, text in sorted(set(found))]
+
+
+def test_page_handlers_learn_the_user_from_the_decorator():
+    offenders = [o for p in sorted((ROOT / "state").glob("*.py")) if p.name != "session.py"
+                 for o in _guard_offenders(p.relative_to(ROOT), p.read_text())]
+    assert offenders == []
+
+
+def test_the_guard_rule_sees_a_hand_written_guard_and_a_user_from_the_browser():
+    hand_written = '''
+class S(rx.State):
+    @rx.event
+    async def delete(self, asset_id: str):
+        user = await require_user(self)
+        if user is None:
+            return to_sign_in(self)
+
+    @rx.event
+    async def rename(self, user: UserPublic, name: str):
+        pass
+
+    @rx.event(background=True)
+    async def follow(self):
+        async with self:
+            user = session_user(self)
+'''
+    found = _guard_offenders(Path("state/x.py"), hand_written)
+    assert [o.split(" ", 2)[1] for o in found] == ["delete", "rename"]
+    guarded = hand_written.replace("    async def rename", "    @signed_in\n    async def rename").replace(
+        "async def delete(self, asset_id", "async def delete(self, user: UserPublic, asset_id").replace(
+        "        user = await require_user(self)\n        if user is None:\n            return to_sign_in(self)\n",
+        "        pass\n").replace("    async def delete", "    @signed_in\n    async def delete")
+    assert _guard_offenders(Path("state/x.py"), guarded) == []
