@@ -7,6 +7,7 @@ import uuid
 import reflex as rx
 
 from app.db import session_scope
+from app.display import moment
 from app.errors import AppError
 from app.ids import parse_id
 from app.services import (
@@ -19,10 +20,6 @@ from app.services import (
 from app.services.auth import accounts
 from app.services.auth.accounts import UserPublic
 from state.session import admin_only, client_ip
-
-
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "never"
 
 
 class AdminUsersState(rx.State):
@@ -41,8 +38,8 @@ class AdminUsersState(rx.State):
             users, self.total = accounts.search_users(session=session, query=self.query, limit=200)
             balances = credits.balances(session=session, workspace_ids=[u.workspace_id for u in users])
         self.users = [{"id": str(u.id), "email": u.email, "name": u.name or "—", "role": u.role,
-                       "active": "yes" if u.is_active else "no", "created": _when(u.created_at),
-                       "last_login": _when(u.last_login_at), "credits": str(balances[u.workspace_id])} for u in users]
+                       "active": "yes" if u.is_active else "no", "created": moment(u.created_at),
+                       "last_login": moment(u.last_login_at), "credits": str(balances[u.workspace_id])} for u in users]
 
     @rx.event
     @admin_only
@@ -103,7 +100,7 @@ class AdminOutboxState(rx.State):
         with session_scope() as session:
             rows = mail.list_outbox(session=session, limit=100)
         self.emails = [{"id": str(r.id), "to": r.to_address, "subject": r.subject,
-                        "status": r.status, "created": _when(r.created_at), "body": r.body_text,
+                        "status": r.status, "created": moment(r.created_at), "body": r.body_text,
                         "error": r.error} for r in rows]
 
 
@@ -161,11 +158,11 @@ class AdminJobsState(rx.State):
             found, self.total = jobs.list_jobs(session=session, status=status, kind=self.kind_filter, limit=100)
         self.rows = [{"id": j.id, "short": j.id[:8], "kind": j.kind, "owner": str(j.workspace_id or "—"),
                       "status": j.status, "progress": str(j.progress), "message": j.message,
-                      "error": j.error, "attempts": str(j.attempts), "created": _when(j.created_at)}
+                      "error": j.error, "attempts": str(j.attempts), "created": moment(j.created_at)}
                      for j in found]
         self.depths = queue_depths()
         self.workers = [{"name": w.name, "state": str(w.get_state()), "job": w.get_current_job_id() or "—",
-                         "heartbeat": _when(w.last_heartbeat)} for w in Worker.all(connection=get_redis())]
+                         "heartbeat": moment(w.last_heartbeat)} for w in Worker.all(connection=get_redis())]
 
     @rx.event
     @admin_only
@@ -228,5 +225,5 @@ class AdminAuditState(rx.State):
     async def load_page(self, admin: UserPublic):
         with session_scope() as session:
             rows = audit.recent(session=session, limit=200)
-        self.events = [{"at": _when(e.at), "actor": str(e.actor_id or "—"), "action": e.action,
+        self.events = [{"at": moment(e.at), "actor": str(e.actor_id or "—"), "action": e.action,
                         "target": e.target, "ip": e.ip, "detail": e.detail} for e in rows]

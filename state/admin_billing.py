@@ -7,11 +7,11 @@ from __future__ import annotations
 import reflex as rx
 
 from app.db import read_scope, session_scope
+from app.display import money
 from app.errors import AppError
 from app.ids import parse_id
 from app.services.auth.accounts import UserPublic
 from app.services.billing import client, overview, plans
-from state.billing import money
 from state.session import admin_only
 
 

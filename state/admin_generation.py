@@ -6,6 +6,7 @@ import reflex as rx
 from pydantic import ValidationError
 
 from app.db import session_scope
+from app.display import moment
 from app.errors import AppError
 from app.services import audit
 from app.services.auth.accounts import UserPublic
@@ -13,7 +14,6 @@ from app.services.generation import styles
 from app.services.generation.styles import StyleInput
 from app.services.moderation import policy as content_policy
 from app.services.moderation.policy import TermInput
-from state.admin import _when
 from state.session import admin_only, client_ip
 
 
@@ -113,7 +113,7 @@ class AdminModerationState(rx.State):
                            "reason": t.reason} for t in content_policy.list_terms(session=session,
                                                                                  query=self.term_query)]
             rows, self.events_total = content_policy.list_events(session=session, allowed=allowed, limit=200)
-        self.events = [{"at": _when(e.at), "user": str(e.workspace_id or "—"), "surface": e.surface,
+        self.events = [{"at": moment(e.at), "user": str(e.workspace_id or "—"), "surface": e.surface,
                         "decision": "allowed" if e.allowed else "refused", "source": e.source,
                         "category": e.category or "—", "matched": e.matched or "—", "reason": e.reason,
                         "text": e.text[:160]} for e in rows]

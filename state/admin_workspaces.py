@@ -5,13 +5,13 @@ from __future__ import annotations
 import reflex as rx
 
 from app.db import read_scope, session_scope
+from app.display import storage_text
 from app.errors import AppError
 from app.ids import parse_id
 from app.services.auth import accounts
 from app.services.auth.accounts import UserPublic
 from app.services.workspaces.usage import all_workspaces
 from state.session import admin_only, client_ip
-from state.workspace import storage_text
 
 PAGE_SIZE = 100
 

@@ -15,7 +15,7 @@ from app.services.assets import service as assets
 from app.services.auth.accounts import UserPublic
 from app.services.library import bulk, collections, tags, usage
 from app.services.library.cards import card_of
-from state.library import LibraryState
+from state.handoff import HandoffState
 from state.session import refused, signed_in
 
 ORIGIN_LABELS = {"upload": "Uploaded", "generated": "Generated", "workflow": "Made by a workflow",
@@ -113,9 +113,6 @@ class AssetDetailState(rx.State):
             await asyncio.to_thread(bulk.bulk, workspace_id=user.workspace_id, action="delete", asset_ids=[asset_id])
         except AppError as exc:
             return rx.toast.error(exc.message)
-        # Undo lives on the library page the user lands on, as after a bulk delete there.
-        library = await self.get_state(LibraryState)
-        library.last_deleted = [str(asset_id)]
-        return [rx.redirect(routes.ASSETS),
-                rx.toast.success("Picture deleted.", duration=20_000,
-                                 action={"label": "Undo", "on_click": LibraryState.undo_delete})]
+        # Undo lives on the library page the user lands on, as after a bulk delete there: it says so.
+        (await self.get_state(HandoffState)).give_deleted([str(asset_id)])
+        return rx.redirect(routes.ASSETS)

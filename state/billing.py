@@ -14,6 +14,7 @@ import reflex as rx
 
 from app import routes
 from app.db import session_scope
+from app.display import money
 from app.errors import AppError
 from app.ids import parse_id
 from app.services.auth.accounts import UserPublic
@@ -24,10 +25,6 @@ from state.session import full_page_load, refused, require_user, signed_in
 # How long the page follows the balance after Checkout before saying the credits are late.
 FOLLOW_SECONDS = 90
 POLL_SECONDS = 0.5
-
-
-def money(cents: int, currency: str) -> str:
-    return f"{cents / 100:,.2f} {currency.upper()}"
 
 
 def limit_text(value: int | None, unit: str, unlimited: str) -> str:

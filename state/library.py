@@ -26,9 +26,8 @@ from app.services.library.cards import (
     select_range,
 )
 from app.services.library.search import COUNT_CAP, SearchQuery, matching_ids, search, total_capped
-from state.rename import RenameState
+from state.handoff import HandoffState
 from state.session import refused, signed_in
-from state.workflows import WorkflowsState
 
 PAGE = 60
 MAX_SELECTION = 10_000
@@ -181,6 +180,11 @@ class LibraryState(rx.State):
         from state.assets import AssetsState  # here: state.assets imports this module
 
         after = [LibraryState.load_menus, AssetsState.load_page]  # after the cards: they never wait for these
+        if deleted := (await self.get_state(HandoffState)).take_deleted():
+            # A picture deleted on its own page: the Undo is offered here, where the user lands.
+            self.last_deleted = deleted
+            refusal = rx.toast.success("Picture deleted.", duration=20_000,
+                                       action={"label": "Undo", "on_click": LibraryState.undo_delete})
         return [refusal, *after] if refusal else after
 
     @rx.event
@@ -356,15 +360,13 @@ class LibraryState(rx.State):
     @rx.event
     @signed_in
     async def send_to_rename(self, user: UserPublic):
-        rename = await self.get_state(RenameState)
-        rename.chosen = [str(i) for i in self._ids()]
+        (await self.get_state(HandoffState)).give_chosen(routes.RENAME, self._ids())
         return rx.redirect(routes.RENAME)
 
     @rx.event
     @signed_in
     async def send_to_workflow(self, user: UserPublic):
-        workflows = await self.get_state(WorkflowsState)
-        workflows.chosen = [str(i) for i in self._ids()]
+        (await self.get_state(HandoffState)).give_chosen(routes.WORKFLOWS, self._ids())
         return rx.redirect(routes.WORKFLOWS)
 
     # --- collections --------------------------------------------------------------------------------------

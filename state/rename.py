@@ -20,6 +20,7 @@ from app.services.click_keys import first_click, new_click_key
 from app.services.library.picker import picker_cards, picker_ids
 from app.services.rename import service as rename
 from app.services.rename.service import RenameOptions
+from state.handoff import HandoffState
 from state.live import owner_job_messages
 from state.session import refused, session_user, signed_in
 
@@ -179,6 +180,8 @@ class RenameState(rx.State):
     @rx.event
     @signed_in
     async def load_page(self, user: UserPublic):
+        if chosen := (await self.get_state(HandoffState)).take_chosen(routes.RENAME):  # sent from the Assets page
+            self.chosen = chosen
         raw = self.router.url.query_parameters.get("batch", "")
         self.batch_id = parse_id(raw)  # 0 (no batch) for anything that is not a 64-bit id
         self.regen_job_id = ""

@@ -20,6 +20,7 @@ from app.services.workflows import runs as workflow_runs
 from app.services.workflows.catalog import catalog
 from app.services.workflows.form import defaults, form_fields, typed_params
 from app.services.workflows.form_field import FormField
+from state.handoff import HandoffState
 from state.live import follow_jobs
 from state.session import refused, session_user, signed_in
 
@@ -146,6 +147,8 @@ class WorkflowsState(rx.State):
     @rx.event
     @signed_in
     async def load_page(self, user: UserPublic):
+        if chosen := (await self.get_state(HandoffState)).take_chosen(routes.WORKFLOWS):  # sent from the Assets page
+            self.chosen = chosen
         self.click_key = new_click_key()
         ops = catalog(remote_available=workflow_runs.remote_available())
         ops.sort(key=lambda op: CATEGORY_ORDER.index(op["category"]) if op["category"] in CATEGORY_ORDER else 99)

@@ -10,6 +10,7 @@ import reflex as rx
 
 from app import routes
 from app.db import read_scope, session_scope
+from app.display import storage_text
 from app.errors import AppError
 from app.ids import parse_id
 from app.services.auth.accounts import UserPublic
@@ -20,17 +21,6 @@ from state.session import client_ip, full_page_load, refresh_session, signed_in
 
 def _day(value) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
-
-
-def storage_text(size: int) -> str:
-    """Bytes as people read them: "0 bytes", "840 KB", "1.2 GB"."""
-    if size < 1024:
-        return f"{size} bytes"
-    for unit in ("KB", "MB", "GB", "TB"):
-        size /= 1024
-        if size < 1024 or unit == "TB":
-            return f"{size:,.0f} {unit}" if unit == "KB" else f"{size:,.1f} {unit}"
-    return ""
 
 
 def _invitation_row(invite: dict) -> dict[str, str]:

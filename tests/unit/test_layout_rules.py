@@ -142,3 +142,44 @@ class S(rx.State):
         "        user = await require_user(self)\n        if user is None:\n            return to_sign_in(self)\n",
         "        pass\n").replace("    async def delete", "    @signed_in\n    async def delete")
     assert _guard_offenders(Path("state/x.py"), guarded) == []
+
+
+# Modules every page's state may import; and the pages whose state is split over several modules.
+_SHARED_STATE = {"session", "live", "handoff", "event_context"}
+_PAGE_OF = {"library": "assets", "slides_form": "slides", "slides_template": "slides", "generate_styles": "generate",
+            "review_panel": "template_editor", "template_tools": "template_editor",
+            "approval_workflow": "template_editor"}
+
+
+def _state_imports(source: str) -> list[tuple[int, str]]:
+    """(line, module) for each `state.<module>` this source imports, at the top or inside a function."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("state."):
+            found.append((node.lineno, node.module.split(".")[1]))
+        elif isinstance(node, ast.Import):
+            found += [(node.lineno, a.name.split(".")[1]) for a in node.names if a.name.startswith("state.")]
+    return found
+
+
+def _cross_page_imports(name: str, source: str) -> list[str]:
+    page = _PAGE_OF.get(name, name)
+    return [f"state/{name}.py:{line} imports state.{module}" for line, module in _state_imports(source)
+            if module not in _SHARED_STATE and _PAGE_OF.get(module, module) != page]
+
+
+def test_no_state_imports_another_pages_state():
+    """A page reaches another page through the shared modules (the handoff, an on_done event the component
+    binds), never by importing that page's state: the Assets upload once fired the Rename page's handler."""
+    offenders = [o for p in sorted((ROOT / "state").glob("*.py"))
+                 for o in _cross_page_imports(p.stem, p.read_text())]
+    assert offenders == []
+
+
+def test_the_import_rule_sees_a_page_importing_another():
+    source = "from state.rename import RenameState\nfrom state.session import signed_in\n" \
+             "def f():\n    from state.workflows import WorkflowsState\n"
+    assert _cross_page_imports("assets", source) == ["state/assets.py:1 imports state.rename",
+                                                     "state/assets.py:4 imports state.workflows"]
+    assert _cross_page_imports("slides_form", "from state.slides import SlidesState\n") == []
+    assert _cross_page_imports("assets", "from state.library import LibraryState\n") == []
