@@ -180,7 +180,8 @@ class SessionState(rx.State):
 
 
 async def require_user(state: rx.State) -> UserPublic | None:
-    """For page handlers: the user, with the shared display state refreshed, or None."""
+    """The user, with the shared display state refreshed, or None: what @signed_in and @admin_only ask
+    (handlers get the user from them; background events ask session_user inside `async with self`)."""
     user = session_user(state)
     shared = await state.get_state(SessionState)
     shared._apply(user)
