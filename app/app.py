@@ -77,7 +77,7 @@ PAGES = [
     (routes.INVITE, invite.invite_page, "Invitation", InviteState.load_page),
     (routes.DASHBOARD, dashboard.dashboard_page, "Dashboard",
      [SessionState.load_private, DashboardState.load_page]),
-    # One event before the grid shows: the library's load applies the session (require_user) and chains the
+    # One event before the grid shows: the library's load applies the session (@signed_in) and chains the
     # menus and the upload follower after the cards (each on_load event is a round trip through the state).
     (routes.ASSETS, assets.assets_page, "Assets", LibraryState.load_page),
     (routes.ASSET_DETAIL, asset_detail.asset_detail_page, "Picture",

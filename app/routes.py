@@ -132,9 +132,19 @@ def generate_style_url(template_id: str) -> str:
     return f"{GENERATE}?style_template={quote(template_id)}"
 
 
-def rename_batch_url(batch_id: str) -> str:
-    """The Rename page with a batch open for review."""
-    return f"{RENAME}?batch={quote(batch_id)}"
+def rename_batch_url(batch_id):
+    """The Rename page with a batch open for review (works on a plain id and on a Var)."""
+    return RENAME + "?batch=" + (quote(batch_id) if isinstance(batch_id, str) else batch_id)
+
+
+def sign_in_after_reset_url() -> str:
+    """The sign-in page saying the new password is set."""
+    return f"{SIGN_IN}?reset=1"
+
+
+def billing_return_url(newest_payment_id: int) -> str:
+    """Where Stripe sends the browser back: the Billing page, with the newest payment seen before leaving."""
+    return f"{BILLING}?after={int(newest_payment_id)}"
 
 
 def assets_search_url(params: dict[str, str | list[str]]) -> str:

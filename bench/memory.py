@@ -5,7 +5,7 @@ a migrated SQLite database, local storage, Redis. The figure is the process's hi
 (VmHWM), which includes the interpreter and the app's imports (`idle`, measured first).
 
 - `zip_upload`: the web worker's side of uploading a ZIP of 20 PNGs of 49 MiB each (ratio ~93,
-  under the 200 bomb limit) through the REST path (spooled upload → assets.ingest).
+  under the 200 bomb limit) through the REST path (spooled upload → ingest.ingest).
 - `png_100mp_upload`, `png_100mp_thumbnail`: a 9999×10000 PNG (a few hundred KB) in the web
   worker and in the thumbnail worker.
 - `png_max_upload`, `png_max_thumbnail`: the largest PNG still accepted (just under the limit for
@@ -91,8 +91,8 @@ def make_inputs(folder: Path) -> dict[str, Path]:
 def child(case: str, path: str, workspace_id: int) -> None:
     """Runs in the subprocess: one case, then its figures as one JSON line."""
     from app.services.assets import archives
-    from app.services.assets import service as assets
     from app.services.assets.images import make_thumbnail
+    from app.services.assets.ingest import ingest
     from app.settings import get_settings
 
     idle = _peak_mb()
@@ -107,7 +107,7 @@ def child(case: str, path: str, workspace_id: int) -> None:
     else:
         with open(path, "rb") as handle:
             data = archives.read_upload(handle)
-            result = assets.ingest(workspace_id=workspace_id, files=[(Path(path).name, data)])
+            result = ingest(workspace_id=workspace_id, files=[(Path(path).name, data)])
         outcome = f"{len(result.assets)} stored, {len(result.errors)} refused" + (
             f" ({result.errors[0].code})" if result.errors else "")
     print(json.dumps({"case": case, "idle_mb": round(idle), "peak_mb": round(_peak_mb()),

@@ -6,9 +6,8 @@ import uuid
 
 import reflex as rx
 
-from app import routes
-from app.api import network_lists
 from app.db import session_scope
+from app.display import moment
 from app.errors import AppError
 from app.ids import parse_id
 from app.services import (
@@ -20,25 +19,7 @@ from app.services import (
 )
 from app.services.auth import accounts
 from app.services.auth.accounts import UserPublic
-from state.session import admin_network_refused, client_ip, require_user, session_user, to_sign_in
-
-
-async def _require_admin(state: rx.State) -> UserPublic | None:
-    user = await require_user(state)
-    return user if user is not None and user.is_admin and not admin_network_refused(state) else None
-
-
-def _refused(state: rx.State):
-    """Nobody signed in: to the sign-in page. A member: to the dashboard, with a word why."""
-    if session_user(state) is None:
-        return to_sign_in(state)
-    if network_lists.refusal(address=client_ip(state), path=routes.ADMIN_USERS):
-        return [rx.redirect(routes.DASHBOARD, replace=True), rx.toast.error(network_lists.MESSAGES["admin"])]
-    return [rx.redirect(routes.DASHBOARD, replace=True), rx.toast.error("That page is for admins only.")]
-
-
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "never"
+from state.session import admin_only, client_ip
 
 
 class AdminUsersState(rx.State):
@@ -48,9 +29,8 @@ class AdminUsersState(rx.State):
     total: int = 0
 
     @rx.event
-    async def load_page(self):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def load_page(self, admin: UserPublic):
         self._search()
 
     def _search(self) -> None:
@@ -58,21 +38,18 @@ class AdminUsersState(rx.State):
             users, self.total = accounts.search_users(session=session, query=self.query, limit=200)
             balances = credits.balances(session=session, workspace_ids=[u.workspace_id for u in users])
         self.users = [{"id": str(u.id), "email": u.email, "name": u.name or "—", "role": u.role,
-                       "active": "yes" if u.is_active else "no", "created": _when(u.created_at),
-                       "last_login": _when(u.last_login_at), "credits": str(balances[u.workspace_id])} for u in users]
+                       "active": "yes" if u.is_active else "no", "created": moment(u.created_at),
+                       "last_login": moment(u.last_login_at), "credits": str(balances[u.workspace_id])} for u in users]
 
     @rx.event
-    async def handle_search(self, value: str):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def handle_search(self, admin: UserPublic, value: str):
         self.query = value[:100]
         self._search()
 
     @rx.event
-    async def set_role(self, user_id: str, role: str):
-        admin = await _require_admin(self)
-        if admin is None:
-            return _refused(self)
+    @admin_only
+    async def set_role(self, admin: UserPublic, user_id: str, role: str):
         try:
             with session_scope() as session:
                 accounts.set_role(session=session, actor_id=admin.id, user_id=parse_id(user_id),
@@ -83,10 +60,8 @@ class AdminUsersState(rx.State):
         return rx.toast.success(f"Role changed to {role}.")
 
     @rx.event
-    async def grant_credits(self, form_data: dict):
-        admin = await _require_admin(self)
-        if admin is None:
-            return _refused(self)
+    @admin_only
+    async def grant_credits(self, admin: UserPublic, form_data: dict):
         try:
             user_id, amount = int(form_data.get("user_id", "")), int(form_data.get("amount", ""))
         except ValueError:
@@ -102,10 +77,8 @@ class AdminUsersState(rx.State):
         return rx.toast.success(f"{amount:+d} credits recorded.")
 
     @rx.event
-    async def toggle_active(self, user_id: str, active: str):
-        admin = await _require_admin(self)
-        if admin is None:
-            return _refused(self)
+    @admin_only
+    async def toggle_active(self, admin: UserPublic, user_id: str, active: str):
         enable = active != "yes"
         try:
             with session_scope() as session:
@@ -122,13 +95,12 @@ class AdminOutboxState(rx.State):
     emails: list[dict[str, str]] = []
 
     @rx.event
-    async def load_page(self):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def load_page(self, admin: UserPublic):
         with session_scope() as session:
             rows = mail.list_outbox(session=session, limit=100)
         self.emails = [{"id": str(r.id), "to": r.to_address, "subject": r.subject,
-                        "status": r.status, "created": _when(r.created_at), "body": r.body_text,
+                        "status": r.status, "created": moment(r.created_at), "body": r.body_text,
                         "error": r.error} for r in rows]
 
 
@@ -149,9 +121,8 @@ class AdminHealthState(rx.State):
         return [[name, value] for name, value in self.checks.items()]
 
     @rx.event
-    async def load_page(self):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def load_page(self, admin: UserPublic):
         self.checks = health.readiness()
         from app.services.ai.health import connection_health
 
@@ -187,22 +158,20 @@ class AdminJobsState(rx.State):
             found, self.total = jobs.list_jobs(session=session, status=status, kind=self.kind_filter, limit=100)
         self.rows = [{"id": j.id, "short": j.id[:8], "kind": j.kind, "owner": str(j.workspace_id or "—"),
                       "status": j.status, "progress": str(j.progress), "message": j.message,
-                      "error": j.error, "attempts": str(j.attempts), "created": _when(j.created_at)}
+                      "error": j.error, "attempts": str(j.attempts), "created": moment(j.created_at)}
                      for j in found]
         self.depths = queue_depths()
         self.workers = [{"name": w.name, "state": str(w.get_state()), "job": w.get_current_job_id() or "—",
-                         "heartbeat": _when(w.last_heartbeat)} for w in Worker.all(connection=get_redis())]
+                         "heartbeat": moment(w.last_heartbeat)} for w in Worker.all(connection=get_redis())]
 
     @rx.event
-    async def load_page(self):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def load_page(self, admin: UserPublic):
         self._load()
 
     @rx.event
-    async def handle_status_filter(self, value: str):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def handle_status_filter(self, admin: UserPublic, value: str):
         self.status_filter = value if value in ("all", *jobs.STATUSES) else "all"
         self._load()
 
@@ -213,19 +182,16 @@ class AdminJobsState(rx.State):
         return ["all", *KINDS]
 
     @rx.event
-    async def handle_kind_filter(self, value: str):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def handle_kind_filter(self, admin: UserPublic, value: str):
         from app.queue import KINDS
 
         self.kind_filter = value if value in KINDS else ""
         self._load()
 
     @rx.event
-    async def retry_job(self, job_id: str):
-        admin = await _require_admin(self)
-        if admin is None:
-            return _refused(self)
+    @admin_only
+    async def retry_job(self, admin: UserPublic, job_id: str):
         try:
             new = jobs.retry(job_id=job_id)
         except AppError as exc:
@@ -237,10 +203,8 @@ class AdminJobsState(rx.State):
         return rx.toast.success("Retried as a new job.")
 
     @rx.event
-    async def cancel_job(self, job_id: str):
-        admin = await _require_admin(self)
-        if admin is None:
-            return _refused(self)
+    @admin_only
+    async def cancel_job(self, admin: UserPublic, job_id: str):
         try:
             outcome = jobs.cancel(job_id=job_id, workspace_id=None)
         except AppError as exc:
@@ -257,10 +221,9 @@ class AdminAuditState(rx.State):
     events: list[dict[str, str]] = []
 
     @rx.event
-    async def load_page(self):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def load_page(self, admin: UserPublic):
         with session_scope() as session:
             rows = audit.recent(session=session, limit=200)
-        self.events = [{"at": _when(e.at), "actor": str(e.actor_id or "—"), "action": e.action,
+        self.events = [{"at": moment(e.at), "actor": str(e.actor_id or "—"), "action": e.action,
                         "target": e.target, "ip": e.ip, "detail": e.detail} for e in rows]

@@ -18,7 +18,8 @@ from app.providers.presets import CAPABILITIES, CAPABILITY_LABELS, PRESETS
 from app.services.ai import checks, connections, defaults, guidance, resolve
 from app.services.ai.connections import ConnectionInput, ConnectionPatch
 from app.services.ai.defaults import DefaultInput
-from state.admin import _refused, _require_admin
+from app.services.auth.accounts import UserPublic
+from state.session import admin_only, admin_or_away
 
 OFFLINE = "offline"
 KEY_FIELD = "connection-key"  # the password input's id, cleared after every submit
@@ -105,25 +106,22 @@ class AdminAIState(rx.State):
                  "value": self.form_values.get(f"opt_{f.key}", "")} for f in spec.fields]
 
     @rx.event
-    async def load_page(self):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def load_page(self, admin: UserPublic):
         self.editing, self.form_preset, self.form_error, self.testing = "", "", "", ""
         self.presets = [{"name": p.name, "label": p.label, "help": p.help,
                          "capabilities": ", ".join(p.capabilities)} for p in PRESETS.values()]
         _reload(self)
 
     @rx.event
-    async def open_add(self):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def open_add(self, admin: UserPublic):
         self.editing, self.form_preset, self.form_values, self.form_has_key, self.form_error = "new", "", {}, \
             False, ""
 
     @rx.event
-    async def choose_preset(self, preset: str):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def choose_preset(self, admin: UserPublic, preset: str):
         spec = PRESETS.get(preset)
         if self.editing != "new" or spec is None:
             return
@@ -131,9 +129,8 @@ class AdminAIState(rx.State):
         self.form_values = {"name": _free_name(spec.label), "base_url": spec.base_url}
 
     @rx.event
-    async def open_editor(self, connection_id: str):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def open_editor(self, admin: UserPublic, connection_id: str):
         try:
             with read_scope() as session:
                 view = connections.view(connections.get_connection(session=session,
@@ -146,17 +143,14 @@ class AdminAIState(rx.State):
                             **{f"opt_{k}": v for k, v in view["options"].items()}}
 
     @rx.event
-    async def close_editor(self):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def close_editor(self, admin: UserPublic):
         self.editing, self.form_preset, self.form_values, self.form_error = "", "", {}, ""
 
     @rx.event
-    async def save_connection(self, form: dict):
+    @admin_only
+    async def save_connection(self, admin: UserPublic, form: dict):
         """Add or edit from the form; the key goes straight to the service and the field is cleared."""
-        admin = await _require_admin(self)
-        if admin is None:
-            return _refused(self)
         clear_field = rx.set_value(KEY_FIELD, "")
         preset = self.form_preset
         if preset not in PRESETS or self.editing == "":
@@ -189,9 +183,9 @@ class AdminAIState(rx.State):
     async def test_connection(self, connection_id: str):
         # A test may wait up to checks.TEST_TIMEOUT_SECONDS on the provider: it runs outside the state lock.
         async with self:
-            admin = await _require_admin(self)
+            admin, away = await admin_or_away(self)
             if admin is None:
-                return _refused(self)
+                return away
             if self.testing:
                 return rx.toast.info("A test is already running.")
             self.testing = connection_id
@@ -212,10 +206,8 @@ class AdminAIState(rx.State):
             _reload(self)
 
     @rx.event
-    async def toggle_enabled(self, connection_id: str, enabled: bool):
-        admin = await _require_admin(self)
-        if admin is None:
-            return _refused(self)
+    @admin_only
+    async def toggle_enabled(self, admin: UserPublic, connection_id: str, enabled: bool):
         try:
             connections.update_connection(actor_id=admin.id, connection_id=int(connection_id),
                                           patch=ConnectionPatch(enabled=bool(enabled)))
@@ -224,10 +216,8 @@ class AdminAIState(rx.State):
         _reload(self)
 
     @rx.event
-    async def delete_connection(self, connection_id: str):
-        admin = await _require_admin(self)
-        if admin is None:
-            return _refused(self)
+    @admin_only
+    async def delete_connection(self, admin: UserPublic, connection_id: str):
         try:
             connections.delete_connection(actor_id=admin.id, connection_id=int(connection_id))
         except (AppError, ValueError) as exc:
@@ -236,11 +226,9 @@ class AdminAIState(rx.State):
         return rx.toast.success("Connection deleted.")
 
     @rx.event
-    async def save_default(self, form: dict):
+    @admin_only
+    async def save_default(self, admin: UserPublic, form: dict):
         """One capability's row: its form carries the capability, the choice and the price."""
-        admin = await _require_admin(self)
-        if admin is None:
-            return _refused(self)
         capability = str(form.get("capability", ""))
         if capability not in CAPABILITIES:
             return

@@ -7,11 +7,12 @@ from __future__ import annotations
 import reflex as rx
 
 from app.db import read_scope, session_scope
+from app.display import money
 from app.errors import AppError
 from app.ids import parse_id
+from app.services.auth.accounts import UserPublic
 from app.services.billing import client, overview, plans
-from state.admin import _refused, _require_admin
-from state.billing import money
+from state.session import admin_only
 
 
 def _opt(raw) -> int | None:
@@ -72,9 +73,8 @@ class AdminBillingState(rx.State):
     workspace_plans: list[dict[str, str]] = []
 
     @rx.event
-    async def load_page(self):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def load_page(self, admin: UserPublic):
         self.enabled, self.editing, self.form_error, self.pack_error = client.enabled(), "", "", ""
         self._load()
 
@@ -113,11 +113,9 @@ class AdminBillingState(rx.State):
         self.form_error = ""
 
     @rx.event
-    async def save_plan(self, form: dict):
+    @admin_only
+    async def save_plan(self, user: UserPublic, form: dict):
         """A new plan, or a new version of the one being edited (never an edit in place)."""
-        user = await _require_admin(self)
-        if user is None:
-            return _refused(self)
         try:
             with session_scope() as session:
                 if self.editing == "new":
@@ -135,10 +133,9 @@ class AdminBillingState(rx.State):
         return rx.toast.success("Plan saved as a new version.")
 
     @rx.event
-    async def save_pack(self, form: dict):
+    @admin_only
+    async def save_pack(self, admin: UserPublic, form: dict):
         """Create a pack (no id in the form) or edit one; unticking Active takes it off sale."""
-        if await _require_admin(self) is None:
-            return _refused(self)
         if not self.enabled:
             return rx.toast.error("Billing is off: packs are sold only through Stripe.")
         try:

@@ -6,14 +6,15 @@ import reflex as rx
 from pydantic import ValidationError
 
 from app.db import session_scope
+from app.display import moment
 from app.errors import AppError
 from app.services import audit
+from app.services.auth.accounts import UserPublic
 from app.services.generation import styles
 from app.services.generation.styles import StyleInput
 from app.services.moderation import policy as content_policy
 from app.services.moderation.policy import TermInput
-from state.admin import _refused, _require_admin, _when
-from state.session import client_ip
+from state.session import admin_only, client_ip
 
 
 def _problem(exc: ValidationError) -> str:
@@ -41,16 +42,14 @@ class AdminStylesState(rx.State):
                          for s in styles.list_styles(session=session, active_only=False)]
 
     @rx.event
-    async def load_page(self):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def load_page(self, admin: UserPublic):
         self.editing, self.form_error = "", ""
         self._reload()
 
     @rx.event
-    async def open_editor(self, key: str):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def open_editor(self, admin: UserPublic, key: str):
         self.editing, self.form_error = key, ""
 
     @rx.event
@@ -58,10 +57,8 @@ class AdminStylesState(rx.State):
         self.editing, self.form_error = "", ""
 
     @rx.event
-    async def save_style(self, form: dict):
-        admin = await _require_admin(self)
-        if admin is None:
-            return _refused(self)
+    @admin_only
+    async def save_style(self, admin: UserPublic, form: dict):
         try:
             data = StyleInput(key=form.get("key", ""), name=form.get("name", ""), template=form.get("template", ""),
                               negative=form.get("negative", ""), position=int(form.get("position") or 0),
@@ -85,10 +82,8 @@ class AdminStylesState(rx.State):
         return rx.toast.success(f"Style {data.name!r} saved.")
 
     @rx.event
-    async def delete_style(self, key: str):
-        admin = await _require_admin(self)
-        if admin is None:
-            return _refused(self)
+    @admin_only
+    async def delete_style(self, admin: UserPublic, key: str):
         try:
             with session_scope() as session:
                 styles.delete_style(session=session, key=key)
@@ -118,37 +113,32 @@ class AdminModerationState(rx.State):
                            "reason": t.reason} for t in content_policy.list_terms(session=session,
                                                                                  query=self.term_query)]
             rows, self.events_total = content_policy.list_events(session=session, allowed=allowed, limit=200)
-        self.events = [{"at": _when(e.at), "user": str(e.workspace_id or "—"), "surface": e.surface,
+        self.events = [{"at": moment(e.at), "user": str(e.workspace_id or "—"), "surface": e.surface,
                         "decision": "allowed" if e.allowed else "refused", "source": e.source,
                         "category": e.category or "—", "matched": e.matched or "—", "reason": e.reason,
                         "text": e.text[:160]} for e in rows]
 
     @rx.event
-    async def load_page(self):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def load_page(self, admin: UserPublic):
         self.form_error = ""
         self._reload()
 
     @rx.event
-    async def handle_term_query(self, value: str):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def handle_term_query(self, admin: UserPublic, value: str):
         self.term_query = value[:100]
         self._reload()
 
     @rx.event
-    async def handle_decision_filter(self, value: str):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def handle_decision_filter(self, admin: UserPublic, value: str):
         self.decision_filter = value if value in ("all", "refused", "allowed") else "all"
         self._reload()
 
     @rx.event
-    async def add_term(self, form: dict):
-        admin = await _require_admin(self)
-        if admin is None:
-            return _refused(self)
+    @admin_only
+    async def add_term(self, admin: UserPublic, form: dict):
         try:
             data = TermInput(term=form.get("term", ""), kind=form.get("kind", "word") or "word",
                              category=form.get("category", ""), reason=form.get("reason", ""))
@@ -167,10 +157,8 @@ class AdminModerationState(rx.State):
         return [rx.set_value("term", ""), rx.toast.success("Added to the denylist.")]
 
     @rx.event
-    async def delete_term(self, term_id: str):
-        admin = await _require_admin(self)
-        if admin is None:
-            return _refused(self)
+    @admin_only
+    async def delete_term(self, admin: UserPublic, term_id: str):
         try:
             with session_scope() as session:
                 term = content_policy.delete_term(session=session, term_id=int(term_id))

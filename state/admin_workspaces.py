@@ -5,13 +5,13 @@ from __future__ import annotations
 import reflex as rx
 
 from app.db import read_scope, session_scope
+from app.display import storage_text
 from app.errors import AppError
 from app.ids import parse_id
 from app.services.auth import accounts
+from app.services.auth.accounts import UserPublic
 from app.services.workspaces.usage import all_workspaces
-from state.admin import _refused, _require_admin
-from state.session import client_ip
-from state.workspace import storage_text
+from state.session import admin_only, client_ip
 
 PAGE_SIZE = 100
 
@@ -27,9 +27,8 @@ class AdminWorkspacesState(rx.State):
     pending: list[dict[str, str]] = []
 
     @rx.event
-    async def load_page(self):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def load_page(self, admin: UserPublic):
         self._load()
 
     def _load(self) -> None:
@@ -44,32 +43,29 @@ class AdminWorkspacesState(rx.State):
                          "created": u.created_at.strftime("%Y-%m-%d %H:%M")} for u in waiting]
 
     @rx.event
-    async def handle_search(self, value: str):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def handle_search(self, admin: UserPublic, value: str):
         self.query = value[:100]
         self._load()
 
     @rx.event
-    async def handle_kind(self, value: str | list[str]):
-        if await _require_admin(self) is None:
-            return _refused(self)
+    @admin_only
+    async def handle_kind(self, admin: UserPublic, value: str | list[str]):
         value = value[0] if isinstance(value, list) and value else value
         self.kind = value if value in ("personal", "team") else ""
         self._load()
 
     @rx.event
-    async def approve(self, user_id: str):
-        return await self._decide(user_id, approve=True)
+    @admin_only
+    async def approve(self, admin: UserPublic, user_id: str):
+        return self._decide(admin, user_id, approve=True)
 
     @rx.event
-    async def reject(self, user_id: str):
-        return await self._decide(user_id, approve=False)
+    @admin_only
+    async def reject(self, admin: UserPublic, user_id: str):
+        return self._decide(admin, user_id, approve=False)
 
-    async def _decide(self, user_id: str, *, approve: bool):
-        admin = await _require_admin(self)
-        if admin is None:
-            return _refused(self)
+    def _decide(self, admin: UserPublic, user_id: str, *, approve: bool):
         decide = accounts.approve_user if approve else accounts.reject_user
         try:
             with session_scope() as session:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import reflex as rx
 
 from app.services.ai import guidance
-from state.session import require_user, to_sign_in
+from app.services.auth.accounts import UserPublic
+from state.session import signed_in
 
 # The words the pickers show (components read them from here, not from the services).
 OFFLINE_NOTES = guidance.OFFLINE_NOTES
@@ -19,7 +20,6 @@ class AIGuideState(rx.State):
     connected: dict[str, bool] = dict.fromkeys(guidance.PAGE_CAPABILITIES, True)
 
     @rx.event
-    async def load_page(self):
-        if await require_user(self) is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_page(self, user: UserPublic):
         self.connected = guidance.connected()

@@ -11,9 +11,10 @@ import reflex as rx
 
 from app.db import read_scope, session_scope
 from app.errors import AppError
+from app.services.auth.accounts import UserPublic
 from app.services.templates import approval_workflow
 from app.services.workspaces import members
-from state.session import client_ip, refused, require_user
+from state.session import client_ip, refused, signed_in
 
 ROLE_CHOICES = list(approval_workflow.STAGE_ROLES)
 
@@ -28,10 +29,8 @@ class WorkflowSettingsState(rx.State):
     error: str = ""
 
     @rx.event
-    async def load(self):
-        user = await require_user(self)
-        if user is None:
-            return
+    @signed_in
+    async def load(self, user: UserPublic):
         with read_scope() as session:
             data = approval_workflow.get_workflow(session=session, actor=user, workspace_id=user.workspace_id)
             people = members.list_members(session=session, workspace_id=user.workspace_id)
@@ -78,10 +77,8 @@ class WorkflowSettingsState(rx.State):
         self.stages = rows
 
     @rx.event
-    async def save(self):
-        user = await require_user(self)
-        if user is None:
-            return None
+    @signed_in
+    async def save(self, user: UserPublic):
         if (toast := refused(user, "approvals.manage")) is not None:
             return toast
         try:

@@ -12,10 +12,11 @@ from app.db import session_scope
 from app.errors import AppError
 from app.ids import parse_id
 from app.services.assets import service as assets
+from app.services.auth.accounts import UserPublic
 from app.services.library import bulk, collections, tags, usage
 from app.services.library.cards import card_of
-from state.library import LibraryState
-from state.session import refused, require_user, to_sign_in
+from state.handoff import HandoffState
+from state.session import refused, signed_in
 
 ORIGIN_LABELS = {"upload": "Uploaded", "generated": "Generated", "workflow": "Made by a workflow",
                  "slide": "Made for a slide"}
@@ -77,10 +78,8 @@ class AssetDetailState(rx.State):
                          for u in usage.usage_of(session=session, workspace_id=workspace_id, asset_id=asset.id)]
 
     @rx.event
-    async def load_page(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_page(self, user: UserPublic):
         self.picture, self.missing = {}, False
         try:
             self._load(user.workspace_id, self._asset_id())
@@ -88,11 +87,9 @@ class AssetDetailState(rx.State):
             self.missing = True
 
     @rx.event
-    async def save_details(self, form: dict):
+    @signed_in
+    async def save_details(self, user: UserPublic, form: dict):
         """Name, alt text and tags in one save (edit_asset checks the owner and cleans each)."""
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
         if refusal := refused(user, "assets.write"):
             return refusal
         asset_id = parse_id(self.picture.get("id", ""))
@@ -107,10 +104,8 @@ class AssetDetailState(rx.State):
         return rx.toast.success("Saved.")
 
     @rx.event
-    async def delete_picture(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def delete_picture(self, user: UserPublic):
         if refusal := refused(user, "assets.write"):
             return refusal
         asset_id = parse_id(self.picture.get("id", ""))
@@ -118,9 +113,6 @@ class AssetDetailState(rx.State):
             await asyncio.to_thread(bulk.bulk, workspace_id=user.workspace_id, action="delete", asset_ids=[asset_id])
         except AppError as exc:
             return rx.toast.error(exc.message)
-        # Undo lives on the library page the user lands on, as after a bulk delete there.
-        library = await self.get_state(LibraryState)
-        library.last_deleted = [str(asset_id)]
-        return [rx.redirect(routes.ASSETS),
-                rx.toast.success("Picture deleted.", duration=20_000,
-                                 action={"label": "Undo", "on_click": LibraryState.undo_delete})]
+        # Undo lives on the library page the user lands on, as after a bulk delete there: it says so.
+        (await self.get_state(HandoffState)).give_deleted([str(asset_id)])
+        return rx.redirect(routes.ASSETS)

@@ -8,40 +8,26 @@ import time
 import reflex as rx
 
 from app.db import session_scope
-from app.errors import ServiceUnavailable
-from app.services.assets import archives
 from app.services.assets import service as assets
-from app.services.assets.upload_chunks import AssembledFile, ChunkAssembler
-from app.settings import get_settings
+from app.services.assets.ingest import ingest_chunks
+from app.services.auth.accounts import UserPublic
 from state.library import LibraryState
 from state.live import owner_job_messages
-from state.rename import RenameState
-from state.session import refused, require_user, session_user, to_sign_in
+from state.session import refused, session_user, signed_in
 
 # Seconds without news before the live follower stops (it restarts with the next upload).
 FOLLOW_IDLE = 30
 
 
-# Why the assembler refused a file on the way in, for the upload list.
-REFUSED = {
-    "too_big": lambda s: f"Larger than {s.max_upload_file_bytes // 2**20} MB.",
-    "too_many": lambda s: f"Too many files in one upload (the limit is {s.max_upload_files}).",
-    "out_of_order": lambda s: "The file arrived damaged (its parts out of order). Upload it again.",
-}
-
-
-def _outcome(result: assets.IngestResult, *, archive: bool) -> dict[str, str]:
-    """One dropped file's line in the upload list: stored, already there, or why not."""
-    if archive:  # how many of its images got in, and the first few refusals
-        refused = "; ".join(f"{e.filename}: {e.message}" for e in result.errors[:3])
-        return {"state": "error" if not result.assets else "stored",
-                "message": f"{len(result.assets)} images from the archive"
-                           + (f", {len(result.errors)} refused ({refused})" if result.errors else "")}
-    if result.errors or not result.assets:
-        return {"state": "error", "message": result.errors[0].message if result.errors else "Not stored."}
-    if result.created:
-        return {"state": "stored", "message": ""}
-    return {"state": "duplicate", "message": "Already in your library"}
+def _dropped(on_done: str, asset_ids: list[str]) -> rx.event.EventSpec | None:
+    """`on_done` — a handler's full name, as the drop zone bound it — called with the dropped ids, or None
+    for a name that is not a handler (the name comes from the browser, like any event)."""
+    path, _, name = on_done.rpartition(".")
+    try:
+        handler = rx.State.get_class_substate(path).event_handlers[name]
+    except (ValueError, KeyError):
+        return None
+    return handler(asset_ids)
 
 
 class AssetsState(rx.State):
@@ -74,10 +60,8 @@ class AssetsState(rx.State):
         library._reload(workspace_id)
 
     @rx.event
-    async def load_page(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_page(self, user: UserPublic):
         with session_scope() as session:
             _, self.processing_count = assets.list_assets(session=session, workspace_id=user.workspace_id,
                                                           status="processing", limit=1)
@@ -94,9 +78,9 @@ class AssetsState(rx.State):
         self.upload_percent = int(100 * float(progress.get("progress", 0) or 0))
 
     @rx.event(background=True)
-    async def handle_upload(self, chunks: rx.UploadChunkIterator):
-        """Assemble each streamed file, check and store it, and start thumbnail jobs in batches."""
-        settings = get_settings()
+    async def handle_upload(self, chunks: rx.UploadChunkIterator, on_done: str = ""):
+        """Store each streamed file (app/services/assets/ingest.py, as the REST upload does) and list what
+        became of it; then `on_done(asset_ids)` when the drop zone was given one (components/library/drop_zone.py)."""
         async with self:
             user = session_user(self)
             self.uploading, self.uploads, self.upload_percent = user is not None, [], 0
@@ -112,81 +96,27 @@ class AssetsState(rx.State):
                 self.uploading = False
             yield refusal
             return
-        entries: list[dict[str, str]] = []
-        created: list[int] = []
-        received_ids: list[int] = []  # every image of this drop, new or already in the library
-        queue_down = unreadable = ""
-        last_push = 0.0
-        assembler = ChunkAssembler()
 
-        async def finish(file: AssembledFile) -> None:
-            entry = entries[file.index]
-            try:
-                if file.refused:
-                    entry.update(state="error", message=unreadable if file.refused == "unreadable"
-                                 else REFUSED[file.refused](settings))
-                    return
-                archive = archives.is_zip(archives.head_of(file.handle()))
-                try:
-                    result = await asyncio.to_thread(assets.ingest_one, workspace_id=user.workspace_id,
-                                                     filename=file.name, data=file.handle())
-                except ServiceUnavailable as exc:  # the virus scanner is down (fail-closed): not stored
-                    entry.update(state="error", message=exc.message)
-                    return
-            finally:
-                file.discard()
-            received_ids.extend(a.id for a in result.assets)
-            created.extend(result.created)
-            entry.update(**_outcome(result, archive=archive))
+        async def report(entries: list[dict[str, str]]) -> None:
+            async with self:
+                self.uploads = entries
 
-        async def submit(asset_ids: list[int]) -> None:
-            nonlocal queue_down
-            try:
-                await asyncio.to_thread(assets.submit_processing, workspace_id=user.workspace_id, asset_ids=asset_ids)
-            except ServiceUnavailable as exc:
-                queue_down = exc.message
-
-        try:
-            async for chunk in chunks:
-                finished, started = assembler.feed(filename=chunk.filename, offset=chunk.offset, data=chunk.data)
-                for file in finished:
-                    await finish(file)
-                if started:
-                    entries.append({"name": chunk.filename, "state": "uploading", "received": "0", "message": ""})
-                entries[-1]["received"] = str(assembler.current.received)
-                if len(created) >= settings.ingest_batch_size:
-                    # Start thumbnails while the rest is still arriving.
-                    await submit(created[:])
-                    created.clear()
-                if time.monotonic() - last_push > 0.4:
-                    last_push = time.monotonic()
-                    async with self:
-                        self.uploads = [dict(e) for e in entries]
-        except Exception as exc:  # the stream broke (a part header no parser can read): keep what came
-            unreadable = f"The upload could not be read from here on ({str(exc)[:120]}). Upload the rest again."
-            if assembler.current is not None:
-                assembler.current.refused = "unreadable"
-            else:
-                entries.append({"name": "upload", "state": "error", "received": "0", "message": unreadable})
-        for file in assembler.close():
-            await finish(file)
-        if created:
-            await submit(created)
+        done = await ingest_chunks(workspace_id=user.workspace_id, chunks=chunks, report=report)
         async with self:
-            self.uploads = [dict(e) for e in entries]
+            self.uploads = done.entries
             self.uploading, self.upload_percent = False, 100
             await self._reload(user.workspace_id)
             start_follow = not self.following
-        stored = sum(e["state"] == "stored" for e in entries)
-        failed = sum(e["state"] == "error" for e in entries)
+        stored = sum(e["state"] == "stored" for e in done.entries)
+        failed = sum(e["state"] == "error" for e in done.entries)
         yield (rx.toast.warning(f"{stored} stored, {failed} refused — see the list for why.") if failed
                else rx.toast.success(f"{stored} image{'s' if stored != 1 else ''} stored."))
-        if queue_down:
-            yield rx.toast.warning(queue_down)
+        if done.queue_message:
+            yield rx.toast.warning(done.queue_message)
         if start_follow:
             yield AssetsState.follow_jobs
-        # The Rename page reuses this drop zone: its batch starts from what was just dropped.
-        yield RenameState.take_uploads([str(i) for i in received_ids])
+        if on_done and (then := _dropped(on_done, [str(i) for i in done.asset_ids])) is not None:
+            yield then
 
     @rx.event(background=True)
     async def follow_jobs(self):

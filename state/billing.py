@@ -14,20 +14,17 @@ import reflex as rx
 
 from app import routes
 from app.db import session_scope
+from app.display import money
 from app.errors import AppError
 from app.ids import parse_id
 from app.services.auth.accounts import UserPublic
 from app.services.billing import budgets, checkout, client, overview
 from app.services.workspaces import members
-from state.session import full_page_load, refused, require_user, to_sign_in
+from state.session import full_page_load, refused, require_user, signed_in
 
 # How long the page follows the balance after Checkout before saying the credits are late.
 FOLLOW_SECONDS = 90
 POLL_SECONDS = 0.5
-
-
-def money(cents: int, currency: str) -> str:
-    return f"{cents / 100:,.2f} {currency.upper()}"
 
 
 def limit_text(value: int | None, unit: str, unlimited: str) -> str:
@@ -76,17 +73,14 @@ def _member_caps(form: dict) -> dict[int, int | None]:
     return caps
 
 
-async def _to_stripe(state: rx.State, start) -> rx.event.EventSpec:
-    """Sign-in and role checks, then `start(session, user, return_url)` → Stripe's page in this tab. The return
+def _to_stripe(state: rx.State, user: UserPublic, start) -> rx.event.EventSpec:
+    """The role check, then `start(session, user, return_url)` → Stripe's page in this tab. The return
     URL carries the newest payment seen, so coming back can tell this payment from older ones."""
-    user = await require_user(state)
-    if user is None:
-        return to_sign_in(state)
     if (denied := refused(user, "billing.manage")) is not None:
         return denied
     try:
         with session_scope() as session:
-            url = start(session, user, f"{routes.BILLING}?after={state._newest}")
+            url = start(session, user, routes.billing_return_url(state._newest))
     except AppError as exc:
         return rx.toast.error(exc.message)
     return full_page_load(url)  # Stripe's page, in this tab (coming back reloads the page afresh)
@@ -151,10 +145,8 @@ class BillingState(rx.State):
         return self._newest
 
     @rx.event
-    async def load_page(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_page(self, user: UserPublic):
         self.enabled, self.loaded, self.budget_error = client.enabled(), False, ""
         if not self.enabled:
             return
@@ -198,25 +190,26 @@ class BillingState(rx.State):
                 self.following = False
 
     @rx.event
-    async def buy_pack(self, pack_id: str):
-        return await _to_stripe(self, lambda session, user, back: checkout.start_pack_checkout(
+    @signed_in
+    async def buy_pack(self, user: UserPublic, pack_id: str):
+        return _to_stripe(self, user, lambda session, user, back: checkout.start_pack_checkout(
             session=session, user=user, workspace_id=user.workspace_id, pack_id=parse_id(pack_id), return_url=back))
 
     @rx.event
-    async def subscribe(self, plan_id: str):
-        return await _to_stripe(self, lambda session, user, back: checkout.start_plan_checkout(
+    @signed_in
+    async def subscribe(self, user: UserPublic, plan_id: str):
+        return _to_stripe(self, user, lambda session, user, back: checkout.start_plan_checkout(
             session=session, user=user, workspace_id=user.workspace_id, plan_id=parse_id(plan_id), return_url=back))
 
     @rx.event
-    async def open_portal(self):
-        return await _to_stripe(self, lambda session, user, _back: checkout.portal_url(
+    @signed_in
+    async def open_portal(self, user: UserPublic):
+        return _to_stripe(self, user, lambda session, user, _back: checkout.portal_url(
             session=session, user=user, workspace_id=user.workspace_id, return_url=routes.BILLING))
 
     @rx.event
-    async def save_budget(self, form_data: dict):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def save_budget(self, user: UserPublic, form_data: dict):
         if (denied := refused(user, "budgets.manage")) is not None:
             return denied
         try:

@@ -8,7 +8,8 @@ from app.db import session_scope
 from app.services import credits, jobs
 from app.services.ai import guidance
 from app.services.assets import service as assets
-from state.session import require_user, to_sign_in
+from app.services.auth.accounts import UserPublic
+from state.session import signed_in
 
 
 class DashboardState(rx.State):
@@ -20,10 +21,8 @@ class DashboardState(rx.State):
     setup: list[dict[str, str]] = []
 
     @rx.event
-    async def load_page(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_page(self, user: UserPublic):
         with session_scope() as session:
             _, self.asset_count = assets.list_assets(session=session, workspace_id=user.workspace_id, limit=1)
             self.credit_balance, self.credits_held = credits.balance(session=session, workspace_id=user.workspace_id)

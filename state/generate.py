@@ -13,12 +13,13 @@ from app.errors import AppError
 from app.ids import parse_id
 from app.models import utcnow
 from app.services import credits
+from app.services.auth.accounts import UserPublic
 from app.services.click_keys import first_click, new_click_key
 from app.services.generation import registry, service
 from app.services.generation.service import GenerationInput
 from app.services.generation.styles import list_styles
 from state.live import follow_jobs
-from state.session import refused, require_user, session_user, to_sign_in
+from state.session import refused, session_user, signed_in
 
 GALLERY_PAGE = 24
 TERMINAL = ("succeeded", "failed", "canceled")
@@ -200,10 +201,8 @@ class GenerateState(rx.State):
                                for i in body["images"]]
 
     @rx.event
-    async def load_page(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_page(self, user: UserPublic):
         self.form_error, self.selected_id, self.limit = "", "", GALLERY_PAGE
         self.click_key = new_click_key()
         self._load_options(user.workspace_id)
@@ -262,12 +261,9 @@ class GenerateState(rx.State):
         return True
 
     @rx.event
-    async def generate(self, form_data: dict):
+    @signed_in
+    async def generate(self, user: UserPublic, form_data: dict):
         """Start a generation from exactly what the boxes show at the click (the form's data)."""
-        user = await require_user(self)
-        if user is None:
-            yield to_sign_in(self)
-            return
         if refusal := refused(user, "generate.write"):
             yield refusal
             return
@@ -311,10 +307,8 @@ class GenerateState(rx.State):
             yield GenerateState.follow
 
     @rx.event
-    async def cancel_current(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def cancel_current(self, user: UserPublic):
         if refusal := refused(user, "generate.write"):
             return refusal
         if not self.current:
@@ -349,42 +343,32 @@ class GenerateState(rx.State):
         await follow_jobs(self, workspace_id=user.workspace_id, step=step)
 
     @rx.event
-    async def handle_filter_provider(self, value: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def handle_filter_provider(self, user: UserPublic, value: str):
         self.filter_provider, self.limit = value[:32], GALLERY_PAGE
         self._reload_gallery(user.workspace_id)
 
     @rx.event
-    async def handle_filter_style(self, value: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def handle_filter_style(self, user: UserPublic, value: str):
         self.filter_style, self.limit = value[:40], GALLERY_PAGE
         self._reload_gallery(user.workspace_id)
 
     @rx.event
-    async def handle_filter_range(self, value: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def handle_filter_range(self, user: UserPublic, value: str):
         self.filter_range, self.limit = (value if value in RANGES else "all"), GALLERY_PAGE
         self._reload_gallery(user.workspace_id)
 
     @rx.event
-    async def toggle_favourites_only(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def toggle_favourites_only(self, user: UserPublic):
         self.favourites_only, self.limit = not self.favourites_only, GALLERY_PAGE
         self._reload_gallery(user.workspace_id)
 
     @rx.event
-    async def load_more(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_more(self, user: UserPublic):
         self.limit = min(self.limit + GALLERY_PAGE, 1000)
         self._reload_gallery(user.workspace_id)
 
@@ -397,10 +381,8 @@ class GenerateState(rx.State):
         self.selected_id = ""
 
     @rx.event
-    async def toggle_favourite(self, image_id: str, favourite: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def toggle_favourite(self, user: UserPublic, image_id: str, favourite: str):
         if refusal := refused(user, "generate.write"):
             return refusal
         try:
@@ -412,10 +394,8 @@ class GenerateState(rx.State):
         self._reload_current(user.workspace_id)
 
     @rx.event
-    async def delete_image(self, image_id: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def delete_image(self, user: UserPublic, image_id: str):
         if refusal := refused(user, "generate.write"):
             return refusal
         try:
@@ -428,11 +408,9 @@ class GenerateState(rx.State):
         return rx.toast.success("Image deleted.")
 
     @rx.event
-    async def use_settings(self, image_id: str):
+    @signed_in
+    async def use_settings(self, user: UserPublic, image_id: str):
         """Copy an image's settings (and its seed) into the form."""
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
         card = next((c for c in self.cards + self.current_images if c["id"] == image_id), None)
         if card is None:
             return rx.toast.error("That image no longer exists.")
@@ -450,10 +428,8 @@ class GenerateState(rx.State):
         return rx.toast.info("Settings copied into the form, seed included.")
 
     @rx.event
-    async def make_variation(self, image_id: str, click_key: str = ""):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def make_variation(self, user: UserPublic, image_id: str, click_key: str = ""):
         if refusal := refused(user, "generate.write"):
             return refusal
         if not self._first_click(user.id, "variation", click_key):

@@ -8,9 +8,10 @@ import reflex as rx
 from app.db import read_scope
 from app.errors import AppError
 from app.ids import parse_id
+from app.services.auth.accounts import UserPublic
 from app.services.templates import library
 from state.generate import GenerateState
-from state.session import require_user, to_sign_in
+from state.session import signed_in
 
 NONE = "none"  # the select's "no template" value
 
@@ -21,10 +22,8 @@ class GenerateStylesState(rx.State):
     chosen: str = NONE
 
     @rx.event
-    async def load_page(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_page(self, user: UserPublic):
         with read_scope() as session:
             rows, _ = library.search_templates(session=session, actor=user, kind="image_style", status="active",
                                                sort="name", limit=100)
@@ -35,10 +34,8 @@ class GenerateStylesState(rx.State):
             return GenerateStylesState.choose(str(wanted))
 
     @rx.event
-    async def choose(self, template_id: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def choose(self, user: UserPublic, template_id: str):
         if template_id == NONE or not parse_id(template_id):
             self.chosen = NONE
             return

@@ -10,7 +10,7 @@ from app.errors import AppError
 from app.ids import parse_id
 from app.services.workspaces import invitations, permissions
 from app.services.workspaces import service as workspaces
-from state.session import client_ip, cookie_token, full_page_load, require_user
+from state.session import client_ip, cookie_token, full_page_load, visitor
 
 
 class InviteState(rx.State):
@@ -34,7 +34,7 @@ class InviteState(rx.State):
     @rx.event
     async def load_page(self):
         params = self.router.url.query_parameters
-        user = await require_user(self)  # None is fine: the page is public
+        user = await visitor(self)  # None is fine: the page is public
         self.status, self.problem, self.offer, self.other_email = "", "", {}, ""
         joined = parse_id(params.get("joined", ""))
         if joined and user is not None:
@@ -68,8 +68,8 @@ class InviteState(rx.State):
 
     @rx.event
     async def accept(self):
-        user = await require_user(self)
-        if user is None:
+        user = await visitor(self)
+        if user is None:  # to sign in, and back to this invitation (its token is not in the page's path)
             return rx.redirect(routes.sign_in_url(routes.invite_url(self._token)))
         try:
             with session_scope() as session:

@@ -17,6 +17,7 @@ from app.db import session_scope
 from app.errors import AppError
 from app.ids import parse_id
 from app.models import utcnow
+from app.services.auth.accounts import UserPublic
 from app.services.library import bulk, collections, facets
 from app.services.library.cards import (
     card_of,
@@ -25,9 +26,8 @@ from app.services.library.cards import (
     select_range,
 )
 from app.services.library.search import COUNT_CAP, SearchQuery, matching_ids, search, total_capped
-from state.rename import RenameState
-from state.session import refused, require_user, to_sign_in
-from state.workflows import WorkflowsState
+from state.handoff import HandoffState
+from state.session import refused, signed_in
 
 PAGE = 60
 MAX_SELECTION = 10_000
@@ -152,28 +152,22 @@ class LibraryState(rx.State):
         self.cameras, self.colours, self.known_tags = found["cameras"], found["colours"], found["tags"]
 
     @rx.event
-    async def load_menus(self):
+    @signed_in
+    async def load_menus(self, user: UserPublic):
         """The filter menus, sent after the grid (load_page chains this) so thumbnails do not wait for them."""
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
         # In a thread: on the event loop this query held up the thumbnail requests the grid had just sent.
         self._set_menus(await asyncio.to_thread(_menus_of, user.workspace_id))
 
-    async def _research(self):
+    @signed_in
+    async def _research(self, user: UserPublic):
         """Run the search again from the first page after a control changed."""
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
         self.limit = PAGE
         self._reload(user.workspace_id)
         return self._sync_url()
 
     @rx.event
-    async def load_page(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_page(self, user: UserPublic):
         params = dict(self.router.url.query_parameters)
         refusal = None
         try:
@@ -186,6 +180,11 @@ class LibraryState(rx.State):
         from state.assets import AssetsState  # here: state.assets imports this module
 
         after = [LibraryState.load_menus, AssetsState.load_page]  # after the cards: they never wait for these
+        if deleted := (await self.get_state(HandoffState)).take_deleted():
+            # A picture deleted on its own page: the Undo is offered here, where the user lands.
+            self.last_deleted = deleted
+            refusal = rx.toast.success("Picture deleted.", duration=20_000,
+                                       action={"label": "Undo", "on_click": LibraryState.undo_delete})
         return [refusal, *after] if refusal else after
 
     @rx.event
@@ -223,10 +222,8 @@ class LibraryState(rx.State):
         return await self._research()
 
     @rx.event
-    async def load_more(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_more(self, user: UserPublic):
         self.limit = min(self.limit + PAGE, 2000)
         self._reload(user.workspace_id)
 
@@ -246,12 +243,10 @@ class LibraryState(rx.State):
         self.anchor = asset_id
 
     @rx.event
-    async def select_all_matching(self):
+    @signed_in
+    async def select_all_matching(self, user: UserPublic):
         """Every picture the search matches (up to 10,000), not only the cards loaded on screen. Read from
         the matches themselves, not from the total (which stops counting at COUNT_CAP)."""
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
         with session_scope() as session:
             ids = matching_ids(session=session, workspace_id=user.workspace_id, query=self._query(),
                                cap=MAX_SELECTION + 1)
@@ -281,10 +276,8 @@ class LibraryState(rx.State):
         return (ids, result), None
 
     @rx.event
-    async def add_tag(self, form: dict):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def add_tag(self, user: UserPublic, form: dict):
         if refusal := refused(user, "assets.write"):
             return refusal
         tag = str(form.get("tag", "")).strip()[:60]
@@ -294,10 +287,8 @@ class LibraryState(rx.State):
         return refusal or rx.toast.success(f"Tagged {done[1].changed} pictures “{tag.lower()}”.")
 
     @rx.event
-    async def remove_tag(self, form: dict):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def remove_tag(self, user: UserPublic, form: dict):
         if refusal := refused(user, "assets.write"):
             return refusal
         tag = str(form.get("tag", "")).strip()[:60]
@@ -307,20 +298,16 @@ class LibraryState(rx.State):
         return refusal or rx.toast.success(f"Removed “{tag.lower()}” from the selection.")
 
     @rx.event
-    async def add_to_collection(self, collection_id: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def add_to_collection(self, user: UserPublic, collection_id: str):
         if refusal := refused(user, "assets.write"):
             return refusal
         done, refusal = await self._bulk(user, "collect", parse_id(collection_id))
         return refusal or rx.toast.success(f"Added {done[1].changed} pictures to the collection.")
 
     @rx.event
-    async def add_to_new_collection(self, form: dict):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def add_to_new_collection(self, user: UserPublic, form: dict):
         if refusal := refused(user, "assets.write"):
             return refusal
         name = str(form.get("name", "")).strip()[:80]
@@ -334,10 +321,8 @@ class LibraryState(rx.State):
         return refusal or rx.toast.success(f"Added {done[1].changed} pictures to “{name}”.")
 
     @rx.event
-    async def delete_selected(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def delete_selected(self, user: UserPublic):
         if refusal := refused(user, "assets.write"):
             return refusal
         done, refusal = await self._bulk(user, "delete")
@@ -350,10 +335,8 @@ class LibraryState(rx.State):
                                 action={"label": "Undo", "on_click": LibraryState.undo_delete})
 
     @rx.event
-    async def undo_delete(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def undo_delete(self, user: UserPublic):
         if refusal := refused(user, "assets.write"):
             return refusal
         self.selected, self.last_deleted = self.last_deleted, []
@@ -362,10 +345,8 @@ class LibraryState(rx.State):
         return refusal or rx.toast.success(f"Restored {done[1].changed} pictures.")
 
     @rx.event
-    async def download_zip(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def download_zip(self, user: UserPublic):
         body = json.dumps({"asset_ids": self._ids()[:2000]})
         # A POST (the list can be long) through fetch, saved as a file; same origin, so the cookie goes.
         return rx.call_script(
@@ -377,29 +358,21 @@ class LibraryState(rx.State):
             ".catch(() => alert('The ZIP could not be made. Try fewer pictures.'))")
 
     @rx.event
-    async def send_to_rename(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
-        rename = await self.get_state(RenameState)
-        rename.chosen = [str(i) for i in self._ids()]
+    @signed_in
+    async def send_to_rename(self, user: UserPublic):
+        (await self.get_state(HandoffState)).give_chosen(routes.RENAME, self._ids())
         return rx.redirect(routes.RENAME)
 
     @rx.event
-    async def send_to_workflow(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
-        workflows = await self.get_state(WorkflowsState)
-        workflows.chosen = [str(i) for i in self._ids()]
+    @signed_in
+    async def send_to_workflow(self, user: UserPublic):
+        (await self.get_state(HandoffState)).give_chosen(routes.WORKFLOWS, self._ids())
         return rx.redirect(routes.WORKFLOWS)
 
     # --- collections --------------------------------------------------------------------------------------
     @rx.event
-    async def create_collection(self, form: dict):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def create_collection(self, user: UserPublic, form: dict):
         if refusal := refused(user, "assets.write"):
             return refusal
         name = str(form.get("name", "")).strip()[:80]
@@ -414,10 +387,8 @@ class LibraryState(rx.State):
         return rx.toast.success(f"Collection “{name}” created.")
 
     @rx.event
-    async def rename_collection(self, form: dict):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def rename_collection(self, user: UserPublic, form: dict):
         if refusal := refused(user, "assets.write"):
             return refusal
         name = str(form.get("name", "")).strip()[:80]
@@ -430,10 +401,8 @@ class LibraryState(rx.State):
         return rx.toast.success(f"Renamed to “{name}”.")
 
     @rx.event
-    async def delete_collection(self, collection_id: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def delete_collection(self, user: UserPublic, collection_id: str):
         if refusal := refused(user, "assets.write"):
             return refusal
         try:

@@ -6,7 +6,8 @@ import reflex as rx
 
 from app.db import read_scope, session_scope
 from app.services import notifications
-from state.session import session_user
+from app.services.auth.accounts import UserPublic
+from state.session import signed_in
 
 
 class NotificationsState(rx.State):
@@ -23,21 +24,18 @@ class NotificationsState(rx.State):
                           for n in rows]
 
     @rx.event
-    def load(self):
-        user = session_user(self)
-        if user is not None:
-            self._refresh(user)
+    @signed_in
+    async def load(self, user: UserPublic):
+        self._refresh(user)
 
     @rx.event
     def load_on_open(self, is_open: bool):
         if is_open:
-            self.load()
+            return NotificationsState.load
 
     @rx.event
-    def open_notice(self, notice_id: str, link: str):
-        user = session_user(self)
-        if user is None:
-            return None
+    @signed_in
+    async def open_notice(self, user: UserPublic, notice_id: str, link: str):
         with session_scope() as session:
             notifications.mark_read(session=session, actor=user, ids=[int(notice_id)] if notice_id.isdigit() else [])
         self._refresh(user)
@@ -45,10 +43,8 @@ class NotificationsState(rx.State):
         return rx.redirect(link) if link.startswith("/") and not link.startswith("//") else None
 
     @rx.event
-    def mark_all_read(self):
-        user = session_user(self)
-        if user is None:
-            return
+    @signed_in
+    async def mark_all_read(self, user: UserPublic):
         with session_scope() as session:
             notifications.mark_read(session=session, actor=user)
         self._refresh(user)

@@ -15,12 +15,14 @@ from app.ids import parse_id
 from app.models import Job
 from app.services import jobs
 from app.services.ai import resolve
+from app.services.auth.accounts import UserPublic
 from app.services.click_keys import first_click, new_click_key
 from app.services.library.picker import picker_cards, picker_ids
 from app.services.rename import service as rename
 from app.services.rename.service import RenameOptions
+from state.handoff import HandoffState
 from state.live import owner_job_messages
-from state.session import refused, require_user, session_user, to_sign_in
+from state.session import refused, session_user, signed_in
 
 LIBRARY_PAGE = 200
 NEEDS_SUBJECT = "needs a subject"  # the grid filter for rows the analyzer could not name
@@ -176,10 +178,10 @@ class RenameState(rx.State):
             self.regenerating = bool(regen and regen.workspace_id == workspace_id and regen.status not in jobs.TERMINAL)
 
     @rx.event
-    async def load_page(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_page(self, user: UserPublic):
+        if chosen := (await self.get_state(HandoffState)).take_chosen(routes.RENAME):  # sent from the Assets page
+            self.chosen = chosen
         raw = self.router.url.query_parameters.get("batch", "")
         self.batch_id = parse_id(raw)  # 0 (no batch) for anything that is not a 64-bit id
         self.regen_job_id = ""
@@ -201,39 +203,29 @@ class RenameState(rx.State):
                                                                                                 asset_id]
 
     @rx.event
-    async def choose_all(self):
+    @signed_in
+    async def choose_all(self, user: UserPublic):
         """Every image the picker's search matches (up to a batch's limit), not only the tiles on screen."""
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
         self.chosen = picker_ids(workspace_id=user.workspace_id, q=self.library_query,
                                  include_derived=self.include_derived,
                                  cap=rename.MAX_BATCH)
 
     @rx.event
-    async def search_library(self, value: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def search_library(self, user: UserPublic, value: str):
         self.library_query = str(value)[:200]
         self._load_lists(user.workspace_id)
 
     @rx.event
-    async def set_include_derived(self, value: bool):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def set_include_derived(self, user: UserPublic, value: bool):
         self.include_derived = bool(value)
         self._load_lists(user.workspace_id)
 
     @rx.event
-    async def take_uploads(self, asset_ids: list[str]):
-        """Images just dropped on this page join the selection."""
-        if not self.router.url.path.startswith(routes.RENAME):
-            return
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def take_uploads(self, user: UserPublic, asset_ids: list[str]):
+        """Images just dropped on this page's drop zone join the selection."""
         if refusal := refused(user, "rename.write"):
             return refusal
         self.chosen = list(dict.fromkeys([*self.chosen, *asset_ids]))[: rename.MAX_BATCH]
@@ -275,10 +267,8 @@ class RenameState(rx.State):
             setattr(self, name, bool(value))
 
     @rx.event
-    async def start_batch(self, click_key: str = ""):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def start_batch(self, user: UserPublic, click_key: str = ""):
         if refusal := refused(user, "rename.write"):
             return refusal
         if not first_click(user_id=user.id, scope="rename", key=click_key):
@@ -300,20 +290,14 @@ class RenameState(rx.State):
             self.form_error = exc.message
             return
         self.form_error, self.chosen = "", []
-        return rx.redirect(f"{routes.RENAME}?batch={batch.id}")
-
-    async def _editor(self) -> tuple[int | None, rx.event.EventSpec | None]:
-        """For handlers that change the batch: the workspace (None: not signed in), and a toast if the role may not."""
-        user = await require_user(self)
-        return (user.workspace_id, refused(user, "rename.write")) if user else (None, None)
+        return rx.redirect(routes.rename_batch_url(str(batch.id)))
 
     @rx.event
-    async def save_name(self, item_id: str, value: str):
-        owner, refusal = await self._editor()
-        if owner is None:
-            return to_sign_in(self)
-        if refusal:
+    @signed_in
+    async def save_name(self, user: UserPublic, item_id: str, value: str):
+        if refusal := refused(user, "rename.write"):
             return refusal
+        owner = user.workspace_id
         try:
             rename.edit_item(workspace_id=owner, batch_id=self.batch_id, item_id=parse_id(item_id),
                              final_name=value[:200])
@@ -322,32 +306,29 @@ class RenameState(rx.State):
         self._load_batch(owner)
 
     @rx.event
-    async def save_alt(self, item_id: str, value: str):
-        owner, refusal = await self._editor()
-        if owner is None:
-            return to_sign_in(self)
-        if refusal:
+    @signed_in
+    async def save_alt(self, user: UserPublic, item_id: str, value: str):
+        if refusal := refused(user, "rename.write"):
             return refusal
+        owner = user.workspace_id
         rename.edit_item(workspace_id=owner, batch_id=self.batch_id, item_id=parse_id(item_id), alt_text=value[:300])
         self._load_batch(owner)
 
     @rx.event
-    async def toggle_accept(self, item_id: str, accepted: bool):
-        owner, refusal = await self._editor()
-        if owner is None:
-            return to_sign_in(self)
-        if refusal:
+    @signed_in
+    async def toggle_accept(self, user: UserPublic, item_id: str, accepted: bool):
+        if refusal := refused(user, "rename.write"):
             return refusal
+        owner = user.workspace_id
         rename.edit_item(workspace_id=owner, batch_id=self.batch_id, item_id=parse_id(item_id), accepted=accepted)
         self._load_batch(owner)
 
     @rx.event
-    async def regenerate_row(self, item_id: str):
-        owner, refusal = await self._editor()
-        if owner is None:
-            return to_sign_in(self)
-        if refusal:
+    @signed_in
+    async def regenerate_row(self, user: UserPublic, item_id: str):
+        if refusal := refused(user, "rename.write"):
             return refusal
+        owner = user.workspace_id
         try:
             self.regen_job_id = await asyncio.to_thread(rename.regenerate, workspace_id=owner, batch_id=self.batch_id,
                                                         item_id=parse_id(item_id))
@@ -357,12 +338,11 @@ class RenameState(rx.State):
         return RenameState.follow_batch
 
     @rx.event
-    async def retry_failed_offline(self):
-        owner, refusal = await self._editor()
-        if owner is None:
-            return to_sign_in(self)
-        if refusal:
+    @signed_in
+    async def retry_failed_offline(self, user: UserPublic):
+        if refusal := refused(user, "rename.write"):
             return refusal
+        owner = user.workspace_id
         try:
             await asyncio.to_thread(rename.retry_failed, workspace_id=owner, batch_id=self.batch_id, provider="local")
         except AppError as exc:
@@ -371,12 +351,11 @@ class RenameState(rx.State):
         return RenameState.follow_batch
 
     @rx.event
-    async def add_keyword_to_all(self, form_data: dict):
-        owner, refusal = await self._editor()
-        if owner is None:
-            return to_sign_in(self)
-        if refusal:
+    @signed_in
+    async def add_keyword_to_all(self, user: UserPublic, form_data: dict):
+        if refusal := refused(user, "rename.write"):
             return refusal
+        owner = user.workspace_id
         word = " ".join(str(form_data.get("keyword", "")).split())[:40]
         if not word:
             return
@@ -388,12 +367,11 @@ class RenameState(rx.State):
         return [rx.toast.success(keyword_message(word, counts)), rx.set_value("keyword", "")]
 
     @rx.event
-    async def apply_names(self, undo: bool = False):
-        owner, refusal = await self._editor()
-        if owner is None:
-            return to_sign_in(self)
-        if refusal:
+    @signed_in
+    async def apply_names(self, user: UserPublic, undo: bool = False):
+        if refusal := refused(user, "rename.write"):
             return refusal
+        owner = user.workspace_id
         count = rename.apply_to_library(workspace_id=owner, batch_id=self.batch_id, undo=undo)
         return rx.toast.success(f"{count} asset{'s' if count != 1 else ''} "
                                 f"{'restored to their original names' if undo else 'renamed in your library'}.")

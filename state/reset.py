@@ -46,4 +46,4 @@ class ResetConfirmState(rx.State):
             self.error = exc.message
             return
         self.error = ""
-        return rx.redirect(f"{routes.SIGN_IN}?reset=1", replace=True)
+        return rx.redirect(routes.sign_in_after_reset_url(), replace=True)

@@ -12,8 +12,9 @@ import reflex as rx
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.ids import parse_id
+from app.services.auth.accounts import UserPublic
 from app.services.templates import comments, reviews
-from state.session import client_ip, refused, require_user
+from state.session import client_ip, refused, signed_in
 from state.template_editor import TemplateEditorState
 
 STATUS_LABELS = {"draft": "Draft", "in_review": "In review", "approved": "Approved", "rejected": "Sent back",
@@ -86,20 +87,16 @@ class ReviewPanelState(rx.State):
                        [_flat_comment(t, False)] + [_flat_comment(r, True) for r in t["replies"]]]
 
     @rx.event
-    async def load(self):
-        user = await require_user(self)
-        if user is None:
-            return
+    @signed_in
+    async def load(self, user: UserPublic):
         self.error, self.reject_open, self.reject_reason, self.reply_to = "", False, "", ""
         try:
             self._refresh(user)
         except AppError as exc:
             self.error = exc.message
 
-    async def _act(self, action: str, fn, success: str):
-        user = await require_user(self)
-        if user is None:
-            return None
+    @signed_in
+    async def _act(self, user: UserPublic, action: str, fn, success: str):
         if (toast := refused(user, action)) is not None:
             return toast
         try:
@@ -111,10 +108,8 @@ class ReviewPanelState(rx.State):
         return rx.toast.success(success)
 
     @rx.event
-    async def submit(self):
-        user = await require_user(self)
-        if user is None:
-            return None
+    @signed_in
+    async def submit(self, user: UserPublic):
         if (toast := refused(user, "templates.write")) is not None:
             return toast
         # The editor's base is what the author sees on screen: a save since this panel loaded is included.
@@ -164,10 +159,8 @@ class ReviewPanelState(rx.State):
         return await self._act("approvals.review", run, "Sent back to the author.")
 
     @rx.event
-    async def activate(self, number: str):
-        user = await require_user(self)
-        if user is None:
-            return None
+    @signed_in
+    async def activate(self, user: UserPublic, number: str):
         if (toast := refused(user, "templates.write")) is not None:  # before anything else of this state
             return toast
         ip = client_ip(self)

@@ -6,8 +6,9 @@ import reflex as rx
 
 from app.db import read_scope
 from app.errors import AppError
+from app.services.auth.accounts import UserPublic
 from app.services.templates import reviews
-from state.session import require_user, to_sign_in
+from state.session import signed_in
 
 
 class ReviewsState(rx.State):
@@ -17,10 +18,8 @@ class ReviewsState(rx.State):
     loaded: bool = False
 
     @rx.event
-    async def load_page(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_page(self, user: UserPublic):
         self.allowed = user.can("approvals.review")
         self.items = []
         if self.allowed:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
+from collections.abc import Callable
 
 import reflex as rx
 
@@ -177,11 +180,87 @@ class SessionState(rx.State):
 
 
 async def require_user(state: rx.State) -> UserPublic | None:
-    """For page handlers: the user, with the shared display state refreshed, or None."""
+    """The user, with the shared display state refreshed, or None: what @signed_in and @admin_only ask
+    (handlers get the user from them; background events ask session_user inside `async with self`)."""
     user = session_user(state)
     shared = await state.get_state(SessionState)
     shared._apply(user)
     return user
+
+
+async def visitor(state: rx.State) -> UserPublic | None:
+    """For public pages (an invitation): who is signed in, if anyone, with the shared display state refreshed."""
+    return await require_user(state)
+
+
+async def refresh_session(state: rx.State) -> None:
+    """After a change the header shows (the user's name, the workspace's name): re-read the shared display state."""
+    await require_user(state)
+
+
+def _with_user(handler: Callable, check: Callable) -> Callable:
+    """`handler(self, user, ...)` as an event handler `(self, ...)`: `check(state)` returns (user, None) or
+    (None, the events that turn the visitor away). Reflex reads the parameters (and their types) from the
+    signature without `user`, so the page sends and converts the other arguments as before."""
+    signature = inspect.signature(handler)
+    params = list(signature.parameters.values())
+    if len(params) < 2 or params[1].name not in ("user", "admin"):
+        raise TypeError(f"{handler.__qualname__}: the parameter after self must be `user` (or `admin`)")
+    if not (inspect.iscoroutinefunction(handler) or inspect.isasyncgenfunction(handler)):
+        raise TypeError(f"{handler.__qualname__}: a guarded handler must be async (it reads the session)")
+
+    if inspect.isasyncgenfunction(handler):
+        @functools.wraps(handler)
+        async def wrapper(self, *args, **kwargs):
+            user, away = await check(self)
+            if user is None:
+                yield away
+                return
+            async for event in handler(self, user, *args, **kwargs):
+                yield event
+    else:
+        @functools.wraps(handler)
+        async def wrapper(self, *args, **kwargs):
+            user, away = await check(self)
+            if user is None:
+                return away
+            return await handler(self, user, *args, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=[params[0], *params[2:]])
+    # A new dict: functools.wraps shares the handler's, and the handler keeps its own annotations.
+    wrapper.__annotations__ = {k: v for k, v in handler.__annotations__.items() if k != params[1].name}
+    return wrapper
+
+
+async def _signed_in_check(state: rx.State) -> tuple[UserPublic | None, rx.event.EventSpec | None]:
+    user = await require_user(state)
+    return user, None if user is not None else to_sign_in(state)
+
+
+async def admin_or_away(state: rx.State) -> tuple[UserPublic | None, object]:
+    """(the admin, None), or (None, the events that turn the visitor away): for admin background events,
+    inside `async with self`, where the decorator cannot run."""
+    user = await require_user(state)
+    if user is not None and user.is_admin and not admin_network_refused(state):
+        return user, None
+    if user is None:
+        return None, to_sign_in(state)
+    if network_lists.refusal(address=client_ip(state), path=routes.ADMIN_USERS):
+        return None, [rx.redirect(routes.DASHBOARD, replace=True), rx.toast.error(network_lists.MESSAGES["admin"])]
+    return None, [rx.redirect(routes.DASHBOARD, replace=True), rx.toast.error("That page is for admins only.")]
+
+
+def signed_in(handler: Callable) -> Callable:
+    """Decorate a page handler `async def handle_x(self, user: UserPublic, ...)` below `@rx.event`: it runs
+    with the signed-in user (the shared display state refreshed), and a visitor with no session goes to
+    the sign-in page instead. Not for background events (the session check needs the state lock)."""
+    return _with_user(handler, _signed_in_check)
+
+
+def admin_only(handler: Callable) -> Callable:
+    """Like `signed_in`, for the admin pages: a site admin on an allowed network, or turned away
+    (no session: to sign in; a member or a refused network: to the dashboard, with a word why)."""
+    return _with_user(handler, admin_or_away)
 
 
 def refused(user: UserPublic, action: str) -> rx.event.EventSpec | None:

@@ -7,10 +7,11 @@ import reflex as rx
 from app.db import session_scope
 from app.errors import AppError
 from app.services.auth import accounts, api_tokens
+from app.services.auth.accounts import UserPublic
 from app.services.auth.revocation import revoke_credentials
 from app.services.workspaces import permissions
 from app.services.workspaces.service import workspaces_of
-from state.session import client_ip, cookie_token, require_user, to_sign_in
+from state.session import client_ip, cookie_token, refresh_session, signed_in
 
 # The token form's choices: scopes (none ticked: full access) and lifetimes in days (0: never expires).
 TOKEN_SCOPES = permissions.SCOPES
@@ -35,10 +36,8 @@ class SettingsState(rx.State):
     revoke_tokens: bool = True
 
     @rx.event
-    async def load_page(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_page(self, user: UserPublic):
         self.profile_name = user.name
         self.new_secret = ""
         self.password_error = ""
@@ -72,17 +71,15 @@ class SettingsState(rx.State):
         self.token_scopes = [s for s in TOKEN_SCOPES if s in chosen or (checked and s == scope)]
 
     @rx.event
-    async def save_profile(self, form_data: dict):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def save_profile(self, user: UserPublic, form_data: dict):
         try:
             with session_scope() as session:
                 updated = accounts.update_profile(session=session, user_id=user.id,
                                                   name=str(form_data.get("name", "")))
         except AppError as exc:
             return rx.toast.error(exc.message)
-        await require_user(self)
+        await refresh_session(self)
         self.profile_name = updated.name
         return rx.toast.success("Profile saved.")
 
@@ -91,10 +88,8 @@ class SettingsState(rx.State):
         self.revoke_tokens = bool(value)
 
     @rx.event
-    async def change_password(self, form_data: dict):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def change_password(self, user: UserPublic, form_data: dict):
         new = str(form_data.get("new_password", ""))
         if new != str(form_data.get("confirm", "")):
             self.password_error = "The two new passwords are not the same."
@@ -120,10 +115,8 @@ class SettingsState(rx.State):
                 rx.set_value("confirm", "")]
 
     @rx.event
-    async def create_token(self, form_data: dict):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def create_token(self, user: UserPublic, form_data: dict):
         where = str(form_data.get("token_workspace", PERSONAL) or PERSONAL)
         days = str(form_data.get("token_expiry", "") or "90")
         try:
@@ -147,10 +140,8 @@ class SettingsState(rx.State):
         self.new_secret = ""
 
     @rx.event
-    async def revoke_token(self, token_id: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def revoke_token(self, user: UserPublic, token_id: str):
         try:
             with session_scope() as session:
                 api_tokens.revoke_token(session=session, user_id=user.id, token_id=int(token_id))

@@ -15,6 +15,7 @@ from app.db import read_scope
 from app.errors import AppError
 from app.ids import parse_id
 from app.models import Job
+from app.services.auth.accounts import UserPublic
 from app.services.library.picker import picker_cards
 from app.services.slides import decks
 from app.services.slides import files as deck_files
@@ -34,7 +35,7 @@ from app.services.slides.outline_rows import (
 )
 from app.services.slides.store import BUSY, get_deck, outline_of
 from state.live import owner_job_messages
-from state.session import refused, require_user, session_user, to_sign_in
+from state.session import refused, session_user, signed_in
 
 PICKER_SIZE = 48
 
@@ -145,10 +146,8 @@ class SlidesState(rx.State):
         self.undo_row, self.undo_index = {}, -1
 
     @rx.event
-    async def load_page(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_page(self, user: UserPublic):
         self.pdf_available = libreoffice_available()
         self._reload_list(user.workspace_id)
         if wanted := parse_id(self.router.url.query_parameters.get("deck", "")):  # a deck made from a template
@@ -177,10 +176,8 @@ class SlidesState(rx.State):
         return self._open(workspace_id, deck_id, "outline")
 
     @rx.event
-    async def open_deck(self, deck_id: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def open_deck(self, user: UserPublic, deck_id: str):
         try:
             return self._open(user.workspace_id, parse_id(deck_id),
                               "preview" if self._was_generated(deck_id) else "outline")
@@ -192,17 +189,13 @@ class SlidesState(rx.State):
         return any(d["id"] == deck_id and d["status"] in ("ready", "generating") for d in self.deck_list)
 
     @rx.event
-    async def new_deck(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def new_deck(self, user: UserPublic):
         self.deck, self.rows, self.versions, self.dirty = {}, [], [], False
 
     @rx.event
-    async def delete_deck(self, deck_id: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def delete_deck(self, user: UserPublic, deck_id: str):
         if refusal := refused(user, "slides.write"):
             return refusal
         try:
@@ -243,12 +236,10 @@ class SlidesState(rx.State):
             self.rows, self.dirty = rows, True
 
     @rx.event
-    async def drop_slide(self, slide_id: str, target_id: str):
+    @signed_in
+    async def drop_slide(self, user: UserPublic, slide_id: str, target_id: str):
         """A slide dragged onto another's place: the Move buttons' reorder, stored at once through the same
         outline save (unsaved edits go with it, never lost); the order before is kept as a version."""
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
         if refusal := refused(user, "slides.write"):
             return refusal
         target = next((i for i, r in enumerate(self.rows) if r["id"] == target_id), -1)
@@ -315,28 +306,22 @@ class SlidesState(rx.State):
         self.picker = [{"id": c["id"], "name": c["filename"], "thumb": c["thumb"]} for c in cards]
 
     @rx.event
-    async def set_picker_derived(self, value: bool):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def set_picker_derived(self, user: UserPublic, value: bool):
         self.picker_derived = bool(value)
         self._load_picker(user.workspace_id)
 
     @rx.event
-    async def open_picker(self, slide_id: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def open_picker(self, user: UserPublic, slide_id: str):
         if self._editable_row(slide_id) is None:
             return
         self.picker_for, self.picker_query = slide_id, ""
         self._load_picker(user.workspace_id)
 
     @rx.event
-    async def search_picker(self, query: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def search_picker(self, user: UserPublic, query: str):
         self.picker_query = str(query)[:100]
         self._load_picker(user.workspace_id)
 
@@ -372,10 +357,8 @@ class SlidesState(rx.State):
         self._reload_deck(workspace_id)
 
     @rx.event
-    async def save_outline(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def save_outline(self, user: UserPublic):
         if refusal := refused(user, "slides.write"):
             return refusal
         try:
@@ -407,29 +390,23 @@ class SlidesState(rx.State):
             return SlidesState.follow
 
     @rx.event
-    async def generate(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def generate(self, user: UserPublic):
         if refusal := refused(user, "slides.write"):
             return refusal
         return await self._start(user, deck_runs.generate)
 
     @rx.event
-    async def regenerate_slide(self, slide_id: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def regenerate_slide(self, user: UserPublic, slide_id: str):
         if refusal := refused(user, "slides.write"):
             return refusal
         return await self._start(user, deck_runs.regenerate_slide, slide_id=slide_id)
 
     @rx.event
-    async def confirm_regenerate(self):
+    @signed_in
+    async def confirm_regenerate(self, user: UserPublic):
         """The user agreed to replace their edits on the slide (the outline before it is kept as a version)."""
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
         if refusal := refused(user, "slides.write"):
             return refusal
         slide_id, self.confirm_regenerate_id = self.confirm_regenerate_id, ""
@@ -442,19 +419,15 @@ class SlidesState(rx.State):
         self.confirm_regenerate_id = ""
 
     @rx.event
-    async def rebuild_outline(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def rebuild_outline(self, user: UserPublic):
         if refusal := refused(user, "slides.write"):
             return refusal
         return await self._start(user, decks.rebuild_outline)
 
     @rx.event
-    async def cancel_generation(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def cancel_generation(self, user: UserPublic):
         if refusal := refused(user, "slides.write"):
             return refusal
         try:
@@ -507,10 +480,8 @@ class SlidesState(rx.State):
         self.version_note = value[:200]
 
     @rx.event
-    async def save_version(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def save_version(self, user: UserPublic):
         if refusal := refused(user, "slides.write"):
             return refusal
         try:
@@ -525,10 +496,8 @@ class SlidesState(rx.State):
         return rx.toast.success(f"Saved as version {version.number}.")
 
     @rx.event
-    async def restore_version(self, number: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def restore_version(self, user: UserPublic, number: str):
         if refusal := refused(user, "slides.write"):
             return refusal
         try:

@@ -10,6 +10,7 @@ import asyncio
 import reflex as rx
 
 from app.errors import AppError, TooLarge
+from app.services.auth.accounts import UserPublic
 from app.services.click_keys import first_click, new_click_key
 from app.services.generation import registry
 from app.services.slides import decks
@@ -18,7 +19,7 @@ from app.services.slides.decks import DeckInput
 from app.services.slides.engine import brand_kit, extract
 from app.services.slides.engine.themes import list_themes
 from app.services.slides.outline_rows import problem
-from state.session import refused, require_user, to_sign_in
+from state.session import refused, signed_in
 from state.slides import SlidesState
 
 FORM_FIELDS = {"topic": 300, "source_text": 200_000, "audience": 120, "tone": 60}
@@ -71,10 +72,8 @@ class SlidesFormState(rx.State):
         return f"{len(self.source_text):,}"
 
     @rx.event
-    async def load_page(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_page(self, user: UserPublic):
         self.click_key = new_click_key()
         self.themes = [_theme_row(t) for t in list_themes()]
         self.providers = decks.text_providers()
@@ -116,11 +115,9 @@ class SlidesFormState(rx.State):
             self.theme = name
 
     @rx.event
-    async def handle_document(self, files: list[rx.UploadFile]):
+    @signed_in
+    async def handle_document(self, user: UserPublic, files: list[rx.UploadFile]):
         """Text from an uploaded .md/.txt/.docx/.pdf goes into the source box, where it can be edited."""
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
         if not files:
             return
         upload = files[0]
@@ -135,11 +132,9 @@ class SlidesFormState(rx.State):
         return rx.toast.success(f"Text taken from {name}.")
 
     @rx.event
-    async def handle_brand_kit(self, files: list[rx.UploadFile]):
+    @signed_in
+    async def handle_brand_kit(self, user: UserPublic, files: list[rx.UploadFile]):
         """A .pptx/.potx template, checked and stored; decks made now use its masters, fonts and logo."""
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
         if not files:
             return
         try:
@@ -160,10 +155,8 @@ class SlidesFormState(rx.State):
         self.source_text, self.source_note = "", ""
 
     @rx.event
-    async def create_outline(self, click_key: str = ""):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def create_outline(self, user: UserPublic, click_key: str = ""):
         if refusal := refused(user, "slides.write"):
             return refusal
         if not first_click(user_id=user.id, scope="slides", key=click_key):

@@ -8,7 +8,8 @@ import reflex as rx
 from app import routes
 from app.db import session_scope
 from app.errors import AppError
-from state.session import refused, require_user, to_sign_in
+from app.services.auth.accounts import UserPublic
+from state.session import refused, signed_in
 from state.slides import SlidesState
 
 
@@ -30,10 +31,8 @@ class SlidesTemplateState(rx.State):
         self.name = str(value)[:120]
 
     @rx.event
-    async def save(self, form: dict | None = None):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def save(self, user: UserPublic, form: dict | None = None):
         if (refusal := refused(user, "templates.write")) is not None:
             return refusal
         slides = await self.get_state(SlidesState)

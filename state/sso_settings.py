@@ -7,10 +7,11 @@ import reflex as rx
 from app import routes
 from app.db import session_scope
 from app.errors import AppError
+from app.services.auth.accounts import UserPublic
 from app.services.auth.sso import accounts as sso_accounts
 from app.services.auth.sso.errors import message_for
 from app.settings import get_settings
-from state.session import client_ip, require_user, to_sign_in
+from state.session import client_ip, signed_in
 
 
 class SsoSettingsState(rx.State):
@@ -40,10 +41,8 @@ class SsoSettingsState(rx.State):
                           for p in configured.values()]
 
     @rx.event
-    async def load_page(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_page(self, user: UserPublic):
         params = self.router.url.query_parameters
         linked = str(params.get("sso_linked", ""))[:40]
         label = get_settings().sso[linked].label if linked in get_settings().sso else ""
@@ -53,10 +52,8 @@ class SsoSettingsState(rx.State):
         self._load(user.id)
 
     @rx.event
-    async def unlink(self, identity_id: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def unlink(self, user: UserPublic, identity_id: str):
         try:
             with session_scope() as session:
                 gone = sso_accounts.unlink(session=session, user_id=user.id, identity_id=int(identity_id),

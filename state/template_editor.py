@@ -19,6 +19,7 @@ from app import routes
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.ids import parse_id
+from app.services.auth.accounts import UserPublic
 from app.services.templates import checks as email_checks
 from app.services.templates import email, library, render, samples, versions
 from app.services.templates import rows as data
@@ -37,7 +38,7 @@ from app.services.templates.view import (
     typed_data,
 )
 from app.services.workflows.form_field import FormField
-from state.session import refused, require_user, to_sign_in
+from state.session import refused, signed_in
 
 MAX_SOURCE_BOX = email.MAX_SOURCE  # the box refuses more than a save would take
 MAX_SCHEMA_BOX = 64 * 1024
@@ -190,10 +191,8 @@ class TemplateEditorState(rx.State):
         self._render()
 
     @rx.event
-    async def load_page(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_page(self, user: UserPublic):
         self.width, self.note, self.sample_values = "desktop", "", {}
         template_id = self._template_id()
         try:
@@ -317,11 +316,9 @@ class TemplateEditorState(rx.State):
         self.sample_name = str(value)[:60]
 
     @rx.event
-    async def save_sample(self, as_new: bool = False):
+    @signed_in
+    async def save_sample(self, user: UserPublic, as_new: bool = False):
         """The form's values as the picked set (or a new one named in the box)."""
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
         if (refusal := refused(user, "templates.write")) is not None:
             return refusal
         name = " ".join(self.sample_name.split())[:60]
@@ -344,10 +341,8 @@ class TemplateEditorState(rx.State):
         return rx.toast.success(f"Sample set “{name}” saved.")
 
     @rx.event
-    async def delete_sample(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def delete_sample(self, user: UserPublic):
         if (refusal := refused(user, "templates.write")) is not None:
             return refusal
         if not self.sample_id:
@@ -383,10 +378,8 @@ class TemplateEditorState(rx.State):
         self.note = str(value)[:MAX_NOTE]
 
     @rx.event
-    async def save(self, form: dict | None = None):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def save(self, user: UserPublic, form: dict | None = None):
         if (refusal := refused(user, "templates.write")) is not None:
             return refusal
         form = form or {}
@@ -433,11 +426,9 @@ class TemplateEditorState(rx.State):
         return ""
 
     @rx.event
-    async def recheck(self):
+    @signed_in
+    async def recheck(self, user: UserPublic):
         """Run the service's checks on the newest version again (after a moderation or brand kit change)."""
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
         if (refusal := refused(user, "templates.write")) is not None:
             return refusal
         if not self.base_number:
@@ -452,11 +443,9 @@ class TemplateEditorState(rx.State):
         return rx.toast.success("Checked again.")
 
     @rx.event
-    async def reload_latest(self):
+    @signed_in
+    async def reload_latest(self, user: UserPublic):
         """After a conflict: the newest version replaces the box (the person chose to)."""
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
         try:
             self._load(user, self._template_id())
         except AppError as exc:
@@ -464,11 +453,9 @@ class TemplateEditorState(rx.State):
         return review_panel_reload() or None
 
     @rx.event
-    async def save_mine_on_top(self):
+    @signed_in
+    async def save_mine_on_top(self, user: UserPublic):
         """After a conflict: keep the box's text and save it as the next version of the newest one."""
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
         with read_scope() as session:
             try:
                 template = library.get_template(session=session, actor=user, template_id=self._template_id())
@@ -485,11 +472,9 @@ class TemplateEditorState(rx.State):
         self.conflict = ""
 
     @rx.event
-    async def restore(self, number: str):
+    @signed_in
+    async def restore(self, user: UserPublic, number: str):
         """An earlier version's content into the box (saving makes it the next version)."""
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
         if not self.can_edit:
             return
         try:
@@ -504,10 +489,8 @@ class TemplateEditorState(rx.State):
         return rx.toast.info(f"Version {number} is in the editor: save to make it the newest version.")
 
     @rx.event
-    async def save_details(self, form: dict):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def save_details(self, user: UserPublic, form: dict):
         if (refusal := refused(user, "templates.write")) is not None:
             return refusal
         tags = [t for t in str(form.get("tags", "")).split(",") if t.strip()]

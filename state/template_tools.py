@@ -8,6 +8,7 @@ import reflex as rx
 from app import routes
 from app.db import read_scope, session_scope
 from app.errors import AppError
+from app.services.auth.accounts import UserPublic
 from app.services.templates import email, versions
 from app.services.templates.view import (
     diff_rows,
@@ -15,7 +16,7 @@ from app.services.templates.view import (
     parse_schema,
     typed_data,
 )
-from state.session import refused, require_user, to_sign_in
+from state.session import refused, signed_in
 from state.template_editor import TemplateEditorState
 
 MAX_ADDRESSES = 10  # per test send; the service limits the rate as well
@@ -76,10 +77,8 @@ class TemplateToolsState(rx.State):
     def close_compare(self, value: bool = False):
         self.compare_open = bool(value)
 
-    async def _compare(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def _compare(self, user: UserPublic):
         editor = await self._editor()
         template_id, kind = editor._template_id(), editor.template.get("kind", "")
         try:
@@ -118,10 +117,8 @@ class TemplateToolsState(rx.State):
         self.send_sample = str(value)[:20]
 
     @rx.event
-    async def send_test(self, form: dict | None = None):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def send_test(self, user: UserPublic, form: dict | None = None):
         if (refusal := refused(user, "templates.write")) is not None:
             return refusal
         editor = await self._editor()
@@ -152,10 +149,8 @@ class TemplateToolsState(rx.State):
 
     # ---- the kind's way out ----
     @rx.event
-    async def new_deck(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def new_deck(self, user: UserPublic):
         if (refusal := refused(user, "slides.write")) is not None:
             return refusal
         editor = await self._editor()

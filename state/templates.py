@@ -9,10 +9,11 @@ import reflex as rx
 from app import routes
 from app.db import read_scope, session_scope
 from app.errors import AppError
+from app.services.auth.accounts import UserPublic
 from app.services.templates import library
 from app.services.templates import rows as data
 from app.services.templates.view import KINDS, starter_content
-from state.session import refused, require_user, to_sign_in
+from state.session import refused, signed_in
 
 FILTERS = ("kind", "category", "tag", "status")
 ANY = "any"  # the selects' "no filter" value (Radix refuses an empty one)
@@ -66,10 +67,8 @@ class TemplatesState(rx.State):
         self.loaded = True
 
     @rx.event
-    async def load_page(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_page(self, user: UserPublic):
         params = self.router.url.query_parameters
         self.q = str(params.get("q", ""))[:200]
         for name in FILTERS:
@@ -83,10 +82,8 @@ class TemplatesState(rx.State):
         self.new_open = False
         self._reload(user)
 
-    async def _research(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def _research(self, user: UserPublic):
         self._reload(user)
         return self._sync_url()
 
@@ -130,10 +127,8 @@ class TemplatesState(rx.State):
         self.new_name = str(value)[:120]
 
     @rx.event
-    async def create(self, form: dict | None = None):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def create(self, user: UserPublic, form: dict | None = None):
         if (refusal := refused(user, "templates.write")) is not None:
             return refusal
         name = str((form or {}).get("name", self.new_name)).strip()[:120]
@@ -152,10 +147,8 @@ class TemplatesState(rx.State):
         return rx.redirect(routes.template_url(str(template_id)))
 
     @rx.event
-    async def duplicate(self, template_id: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def duplicate(self, user: UserPublic, template_id: str):
         if (refusal := refused(user, "templates.write")) is not None:
             return refusal
         try:
@@ -167,10 +160,8 @@ class TemplatesState(rx.State):
         return rx.toast.success("Copied: the copy starts as a draft.", id=f"dup-{copy_id}")
 
     @rx.event
-    async def archive(self, template_id: str, archived: bool = True):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def archive(self, user: UserPublic, template_id: str, archived: bool = True):
         if (refusal := refused(user, "templates.write")) is not None:
             return refusal
         try:

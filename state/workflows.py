@@ -13,14 +13,16 @@ from app import routes
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.models import Asset
+from app.services.auth.accounts import UserPublic
 from app.services.click_keys import first_click, new_click_key
 from app.services.library.picker import picker_cards, picker_ids
 from app.services.workflows import runs as workflow_runs
 from app.services.workflows.catalog import catalog
 from app.services.workflows.form import defaults, form_fields, typed_params
 from app.services.workflows.form_field import FormField
+from state.handoff import HandoffState
 from state.live import follow_jobs
-from state.session import refused, require_user, session_user, to_sign_in
+from state.session import refused, session_user, signed_in
 
 LIBRARY = 200
 MAX_CHOSEN = 2000  # "All" takes up to this many matches
@@ -143,10 +145,10 @@ class WorkflowsState(rx.State):
         self.runs = [{**r, "status": self.run["status"]} if r["id"] == self.run["id"] else r for r in self.runs]
 
     @rx.event
-    async def load_page(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_page(self, user: UserPublic):
+        if chosen := (await self.get_state(HandoffState)).take_chosen(routes.WORKFLOWS):  # sent from the Assets page
+            self.chosen = chosen
         self.click_key = new_click_key()
         ops = catalog(remote_available=workflow_runs.remote_available())
         ops.sort(key=lambda op: CATEGORY_ORDER.index(op["category"]) if op["category"] in CATEGORY_ORDER else 99)
@@ -191,28 +193,22 @@ class WorkflowsState(rx.State):
                                                                                                asset_id]
 
     @rx.event
-    async def choose_all(self):
+    @signed_in
+    async def choose_all(self, user: UserPublic):
         """Every ready picture the picker's search matches, not only the tiles on screen."""
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
         self.chosen = picker_ids(workspace_id=user.workspace_id, q=self.library_query,
                                  include_derived=self.include_derived,
                                  cap=MAX_CHOSEN, ready_only=True)
 
     @rx.event
-    async def search_library(self, value: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def search_library(self, user: UserPublic, value: str):
         self.library_query = str(value)[:200]
         self._reload_library(user.workspace_id)
 
     @rx.event
-    async def set_include_derived(self, value: bool):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def set_include_derived(self, user: UserPublic, value: bool):
         self.include_derived = bool(value)
         self._reload_library(user.workspace_id)
 
@@ -235,11 +231,9 @@ class WorkflowsState(rx.State):
         return typed_params(op["schema"], self.values)
 
     @rx.event
-    async def add_step(self):
+    @signed_in
+    async def add_step(self, user: UserPublic):
         """Check the form's settings and append them to the recipe being built."""
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
         try:
             filled = workflow_runs.operation_recipe(self.op_id, self._current_params() or {})["steps"][0]["params"]
         except AppError as exc:
@@ -263,10 +257,8 @@ class WorkflowsState(rx.State):
         return {"name": self.draft_name.strip() or "Untitled recipe", "steps": steps}
 
     @rx.event
-    async def save_recipe(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def save_recipe(self, user: UserPublic):
         if refusal := refused(user, "workflows.write"):
             return refusal
         if not self.draft_steps:
@@ -282,10 +274,8 @@ class WorkflowsState(rx.State):
         return rx.toast.success(f"Recipe “{recipe.name}” saved.")
 
     @rx.event
-    async def delete_recipe(self, recipe_id: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def delete_recipe(self, user: UserPublic, recipe_id: str):
         if refusal := refused(user, "workflows.write"):
             return refusal
         try:
@@ -297,10 +287,8 @@ class WorkflowsState(rx.State):
         self._reload_recipes(user.workspace_id)
 
     @rx.event
-    async def start(self, click_key: str = ""):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def start(self, user: UserPublic, click_key: str = ""):
         if refusal := refused(user, "workflows.write"):
             return refusal
         if not self.chosen:
@@ -340,10 +328,8 @@ class WorkflowsState(rx.State):
             return WorkflowsState.follow
 
     @rx.event
-    async def open_run(self, run_id: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def open_run(self, user: UserPublic, run_id: str):
         self.run = {"id": run_id}
         try:
             self._reload_run(user.workspace_id)
@@ -354,10 +340,8 @@ class WorkflowsState(rx.State):
             return WorkflowsState.follow
 
     @rx.event
-    async def cancel_run(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def cancel_run(self, user: UserPublic):
         if refusal := refused(user, "workflows.write"):
             return refusal
         try:
@@ -369,10 +353,8 @@ class WorkflowsState(rx.State):
         return rx.toast.info("Canceled." if outcome == "removed" else "Stopping after the images in progress…")
 
     @rx.event
-    async def retry_failed(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def retry_failed(self, user: UserPublic):
         if refusal := refused(user, "workflows.write"):
             return refusal
         try:

@@ -10,27 +10,17 @@ import reflex as rx
 
 from app import routes
 from app.db import read_scope, session_scope
+from app.display import storage_text
 from app.errors import AppError
 from app.ids import parse_id
 from app.services.auth.accounts import UserPublic
 from app.services.workspaces import deletion, invitations, members, permissions
 from app.services.workspaces.usage import workspace_usage
-from state.session import client_ip, full_page_load, require_user, to_sign_in
+from state.session import client_ip, full_page_load, refresh_session, signed_in
 
 
 def _day(value) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
-
-
-def storage_text(size: int) -> str:
-    """Bytes as people read them: "0 bytes", "840 KB", "1.2 GB"."""
-    if size < 1024:
-        return f"{size} bytes"
-    for unit in ("KB", "MB", "GB", "TB"):
-        size /= 1024
-        if size < 1024 or unit == "TB":
-            return f"{size:,.0f} {unit}" if unit == "KB" else f"{size:,.1f} {unit}"
-    return ""
 
 
 def _invitation_row(invite: dict) -> dict[str, str]:
@@ -70,10 +60,8 @@ class WorkspaceState(rx.State):
         return (chosen["name"] or chosen["email"]) if chosen else ""
 
     @rx.event
-    async def load_page(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_page(self, user: UserPublic):
         self.invite_role, self.invite_error, self.delete_typed, self.transfer_to = "editor", "", "", ""
         self._load(user)
 
@@ -107,10 +95,8 @@ class WorkspaceState(rx.State):
         self.transfer_to = str(parse_id(user_id) or "")
 
     @rx.event
-    async def save_name(self, form_data: dict):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def save_name(self, user: UserPublic, form_data: dict):
         try:
             with session_scope() as session:
                 workspace = members.rename_workspace(session=session, actor=user, workspace_id=user.workspace_id,
@@ -119,14 +105,12 @@ class WorkspaceState(rx.State):
                 name = workspace.name
         except AppError as exc:
             return rx.toast.error(exc.message)
-        await require_user(self)  # the switcher shows the new name
+        await refresh_session(self)  # the switcher shows the new name
         return rx.toast.success(f"Renamed to {name}.")
 
     @rx.event
-    async def change_role(self, user_id: str, role: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def change_role(self, user: UserPublic, user_id: str, role: str):
         try:
             with session_scope() as session:
                 members.set_role(session=session, actor=user, workspace_id=user.workspace_id,
@@ -138,10 +122,8 @@ class WorkspaceState(rx.State):
         return rx.toast.success(f"Role changed to {permissions.ROLE_LABELS.get(role, role)}.")
 
     @rx.event
-    async def remove(self, user_id: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def remove(self, user: UserPublic, user_id: str):
         try:
             with session_scope() as session:
                 members.remove_member(session=session, actor=user, workspace_id=user.workspace_id,
@@ -152,10 +134,8 @@ class WorkspaceState(rx.State):
         return rx.toast.success("Removed. Their access to this workspace has ended.")
 
     @rx.event
-    async def invite(self, form_data: dict):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def invite(self, user: UserPublic, form_data: dict):
         email = str(form_data.get("invite_email", ""))[:254]
         try:
             with session_scope() as session:
@@ -169,10 +149,8 @@ class WorkspaceState(rx.State):
         return [rx.set_value("invite_email", ""), rx.toast.success(f"Invitation sent to {email}.")]
 
     @rx.event
-    async def resend(self, invitation_id: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def resend(self, user: UserPublic, invitation_id: str):
         try:
             with session_scope() as session:
                 invitations.resend(session=session, actor=user, workspace_id=user.workspace_id,
@@ -183,10 +161,8 @@ class WorkspaceState(rx.State):
         return rx.toast.success("Sent again, with a fresh link. The old link no longer works.")
 
     @rx.event
-    async def revoke(self, invitation_id: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def revoke(self, user: UserPublic, invitation_id: str):
         try:
             with session_scope() as session:
                 invitations.revoke(session=session, actor=user, workspace_id=user.workspace_id,
@@ -197,10 +173,8 @@ class WorkspaceState(rx.State):
         return rx.toast.success("Invitation revoked. Its link no longer works.")
 
     @rx.event
-    async def transfer(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def transfer(self, user: UserPublic):
         try:
             with session_scope() as session:
                 members.transfer_ownership(session=session, actor=user, workspace_id=user.workspace_id,
@@ -211,10 +185,8 @@ class WorkspaceState(rx.State):
         return full_page_load(routes.WORKSPACE)
 
     @rx.event
-    async def leave(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def leave(self, user: UserPublic):
         try:
             with session_scope() as session:
                 members.leave(session=session, user_id=user.id, workspace_id=user.workspace_id, ip=client_ip(self))
@@ -224,10 +196,8 @@ class WorkspaceState(rx.State):
         return full_page_load(routes.DASHBOARD)
 
     @rx.event
-    async def delete_workspace(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def delete_workspace(self, user: UserPublic):
         try:
             deletion.delete_workspace(actor=user, workspace_id=user.workspace_id, confirm_name=self.delete_typed,
                                       ip=client_ip(self))

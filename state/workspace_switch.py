@@ -8,8 +8,9 @@ from app import routes
 from app.db import session_scope
 from app.errors import AppError
 from app.ids import parse_id
+from app.services.auth.accounts import UserPublic
 from app.services.workspaces import service as workspaces
-from state.session import cookie_token, full_page_load, require_user, to_sign_in
+from state.session import cookie_token, full_page_load, signed_in
 
 
 class SwitcherState(rx.State):
@@ -23,10 +24,8 @@ class SwitcherState(rx.State):
         self.create_error = ""
 
     @rx.event
-    async def handle_switch(self, workspace_id: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def handle_switch(self, user: UserPublic, workspace_id: str):
         target = parse_id(workspace_id)
         if target == user.workspace_id:
             return
@@ -40,10 +39,8 @@ class SwitcherState(rx.State):
         return full_page_load(routes.after_switch(self.router.url.path))
 
     @rx.event
-    async def create_team(self, form_data: dict):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def create_team(self, user: UserPublic, form_data: dict):
         try:
             with session_scope() as session:
                 team = workspaces.create_team(session=session, user_id=user.id,

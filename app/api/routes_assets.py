@@ -15,6 +15,7 @@ from app.db import read_scope, session_scope
 from app.errors import NotFound, TooLarge, ValidationFailed
 from app.services.assets import archives
 from app.services.assets import service as assets
+from app.services.assets.ingest import ingest, too_many_files_message
 from app.services.library.detail import asset_detail
 from app.services.library.search import COUNT_CAP, SearchQuery, search, total_capped
 from app.settings import get_settings
@@ -37,7 +38,7 @@ async def upload_assets(request: Request, caller: CallerDep) -> dict:
     # A generator: files are read (from Starlette's spooled temp files) one at a time.
     files = ((u.filename or "image", archives.read_upload(u.file)) for u in uploads)
     try:
-        result = await run_in_threadpool(assets.ingest, workspace_id=caller.user.workspace_id, files=files)
+        result = await run_in_threadpool(ingest, workspace_id=caller.user.workspace_id, files=files)
     finally:
         await form.close()
     errors = [e.__dict__ for e in result.errors]
@@ -56,8 +57,7 @@ async def _read_form(request: Request, *, max_files: int):
     except HTTPException as exc:
         # Starlette's parser reports limits only in its message text.
         if str(exc.detail).startswith("Too many files"):
-            raise TooLarge(f"More than {max_files} files in one upload; send them in several requests.",
-                           code="too_many_files") from exc
+            raise TooLarge(too_many_files_message(max_files), code="too_many_files") from exc
         raise ValidationFailed(
             "The multipart body cannot be read: a part header is malformed or over 4 KB (for example a file "
             f"name with a raw line break, or thousands of characters long). ({exc.detail})",

@@ -15,7 +15,7 @@ from app.api.ids import DbId, IdPath
 from app.db import session_scope
 from app.errors import ValidationFailed
 from app.services.assets import archives
-from app.services.assets import service as assets
+from app.services.assets.ingest import ingest
 from app.services.rename import service as rename
 from app.services.rename.export import build_zip
 from app.services.rename.service import RenameOptions
@@ -75,7 +75,7 @@ async def create_batch(request: Request, caller: CallerDep) -> dict:
             options = _options(str(form.get("options") or "{}"))
             uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
             files = ((u.filename or "image", archives.read_upload(u.file)) for u in uploads)
-            stored = await run_in_threadpool(assets.ingest, workspace_id=caller.user.workspace_id, files=files)
+            stored = await run_in_threadpool(ingest, workspace_id=caller.user.workspace_id, files=files)
         finally:
             await form.close()
         errors = [e.__dict__ for e in stored.errors]

@@ -8,8 +8,8 @@ from components.layout.auth_card import error_callout
 from components.layout.numbers import count_of, count_of_text
 from components.layout.shell import app_shell, page_header
 from components.layout.switches import labelled_switch
+from components.library.drop_zone import drop_zone, upload_panel
 from components.library.picker import picker_caption, picker_search
-from components.pages.assets import drop_zone, upload_panel
 from state.rename import ROW_FILTERS, RenameState
 
 CASES = ["kebab", "snake", "camel", "title"]
@@ -110,7 +110,7 @@ def setup_view() -> rx.Component:
                     rx.text(RenameState.chosen_count, " chosen · showing ", RenameState.library.length(),
                             " of ", RenameState.library_total, " matching (All takes every match, up to 2,000)",
                             size="1", color=rx.color("gray", 10)),
-                    drop_zone(), upload_panel(),
+                    drop_zone(on_done=RenameState.take_uploads), upload_panel(),
                     spacing="3", width="100%",
                 ),
                 size="3",
@@ -125,7 +125,7 @@ def setup_view() -> rx.Component:
                                   rx.text(count_of_text(b["images"], "image", "images"), size="2"), rx.spacer(),
                                   rx.text(b["created"], size="1", color=rx.color("gray", 10)), align="center"),
                         width="100%"),
-                href=routes.RENAME + "?batch=" + b["id"], underline="none", color="inherit", width="100%")),
+                href=routes.rename_batch_url(b["id"]), underline="none", color="inherit", width="100%")),
             spacing="2", width="100%", margin_top="16px")),
         width="100%",
     )

@@ -3,11 +3,14 @@ tags through the library service; someone else's picture answers as missing."""
 
 import types
 
+from app import routes
 from app.db import session_scope
 from app.models import Asset
 from app.services.library import collections
 from state.asset_detail import AssetDetailState
-from tests.integration.test_library_page import signed_in_with
+from state.handoff import HandoffState
+from state.library import LibraryState
+from tests.integration.test_library_page import library, signed_in_with
 from tests.integration.test_state_guards import FakeState
 
 
@@ -65,14 +68,24 @@ async def test_another_users_picture_is_missing(api, env):
 async def test_delete_from_the_page_can_be_undone_on_the_library(api, env):
     cookie, ids = signed_in_with(api, ["gone.jpg"])
     fake = detail(cookie, ids["gone.jpg"])
-    library = types.SimpleNamespace(last_deleted=[], _apply=lambda user: None)
+    handoff = HandoffState(_reflex_internal_init=True)
+    shared = types.SimpleNamespace(_apply=lambda user: None)
 
-    async def get_state(_cls):
-        return library
+    async def get_state(cls):
+        return handoff if cls is HandoffState else shared
 
     fake.get_state = get_state
     await handler("load_page")(fake)
     events = await handler("delete_picture")(fake)
-    assert "Undo" in str(events) and library.last_deleted == [str(ids["gone.jpg"])]
+    assert routes.ASSETS in str(events)
     with session_scope() as session:
         assert session.get(Asset, ids["gone.jpg"]).deleted_at is not None
+    # The Assets page it lands on offers the Undo (the handoff), and the Undo brings the picture back.
+    grid = library(cookie)
+    grid.get_state = get_state
+    events = await LibraryState.event_handlers["load_page"].fn(grid)
+    assert "Undo" in str(events) and grid.last_deleted == [str(ids["gone.jpg"])]
+    await LibraryState.event_handlers["undo_delete"].fn(grid)
+    with session_scope() as session:
+        assert session.get(Asset, ids["gone.jpg"]).deleted_at is None
+    assert handoff.take_deleted() == []  # taken once: a later visit offers nothing

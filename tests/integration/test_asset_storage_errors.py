@@ -14,7 +14,7 @@ from app import queue
 from app.db import session_scope
 from app.models import Asset, Job
 from app.redis_client import get_redis
-from app.services.assets import service as assets
+from app.services.assets.ingest import ingest
 from tests import images
 from tests.integration.test_accounts import register
 
@@ -57,7 +57,7 @@ def test_storage_that_stays_broken_fails_the_assets_with_a_reason(thumbs, option
     _mount(folder, options)
     if "ro" not in options:  # fill it: the next write finds no space
         subprocess.run(["dd", "if=/dev/zero", f"of={folder / 'filler'}", "bs=1k", "count=64"], capture_output=True)
-    result = assets.ingest(workspace_id=user.workspace_id, files=[(f"p{i}.jpg", images.jpeg(400, 300,
+    result = ingest(workspace_id=user.workspace_id, files=[(f"p{i}.jpg", images.jpeg(400, 300,
                                                                                             seed=i)) for i in range(2)])
     work()
     with session_scope() as session:
@@ -71,7 +71,7 @@ def test_storage_that_stays_broken_fails_the_assets_with_a_reason(thumbs, option
 def test_storage_that_comes_back_is_retried_and_the_assets_are_ready(thumbs):
     user, folder = thumbs
     _mount(folder, "ro,size=1m")
-    result = assets.ingest(workspace_id=user.workspace_id, files=[(f"p{i}.jpg", images.jpeg(400, 300,
+    result = ingest(workspace_id=user.workspace_id, files=[(f"p{i}.jpg", images.jpeg(400, 300,
                                                                                             seed=i)) for i in range(2)])
     work(max_jobs=1)  # the first attempt meets the read-only folder
     with session_scope() as session:

@@ -8,7 +8,7 @@ from sqlmodel import select
 from app.db import session_scope
 from app.errors import Conflict, ValidationFailed
 from app.models import PlanVersion, Subscription
-from app.services.assets import service as assets
+from app.services.assets.ingest import ingest
 from app.services.billing import plans
 from tests import images
 from tests.integration.test_workspaces_service import accept, invite, register, team
@@ -117,7 +117,7 @@ def test_storage_limit_refuses_the_file_that_passes_it_and_keeps_the_rest(any_db
     edit_free(storage_limit_mb=1)
     big = [images.jpeg(1800, 1400, seed=i) for i in range(4)]
     assert all(300_000 < len(b) < 1_000_000 for b in big), [len(b) for b in big]
-    result = assets.ingest(workspace_id=owner.workspace_id, files=[(f"p{i}.jpg", b) for i, b in enumerate(big)])
+    result = ingest(workspace_id=owner.workspace_id, files=[(f"p{i}.jpg", b) for i, b in enumerate(big)])
     stored = sum(len(b) for b in big[:len(result.assets)])
     assert 1 <= len(result.assets) < 4 and stored <= 1024 * 1024
     assert {e.code for e in result.errors} == {"plan_storage_limit"}

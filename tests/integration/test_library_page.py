@@ -6,10 +6,12 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlmodel import select
 
+from app import routes
 from app.db import session_scope
 from app.models import Asset, AssetTag
 from app.services.auth.sessions import COOKIE_NAME
 from app.services.library.search import SearchQuery
+from state.handoff import HandoffState
 from state.library import LibraryState
 from tests import images
 from tests.integration.test_api_auth import login, register
@@ -115,15 +117,18 @@ async def test_bulk_tag_collect_and_delete_with_undo(api, env):
 async def test_send_to_rename_hands_over_every_selected_id(api, env):
     cookie, ids = signed_in_with(api, ["a.jpg", "b.jpg"])
     fake = library(cookie)
-    rename = types.SimpleNamespace(chosen=[], _apply=lambda user: None)
+    handoff = HandoffState(_reflex_internal_init=True)
+    shared = types.SimpleNamespace(_apply=lambda user: None)
 
-    async def get_state(_cls):
-        return rename  # stands for SessionState and RenameState both
+    async def get_state(cls):
+        return handoff if cls is HandoffState else shared
 
     fake.get_state = get_state
     fake.selected = [str(i) for i in ids.values()] + ["not-an-id"]
-    await handler("send_to_rename")(fake)
-    assert sorted(map(int, rename.chosen)) == sorted(ids.values())
+    events = await handler("send_to_rename")(fake)
+    assert routes.RENAME in str(events)
+    assert handoff.take_chosen(routes.WORKFLOWS) == []  # meant for Rename only
+    assert sorted(map(int, handoff.take_chosen(routes.RENAME))) == sorted(ids.values())
 
 
 async def test_bulk_actions_refuse_signed_out_callers(api, env):

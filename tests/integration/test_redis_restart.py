@@ -19,7 +19,7 @@ from app.db import session_scope
 from app.models import Asset, Job
 from app.queue import QUEUES
 from app.services import worker_pulse
-from app.services.assets import service as assets
+from app.services.assets.ingest import ingest
 from app.settings import get_settings
 from tests.integration.test_accounts import register
 from tests.integration.test_worker_death import distinct_photos
@@ -85,7 +85,7 @@ def test_redis_killed_and_restarted_mid_job_nothing_lost_nothing_stuck(own_redis
         wait_for(worker_pulse.live_names, 60, "the worker's pulse")
         user = register("ada@example.com")
         files = distinct_photos(240)  # long enough (~10 s here) to still be running when Redis returns
-        (job_id,) = assets.ingest(workspace_id=user.workspace_id, files=files).job_ids
+        (job_id,) = ingest(workspace_id=user.workspace_id, files=files).job_ids
         wait_for(lambda: job_row(job_id).progress >= 5, 60, "the job to make progress")
         own_redis.kill()
         down_at = time.monotonic()

@@ -33,6 +33,7 @@ from state.assets import AssetsState
 from state.billing import BillingState
 from state.generate import GenerateState
 from state.generate_styles import GenerateStylesState
+from state.handoff import HandoffState
 from state.library import LibraryState
 from state.rename import RenameState
 from state.settings import SettingsState
@@ -114,7 +115,10 @@ class FakeState(SimpleNamespace):
             url=SimpleNamespace(path="/admin/users", query_parameters={}),
             session=SimpleNamespace(client_ip="203.0.113.9")))
 
-    async def get_state(self, _cls):
+    async def get_state(self, cls):
+        if cls is HandoffState:  # a real one (one per page state): pages hand work over through it
+            self.__dict__.setdefault("_handoff", HandoffState(_reflex_internal_init=True))
+            return self._handoff
         return SimpleNamespace(_apply=lambda user: None)
 
 

@@ -16,6 +16,7 @@ from app.db import session_scope
 from app.models import Asset
 from app.redis_client import get_redis
 from app.services.assets import service as assets
+from app.services.assets.ingest import ingest
 from tests import images
 from tests.integration.test_accounts import register
 from tests.waiting import job_row, stop_worker_group, wait_for
@@ -54,7 +55,7 @@ def test_sigkill_mid_job_is_recovered_and_not_applied_twice(crash_env):
     first = start_worker()
     crash_env.append(first)
     wait_for(lambda: Worker.all(connection=get_redis()), 30, "the first worker")
-    result = assets.ingest(workspace_id=user.workspace_id, files=files)
+    result = ingest(workspace_id=user.workspace_id, files=files)
     (job_id,) = result.job_ids
     wait_for(lambda: job_row(job_id).progress >= 5, 60, "the job to make progress")
     doomed = job_row(job_id).worker_name

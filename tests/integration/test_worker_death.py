@@ -16,7 +16,7 @@ from sqlmodel import select
 from app.db import session_scope
 from app.models import Asset, Job
 from app.services import worker_pulse
-from app.services.assets import service as assets
+from app.services.assets.ingest import ingest
 from app.settings import get_settings
 from tests import images
 from tests.integration.test_accounts import register
@@ -79,7 +79,7 @@ def distinct_photos(count: int) -> list[tuple[str, bytes]]:
 def start_upload(count: int = 24) -> str:
     user = register("ada@example.com")
     files = distinct_photos(count)
-    (job_id,) = assets.ingest(workspace_id=user.workspace_id, files=files).job_ids
+    (job_id,) = ingest(workspace_id=user.workspace_id, files=files).job_ids
     wait_for(lambda: job_row(job_id).progress >= 5, 60, "the job to make progress")
     return job_id
 

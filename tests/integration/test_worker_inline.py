@@ -12,7 +12,7 @@ from app.db import session_scope
 from app.models import Generation, GenerationImage
 from app.providers import http
 from app.redis_client import get_redis
-from app.services.assets import service as assets
+from app.services.assets.ingest import ingest
 from app.services.generation import registry, service
 from app.services.generation.base import GenerationRequest
 from app.services.generation.service import GenerationInput
@@ -57,7 +57,7 @@ def test_a_long_inline_job_keeps_its_worker_alive(slow_openai, crash_env):  # no
         assert session.get(Generation, generation.id).status == "succeeded"
         assert len(session.exec(select(GenerationImage)).all()) == 1
     # Other jobs still get a work horse of their own.
-    (batch,) = assets.ingest(workspace_id=user.workspace_id, files=[(f"p{i}.jpg", images.jpeg(2400, 1600, seed=i))
+    (batch,) = ingest(workspace_id=user.workspace_id, files=[(f"p{i}.jpg", images.jpeg(2400, 1600, seed=i))
                                                       for i in range(30)]).job_ids
     wait_for(lambda: _horses(worker), 60, "a work horse for the thumbnail batch")
     wait_for(lambda: job_row(batch).status == "succeeded", 120, "the batch")

@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import select
 
 from app.db import session_scope
+from app.display import storage_text
 from app.models import AuthSession, Invitation, Membership, User, Workspace
 from app.services.auth.sessions import COOKIE_NAME, create_session
 from app.services.secrets import token_digest
@@ -19,7 +20,7 @@ from app.services.workspaces import service as workspaces
 from state.admin_workspaces import AdminWorkspacesState
 from state.invite import InviteState
 from state.signup import SignUpState
-from state.workspace import WorkspaceState, storage_text
+from state.workspace import WorkspaceState
 from state.workspace_switch import SwitcherState
 from tests.integration.test_state_guards import FakeState
 from tests.integration.test_workspaces_service import invite, register, team

@@ -34,3 +34,15 @@ def test_sign_in_url_keeps_private_destinations_only():
     assert routes.sign_in_url("/settings") == "/signin?next=/settings"
     assert routes.sign_in_url("/signin") == "/signin"
     assert routes.sign_in_url("/") == "/signin"
+
+
+def test_page_urls_with_a_query_come_from_builders():
+    import reflex as rx
+
+    assert routes.rename_batch_url("12") == "/rename?batch=12"
+    assert routes.rename_batch_url("a&b") == "/rename?batch=a%26b"
+    # On a Var (a grid row's id) the builder makes a Var the browser evaluates.
+    var = routes.rename_batch_url(rx.Var.create("12"))
+    assert isinstance(var, rx.Var) and "?batch=" in str(var)
+    assert routes.sign_in_after_reset_url() == "/signin?reset=1"
+    assert routes.billing_return_url(41) == "/billing?after=41"

@@ -179,7 +179,8 @@ def store_made(*, workspace_id: int, filename: str, data: bytes, meta: dict,
 
 def ingest_one(*, workspace_id: int, filename: str, data: bytes | IO[bytes]) -> IngestResult:
     """Store one uploaded file, or each image of an uploaded ZIP (read entry by entry from `data`,
-    which may be a file on disk). Queues nothing: callers batch the thumbnail jobs of many files."""
+    which may be a file on disk). Queues nothing: uploads go through app/services/assets/ingest.py,
+    which batches the thumbnail jobs of many files."""
     result = IngestResult(assets=[], errors=[])
     for name, body in _expand_archives([(filename, data)], result.errors):
         try:
@@ -200,47 +201,7 @@ def ingest_one(*, workspace_id: int, filename: str, data: bytes | IO[bytes]) -> 
     return result
 
 
-def ingest(*, workspace_id: int, files: Iterable[tuple[str, bytes | IO[bytes]]]) -> IngestResult:
-    """Store every good file; each bad one gets its own error and the rest go on. The REST upload
-    and the Assets page both store through ingest_one, so they accept and refuse alike.
-
-    Raises ServiceUnavailable naming what was stored when the thumbnail jobs cannot be queued.
-    """
-    result = IngestResult(assets=[], errors=[])
-    for filename, data in files:
-        try:
-            one = ingest_one(workspace_id=workspace_id, filename=filename, data=data)
-        except (OSError, scan.ScannerUnavailable) as exc:  # storage full/read-only, or clamd down (fail-closed)
-            _stop_part_way(workspace_id=workspace_id, result=result, stopped_at=filename, cause=exc)
-        result.assets += one.assets
-        result.errors += one.errors
-        result.created += one.created
-        result.duplicates += one.duplicates
-    try:
-        result.job_ids = submit_processing(workspace_id=workspace_id, asset_ids=result.created)
-    except ServiceUnavailable as exc:
-        exc.details = _what_was_stored(result)
-        raise
-    return result
-
-
-def _stop_part_way(*, workspace_id: int, result: IngestResult, stopped_at: str, cause: Exception) -> None:
-    """Storage failed after some files were stored: keep those (their thumbnails queued when the queue is up)
-    and raise ServiceUnavailable saying exactly which were stored and where it stopped."""
-    try:
-        result.job_ids = submit_processing(workspace_id=workspace_id, asset_ids=result.created)
-    except ServiceUnavailable:
-        pass  # parked as failed with QUEUE_UNAVAILABLE; the periodic work queues them later
-    details = _what_was_stored(result)
-    scanner = isinstance(cause, scan.ScannerUnavailable)  # clamd down, fail-closed: 503 scanner_unavailable
-    raise (scan.ScannerUnavailable if scanner else ServiceUnavailable)(
-        f"{'The virus scanner' if scanner else 'Storage'} stopped taking files at {display_name(stopped_at)}: "
-        f"{len(details['stored'])} file(s) before it were stored, it and the files after it were not.",
-        details={**details, "service": "clamav" if scanner else "storage", "stopped_at": display_name(stopped_at)}
-    ) from cause
-
-
-def _what_was_stored(result: IngestResult) -> dict:
+def what_was_stored(result: IngestResult) -> dict:
     """The stored assets as they are now (the ones not queued were parked as failed) and the file errors."""
     ids = [a.id for a in result.assets]
     with session_scope() as session:

@@ -33,6 +33,11 @@ class AssembledFile:
     _spool: IO[bytes] = field(default_factory=lambda: tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES))  # noqa: SIM115
     _head: bytes = b""
 
+    @property
+    def head(self) -> bytes:
+        """The first bytes (enough to tell a ZIP), kept even after the file was refused."""
+        return self._head
+
     def read(self) -> bytes:
         """All the bytes (empty for a refused file)."""
         self._spool.seek(0)

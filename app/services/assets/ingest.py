@@ -1,0 +1,226 @@
+"""One upload, file by file, for every way pictures come in: the REST upload (`ingest`, used by
+/api/v1/assets and /api/v1/rename) and the page's drop zone (`ingest_chunks`, state/assets.py).
+
+Both store through `Upload.add`: the same size and count limits, the same per-file errors, the same
+virus scan (fail-closed), the same thumbnail jobs in batches, and the same stop when storage or the
+scanner fails part-way (what was stored is kept and named; nothing after it is taken).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import IO, Protocol
+
+from app.errors import ServiceUnavailable
+from app.services import scan
+from app.services.assets import archives
+from app.services.assets.images import display_name
+from app.services.assets.service import (
+    FileError,
+    IngestResult,
+    ingest_one,
+    submit_processing,
+    what_was_stored,
+)
+from app.services.assets.upload_chunks import AssembledFile, ChunkAssembler
+from app.settings import get_settings
+
+# Seconds between two reports of a streamed upload's progress (each costs the page's state lock).
+REPORT_EVERY = 0.4
+
+
+def too_many_files_message(limit: int) -> str:
+    return f"More than {limit} files in one upload; send them in several requests."
+
+
+def _refused_on_the_way(reason: str, head: bytes) -> FileError:
+    """Why the chunk assembler dropped a file before it was whole, worded as the REST upload words it."""
+    settings = get_settings()
+    if reason == "too_big":
+        limit = archives.upload_cap(head) // (1024 * 1024)
+        return FileError(filename="", code="file_too_large", message=f"The file is larger than {limit} MB.")
+    if reason == "too_many":
+        return FileError(filename="", code="too_many_files",
+                         message=too_many_files_message(settings.max_upload_files))
+    if reason == "out_of_order":
+        return FileError(filename="", code="bad_upload",
+                         message="The file arrived damaged (its parts out of order). Upload it again.")
+    return FileError(filename="", code="bad_multipart", message=reason)
+
+
+@dataclass
+class Upload:
+    """One upload in progress: add files one by one, then `finish`."""
+
+    workspace_id: int
+    result: IngestResult = field(default_factory=lambda: IngestResult(assets=[], errors=[], job_ids=[]))
+    # Storage or the scanner failed part-way: every later file is refused with this.
+    stopped: ServiceUnavailable | None = None
+    _unqueued: list[int] = field(default_factory=list)
+    _queue_error: ServiceUnavailable | None = None
+
+    def add(self, *, filename: str, data: bytes | IO[bytes]) -> IngestResult:
+        """Store one file (or each image of a ZIP) and return what became of it alone.
+
+        Raises ServiceUnavailable (the scanner's: ScannerUnavailable) naming what was stored when storage
+        or the scanner fails on this file; after that, each later file comes back refused with that message.
+        """
+        if self.stopped is not None:
+            return self.refuse(filename=filename, error=FileError(filename="", code=self.stopped.code,
+                                                                  message=self.stopped.message))
+        try:
+            one = ingest_one(workspace_id=self.workspace_id, filename=filename, data=data)
+        except (OSError, scan.ScannerUnavailable) as exc:  # storage full/read-only, or clamd down (fail-closed)
+            self.stopped = self._stop_part_way(stopped_at=filename, cause=exc)
+            raise self.stopped from exc
+        self.result.assets += one.assets
+        self.result.errors += one.errors
+        self.result.created += one.created
+        self.result.duplicates += one.duplicates
+        self._unqueued += one.created
+        if len(self._unqueued) >= get_settings().ingest_batch_size:
+            self._submit()  # thumbnails start while the rest is still arriving
+        return one
+
+    def refuse(self, *, filename: str, error: FileError) -> IngestResult:
+        """A file refused before it could be read whole (too big, too many, damaged in transit)."""
+        one = IngestResult(assets=[], errors=[FileError(filename=display_name(filename), code=error.code,
+                                                        message=error.message)])
+        self.result.errors += one.errors
+        return one
+
+    def finish(self) -> IngestResult:
+        """Queue the last thumbnail jobs. Raises ServiceUnavailable (details: what was stored) when the queue
+        was unreachable for any of them: those assets are stored and parked for the periodic work."""
+        self._submit()
+        if self._queue_error is not None:
+            self._queue_error.details = what_was_stored(self.result)
+            raise self._queue_error
+        return self.result
+
+    def _submit(self) -> None:
+        ids, self._unqueued = self._unqueued, []
+        if not ids:
+            return
+        try:
+            self.result.job_ids += submit_processing(workspace_id=self.workspace_id, asset_ids=ids)
+        except ServiceUnavailable as exc:  # parked as failed (QUEUE_UNAVAILABLE); requeued later
+            self._queue_error = exc
+
+    def _stop_part_way(self, *, stopped_at: str, cause: Exception) -> ServiceUnavailable:
+        """The error for a failure after some files were stored: those are kept (their thumbnails queued
+        when the queue is up), and the message says exactly which were stored and where it stopped."""
+        self._submit()
+        details = what_was_stored(self.result)
+        scanner = isinstance(cause, scan.ScannerUnavailable)  # clamd down, fail-closed: 503 scanner_unavailable
+        return (scan.ScannerUnavailable if scanner else ServiceUnavailable)(
+            f"{'The virus scanner' if scanner else 'Storage'} stopped taking files at {display_name(stopped_at)}: "
+            f"{len(details['stored'])} file(s) before it were stored, it and the files after it were not.",
+            details={**details, "service": "clamav" if scanner else "storage",
+                     "stopped_at": display_name(stopped_at)})
+
+
+def ingest(*, workspace_id: int, files: Iterable[tuple[str, bytes | IO[bytes]]]) -> IngestResult:
+    """Store every good file; each bad one gets its own error and the rest go on.
+
+    Raises ServiceUnavailable naming what was stored when storage or the scanner stops part-way, or
+    when the thumbnail jobs cannot be queued.
+    """
+    upload = Upload(workspace_id=workspace_id)
+    for filename, data in files:
+        upload.add(filename=filename, data=data)
+    return upload.finish()
+
+
+class Chunk(Protocol):
+    """One piece of a streamed file, as Reflex's chunked upload hands them over."""
+
+    filename: str
+    offset: int
+    data: bytes
+
+
+@dataclass
+class StreamedUpload:
+    """What a streamed upload did: one entry per file (name, state: uploading | stored | duplicate | error,
+    received bytes, message), the ids of every image it brought in (new or already there), and a warning
+    when the thumbnails could not be queued."""
+
+    entries: list[dict[str, str]]
+    asset_ids: list[int]
+    queue_message: str = ""
+
+
+def _entry_outcome(one: IngestResult, *, archive: bool) -> dict[str, str]:
+    """One dropped file's line: stored, already there, or why not."""
+    if archive:  # how many of its images got in, and the first few refusals
+        refused = "; ".join(f"{e.filename}: {e.message}" for e in one.errors[:3])
+        return {"state": "error" if not one.assets else "stored",
+                "message": f"{len(one.assets)} images from the archive"
+                           + (f", {len(one.errors)} refused ({refused})" if one.errors else "")}
+    if one.errors or not one.assets:
+        return {"state": "error", "message": one.errors[0].message if one.errors else "Not stored."}
+    if one.created:
+        return {"state": "stored", "message": ""}
+    return {"state": "duplicate", "message": "Already in your library"}
+
+
+async def ingest_chunks(*, workspace_id: int, chunks: AsyncIterable[Chunk],
+                        report: Callable[[list[dict[str, str]]], Awaitable[None]]) -> StreamedUpload:
+    """The drop zone's upload: files assembled from their chunks as they stream in, each stored through
+    `Upload.add` (in a thread: it scans, decodes and writes) as soon as the next one starts.
+    `report(entries)` is awaited with the entries so far at most every REPORT_EVERY seconds.
+    """
+    upload = Upload(workspace_id=workspace_id)
+    entries: list[dict[str, str]] = []
+    assembler = ChunkAssembler()
+    unreadable = ""
+    last_report = 0.0
+
+    async def finish(file: AssembledFile) -> None:
+        entry = entries[file.index]
+        try:
+            if file.refused:
+                reason = unreadable if file.refused == "unreadable" else file.refused
+                one = upload.refuse(filename=file.name, error=_refused_on_the_way(reason, file.head))
+                entry.update(_entry_outcome(one, archive=False))
+                return
+            archive = archives.is_zip(archives.head_of(file.handle()))
+            try:
+                one = await asyncio.to_thread(upload.add, filename=file.name, data=file.handle())
+            except ServiceUnavailable as exc:  # storage or the scanner stopped: this file and the rest refused
+                entry.update(state="error", message=exc.message)
+                return
+            entry.update(_entry_outcome(one, archive=archive))
+        finally:
+            file.discard()
+
+    try:
+        async for chunk in chunks:
+            finished, started = assembler.feed(filename=chunk.filename, offset=chunk.offset, data=chunk.data)
+            for file in finished:
+                await finish(file)
+            if started:
+                entries.append({"name": chunk.filename, "state": "uploading", "received": "0", "message": ""})
+            entries[-1]["received"] = str(assembler.current.received)
+            if time.monotonic() - last_report > REPORT_EVERY:
+                last_report = time.monotonic()
+                await report([dict(e) for e in entries])
+    except Exception as exc:  # the stream broke (a part header no parser can read): keep what came
+        unreadable = f"The upload could not be read from here on ({str(exc)[:120]}). Upload the rest again."
+        if assembler.current is not None:
+            assembler.current.refused = "unreadable"
+        else:
+            entries.append({"name": "upload", "state": "error", "received": "0", "message": unreadable})
+    for file in assembler.close():
+        await finish(file)
+    queue_message = ""
+    try:
+        await asyncio.to_thread(upload.finish)
+    except ServiceUnavailable as exc:
+        queue_message = exc.message
+    return StreamedUpload(entries=entries, asset_ids=[a.id for a in upload.result.assets],
+                          queue_message=queue_message)
