@@ -1,6 +1,7 @@
 """The RQ connection, queues by purpose, job functions by kind and the enqueue helpers.
 
-Jobs are named by dotted path so `app/` never imports `jobs/`.
+Jobs are named by dotted path so `app/` never imports `jobs/`. KINDS and UNTRACKED are the one list of job
+functions: the worker preloads their modules, and a test checks that every module under jobs/ holding a job is here.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ class JobKind:
     timeout: int  # seconds before RQ stops the job
     retries: int  # automatic retries of transient errors
     backoff: tuple[int, ...]  # seconds between retries
+    # Run in the worker process instead of a forked work horse (jobs.worker.AtelierWorker says why).
+    inline: bool = False
 
 
 KINDS: dict[str, JobKind] = {
@@ -30,18 +33,33 @@ KINDS: dict[str, JobKind] = {
     "rename.analyze": JobKind("jobs.rename.analyze_batch", "default", timeout=3600, retries=2, backoff=(10, 60)),
     # Retries cover a provider outage; a submit the provider may have run is not repeated blindly.
     "workflows.run": JobKind("jobs.workflows.run_workflow", "default", timeout=7200, retries=2, backoff=(10, 60)),
-    "generate.images": JobKind("jobs.generate.run_generation", "default", timeout=1200, retries=2, backoff=(10, 60)),
+    "generate.images": JobKind("jobs.generate.run_generation", "default", timeout=1200, retries=2, backoff=(10, 60),
+                               inline=True),
     # Slide decks: a chat-planned outline, a whole deck or one slide; a retry (a provider outage) writes them again.
     "slides.run": JobKind("jobs.slides.run_deck_job", "default", timeout=3600, retries=1, backoff=(15,)),
 }
 
-# Job functions enqueued outside KINDS (not tracked as Job rows).
-UNTRACKED = ("jobs.email.deliver_email",)
+# Job functions enqueued outside KINDS (not tracked as Job rows), by what they do.
+UNTRACKED: dict[str, str] = {
+    "email.deliver": "jobs.email.deliver_email",
+    "billing.topup": "jobs.billing.run_topup",
+    "billing.reconcile": "jobs.billing.reconcile_billing",
+}
+
+
+def job_functions() -> list[str]:
+    """Every job function by dotted path, tracked or not."""
+    return sorted({*(k.func for k in KINDS.values()), *UNTRACKED.values()})
 
 
 def job_modules() -> list[str]:
     """Every module holding a job function: the worker preloads these (one list, this file)."""
-    return sorted({func.rsplit(".", 1)[0] for func in (*(k.func for k in KINDS.values()), *UNTRACKED)})
+    return sorted({func.rsplit(".", 1)[0] for func in job_functions()})
+
+
+def inline_functions() -> frozenset[str]:
+    """The job functions the worker runs in its own process rather than in a forked work horse."""
+    return frozenset(k.func for k in KINDS.values() if k.inline)
 
 
 def get_queue(name: str = "default") -> Queue:
@@ -85,7 +103,7 @@ def cancel_rq_job(rq_id: str) -> bool:
 
 def enqueue_email_delivery(outbox_id: int) -> None:
     get_queue("email").enqueue(
-        UNTRACKED[0], outbox_id,
+        UNTRACKED["email.deliver"], outbox_id,
         job_id=f"email-{outbox_id}", retry=Retry(max=3, interval=[10, 60, 300]),
         job_timeout=60, meta=job_meta("email.deliver"),
     )
@@ -94,7 +112,7 @@ def enqueue_email_delivery(outbox_id: int) -> None:
 def enqueue_topup(workspace_id: int) -> None:
     """One automatic top-up of a workspace (budgets claims it first, so a crossing enqueues it once). No RQ
     retry: a declined card is not retried blindly; the next crossing tries again."""
-    get_queue("default").enqueue("jobs.billing.run_topup", workspace_id, job_timeout=120,
+    get_queue("default").enqueue(UNTRACKED["billing.topup"], workspace_id, job_timeout=120,
                                  job_id=f"topup-{workspace_id}-{uuid.uuid4().hex[:8]}")
 
 

@@ -17,9 +17,9 @@ def queue_reconcile() -> str:
     """The periodic task: hand the pass to a worker (its Stripe calls must not hold up the reaper thread)."""
     if not client.enabled():
         return "billing is off"
-    from app.queue import get_queue
+    from app.queue import UNTRACKED, get_queue
 
-    get_queue("default").enqueue("jobs.billing.reconcile_billing", job_id=RECONCILE_JOB_ID, job_timeout=900,
+    get_queue("default").enqueue(UNTRACKED["billing.reconcile"], job_id=RECONCILE_JOB_ID, job_timeout=900,
                                  result_ttl=3600, failure_ttl=7 * 24 * 3600)
     return "queued"
 

@@ -19,7 +19,7 @@ from app.db import session_scope
 from app.models import Job
 from app.observability import logs, multiproc
 from app.observability.logs import configure_logging
-from app.queue import QUEUES, get_queue
+from app.queue import QUEUES, get_queue, inline_functions
 from app.redis_client import get_redis
 from app.services import jobs, worker_pulse
 from app.services.auth import sessions
@@ -37,7 +37,7 @@ log = logging.getLogger("atelier.worker")
 # subprocesses. A crash still loses nothing: the reaper re-queues the job of a worker that stops
 # heartbeating, and `make run` starts a new worker in its place. Everything that handles untrusted
 # uploads, long CPU work or other programs (assets, rename, workflows, slides) keeps its fork.
-INLINE_JOBS = frozenset({"jobs.generate.run_generation"})
+INLINE_JOBS = inline_functions()  # the kinds marked `inline` in app/queue.py
 
 
 @contextlib.contextmanager
@@ -216,7 +216,8 @@ def preload() -> None:
     from app.providers.registry import adapter_modules
     from app.queue import job_modules
 
-    for module in (*job_modules(), "jobs.periodic", *adapter_modules(), "app.services.workflows.catalog",
+    # jobs.periodic (the reaper's periodic work) is imported at the top of this module.
+    for module in (*job_modules(), *adapter_modules(), "app.services.workflows.catalog",
                    "app.services.workflows.remote_engines", "app.services.moderation.policy"):
         importlib.import_module(module)
 

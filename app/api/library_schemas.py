@@ -20,7 +20,8 @@ class CollectionRef(BaseModel):
     parent_id: int | None
 
 
-class AssetDetail(BaseModel):
+class AssetOut(BaseModel):
+    """An asset in a list (`app.services.assets.service.public`)."""
     id: int
     filename: str
     mime: str
@@ -33,6 +34,33 @@ class AssetDetail(BaseModel):
     meta: dict[str, Any]
     created_at: str
     has_thumbnail: bool
+
+
+class FileErrorOut(BaseModel):
+    filename: str
+    code: str
+    message: str
+
+
+class AssetUpload(BaseModel):
+    assets: list[AssetOut]
+    # Files that could not be stored, each with its reason; the others were.
+    errors: list[FileErrorOut]
+    duplicates: int
+    jobs: list[str]
+
+
+class AssetPage(BaseModel):
+    assets: list[AssetOut]
+    total: int
+    total_capped: bool
+    limit: int
+    offset: int
+    # The search as the server read it: the parameters that differ from the defaults.
+    query: dict[str, str]
+
+
+class AssetDetail(AssetOut):
     alt_text: str
     tags: list[str]
     origin: str

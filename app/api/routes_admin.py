@@ -9,7 +9,18 @@ from fastapi import APIRouter, Query, Request
 from app import queue
 from app.api.deps import AdminDep, client_ip
 from app.api.ids import IdPath
-from app.api.schemas import CreditAdjust, PendingList, UserOut, UserPage, UserPatch
+from app.api.schemas import (
+    AdminJobPage,
+    AuditList,
+    CreditAdjust,
+    CreditAdjusted,
+    JobOut,
+    Outcome,
+    PendingList,
+    UserOut,
+    UserPage,
+    UserPatch,
+)
 from app.db import session_scope
 from app.services import audit, credits, jobs
 from app.services.auth import accounts
@@ -61,7 +72,7 @@ def patch_user(user_id: IdPath, body: UserPatch, caller: AdminDep, request: Requ
     return UserOut(**user.__dict__)
 
 
-@router.post("/credits", tags=["credits"])
+@router.post("/credits", tags=["credits"], response_model=CreditAdjusted)
 def adjust_credits(body: CreditAdjust, caller: AdminDep, request: Request) -> dict:
     """Grant (positive) or correct (negative) a user's credits, with a reason for the ledger."""
     with session_scope() as session:
@@ -73,7 +84,7 @@ def adjust_credits(body: CreditAdjust, caller: AdminDep, request: Request) -> di
     return {"user_id": body.user_id, "balance": balance, "held": held}
 
 
-@router.get("/jobs", tags=["jobs"])
+@router.get("/jobs", tags=["jobs"], response_model=AdminJobPage)
 def all_jobs(caller: AdminDep, status: str = Query("", max_length=16), kind: str = Query("", max_length=64),
              limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> dict:
     with session_scope() as session:
@@ -82,7 +93,7 @@ def all_jobs(caller: AdminDep, status: str = Query("", max_length=16), kind: str
                 "queues": queue.queue_depths()}
 
 
-@router.post("/jobs/{job_id}/retry", tags=["jobs"])
+@router.post("/jobs/{job_id}/retry", tags=["jobs"], response_model=JobOut)
 def retry_job(job_id: str, caller: AdminDep, request: Request) -> dict:
     new = jobs.retry(job_id=job_id[:36])
     with session_scope() as session:
@@ -91,7 +102,7 @@ def retry_job(job_id: str, caller: AdminDep, request: Request) -> dict:
     return jobs.public(new)
 
 
-@router.post("/jobs/{job_id}/cancel", tags=["jobs"])
+@router.post("/jobs/{job_id}/cancel", tags=["jobs"], response_model=Outcome)
 def cancel_any_job(job_id: str, caller: AdminDep, request: Request) -> dict:
     outcome = jobs.cancel(job_id=job_id[:36], workspace_id=None)
     with session_scope() as session:
@@ -100,7 +111,7 @@ def cancel_any_job(job_id: str, caller: AdminDep, request: Request) -> dict:
     return {"outcome": outcome}
 
 
-@router.get("/audit", tags=["admin"])
+@router.get("/audit", tags=["admin"], response_model=AuditList)
 def audit_log(caller: AdminDep, limit: int = Query(100, ge=1, le=500)) -> dict:
     with session_scope() as session:
         return {"events": [{"id": e.id, "at": e.at.isoformat(), "actor_id": e.actor_id, "action": e.action,

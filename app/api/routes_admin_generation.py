@@ -6,6 +6,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.api.deps import AdminDep, client_ip
 from app.api.ids import IdPath
+from app.api.images_schemas import StyleList, StyleOut
+from app.api.schemas import ModerationEventPage, TermList, TermOut
 from app.db import session_scope
 from app.services import audit
 from app.services.generation import styles
@@ -16,13 +18,13 @@ from app.services.moderation.policy import TermInput
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
-@router.get("/styles")
+@router.get("/styles", response_model=StyleList)
 def list_styles(caller: AdminDep) -> dict:
     with session_scope() as session:
         return {"styles": [styles.public(s) for s in styles.list_styles(session=session, active_only=False)]}
 
 
-@router.post("/styles", status_code=201)
+@router.post("/styles", status_code=201, response_model=StyleOut)
 def create_style(body: StyleInput, caller: AdminDep, request: Request) -> dict:
     with session_scope() as session:
         style = styles.save_style(session=session, data=body)
@@ -31,7 +33,7 @@ def create_style(body: StyleInput, caller: AdminDep, request: Request) -> dict:
         return styles.public(style)
 
 
-@router.put("/styles/{key}")
+@router.put("/styles/{key}", response_model=StyleOut)
 def update_style(key: str, body: StyleInput, caller: AdminDep, request: Request) -> dict:
     with session_scope() as session:
         style = styles.save_style(session=session, data=body, key=key[:40])
@@ -49,13 +51,13 @@ def delete_style(key: str, caller: AdminDep, request: Request) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/moderation/denylist")
+@router.get("/moderation/denylist", response_model=TermList)
 def list_terms(caller: AdminDep, q: str = Query("", max_length=100)) -> dict:
     with session_scope() as session:
         return {"terms": [content_policy.term_public(t) for t in content_policy.list_terms(session=session, query=q)]}
 
 
-@router.post("/moderation/denylist", status_code=201)
+@router.post("/moderation/denylist", status_code=201, response_model=TermOut)
 def add_term(body: TermInput, caller: AdminDep, request: Request) -> dict:
     with session_scope() as session:
         term = content_policy.add_term(session=session, data=body, actor_id=caller.user.id)
@@ -73,7 +75,7 @@ def delete_term(term_id: IdPath, caller: AdminDep, request: Request) -> Response
     return Response(status_code=204)
 
 
-@router.get("/moderation/events")
+@router.get("/moderation/events", response_model=ModerationEventPage)
 def moderation_events(caller: AdminDep, decision: str = Query("all", pattern="^(all|allowed|refused)$"),
                       limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)) -> dict:
     allowed = {"all": None, "allowed": True, "refused": False}[decision]

@@ -10,7 +10,8 @@ from starlette.exceptions import HTTPException
 
 from app.api.deps import CallerDep, requires
 from app.api.ids import IdPath
-from app.api.library_schemas import AssetDetail
+from app.api.library_schemas import AssetDetail, AssetPage, AssetUpload
+from app.api.schemas import file_responses
 from app.db import read_scope, session_scope
 from app.errors import NotFound, TooLarge, ValidationFailed
 from app.services.assets import archives
@@ -24,7 +25,7 @@ from app.storage import get_storage
 router = APIRouter(prefix="/assets", tags=["assets"])
 
 
-@router.post("", status_code=201, dependencies=[requires("assets.write")])
+@router.post("", status_code=201, response_model=AssetUpload, dependencies=[requires("assets.write")])
 async def upload_assets(request: Request, caller: CallerDep) -> dict:
     """Multipart field `files`, many files. Each bad file gets its own error; the rest are stored."""
     settings = get_settings()
@@ -64,7 +65,7 @@ async def _read_form(request: Request, *, max_files: int):
             code="bad_multipart") from exc
 
 
-@router.get("", dependencies=[requires("work.read")])
+@router.get("", response_model=AssetPage, dependencies=[requires("work.read")])
 def list_assets(request: Request, caller: CallerDep, limit: int = Query(60, ge=1, le=200),
                 offset: int = Query(0, ge=0)) -> dict:
     """The caller's library, searched: q, tag (repeatable), collection, origin (repeatable), include_derived,
@@ -101,7 +102,9 @@ def _serve(key: str, filename: str, mime: str, *, attachment: bool) -> Response:
     return StreamingResponse(storage.iter_chunks(key), media_type=mime, headers=headers)
 
 
-@router.get("/{asset_id}/download", dependencies=[requires("work.read")])
+@router.get("/{asset_id}/download", dependencies=[requires("work.read")],
+            **file_responses("application/octet-stream", description="The original bytes, as uploaded (its own "
+                             "image type in Content-Type).", redirect=True))
 def download_asset(asset_id: IdPath, caller: CallerDep) -> Response:
     """The original bytes, as an attachment (a short-lived presigned URL on S3)."""
     with session_scope() as session:
@@ -110,7 +113,8 @@ def download_asset(asset_id: IdPath, caller: CallerDep) -> Response:
     return _serve(key, name, mime, attachment=True)
 
 
-@router.get("/{asset_id}/thumbnail", dependencies=[requires("work.read")])
+@router.get("/{asset_id}/thumbnail", dependencies=[requires("work.read")],
+            **file_responses("image/webp", description="A WebP thumbnail."))
 def thumbnail(asset_id: IdPath, caller: CallerDep) -> Response:
     # A read-only session: a grid asks for dozens at once, and none of them should queue for SQLite's write lock.
     with read_scope() as session:

@@ -6,17 +6,20 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from app.api.schemas import Liveness, Readiness
 from app.services.health import is_ready, readiness
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
+@router.get("/health", response_model=Liveness)
 def live() -> dict:
     return {"status": "ok"}
 
 
-@router.get("/health/ready")
+# The answers are built here (503 carries a body too); the model documents them.
+@router.get("/health/ready", response_model=Readiness,
+            responses={503: {"model": Readiness, "description": "A check is down: `down` names it."}})
 async def ready() -> JSONResponse:
     checks = await run_in_threadpool(readiness)
     # AI connections are reported, not counted: a model server down does not make the app unready.

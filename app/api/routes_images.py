@@ -12,6 +12,15 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CallerDep, requires
 from app.api.ids import IdPath
+from app.api.images_schemas import (
+    FavouriteOut,
+    GalleryPage,
+    GenerationOut,
+    ImageProviderList,
+    StyleList,
+    VariationStarted,
+)
+from app.api.schemas import Outcome, file_responses
 from app.db import read_scope, session_scope
 from app.services.assets import images as image_files
 from app.services.generation import registry, service
@@ -29,34 +38,36 @@ class ImagePatch(BaseModel):
     favourite: bool = Field(validation_alias=AliasChoices("favourite", "favorite"))
 
 
-@router.post("/generations", status_code=202, dependencies=[requires("generate.write")])
+@router.post("/generations", status_code=202, response_model=GenerationOut, response_model_exclude_unset=True,
+             dependencies=[requires("generate.write")])
 def create_generation(body: GenerationInput, caller: CallerDep) -> dict:
     """Moderated before any provider is called: a refusal is 422 with code `moderation_rejected`."""
     generation = service.create_generation(workspace_id=caller.user.workspace_id, data=body, user_id=caller.user.id)
     with session_scope() as session:
-        return {"id": generation.id, "job_id": generation.job_id, "status": generation.status,
-                **service.describe(session=session, workspace_id=caller.user.workspace_id, generation_id=generation.id)}
+        return service.describe(session=session, workspace_id=caller.user.workspace_id, generation_id=generation.id)
 
 
-@router.get("/generations/{generation_id}", dependencies=[requires("work.read")])
+@router.get("/generations/{generation_id}", response_model=GenerationOut, response_model_exclude_unset=True,
+            dependencies=[requires("work.read")])
 def get_generation(generation_id: IdPath, caller: CallerDep) -> dict:
     with read_scope() as session:
         return service.describe(session=session, workspace_id=caller.user.workspace_id, generation_id=generation_id)
 
 
-@router.post("/generations/{generation_id}/cancel", dependencies=[requires("generate.write")])
+@router.post("/generations/{generation_id}/cancel", response_model=Outcome, dependencies=[requires("generate.write")])
 def cancel_generation(generation_id: IdPath, caller: CallerDep) -> dict:
     return {"outcome": service.cancel_generation(workspace_id=caller.user.workspace_id, generation_id=generation_id)}
 
 
-@router.post("/generations/{generation_id}/variations", status_code=202, dependencies=[requires("generate.write")])
+@router.post("/generations/{generation_id}/variations", status_code=202, response_model=VariationStarted,
+             dependencies=[requires("generate.write")])
 def vary_generation(generation_id: IdPath, caller: CallerDep) -> dict:
     """The same settings with a new random seed."""
     generation = service.variation(workspace_id=caller.user.workspace_id, generation_id=generation_id)
     return {"id": generation.id, "job_id": generation.job_id, "seed": generation.seed}
 
 
-@router.get("/providers", dependencies=[requires("work.read")])
+@router.get("/providers", response_model=ImageProviderList, dependencies=[requires("work.read")])
 def providers(caller: CallerDep) -> dict:
     """Configured providers with their capabilities (which controls apply) and price per image."""
     rows = registry.available_providers(configured_only=True)
@@ -65,13 +76,13 @@ def providers(caller: CallerDep) -> dict:
     return {"providers": rows}
 
 
-@router.get("/styles", dependencies=[requires("work.read")])
+@router.get("/styles", response_model=StyleList, dependencies=[requires("work.read")])
 def styles(caller: CallerDep) -> dict:
     with session_scope() as session:
         return {"styles": [style_public(s) for s in list_styles(session=session)]}
 
 
-@router.get("", dependencies=[requires("work.read")])
+@router.get("", response_model=GalleryPage, dependencies=[requires("work.read")])
 def gallery(caller: CallerDep, provider: str = Query("", max_length=32), style: str = Query("", max_length=40),
             favourites: bool = False, favorites: bool = False, since: datetime | None = None,
             until: datetime | None = None,
@@ -84,7 +95,7 @@ def gallery(caller: CallerDep, provider: str = Query("", max_length=32), style: 
     return {"images": items, "total": total, "limit": limit, "offset": offset}
 
 
-@router.patch("/{image_id}", dependencies=[requires("generate.write")])
+@router.patch("/{image_id}", response_model=FavouriteOut, dependencies=[requires("generate.write")])
 def patch_image(image_id: IdPath, body: ImagePatch, caller: CallerDep) -> dict:
     service.set_favourite(workspace_id=caller.user.workspace_id, image_id=image_id, favourite=body.favourite)
     return {"id": image_id, "favourite": body.favourite}
@@ -96,13 +107,15 @@ def delete_image(image_id: IdPath, caller: CallerDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{image_id}/variations", status_code=202, dependencies=[requires("generate.write")])
+@router.post("/{image_id}/variations", status_code=202, response_model=VariationStarted,
+             dependencies=[requires("generate.write")])
 def vary_image(image_id: IdPath, caller: CallerDep) -> dict:
     generation = service.variation(workspace_id=caller.user.workspace_id, image_id=image_id)
     return {"id": generation.id, "job_id": generation.job_id, "seed": generation.seed}
 
 
-@router.get("/{image_id}/download", dependencies=[requires("work.read")])
+@router.get("/{image_id}/download", dependencies=[requires("work.read")],
+            **file_responses("image/png", "image/jpeg", "image/webp", description="The image in the asked format."))
 async def download_image(image_id: IdPath, caller: CallerDep,
                          format: Literal["png", "jpeg", "webp"] = "png") -> Response:
     """The image converted to PNG, JPEG or WebP, as an attachment."""

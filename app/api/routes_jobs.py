@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from sse_starlette.sse import EventSourceResponse
 
 from app.api.deps import CallerDep, optional_caller, requires
+from app.api.schemas import CreditsOut, JobCancelOut, JobOut, JobPage
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.services import credits, jobs
@@ -32,7 +33,7 @@ def _still_allowed(request: Request, workspace_id: int) -> bool:
     return caller is not None and caller.user.workspace_id == workspace_id
 
 
-@router.get("/jobs", dependencies=[requires("work.read")])
+@router.get("/jobs", response_model=JobPage, dependencies=[requires("work.read")])
 def list_jobs(caller: CallerDep, status: str = Query("", max_length=16), kind: str = Query("", max_length=64),
               limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> dict:
     with read_scope() as session:
@@ -41,7 +42,7 @@ def list_jobs(caller: CallerDep, status: str = Query("", max_length=16), kind: s
         return {"jobs": [jobs.public(j) for j in rows], "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/jobs/{job_id}", dependencies=[requires("work.read")])
+@router.get("/jobs/{job_id}", response_model=JobOut, dependencies=[requires("work.read")])
 def get_job(job_id: str, caller: CallerDep) -> dict:
     with read_scope() as session:
         return jobs.public(jobs.get_job(session=session, job_id=job_id[:36], workspace_id=caller.user.workspace_id))
@@ -52,7 +53,10 @@ def _read(job_id: str, workspace_id: int) -> dict:
         return jobs.public(jobs.get_job(session=session, job_id=job_id, workspace_id=workspace_id))
 
 
-@router.get("/jobs/{job_id}/events", dependencies=[requires("work.read")])
+@router.get("/jobs/{job_id}/events", dependencies=[requires("work.read")], response_class=EventSourceResponse,
+            responses={200: {"description": "`job` events whose data is a JobOut; an `error` event when the "
+                                            "credentials that opened the stream end.",
+                             "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
 async def job_events(job_id: str, caller: CallerDep, request: Request) -> EventSourceResponse:
     """Server-Sent Events: the current state first, then every change, until the job ends."""
     job_id = job_id[:36]
@@ -88,7 +92,7 @@ async def job_events(job_id: str, caller: CallerDep, request: Request) -> EventS
     return EventSourceResponse(stream(), ping=15)
 
 
-@router.post("/jobs/{job_id}/cancel", dependencies=[requires("jobs.cancel")])
+@router.post("/jobs/{job_id}/cancel", response_model=JobCancelOut, dependencies=[requires("jobs.cancel")])
 def cancel_job(job_id: str, caller: CallerDep) -> dict:
     outcome = jobs.cancel(job_id=job_id[:36], workspace_id=caller.user.workspace_id)
     message = ("The job had not started; it was removed from the queue." if outcome == "removed"
@@ -96,7 +100,7 @@ def cancel_job(job_id: str, caller: CallerDep) -> dict:
     return {"outcome": outcome, "message": message, "job": _read(job_id[:36], caller.user.workspace_id)}
 
 
-@router.get("/credits", tags=["credits"], dependencies=[requires("credits.read")])
+@router.get("/credits", tags=["credits"], response_model=CreditsOut, dependencies=[requires("credits.read")])
 def get_credits(caller: CallerDep, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> dict:
     with session_scope() as session:
         balance, held = credits.balance(session=session, workspace_id=caller.user.workspace_id)

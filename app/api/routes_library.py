@@ -21,6 +21,7 @@ from app.api.library_schemas import (
     CollectionOut,
     CollectionPatch,
 )
+from app.api.schemas import file_responses
 from app.db import read_scope, session_scope
 from app.services.assets import service as assets
 from app.services.library import bulk, collections, tags
@@ -49,7 +50,8 @@ def bulk_action(body: BulkIn, caller: CallerDep) -> BulkOut:
     return BulkOut(changed=result.changed, undo_until=result.undo_until)
 
 
-@router.post("/assets/zip", dependencies=[requires("work.read")])
+@router.post("/assets/zip", dependencies=[requires("work.read")],
+             **file_responses("application/zip", description="The originals in one ZIP."))
 def zip_assets(body: AssetIds, caller: CallerDep) -> Response:
     """The originals as one ZIP, streamed (names made unique inside it)."""
     chunks, name = bulk.zip_of(workspace_id=caller.user.workspace_id, asset_ids=body.asset_ids)

@@ -12,6 +12,8 @@ from starlette.datastructures import UploadFile
 
 from app.api.deps import CallerDep, requires
 from app.api.ids import DbId, IdPath
+from app.api.rename_schemas import BatchCreated, BatchDetail, BatchList, ItemOut, Renamed, Restored
+from app.api.schemas import JobStarted, file_responses
 from app.db import session_scope
 from app.errors import ValidationFailed
 from app.services.assets import archives
@@ -64,7 +66,7 @@ def _options(raw: str) -> RenameOptions:
                                code="invalid_options") from exc
 
 
-@router.post("/batches", status_code=201, dependencies=[requires("rename.write")])
+@router.post("/batches", status_code=201, response_model=BatchCreated, dependencies=[requires("rename.write")])
 async def create_batch(request: Request, caller: CallerDep) -> dict:
     """JSON {"asset_ids": [...], "options": {...}}, or multipart `files` plus an `options` JSON field."""
     errors: list[dict] = []
@@ -92,21 +94,21 @@ async def create_batch(request: Request, caller: CallerDep) -> dict:
     return batch_public(batch) | {"errors": errors}
 
 
-@router.get("/batches", dependencies=[requires("work.read")])
+@router.get("/batches", response_model=BatchList, dependencies=[requires("work.read")])
 def list_batches(caller: CallerDep) -> dict:
     with session_scope() as session:
         return {"batches": [batch_public(b) for b in rename.list_batches(session=session,
                                                                          workspace_id=caller.user.workspace_id)]}
 
 
-@router.get("/batches/{batch_id}", dependencies=[requires("work.read")])
+@router.get("/batches/{batch_id}", response_model=BatchDetail, dependencies=[requires("work.read")])
 def get_batch(batch_id: IdPath, caller: CallerDep) -> dict:
     with session_scope() as session:
         batch = rename.get_batch(session=session, workspace_id=caller.user.workspace_id, batch_id=batch_id)
         return batch_public(batch, rename.items_of(session=session, batch_id=batch_id))
 
 
-@router.patch("/batches/{batch_id}/items/{item_id}", dependencies=[requires("rename.write")])
+@router.patch("/batches/{batch_id}/items/{item_id}", response_model=ItemOut, dependencies=[requires("rename.write")])
 def patch_item(batch_id: IdPath, item_id: IdPath, body: ItemPatch, caller: CallerDep) -> dict:
     item = rename.edit_item(workspace_id=caller.user.workspace_id, batch_id=batch_id, item_id=item_id,
                             final_name=body.final_name, alt_text=body.alt_text, accepted=body.accepted)
@@ -117,24 +119,26 @@ class RetryFailed(BaseModel):
     provider: str = Field(default="local", max_length=200)  # "local", a provider name or "conn:<id>:<model>"
 
 
-@router.post("/batches/{batch_id}/retry-failed", status_code=202, dependencies=[requires("rename.write")])
+@router.post("/batches/{batch_id}/retry-failed", status_code=202, response_model=JobStarted,
+             dependencies=[requires("rename.write")])
 def retry_failed(batch_id: IdPath, body: RetryFailed, caller: CallerDep) -> dict:
     """Describe the failed images again, by default with the offline analyzer (when a model server is gone)."""
     return {"job_id": rename.retry_failed(workspace_id=caller.user.workspace_id, batch_id=batch_id,
                                           provider=body.provider, user_id=caller.user.id)}
 
 
-@router.post("/batches/{batch_id}/apply", dependencies=[requires("rename.write")])
+@router.post("/batches/{batch_id}/apply", response_model=Renamed, dependencies=[requires("rename.write")])
 def apply_batch(batch_id: IdPath, caller: CallerDep) -> dict:
     return {"renamed": rename.apply_to_library(workspace_id=caller.user.workspace_id, batch_id=batch_id)}
 
 
-@router.post("/batches/{batch_id}/undo", dependencies=[requires("rename.write")])
+@router.post("/batches/{batch_id}/undo", response_model=Restored, dependencies=[requires("rename.write")])
 def undo_batch(batch_id: IdPath, caller: CallerDep) -> dict:
     return {"restored": rename.apply_to_library(workspace_id=caller.user.workspace_id, batch_id=batch_id, undo=True)}
 
 
-@router.get("/batches/{batch_id}/download", dependencies=[requires("work.read")])
+@router.get("/batches/{batch_id}/download", dependencies=[requires("work.read")],
+            **file_responses("application/zip", description="The renamed images with manifest.json and a CSV."))
 def download(batch_id: IdPath, caller: CallerDep) -> Response:
     chunks, filename = build_zip(workspace_id=caller.user.workspace_id, batch_id=batch_id)
     return StreamingResponse(chunks, media_type="application/zip",
@@ -147,7 +151,7 @@ class ManifestUndo(BaseModel):
     files: list[dict] = Field(max_length=rename.MAX_BATCH)
 
 
-@router.post("/undo-manifest", dependencies=[requires("rename.write")])
+@router.post("/undo-manifest", response_model=Restored, dependencies=[requires("rename.write")])
 def undo_from_manifest(body: ManifestUndo, caller: CallerDep) -> dict:
     """Undo a rename from the manifest.json of its ZIP, even if the batch is long gone."""
     return {"restored": rename.undo_from_manifest(workspace_id=caller.user.workspace_id, rows=body.files)}

@@ -16,6 +16,8 @@ from starlette.datastructures import UploadFile
 
 from app.api.deps import CallerDep, requires
 from app.api.ids import IdPath
+from app.api.schemas import Outcome, file_responses
+from app.api.slides_schemas import DeckJobStarted, DeckOut, DeckPage, DeckVersionList, DeckVersionOut, ThemeList
 from app.db import read_scope
 from app.errors import TooLarge, ValidationFailed
 from app.services.slides import decks
@@ -45,6 +47,9 @@ _UPLOAD_PROPERTIES = {
                   "description": "A .pptx or .potx template: the deck uses its masters, layouts, fonts, colors "
                                  "and logo instead of a built-in theme."},
 }
+# A deck's `job` is there only while its Job row exists: the deck answers leave unset fields out.
+_DECK = {"response_model": DeckOut, "response_model_exclude_unset": True}
+_DECK_JOB = {"response_model": DeckJobStarted, "response_model_exclude_unset": True}
 _CREATE_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": DeckInput.model_json_schema()},
     "multipart/form-data": {"schema": {"type": "object", "properties": {
@@ -84,7 +89,7 @@ def _deck_body(workspace_id: int, deck_id: int) -> dict[str, Any]:
     return body
 
 
-@router.get("/themes", dependencies=[requires("work.read")])
+@router.get("/themes", response_model=ThemeList, dependencies=[requires("work.read")])
 def themes(caller: CallerDep) -> dict:
     """The built-in themes (fonts, colours) for a theme picker; `pdf` says whether PDF export works here."""
     return {"themes": [{"name": t.name, "label": t.label, "heading_font": t.heading_font, "body_font": t.body_font,
@@ -93,7 +98,7 @@ def themes(caller: CallerDep) -> dict:
             "text_providers": decks.text_providers(), "pdf": libreoffice_available()}
 
 
-@router.post("", status_code=201, openapi_extra=_CREATE_BODY, dependencies=[requires("slides.write")])
+@router.post("", status_code=201, openapi_extra=_CREATE_BODY, dependencies=[requires("slides.write")], **_DECK)
 async def create_deck(request: Request, caller: CallerDep) -> dict:
     """JSON (`topic`, `source_text`, `slides`, `audience`, `tone`, `language`, `theme`, `provider`, …) or the same
     fields as multipart/form-data with a `document` and/or a `brand_kit` file. The local engine answers with the
@@ -129,7 +134,7 @@ async def create_deck(request: Request, caller: CallerDep) -> dict:
     return _deck_body(caller.user.workspace_id, deck.id)
 
 
-@router.get("", dependencies=[requires("work.read")])
+@router.get("", response_model=DeckPage, dependencies=[requires("work.read")])
 def list_decks(caller: CallerDep, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> dict:
     with read_scope() as session:
         rows, total = decks.list_decks(session=session, workspace_id=caller.user.workspace_id, limit=limit,
@@ -137,7 +142,7 @@ def list_decks(caller: CallerDep, limit: int = Query(50, ge=1, le=200), offset: 
         return {"decks": [decks.summary(d) for d in rows], "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/{deck_id}", dependencies=[requires("work.read")])
+@router.get("/{deck_id}", dependencies=[requires("work.read")], **_DECK)
 def get_deck_route(deck_id: IdPath, caller: CallerDep) -> dict:
     return _deck_body(caller.user.workspace_id, deck_id)
 
@@ -148,7 +153,7 @@ def delete_deck(deck_id: IdPath, caller: CallerDep) -> Response:
     return Response(status_code=204)
 
 
-@router.put("/{deck_id}/outline", dependencies=[requires("slides.write")])
+@router.put("/{deck_id}/outline", dependencies=[requires("slides.write")], **_DECK)
 def put_outline(deck_id: IdPath, body: Outline, caller: CallerDep,
                 revision: int | None = Query(None, ge=0, description="The revision you edited; 409 if it moved on")
                 ) -> dict:
@@ -158,7 +163,7 @@ def put_outline(deck_id: IdPath, body: Outline, caller: CallerDep,
     return _deck_body(caller.user.workspace_id, deck_id)
 
 
-@router.post("/{deck_id}/outline/rebuild", status_code=202, dependencies=[requires("slides.write")])
+@router.post("/{deck_id}/outline/rebuild", status_code=202, dependencies=[requires("slides.write")], **_DECK)
 def rebuild_outline(deck_id: IdPath, caller: CallerDep, body: RebuildInput | None = None) -> dict:
     """Plan the outline again from the deck's request (the current one is kept as a version)."""
     decks.rebuild_outline(workspace_id=caller.user.workspace_id, deck_id=deck_id,
@@ -166,20 +171,21 @@ def rebuild_outline(deck_id: IdPath, caller: CallerDep, body: RebuildInput | Non
     return _deck_body(caller.user.workspace_id, deck_id)
 
 
-@router.post("/{deck_id}/generate", status_code=202, dependencies=[requires("slides.write")])
+@router.post("/{deck_id}/generate", status_code=202, dependencies=[requires("slides.write")], **_DECK_JOB)
 def generate(deck_id: IdPath, caller: CallerDep) -> dict:
     """Write every unlocked slide (text, pictures from prompts, charts) in a job; follow `job_id`."""
     job = deck_runs.generate(workspace_id=caller.user.workspace_id, deck_id=deck_id, user_id=caller.user.id)
     return {"job_id": job.id, "deck": _deck_body(caller.user.workspace_id, deck_id)}
 
 
-@router.post("/{deck_id}/cancel", dependencies=[requires("slides.write")])
+@router.post("/{deck_id}/cancel", response_model=Outcome, dependencies=[requires("slides.write")])
 def cancel(deck_id: IdPath, caller: CallerDep) -> dict:
     """'removed' when the job had not started; 'stopping' otherwise (slides in flight finish)."""
     return {"outcome": deck_runs.cancel(workspace_id=caller.user.workspace_id, deck_id=deck_id)}
 
 
-@router.post("/{deck_id}/slides/{slide_id}/regenerate", status_code=202, dependencies=[requires("slides.write")])
+@router.post("/{deck_id}/slides/{slide_id}/regenerate", status_code=202, dependencies=[requires("slides.write")],
+             **_DECK_JOB)
 def regenerate(deck_id: IdPath, slide_id: str, caller: CallerDep, replace_edits: bool = False) -> dict:
     """409 `slide_edited` when the slide holds the caller's edits; `?replace_edits=true` confirms."""
     job = deck_runs.regenerate_slide(workspace_id=caller.user.workspace_id, deck_id=deck_id, slide_id=slide_id[:40],
@@ -187,19 +193,20 @@ def regenerate(deck_id: IdPath, slide_id: str, caller: CallerDep, replace_edits:
     return {"job_id": job.id, "deck": _deck_body(caller.user.workspace_id, deck_id)}
 
 
-@router.post("/{deck_id}/slides/{slide_id}/lock", dependencies=[requires("slides.write")])
+@router.post("/{deck_id}/slides/{slide_id}/lock", dependencies=[requires("slides.write")], **_DECK)
 def lock(deck_id: IdPath, slide_id: str, caller: CallerDep) -> dict:
     decks.set_locked(workspace_id=caller.user.workspace_id, deck_id=deck_id, slide_id=slide_id[:40], locked=True)
     return _deck_body(caller.user.workspace_id, deck_id)
 
 
-@router.post("/{deck_id}/slides/{slide_id}/unlock", dependencies=[requires("slides.write")])
+@router.post("/{deck_id}/slides/{slide_id}/unlock", dependencies=[requires("slides.write")], **_DECK)
 def unlock(deck_id: IdPath, slide_id: str, caller: CallerDep) -> dict:
     decks.set_locked(workspace_id=caller.user.workspace_id, deck_id=deck_id, slide_id=slide_id[:40], locked=False)
     return _deck_body(caller.user.workspace_id, deck_id)
 
 
-@router.get("/{deck_id}/slides/{slide_id}/preview.png", dependencies=[requires("work.read")])
+@router.get("/{deck_id}/slides/{slide_id}/preview.png", dependencies=[requires("work.read")],
+            **file_responses("image/png", description="The slide as a PNG."))
 async def preview(deck_id: IdPath, slide_id: str, caller: CallerDep,
                   width: int = Query(PREVIEW_WIDTH, ge=MIN_WIDTH, le=MAX_WIDTH),
                   v: str = Query("", max_length=64, description="Cache buster; the deck's `previews` carry it")
@@ -218,7 +225,8 @@ async def preview(deck_id: IdPath, slide_id: str, caller: CallerDep,
     return Response(png, media_type="image/png", headers={"Cache-Control": cache})
 
 
-@router.get("/{deck_id}/download", dependencies=[requires("work.read")])
+@router.get("/{deck_id}/download", dependencies=[requires("work.read")],
+            **file_responses(deck_files.PPTX_MIME, "application/pdf", description="The deck as .pptx or PDF."))
 async def download(deck_id: IdPath, caller: CallerDep, format: Literal["pptx", "pdf"] = "pptx") -> Response:
     """The deck as an editable .pptx, or as PDF through LibreOffice (503 `pdf_unavailable` when not installed)."""
     with read_scope() as session:
@@ -236,21 +244,22 @@ async def download(deck_id: IdPath, caller: CallerDep, format: Literal["pptx", "
         "X-Placeholder-Slides": str(placeholders)})
 
 
-@router.get("/{deck_id}/versions", dependencies=[requires("work.read")])
+@router.get("/{deck_id}/versions", response_model=DeckVersionList, dependencies=[requires("work.read")])
 def versions(deck_id: IdPath, caller: CallerDep) -> dict:
     with read_scope() as session:
         rows = deck_versions.list_versions(session=session, workspace_id=caller.user.workspace_id, deck_id=deck_id)
         return {"versions": [deck_versions.version_public(v) for v in rows]}
 
 
-@router.post("/{deck_id}/versions", status_code=201, dependencies=[requires("slides.write")])
+@router.post("/{deck_id}/versions", status_code=201, response_model=DeckVersionOut,
+             dependencies=[requires("slides.write")])
 def save_version(deck_id: IdPath, caller: CallerDep, body: NoteInput | None = None) -> dict:
     version = deck_versions.save_version(workspace_id=caller.user.workspace_id, deck_id=deck_id,
                                          note=body.note if body else "")
     return deck_versions.version_public(version)
 
 
-@router.post("/{deck_id}/versions/{number}/restore", dependencies=[requires("slides.write")])
+@router.post("/{deck_id}/versions/{number}/restore", dependencies=[requires("slides.write")], **_DECK)
 def restore_version(deck_id: IdPath, number: IdPath, caller: CallerDep) -> dict:
     deck_versions.restore_version(workspace_id=caller.user.workspace_id, deck_id=deck_id, number=number)
     return _deck_body(caller.user.workspace_id, deck_id)

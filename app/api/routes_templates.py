@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.api.deps import CallerDep, requires
 from app.api.ids import IdPath
+from app.api.schemas import file_responses
 from app.api.templates_schemas import (
     AltTextIn,
     ChecksIn,
@@ -29,6 +30,7 @@ from app.api.templates_schemas import (
     SampleOut,
     SamplePatch,
     StyleGenerateIn,
+    StyleGenerationOut,
     TemplateCreate,
     TemplateDetail,
     TemplateList,
@@ -44,6 +46,7 @@ from app.db import read_scope, session_scope
 from app.errors import NotFound
 from app.ids import MAX_ID
 from app.models import Template, TemplateVersion
+from app.services.slides.files import PPTX_MIME
 from app.services.templates import checks_service, export, kinds, library, render, samples, sends, versions
 
 router = APIRouter(prefix="/templates", tags=["templates"])
@@ -141,7 +144,8 @@ def duplicate_template(template_id: IdPath, body: DuplicateIn, caller: CallerDep
         return _detail(session, copy)
 
 
-@router.get("/{template_id}/thumbnail", dependencies=[requires("work.read")])
+@router.get("/{template_id}/thumbnail", dependencies=[requires("work.read")],
+            **file_responses("image/png", description="The template's thumbnail."))
 def template_thumbnail(template_id: IdPath, caller: CallerDep) -> Response:
     with read_scope() as session:
         png = kinds.thumbnail(session=session, actor=caller.user, template_id=template_id)
@@ -240,7 +244,10 @@ def render_template(template_id: IdPath, body: RenderIn, caller: CallerDep) -> d
                              sample_id=body.sample_id, number=body.version, preview=body.preview)
 
 
-@router.get("/{template_id}/export", dependencies=[requires("work.read")])
+@router.get("/{template_id}/export", dependencies=[requires("work.read")],
+            **file_responses("application/zip", PPTX_MIME, "application/json",
+                             description="An email template as a ZIP, a slide template as .pptx, an image style as "
+                                         "a JSON file."))
 def export_template(template_id: IdPath, caller: CallerDep,
                     format: Literal["zip", "pptx", "json"] | None = Query(default=None),
                     version: int | None = Number, preview: bool = False,
@@ -264,7 +271,8 @@ def new_deck(template_id: IdPath, caller: CallerDep) -> dict:
         return {"deck_id": deck.id, "title": deck.title}
 
 
-@router.post("/{template_id}/generations", status_code=202, dependencies=[requires("generate.write")])
+@router.post("/{template_id}/generations", status_code=202, response_model=StyleGenerationOut,
+             dependencies=[requires("generate.write")])
 def generate_with_style(template_id: IdPath, body: StyleGenerateIn, caller: CallerDep) -> dict:
     """Generate images with the image style's active version (its prompt filled with `variables`, its settings
     with `settings` on top): moderated, charged and queued like POST /images/generations."""

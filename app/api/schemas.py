@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.ids import DbId
@@ -123,3 +125,151 @@ class CreditAdjust(BaseModel):
     reason: str = Field(min_length=1, max_length=300)
     # Optional idempotency key: the same reference never counts twice.
     reference: str = Field(default="", max_length=100)
+
+
+class Outcome(BaseModel):
+    # "removed" (it had not started) or "stopping" (work in flight finishes, the rest is dropped).
+    outcome: str
+
+
+class JobStarted(BaseModel):
+    job_id: str
+
+
+class JobOut(BaseModel):
+    """A Job row as the API and the event stream show it (`app.services.jobs.public`)."""
+    id: str
+    kind: str
+    # queued | running | succeeded | failed | canceled
+    status: str
+    progress: int
+    message: str
+    result_ref: str
+    error: str
+    cost: int
+    attempts: int
+    cancel_requested: bool
+    params: dict[str, Any]
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+
+
+class JobPage(BaseModel):
+    jobs: list[JobOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class JobCancelOut(Outcome):
+    message: str
+    job: JobOut
+
+
+class CreditEntryOut(BaseModel):
+    id: int
+    # grant | allowance | reserve | capture | release | adjust
+    kind: str
+    amount: int
+    reference: str
+    job_id: str | None
+    reason: str
+    created_at: str
+
+
+class CreditsOut(BaseModel):
+    balance: int
+    held: int
+    total: int
+    history: list[CreditEntryOut]
+
+
+class Liveness(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    """GET /health/ready: 200 with status "ready", or 503 with status "unavailable" and the checks that are `down`."""
+    status: str
+    down: list[str] | None = Field(default=None, description="Only when unavailable.")
+    checks: dict[str, str]
+    # Reported, not counted: a model server down does not make the app unready.
+    connections: list[dict[str, Any]]
+    providers: list[dict[str, Any]]
+
+
+def file_responses(*media_types: str, description: str, redirect: bool = False) -> dict[str, Any]:
+    """Route keywords for a body that is a file or a stream, not JSON: the OpenAPI document names its media types
+    (and a 307 when the file may be a redirect to storage) instead of an empty JSON schema."""
+    responses: dict[int | str, dict[str, Any]] = {200: {"description": description, "content": {
+        media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in media_types}}}
+    if redirect:
+        responses[307] = {"description": "A short-lived URL on the object store holds the file."}
+    return {"response_class": Response, "responses": responses}
+
+
+class CreditAdjusted(BaseModel):
+    user_id: int
+    balance: int
+    held: int
+
+
+class AdminJobOut(JobOut):
+    workspace_id: int | None
+
+
+class AdminJobPage(BaseModel):
+    jobs: list[AdminJobOut]
+    total: int
+    # Jobs waiting in each RQ queue.
+    queues: dict[str, int]
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: str
+    actor_id: int | None
+    action: str
+    target: str
+    ip: str
+    detail: str
+
+
+class AuditList(BaseModel):
+    events: list[AuditEventOut]
+
+
+class TermOut(BaseModel):
+    id: int
+    term: str
+    # word | phrase | substring | combo
+    kind: str
+    category: str
+    reason: str
+    created_at: str
+
+
+class TermList(BaseModel):
+    terms: list[TermOut]
+
+
+class ModerationEventOut(BaseModel):
+    id: int
+    at: str
+    workspace_id: int | None
+    # prompt | output
+    surface: str
+    allowed: bool
+    # denylist | ai | ai_unavailable | none
+    source: str
+    category: str
+    matched: str
+    reason: str
+    text: str
+    generation_id: int | None
+
+
+class ModerationEventPage(BaseModel):
+    events: list[ModerationEventOut]
+    total: int

@@ -211,3 +211,11 @@ class StyleGenerateIn(BaseModel):
     variables: dict[str, Any] = Field(default_factory=dict)
     settings: dict[str, Any] = Field(default_factory=dict, description="Overrides: style, size, n, seed, provider, "
                                                                         "model.")
+
+
+class StyleGenerationOut(BaseModel):
+    id: int
+    job_id: str
+    status: str
+    # The style's prompt with the variables filled in.
+    prompt: str
