@@ -211,3 +211,21 @@ class StyleGenerateIn(BaseModel):
     variables: dict[str, Any] = Field(default_factory=dict)
     settings: dict[str, Any] = Field(default_factory=dict, description="Overrides: style, size, n, seed, provider, "
                                                                         "model.")
+
+
+class ImageLinkOut(BaseModel):
+    id: int
+    asset_id: int
+    filename: str
+    version: int
+    purpose: Literal["approved", "test_send"]
+    created_by: int | None
+    created_by_email: str
+    created_at: str
+    revoked_at: str | None
+    revoked_reason: str
+    active: bool
+
+
+class ImageLinkList(BaseModel):
+    links: list[ImageLinkOut]

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from components.templates.pictures import insert_button, picture_picker
 from state.template_editor import TemplateEditorState
 
 MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"
@@ -45,7 +46,7 @@ def source_panel() -> rx.Component:
     s = TemplateEditorState
     return rx.card(rx.vstack(
         panel_title("MJML source", rx.text(s.line_count.to_string() + " lines", size="1",
-                                           color=rx.color("gray", 10))),
+                                           color=rx.color("gray", 10)), insert_button()),
         rx.text_area(
             value=s.source, on_change=s.set_source.debounce(300), read_only=~s.can_edit, spell_check=False,
             aria_label="MJML source", id="template-source", width="100%", height="560px", resize="vertical",
@@ -55,6 +56,7 @@ def source_panel() -> rx.Component:
                    "& textarea": {"white_space": "pre", "overflow_x": "auto", "tab_size": "2"}},
         ),
         error_box(),
+        picture_picker(),
         spacing="2", width="100%",
     ), width="100%", min_width="0")
 

@@ -108,7 +108,9 @@ def image_style_request(content: dict, data: dict) -> dict:
 
 def render(*, session: Session, actor: UserPublic, template_id: int, data: dict | None = None,
            sample_id: int | None = None, number: int | None = None, preview: bool = False) -> dict:
-    """What the version makes with the data, per kind (the REST render answers this)."""
+    """What the version makes with the data, per kind (the REST render answers this). The active version of an
+    email carries its library pictures at signed public addresses (image_links); a preview keeps the member-only
+    ones. `session` may be read-only: new links commit on their own."""
     picked = prepare(session=session, actor=actor, template_id=template_id, data=data, sample_id=sample_id,
                      number=number, preview=preview, reviewers=True)
     content, kind = picked.version.content, picked.template.kind
@@ -116,7 +118,15 @@ def render(*, session: Session, actor: UserPublic, template_id: int, data: dict 
             "status": picked.version.status}
     if kind == "email":
         out = render_email(content, picked.data)
-        return {**body, "html": out.html, "text": out.text, "size_bytes": out.size_bytes,
+        html, text = out.html, out.text
+        if not preview:  # what leaves: library pictures at their signed public addresses
+            from app.services.templates import image_links
+
+            published = image_links.publish(session=session, actor_id=actor.id, template=picked.template,
+                                            version=picked.version, html=html, text=text,
+                                            purpose=image_links.APPROVED, own_transaction=True)
+            html, text = published.html, published.text
+        return {**body, "html": html, "text": text, "size_bytes": out.size_bytes,
                 "clipped_by_gmail": out.clipped_by_gmail}
     if kind == "image_style":
         return {**body, **image_style_request(content, picked.data)}
