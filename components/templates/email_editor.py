@@ -5,6 +5,10 @@ import reflex as rx
 from components.templates.pictures import insert_button, picture_picker
 from state.template_editor import TemplateEditorState
 
+# The previews' sandbox: no scripts, forms, popups or top navigation. Same origin only so the browser sends the
+# session cookie (SameSite=Lax) with the member-only library pictures; without scripts nothing in the email can
+# use that origin.
+PREVIEW_SANDBOX = "allow-same-origin"
 MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"
 PHONE = "375px"
 FORM_ID = "template-form"  # the save bar's form; the boxes join it wherever they sit on the page
@@ -78,7 +82,7 @@ def preview_panel() -> rx.Component:
         ),
         rx.box(
             rx.el.iframe(
-                src_doc=s.preview_html, title="Email preview", sandbox="", id="template-preview",
+                src_doc=s.preview_html, title="Email preview", sandbox=PREVIEW_SANDBOX, id="template-preview",
                 style={
                     # Desktop: the 600px email scaled down to fit a narrower column (CSS zoom with container
                     # units; a browser without them scrolls instead), the full column when wider.

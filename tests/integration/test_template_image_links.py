@@ -24,6 +24,7 @@ from app.services.templates import approvals, image_links, pictures, reviews
 from tests import images
 from tests.conftest import clear_caches
 from tests.integration.templates_helpers import EMAIL, Team, headers, make
+from tests.integration.test_api_limits import client, configure, stack  # noqa: F401  (the fixture)
 
 API = "/api/v1/templates"
 SITE = "http://studio.example.com"  # http: the helpers sign in with the plain cookie name
@@ -291,3 +292,13 @@ def test_the_picker_tag_carries_the_library_alt_text_and_the_checks_pass(api, te
     assert by_key["alt_proposals"]["proposals"] == []
     with session_scope() as session:
         assert session.get(Template, template_id).active_version_id is None
+
+
+def test_the_public_route_is_rate_limited_per_address(stack, env, monkeypatch):  # noqa: F811
+    configure(monkeypatch, api_rate_limit_anon="3/minute")
+    email_client, another = client(stack, "203.0.113.20"), client(stack, "198.51.100.20")
+    url = "/api/v1/public/images/" + "B" * 43
+    assert [email_client.get(url).status_code for _ in range(3)] == [404] * 3
+    refused = email_client.get(url)
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limited"
+    assert another.get(url).status_code == 404
