@@ -340,5 +340,4 @@ def revoke_image_link(template_id: IdPath, link_id: IdPath, request: Request, ca
     with session_scope() as session:
         link = image_links.revoke_link(session=session, actor=caller.user, template_id=template_id, link_id=link_id,
                                        ip=client_ip(request))
-        return next(row for row in image_links.list_links(session=session, actor=caller.user,
-                                                          template_id=template_id) if row["id"] == link.id)
+        return image_links.describe(session=session, link=link)

@@ -204,14 +204,23 @@ def publish_active(*, session: Session, actor_id: int | None, template: Template
 def list_links(*, session: Session, actor: UserPublic, template_id: int) -> list[dict]:
     """The template's picture links, newest first, with the picture's name and who made each."""
     template = library.load(session=session, actor=actor, template_id=template_id, action="templates.write")
+    return _described(session, ImageLink.template_id == template.id)
+
+
+def _described(session: Session, where) -> list[dict]:
     rows = session.exec(select(ImageLink, TemplateVersion.number, Asset.filename, User.email)
                         .join(TemplateVersion, col(TemplateVersion.id) == ImageLink.template_version_id)
                         .join(Asset, col(Asset.id) == ImageLink.asset_id, isouter=True)
                         .join(User, col(User.id) == ImageLink.created_by, isouter=True)
-                        .where(ImageLink.template_id == template.id)
+                        .where(where)
                         .order_by(col(ImageLink.created_at).desc(), col(ImageLink.id).desc()).limit(500)).all()
     return [public(link, number=number, filename=filename or f"picture {link.asset_id} (deleted)",
                    created_by_email=email or "") for link, number, filename, email in rows]
+
+
+def describe(*, session: Session, link: ImageLink) -> dict:
+    """One link as list_links shows it."""
+    return _described(session, ImageLink.id == link.id)[0]
 
 
 def public(link: ImageLink, *, number: int, filename: str, created_by_email: str) -> dict:
