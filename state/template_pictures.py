@@ -10,22 +10,11 @@ from app.errors import AppError
 from app.ids import parse_id
 from app.services.library.picker import picker_cards
 from app.services.templates import image_links, pictures
+from app.services.templates.view import link_row
 from state.session import refused, require_user, to_sign_in
 from state.template_editor import TemplateEditorState
 
 PICKER_SIZE = 48
-PURPOSE_LABELS = {image_links.APPROVED: "Approved version", image_links.TEST_SEND: "Test send"}
-REASON_LABELS = {"revoked": "Revoked", "asset_deleted": "Picture deleted"}
-
-
-def link_row(link: dict) -> dict[str, str]:
-    """One line of the links list, strings only."""
-    return {"id": str(link["id"]), "filename": link["filename"], "version": str(link["version"]),
-            "purpose": PURPOSE_LABELS.get(link["purpose"], link["purpose"]),
-            "created_by": link["created_by_email"] or "someone removed",
-            "created_at": link["created_at"][:16].replace("T", " "),
-            "status": "Live" if link["active"] else REASON_LABELS.get(link["revoked_reason"], "Revoked"),
-            "active": "yes" if link["active"] else ""}
 
 
 class TemplatePicturesState(rx.State):

@@ -289,6 +289,7 @@ def test_the_picker_tag_carries_the_library_alt_text_and_the_checks_pass(api, te
     checks = api.post(f"{API}/{template_id}/checks", json={"variables": {"order_id": "A-1"}}, headers=editor)
     by_key = {c["key"]: c for c in checks.json()["checks"]}
     assert by_key["images_alt"]["ok"] and by_key["moderation"]["ok"]
+    assert by_key["links"]["ok"], by_key["links"]  # a member-only library address is not a broken link
     assert by_key["alt_proposals"]["proposals"] == []
     with session_scope() as session:
         assert session.get(Template, template_id).active_version_id is None

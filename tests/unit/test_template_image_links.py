@@ -69,3 +69,29 @@ def test_the_tag_goes_into_the_last_column_else_a_new_section_else_the_end():
         "<mjml>\n  <mj-body>\n    <mj-section>\n      <mj-column>\n        " + tag +
         "\n      </mj-column>\n    </mj-section>\n  </mj-body>\n</mjml>\n")
     assert pictures.insert_tag("", tag) == tag + "\n"
+
+
+def test_a_link_as_the_page_lists_it():
+    from app.services.templates.view import link_row
+
+    link = {"id": 4, "filename": "harbor.jpg", "version": 3, "purpose": "test_send", "created_by_email": "",
+            "created_at": "2026-12-06T23:41:07.123456", "active": False, "revoked_reason": "asset_deleted"}
+    assert link_row(link) == {"id": "4", "filename": "harbor.jpg", "version": "3", "purpose": "Test send",
+                              "created_by": "someone removed", "created_at": "2026-12-06 23:41",
+                              "status": "Picture deleted", "active": ""}
+    assert link_row({**link, "active": True})["status"] == "Live"
+
+
+def test_the_links_check_accepts_library_pictures_but_not_other_relative_addresses():
+    from app.services.templates import checks, email
+
+    source = ('<mjml><mj-body><mj-section><mj-column>'
+              '<mj-image src="/api/v1/assets/7/download" alt="Harbor" />'
+              '<mj-image src="/api/v1/assets/7/download/../../../admin" alt="x" />'
+              '<mj-image src="/images/logo.png" alt="Logo" />'
+              '</mj-column></mj-section></mj-body></mjml>')
+    rendered = email.render(source, {}, {})
+    (links,) = [c for c in checks.run(rendered, source) if c.key == "links"]
+    assert not links.ok
+    assert [item.split(":")[0] for item in links.items] == ["/api/v1/assets/7/download/../../../admin",
+                                                            "/images/logo.png"]
