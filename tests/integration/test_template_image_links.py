@@ -108,6 +108,7 @@ def test_links_are_made_only_for_an_approved_version_and_found_by_the_token_hash
 
     body = render(api, template_id, editor).json()
     assert member_src not in body["html"] and "/api/v1/assets/" not in body["html"]
+    assert body["size_bytes"] == len(body["html"].encode())  # the size of what is sent, public addresses included
     path = public_path(body["html"])
     token = path.rsplit("/", 1)[1]
     assert made[0].token_hash == hashlib.sha256(token.encode()).hexdigest() and token not in made[0].token_hash

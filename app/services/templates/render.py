@@ -13,7 +13,7 @@ from sqlmodel import Session
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import Template, TemplateVersion
 from app.services.auth.accounts import UserPublic
-from app.services.templates import email, library, samples, versions
+from app.services.templates import email, image_links, library, samples, versions
 from app.services.templates.content import with_location
 from app.services.workspaces.members import authorize
 
@@ -118,15 +118,13 @@ def render(*, session: Session, actor: UserPublic, template_id: int, data: dict 
             "status": picked.version.status}
     if kind == "email":
         out = render_email(content, picked.data)
-        html, text = out.html, out.text
-        if not preview:  # what leaves: library pictures at their signed public addresses
-            from app.services.templates import image_links
-
+        if not preview:  # what leaves: library pictures at their signed public addresses (a little longer)
             published = image_links.publish(session=session, actor_id=actor.id, template=picked.template,
-                                            version=picked.version, html=html, text=text,
+                                            version=picked.version, html=out.html, text=out.text,
                                             purpose=image_links.APPROVED, own_transaction=True)
-            html, text = published.html, published.text
-        return {**body, "html": html, "text": text, "size_bytes": out.size_bytes,
+            out = email.Rendered(html=published.html, text=published.text,
+                                 size_bytes=len(published.html.encode()))
+        return {**body, "html": out.html, "text": out.text, "size_bytes": out.size_bytes,
                 "clipped_by_gmail": out.clipped_by_gmail}
     if kind == "image_style":
         return {**body, **image_style_request(content, picked.data)}

@@ -79,4 +79,4 @@ def send_test(*, session: Session, actor: UserPublic, template_id: int, recipien
                  target=f"template:{template.id} version:{picked.version.number}",
                  detail=f"to {', '.join(to)}" + (f"; sample {sample_id}" if sample_id else ""))
     return {"version": picked.version.number, "recipients": to, "outbox_ids": [row.id for row in rows],
-            "queued": bool(pending), "size_bytes": out.size_bytes}
+            "queued": bool(pending), "size_bytes": len(published.html.encode())}
