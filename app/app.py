@@ -54,6 +54,7 @@ from state.slides import SlidesState
 from state.slides_form import SlidesFormState
 from state.sso_settings import SsoSettingsState
 from state.template_editor import TemplateEditorState
+from state.template_pictures import TemplatePicturesState
 from state.templates import TemplatesState
 from state.workflows import WorkflowsState
 from state.workspace import WorkspaceState
@@ -92,7 +93,7 @@ PAGES = [
      [SessionState.load_private, SlidesFormState.load_page, SlidesState.load_page, AIGuideState.load_page]),
     (routes.TEMPLATES, templates.templates_page, "Templates", [SessionState.load_private, TemplatesState.load_page]),
     (routes.TEMPLATE_EDITOR, template_editor.template_editor_page, "Template",
-     [SessionState.load_private, TemplateEditorState.load_page]),
+     [SessionState.load_private, TemplateEditorState.load_page, TemplatePicturesState.load_links]),
     (routes.REVIEWS, reviews.reviews_page, "Reviews", [SessionState.load_private, ReviewsState.load_page]),
     (routes.SETTINGS, settings.settings_page, "Settings",
      [SessionState.load_private, SettingsState.load_page, SsoSettingsState.load_page]),

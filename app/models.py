@@ -790,3 +790,29 @@ class Notification(SQLModel, table=True):
     link: str = Field(default="", max_length=300)
     created_at: datetime = Field(default_factory=utcnow)
     read_at: datetime | None = None
+
+
+class ImageLink(SQLModel, table=True):
+    """A signed public address of one library picture in an email that leaves (app.services.templates.image_links).
+
+    One per (picture, template version, purpose), never re-made: a revoked link stays revoked. Only the token's
+    hash is stored. No foreign key on asset_id: the row (who published what, when) outlives a deleted picture.
+    """
+
+    __tablename__ = "image_link"
+    __table_args__ = (UniqueConstraint("asset_id", "template_version_id", "purpose",
+                                       name="uq_image_link_asset_version_purpose"),
+                      Index("ix_image_link_template_id", "template_id"))
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    asset_id: int = Field(index=True)
+    template_id: int = Field(foreign_key="template.id")
+    template_version_id: int = Field(foreign_key="template_version.id")
+    purpose: str = Field(max_length=16)  # approved (active, exported, rendered through the API) | test_send
+    token_hash: str = Field(max_length=64, unique=True)  # SHA-256 of the token, hex
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+    revoked_by: int | None = Field(default=None, foreign_key="user.id")
+    # Why it ended: revoked (a person) | asset_deleted
+    revoked_reason: str = Field(default="", max_length=16)

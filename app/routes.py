@@ -157,6 +157,14 @@ def asset_download_url(asset_id):
     return API + "/assets/" + asset_id + "/download"
 
 
+PUBLIC_IMAGES = API + "/public/images"
+
+
+def public_image_path(token: str) -> str:
+    """A signed public picture of an email (app.services.templates.image_links), without the site's address."""
+    return f"{PUBLIC_IMAGES}/{token}"
+
+
 ASSETS_ZIP = API + "/assets/zip"  # POST {asset_ids}: the originals in one ZIP
 
 

@@ -29,6 +29,10 @@ class Settings(GuardSettings, BaseSettings):
     redis_url: str = ""
     # Public base URL used in emails and as the default allowed origin.
     public_url: str = ""
+    # Keys the signed public picture links of emails (app/services/templates/image_links.py); empty: derived
+    # from SECRET_KEY. Changing it (or SECRET_KEY when this is empty) changes every link: sent emails lose
+    # their library pictures.
+    image_links_secret: str = ""
     # Comma-separated origins allowed for websockets, CORS and cookie-auth writes.
     allowed_origins: Annotated[list[str], NoDecode] = []
     workers: int = Field(default=1, ge=0, le=32)
@@ -207,6 +211,7 @@ class Settings(GuardSettings, BaseSettings):
     # Seconds a sign-in with a provider may take from the button to the callback (state, nonce, PKCE).
     sso_state_ttl_seconds: int = Field(default=600, ge=60, le=3600)
     _sso: dict[str, SsoProvider] = PrivateAttr(default_factory=dict)
+    _public_url_set: bool = PrivateAttr(default=False)
 
     # Billing (app/services/billing/): off unless STRIPE_SECRET_KEY is set. The webhook signing secret
     # (whsec_…) is then required; STRIPE_API_BASE points the client elsewhere (tests: the fake Stripe).
@@ -282,6 +287,7 @@ class Settings(GuardSettings, BaseSettings):
 
     @model_validator(mode="after")
     def _fill_and_refuse_unsafe(self) -> Settings:
+        self._public_url_set = bool(self.public_url.strip())
         if not self.public_url:
             self.public_url = f"http://localhost:{self.port}"
         self.public_url = self.public_url.rstrip("/")
@@ -311,6 +317,11 @@ class Settings(GuardSettings, BaseSettings):
             if "*" in self.allowed_origins:
                 raise ValueError("ALLOWED_ORIGINS may not contain '*' when APP_ENV=production")
         return self
+
+    @property
+    def public_url_set(self) -> bool:
+        """Whether PUBLIC_URL was given (not the localhost default): email pictures need a real address."""
+        return self._public_url_set
 
     @property
     def is_https(self) -> bool:

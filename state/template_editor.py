@@ -237,6 +237,11 @@ class TemplateEditorState(rx.State):
         self.source, self.dirty, self.save_error, self.save_line = str(value)[:MAX_SOURCE_BOX], True, "", 0
         self._render()
 
+    def _put_source(self, value: str) -> None:
+        """Another part of the page (the picture picker) changed the source: shown, marked unsaved, previewed."""
+        self.source, self.dirty, self.save_error, self.save_line = value[:MAX_SOURCE_BOX], True, "", 0
+        self._render()
+
     @rx.event
     async def set_schema_text(self, value: str):
         if not self.can_edit or str(value)[:MAX_SCHEMA_BOX] == self.schema_text:

@@ -18,6 +18,7 @@ from app.services.templates.view import (
 )
 from state.session import refused, signed_in
 from state.template_editor import TemplateEditorState
+from state.template_pictures import TemplatePicturesState
 
 MAX_ADDRESSES = 10  # per test send; the service limits the rate as well
 
@@ -146,6 +147,7 @@ class TemplateToolsState(rx.State):
         self.send_error = ""
         self.send_result = f"Sent version {editor.base_number} to {len(addresses)} " + \
             ("address." if len(addresses) == 1 else "addresses.")
+        return TemplatePicturesState.load_links  # a send with library pictures made links: the list shows them
 
     # ---- the kind's way out ----
     @rx.event

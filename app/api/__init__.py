@@ -19,6 +19,7 @@ from app.api import (
     routes_library,
     routes_me,
     routes_metrics,
+    routes_public_images,
     routes_rename,
     routes_slides,
     routes_sso,
@@ -53,7 +54,7 @@ def build_api():
     for module in (routes_auth, routes_sso, routes_me, routes_assets, routes_library, routes_rename, routes_images,
                    routes_workflows, routes_slides, routes_jobs, routes_admin, routes_admin_generation,
                    routes_admin_ai, routes_workspaces, routes_billing, routes_billing_webhook, routes_templates,
-                   routes_template_reviews):
+                   routes_template_reviews, routes_public_images):
         v1.include_router(module.router)
     api.include_router(v1)
     api.include_router(routes_health.router)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from app.api.deps import CallerDep, requires
+from app.api.deps import CallerDep, client_ip, requires
 from app.api.ids import IdPath
 from app.api.schemas import file_responses
 from app.api.templates_schemas import (
@@ -22,6 +22,8 @@ from app.api.templates_schemas import (
     CompareOut,
     DuplicateIn,
     FromDeckIn,
+    ImageLinkList,
+    ImageLinkOut,
     NewDeckOut,
     RenderIn,
     RenderOut,
@@ -47,7 +49,17 @@ from app.errors import NotFound
 from app.ids import MAX_ID
 from app.models import Template, TemplateVersion
 from app.services.slides.files import PPTX_MIME
-from app.services.templates import checks_service, export, kinds, library, render, samples, sends, versions
+from app.services.templates import (
+    checks_service,
+    export,
+    image_links,
+    kinds,
+    library,
+    render,
+    samples,
+    sends,
+    versions,
+)
 
 router = APIRouter(prefix="/templates", tags=["templates"])
 Number = Query(default=None, ge=1, le=1_000_000)
@@ -315,3 +327,25 @@ def accept_alt_text(template_id: IdPath, body: AltTextIn, caller: CallerDep) -> 
                                             number=body.version, src=body.src, alt=body.alt,
                                             base_number=body.base_number, base_revision=body.base_revision)
         return _version(version, session.get(Template, template_id))
+
+
+# --- public picture links (emails that left) -----------------------------------------------------------
+
+
+@router.get("/{template_id}/image-links", response_model=ImageLinkList, dependencies=[requires("templates.write")])
+def list_image_links(template_id: IdPath, caller: CallerDep) -> dict:
+    """The signed public addresses this template's emails gave its library pictures (approved versions and test
+    sends), newest first, live and revoked."""
+    with read_scope() as session:
+        return {"links": image_links.list_links(session=session, actor=caller.user, template_id=template_id)}
+
+
+@router.delete("/{template_id}/image-links/{link_id}", response_model=ImageLinkOut,
+               dependencies=[requires("templates.write")])
+def revoke_image_link(template_id: IdPath, link_id: IdPath, request: Request, caller: CallerDep) -> dict:
+    """End a picture's public address at once (emails already sent show no picture). That version cannot leave
+    with that picture again: 409 `image_link_revoked` until a new version is approved."""
+    with session_scope() as session:
+        link = image_links.revoke_link(session=session, actor=caller.user, template_id=template_id, link_id=link_id,
+                                       ip=client_ip(request))
+        return image_links.describe(session=session, link=link)

@@ -219,3 +219,21 @@ class StyleGenerationOut(BaseModel):
     status: str
     # The style's prompt with the variables filled in.
     prompt: str
+
+
+class ImageLinkOut(BaseModel):
+    id: int
+    asset_id: int
+    filename: str
+    version: int
+    purpose: Literal["approved", "test_send"]
+    created_by: int | None
+    created_by_email: str
+    created_at: str
+    revoked_at: str | None
+    revoked_reason: str
+    active: bool
+
+
+class ImageLinkList(BaseModel):
+    links: list[ImageLinkOut]

@@ -7,6 +7,7 @@ from components.layout.shell import app_shell
 from components.templates.dialogs import compare_dialog, details_dialog, send_dialog
 from components.templates.email_editor import FORM_ID, MONO, email_editor, in_save_form
 from components.templates.panels import checklist_panel, sample_panel, variables_panel, versions_panel
+from components.templates.pictures import links_panel
 from state.template_editor import TemplateEditorState
 from state.template_tools import TemplateToolsState
 
@@ -121,12 +122,14 @@ def lower_tabs() -> rx.Component:
             tab_trigger("sample", "Sample data"),
             tab_trigger("variables", "Variables"),
             rx.cond(s.template["kind"] == "email", tab_trigger("checks", "Checklist", failing)),
+            rx.cond((s.template["kind"] == "email") & s.can_edit, tab_trigger("links", "Picture links")),
             tab_trigger("versions", "Versions", rx.badge(s.versions.length().to_string(), variant="soft",
                                                         color_scheme="gray", size="1")),
         ),
         rx.box(rx.tabs.content(sample_panel(), value="sample"),
                rx.tabs.content(variables_panel(), value="variables"),
                rx.tabs.content(checklist_panel(), value="checks"),
+               rx.tabs.content(links_panel(), value="links"),
                rx.tabs.content(versions_panel(), value="versions"),
                padding_top="16px"),
         default_value="sample", width="100%",

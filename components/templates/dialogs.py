@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from components.templates.email_editor import MONO
+from components.templates.email_editor import MONO, PREVIEW_SANDBOX
 from components.templates.panels import DEFAULT_SAMPLE
 from state.template_editor import TemplateEditorState
 from state.template_tools import TemplateToolsState
@@ -35,7 +35,7 @@ def diff_line(row: rx.Var) -> rx.Component:
 def rendered_side(label: rx.Var, html: rx.Var, frame_id: str) -> rx.Component:
     return rx.vstack(
         rx.text(label, size="2", weight="bold"),
-        rx.el.iframe(src_doc=html, title=label, sandbox="", id=frame_id,
+        rx.el.iframe(src_doc=html, title=label, sandbox=PREVIEW_SANDBOX, id=frame_id,
                      style={"width": "100%", "height": "460px", "border": f"1px solid {rx.color('gray', 5)}",
                             "border_radius": "8px", "background": "white"}),
         spacing="1", width="100%", min_width="0",

@@ -2,8 +2,13 @@
 
 import reflex as rx
 
+from components.templates.pictures import insert_button, picture_picker
 from state.template_editor import TemplateEditorState
 
+# The previews' sandbox: no scripts, forms, popups or top navigation. Same origin only so the browser sends the
+# session cookie (SameSite=Lax) with the member-only library pictures; without scripts nothing in the email can
+# use that origin.
+PREVIEW_SANDBOX = "allow-same-origin"
 MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace"
 PHONE = "375px"
 FORM_ID = "template-form"  # the save bar's form; the boxes join it wherever they sit on the page
@@ -45,7 +50,7 @@ def source_panel() -> rx.Component:
     s = TemplateEditorState
     return rx.card(rx.vstack(
         panel_title("MJML source", rx.text(s.line_count.to_string() + " lines", size="1",
-                                           color=rx.color("gray", 10))),
+                                           color=rx.color("gray", 10)), insert_button()),
         rx.text_area(
             value=s.source, on_change=s.set_source.debounce(300), read_only=~s.can_edit, spell_check=False,
             aria_label="MJML source", id="template-source", width="100%", height="560px", resize="vertical",
@@ -55,6 +60,7 @@ def source_panel() -> rx.Component:
                    "& textarea": {"white_space": "pre", "overflow_x": "auto", "tab_size": "2"}},
         ),
         error_box(),
+        picture_picker(),
         spacing="2", width="100%",
     ), width="100%", min_width="0")
 
@@ -76,7 +82,7 @@ def preview_panel() -> rx.Component:
         ),
         rx.box(
             rx.el.iframe(
-                src_doc=s.preview_html, title="Email preview", sandbox="", id="template-preview",
+                src_doc=s.preview_html, title="Email preview", sandbox=PREVIEW_SANDBOX, id="template-preview",
                 style={
                     # Desktop: the 600px email scaled down to fit a narrower column (CSS zoom with container
                     # units; a browser without them scrolls instead), the full column when wider.

@@ -8,6 +8,7 @@ One test function: the e2e server build is slow, every step shares it.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import httpx
@@ -47,6 +48,23 @@ def team_with_viewer(base_url: str, owner: Account, viewer: Account) -> tuple[st
     for cookie in (owner_cookie, viewer_cookie):
         assert api.post(f"/workspaces/{team_id}/switch", cookies={COOKIE: cookie}).status_code == 200
     return owner_cookie, viewer_cookie, team_id
+
+
+def library_picture(base_url: str, cookie: str, name: str, alt: str) -> int:
+    """A ready picture in the team's library with its alt text (the worker makes its thumbnail)."""
+    api = httpx.Client(base_url=f"{base_url}/api/v1", timeout=15, headers={"Origin": base_url},
+                       cookies={COOKIE: cookie})
+    from tests import images
+
+    made = api.post("/assets", files=[("files", (name, images.jpeg(320, 200, seed=5), "image/jpeg"))])
+    assert made.status_code == 201, made.text
+    asset_id = made.json()["assets"][0]["id"]
+    for _ in range(100):
+        if api.get(f"/assets/{asset_id}").json()["status"] == "ready":
+            break
+        time.sleep(0.2)
+    assert api.patch(f"/assets/{asset_id}", json={"alt_text": alt}).status_code == 200
+    return asset_id
 
 
 def browser_as(browser: Browser, base_url: str, cookie: str) -> Page:
@@ -112,6 +130,19 @@ def test_editor_writes_an_email_template_and_a_viewer_cannot_edit(browser: Brows
     page.get_by_role("radio", name="Phone").click()
     expect(page.locator("#preview-frame")).to_have_attribute("data-width", "phone")
     snap(page, "04-editor-phone")
+
+    # A library picture: Insert picture offers the team's pictures; the tag carries the library's alt text, and
+    # the preview shows the picture (its member-only address, inside the app).
+    asset_id = library_picture(base_url, owner_cookie, "harbour-boats.jpg", "Boats moored in the harbour")
+    page.locator("#insert-picture").click()
+    page.get_by_role("button", name="Insert harbour-boats.jpg").click()
+    tag = f'<mj-image src="/api/v1/assets/{asset_id}/download" alt="Boats moored in the harbour" />'
+    expect(page.locator("#template-source")).to_have_value(re.compile(re.escape(tag)))
+    shown = preview(page).locator(f"img[src='/api/v1/assets/{asset_id}/download']")
+    expect(shown).to_have_attribute("alt", "Boats moored in the harbour")
+    shown.evaluate("img => img.complete ? true : new Promise(done => img.addEventListener('load', done))")
+    assert shown.evaluate("img => img.naturalWidth") == 320
+    snap(page, "03b-picture-inserted")
 
     # Save with a note: version 2.
     page.locator("#change-note").fill("Weekly news line")
@@ -197,6 +228,7 @@ def test_editor_writes_an_email_template_and_a_viewer_cannot_edit(browser: Brows
     expect(reader.locator("#read-only-note")).to_be_visible()
     expect(preview(reader).get_by_text("Fresh news from the studio every Friday.")).to_be_visible()
     expect(reader.locator("#save-version")).to_have_count(0)
+    expect(reader.locator("#insert-picture")).to_have_count(0)
     expect(reader.locator("#template-source")).to_have_attribute("readonly", "")
     snap(reader, "11-viewer-editor")
     refused = httpx.post(f"{base_url}/api/v1/templates/{template_id}/versions", cookies={COOKIE: viewer_cookie},

@@ -26,7 +26,7 @@ from sqlmodel import select
 from app.api import API_PREFIX, build_api
 from app.api.deps import admin_caller, declared_action
 from app.db import session_scope
-from app.models import Membership, SsoIdentity, Template, TemplateVersion, User
+from app.models import ImageLink, Membership, SsoIdentity, Template, TemplateVersion, User
 from app.queue import QUEUES, get_queue
 from app.redis_client import get_redis
 from app.services.auth import accounts, api_tokens
@@ -46,13 +46,16 @@ PUBLIC = {
     ("GET", "/auth/sso/providers"), ("GET", "/auth/sso/{provider}/start"), ("GET", "/auth/sso/{provider}/callback"),
     # Stripe's webhook: the signature on the raw body is its credential (404 while billing is off).
     ("POST", "/billing/webhook"),
+    # A library picture of an email that left: the signed token is the credential (tests/integration/
+    # test_template_image_links.py).
+    ("GET", "/public/images/{token}"),
 }
 # Routes that take the caller out of the team (the walk goes on as them): their roles are tested in
 # tests/integration/test_workspaces_api.py.
 LEAVES = {("POST", "/workspaces/{workspace_id}/leave")}
 # Path parameters that name an object of the workspace: a non-member reaching for one gets 404.
 OBJECT_PARAMS = {"asset_id", "collection_id", "batch_id", "item_id", "generation_id", "image_id", "run_id",
-                 "recipe_id", "deck_id", "job_id", "template_id", "sample_id"}
+                 "recipe_id", "deck_id", "job_id", "template_id", "sample_id", "link_id"}
 # Objects a DELETE route removes: each allowed role deletes a spare of its own.
 SPARES = 4
 
@@ -182,6 +185,12 @@ class Team:
             row = session.get(Template, template)
             row.active_version_id = first.id
             session.add_all([first, row])
+            # A public picture link of that version (revoking is idempotent: every allowed role revokes it).
+            link = ImageLink(workspace_id=self.workspace_id, asset_id=assets[0], template_id=template,
+                             template_version_id=first.id, purpose="approved", token_hash="0" * 64)
+            session.add(link)
+            session.flush()
+            link_id = link.id
         samples = [self._post(f"/templates/{template}/samples", json={"name": f"Sample {i}", "data": {}})["id"]
                    for i in range(SPARES + 1)]
         templates = [template] + [self._post("/templates", json={"kind": "email", "name": f"Spare {i}"})["id"]
@@ -200,7 +209,7 @@ class Team:
             # A spare member (site admin routes refuse before they look at it).
             "user_id": self.members[0], "connection_id": 1, "key": "x", "term_id": 1,
             # Site admin billing routes (refused before they look): the free plan, a pack that need not exist.
-            "plan_id": 1, "pack_id": 1, "template_id": template, "sample_id": samples[0],
+            "plan_id": 1, "pack_id": 1, "template_id": template, "sample_id": samples[0], "link_id": link_id,
         }
         self.spares = {"asset_id": assets[1:], "collection_id": collections[1:], "image_id": images_[1:],
                        "recipe_id": recipes[1:], "deck_id": decks[1:], "user_id": self.members[1:],

@@ -42,6 +42,7 @@ from state.slides_form import SlidesFormState
 from state.slides_template import SlidesTemplateState
 from state.sso_settings import SsoSettingsState
 from state.template_editor import TemplateEditorState
+from state.template_pictures import TemplatePicturesState
 from state.template_tools import TemplateToolsState
 from state.templates import TemplatesState
 from state.workflows import WorkflowsState
@@ -103,6 +104,9 @@ PRIVATE_CALLS = [
     (TemplateEditorState, "recheck", ()), (TemplateToolsState, "send_test", ({"addresses": "a@example.com"},)),
     (TemplateToolsState, "new_deck", ()), (SlidesTemplateState, "save", ({"name": "x"},)),
     (GenerateStylesState, "load_page", ()), (GenerateStylesState, "choose", ("1",)),
+    (TemplatePicturesState, "open_picker", ()), (TemplatePicturesState, "search_picker", ("x",)),
+    (TemplatePicturesState, "pick_picture", ("1",)), (TemplatePicturesState, "load_links", ()),
+    (TemplatePicturesState, "revoke", ("1",)),
 ]
 
 

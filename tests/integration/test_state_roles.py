@@ -24,6 +24,7 @@ from state.slides import SlidesState
 from state.slides_form import SlidesFormState
 from state.slides_template import SlidesTemplateState
 from state.template_editor import TemplateEditorState
+from state.template_pictures import TemplatePicturesState
 from state.template_tools import TemplateToolsState
 from state.templates import TemplatesState
 from state.workflows import WorkflowsState
@@ -59,6 +60,8 @@ WRITE_CALLS = [
     (TemplateToolsState, "send_test", ({"addresses": "a@example.com"},)), (TemplateToolsState, "new_deck", ()),
     (SlidesTemplateState, "save", ({"name": "x"},)),
     (ReviewPanelState, "submit", ()), (ReviewPanelState, "activate", ("1",)), (WorkflowSettingsState, "save", ()),
+    (TemplatePicturesState, "open_picker", ()), (TemplatePicturesState, "pick_picture", ("1",)),
+    (TemplatePicturesState, "revoke", ("1",)),
 ]
 
 

@@ -31,6 +31,8 @@ from app.services.billing import plans
 from app.services.library import index
 from app.services.library.facts import ORIGINS, apply_facts
 from app.services.library.search import SearchQuery, search
+from app.services.templates.image_links import revoke_for_assets
+from app.services.templates.public_images import rendition_key
 from app.settings import get_settings
 from app.storage import get_storage
 
@@ -365,9 +367,12 @@ def delete_asset(*, workspace_id: int, asset_id: int, include_deleted: bool = Fa
         asset = get_asset(session=session, workspace_id=workspace_id, asset_id=asset_id,
                           include_deleted=include_deleted)
         keys = [k for k in (asset.storage_key, asset.thumb_key) if k]
+        keys.append(rendition_key(workspace_id=asset.workspace_id, storage_key=asset.storage_key))
         # What points at the file goes with it: gallery entries, rows in rename batches, tags, collections.
         for table in (GenerationImage, RenameItem, AssetTag, CollectionAsset):
             session.execute(delete(table).where(col(table.asset_id) == asset_id))
+        # Its public links in emails end (the rows stay: who published what, when).
+        revoke_for_assets(session=session, asset_ids=[asset_id])
         session.delete(asset)
     storage = get_storage()
     for key in keys:

@@ -20,6 +20,7 @@ from app.models import Asset, AssetTag, utcnow
 from app.services.assets import service as assets
 from app.services.library import collections, index
 from app.services.library.tags import MAX_TAGS, normalise_tags
+from app.services.templates.image_links import revoke_for_assets
 from app.settings import get_settings
 from app.storage import get_storage
 
@@ -141,6 +142,8 @@ def bulk(*, workspace_id: int, action: str, asset_ids: list[int], value: str | l
         for asset in found:
             asset.deleted_at = now
         session.add_all(found)
+        # Deleting ends the pictures' public links in emails at once; Undo does not bring them back.
+        revoke_for_assets(session=session, asset_ids=[a.id for a in found])
         return BulkResult(changed=len(found), undo_until=now + undo_window())
 
 

@@ -1,6 +1,7 @@
 """Export a template version as files: an email as a ZIP (HTML, plain text, the MJML source and its variables), a
 slide template as an editable .pptx (drawn by the deck renderer), an image style as JSON. Only the active version
-leaves, unless an editor asks for a preview (render.pick_version)."""
+leaves, unless an editor asks for a preview (render.pick_version); its email's library pictures at signed public
+addresses (image_links; a preview keeps the member-only ones). `session` may be read-only."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from app.errors import ValidationFailed
 from app.models import Deck
 from app.services.auth.accounts import UserPublic
 from app.services.slides.files import PPTX_MIME, file_name, render_deck
-from app.services.templates import render
+from app.services.templates import image_links, render
 
 FORMATS = {"email": ("zip",), "slide": ("pptx",), "image_style": ("json",)}
 
@@ -36,14 +37,20 @@ def check_format(kind: str, fmt: str | None) -> str:
     return fmt
 
 
-def _email_zip(picked: render.Picked) -> Exported:
+def _email_zip(picked: render.Picked, session: Session, actor: UserPublic, preview: bool) -> Exported:
     content = picked.version.content
     out = render.render_email(content, picked.data)
+    html, text = out.html, out.text
+    if not preview:  # the active version leaves: library pictures at their signed public addresses
+        published = image_links.publish(session=session, actor_id=actor.id, template=picked.template,
+                                        version=picked.version, html=html, text=text,
+                                        purpose=image_links.APPROVED, own_transaction=True)
+        html, text = published.html, published.text
     stem = file_name(picked.template.name, "x")[:-2]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{stem}.html", out.html)
-        archive.writestr(f"{stem}.txt", out.text)
+        archive.writestr(f"{stem}.html", html)
+        archive.writestr(f"{stem}.txt", text)
         archive.writestr(f"{stem}.mjml", content["source"])
         archive.writestr("variables.schema.json", json.dumps(content.get("schema") or {}, indent=2))
         archive.writestr("data.json", json.dumps(picked.data, indent=2, ensure_ascii=False))
@@ -60,12 +67,12 @@ def slide_deck(picked: render.Picked) -> Deck:
                 brand_kit_name=content.get("brand_kit_name", ""))
 
 
-def _pptx(picked: render.Picked) -> Exported:
+def _pptx(picked: render.Picked, *_context) -> Exported:
     data = render_deck(deck=slide_deck(picked))
     return Exported(file_name(picked.template.name, "pptx"), PPTX_MIME, data)
 
 
-def _image_style_json(picked: render.Picked) -> Exported:
+def _image_style_json(picked: render.Picked, *_context) -> Exported:
     content = picked.version.content
     body = {"name": picked.template.name, "version": picked.version.number, "prompt": content["prompt"],
             "negative_prompt": content.get("negative_prompt", ""), "settings": content.get("settings") or {},
@@ -83,4 +90,4 @@ def export(*, session: Session, actor: UserPublic, template_id: int, fmt: str | 
            preview: bool = False) -> Exported:
     picked = render.prepare(session=session, actor=actor, template_id=template_id, data=data, sample_id=sample_id,
                             number=number, preview=preview)
-    return _MAKERS[check_format(picked.template.kind, fmt)](picked)
+    return _MAKERS[check_format(picked.template.kind, fmt)](picked, session, actor, preview)

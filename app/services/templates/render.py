@@ -13,7 +13,7 @@ from sqlmodel import Session
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import Template, TemplateVersion
 from app.services.auth.accounts import UserPublic
-from app.services.templates import email, library, samples, versions
+from app.services.templates import email, image_links, library, samples, versions
 from app.services.templates.content import with_location
 from app.services.workspaces.members import authorize
 
@@ -108,7 +108,9 @@ def image_style_request(content: dict, data: dict) -> dict:
 
 def render(*, session: Session, actor: UserPublic, template_id: int, data: dict | None = None,
            sample_id: int | None = None, number: int | None = None, preview: bool = False) -> dict:
-    """What the version makes with the data, per kind (the REST render answers this)."""
+    """What the version makes with the data, per kind (the REST render answers this). The active version of an
+    email carries its library pictures at signed public addresses (image_links); a preview keeps the member-only
+    ones. `session` may be read-only: new links commit on their own."""
     picked = prepare(session=session, actor=actor, template_id=template_id, data=data, sample_id=sample_id,
                      number=number, preview=preview, reviewers=True)
     content, kind = picked.version.content, picked.template.kind
@@ -116,6 +118,12 @@ def render(*, session: Session, actor: UserPublic, template_id: int, data: dict 
             "status": picked.version.status}
     if kind == "email":
         out = render_email(content, picked.data)
+        if not preview:  # what leaves: library pictures at their signed public addresses (a little longer)
+            published = image_links.publish(session=session, actor_id=actor.id, template=picked.template,
+                                            version=picked.version, html=out.html, text=out.text,
+                                            purpose=image_links.APPROVED, own_transaction=True)
+            out = email.Rendered(html=published.html, text=published.text,
+                                 size_bytes=len(published.html.encode()))
         return {**body, "html": out.html, "text": out.text, "size_bytes": out.size_bytes,
                 "clipped_by_gmail": out.clipped_by_gmail}
     if kind == "image_style":

@@ -24,7 +24,7 @@ from app.errors import Conflict, Forbidden, NotFound
 from app.models import Membership, Template, TemplateApproval, TemplateVersion, User, utcnow
 from app.services import audit, notifications
 from app.services.auth.accounts import UserPublic
-from app.services.templates import approvals
+from app.services.templates import approvals, image_links
 from app.services.templates.approval_workflow import stage_dict, workflow_of
 from app.services.workspaces import permissions
 from app.services.workspaces.members import authorize
@@ -256,6 +256,7 @@ def _set_active(session: Session, template: Template, version: TemplateVersion, 
     previous = session.get(TemplateVersion, template.active_version_id) if template.active_version_id else None
     template.active_version_id, template.updated_at = version.id, utcnow()
     session.add(template)
+    image_links.publish_active(session=session, actor_id=actor.id, template=template, version=version)
     audit.record(session=session, action="template.activated", actor_id=actor.id, ip=ip,
                  target=_target(template, version.number),
                  detail=f"{why}; was v{previous.number}" if previous else why)

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from app.errors import ValidationFailed
 from app.services import audit, mail, throttle
 from app.services.auth.accounts import UserPublic, normalise_email
-from app.services.templates import library, render
+from app.services.templates import image_links, library, render
 from app.settings import get_settings
 
 MAX_RECIPIENTS = 10
@@ -63,10 +63,14 @@ def send_test(*, session: Session, actor: UserPublic, template_id: int, recipien
     picked = render.prepare(session=session, actor=actor, template_id=template.id, data=data, sample_id=sample_id,
                             number=number, preview=True)
     out = render.render_email(picked.version.content, picked.data)
+    # Library pictures at signed public addresses (links of purpose test_send for this version): a test shows
+    # what a recipient would see, and a draft's pictures become public only through a send someone asked for.
+    published = image_links.publish(session=session, actor_id=actor.id, template=template, version=picked.version,
+                                    html=out.html, text=out.text, purpose=image_links.TEST_SEND)
     # Counted after the checks: a typo in an address does not use up the member's sends.
     throttle.hit(rule=get_settings().template_test_send_limit_per_user, scope="template-test-send", key=str(actor.id))
     title = f"[Test] {subject or template.name} (version {picked.version.number})"
-    rows = [mail.write_outbox(session=session, to=address, subject=title, body=out.text, html=out.html)
+    rows = [mail.write_outbox(session=session, to=address, subject=title, body=published.text, html=published.html)
             for address in to]
     pending = [row.id for row in rows if row.status == "pending"]
     if pending:
@@ -75,4 +79,4 @@ def send_test(*, session: Session, actor: UserPublic, template_id: int, recipien
                  target=f"template:{template.id} version:{picked.version.number}",
                  detail=f"to {', '.join(to)}" + (f"; sample {sample_id}" if sample_id else ""))
     return {"version": picked.version.number, "recipients": to, "outbox_ids": [row.id for row in rows],
-            "queued": bool(pending), "size_bytes": out.size_bytes}
+            "queued": bool(pending), "size_bytes": len(published.html.encode())}

@@ -274,3 +274,17 @@ def outline_rows(content: dict[str, Any]) -> list[dict[str, str]]:
     return [{"number": str(i), "title": str(s.get("title", "") or "(untitled)")[:200],
              "layout": str(s.get("layout", ""))[:40]} for i, s in enumerate(slides[:200], start=1)
             if isinstance(s, dict)]
+
+
+LINK_PURPOSES = {"approved": "Approved version", "test_send": "Test send"}
+LINK_ENDINGS = {"revoked": "Revoked", "asset_deleted": "Picture deleted"}
+
+
+def link_row(link: dict) -> dict[str, str]:
+    """One line of the "Picture links" list (image_links.public), strings only."""
+    return {"id": str(link["id"]), "filename": link["filename"], "version": str(link["version"]),
+            "purpose": LINK_PURPOSES.get(link["purpose"], link["purpose"]),
+            "created_by": link["created_by_email"] or "someone removed",
+            "created_at": link["created_at"][:16].replace("T", " "),
+            "status": "Live" if link["active"] else LINK_ENDINGS.get(link["revoked_reason"], "Revoked"),
+            "active": "yes" if link["active"] else ""}

@@ -33,6 +33,7 @@ from app.models import (
     DeckVersion,
     Generation,
     GenerationImage,
+    ImageLink,
     Invitation,
     Job,
     Membership,
@@ -52,6 +53,7 @@ from app.models import (
 )
 from app.services import audit
 from app.services.auth.accounts import UserPublic
+from app.services.templates.public_images import rendition_key
 from app.services.workspaces.members import authorize
 from app.storage import get_storage
 
@@ -75,6 +77,9 @@ def _delete_rows(session: Session, workspace_id: int) -> tuple[list[str], dict[s
     assets = _ids(session, Asset.id, Asset.workspace_id == workspace_id)
     keys = [k for row in session.exec(select(Asset.storage_key, Asset.thumb_key)
                                       .where(Asset.workspace_id == workspace_id)).all() for k in row if k]
+    storage = get_storage()
+    keys += [key for k in session.exec(select(Asset.storage_key).where(Asset.workspace_id == workspace_id)).all()
+             if storage.exists(key := rendition_key(workspace_id=workspace_id, storage_key=k))]  # emails' pictures
     keys += [k for k in session.exec(select(Deck.brand_kit_key).where(Deck.workspace_id == workspace_id)).all() if k]
     batches = _ids(session, RenameBatch.id, RenameBatch.workspace_id == workspace_id)
     runs = _ids(session, WorkflowRun.id, WorkflowRun.workspace_id == workspace_id)
@@ -121,6 +126,7 @@ def _delete_templates(session: Session, workspace_id: int, gone, keys: list[str]
     versions = _ids(session, TemplateVersion.id, col(TemplateVersion.template_id).in_(templates))
     keys += [k for k in session.exec(select(Template.thumbnail_key).where(Template.workspace_id == workspace_id)
                                      ).all() if k]
+    gone(ImageLink, ImageLink.workspace_id == workspace_id)
     gone(TemplateApproval, col(TemplateApproval.version_id).in_(versions))
     session.execute(update(TemplateComment).where(col(TemplateComment.template_id).in_(templates))
                     .values(parent_id=None))
