@@ -8,10 +8,11 @@ import reflex as rx
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.ids import parse_id
+from app.services.auth.accounts import UserPublic
 from app.services.library.picker import picker_cards
 from app.services.templates import image_links, pictures
 from app.services.templates.view import link_row
-from state.session import refused, require_user, to_sign_in
+from state.session import refused, signed_in
 from state.template_editor import TemplateEditorState
 
 PICKER_SIZE = 48
@@ -38,10 +39,8 @@ class TemplatePicturesState(rx.State):
         self.picker = [{"id": c["id"], "name": c["filename"], "thumb": c["thumb"]} for c in cards]
 
     @rx.event
-    async def open_picker(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def open_picker(self, user: UserPublic):
         if (refusal := refused(user, "templates.write")) is not None:
             return refusal
         editor = await self._editor()
@@ -51,18 +50,14 @@ class TemplatePicturesState(rx.State):
         self._load_picker(user.workspace_id)
 
     @rx.event
-    async def search_picker(self, query: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def search_picker(self, user: UserPublic, query: str):
         self.picker_query = str(query)[:100]
         self._load_picker(user.workspace_id)
 
     @rx.event
-    async def set_picker_derived(self, value: bool):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def set_picker_derived(self, user: UserPublic, value: bool):
         self.picker_derived = bool(value)
         self._load_picker(user.workspace_id)
 
@@ -73,11 +68,9 @@ class TemplatePicturesState(rx.State):
             self.picker = []
 
     @rx.event
-    async def pick_picture(self, asset_id: str):
+    @signed_in
+    async def pick_picture(self, user: UserPublic, asset_id: str):
         """The picture's <mj-image> (its library alt text) at the end of the email; saved with the next save."""
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
         if (refusal := refused(user, "templates.write")) is not None:
             return refusal
         editor = await self._editor()
@@ -108,17 +101,13 @@ class TemplatePicturesState(rx.State):
         self.links, self.links_loaded = [link_row(r) for r in rows], True
 
     @rx.event
-    async def load_links(self):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def load_links(self, user: UserPublic):
         await self._load_links(user)
 
     @rx.event
-    async def revoke(self, link_id: str):
-        user = await require_user(self)
-        if user is None:
-            return to_sign_in(self)
+    @signed_in
+    async def revoke(self, user: UserPublic, link_id: str):
         if (refusal := refused(user, "templates.write")) is not None:
             return refusal
         editor = await self._editor()

@@ -206,7 +206,7 @@ class S(rx.State):
 _SHARED_STATE = {"session", "live", "handoff", "event_context"}
 _PAGE_OF = {"library": "assets", "slides_form": "slides", "slides_template": "slides", "generate_styles": "generate",
             "review_panel": "template_editor", "template_tools": "template_editor",
-            "approval_workflow": "template_editor"}
+            "approval_workflow": "template_editor", "template_pictures": "template_editor"}
 
 
 def _state_imports(source: str) -> list[tuple[int, str]]:
