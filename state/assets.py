@@ -7,10 +7,10 @@ import time
 
 import reflex as rx
 
-from app.db import session_scope
-from app.services.assets import service as assets
+from app.db import read_scope
 from app.services.assets.ingest import ingest_chunks
 from app.services.auth.accounts import UserPublic
+from app.services.library.search import SearchQuery, count_matches
 from state.library import LibraryState
 from state.live import owner_job_messages
 from state.session import refused, session_user, signed_in
@@ -51,20 +51,22 @@ class AssetsState(rx.State):
         """Refused files first: they are what the user has to act on."""
         return sorted(self.uploads, key=lambda u: u["state"] != "error")
 
+    def _set_processing(self, workspace_id: int) -> None:
+        with read_scope() as session:
+            count = count_matches(session=session, workspace_id=workspace_id, query=SearchQuery(status="processing"))
+        if count != self.processing_count:  # an assignment is sent to the browser even when the value is the same
+            self.processing_count = count
+
     async def _reload(self, workspace_id: int) -> None:
         """The grid (LibraryState, with its search) and the count of pictures still processing."""
-        with session_scope() as session:
-            _, self.processing_count = assets.list_assets(session=session, workspace_id=workspace_id,
-                                                          status="processing", limit=1)
+        self._set_processing(workspace_id)
         library = await self.get_state(LibraryState)
         library._reload(workspace_id)
 
     @rx.event
     @signed_in
     async def load_page(self, user: UserPublic):
-        with session_scope() as session:
-            _, self.processing_count = assets.list_assets(session=session, workspace_id=user.workspace_id,
-                                                          status="processing", limit=1)
+        self._set_processing(user.workspace_id)
         if self.processing_count and not self.following:
             return AssetsState.follow_jobs
 

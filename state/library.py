@@ -13,7 +13,7 @@ import reflex as rx
 from pydantic import ValidationError
 
 from app import routes
-from app.db import session_scope
+from app.db import read_scope
 from app.errors import AppError
 from app.ids import parse_id
 from app.models import utcnow
@@ -25,7 +25,14 @@ from app.services.library.cards import (
     flatten_collections,
     select_range,
 )
-from app.services.library.search import COUNT_CAP, SearchQuery, matching_ids, search, total_capped
+from app.services.library.search import (
+    COUNT_CAP,
+    SearchQuery,
+    count_matches,
+    matching_ids,
+    search,
+    total_capped,
+)
 from state.handoff import HandoffState
 from state.session import refused, signed_in
 
@@ -44,8 +51,15 @@ def _day(text: str) -> date | None:
         return None
 
 
+def _assign(state: rx.State, **values) -> None:
+    """Set each var whose value differs (an assignment marks a var changed even when the value is the same)."""
+    for name, value in values.items():
+        if getattr(state, name) != value:
+            setattr(state, name, value)
+
+
 def _menus_of(workspace_id: int) -> dict[str, list[str]]:
-    with session_scope() as session:
+    with read_scope() as session:
         return facets.facets_of(session=session, workspace_id=workspace_id)
 
 
@@ -69,8 +83,10 @@ class LibraryState(rx.State):
     total_capped: bool = False
     total_label: str = "0"
     limit: int = PAGE
-    # Whether the owner has any picture at all (the empty state differs from "no matches").
+    # How many pictures the library holds, counted up to COUNT_CAP + 1 like total (0: the empty state, which
+    # differs from "no matches"), and as the page says it ("1,000+" past the cap).
     library_size: int = 0
+    library_label: str = "0"
     # What the filter menus offer: cameras, colours and tags in use.
     cameras: list[str] = []
     colours: list[str] = []
@@ -136,20 +152,27 @@ class LibraryState(rx.State):
     def _reload(self, workspace_id: int, *, menus: bool = False) -> None:
         """The grid, the totals and the collections; `menus`: the filter menus too (they change only when
         tags or pictures do, and reading them costs more than the grid)."""
-        with session_scope() as session:
-            rows, total = search(session=session, workspace_id=workspace_id, query=self._query(), limit=self.limit,
+        query = self._query()
+        # Read-only: on SQLite a writing transaction takes the write lock, and would wait behind the workers'.
+        with read_scope() as session:
+            rows, total = search(session=session, workspace_id=workspace_id, query=query, limit=self.limit,
                                  offset=0)
-            if menus:
-                self._set_menus(facets.facets_of(session=session, workspace_id=workspace_id))
-            _, self.library_size = search(session=session, workspace_id=workspace_id, query=SearchQuery(), limit=1,
-                                          offset=0)
+            cards = [card_of(a) for a in rows]
+            found = facets.facets_of(session=session, workspace_id=workspace_id) if menus else None
+            # The whole library's size is the search's own total when nothing narrows it (the page's first load).
+            size = total if query.is_everything() else count_matches(session=session, workspace_id=workspace_id,
+                                                                     query=SearchQuery())
             tree = collections.list_collections(session=session, workspace_id=workspace_id)
-        self.cards = [card_of(a) for a in rows]
-        self.total, self.total_capped, self.total_label = min(total, COUNT_CAP), total_capped(total), count_label(total)
-        self.collections = flatten_collections(tree)
+        if found is not None:
+            self._set_menus(found)
+        # Only what changed is assigned: every assigned var goes to the browser again, and the whole grid renders
+        # again for it (the upload follower reloads every few seconds while pictures process).
+        _assign(self, cards=cards, total=min(total, COUNT_CAP), total_capped=total_capped(total),
+                total_label=count_label(total), library_size=min(size, COUNT_CAP + 1),
+                library_label=count_label(size), collections=flatten_collections(tree))
 
     def _set_menus(self, found: dict[str, list[str]]) -> None:
-        self.cameras, self.colours, self.known_tags = found["cameras"], found["colours"], found["tags"]
+        _assign(self, cameras=found["cameras"], colours=found["colours"], known_tags=found["tags"])
 
     @rx.event
     @signed_in
@@ -247,7 +270,7 @@ class LibraryState(rx.State):
     async def select_all_matching(self, user: UserPublic):
         """Every picture the search matches (up to 10,000), not only the cards loaded on screen. Read from
         the matches themselves, not from the total (which stops counting at COUNT_CAP)."""
-        with session_scope() as session:
+        with read_scope() as session:
             ids = matching_ids(session=session, workspace_id=user.workspace_id, query=self._query(),
                                cap=MAX_SELECTION + 1)
         self.selected = [str(i) for i in ids[:MAX_SELECTION]]

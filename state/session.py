@@ -116,13 +116,12 @@ class SessionState(rx.State):
                 for action in permissions.ACTIONS}
 
     def _apply(self, user: UserPublic | None) -> None:
-        self.user_id = user.id if user else 0
-        self.email = user.email if user else ""
-        self.name = user.name if user else ""
-        self.role = user.role if user else ""
+        # Every page event applies the user again, and nearly always nothing changed: only changed values are
+        # assigned, since an assigned var goes to the browser and re-renders all that shows the session.
+        self._set(user_id=user.id if user else 0, email=user.email if user else "", name=user.name if user else "",
+                  role=user.role if user else "")
         self._apply_workspace(user)
-        self.billing_on = user is not None and get_settings().billing_enabled
-        self.checked = True
+        self._set(billing_on=user is not None and get_settings().billing_enabled, checked=True)
 
     def _apply_workspace(self, user: UserPublic | None) -> None:
         rows = []
@@ -132,11 +131,14 @@ class SessionState(rx.State):
                          "role_label": permissions.ROLE_LABELS.get(r, r)}
                         for w, r in workspaces_of(session=session, user_id=user.id)]
         current = next((row for row in rows if user is not None and row["id"] == str(user.workspace_id)), None)
-        self.workspaces = rows
-        self.workspace_id = int(current["id"]) if current else 0
-        self.workspace_name = current["name"] if current else ""
-        self.workspace_kind = current["kind"] if current else ""
-        self.workspace_role = user.workspace_role if user and current else ""
+        self._set(workspaces=rows, workspace_id=int(current["id"]) if current else 0,
+                  workspace_name=current["name"] if current else "", workspace_kind=current["kind"] if current else "",
+                  workspace_role=user.workspace_role if user and current else "")
+
+    def _set(self, **values) -> None:
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
     @rx.event
     def load_private(self):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from urllib.parse import quote
+
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -89,15 +92,13 @@ def get_asset(asset_id: IdPath, caller: CallerDep) -> dict:
         return asset_detail(session=session, asset=asset)
 
 
-def _serve(key: str, filename: str, mime: str, *, attachment: bool) -> Response:
+def _attachment(key: str, filename: str, mime: str) -> Response:
+    """The file as a download: a short-lived presigned URL where the storage has them, else streamed."""
     storage = get_storage()
-    url = storage.download_url(key, filename=filename, content_type=mime) if attachment else None
+    url = storage.download_url(key, filename=filename, content_type=mime)
     if url:
         return RedirectResponse(url, status_code=307)
-    from urllib.parse import quote
-
-    disposition = "attachment" if attachment else "inline"
-    headers = {"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(filename)}",
+    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
                "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=300"}
     return StreamingResponse(storage.iter_chunks(key), media_type=mime, headers=headers)
 
@@ -110,19 +111,38 @@ def download_asset(asset_id: IdPath, caller: CallerDep) -> Response:
     with session_scope() as session:
         asset = assets.get_asset(session=session, workspace_id=caller.user.workspace_id, asset_id=asset_id)
         key, name, mime = asset.storage_key, asset.filename, asset.mime
-    return _serve(key, name, mime, attachment=True)
+    return _attachment(key, name, mime)
+
+
+# A thumbnail URL that carries its version (`?v=`, changed by the thumbnail's status: app.routes) names bytes
+# that never change — a ready asset's thumbnail is never made again — so the browser keeps it a year and does
+# not ask again; without a version it asks after five minutes, and the ETag answers that with a 304.
+THUMB_CACHE_VERSIONED = "private, max-age=31536000, immutable"
+THUMB_CACHE = "private, max-age=300"
 
 
 @router.get("/{asset_id}/thumbnail", dependencies=[requires("work.read")],
             **file_responses("image/webp", description="A WebP thumbnail."))
-def thumbnail(asset_id: IdPath, caller: CallerDep) -> Response:
+def thumbnail(asset_id: IdPath, caller: CallerDep, request: Request) -> Response:
     # A read-only session: a grid asks for dozens at once, and none of them should queue for SQLite's write lock.
     with read_scope() as session:
         asset = assets.get_asset(session=session, workspace_id=caller.user.workspace_id, asset_id=asset_id)
         key, name = asset.thumb_key, asset.filename
     if not key:
         raise NotFound("The thumbnail is not ready yet.", code="thumbnail_pending")
-    return _serve(key, name.rsplit(".", 1)[0] + ".webp", "image/webp", attachment=False)
+    # Read whole in this thread (a thumbnail is tens of KB): streamed, each chunk took one more thread hop, and
+    # a grid's first dozen thumbnails queue for those threads behind one another.
+    try:
+        data = get_storage().get(key)
+    except FileNotFoundError:
+        raise NotFound("The thumbnail file is missing; process the picture again.", code="thumbnail_missing") from None
+    tag = '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
+    headers = {"ETag": tag, "Cache-Control": THUMB_CACHE_VERSIONED if request.query_params.get("v") else THUMB_CACHE,
+               "Content-Disposition": f"inline; filename*=UTF-8''{quote(name.rsplit('.', 1)[0] + '.webp')}",
+               "X-Content-Type-Options": "nosniff"}
+    if tag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type="image/webp", headers=headers)
 
 
 @router.delete("/{asset_id}", status_code=204, dependencies=[requires("assets.write")])

@@ -29,44 +29,70 @@ if (!window.__libraryKeys) { window.__libraryKeys = true;
 """
 
 
-def _preview(card: rx.Var) -> rx.Component:
+# Tiles in view at 1280 × 800 and a little more (five columns, three rows): their thumbnails load first and
+# at high priority; the rest load lazily as the grid scrolls, so they do not take the browser's six
+# connections from the ones on screen.
+EAGER_TILES = 15
+
+# The tile's look as one stylesheet (in the page head, app/app.py): a tile built from Radix boxes with style
+# props computed ten emotion classes per tile on every render of the grid (60 tiles, and the grid renders
+# again whenever the library state changes) — most of the main thread's work before the first thumbnails.
+# content-visibility: the browser lays out and paints only the tiles near the screen (a tile off it keeps its
+# last size, 240px until it has had one), so the first layout does not wait for 60 tiles.
+TILE_CSS = """
+.asset-card { padding: 6px; border-radius: 12px; cursor: pointer; user-select: none; min-width: 0;
+ content-visibility: auto; contain-intrinsic-size: auto 240px; }
+.asset-card:hover { background: var(--gray-2); }
+.asset-card[aria-checked="true"] { outline: 2px solid var(--violet-9); background: var(--violet-3); }
+.asset-card[aria-checked="true"]:hover { background: var(--violet-4); }
+.asset-card .tile-frame { position: relative; aspect-ratio: 1; padding: 8px; border-radius: 10px;
+ background: var(--gray-3); }
+.asset-card .tile-image { display: block; width: 100%; height: 100%; object-fit: contain; }
+.asset-card .tile-state { display: flex; flex-direction: column; align-items: center; justify-content: center;
+ gap: var(--space-2); width: 100%; height: 100%; font-size: var(--font-size-1); color: var(--gray-10); }
+.asset-card .tile-state.failed { color: var(--red-11); }
+.asset-card .tile-check { position: absolute; top: 8px; left: 8px; width: 22px; height: 22px; border-radius: 9999px;
+ display: flex; align-items: center; justify-content: center; background: var(--violet-9); color: white; }
+.asset-card .open-asset { position: absolute; top: 6px; right: 6px; padding: 5px; border-radius: 8px;
+ display: flex; background: rgba(0, 0, 0, 0.45); color: white; }
+.asset-card .tile-name, .asset-card .tile-dims { margin: 0; font-size: var(--font-size-1);
+ line-height: var(--line-height-1); letter-spacing: var(--letter-spacing-1); }
+.asset-card .tile-name { margin-top: 6px; font-weight: var(--font-weight-medium); overflow: hidden;
+ text-overflow: ellipsis; white-space: nowrap; }
+.asset-card .tile-dims { color: var(--gray-10); }
+"""
+
+
+def tile_style() -> rx.Component:
+    return rx.el.style(TILE_CSS)
+
+
+def _preview(card: rx.Var, index: rx.Var) -> rx.Component:
+    above_fold = index < EAGER_TILES
     return rx.cond(
         card["status"] == "ready",
         # contain, not cover: a 9:16 poster shows whole on the neutral tile instead of cropped square.
-        rx.image(src=card["thumb"], alt=card["filename"], width="100%", height="100%", object_fit="contain",
-                 loading="lazy", draggable=False, class_name="tile-image"),
-        rx.center(
-            rx.cond(card["status"] == "failed",
-                    rx.vstack(rx.icon("image-off", color=rx.color("red", 10)),
-                              rx.text("No preview", size="1", color=rx.color("red", 11)), align="center"),
-                    rx.vstack(rx.spinner(), rx.text("Processing", size="1", color=rx.color("gray", 10)),
-                              align="center")),
-            width="100%", height="100%"),
+        rx.el.img(src=card["thumb"], alt=card["filename"], loading=rx.cond(above_fold, "eager", "lazy"),
+                  decoding="async", draggable=False, class_name="tile-image",
+                  custom_attrs={"fetchPriority": rx.cond(above_fold, "high", "auto")}),
+        rx.cond(card["status"] == "failed",
+                rx.el.div(rx.icon("image-off", size=20), "No preview", class_name="tile-state failed"),
+                rx.el.div(rx.spinner(), "Processing", class_name="tile-state")),
     )
 
 
-def asset_card(card: rx.Var) -> rx.Component:
+def asset_card(card: rx.Var, index: rx.Var) -> rx.Component:
     picked = LibraryState.selected.contains(card["id"])
-    return rx.box(
-        rx.box(
-            _preview(card),
-            rx.cond(picked, rx.center(rx.icon("check", size=14, color="white"), position="absolute", top="8px",
-                                      left="8px", width="22px", height="22px", border_radius="full",
-                                      background=rx.color("violet", 9))),
+    return rx.el.div(
+        rx.el.div(
+            _preview(card, index),
+            rx.cond(picked, rx.el.span(rx.icon("check", size=14), class_name="tile-check")),
             rx.link(rx.icon("maximize-2", size=14), href=card["href"], class_name="open-asset", tab_index=-1,
-                    aria_label="Open " + card["filename"], title="Open (Enter)", on_click=rx.stop_propagation,
-                    position="absolute", top="6px", right="6px", padding="5px", border_radius="8px",
-                    background="rgba(0,0,0,0.45)", color="white", display="flex"),
-            position="relative", aspect_ratio="1", padding="8px", border_radius="10px",
-            background=rx.color("gray", 3),
+                    aria_label="Open " + card["filename"], title="Open (Enter)", on_click=rx.stop_propagation),
+            class_name="tile-frame",
         ),
-        rx.text(card["filename"], size="1", weight="medium", overflow="hidden", text_overflow="ellipsis",
-                white_space="nowrap", margin_top="6px", title=card["filename"]),
-        rx.text(card["dims"], size="1", color=rx.color("gray", 10)),
-        padding="6px", border_radius="12px", cursor="pointer", user_select="none",
-        outline=rx.cond(picked, f"2px solid {rx.color('violet', 9)}", "none"),
-        background=rx.cond(picked, rx.color("violet", 3), "transparent"),
-        _hover={"background": rx.cond(picked, rx.color("violet", 4), rx.color("gray", 2))},
+        rx.el.p(card["filename"], class_name="tile-name", title=card["filename"]),
+        rx.el.p(card["dims"], class_name="tile-dims"),
         on_click=lambda info: LibraryState.handle_tile_click(card["id"], info),
         on_double_click=rx.redirect(card["href"]),
         role="checkbox", aria_checked=picked, tab_index=0, aria_label=card["filename"],

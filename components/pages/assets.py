@@ -16,7 +16,8 @@ from state.library import LibraryState
 def assets_page() -> rx.Component:
     return app_shell(
         page_header("Assets", "Every picture you upload or make: search, filter, collect and act on many at once.",
-                    rx.badge(count_of(LibraryState.library_size, "picture", "pictures"), size="2", variant="soft"),
+                    rx.badge(rx.cond(LibraryState.library_size == 1, "1 picture",
+                                     LibraryState.library_label + " pictures"), size="2", variant="soft"),
                     rx.cond(AssetsState.processing_count > 0,
                             rx.badge(rx.spinner(size="1"), AssetsState.processing_count.to_string() + " processing",
                                      size="2", color_scheme="amber"))),

@@ -143,6 +143,39 @@ def test_workers_make_thumbnails_and_metadata(signed_in):
     assert image.format == "WEBP" and image.height > image.width
 
 
+def test_a_versioned_thumbnail_is_cached_for_good_and_revalidates_with_its_etag(signed_in):
+    asset = upload(signed_in, ("cached.jpg", images.jpeg(300, 200, seed=5), "image/jpeg")).json()["assets"][0]
+    run_workers()
+    path = f"/api/v1/assets/{asset['id']}/thumbnail"
+    versioned = signed_in.get(path + "?v=ready")  # as the grid asks (app.routes.asset_thumbnail_url)
+    assert versioned.status_code == 200 and Image.open(io.BytesIO(versioned.content)).format == "WEBP"
+    assert versioned.headers["cache-control"] == "private, max-age=31536000, immutable"
+    assert versioned.headers["content-type"] == "image/webp"
+    assert versioned.headers["content-disposition"] == "inline; filename*=UTF-8''cached.webp"
+    plain = signed_in.get(path)
+    assert plain.headers["cache-control"] == "private, max-age=300" and plain.content == versioned.content
+    tag = plain.headers["etag"]
+    assert tag == versioned.headers["etag"] and tag.startswith('"')
+    again = signed_in.get(path, headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == tag
+    assert signed_in.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+    # The ETag is no way around the sign-in: without the cookie the right If-None-Match still gets a 401.
+    signed_in.cookies.clear()
+    assert_error(signed_in.get(path, headers={"If-None-Match": tag}), 401, "auth_required")
+
+
+def test_a_thumbnail_whose_file_is_gone_is_a_404_that_says_so(signed_in):
+    asset = upload(signed_in, ("gone.jpg", images.jpeg(120, 90, seed=6), "image/jpeg")).json()["assets"][0]
+    run_workers()
+    from app.db import session_scope
+    from app.models import Asset
+
+    with session_scope() as session:
+        key = session.get(Asset, asset["id"]).thumb_key
+    get_storage().delete(key)
+    assert_error(signed_in.get(f"/api/v1/assets/{asset['id']}/thumbnail"), 404, "thumbnail_missing")
+
+
 def test_only_the_owner_sees_an_asset(signed_in):
     from starlette.testclient import TestClient
 

@@ -9,7 +9,7 @@ from sqlmodel import select
 from app import routes
 from app.db import session_scope
 from app.models import Asset, AssetTag
-from app.services.auth.sessions import COOKIE_NAME
+from app.services.auth.sessions import COOKIE_NAME, current_user
 from app.services.library.search import SearchQuery
 from state.handoff import HandoffState
 from state.library import LibraryState
@@ -21,9 +21,18 @@ from tests.integration.test_state_guards import FakeState
 PRIVATE = ("_query", "_show", "_url", "_sync_url", "_reload", "_research", "_ids", "_bulk", "_set_menus")
 
 
-def library(cookie: str, params: dict | None = None) -> FakeState:
+class RecordingState(FakeState):
+    """A FakeState that lists the vars assigned once `recording` is set: each one is a delta the browser renders."""
+
+    def __setattr__(self, name, value):
+        if self.__dict__.get("recording") is not None and not name.startswith("_"):
+            self.recording.append(name)
+        super().__setattr__(name, value)
+
+
+def library(cookie: str, params: dict | None = None, cls: type = FakeState) -> FakeState:
     """A stand-in for LibraryState with its fields at their defaults and its private helpers bound."""
-    fake = FakeState(cookie)
+    fake = cls(cookie)
     fake.router.url.query_parameters = params or {}
     fields = LibraryState.get_fields()
     for name in LibraryState.base_vars:
@@ -154,3 +163,50 @@ async def test_a_link_that_cannot_be_read_shows_the_whole_library(api, env):
     fake = library(cookie, {"sort": "colourfulness", "q": "a"})
     toast = await handler("load_page")(fake)
     assert "could not be read" in str(toast) and fake.q == "" and fake.total == 2
+
+
+async def test_a_reload_assigns_only_what_changed(api, env):
+    cookie, _ = signed_in_with(api, ["a.jpg", "b.jpg"])
+    fake = library(cookie, cls=RecordingState)
+    await handler("load_page")(fake)
+    workspace_id = current_user(cookie.split("=", 1)[1]).workspace_id
+    fake.recording = []
+    fake._reload(workspace_id)
+    assert fake.recording == []  # the upload follower's reload every few seconds sends nothing when nothing changed
+    signed_in_with_more(api, ["c.jpg"])
+    fake._reload(workspace_id)
+    assert set(fake.recording) == {"cards", "total", "total_label", "library_size", "library_label"}
+    assert len(fake.cards) == 3
+
+
+def signed_in_with_more(api, names):
+    upload(api, [(n, images.jpeg(120, 80, seed=9 + i), "image/jpeg") for i, n in enumerate(names)])
+    run_jobs()
+
+
+async def test_past_the_count_cap_the_library_says_so(api, env, monkeypatch):
+    for module in ("app.services.library.search", "app.services.library.cards", "state.library"):
+        monkeypatch.setattr(f"{module}.COUNT_CAP", 2)
+    cookie, _ = signed_in_with(api, ["beach-1.jpg", "beach-2.jpg", "forest.jpg"])
+    fake = library(cookie)
+    await handler("load_page")(fake)
+    assert (fake.total, fake.total_capped, fake.total_label) == (2, True, "2+")
+    assert (fake.library_size, fake.library_label, len(fake.cards)) == (3, "2+", 3)
+    await handler("handle_search")(fake, "forest")  # a search: the library's size is counted on its own
+    assert (fake.total, fake.total_label, len(fake.cards)) == (1, "1", 1)
+    assert (fake.library_size, fake.library_label) == (3, "2+")
+
+
+def test_the_session_applied_again_unchanged_sends_nothing(api, env):
+    from state.session import SessionState
+
+    cookie, _ = signed_in_with(api, ["a.jpg"])
+    user = current_user(cookie.split("=", 1)[1])
+    shared = SessionState(_reflex_internal_init=True)
+    shared._apply(user)
+    assert shared.user_id == user.id and shared.workspaces and "user_id" in shared.dirty_vars
+    shared.dirty_vars.clear()
+    shared._apply(user)  # every page event does this: nothing changed, so no delta re-renders the shell
+    assert shared.dirty_vars == set()
+    shared._apply(None)
+    assert {"user_id", "email", "workspaces", "workspace_id"} <= shared.dirty_vars and shared.user_id == 0

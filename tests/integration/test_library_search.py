@@ -13,7 +13,7 @@ from app.errors import ValidationFailed
 from app.models import Asset, AssetTag, Collection, CollectionAsset, User
 from app.services.assets import service as asset_service
 from app.services.library import index
-from app.services.library.search import SearchQuery, matching_ids, search
+from app.services.library.search import SearchQuery, count_matches, matching_ids, search
 from tests.integration.test_api_auth import login, register
 
 D = datetime
@@ -278,6 +278,26 @@ def test_the_count_stops_at_its_cap_while_pages_and_select_all_go_on(lib, monkey
     assert (body["total"], body["total_capped"], len(body["assets"])) == (10, True, 5)
     body = lib["api"].get("/api/v1/assets", params={"tag": "beach"}).json()
     assert (body["total"], body["total_capped"], count_label(2)) == (2, False, "2")
+
+
+def test_count_matches_counts_as_search_does(lib):
+    # The Assets page's library size and processing badge take this one statement instead of a search.
+    with session_scope() as session:
+        for fields, expected in [*FILTERS, *COMBINED, ({}, LIVE)]:
+            query = SearchQuery(**fields)
+            _, total = search(session=session, workspace_id=lib["ada"], query=query, limit=1)
+            counted = count_matches(session=session, workspace_id=lib["ada"], query=query)
+            assert counted == total == len(expected), fields
+
+
+def test_only_a_query_that_narrows_nothing_is_the_whole_library():
+    assert SearchQuery().is_everything() and SearchQuery(sort="name", order="asc").is_everything()
+    narrowing = [{"q": "a"}, {"tags": ["x"]}, {"collection_id": 1}, {"origin": ["upload"]}, {"include_derived": False},
+                 {"camera": "x"}, {"colour": "red"}, {"orientation": "square"}, {"min_width": 1}, {"min_height": 1},
+                 {"taken_from": date(2020, 1, 1)}, {"taken_to": date(2020, 1, 1)}, {"added_from": date(2020, 1, 1)},
+                 {"added_to": date(2020, 1, 1)}, {"status": "ready"}]
+    assert {name for fields in narrowing for name in fields} == set(SearchQuery.model_fields) - {"sort", "order"}
+    assert not any(SearchQuery(**fields).is_everything() for fields in narrowing)
 
 
 def test_another_owners_pictures_never_appear(lib):

@@ -87,6 +87,10 @@ class SearchQuery(BaseModel):
             raise ValueError(f"sort must be one of: {', '.join(SORTS)}")
         return value
 
+    def is_everything(self) -> bool:
+        """Whether the query matches the whole library: nothing set but the order."""
+        return not set(self.to_params()) - {"sort", "order"}
+
     def to_params(self) -> dict[str, str]:
         """URL query parameters (for shareable links), only the non-defaults; tags and origins comma-joined."""
         out: dict[str, str] = {}
@@ -239,8 +243,7 @@ def search(*, session: Session, workspace_id: int, query: SearchQuery, limit: in
     of COUNT_CAP + 1 means "more than COUNT_CAP" (see total_capped)."""
     limit, offset = max(0, limit), max(0, offset)
     conds = conditions(session=session, workspace_id=workspace_id, query=query)
-    first = select(Asset.id).where(*conds).limit(COUNT_CAP + 1).subquery()
-    total = session.exec(select(func.count()).select_from(first)).one()
+    total = _count_capped(session, conds)
     if offset >= total and not total_capped(total):
         return [], total
     walk = _walk(session, query, total, limit + offset)
@@ -250,6 +253,16 @@ def search(*, session: Session, workspace_id: int, query: SearchQuery, limit: in
     rows = session.exec(select(Asset).where(*conds).order_by(*_order(query, fetch=fetch)).limit(limit)
                         .offset(offset)).all()
     return list(rows), total
+
+
+def count_matches(*, session: Session, workspace_id: int, query: SearchQuery) -> int:
+    """How many pictures match, counted up to COUNT_CAP + 1 as search() counts them (one statement)."""
+    return _count_capped(session, conditions(session=session, workspace_id=workspace_id, query=query))
+
+
+def _count_capped(session: Session, conds: list) -> int:
+    first = select(Asset.id).where(*conds).limit(COUNT_CAP + 1).subquery()
+    return session.exec(select(func.count()).select_from(first)).one()
 
 
 def total_capped(total: int) -> bool:
