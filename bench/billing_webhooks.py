@@ -74,10 +74,11 @@ def _build():
     from app.api.middleware import BodyLimit, SecurityHeaders
 
     known = {getattr(r, "path", "") for r in routes_billing_webhook.router.routes}
-    for path, endpoint in (("/billing/bench-bare", _bare), ("/billing/bench-floor", _floor)):
+    for path, endpoint in (("/billing/webhook-bench-bare", _bare), ("/billing/webhook-bench-floor", _floor)):
         if path not in known:
             routes_billing_webhook.router.add_api_route(path, endpoint, methods=["POST"])
-    # As app/app.py stacks them (the webhook is exempt from the rate limit; the network lists still apply).
+    # As app/app.py stacks them. The bench routes sit under the webhook's path, so the guard treats them alike
+    # (exempt from the rate limit; the network lists still apply).
     return SecurityHeaders(Guard(BodyLimit(build_api())))
 
 
@@ -151,8 +152,8 @@ async def _measure(rounds: int, count: int) -> dict:
 
     app = _build()
     workspace_id, pack_id = _shop()
-    paths = {"route": "/api/v1/billing/webhook", "bare": "/api/v1/billing/bench-bare",
-             "floor": "/api/v1/billing/bench-floor"}
+    paths = {"route": "/api/v1/billing/webhook", "bare": "/api/v1/billing/webhook-bench-bare",
+             "floor": "/api/v1/billing/webhook-bench-floor"}
     latencies: dict[str, list[float]] = {name: [] for name in paths}
     per_round: dict[str, list[float]] = {name: [] for name in paths}
     statements = [0]
