@@ -28,7 +28,7 @@ from app.api import (
     routes_workflows,
     routes_workspaces,
 )
-from app.api.deps import check_origin
+from app.api.deps import same_site_writes
 from app.api.errors import install_error_handlers
 from app.api.idempotency import Idempotency
 from app.api.json_depth import JsonDepthLimit
@@ -50,7 +50,7 @@ def build_api():
     api.add_middleware(JsonDepthLimit)
     api.add_middleware(Idempotency)  # Idempotency-Key on the routes that spend credits or start jobs
     api.add_middleware(RequestContext)  # outermost of ours: request ids and metrics see every answer
-    v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(check_origin), Depends(services_up)], responses=_ERRORS)
+    v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(same_site_writes), Depends(services_up)], responses=_ERRORS)
     for module in (routes_auth, routes_sso, routes_me, routes_assets, routes_library, routes_rename, routes_images,
                    routes_workflows, routes_slides, routes_jobs, routes_admin, routes_admin_generation,
                    routes_admin_ai, routes_workspaces, routes_billing, routes_billing_webhook, routes_templates,

@@ -77,6 +77,12 @@ def check_origin(request: Request) -> None:
         raise Forbidden("This request came from another site and was refused.", code="foreign_origin")
 
 
+async def same_site_writes(request: Request) -> None:
+    """check_origin as the API's router dependency. async because it is pure and instant: FastAPI runs a sync
+    dependency through a thread hop, which every request to /api/v1 paid (reads and writes alike)."""
+    check_origin(request)
+
+
 def requested_workspace(request: Request) -> int | None:
     raw = request.headers.get(WORKSPACE_HEADER)
     if raw is None:
@@ -164,6 +170,18 @@ async def admin_caller(caller: Annotated[Caller, Depends(current_caller)]) -> Ca
 
 CallerDep = Annotated[Caller, Depends(current_caller)]
 AdminDep = Annotated[Caller, Depends(admin_caller)]
+
+
+def in_thread_pool(route):
+    """A blocking route made async, its body run in the thread pool: one hop per request. Left sync, FastAPI
+    makes two — the route, then its response validated in another (with 64 clients on 2 cores the requests
+    queue for the pool's threads; bench/web_load.py)."""
+
+    @functools.wraps(route)
+    async def run(*args, **kwargs):
+        return await run_in_threadpool(route, *args, **kwargs)
+
+    return run
 
 
 @functools.cache

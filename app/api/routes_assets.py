@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from app.api.deps import CallerDep, requires
+from app.api.deps import CallerDep, in_thread_pool, requires
 from app.api.ids import IdPath
 from app.api.library_schemas import AssetDetail, AssetPage, AssetUpload
 from app.api.schemas import file_responses
@@ -69,6 +69,7 @@ async def _read_form(request: Request, *, max_files: int):
 
 
 @router.get("", response_model=AssetPage, dependencies=[requires("work.read")])
+@in_thread_pool
 def list_assets(request: Request, caller: CallerDep, limit: int = Query(60, ge=1, le=200),
                 offset: int = Query(0, ge=0)) -> dict:
     """The caller's library, searched: q, tag (repeatable), collection, origin (repeatable), include_derived,

@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 from fastapi import APIRouter, Query, Request
 from sse_starlette.sse import EventSourceResponse
 
-from app.api.deps import CallerDep, optional_caller, requires
+from app.api.deps import CallerDep, in_thread_pool, optional_caller, requires
 from app.api.schemas import CreditsOut, JobCancelOut, JobOut, JobPage
 from app.db import read_scope, session_scope
 from app.errors import AppError
@@ -34,6 +34,7 @@ def _still_allowed(request: Request, workspace_id: int) -> bool:
 
 
 @router.get("/jobs", response_model=JobPage, dependencies=[requires("work.read")])
+@in_thread_pool
 def list_jobs(caller: CallerDep, status: str = Query("", max_length=16), kind: str = Query("", max_length=64),
               limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)) -> dict:
     with read_scope() as session:

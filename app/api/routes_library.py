@@ -7,7 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import CallerDep, requires
+from app.api.deps import CallerDep, in_thread_pool, requires
 from app.api.ids import IdPath
 from app.api.library_schemas import (
     AssetDetail,
@@ -60,12 +60,14 @@ def zip_assets(body: AssetIds, caller: CallerDep) -> Response:
 
 
 @router.get("/collections", response_model=CollectionList, dependencies=[requires("work.read")])
+@in_thread_pool
 def list_collections(caller: CallerDep) -> dict:
     with read_scope() as session:
         return {"collections": collections.list_collections(session=session, workspace_id=caller.user.workspace_id)}
 
 
 @router.post("/collections", status_code=201, response_model=CollectionOut, dependencies=[requires("assets.write")])
+@in_thread_pool
 def create_collection(body: CollectionIn, caller: CallerDep) -> dict:
     made = collections.create(workspace_id=caller.user.workspace_id, name=body.name, parent_id=body.parent_id)
     return collections.public(made)
@@ -78,6 +80,7 @@ def rename_collection(collection_id: IdPath, body: CollectionPatch, caller: Call
 
 
 @router.delete("/collections/{collection_id}", status_code=204, dependencies=[requires("assets.write")])
+@in_thread_pool
 def delete_collection(collection_id: IdPath, caller: CallerDep) -> Response:
     """The collection and the collections inside it; the pictures stay in the library."""
     collections.delete_collection(workspace_id=caller.user.workspace_id, collection_id=collection_id)

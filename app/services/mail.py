@@ -47,12 +47,15 @@ def html_of(outbox_id: int) -> str | None:
     return storage.get(key).decode() if storage.exists(key) else None
 
 
+# Built once: a statement's construction (RETURNING included) costs more than its cached compilation.
+_OUTBOX_ROW = insert(OutboxEmail.__table__).returning(OutboxEmail.__table__.c.id)
+
+
 def insert_outbox(*, conn: Connection, to: str, subject: str, body: str) -> tuple[int, str]:
     """write_outbox as one plain INSERT on a connection in the caller's transaction (the billing webhook's hot
     path, where the ORM's flush costs more than the row); (id, status)."""
     status = _first_status()
-    table = OutboxEmail.__table__
-    outbox_id = conn.execute(insert(table).returning(table.c.id), {
+    outbox_id = conn.execute(_OUTBOX_ROW, {
         "to_address": to, "subject": subject[:200], "body_text": body, "status": status, "attempts": 0,
         "error": "", "created_at": utcnow(), "sent_at": None}).scalar_one()
     return outbox_id, status

@@ -35,6 +35,10 @@ def redis_down(monkeypatch, redis_url):
     return down, up
 
 
+async def _no_check(multipart: bool, scope: dict) -> None:
+    """In place of outages._check_services: the services were up when checked (Redis dies after the check)."""
+
+
 def statuses() -> dict[str, tuple[str, str]]:
     with session_scope() as session:
         return {a.filename: (a.status, a.error) for a in session.exec(select(Asset)).all()}
@@ -55,7 +59,7 @@ def test_queue_lost_during_the_request_answers_503_json_naming_what_was_stored(s
     from app.api import outages
 
     down, up = redis_down
-    monkeypatch.setattr(outages, "_check_services", lambda multipart: None)  # Redis dies after the check
+    monkeypatch.setattr(outages, "_check_services", _no_check)  # Redis dies after the check
     down()
     files = [("files", (f"p{i}.jpg", images.jpeg(200, 150, seed=i), "image/jpeg")) for i in range(2)]
     response = signed_in.post("/api/v1/assets", files=files, headers=ORIGIN)
@@ -95,7 +99,7 @@ def test_the_periodic_work_queues_parked_uploads_again(signed_in, redis_down, mo
     from jobs import periodic
 
     down, up = redis_down
-    monkeypatch.setattr(outages, "_check_services", lambda multipart: None)
+    monkeypatch.setattr(outages, "_check_services", _no_check)
     down()
     files = [("files", ("late.jpg", images.jpeg(200, 150, seed=9), "image/jpeg"))]
     assert signed_in.post("/api/v1/assets", files=files, headers=ORIGIN).status_code == 503

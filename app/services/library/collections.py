@@ -11,7 +11,7 @@ from sqlmodel import Session, col, delete, func, select
 
 from app.db import session_scope
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import Asset, Collection, CollectionAsset, User
+from app.models import Asset, Collection, CollectionAsset, Workspace
 
 MAX_NAME = 80
 MAX_IDS = 10_000
@@ -37,8 +37,8 @@ def get_collection(*, session: Session, workspace_id: int, collection_id: int) -
 def _check_free(session: Session, workspace_id: int, parent_id: int | None, name: str, *,
                 but: int | None = None) -> None:
     """Names are unique among siblings, ignoring case. Checked here because the unique constraint cannot
-    see top-level twins (NULL parents are all distinct); the owner's row lock makes the check safe."""
-    session.exec(select(User.id).where(User.id == workspace_id).with_for_update()).first()
+    see top-level twins (NULL parents are all distinct); the workspace's row lock makes the check safe."""
+    session.exec(select(Workspace.id).where(Workspace.id == workspace_id).with_for_update()).first()
     stmt = select(Collection.id).where(Collection.workspace_id == workspace_id,
                                        func.lower(Collection.name) == name.lower(),
                                        Collection.parent_id == parent_id if parent_id else
