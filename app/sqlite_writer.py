@@ -109,11 +109,7 @@ def install(engine, timeout: float) -> WriterQueue:
 
 def _after_fork_in_child() -> None:
     # The parent's lock may be held by one of its threads, and its flock belongs to its open file: start afresh.
-    # The inherited descriptor is closed (the parent's flock stays the parent's), so a child that outlives a
-    # killed parent does not keep the parent's turn alive.
     for queue in list(_queues):
-        if queue._fd is not None:
-            os.close(queue._fd)
         queue._fresh()
 
 
