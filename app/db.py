@@ -11,20 +11,16 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-from app import auth_epoch, sqlite_writer
+from app import auth_epoch
 from app.settings import get_settings
 
 # Every session of every process moves the credentials epoch when it commits a revocation (token caches).
 auth_epoch.install()
 
 
-SQLITE_BUSY_SECONDS = 30
-
-
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS})
-        writers = sqlite_writer.install(engine, SQLITE_BUSY_SECONDS)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -35,7 +31,7 @@ def make_engine(url: str) -> Engine:
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
+            cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -43,16 +39,8 @@ def make_engine(url: str) -> Engine:
             # Take the write lock up front: two deferred transactions that both upgrade to
             # writing would otherwise fail with "database is locked" instead of waiting.
             # Read-only scopes (read_scope) begin deferred: under WAL they never wait for writers.
-            # Writers queue in sqlite_writer first (fair and without SQLite's sleeping retries), then begin.
-            if conn.get_execution_options().get("read_only", False):
-                conn.exec_driver_sql("BEGIN")
-                return
-            writers.acquire(conn.connection)
-            try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            except BaseException:
-                writers.release(conn.connection)
-                raise
+            deferred = conn.get_execution_options().get("read_only", False)
+            conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
