@@ -2,7 +2,6 @@
 
 import reflex as rx
 
-from components.layout.numbers import count_of
 from components.layout.shell import app_shell, page_header
 from components.library.bulk import bulk_bar
 from components.library.drop_zone import drop_zone, upload_panel
