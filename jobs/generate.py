@@ -10,7 +10,7 @@ from sqlmodel import select
 from unidecode import unidecode
 
 from app.db import session_scope
-from app.models import Generation, GenerationImage, Job, utcnow
+from app.models import Generation, GenerationImage
 from app.services import jobs
 from app.services.assets import service as assets
 from app.services.generation import registry, service
@@ -24,26 +24,14 @@ POLL_MAX_SECONDS = 1.0
 
 
 def run_generation(job_id: str) -> str:
-    with session_scope() as session:
-        generation_id = int(json.loads(session.get(Job, job_id).params)["generation_id"])
-
-    def body(ctx: JobContext) -> str:
-        return _generate(ctx, generation_id)
-
-    result = run_tracked(job_id, body)
-    with session_scope() as session:
-        job = session.get(Job, job_id)
-        status, error = job.status, job.error
-    if status in ("failed", "canceled"):
-        service.mark_finished(generation_id=generation_id, status=status, error=error)
-    return result
+    """The generation's status follows the job (service.settle_job); this makes and keeps the images."""
+    generation_id = int(jobs.params_of(job_id)["generation_id"])
+    return run_tracked(job_id, lambda ctx: _generate(ctx, generation_id))
 
 
 def _generate(ctx: JobContext, generation_id: int) -> str:
     with session_scope() as session:
         generation = session.get(Generation, generation_id)
-        generation.status = "running"
-        session.add(generation)
         request = GenerationRequest(prompt=generation.final_prompt, negative_prompt=generation.negative_prompt,
                                     width=generation.width, height=generation.height, n=generation.n,
                                     seed=generation.seed, model=generation.model)
@@ -66,11 +54,7 @@ def _generate(ctx: JobContext, generation_id: int) -> str:
                           request=request)
     if not kept:
         raise ProviderError("Every image was refused by the output check.", code="moderation_rejected")
-    with session_scope() as session:
-        generation = session.get(Generation, generation_id)
-        generation.status, generation.finished_at = "succeeded", utcnow()
-        generation.error = f"{refused} image(s) refused by the output check" if refused else ""
-        session.add(generation)
+    service.note_refused(generation_id=generation_id, refused=refused)
     return f"generation:{generation_id}"
 
 

@@ -8,14 +8,11 @@ where they were.
 
 from __future__ import annotations
 
-import json
-import re
-
 from pydantic import ValidationError
 
-from app.db import read_scope, session_scope
+from app.db import read_scope
 from app.errors import AppError
-from app.models import Deck, Job
+from app.models import Deck
 from app.providers.http import HttpOptions
 from app.services import jobs
 from app.services.generation.base import ProviderError
@@ -52,8 +49,8 @@ def build_chat_writer(provider: str = "openai") -> ChatSlideWriter:
 
 
 def run_deck_job(job_id: str) -> str:
-    with session_scope() as session:
-        params = json.loads(session.get(Job, job_id).params)
+    """A failed or canceled job puts the deck back (deck_runs.settle_job, told each slide's stage before)."""
+    params = jobs.params_of(job_id)
     deck_id, action = int(params["deck_id"]), params["action"]
     before = deck_runs.stages(deck_id=deck_id)
 
@@ -62,15 +59,7 @@ def run_deck_job(job_id: str) -> str:
             return _plan(ctx, deck_id)
         return _write(ctx, deck_id, list(params.get("slide_ids") or []), fresh=action == "regenerate")
 
-    result = run_tracked(job_id, body)
-    with session_scope() as session:
-        job = session.get(Job, job_id)
-        status, error = job.status, job.error
-    if status in ("failed", "canceled"):
-        # "ChatError: the provider…" → "the provider…": the deck shows the message, not our class names.
-        deck_runs.settle_interrupted(deck_id=deck_id, job_id=job_id, status=status, before=before,
-                                     error=re.sub(r"^[A-Za-z]*(Error|Exception): ", "", error))
-    return result
+    return run_tracked(job_id, body, settle_args={"before": before})
 
 
 def _plan(ctx: JobContext, deck_id: int) -> str:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import logging
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from app.db import session_scope
 from app.errors import AppError
-from app.models import Asset, Job, WorkflowItem, WorkflowRun, utcnow
+from app.models import Asset, WorkflowItem, WorkflowRun, utcnow
 from app.services import jobs
 from app.services.assets import service as assets
 from app.services.assets.images import clean_filename
@@ -20,40 +19,17 @@ from app.settings import get_settings
 from app.storage import get_storage
 from jobs.runner import JobContext, run_tracked
 
-log = logging.getLogger(__name__)
-
 
 def run_workflow(job_id: str) -> str:
-    with session_scope() as session:
-        run_id = int(json.loads(session.get(Job, job_id).params)["run_id"])
-
-    result = run_tracked(job_id, lambda ctx: _run(ctx, run_id))
-    with session_scope() as session:
-        job_status = session.get(Job, job_id).status
-        run = session.get(WorkflowRun, run_id)
-        if job_status in ("failed", "canceled"):  # items never reached are canceled, not left "queued"
-            for item in workflow_runs.items_of(session=session, run_id=run_id):
-                if item.status in ("queued", "running"):
-                    item.status = "canceled" if job_status == "canceled" else "failed"
-                    item.error = item.error or ("Canceled" if job_status == "canceled" else "The run stopped")
-                    session.add(item)
-        run_done = run.status not in workflow_runs.TERMINAL
-    if run_done and job_status in ("failed", "canceled"):
-        workflow_runs.finish_run(run_id=run_id, status=job_status if job_status == "canceled" else None)
-    if job_status in jobs.TERMINAL:  # however it ended, what was stored gets its thumbnail
-        try:
-            workflow_runs.queue_thumbnails(run_id=run_id)
-        except Exception:  # Redis down: the reaper queues them once it is back
-            log.warning("run %s: could not queue output thumbnails", run_id, exc_info=True)
-    return result
+    """The run and its items' ending follow the job (workflow_runs.settle_job); this works the items."""
+    run_id = int(jobs.params_of(job_id)["run_id"])
+    return run_tracked(job_id, lambda ctx: _run(ctx, run_id))
 
 
 def _run(ctx: JobContext, run_id: int) -> str:
     settings = get_settings()
     with session_scope() as session:
         run = session.get(WorkflowRun, run_id)
-        run.status = "running"
-        session.add(run)
         workspace_id, definition, label = run.workspace_id, json.loads(run.definition), run.name
         todo = [(i.id, i.source_asset_id, i.source_name) for i in workflow_runs.items_of(session=session, run_id=run_id)
                 if i.status in ("queued", "running")]
@@ -79,7 +55,9 @@ def _run(ctx: JobContext, run_id: int) -> str:
                 queue.clear()  # the items being worked on finish; the rest stay queued → canceled
                 wait(pending)
                 raise
-    status = workflow_runs.finish_run(run_id=run_id)
+    with session_scope() as session:  # the run itself is closed with the job, from the same counts
+        status = workflow_runs.final_status(workflow_runs.counts(workflow_runs.items_of(session=session,
+                                                                                         run_id=run_id)))
     return f"workflow_run:{run_id}:{status}"
 
 
