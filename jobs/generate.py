@@ -54,7 +54,7 @@ def _generate(ctx: JobContext, generation_id: int) -> str:
                           request=request)
     if not kept:
         raise ProviderError("Every image was refused by the output check.", code="moderation_rejected")
-    service.note_refused(generation_id=generation_id, refused=refused)
+    ctx.settle_args["refused"] = refused  # said by the generation as the job succeeds (service.settle_job)
     return f"generation:{generation_id}"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
@@ -31,6 +31,9 @@ class JobContext:
     job_id: str
     rq_id: str
     last_write: float = 0.0
+    # What the kind's settle function gets with the ending: the body adds what it made (a planned outline, the
+    # slides it wrote), so the domain row's final write happens with the Job row's, in one transaction.
+    settle_args: dict = field(default_factory=dict)
 
     def progress(self, percent: float, message: str = "") -> None:
         """Report progress; raises JobCanceled when the user canceled (call between items)."""
@@ -78,17 +81,17 @@ def _run(job_id: str, body: Callable[[JobContext], str], rq_job, settle_args: di
     except jobs.StaleAttempt:
         log.info("job %s: attempt %s is stale, skipping", job_id, rq_id)
         return "stale"
-    ctx = JobContext(job_id=job_id, rq_id=rq_id)
+    ctx = JobContext(job_id=job_id, rq_id=rq_id, settle_args=dict(settle_args or {}))
     try:
         result = body(ctx)
     except jobs.JobCanceled:
-        jobs.mark_canceled(job_id, rq_id=rq_id, settle_args=settle_args)
+        jobs.mark_canceled(job_id, rq_id=rq_id, settle_args=ctx.settle_args)
         return "canceled"
     except jobs.StaleAttempt:
         log.info("job %s: attempt %s was superseded", job_id, rq_id)
         return "stale"
     except JobTimeoutException:
-        jobs.fail(job_id, "The job took longer than its time limit.", rq_id=rq_id, settle_args=settle_args)
+        jobs.fail(job_id, "The job took longer than its time limit.", rq_id=rq_id, settle_args=ctx.settle_args)
         return "failed"
     except Exception as exc:
         # The network, Redis, a storage hiccup, or an error that says `retryable = True` (a rate limit).
@@ -97,7 +100,7 @@ def _run(job_id: str, body: Callable[[JobContext], str], rq_job, settle_args: di
             raise
         # A permanent error (or the last try): record it; RQ must not retry it.
         log.exception("job %s failed", job_id)
-        jobs.fail(job_id, f"{type(exc).__name__}: {exc}", rq_id=rq_id, settle_args=settle_args)
+        jobs.fail(job_id, f"{type(exc).__name__}: {exc}", rq_id=rq_id, settle_args=ctx.settle_args)
         return "failed"
-    jobs.succeed(job_id, rq_id=rq_id, result_ref=result or "", settle_args=settle_args)
+    jobs.succeed(job_id, rq_id=rq_id, result_ref=result or "", settle_args=ctx.settle_args)
     return "succeeded"

@@ -49,7 +49,8 @@ def build_chat_writer(provider: str = "openai") -> ChatSlideWriter:
 
 
 def run_deck_job(job_id: str) -> str:
-    """A failed or canceled job puts the deck back (deck_runs.settle_job, told each slide's stage before)."""
+    """The deck is closed with the job (deck_runs.settle_job): with what the body made when it succeeds, put back
+    to each slide's stage before the job when it fails or is canceled."""
     params = jobs.params_of(job_id)
     deck_id, action = int(params["deck_id"]), params["action"]
     before = deck_runs.stages(deck_id=deck_id)
@@ -71,7 +72,7 @@ def _plan(ctx: JobContext, deck_id: int) -> str:
         outline = writer.outline(spec)
     finally:
         writer.close()
-    deck_runs.finish_outline(deck_id=deck_id, outline=outline)
+    ctx.settle_args["outline"] = outline  # the deck gets it as the job succeeds (deck_runs.settle_job)
     return f"deck:{deck_id}"
 
 
@@ -105,8 +106,8 @@ def _write(ctx: JobContext, deck_id: int, slide_ids: list[str], *, fresh: bool) 
             writer.close()
     note = (f"Generated {total} slides" if not fresh else
             f"Regenerated “{next((s.title for s in outline.slides if s.id in wanted), '')}”"[:200])
-    status = deck_runs.finish_generation(deck_id=deck_id, slide_ids=targets, note=note)
-    return f"deck:{deck_id}:{status}"
+    ctx.settle_args["written"] = {"slide_ids": targets, "note": note}  # closed with the job (deck_runs.settle_job)
+    return f"deck:{deck_id}"
 
 
 def _local_slide(spec, outline: Outline, slide_id: str) -> Slide:

@@ -133,27 +133,22 @@ def _forget(session: Session, job: Job) -> None:
         session.delete(generation)
 
 
-def settle_job(session: Session, job: Job, *, reason: str = "") -> None:
+def settle_job(session: Session, job: Job, *, reason: str = "", refused: int = 0) -> None:
     """The generation as its job stands (app.services.jobs calls it with every status change of the job, in
-    that transaction). `reason`: the reaper ended the job (its worker was lost)."""
+    that transaction). `refused`: images the output check refused (said when it succeeds); `reason`: the
+    reaper ended the job (its worker was lost)."""
     generation = session.get(Generation, json.loads(job.params or "{}").get("generation_id"))
     if not jobs.claims(session, generation, job):
         return
     if job.status == "running":
         generation.status = "running"
+    elif job.status == "succeeded":
+        generation.status, generation.finished_at = "succeeded", utcnow()
+        generation.error = f"{refused} image(s) refused by the output check" if refused else ""
     elif job.status in jobs.TERMINAL:
         generation.status, generation.finished_at = job.status, utcnow()
-        if job.status != "succeeded":
-            generation.error = (reason or job.error)[:1000]
+        generation.error = (reason or job.error)[:1000]
     session.add(generation)
-
-
-def note_refused(*, generation_id: int, refused: int) -> None:
-    """How many images the output check refused (the generation says it when it succeeds)."""
-    with session_scope() as session:
-        generation = session.get(Generation, generation_id)
-        generation.error = f"{refused} image(s) refused by the output check" if refused else ""
-        session.add(generation)
 
 
 def get_generation(*, session: Session, workspace_id: int, generation_id: int) -> Generation:

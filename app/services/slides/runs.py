@@ -208,49 +208,56 @@ def write_slide(*, deck_id: int, slide: Slide, fresh: bool = False) -> None:
             session.add(deck)
 
 
-def finish_outline(*, deck_id: int, outline: Outline) -> None:
+def _finish_outline(session: Session, deck_id: int, outline: Outline) -> None:
     """A chat-planned outline arrives: the deck waits for the user's edits."""
-    with session_scope() as session:
-        deck = locked_row(session, deck_id)
-        if deck.outline:  # planned again over an edited outline: the edits stay one click away
-            add_version(session=session, deck=deck, note="Before the outline was planned again")
-        write_outline(deck, outline)
-        deck.status, deck.error = "idle", ""
-        session.add(deck)
+    deck = locked_row(session, deck_id)
+    if deck.outline:  # planned again over an edited outline: the edits stay one click away
+        add_version(session=session, deck=deck, note="Before the outline was planned again")
+    write_outline(deck, outline)
+    deck.status, deck.error = "idle", ""
+    session.add(deck)
 
 
-def finish_generation(*, deck_id: int, slide_ids: list[str], note: str) -> str:
+def _finish_generation(session: Session, deck_id: int, slide_ids: list[str], note: str) -> None:
     """The deck's status from how the written slides came out, and a version of the result."""
-    with session_scope() as session:
-        deck = locked_row(session, deck_id)
-        outline = need_outline(deck)
-        wanted = set(slide_ids)
-        written = [s for s in outline.slides if s.id in wanted]
-        failed = [s for s in written if s.stage == "failed"]
-        if written and len(failed) == len(written):
-            deck.status = "failed"
-            deck.error = f"No slide could be written: {failed[0].error or 'unknown error'}"[:1000]
-        else:
-            deck.status = "ready"
-            deck.error = (f"{len(failed)} of {len(written)} slides failed: edit them or regenerate them."
-                          if failed else "")
-        add_version(session=session, deck=deck, note=note + (f" ({len(failed)} failed)" if failed else ""))
-        deck.updated_at = utcnow()
-        session.add(deck)
-        return deck.status
+    deck = locked_row(session, deck_id)
+    outline = need_outline(deck)
+    wanted = set(slide_ids)
+    written = [s for s in outline.slides if s.id in wanted]
+    failed = [s for s in written if s.stage == "failed"]
+    if written and len(failed) == len(written):
+        deck.status = "failed"
+        deck.error = f"No slide could be written: {failed[0].error or 'unknown error'}"[:1000]
+    else:
+        deck.status = "ready"
+        deck.error = (f"{len(failed)} of {len(written)} slides failed: edit them or regenerate them."
+                      if failed else "")
+    add_version(session=session, deck=deck, note=note + (f" ({len(failed)} failed)" if failed else ""))
+    deck.updated_at = utcnow()
+    session.add(deck)
 
 
-def settle_job(session: Session, job: Job, *, reason: str = "", before: dict[str, str] | None = None) -> None:
-    """A deck whose job failed or was canceled, in the transaction that ends the job (app.services.jobs calls it
-    with every status change of the job). `before`: each slide's stage before the job (the job knows it);
-    `reason`: the reaper ended the job (its worker was lost). A job that succeeded settled the deck itself
-    (finish_outline, finish_generation: they keep a version of the result)."""
+def settle_job(session: Session, job: Job, *, reason: str = "", before: dict[str, str] | None = None,
+               outline: Outline | None = None, written: dict | None = None) -> None:
+    """The deck as its job ends, in the transaction that ends the job (app.services.jobs calls it with every
+    status change of the job). Succeeded: the job's `outline` (planned) or `written` slides (`slide_ids`,
+    `note`) close the deck with a version. Failed or canceled: slides left half-way go back to `before` (each
+    slide's stage before the job); `reason`: the reaper ended the job (its worker was lost)."""
+    deck_id = json.loads(job.params or "{}").get("deck_id")
+    if job.status == "succeeded":
+        deck = session.get(Deck, deck_id) if deck_id is not None else None
+        if deck is None or deck.job_id != job.id:
+            return
+        if outline is not None:
+            _finish_outline(session, deck_id, outline)
+        elif written is not None:
+            _finish_generation(session, deck_id, written["slide_ids"], written["note"])
+        return
     if job.status not in ("failed", "canceled"):
         return
     # "ChatError: the provider…" → "the provider…": the deck shows the message, not our class names.
     error = reason or re.sub(r"^[A-Za-z]*(Error|Exception): ", "", job.error or "")
-    _settle(session, deck_id=json.loads(job.params or "{}").get("deck_id"), job_id=job.id, status=job.status,
-            error=error, before=before or {})
+    _settle(session, deck_id=deck_id, job_id=job.id, status=job.status, error=error, before=before or {})
 
 
 def settle_interrupted(*, deck_id: int, job_id: str, status: str, error: str, before: dict[str, str]) -> None:
