@@ -16,7 +16,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -70,6 +70,16 @@ def _is_transient_s3(exc: BaseException) -> bool:
     if isinstance(exc, S3ConnectionError | HTTPClientError):
         return True
     return isinstance(exc, ClientError) and str(exc.response.get("Error", {}).get("Code")) in TRANSIENT_S3_CODES
+
+
+class Progress(Protocol):
+    """What a job body gets from the runner (jobs.runner.JobContext): its job id, progress reports (which raise
+    JobCanceled when a cancel was asked), and `settle_args` for the kind's settle function."""
+
+    job_id: str
+    settle_args: dict
+
+    def progress(self, percent: float, message: str = "") -> None: ...
 
 
 class JobCanceled(Exception):
