@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, create_engine
 
 from app import auth_epoch
@@ -62,9 +63,39 @@ def _drop_inherited_pool() -> None:
 os.register_at_fork(after_in_child=_drop_inherited_pool)
 
 
+_AFTER_COMMIT = "atelier_after_commit"
+_AFTER_COMMIT_ERROR = "atelier_after_commit_error"
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run `action` once this session's transaction has committed (never if it rolls back): an enqueue that
+    must not reach a worker before the rows it reads exist. An action that raises does not undo the commit;
+    `session_scope` raises its error once the commit is done (raising inside the commit would leave the
+    session unusable), after the other actions ran."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+def _run_after_commit(session: OrmSession) -> None:
+    for action in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            action()
+        except Exception as exc:  # the first error is raised by session_scope; the rest still run
+            session.info.setdefault(_AFTER_COMMIT_ERROR, exc)
+
+
+def _drop_after_rollback(session: OrmSession) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+
+
+for _name, _listener in (("after_commit", _run_after_commit), ("after_rollback", _drop_after_rollback)):
+    if not event.contains(OrmSession, _name, _listener):
+        event.listen(OrmSession, _name, _listener)
+
+
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
+    """A session that commits on success and rolls back on error; then raises what an after-commit action
+    (see `after_commit`) raised."""
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
             yield session
@@ -72,6 +103,9 @@ def session_scope() -> Iterator[Session]:
         except Exception:
             session.rollback()
             raise
+        error = session.info.pop(_AFTER_COMMIT_ERROR, None)
+        if error is not None:
+            raise error
 
 
 @contextmanager

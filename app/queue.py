@@ -26,17 +26,23 @@ class JobKind:
     backoff: tuple[int, ...]  # seconds between retries
     # Run in the worker process instead of a forked work horse (jobs.worker.AtelierWorker says why).
     inline: bool = False
+    # "module:function" that writes the domain row when the Job row changes status (app.services.jobs calls it in
+    # the same transaction, so the two never disagree); "" for kinds with no domain status.
+    settle: str = ""
 
 
 KINDS: dict[str, JobKind] = {
     "assets.process": JobKind("jobs.assets.process_assets", "assets", timeout=900, retries=2, backoff=(5, 30)),
-    "rename.analyze": JobKind("jobs.rename.analyze_batch", "default", timeout=3600, retries=2, backoff=(10, 60)),
+    "rename.analyze": JobKind("jobs.rename.analyze_batch", "default", timeout=3600, retries=2, backoff=(10, 60),
+                              settle="app.services.rename.service:settle_job"),
     # Retries cover a provider outage; a submit the provider may have run is not repeated blindly.
-    "workflows.run": JobKind("jobs.workflows.run_workflow", "default", timeout=7200, retries=2, backoff=(10, 60)),
+    "workflows.run": JobKind("jobs.workflows.run_workflow", "default", timeout=7200, retries=2, backoff=(10, 60),
+                             settle="app.services.workflows.runs:settle_job"),
     "generate.images": JobKind("jobs.generate.run_generation", "default", timeout=1200, retries=2, backoff=(10, 60),
-                               inline=True),
+                               inline=True, settle="app.services.generation.service:settle_job"),
     # Slide decks: a chat-planned outline, a whole deck or one slide; a retry (a provider outage) writes them again.
-    "slides.run": JobKind("jobs.slides.run_deck_job", "default", timeout=3600, retries=1, backoff=(15,)),
+    "slides.run": JobKind("jobs.slides.run_deck_job", "default", timeout=3600, retries=1, backoff=(15,),
+                          settle="app.services.slides.runs:settle_job"),
 }
 
 # Job functions enqueued outside KINDS (not tracked as Job rows), by what they do.

@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from app.db import session_scope
-from app.models import Job, RenameBatch
+from app.models import RenameBatch
+from app.services import jobs
 from app.services.rename import service as rename
 from app.services.rename.vision.registry import get_provider
 from jobs.runner import JobContext, run_tracked
 
 
 def analyze_batch(job_id: str) -> str:
+    """The batch's status follows the job (rename.settle_job); this describes and names."""
+    params = jobs.params_of(job_id)
+    batch_id, wanted = params["batch_id"], params.get("item_ids")
+
     def body(ctx: JobContext) -> str:
         with session_scope() as session:
-            params = json.loads(session.get(Job, job_id).params)
-            batch = session.get(RenameBatch, params["batch_id"])
-            options = rename.options_of(batch)
-            wanted = params.get("item_ids")
-            items = [i.id for i in rename.items_of(session=session, batch_id=batch.id)
+            options = rename.options_of(session.get(RenameBatch, batch_id))
+            items = [i.id for i in rename.items_of(session=session, batch_id=batch_id)
                      if (wanted is None and i.status != "done") or (wanted and i.id in wanted)]
-            batch.status = "analyzing"
-            session.add(batch)
-            batch_id = batch.id
         provider = get_provider(options.provider)
         outcomes: dict[str, int] = {}
         # Threads, because providers wait on the network. Two more than the provider's limit:
@@ -36,22 +34,6 @@ def analyze_batch(job_id: str) -> str:
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
                 ctx.progress(95 * done / max(1, len(items)), f"{done} of {len(items)} images described")
         rename.compose_names(batch_id=batch_id)
-        with session_scope() as session:
-            batch = session.get(RenameBatch, batch_id)
-            batch.status = "ready"
-            session.add(batch)
         return ",".join(f"{k}={v}" for k, v in sorted(outcomes.items()))
 
-    result = run_tracked(job_id, body)
-    _mark_failed_batches(job_id)
-    return result
-
-
-def _mark_failed_batches(job_id: str) -> None:
-    """A batch whose job ended badly says so, instead of 'analyzing' for ever."""
-    with session_scope() as session:
-        job = session.get(Job, job_id)
-        batch = session.get(RenameBatch, json.loads(job.params)["batch_id"])
-        if job.status in ("failed", "canceled") and batch is not None and batch.status == "analyzing":
-            batch.status = job.status
-            session.add(batch)
+    return run_tracked(job_id, body)

@@ -1,17 +1,22 @@
 """Durable jobs: the Job row is the truth; every change is published on Redis.
 
-Workers call start/progress/succeed/fail through here; pages and the SSE route follow the
-channel and read the row when they (re)connect.
+Tracked jobs: a service creates its domain row and the Job row in one transaction (`start_tracked`) and the
+job is enqueued after that commit; every status change of the Job row (`start`, `succeed`, `fail`,
+`mark_canceled`, the reaper's) calls the kind's settle function (`queue.KINDS[kind].settle`) in the same
+transaction, so the domain row and the Job row never disagree. Pages and the SSE route follow the channel
+and read the row when they (re)connect.
 """
 
 from __future__ import annotations
 
 import errno
+import importlib
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -20,7 +25,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from app import queue
-from app.db import session_scope
+from app.db import after_commit, session_scope
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Job, utcnow
 from app.redis_client import get_redis
@@ -29,6 +34,10 @@ from app.services import credits
 log = logging.getLogger(__name__)
 TERMINAL = ("succeeded", "failed", "canceled")
 STATUSES = ("queued", "running", *TERMINAL)
+# The reason a domain row gets when the reaper ended its job (its worker died, Redis lost it).
+LOST = "The job doing this work was lost"
+# settle(session, job, **extra): what a tracked job's domain row becomes when its Job row changes status.
+Settle = Callable[..., None]
 
 
 # Errors worth another attempt: the network, Redis (its errors are not the builtin ConnectionError), and a
@@ -61,6 +70,16 @@ def _is_transient_s3(exc: BaseException) -> bool:
     if isinstance(exc, S3ConnectionError | HTTPClientError):
         return True
     return isinstance(exc, ClientError) and str(exc.response.get("Error", {}).get("Code")) in TRANSIENT_S3_CODES
+
+
+class Progress(Protocol):
+    """What a job body gets from the runner (jobs.runner.JobContext): its job id, progress reports (which raise
+    JobCanceled when a cancel was asked), and `settle_args` for the kind's settle function."""
+
+    job_id: str
+    settle_args: dict
+
+    def progress(self, percent: float, message: str = "") -> None: ...
 
 
 class JobCanceled(Exception):
@@ -117,32 +136,92 @@ def publish(job: Job) -> None:
         log.warning("could not publish job %s", job.id, exc_info=True)
 
 
-def submit(*, kind: str, workspace_id: int | None, params: dict, cost: int = 0,
-           idempotency_key: str | None = None, user_id: int | None = None) -> Job:
-    """Create the row (reserving credits), commit, then enqueue. Same key → same job."""
+def start_tracked(session: Session, *, kind: str, params: dict, domain_row=None, workspace_id: int | None = None,
+                  cost: int = 0, user_id: int | None = None, idempotency_key: str | None = None,
+                  on_refused: Settle | None = None) -> Job:
+    """Add the Job row for `domain_row` in the caller's transaction and enqueue the job once it commits.
+
+    `domain_row` (a row with `job_id` and `workspace_id`, flushed so `params` can name it) is pointed at the job
+    in the same transaction; credits are reserved in it too, so a refusal leaves nothing behind. When the
+    enqueue fails, the Job row is failed together with `on_refused(session, job)` (the caller's undo; by
+    default the kind's settle function, as for any failed job) and `session_scope` raises the error.
+    Same idempotency key → the same job.
+    """
+    if idempotency_key:
+        existing = session.exec(select(Job).where(Job.idempotency_key == idempotency_key)).first()
+        if existing is not None:
+            return existing
     spec = queue.KINDS[kind]
     job_id = str(uuid.uuid4())
-    with session_scope() as session:
-        if idempotency_key:
-            existing = session.exec(select(Job).where(Job.idempotency_key == idempotency_key)).first()
-            if existing is not None:
-                return existing
-        job = Job(id=job_id, kind=kind, workspace_id=workspace_id, user_id=user_id, params=json.dumps(params),
-                  cost=cost,
-                  queue=spec.queue, rq_id=f"{job_id}-1", max_attempts=spec.retries + 1,
-                  idempotency_key=idempotency_key, message="Waiting for a worker")
-        session.add(job)
-        session.flush()
-        if workspace_id and cost:
-            credits.reserve(session=session, workspace_id=workspace_id, amount=cost, job_id=job_id,
-                            user_id=user_id)
-    try:
-        queue.enqueue_job(kind=kind, job_id=job.id, rq_id=job.rq_id)
-    except Exception as exc:
-        fail(job.id, f"Could not enqueue: {exc}", rq_id=job.rq_id)
-        raise
-    publish(job)
+    if workspace_id is None and domain_row is not None:
+        workspace_id = domain_row.workspace_id
+    job = Job(id=job_id, kind=kind, workspace_id=workspace_id, user_id=user_id, params=json.dumps(params), cost=cost,
+              queue=spec.queue, rq_id=f"{job_id}-1", max_attempts=spec.retries + 1,
+              idempotency_key=idempotency_key, message="Waiting for a worker")
+    session.add(job)
+    session.flush()
+    if workspace_id and cost:
+        credits.reserve(session=session, workspace_id=workspace_id, amount=cost, job_id=job_id, user_id=user_id)
+    if domain_row is not None:
+        domain_row.job_id = job_id
+        session.add(domain_row)
+
+    def enqueue() -> None:
+        try:
+            queue.enqueue_job(kind=kind, job_id=job_id, rq_id=job.rq_id)
+        except Exception as exc:
+            _finish(job_id, job.rq_id, "failed", False, settle=on_refused, error=f"Could not enqueue: {exc}"[:2000],
+                    message="Failed")
+            raise
+        publish(job)
+
+    after_commit(session, enqueue)
     return job
+
+
+def submit(*, kind: str, workspace_id: int | None, params: dict, cost: int = 0,
+           idempotency_key: str | None = None, user_id: int | None = None) -> Job:
+    """A job with no domain row of its own: its row (reserving credits) committed, then enqueued."""
+    with session_scope() as session:
+        job = start_tracked(session, kind=kind, workspace_id=workspace_id, params=params, cost=cost,
+                            idempotency_key=idempotency_key, user_id=user_id)
+    return job
+
+
+def params_of(job_id: str) -> dict:
+    """A job's parameters: what its orchestrator loads first (the ids it works on)."""
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"No job {job_id}.")
+        return json.loads(job.params or "{}")
+
+
+def claims(session: Session, row, job: Job) -> bool:
+    """Whether `job` may write the status of `row` (a domain row with `job_id`): the job it points at, or a job
+    that starts while the row's own job has ended (an admin retry): the row then follows it."""
+    if row is None:
+        return False
+    if row.job_id == job.id:
+        return True
+    current = session.get(Job, row.job_id) if row.job_id else None
+    if job.status != "running" or (current is not None and current.status not in TERMINAL):
+        return False
+    row.job_id = job.id
+    session.add(row)
+    return True
+
+
+def _settle_domain(session: Session, job: Job, settle: Settle | None = None, **extra) -> None:
+    """The kind's settle function (or `settle`), in the transaction that changed the Job row."""
+    if settle is None:
+        spec = queue.KINDS.get(job.kind)
+        if spec is None or not spec.settle:
+            return
+        module, _, name = spec.settle.partition(":")
+        # Imported when used: the products import this module.
+        settle = getattr(importlib.import_module(module), name)
+    settle(session, job, **extra)
 
 
 def _apply(job_id: str, current_rq_id: str | None, **values) -> Job:
@@ -172,6 +251,7 @@ def start(job_id: str, *, rq_id: str, worker_name: str) -> Job:
             raise StaleAttempt(job_id)
         job = session.get(Job, job_id)
         session.refresh(job)
+        _settle_domain(session, job)
     publish(job)
     return job
 
@@ -183,7 +263,10 @@ def progress(job_id: str, *, rq_id: str, percent: int, message: str = "") -> Non
         raise JobCanceled(job_id)
 
 
-def _finish(job_id: str, rq_id: str | None, status: str, success: bool, **values) -> Job:
+def _finish(job_id: str, rq_id: str | None, status: str, success: bool, *, settle: Settle | None = None,
+            settle_args: dict | None = None, **values) -> Job:
+    """The Job row's terminal write, its credits and its domain row's (the kind's settle function, or `settle`),
+    in one transaction; nothing when the job had ended already or this is not its current attempt."""
     with session_scope() as session:
         stmt = update(Job).where(col(Job.id) == job_id, col(Job.status).not_in(TERMINAL))
         if rq_id is not None:
@@ -192,24 +275,29 @@ def _finish(job_id: str, rq_id: str | None, status: str, success: bool, **values
         job = session.get(Job, job_id)
         if job is None:
             raise NotFound(f"No job {job_id}.")
+        session.refresh(job)
         if moved.rowcount == 1:
             credits.settle(session=session, job_id=job_id, success=success)
-        session.refresh(job)
+            _settle_domain(session, job, settle, **(settle_args or {}))
     publish(job)
     return job
 
 
-def succeed(job_id: str, *, rq_id: str, result_ref: str = "", message: str = "Done") -> Job:
-    return _finish(job_id, rq_id, "succeeded", True, progress=100, result_ref=result_ref[:300],
-                   message=message[:300])
+def succeed(job_id: str, *, rq_id: str, result_ref: str = "", message: str = "Done",
+            settle_args: dict | None = None) -> Job:
+    return _finish(job_id, rq_id, "succeeded", True, settle_args=settle_args, progress=100,
+                   result_ref=result_ref[:300], message=message[:300])
 
 
-def fail(job_id: str, error: str, *, rq_id: str | None = None) -> Job:
-    return _finish(job_id, rq_id, "failed", False, error=error[:2000], message="Failed")
+def fail(job_id: str, error: str, *, rq_id: str | None = None, lost: bool = False,
+         settle_args: dict | None = None) -> Job:
+    """`lost`: the reaper ends a job whose worker or queue lost it; its domain row says so."""
+    args = {**(settle_args or {}), **({"reason": f"{LOST}: {error}"[:500]} if lost else {})}
+    return _finish(job_id, rq_id, "failed", False, settle_args=args, error=error[:2000], message="Failed")
 
 
-def mark_canceled(job_id: str, *, rq_id: str | None = None) -> Job:
-    return _finish(job_id, rq_id, "canceled", False, message="Canceled")
+def mark_canceled(job_id: str, *, rq_id: str | None = None, settle_args: dict | None = None) -> Job:
+    return _finish(job_id, rq_id, "canceled", False, settle_args=settle_args, message="Canceled")
 
 
 def requeue(job_id: str, *, rq_id: str, reason: str) -> Job:
@@ -290,7 +378,7 @@ def reap_orphans(*, live_workers: set[str], grace: timedelta = timedelta(seconds
                        message=f"Worker {worker or '?'} was lost; retrying")
                 queue.enqueue_job(kind=kind, job_id=job_id, rq_id=new_rq_id)
             else:
-                fail(job_id, f"Worker {worker or '?'} was lost and no attempts remain.", rq_id=rq_id)
+                fail(job_id, f"Worker {worker or '?'} was lost and no attempts remain.", rq_id=rq_id, lost=True)
             handled.append(job_id)
         except StaleAttempt:
             continue  # another reaper or the job itself moved it first

@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 GRACE = timedelta(minutes=5)
 # A job still "queued" this long after it was created, with nothing in Redis behind it, is given up.
 GIVE_UP = timedelta(hours=6)
-LOST = "The job doing this work was lost"
+LOST = jobs.LOST
 LIVE = ("queued", "running")
 
 
@@ -114,7 +114,7 @@ def requeue_lost_jobs(*, grace: timedelta = GRACE) -> list[str]:
                 jobs.reattempt(job_id, rq_id=rq_id, new_rq_id=new_rq_id, message="Queued again: the queue had lost it")
                 queue.enqueue_job(kind=kind, job_id=job_id, rq_id=new_rq_id)
             elif verdict != "wait":
-                jobs.fail(job_id, "The job was lost before a worker started it.", rq_id=rq_id)
+                jobs.fail(job_id, "The job was lost before a worker started it.", rq_id=rq_id, lost=True)
             else:
                 continue
             handled.append(job_id)

@@ -76,8 +76,7 @@ def test_a_run_whose_job_died_is_settled_and_its_outputs_get_thumbnails(user):
         session.add_all(items[:2])
         session.get(WorkflowRun, run.id).status = "running"
     get_queue("default").empty()
-    kill_job(run.job_id)
-    assert reaper.reap_stuck(grace=NOW)["workflow_runs"] == [run.id]
+    kill_job(run.job_id)  # the orphan reaper fails the job and settles the run in that same transaction
     settled = get(WorkflowRun, run.id)
     with session_scope() as session:
         items = workflow_runs.items_of(session=session, run_id=run.id)
@@ -85,7 +84,7 @@ def test_a_run_whose_job_died_is_settled_and_its_outputs_get_thumbnails(user):
     assert [i.status for i in items] == ["done", "failed", "failed"]
     assert all("lost" in i.error and "no attempts remain" in i.error for i in items[1:])
     assert get(Asset, output.id).status == "processing"
-    work()  # the thumbnail job the reaper queued
+    work()  # the thumbnail job queued once the run was settled
     assert get(Asset, output.id).status == "ready" and get(Asset, output.id).thumb_key
     assert reaper.reap_stuck(grace=NOW)["workflow_runs"] == []  # nothing left to settle
 

@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.db import session_scope
-from app.errors import AppError, NotFound, ValidationFailed
+from app.errors import NotFound, ValidationFailed
 from app.models import Asset, Generation, GenerationImage, Job, utcnow
 from app.queue import queue_position
 from app.services import jobs, throttle
@@ -111,28 +111,44 @@ def create_generation(*, workspace_id: int, data: GenerationInput, user_id: int 
                                              text=f"{data.prompt}\n{data.negative_prompt}".strip())
     seed = data.seed if data.seed is not None else secrets.randbelow(MAX_SEED + 1)
     width, height = data.dimensions
+    cost = price(name, data.n)
     with session_scope() as session:
         generation = Generation(workspace_id=workspace_id, prompt=data.prompt, negative_prompt=final_negative
                                 if caps.negative_prompt else "", style=data.style, final_prompt=final_prompt,
                                 provider=name, model=model, width=width, height=height, n=data.n, seed=seed)
         session.add(generation)
         session.flush()
-        generation_id = generation.id
-    content_policy.link_event(event_id=event_id, generation_id=generation_id)
-    try:
-        job = jobs.submit(kind="generate.images", workspace_id=workspace_id, params={"generation_id": generation_id},
-                          cost=price(name, data.n), user_id=user_id)
-    except AppError:
-        with session_scope() as session:  # nothing was queued: no empty row in the gallery
-            session.delete(session.get(Generation, generation_id))
-        raise
-    with session_scope() as session:
-        generation = session.get(Generation, generation_id)
-        generation.job_id = job.id
-        session.add(generation)
-        session.flush()
-        session.refresh(generation)
-        return generation
+        # Refused credits roll the generation back with its job; a failed enqueue removes it (no empty row in the
+        # gallery) as it fails the job.
+        jobs.start_tracked(session, kind="generate.images", domain_row=generation,
+                           params={"generation_id": generation.id}, cost=cost, user_id=user_id,
+                           on_refused=_forget)
+    content_policy.link_event(event_id=event_id, generation_id=generation.id)
+    return generation
+
+
+def _forget(session: Session, job: Job) -> None:
+    generation = session.get(Generation, json.loads(job.params)["generation_id"])
+    if generation is not None:
+        session.delete(generation)
+
+
+def settle_job(session: Session, job: Job, *, reason: str = "", refused: int = 0) -> None:
+    """The generation as its job stands (app.services.jobs calls it with every status change of the job, in
+    that transaction). `refused`: images the output check refused (said when it succeeds); `reason`: the
+    reaper ended the job (its worker was lost)."""
+    generation = session.get(Generation, json.loads(job.params or "{}").get("generation_id"))
+    if not jobs.claims(session, generation, job):
+        return
+    if job.status == "running":
+        generation.status = "running"
+    elif job.status == "succeeded":
+        generation.status, generation.finished_at = "succeeded", utcnow()
+        generation.error = f"{refused} image(s) refused by the output check" if refused else ""
+    elif job.status in jobs.TERMINAL:
+        generation.status, generation.finished_at = job.status, utcnow()
+        generation.error = (reason or job.error)[:1000]
+    session.add(generation)
 
 
 def get_generation(*, session: Session, workspace_id: int, generation_id: int) -> Generation:
@@ -265,21 +281,10 @@ def variation(*, workspace_id: int, image_id: int | None = None, generation_id: 
 
 
 def cancel_generation(*, workspace_id: int, generation_id: int) -> str:
+    """The job stops (or is removed from the queue); the generation follows it (settle_job)."""
     with session_scope() as session:
         job_id = get_generation(session=session, workspace_id=workspace_id, generation_id=generation_id).job_id
-    outcome = jobs.cancel(job_id=job_id, workspace_id=workspace_id)
-    if outcome == "removed":
-        mark_finished(generation_id=generation_id, status="canceled", error="")
-    return outcome
-
-
-def mark_finished(*, generation_id: int, status: str, error: str) -> None:
-    with session_scope() as session:
-        generation = session.get(Generation, generation_id)
-        if generation is None or generation.status in ("succeeded", "failed", "canceled"):
-            return
-        generation.status, generation.error, generation.finished_at = status, error[:1000], utcnow()
-        session.add(generation)
+    return jobs.cancel(job_id=job_id, workspace_id=workspace_id)
 
 
 def handle_of(generation: Generation) -> dict:

@@ -92,6 +92,7 @@ def create_batch(*, workspace_id: int, asset_ids: list[int], options: RenameOpti
     if len(asset_ids) > MAX_BATCH:
         raise ValidationFailed(f"A batch holds at most {MAX_BATCH} images.", code="batch_too_large")
     get_provider(options.provider)  # raises for an unknown or unconfigured provider
+    cost = resolve.price_of("vision", options.provider, len(asset_ids))
     with session_scope() as session:
         quota = plans.rename_quota(session=session, workspace_id=workspace_id)
         owned = session.exec(select(Asset).where(col(Asset.id).in_(asset_ids), Asset.workspace_id == workspace_id,
@@ -112,20 +113,35 @@ def create_batch(*, workspace_id: int, asset_ids: list[int], options: RenameOpti
         for position, asset_id in enumerate(asset_ids):
             session.add(RenameItem(batch_id=batch.id, asset_id=asset_id, position=position,
                                    original_name=by_id[asset_id].filename, final_name=by_id[asset_id].filename))
-        batch_id = batch.id
-    cost = resolve.price_of("vision", options.provider, len(asset_ids))
-    try:
-        job = jobs.submit(kind="rename.analyze", workspace_id=workspace_id, params={"batch_id": batch_id}, cost=cost,
-                          user_id=user_id)
-    except Exception:
-        with session_scope() as session:
-            session.get(RenameBatch, batch_id).status = "failed"
-        raise
-    with session_scope() as session:
-        batch = session.get(RenameBatch, batch_id)
-        batch.job_id = job.id
-        session.add(batch)
-        return batch
+        # Refused credits roll the batch back with the job; a failed enqueue fails both (settle_job).
+        jobs.start_tracked(session, kind="rename.analyze", domain_row=batch, params={"batch_id": batch.id},
+                           cost=cost, user_id=user_id)
+    return batch
+
+
+def settle_job(session: Session, job: Job, *, reason: str = "") -> None:
+    """The batch as its analysis job stands (app.services.jobs calls it with every status change of the job,
+    in that transaction). A batch that has moved on to another job is left alone (jobs.claims). `reason`: the
+    reaper ended the job (its worker was lost): rows not described fail with it; the batch is usable when
+    some were."""
+    batch = session.get(RenameBatch, json.loads(job.params or "{}").get("batch_id"))
+    if not jobs.claims(session, batch, job):
+        return
+    if job.status == "running":
+        batch.status = "analyzing"
+    elif job.status == "succeeded":
+        batch.status = "ready"
+    elif batch.status == "analyzing" and reason:
+        items = items_of(session=session, batch_id=batch.id)
+        for item in items:
+            if item.status == "pending":
+                item.status, item.error = "failed", reason
+                session.add(item)
+        described = any(i.status == "done" for i in items)
+        batch.status = "ready" if described and job.status != "canceled" else job.status
+    elif batch.status == "analyzing":  # failed or canceled: it says so instead of "analyzing" for ever
+        batch.status = job.status
+    session.add(batch)
 
 
 def get_batch(*, session: Session, workspace_id: int, batch_id: int) -> RenameBatch:
@@ -351,30 +367,24 @@ def add_keyword(*, workspace_id: int, batch_id: int, keyword: str) -> dict[str, 
 
 
 def regenerate(*, workspace_id: int, batch_id: int, item_id: int) -> str:
-    """Analyse one row again (bypassing nothing: the cache answers if the inputs are unchanged)."""
+    """Analyse one row again (bypassing nothing: the cache answers if the inputs are unchanged); the batch
+    follows the new job from the moment it exists (the grid follows batch.job_id). Returns the job id."""
     with session_scope() as session:
         batch = get_batch(session=session, workspace_id=workspace_id, batch_id=batch_id)
         item = session.get(RenameItem, item_id)
         if item is None or item.batch_id != batch.id:
             raise NotFound("No such item in this batch.")
-        before = (item.status, item.edited)
+        before = (item.status, item.edited, batch.job_id)
         item.status, item.edited = "pending", False
         session.add(item)
-    try:
-        job = jobs.submit(kind="rename.analyze", workspace_id=workspace_id,
-                          params={"batch_id": batch_id, "item_ids": [item_id]})
-    except Exception:  # nothing will analyse it: the row goes back to what it was
-        with session_scope() as session:
-            item = session.get(RenameItem, item_id)
-            item.status, item.edited = before
-            session.add(item)
-        raise
-    with session_scope() as session:
-        # The grid follows batch.job_id: point it at the job doing the work now, not the finished one.
-        # (The status is left to the job: it may already have run and set "ready".)
-        batch = session.get(RenameBatch, batch_id)
-        batch.job_id = job.id
-        session.add(batch)
+
+        def put_back(session: Session, _job: Job) -> None:  # nothing will analyse it: the row goes back
+            row, owner = session.get(RenameItem, item_id), session.get(RenameBatch, batch_id)
+            row.status, row.edited, owner.job_id = before
+            session.add_all([row, owner])
+
+        job = jobs.start_tracked(session, kind="rename.analyze", domain_row=batch,
+                                 params={"batch_id": batch_id, "item_ids": [item_id]}, on_refused=put_back)
     return job.id
 
 
@@ -388,25 +398,23 @@ def retry_failed(*, workspace_id: int, batch_id: int, provider: str = "local", u
     with session_scope() as session:
         batch = get_batch(session=session, workspace_id=workspace_id, batch_id=batch_id)
         failed = [i.id for i in items_of(session=session, batch_id=batch_id) if i.status == "failed"]
-        if not failed:
-            raise ValidationFailed("No image of this batch has failed.", code="nothing_failed")
-        previous = batch.options
-        batch.options = options_of(batch).model_copy(update={"provider": provider}).model_dump_json()
-        session.add(batch)
-    try:
-        job = jobs.submit(kind="rename.analyze", workspace_id=workspace_id, params={"batch_id": batch_id,
-                                                                                    "item_ids": failed},
-                          cost=resolve.price_of("vision", provider, len(failed)), user_id=user_id)
-    except Exception:
-        with session_scope() as session:
-            batch = session.get(RenameBatch, batch_id)
-            batch.options = previous
-            session.add(batch)
-        raise
+    if not failed:
+        raise ValidationFailed("No image of this batch has failed.", code="nothing_failed")
+    cost = resolve.price_of("vision", provider, len(failed))
     with session_scope() as session:
-        batch = session.get(RenameBatch, batch_id)
-        batch.job_id = job.id  # the grid follows the job doing the work now
-        session.add(batch)
+        batch = get_batch(session=session, workspace_id=workspace_id, batch_id=batch_id)
+        before = (batch.options, batch.job_id)
+        batch.options = options_of(batch).model_copy(update={"provider": provider}).model_dump_json()
+
+        def put_back(session: Session, _job: Job) -> None:
+            owner = session.get(RenameBatch, batch_id)
+            owner.options, owner.job_id = before
+            session.add(owner)
+
+        job = jobs.start_tracked(session, kind="rename.analyze", domain_row=batch,
+                                 params={"batch_id": batch_id, "item_ids": failed},
+                                 cost=cost, user_id=user_id,
+                                 on_refused=put_back)
     return job.id
 
 

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from app.db import read_scope, session_scope
 from app.errors import Conflict, ValidationFailed
@@ -103,16 +105,18 @@ def _keep_before(*, workspace_id: int, deck_id: int, note: str) -> None:
 
 def start(*, workspace_id: int, deck_id: int, status: str, params: dict, cost: int,
           user_id: int | None = None) -> Job:
-    """Claim the deck (one job at a time), then queue the job; the claim is undone when queueing fails."""
+    """Claim the deck (one job at a time), then add its job in one transaction with the deck pointing at it (queued
+    once committed); the claim is undone when the job cannot be added or queued."""
     claim(deck_id, status)
     try:
-        job = jobs.submit(kind=JOB_KIND, workspace_id=workspace_id, params={"deck_id": deck_id, **params}, cost=cost,
-                          user_id=user_id)
+        with session_scope() as session:
+            job = jobs.start_tracked(session, kind=JOB_KIND, domain_row=session.get(Deck, deck_id),
+                                     params={"deck_id": deck_id, **params}, cost=cost, user_id=user_id,
+                                     workspace_id=workspace_id, on_refused=lambda session, _job: _release(session,
+                                                                                                         deck_id))
     except BaseException:
         release(deck_id)
         raise
-    with session_scope() as session:
-        session.execute(update(Deck).where(col(Deck.id) == deck_id).values(job_id=job.id))
     return job
 
 
@@ -129,10 +133,14 @@ def claim(deck_id: int, status: str) -> None:
 
 def release(deck_id: int) -> None:
     with session_scope() as session:
-        deck = locked_row(session, deck_id)
-        deck.status = resting_status(outline_of(deck))
-        deck.error = "" if deck.outline else "The outline could not be queued; plan it again."
-        session.add(deck)
+        _release(session, deck_id)
+
+
+def _release(session: Session, deck_id: int) -> None:
+    deck = locked_row(session, deck_id)
+    deck.status = resting_status(outline_of(deck))
+    deck.error = "" if deck.outline else "The outline could not be queued; plan it again."
+    session.add(deck)
 
 
 def heal(*, deck_id: int) -> bool:
@@ -166,10 +174,7 @@ def cancel(*, workspace_id: int, deck_id: int) -> str:
         if deck.status not in BUSY or not deck.job_id:
             raise Conflict("Nothing is being made for this deck.", code="deck_idle")
         job_id = deck.job_id
-    outcome = jobs.cancel(job_id=job_id, workspace_id=workspace_id)
-    if outcome == "removed":
-        settle_interrupted(deck_id=deck_id, job_id=job_id, status="canceled", error="", before={})
-    return outcome
+    return jobs.cancel(job_id=job_id, workspace_id=workspace_id)  # the deck follows its job (settle_job)
 
 
 # --- what the job writes -------------------------------------------------------------------------------
@@ -203,58 +208,83 @@ def write_slide(*, deck_id: int, slide: Slide, fresh: bool = False) -> None:
             session.add(deck)
 
 
-def finish_outline(*, deck_id: int, outline: Outline) -> None:
+def _finish_outline(session: Session, deck_id: int, outline: Outline) -> None:
     """A chat-planned outline arrives: the deck waits for the user's edits."""
-    with session_scope() as session:
-        deck = locked_row(session, deck_id)
-        if deck.outline:  # planned again over an edited outline: the edits stay one click away
-            add_version(session=session, deck=deck, note="Before the outline was planned again")
-        write_outline(deck, outline)
-        deck.status, deck.error = "idle", ""
-        session.add(deck)
+    deck = locked_row(session, deck_id)
+    if deck.outline:  # planned again over an edited outline: the edits stay one click away
+        add_version(session=session, deck=deck, note="Before the outline was planned again")
+    write_outline(deck, outline)
+    deck.status, deck.error = "idle", ""
+    session.add(deck)
 
 
-def finish_generation(*, deck_id: int, slide_ids: list[str], note: str) -> str:
+def _finish_generation(session: Session, deck_id: int, slide_ids: list[str], note: str) -> None:
     """The deck's status from how the written slides came out, and a version of the result."""
-    with session_scope() as session:
-        deck = locked_row(session, deck_id)
-        outline = need_outline(deck)
-        wanted = set(slide_ids)
-        written = [s for s in outline.slides if s.id in wanted]
-        failed = [s for s in written if s.stage == "failed"]
-        if written and len(failed) == len(written):
-            deck.status = "failed"
-            deck.error = f"No slide could be written: {failed[0].error or 'unknown error'}"[:1000]
-        else:
-            deck.status = "ready"
-            deck.error = (f"{len(failed)} of {len(written)} slides failed: edit them or regenerate them."
-                          if failed else "")
-        add_version(session=session, deck=deck, note=note + (f" ({len(failed)} failed)" if failed else ""))
-        deck.updated_at = utcnow()
-        session.add(deck)
-        return deck.status
+    deck = locked_row(session, deck_id)
+    outline = need_outline(deck)
+    wanted = set(slide_ids)
+    written = [s for s in outline.slides if s.id in wanted]
+    failed = [s for s in written if s.stage == "failed"]
+    if written and len(failed) == len(written):
+        deck.status = "failed"
+        deck.error = f"No slide could be written: {failed[0].error or 'unknown error'}"[:1000]
+    else:
+        deck.status = "ready"
+        deck.error = (f"{len(failed)} of {len(written)} slides failed: edit them or regenerate them."
+                      if failed else "")
+    add_version(session=session, deck=deck, note=note + (f" ({len(failed)} failed)" if failed else ""))
+    deck.updated_at = utcnow()
+    session.add(deck)
+
+
+def settle_job(session: Session, job: Job, *, reason: str = "", before: dict[str, str] | None = None,
+               outline: Outline | None = None, written: dict | None = None) -> None:
+    """The deck as its job ends, in the transaction that ends the job (app.services.jobs calls it with every
+    status change of the job). Succeeded: the job's `outline` (planned) or `written` slides (`slide_ids`,
+    `note`) close the deck with a version. Failed or canceled: slides left half-way go back to `before` (each
+    slide's stage before the job); `reason`: the reaper ended the job (its worker was lost)."""
+    deck_id = json.loads(job.params or "{}").get("deck_id")
+    if job.status == "succeeded":
+        deck = session.get(Deck, deck_id) if deck_id is not None else None
+        if deck is None or deck.job_id != job.id:
+            return
+        if outline is not None:
+            _finish_outline(session, deck_id, outline)
+        elif written is not None:
+            _finish_generation(session, deck_id, written["slide_ids"], written["note"])
+        return
+    if job.status not in ("failed", "canceled"):
+        return
+    # "ChatError: the provider…" → "the provider…": the deck shows the message, not our class names.
+    error = reason or re.sub(r"^[A-Za-z]*(Error|Exception): ", "", job.error or "")
+    _settle(session, deck_id=deck_id, job_id=job.id, status=job.status, error=error, before=before or {})
 
 
 def settle_interrupted(*, deck_id: int, job_id: str, status: str, error: str, before: dict[str, str]) -> None:
     """After a canceled or failed job: slides left half-way go back to their stage before the job, and the
     deck is usable again. Does nothing when the deck has moved on to another job."""
     with session_scope() as session:
-        if session.get(Deck, deck_id) is None:
-            return
-        deck = locked_row(session, deck_id)
-        if deck.job_id != job_id or deck.status not in BUSY:
-            return
-        outline = outline_of(deck)
-        if outline is not None:
-            replace_slides(deck, {s.id: s.model_copy(update={"stage": _before(before.get(s.id))})
-                                  for s in outline.slides if s.stage in IN_PROGRESS})
-        if outline is None:  # the outline itself was being planned
-            deck.status = "failed"
-            deck.error = (error or "Planning the outline was canceled; plan it again.")[:1000]
-        else:
-            deck.status = "failed" if status == "failed" else resting_status(outline)
-            deck.error = (error or "The job failed.")[:1000] if status == "failed" else ""
-        session.add(deck)
+        _settle(session, deck_id=deck_id, job_id=job_id, status=status, error=error, before=before)
+
+
+def _settle(session: Session, *, deck_id: int | None, job_id: str, status: str, error: str,
+            before: dict[str, str]) -> None:
+    if deck_id is None or session.get(Deck, deck_id) is None:
+        return
+    deck = locked_row(session, deck_id)
+    if deck.job_id != job_id or deck.status not in BUSY:
+        return
+    outline = outline_of(deck)
+    if outline is not None:
+        replace_slides(deck, {s.id: s.model_copy(update={"stage": _before(before.get(s.id))})
+                              for s in outline.slides if s.stage in IN_PROGRESS})
+    if outline is None:  # the outline itself was being planned
+        deck.status = "failed"
+        deck.error = (error or "Planning the outline was canceled; plan it again.")[:1000]
+    else:
+        deck.status = "failed" if status == "failed" else resting_status(outline)
+        deck.error = (error or "The job failed.")[:1000] if status == "failed" else ""
+    session.add(deck)
 
 
 def _before(stage: str | None) -> str:

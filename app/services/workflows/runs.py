@@ -7,6 +7,9 @@ A single operation runs as a one-step recipe, so every run has the same shape: t
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import redis
@@ -15,10 +18,10 @@ from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.db import session_scope
+from app.db import after_commit, session_scope
 from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from app.ids import DbId
-from app.models import Asset, Recipe, WorkflowItem, WorkflowRun, utcnow
+from app.models import Asset, Job, Recipe, WorkflowItem, WorkflowRun, utcnow
 from app.services import jobs
 from app.services.assets import service as assets
 from app.services.workflows import remote_engines
@@ -26,6 +29,7 @@ from app.services.workflows.catalog import get_operation, validate_params
 from app.services.workflows.recipes import prepare_recipe
 from app.settings import get_settings
 
+log = logging.getLogger(__name__)
 # partial: some items done and some failed. A run with a failed item never says "succeeded".
 TERMINAL = ("succeeded", "partial", "failed", "canceled")
 
@@ -83,11 +87,12 @@ def _owned_assets(session: Session, workspace_id: int, asset_ids: list[int]) -> 
 
 def start_run(*, workspace_id: int, definition: dict[str, Any], asset_ids: list[int], operation: str = "",
               recipe_id: int | None = None) -> WorkflowRun:
-    """Create the run and its items, then queue the job (one job walks the items, `workflow_threads` at a time)."""
+    """Create the run, its items and its job in one transaction; the job (it walks the items, `workflow_threads`
+    at a time) is queued once they are committed."""
     limit = get_settings().workflow_max_items
     if len(set(asset_ids)) > limit:
         raise ValidationFailed(f"A run takes at most {limit} images.", code="too_many_images")
-    with session_scope() as session:
+    with _queue_down_is_503(), session_scope() as session:
         sources = _owned_assets(session, workspace_id, asset_ids)
         run = WorkflowRun(workspace_id=workspace_id, operation=operation, recipe_id=recipe_id, name=definition["name"],
                           definition=json.dumps(definition), item_count=len(sources))
@@ -96,34 +101,65 @@ def start_run(*, workspace_id: int, definition: dict[str, Any], asset_ids: list[
         for position, asset in enumerate(sources):
             session.add(WorkflowItem(run_id=run.id, position=position, source_asset_id=asset.id,
                                      source_name=asset.filename))
-        run_id = run.id
-    try:
-        return _queue(run_id, workspace_id)
-    except ServiceUnavailable:
         # A run that no job will ever pick up must not stay "queued": it goes, items and all.
-        with session_scope() as session:
-            session.execute(delete(WorkflowItem).where(col(WorkflowItem.run_id) == run_id))
-            session.execute(delete(WorkflowRun).where(col(WorkflowRun.id) == run_id))
-        raise
+        jobs.start_tracked(session, kind="workflows.run", domain_row=run, params={"run_id": run.id},
+                           on_refused=_forget_run)
+    return run
 
 
 QUEUE_DOWN = "The job queue cannot be reached right now, so nothing was started. Try again in a moment."
 
 
-def _queue(run_id: int, workspace_id: int) -> WorkflowRun:
-    """Queue the run's job and point the run at it. The run is "queued" already: a fast worker may have
-    finished it by the time the job id is written, and its status must not be put back."""
-    try:  # submit closes its job row ("failed") when the enqueue fails
-        job = jobs.submit(kind="workflows.run", workspace_id=workspace_id, params={"run_id": run_id})
+@contextmanager
+def _queue_down_is_503() -> Iterator[None]:
+    """The enqueue (after the commit) could not reach Redis: the caller is told nothing was started."""
+    try:
+        yield
     except redis.exceptions.RedisError as exc:
         raise ServiceUnavailable(QUEUE_DOWN) from exc
-    with session_scope() as session:
-        run = session.get(WorkflowRun, run_id)
-        run.job_id = job.id
+
+
+def _forget_run(session: Session, job: Job) -> None:
+    run_id = json.loads(job.params)["run_id"]
+    session.execute(delete(WorkflowItem).where(col(WorkflowItem.run_id) == run_id))
+    session.execute(delete(WorkflowRun).where(col(WorkflowRun.id) == run_id))
+
+
+def settle_job(session: Session, job: Job, *, reason: str = "") -> None:
+    """The run and its unfinished items as their job stands (app.services.jobs calls it with every status change
+    of the job, in that transaction). A run that has moved on to another job is left alone (jobs.claims).
+    `reason`: the reaper ended the job (its worker was lost)."""
+    run = session.get(WorkflowRun, json.loads(job.params or "{}").get("run_id"))
+    if not jobs.claims(session, run, job):
+        return
+    if job.status == "running":
+        run.status = "running"
         session.add(run)
-        session.flush()
-        session.refresh(run)
-        return run
+        return
+    items = items_of(session=session, run_id=run.id)
+    if job.status in ("failed", "canceled"):  # items never reached are canceled (or failed), not left "queued"
+        canceled = job.status == "canceled" and not reason
+        default = ("Canceled" if job.attempts else "Canceled before it started") if canceled else "The run stopped"
+        for item in items:
+            if item.status in ("queued", "running"):
+                item.status = "canceled" if canceled else "failed"
+                item.error = reason or item.error or default
+                item.finished_at = item.finished_at or (utcnow() if reason else None)
+                session.add(item)
+    if run.status not in TERMINAL:
+        run.status = "canceled" if job.status == "canceled" else final_status(counts(items))
+        run.finished_at = utcnow()
+        session.add(run)
+    run_id = run.id
+    # However it ended, what was stored gets its thumbnail (read from the rows: every attempt's outputs).
+    after_commit(session, lambda: _thumbnails_quietly(run_id))
+
+
+def _thumbnails_quietly(run_id: int) -> None:
+    try:
+        queue_thumbnails(run_id=run_id)
+    except Exception:  # Redis down: the reaper queues them once it is back
+        log.warning("run %s: could not queue output thumbnails", run_id, exc_info=True)
 
 
 def get_run(*, session: Session, workspace_id: int, run_id: int) -> WorkflowRun:
@@ -193,7 +229,8 @@ def list_runs(*, session: Session, workspace_id: int, limit: int = 20) -> list[W
 
 
 def cancel_run(*, workspace_id: int, run_id: int) -> str:
-    """Queued items are removed at once; the item being worked on finishes, then the run stops."""
+    """Queued items are canceled at once; the item being worked on finishes, then the run stops (the run
+    follows its job: settle_job)."""
     with session_scope() as session:
         run = get_run(session=session, workspace_id=workspace_id, run_id=run_id)
         job_id = run.job_id
@@ -203,14 +240,13 @@ def cancel_run(*, workspace_id: int, run_id: int) -> str:
             if item.status == "queued":
                 item.status, item.error = "canceled", "Canceled before it started"
                 session.add(item)
-    if outcome == "removed":
-        finish_run(run_id=run_id, status="canceled")
     return outcome
 
 
 def retry_failed(*, workspace_id: int, run_id: int) -> WorkflowRun:
-    """Failed and canceled items go back to the queue; a new job picks them up."""
-    with session_scope() as session:
+    """Failed and canceled items go back to the queue with the run, and a new job picks them up, in one
+    transaction; when the job cannot be queued they go back to how they ended."""
+    with _queue_down_is_503(), session_scope() as session:
         run = get_run(session=session, workspace_id=workspace_id, run_id=run_id)
         if run.status not in TERMINAL:
             raise Conflict("This run is still going.", code="run_active")
@@ -218,24 +254,24 @@ def retry_failed(*, workspace_id: int, run_id: int) -> WorkflowRun:
         if not again:
             raise Conflict("No failed items to retry.", code="nothing_to_retry")
         before = {item.id: (item.status, item.error) for item in again}
-        run_before = (run.status, run.finished_at)
+        run_before = (run.status, run.finished_at, run.job_id)
         for item in again:
             item.status, item.error = "queued", ""
             session.add(item)
         run.status, run.finished_at = "queued", None
-        session.add(run)
-    try:
-        return _queue(run_id, workspace_id)
-    except ServiceUnavailable:  # no job: the run and its items go back to how they ended
-        with session_scope() as session:
+
+        def put_back(session: Session, _job: Job) -> None:
             for item_id, (status, error) in before.items():
                 item = session.get(WorkflowItem, item_id)
                 item.status, item.error = status, error
                 session.add(item)
-            run = session.get(WorkflowRun, run_id)
-            run.status, run.finished_at = run_before
-            session.add(run)
-        raise
+            old = session.get(WorkflowRun, run_id)
+            old.status, old.finished_at, old.job_id = run_before
+            session.add(old)
+
+        jobs.start_tracked(session, kind="workflows.run", domain_row=run, params={"run_id": run_id},
+                           on_refused=put_back)
+    return run
 
 
 def final_status(tally: dict[str, int]) -> str:
@@ -245,17 +281,6 @@ def final_status(tally: dict[str, int]) -> str:
     if tally.get("canceled"):
         return "canceled"
     return "succeeded"
-
-
-def finish_run(*, run_id: int, status: str | None = None) -> str:
-    """Close the run: the given status, or one read from its items (see final_status)."""
-    with session_scope() as session:
-        run = session.get(WorkflowRun, run_id)
-        if status is None:
-            status = final_status(counts(items_of(session=session, run_id=run_id)))
-        run.status, run.finished_at = status, utcnow()
-        session.add(run)
-        return status
 
 
 def outputs_without_thumbnails(*, session: Session, run_id: int) -> list[int]:
