@@ -8,6 +8,14 @@ from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
+# JSON columns (0012's tables, and the older ones from 0014) hold Python values: TEXT on SQLite, json on
+# PostgreSQL. SQLAlchemy does not see in-place changes to them (no MutableDict), so code assigns a new list/dict
+# rather than mutating the one it read. A nullable one reads back None for SQL NULL (none_as_null: None is
+# written as NULL, never as the JSON text "null").
+def _json(default_factory=dict, nullable: bool = False):
+    return Field(default_factory=default_factory, sa_column=Column(JSON(none_as_null=True), nullable=nullable))
+
+
 def utcnow() -> datetime:
     # Aware UTC: SQLModel's UTCDateTime refuses naive values and reads SQLite back as UTC.
     return datetime.now(UTC)
@@ -158,7 +166,7 @@ class Job(SQLModel, table=True):
     status: str = Field(default="queued", max_length=16, index=True)
     progress: int = 0
     message: str = Field(default="", max_length=300)
-    params: str = Field(default="{}")  # JSON snapshot of what was asked
+    params: dict = _json(dict)  # a snapshot of what was asked
     result_ref: str = Field(default="", max_length=300)
     error: str = Field(default="", max_length=2000)
     cost: int = 0
@@ -192,7 +200,7 @@ class Asset(SQLModel, table=True):
     # processing | ready | failed
     status: str = Field(default="processing", max_length=16, index=True)
     error: str = Field(default="", max_length=500)
-    meta: str = Field(default="{}")  # JSON: EXIF, dominant colours
+    meta: dict = _json(dict)  # EXIF, dominant colours
     created_at: datetime = Field(default_factory=utcnow, index=True)
     # The library (app.services.library): where the picture came from, what it shows, how it is found.
     origin: str = Field(default="upload", max_length=16, index=True)  # upload | generated | workflow | slide
@@ -271,7 +279,7 @@ class RenameBatch(SQLModel, table=True):
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     # analyzing | ready | failed | canceled
     status: str = Field(default="analyzing", max_length=16)
-    options: str = Field(default="{}")  # JSON: RenameOptions
+    options: dict = _json(dict)  # app.services.rename.service.RenameOptions, dumped
     job_id: str = Field(default="", max_length=36)
     image_count: int = 0
     created_at: datetime = Field(default_factory=utcnow, index=True)
@@ -291,15 +299,15 @@ class RenameItem(SQLModel, table=True):
     edited: bool = False
     alt_text: str = Field(default="", max_length=300)
     title: str = Field(default="", max_length=200)
-    tags: str = Field(default="[]")  # JSON list
-    fields: str = Field(default="{}")  # JSON: subject, detail, color, date, camera, place, keywords
+    tags: list = _json(list)  # strings
+    fields: dict = _json(dict)  # app.services.rename.service.RenameFields, dumped
     confidence: float = 0.0
     # pending | done | failed
     status: str = Field(default="pending", max_length=16)
     accepted: bool = True
     error: str = Field(default="", max_length=500)
-    # JSON {"filename", "alt_text", "tags"}: the asset as it was before "apply", for Undo; null until applied.
-    applied_before: str | None = Field(default=None)
+    # {"filename", "alt_text", "tags"}: the asset as it was before "apply", for Undo; None until applied.
+    applied_before: dict | None = _json(lambda: None, nullable=True)
 
 
 class VisionCache(SQLModel, table=True):
@@ -308,7 +316,7 @@ class VisionCache(SQLModel, table=True):
     __tablename__ = "vision_cache"
     key: str = Field(primary_key=True, max_length=64)
     provider: str = Field(max_length=200)
-    result: str  # JSON VisionResult
+    result: dict = _json(dict)  # app.services.rename.vision.VisionResult, dumped
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -376,7 +384,7 @@ class Generation(SQLModel, table=True):
     height: int
     n: int = 1
     seed: int = Field(default=0, sa_type=BigInteger)  # 0..2**32-1
-    handle: str = Field(default="{}")  # JSON: the provider's handle, for status and cancel
+    handle: dict = _json(dict)  # the provider's handle, for status and cancel
     error: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     finished_at: datetime | None = None
@@ -401,7 +409,7 @@ class Recipe(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     name: str = Field(max_length=80)
-    definition: str  # JSON: {"name", "steps": [...], "outputs": [...]}
+    definition: dict = _json(dict)  # {"name", "steps": [...], "outputs": [...]}
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -417,7 +425,7 @@ class WorkflowRun(SQLModel, table=True):
     operation: str = Field(default="", max_length=40)
     recipe_id: int | None = Field(default=None, index=True)
     name: str = Field(max_length=80)
-    definition: str  # JSON: the recipe exactly as run (a single operation is a one-step recipe)
+    definition: dict = _json(dict)  # the recipe exactly as run (a single operation is a one-step recipe)
     # queued | running | succeeded | partial (some items failed) | failed (every item failed) | canceled
     status: str = Field(default="queued", max_length=16, index=True)
     item_count: int = 0
@@ -436,8 +444,8 @@ class WorkflowItem(SQLModel, table=True):
     # queued | running | done | failed | canceled
     status: str = Field(default="queued", max_length=16, index=True)
     error: str = Field(default="", max_length=500)
-    outputs: str = Field(default="[]")  # JSON list of asset ids
-    info: str = Field(default="{}")  # JSON: what the steps reported (faces found, quality chosen…)
+    outputs: list = _json(list)  # asset ids
+    info: dict = _json(dict)  # what the steps reported (faces found, quality chosen…)
     finished_at: datetime | None = None
 
 
@@ -447,8 +455,9 @@ class Deck(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     title: str = Field(default="", max_length=600)
-    spec: str  # JSON: app.services.slides.engine.model.DeckSpec
-    outline: str = Field(default="")  # JSON: Outline; "" while a chat provider is still planning it
+    spec: dict = _json(dict)  # app.services.slides.engine.model.DeckSpec, dumped
+    # app.services.slides.engine.model.Outline, dumped; None while a chat provider is still planning it.
+    outline: dict | None = _json(lambda: None, nullable=True)
     theme: str = Field(default="", max_length=60)  # built-in theme key
     # An uploaded .pptx/.potx template (storage key); when set it is used instead of `theme`.
     brand_kit_key: str = Field(default="", max_length=300)
@@ -474,7 +483,7 @@ class DeckVersion(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     deck_id: int = Field(foreign_key="deck.id", index=True)
     number: int
-    outline: str  # JSON: Outline
+    outline: dict = _json(dict)  # app.services.slides.engine.model.Outline, dumped
     note: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -488,9 +497,9 @@ class AIConnection(SQLModel, table=True):
     name: str = Field(max_length=80, unique=True)
     base_url: str = Field(default="", max_length=500)
     secret: str = Field(default="")  # the API key, encrypted (app.providers.keybox); "" when none
-    options: str = Field(default="{}")  # JSON: preset-specific fields (auth, region, models, workflow…)
+    options: dict = _json(dict)  # preset-specific fields (auth, region, models, workflow…)
     enabled: bool = True
-    offers: str = Field(default="[]")  # JSON: what the last successful test listed (app.providers.probe.Offer)
+    offers: list = _json(list)  # what the last successful test listed (app.providers.probe.Offer, dumped)
     tested_at: datetime | None = None
     test_error: str = Field(default="", max_length=500)
     latency_ms: int | None = None
@@ -674,12 +683,7 @@ class MemberBudget(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-# Templates and approvals (migration 0012). JSON columns hold Python values; SQLAlchemy does not see in-place
-# changes to them, so code assigns a new list/dict rather than mutating the one it read.
-
-
-def _json(default_factory=dict, nullable: bool = False):
-    return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=nullable))
+# Templates and approvals (migration 0012).
 
 
 class Template(SQLModel, table=True):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
@@ -25,7 +24,7 @@ POLL_MAX_SECONDS = 1.0
 
 def run_generation(job_id: str) -> str:
     with session_scope() as session:
-        generation_id = int(json.loads(session.get(Job, job_id).params)["generation_id"])
+        generation_id = int(session.get(Job, job_id).params["generation_id"])
 
     def body(ctx: JobContext) -> str:
         return _generate(ctx, generation_id)
@@ -56,7 +55,7 @@ def _generate(ctx: JobContext, generation_id: int) -> str:
         handle = provider.submit(request)
         with session_scope() as session:
             generation = session.get(Generation, generation_id)
-            generation.handle = json.dumps(handle)
+            generation.handle = dict(handle)
             session.add(generation)
     _follow(ctx, provider, handle)
     images = provider.result(handle)

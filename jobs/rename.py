@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from app.db import session_scope
@@ -15,7 +14,7 @@ from jobs.runner import JobContext, run_tracked
 def analyze_batch(job_id: str) -> str:
     def body(ctx: JobContext) -> str:
         with session_scope() as session:
-            params = json.loads(session.get(Job, job_id).params)
+            params = dict(session.get(Job, job_id).params)
             batch = session.get(RenameBatch, params["batch_id"])
             options = rename.options_of(batch)
             wanted = params.get("item_ids")
@@ -51,7 +50,7 @@ def _mark_failed_batches(job_id: str) -> None:
     """A batch whose job ended badly says so, instead of 'analyzing' for ever."""
     with session_scope() as session:
         job = session.get(Job, job_id)
-        batch = session.get(RenameBatch, json.loads(job.params)["batch_id"])
+        batch = session.get(RenameBatch, job.params["batch_id"])
         if job.status in ("failed", "canceled") and batch is not None and batch.status == "analyzing":
             batch.status = job.status
             session.add(batch)

@@ -8,7 +8,6 @@ where they were.
 
 from __future__ import annotations
 
-import json
 import re
 
 from pydantic import ValidationError
@@ -53,7 +52,7 @@ def build_chat_writer(provider: str = "openai") -> ChatSlideWriter:
 
 def run_deck_job(job_id: str) -> str:
     with session_scope() as session:
-        params = json.loads(session.get(Job, job_id).params)
+        params = dict(session.get(Job, job_id).params)
     deck_id, action = int(params["deck_id"]), params["action"]
     before = deck_runs.stages(deck_id=deck_id)
 

@@ -28,7 +28,7 @@ ROW_FILTERS = ("all", "failed", "low", "edited", "skipped", NEEDS_SUBJECT)
 
 
 def _row(item) -> dict[str, str]:
-    tags = json.loads(item.tags or "[]")
+    tags = list(item.tags or [])
     return {"id": str(item.id), "asset_id": str(item.asset_id), "original": item.original_name,
             "final": item.final_name, "proposed": item.proposed_name, "edited": "yes" if item.edited else "",
             "alt": item.alt_text, "title": item.title, "tags": ", ".join(tags[:8]),

@@ -119,7 +119,7 @@ class WorkflowsState(rx.State):
         with session_scope() as session:
             rows = workflow_runs.list_recipes(session=session, workspace_id=workspace_id)
             self.recipes = [{"id": str(r.id), "name": r.name, "steps": " → ".join(
-                s["op"] for s in json.loads(r.definition)["steps"])} for r in rows]
+                s["op"] for s in r.definition.get("steps", []))} for r in rows]
             self.runs = [{"id": str(r.id), "name": r.name, "status": r.status, "count": str(r.item_count),
                           "created": r.created_at.strftime("%Y-%m-%d %H:%M")}
                          for r in workflow_runs.list_runs(session=session, workspace_id=workspace_id, limit=8)]

@@ -98,7 +98,7 @@ def public(job: Job) -> dict[str, Any]:
         "id": job.id, "kind": job.kind, "status": job.status, "progress": job.progress,
         "message": job.message, "result_ref": job.result_ref, "error": job.error, "cost": job.cost,
         "attempts": job.attempts, "cancel_requested": job.cancel_requested,
-        "params": json.loads(job.params or "{}"),
+        "params": dict(job.params or {}),
         "created_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
@@ -127,7 +127,7 @@ def submit(*, kind: str, workspace_id: int | None, params: dict, cost: int = 0,
             existing = session.exec(select(Job).where(Job.idempotency_key == idempotency_key)).first()
             if existing is not None:
                 return existing
-        job = Job(id=job_id, kind=kind, workspace_id=workspace_id, user_id=user_id, params=json.dumps(params),
+        job = Job(id=job_id, kind=kind, workspace_id=workspace_id, user_id=user_id, params=dict(params),
                   cost=cost,
                   queue=spec.queue, rq_id=f"{job_id}-1", max_attempts=spec.retries + 1,
                   idempotency_key=idempotency_key, message="Waiting for a worker")
@@ -270,7 +270,7 @@ def retry(*, job_id: str) -> Job:
         job = get_job(session=session, job_id=job_id)
         if job.status not in ("failed", "canceled"):
             raise Conflict("Only failed or canceled jobs can be retried.", code="job_not_retryable")
-        kind, workspace_id, params, cost = job.kind, job.workspace_id, json.loads(job.params), job.cost
+        kind, workspace_id, params, cost = job.kind, job.workspace_id, dict(job.params), job.cost
     return submit(kind=kind, workspace_id=workspace_id, params=params, cost=cost)
 
 

@@ -8,7 +8,6 @@ change is one transaction. The decisions are pure functions (tested directly); t
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Iterable
@@ -131,7 +130,7 @@ def _live_targets(session: Session, kind: str, key: str) -> set[int]:
     """Rows a live job of `kind` works on (by its params), even before the row points at that job: a
     retry commits its rows first, then queues the job, then writes the job's id."""
     live = session.exec(select(Job.params).where(Job.kind == kind, col(Job.status).in_(LIVE))).all()
-    return {json.loads(p or "{}").get(key) for p in live} - {None}
+    return {(p or {}).get(key) for p in live} - {None}
 
 
 def settle_workflow_runs(*, grace: timedelta = GRACE) -> list[int]:
@@ -237,7 +236,7 @@ def settle_assets(*, grace: timedelta = GRACE) -> dict[str, list[int]]:
         for job in session.exec(select(Job).where(Job.kind == "assets.process", Job.created_at >= oldest)).all():
             if job.status not in LIVE and not job.attempts:
                 continue  # never ran (its enqueue failed): says nothing about the image
-            for asset_id in json.loads(job.params or "{}").get("asset_ids", []):
+            for asset_id in (job.params or {}).get("asset_ids", []):
                 covering.setdefault(asset_id, []).append(job)
         plan = {a.id: (a.workspace_id, asset_verdict(job_statuses=[j.status for j in covering.get(a.id, [])],
                                                   age=now - _aware(a.created_at), grace=grace),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from sqlmodel import Session, col, or_, select
 
 from app.db import session_scope
 from app.errors import AppError, NotFound, ServiceUnavailable, ValidationFailed
+from app.jsonable import jsonable
 from app.models import Asset, AssetTag, CollectionAsset, GenerationImage, RenameItem, utcnow
 from app.services import jobs, scan
 from app.services.assets import archives
@@ -61,7 +61,7 @@ class IngestResult:
 def public(asset: Asset) -> dict:
     return {"id": asset.id, "filename": asset.filename, "mime": asset.mime, "size_bytes": asset.size_bytes,
             "width": asset.width, "height": asset.height, "sha256": asset.sha256, "status": asset.status,
-            "error": asset.error, "meta": json.loads(asset.meta or "{}"),
+            "error": asset.error, "meta": dict(asset.meta or {}),
             "created_at": asset.created_at.isoformat(), "has_thumbnail": bool(asset.thumb_key)}
 
 
@@ -90,7 +90,7 @@ def store_one(*, workspace_id: int, filename: str, data: bytes, meta: dict | Non
         with session_scope() as session:
             asset = Asset(workspace_id=workspace_id, sha256=digest, filename=clean_filename(filename, info.ext),
                           mime=info.mime, size_bytes=len(data), width=info.width, height=info.height,
-                          storage_key=key, meta=json.dumps(meta or {}, default=str), origin=origin,
+                          storage_key=key, meta=jsonable(meta or {}), origin=origin,
                           source_asset_id=source_asset_id)
             session.add(asset)
             session.flush()
@@ -159,7 +159,7 @@ def store_made(*, workspace_id: int, filename: str, data: bytes, meta: dict,
             asset = Asset(workspace_id=workspace_id, sha256=digest, filename=clean_filename(filename, info.ext),
                           mime=info.mime, size_bytes=len(data), width=info.width, height=info.height,
                           storage_key=key, thumb_key=thumb_key, status="ready", origin=origin,
-                          meta=json.dumps({**thumb_meta, **meta}, default=str))
+                          meta=jsonable({**thumb_meta, **meta}))
             apply_facts(asset, thumb_meta)
             session.add(asset)
             session.flush()
@@ -362,8 +362,8 @@ def process(*, asset_id: int, key: str, workspace_id: int) -> str:
             return "deleted"
         # Merged: other writers (a generation's parameters) may have added keys already.
         apply_facts(asset, meta)
-        meta = {**json.loads(asset.meta or "{}"), **meta}
-        asset.thumb_key, asset.meta, asset.status, asset.error = thumb_key, json.dumps(meta), "ready", ""
+        meta = jsonable({**(asset.meta or {}), **meta})  # a new dict: an in-place change would not be saved
+        asset.thumb_key, asset.meta, asset.status, asset.error = thumb_key, meta, "ready", ""
         session.add(asset)
         index.refresh(session, asset)  # the camera is part of what search reads
     return "ready"
@@ -423,7 +423,5 @@ def merge_meta(*, session: Session, asset_id: int, extra: dict) -> None:
     asset = session.get(Asset, asset_id)
     if asset is None:
         return
-    meta = json.loads(asset.meta or "{}")
-    meta.update(extra)
-    asset.meta = json.dumps(meta, default=str)
+    asset.meta = jsonable({**(asset.meta or {}), **extra})  # a new dict: an in-place change would not be saved
     session.add(asset)

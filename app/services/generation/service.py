@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from datetime import datetime
@@ -283,4 +282,4 @@ def mark_finished(*, generation_id: int, status: str, error: str) -> None:
 
 
 def handle_of(generation: Generation) -> dict:
-    return json.loads(generation.handle or "{}")
+    return dict(generation.handle or {})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, or_, select
 
+from app.jsonable import json_text
 from app.models import Asset, Deck, Generation, GenerationImage, RenameBatch, RenameItem, WorkflowItem, WorkflowRun
 
 LIMIT = 20
@@ -38,16 +39,16 @@ def usage_of(*, session: Session, workspace_id: int, asset_id: int) -> list[dict
     runs = session.exec(select(WorkflowRun).join(WorkflowItem, col(WorkflowItem.run_id) == WorkflowRun.id)
                         .where(WorkflowRun.workspace_id == workspace_id,
                                or_(WorkflowItem.source_asset_id == asset_id,
-                                   col(WorkflowItem.outputs).contains(f"[{asset_id}]"),
-                                   col(WorkflowItem.outputs).contains(f"[{asset_id},"),
-                                   col(WorkflowItem.outputs).contains(f" {asset_id},"),
-                                   col(WorkflowItem.outputs).contains(f" {asset_id}]")))
+                                   json_text(WorkflowItem.outputs).contains(f"[{asset_id}]"),
+                                   json_text(WorkflowItem.outputs).contains(f"[{asset_id},"),
+                                   json_text(WorkflowItem.outputs).contains(f" {asset_id},"),
+                                   json_text(WorkflowItem.outputs).contains(f" {asset_id}]")))
                         .distinct().order_by(col(WorkflowRun.id).desc()).limit(LIMIT)).all()
     found += [{"kind": "workflow", "id": str(r.id), "label": f"Workflow “{r.name}” ({r.status})",
                "when": r.created_at.strftime("%Y-%m-%d")} for r in runs]
     decks = session.exec(select(Deck).where(Deck.workspace_id == workspace_id,
-                                            col(Deck.outline).contains(f'"asset_id": "{asset_id}"')
-                                            | col(Deck.outline).contains(f'"asset_id":"{asset_id}"'))
+                                            json_text(Deck.outline).contains(f'"asset_id": "{asset_id}"')
+                                            | json_text(Deck.outline).contains(f'"asset_id":"{asset_id}"'))
                          .order_by(col(Deck.id).desc()).limit(LIMIT)).all()
     found += [{"kind": "deck", "id": str(d.id), "label": f"Deck “{d.title or 'Untitled'}”",
                "when": d.updated_at.strftime("%Y-%m-%d")} for d in decks]

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, delete, func, select
 
 from app.db import session_scope
 from app.errors import Forbidden, NotFound, ValidationFailed
+from app.jsonable import jsonable
 from app.models import Asset, Job, RenameBatch, RenameItem, User, VisionCache, utcnow
 from app.services import jobs
 from app.services.billing import plans
@@ -56,8 +57,23 @@ class RenameOptions(BaseModel):
         return value
 
 
+class RenameFields(BaseModel):
+    """What the analysis found in one image (a rename item's `fields`): the words names are composed from."""
+
+    subject: str = ""
+    detail: str = ""
+    color: str = ""
+    date: str = ""
+    camera: str = ""
+    place: str = ""
+
+
 def options_of(batch: RenameBatch) -> RenameOptions:
-    return RenameOptions.model_validate_json(batch.options)
+    return RenameOptions.model_validate(batch.options)
+
+
+def fields_of(item: RenameItem) -> RenameFields:
+    return RenameFields.model_validate(item.fields or {})
 
 
 def _month_start() -> datetime:
@@ -106,7 +122,8 @@ def create_batch(*, workspace_id: int, asset_ids: list[int], options: RenameOpti
             raise Forbidden(f"This batch has {len(asset_ids)} images but only {max(0, quota - used)} of your "
                             f"{quota} renames this month remain.", code="quota_exceeded")
         by_id = {a.id: a for a in owned}
-        batch = RenameBatch(workspace_id=workspace_id, options=options.model_dump_json(), image_count=len(asset_ids))
+        batch = RenameBatch(workspace_id=workspace_id, options=options.model_dump(mode="json"),
+                            image_count=len(asset_ids))
         session.add(batch)
         session.flush()
         for position, asset_id in enumerate(asset_ids):
@@ -188,7 +205,7 @@ def analyze_item(*, item_id: int, provider, options: RenameOptions) -> str:
             session.delete(cached)  # past its time: asked again (and stored afresh) below
             cached = None
         storage_key, mime, filename = asset.storage_key, asset.mime, item.original_name
-        cached_result = json.loads(cached.result) if cached else None
+        cached_result = dict(cached.result) if cached else None
     try:
         if cached_result is None:
             result = provider.describe(VisionRequest(
@@ -198,7 +215,7 @@ def analyze_item(*, item_id: int, provider, options: RenameOptions) -> str:
             cached_result = asdict(result)
             with session_scope() as session:
                 if session.get(VisionCache, key) is None:
-                    session.add(VisionCache(key=key, provider=provider.name, result=json.dumps(cached_result)))
+                    session.add(VisionCache(key=key, provider=provider.name, result=jsonable(cached_result)))
     except ProviderError as exc:
         # The provider's client already retried. A busy or flaky provider stops the job (RQ retries it
         # later and finished items are skipped); a server that is not there at all (refused, unknown
@@ -216,22 +233,22 @@ def analyze_item(*, item_id: int, provider, options: RenameOptions) -> str:
     return "done"
 
 
-def _fields(result: VisionResult) -> dict[str, str]:
+def _fields(result: VisionResult) -> RenameFields:
     extras = result.extras or {}
     colours = extras.get("colours") or []
-    return {"subject": result.subject, "detail": (result.details or [""])[0],
-            "color": colours[0].get("name", "") if colours and isinstance(colours[0], dict) else "",
-            "date": str(extras.get("date", "") or ""), "camera": str(extras.get("camera", "") or ""),
-            "place": str(extras.get("place", "") or "")}
+    return RenameFields(subject=result.subject, detail=(result.details or [""])[0],
+                        color=colours[0].get("name", "") if colours and isinstance(colours[0], dict) else "",
+                        date=str(extras.get("date", "") or ""), camera=str(extras.get("camera", "") or ""),
+                        place=str(extras.get("place", "") or ""))
 
 
 def _store_result(item_id: int, result: VisionResult, options: RenameOptions) -> None:
     with session_scope() as session:
         item = session.get(RenameItem, item_id)
-        item.fields = json.dumps(_fields(result))
+        item.fields = _fields(result).model_dump()
         item.alt_text = clip_alt_text(result.alt_text) if options.alt_text else ""
         item.title = result.title[:200]
-        item.tags = json.dumps(naming.clean_tags(result.keywords))
+        item.tags = naming.clean_tags(result.keywords)
         item.confidence = max(0.0, min(1.0, float(result.confidence)))
         item.status, item.error = "done", ""
         session.add(item)
@@ -261,7 +278,7 @@ def compose_names(*, batch_id: int) -> None:
             col(Asset.id).in_([i.asset_id for i in items]))).all()}
         stems, exts, composed = [], [], []
         for item in items:
-            fields = json.loads(item.fields or "{}") | {"keywords": " ".join(options.keywords)}
+            fields = fields_of(item).model_dump() | {"keywords": " ".join(options.keywords)}
             if item.status == "done":
                 stem = naming.compose_item_name(fields, original_name=item.original_name, template=options.template,
                                                 case=options.case, max_length=options.max_length,
@@ -307,7 +324,7 @@ def needs_subject(item: RenameItem) -> bool:
     """An analysed row whose analyzer found nothing to name it after, and that nobody has named since."""
     if item.status != "done" or item.edited:
         return False
-    return not str(json.loads(item.fields or "{}").get("subject") or "").strip()
+    return not fields_of(item).subject.strip()
 
 
 def _has_words(name: str, words: list[str]) -> bool:
@@ -328,7 +345,7 @@ def add_keyword(*, workspace_id: int, batch_id: int, keyword: str) -> dict[str, 
         batch = get_batch(session=session, workspace_id=workspace_id, batch_id=batch_id)
         options = options_of(batch)
         options = RenameOptions.model_validate(options.model_dump() | {"keywords": [*options.keywords, keyword]})
-        batch.options = options.model_dump_json()
+        batch.options = options.model_dump(mode="json")
         session.add(batch)
         items = items_of(session=session, batch_id=batch_id)
         had = {item.id for item in items if _has_words(item.final_name, words)}
@@ -391,7 +408,7 @@ def retry_failed(*, workspace_id: int, batch_id: int, provider: str = "local", u
         if not failed:
             raise ValidationFailed("No image of this batch has failed.", code="nothing_failed")
         previous = batch.options
-        batch.options = options_of(batch).model_copy(update={"provider": provider}).model_dump_json()
+        batch.options = options_of(batch).model_copy(update={"provider": provider}).model_dump(mode="json")
         session.add(batch)
     try:
         job = jobs.submit(kind="rename.analyze", workspace_id=workspace_id, params={"batch_id": batch_id,

@@ -9,7 +9,6 @@ writes over a user's change. Versions: `deck_versions`.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -166,7 +165,7 @@ def list_decks(*, session: Session, workspace_id: int, limit: int = 50, offset: 
 
 def summary(deck: Deck) -> dict[str, Any]:
     """A deck in a list: what identifies it, without its outline."""
-    count = len(json.loads(deck.outline)["slides"]) if deck.outline else 0
+    count = len(deck.outline.get("slides", [])) if deck.outline else 0
     return {"id": deck.id, "title": deck.title, "status": deck.status, "slide_count": count, "theme": deck.theme,
             "brand_kit": deck.brand_kit_name or None, "provider": deck.provider,
             "created_at": deck.created_at.isoformat(), "updated_at": deck.updated_at.isoformat()}
@@ -229,7 +228,8 @@ def create_deck(*, workspace_id: int, data: DeckInput, document: tuple[str, byte
     with session_scope() as session:
         deck = Deck(workspace_id=workspace_id,
                     title=(outline.title if outline else spec.topic)[:600] or "Untitled deck",
-                    spec=spec.model_dump_json(), outline=outline.model_dump_json() if outline else "", theme=theme,
+                    spec=spec.model_dump(mode="json"), outline=outline.model_dump(mode="json") if outline else None,
+                    theme=theme,
                     brand_kit_key=kit_key, brand_kit_name=kit_name[:200], provider=provider,
                     image_provider=image_provider, status="idle" if outline else "failed")
         session.add(deck)

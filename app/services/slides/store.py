@@ -43,11 +43,11 @@ def load_deck(deck_id: int) -> Deck | None:
 
 
 def outline_of(deck: Deck) -> Outline | None:
-    return Outline.model_validate_json(deck.outline) if deck.outline else None
+    return Outline.model_validate(deck.outline) if deck.outline else None
 
 
 def spec_of(deck: Deck) -> DeckSpec:
-    return DeckSpec.model_validate_json(deck.spec)
+    return DeckSpec.model_validate(deck.spec)
 
 
 def check_not_busy(deck: Deck) -> None:
@@ -71,7 +71,7 @@ def find_slide(outline: Outline, slide_id: str) -> Slide:
 
 def write_outline(deck: Deck, outline: Outline) -> None:
     """Store `outline` on the row (the caller adds it to its session) and bump the revision."""
-    deck.outline = outline.model_dump_json()
+    deck.outline = outline.model_dump(mode="json")
     deck.title = (outline.title or outline.slides[0].title or deck.title)[:600]
     deck.revision += 1
     deck.updated_at = utcnow()
@@ -99,7 +99,7 @@ def keep_version(*, session: Session, deck: Deck, note: str) -> DeckVersion | No
         return None
     newest = session.exec(select(DeckVersion.outline).where(DeckVersion.deck_id == deck.id)
                           .order_by(col(DeckVersion.number).desc()).limit(1)).first()
-    if newest is not None and Outline.model_validate_json(newest) == outline_of(deck):
+    if newest is not None and Outline.model_validate(newest) == outline_of(deck):
         return None
     return add_version(session=session, deck=deck, note=note)
 

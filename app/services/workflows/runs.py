@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from app.db import session_scope
 from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from app.ids import DbId
+from app.jsonable import jsonable
 from app.models import Asset, Recipe, WorkflowItem, WorkflowRun, utcnow
 from app.services import jobs
 from app.services.assets import service as assets
@@ -90,7 +91,7 @@ def start_run(*, workspace_id: int, definition: dict[str, Any], asset_ids: list[
     with session_scope() as session:
         sources = _owned_assets(session, workspace_id, asset_ids)
         run = WorkflowRun(workspace_id=workspace_id, operation=operation, recipe_id=recipe_id, name=definition["name"],
-                          definition=json.dumps(definition), item_count=len(sources))
+                          definition=dict(definition), item_count=len(sources))
         session.add(run)
         session.flush()
         for position, asset in enumerate(sources):
@@ -154,14 +155,30 @@ def output_role(*, asset_id: int, is_new: bool, source_id: int | None, meta: dic
 
 
 SAME_KEY = "_same_as"  # in item.info: results that are assets the item did not make ([{step, asset_id, source}])
+MAX_INFO = 20_000  # characters of JSON an item's info may take
+DROPPED_KEY = "_dropped"  # in item.info: the steps whose report was too long to keep
+
+
+def item_info(info: dict[str, Any]) -> dict[str, Any]:
+    """What an item's steps reported, ready for its JSON column: values JSON cannot hold become text, and the
+    longest reports are dropped (named under DROPPED_KEY) until it fits in MAX_INFO characters."""
+    value = jsonable(info)
+    dropped: list[str] = []
+    while len(json.dumps({**value, DROPPED_KEY: dropped})) > MAX_INFO:
+        longest = max((k for k in value if k != SAME_KEY), key=lambda k: len(json.dumps(value[k])), default=None)
+        if longest is None:
+            break
+        value = {k: v for k, v in value.items() if k != longest}
+        dropped.append(longest)
+    return {**value, DROPPED_KEY: dropped} if dropped else value
 
 
 def item_public(item: WorkflowItem) -> dict[str, Any]:
-    info = json.loads(item.info or "{}")
+    info = dict(item.info or {})  # a copy: the row's own dict is not ours to change
     same = info.pop(SAME_KEY, [])
     return {"id": item.id, "position": item.position, "source_asset_id": item.source_asset_id,
             "source_name": item.source_name, "status": item.status, "error": item.error,
-            "output_asset_ids": json.loads(item.outputs or "[]"),
+            "output_asset_ids": list(item.outputs or []),
             # Steps whose result is the original, unchanged; or an image already in the library.
             "unchanged_asset_ids": [s["asset_id"] for s in same if s["source"]],
             "existing_asset_ids": [s["asset_id"] for s in same if not s["source"]],
@@ -178,7 +195,7 @@ def counts(items: list[WorkflowItem]) -> dict[str, int]:
 def run_public(run: WorkflowRun, items: list[WorkflowItem] | None = None) -> dict[str, Any]:
     body = {"id": run.id, "status": run.status, "job_id": run.job_id, "name": run.name,
             "operation": run.operation or None, "recipe_id": run.recipe_id,
-            "definition": json.loads(run.definition), "item_count": run.item_count,
+            "definition": run.definition, "item_count": run.item_count,
             "created_at": run.created_at.isoformat(),
             "finished_at": run.finished_at.isoformat() if run.finished_at else None}
     if items is not None:
@@ -260,7 +277,7 @@ def finish_run(*, run_id: int, status: str | None = None) -> str:
 
 def outputs_without_thumbnails(*, session: Session, run_id: int) -> list[int]:
     """Output assets of the run still "processing" (whichever attempt stored them), in item order."""
-    ids = [a for item in items_of(session=session, run_id=run_id) for a in json.loads(item.outputs or "[]")]
+    ids = [a for item in items_of(session=session, run_id=run_id) for a in item.outputs or []]
     waiting = set(session.exec(select(Asset.id).where(col(Asset.id).in_(ids), Asset.status == "processing")).all())
     return [a for a in dict.fromkeys(ids) if a in waiting]
 
@@ -279,8 +296,8 @@ def queue_thumbnails(*, run_id: int) -> list[str]:
 
 def _results(item: WorkflowItem) -> list[int]:
     """Every result of an item: its outputs, then the assets it found unchanged or already stored."""
-    same = json.loads(item.info or "{}").get(SAME_KEY, [])
-    return list(dict.fromkeys([*json.loads(item.outputs or "[]"), *(s["asset_id"] for s in same)]))
+    same = (item.info or {}).get(SAME_KEY, [])
+    return list(dict.fromkeys([*(item.outputs or []), *(s["asset_id"] for s in same)]))
 
 
 def output_assets(*, session: Session, workspace_id: int, run_id: int) -> list[tuple[WorkflowItem, Asset]]:
@@ -297,7 +314,7 @@ def output_assets(*, session: Session, workspace_id: int, run_id: int) -> list[t
 
 
 def recipe_public(recipe: Recipe) -> dict[str, Any]:
-    return {"id": recipe.id, "name": recipe.name, "definition": json.loads(recipe.definition),
+    return {"id": recipe.id, "name": recipe.name, "definition": recipe.definition,
             "created_at": recipe.created_at.isoformat(), "updated_at": recipe.updated_at.isoformat()}
 
 
@@ -323,10 +340,10 @@ def save_recipe(*, workspace_id: int, data: RecipeInput, recipe_id: int | None =
                                      .where(Recipe.workspace_id == workspace_id)).one()
                 if owned >= limit:
                     raise ValidationFailed(f"You can keep at most {limit} recipes.", code="too_many_recipes")
-                recipe = Recipe(workspace_id=workspace_id, name=data.name, definition="{}")
+                recipe = Recipe(workspace_id=workspace_id, name=data.name)
             else:
                 recipe = get_recipe(session=session, workspace_id=workspace_id, recipe_id=recipe_id)
-            recipe.name, recipe.definition, recipe.updated_at = data.name, json.dumps(definition), utcnow()
+            recipe.name, recipe.definition, recipe.updated_at = data.name, dict(definition), utcnow()
             session.add(recipe)
             session.flush()
             session.refresh(recipe)
