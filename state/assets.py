@@ -9,6 +9,7 @@ import reflex as rx
 
 from app.db import session_scope
 from app.errors import ServiceUnavailable
+from app.models import AssetStatus
 from app.services.assets import archives
 from app.services.assets import service as assets
 from app.services.assets.upload_chunks import AssembledFile, ChunkAssembler
@@ -69,7 +70,7 @@ class AssetsState(rx.State):
         """The grid (LibraryState, with its search) and the count of pictures still processing."""
         with session_scope() as session:
             _, self.processing_count = assets.list_assets(session=session, workspace_id=workspace_id,
-                                                          status="processing", limit=1)
+                                                          status=AssetStatus.PROCESSING, limit=1)
         library = await self.get_state(LibraryState)
         library._reload(workspace_id)
 
@@ -80,7 +81,7 @@ class AssetsState(rx.State):
             return to_sign_in(self)
         with session_scope() as session:
             _, self.processing_count = assets.list_assets(session=session, workspace_id=user.workspace_id,
-                                                          status="processing", limit=1)
+                                                          status=AssetStatus.PROCESSING, limit=1)
         if self.processing_count and not self.following:
             return AssetsState.follow_jobs
 

@@ -22,13 +22,13 @@ from sqlmodel import Session, col, func, select
 from app import queue
 from app.db import session_scope
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import Job, utcnow
+from app.models import Job, JobStatus, utcnow
 from app.redis_client import get_redis
 from app.services import credits
 
 log = logging.getLogger(__name__)
-TERMINAL = ("succeeded", "failed", "canceled")
-STATUSES = ("queued", "running", *TERMINAL)
+TERMINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
+STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING, *TERMINAL)
 
 
 # Errors worth another attempt: the network, Redis (its errors are not the builtin ConnectionError), and a
@@ -268,7 +268,7 @@ def retry(*, job_id: str) -> Job:
     """Admin retry: a new job with the same kind, owner, parameters and price."""
     with session_scope() as session:
         job = get_job(session=session, job_id=job_id)
-        if job.status not in ("failed", "canceled"):
+        if job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
             raise Conflict("Only failed or canceled jobs can be retried.", code="job_not_retryable")
         kind, workspace_id, params, cost = job.kind, job.workspace_id, dict(job.params), job.cost
     return submit(kind=kind, workspace_id=workspace_id, params=params, cost=cost)

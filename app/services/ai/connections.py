@@ -16,14 +16,14 @@ from sqlmodel import Session, col, select
 from app.db import session_scope
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.jsonable import json_text
-from app.models import AIConnection, AIDefault, Deck, Generation, Job, RenameBatch, WorkflowRun
+from app.models import AIConnection, AIDefault, Deck, Generation, Job, JobStatus, RenameBatch, WorkflowRun
 from app.providers import keybox
 from app.providers.presets import PRESETS
 from app.services import audit
 
 MAX_OPTION_CHARS = 500
 MAX_MODELS_OPTION = 20
-RUNNING = ("queued", "running")
+RUNNING = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 class ConnectionInput(BaseModel):

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from app.db import session_scope
 from app.errors import AppError, NotFound, ValidationFailed
-from app.models import Asset, Generation, GenerationImage, Job, utcnow
+from app.models import Asset, Generation, GenerationImage, GenerationStatus, Job, JobStatus, utcnow
 from app.queue import queue_position
 from app.services import jobs, throttle
 from app.services.assets import service as assets
@@ -173,7 +173,7 @@ def public(generation: Generation, images: list[tuple[GenerationImage, Asset]] |
     if job is not None:
         body["progress"] = job.progress
         body["message"] = job.message
-        body["queue_position"] = queue_position(job.queue, job.rq_id) if job.status == "queued" else None
+        body["queue_position"] = queue_position(job.queue, job.rq_id) if job.status == JobStatus.QUEUED else None
     return body
 
 
@@ -268,14 +268,15 @@ def cancel_generation(*, workspace_id: int, generation_id: int) -> str:
         job_id = get_generation(session=session, workspace_id=workspace_id, generation_id=generation_id).job_id
     outcome = jobs.cancel(job_id=job_id, workspace_id=workspace_id)
     if outcome == "removed":
-        mark_finished(generation_id=generation_id, status="canceled", error="")
+        mark_finished(generation_id=generation_id, status=GenerationStatus.CANCELED, error="")
     return outcome
 
 
 def mark_finished(*, generation_id: int, status: str, error: str) -> None:
     with session_scope() as session:
         generation = session.get(Generation, generation_id)
-        if generation is None or generation.status in ("succeeded", "failed", "canceled"):
+        if generation is None or generation.status in (GenerationStatus.SUCCEEDED, GenerationStatus.FAILED,
+                                                       GenerationStatus.CANCELED):
             return
         generation.status, generation.error, generation.finished_at = status, error[:1000], utcnow()
         session.add(generation)

@@ -14,7 +14,17 @@ from sqlmodel import Session, col, delete, func, select
 from app.db import session_scope
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.jsonable import jsonable
-from app.models import Asset, Job, RenameBatch, RenameItem, User, VisionCache, utcnow
+from app.models import (
+    Asset,
+    Job,
+    RenameBatch,
+    RenameBatchStatus,
+    RenameItem,
+    RenameItemStatus,
+    User,
+    VisionCache,
+    utcnow,
+)
 from app.services import jobs
 from app.services.billing import plans
 from app.services.library import index, renamed
@@ -84,7 +94,7 @@ def _month_start() -> datetime:
 # A batch holds its images' quota from creation until it ends badly: refused at submit (no
 # credits, queue down), or its job failed or was canceled. Then, like its credits, the quota goes
 # back. Read from the job row too, because a job the reaper fails leaves its batch "analyzing".
-QUOTA_RELEASED = ("failed", "canceled")
+QUOTA_RELEASED = (RenameBatchStatus.FAILED, RenameBatchStatus.CANCELED)
 
 
 def images_this_month(*, session: Session, workspace_id: int) -> int:
@@ -136,7 +146,7 @@ def create_batch(*, workspace_id: int, asset_ids: list[int], options: RenameOpti
                           user_id=user_id)
     except Exception:
         with session_scope() as session:
-            session.get(RenameBatch, batch_id).status = "failed"
+            session.get(RenameBatch, batch_id).status = RenameBatchStatus.FAILED
         raise
     with session_scope() as session:
         batch = session.get(RenameBatch, batch_id)
@@ -228,9 +238,9 @@ def analyze_item(*, item_id: int, provider, options: RenameOptions) -> str:
                                     "an admin to check the AI connection.")
         else:
             _store_failure(item_id, exc.message)
-        return "failed"
+        return RenameItemStatus.FAILED
     _store_result(item_id, VisionResult(**cached_result), options)
-    return "done"
+    return RenameItemStatus.DONE
 
 
 def _fields(result: VisionResult) -> RenameFields:
@@ -250,7 +260,7 @@ def _store_result(item_id: int, result: VisionResult, options: RenameOptions) ->
         item.title = result.title[:200]
         item.tags = naming.clean_tags(result.keywords)
         item.confidence = max(0.0, min(1.0, float(result.confidence)))
-        item.status, item.error = "done", ""
+        item.status, item.error = RenameItemStatus.DONE, ""
         session.add(item)
         # Words read in the picture (the local analyzer's OCR) make it findable in the library.
         text = " ".join(str((result.extras or {}).get("text") or "").split())[:MAX_OCR_CHARS]
@@ -264,7 +274,7 @@ def _store_result(item_id: int, result: VisionResult, options: RenameOptions) ->
 def _store_failure(item_id: int, message: str) -> None:
     with session_scope() as session:
         item = session.get(RenameItem, item_id)
-        item.status, item.error = "failed", message[:500]
+        item.status, item.error = RenameItemStatus.FAILED, message[:500]
         session.add(item)
 
 
@@ -322,7 +332,7 @@ def edit_item(*, workspace_id: int, batch_id: int, item_id: int, final_name: str
 
 def needs_subject(item: RenameItem) -> bool:
     """An analysed row whose analyzer found nothing to name it after, and that nobody has named since."""
-    if item.status != "done" or item.edited:
+    if item.status != RenameItemStatus.DONE or item.edited:
         return False
     return not fields_of(item).subject.strip()
 
@@ -375,7 +385,7 @@ def regenerate(*, workspace_id: int, batch_id: int, item_id: int) -> str:
         if item is None or item.batch_id != batch.id:
             raise NotFound("No such item in this batch.")
         before = (item.status, item.edited)
-        item.status, item.edited = "pending", False
+        item.status, item.edited = RenameItemStatus.PENDING, False
         session.add(item)
     try:
         job = jobs.submit(kind="rename.analyze", workspace_id=workspace_id,
@@ -404,7 +414,7 @@ def retry_failed(*, workspace_id: int, batch_id: int, provider: str = "local", u
     get_provider(provider)  # 422 when unknown or not set up
     with session_scope() as session:
         batch = get_batch(session=session, workspace_id=workspace_id, batch_id=batch_id)
-        failed = [i.id for i in items_of(session=session, batch_id=batch_id) if i.status == "failed"]
+        failed = [i.id for i in items_of(session=session, batch_id=batch_id) if i.status == RenameItemStatus.FAILED]
         if not failed:
             raise ValidationFailed("No image of this batch has failed.", code="nothing_failed")
         previous = batch.options

@@ -10,7 +10,7 @@ from sqlmodel import col
 
 from app.db import read_scope, session_scope
 from app.errors import Conflict, ValidationFailed
-from app.models import Deck, Job, utcnow
+from app.models import Deck, DeckStatus, Job, JobStatus, utcnow
 from app.services import credits, jobs
 from app.services.slides.engine.model import Outline, Slide
 from app.services.slides.store import (
@@ -62,7 +62,7 @@ def generate(*, workspace_id: int, deck_id: int, user_id: int | None = None) -> 
         provider, image_provider = deck.provider, deck.image_provider
     if not targets:
         raise ValidationFailed("Every slide is locked: unlock the slides to write.", code="all_locked")
-    return start(workspace_id=workspace_id, deck_id=deck_id, status="generating",
+    return start(workspace_id=workspace_id, deck_id=deck_id, status=DeckStatus.GENERATING,
                  params={"action": "generate", "slide_ids": [s.id for s in targets]},
                  cost=price(provider=provider, image_provider=image_provider, slides=targets), user_id=user_id)
 
@@ -89,7 +89,7 @@ def regenerate_slide(*, workspace_id: int, deck_id: int, slide_id: str, replace_
                        "notes. Confirm to go ahead (a version is kept so you can restore them).",
                        code="slide_edited")
     _keep_before(workspace_id=workspace_id, deck_id=deck_id, note=f"Before regenerating “{slide.title or slide.id}”")
-    return start(workspace_id=workspace_id, deck_id=deck_id, status="generating",
+    return start(workspace_id=workspace_id, deck_id=deck_id, status=DeckStatus.GENERATING,
                  params={"action": "regenerate", "slide_ids": [slide.id]},
                  cost=price(provider=provider, image_provider=image_provider, slides=[slide]), user_id=user_id)
 
@@ -148,7 +148,7 @@ def heal(*, deck_id: int) -> bool:
         if job is not None and job.status not in jobs.TERMINAL:
             return False
         job_id = deck.job_id
-        status = job.status if job is not None and job.status == "canceled" else "failed"
+        status = job.status if job is not None and job.status == JobStatus.CANCELED else JobStatus.FAILED
         error = (job.error if job is not None else "") or "The job that was making this deck was lost."
     settle_interrupted(deck_id=deck_id, job_id=job_id, status=status, error=error, before={})
     return True
@@ -210,7 +210,7 @@ def finish_outline(*, deck_id: int, outline: Outline) -> None:
         if deck.outline:  # planned again over an edited outline: the edits stay one click away
             add_version(session=session, deck=deck, note="Before the outline was planned again")
         write_outline(deck, outline)
-        deck.status, deck.error = "idle", ""
+        deck.status, deck.error = DeckStatus.IDLE, ""
         session.add(deck)
 
 
@@ -223,10 +223,10 @@ def finish_generation(*, deck_id: int, slide_ids: list[str], note: str) -> str:
         written = [s for s in outline.slides if s.id in wanted]
         failed = [s for s in written if s.stage == "failed"]
         if written and len(failed) == len(written):
-            deck.status = "failed"
+            deck.status = DeckStatus.FAILED
             deck.error = f"No slide could be written: {failed[0].error or 'unknown error'}"[:1000]
         else:
-            deck.status = "ready"
+            deck.status = DeckStatus.READY
             deck.error = (f"{len(failed)} of {len(written)} slides failed: edit them or regenerate them."
                           if failed else "")
         add_version(session=session, deck=deck, note=note + (f" ({len(failed)} failed)" if failed else ""))
@@ -249,11 +249,11 @@ def settle_interrupted(*, deck_id: int, job_id: str, status: str, error: str, be
             replace_slides(deck, {s.id: s.model_copy(update={"stage": _before(before.get(s.id))})
                                   for s in outline.slides if s.stage in IN_PROGRESS})
         if outline is None:  # the outline itself was being planned
-            deck.status = "failed"
+            deck.status = DeckStatus.FAILED
             deck.error = (error or "Planning the outline was canceled; plan it again.")[:1000]
         else:
-            deck.status = "failed" if status == "failed" else resting_status(outline)
-            deck.error = (error or "The job failed.")[:1000] if status == "failed" else ""
+            deck.status = DeckStatus.FAILED if status == JobStatus.FAILED else resting_status(outline)
+            deck.error = (error or "The job failed.")[:1000] if status == JobStatus.FAILED else ""
         session.add(deck)
 
 

@@ -6,11 +6,11 @@ from sqlmodel import Session, col, func, select
 
 from app.db import read_scope
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import Deck, DeckVersion, utcnow
+from app.models import Deck, DeckStatus, DeckVersion, utcnow
 from app.services.slides.engine.model import DeckSpec, Outline, Slide
 
 # Deck statuses while a job works on it: edits are refused then.
-BUSY = ("outlining", "generating")
+BUSY = (DeckStatus.OUTLINING, DeckStatus.GENERATING)
 # Slide stages while a job works on the slide.
 IN_PROGRESS = ("writing", "image", "chart")
 MAX_VERSIONS = 50  # per deck; the oldest go first
@@ -85,11 +85,11 @@ def replace_slides(deck: Deck, changes: dict[str, Slide]) -> Outline:
     return updated
 
 
-def resting_status(outline: Outline | None) -> str:
+def resting_status(outline: Outline | None) -> DeckStatus:
     """The status of a deck nobody is working on."""
     if outline is None:
-        return "failed"
-    return "ready" if any(s.stage == "ready" for s in outline.slides) else "idle"
+        return DeckStatus.FAILED
+    return DeckStatus.READY if any(s.stage == "ready" for s in outline.slides) else DeckStatus.IDLE
 
 
 def keep_version(*, session: Session, deck: Deck, note: str) -> DeckVersion | None:

@@ -19,7 +19,16 @@ from app.db import session_scope
 from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from app.ids import DbId
 from app.jsonable import jsonable
-from app.models import Asset, Recipe, WorkflowItem, WorkflowRun, utcnow
+from app.models import (
+    Asset,
+    AssetStatus,
+    Recipe,
+    WorkflowItem,
+    WorkflowItemStatus,
+    WorkflowRun,
+    WorkflowRunStatus,
+    utcnow,
+)
 from app.services import jobs
 from app.services.assets import service as assets
 from app.services.workflows import remote_engines
@@ -28,7 +37,8 @@ from app.services.workflows.recipes import prepare_recipe
 from app.settings import get_settings
 
 # partial: some items done and some failed. A run with a failed item never says "succeeded".
-TERMINAL = ("succeeded", "partial", "failed", "canceled")
+TERMINAL = (WorkflowRunStatus.SUCCEEDED, WorkflowRunStatus.PARTIAL, WorkflowRunStatus.FAILED,
+            WorkflowRunStatus.CANCELED)
 
 
 class RunRequest(BaseModel):
@@ -186,7 +196,7 @@ def item_public(item: WorkflowItem) -> dict[str, Any]:
 
 
 def counts(items: list[WorkflowItem]) -> dict[str, int]:
-    out = dict.fromkeys(("queued", "running", "done", "failed", "canceled"), 0)
+    out = dict.fromkeys(WorkflowItemStatus, 0)
     for item in items:
         out[item.status] = out.get(item.status, 0) + 1
     return out
@@ -218,10 +228,10 @@ def cancel_run(*, workspace_id: int, run_id: int) -> str:
     with session_scope() as session:
         for item in items_of(session=session, run_id=run_id):
             if item.status == "queued":
-                item.status, item.error = "canceled", "Canceled before it started"
+                item.status, item.error = WorkflowItemStatus.CANCELED, "Canceled before it started"
                 session.add(item)
     if outcome == "removed":
-        finish_run(run_id=run_id, status="canceled")
+        finish_run(run_id=run_id, status=WorkflowRunStatus.CANCELED)
     return outcome
 
 
@@ -231,15 +241,16 @@ def retry_failed(*, workspace_id: int, run_id: int) -> WorkflowRun:
         run = get_run(session=session, workspace_id=workspace_id, run_id=run_id)
         if run.status not in TERMINAL:
             raise Conflict("This run is still going.", code="run_active")
-        again = [i for i in items_of(session=session, run_id=run_id) if i.status in ("failed", "canceled")]
+        again = [i for i in items_of(session=session, run_id=run_id)
+                 if i.status in (WorkflowItemStatus.FAILED, WorkflowItemStatus.CANCELED)]
         if not again:
             raise Conflict("No failed items to retry.", code="nothing_to_retry")
         before = {item.id: (item.status, item.error) for item in again}
         run_before = (run.status, run.finished_at)
         for item in again:
-            item.status, item.error = "queued", ""
+            item.status, item.error = WorkflowItemStatus.QUEUED, ""
             session.add(item)
-        run.status, run.finished_at = "queued", None
+        run.status, run.finished_at = WorkflowRunStatus.QUEUED, None
         session.add(run)
     try:
         return _queue(run_id, workspace_id)
@@ -255,13 +266,13 @@ def retry_failed(*, workspace_id: int, run_id: int) -> WorkflowRun:
         raise
 
 
-def final_status(tally: dict[str, int]) -> str:
+def final_status(tally: dict[str, int]) -> WorkflowRunStatus:
     """A run's status from its item counts: failed items make it partial (some done) or failed (none)."""
-    if tally.get("failed"):
-        return "partial" if tally.get("done") else "failed"
-    if tally.get("canceled"):
-        return "canceled"
-    return "succeeded"
+    if tally.get(WorkflowItemStatus.FAILED):
+        return WorkflowRunStatus.PARTIAL if tally.get(WorkflowItemStatus.DONE) else WorkflowRunStatus.FAILED
+    if tally.get(WorkflowItemStatus.CANCELED):
+        return WorkflowRunStatus.CANCELED
+    return WorkflowRunStatus.SUCCEEDED
 
 
 def finish_run(*, run_id: int, status: str | None = None) -> str:
@@ -278,7 +289,8 @@ def finish_run(*, run_id: int, status: str | None = None) -> str:
 def outputs_without_thumbnails(*, session: Session, run_id: int) -> list[int]:
     """Output assets of the run still "processing" (whichever attempt stored them), in item order."""
     ids = [a for item in items_of(session=session, run_id=run_id) for a in item.outputs or []]
-    waiting = set(session.exec(select(Asset.id).where(col(Asset.id).in_(ids), Asset.status == "processing")).all())
+    waiting = set(session.exec(select(Asset.id).where(col(Asset.id).in_(ids),
+                                                      Asset.status == AssetStatus.PROCESSING)).all())
     return [a for a in dict.fromkeys(ids) if a in waiting]
 
 

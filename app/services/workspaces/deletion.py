@@ -35,6 +35,7 @@ from app.models import (
     GenerationImage,
     Invitation,
     Job,
+    JobStatus,
     Membership,
     Notification,
     Recipe,
@@ -57,7 +58,7 @@ from app.storage import get_storage
 
 log = logging.getLogger(__name__)
 
-ACTIVE_JOB_STATUSES = ("queued", "running")
+ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 def _ids(session: Session, column, *where) -> list[int]:
