@@ -193,10 +193,10 @@ def settle_rename_batches(*, grace: timedelta = GRACE) -> list[int]:
             status, reason = settle_reason(job)
             items = session.exec(select(RenameItem).where(RenameItem.batch_id == batch.id)).all()
             for item in items:
-                if item.status == "pending":
+                if item.status == RenameItemStatus.PENDING:
                     item.status, item.error = RenameItemStatus.FAILED, reason
                     session.add(item)
-            if batch.status == "analyzing":  # a ready batch whose regenerated row died stays ready
+            if batch.status == RenameBatchStatus.ANALYZING:  # a ready batch whose regenerated row died stays ready
                 # Rows described (or a job that named them, then died before saying "ready"): usable.
                 described = any(i.status == RenameItemStatus.DONE for i in items)
                 usable = job_status == JobStatus.SUCCEEDED or (described and status != RenameBatchStatus.CANCELED)

@@ -144,7 +144,7 @@ def store_made(*, workspace_id: int, filename: str, data: bytes, meta: dict,
             if with_asset is not None:
                 with_asset(session, existing)
     if existing is not None:
-        if existing.status != "ready":
+        if existing.status != AssetStatus.READY:
             process(asset_id=existing.id, key=existing.storage_key, workspace_id=workspace_id)
         return existing
     image, info = open_checked(data)

@@ -289,7 +289,7 @@ def compose_names(*, batch_id: int) -> None:
         stems, exts, composed = [], [], []
         for item in items:
             fields = fields_of(item).model_dump() | {"keywords": " ".join(options.keywords)}
-            if item.status == "done":
+            if item.status == RenameItemStatus.DONE:
                 stem = naming.compose_item_name(fields, original_name=item.original_name, template=options.template,
                                                 case=options.case, max_length=options.max_length,
                                                 index=item.position + 1)

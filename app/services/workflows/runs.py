@@ -227,7 +227,7 @@ def cancel_run(*, workspace_id: int, run_id: int) -> str:
     outcome = jobs.cancel(job_id=job_id, workspace_id=workspace_id)
     with session_scope() as session:
         for item in items_of(session=session, run_id=run_id):
-            if item.status == "queued":
+            if item.status == WorkflowItemStatus.QUEUED:
                 item.status, item.error = WorkflowItemStatus.CANCELED, "Canceled before it started"
                 session.add(item)
     if outcome == "removed":
