@@ -186,7 +186,7 @@ def update_connection(*, actor_id: int, connection_id: int, patch: ConnectionPat
             row.version += 1
             row.updated_at = datetime.now(UTC)
             if {"address", "key replaced", "key removed", "settings"} & set(changed):
-                row.tested_at, row.offers = None, "[]"  # what it offers must be tested again
+                row.tested_at, row.offers = None, []  # what it offers must be tested again
             session.add(row)
             audit.record(session=session, action="ai.connection.update", actor_id=actor_id,
                          target=f"ai:{row.id}", detail=f"“{row.name}”: {', '.join(changed)}")
