@@ -83,6 +83,8 @@ def _rows_at_0012(conn) -> None:
         for column, value in columns.items():
             # applied_before was NULL until applied; the deck outline was "" while a chat provider planned it.
             values[column] = None if value is None and column == "applied_before" else _text_of(value)
+        if "status" in model.model_fields:  # a member of the row's status family, as the app wrote them
+            values["status"] = str(model.model_fields["status"].default)
         if table == "rename_item":
             values |= {"batch_id": 1, "asset_id": 1}
         if table == "workflow_item":
