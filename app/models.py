@@ -3,9 +3,102 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Enum, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+
+# JSON columns (0012's tables, and the older ones from 0014) hold Python values: TEXT on SQLite, json on
+# PostgreSQL. SQLAlchemy does not see in-place changes to them (no MutableDict), so code assigns a new list/dict
+# rather than mutating the one it read. A nullable one reads back None for SQL NULL (none_as_null: None is
+# written as NULL, never as the JSON text "null").
+def _json(default_factory=dict, nullable: bool = False):
+    return Field(default_factory=default_factory, sa_column=Column(JSON(none_as_null=True), nullable=nullable))
+
+
+# Status columns: one StrEnum per family, stored as the same strings as before (VARCHAR, no database enum or
+# CHECK, so no migration). Rows read back as members; writing a string that is not a member raises at flush
+# (LookupError naming the valid values), so a typo never reaches the database. Members equal their strings.
+def _status(family: type[StrEnum], default: StrEnum, *, index: bool = False, length: int = 16):
+    kind = Enum(family, native_enum=False, create_constraint=False, length=length, validate_strings=True,
+                values_callable=lambda members: [m.value for m in members])
+    return Field(default=default, sa_column=Column(kind, nullable=False, index=index))
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"  # waiting for SMTP
+    SENT = "sent"
+    FAILED = "failed"
+    KEPT = "kept"  # no SMTP configured: outbox only
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class AssetStatus(StrEnum):
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class RenameBatchStatus(StrEnum):
+    ANALYZING = "analyzing"
+    READY = "ready"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class RenameItemStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class GenerationStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class WorkflowRunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"  # some items failed
+    FAILED = "failed"  # every item failed
+    CANCELED = "canceled"
+
+
+class WorkflowItemStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class DeckStatus(StrEnum):
+    IDLE = "idle"  # an outline, not generated
+    OUTLINING = "outlining"
+    GENERATING = "generating"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class TemplateVersionStatus(StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    INVALIDATED = "invalidated"
 
 
 def utcnow() -> datetime:
@@ -126,8 +219,7 @@ class OutboxEmail(SQLModel, table=True):
     to_address: str = Field(max_length=254, index=True)
     subject: str = Field(max_length=200)
     body_text: str
-    # pending (waiting for SMTP), sent, failed, kept (no SMTP configured: outbox only)
-    status: str = Field(default="pending", max_length=16, index=True)
+    status: OutboxStatus = _status(OutboxStatus, OutboxStatus.PENDING, index=True)
     attempts: int = 0
     error: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, index=True)
@@ -154,11 +246,10 @@ class Job(SQLModel, table=True):
     workspace_id: int | None = Field(default=None, foreign_key="workspace.id", index=True)
     # Who started it (the workspace owns it); None for system work and rows from before workspaces.
     user_id: int | None = Field(default=None, index=True)
-    # queued | running | succeeded | failed | canceled
-    status: str = Field(default="queued", max_length=16, index=True)
+    status: JobStatus = _status(JobStatus, JobStatus.QUEUED, index=True)
     progress: int = 0
     message: str = Field(default="", max_length=300)
-    params: str = Field(default="{}")  # JSON snapshot of what was asked
+    params: dict = _json(dict)  # a snapshot of what was asked
     result_ref: str = Field(default="", max_length=300)
     error: str = Field(default="", max_length=2000)
     cost: int = 0
@@ -189,10 +280,9 @@ class Asset(SQLModel, table=True):
     height: int
     storage_key: str = Field(max_length=300)
     thumb_key: str = Field(default="", max_length=300)
-    # processing | ready | failed
-    status: str = Field(default="processing", max_length=16, index=True)
+    status: AssetStatus = _status(AssetStatus, AssetStatus.PROCESSING, index=True)
     error: str = Field(default="", max_length=500)
-    meta: str = Field(default="{}")  # JSON: EXIF, dominant colours
+    meta: dict = _json(dict)  # EXIF, dominant colours
     created_at: datetime = Field(default_factory=utcnow, index=True)
     # The library (app.services.library): where the picture came from, what it shows, how it is found.
     origin: str = Field(default="upload", max_length=16, index=True)  # upload | generated | workflow | slide
@@ -269,9 +359,8 @@ class RenameBatch(SQLModel, table=True):
     __tablename__ = "rename_batch"
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
-    # analyzing | ready | failed | canceled
-    status: str = Field(default="analyzing", max_length=16)
-    options: str = Field(default="{}")  # JSON: RenameOptions
+    status: RenameBatchStatus = _status(RenameBatchStatus, RenameBatchStatus.ANALYZING)
+    options: dict = _json(dict)  # app.services.rename.service.RenameOptions, dumped
     job_id: str = Field(default="", max_length=36)
     image_count: int = 0
     created_at: datetime = Field(default_factory=utcnow, index=True)
@@ -291,15 +380,14 @@ class RenameItem(SQLModel, table=True):
     edited: bool = False
     alt_text: str = Field(default="", max_length=300)
     title: str = Field(default="", max_length=200)
-    tags: str = Field(default="[]")  # JSON list
-    fields: str = Field(default="{}")  # JSON: subject, detail, color, date, camera, place, keywords
+    tags: list = _json(list)  # strings
+    fields: dict = _json(dict)  # app.services.rename.service.RenameFields, dumped
     confidence: float = 0.0
-    # pending | done | failed
-    status: str = Field(default="pending", max_length=16)
+    status: RenameItemStatus = _status(RenameItemStatus, RenameItemStatus.PENDING)
     accepted: bool = True
     error: str = Field(default="", max_length=500)
-    # JSON {"filename", "alt_text", "tags"}: the asset as it was before "apply", for Undo; null until applied.
-    applied_before: str | None = Field(default=None)
+    # {"filename", "alt_text", "tags"}: the asset as it was before "apply", for Undo; None until applied.
+    applied_before: dict | None = _json(lambda: None, nullable=True)
 
 
 class VisionCache(SQLModel, table=True):
@@ -308,7 +396,7 @@ class VisionCache(SQLModel, table=True):
     __tablename__ = "vision_cache"
     key: str = Field(primary_key=True, max_length=64)
     provider: str = Field(max_length=200)
-    result: str  # JSON VisionResult
+    result: dict = _json(dict)  # app.services.rename.vision.VisionResult, dumped
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -364,8 +452,7 @@ class Generation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     job_id: str = Field(default="", max_length=36, index=True)
-    # queued | running | succeeded | failed | canceled
-    status: str = Field(default="queued", max_length=16, index=True)
+    status: GenerationStatus = _status(GenerationStatus, GenerationStatus.QUEUED, index=True)
     prompt: str = Field(max_length=2000)
     negative_prompt: str = Field(default="", max_length=2000)
     style: str = Field(default="", max_length=40, index=True)
@@ -376,7 +463,7 @@ class Generation(SQLModel, table=True):
     height: int
     n: int = 1
     seed: int = Field(default=0, sa_type=BigInteger)  # 0..2**32-1
-    handle: str = Field(default="{}")  # JSON: the provider's handle, for status and cancel
+    handle: dict = _json(dict)  # the provider's handle, for status and cancel
     error: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     finished_at: datetime | None = None
@@ -401,7 +488,7 @@ class Recipe(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     name: str = Field(max_length=80)
-    definition: str  # JSON: {"name", "steps": [...], "outputs": [...]}
+    definition: dict = _json(dict)  # {"name", "steps": [...], "outputs": [...]}
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -417,9 +504,8 @@ class WorkflowRun(SQLModel, table=True):
     operation: str = Field(default="", max_length=40)
     recipe_id: int | None = Field(default=None, index=True)
     name: str = Field(max_length=80)
-    definition: str  # JSON: the recipe exactly as run (a single operation is a one-step recipe)
-    # queued | running | succeeded | partial (some items failed) | failed (every item failed) | canceled
-    status: str = Field(default="queued", max_length=16, index=True)
+    definition: dict = _json(dict)  # the recipe exactly as run (a single operation is a one-step recipe)
+    status: WorkflowRunStatus = _status(WorkflowRunStatus, WorkflowRunStatus.QUEUED, index=True)
     item_count: int = 0
     created_at: datetime = Field(default_factory=utcnow, index=True)
     finished_at: datetime | None = None
@@ -433,11 +519,10 @@ class WorkflowItem(SQLModel, table=True):
     # No foreign key: the record of a run outlives a source the user later deletes.
     source_asset_id: int | None = Field(default=None, index=True)
     source_name: str = Field(default="", max_length=255)
-    # queued | running | done | failed | canceled
-    status: str = Field(default="queued", max_length=16, index=True)
+    status: WorkflowItemStatus = _status(WorkflowItemStatus, WorkflowItemStatus.QUEUED, index=True)
     error: str = Field(default="", max_length=500)
-    outputs: str = Field(default="[]")  # JSON list of asset ids
-    info: str = Field(default="{}")  # JSON: what the steps reported (faces found, quality chosen…)
+    outputs: list = _json(list)  # asset ids
+    info: dict = _json(dict)  # what the steps reported (faces found, quality chosen…)
     finished_at: datetime | None = None
 
 
@@ -447,8 +532,9 @@ class Deck(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     title: str = Field(default="", max_length=600)
-    spec: str  # JSON: app.services.slides.engine.model.DeckSpec
-    outline: str = Field(default="")  # JSON: Outline; "" while a chat provider is still planning it
+    spec: dict = _json(dict)  # app.services.slides.engine.model.DeckSpec, dumped
+    # app.services.slides.engine.model.Outline, dumped; None while a chat provider is still planning it.
+    outline: dict | None = _json(lambda: None, nullable=True)
     theme: str = Field(default="", max_length=60)  # built-in theme key
     # An uploaded .pptx/.potx template (storage key); when set it is used instead of `theme`.
     brand_kit_key: str = Field(default="", max_length=300)
@@ -456,8 +542,7 @@ class Deck(SQLModel, table=True):
     # text engine: local | openai | "conn:<id>:<model>" (a stored AI connection)
     provider: str = Field(default="local", max_length=200)
     image_provider: str = Field(default="local", max_length=200)
-    # idle (an outline, not generated) | outlining | generating | ready | failed
-    status: str = Field(default="idle", max_length=16, index=True)
+    status: DeckStatus = _status(DeckStatus, DeckStatus.IDLE, index=True)
     job_id: str = Field(default="", max_length=36)
     error: str = Field(default="", max_length=1000)
     # Bumped on every change to the outline: stale edits are refused, previews are cache-busted.
@@ -474,7 +559,7 @@ class DeckVersion(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     deck_id: int = Field(foreign_key="deck.id", index=True)
     number: int
-    outline: str  # JSON: Outline
+    outline: dict = _json(dict)  # app.services.slides.engine.model.Outline, dumped
     note: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -488,9 +573,9 @@ class AIConnection(SQLModel, table=True):
     name: str = Field(max_length=80, unique=True)
     base_url: str = Field(default="", max_length=500)
     secret: str = Field(default="")  # the API key, encrypted (app.providers.keybox); "" when none
-    options: str = Field(default="{}")  # JSON: preset-specific fields (auth, region, models, workflow…)
+    options: dict = _json(dict)  # preset-specific fields (auth, region, models, workflow…)
     enabled: bool = True
-    offers: str = Field(default="[]")  # JSON: what the last successful test listed (app.providers.probe.Offer)
+    offers: list = _json(list)  # what the last successful test listed (app.providers.probe.Offer, dumped)
     tested_at: datetime | None = None
     test_error: str = Field(default="", max_length=500)
     latency_ms: int | None = None
@@ -674,12 +759,7 @@ class MemberBudget(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-# Templates and approvals (migration 0012). JSON columns hold Python values; SQLAlchemy does not see in-place
-# changes to them, so code assigns a new list/dict rather than mutating the one it read.
-
-
-def _json(default_factory=dict, nullable: bool = False):
-    return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=nullable))
+# Templates and approvals (migration 0012).
 
 
 class Template(SQLModel, table=True):
@@ -716,7 +796,7 @@ class TemplateVersion(SQLModel, table=True):
     # brand_kit_name; image_style: prompt, negative_prompt, settings and schema.
     content: dict = _json(dict)
     content_hash: str = Field(default="", max_length=64)
-    status: str = Field(default="draft", max_length=16)  # draft | in_review | approved | rejected | invalidated
+    status: TemplateVersionStatus = _status(TemplateVersionStatus, TemplateVersionStatus.DRAFT)
     revision: int = 0  # edits made while in review (approvals.Review.revision)
     stage: int = 0
     workflow_version: int = 0

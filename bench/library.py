@@ -99,7 +99,7 @@ def _rows(workspace_id: int, count: int, first_id: int, rng: random.Random, voca
         assets.append({
             "id": asset_id, "workspace_id": workspace_id, "sha256": f"{asset_id:064x}", "filename": name,
             "mime": "image/jpeg", "size_bytes": rng.randrange(50_000, 15_000_000), "width": width, "height": height,
-            "storage_key": f"assets/{workspace_id}/{asset_id}.jpg", "thumb_key": "", "error": "", "meta": "{}",
+            "storage_key": f"assets/{workspace_id}/{asset_id}.jpg", "thumb_key": "", "error": "", "meta": {},
             "status": "ready" if roll < 0.97 else "processing" if roll < 0.99 else "failed",
             "created_at": base + timedelta(seconds=n * 60), "origin": origin, "source_asset_id": None,
             "alt_text": alt, "taken_at": taken, "camera": camera, "camera_key": camera_key_of(camera),

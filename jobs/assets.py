@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from app.db import session_scope
 from app.models import Job
 from app.services.assets import service as assets
@@ -13,7 +11,7 @@ from jobs.runner import JobContext, run_tracked
 def process_assets(job_id: str) -> str:
     def body(ctx: JobContext) -> str:
         with session_scope() as session:
-            asset_ids = json.loads(session.get(Job, job_id).params)["asset_ids"]
+            asset_ids = session.get(Job, job_id).params["asset_ids"]
         work = assets.pending_work(asset_ids=asset_ids)
         # Assets already done (by an earlier attempt) or deleted are not touched again.
         outcomes: dict[str, int] = {"skipped": len(asset_ids) - len(work)} if len(work) < len(asset_ids) else {}
@@ -26,7 +24,7 @@ def process_assets(job_id: str) -> str:
     result = run_tracked(job_id, body)
     with session_scope() as session:
         job = session.get(Job, job_id)
-        status, error, asset_ids = job.status, job.error, json.loads(job.params)["asset_ids"]
+        status, error, asset_ids = job.status, job.error, job.params["asset_ids"]
     if status in ("failed", "canceled"):  # retries used up (storage still full or read-only): say so
         cause = error.partition(": ")[2] or error or "the job was canceled"
         assets.fail_unfinished(asset_ids=asset_ids, reason=f"Could not make a thumbnail: {cause}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import reflex as rx
 
@@ -30,7 +29,7 @@ def _size(n: int) -> str:
 
 
 def _facts(asset) -> dict[str, str]:
-    meta = json.loads(asset.meta or "{}")
+    meta = asset.meta or {}
     return {"id": str(asset.id), "filename": asset.filename, "alt_text": asset.alt_text or "",
             "status": asset.status, "mime": asset.mime, "dims": f"{asset.width} × {asset.height}",
             "size": _size(asset.size_bytes), "camera": asset.camera or "", "colour": asset.colour or "",

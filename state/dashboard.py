@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from app.db import session_scope
+from app.models import JobStatus
 from app.services import credits, jobs
 from app.services.ai import guidance
 from app.services.assets import service as assets
@@ -26,8 +27,9 @@ class DashboardState(rx.State):
         with session_scope() as session:
             _, self.asset_count = assets.list_assets(session=session, workspace_id=user.workspace_id, limit=1)
             self.credit_balance, self.credits_held = credits.balance(session=session, workspace_id=user.workspace_id)
-            _, running = jobs.list_jobs(session=session, workspace_id=user.workspace_id, status="running", limit=1)
-            _, queued = jobs.list_jobs(session=session, workspace_id=user.workspace_id, status="queued", limit=1)
+            workspace_id = user.workspace_id
+            _, running = jobs.list_jobs(session=session, workspace_id=workspace_id, status=JobStatus.RUNNING, limit=1)
+            _, queued = jobs.list_jobs(session=session, workspace_id=workspace_id, status=JobStatus.QUEUED, limit=1)
         self.active_jobs = running + queued
         items = guidance.checklist() if user.is_admin else []
         done = all(item["done"] for item in items)

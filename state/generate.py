@@ -11,7 +11,7 @@ from app import routes
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.ids import parse_id
-from app.models import utcnow
+from app.models import JobStatus, utcnow
 from app.services import credits
 from app.services.auth.accounts import UserPublic
 from app.services.click_keys import first_click, new_click_key
@@ -22,7 +22,7 @@ from state.live import follow_jobs
 from state.session import refused, session_user, signed_in
 
 GALLERY_PAGE = 24
-TERMINAL = ("succeeded", "failed", "canceled")
+TERMINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
 # (label, size) offered when a provider takes any size; providers with fixed sizes list their own.
 SIZE_PRESETS = [("Square", "1024x1024"), ("Landscape 16:9", "1344x768"), ("Portrait 9:16", "768x1344"),
                 ("Photo 4:3", "1152x864"), ("Portrait 3:4", "864x1152"), ("Wide 21:9", "1536x640"),

@@ -12,7 +12,7 @@ from app import routes
 from app.db import session_scope
 from app.errors import AppError
 from app.ids import parse_id
-from app.models import Job
+from app.models import AssetStatus, Job, RenameBatchStatus, RenameItemStatus
 from app.services import jobs
 from app.services.ai import resolve
 from app.services.auth.accounts import UserPublic
@@ -30,7 +30,7 @@ ROW_FILTERS = ("all", "failed", "low", "edited", "skipped", NEEDS_SUBJECT)
 
 
 def _row(item) -> dict[str, str]:
-    tags = json.loads(item.tags or "[]")
+    tags = list(item.tags or [])
     return {"id": str(item.id), "asset_id": str(item.asset_id), "original": item.original_name,
             "final": item.final_name, "proposed": item.proposed_name, "edited": "yes" if item.edited else "",
             "alt": item.alt_text, "title": item.title, "tags": ", ".join(tags[:8]),
@@ -56,7 +56,7 @@ def batch_settled(batch_status: str, *, finished: bool, regenerating: bool) -> b
     quiet), and no row's regenerate job is still queued or running. The batch reads "ready" while a
     regenerated row waits for its job, so stopping on the batch alone left the grid on the old name
     while the ZIP already had the new one."""
-    return batch_status != "analyzing" and finished and not regenerating
+    return batch_status != RenameBatchStatus.ANALYZING and finished and not regenerating
 
 
 class RenameState(rx.State):
@@ -102,16 +102,17 @@ class RenameState(rx.State):
 
     @rx.var
     def failed_rows(self) -> int:
-        return sum(1 for r in self.rows if r["status"] == "failed")
+        return sum(1 for r in self.rows if r["status"] == RenameItemStatus.FAILED)
 
     @rx.var
     def failed_reason(self) -> str:
-        return next((r["error"] for r in self.rows if r["status"] == "failed" and r["error"]), "")
+        return next((r["error"] for r in self.rows if r["status"] == RenameItemStatus.FAILED and r["error"]), "")
 
     @rx.var
     def offline_retry(self) -> bool:
         """Images failed on a remote analyzer: the offline one can still describe them."""
-        return self.batch_provider != "local" and self.failed_rows > 0 and self.batch_status != "analyzing"
+        return (self.batch_provider != "local" and self.failed_rows > 0
+                and self.batch_status != RenameBatchStatus.ANALYZING)
 
     @rx.var
     def chosen_count(self) -> int:
@@ -128,9 +129,9 @@ class RenameState(rx.State):
     def visible_rows(self) -> list[dict[str, str]]:
         rows = self.rows
         if self.row_filter == "failed":
-            rows = [r for r in rows if r["status"] == "failed"]
+            rows = [r for r in rows if r["status"] == RenameItemStatus.FAILED]
         elif self.row_filter == "low":
-            rows = [r for r in rows if r["status"] == "done" and int(r["confidence"]) < 50]
+            rows = [r for r in rows if r["status"] == RenameItemStatus.DONE and int(r["confidence"]) < 50]
         elif self.row_filter == "edited":
             rows = [r for r in rows if r["edited"]]
         elif self.row_filter == "skipped":
@@ -194,7 +195,7 @@ class RenameState(rx.State):
             except AppError:
                 self.batch_id = 0
                 return rx.toast.error("That batch does not exist.")
-            if self.batch_status == "analyzing" and not self.following:
+            if self.batch_status == RenameBatchStatus.ANALYZING and not self.following:
                 return RenameState.follow_batch
 
     @rx.event
@@ -250,7 +251,7 @@ class RenameState(rx.State):
                     if session_user(self) is None or self.batch_id:
                         return
                     self._load_lists(user.workspace_id)
-                    if all(item["status"] != "processing" for item in self.library):
+                    if all(item["status"] != AssetStatus.PROCESSING for item in self.library):
                         return
 
     @rx.event

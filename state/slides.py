@@ -14,7 +14,7 @@ from app import routes
 from app.db import read_scope
 from app.errors import AppError
 from app.ids import parse_id
-from app.models import Job
+from app.models import DeckStatus, Job
 from app.services.auth.accounts import UserPublic
 from app.services.library.picker import picker_cards
 from app.services.slides import decks
@@ -186,7 +186,8 @@ class SlidesState(rx.State):
             return rx.toast.error("That deck no longer exists.")
 
     def _was_generated(self, deck_id: str) -> bool:
-        return any(d["id"] == deck_id and d["status"] in ("ready", "generating") for d in self.deck_list)
+        return any(d["id"] == deck_id and d["status"] in (DeckStatus.READY, DeckStatus.GENERATING)
+                   for d in self.deck_list)
 
     @rx.event
     @signed_in

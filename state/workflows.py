@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from app import routes
 from app.db import read_scope, session_scope
 from app.errors import AppError
-from app.models import Asset
+from app.models import Asset, AssetStatus, WorkflowItemStatus
 from app.services.auth.accounts import UserPublic
 from app.services.click_keys import first_click, new_click_key
 from app.services.library.picker import picker_cards, picker_ids
@@ -103,7 +103,7 @@ class WorkflowsState(rx.State):
     def run_percent(self) -> int:
         total = int(self.run.get("total", "0") or 0)
         # Work actually done: canceled items did not run, so a canceled run's bar is not drawn full.
-        finished = sum(1 for i in self.items if i["status"] in ("done", "failed"))
+        finished = sum(1 for i in self.items if i["status"] in (WorkflowItemStatus.DONE, WorkflowItemStatus.FAILED))
         return int(100 * finished / total) if total else 0
 
     def _op(self) -> dict | None:
@@ -121,7 +121,7 @@ class WorkflowsState(rx.State):
         with session_scope() as session:
             rows = workflow_runs.list_recipes(session=session, workspace_id=workspace_id)
             self.recipes = [{"id": str(r.id), "name": r.name, "steps": " → ".join(
-                s["op"] for s in json.loads(r.definition)["steps"])} for r in rows]
+                s["op"] for s in r.definition.get("steps", []))} for r in rows]
             self.runs = [{"id": str(r.id), "name": r.name, "status": r.status, "count": str(r.item_count),
                           "created": r.created_at.strftime("%Y-%m-%d %H:%M")}
                          for r in workflow_runs.list_runs(session=session, workspace_id=workspace_id, limit=8)]
@@ -139,7 +139,7 @@ class WorkflowsState(rx.State):
         outputs = [a for a in map(_first_result, body["items"]) if a is not None]
         with read_scope() as session:
             ready = set(session.exec(select(Asset.id).where(col(Asset.id).in_(outputs),
-                                                             Asset.status != "processing")).all())
+                                                             Asset.status != AssetStatus.PROCESSING)).all())
         self.items = [_item_row(i, ready) for i in body["items"]]
         # The recent-runs list shows this run too: it said "running" after a cancel until a reload.
         self.runs = [{**r, "status": self.run["status"]} if r["id"] == self.run["id"] else r for r in self.runs]

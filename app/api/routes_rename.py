@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -43,14 +41,14 @@ def item_public(item) -> dict:
     return {"id": item.id, "asset_id": item.asset_id, "position": item.position,
             "original_name": item.original_name, "proposed_name": item.proposed_name,
             "final_name": item.final_name, "edited": item.edited, "alt_text": item.alt_text, "title": item.title,
-            "tags": json.loads(item.tags or "[]"), "fields": json.loads(item.fields or "{}"),
+            "tags": list(item.tags or []), "fields": rename.fields_of(item).model_dump() if item.fields else {},
             "confidence": item.confidence, "status": item.status, "accepted": item.accepted, "error": item.error,
             "needs_subject": rename.needs_subject(item)}
 
 
 def batch_public(batch, items=None) -> dict:
     body = {"id": batch.id, "status": batch.status, "job_id": batch.job_id, "image_count": batch.image_count,
-            "options": json.loads(batch.options), "created_at": batch.created_at.isoformat(),
+            "options": rename.options_of(batch).model_dump(mode="json"), "created_at": batch.created_at.isoformat(),
             "applied_at": batch.applied_at.isoformat() if batch.applied_at else None}
     if items is not None:
         body["items"] = [item_public(i) for i in items]

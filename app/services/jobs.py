@@ -27,13 +27,13 @@ from sqlmodel import Session, col, func, select
 from app import queue
 from app.db import after_commit, session_scope
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import Job, utcnow
+from app.models import Job, JobStatus, utcnow
 from app.redis_client import get_redis
 from app.services import credits
 
 log = logging.getLogger(__name__)
-TERMINAL = ("succeeded", "failed", "canceled")
-STATUSES = ("queued", "running", *TERMINAL)
+TERMINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
+STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING, *TERMINAL)
 # The reason a domain row gets when the reaper ended its job (its worker died, Redis lost it).
 LOST = "The job doing this work was lost"
 # settle(session, job, **extra): what a tracked job's domain row becomes when its Job row changes status.
@@ -117,7 +117,7 @@ def public(job: Job) -> dict[str, Any]:
         "id": job.id, "kind": job.kind, "status": job.status, "progress": job.progress,
         "message": job.message, "result_ref": job.result_ref, "error": job.error, "cost": job.cost,
         "attempts": job.attempts, "cancel_requested": job.cancel_requested,
-        "params": json.loads(job.params or "{}"),
+        "params": dict(job.params or {}),
         "created_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
@@ -155,7 +155,7 @@ def start_tracked(session: Session, *, kind: str, params: dict, domain_row=None,
     job_id = str(uuid.uuid4())
     if workspace_id is None and domain_row is not None:
         workspace_id = domain_row.workspace_id
-    job = Job(id=job_id, kind=kind, workspace_id=workspace_id, user_id=user_id, params=json.dumps(params), cost=cost,
+    job = Job(id=job_id, kind=kind, workspace_id=workspace_id, user_id=user_id, params=dict(params), cost=cost,
               queue=spec.queue, rq_id=f"{job_id}-1", max_attempts=spec.retries + 1,
               idempotency_key=idempotency_key, message="Waiting for a worker")
     session.add(job)
@@ -194,7 +194,7 @@ def params_of(job_id: str) -> dict:
         job = session.get(Job, job_id)
         if job is None:
             raise NotFound(f"No job {job_id}.")
-        return json.loads(job.params or "{}")
+        return dict(job.params or {})
 
 
 def claims(session: Session, row, job: Job) -> bool:
@@ -356,9 +356,9 @@ def retry(*, job_id: str) -> Job:
     """Admin retry: a new job with the same kind, owner, parameters and price."""
     with session_scope() as session:
         job = get_job(session=session, job_id=job_id)
-        if job.status not in ("failed", "canceled"):
+        if job.status not in (JobStatus.FAILED, JobStatus.CANCELED):
             raise Conflict("Only failed or canceled jobs can be retried.", code="job_not_retryable")
-        kind, workspace_id, params, cost = job.kind, job.workspace_id, json.loads(job.params), job.cost
+        kind, workspace_id, params, cost = job.kind, job.workspace_id, dict(job.params), job.cost
     return submit(kind=kind, workspace_id=workspace_id, params=params, cost=cost)
 
 

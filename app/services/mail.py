@@ -13,7 +13,7 @@ from sqlalchemy import Connection, insert
 from sqlmodel import Session, col, select
 
 from app.errors import NotFound
-from app.models import OutboxEmail, utcnow
+from app.models import OutboxEmail, OutboxStatus, utcnow
 from app.settings import get_settings
 
 HTML_PREFIX = "mail/html"
@@ -24,7 +24,7 @@ def html_key(outbox_id: int) -> str:
 
 
 def _first_status() -> str:
-    return "pending" if get_settings().smtp_enabled else "kept"
+    return OutboxStatus.PENDING if get_settings().smtp_enabled else OutboxStatus.KEPT
 
 
 def write_outbox(*, session: Session, to: str, subject: str, body: str, html: str | None = None) -> OutboxEmail:
@@ -67,7 +67,7 @@ def deliver(*, session: Session, outbox_id: int) -> OutboxEmail:
     row = session.get(OutboxEmail, outbox_id)
     if row is None:
         raise NotFound(f"No outbox message {outbox_id}.")
-    if row.status == "sent" or not settings.smtp_enabled:
+    if row.status == OutboxStatus.SENT or not settings.smtp_enabled:
         return row
     message = EmailMessage()
     message["From"] = settings.mail_from
@@ -86,11 +86,11 @@ def deliver(*, session: Session, outbox_id: int) -> OutboxEmail:
                 smtp.login(settings.smtp_username, settings.smtp_password)
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
-        row.status, row.error = "failed", str(exc)[:500]
+        row.status, row.error = OutboxStatus.FAILED, str(exc)[:500]
         session.add(row)
         session.commit()
         raise
-    row.status, row.sent_at, row.error = "sent", utcnow(), ""
+    row.status, row.sent_at, row.error = OutboxStatus.SENT, utcnow(), ""
     session.add(row)
     return row
 

@@ -12,7 +12,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, func, select
 
 from app.errors import ValidationFailed
-from app.models import Membership, Notification, User, utcnow
+from app.models import Membership, Notification, OutboxStatus, User, utcnow
 from app.services import mail
 from app.services.auth.accounts import UserPublic
 from app.services.workspaces import permissions
@@ -53,7 +53,7 @@ def _mail(session: Session, to: str, title: str, body: str, link: str) -> None:
     url = get_settings().public_url + link if link.startswith("/") else link
     text = f"{body}\n\nOpen it in Atelier:\n{url}\n" if url else f"{body}\n"
     row = mail.write_outbox(session=session, to=to, subject=title[:200], body=text)
-    if row.status == "pending":
+    if row.status == OutboxStatus.PENDING:
         _enqueue_after_commit(session, row.id)
 
 

@@ -8,7 +8,6 @@ change is one transaction. The decisions are pure functions (tested directly); t
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Iterable
@@ -22,12 +21,17 @@ from app import queue
 from app.db import session_scope
 from app.models import (
     Asset,
+    AssetStatus,
     Deck,
     Generation,
     Job,
+    JobStatus,
     OutboxEmail,
+    OutboxStatus,
     RenameBatch,
+    RenameBatchStatus,
     RenameItem,
+    RenameItemStatus,
     WorkflowItem,
     WorkflowRun,
     utcnow,
@@ -46,7 +50,7 @@ GRACE = timedelta(minutes=5)
 # A job still "queued" this long after it was created, with nothing in Redis behind it, is given up.
 GIVE_UP = timedelta(hours=6)
 LOST = jobs.LOST
-LIVE = ("queued", "running")
+LIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 # --- pure decisions ------------------------------------------------------------------------------------
@@ -73,7 +77,7 @@ def parent_verdict(*, job_status: str | None, age: timedelta, grace: timedelta =
 
 def settle_reason(job: Job | None) -> tuple[str, str]:
     """(status for the unfinished parts, reason) from the job that stopped: canceled stays canceled."""
-    if job is not None and job.status == "canceled":
+    if job is not None and job.status == JobStatus.CANCELED:
         return "canceled", "Canceled"
     if job is not None and job.error:
         return "failed", f"{LOST}: {job.error}"[:500]
@@ -86,7 +90,7 @@ def asset_verdict(*, job_statuses: Iterable[str], age: timedelta, grace: timedel
     statuses = list(job_statuses)
     if age < grace or any(s in LIVE for s in statuses):
         return "wait"
-    return "fail" if any(s in ("failed", "canceled") for s in statuses) else "queue"
+    return "fail" if any(s in (JobStatus.FAILED, JobStatus.CANCELED) for s in statuses) else "queue"
 
 
 # --- passes --------------------------------------------------------------------------------------------
@@ -105,7 +109,7 @@ def requeue_lost_jobs(*, grace: timedelta = GRACE) -> list[str]:
     now, handled = utcnow(), []
     with session_scope() as session:
         queued = [(j.id, j.kind, j.rq_id, now - _aware(j.created_at)) for j in
-                  session.exec(select(Job).where(Job.status == "queued", Job.updated_at < now - grace)).all()]
+                  session.exec(select(Job).where(Job.status == JobStatus.QUEUED, Job.updated_at < now - grace)).all()]
     for job_id, kind, rq_id, age in queued:
         verdict = queued_job_verdict(rq_status=_rq_status(rq_id), age=age, grace=grace)
         try:
@@ -131,7 +135,7 @@ def _live_targets(session: Session, kind: str, key: str) -> set[int]:
     """Rows a live job of `kind` works on (by its params), even before the row points at that job: a
     retry commits its rows first, then queues the job, then writes the job's id."""
     live = session.exec(select(Job.params).where(Job.kind == kind, col(Job.status).in_(LIVE))).all()
-    return {json.loads(p or "{}").get(key) for p in live} - {None}
+    return {(p or {}).get(key) for p in live} - {None}
 
 
 def settle_workflow_runs(*, grace: timedelta = GRACE) -> list[int]:
@@ -174,29 +178,29 @@ def settle_rename_batches(*, grace: timedelta = GRACE) -> list[int]:
     ready when some rows were described, else failed (or canceled)."""
     now, settled = utcnow(), []
     with session_scope() as session:
-        pending = select(RenameItem.batch_id).where(RenameItem.status == "pending")
+        pending = select(RenameItem.batch_id).where(RenameItem.status == RenameItemStatus.PENDING)
         busy = _live_targets(session, "rename.analyze", "batch_id")
         for batch in session.exec(select(RenameBatch).where(
-                (RenameBatch.status == "analyzing") | col(RenameBatch.id).in_(pending))).all():
+                (RenameBatch.status == RenameBatchStatus.ANALYZING) | col(RenameBatch.id).in_(pending))).all():
             if batch.id in busy:
                 continue
             job = _job_of(session, batch.job_id)
             job_status = job.status if job is not None else None
             if parent_verdict(job_status=job_status, age=now - _aware(batch.created_at), grace=grace) == "wait":
                 continue
-            if batch.status not in ("analyzing", "ready"):
+            if batch.status not in (RenameBatchStatus.ANALYZING, RenameBatchStatus.READY):
                 continue  # failed or canceled already: its rows say so
             status, reason = settle_reason(job)
             items = session.exec(select(RenameItem).where(RenameItem.batch_id == batch.id)).all()
             for item in items:
-                if item.status == "pending":
-                    item.status, item.error = "failed", reason
+                if item.status == RenameItemStatus.PENDING:
+                    item.status, item.error = RenameItemStatus.FAILED, reason
                     session.add(item)
-            if batch.status == "analyzing":  # a ready batch whose regenerated row died stays ready
+            if batch.status == RenameBatchStatus.ANALYZING:  # a ready batch whose regenerated row died stays ready
                 # Rows described (or a job that named them, then died before saying "ready"): usable.
-                described = any(i.status == "done" for i in items)
-                batch.status = "ready" if job_status == "succeeded" or (described and status != "canceled") \
-                    else status
+                described = any(i.status == RenameItemStatus.DONE for i in items)
+                usable = job_status == JobStatus.SUCCEEDED or (described and status != RenameBatchStatus.CANCELED)
+                batch.status = RenameBatchStatus.READY if usable else status
                 session.add(batch)
             settled.append(batch.id)
     return settled
@@ -228,8 +232,8 @@ def settle_assets(*, grace: timedelta = GRACE) -> dict[str, list[int]]:
     """Assets "processing" with no live thumbnail job: queued again, or failed when their job failed."""
     now = utcnow()
     with session_scope() as session:
-        waiting = session.exec(select(Asset).where(Asset.status == "processing", Asset.created_at < now - grace)
-                               ).all()
+        waiting = session.exec(select(Asset).where(Asset.status == AssetStatus.PROCESSING,
+                                                   Asset.created_at < now - grace)).all()
         if not waiting:
             return {"queued": [], "failed": []}
         oldest = min(_aware(a.created_at) for a in waiting)
@@ -237,11 +241,11 @@ def settle_assets(*, grace: timedelta = GRACE) -> dict[str, list[int]]:
         for job in session.exec(select(Job).where(Job.kind == "assets.process", Job.created_at >= oldest)).all():
             if job.status not in LIVE and not job.attempts:
                 continue  # never ran (its enqueue failed): says nothing about the image
-            for asset_id in json.loads(job.params or "{}").get("asset_ids", []):
+            for asset_id in (job.params or {}).get("asset_ids", []):
                 covering.setdefault(asset_id, []).append(job)
         plan = {a.id: (a.workspace_id, asset_verdict(job_statuses=[j.status for j in covering.get(a.id, [])],
                                                   age=now - _aware(a.created_at), grace=grace),
-                       next((j.error for j in covering.get(a.id, []) if j.status == "failed"), ""))
+                       next((j.error for j in covering.get(a.id, []) if j.status == JobStatus.FAILED), ""))
                 for a in waiting}
     failed = [i for i, (_, verdict, _) in plan.items() if verdict == "fail"]
     for asset_id in failed:
@@ -262,7 +266,8 @@ def settle_outbox(*, grace: timedelta = GRACE) -> list[int]:
     now, handled = utcnow(), []
     with session_scope() as session:
         pending = [(m.id, now - _aware(m.created_at)) for m in session.exec(
-            select(OutboxEmail).where(OutboxEmail.status == "pending", OutboxEmail.created_at < now - grace)).all()]
+            select(OutboxEmail).where(OutboxEmail.status == OutboxStatus.PENDING,
+                                      OutboxEmail.created_at < now - grace)).all()]
     for outbox_id, age in pending:
         verdict = queued_job_verdict(rq_status=_rq_status(f"email-{outbox_id}"), age=age, grace=grace)
         if verdict == "requeue":
@@ -270,7 +275,7 @@ def settle_outbox(*, grace: timedelta = GRACE) -> list[int]:
         elif verdict == "fail":
             with session_scope() as session:
                 row = session.get(OutboxEmail, outbox_id)
-                row.status, row.error = "failed", "Never sent: its delivery job was lost."
+                row.status, row.error = OutboxStatus.FAILED, "Never sent: its delivery job was lost."
                 session.add(row)
         else:
             continue

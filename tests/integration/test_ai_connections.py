@@ -3,7 +3,6 @@ use, defaults only from tested models, settings seeded once, and work routed to 
 
 from __future__ import annotations
 
-import json
 import logging
 
 import pytest
@@ -36,7 +35,7 @@ def mark_tested(connection_id: int, offers: list[dict]) -> None:
 
     with session_scope() as session:
         row = session.get(AIConnection, connection_id)
-        row.offers, row.tested_at, row.test_error = json.dumps(offers), datetime.now(UTC), ""
+        row.offers, row.tested_at, row.test_error = offers, datetime.now(UTC), ""
         session.add(row)
 
 
@@ -128,7 +127,7 @@ def test_delete_is_refused_while_running_work_uses_it(admin):
     conn = add(admin).json()
     ref = f"conn:{conn['id']}:gpt-image-1"
     with session_scope() as session:
-        session.add(Job(id="j-running", kind="generate.images", workspace_id=1, status="running", params="{}"))
+        session.add(Job(id="j-running", kind="generate.images", workspace_id=1, status="running", params={}))
         session.add(Generation(workspace_id=1, job_id="j-running", prompt="a fox", provider=ref, width=64, height=64))
     assert_error(admin.delete(f"{URL}/{conn['id']}", headers=ORIGIN), 409, "connection_in_use")
     with session_scope() as session:

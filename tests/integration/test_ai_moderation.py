@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import pytest
@@ -24,7 +23,7 @@ def test_prompts_go_to_the_moderation_default(env):
             preset="openai_compatible", name="Moderation box", base_url=fake.base_url, api_key=fake.api_key))
         with session_scope() as session:
             row = session.get(AIConnection, conn.id)
-            row.offers = json.dumps([{"id": "omni-moderation-latest", "capabilities": ["moderation"]}])
+            row.offers = [{"id": "omni-moderation-latest", "capabilities": ["moderation"]}]
             row.tested_at = datetime.now(UTC)
             session.add(AIDefault(capability="moderation", connection_id=conn.id, model="omni-moderation-latest"))
         checker = content_policy.ai_checker()

@@ -3,7 +3,6 @@ chosen per deck or as the text default, instead of the SLIDES_OPENAI_* settings.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from app.db import session_scope
@@ -28,7 +27,7 @@ def test_a_deck_is_written_by_the_text_default_connection(api, any_db):
         # recorded the way a passing test would record it.
         with session_scope() as session:
             row = session.get(AIConnection, made["id"])
-            row.offers = json.dumps([{"id": "gpt-test", "capabilities": ["text"]}])
+            row.offers = [{"id": "gpt-test", "capabilities": ["text"]}]
             row.tested_at = datetime.now(UTC)
             session.add(AIDefault(capability="text", connection_id=made["id"], model="gpt-test", price=0))
         assert decks.default_text_provider() == ref

@@ -36,7 +36,7 @@ def spend(workspace_id, amount, user_id=None) -> str:
     """A job started by `user_id` reserving `amount` (the Job row records who started it)."""
     job_id = str(uuid.uuid4())
     with session_scope() as session:
-        session.add(Job(id=job_id, kind="generate.images", workspace_id=workspace_id, user_id=user_id, params="{}",
+        session.add(Job(id=job_id, kind="generate.images", workspace_id=workspace_id, user_id=user_id, params={},
                         queue="default", rq_id=job_id))
         session.flush()
         credits.reserve(session=session, workspace_id=workspace_id, amount=amount, job_id=job_id, user_id=user_id)

@@ -1,6 +1,5 @@
 """The reaper against real rows, a real Redis and real RQ workers: jobs that died leave nothing stuck."""
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -71,7 +70,7 @@ def test_a_run_whose_job_died_is_settled_and_its_outputs_get_thumbnails(user):
     output, _ = assets.store_one(workspace_id=user.workspace_id, filename="out.jpg", data=images.jpeg(200, 300, seed=9))
     with session_scope() as session:
         items = workflow_runs.items_of(session=session, run_id=run.id)
-        items[0].status, items[0].outputs = "done", json.dumps([output.id])
+        items[0].status, items[0].outputs = "done", [output.id]
         items[1].status = "running"
         session.add_all(items[:2])
         session.get(WorkflowRun, run.id).status = "running"
@@ -92,8 +91,8 @@ def test_a_run_whose_job_died_is_settled_and_its_outputs_get_thumbnails(user):
 def test_a_run_that_never_got_a_job_is_failed_and_can_be_retried(user):
     (source,) = sources(user.id, 1)
     with session_scope() as session:  # as left by a process stopped between the commit and the enqueue
-        run = WorkflowRun(workspace_id=user.workspace_id, name="Adjust", definition=json.dumps(
-            workflow_runs.operation_recipe("adjust", {})), item_count=1)
+        run = WorkflowRun(workspace_id=user.workspace_id, name="Adjust", definition=workflow_runs.operation_recipe(
+            "adjust", {}), item_count=1)
         session.add(run)
         session.flush()
         session.add(WorkflowItem(run_id=run.id, position=0, source_asset_id=source))
@@ -183,7 +182,7 @@ def test_outputs_whose_thumbnails_could_not_be_queued_during_a_redis_outage_get_
     assert get(WorkflowRun, run.id).status == "succeeded"
     with session_scope() as session:
         (item,) = workflow_runs.items_of(session=session, run_id=run.id)
-        (output,) = json.loads(item.outputs)
+        (output,) = item.outputs
         refused = session.exec(select(Job).where(Job.kind == "assets.process")).all()
     # Parked, not stuck: "failed" saying the queue was away, and the periodic work queues it again.
     assert get(Asset, output).status == "failed" and get(Asset, output).error.startswith(assets.QUEUE_UNAVAILABLE)

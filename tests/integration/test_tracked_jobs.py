@@ -3,7 +3,6 @@ real Redis and real RQ workers: the domain row and its Job row are created in on
 enqueued after that commit, and every ending (done, raised, canceled, reaped) writes both in one transaction,
 so they never disagree. Rename batches and workflow runs, the products with the most endings."""
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -66,7 +65,7 @@ def enqueued(monkeypatch):
             job = session.get(Job, job_id)
             row = {"rename.analyze": RenameBatch, "workflows.run": WorkflowRun}[kind]
             key = {"rename.analyze": "batch_id", "workflows.run": "run_id"}[kind]
-            target = session.get(row, json.loads(job.params)[key]) if job else None
+            target = session.get(row, job.params[key]) if job else None
             seen.append({"job": job_id, "job_status": job.status if job else None,
                          "points_at": target.job_id if target else None})
         real(kind=kind, job_id=job_id, rq_id=rq_id)

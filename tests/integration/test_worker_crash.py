@@ -82,13 +82,12 @@ def test_sigkill_mid_job_is_recovered_and_not_applied_twice(crash_env):
 
 
 def _outputs_of(run_id: int) -> list[Asset]:
-    import json
 
     from app.models import WorkflowItem
 
     with session_scope() as session:
         items = session.exec(select(WorkflowItem).where(WorkflowItem.run_id == run_id)).all()
-        ids = [a for item in items for a in json.loads(item.outputs or "[]")]
+        ids = [a for item in items for a in item.outputs]
         return list(session.exec(select(Asset).where(Asset.id.in_(ids))).all())
 
 

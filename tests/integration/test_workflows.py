@@ -1,7 +1,6 @@
 """Image workflows end to end on real parts: catalog → run on library images → worker → outputs → ZIP."""
 
 import io
-import json
 import threading
 import time
 import zipfile
@@ -65,7 +64,7 @@ def test_instagram_story_batch_outputs_lineage_and_zip(signed_in):
         # 900×600 sources fill 1080×1920 from a 338×600 window: the item says how much it was enlarged.
         assert item["info"]["social_preset"]["warnings"][0].startswith("Enlarged 3.2×")
         with session_scope() as session:
-            lineage = json.loads(session.get(Asset, output).meta)["lineage"]
+            lineage = session.get(Asset, output).meta["lineage"]
         assert lineage["source_asset_id"] == item["source_asset_id"] and lineage["run_id"] == run_id
         assert lineage["steps"][0]["op"] == "social_preset"
         assert lineage["steps"][0]["params"]["preset"] == "instagram_story"
@@ -253,7 +252,7 @@ def test_an_output_identical_to_its_source_is_not_the_source(signed_in, op, para
     assert source not in item["output_asset_ids"]
     assert item["unchanged_asset_ids"] == [source]
     with session_scope() as session:
-        assert "lineage" not in json.loads(session.get(Asset, source).meta)  # not "made from itself"
+        assert "lineage" not in session.get(Asset, source).meta  # not "made from itself"
     # The results ZIP still holds the image: the user asked for this batch's files.
     with zipfile.ZipFile(io.BytesIO(signed_in.get(f"/api/v1/workflow-runs/{run['id']}/download").content)) as zf:
         assert len(zf.namelist()) == 1
@@ -285,7 +284,7 @@ def test_the_same_output_twice_is_one_output_of_both_runs_and_never_an_upload(si
     assert three["output_asset_ids"] == [] and three["unchanged_asset_ids"] == []
     assert three["existing_asset_ids"] == [uploaded]
     with session_scope() as session:
-        assert "lineage" not in json.loads(session.get(Asset, uploaded).meta)
+        assert "lineage" not in session.get(Asset, uploaded).meta
     assert other != uploaded
 
 

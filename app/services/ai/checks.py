@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +24,7 @@ def check_connection(*, actor_id: int | None, connection_id: int,
     with read_scope() as session:
         row = get_connection(session=session, connection_id=connection_id)
         preset, base_url, sealed = row.preset, row.base_url, row.secret
-        options = json.loads(row.options or "{}")
+        options = dict(row.options or {})
     error = ""
     offers: list[dict[str, Any]] = []
     latency: int | None = None
@@ -48,7 +47,7 @@ def check_connection(*, actor_id: int | None, connection_id: int,
             row.test_error = error[:500]
             row.latency_ms = latency
             if not error:
-                row.offers = json.dumps(offers)
+                row.offers = offers
             session.add(row)
             audit.record(session=session, action="ai.connection.test", actor_id=actor_id, target=f"ai:{connection_id}",
                          detail=f"“{row.name}”: " + (f"failed ({code})" if error else f"ok, {len(offers)} offers"))

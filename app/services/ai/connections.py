@@ -6,7 +6,6 @@ audited: views say only whether one is set.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,14 +15,15 @@ from sqlmodel import Session, col, select
 
 from app.db import session_scope
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import AIConnection, AIDefault, Deck, Generation, Job, RenameBatch, WorkflowRun
+from app.jsonable import json_text
+from app.models import AIConnection, AIDefault, Deck, Generation, Job, JobStatus, RenameBatch, WorkflowRun
 from app.providers import keybox
 from app.providers.presets import PRESETS
 from app.services import audit
 
 MAX_OPTION_CHARS = 500
 MAX_MODELS_OPTION = 20
-RUNNING = ("queued", "running")
+RUNNING = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 class ConnectionInput(BaseModel):
@@ -116,8 +116,8 @@ def view(row: AIConnection) -> dict[str, Any]:
     spec = PRESETS.get(row.preset)
     return {"id": row.id, "preset": row.preset, "preset_label": spec.label if spec else row.preset,
             "name": row.name, "base_url": row.base_url, "has_key": bool(row.secret),
-            "options": json.loads(row.options or "{}"), "enabled": row.enabled,
-            "offers": json.loads(row.offers or "[]"), "tested_at": row.tested_at.isoformat() if row.tested_at else None,
+            "options": dict(row.options or {}), "enabled": row.enabled,
+            "offers": list(row.offers or []), "tested_at": row.tested_at.isoformat() if row.tested_at else None,
             "test_error": row.test_error, "latency_ms": row.latency_ms, "seeded_from": row.seeded_from or "",
             "created_at": row.created_at.isoformat(), "updated_at": row.updated_at.isoformat()}
 
@@ -149,7 +149,7 @@ def create_connection(*, actor_id: int | None, data: ConnectionInput, seeded_fro
     with session_scope() as session:
         _unique_name(session, data.name)
         row = AIConnection(preset=data.preset, name=data.name, base_url=base_url, secret=keybox.seal(api_key),
-                           options=json.dumps(options), enabled=data.enabled, seeded_from=seeded_from)
+                           options=options, enabled=data.enabled, seeded_from=seeded_from)
         session.add(row)
         session.flush()
         audit.record(session=session, action="ai.connection.create", actor_id=actor_id, target=f"ai:{row.id}",
@@ -177,7 +177,7 @@ def update_connection(*, actor_id: int, connection_id: int, patch: ConnectionPat
         elif patch.api_key:
             row.secret, changed = keybox.seal(_check_key(row.preset, patch.api_key)), [*changed, "key replaced"]
         if patch.options is not None:
-            row.options, changed = json.dumps(_check_options(row.preset, patch.options)), [*changed, "settings"]
+            row.options, changed = _check_options(row.preset, patch.options), [*changed, "settings"]
         if patch.enabled is not None and patch.enabled != row.enabled:
             if not patch.enabled:
                 _refuse_if_default(session, row)
@@ -186,7 +186,7 @@ def update_connection(*, actor_id: int, connection_id: int, patch: ConnectionPat
             row.version += 1
             row.updated_at = datetime.now(UTC)
             if {"address", "key replaced", "key removed", "settings"} & set(changed):
-                row.tested_at, row.offers = None, "[]"  # what it offers must be tested again
+                row.tested_at, row.offers = None, []  # what it offers must be tested again
             session.add(row)
             audit.record(session=session, action="ai.connection.update", actor_id=actor_id,
                          target=f"ai:{row.id}", detail=f"“{row.name}”: {', '.join(changed)}")
@@ -212,7 +212,7 @@ def running_use(*, session: Session, connection_id: int) -> str:
         ("a slide deck", select(Deck.id).where((col(Deck.provider).startswith(ref))
                                                | (col(Deck.image_provider).startswith(ref)),
                                                col(Deck.job_id).in_(running_jobs))),
-        ("a rename batch", select(RenameBatch.id).where(col(RenameBatch.options).contains(f'"{ref}'),
+        ("a rename batch", select(RenameBatch.id).where(json_text(RenameBatch.options).contains(f'"{ref}'),
                                                         col(RenameBatch.job_id).in_(running_jobs))),
     )
     for what, query in checks:
@@ -222,7 +222,7 @@ def running_use(*, session: Session, connection_id: int) -> str:
     steps_default = session.exec(select(AIDefault.capability).where(
         AIDefault.connection_id == connection_id, col(AIDefault.capability).in_(("cutout", "upscale")))).first()
     if steps_default is not None:
-        run = session.exec(select(WorkflowRun.id).where(col(WorkflowRun.definition).contains('"remote"'),
+        run = session.exec(select(WorkflowRun.id).where(json_text(WorkflowRun.definition).contains('"remote"'),
                                                         col(WorkflowRun.job_id).in_(running_jobs)).limit(1)).first()
         if run is not None:
             return "a workflow run"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +26,7 @@ class DefaultInput(BaseModel):
 
 def offered(row: AIConnection, capability: str) -> list[str]:
     """The models the connection's last successful test listed for `capability`."""
-    return [o["id"] for o in json.loads(row.offers or "[]") if capability in o.get("capabilities", ())]
+    return [o["id"] for o in row.offers or [] if capability in o.get("capabilities", ())]
 
 
 def get_defaults(*, session: Session) -> dict[str, dict[str, Any]]:

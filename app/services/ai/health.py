@@ -52,7 +52,7 @@ def connection_health(*, probe: bool = True) -> list[dict[str, Any]]:
     with read_scope() as session:
         rows = list(session.exec(select(AIConnection).order_by(AIConnection.name)))
         plain = [{"id": r.id, "name": r.name, "preset": r.preset, "base_url": r.base_url, "secret": r.secret,
-                  "options": json.loads(r.options or "{}"), "enabled": r.enabled, "key": _key(r),
+                  "options": dict(r.options or {}), "enabled": r.enabled, "key": _key(r),
                   "tested_at": r.tested_at.isoformat() if r.tested_at else None, "test_error": r.test_error,
                   "test_latency": r.latency_ms} for r in rows]
     redis = get_redis()

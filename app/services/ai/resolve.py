@@ -7,7 +7,6 @@ item. A forked work horse starts with an empty cache (app.process_cache).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlmodel import col, select
@@ -59,7 +58,7 @@ def snapshot(connection_id: int) -> Snapshot:
             raise ValidationFailed(f"The key of “{row.name}” cannot be read on this server: {exc}",
                                    code="provider_misconfigured") from exc
         snap = Snapshot(id=row.id, version=version, preset=row.preset, name=row.name, base_url=row.base_url,
-                        api_key=key, options=json.loads(row.options or "{}"), enabled=row.enabled, created=created)
+                        api_key=key, options=dict(row.options or {}), enabled=row.enabled, created=created)
     with _snapshots.lock:
         _snapshots[str(connection_id)] = snap
     return snap
@@ -127,7 +126,7 @@ def choices(capability: str) -> list[dict[str, Any]]:
         for row in rows:
             if capability not in PRESETS[row.preset].capabilities:
                 continue
-            for offer in json.loads(row.offers or "[]"):
+            for offer in row.offers or []:
                 if capability in offer.get("capabilities", ()):
                     is_default = (default is not None and default.connection_id == row.id
                                   and default.model == offer["id"])

@@ -7,7 +7,6 @@ the variables are no longer read for it. `python -m app.services.ai.seed` runs i
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from importlib import import_module
@@ -117,8 +116,8 @@ def seed_from_settings(settings: Settings | None = None) -> list[str]:
                 while session.exec(select(AIConnection.id).where(AIConnection.name == name)).first() is not None:
                     name += "′"
                 row = AIConnection(preset=seed.preset, name=name, base_url=seed.base_url,
-                                   secret=keybox.seal(seed.api_key, settings), options=json.dumps(seed.options),
-                                   offers=json.dumps(offers), seeded_from=seed.key)
+                                   secret=keybox.seal(seed.api_key, settings), options=dict(seed.options),
+                                   offers=offers, seeded_from=seed.key)
                 session.add(row)
                 session.flush()
                 for capability, model in seed.defaults.items():
@@ -142,7 +141,7 @@ def seeded_ref(key: str) -> str | None:
         row = session.exec(select(AIConnection).where(AIConnection.seeded_from == key)).first()
         if row is None or not row.enabled:
             return ""
-        offers = json.loads(row.offers or "[]")
+        offers = row.offers or []
         model = offers[0]["id"] if offers else ""
         return make_ref(row.id, model)
 

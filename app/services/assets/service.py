@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,7 +15,8 @@ from sqlmodel import Session, col, or_, select
 
 from app.db import session_scope
 from app.errors import AppError, NotFound, ServiceUnavailable, ValidationFailed
-from app.models import Asset, AssetTag, CollectionAsset, GenerationImage, RenameItem, utcnow
+from app.jsonable import jsonable
+from app.models import Asset, AssetStatus, AssetTag, CollectionAsset, GenerationImage, RenameItem, utcnow
 from app.services import jobs, scan
 from app.services.assets import archives
 from app.services.assets.images import (
@@ -36,7 +36,7 @@ from app.services.templates.public_images import rendition_key
 from app.settings import get_settings
 from app.storage import get_storage
 
-STATUSES = ("processing", "ready", "failed")
+STATUSES = (AssetStatus.PROCESSING, AssetStatus.READY, AssetStatus.FAILED)
 # How an asset's error starts when its thumbnail job could not be queued: requeue_unqueued finds it.
 QUEUE_UNAVAILABLE = "Thumbnail not queued yet (the job queue was unreachable)"
 
@@ -63,7 +63,7 @@ class IngestResult:
 def public(asset: Asset) -> dict:
     return {"id": asset.id, "filename": asset.filename, "mime": asset.mime, "size_bytes": asset.size_bytes,
             "width": asset.width, "height": asset.height, "sha256": asset.sha256, "status": asset.status,
-            "error": asset.error, "meta": json.loads(asset.meta or "{}"),
+            "error": asset.error, "meta": dict(asset.meta or {}),
             "created_at": asset.created_at.isoformat(), "has_thumbnail": bool(asset.thumb_key)}
 
 
@@ -92,7 +92,7 @@ def store_one(*, workspace_id: int, filename: str, data: bytes, meta: dict | Non
         with session_scope() as session:
             asset = Asset(workspace_id=workspace_id, sha256=digest, filename=clean_filename(filename, info.ext),
                           mime=info.mime, size_bytes=len(data), width=info.width, height=info.height,
-                          storage_key=key, meta=json.dumps(meta or {}, default=str), origin=origin,
+                          storage_key=key, meta=jsonable(meta or {}), origin=origin,
                           source_asset_id=source_asset_id)
             session.add(asset)
             session.flush()
@@ -146,7 +146,7 @@ def store_made(*, workspace_id: int, filename: str, data: bytes, meta: dict,
             if with_asset is not None:
                 with_asset(session, existing)
     if existing is not None:
-        if existing.status != "ready":
+        if existing.status != AssetStatus.READY:
             process(asset_id=existing.id, key=existing.storage_key, workspace_id=workspace_id)
         return existing
     image, info = open_checked(data)
@@ -160,8 +160,8 @@ def store_made(*, workspace_id: int, filename: str, data: bytes, meta: dict,
         with session_scope() as session:
             asset = Asset(workspace_id=workspace_id, sha256=digest, filename=clean_filename(filename, info.ext),
                           mime=info.mime, size_bytes=len(data), width=info.width, height=info.height,
-                          storage_key=key, thumb_key=thumb_key, status="ready", origin=origin,
-                          meta=json.dumps({**thumb_meta, **meta}, default=str))
+                          storage_key=key, thumb_key=thumb_key, status=AssetStatus.READY, origin=origin,
+                          meta=jsonable({**thumb_meta, **meta}))
             apply_facts(asset, thumb_meta)
             session.add(asset)
             session.flush()
@@ -246,8 +246,8 @@ def submit_processing(*, workspace_id: int, asset_ids: list[int]) -> list[str]:
 
 def _park(asset_ids: list[int], *, reason: str) -> None:
     with session_scope() as session:
-        for asset in session.exec(select(Asset).where(col(Asset.id).in_(asset_ids), Asset.status != "ready")):
-            asset.status, asset.error = "failed", reason[:500]
+        for asset in session.exec(select(Asset).where(col(Asset.id).in_(asset_ids), Asset.status != AssetStatus.READY)):
+            asset.status, asset.error = AssetStatus.FAILED, reason[:500]
             session.add(asset)
 
 
@@ -260,8 +260,8 @@ def requeue_unqueued(*, stale_after: timedelta = timedelta(hours=1), limit: int 
     cutoff = utcnow() - stale_after
     with session_scope() as session:
         rows = session.exec(select(Asset.id, Asset.workspace_id).where(or_(
-            (Asset.status == "failed") & col(Asset.error).startswith(QUEUE_UNAVAILABLE),
-            (Asset.status == "processing") & (col(Asset.created_at) <= cutoff),
+            (Asset.status == AssetStatus.FAILED) & col(Asset.error).startswith(QUEUE_UNAVAILABLE),
+            (Asset.status == AssetStatus.PROCESSING) & (col(Asset.created_at) <= cutoff),
         )).order_by(col(Asset.id)).limit(limit)).all()
         by_owner: dict[int, list[int]] = {}
         for asset_id, workspace_id in rows:
@@ -269,7 +269,7 @@ def requeue_unqueued(*, stale_after: timedelta = timedelta(hours=1), limit: int 
         ids = [r[0] for r in rows]
         if ids:
             for asset in session.exec(select(Asset).where(col(Asset.id).in_(ids))):
-                asset.status, asset.error = "processing", ""
+                asset.status, asset.error = AssetStatus.PROCESSING, ""
                 session.add(asset)
     job_ids: list[str] = []
     pending = list(by_owner.items())
@@ -287,7 +287,7 @@ def pending_work(*, asset_ids: list[int]) -> list[tuple[int, str, int]]:
     """(id, storage key, owner) of the assets still waiting for a thumbnail, in one query."""
     with session_scope() as session:
         rows = session.exec(select(Asset.id, Asset.storage_key, Asset.workspace_id)
-                            .where(col(Asset.id).in_(asset_ids), Asset.status != "ready")).all()
+                            .where(col(Asset.id).in_(asset_ids), Asset.status != AssetStatus.READY)).all()
     order = {asset_id: i for i, asset_id in enumerate(asset_ids)}
     return sorted(((r[0], r[1], r[2]) for r in rows), key=lambda r: order[r[0]])
 
@@ -307,9 +307,9 @@ def process(*, asset_id: int, key: str, workspace_id: int) -> str:
         with session_scope() as session:
             asset = session.get(Asset, asset_id)
             if asset is not None:
-                asset.status, asset.error = "failed", f"Could not make a thumbnail: {reason}"[:500]
+                asset.status, asset.error = AssetStatus.FAILED, f"Could not make a thumbnail: {reason}"[:500]
                 session.add(asset)
-        return "failed"
+        return AssetStatus.FAILED
     thumb_key = _thumb_key(workspace_id, key)
     try:
         storage.put(thumb_key, thumb, content_type="image/webp")
@@ -325,19 +325,20 @@ def process(*, asset_id: int, key: str, workspace_id: int) -> str:
             return "deleted"
         # Merged: other writers (a generation's parameters) may have added keys already.
         apply_facts(asset, meta)
-        meta = {**json.loads(asset.meta or "{}"), **meta}
-        asset.thumb_key, asset.meta, asset.status, asset.error = thumb_key, json.dumps(meta), "ready", ""
+        meta = jsonable({**(asset.meta or {}), **meta})  # a new dict: an in-place change would not be saved
+        asset.thumb_key, asset.meta, asset.status, asset.error = thumb_key, meta, AssetStatus.READY, ""
         session.add(asset)
         index.refresh(session, asset)  # the camera is part of what search reads
-    return "ready"
+    return AssetStatus.READY
 
 
 def fail_unfinished(*, asset_ids: list[int], reason: str) -> int:
     """After a thumbnail job ended for good without them: its assets still "processing" are failed, saying why."""
     with session_scope() as session:
-        rows = session.exec(select(Asset).where(col(Asset.id).in_(asset_ids), Asset.status == "processing")).all()
+        rows = session.exec(select(Asset).where(col(Asset.id).in_(asset_ids),
+                                                Asset.status == AssetStatus.PROCESSING)).all()
         for asset in rows:
-            asset.status, asset.error = "failed", reason[:500]
+            asset.status, asset.error = AssetStatus.FAILED, reason[:500]
             session.add(asset)
         return len(rows)
 
@@ -389,7 +390,5 @@ def merge_meta(*, session: Session, asset_id: int, extra: dict) -> None:
     asset = session.get(Asset, asset_id)
     if asset is None:
         return
-    meta = json.loads(asset.meta or "{}")
-    meta.update(extra)
-    asset.meta = json.dumps(meta, default=str)
+    asset.meta = jsonable({**(asset.meta or {}), **extra})  # a new dict: an in-place change would not be saved
     session.add(asset)

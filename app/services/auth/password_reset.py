@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from app.db import session_scope
+from app.models import OutboxStatus
 from app.queue import enqueue_email_delivery
 from app.services import mail, throttle
 from app.services.auth import accounts
@@ -36,7 +37,7 @@ def request_reset(*, email: str, ip: str) -> str:
                     "If you did not ask, ignore this email: your password stays as it is.\n")
             row = mail.write_outbox(session=session, to=user.email,
                                     subject="Reset your Atelier password", body=body)
-            outbox_id = row.id if row.status == "pending" else None
+            outbox_id = row.id if row.status == OutboxStatus.PENDING else None
     if outbox_id is not None:
         try:
             enqueue_email_delivery(outbox_id)

@@ -19,7 +19,17 @@ from sqlalchemy import literal
 from sqlmodel import Session, col, func, select
 
 from app.db import session_scope
-from app.models import BillingEffect, BillingIssue, BillingState, CreditEntry, StripeEvent, User, Workspace, utcnow
+from app.models import (
+    BillingEffect,
+    BillingIssue,
+    BillingState,
+    CreditEntry,
+    OutboxStatus,
+    StripeEvent,
+    User,
+    Workspace,
+    utcnow,
+)
 from app.services import mail
 from app.services.billing import client, effects, webhooks
 from app.services.billing.handlers import PAYMENT_KINDS, RetryLater, Unapplicable, planned_effects
@@ -120,7 +130,7 @@ def _email_admins(session: Session, new: list[str]) -> None:
     for to in admins:
         row = mail.write_outbox(session=session, to=to, subject=f"Billing: {len(new)} new reconciliation issue(s)",
                                 body=body)
-        if row.status == "pending":
+        if row.status == OutboxStatus.PENDING:
             session.info.setdefault(effects.RECEIPTS_KEY, []).append(row.id)
 
 

@@ -3,7 +3,6 @@ job's body)."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
@@ -40,7 +39,7 @@ def make_images(ctx: jobs.Progress, generation_id: int) -> str:
         handle = provider.submit(request)
         with session_scope() as session:
             generation = session.get(Generation, generation_id)
-            generation.handle = json.dumps(handle)
+            generation.handle = dict(handle)
             session.add(generation)
     _follow(ctx, provider, handle)
     images = provider.result(handle)

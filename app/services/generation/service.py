@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from datetime import datetime
@@ -13,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from app.db import session_scope
 from app.errors import NotFound, ValidationFailed
-from app.models import Asset, Generation, GenerationImage, Job, utcnow
+from app.models import Asset, Generation, GenerationImage, Job, JobStatus, utcnow
 from app.queue import queue_position
 from app.services import jobs, throttle
 from app.services.assets import service as assets
@@ -128,7 +127,7 @@ def create_generation(*, workspace_id: int, data: GenerationInput, user_id: int 
 
 
 def _forget(session: Session, job: Job) -> None:
-    generation = session.get(Generation, json.loads(job.params)["generation_id"])
+    generation = session.get(Generation, job.params["generation_id"])
     if generation is not None:
         session.delete(generation)
 
@@ -137,7 +136,7 @@ def settle_job(session: Session, job: Job, *, reason: str = "", refused: int = 0
     """The generation as its job stands (app.services.jobs calls it with every status change of the job, in
     that transaction). `refused`: images the output check refused (said when it succeeds); `reason`: the
     reaper ended the job (its worker was lost)."""
-    generation = session.get(Generation, json.loads(job.params or "{}").get("generation_id"))
+    generation = session.get(Generation, dict(job.params or {}).get("generation_id"))
     if not jobs.claims(session, generation, job):
         return
     if job.status == "running":
@@ -190,7 +189,7 @@ def public(generation: Generation, images: list[tuple[GenerationImage, Asset]] |
     if job is not None:
         body["progress"] = job.progress
         body["message"] = job.message
-        body["queue_position"] = queue_position(job.queue, job.rq_id) if job.status == "queued" else None
+        body["queue_position"] = queue_position(job.queue, job.rq_id) if job.status == JobStatus.QUEUED else None
     return body
 
 
@@ -288,4 +287,4 @@ def cancel_generation(*, workspace_id: int, generation_id: int) -> str:
 
 
 def handle_of(generation: Generation) -> dict:
-    return json.loads(generation.handle or "{}")
+    return dict(generation.handle or {})

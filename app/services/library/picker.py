@@ -4,6 +4,7 @@ outputs" switch; "All" takes every match of that search, not only the tiles show
 from __future__ import annotations
 
 from app.db import session_scope
+from app.models import AssetStatus
 from app.services.library.cards import card_of, count_label
 from app.services.library.search import SearchQuery, matching_ids, search
 
@@ -11,7 +12,7 @@ from app.services.library.search import SearchQuery, matching_ids, search
 def picker_query(q: str, include_derived: bool, *, ready_only: bool = False) -> SearchQuery:
     # Derived pictures (workflow outputs) stay out unless asked for: a picker of sources should not
     # offer the resized copy beside its original.
-    return SearchQuery(q=str(q)[:200], include_derived=include_derived, status="ready" if ready_only else "")
+    return SearchQuery(q=str(q)[:200], include_derived=include_derived, status=AssetStatus.READY if ready_only else "")
 
 
 def picker_cards(*, workspace_id: int, q: str, include_derived: bool, limit: int,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, or_, select
 
+from app.jsonable import json_text
 from app.models import Asset, Deck, Generation, GenerationImage, RenameBatch, RenameItem, WorkflowItem, WorkflowRun
 
 LIMIT = 20
@@ -35,19 +36,20 @@ def usage_of(*, session: Session, workspace_id: int, asset_id: int) -> list[dict
     found += [{"kind": "generation", "id": str(g.id), "label": f"Generated from “{g.prompt[:60]}”",
                "when": g.created_at.strftime("%Y-%m-%d")} for g in gens]
     # A run used it as an input, or made it (its id in the item's JSON list of outputs).
-    runs = session.exec(select(WorkflowRun).join(WorkflowItem, col(WorkflowItem.run_id) == WorkflowRun.id)
-                        .where(WorkflowRun.workspace_id == workspace_id,
-                               or_(WorkflowItem.source_asset_id == asset_id,
-                                   col(WorkflowItem.outputs).contains(f"[{asset_id}]"),
-                                   col(WorkflowItem.outputs).contains(f"[{asset_id},"),
-                                   col(WorkflowItem.outputs).contains(f" {asset_id},"),
-                                   col(WorkflowItem.outputs).contains(f" {asset_id}]")))
-                        .distinct().order_by(col(WorkflowRun.id).desc()).limit(LIMIT)).all()
+    # Run ids first: PostgreSQL cannot DISTINCT a row holding a json column (the run's definition).
+    touching = select(WorkflowItem.run_id).where(or_(WorkflowItem.source_asset_id == asset_id,
+                                                     json_text(WorkflowItem.outputs).contains(f"[{asset_id}]"),
+                                                     json_text(WorkflowItem.outputs).contains(f"[{asset_id},"),
+                                                     json_text(WorkflowItem.outputs).contains(f" {asset_id},"),
+                                                     json_text(WorkflowItem.outputs).contains(f" {asset_id}]")))
+    runs = session.exec(select(WorkflowRun).where(WorkflowRun.workspace_id == workspace_id,
+                                                  col(WorkflowRun.id).in_(touching))
+                        .order_by(col(WorkflowRun.id).desc()).limit(LIMIT)).all()
     found += [{"kind": "workflow", "id": str(r.id), "label": f"Workflow “{r.name}” ({r.status})",
                "when": r.created_at.strftime("%Y-%m-%d")} for r in runs]
     decks = session.exec(select(Deck).where(Deck.workspace_id == workspace_id,
-                                            col(Deck.outline).contains(f'"asset_id": "{asset_id}"')
-                                            | col(Deck.outline).contains(f'"asset_id":"{asset_id}"'))
+                                            json_text(Deck.outline).contains(f'"asset_id": "{asset_id}"')
+                                            | json_text(Deck.outline).contains(f'"asset_id":"{asset_id}"'))
                          .order_by(col(Deck.id).desc()).limit(LIMIT)).all()
     found += [{"kind": "deck", "id": str(d.id), "label": f"Deck “{d.title or 'Untitled'}”",
                "when": d.updated_at.strftime("%Y-%m-%d")} for d in decks]

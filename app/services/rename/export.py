@@ -63,7 +63,7 @@ def build_zip(*, workspace_id: int, batch_id: int) -> tuple[Iterator[bytes], str
     stream = ZipStream(sized=False)
 
     def file_bytes(item, asset) -> Iterator[bytes]:
-        tags = json.loads(item.tags or "[]")
+        tags = list(item.tags or [])
         data, note = _rewrite_metadata(storage.get(asset.storage_key), title=item.title, alt_text=item.alt_text,
                                        tags=tags, keep_exif=options.keep_exif, write=options.write_metadata)
         rows.append({"original_name": item.original_name, "new_name": item.final_name, "alt_text": item.alt_text,

@@ -13,7 +13,18 @@ from sqlmodel import Session, col, delete, func, select
 
 from app.db import session_scope
 from app.errors import Forbidden, NotFound, ValidationFailed
-from app.models import Asset, Job, RenameBatch, RenameItem, User, VisionCache, utcnow
+from app.jsonable import jsonable
+from app.models import (
+    Asset,
+    Job,
+    RenameBatch,
+    RenameBatchStatus,
+    RenameItem,
+    RenameItemStatus,
+    User,
+    VisionCache,
+    utcnow,
+)
 from app.services import jobs
 from app.services.billing import plans
 from app.services.library import index, renamed
@@ -56,8 +67,23 @@ class RenameOptions(BaseModel):
         return value
 
 
+class RenameFields(BaseModel):
+    """What the analysis found in one image (a rename item's `fields`): the words names are composed from."""
+
+    subject: str = ""
+    detail: str = ""
+    color: str = ""
+    date: str = ""
+    camera: str = ""
+    place: str = ""
+
+
 def options_of(batch: RenameBatch) -> RenameOptions:
-    return RenameOptions.model_validate_json(batch.options)
+    return RenameOptions.model_validate(batch.options)
+
+
+def fields_of(item: RenameItem) -> RenameFields:
+    return RenameFields.model_validate(item.fields or {})
 
 
 def _month_start() -> datetime:
@@ -68,7 +94,7 @@ def _month_start() -> datetime:
 # A batch holds its images' quota from creation until it ends badly: refused at submit (no
 # credits, queue down), or its job failed or was canceled. Then, like its credits, the quota goes
 # back. Read from the job row too, because a job the reaper fails leaves its batch "analyzing".
-QUOTA_RELEASED = ("failed", "canceled")
+QUOTA_RELEASED = (RenameBatchStatus.FAILED, RenameBatchStatus.CANCELED)
 
 
 def images_this_month(*, session: Session, workspace_id: int) -> int:
@@ -107,7 +133,8 @@ def create_batch(*, workspace_id: int, asset_ids: list[int], options: RenameOpti
             raise Forbidden(f"This batch has {len(asset_ids)} images but only {max(0, quota - used)} of your "
                             f"{quota} renames this month remain.", code="quota_exceeded")
         by_id = {a.id: a for a in owned}
-        batch = RenameBatch(workspace_id=workspace_id, options=options.model_dump_json(), image_count=len(asset_ids))
+        batch = RenameBatch(workspace_id=workspace_id, options=options.model_dump(mode="json"),
+                            image_count=len(asset_ids))
         session.add(batch)
         session.flush()
         for position, asset_id in enumerate(asset_ids):
@@ -124,7 +151,7 @@ def settle_job(session: Session, job: Job, *, reason: str = "") -> None:
     in that transaction). A batch that has moved on to another job is left alone (jobs.claims). `reason`: the
     reaper ended the job (its worker was lost): rows not described fail with it; the batch is usable when
     some were."""
-    batch = session.get(RenameBatch, json.loads(job.params or "{}").get("batch_id"))
+    batch = session.get(RenameBatch, dict(job.params or {}).get("batch_id"))
     if not jobs.claims(session, batch, job):
         return
     if job.status == "running":
@@ -204,7 +231,7 @@ def analyze_item(*, item_id: int, provider, options: RenameOptions) -> str:
             session.delete(cached)  # past its time: asked again (and stored afresh) below
             cached = None
         storage_key, mime, filename = asset.storage_key, asset.mime, item.original_name
-        cached_result = json.loads(cached.result) if cached else None
+        cached_result = dict(cached.result) if cached else None
     try:
         if cached_result is None:
             result = provider.describe(VisionRequest(
@@ -214,7 +241,7 @@ def analyze_item(*, item_id: int, provider, options: RenameOptions) -> str:
             cached_result = asdict(result)
             with session_scope() as session:
                 if session.get(VisionCache, key) is None:
-                    session.add(VisionCache(key=key, provider=provider.name, result=json.dumps(cached_result)))
+                    session.add(VisionCache(key=key, provider=provider.name, result=jsonable(cached_result)))
     except ProviderError as exc:
         # The provider's client already retried. A busy or flaky provider stops the job (RQ retries it
         # later and finished items are skipped); a server that is not there at all (refused, unknown
@@ -227,29 +254,29 @@ def analyze_item(*, item_id: int, provider, options: RenameOptions) -> str:
                                     "an admin to check the AI connection.")
         else:
             _store_failure(item_id, exc.message)
-        return "failed"
+        return RenameItemStatus.FAILED
     _store_result(item_id, VisionResult(**cached_result), options)
-    return "done"
+    return RenameItemStatus.DONE
 
 
-def _fields(result: VisionResult) -> dict[str, str]:
+def _fields(result: VisionResult) -> RenameFields:
     extras = result.extras or {}
     colours = extras.get("colours") or []
-    return {"subject": result.subject, "detail": (result.details or [""])[0],
-            "color": colours[0].get("name", "") if colours and isinstance(colours[0], dict) else "",
-            "date": str(extras.get("date", "") or ""), "camera": str(extras.get("camera", "") or ""),
-            "place": str(extras.get("place", "") or "")}
+    return RenameFields(subject=result.subject, detail=(result.details or [""])[0],
+                        color=colours[0].get("name", "") if colours and isinstance(colours[0], dict) else "",
+                        date=str(extras.get("date", "") or ""), camera=str(extras.get("camera", "") or ""),
+                        place=str(extras.get("place", "") or ""))
 
 
 def _store_result(item_id: int, result: VisionResult, options: RenameOptions) -> None:
     with session_scope() as session:
         item = session.get(RenameItem, item_id)
-        item.fields = json.dumps(_fields(result))
+        item.fields = _fields(result).model_dump()
         item.alt_text = clip_alt_text(result.alt_text) if options.alt_text else ""
         item.title = result.title[:200]
-        item.tags = json.dumps(naming.clean_tags(result.keywords))
+        item.tags = naming.clean_tags(result.keywords)
         item.confidence = max(0.0, min(1.0, float(result.confidence)))
-        item.status, item.error = "done", ""
+        item.status, item.error = RenameItemStatus.DONE, ""
         session.add(item)
         # Words read in the picture (the local analyzer's OCR) make it findable in the library.
         text = " ".join(str((result.extras or {}).get("text") or "").split())[:MAX_OCR_CHARS]
@@ -263,7 +290,7 @@ def _store_result(item_id: int, result: VisionResult, options: RenameOptions) ->
 def _store_failure(item_id: int, message: str) -> None:
     with session_scope() as session:
         item = session.get(RenameItem, item_id)
-        item.status, item.error = "failed", message[:500]
+        item.status, item.error = RenameItemStatus.FAILED, message[:500]
         session.add(item)
 
 
@@ -277,8 +304,8 @@ def compose_names(*, batch_id: int) -> None:
             col(Asset.id).in_([i.asset_id for i in items]))).all()}
         stems, exts, composed = [], [], []
         for item in items:
-            fields = json.loads(item.fields or "{}") | {"keywords": " ".join(options.keywords)}
-            if item.status == "done":
+            fields = fields_of(item).model_dump() | {"keywords": " ".join(options.keywords)}
+            if item.status == RenameItemStatus.DONE:
                 stem = naming.compose_item_name(fields, original_name=item.original_name, template=options.template,
                                                 case=options.case, max_length=options.max_length,
                                                 index=item.position + 1)
@@ -321,9 +348,9 @@ def edit_item(*, workspace_id: int, batch_id: int, item_id: int, final_name: str
 
 def needs_subject(item: RenameItem) -> bool:
     """An analysed row whose analyzer found nothing to name it after, and that nobody has named since."""
-    if item.status != "done" or item.edited:
+    if item.status != RenameItemStatus.DONE or item.edited:
         return False
-    return not str(json.loads(item.fields or "{}").get("subject") or "").strip()
+    return not fields_of(item).subject.strip()
 
 
 def _has_words(name: str, words: list[str]) -> bool:
@@ -344,7 +371,7 @@ def add_keyword(*, workspace_id: int, batch_id: int, keyword: str) -> dict[str, 
         batch = get_batch(session=session, workspace_id=workspace_id, batch_id=batch_id)
         options = options_of(batch)
         options = RenameOptions.model_validate(options.model_dump() | {"keywords": [*options.keywords, keyword]})
-        batch.options = options.model_dump_json()
+        batch.options = options.model_dump(mode="json")
         session.add(batch)
         items = items_of(session=session, batch_id=batch_id)
         had = {item.id for item in items if _has_words(item.final_name, words)}

@@ -9,7 +9,6 @@ writes over a user's change. Versions: `deck_versions`.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -20,7 +19,7 @@ from sqlmodel import Session, col, func, select
 from app.db import session_scope
 from app.errors import Conflict, ValidationFailed
 from app.ids import parse_id
-from app.models import Asset, Deck, DeckVersion, Job
+from app.models import Asset, Deck, DeckStatus, DeckVersion, Job
 from app.services.moderation import policy as content_policy
 from app.services.slides import runs as deck_runs
 from app.services.slides.engine import local_text
@@ -166,7 +165,7 @@ def list_decks(*, session: Session, workspace_id: int, limit: int = 50, offset: 
 
 def summary(deck: Deck) -> dict[str, Any]:
     """A deck in a list: what identifies it, without its outline."""
-    count = len(json.loads(deck.outline)["slides"]) if deck.outline else 0
+    count = len(deck.outline.get("slides", [])) if deck.outline else 0
     return {"id": deck.id, "title": deck.title, "status": deck.status, "slide_count": count, "theme": deck.theme,
             "brand_kit": deck.brand_kit_name or None, "provider": deck.provider,
             "created_at": deck.created_at.isoformat(), "updated_at": deck.updated_at.isoformat()}
@@ -229,15 +228,16 @@ def create_deck(*, workspace_id: int, data: DeckInput, document: tuple[str, byte
     with session_scope() as session:
         deck = Deck(workspace_id=workspace_id,
                     title=(outline.title if outline else spec.topic)[:600] or "Untitled deck",
-                    spec=spec.model_dump_json(), outline=outline.model_dump_json() if outline else "", theme=theme,
+                    spec=spec.model_dump(mode="json"), outline=outline.model_dump(mode="json") if outline else None,
+                    theme=theme,
                     brand_kit_key=kit_key, brand_kit_name=kit_name[:200], provider=provider,
-                    image_provider=image_provider, status="idle" if outline else "failed")
+                    image_provider=image_provider, status=DeckStatus.IDLE if outline else DeckStatus.FAILED)
         session.add(deck)
         session.flush()
         deck_id = deck.id
     if outline is None:  # the chat provider plans it in a job
-        deck_runs.start(workspace_id=workspace_id, deck_id=deck_id, status="outlining", params={"action": "outline"},
-                        cost=0)
+        deck_runs.start(workspace_id=workspace_id, deck_id=deck_id, status=DeckStatus.OUTLINING,
+                        params={"action": "outline"}, cost=0)
     return load_deck(deck_id)
 
 
@@ -252,8 +252,8 @@ def rebuild_outline(*, workspace_id: int, deck_id: int, provider: str = "") -> D
     if provider != "local":
         with session_scope() as session:
             session.execute(update(Deck).where(col(Deck.id) == deck_id).values(provider=provider))
-        deck_runs.start(workspace_id=workspace_id, deck_id=deck_id, status="outlining", params={"action": "outline"},
-                        cost=0)
+        deck_runs.start(workspace_id=workspace_id, deck_id=deck_id, status=DeckStatus.OUTLINING,
+                        params={"action": "outline"}, cost=0)
         return load_deck(deck_id)
     outline = local_text.outline_from(spec)
     with session_scope() as session:
@@ -262,7 +262,7 @@ def rebuild_outline(*, workspace_id: int, deck_id: int, provider: str = "") -> D
         if deck.outline:
             add_version(session=session, deck=deck, note="Before the outline was planned again")
         write_outline(deck, outline)
-        deck.status, deck.error, deck.provider = "idle", "", provider
+        deck.status, deck.error, deck.provider = DeckStatus.IDLE, "", provider
         session.add(deck)
     return load_deck(deck_id)
 

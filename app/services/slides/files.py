@@ -167,4 +167,4 @@ def check_native(*, deck: Deck, slide: Slide) -> None:
 def _outline(deck: Deck) -> Outline:
     if not deck.outline:
         raise NotFound("This deck has no outline yet.", code="no_outline")
-    return Outline.model_validate_json(deck.outline)
+    return Outline.model_validate(deck.outline)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +11,7 @@ from sqlmodel import Session, col
 
 from app.db import read_scope, session_scope
 from app.errors import Conflict, ValidationFailed
-from app.models import Deck, Job, utcnow
+from app.models import Deck, DeckStatus, Job, JobStatus, utcnow
 from app.services import credits, jobs
 from app.services.slides.engine.model import Outline, Slide
 from app.services.slides.store import (
@@ -64,7 +63,7 @@ def generate(*, workspace_id: int, deck_id: int, user_id: int | None = None) -> 
         provider, image_provider = deck.provider, deck.image_provider
     if not targets:
         raise ValidationFailed("Every slide is locked: unlock the slides to write.", code="all_locked")
-    return start(workspace_id=workspace_id, deck_id=deck_id, status="generating",
+    return start(workspace_id=workspace_id, deck_id=deck_id, status=DeckStatus.GENERATING,
                  params={"action": "generate", "slide_ids": [s.id for s in targets]},
                  cost=price(provider=provider, image_provider=image_provider, slides=targets), user_id=user_id)
 
@@ -91,7 +90,7 @@ def regenerate_slide(*, workspace_id: int, deck_id: int, slide_id: str, replace_
                        "notes. Confirm to go ahead (a version is kept so you can restore them).",
                        code="slide_edited")
     _keep_before(workspace_id=workspace_id, deck_id=deck_id, note=f"Before regenerating “{slide.title or slide.id}”")
-    return start(workspace_id=workspace_id, deck_id=deck_id, status="generating",
+    return start(workspace_id=workspace_id, deck_id=deck_id, status=DeckStatus.GENERATING,
                  params={"action": "regenerate", "slide_ids": [slide.id]},
                  cost=price(provider=provider, image_provider=image_provider, slides=[slide]), user_id=user_id)
 
@@ -156,7 +155,7 @@ def heal(*, deck_id: int) -> bool:
         if job is not None and job.status not in jobs.TERMINAL:
             return False
         job_id = deck.job_id
-        status = job.status if job is not None and job.status == "canceled" else "failed"
+        status = job.status if job is not None and job.status == JobStatus.CANCELED else JobStatus.FAILED
         error = (job.error if job is not None else "") or "The job that was making this deck was lost."
     settle_interrupted(deck_id=deck_id, job_id=job_id, status=status, error=error, before={})
     return True
@@ -243,7 +242,7 @@ def settle_job(session: Session, job: Job, *, reason: str = "", before: dict[str
     status change of the job). Succeeded: the job's `outline` (planned) or `written` slides (`slide_ids`,
     `note`) close the deck with a version. Failed or canceled: slides left half-way go back to `before` (each
     slide's stage before the job); `reason`: the reaper ended the job (its worker was lost)."""
-    deck_id = json.loads(job.params or "{}").get("deck_id")
+    deck_id = dict(job.params or {}).get("deck_id")
     if job.status == "succeeded":
         deck = session.get(Deck, deck_id) if deck_id is not None else None
         if deck is None or deck.job_id != job.id:

@@ -6,11 +6,11 @@ from sqlmodel import Session, col, func, select
 
 from app.db import read_scope
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import Deck, DeckVersion, utcnow
+from app.models import Deck, DeckStatus, DeckVersion, utcnow
 from app.services.slides.engine.model import DeckSpec, Outline, Slide
 
 # Deck statuses while a job works on it: edits are refused then.
-BUSY = ("outlining", "generating")
+BUSY = (DeckStatus.OUTLINING, DeckStatus.GENERATING)
 # Slide stages while a job works on the slide.
 IN_PROGRESS = ("writing", "image", "chart")
 MAX_VERSIONS = 50  # per deck; the oldest go first
@@ -43,11 +43,11 @@ def load_deck(deck_id: int) -> Deck | None:
 
 
 def outline_of(deck: Deck) -> Outline | None:
-    return Outline.model_validate_json(deck.outline) if deck.outline else None
+    return Outline.model_validate(deck.outline) if deck.outline else None
 
 
 def spec_of(deck: Deck) -> DeckSpec:
-    return DeckSpec.model_validate_json(deck.spec)
+    return DeckSpec.model_validate(deck.spec)
 
 
 def check_not_busy(deck: Deck) -> None:
@@ -71,7 +71,7 @@ def find_slide(outline: Outline, slide_id: str) -> Slide:
 
 def write_outline(deck: Deck, outline: Outline) -> None:
     """Store `outline` on the row (the caller adds it to its session) and bump the revision."""
-    deck.outline = outline.model_dump_json()
+    deck.outline = outline.model_dump(mode="json")
     deck.title = (outline.title or outline.slides[0].title or deck.title)[:600]
     deck.revision += 1
     deck.updated_at = utcnow()
@@ -85,11 +85,11 @@ def replace_slides(deck: Deck, changes: dict[str, Slide]) -> Outline:
     return updated
 
 
-def resting_status(outline: Outline | None) -> str:
+def resting_status(outline: Outline | None) -> DeckStatus:
     """The status of a deck nobody is working on."""
     if outline is None:
-        return "failed"
-    return "ready" if any(s.stage == "ready" for s in outline.slides) else "idle"
+        return DeckStatus.FAILED
+    return DeckStatus.READY if any(s.stage == "ready" for s in outline.slides) else DeckStatus.IDLE
 
 
 def keep_version(*, session: Session, deck: Deck, note: str) -> DeckVersion | None:
@@ -99,7 +99,7 @@ def keep_version(*, session: Session, deck: Deck, note: str) -> DeckVersion | No
         return None
     newest = session.exec(select(DeckVersion.outline).where(DeckVersion.deck_id == deck.id)
                           .order_by(col(DeckVersion.number).desc()).limit(1)).first()
-    if newest is not None and Outline.model_validate_json(newest) == outline_of(deck):
+    if newest is not None and Outline.model_validate(newest) == outline_of(deck):
         return None
     return add_version(session=session, deck=deck, note=note)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -24,9 +23,9 @@ from app.services.slides.store import (
 
 
 def version_public(version: DeckVersion) -> dict[str, Any]:
-    slides = json.loads(version.outline)["slides"]
-    return {"number": version.number, "note": version.note, "slide_count": len(slides),
-            "title": json.loads(version.outline).get("title", ""), "created_at": version.created_at.isoformat()}
+    outline = version.outline or {}
+    return {"number": version.number, "note": version.note, "slide_count": len(outline.get("slides", [])),
+            "title": outline.get("title", ""), "created_at": version.created_at.isoformat()}
 
 
 def list_versions(*, session: Session, workspace_id: int, deck_id: int) -> list[DeckVersion]:
@@ -54,7 +53,7 @@ def restore_version(*, workspace_id: int, deck_id: int, number: int) -> Deck:
                                                          DeckVersion.number == number)).first()
         if version is None:
             raise NotFound(f"This deck has no version {number}.", code="no_such_version")
-        outline = Outline.model_validate_json(version.outline)
+        outline = Outline.model_validate(version.outline)
         if deck.outline and outline_of(deck) != outline:
             add_version(session=session, deck=deck, note=f"Before restoring version {number}")
         write_outline(deck, outline)

@@ -13,7 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-DRAFT, IN_REVIEW, APPROVED, REJECTED, INVALIDATED = "draft", "in_review", "approved", "rejected", "invalidated"
+from app.models import TemplateVersionStatus
+
+# The version statuses by their short names (the review code reads them as approvals.IN_REVIEW…).
+DRAFT, IN_REVIEW, APPROVED, REJECTED, INVALIDATED = (
+    TemplateVersionStatus.DRAFT, TemplateVersionStatus.IN_REVIEW, TemplateVersionStatus.APPROVED,
+    TemplateVersionStatus.REJECTED, TemplateVersionStatus.INVALIDATED)
 # Roles that may review when a stage names none (the matrix's `approvals.review`).
 REVIEW_ROLES = frozenset({"owner", "admin", "approver"})
 MAX_STAGES, MAX_NEEDED = 10, 20

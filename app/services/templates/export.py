@@ -62,7 +62,7 @@ def slide_deck(picked: render.Picked) -> Deck:
     content = picked.version.content
     outline = content.get("outline") or {}
     return Deck(workspace_id=picked.template.workspace_id, title=outline.get("title") or picked.template.name,
-                spec=json.dumps(content.get("spec") or {}), outline=json.dumps(outline),
+                spec=dict(content.get("spec") or {}), outline=dict(outline),
                 theme=content.get("theme", ""), brand_kit_key=content.get("brand_kit_key", ""),
                 brand_kit_name=content.get("brand_kit_name", ""))
 

@@ -3,7 +3,6 @@ active version, and an image style's prompt and settings handed to the generatio
 
 from __future__ import annotations
 
-import json
 import logging
 
 from sqlmodel import Session, func, select
@@ -33,7 +32,7 @@ def deck_content(deck: Deck) -> dict:
     """A deck's spec, outline and design as a slide template's content (no job state, no provider)."""
     if not deck.outline:
         raise Conflict("This deck has no outline yet; wait until it is made.", code="no_outline")
-    return {"spec": json.loads(deck.spec), "outline": json.loads(deck.outline), "theme": deck.theme,
+    return {"spec": dict(deck.spec), "outline": dict(deck.outline), "theme": deck.theme,
             "brand_kit_key": deck.brand_kit_key, "brand_kit_name": deck.brand_kit_name}
 
 
@@ -41,7 +40,7 @@ def store_thumbnail(*, template: Template, deck: Deck) -> None:
     """The first slide's preview as the template's library tile (best effort: a tile is not worth a failed save)."""
     from app.services.slides.files import preview_png
 
-    outline = Outline.model_validate_json(deck.outline)
+    outline = Outline.model_validate(deck.outline)
     key = f"{THUMB_PREFIX}/{template.workspace_id}/{template.id}.png"
     try:
         png = preview_png(deck=deck, slide=outline.slides[0], width=THUMB_WIDTH)
@@ -100,7 +99,7 @@ def new_deck_from_template(*, session: Session, actor: UserPublic, template_id: 
 
         describe_brand_kit(workspace_id=actor.workspace_id, key=kit_key)
     deck = Deck(workspace_id=actor.workspace_id, title=(outline.title or template.name)[:600],
-                spec=json.dumps(content.get("spec") or {}), outline=outline.model_dump_json(),
+                spec=dict(content.get("spec") or {}), outline=outline.model_dump(mode="json"),
                 theme=content.get("theme", ""), brand_kit_key=kit_key, brand_kit_name=content.get("brand_kit_name", ""),
                 status=resting_status(outline))
     session.add(deck)

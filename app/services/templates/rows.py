@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from app import routes
-from app.models import TemplateVersion
+from app.models import TemplateVersion, TemplateVersionStatus
 from app.services.auth.accounts import UserPublic
 from app.services.templates import library
 from app.services.templates.view import (
@@ -32,7 +32,7 @@ def card(template, latest: TemplateVersion | None, active_number: int | None) ->
         "category": template.category, "tags": ", ".join(template.tags or []),
         "status": status_text(active_number=active_number, latest_status=latest.status if latest else "",
                               latest_number=template.latest_number),
-        "in_review": "yes" if latest is not None and latest.status == "in_review" else "",
+        "in_review": "yes" if latest is not None and latest.status == TemplateVersionStatus.IN_REVIEW else "",
         "active": "yes" if active_number else "",
         "updated": when(template.updated_at), "archived": "yes" if template.archived_at else "",
         "thumb": routes.API + f"/templates/{template.id}/thumbnail" if template.thumbnail_key else "",

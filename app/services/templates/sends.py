@@ -8,6 +8,7 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from app.errors import ValidationFailed
+from app.models import OutboxStatus
 from app.services import audit, mail, throttle
 from app.services.auth.accounts import UserPublic, normalise_email
 from app.services.templates import image_links, library, render
@@ -72,7 +73,7 @@ def send_test(*, session: Session, actor: UserPublic, template_id: int, recipien
     title = f"[Test] {subject or template.name} (version {picked.version.number})"
     rows = [mail.write_outbox(session=session, to=address, subject=title, body=published.text, html=published.html)
             for address in to]
-    pending = [row.id for row in rows if row.status == "pending"]
+    pending = [row.id for row in rows if row.status == OutboxStatus.PENDING]
     if pending:
         _deliver_after_commit(session, pending)
     audit.record(session=session, action="template.test_send", actor_id=actor.id,

@@ -9,6 +9,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from app.models import TemplateVersionStatus
 from app.services.workflows.form import form_fields
 
 KINDS = {
@@ -98,9 +99,9 @@ def status_text(*, active_number: int | None, latest_status: str, latest_number:
     """The library's one-line status: the active version, and what the newest version is doing if newer."""
     parts = [f"v{active_number} active"] if active_number else []
     if latest_number and latest_number != active_number:
-        if latest_status == "in_review":
+        if latest_status == TemplateVersionStatus.IN_REVIEW:
             parts.append(f"v{latest_number} in review")
-        elif latest_status == "draft":
+        elif latest_status == TemplateVersionStatus.DRAFT:
             parts.append(f"v{latest_number} draft")
         elif latest_status in STATUS_LABELS:
             parts.append(f"v{latest_number} {STATUS_LABELS[latest_status].lower()}")

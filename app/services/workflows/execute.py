@@ -26,7 +26,7 @@ def run_items(ctx: jobs.Progress, run_id: int) -> str:
     settings = get_settings()
     with session_scope() as session:
         run = session.get(WorkflowRun, run_id)
-        workspace_id, definition, label = run.workspace_id, json.loads(run.definition), run.name
+        workspace_id, definition, label = run.workspace_id, dict(run.definition), run.name
         todo = [(i.id, i.source_asset_id, i.source_name) for i in workflow_runs.items_of(session=session, run_id=run_id)
                 if i.status in ("queued", "running")]
     recipe = prepare_recipe(definition, remote_available=remote_engines.available(settings))
@@ -94,7 +94,7 @@ def _one(item_id: int, source_id: int | None, source_name: str, *, workspace_id:
                                                      meta={"lineage": lineage}, origin="workflow",
                                                      source_asset_id=source_id)
                     role = workflow_runs.output_role(asset_id=asset.id, is_new=is_new, source_id=source_id,
-                                                     meta=json.loads(asset.meta or "{}"))
+                                                     meta=asset.meta or {})
                     if role == "output":
                         ids.append(asset.id)
                     else:  # the original itself, or an image of the user's: pointed at, never claimed
@@ -103,7 +103,7 @@ def _one(item_id: int, source_id: int | None, source_name: str, *, workspace_id:
                     info[f"{step_id}_file"] = json.loads(out.data) if out.mime == "application/json" else out.ext
         if same:
             info[workflow_runs.SAME_KEY] = same
-        _set(item_id, status="done", outputs=json.dumps(ids), info=json.dumps(info, default=str)[:20000])
+        _set(item_id, status="done", outputs=ids, info=workflow_runs.item_info(info))
     except AppError as exc:  # this image fails alone; the rest of the batch goes on
         _set(item_id, status="failed", error=exc.message[:500])
     except (OSError, ValueError, MemoryError) as exc:  # a file our checks passed but a step could not use

@@ -21,7 +21,18 @@ from sqlmodel import Session, col, select
 from app.db import after_commit, session_scope
 from app.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from app.ids import DbId
-from app.models import Asset, Job, Recipe, WorkflowItem, WorkflowRun, utcnow
+from app.jsonable import jsonable
+from app.models import (
+    Asset,
+    AssetStatus,
+    Job,
+    Recipe,
+    WorkflowItem,
+    WorkflowItemStatus,
+    WorkflowRun,
+    WorkflowRunStatus,
+    utcnow,
+)
 from app.services import jobs
 from app.services.assets import service as assets
 from app.services.workflows import remote_engines
@@ -31,7 +42,8 @@ from app.settings import get_settings
 
 log = logging.getLogger(__name__)
 # partial: some items done and some failed. A run with a failed item never says "succeeded".
-TERMINAL = ("succeeded", "partial", "failed", "canceled")
+TERMINAL = (WorkflowRunStatus.SUCCEEDED, WorkflowRunStatus.PARTIAL, WorkflowRunStatus.FAILED,
+            WorkflowRunStatus.CANCELED)
 
 
 class RunRequest(BaseModel):
@@ -95,7 +107,7 @@ def start_run(*, workspace_id: int, definition: dict[str, Any], asset_ids: list[
     with _queue_down_is_503(), session_scope() as session:
         sources = _owned_assets(session, workspace_id, asset_ids)
         run = WorkflowRun(workspace_id=workspace_id, operation=operation, recipe_id=recipe_id, name=definition["name"],
-                          definition=json.dumps(definition), item_count=len(sources))
+                          definition=dict(definition), item_count=len(sources))
         session.add(run)
         session.flush()
         for position, asset in enumerate(sources):
@@ -120,7 +132,7 @@ def _queue_down_is_503() -> Iterator[None]:
 
 
 def _forget_run(session: Session, job: Job) -> None:
-    run_id = json.loads(job.params)["run_id"]
+    run_id = job.params["run_id"]
     session.execute(delete(WorkflowItem).where(col(WorkflowItem.run_id) == run_id))
     session.execute(delete(WorkflowRun).where(col(WorkflowRun.id) == run_id))
 
@@ -129,7 +141,7 @@ def settle_job(session: Session, job: Job, *, reason: str = "") -> None:
     """The run and its unfinished items as their job stands (app.services.jobs calls it with every status change
     of the job, in that transaction). A run that has moved on to another job is left alone (jobs.claims).
     `reason`: the reaper ended the job (its worker was lost)."""
-    run = session.get(WorkflowRun, json.loads(job.params or "{}").get("run_id"))
+    run = session.get(WorkflowRun, dict(job.params or {}).get("run_id"))
     if not jobs.claims(session, run, job):
         return
     if job.status == "running":
@@ -190,14 +202,30 @@ def output_role(*, asset_id: int, is_new: bool, source_id: int | None, meta: dic
 
 
 SAME_KEY = "_same_as"  # in item.info: results that are assets the item did not make ([{step, asset_id, source}])
+MAX_INFO = 20_000  # characters of JSON an item's info may take
+DROPPED_KEY = "_dropped"  # in item.info: the steps whose report was too long to keep
+
+
+def item_info(info: dict[str, Any]) -> dict[str, Any]:
+    """What an item's steps reported, ready for its JSON column: values JSON cannot hold become text, and the
+    longest reports are dropped (named under DROPPED_KEY) until it fits in MAX_INFO characters."""
+    value = jsonable(info)
+    dropped: list[str] = []
+    while len(json.dumps({**value, DROPPED_KEY: dropped})) > MAX_INFO:
+        longest = max((k for k in value if k != SAME_KEY), key=lambda k: len(json.dumps(value[k])), default=None)
+        if longest is None:
+            break
+        value = {k: v for k, v in value.items() if k != longest}
+        dropped.append(longest)
+    return {**value, DROPPED_KEY: dropped} if dropped else value
 
 
 def item_public(item: WorkflowItem) -> dict[str, Any]:
-    info = json.loads(item.info or "{}")
+    info = dict(item.info or {})  # a copy: the row's own dict is not ours to change
     same = info.pop(SAME_KEY, [])
     return {"id": item.id, "position": item.position, "source_asset_id": item.source_asset_id,
             "source_name": item.source_name, "status": item.status, "error": item.error,
-            "output_asset_ids": json.loads(item.outputs or "[]"),
+            "output_asset_ids": list(item.outputs or []),
             # Steps whose result is the original, unchanged; or an image already in the library.
             "unchanged_asset_ids": [s["asset_id"] for s in same if s["source"]],
             "existing_asset_ids": [s["asset_id"] for s in same if not s["source"]],
@@ -205,7 +233,7 @@ def item_public(item: WorkflowItem) -> dict[str, Any]:
 
 
 def counts(items: list[WorkflowItem]) -> dict[str, int]:
-    out = dict.fromkeys(("queued", "running", "done", "failed", "canceled"), 0)
+    out = dict.fromkeys(WorkflowItemStatus, 0)
     for item in items:
         out[item.status] = out.get(item.status, 0) + 1
     return out
@@ -214,7 +242,7 @@ def counts(items: list[WorkflowItem]) -> dict[str, int]:
 def run_public(run: WorkflowRun, items: list[WorkflowItem] | None = None) -> dict[str, Any]:
     body = {"id": run.id, "status": run.status, "job_id": run.job_id, "name": run.name,
             "operation": run.operation or None, "recipe_id": run.recipe_id,
-            "definition": json.loads(run.definition), "item_count": run.item_count,
+            "definition": run.definition, "item_count": run.item_count,
             "created_at": run.created_at.isoformat(),
             "finished_at": run.finished_at.isoformat() if run.finished_at else None}
     if items is not None:
@@ -237,8 +265,8 @@ def cancel_run(*, workspace_id: int, run_id: int) -> str:
     outcome = jobs.cancel(job_id=job_id, workspace_id=workspace_id)
     with session_scope() as session:
         for item in items_of(session=session, run_id=run_id):
-            if item.status == "queued":
-                item.status, item.error = "canceled", "Canceled before it started"
+            if item.status == WorkflowItemStatus.QUEUED:
+                item.status, item.error = WorkflowItemStatus.CANCELED, "Canceled before it started"
                 session.add(item)
     return outcome
 
@@ -250,13 +278,14 @@ def retry_failed(*, workspace_id: int, run_id: int) -> WorkflowRun:
         run = get_run(session=session, workspace_id=workspace_id, run_id=run_id)
         if run.status not in TERMINAL:
             raise Conflict("This run is still going.", code="run_active")
-        again = [i for i in items_of(session=session, run_id=run_id) if i.status in ("failed", "canceled")]
+        again = [i for i in items_of(session=session, run_id=run_id)
+                 if i.status in (WorkflowItemStatus.FAILED, WorkflowItemStatus.CANCELED)]
         if not again:
             raise Conflict("No failed items to retry.", code="nothing_to_retry")
         before = {item.id: (item.status, item.error) for item in again}
         run_before = (run.status, run.finished_at, run.job_id)
         for item in again:
-            item.status, item.error = "queued", ""
+            item.status, item.error = WorkflowItemStatus.QUEUED, ""
             session.add(item)
         run.status, run.finished_at = "queued", None
 
@@ -274,19 +303,20 @@ def retry_failed(*, workspace_id: int, run_id: int) -> WorkflowRun:
     return run
 
 
-def final_status(tally: dict[str, int]) -> str:
+def final_status(tally: dict[str, int]) -> WorkflowRunStatus:
     """A run's status from its item counts: failed items make it partial (some done) or failed (none)."""
-    if tally.get("failed"):
-        return "partial" if tally.get("done") else "failed"
-    if tally.get("canceled"):
-        return "canceled"
-    return "succeeded"
+    if tally.get(WorkflowItemStatus.FAILED):
+        return WorkflowRunStatus.PARTIAL if tally.get(WorkflowItemStatus.DONE) else WorkflowRunStatus.FAILED
+    if tally.get(WorkflowItemStatus.CANCELED):
+        return WorkflowRunStatus.CANCELED
+    return WorkflowRunStatus.SUCCEEDED
 
 
 def outputs_without_thumbnails(*, session: Session, run_id: int) -> list[int]:
     """Output assets of the run still "processing" (whichever attempt stored them), in item order."""
-    ids = [a for item in items_of(session=session, run_id=run_id) for a in json.loads(item.outputs or "[]")]
-    waiting = set(session.exec(select(Asset.id).where(col(Asset.id).in_(ids), Asset.status == "processing")).all())
+    ids = [a for item in items_of(session=session, run_id=run_id) for a in item.outputs or []]
+    waiting = set(session.exec(select(Asset.id).where(col(Asset.id).in_(ids),
+                                                      Asset.status == AssetStatus.PROCESSING)).all())
     return [a for a in dict.fromkeys(ids) if a in waiting]
 
 
@@ -304,8 +334,8 @@ def queue_thumbnails(*, run_id: int) -> list[str]:
 
 def _results(item: WorkflowItem) -> list[int]:
     """Every result of an item: its outputs, then the assets it found unchanged or already stored."""
-    same = json.loads(item.info or "{}").get(SAME_KEY, [])
-    return list(dict.fromkeys([*json.loads(item.outputs or "[]"), *(s["asset_id"] for s in same)]))
+    same = (item.info or {}).get(SAME_KEY, [])
+    return list(dict.fromkeys([*(item.outputs or []), *(s["asset_id"] for s in same)]))
 
 
 def output_assets(*, session: Session, workspace_id: int, run_id: int) -> list[tuple[WorkflowItem, Asset]]:
@@ -322,7 +352,7 @@ def output_assets(*, session: Session, workspace_id: int, run_id: int) -> list[t
 
 
 def recipe_public(recipe: Recipe) -> dict[str, Any]:
-    return {"id": recipe.id, "name": recipe.name, "definition": json.loads(recipe.definition),
+    return {"id": recipe.id, "name": recipe.name, "definition": recipe.definition,
             "created_at": recipe.created_at.isoformat(), "updated_at": recipe.updated_at.isoformat()}
 
 
@@ -348,10 +378,10 @@ def save_recipe(*, workspace_id: int, data: RecipeInput, recipe_id: int | None =
                                      .where(Recipe.workspace_id == workspace_id)).one()
                 if owned >= limit:
                     raise ValidationFailed(f"You can keep at most {limit} recipes.", code="too_many_recipes")
-                recipe = Recipe(workspace_id=workspace_id, name=data.name, definition="{}")
+                recipe = Recipe(workspace_id=workspace_id, name=data.name)
             else:
                 recipe = get_recipe(session=session, workspace_id=workspace_id, recipe_id=recipe_id)
-            recipe.name, recipe.definition, recipe.updated_at = data.name, json.dumps(definition), utcnow()
+            recipe.name, recipe.definition, recipe.updated_at = data.name, dict(definition), utcnow()
             session.add(recipe)
             session.flush()
             session.refresh(recipe)

@@ -36,6 +36,7 @@ from app.models import (
     ImageLink,
     Invitation,
     Job,
+    JobStatus,
     Membership,
     Notification,
     Recipe,
@@ -59,7 +60,7 @@ from app.storage import get_storage
 
 log = logging.getLogger(__name__)
 
-ACTIVE_JOB_STATUSES = ("queued", "running")
+ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 def _ids(session: Session, column, *where) -> list[int]:

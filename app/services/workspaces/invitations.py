@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from app import routes
 from app.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
-from app.models import Invitation, Membership, User, Workspace, utcnow
+from app.models import Invitation, Membership, OutboxStatus, User, Workspace, utcnow
 from app.services import audit, mail, throttle
 from app.services.auth.accounts import UserPublic, normalise_email
 from app.services.billing import plans
@@ -85,7 +85,7 @@ def _send(session: Session, row: Invitation, token: str, workspace: Workspace, i
             "If you did not expect this, ignore this email.\n")
     outbox = mail.write_outbox(session=session, to=row.email, body=body,
                                subject=f"{who} invited you to {workspace.name} on Atelier")
-    if outbox.status == "pending":
+    if outbox.status == OutboxStatus.PENDING:
         _enqueue_after_commit(session, outbox.id)
     return link
 
