@@ -7,14 +7,16 @@ import time
 
 import reflex as rx
 
-from app.db import session_scope
+from app.db import read_scope, session_scope
 from app.errors import ServiceUnavailable
+from app.job_hub import Changes
 from app.services.assets import archives
 from app.services.assets import service as assets
 from app.services.assets.upload_chunks import AssembledFile, ChunkAssembler
+from app.services.library.cards import card_of
 from app.settings import get_settings
-from state.library import LibraryState
-from state.live import owner_job_messages
+from state import live
+from state.library import LibraryState, grid_of
 from state.rename import RenameState
 from state.session import refused, require_user, session_user, to_sign_in
 
@@ -190,33 +192,50 @@ class AssetsState(rx.State):
 
     @rx.event(background=True)
     async def follow_jobs(self):
-        """Relay this user's job changes into the grid until nothing is processing."""
+        """Relay this workspace's job changes into the grid until nothing is processing."""
         async with self:
-            if self.following:
-                return
             user = session_user(self)
-            if user is None:
-                return
-            self.following = True
-        quiet_since = last_read = time.monotonic()
-        try:
-            async with owner_job_messages(user.workspace_id) as next_message:
-                while time.monotonic() - quiet_since < FOLLOW_IDLE:
-                    message = await next_message()
-                    if message is not None:
-                        quiet_since = time.monotonic()
-                        await asyncio.sleep(0.3)  # let a burst of progress messages settle
-                    elif time.monotonic() - last_read < 5:
-                        continue
-                    last_read = time.monotonic()
-                    # Read the rows (not the message): the database is the truth, and a missed
-                    # message is caught up by the 5-second re-read.
-                    async with self:
-                        if session_user(self) is None:
-                            break
-                        await self._reload(user.workspace_id)
-                        if self.processing_count == 0 and message is None:
-                            break
-        finally:
-            async with self:
-                self.following = False
+        if user is None:
+            return
+        workspace_id = user.workspace_id
+
+        async def prepare(changes: Changes):
+            if session_user(self) is None:
+                return live.STOP
+            library = await self.get_state(LibraryState)
+            quiet = changes.everything and not changes.jobs
+            if changes.everything:
+                query, limit = library._query(), library.limit
+                return lambda: (quiet, *_counted(workspace_id, grid_of, workspace_id=workspace_id, query=query,
+                                                 limit=limit))
+            # Only the pictures these jobs name, and only those on the grid.
+            shown = {int(c["id"]) for c in library.cards}
+            named = {i for i in changes.params("asset_ids") if isinstance(i, int)} & shown
+            return lambda: (quiet, *_counted(workspace_id, _cards_of, workspace_id=workspace_id, asset_ids=named))
+
+        async def apply(result) -> bool:
+            quiet, count, update = result
+            self.processing_count = count
+            library = await self.get_state(LibraryState)
+            if "cards" in update:
+                library._show_grid(update)
+            else:
+                library._show_cards(update)
+            return count == 0 and quiet
+
+        await live.follow_jobs(self, workspace_id=workspace_id, prepare=prepare, apply=apply, idle=FOLLOW_IDLE)
+
+
+def _counted(workspace_id: int, read, **kwargs) -> tuple[int, dict]:
+    """(pictures still processing, what `read` returns): blocking reads, run in the follower's thread."""
+    with read_scope() as session:
+        count = assets.processing_count(session=session, workspace_id=workspace_id)
+    return count, read(**kwargs)
+
+
+def _cards_of(*, workspace_id: int, asset_ids: set[int]) -> dict[str, dict[str, str]]:
+    if not asset_ids:
+        return {}
+    with read_scope() as session:
+        return {str(a.id): card_of(a) for a in assets.get_assets(session=session, workspace_id=workspace_id,
+                                                                  asset_ids=asset_ids)}

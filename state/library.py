@@ -13,7 +13,7 @@ import reflex as rx
 from pydantic import ValidationError
 
 from app import routes
-from app.db import session_scope
+from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.ids import parse_id
 from app.models import utcnow
@@ -47,6 +47,17 @@ def _day(text: str) -> date | None:
 def _menus_of(workspace_id: int) -> dict[str, list[str]]:
     with session_scope() as session:
         return facets.facets_of(session=session, workspace_id=workspace_id)
+
+
+def grid_of(*, workspace_id: int, query: SearchQuery, limit: int) -> dict:
+    """The grid's cards, the totals and the collections, read without the write lock (blocking: the job
+    follower runs it in a thread)."""
+    with read_scope() as session:
+        rows, total = search(session=session, workspace_id=workspace_id, query=query, limit=limit, offset=0)
+        _, size = search(session=session, workspace_id=workspace_id, query=SearchQuery(), limit=1, offset=0)
+        tree = collections.list_collections(session=session, workspace_id=workspace_id)
+        return {"cards": [card_of(a) for a in rows], "total": total, "size": size,
+                "collections": flatten_collections(tree)}
 
 
 class LibraryState(rx.State):
@@ -136,17 +147,21 @@ class LibraryState(rx.State):
     def _reload(self, workspace_id: int, *, menus: bool = False) -> None:
         """The grid, the totals and the collections; `menus`: the filter menus too (they change only when
         tags or pictures do, and reading them costs more than the grid)."""
-        with session_scope() as session:
-            rows, total = search(session=session, workspace_id=workspace_id, query=self._query(), limit=self.limit,
-                                 offset=0)
-            if menus:
+        if menus:
+            with read_scope() as session:
                 self._set_menus(facets.facets_of(session=session, workspace_id=workspace_id))
-            _, self.library_size = search(session=session, workspace_id=workspace_id, query=SearchQuery(), limit=1,
-                                          offset=0)
-            tree = collections.list_collections(session=session, workspace_id=workspace_id)
-        self.cards = [card_of(a) for a in rows]
+        self._show_grid(grid_of(workspace_id=workspace_id, query=self._query(), limit=self.limit))
+
+    def _show_grid(self, grid: dict) -> None:
+        """What `grid_of` read (the job follower reads it outside the state lock)."""
+        total = grid["total"]
+        self.cards, self.library_size, self.collections = grid["cards"], grid["size"], grid["collections"]
         self.total, self.total_capped, self.total_label = min(total, COUNT_CAP), total_capped(total), count_label(total)
-        self.collections = flatten_collections(tree)
+
+    def _show_cards(self, fresh: dict[str, dict[str, str]]) -> None:
+        """Some cards re-read (their pictures' jobs moved on); the others stay as they are."""
+        if fresh:
+            self.cards = [fresh.get(card["id"], card) for card in self.cards]
 
     def _set_menus(self, found: dict[str, list[str]]) -> None:
         self.cameras, self.colours, self.known_tags = found["cameras"], found["colours"], found["tags"]
