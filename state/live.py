@@ -30,16 +30,25 @@ async def _maybe_await(value):
     return await value if inspect.isawaitable(value) else value
 
 
-async def page_open(state) -> bool:
-    """Whether the browser tab of this state still has a socket (on any backend worker); True when unknown."""
+def _client_token(state) -> str:
+    """The browser tab's token (read under the state lock: a background event may not read state outside it)."""
+    try:
+        return state.router.session.client_token or ""
+    except AttributeError:
+        return ""
+
+
+async def page_open(token: str) -> bool:
+    """Whether the browser tab of `token` still has a socket (on any backend worker); True when unknown."""
+    if not token:
+        return True
     try:
         from reflex_base.registry import RegistrationContext
 
         namespace = RegistrationContext.get().app.event_namespace
-        token = state.router.session.client_token
     except Exception:  # no app around (a script, a test): nobody can say the page went away
         return True
-    if namespace is None or not token:
+    if namespace is None:
         return True
     return await namespace._token_manager.is_token_connected(token)
 
@@ -59,6 +68,7 @@ async def follow_jobs(state, *, workspace_id: int, prepare: Callable[[Changes], 
         if getattr(state, flag):
             return
         setattr(state, flag, True)
+        token = _client_token(state)
     hub = get_hub()
     now = time.monotonic()
     last_full = heard = checked = now
@@ -87,7 +97,7 @@ async def follow_jobs(state, *, workspace_id: int, prepare: Callable[[Changes], 
                     break
                 if now - checked >= GONE_CHECK:
                     checked = now
-                    if await page_open(state):
+                    if await page_open(token):
                         gone_since = None
                     elif gone_since is None:
                         gone_since = now

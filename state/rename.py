@@ -448,7 +448,8 @@ class RenameState(rx.State):
             # Progress of the analysis changes only the rows not analysed yet; a job's end (a regenerated
             # row, a retry) or lost messages re-read them all.
             whole = changes.everything or changes.terminal() or not self.rows
-            open_rows = None if whole else [int(r["id"]) for r in self.rows if r["status"] not in ("done", "failed")]
+            # A retry re-analyses failed rows without marking them pending first: they count as open.
+            open_rows = None if whole else [int(r["id"]) for r in self.rows if r["status"] != "done"]
             finished = (changes.everything and not changes.jobs) or changes.terminal()
             return lambda: (finished, _batch_of(workspace_id, batch_id, regen_job_id, open_rows))
 

@@ -7,6 +7,7 @@
 import asyncio
 import json
 import threading
+from types import SimpleNamespace
 
 import redis
 
@@ -17,10 +18,10 @@ from state import live
 
 
 class Page:
-    def __init__(self) -> None:
+    def __init__(self, token: str = "") -> None:
         self.lock = asyncio.Lock()
         self.following = False
-        self.gone = False
+        self.router = SimpleNamespace(session=SimpleNamespace(client_token=token))
 
     async def __aenter__(self):
         await self.lock.acquire()
@@ -91,13 +92,15 @@ async def test_a_second_follower_of_the_same_page_does_not_start(env, redis_url)
 
 
 async def test_pages_that_come_and_go_leave_no_follower_and_no_subscription(env, redis_url, monkeypatch):
-    async def page_open(state) -> bool:
-        return not state.gone
+    closed: set[str] = set()  # the tabs whose socket went away
+
+    async def page_open(token: str) -> bool:
+        return token not in closed
 
     monkeypatch.setattr(live, "page_open", page_open)
     monkeypatch.setattr(live, "GONE_CHECK", 0.1)
     monkeypatch.setattr(live, "GONE_GRACE", 0.3)
-    pages = [Page() for _ in range(30)]
+    pages = [Page(f"tab-{n}") for n in range(30)]
     reads = [0] * len(pages)
 
     def prepare_for(n):
@@ -112,14 +115,12 @@ async def test_pages_that_come_and_go_leave_no_follower_and_no_subscription(env,
                  for n, page in enumerate(pages)]
     await _wait_for(lambda: job_hub.get_hub().listener_count() == 30)
     assert _pubsub_clients(redis_url) == 1  # 30 pages, 3 workspaces, one connection
-    for page in pages[:20]:
-        page.gone = True  # tabs closed
+    closed.update(f"tab-{n}" for n in range(20))
     await _wait_for(lambda: job_hub.get_hub().listener_count() == 10)
     assert all(f.done() for f in followers[:20]) and not any(f.done() for f in followers[20:])
     await asyncio.to_thread(_publish, "tick", 1)
     await _wait_for(lambda: all(reads[n] == 2 for n in range(21, 30, 3)))  # the open pages of workspace 1 heard it
-    for page in pages[20:]:
-        page.gone = True
+    closed.update(f"tab-{n}" for n in range(20, 30))
     await asyncio.wait_for(asyncio.gather(*followers), 10)
     assert job_hub.get_hub().listener_count() == 0 and job_hub.get_hub().channels() == []
     await _wait_for(lambda: _pubsub_clients(redis_url) == 0)
