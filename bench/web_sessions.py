@@ -3,13 +3,15 @@
 On the server the first part started (state in Redis, two granian workers), bench/session_client.py opens N
 Assets-page sessions of the bench account in its own process (python-socketio speaking Reflex's protocol; no
 browser). Some of the account's pictures are "processing", so every page follows the workspace's jobs
-(state/assets.py `follow_jobs`: Redis pub/sub, a 0.3 s settle, then a re-read of the rows under the state lock).
+(state/assets.py `follow_jobs` on state/live.follow_jobs: one Redis subscription per workspace per backend process
+fanned out to its pages, a 0.1 s settle, then the count and the cards the message names read in a thread, outside
+the state lock).
 No RQ worker runs: this process plays the worker's side with the functions a worker calls — a picture's row
 leaves "processing", then `app.services.jobs.progress()` updates the job row and publishes the change — once a
 round. Figures:
 
 - delay: from the publish to the moment each session receives the delta with the new `processing_count`
-  (wall clock, one machine), over every session and round; it includes follow_jobs' 0.3 s settle;
+  (wall clock, one machine), over every session and round; it includes the follower's 0.1 s settle;
 - memory per session: the growth of the app's processes (PSS, so shared pages count once) and of Redis (its
   `used_memory`: page state lives there) from before the sessions opened to all of them following, / N.
 

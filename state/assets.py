@@ -206,12 +206,12 @@ class AssetsState(rx.State):
             quiet = changes.everything and not changes.jobs
             if changes.everything:
                 query, limit = library._query(), library.limit
-                return lambda: (quiet, *_counted(workspace_id, grid_of, workspace_id=workspace_id, query=query,
+                return lambda: (quiet, *_counted(grid_of, workspace_id=workspace_id, query=query,
                                                  limit=limit))
             # Only the pictures these jobs name, and only those on the grid.
             shown = {int(c["id"]) for c in library.cards}
             named = {i for i in changes.params("asset_ids") if isinstance(i, int)} & shown
-            return lambda: (quiet, *_counted(workspace_id, _cards_of, workspace_id=workspace_id, asset_ids=named))
+            return lambda: (quiet, *_counted(_cards_of, workspace_id=workspace_id, asset_ids=named))
 
         async def apply(result) -> bool:
             quiet, count, update = result
@@ -226,11 +226,11 @@ class AssetsState(rx.State):
         await live.follow_jobs(self, workspace_id=workspace_id, prepare=prepare, apply=apply, idle=FOLLOW_IDLE)
 
 
-def _counted(workspace_id: int, read, **kwargs) -> tuple[int, dict]:
+def _counted(read, *, workspace_id: int, **kwargs) -> tuple[int, dict]:
     """(pictures still processing, what `read` returns): blocking reads, run in the follower's thread."""
     with read_scope() as session:
         count = assets.processing_count(session=session, workspace_id=workspace_id)
-    return count, read(**kwargs)
+    return count, read(workspace_id=workspace_id, **kwargs)
 
 
 def _cards_of(*, workspace_id: int, asset_ids: set[int]) -> dict[str, dict[str, str]]:
