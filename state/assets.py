@@ -205,22 +205,24 @@ class AssetsState(rx.State):
             library = await self.get_state(LibraryState)
             quiet = changes.everything and not changes.jobs
             if changes.everything:
-                query, limit = library._query(), library.limit
-                return lambda: (quiet, *_counted(grid_of, workspace_id=workspace_id, query=query,
-                                                 limit=limit))
+                search = library._query(), library.limit
+                return lambda: (quiet, search, *_counted(grid_of, workspace_id=workspace_id, query=search[0],
+                                                         limit=search[1]))
             # Only the pictures these jobs name, and only those on the grid.
             shown = {int(c["id"]) for c in library.cards}
             named = {i for i in changes.params("asset_ids") if isinstance(i, int)} & shown
-            return lambda: (quiet, *_counted(_cards_of, workspace_id=workspace_id, asset_ids=named))
+            return lambda: (quiet, None, *_counted(_cards_of, workspace_id=workspace_id, asset_ids=named))
 
         async def apply(result) -> bool:
-            quiet, count, update = result
+            quiet, search, count, update = result
             self.processing_count = count
             library = await self.get_state(LibraryState)
-            if "cards" in update:
+            if search is None:
+                library._show_cards(update)  # cards on the grid are replaced by id: any search is fine
+            elif search == (library._query(), library.limit):
                 library._show_grid(update)
             else:
-                library._show_cards(update)
+                return False  # the search changed during the read: its grid was read by its handler
             return count == 0 and quiet
 
         await live.follow_jobs(self, workspace_id=workspace_id, prepare=prepare, apply=apply, idle=FOLLOW_IDLE)

@@ -372,6 +372,8 @@ class GenerateState(rx.State):
 
         def apply(result) -> bool:
             body, gallery, balance = result
+            if self.current.get("id") != str(body["id"]):
+                return False  # another generation started during the read: the next read is of that one
             self._show_current(body)
             if gallery is None:
                 return False

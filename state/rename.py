@@ -275,11 +275,14 @@ class RenameState(rx.State):
             if not changes.everything and not changes.params("asset_ids"):
                 return None  # no picture's job
             query, derived = self.library_query, self.include_derived
-            return lambda: picker_cards(workspace_id=workspace_id, q=query, include_derived=derived,
-                                        limit=LIBRARY_PAGE)
+            return lambda: ((query, derived), picker_cards(workspace_id=workspace_id, q=query,
+                                                           include_derived=derived, limit=LIBRARY_PAGE))
 
         def apply(read) -> bool:
-            self.library, self.library_total = read
+            search, cards = read
+            if search != (self.library_query, self.include_derived):
+                return False  # the search changed during the read: read again for the new one
+            self.library, self.library_total = cards
             return all(item["status"] != "processing" for item in self.library)
 
         await live.follow_jobs(self, workspace_id=workspace_id, prepare=prepare, apply=apply, idle=FOLLOW_IDLE,
@@ -451,10 +454,12 @@ class RenameState(rx.State):
             # A retry re-analyses failed rows without marking them pending first: they count as open.
             open_rows = None if whole else [int(r["id"]) for r in self.rows if r["status"] != "done"]
             finished = (changes.everything and not changes.jobs) or changes.terminal()
-            return lambda: (finished, _batch_of(workspace_id, batch_id, regen_job_id, open_rows))
+            return lambda: (batch_id, finished, _batch_of(workspace_id, batch_id, regen_job_id, open_rows))
 
         def apply(result) -> bool:
-            finished, read = result
+            batch_id, finished, read = result
+            if self.batch_id != batch_id:
+                return False  # another batch was opened during the read: the next read is of that one
             self._show_batch(read)
             return batch_settled(self.batch_status, finished=finished, regenerating=self.regenerating)
 

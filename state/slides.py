@@ -503,6 +503,8 @@ class SlidesState(rx.State):
 
         def apply(read) -> bool:
             deck, listed = read
+            if self.deck.get("id") != str(deck[0].id):
+                return False  # another deck was opened during the read: the next read is of that one
             self._show_deck(deck, keep_edits=True)
             if listed is None:
                 return False

@@ -429,6 +429,8 @@ class WorkflowsState(rx.State):
 
         def apply(read) -> bool:
             run, lists = read
+            if self.run.get("id") != str(run[0]["id"]):
+                return False  # another run was opened during the read: the next read is of that one
             self._show_run(run)
             if lists is None:
                 return False  # still running, or its results' thumbnails are still being made
