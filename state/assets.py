@@ -199,33 +199,44 @@ class AssetsState(rx.State):
             return
         workspace_id = user.workspace_id
 
-        async def prepare(changes: Changes):
+        # What the follower knows of the grid (its search, the pictures shown); re-taken from the page when
+        # a full read found the search changed.
+        grid: dict = {"search": None, "shown": set()}
+
+        async def snapshot():
             if session_user(self) is None:
                 return live.STOP
-            library = await self.get_state(LibraryState)
+            if grid["search"] is None:
+                library = await self.get_state(LibraryState)
+                grid["search"], grid["shown"] = (library._query(), library.limit), {int(c["id"]) for c in library.cards}
+            return grid
+
+        def prepare(changes: Changes, known: dict):
             quiet = changes.everything and not changes.jobs
             if changes.everything:
-                search = library._query(), library.limit
+                search = known["search"]
                 return lambda: (quiet, search, *_counted(grid_of, workspace_id=workspace_id, query=search[0],
                                                          limit=search[1]))
             # Only the pictures these jobs name, and only those on the grid.
-            shown = {int(c["id"]) for c in library.cards}
-            named = {i for i in changes.params("asset_ids") if isinstance(i, int)} & shown
+            named = {i for i in changes.params("asset_ids") if isinstance(i, int)} & known["shown"]
             return lambda: (quiet, None, *_counted(_cards_of, workspace_id=workspace_id, asset_ids=named))
 
-        async def apply(result) -> bool:
+        async def apply(result):
             quiet, search, count, update = result
             self.processing_count = count
-            library = await self.get_state(LibraryState)
-            if search is None:
-                library._show_cards(update)  # cards on the grid are replaced by id: any search is fine
-            elif search == (library._query(), library.limit):
+            if search is not None:
+                library = await self.get_state(LibraryState)
+                if search != (library._query(), library.limit):
+                    grid["search"] = None  # the search changed during the read: read the new one
+                    return live.AGAIN
                 library._show_grid(update)
-            else:
-                return False  # the search changed during the read: its grid was read by its handler
+                grid["shown"] = {int(c["id"]) for c in update["cards"]}
+            elif update:  # cards on the grid are replaced by id
+                (await self.get_state(LibraryState))._show_cards(update)
             return count == 0 and quiet
 
-        await live.follow_jobs(self, workspace_id=workspace_id, prepare=prepare, apply=apply, idle=FOLLOW_IDLE)
+        await live.follow_jobs(self, workspace_id=workspace_id, snapshot=snapshot, prepare=prepare, apply=apply,
+                               idle=FOLLOW_IDLE)
 
 
 def _counted(read, *, workspace_id: int, **kwargs) -> tuple[int, dict]:

@@ -361,19 +361,21 @@ class GenerateState(rx.State):
             return
         workspace_id = user.workspace_id
 
-        def prepare(changes: Changes):
+        def snapshot():
             if session_user(self) is None or not self.current:
                 return live.STOP
-            generation_id = int(self.current["id"])
+            return int(self.current["id"]), self._gallery_filters()
+
+        def prepare(changes: Changes, inputs):
+            generation_id, filters = inputs
             if not changes.everything and generation_id not in changes.params("generation_id"):
                 return None  # another page's job
-            filters = self._gallery_filters()
             return lambda: _progress_of(workspace_id, generation_id, filters)
 
-        def apply(result) -> bool:
+        def apply(result):
             body, gallery, balance = result
             if self.current.get("id") != str(body["id"]):
-                return False  # another generation started during the read: the next read is of that one
+                return live.AGAIN  # another generation started during the read
             self._show_current(body)
             if gallery is None:
                 return False
@@ -381,7 +383,8 @@ class GenerateState(rx.State):
             self.balance = balance
             return True
 
-        await live.follow_jobs(self, workspace_id=workspace_id, prepare=prepare, apply=apply, reread_every=3.0)
+        await live.follow_jobs(self, workspace_id=workspace_id, snapshot=snapshot, prepare=prepare, apply=apply,
+                               reread_every=3.0)
 
     @rx.event
     async def handle_filter_provider(self, value: str):

@@ -269,24 +269,27 @@ class RenameState(rx.State):
             return
         workspace_id = user.workspace_id
 
-        def prepare(changes: Changes):
+        def snapshot():
             if session_user(self) is None or self.batch_id:
                 return live.STOP
+            return self.library_query, self.include_derived
+
+        def prepare(changes: Changes, search):
             if not changes.everything and not changes.params("asset_ids"):
                 return None  # no picture's job
-            query, derived = self.library_query, self.include_derived
-            return lambda: ((query, derived), picker_cards(workspace_id=workspace_id, q=query,
-                                                           include_derived=derived, limit=LIBRARY_PAGE))
+            query, derived = search
+            return lambda: (search, picker_cards(workspace_id=workspace_id, q=query, include_derived=derived,
+                                                 limit=LIBRARY_PAGE))
 
-        def apply(read) -> bool:
+        def apply(read):
             search, cards = read
             if search != (self.library_query, self.include_derived):
-                return False  # the search changed during the read: read again for the new one
+                return live.AGAIN  # the search changed during the read
             self.library, self.library_total = cards
             return all(item["status"] != "processing" for item in self.library)
 
-        await live.follow_jobs(self, workspace_id=workspace_id, prepare=prepare, apply=apply, idle=FOLLOW_IDLE,
-                               flag="following_library")
+        await live.follow_jobs(self, workspace_id=workspace_id, snapshot=snapshot, prepare=prepare, apply=apply,
+                               idle=FOLLOW_IDLE, flag="following_library")
 
     @rx.event
     def choose_none(self):
@@ -442,25 +445,30 @@ class RenameState(rx.State):
             return
         workspace_id = user.workspace_id
 
-        def prepare(changes: Changes):
+        def snapshot():
             if session_user(self) is None or not self.batch_id:
                 return live.STOP
-            batch_id, regen_job_id = self.batch_id, self.regen_job_id
+            # A retry re-analyses failed rows without marking them pending first: they count as open.
+            open_rows = [int(r["id"]) for r in self.rows if r["status"] != "done"]
+            return self.batch_id, self.regen_job_id, open_rows if self.rows else None
+
+        def prepare(changes: Changes, inputs):
+            batch_id, regen_job_id, open_rows = inputs
             if not changes.everything and batch_id not in changes.params("batch_id"):
                 return None  # another page's job
             # Progress of the analysis changes only the rows not analysed yet; a job's end (a regenerated
             # row, a retry) or lost messages re-read them all.
-            whole = changes.everything or changes.terminal() or not self.rows
-            # A retry re-analyses failed rows without marking them pending first: they count as open.
-            open_rows = None if whole else [int(r["id"]) for r in self.rows if r["status"] != "done"]
+            whole = changes.everything or changes.terminal()
             finished = (changes.everything and not changes.jobs) or changes.terminal()
-            return lambda: (batch_id, finished, _batch_of(workspace_id, batch_id, regen_job_id, open_rows))
+            return lambda: ((batch_id, regen_job_id), finished,
+                            _batch_of(workspace_id, batch_id, regen_job_id, None if whole else open_rows))
 
-        def apply(result) -> bool:
-            batch_id, finished, read = result
-            if self.batch_id != batch_id:
-                return False  # another batch was opened during the read: the next read is of that one
+        def apply(result):
+            followed, finished, read = result
+            if followed != (self.batch_id, self.regen_job_id):
+                return live.AGAIN  # another batch opened, or a row regenerated, during the read
             self._show_batch(read)
             return batch_settled(self.batch_status, finished=finished, regenerating=self.regenerating)
 
-        await live.follow_jobs(self, workspace_id=workspace_id, prepare=prepare, apply=apply, reread_every=3.0)
+        await live.follow_jobs(self, workspace_id=workspace_id, snapshot=snapshot, prepare=prepare, apply=apply,
+                               reread_every=3.0)

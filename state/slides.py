@@ -493,25 +493,28 @@ class SlidesState(rx.State):
             return
         workspace_id = user.workspace_id
 
-        def prepare(changes: Changes):
+        def snapshot():
             if session_user(self) is None or not self.deck.get("id"):
                 return live.STOP
-            deck_id = int(self.deck["id"])
+            return int(self.deck["id"])
+
+        def prepare(changes: Changes, deck_id: int):
             if not changes.everything and deck_id not in changes.params("deck_id"):
                 return None  # another page's job
             return lambda: _deck_and_list_of(workspace_id, deck_id)
 
-        def apply(read) -> bool:
+        def apply(read):
             deck, listed = read
             if self.deck.get("id") != str(deck[0].id):
-                return False  # another deck was opened during the read: the next read is of that one
+                return live.AGAIN  # another deck was opened during the read
             self._show_deck(deck, keep_edits=True)
             if listed is None:
                 return False
             self.deck_list = listed
             return True
 
-        await live.follow_jobs(self, workspace_id=workspace_id, prepare=prepare, apply=apply, reread_every=1.0)
+        await live.follow_jobs(self, workspace_id=workspace_id, snapshot=snapshot, prepare=prepare, apply=apply,
+                               reread_every=1.0)
 
     @rx.event
     def zoom(self, slide_id: str):

@@ -417,24 +417,27 @@ class WorkflowsState(rx.State):
             return
         workspace_id = user.workspace_id
 
-        def prepare(changes: Changes):
+        def snapshot():
             if session_user(self) is None or not self.run:
                 return live.STOP
-            run_id = int(self.run["id"])
-            waiting = any(i["output_pending"] for i in self.items)
+            return int(self.run["id"]), any(i["output_pending"] for i in self.items)
+
+        def prepare(changes: Changes, inputs):
+            run_id, waiting = inputs
             if not (changes.everything or run_id in changes.params("run_id")
                     or (waiting and changes.params("asset_ids"))):
                 return None  # another page's job
             return lambda: _run_and_lists_of(workspace_id, run_id)
 
-        def apply(read) -> bool:
+        def apply(read):
             run, lists = read
             if self.run.get("id") != str(run[0]["id"]):
-                return False  # another run was opened during the read: the next read is of that one
+                return live.AGAIN  # another run was opened during the read
             self._show_run(run)
             if lists is None:
                 return False  # still running, or its results' thumbnails are still being made
             self.recipes, self.runs = lists
             return True
 
-        await live.follow_jobs(self, workspace_id=workspace_id, prepare=prepare, apply=apply, reread_every=3.0)
+        await live.follow_jobs(self, workspace_id=workspace_id, snapshot=snapshot, prepare=prepare, apply=apply,
+                               reread_every=3.0)

@@ -49,12 +49,17 @@ async def _wait_for(condition, seconds: float = 10.0) -> None:
 
 
 async def test_reads_run_in_a_thread_without_the_lock_and_see_what_changed(env, redis_url):
-    page, seen, loop_thread = Page(), [], threading.get_ident()
+    page, seen, loop_thread, snapshots = Page(), [], threading.get_ident(), []
 
-    def prepare(changes):
+    def snapshot():
         assert page.lock.locked()  # inputs are copied under the lock
-        if not changes.everything and 5 not in changes.params("batch_id"):
-            return None  # another page's job: no read at all
+        snapshots.append(len(seen))
+        return 5
+
+    def prepare(changes, batch_id):
+        assert not page.lock.locked()
+        if not changes.everything and batch_id not in changes.params("batch_id"):
+            return None  # another page's job: no read, no lock
         return lambda: (changes, page.lock.locked(), threading.get_ident())
 
     def apply(result) -> bool:
@@ -62,8 +67,8 @@ async def test_reads_run_in_a_thread_without_the_lock_and_see_what_changed(env, 
         seen.append(result)
         return result[0].terminal()
 
-    follower = asyncio.create_task(live.follow_jobs(page, workspace_id=9, prepare=prepare, apply=apply,
-                                                    reread_every=60, settle=0))
+    follower = asyncio.create_task(live.follow_jobs(page, workspace_id=9, snapshot=snapshot, prepare=prepare,
+                                                    apply=apply, reread_every=60, settle=0))
     await _wait_for(lambda: len(seen) == 1)  # the first read: everything, before any message
     assert seen[0][0].everything and page.following
     await asyncio.to_thread(_publish, "other", 9, batch_id=6)
@@ -75,16 +80,46 @@ async def test_reads_run_in_a_thread_without_the_lock_and_see_what_changed(env, 
     assert [j["id"] for c in changes[1:] for j in c.jobs] == ["mine", "mine"]  # "other" read nothing
     assert all(not locked for _, locked, _ in seen)  # the read never held the state lock
     assert all(thread != loop_thread for _, _, thread in seen)  # nor the event loop
+    assert snapshots == [0, 1, 2]  # at the start and after each apply that did not end it; none for "other"
     assert not page.following
     assert job_hub.get_hub().listener_count() == 0
 
 
+async def test_a_read_the_page_outgrew_is_read_again_from_a_fresh_snapshot(env, redis_url):
+    page, reads = Page(), []
+    page.batch = 1
+
+    def prepare(changes, batch_id):
+        return lambda: (batch_id, changes.everything)
+
+    def apply(result):
+        reads.append(result)
+        if result[0] != page.batch:
+            return live.AGAIN
+        return result[0] == 2
+
+    def snapshot():
+        return page.batch
+
+    async def open_another_batch_during_the_first_read():
+        await asyncio.sleep(0)
+        page.batch = 2
+
+    follower = asyncio.create_task(live.follow_jobs(page, workspace_id=4, snapshot=snapshot, prepare=prepare,
+                                                    apply=apply, reread_every=60))
+    await open_another_batch_during_the_first_read()
+    await asyncio.wait_for(follower, 10)
+    assert reads == [(1, True), (2, True)]  # the stale read dropped, the new batch read in full at once
+
+
 async def test_a_second_follower_of_the_same_page_does_not_start(env, redis_url):
     page, reads = Page(), []
-    first = asyncio.create_task(live.follow_jobs(page, workspace_id=2, prepare=lambda c: lambda: reads.append(c),
+    first = asyncio.create_task(live.follow_jobs(page, workspace_id=2, snapshot=lambda: None,
+                                                 prepare=lambda c, _i: lambda: reads.append(c),
                                                  apply=lambda _r: False, reread_every=60))
     await _wait_for(lambda: page.following and reads)
-    await live.follow_jobs(page, workspace_id=2, prepare=lambda c: lambda: reads.append(c), apply=lambda _r: False)
+    await live.follow_jobs(page, workspace_id=2, snapshot=lambda: None, prepare=lambda c, _i: lambda: reads.append(c),
+                           apply=lambda _r: False)
     assert len(reads) == 1 and job_hub.get_hub().listener_count() == 1
     first.cancel()
     await asyncio.gather(first, return_exceptions=True)
@@ -104,14 +139,15 @@ async def test_pages_that_come_and_go_leave_no_follower_and_no_subscription(env,
     reads = [0] * len(pages)
 
     def prepare_for(n):
-        def prepare(_changes):
+        def prepare(_changes, _inputs):
             def read():
                 reads[n] += 1
             return read
         return prepare
 
-    followers = [asyncio.create_task(live.follow_jobs(page, workspace_id=1 + n % 3, prepare=prepare_for(n),
-                                                      apply=lambda _r: False, reread_every=60))
+    followers = [asyncio.create_task(live.follow_jobs(page, workspace_id=1 + n % 3, snapshot=lambda: None,
+                                                      prepare=prepare_for(n), apply=lambda _r: False,
+                                                      reread_every=60))
                  for n, page in enumerate(pages)]
     await _wait_for(lambda: job_hub.get_hub().listener_count() == 30)
     assert _pubsub_clients(redis_url) == 1  # 30 pages, 3 workspaces, one connection
