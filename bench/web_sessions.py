@@ -131,6 +131,10 @@ def hold_sessions(url: str, data_dir: Path, database_url: str, log_path: Path, r
               f"{'; failed: ' + '; '.join(ready['failed'][:3]) if ready.get('failed') else ''}")
         time.sleep(2)
         app_after, redis_after = _app_memory(root_pid), int(store.info("memory")["used_memory"])
+        # What following costs Redis in connections: one per page before the hub, one per backend process after.
+        channel = jobs.workspace_channel(workspace_id)
+        subscriptions = {"pubsub_clients": len(store.client_list(_type="pubsub")),
+                         "channel_subscribers": int(dict(store.pubsub_numsub(channel)).get(channel.encode(), 0))}
         published = {}
         for n in range(1, ROUNDS + 1):
             _finish_one(workspace_id)
@@ -168,10 +172,13 @@ def hold_sessions(url: str, data_dir: Path, database_url: str, log_path: Path, r
         "app_kb_per_session": round((app_after - app_before) / 1024 / max(1, following), 1),
         "redis_kb_per_session": round((redis_after - redis_before) / 1024 / max(1, following), 1),
         "app_mb_before": round(app_before / 2**20, 1), "app_mb_after": round(app_after / 2**20, 1),
+        **subscriptions,
         "open_failures": ready.get("failed", [])[:10],
     }
     print(f"  delay publish → delta p50 {figures['delay_ms']['p50']} ms, p95 {figures['delay_ms']['p95']} ms, "
           f"p99 {figures['delay_ms']['p99']} ms, max {figures['delay_ms']['max']} ms; missed {missed} of {expected}")
+    print(f"  Redis: {subscriptions['pubsub_clients']} pub/sub connections, {subscriptions['channel_subscribers']} "
+          "subscribers of the workspace's channel")
     print(f"  memory per session: app {figures['app_kb_per_session']} KB (PSS), Redis "
           f"{figures['redis_kb_per_session']} KB")
     name = "web_load_sessions" + ("_postgres" if database_url.startswith("postgresql") else "")
