@@ -3,13 +3,15 @@
 On the server the first part started (state in Redis, two granian workers), bench/session_client.py opens N
 Assets-page sessions of the bench account in its own process (python-socketio speaking Reflex's protocol; no
 browser). Some of the account's pictures are "processing", so every page follows the workspace's jobs
-(state/assets.py `follow_jobs`: Redis pub/sub, a 0.3 s settle, then a re-read of the rows under the state lock).
+(state/assets.py `follow_jobs` on state/live.follow_jobs: one Redis subscription per workspace per backend process
+fanned out to its pages, a 0.1 s settle, then the count and the cards the message names read in a thread, outside
+the state lock).
 No RQ worker runs: this process plays the worker's side with the functions a worker calls — a picture's row
 leaves "processing", then `app.services.jobs.progress()` updates the job row and publishes the change — once a
 round. Figures:
 
 - delay: from the publish to the moment each session receives the delta with the new `processing_count`
-  (wall clock, one machine), over every session and round; it includes follow_jobs' 0.3 s settle;
+  (wall clock, one machine), over every session and round; it includes the follower's 0.1 s settle;
 - memory per session: the growth of the app's processes (PSS, so shared pages count once) and of Redis (its
   `used_memory`: page state lives there) from before the sessions opened to all of them following, / N.
 
@@ -129,6 +131,10 @@ def hold_sessions(url: str, data_dir: Path, database_url: str, log_path: Path, r
               f"{'; failed: ' + '; '.join(ready['failed'][:3]) if ready.get('failed') else ''}")
         time.sleep(2)
         app_after, redis_after = _app_memory(root_pid), int(store.info("memory")["used_memory"])
+        # What following costs Redis in connections: one per page before the hub, one per backend process after.
+        channel = jobs.workspace_channel(workspace_id)
+        subscriptions = {"pubsub_clients": len(store.client_list(_type="pubsub")),
+                         "channel_subscribers": int(dict(store.pubsub_numsub(channel)).get(channel.encode(), 0))}
         published = {}
         for n in range(1, ROUNDS + 1):
             _finish_one(workspace_id)
@@ -166,10 +172,13 @@ def hold_sessions(url: str, data_dir: Path, database_url: str, log_path: Path, r
         "app_kb_per_session": round((app_after - app_before) / 1024 / max(1, following), 1),
         "redis_kb_per_session": round((redis_after - redis_before) / 1024 / max(1, following), 1),
         "app_mb_before": round(app_before / 2**20, 1), "app_mb_after": round(app_after / 2**20, 1),
+        **subscriptions,
         "open_failures": ready.get("failed", [])[:10],
     }
     print(f"  delay publish → delta p50 {figures['delay_ms']['p50']} ms, p95 {figures['delay_ms']['p95']} ms, "
           f"p99 {figures['delay_ms']['p99']} ms, max {figures['delay_ms']['max']} ms; missed {missed} of {expected}")
+    print(f"  Redis: {subscriptions['pubsub_clients']} pub/sub connections, {subscriptions['channel_subscribers']} "
+          "subscribers of the workspace's channel")
     print(f"  memory per session: app {figures['app_kb_per_session']} KB (PSS), Redis "
           f"{figures['redis_kb_per_session']} KB")
     name = "web_load_sessions" + ("_postgres" if database_url.startswith("postgresql") else "")

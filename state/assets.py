@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import reflex as rx
 
 from app.db import read_scope
+from app.job_hub import Changes
+from app.services.assets import service as assets
 from app.services.assets.ingest import ingest_chunks
 from app.services.auth.accounts import UserPublic
+from app.services.library.cards import card_of
 from app.services.library.search import SearchQuery, count_matches
-from state.library import LibraryState
-from state.live import owner_job_messages
+from state import live
+from state.library import LibraryState, grid_of
 from state.session import refused, session_user, signed_in
 
 # Seconds without news before the live follower stops (it restarts with the next upload).
@@ -122,33 +122,63 @@ class AssetsState(rx.State):
 
     @rx.event(background=True)
     async def follow_jobs(self):
-        """Relay this user's job changes into the grid until nothing is processing."""
+        """Relay this workspace's job changes into the grid until nothing is processing."""
         async with self:
-            if self.following:
-                return
             user = session_user(self)
-            if user is None:
-                return
-            self.following = True
-        quiet_since = last_read = time.monotonic()
-        try:
-            async with owner_job_messages(user.workspace_id) as next_message:
-                while time.monotonic() - quiet_since < FOLLOW_IDLE:
-                    message = await next_message()
-                    if message is not None:
-                        quiet_since = time.monotonic()
-                        await asyncio.sleep(0.3)  # let a burst of progress messages settle
-                    elif time.monotonic() - last_read < 5:
-                        continue
-                    last_read = time.monotonic()
-                    # Read the rows (not the message): the database is the truth, and a missed
-                    # message is caught up by the 5-second re-read.
-                    async with self:
-                        if session_user(self) is None:
-                            break
-                        await self._reload(user.workspace_id)
-                        if self.processing_count == 0 and message is None:
-                            break
-        finally:
-            async with self:
-                self.following = False
+        if user is None:
+            return
+        workspace_id = user.workspace_id
+
+        # What the follower knows of the grid (its search, the pictures shown); re-taken from the page when
+        # a full read found the search changed.
+        grid: dict = {"search": None, "shown": set()}
+
+        async def snapshot():
+            if session_user(self) is None:
+                return live.STOP
+            if grid["search"] is None:
+                library = await self.get_state(LibraryState)
+                grid["search"], grid["shown"] = (library._query(), library.limit), {int(c["id"]) for c in library.cards}
+            return grid
+
+        def prepare(changes: Changes, known: dict):
+            quiet = changes.everything and not changes.jobs
+            if changes.everything:
+                search = known["search"]
+                return lambda: (quiet, search, *_counted(grid_of, workspace_id=workspace_id, query=search[0],
+                                                         limit=search[1]))
+            # Only the pictures these jobs name, and only those on the grid.
+            named = {i for i in changes.params("asset_ids") if isinstance(i, int)} & known["shown"]
+            return lambda: (quiet, None, *_counted(_cards_of, workspace_id=workspace_id, asset_ids=named))
+
+        async def apply(result):
+            quiet, search, count, update = result
+            self.processing_count = count
+            if search is not None:
+                library = await self.get_state(LibraryState)
+                if search != (library._query(), library.limit):
+                    grid["search"] = None  # the search changed during the read: read the new one
+                    return live.AGAIN
+                library._show_grid(update)
+                grid["shown"] = {int(c["id"]) for c in update["cards"]}
+            elif update:  # cards on the grid are replaced by id
+                (await self.get_state(LibraryState))._show_cards(update)
+            return count == 0 and quiet
+
+        await live.follow_jobs(self, workspace_id=workspace_id, snapshot=snapshot, prepare=prepare, apply=apply,
+                               idle=FOLLOW_IDLE)
+
+
+def _counted(read, *, workspace_id: int, **kwargs) -> tuple[int, dict]:
+    """(pictures still processing, what `read` returns): blocking reads, run in the follower's thread."""
+    with read_scope() as session:
+        count = assets.processing_count(session=session, workspace_id=workspace_id)
+    return count, read(workspace_id=workspace_id, **kwargs)
+
+
+def _cards_of(*, workspace_id: int, asset_ids: set[int]) -> dict[str, dict[str, str]]:
+    if not asset_ids:
+        return {}
+    with read_scope() as session:
+        return {str(a.id): card_of(a) for a in assets.get_assets(session=session, workspace_id=workspace_id,
+                                                                  asset_ids=asset_ids)}

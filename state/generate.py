@@ -11,6 +11,7 @@ from app import routes
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.ids import parse_id
+from app.job_hub import Changes
 from app.models import JobStatus, utcnow
 from app.services import credits
 from app.services.auth.accounts import UserPublic
@@ -18,7 +19,7 @@ from app.services.click_keys import first_click, new_click_key
 from app.services.generation import registry, service
 from app.services.generation.service import GenerationInput
 from app.services.generation.styles import list_styles
-from state.live import follow_jobs
+from state import live
 from state.session import refused, session_user, signed_in
 
 GALLERY_PAGE = 24
@@ -65,6 +66,26 @@ EMPTY_CARD = dict.fromkeys(("id", "generation_id", "prompt", "negative", "style"
                             "model", "favourite", "created", "thumb", "asset_id", "full", "dims"), "")
 EMPTY_PROVIDER = {"name": "", "label": "", "negative": "", "seed": "", "max_n": "1", "counts": ["1"],
                   "sizes": [], "models": [], "price": "0", "steps": "", "no_styles": []}
+
+
+def _gallery_of(workspace_id: int, filters: dict) -> tuple[list, int]:
+    with read_scope() as session:
+        return service.gallery(session=session, workspace_id=workspace_id, **filters)
+
+
+def _generation_of(workspace_id: int, generation_id: int) -> dict:
+    with read_scope() as session:
+        return service.describe(session=session, workspace_id=workspace_id, generation_id=generation_id)
+
+
+def _progress_of(workspace_id: int, generation_id: int, filters: dict) -> tuple[dict, tuple | None, int]:
+    """The follower's read, outside the state lock: the generation, and once it ended the gallery and balance."""
+    body = _generation_of(workspace_id, generation_id)
+    if body["status"] not in TERMINAL:
+        return body, None, 0
+    with session_scope() as session:  # a month's allowance may be granted on this read: it writes
+        balance = credits.balance(session=session, workspace_id=workspace_id)[0]
+    return body, _gallery_of(workspace_id, filters), balance
 
 
 class GenerateState(rx.State):
@@ -177,21 +198,25 @@ class GenerateState(rx.State):
         if self.style in info.get("no_styles", []):
             self.style = "none"
 
-    def _reload_gallery(self, workspace_id: int) -> None:
+    def _gallery_filters(self) -> dict:
         span = RANGES.get(self.filter_range)
-        with read_scope() as session:
-            items, self.total = service.gallery(
-                session=session, workspace_id=workspace_id, limit=self.limit,
-                provider="" if self.filter_provider == "all" else self.filter_provider,
-                style="" if self.filter_style == "all" else self.filter_style, favourites=self.favourites_only,
-                since=utcnow() - span if span else None)
+        return {"limit": self.limit, "provider": "" if self.filter_provider == "all" else self.filter_provider,
+                "style": "" if self.filter_style == "all" else self.filter_style, "favourites": self.favourites_only,
+                "since": utcnow() - span if span else None}
+
+    def _reload_gallery(self, workspace_id: int) -> None:
+        self._show_gallery(_gallery_of(workspace_id, self._gallery_filters()))
+
+    def _show_gallery(self, gallery: tuple[list, int]) -> None:
+        items, self.total = gallery
         self.cards = [_card(i) for i in items]
 
     def _reload_current(self, workspace_id: int) -> None:
         if not self.current:
             return
-        with read_scope() as session:
-            body = service.describe(session=session, workspace_id=workspace_id, generation_id=int(self.current["id"]))
+        self._show_current(_generation_of(workspace_id, int(self.current["id"])))
+
+    def _show_current(self, body: dict) -> None:
         position = body.get("queue_position")
         self.current = {"id": str(body["id"]), "status": body["status"], "progress": str(body.get("progress", 0)),
                         "message": body.get("message", ""), "error": body["error"],
@@ -328,19 +353,32 @@ class GenerateState(rx.State):
             user = session_user(self)
         if user is None:
             return
+        workspace_id = user.workspace_id
 
-        def step() -> bool:
+        def snapshot():
             if session_user(self) is None or not self.current:
-                return True
-            self._reload_current(user.workspace_id)
-            if self.current.get("status") not in TERMINAL:
+                return live.STOP
+            return int(self.current["id"]), self._gallery_filters()
+
+        def prepare(changes: Changes, inputs):
+            generation_id, filters = inputs
+            if not changes.everything and generation_id not in changes.params("generation_id"):
+                return None  # another page's job
+            return lambda: _progress_of(workspace_id, generation_id, filters)
+
+        def apply(result):
+            body, gallery, balance = result
+            if self.current.get("id") != str(body["id"]):
+                return live.AGAIN  # another generation started during the read
+            self._show_current(body)
+            if gallery is None:
                 return False
-            self._reload_gallery(user.workspace_id)
-            with session_scope() as session:
-                self.balance = credits.balance(session=session, workspace_id=user.workspace_id)[0]
+            self._show_gallery(gallery)
+            self.balance = balance
             return True
 
-        await follow_jobs(self, workspace_id=user.workspace_id, step=step)
+        await live.follow_jobs(self, workspace_id=workspace_id, snapshot=snapshot, prepare=prepare, apply=apply,
+                               reread_every=3.0)
 
     @rx.event
     @signed_in

@@ -63,6 +63,19 @@ def _menus_of(workspace_id: int) -> dict[str, list[str]]:
         return facets.facets_of(session=session, workspace_id=workspace_id)
 
 
+def grid_of(*, workspace_id: int, query: SearchQuery, limit: int) -> dict:
+    """The grid's cards, the totals and the collections, read without the write lock (blocking: the job
+    follower runs it in a thread)."""
+    with read_scope() as session:
+        rows, total = search(session=session, workspace_id=workspace_id, query=query, limit=limit, offset=0)
+        # The whole library's size is the search's own total when nothing narrows it (the page's first load).
+        size = total if query.is_everything() else count_matches(session=session, workspace_id=workspace_id,
+                                                                 query=SearchQuery())
+        tree = collections.list_collections(session=session, workspace_id=workspace_id)
+        return {"cards": [card_of(a) for a in rows], "total": total, "size": size,
+                "collections": flatten_collections(tree)}
+
+
 class LibraryState(rx.State):
     # The search, as the controls show it (the URL holds the same through SearchQuery.to_params).
     q: str = ""
@@ -152,24 +165,22 @@ class LibraryState(rx.State):
     def _reload(self, workspace_id: int, *, menus: bool = False) -> None:
         """The grid, the totals and the collections; `menus`: the filter menus too (they change only when
         tags or pictures do, and reading them costs more than the grid)."""
-        query = self._query()
-        # Read-only: on SQLite a writing transaction takes the write lock, and would wait behind the workers'.
-        with read_scope() as session:
-            rows, total = search(session=session, workspace_id=workspace_id, query=query, limit=self.limit,
-                                 offset=0)
-            cards = [card_of(a) for a in rows]
-            found = facets.facets_of(session=session, workspace_id=workspace_id) if menus else None
-            # The whole library's size is the search's own total when nothing narrows it (the page's first load).
-            size = total if query.is_everything() else count_matches(session=session, workspace_id=workspace_id,
-                                                                     query=SearchQuery())
-            tree = collections.list_collections(session=session, workspace_id=workspace_id)
-        if found is not None:
-            self._set_menus(found)
-        # Only what changed is assigned: every assigned var goes to the browser again, and the whole grid renders
-        # again for it (the upload follower reloads every few seconds while pictures process).
-        _assign(self, cards=cards, total=min(total, COUNT_CAP), total_capped=total_capped(total),
-                total_label=count_label(total), library_size=min(size, COUNT_CAP + 1),
-                library_label=count_label(size), collections=flatten_collections(tree))
+        if menus:
+            self._set_menus(_menus_of(workspace_id))
+        self._show_grid(grid_of(workspace_id=workspace_id, query=self._query(), limit=self.limit))
+
+    def _show_grid(self, grid: dict) -> None:
+        """What `grid_of` read (the job follower reads it outside the state lock). Only what changed is assigned:
+        every assigned var goes to the browser again, and the whole grid renders again for it."""
+        total, size = grid["total"], grid["size"]
+        _assign(self, cards=grid["cards"], total=min(total, COUNT_CAP), total_capped=total_capped(total),
+                total_label=count_label(total), library_size=min(size, COUNT_CAP + 1), library_label=count_label(size),
+                collections=grid["collections"])
+
+    def _show_cards(self, fresh: dict[str, dict[str, str]]) -> None:
+        """Some cards re-read (their pictures' jobs moved on); the others stay as they are."""
+        if fresh and any(fresh.get(card["id"], card) != card for card in self.cards):
+            self.cards = [fresh.get(card["id"], card) for card in self.cards]
 
     def _set_menus(self, found: dict[str, list[str]]) -> None:
         _assign(self, cameras=found["cameras"], colours=found["colours"], known_tags=found["tags"])

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 
 import reflex as rx
 
 from app import routes
-from app.db import session_scope
+from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.ids import parse_id
-from app.models import AssetStatus, Job, RenameBatchStatus, RenameItemStatus
+from app.job_hub import Changes
+from app.models import Job, RenameBatchStatus, RenameItemStatus
 from app.services import jobs
 from app.services.ai import resolve
 from app.services.auth.accounts import UserPublic
@@ -20,13 +19,14 @@ from app.services.click_keys import first_click, new_click_key
 from app.services.library.picker import picker_cards, picker_ids
 from app.services.rename import service as rename
 from app.services.rename.service import RenameOptions
+from state import live
 from state.handoff import HandoffState
-from state.live import owner_job_messages
 from state.session import refused, session_user, signed_in
 
 LIBRARY_PAGE = 200
 NEEDS_SUBJECT = "needs a subject"  # the grid filter for rows the analyzer could not name
 ROW_FILTERS = ("all", "failed", "low", "edited", "skipped", NEEDS_SUBJECT)
+FOLLOW_IDLE = 60  # seconds without a job change before the picker stops following its thumbnails
 
 
 def _row(item) -> dict[str, str]:
@@ -57,6 +57,20 @@ def batch_settled(batch_status: str, *, finished: bool, regenerating: bool) -> b
     regenerated row waits for its job, so stopping on the batch alone left the grid on the old name
     while the ZIP already had the new one."""
     return batch_status != RenameBatchStatus.ANALYZING and finished and not regenerating
+
+
+def _batch_of(workspace_id: int, batch_id: int, regen_job_id: str, item_ids: list[int] | None = None) -> dict:
+    """The batch under review, its job's progress and its rows (`item_ids`: only those), read without the
+    write lock; the follower runs it in a thread, outside the state lock."""
+    with read_scope() as session:
+        batch = rename.get_batch(session=session, workspace_id=workspace_id, batch_id=batch_id)
+        job = jobs.get_job(session=session, job_id=batch.job_id) if batch.job_id else None
+        regen = session.get(Job, regen_job_id) if regen_job_id else None
+        return {"status": batch.status, "job_id": batch.job_id, "provider": rename.options_of(batch).provider,
+                "rows": [_row(i) for i in rename.items_of(session=session, batch_id=batch.id, item_ids=item_ids)],
+                "partial": item_ids is not None, "progress": (job.progress, job.message) if job else None,
+                "regenerating": bool(regen and regen.workspace_id == workspace_id
+                                     and regen.status not in jobs.TERMINAL)}
 
 
 class RenameState(rx.State):
@@ -99,6 +113,8 @@ class RenameState(rx.State):
     regen_job_id: str = ""
     regenerating: bool = False
     following: bool = False
+    # Whether the picker's thumbnails are being followed (images just dropped on the page).
+    following_library: bool = False
 
     @rx.var
     def failed_rows(self) -> int:
@@ -167,16 +183,19 @@ class RenameState(rx.State):
             self.provider = "local"
 
     def _load_batch(self, workspace_id: int) -> None:
-        with session_scope() as session:
-            batch = rename.get_batch(session=session, workspace_id=workspace_id, batch_id=self.batch_id)
-            self.batch_status, self.job_id = batch.status, batch.job_id
-            self.batch_provider = rename.options_of(batch).provider
-            self.rows = [_row(i) for i in rename.items_of(session=session, batch_id=batch.id)]
-            if batch.job_id:
-                job = jobs.get_job(session=session, job_id=batch.job_id)
-                self.progress, self.progress_message = job.progress, job.message
-            regen = session.get(Job, self.regen_job_id) if self.regen_job_id else None
-            self.regenerating = bool(regen and regen.workspace_id == workspace_id and regen.status not in jobs.TERMINAL)
+        self._show_batch(_batch_of(workspace_id, self.batch_id, self.regen_job_id))
+
+    def _show_batch(self, read: dict) -> None:
+        """What `_batch_of` read; rows it re-read only some of are merged into the others."""
+        self.batch_status, self.job_id, self.batch_provider = read["status"], read["job_id"], read["provider"]
+        if read["partial"]:
+            fresh = {r["id"]: r for r in read["rows"]}
+            self.rows = [fresh.get(r["id"], r) for r in self.rows]
+        else:
+            self.rows = read["rows"]
+        if read["progress"] is not None:
+            self.progress, self.progress_message = read["progress"]
+        self.regenerating = read["regenerating"]
 
     @rx.event
     @signed_in
@@ -240,19 +259,29 @@ class RenameState(rx.State):
             user = session_user(self)
         if user is None:
             return
-        last_read = time.monotonic()
-        async with owner_job_messages(user.workspace_id) as next_message:
-            for _ in range(600):
-                if await next_message() is None and time.monotonic() - last_read < 5:
-                    continue  # quiet: re-read every 5 s anyway, in case the jobs ended unheard
-                await asyncio.sleep(0.3)  # let a burst of progress messages settle
-                last_read = time.monotonic()
-                async with self:
-                    if session_user(self) is None or self.batch_id:
-                        return
-                    self._load_lists(user.workspace_id)
-                    if all(item["status"] != AssetStatus.PROCESSING for item in self.library):
-                        return
+        workspace_id = user.workspace_id
+
+        def snapshot():
+            if session_user(self) is None or self.batch_id:
+                return live.STOP
+            return self.library_query, self.include_derived
+
+        def prepare(changes: Changes, search):
+            if not changes.everything and not changes.params("asset_ids"):
+                return None  # no picture's job
+            query, derived = search
+            return lambda: (search, picker_cards(workspace_id=workspace_id, q=query, include_derived=derived,
+                                                 limit=LIBRARY_PAGE))
+
+        def apply(read):
+            search, cards = read
+            if search != (self.library_query, self.include_derived):
+                return live.AGAIN  # the search changed during the read
+            self.library, self.library_total = cards
+            return all(item["status"] != "processing" for item in self.library)
+
+        await live.follow_jobs(self, workspace_id=workspace_id, snapshot=snapshot, prepare=prepare, apply=apply,
+                               idle=FOLLOW_IDLE, flag="following_library")
 
     @rx.event
     def choose_none(self):
@@ -387,29 +416,37 @@ class RenameState(rx.State):
 
     @rx.event(background=True)
     async def follow_batch(self):
-        """Relay the analysis job's progress; rows are re-read from the database as it goes."""
+        """Relay the analysis job's progress; the rows still open are re-read from the database as it goes."""
         async with self:
-            if self.following or not self.batch_id:
-                return
             user = session_user(self)
-            if user is None:
-                return
-            self.following = True
-        last_read = 0.0
-        try:
-            async with owner_job_messages(user.workspace_id) as next_message:
-                for _ in range(3600):
-                    message = await next_message()
-                    if message is None and time.monotonic() - last_read < 3:
-                        continue
-                    last_read = time.monotonic()
-                    async with self:
-                        if session_user(self) is None or not self.batch_id:
-                            break
-                        self._load_batch(user.workspace_id)
-                        finished = message is None or json.loads(message["data"]).get("status") in jobs.TERMINAL
-                        if batch_settled(self.batch_status, finished=finished, regenerating=self.regenerating):
-                            break
-        finally:
-            async with self:
-                self.following = False
+        if user is None:
+            return
+        workspace_id = user.workspace_id
+
+        def snapshot():
+            if session_user(self) is None or not self.batch_id:
+                return live.STOP
+            # A retry re-analyses failed rows without marking them pending first: they count as open.
+            open_rows = [int(r["id"]) for r in self.rows if r["status"] != "done"]
+            return self.batch_id, self.regen_job_id, open_rows if self.rows else None
+
+        def prepare(changes: Changes, inputs):
+            batch_id, regen_job_id, open_rows = inputs
+            if not changes.everything and batch_id not in changes.params("batch_id"):
+                return None  # another page's job
+            # Progress of the analysis changes only the rows not analysed yet; a job's end (a regenerated
+            # row, a retry) or lost messages re-read them all.
+            whole = changes.everything or changes.terminal()
+            finished = (changes.everything and not changes.jobs) or changes.terminal()
+            return lambda: ((batch_id, regen_job_id), finished,
+                            _batch_of(workspace_id, batch_id, regen_job_id, None if whole else open_rows))
+
+        def apply(result):
+            followed, finished, read = result
+            if followed != (self.batch_id, self.regen_job_id):
+                return live.AGAIN  # another batch opened, or a row regenerated, during the read
+            self._show_batch(read)
+            return batch_settled(self.batch_status, finished=finished, regenerating=self.regenerating)
+
+        await live.follow_jobs(self, workspace_id=workspace_id, snapshot=snapshot, prepare=prepare, apply=apply,
+                               reread_every=3.0)

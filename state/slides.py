@@ -6,7 +6,6 @@ The request form is `SlidesFormState` (state/slides_form.py).
 from __future__ import annotations
 
 import asyncio
-import time
 
 import reflex as rx
 
@@ -14,6 +13,7 @@ from app import routes
 from app.db import read_scope
 from app.errors import AppError
 from app.ids import parse_id
+from app.job_hub import Changes
 from app.models import DeckStatus, Job
 from app.services.auth.accounts import UserPublic
 from app.services.library.picker import picker_cards
@@ -34,7 +34,7 @@ from app.services.slides.outline_rows import (
     row_of,
 )
 from app.services.slides.store import BUSY, get_deck, outline_of
-from state.live import owner_job_messages
+from state import live
 from state.session import refused, session_user, signed_in
 
 PICKER_SIZE = 48
@@ -43,6 +43,36 @@ PICKER_SIZE = 48
 def _deck_row(summary: dict) -> dict[str, str]:
     return {"id": str(summary["id"]), "title": summary["title"], "status": summary["status"],
             "slides": str(summary["slide_count"]), "updated": summary["updated_at"][:16].replace("T", " ")}
+
+
+def _deck_list_of(workspace_id: int) -> list[dict[str, str]]:
+    with read_scope() as session:
+        rows, _ = decks.list_decks(session=session, workspace_id=workspace_id, limit=30)
+        return [_deck_row(decks.summary(d)) for d in rows]
+
+
+def _deck_of(workspace_id: int, deck_id: int) -> tuple:
+    """(deck, its job or None, its versions as rows), detached from the session; a deck whose job died
+    without saying so is healed first (blocking: the follower runs this in a thread)."""
+    with read_scope() as session:
+        deck = get_deck(session=session, workspace_id=workspace_id, deck_id=deck_id)
+        job = session.get(Job, deck.job_id) if deck.job_id else None
+        versions = [{"number": str(v.number), "note": v.note, "slides": str(row["slide_count"]),
+                     "created": v.created_at.isoformat()[:16].replace("T", " ")}
+                    for v in deck_versions.list_versions(session=session, workspace_id=workspace_id, deck_id=deck_id)
+                    for row in [deck_versions.version_public(v)]]
+        session.expunge(deck)  # kept loaded: the read scope rolls back, which would expire it
+        if job is not None:
+            session.expunge(job)
+    if deck.status in BUSY and deck_runs.heal(deck_id=deck_id):  # its job died without saying so
+        return _deck_of(workspace_id, deck_id)
+    return deck, job, versions
+
+
+def _deck_and_list_of(workspace_id: int, deck_id: int) -> tuple[tuple, list | None]:
+    """The follower's read: the deck, and once no job works on it the deck list too."""
+    deck = _deck_of(workspace_id, deck_id)
+    return deck, None if deck[0].status in BUSY else _deck_list_of(workspace_id)
 
 
 class SlidesState(rx.State):
@@ -111,31 +141,20 @@ class SlidesState(rx.State):
     # --- loading ---------------------------------------------------------------------------------------
 
     def _reload_list(self, workspace_id: int) -> None:
-        with read_scope() as session:
-            rows, _ = decks.list_decks(session=session, workspace_id=workspace_id, limit=30)
-            self.deck_list = [_deck_row(decks.summary(d)) for d in rows]
+        self.deck_list = _deck_list_of(workspace_id)
 
     def _reload_deck(self, workspace_id: int, *, keep_edits: bool = False) -> None:
-        deck_id = int(self.deck["id"])
-        with read_scope() as session:
-            deck = get_deck(session=session, workspace_id=workspace_id, deck_id=deck_id)
-            job = session.get(Job, deck.job_id) if deck.job_id else None
-            self.versions = [{"number": str(v.number), "note": v.note, "slides": str(row["slide_count"]),
-                              "created": v.created_at.isoformat()[:16].replace("T", " ")}
-                             for v in deck_versions.list_versions(session=session, workspace_id=workspace_id,
-                                                                  deck_id=deck_id)
-                             for row in [deck_versions.version_public(v)]]
-            session.expunge(deck)  # kept loaded: the read scope rolls back, which would expire it
-            if job is not None:
-                session.expunge(job)
+        self._show_deck(_deck_of(workspace_id, int(self.deck["id"])), keep_edits=keep_edits)
+
+    def _show_deck(self, read: tuple, *, keep_edits: bool = False) -> None:
+        """What `_deck_of` read (the follower reads it outside the state lock)."""
+        deck, job, self.versions = read
         self.deck = {"id": str(deck.id), "title": deck.title, "status": deck.status, "error": deck.error,
                      "design": deck.brand_kit_name or deck.theme.capitalize(),
                      "provider": decks.TEXT_PROVIDERS.get(deck.provider, deck.provider),
                      "message": job.message if job else ""}
         self.progress = job.progress if job else 0
         self.revision = deck.revision
-        if deck.status in BUSY and deck_runs.heal(deck_id=deck_id):  # its job died without saying so
-            return self._reload_deck(workspace_id, keep_edits=keep_edits)
         if keep_edits and self.dirty:
             return
         outline = outline_of(deck)
@@ -444,27 +463,32 @@ class SlidesState(rx.State):
         """Refresh the open deck while a job works on it: each written slide shows up as it lands."""
         async with self:
             user = session_user(self)
-            if user is None or self.following:
-                return
-            self.following = True
-        last_read = 0.0
-        try:
-            async with owner_job_messages(user.workspace_id) as next_message:
-                while True:
-                    message = await next_message()
-                    if message is None and time.monotonic() - last_read < 1:
-                        continue  # quiet: the row is re-read every second anyway (messages can be missed)
-                    last_read = time.monotonic()
-                    async with self:
-                        if session_user(self) is None or not self.deck.get("id"):
-                            break
-                        self._reload_deck(user.workspace_id, keep_edits=True)
-                        if not self.busy:
-                            self._reload_list(user.workspace_id)
-                            break
-        finally:
-            async with self:
-                self.following = False
+        if user is None:
+            return
+        workspace_id = user.workspace_id
+
+        def snapshot():
+            if session_user(self) is None or not self.deck.get("id"):
+                return live.STOP
+            return int(self.deck["id"])
+
+        def prepare(changes: Changes, deck_id: int):
+            if not changes.everything and deck_id not in changes.params("deck_id"):
+                return None  # another page's job
+            return lambda: _deck_and_list_of(workspace_id, deck_id)
+
+        def apply(read):
+            deck, listed = read
+            if self.deck.get("id") != str(deck[0].id):
+                return live.AGAIN  # another deck was opened during the read
+            self._show_deck(deck, keep_edits=True)
+            if listed is None:
+                return False
+            self.deck_list = listed
+            return True
+
+        await live.follow_jobs(self, workspace_id=workspace_id, snapshot=snapshot, prepare=prepare, apply=apply,
+                               reread_every=1.0)
 
     @rx.event
     def zoom(self, slide_id: str):

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from app import routes
 from app.db import read_scope, session_scope
 from app.errors import AppError
+from app.job_hub import Changes
 from app.models import Asset, AssetStatus, WorkflowItemStatus
 from app.services.auth.accounts import UserPublic
 from app.services.click_keys import first_click, new_click_key
@@ -20,8 +21,8 @@ from app.services.workflows import runs as workflow_runs
 from app.services.workflows.catalog import catalog
 from app.services.workflows.form import defaults, form_fields, typed_params
 from app.services.workflows.form_field import FormField
+from state import live
 from state.handoff import HandoffState
-from state.live import follow_jobs
 from state.session import refused, session_user, signed_in
 
 LIBRARY = 200
@@ -51,6 +52,38 @@ def _item_row(item: dict, ready: set[int]) -> dict[str, str]:
             "output_thumb": routes.asset_thumbnail_url(str(first)) if first in ready else "",
             "output_pending": "yes" if first is not None and first not in ready else "",
             "download": routes.asset_download_url(str(first)) if first else ""}
+
+
+def _run_of(workspace_id: int, run_id: int) -> tuple[dict, set]:
+    """The run with its items, and which of its outputs have their thumbnails (blocking reads)."""
+    with read_scope() as session:
+        run = workflow_runs.get_run(session=session, workspace_id=workspace_id, run_id=run_id)
+        body = workflow_runs.run_public(run, workflow_runs.items_of(session=session, run_id=run.id))
+        outputs = [a for a in map(_first_result, body["items"]) if a is not None]
+        ready = set(session.exec(select(Asset.id).where(col(Asset.id).in_(outputs),
+                                                         Asset.status != AssetStatus.PROCESSING)).all())
+    return body, ready
+
+
+def _recipes_of(workspace_id: int) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """The saved recipes and the recent runs, as the page lists them."""
+    with read_scope() as session:
+        rows = workflow_runs.list_recipes(session=session, workspace_id=workspace_id)
+        recipes = [{"id": str(r.id), "name": r.name, "steps": " → ".join(
+            s["op"] for s in r.definition.get("steps", []))} for r in rows]
+        runs = [{"id": str(r.id), "name": r.name, "status": r.status, "count": str(r.item_count),
+                 "created": r.created_at.strftime("%Y-%m-%d %H:%M")}
+                for r in workflow_runs.list_runs(session=session, workspace_id=workspace_id, limit=8)]
+    return recipes, runs
+
+
+def _run_and_lists_of(workspace_id: int, run_id: int) -> tuple[tuple[dict, set], tuple | None]:
+    """The follower's read, outside the state lock: the run, and once it is over (results' thumbnails
+    made too) the recipes and recent runs."""
+    body, ready = run = _run_of(workspace_id, run_id)
+    pending = any((first := _first_result(i)) is not None and first not in ready for i in body["items"])
+    over = body["status"] in workflow_runs.TERMINAL and not pending
+    return run, _recipes_of(workspace_id) if over else None
 
 
 class WorkflowsState(rx.State):
@@ -118,28 +151,19 @@ class WorkflowsState(rx.State):
         self.library = [{**c, "name": c["filename"]} for c in cards]
 
     def _reload_recipes(self, workspace_id: int) -> None:
-        with session_scope() as session:
-            rows = workflow_runs.list_recipes(session=session, workspace_id=workspace_id)
-            self.recipes = [{"id": str(r.id), "name": r.name, "steps": " → ".join(
-                s["op"] for s in r.definition.get("steps", []))} for r in rows]
-            self.runs = [{"id": str(r.id), "name": r.name, "status": r.status, "count": str(r.item_count),
-                          "created": r.created_at.strftime("%Y-%m-%d %H:%M")}
-                         for r in workflow_runs.list_runs(session=session, workspace_id=workspace_id, limit=8)]
+        self.recipes, self.runs = _recipes_of(workspace_id)
 
     def _reload_run(self, workspace_id: int) -> None:
         if not self.run:
             return
-        with read_scope() as session:
-            run = workflow_runs.get_run(session=session, workspace_id=workspace_id, run_id=int(self.run["id"]))
-            body = workflow_runs.run_public(run, workflow_runs.items_of(session=session, run_id=run.id))
+        self._show_run(_run_of(workspace_id, int(self.run["id"])))
+
+    def _show_run(self, read: tuple[dict, set]) -> None:
+        body, ready = read
         tally = body["counts"]
         self.run = {"id": str(body["id"]), "name": body["name"], "status": body["status"],
                     "total": str(body["item_count"]), "done": str(tally["done"]), "failed": str(tally["failed"]),
                     "canceled": str(tally["canceled"]), "download": routes.run_download_url(str(body["id"]))}
-        outputs = [a for a in map(_first_result, body["items"]) if a is not None]
-        with read_scope() as session:
-            ready = set(session.exec(select(Asset.id).where(col(Asset.id).in_(outputs),
-                                                             Asset.status != AssetStatus.PROCESSING)).all())
         self.items = [_item_row(i, ready) for i in body["items"]]
         # The recent-runs list shows this run too: it said "running" after a cancel until a reload.
         self.runs = [{**r, "status": self.run["status"]} if r["id"] == self.run["id"] else r for r in self.runs]
@@ -368,19 +392,34 @@ class WorkflowsState(rx.State):
 
     @rx.event(background=True)
     async def follow(self):
-        """Relay the run's item statuses until it ends."""
+        """Relay the run's item statuses until it ends (and its results' thumbnails are made)."""
         async with self:
             user = session_user(self)
         if user is None:
             return
+        workspace_id = user.workspace_id
 
-        def step() -> bool:
+        def snapshot():
             if session_user(self) is None or not self.run:
-                return True
-            self._reload_run(user.workspace_id)
-            if self.run_active or any(i["output_pending"] for i in self.items):
+                return live.STOP
+            return int(self.run["id"]), any(i["output_pending"] for i in self.items)
+
+        def prepare(changes: Changes, inputs):
+            run_id, waiting = inputs
+            if not (changes.everything or run_id in changes.params("run_id")
+                    or (waiting and changes.params("asset_ids"))):
+                return None  # another page's job
+            return lambda: _run_and_lists_of(workspace_id, run_id)
+
+        def apply(read):
+            run, lists = read
+            if self.run.get("id") != str(run[0]["id"]):
+                return live.AGAIN  # another run was opened during the read
+            self._show_run(run)
+            if lists is None:
                 return False  # still running, or its results' thumbnails are still being made
-            self._reload_recipes(user.workspace_id)
+            self.recipes, self.runs = lists
             return True
 
-        await follow_jobs(self, workspace_id=user.workspace_id, step=step)
+        await live.follow_jobs(self, workspace_id=workspace_id, snapshot=snapshot, prepare=prepare, apply=apply,
+                               reread_every=3.0)

@@ -18,7 +18,7 @@ from tests.integration.test_api_auth import login, register
 from tests.integration.test_rename import run_jobs, upload
 from tests.integration.test_state_guards import FakeState
 
-PRIVATE = ("_query", "_show", "_url", "_sync_url", "_reload", "_research", "_ids", "_bulk", "_set_menus")
+PRIVATE = ("_query", "_show", "_url", "_sync_url", "_reload", "_show_grid", "_research", "_ids", "_bulk", "_set_menus")
 
 
 class RecordingState(FakeState):

@@ -30,7 +30,7 @@ class RenamePage(FakeState):
         self.following = False
         self.library_query, self.include_derived = "", False  # the picker's search
         self.provider, self.provider_picked = "local", False  # the analyzer choice _load_lists settles
-        for name in ("_load_lists", "_load_batch"):
+        for name in ("_load_lists", "_load_batch", "_show_batch"):
             setattr(self, name, types.MethodType(getattr(RenameState, name), self))
 
 

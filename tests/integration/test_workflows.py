@@ -221,6 +221,7 @@ def test_other_users_cannot_see_or_use(signed_in, api):
 
 def test_the_page_after_a_cancel_shows_it_in_the_list_and_an_honest_bar(signed_in):
     """The recent-runs list said "queued" after a cancel, and the canceled run's bar was drawn full."""
+    import types
     from types import SimpleNamespace
 
     from state.workflows import WorkflowsState
@@ -232,6 +233,7 @@ def test_the_page_after_a_cancel_shows_it_in_the_list_and_an_honest_bar(signed_i
     owner = signed_in.get("/api/v1/me").json()["id"]
     page = SimpleNamespace(run={"id": str(run["id"])}, items=[],
                            runs=[{"id": str(run["id"]), "name": run["name"], "status": "queued"}])
+    page._show_run = types.MethodType(WorkflowsState._show_run, page)
     WorkflowsState._reload_run(page, owner)
     assert page.run["status"] == "canceled" and page.runs[0]["status"] == "canceled"
     percent = WorkflowsState.computed_vars["run_percent"].fget(page)

@@ -11,7 +11,7 @@ from typing import IO
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from app.db import session_scope
 from app.errors import AppError, NotFound, ServiceUnavailable, ValidationFailed
@@ -350,6 +350,21 @@ def get_asset(*, session: Session, workspace_id: int, asset_id: int, include_del
     if asset is None or asset.workspace_id != workspace_id or (asset.deleted_at is not None and not include_deleted):
         raise NotFound("No such asset.")
     return asset
+
+
+def get_assets(*, session: Session, workspace_id: int, asset_ids: Iterable[int]) -> list[Asset]:
+    """The owner's assets among `asset_ids` (someone else's and deleted ones left out), in no order."""
+    ids = list(asset_ids)
+    if not ids:
+        return []
+    return list(session.exec(select(Asset).where(col(Asset.id).in_(ids), Asset.workspace_id == workspace_id,
+                                                 col(Asset.deleted_at).is_(None))))
+
+
+def processing_count(*, session: Session, workspace_id: int) -> int:
+    """How many of the owner's pictures still wait for their thumbnail (one count, not a search)."""
+    return session.exec(select(func.count()).select_from(Asset).where(
+        Asset.workspace_id == workspace_id, Asset.status == "processing", col(Asset.deleted_at).is_(None))).one()
 
 
 def list_assets(*, session: Session, workspace_id: int, query: str = "", status: str = "", limit: int = 60,

@@ -3,7 +3,7 @@ outputs" switch; "All" takes every match of that search, not only the tiles show
 
 from __future__ import annotations
 
-from app.db import session_scope
+from app.db import read_scope, session_scope
 from app.models import AssetStatus
 from app.services.library.cards import card_of, count_label
 from app.services.library.search import SearchQuery, matching_ids, search
@@ -18,10 +18,10 @@ def picker_query(q: str, include_derived: bool, *, ready_only: bool = False) -> 
 def picker_cards(*, workspace_id: int, q: str, include_derived: bool, limit: int,
                  ready_only: bool = False) -> tuple[list[dict[str, str]], str]:
     """One page of cards and how many match, as text ("1,000+" past the count's cap)."""
-    with session_scope() as session:
+    with read_scope() as session:  # a read: no SQLite write lock (pages following jobs call this often)
         rows, total = search(session=session, workspace_id=workspace_id,
                              query=picker_query(q, include_derived, ready_only=ready_only), limit=limit, offset=0)
-    return [card_of(a) for a in rows], count_label(total)
+        return [card_of(a) for a in rows], count_label(total)
 
 
 def picker_ids(*, workspace_id: int, q: str, include_derived: bool, cap: int, ready_only: bool = False) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -183,9 +184,12 @@ def list_batches(*, session: Session, workspace_id: int, limit: int = 20) -> lis
                              .order_by(col(RenameBatch.id).desc()).limit(limit)))
 
 
-def items_of(*, session: Session, batch_id: int) -> list[RenameItem]:
-    return list(session.exec(select(RenameItem).where(RenameItem.batch_id == batch_id)
-                             .order_by(col(RenameItem.position))))
+def items_of(*, session: Session, batch_id: int, item_ids: Iterable[int] | None = None) -> list[RenameItem]:
+    """The batch's rows in order; `item_ids`: only those (a page following the analysis re-reads the open ones)."""
+    query = select(RenameItem).where(RenameItem.batch_id == batch_id)
+    if item_ids is not None:
+        query = query.where(col(RenameItem.id).in_(list(item_ids)))
+    return list(session.exec(query.order_by(col(RenameItem.position))))
 
 
 def cache_cutoff() -> datetime:
