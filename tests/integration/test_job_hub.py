@@ -2,7 +2,6 @@
 listener once, a slow listener told to re-read instead of holding the others up, nothing left behind."""
 
 import asyncio
-import json
 
 import redis
 
@@ -14,7 +13,7 @@ from app.services import jobs
 def _publish(job_id: str, workspace_id: int, **params) -> None:
     """What a worker does after updating a job row (jobs.progress → jobs.publish)."""
     jobs.publish(Job(id=job_id, kind="assets.process", workspace_id=workspace_id, status="running",
-                     params=json.dumps(params)))
+                     params=dict(params)))
 
 
 def _numsub(url: str, workspace_id: int) -> int:

@@ -5,7 +5,6 @@
 """
 
 import asyncio
-import json
 import threading
 from types import SimpleNamespace
 
@@ -33,7 +32,7 @@ class Page:
 
 def _publish(job_id: str, workspace_id: int, status: str = "running", **params) -> None:
     jobs.publish(Job(id=job_id, kind="rename.analyze", workspace_id=workspace_id, status=status,
-                     params=json.dumps(params)))
+                     params=dict(params)))
 
 
 def _pubsub_clients(url: str) -> int:
