@@ -435,7 +435,7 @@ def retry_failed(*, workspace_id: int, batch_id: int, provider: str = "local", u
     with session_scope() as session:
         batch = get_batch(session=session, workspace_id=workspace_id, batch_id=batch_id)
         before = (batch.options, batch.job_id)
-        batch.options = options_of(batch).model_copy(update={"provider": provider}).model_dump_json()
+        batch.options = options_of(batch).model_copy(update={"provider": provider}).model_dump(mode="json")
 
         def put_back(session: Session, _job: Job) -> None:
             owner = session.get(RenameBatch, batch_id)
