@@ -16,7 +16,7 @@ from app.ids import parse_id
 from app.job_hub import Changes
 from app.models import DeckStatus, Job
 from app.services.auth.accounts import UserPublic
-from app.services.library.picker import picker_cards
+from app.services.library.picker import picture_tiles
 from app.services.slides import decks
 from app.services.slides import files as deck_files
 from app.services.slides import runs as deck_runs
@@ -321,9 +321,8 @@ class SlidesState(rx.State):
         return None if self.busy or row is None or row["locked"] == "yes" else row
 
     def _load_picker(self, workspace_id: int) -> None:
-        cards, _ = picker_cards(workspace_id=workspace_id, q=self.picker_query, include_derived=self.picker_derived,
-                                limit=PICKER_SIZE, ready_only=True)
-        self.picker = [{"id": c["id"], "name": c["filename"], "thumb": c["thumb"]} for c in cards]
+        self.picker = picture_tiles(workspace_id=workspace_id, q=self.picker_query,
+                                    include_derived=self.picker_derived, limit=PICKER_SIZE)
 
     @rx.event
     @signed_in

@@ -9,7 +9,7 @@ from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.ids import parse_id
 from app.services.auth.accounts import UserPublic
-from app.services.library.picker import picker_cards
+from app.services.library.picker import picture_tiles
 from app.services.templates import image_links, pictures
 from app.services.templates.view import link_row
 from state.session import refused, signed_in
@@ -34,9 +34,8 @@ class TemplatePicturesState(rx.State):
 
     # ---- Insert picture ----
     def _load_picker(self, workspace_id: int) -> None:
-        cards, _ = picker_cards(workspace_id=workspace_id, q=self.picker_query, include_derived=self.picker_derived,
-                                limit=PICKER_SIZE, ready_only=True)
-        self.picker = [{"id": c["id"], "name": c["filename"], "thumb": c["thumb"]} for c in cards]
+        self.picker = picture_tiles(workspace_id=workspace_id, q=self.picker_query,
+                                    include_derived=self.picker_derived, limit=PICKER_SIZE)
 
     @rx.event
     @signed_in

@@ -24,6 +24,13 @@ def picker_cards(*, workspace_id: int, q: str, include_derived: bool, limit: int
         return [card_of(a) for a in rows], count_label(total)
 
 
+def picture_tiles(*, workspace_id: int, q: str, include_derived: bool, limit: int) -> list[dict[str, str]]:
+    """The ready pictures a "pick one picture" dialog offers (a slide's picture, an email's): id, name, thumb."""
+    cards, _ = picker_cards(workspace_id=workspace_id, q=q, include_derived=include_derived, limit=limit,
+                            ready_only=True)
+    return [{"id": c["id"], "name": c["filename"], "thumb": c["thumb"]} for c in cards]
+
+
 def picker_ids(*, workspace_id: int, q: str, include_derived: bool, cap: int, ready_only: bool = False) -> list[str]:
     with session_scope() as session:
         ids = matching_ids(session=session, workspace_id=workspace_id,
