@@ -19,3 +19,12 @@ def picker_search(value: rx.Var, on_search, include: rx.Var, on_include, *, labe
 def picker_caption(name: rx.Var) -> rx.Component:
     return rx.text(name, size="1", overflow="hidden", text_overflow="ellipsis", white_space="nowrap",
                    title=name, margin_top="4px", color=rx.color("gray", 11))
+
+
+def picture_choices(pictures: rx.Var, query: rx.Var, tile, *, empty: str) -> rx.Component:
+    """The body of a pick-one-picture dialog: the tiles in a scrolling grid, or why there are none."""
+    return rx.cond(pictures.length() > 0,
+                   rx.scroll_area(rx.grid(rx.foreach(pictures, tile), columns="4", spacing="2", width="100%"),
+                                  max_height="52vh", type="auto", scrollbars="vertical"),
+                   rx.text(rx.cond(query != "", "No ready picture matches that search.", empty),
+                           size="2", color=rx.color("gray", 10), padding_y="24px"))

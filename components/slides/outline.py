@@ -5,7 +5,7 @@ import reflex as rx
 from app import routes
 from app.services.slides.outline_data import CHART_TYPES, MAX_DATA_CHARS
 from app.services.slides.outline_rows import LAYOUTS
-from components.library.picker import picker_search
+from components.library.picker import picker_search, picture_choices
 from components.slides.sortable import sortable_item, sortable_list
 from state.slides import SlidesState
 
@@ -122,12 +122,8 @@ def picture_picker() -> rx.Component:
                               size="2", color=rx.color("gray", 10)),
         rx.box(picker_search(s.picker_query, s.search_picker, s.picker_derived, s.set_picker_derived,
                              label="Search pictures"), margin_y="12px"),
-        rx.cond(s.picker.length() > 0,
-                rx.scroll_area(rx.grid(rx.foreach(s.picker, picker_tile), columns="4", spacing="2", width="100%"),
-                               max_height="52vh", type="auto", scrollbars="vertical"),
-                rx.text(rx.cond(s.picker_query != "", "No ready picture matches that search.",
-                                "Your library has no ready images yet: add some on the Assets page."),
-                        size="2", color=rx.color("gray", 10), padding_y="24px")),
+        picture_choices(s.picker, s.picker_query, picker_tile,
+                        empty="Your library has no ready images yet: add some on the Assets page."),
         rx.flex(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", on_click=s.close_picker)),
                 justify="end", margin_top="12px"),
         max_width="640px", id="picture-picker"),

@@ -3,7 +3,7 @@ other pickers share), and the "Public picture links" panel with Revoke."""
 
 import reflex as rx
 
-from components.library.picker import picker_caption, picker_search
+from components.library.picker import picker_caption, picker_search, picture_choices
 from state.template_editor import TemplateEditorState
 from state.template_pictures import TemplatePicturesState
 
@@ -36,12 +36,8 @@ def picture_picker() -> rx.Component:
                               color=rx.color("gray", 10)),
         rx.box(picker_search(p.picker_query, p.search_picker, p.picker_derived, p.set_picker_derived,
                              label="Search pictures"), margin_y="12px"),
-        rx.cond(p.picker.length() > 0,
-                rx.scroll_area(rx.grid(rx.foreach(p.picker, picker_tile), columns="4", spacing="2", width="100%"),
-                               max_height="52vh", type="auto", scrollbars="vertical"),
-                rx.text(rx.cond(p.picker_query != "", "No ready picture matches that search.",
-                                "The library has no ready pictures yet: add some on the Assets page."),
-                        size="2", color=rx.color("gray", 10), padding_y="24px")),
+        picture_choices(p.picker, p.picker_query, picker_tile,
+                        empty="The library has no ready pictures yet: add some on the Assets page."),
         rx.flex(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
                 justify="end", margin_top="12px"),
         max_width="680px", id="email-picture-picker"),
