@@ -9,7 +9,7 @@ from __future__ import annotations
 import smtplib
 from email.message import EmailMessage
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from app.errors import NotFound
@@ -48,17 +48,14 @@ def html_of(outbox_id: int) -> str | None:
 
 
 # Built once: a statement's construction (RETURNING included) costs more than its cached compilation.
-_OUTBOX_ROW = insert(OutboxEmail.__table__).returning(OutboxEmail.__table__.c.id)
+# A plain INSERT of an outbox_row(), for hot paths where the ORM's flush costs more than the row (billing effects).
+OUTBOX_INSERT = insert(OutboxEmail.__table__).returning(OutboxEmail.__table__.c.id)
 
 
-def insert_outbox(*, conn: Connection, to: str, subject: str, body: str) -> tuple[int, str]:
-    """write_outbox as one plain INSERT on a connection in the caller's transaction (the billing webhook's hot
-    path, where the ORM's flush costs more than the row); (id, status)."""
-    status = _first_status()
-    outbox_id = conn.execute(_OUTBOX_ROW, {
-        "to_address": to, "subject": subject[:200], "body_text": body, "status": status, "attempts": 0,
-        "error": "", "created_at": utcnow(), "sent_at": None}).scalar_one()
-    return outbox_id, status
+def outbox_row(*, to: str, subject: str, body: str) -> dict:
+    """The column values of a new outbox message, for OUTBOX_INSERT in the caller's transaction."""
+    return {"to_address": to, "subject": subject[:200], "body_text": body, "status": _first_status(), "attempts": 0,
+            "error": "", "created_at": utcnow(), "sent_at": None}
 
 
 def deliver(*, session: Session, outbox_id: int) -> OutboxEmail:

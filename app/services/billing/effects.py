@@ -16,13 +16,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, bindparam
 from sqlmodel import Session, col, select
 
 from app.errors import ValidationFailed
-from app.models import BillingCustomer, BillingEffect, CreditAccount, CreditEntry, Membership, User, Workspace, utcnow
+from app.models import BillingCustomer, BillingEffect, CreditAccount, Membership, User, Workspace, utcnow
 from app.services import mail
-from app.services.billing import sql
+from app.services.billing import effect_rows, sql
 
 log = logging.getLogger(__name__)
 
@@ -92,32 +92,31 @@ def apply_effect(*, session: Session, business_key: str, kind: str, workspace_id
     else:
         taken = min(max(balance, 0), -credits)
         applied, shortfall = -taken, -credits - taken
+    created_at = utcnow()
     values = {"business_key": business_key, "kind": kind, "workspace_id": workspace_id, "event_id": event_id[:100],
               "credits": credits, "applied_credits": applied, "shortfall": shortfall, "amount_cents": amount_cents,
               "currency": (currency or "usd").lower()[:3], "stripe_object_id": stripe_object_id[:100],
-              "created_at": utcnow()}
+              "created_at": created_at}
+    ledger = {"workspace_id": workspace_id, "kind": kind, "amount": applied,
+              "reference": ledger_reference(business_key), "job_id": None,
+              "reason": _reason(kind, credits, shortfall), "actor_id": None, "created_at": created_at}
+    wants_receipt = kind in RECEIPT_KINDS and amount_cents > 0
+    receipt = _receipt(values, facts) if wants_receipt and facts.owner_email else None
     # The unique business key is the exactly-once guard: a second effect for it writes nothing, and then
-    # neither the balance nor the ledger moves.
-    effect_id = sql.insert_new(conn, EFFECT, values)
-    if effect_id is None:
+    # neither the balance nor the ledger moves, and no receipt is written.
+    written = effect_rows.write_effect(conn, values, ledger, receipt)
+    if written is None:
         return None
-    conn.execute(_ADD_TO_ACCOUNT, {"ws": workspace_id, "applied": applied, "shortfall": shortfall})
-    conn.execute(_LEDGER_ROW, {"workspace_id": workspace_id, "kind": kind, "amount": applied,
-                               "reference": ledger_reference(business_key), "job_id": None,
-                               "reason": _reason(kind, credits, shortfall), "actor_id": None,
-                               "created_at": values["created_at"]})
+    effect_id, outbox_id = written
     _forget_account(session, workspace_id)
-    effect = Applied(id=effect_id, **values)
-    if kind in RECEIPT_KINDS and amount_cents > 0:
-        _write_receipt(session, conn, effect, facts)
-    return effect
+    if wants_receipt and receipt is None:
+        log.warning("billing receipt for %s not sent: workspace %s has no owner", business_key, workspace_id)
+    if receipt is not None and receipt["status"] == "pending":
+        session.info.setdefault(RECEIPTS_KEY, []).append(outbox_id)
+    return Applied(id=effect_id, **values)
 
 
 ACCOUNT, EFFECT = CreditAccount.__table__, BillingEffect.__table__
-_ADD_TO_ACCOUNT = (update(ACCOUNT).where(ACCOUNT.c.workspace_id == bindparam("ws"))
-                   .values(balance=ACCOUNT.c.balance + bindparam("applied"),
-                           debt=ACCOUNT.c.debt + bindparam("shortfall")))
-_LEDGER_ROW = insert(CreditEntry.__table__)
 _FIGURES = (select(ACCOUNT.c.balance, ACCOUNT.c.debt).where(ACCOUNT.c.workspace_id == bindparam("ws"))
             .with_for_update())
 
@@ -179,22 +178,17 @@ def workspace_facts(session: Session, workspace_id: int) -> WorkspaceFacts | Non
     return known[workspace_id]
 
 
-def _write_receipt(session: Session, conn: Connection, effect: Applied, facts: WorkspaceFacts) -> None:
-    if not facts.owner_email:
-        log.warning("billing receipt for %s not sent: workspace %s has no owner", effect.business_key,
-                    effect.workspace_id)
-        return
-    amount = f"{effect.amount_cents / 100:.2f} {effect.currency.upper()}"
-    what = {"pack": "a credit pack", "plan_credits": "your plan", "topup": "an automatic top-up"}[effect.kind]
+def _receipt(effect: dict, facts: WorkspaceFacts) -> dict:
+    """The owner's receipt for a payment effect, as an outbox row (mail.outbox_row)."""
+    amount = f"{effect['amount_cents'] / 100:.2f} {effect['currency'].upper()}"
+    what = {"pack": "a credit pack", "plan_credits": "your plan", "topup": "an automatic top-up"}[effect["kind"]]
+    shortfall = effect["shortfall"]
     body = (f"Thank you. We received {amount} for {what} in the workspace \"{facts.name}\".\n\n"
-            f"Credits added: {effect.credits}\n"
-            + (f"Of those, {-effect.shortfall} paid off what the workspace owed.\n" if effect.shortfall < 0 else "")
-            + f"Reference: {effect.stripe_object_id or effect.business_key}\n\n"
+            f"Credits added: {effect['credits']}\n"
+            + (f"Of those, {-shortfall} paid off what the workspace owed.\n" if shortfall < 0 else "")
+            + f"Reference: {effect['stripe_object_id'] or effect['business_key']}\n\n"
             "Stripe's own receipt and invoices are in the billing portal (Billing → Manage payment).\n")
-    outbox_id, status = mail.insert_outbox(conn=conn, to=facts.owner_email, subject=f"Receipt: {amount} for {what}",
-                                           body=body)
-    if status == "pending":
-        session.info.setdefault(RECEIPTS_KEY, []).append(outbox_id)
+    return mail.outbox_row(to=facts.owner_email, subject=f"Receipt: {amount} for {what}", body=body)
 
 
 def take_receipts(session: Session) -> list[int]:
