@@ -271,3 +271,18 @@ def test_two_deliveries_of_one_event_at_once_apply_it_once(shop, fake, api):
     assert account(ws) == (100, 0, 0) and len(ledger(ws)) == 1
     with session_scope() as session:
         assert len(session.exec(select(OutboxEmail)).all()) == 1  # one receipt
+
+
+def test_deliveries_in_flight_at_once_each_apply_once(shop, fake, api):
+    """Stripe delivers a busy account's events concurrently: on SQLite they take turns on one process lock
+    (db.write_turn) instead of SQLite's sleeping busy handler, on PostgreSQL on the account's row; all apply."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ws, ids = shop
+    paid = [fake.pay(checkout(fake, ws, ids))[-1] for _ in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda evt: post_event(api, fake, evt), paid + paid))  # and each one again
+    assert sorted(a.json()["outcome"] for a in answers) == ["applied"] * 8 + ["duplicate"] * 8
+    assert account(ws) == (800, 0, 0) and len(ledger(ws)) == 8
+    with session_scope() as session:
+        assert len(session.exec(select(OutboxEmail)).all()) == 8

@@ -18,7 +18,7 @@ import stripe
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
-from app.db import session_scope
+from app.db import session_scope, write_turn
 from app.errors import AppError
 from app.models import BillingIssue, StripeEvent, utcnow
 from app.services.billing import client, effects, sql
@@ -117,7 +117,7 @@ def receive(*, payload: bytes, header: str | None) -> dict[str, str]:
     """The webhook route's work: verify, apply in one transaction, then queue the receipts it wrote."""
     event = verify(payload=payload, header=header)
     try:
-        with session_scope() as session:
+        with write_turn(), session_scope() as session:
             outcome = process_event(session=session, event=event)
             receipts = effects.take_receipts(session)
     except RetryLater as exc:
