@@ -79,6 +79,25 @@ def test_receipts_go_to_the_owner_for_payments_only(owner):
         assert "Credits added: 500" in mails[1].body_text
 
 
+def test_a_receipt_for_smtp_is_handed_over_for_the_mail_queue_and_a_replay_hands_over_none(owner, monkeypatch):
+    from tests.conftest import clear_caches
+
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")  # mail goes out: a receipt waits as pending for the queue
+    clear_caches()
+    ws = owner.workspace_id
+    handed = []
+    for _ in range(2):
+        with session_scope() as session:
+            effects.apply_effect(session=session, business_key="pack:pi_1", kind="pack", workspace_id=ws,
+                                 credits=100, amount_cents=1000, stripe_object_id="pi_1")
+            handed.append(effects.take_receipts(session))
+    with session_scope() as session:
+        mails = session.exec(select(OutboxEmail)).all()
+    assert handed == [[mails[0].id], []] and len(mails) == 1
+    assert (mails[0].status, mails[0].to_address) == ("pending", "owner@example.com")
+    assert "Reference: pi_1" in mails[0].body_text
+
+
 def test_bad_effects_are_refused_and_change_nothing(owner):
     ws = owner.workspace_id
     for key, kind, workspace in (("", "pack", ws), ("pack:x", "gift", ws), ("x" * 130, "pack", ws),
