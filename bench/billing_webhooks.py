@@ -187,7 +187,8 @@ async def _measure(rounds: int, count: int) -> dict:
     event.listen(get_engine(), "before_cursor_execute", counted)
     statements[0] = 0
     await _round(app, paths["route"], bodies(count), [])
-    # SQLite counts its BEGIN IMMEDIATE; PostgreSQL's BEGIN, pre-ping and COMMIT are round trips not counted here.
+    # SQLite counts its BEGIN IMMEDIATE; PostgreSQL's BEGIN and COMMIT (and a ping after a second idle: app.db) are
+    # round trips not counted here.
     per_delivery = statements[0] / count
     event.remove(get_engine(), "before_cursor_execute", counted)
     names = list(paths)
