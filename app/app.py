@@ -9,6 +9,7 @@ from app.api.middleware import BodyLimit, SecurityHeaders
 from app.observability.logs import configure_logging
 from components.layout.focus import focus_style
 from components.library.grid import tile_style
+from components.library.search import filter_style
 from components.pages import (
     admin,
     admin_ai,
@@ -64,7 +65,8 @@ app = rx.App(
     # FastAPI routes come first; the outer wrappers see every response and request.
     api_transformer=[build_api(), BodyLimit, Guard, SecurityHeaders],
     # The library tiles' stylesheet before the focus ring's, so a focused selected tile shows the ring.
-    head_components=[rx.el.meta(name="color-scheme", content="light dark"), tile_style(), focus_style()],
+    head_components=[rx.el.meta(name="color-scheme", content="light dark"), tile_style(), filter_style(),
+                     focus_style()],
 )
 configure_logging()  # LOG_FORMAT, LOG_LEVEL; request ids per HTTP request (app/api) and per page event:
 app.add_middleware(EventContext(), index=0)  # before Reflex's hydrate step, which may end the chain

@@ -40,6 +40,10 @@ class GuardSettings(BaseSettings):
     api_rate_limit: str = "600/minute"
     api_rate_limit_anon: str = "120/minute"
     api_rate_limit_address: str = "3000/minute"
+    # Thumbnails a page shows (GET /api/v1/assets|templates/{id}/thumbnail) count per credential here instead:
+    # a grid loads 60 per page, so under the general limit ten Assets visits in a minute broke the next grid's
+    # pictures. They are small stored files; this still bounds a client that fetches them in a loop.
+    api_rate_limit_pictures: str = "6000/minute"
     # Optional network lists: the admin area (/admin pages, /api/v1/admin/*), the whole API, and
     # addresses refused everywhere. Empty: no restriction.
     admin_allow_networks: NetworkList = []
@@ -59,7 +63,8 @@ class GuardSettings(BaseSettings):
     def _split_networks(cls, value: object) -> object:
         return parse_networks(value)
 
-    @field_validator("api_rate_limit", "api_rate_limit_anon", "api_rate_limit_address", "security_audit_limit")
+    @field_validator("api_rate_limit", "api_rate_limit_anon", "api_rate_limit_address", "api_rate_limit_pictures",
+                     "security_audit_limit")
     @classmethod
     def _check_rate(cls, value: str) -> str:
         try:

@@ -10,7 +10,6 @@ from app.services.assets import service as assets
 from app.services.assets.ingest import ingest_chunks
 from app.services.auth.accounts import UserPublic
 from app.services.library.cards import card_of
-from app.services.library.search import SearchQuery, count_matches
 from state import live
 from state.library import LibraryState, grid_of
 from state.session import refused, session_user, signed_in
@@ -52,8 +51,10 @@ class AssetsState(rx.State):
         return sorted(self.uploads, key=lambda u: u["state"] != "error")
 
     def _set_processing(self, workspace_id: int) -> None:
+        # The follower's own count (assets.processing_count): a capped search count here showed "1001 processing"
+        # until the follower's first read replaced it with the real figure.
         with read_scope() as session:
-            count = count_matches(session=session, workspace_id=workspace_id, query=SearchQuery(status="processing"))
+            count = assets.processing_count(session=session, workspace_id=workspace_id)
         if count != self.processing_count:  # an assignment is sent to the browser even when the value is the same
             self.processing_count = count
 

@@ -37,6 +37,9 @@ from state.handoff import HandoffState
 from state.session import refused, signed_in
 
 PAGE = 60
+# Resolves when the browser has a moment (the grid drawn, its first thumbnails decoding), 1.5 s at the latest.
+WHEN_IDLE_JS = ("new Promise(done => window.requestIdleCallback ? requestIdleCallback(() => done(0), {timeout: 1500})"
+                " : setTimeout(() => done(0), 300))")
 MAX_SELECTION = 10_000
 SORTS = {"added": "Date added", "taken": "Date taken", "name": "Name", "size": "File size"}
 ORIGINS = {"upload": "Uploaded", "generated": "Generated", "workflow": "Workflow outputs", "slide": "Slides"}
@@ -211,15 +214,22 @@ class LibraryState(rx.State):
             refusal = rx.toast.warning("That search link could not be read; showing the whole library.")
         self.limit, self.selected, self.anchor = PAGE, [], ""
         self._reload(user.workspace_id)
-        from state.assets import AssetsState  # here: state.assets imports this module
-
-        after = [LibraryState.load_menus, AssetsState.load_page]  # after the cards: they never wait for these
+        # The filter menus and the processing count (with the job follower) once the browser is idle: on 2 cores
+        # their reads, and the page re-rendering for their answers, held up the first thumbnails by ~100 ms.
+        after = [rx.call_script(WHEN_IDLE_JS, callback=LibraryState.load_later)]
         if deleted := (await self.get_state(HandoffState)).take_deleted():
             # A picture deleted on its own page: the Undo is offered here, where the user lands.
             self.last_deleted = deleted
             refusal = rx.toast.success("Picture deleted.", duration=20_000,
                                        action={"label": "Undo", "on_click": LibraryState.undo_delete})
         return [refusal, *after] if refusal else after
+
+    @rx.event
+    def load_later(self, _idle: object = None):
+        """What the page loads after the grid (WHEN_IDLE_JS calls this back)."""
+        from state.assets import AssetsState  # here: state.assets imports this module
+
+        return [LibraryState.load_menus, AssetsState.load_page]
 
     @rx.event
     async def handle_search(self, value: str):

@@ -59,7 +59,8 @@ class Guard:
         if scope["type"] != "http" or not is_limited(path):
             return await self.app(scope, receive, send)
         credential = rate_limit.credential_key(dict(scope.get("headers", [])), cookie_name())
-        verdict = await rate_limit.check(address=address, credential=credential)
+        verdict = await rate_limit.check(address=address, credential=credential,
+                                         picture=rate_limit.is_picture(scope.get("method", ""), path))
         if not verdict.allowed:
             detail = f"{verdict.bucket} limit; retry in {verdict.retry_after}s"
             await _event("rate_limited", address, path[:200], detail)

@@ -2,7 +2,9 @@
 
 Buckets (settings): API_RATE_LIMIT per credential (an API token or a session cookie, by a hash of it),
 API_RATE_LIMIT_ANON per address for requests without one, and API_RATE_LIMIT_ADDRESS per address over
-everything, so rotating made-up tokens does not escape the address. Keys follow the `limits` library's
+everything, so rotating made-up tokens does not escape the address. A thumbnail a page shows (GET, PICTURE_PATH)
+counts in API_RATE_LIMIT_PICTURES per credential instead of API_RATE_LIMIT (and in the address ceiling, as
+everything does). Keys follow the `limits` library's
 fixed-window layout (prefix "atelier-api"), so its FixedWindowRateLimiter reads and clears them.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import weakref
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,6 +28,8 @@ KEY_PREFIX = "atelier-api"
 # Where the guard leaves the credentials epoch it read, for the token cache (app/api/deps.py).
 AUTH_EPOCH_SCOPE_KEY = "atelier.auth_epoch"
 log = logging.getLogger(__name__)
+# The stored thumbnails pages show by the dozen (a grid of 60, pickers): cheap reads of small files.
+PICTURE_PATH = re.compile(r"/api/v1/(?:assets|templates)/\d+/thumbnail")
 # One client (and its script) per event loop: an asyncio connection pool cannot be shared between loops.
 _clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -33,7 +38,7 @@ _clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 class Verdict:
     allowed: bool
     retry_after: int = 0  # seconds until the full window opens again
-    bucket: str = ""  # which limit was reached: "credential", "anonymous" or "address"
+    bucket: str = ""  # which limit was reached: "credential", "pictures", "anonymous" or "address"
     # The credentials epoch (app/auth_epoch.py), read in the same round trip; None when Redis did not answer.
     auth_epoch: int | None = None
 
@@ -90,11 +95,13 @@ async def auth_epoch() -> int | None:
     return int(value or 0)
 
 
-def buckets(*, address: str, credential: str) -> list[tuple[str, RateLimitItem, str]]:
+def buckets(*, address: str, credential: str, picture: bool = False) -> list[tuple[str, RateLimitItem, str]]:
     """(bucket name, limit, Redis key) for every counter this request adds to."""
     settings = get_settings()
     chosen = [("address", settings.api_rate_limit_address, f"address/{address}")]
-    if credential:
+    if credential and picture:
+        chosen.append(("pictures", settings.api_rate_limit_pictures, f"pictures/{credential}"))
+    elif credential:
         chosen.append(("credential", settings.api_rate_limit, f"credential/{credential}"))
     else:
         chosen.append(("anonymous", settings.api_rate_limit_anon, f"anonymous/{address}"))
@@ -102,12 +109,16 @@ def buckets(*, address: str, credential: str) -> list[tuple[str, RateLimitItem, 
             for item in _items(rule)]
 
 
-async def check(*, address: str, credential: str) -> Verdict:
+def is_picture(method: str, path: str) -> bool:
+    return method == "GET" and PICTURE_PATH.fullmatch(path) is not None
+
+
+async def check(*, address: str, credential: str, picture: bool = False) -> Verdict:
     """Count this request in each of its buckets (one Redis call); refused when any is past its limit.
 
     Redis down: allowed (logged) — the outage handlers answer for the routes that need it.
     """
-    chosen = buckets(address=address or "unknown", credential=credential)
+    chosen = buckets(address=address or "unknown", credential=credential, picture=picture)
     try:
         replies = await _script()(keys=[key for _n, _i, key in chosen] + [EPOCH_KEY],
                                   args=[item.get_expiry() for _n, item, _k in chosen])

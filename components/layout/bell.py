@@ -18,7 +18,8 @@ def _notice(n: dict) -> rx.Component:
 
 
 def notification_bell(where: str = "side") -> rx.Component:
-    # The count loads with each page (the shell mounts), the list when the popover opens.
+    # The count loads with each page (the shell mounts; once: both bells are mounted, one hidden by the
+    # breakpoint), the list when the popover opens.
     return rx.box(rx.popover.root(
         rx.popover.trigger(rx.button(
             rx.icon("bell", size=18),
@@ -36,4 +37,4 @@ def notification_bell(where: str = "side") -> rx.Component:
             spacing="2", width="320px",
         ), align="start"),
         on_open_change=N.load_on_open,
-    ), on_mount=N.load)
+    ), on_mount=N.load if where == "side" else None)

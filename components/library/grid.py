@@ -1,6 +1,9 @@
 """The library grid: tiles that keep the picture's shape, keyboard moves, selection and empty states."""
 
+from urllib.parse import quote
+
 import reflex as rx
+from reflex_components_core.react_router.dom import ReactRouterLink
 
 from state.library import LibraryState
 
@@ -60,7 +63,35 @@ TILE_CSS = """
 .asset-card .tile-name { margin-top: 6px; font-weight: var(--font-weight-medium); overflow: hidden;
  text-overflow: ellipsis; white-space: nowrap; }
 .asset-card .tile-dims { color: var(--gray-10); }
+.asset-card .open-asset:hover { background: rgba(0, 0, 0, 0.7); }
+.asset-card .tile-icon { display: block; width: 14px; height: 14px; background: currentColor;
+ -webkit-mask: var(--icon) center / contain no-repeat; mask: var(--icon) center / contain no-repeat; }
+.asset-card .tile-icon.open { --icon: ICON_OPEN; }
+.asset-card .tile-icon.check { --icon: ICON_CHECK; }
+.asset-card .tile-icon.off { --icon: ICON_OFF; width: 20px; height: 20px; }
+.asset-card .tile-spinner { width: 16px; height: 16px; border-radius: 9999px; border: 2px solid var(--gray-6);
+ border-top-color: var(--gray-10); animation: tile-spin 0.8s linear infinite; }
+@keyframes tile-spin { to { transform: rotate(360deg); } }
+@media (prefers-reduced-motion: reduce) { .asset-card .tile-spinner { animation-duration: 2.4s; } }
 """
+
+
+def _lucide(paths: str) -> str:
+    """A lucide icon's paths (lucide.dev, ISC licence) as a CSS url() for a mask: drawn by the stylesheet, so a
+    tile renders no icon component (60 lucide components cost more of the first render than the tiles did)."""
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="black" '
+           f'stroke-width="2" stroke-linecap="round" stroke-linejoin="round">{paths}</svg>')
+    return f'url("data:image/svg+xml,{quote(svg, safe="")}")'
+
+
+_OPEN = '<path d="M15 3h6v6"/><path d="m21 3-7 7"/><path d="m3 21 7-7"/><path d="M9 21H3v-6"/>'
+_CHECK = '<path d="M20 6 9 17l-5-5"/>'
+_OFF = ('<line x1="2" x2="22" y1="2" y2="22"/><path d="M10.41 10.41a2 2 0 1 1-2.83-2.83"/>'
+        '<line x1="13.5" x2="6" y1="13.5" y2="21"/><line x1="18" x2="21" y1="12" y2="15"/>'
+        '<path d="M3.59 3.59A1.99 1.99 0 0 0 3 5v14a2 2 0 0 0 2 2h14c.55 0 1.052-.22 1.41-.59"/>'
+        '<path d="M21 15V5a2 2 0 0 0-2-2H9"/>')
+TILE_CSS = (TILE_CSS.replace("ICON_OPEN", _lucide(_OPEN)).replace("ICON_CHECK", _lucide(_CHECK))
+            .replace("ICON_OFF", _lucide(_OFF)))
 
 
 def tile_style() -> rx.Component:
@@ -76,8 +107,9 @@ def _preview(card: rx.Var, index: rx.Var) -> rx.Component:
                   decoding="async", draggable=False, class_name="tile-image",
                   custom_attrs={"fetchPriority": rx.cond(above_fold, "high", "auto")}),
         rx.cond(card["status"] == "failed",
-                rx.el.div(rx.icon("image-off", size=20), "No preview", class_name="tile-state failed"),
-                rx.el.div(rx.spinner(), "Processing", class_name="tile-state")),
+                rx.el.div(rx.el.span(class_name="tile-icon off"), "No preview", class_name="tile-state failed"),
+                rx.el.div(rx.el.span(class_name="tile-spinner", role="status"), "Processing",
+                          class_name="tile-state")),
     )
 
 
@@ -86,9 +118,12 @@ def asset_card(card: rx.Var, index: rx.Var) -> rx.Component:
     return rx.el.div(
         rx.el.div(
             _preview(card, index),
-            rx.cond(picked, rx.el.span(rx.icon("check", size=14), class_name="tile-check")),
-            rx.link(rx.icon("maximize-2", size=14), href=card["href"], class_name="open-asset", tab_index=-1,
-                    aria_label="Open " + card["filename"], title="Open (Enter)", on_click=rx.stop_propagation),
+            rx.cond(picked, rx.el.span(rx.el.span(class_name="tile-icon check"), class_name="tile-check")),
+            # React Router's own link (client-side navigation, modifier keys open a tab), without Radix's styling
+            # component around it; discover="none": 60 links must not each ask for the detail route's manifest.
+            ReactRouterLink.create(rx.el.span(class_name="tile-icon open"), to=card["href"], discover="none",
+                                   class_name="open-asset", tab_index=-1, aria_label="Open " + card["filename"],
+                                   title="Open (Enter)", on_click=rx.stop_propagation),
             class_name="tile-frame",
         ),
         rx.el.p(card["filename"], class_name="tile-name", title=card["filename"]),

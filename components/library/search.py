@@ -1,21 +1,55 @@
-"""The library's search bar: words, filters as selects, tag chips and the sort; each change updates the URL."""
+"""The library's search bar: words, filters as selects, tag chips and the sort; each change updates the URL.
+
+The filters and the sort are the browser's own <select>, styled by FILTER_CSS (in the page head with the grid's
+stylesheet). Radix's Select renders every option of a closed menu into a hidden fragment (for its typeahead and
+its hidden native select), so seven of them — one listing every tag in the library — were the largest part of
+mounting the Assets page (bench/library_page.py: ~75 ms of a ~250 ms first render on 2 cores). A native select
+costs one element per option, opens the platform's own list, and is keyboard- and screen-reader-ready as is.
+"""
+
+from urllib.parse import quote
 
 import reflex as rx
 
 from state.library import ANY, ORIENTATIONS, ORIGINS, SORTS, LibraryState
 
+_CHEVRON = quote('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 15 15"><path d="M4.93 5.43a.45.45 0 0 1 '
+                 '.64 0L7.5 7.36l1.93-1.93a.45.45 0 1 1 .64.64L7.82 8.32a.45.45 0 0 1-.64 0L4.93 6.07a.45.45 0 0 1 '
+                 '0-.64Z" fill="gray"/></svg>', safe="")
+# Sized and coloured as Radix Themes' select trigger (size 2; size 3 for the sort), from its own CSS variables, so
+# light and dark themes follow. "soft" marks a filter that narrows the search, as the Radix variant did.
+FILTER_CSS = f"""
+.filter-select {{ appearance: none; -webkit-appearance: none; height: var(--space-6); max-width: 220px;
+ padding: 0 28px 0 var(--space-3); border-radius: var(--radius-2); font: inherit; font-size: var(--font-size-2);
+ letter-spacing: var(--letter-spacing-2); color: var(--gray-12); cursor: pointer; text-overflow: ellipsis;
+ background: var(--color-surface) url("data:image/svg+xml,{_CHEVRON}") no-repeat right 8px center / 15px;
+ box-shadow: inset 0 0 0 1px var(--gray-a7); border: 0; }}
+.filter-select:hover {{ box-shadow: inset 0 0 0 1px var(--gray-a8); }}
+.filter-select:focus-visible {{ outline: 2px solid var(--focus-8); outline-offset: -1px; }}
+.filter-select.large {{ height: var(--space-7); font-size: var(--font-size-3); padding-left: var(--space-4); }}
+.filter-select[data-active="true"] {{ background-color: var(--accent-a3); color: var(--accent-a11);
+ box-shadow: none; }}
+.filter-select[data-active="true"]:hover {{ background-color: var(--accent-a4); }}
+"""
+
+
+def filter_style() -> rx.Component:
+    return rx.el.style(FILTER_CSS)
+
+
+def _native(label: str, options: list[rx.Component], value: rx.Var | str, on_change, active: rx.Var | bool = False,
+            large: bool = False) -> rx.Component:
+    return rx.el.select(*options, value=value, on_change=on_change, aria_label=label, title=label,
+                        class_name="filter-select large" if large else "filter-select", data_active=active)
+
 
 def _select(name: str, value: rx.Var, any_label: str, fixed: dict[str, str] | None = None,
             options: rx.Var | None = None) -> rx.Component:
-    items = [rx.select.item(any_label, value=ANY)]
-    items += [rx.select.item(label, value=key) for key, label in (fixed or {}).items()]
+    items = [rx.el.option(any_label, value=ANY)]
+    items += [rx.el.option(label, value=key) for key, label in (fixed or {}).items()]
     if options is not None:
-        items.append(rx.foreach(options, lambda o: rx.select.item(o, value=o)))
-    return rx.select.root(
-        rx.select.trigger(aria_label=any_label, variant=rx.cond(value == ANY, "surface", "soft")),
-        rx.select.content(*items),
-        value=value, on_change=lambda v: LibraryState.handle_filter(name, v), size="2",
-    )
+        items.append(rx.foreach(options, lambda o: rx.el.option(o, value=o)))
+    return _native(any_label, items, value, lambda v: LibraryState.handle_filter(name, v), active=value != ANY)
 
 
 def _date(name: str, value: rx.Var, label: str) -> rx.Component:
@@ -42,10 +76,8 @@ def search_bar() -> rx.Component:
                      id="library-search"),
             rx.hstack(
                 rx.icon("arrow-down-up", size=16, color=rx.color("gray", 10)),
-                rx.select.root(
-                    rx.select.trigger(aria_label="Sort by"),
-                    rx.select.content(*[rx.select.item(label, value=key) for key, label in SORTS.items()]),
-                    value=LibraryState.sort, on_change=lambda v: LibraryState.handle_filter("sort", v), size="3"),
+                _native("Sort by", [rx.el.option(label, value=key) for key, label in SORTS.items()], LibraryState.sort,
+                        lambda v: LibraryState.handle_filter("sort", v), large=True),
                 rx.icon_button(rx.cond(LibraryState.order == "desc", rx.icon("arrow-down-wide-narrow"),
                                        rx.icon("arrow-up-narrow-wide")),
                                on_click=LibraryState.handle_filter(
@@ -67,11 +99,10 @@ def search_bar() -> rx.Component:
                       _date("taken_from", LibraryState.taken_from, "Taken from"),
                       rx.text("–", color=rx.color("gray", 9)),
                       _date("taken_to", LibraryState.taken_to, "Taken until"), spacing="2", align="center"),
-            rx.select.root(
-                rx.select.trigger(placeholder="Filter by tag", aria_label="Filter by tag"),
-                rx.select.content(rx.foreach(LibraryState.known_tags, lambda t: rx.select.item(t, value=t))),
-                value="", on_change=LibraryState.add_tag_filter, size="2",
-            ),
+            # Always showing its first line: picking a tag adds a chip, and the select is ready for the next one.
+            _native("Filter by tag", [rx.el.option("Filter by tag", value="", disabled=True),
+                                      rx.foreach(LibraryState.known_tags, lambda t: rx.el.option(t, value=t))],
+                    "", LibraryState.add_tag_filter),
             rx.foreach(LibraryState.tags, tag_chip),
             rx.cond(LibraryState.filtered,
                     rx.button(rx.icon("x", size=14), "Clear filters", variant="ghost", color_scheme="gray",

@@ -8,6 +8,7 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from app.api import rate_limit
 from tests.conftest import clear_caches
 from tests.integration.test_api_auth import ORIGIN, assert_error, login, register
 from tests.integration.test_api_tokens_admin import bearer, new_token
@@ -78,6 +79,31 @@ def test_each_credential_has_its_own_window_from_one_address(stack, env, monkeyp
     assert_error(ada.get("/api/v1/me"), 429, "rate_limited")
     assert bob.get("/api/v1/me").status_code == 200  # same address, other session
     assert ada.get("/api/v1/me", headers=bearer(token)).status_code == 200  # the token has its own window
+
+
+def test_thumbnails_count_in_their_own_window_not_the_general_one(stack, env, monkeypatch):
+    # A grid loads 60 thumbnails: under the general limit a few visits broke the next grid's pictures.
+    from tests import images
+    from tests.integration.test_api_assets import run_workers, upload
+
+    configure(monkeypatch, api_rate_limit="4/minute", api_rate_limit_pictures="6/minute")
+    ada = client(stack, "198.51.100.7")
+    register(ada)
+    assert login(ada).status_code == 200  # before the cookie: the anonymous window
+    stored = upload(ada, ("DSC_0412.jpg", images.jpeg(320, 240, seed=1), "image/jpeg"))  # 1 of 4
+    run_workers()
+    thumb = f"/api/v1/assets/{stored.json()['assets'][0]['id']}/thumbnail"
+    assert [ada.get(thumb).status_code for _ in range(6)] == [200] * 6
+    refused = ada.get(thumb)
+    assert_error(refused, 429, "rate_limited")
+    assert "pictures" in security_rows("security.rate_limited")[0].detail
+    # The general window still has its own room left (2 to 4 of 4), then refuses.
+    assert [ada.get("/api/v1/me").status_code for _ in range(3)] == [200] * 3
+    assert_error(ada.get("/api/v1/me"), 429, "rate_limited")
+    # Only a thumbnail GET is a picture: the asset's own record is a general request.
+    assert not rate_limit.is_picture("POST", thumb) and not rate_limit.is_picture("GET", thumb + "s")
+    assert not rate_limit.is_picture("GET", thumb.removesuffix("/thumbnail"))
+    assert rate_limit.is_picture("GET", "/api/v1/templates/7/thumbnail")
 
 
 def test_made_up_tokens_do_not_escape_the_address_ceiling(stack, env, monkeypatch):

@@ -20,10 +20,14 @@ def test_the_page_loads_no_icon_by_name():
 
 def test_a_tile_is_plain_elements_styled_by_the_stylesheet():
     tile = _tile(str(library_grid()))
-    # The open link's hover (rx.link's own) is the one emotion style left; each one is computed per tile per render.
-    assert tile.count("css:") == 1
-    assert "RadixThemesBox" not in tile and "RadixThemesText" not in tile
-    for name in ("asset-card", "tile-frame", "tile-image", "tile-check", "open-asset", "tile-name", "tile-dims"):
+    # No emotion style and no component library's element in a tile: each is computed per tile per render.
+    assert "css:" not in tile
+    assert "RadixThemes" not in tile
+    # Icons and the spinner are drawn by the stylesheet: a lucide component per tile cost more than the tile.
+    assert "Lucide" not in tile and "Spinner" not in tile
+    assert 'discover:"none"' in tile  # 60 links asking for the detail route's manifest each
+    for name in ("asset-card", "tile-frame", "tile-image", "tile-check", "open-asset", "tile-name", "tile-dims",
+                 "tile-icon.open", "tile-icon.check", "tile-icon.off", "tile-spinner"):
         assert f".{name}" in TILE_CSS
 
 
