@@ -7,6 +7,7 @@ from app.api import build_api
 from app.api.guard import Guard
 from app.api.middleware import BodyLimit, SecurityHeaders
 from app.observability.logs import configure_logging
+from app.threads import size_thread_pool
 from components.layout.focus import focus_style
 from components.library.grid import tile_style
 from components.library.search import filter_style
@@ -68,6 +69,8 @@ app = rx.App(
     head_components=[rx.el.meta(name="color-scheme", content="light dark"), tile_style(), filter_style(),
                      focus_style()],
 )
+
+app.register_lifespan_task(size_thread_pool)  # WEB_THREADS (app/threads.py)
 configure_logging()  # LOG_FORMAT, LOG_LEVEL; request ids per HTTP request (app/api) and per page event:
 app.add_middleware(EventContext(), index=0)  # before Reflex's hydrate step, which may end the chain
 

@@ -42,6 +42,12 @@ class Settings(GuardSettings, BaseSettings):
     ai_keys_previous: Annotated[list[str], NoDecode] = []
     # A worker whose pulse (3 per TTL) stops this long is dead; its running jobs are retried or failed.
     worker_ttl_seconds: int = Field(default=6, ge=2)
+    # Threads each web process runs blocking request work in (AnyIO's pool, whose own default is 40). With 40,
+    # 64 clients made 32 runnable threads per process fighting for one GIL: a write transaction waited for the
+    # GIL between its statements while holding SQLite's lock, so writes took seconds (bench/web_load.py, 2 cores:
+    # mix p99 2.3 s at 40, 0.82 s at 8, 0.46 s at 4; throughput +27 % at 8). 8 leaves room for the few routes
+    # that wait on a provider (Stripe, an identity provider, an AI connection test) without stalling the rest.
+    web_threads: int = Field(default=8, ge=2, le=400)
     reaper_interval_seconds: int = Field(default=2, ge=1)
 
     session_ttl_hours: int = Field(default=24 * 14, ge=1)
