@@ -214,9 +214,12 @@ class LibraryState(rx.State):
             refusal = rx.toast.warning("That search link could not be read; showing the whole library.")
         self.limit, self.selected, self.anchor = PAGE, [], ""
         self._reload(user.workspace_id)
-        # The filter menus and the processing count (with the job follower) once the browser is idle: on 2 cores
-        # their reads, and the page re-rendering for their answers, held up the first thumbnails by ~100 ms.
-        after = [rx.call_script(WHEN_IDLE_JS, callback=LibraryState.load_later)]
+        from state.assets import AssetsState  # here: state.assets imports this module
+
+        # The filter menus once the browser is idle: on 2 cores their read, and the page rendering again for
+        # their answer, came in the middle of the first thumbnails. The processing count and the job follower
+        # stay on the server's chain: live progress must not wait for (or depend on) the browser's script.
+        after = [rx.call_script(WHEN_IDLE_JS, callback=LibraryState.load_later), AssetsState.load_page]
         if deleted := (await self.get_state(HandoffState)).take_deleted():
             # A picture deleted on its own page: the Undo is offered here, where the user lands.
             self.last_deleted = deleted
@@ -226,10 +229,8 @@ class LibraryState(rx.State):
 
     @rx.event
     def load_later(self, _idle: object = None):
-        """What the page loads after the grid (WHEN_IDLE_JS calls this back)."""
-        from state.assets import AssetsState  # here: state.assets imports this module
-
-        return [LibraryState.load_menus, AssetsState.load_page]
+        """The filter menus, after the grid (WHEN_IDLE_JS calls this back when the browser is idle)."""
+        return LibraryState.load_menus
 
     @rx.event
     async def handle_search(self, value: str):

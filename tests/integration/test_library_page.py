@@ -104,9 +104,11 @@ def test_shift_click_selects_the_range_in_grid_order():
 async def test_bulk_tag_collect_and_delete_with_undo(api, env):
     cookie, ids = signed_in_with(api, ["one.jpg", "two.jpg", "three.jpg"])
     fake = library(cookie)
-    # The menus follow the grid once the browser is idle: load_page asks for load_later, which chains them.
+    # The menus follow the grid once the browser is idle (load_later, called back by the page's script); the
+    # processing count and the job follower are chained on the server, whatever the client runs.
     later = str(await handler("load_page")(fake))
     assert "requestIdleCallback" in later and "load_later" in later and "load_menus" not in later
+    assert "AssetsState.load_page" in later
     assert "load_menus" in str(handler("load_later")(fake))
     await handler("load_menus")(fake)
     assert fake.known_tags == [] and fake.colours
