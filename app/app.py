@@ -9,6 +9,7 @@ from app.api.middleware import BodyLimit, SecurityHeaders
 from app.observability.logs import configure_logging
 from app.threads import size_thread_pool
 from components.layout.focus import focus_style
+from components.layout.nav import nav_style
 from components.library.grid import tile_style
 from components.library.search import filter_style
 from components.pages import (
@@ -66,8 +67,8 @@ app = rx.App(
     # FastAPI routes come first; the outer wrappers see every response and request.
     api_transformer=[build_api(), BodyLimit, Guard, SecurityHeaders],
     # The library tiles' stylesheet before the focus ring's, so a focused selected tile shows the ring.
-    head_components=[rx.el.meta(name="color-scheme", content="light dark"), tile_style(), filter_style(),
-                     focus_style()],
+    head_components=[rx.el.meta(name="color-scheme", content="light dark"), nav_style(), tile_style(),
+                     filter_style(), focus_style()],
 )
 
 app.register_lifespan_task(size_thread_pool)  # WEB_THREADS (app/threads.py)
