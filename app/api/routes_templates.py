@@ -169,7 +169,9 @@ def template_thumbnail(template_id: IdPath, caller: CallerDep) -> Response:
 # --- versions ------------------------------------------------------------------------------------------
 
 
-@router.get("/{template_id}/versions", response_model=VersionList, dependencies=[requires("work.read")])
+# exclude_unset: the list leaves out each version's content (as it did before its response model), not "null".
+@router.get("/{template_id}/versions", response_model=VersionList, response_model_exclude_unset=True,
+            dependencies=[requires("work.read")])
 def list_versions(template_id: IdPath, caller: CallerDep) -> dict:
     """Newest first, without their content (GET …/versions/{number} has it)."""
     with read_scope() as session:

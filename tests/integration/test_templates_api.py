@@ -51,7 +51,8 @@ def test_create_save_list_and_a_stale_save(api, team):
                         headers=headers(team, "viewer")))
     assert listed["total"] == 1 and listed["templates"][0]["latest_number"] == 2
     versions = ok(api.get(f"{API}/{made['id']}/versions", headers=editor))["versions"]
-    assert [v["number"] for v in versions] == [2, 1] and versions[0]["content"] is None
+    assert [v["number"] for v in versions] == [2, 1] and "content" not in versions[0]  # GET …/versions/{n} has it
+    assert versions[0]["active"] is False and "submitted_at" in versions[0]  # every other field, None or not
     diff = ok(api.get(f"{API}/{made['id']}/compare", params={"a": 1, "b": 2}, headers=editor))
     assert diff["added"] == diff["removed"] == 1
     patched = ok(api.patch(f"{API}/{made['id']}", json={"name": "Shipped", "tags": ["a", "b"]}, headers=editor))
