@@ -28,7 +28,7 @@ def _first_status() -> str:
 
 
 def write_outbox(*, session: Session, to: str, subject: str, body: str, html: str | None = None) -> OutboxEmail:
-    row = OutboxEmail(to_address=to, subject=subject[:200], body_text=body, status=_first_status())
+    row = OutboxEmail(**outbox_row(to=to, subject=subject, body=body))
     session.add(row)
     session.flush()
     if html is not None:

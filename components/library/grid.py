@@ -76,12 +76,16 @@ TILE_CSS = """
 """
 
 
+def svg_url(svg: str) -> str:
+    """An SVG as a CSS url() (a data URL), for stylesheets that draw icons."""
+    return f'url("data:image/svg+xml,{quote(svg, safe="")}")'
+
+
 def _lucide(paths: str) -> str:
     """A lucide icon's paths (lucide.dev, ISC licence) as a CSS url() for a mask: drawn by the stylesheet, so a
     tile renders no icon component (60 lucide components cost more of the first render than the tiles did)."""
-    svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="black" '
-           f'stroke-width="2" stroke-linecap="round" stroke-linejoin="round">{paths}</svg>')
-    return f'url("data:image/svg+xml,{quote(svg, safe="")}")'
+    return svg_url('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="black" '
+                   f'stroke-width="2" stroke-linecap="round" stroke-linejoin="round">{paths}</svg>')
 
 
 _OPEN = '<path d="M15 3h6v6"/><path d="m21 3-7 7"/><path d="m3 21 7-7"/><path d="M9 21H3v-6"/>'

@@ -7,22 +7,21 @@ mounting the Assets page (bench/library_page.py: ~75 ms of a ~250 ms first rende
 costs one element per option, opens the platform's own list, and is keyboard- and screen-reader-ready as is.
 """
 
-from urllib.parse import quote
-
 import reflex as rx
 
+from components.library.grid import svg_url
 from state.library import ANY, ORIENTATIONS, ORIGINS, SORTS, LibraryState
 
-_CHEVRON = quote('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 15 15"><path d="M4.93 5.43a.45.45 0 0 1 '
-                 '.64 0L7.5 7.36l1.93-1.93a.45.45 0 1 1 .64.64L7.82 8.32a.45.45 0 0 1-.64 0L4.93 6.07a.45.45 0 0 1 '
-                 '0-.64Z" fill="gray"/></svg>', safe="")
+_CHEVRON = svg_url('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 15 15"><path d="M4.93 5.43a.45.45 0 0 1 '
+                   '.64 0L7.5 7.36l1.93-1.93a.45.45 0 1 1 .64.64L7.82 8.32a.45.45 0 0 1-.64 0L4.93 6.07a.45.45 0 0 1 '
+                   '0-.64Z" fill="gray"/></svg>')
 # Sized and coloured as Radix Themes' select trigger (size 2; size 3 for the sort), from its own CSS variables, so
 # light and dark themes follow. "soft" marks a filter that narrows the search, as the Radix variant did.
 FILTER_CSS = f"""
 .filter-select {{ appearance: none; -webkit-appearance: none; height: var(--space-6); max-width: 220px;
  padding: 0 28px 0 var(--space-3); border-radius: var(--radius-2); font: inherit; font-size: var(--font-size-2);
  letter-spacing: var(--letter-spacing-2); color: var(--gray-12); cursor: pointer; text-overflow: ellipsis;
- background: var(--color-surface) url("data:image/svg+xml,{_CHEVRON}") no-repeat right 8px center / 15px;
+ background: var(--color-surface) {_CHEVRON} no-repeat right 8px center / 15px;
  box-shadow: inset 0 0 0 1px var(--gray-a7); border: 0; }}
 .filter-select:hover {{ box-shadow: inset 0 0 0 1px var(--gray-a8); }}
 .filter-select:focus-visible {{ outline: 2px solid var(--focus-8); outline-offset: -1px; }}
