@@ -169,6 +169,8 @@ def _truncate_all(url: str) -> None:
     engine = create_engine(url)
     tables = {t.name: t for t in SQLModel.metadata.sorted_tables}
     with engine.begin() as conn:
+        # A lock held by a session another test left open fails here with PostgreSQL's own error, never hangs.
+        conn.execute(text("SET LOCAL lock_timeout = '20s'"))
         if not _seed_rows:  # the first call sees the database exactly as the migrations left it
             for name in SEEDED_TABLES:
                 _seed_rows[name] = [dict(r._mapping) for r in conn.execute(select(tables[name]))]
@@ -217,14 +219,36 @@ def env(tmp_path, redis_url, migrated_sqlite, monkeypatch) -> Iterator[Path]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def any_db(request, env, monkeypatch) -> str:
+def any_db(request, env, monkeypatch) -> Iterator[str]:
     """Runs a test on SQLite and again on PostgreSQL."""
     if request.param == "postgres":
         url = request.getfixturevalue("postgres_url")
         _truncate_all(url)
         monkeypatch.setenv("DATABASE_URL", url)
         clear_caches()
-    return request.param
+    yield request.param
+    if request.param == "postgres":
+        _no_transaction_left_open(url)
+
+
+def _no_transaction_left_open(url: str) -> None:
+    """Fail the test that left a session in a transaction. A Session used after its `with` block begins a new
+    transaction that only garbage collection ends; its locks then made the next test's TRUNCATE wait for
+    ever (CI timed out once that way)."""
+    import gc
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    probe = create_engine(url, poolclass=NullPool)
+    query = text("SELECT left(query, 160) FROM pg_stat_activity WHERE datname = current_database() "
+                 "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()")
+    with probe.connect() as conn:
+        left_open = conn.execute(query).scalars().all()
+    probe.dispose()
+    if left_open:
+        gc.collect()  # the next test can run
+        pytest.fail(f"a session was left in a transaction after its last statement: {left_open}")
 
 
 @functools.cache
