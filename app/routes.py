@@ -165,6 +165,7 @@ def public_image_path(token: str) -> str:
     return f"{PUBLIC_IMAGES}/{token}"
 
 
+ASSETS_API = API + "/assets"  # GET ?<the Assets page's query>&limit=N: the same search as JSON
 ASSETS_ZIP = API + "/assets/zip"  # POST {asset_ids}: the originals in one ZIP
 
 

@@ -62,6 +62,13 @@ def test_search_select_all_collect_rename_and_find_again(page: Page, shoot):
     expect(page).to_have_url(re.compile(r"/assets\?.*q=DSC"), timeout=10_000)
     expect(cards(page)).to_have_count(7, timeout=10_000)
     expect(page.get_by_text("7 pictures match")).to_be_visible()
+    # A shared link opened cold: the head script (components/library/prefetch.py) fetched the very thumbnails the
+    # grid then shows, before the page's live connection was up.
+    page.reload()
+    expect(cards(page)).to_have_count(7, timeout=15_000)
+    page.wait_for_function("(window.__firstThumbnails || []).length === 7", timeout=10_000)
+    assert page.evaluate("window.__firstThumbnails.map(i => i.src)") == page.evaluate(
+        "Array.from(document.querySelectorAll('#asset-grid img')).map(i => i.src)")
     top_of_library(page)
     shot(page, "library-search")
 

@@ -11,6 +11,8 @@ from app.db import session_scope
 from app.models import Asset, AssetTag
 from app.services.auth.sessions import COOKIE_NAME, current_user
 from app.services.library.search import SearchQuery
+from components.library.grid import EAGER_TILES
+from components.library.prefetch import PREFETCH_JS, THUMB_URL_JS
 from state.handoff import HandoffState
 from state.library import LibraryState
 from tests import images
@@ -74,6 +76,23 @@ async def test_the_url_and_the_search_round_trip(api, env):
     assert "replaceState" in str(script) and "harbour" in str(script)
     await handler("clear_filters")(fake)
     assert fake._url() == "/assets" and fake.tags == []
+
+
+async def test_the_head_script_prefetches_the_thumbnails_the_grid_then_shows(api, env):
+    """components/library/prefetch.py asks the REST API for the page's first pictures with the page's own URL
+    query; its thumbnail URLs must be the grid's, or the browser fetches every picture twice."""
+    names = ["beach-1.jpg", "beach-2.jpg", "forest.jpg", "alpine.jpg"]
+    cookie, _ = signed_in_with(api, names)
+    assert f"limit={EAGER_TILES}" in PREFETCH_JS and f"!== '{routes.ASSETS}'" in PREFETCH_JS
+    for query in ({}, {"q": "beach"}, {"sort": "name", "order": "asc"}):
+        fake = library(cookie, query)
+        await handler("load_page")(fake)
+        search = "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
+        answer = api.get(routes.ASSETS_API + (search + "&" if search else "?") + f"limit={EAGER_TILES}")
+        assert answer.status_code == 200
+        prefetched = [THUMB_URL_JS.replace("${a.id}", str(a["id"])).replace("${a.status}", a["status"])
+                      for a in answer.json()["assets"] if a["status"] == "ready"]
+        assert prefetched and prefetched == [c["thumb"] for c in fake.cards[:EAGER_TILES]]
 
 
 async def test_select_all_matching_takes_the_search_not_the_page(api, env, monkeypatch):
