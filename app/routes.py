@@ -99,10 +99,11 @@ def sso_start_url(provider: str, next_path: str = "", link: bool = False) -> str
 # --- API URLs the pages link to (downloads, thumbnails). Built with "+" so that each works on a plain id
 # and on a Reflex Var holding one.
 API = "/api/v1"
+ASSETS_API = API + "/assets"  # GET ?<the Assets page's query>&limit=N: the same search as JSON
 
 
 def asset_thumbnail_url(asset_id, version=""):
-    url = API + "/assets/" + asset_id + "/thumbnail"
+    url = ASSETS_API + "/" + asset_id + "/thumbnail"
     return url + "?v=" + version if isinstance(version, str) and version else url
 
 
@@ -154,7 +155,7 @@ def assets_search_url(params: dict[str, str | list[str]]) -> str:
 
 
 def asset_download_url(asset_id):
-    return API + "/assets/" + asset_id + "/download"
+    return ASSETS_API + "/" + asset_id + "/download"
 
 
 PUBLIC_IMAGES = API + "/public/images"
@@ -165,8 +166,7 @@ def public_image_path(token: str) -> str:
     return f"{PUBLIC_IMAGES}/{token}"
 
 
-ASSETS_API = API + "/assets"  # GET ?<the Assets page's query>&limit=N: the same search as JSON
-ASSETS_ZIP = API + "/assets/zip"  # POST {asset_ids}: the originals in one ZIP
+ASSETS_ZIP = ASSETS_API + "/zip"  # POST {asset_ids}: the originals in one ZIP
 
 
 def image_download_url(image_id, fmt=""):
