@@ -45,9 +45,12 @@ class Settings(GuardSettings, BaseSettings):
     # Threads each web process runs blocking request work in (AnyIO's pool, whose own default is 40). With 40,
     # 64 clients made 32 runnable threads per process fighting for one GIL: a write transaction waited for the
     # GIL between its statements while holding SQLite's lock, so writes took seconds (bench/web_load.py, 2 cores:
-    # mix p99 2.3 s at 40, 0.82 s at 8, 0.46 s at 4; throughput +27 % at 8). 8 leaves room for the few routes
-    # that wait on a provider (Stripe, an identity provider, an AI connection test) without stalling the rest.
-    web_threads: int = Field(default=8, ge=2, le=400)
+    # mix p99 2.3 s at 40, 0.82 s at 8, 0.46 s at 4; throughput +27 % at 8). Re-measured 2026-12-07 after the
+    # flat routes, two runs each (threads → mix req/s, p99, write p99): 8 → 449/595, 968/654 ms, 1.8/2.0 s;
+    # 4 → 500/602, 495/396 ms, 0.8/0.7 s; 2 → 575/588, 406/352 ms, 0.5/0.4 s. 4 halves the tail against 8 and
+    # still leaves room for the few routes that wait on a provider (Stripe, an identity provider, an AI
+    # connection test; each has a timeout and a breaker) without stalling the rest.
+    web_threads: int = Field(default=4, ge=2, le=400)
     reaper_interval_seconds: int = Field(default=2, ge=1)
 
     session_ttl_hours: int = Field(default=24 * 14, ge=1)

@@ -22,4 +22,4 @@ def test_the_web_thread_pool_takes_its_size_from_settings(monkeypatch):
 def test_the_shipped_default_is_a_small_pool():
     from app.settings import Settings
 
-    assert Settings.model_fields["web_threads"].default == 8
+    assert Settings.model_fields["web_threads"].default == 4
