@@ -44,6 +44,17 @@ API_PREFIX = "/api/v1"
 _ERRORS = {status: {"model": ErrorBody} for status in (401, 403, 404, 409, 410, 413, 422, 429)}
 
 
+def api_routers() -> list[APIRouter]:
+    """The API as routers: /api/v1 (every product's routes, with the checks all of them share), health, metrics."""
+    v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(same_site_writes), Depends(services_up)], responses=_ERRORS)
+    for module in (routes_auth, routes_sso, routes_me, routes_assets, routes_library, routes_rename, routes_images,
+                   routes_workflows, routes_slides, routes_jobs, routes_admin, routes_admin_generation,
+                   routes_admin_ai, routes_workspaces, routes_billing, routes_billing_webhook, routes_templates,
+                   routes_template_reviews, routes_public_images):
+        v1.include_router(module.router)
+    return [v1, routes_health.router, routes_metrics.router]
+
+
 def build_api():
     # Swagger UI and ReDoc assets ship in fastapi-offline: the docs work with no internet.
     api = FastAPIOffline(title="Atelier API", version="1.0", docs_url="/docs",
@@ -53,13 +64,7 @@ def build_api():
     api.add_middleware(JsonDepthLimit)
     api.add_middleware(Idempotency)  # Idempotency-Key on the routes that spend credits or start jobs
     api.add_middleware(RequestContext)  # outermost of ours: request ids and metrics see every answer
-    v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(same_site_writes), Depends(services_up)], responses=_ERRORS)
-    for module in (routes_auth, routes_sso, routes_me, routes_assets, routes_library, routes_rename, routes_images,
-                   routes_workflows, routes_slides, routes_jobs, routes_admin, routes_admin_generation,
-                   routes_admin_ai, routes_workspaces, routes_billing, routes_billing_webhook, routes_templates,
-                   routes_template_reviews, routes_public_images):
-        v1.include_router(module.router)
-    for router in (v1, routes_health.router, routes_metrics.router):
+    for router in api_routers():
         include_flat(api, router)
     return api
 
