@@ -39,6 +39,14 @@ log = logging.getLogger("atelier.worker")
 # uploads, long CPU work or other programs (assets, rename, workflows, slides) keeps its fork.
 INLINE_JOBS = inline_functions()  # the kinds marked `inline` in app/queue.py
 
+# SQLite keeps a process's locks in its memory as well as on the file. A work horse forked while the reaper
+# thread was inside a transaction inherited that memory ("a connection of this process holds the writer lock")
+# but not the file lock, and nothing in the horse would ever release it: the job's first BEGIN IMMEDIATE
+# waited out the 30 s busy timeout and failed, costing it an attempt. It showed when the reaper re-queued a
+# lost job: the horse was forked 7 ms later, while the same reaper pass went on writing. The reaper's passes
+# and the forks take turns on this lock (a fork waits at most one pass).
+FORK_GUARD = threading.Lock()
+
 
 @contextlib.contextmanager
 def _redis_may_be_away(what: str):
@@ -68,6 +76,10 @@ class AtelierWorker(Worker):
             stop.set()
             beat.join()
         self.set_state(WorkerStatus.IDLE)
+
+    def fork_work_horse(self, job, queue) -> None:
+        with FORK_GUARD:  # the child carries on inside the block and leaves by os._exit, never releasing it
+            super().fork_work_horse(job, queue)
 
     def main_work_horse(self, job, queue) -> None:
         die_with_parent(self.pid)
@@ -204,7 +216,8 @@ def _reaper_loop(stop: threading.Event, pulse: worker_pulse.Pulse) -> None:
     interval = get_settings().reaper_interval_seconds
     while not stop.wait(interval):
         try:
-            reap_once(pulse)
+            with FORK_GUARD:
+                reap_once(pulse)
         except Exception:  # the reaper must outlive a passing database or Redis error
             log.exception("reaper pass failed")
 
