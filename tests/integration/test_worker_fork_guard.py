@@ -9,6 +9,7 @@ fork and reaper both take the guard.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -28,7 +29,7 @@ def _fork_and_begin_write() -> bool:
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: leave only by os._exit
-        ok = b"0"
+        ok = b"0"  # "database is locked" (or anything else) leaves it so
         try:
             os.close(read)
             time.sleep(0.6)  # the parent's transaction (0.3 s) is long over
@@ -38,8 +39,8 @@ def _fork_and_begin_write() -> bool:
                 raw.execute("BEGIN IMMEDIATE")
                 raw.execute("ROLLBACK")
                 ok = b"1"
-        except Exception:  # "database is locked": the answer is the byte written below
-            ok = b"0"
+        except Exception:  # the answer is the byte written below
+            pass
         finally:
             os.write(write, ok)
             os._exit(0)
@@ -50,37 +51,32 @@ def _fork_and_begin_write() -> bool:
     return answer == b"1"
 
 
-def _write_in_a_thread(guard: threading.Lock | None) -> tuple[threading.Thread, threading.Event]:
+def _write_in_a_thread(guard: threading.Lock | None) -> threading.Thread:
+    """A thread inside a 0.3 s write transaction (under `guard` when given), once this returns."""
     inside = threading.Event()
 
     def write():
-        if guard is not None:
-            guard.acquire()
-        try:
-            with session_scope() as session:
-                session.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: this process holds the writer lock
-                inside.set()
-                time.sleep(0.3)
-        finally:
-            if guard is not None:
-                guard.release()
+        with guard or contextlib.nullcontext(), session_scope() as session:
+            session.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: this process holds the writer lock
+            inside.set()
+            time.sleep(0.3)
 
     thread = threading.Thread(target=write)
     thread.start()
     assert inside.wait(5)
-    return thread, inside
+    return thread
 
 
 def test_a_child_forked_mid_transaction_can_never_write(env):
     get_engine().dispose()
-    thread, _ = _write_in_a_thread(None)
+    thread = _write_in_a_thread(None)
     assert not _fork_and_begin_write()  # SQLite's behaviour, which the guard exists for
     thread.join()
 
 
 def test_with_the_guard_the_fork_waits_for_the_transaction_and_the_child_writes(env):
     get_engine().dispose()
-    thread, _ = _write_in_a_thread(worker_module.FORK_GUARD)
+    thread = _write_in_a_thread(worker_module.FORK_GUARD)
     with worker_module.FORK_GUARD:
         assert _fork_and_begin_write()
     thread.join()
