@@ -10,6 +10,7 @@ from app.observability.logs import configure_logging
 from app.threads import size_thread_pool
 from components.layout.focus import focus_style
 from components.layout.nav import nav_style
+from components.layout.text_wrap import wrap_style
 from components.library.grid import tile_style
 from components.library.prefetch import thumbnail_prefetch
 from components.library.search import filter_style
@@ -69,7 +70,7 @@ app = rx.App(
     api_transformer=[build_api(), BodyLimit, Guard, SecurityHeaders],
     # The library tiles' stylesheet before the focus ring's, so a focused selected tile shows the ring.
     head_components=[rx.el.meta(name="color-scheme", content="light dark"), nav_style(), tile_style(),
-                     filter_style(), focus_style(), thumbnail_prefetch()],
+                     filter_style(), focus_style(), wrap_style(), thumbnail_prefetch()],
 )
 
 app.register_lifespan_task(size_thread_pool)  # WEB_THREADS (app/threads.py)

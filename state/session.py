@@ -70,6 +70,13 @@ def to_sign_in(state: rx.State) -> rx.event.EventSpec:
     return rx.redirect(routes.sign_in_url(state.router.url.path), replace=True)
 
 
+def initials_of(name: str) -> str:
+    """The avatar's letters: the first letter of the first two words that have one. An emoji or a symbol is
+    skipped (the browser may have no glyph for it: "Zoë 😀 Lind" showed "Z" and an empty box)."""
+    firsts = [next((c for c in word if c.isalnum()), "") for word in name.replace("@", " ").split()]
+    return "".join([c for c in firsts if c][:2]).upper() or "?"
+
+
 class SessionState(rx.State):
     # Display copy of the signed-in user; authority is always the session row.
     user_id: int = 0
@@ -102,8 +109,7 @@ class SessionState(rx.State):
 
     @rx.var
     def initials(self) -> str:
-        words = (self.name or self.email).replace("@", " ").split()
-        return "".join(w[0] for w in words[:2]).upper() or "?"
+        return initials_of(self.name or self.email)
 
     @rx.var
     def workspace_role_label(self) -> str:

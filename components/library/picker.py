@@ -24,7 +24,8 @@ def picker_caption(name: rx.Var) -> rx.Component:
 def picture_choices(pictures: rx.Var, query: rx.Var, tile, *, empty: str) -> rx.Component:
     """The body of a pick-one-picture dialog: the tiles in a scrolling grid, or why there are none."""
     return rx.cond(pictures.length() > 0,
-                   rx.scroll_area(rx.grid(rx.foreach(pictures, tile), columns="4", spacing="2", width="100%"),
+                   rx.scroll_area(rx.grid(rx.foreach(pictures, tile), columns="4", spacing="2", width="100%",
+                                          padding_right="14px"),  # the scrollbar is drawn over the content
                                   max_height="52vh", type="auto", scrollbars="vertical"),
                    rx.text(rx.cond(query != "", "No ready picture matches that search.", empty),
                            size="2", color=rx.color("gray", 10), padding_y="24px"))

@@ -97,7 +97,8 @@ def search_bar() -> rx.Component:
             rx.hstack(rx.text("Taken", size="2", color=rx.color("gray", 10)),
                       _date("taken_from", LibraryState.taken_from, "Taken from"),
                       rx.text("–", color=rx.color("gray", 9)),
-                      _date("taken_to", LibraryState.taken_to, "Taken until"), spacing="2", align="center"),
+                      _date("taken_to", LibraryState.taken_to, "Taken until"), spacing="2", align="center",
+                      wrap="wrap"),  # on a phone the second date goes under the first instead of past the edge
             # Always showing its first line: picking a tag adds a chip, and the select is ready for the next one.
             _native("Filter by tag", [rx.el.option("Filter by tag", value="", disabled=True),
                                       rx.foreach(LibraryState.known_tags, lambda t: rx.el.option(t, value=t))],

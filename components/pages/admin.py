@@ -6,13 +6,14 @@ from app import routes
 from components.layout.numbers import as_number
 from components.layout.shell import app_shell, page_header
 from components.layout.sso_health import sso_health_section
+from components.layout.text_wrap import WRAP_CLASS
 from state.admin import AdminAuditState, AdminHealthState, AdminJobsState, AdminOutboxState, AdminUsersState
 
 
 def user_row(user: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.vstack(rx.text(user["email"], weight="medium"),
-                                rx.text(user["name"], size="1", color=rx.color("gray", 10)),
+        rx.table.cell(rx.vstack(rx.text(user["email"], weight="medium", class_name=WRAP_CLASS),
+                                rx.text(user["name"], size="1", color=rx.color("gray", 10), class_name=WRAP_CLASS),
                                 spacing="0")),
         rx.table.cell(
             rx.select(["admin", "member"], value=user["role"], size="1",

@@ -5,6 +5,7 @@ import reflex as rx
 from components.generate.gallery import detail_dialog, gallery_section
 from components.layout.ai_hint import connect_hint, offline_note
 from components.layout.numbers import as_number
+from components.layout.role_notice import may, role_notice
 from components.layout.shell import app_shell, page_header
 from state.generate import GenerateState
 from state.generate_styles import NONE, GenerateStylesState
@@ -85,7 +86,7 @@ def prompt_form() -> rx.Component:
             # The click's key rides in the form: a double click sends one key twice, and starts one job.
             rx.el.input(type="hidden", name="click_key", value=s.click_key),
             rx.tooltip(rx.button(rx.icon("sparkles", size=16), "Generate", type="submit", size="3",
-                                 loading=s.submitting, disabled=s.busy),
+                                 loading=s.submitting, disabled=s.busy | ~may("generate.write")),
                        content="Ctrl+Enter in the prompt"),
             width="100%", align="center",
         ),
@@ -125,9 +126,11 @@ def status_panel() -> rx.Component:
                                           on_click=s.cancel_current)),
                 width="100%", align="center", spacing="2",
             ),
-            # Which prompt this result is for, so it is never mistaken for what the box now says.
-            rx.text(cur["prompt"], size="2", weight="medium", id="generation-prompt", trim="end",
-                    style={"overflow_wrap": "anywhere"}),
+            # Which prompt this result is for, so it is never mistaken for what the box now says. Three lines at
+            # most (a prompt may be ~2,000 characters and pushed the images off screen); the whole in its tooltip.
+            rx.text(cur["prompt"], size="2", weight="medium", id="generation-prompt", trim="end", title=cur["prompt"],
+                    style={"overflow_wrap": "anywhere", "display": "-webkit-box", "-webkit-line-clamp": "3",
+                           "-webkit-box-orient": "vertical", "overflow": "hidden"}),
             rx.cond(s.busy, rx.progress(value=as_number(cur["progress"]), width="100%")),
             rx.text(rx.cond(cur["status"] == "succeeded",
                             rx.cond(s.current_images.length() == 1, "1 image, kept in your library and the gallery",
@@ -159,6 +162,7 @@ def result_tile(card: rx.Var) -> rx.Component:
 def generate_page() -> rx.Component:
     return app_shell(
         page_header("Generate", "Prompts to images: styles, sizes, seeds and any engine you run or pay for."),
+        role_notice("generate.write", "generate images"),
         rx.grid(prompt_form(), status_panel(), columns=rx.breakpoints(initial="1", lg="2"), spacing="4",
                 width="100%", align_items="start"),
         gallery_section(),

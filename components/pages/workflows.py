@@ -4,6 +4,7 @@ import reflex as rx
 
 from components.layout.ai_hint import connect_hint, offline_note
 from components.layout.numbers import count_of, count_of_text
+from components.layout.role_notice import may, role_notice
 from components.layout.shell import app_shell, page_header
 from components.library.picker import picker_caption, picker_search
 from components.workflows.form import settings_form
@@ -101,7 +102,7 @@ def picker() -> rx.Component:
         picker_search(s.library_query, s.search_library, s.include_derived, s.set_include_derived),
         rx.cond(s.library.length() > 0,
                 rx.scroll_area(rx.grid(rx.foreach(s.library, picker_tile), columns=rx.breakpoints(initial="4", md="6"),
-                                       spacing="2", width="100%", padding="4px"),
+                                       spacing="2", width="100%", padding="4px 14px 4px 4px"),
                                max_height="300px", type="auto"),
                 rx.text(rx.cond(s.library_query != "", "No ready picture matches that search.",
                                 "Your library is empty: add images on the Assets page first."), size="2",
@@ -168,7 +169,8 @@ def run_panel() -> rx.Component:
             ),
             rx.progress(value=s.run_percent, width="100%",
                         color_scheme=rx.cond(run["status"] == "canceled", "gray", "violet")),
-            rx.scroll_area(rx.vstack(rx.foreach(s.items, item_row), spacing="2", width="100%"),
+            # Room on the right for the scrollbar, which Radix draws over the content (it hid the download icons).
+            rx.scroll_area(rx.vstack(rx.foreach(s.items, item_row), spacing="2", width="100%", padding_right="14px"),
                            max_height="420px", type="auto"),
             spacing="3", width="100%",
         ), width="100%", id="workflow-run", data_status=run["status"]),
@@ -198,7 +200,8 @@ def run_bar() -> rx.Component:
                             rx.cond(s.mode == "draft", "Runs: the recipe being built", "Runs: the saved recipe")),
                     size="2", color=rx.color("gray", 10)),
             rx.button(rx.icon("play", size=14), "Run on " + count_of(s.chosen_count, "image", "images"), size="3",
-                      on_click=s.start(s.click_key), disabled=s.run_active | (s.chosen_count == 0)),
+                      on_click=s.start(s.click_key),
+                      disabled=s.run_active | (s.chosen_count == 0) | ~may("workflows.write")),
             width="100%", align="center", wrap="wrap",
         ),
         width="100%", spacing="2",
@@ -208,6 +211,7 @@ def run_bar() -> rx.Component:
 def workflows_page() -> rx.Component:
     return app_shell(
         page_header("Workflows", "Typed image operations and saved recipes, on one image or hundreds."),
+        role_notice("workflows.write", "run workflows"),
         rx.grid(
             rx.vstack(catalog_panel(), recent_runs(), spacing="3", width="100%"),
             rx.vstack(rx.card(settings_form(), width="100%"), draft_panel(), picker(), run_bar(), run_panel(),

@@ -5,6 +5,7 @@ import reflex as rx
 from app.services.workspaces import permissions
 from components.layout.auth_card import error_callout
 from components.layout.confirm import confirm_action
+from components.layout.text_wrap import WRAP_CLASS
 from components.workspace.roles import role_badge
 from state.workspace import WorkspaceState
 
@@ -35,7 +36,7 @@ def invite_form() -> rx.Component:
 
 def _invitation_row(invite: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(invite["email"], weight="medium")),
+        rx.table.cell(rx.text(invite["email"], weight="medium", class_name=WRAP_CLASS)),
         rx.table.cell(role_badge(invite["role"], invite["role_label"], size="2")),
         rx.table.cell(rx.cond(invite["status"] == "expired",
                               rx.badge("expired", color_scheme="red", variant="soft"),

@@ -4,6 +4,7 @@ import reflex as rx
 
 from app.services.workspaces import permissions
 from components.layout.confirm import confirm_action
+from components.layout.text_wrap import WRAP_CLASS
 from components.workspace.roles import role_badge
 from state.session import SessionState
 from state.workspace import WorkspaceState
@@ -41,10 +42,12 @@ def _remove_cell(member: rx.Var) -> rx.Component:
 def _member_row(member: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.vstack(
-            rx.hstack(rx.text(rx.cond(member["name"] != "", member["name"], member["email"]), weight="medium"),
+            rx.hstack(rx.text(rx.cond(member["name"] != "", member["name"], member["email"]), weight="medium",
+                              class_name=WRAP_CLASS),
                       rx.cond(member["is_me"] != "", rx.badge("you", variant="outline", size="1", color_scheme="gray")),
                       spacing="2", align="center"),
-            rx.cond(member["name"] != "", rx.text(member["email"], size="1", color=rx.color("gray", 10))),
+            rx.cond(member["name"] != "", rx.text(member["email"], size="1", color=rx.color("gray", 10),
+                                                  class_name=WRAP_CLASS)),
             spacing="0",
         )),
         rx.table.cell(_role_cell(member)),

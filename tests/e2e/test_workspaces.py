@@ -154,6 +154,13 @@ def test_owner_invites_an_editor_who_sees_the_library_and_a_viewer_who_cannot_de
     expect(viewer_page.get_by_role("button", name="Download")).to_be_visible()
     expect(viewer_page.get_by_role("button", name="Delete")).to_have_count(0)
 
+    # Pages that make things say why their start button is off, before a click meets a refusal.
+    open_page(viewer_page, "/generate")
+    expect(viewer_page.locator("#role-notice")).to_contain_text(f"Your role in {TEAM} (Viewer) lets you look")
+    expect(viewer_page.get_by_role("button", name="Generate", exact=True)).to_be_disabled()
+    open_page(viewer_page, "/workflows")
+    expect(viewer_page.locator("#role-notice")).to_contain_text("not run workflows")
+
     # The viewer's team page: members listed, nothing to manage.
     open_page(viewer_page, "/workspace")
     expect(viewer_page.get_by_label("Members", exact=True).get_by_text(owner.email)).to_be_visible()
@@ -185,6 +192,11 @@ def test_owner_invites_an_editor_who_sees_the_library_and_a_viewer_who_cannot_de
     expect_acting_in(page, "Personal", "Owner")
     open_page(page, "/assets")
     expect(page.get_by_text("No pictures yet")).to_be_visible()
+    open_page(page, "/generate")
+    expect(page.get_by_role("button", name="Generate", exact=True)).to_be_enabled()
+    expect(page.locator("#role-notice")).to_have_count(0)
+    open_page(page, "/billing")  # not in the menu with billing off; by its address it says where credits come from
+    expect(page.locator("#billing-off")).to_contain_text("Credits come from a site admin")
 
     # The site admin sees the team with its three members.
     open_page(admin_page, "/admin/workspaces")

@@ -46,3 +46,18 @@ def test_page_urls_with_a_query_come_from_builders():
     assert isinstance(var, rx.Var) and "?batch=" in str(var)
     assert routes.sign_in_after_reset_url() == "/signin?reset=1"
     assert routes.billing_return_url(41) == "/billing?after=41"
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("Zoë Lindqvist", "ZL"),
+    ("Zoë 😀 Lindqvist", "ZL"),  # the emoji had no glyph in the avatar: an empty box
+    ("ada@example.com", "AE"),
+    ("שלום עולם", "שע"),
+    ("😀 ☕", "?"),
+    ("", "?"),
+    ("(Ops) team", "OT"),
+])
+def test_initials_are_letters(name, expected):
+    from state.session import initials_of
+
+    assert initials_of(name) == expected
