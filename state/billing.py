@@ -89,6 +89,9 @@ def _to_stripe(state: rx.State, user: UserPublic, start) -> rx.event.EventSpec:
 class BillingState(rx.State):
     # Billing configured on this server (STRIPE_SECRET_KEY); the page says so when it is not.
     enabled: bool = False
+    # Set by load_page only: "billing is off" showed for a moment on every load of a server that sells, while
+    # `enabled` still had its default.
+    off: bool = False
     # The current plan as shown: id, name, price, credits, quota, members, storage, free.
     plan: dict[str, str] = {}
     balance: int = 0
@@ -148,6 +151,7 @@ class BillingState(rx.State):
     @signed_in
     async def load_page(self, user: UserPublic):
         self.enabled, self.loaded, self.budget_error = client.enabled(), False, ""
+        self.off = not self.enabled
         if not self.enabled:
             return
         if not user.can("billing.manage"):

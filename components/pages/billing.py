@@ -13,7 +13,7 @@ def billing_page() -> rx.Component:
     return app_shell(
         page_header("Billing", "Your plan, credits and payments for this workspace."),
         rx.cond(BillingState.loaded, billing_body(),
-                rx.cond(~BillingState.enabled & SessionState.checked, billing_off())),
+                rx.cond(BillingState.off, billing_off())),
     )
 
 

@@ -195,8 +195,9 @@ def test_owner_invites_an_editor_who_sees_the_library_and_a_viewer_who_cannot_de
     open_page(page, "/generate")
     expect(page.get_by_role("button", name="Generate", exact=True)).to_be_enabled()
     expect(page.locator("#role-notice")).to_have_count(0)
-    open_page(page, "/billing")  # not in the menu with billing off; by its address it says where credits come from
-    expect(page.locator("#billing-off")).to_contain_text("Credits come from a site admin")
+    open_page(page, "/billing")  # billing is on in the journeys: the page never says it is off, not even at first
+    expect(page.get_by_role("heading", name="Your plan")).to_be_visible()
+    expect(page.locator("#billing-off")).to_have_count(0)
 
     # The site admin sees the team with its three members.
     open_page(admin_page, "/admin/workspaces")

@@ -36,8 +36,9 @@ async def test_an_owner_sees_plan_credits_and_buys_a_pack_that_arrives_with_the_
     _, owner, pack_id = people
     cookie, _ = signed_in(owner)
     page = fake(BillingState, cookie, path="/billing")
+    assert not page.off  # before the load: nothing says "billing is off" on a server that sells
     await run(BillingState, "load_page", page)
-    assert page.enabled and page.loaded and page.plan["name"] == "Free"
+    assert page.enabled and page.loaded and page.plan["name"] == "Free" and not page.off
     assert [p["name"] for p in page.packs] == ["Starter"] and page.packs[0]["price"] == "10.00 USD"
     assert page.budget["monthly_cap"] == "" and page.payments == []
     script = await run(BillingState, "buy_pack", page, str(pack_id))
@@ -113,7 +114,7 @@ async def test_billing_off_the_page_says_so_and_sells_nothing(env):
     cookie, _ = signed_in(owner)
     page = fake(BillingState, cookie, path="/billing")
     await run(BillingState, "load_page", page)
-    assert not page.enabled and not page.loaded
+    assert not page.enabled and not page.loaded and page.off
 
 
 async def test_admin_plans_editor_saves_versions_and_packs(people):
