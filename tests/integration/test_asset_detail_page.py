@@ -134,3 +134,15 @@ async def test_a_field_changed_in_another_tab_is_not_overwritten_without_asking(
     with session_scope() as session:
         assert session.get(Asset, ids["cat.jpg"]).alt_text == "Tabby on a sofa"
 
+
+async def test_an_empty_file_name_is_refused_and_nothing_is_saved(api, env):
+    cookie, ids = signed_in_with(api, ["cat.jpg"])
+    fake = detail(cookie, ids["cat.jpg"])
+    await handler("load_page")(fake)
+    for blank in ("", "   ", ".jpg"):
+        toast = await handler("save_details")(fake, {"filename": blank, "alt_text": "A cat", "tags": "pet"})
+        assert "A file name can't be empty" in str(toast) and "Saved" not in str(toast)
+    with session_scope() as session:
+        asset = session.get(Asset, ids["cat.jpg"])
+        assert (asset.filename, asset.alt_text) == ("cat.jpg", "")
+    assert fake.picture["filename"] == "cat.jpg"

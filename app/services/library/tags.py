@@ -102,13 +102,16 @@ def set_alt_text(*, session: Session, workspace_id: int, asset_id: int, text: st
 
 def new_filename(asset: Asset, filename: str) -> str:
     """The name `filename` becomes under the upload rules (no folders or control characters); the extension
-    stays the file's own, since the bytes did not change."""
-    if not isinstance(filename, str) or not filename.strip() or len(filename) > 255:
+    stays the file's own, since the bytes did not change. An empty name is refused, not replaced."""
+    if not isinstance(filename, str) or len(filename) > 255:
         raise ValidationFailed("A file name has 1 to 255 characters.", code="invalid_filename")
     ext = asset.filename.rsplit(".", 1)[-1] if "." in asset.filename else asset.mime.rsplit("/", 1)[-1]
     stem = filename.strip()
     if stem.lower().endswith(f".{ext.lower()}"):
         stem = stem[: -len(ext) - 1]
+    # Only the extension left is empty too: the cleaner would otherwise call it "image" without asking.
+    if not stem.strip(" ."):
+        raise ValidationFailed("A file name can't be empty.", code="invalid_filename")
     return clean_filename(stem, ext)
 
 
