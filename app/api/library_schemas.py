@@ -71,11 +71,22 @@ class AssetDetail(AssetOut):
     colour: str
 
 
+class AssetSeen(BaseModel):
+    """What the client last read of the fields it changes (as GET returned them)."""
+    model_config = ConfigDict(extra="forbid")
+    filename: str | None = Field(default=None, max_length=255)
+    alt_text: str | None = Field(default=None, max_length=1000)
+    tags: list[Text200] | None = Field(default=None, max_length=tags.MAX_TAGS * 2)
+
+
 class AssetPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     filename: str | None = Field(default=None, max_length=255)
     alt_text: str | None = Field(default=None, max_length=1000)
     tags: list[Text200] | None = Field(default=None, max_length=tags.MAX_TAGS * 2)
+    # Optional: a sent field that no longer holds this value answers 409 `edit_conflict` instead of
+    # overwriting someone else's change (details.current says what it holds now).
+    expected: AssetSeen | None = None
 
 
 class CollectionIn(BaseModel):

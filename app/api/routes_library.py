@@ -32,10 +32,12 @@ router = APIRouter(tags=["library"])
 
 @router.patch("/assets/{asset_id}", response_model=AssetDetail, dependencies=[requires("assets.write")])
 def edit_asset(asset_id: IdPath, body: AssetPatch, caller: CallerDep) -> dict:
-    """Any of filename (the extension stays the file's own), alt text (≤ 300) and tags (≤ 50, replaced)."""
+    """Any of filename (the extension stays the file's own), alt text (≤ 300) and tags (≤ 50, replaced); a field
+    left out is not touched. With `expected` (what you last read of the fields you send), a field someone changed
+    meanwhile answers 409 `edit_conflict` with `details.current`, and nothing is changed."""
+    expected = body.expected.model_dump(exclude_none=True) if body.expected else None
     tags.edit_asset(workspace_id=caller.user.workspace_id, asset_id=asset_id, filename=body.filename,
-                    alt_text=body.alt_text,
-                    tags=body.tags)
+                    alt_text=body.alt_text, tags=body.tags, expected=expected)
     with session_scope() as session:
         asset = assets.get_asset(session=session, workspace_id=caller.user.workspace_id, asset_id=asset_id)
         return asset_detail(session=session, asset=asset)

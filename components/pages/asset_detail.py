@@ -6,7 +6,7 @@ import reflex as rx
 from app import routes
 from components.layout.confirm import confirm_action
 from components.layout.shell import app_shell
-from state.asset_detail import AssetDetailState
+from state.asset_detail import FORM_ID, AssetDetailState
 from state.session import SessionState
 
 P = AssetDetailState.picture
@@ -39,27 +39,60 @@ def section(title: str, *content) -> rx.Component:
                              letter_spacing="0.06em"), *content, spacing="2", width="100%")
 
 
+def conflict_row(row: rx.Var) -> rx.Component:
+    return rx.hstack(rx.text(row["label"], size="1", weight="medium", min_width="72px"),
+                     rx.text(row["now"], size="1", word_break="break-word"), align="start", width="100%")
+
+
+def conflict_notice() -> rx.Component:
+    """After a save refused because another tab or person changed the same field: what it says now, and the
+    person's choice (their text stays in the form until they make it)."""
+    s = AssetDetailState
+    return rx.cond(s.conflict.length() > 0, rx.callout.root(
+        rx.callout.icon(rx.icon("git-merge", size=16)),
+        rx.vstack(
+            rx.callout.text("This picture was changed in another tab or by someone else since you opened it. "
+                            "Nothing was saved.", weight="medium"),
+            rx.callout.text("It now says:", size="1"),
+            rx.vstack(rx.foreach(s.conflict, conflict_row), spacing="1", width="100%"),
+            rx.callout.text("Your text is still in the form. Save yours over it, or reload the picture (your "
+                            "changes go).", size="1"),
+            # type="button": inside the form a plain button would also submit it, saving over their change
+            # at the same time as the reload.
+            rx.hstack(rx.button("Save mine over it", size="1", type="button", on_click=s.save_mine_over,
+                                id="save-mine-over"),
+                      rx.button("Reload the picture", size="1", type="button", variant="soft", color_scheme="gray",
+                                on_click=s.reload_picture),
+                      spacing="2", wrap="wrap"),
+            spacing="2", width="100%",
+        ),
+        color_scheme="amber", width="100%", role="alert", id="edit-conflict",
+    ))
+
+
 def edit_form() -> rx.Component:
     return rx.form(
         rx.vstack(
             rx.text("File name", size="2", weight="medium"),
-            rx.input(name="filename", default_value=P["filename"], key=P["filename"], size="3", width="100%",
+            rx.input(name="filename", default_value=P["filename"], size="3", width="100%",
                      aria_label="File name", max_length=255),
             rx.text("Alt text", size="2", weight="medium"),
-            rx.text_area(name="alt_text", default_value=P["alt_text"], key=P["alt_text"], rows="3", width="100%",
+            rx.text_area(name="alt_text", default_value=P["alt_text"], rows="3", width="100%",
                          aria_label="Alt text", max_length=300,
                          placeholder="What the picture shows, for screen readers and search"),
             rx.text("Tags", size="2", weight="medium"),
-            rx.input(name="tags", default_value=AssetDetailState.tag_list.join(", "),
-                     key=AssetDetailState.tag_list.join(","), size="3", width="100%", aria_label="Tags",
-                     placeholder="comma, separated, tags"),
+            rx.input(name="tags", default_value=AssetDetailState.tag_list.join(", "), size="3", width="100%",
+                     aria_label="Tags", placeholder="comma, separated, tags"),
             rx.hstack(rx.foreach(AssetDetailState.tag_links,
                                  lambda t: rx.link(rx.badge(rx.icon("tag", size=12), t["tag"], variant="soft",
                                                             radius="full"), href=t["href"])),
                       spacing="1", wrap="wrap"),
+            conflict_notice(),
             rx.button(rx.icon("save", size=16), "Save", type="submit", size="3"),
             spacing="2", width="100%",
         ),
+        # A new key remounts the inputs with the stored values (after a load or a save), and only then.
+        key=AssetDetailState.form_version, id=FORM_ID,
         on_submit=AssetDetailState.save_details, width="100%",
     )
 

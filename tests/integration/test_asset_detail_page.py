@@ -18,10 +18,10 @@ def detail(cookie: str, asset_id) -> FakeState:
     fake = FakeState(cookie)
     fake.router.url.path = f"/assets/{asset_id}"
     fields = AssetDetailState.get_fields()
-    for name in AssetDetailState.base_vars:
+    for name in [*AssetDetailState.base_vars, "_base", "_theirs"]:
         field = fields[name]
         setattr(fake, name, field.default_factory() if callable(field.default_factory) else field.default)
-    for name in ("_asset_id", "_load"):
+    for name in ("_asset_id", "_load", "_changes"):
         setattr(fake, name, types.MethodType(getattr(AssetDetailState, name), fake))
     return fake
 
@@ -89,3 +89,60 @@ async def test_delete_from_the_page_can_be_undone_on_the_library(api, env):
     with session_scope() as session:
         assert session.get(Asset, ids["gone.jpg"]).deleted_at is None
     assert handoff.take_deleted() == []  # taken once: a later visit offers nothing
+
+
+async def test_a_second_tab_saves_only_what_it_changed(api, env):
+    cookie, ids = signed_in_with(api, ["cat.jpg"])
+    tab_a, tab_b = detail(cookie, ids["cat.jpg"]), detail(cookie, ids["cat.jpg"])
+    await handler("load_page")(tab_a)
+    await handler("load_page")(tab_b)
+    toast = await handler("save_details")(tab_a, {"filename": "coffee-table.jpg", "alt_text": "A cat up close",
+                                                  "tags": ""})
+    assert "Saved" in str(toast)
+    # Tab B still shows the old name and no alt text; its person changes only the tags.
+    toast = await handler("save_details")(tab_b, {"filename": "cat.jpg", "alt_text": "", "tags": "cat, pet"})
+    assert "Saved" in str(toast)
+    with session_scope() as session:
+        asset = session.get(Asset, ids["cat.jpg"])
+        assert (asset.filename, asset.alt_text) == ("coffee-table.jpg", "A cat up close")
+    assert tab_b.picture["filename"] == "coffee-table.jpg" and tab_b.tag_list == ["cat", "pet"]
+
+
+async def test_a_field_changed_in_another_tab_is_not_overwritten_without_asking(api, env):
+    cookie, ids = signed_in_with(api, ["cat.jpg"])
+    tab_a, tab_b = detail(cookie, ids["cat.jpg"]), detail(cookie, ids["cat.jpg"])
+    await handler("load_page")(tab_a)
+    await handler("load_page")(tab_b)
+    await handler("save_details")(tab_a, {"filename": "cat.jpg", "alt_text": "A cat up close", "tags": ""})
+    version = tab_b.form_version
+    mine = {"filename": "cat.jpg", "alt_text": "Tabby on a sofa", "tags": "cat"}
+    assert await handler("save_details")(tab_b, mine) is None
+    with session_scope() as session:  # nothing of B's save landed, not even its tags
+        assert session.get(Asset, ids["cat.jpg"]).alt_text == "A cat up close"
+    assert tab_b.conflict == [{"label": "Alt text", "now": "A cat up close"}]
+    assert tab_b.form_version == version  # the form is not remounted: B's typing stays in it
+    # B chooses to save theirs over it (the button submits the form again).
+    assert "requestSubmit" in str(await handler("save_mine_over")(tab_b))
+    assert tab_b.conflict == []
+    assert "Saved" in str(await handler("save_details")(tab_b, mine))
+    assert (tab_b.picture["alt_text"], tab_b.tag_list) == ("Tabby on a sofa", ["cat"])
+    # A, still showing its own text, edits the alt text again: a conflict; A reloads instead.
+    await handler("save_details")(tab_a, {"filename": "cat.jpg", "alt_text": "A cat", "tags": ""})
+    assert tab_a.conflict == [{"label": "Alt text", "now": "Tabby on a sofa"}]
+    await handler("reload_picture")(tab_a)
+    assert tab_a.conflict == [] and tab_a.picture["alt_text"] == "Tabby on a sofa" and tab_a.tag_list == ["cat"]
+    with session_scope() as session:
+        assert session.get(Asset, ids["cat.jpg"]).alt_text == "Tabby on a sofa"
+
+
+async def test_an_empty_file_name_is_refused_and_nothing_is_saved(api, env):
+    cookie, ids = signed_in_with(api, ["cat.jpg"])
+    fake = detail(cookie, ids["cat.jpg"])
+    await handler("load_page")(fake)
+    for blank in ("", "   ", ".jpg"):
+        toast = await handler("save_details")(fake, {"filename": blank, "alt_text": "A cat", "tags": "pet"})
+        assert "A file name can't be empty" in str(toast) and "Saved" not in str(toast)
+    with session_scope() as session:
+        asset = session.get(Asset, ids["cat.jpg"])
+        assert (asset.filename, asset.alt_text) == ("cat.jpg", "")
+    assert fake.picture["filename"] == "cat.jpg"

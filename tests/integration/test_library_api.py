@@ -158,3 +158,23 @@ def test_rename_apply_stores_alt_text_and_tags_and_undo_restores_all_three(signe
     undone = signed_in.get(f"/api/v1/assets/{ids[0]}").json()
     assert (undone["filename"], undone["alt_text"], undone["tags"]) == ("IMG_100.jpg", "Mine", ["kept"])
     assert signed_in.get(f"/api/v1/assets/{ids[1]}").json()["tags"] == []
+
+
+def test_patch_touches_only_what_it_sends_and_can_refuse_a_stale_edit(signed_in):
+    (asset_id,) = upload(signed_in, 1)
+    url = f"/api/v1/assets/{asset_id}"
+    signed_in.patch(url, headers=ORIGIN, json={"filename": "Harbour", "alt_text": "Boats"})
+    assert signed_in.patch(url, headers=ORIGIN, json={"tags": ["sea"]}).json()["filename"] == "Harbour.jpg"
+    # A client that read the alt text as "" before someone wrote "Boats": refused, and nothing changes.
+    stale = signed_in.patch(url, headers=ORIGIN, json={"alt_text": "Night", "tags": ["port"],
+                                                      "expected": {"alt_text": "", "tags": ["sea"]}})
+    assert_error(stale, 409, "edit_conflict")
+    assert stale.json()["error"]["details"] == {"current": {"alt_text": "Boats"}}
+    now = signed_in.get(url).json()
+    assert (now["alt_text"], now["tags"]) == ("Boats", ["sea"])
+    # What it read is still what is stored: the edit goes through (tags compare as a set, any case).
+    fresh = signed_in.patch(url, headers=ORIGIN, json={"alt_text": "Night", "tags": ["port"],
+                                                      "expected": {"alt_text": "Boats", "tags": ["Sea"]}})
+    assert fresh.status_code == 200, fresh.text
+    assert (fresh.json()["alt_text"], fresh.json()["tags"]) == ("Night", ["port"])
+    assert_error(signed_in.patch(url, headers=ORIGIN, json={"filename": " "}), 422, "invalid_filename")

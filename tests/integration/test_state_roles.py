@@ -39,6 +39,7 @@ WRITE_CALLS = [
     (LibraryState, "rename_collection", ({"collection_id": "1", "name": "x"},)),
     (LibraryState, "delete_collection", ("1",)),
     (AssetDetailState, "save_details", ({"filename": "x.jpg"},)), (AssetDetailState, "delete_picture", ()),
+    (AssetDetailState, "save_mine_over", ()),
     (RenameState, "start_batch", ("k",)), (RenameState, "save_name", ("1", "x")), (RenameState, "save_alt", ("1", "x")),
     (RenameState, "toggle_accept", ("1", True)), (RenameState, "regenerate_row", ("1",)),
     (RenameState, "retry_failed_offline", ()), (RenameState, "add_keyword_to_all", ({"keyword": "x"},)),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
 from app.db import session_scope
-from app.errors import ValidationFailed
+from app.errors import Conflict, ValidationFailed
 from app.models import Asset, AssetTag
 from app.services.assets.images import clean_filename
 from app.services.assets.service import get_asset
@@ -99,33 +100,82 @@ def set_alt_text(*, session: Session, workspace_id: int, asset_id: int, text: st
     return asset.alt_text
 
 
-def rename_asset(*, session: Session, workspace_id: int, asset_id: int, filename: str) -> str:
-    """A new display name through the upload rules (no folders or control characters); the extension stays
-    the file's own, since the bytes did not change."""
-    asset = get_asset(session=session, workspace_id=workspace_id, asset_id=asset_id)
-    if not isinstance(filename, str) or not filename.strip() or len(filename) > 255:
+def new_filename(asset: Asset, filename: str) -> str:
+    """The name `filename` becomes under the upload rules (no folders or control characters); the extension
+    stays the file's own, since the bytes did not change. An empty name is refused, not replaced."""
+    if not isinstance(filename, str) or len(filename) > 255:
         raise ValidationFailed("A file name has 1 to 255 characters.", code="invalid_filename")
     ext = asset.filename.rsplit(".", 1)[-1] if "." in asset.filename else asset.mime.rsplit("/", 1)[-1]
     stem = filename.strip()
     if stem.lower().endswith(f".{ext.lower()}"):
         stem = stem[: -len(ext) - 1]
-    asset.filename = clean_filename(stem, ext)
+    # Only the extension left is empty too: the cleaner would otherwise call it "image" without asking.
+    if not stem.strip(" ."):
+        raise ValidationFailed("A file name can't be empty.", code="invalid_filename")
+    return clean_filename(stem, ext)
+
+
+def rename_asset(*, session: Session, workspace_id: int, asset_id: int, filename: str) -> str:
+    """A new display name (see new_filename); returns it as stored."""
+    asset = get_asset(session=session, workspace_id=workspace_id, asset_id=asset_id)
+    asset.filename = new_filename(asset, filename)
     session.add(asset)
     index.refresh(session, asset)
     return asset.filename
 
 
 def edit_asset(*, workspace_id: int, asset_id: int, filename: str | None = None, alt_text: str | None = None,
-               tags: Iterable[str] | None = None) -> Asset:
-    """Change any of name, alt text and tags in one transaction (all or nothing); returns the asset."""
+               tags: Iterable[str] | None = None, expected: Mapping[str, Any] | None = None) -> Asset:
+    """Change any of name, alt text and tags in one transaction (all or nothing); returns the asset. A field
+    left None is not touched. `expected` holds what the caller last saw of fields it changes (see edit_conflicts):
+    one changed meanwhile refuses the whole edit with 409 `edit_conflict`."""
     with session_scope() as session:
+        # The row stays locked from the comparison to the write (PostgreSQL; SQLite's write transaction
+        # already is), so a change landing in between cannot be overwritten unseen.
+        session.exec(select(Asset.id).where(Asset.id == asset_id).with_for_update()).first()
         asset = get_asset(session=session, workspace_id=workspace_id, asset_id=asset_id)
-        if filename is not None:
-            rename_asset(session=session, workspace_id=workspace_id, asset_id=asset_id, filename=filename)
-        if alt_text is not None:
-            set_alt_text(session=session, workspace_id=workspace_id, asset_id=asset_id, text=alt_text)
-        if tags is not None:
-            set_tags(session=session, workspace_id=workspace_id, asset_id=asset_id, tags=tags)
+        wanted = {"filename": None if filename is None else new_filename(asset, filename),
+                  "alt_text": None if alt_text is None else clean_alt_text(alt_text),
+                  "tags": None if tags is None else normalise_tags(tags)}
+        if expected:
+            edit_conflicts(session, asset, wanted, expected)
+        if wanted["filename"] is not None:
+            asset.filename = wanted["filename"]
+        if wanted["alt_text"] is not None:
+            asset.alt_text = wanted["alt_text"]
+        session.add(asset)
+        if wanted["tags"] is not None:
+            write_tags(session, asset, wanted["tags"])  # refreshes the search column with the rest
+        else:
+            index.refresh(session, asset)
         session.flush()
         session.refresh(asset)
         return asset
+
+
+FIELD_NAMES = {"filename": "file name", "alt_text": "alt text", "tags": "tags"}
+
+
+def editable_fields(session: Session, asset: Asset) -> dict[str, Any]:
+    """What a person edits on a picture, as stored: name, alt text and tags (alphabetical)."""
+    return {"filename": asset.filename, "alt_text": asset.alt_text, "tags": tags_of(session=session, asset_id=asset.id)}
+
+
+def edit_conflicts(session: Session, asset: Asset, wanted: Mapping[str, Any], expected: Mapping[str, Any]) -> None:
+    """Refuse (Conflict `edit_conflict`) when a field being changed no longer holds the value the caller saw —
+    another tab, person or the renamer changed it — unless it already holds the new value. `details["current"]`
+    gives what each such field holds now. Tags compare as sets."""
+    now = editable_fields(session, asset)
+    changed = {}
+    for field, new in wanted.items():
+        if new is None or field not in expected:
+            continue
+        seen, current = expected[field], now[field]
+        if field == "tags":
+            seen, current, new = set(normalise_tags(seen or [])), set(current), set(new)
+        if seen != current and new != current:
+            changed[field] = now[field]
+    if changed:
+        names = " and ".join(FIELD_NAMES[f] for f in changed)
+        raise Conflict(f"The {names} of this picture changed in another tab or by someone else since you opened "
+                       "it.", code="edit_conflict", details={"current": changed})
