@@ -42,6 +42,7 @@ from app.services.slides.store import (
     check_not_busy,
     find_slide,
     get_deck,
+    keep_version,
     load_deck,
     locked_row,
     need_outline,
@@ -303,11 +304,13 @@ def merge_outline(current: Outline | None, incoming: Outline) -> Outline:
 
 
 def update_outline(*, workspace_id: int, deck_id: int, outline: Outline, revision: int | None = None,
-                   version_note: str = "") -> Deck:
+                   version_note: str = "", keep_before: str = "") -> Deck:
     """Replace the outline (reorder, add, delete, rename, edit bullets, change layouts). `revision`, when
     given, must be the deck's current one (409 `stale_outline` otherwise: it changed meanwhile).
     With `version_note`, an outline whose slide order changes is first kept as a version, so a drag can be
-    undone from the versions; a run of drags keeps one (the order before the first), not one per drag."""
+    undone from the versions; a run of drags keeps one (the order before the first), not one per drag.
+    With `keep_before`, the stored outline is kept as a version with that note first (unless the newest
+    version holds it): a user saving over a change made elsewhere leaves that change restorable."""
     bad = [s.id for s in outline.slides if not SLIDE_ID.match(s.id)]
     if bad:
         raise ValidationFailed(f"Slide ids may use letters, digits, '-' and '_' only: {bad[0][:40]!r}.",
@@ -319,6 +322,8 @@ def update_outline(*, workspace_id: int, deck_id: int, outline: Outline, revisio
         if revision is not None and revision != deck.revision:
             raise Conflict("The outline changed since you loaded it; reload it and make your edit again.",
                            code="stale_outline")
+        if keep_before:
+            keep_version(session=session, deck=deck, note=keep_before)
         before = outline_of(deck)
         if version_note and before is not None and _order(before) != _order(outline) \
                 and _newest_note(session, deck) != version_note:
