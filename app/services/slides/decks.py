@@ -225,14 +225,16 @@ def create_deck(*, workspace_id: int, data: DeckInput, document: tuple[str, byte
         kit_key, kit_name = store_brand_kit(workspace_id=workspace_id, data=brand_kit)
     elif brand_kit_key:
         kit_key, kit_name = brand_kit_key, describe_brand_kit(workspace_id=workspace_id, key=brand_kit_key)
-    outline = local_text.outline_from(spec) if provider == "local" else None
+    planned = local_text.plan_outline(spec) if provider == "local" else None
+    outline = planned.outline if planned else None
     with session_scope() as session:
         deck = Deck(workspace_id=workspace_id,
                     title=(outline.title if outline else spec.topic)[:600] or "Untitled deck",
                     spec=spec.model_dump(mode="json"), outline=outline.model_dump(mode="json") if outline else None,
                     theme=theme,
                     brand_kit_key=kit_key, brand_kit_name=kit_name[:200], provider=provider,
-                    image_provider=image_provider, status=DeckStatus.IDLE if outline else DeckStatus.FAILED)
+                    image_provider=image_provider, status=DeckStatus.IDLE if outline else DeckStatus.FAILED,
+                    error=_notice_of(planned))
         session.add(deck)
         session.flush()
         deck_id = deck.id
@@ -256,16 +258,22 @@ def rebuild_outline(*, workspace_id: int, deck_id: int, provider: str = "") -> D
         deck_runs.start(workspace_id=workspace_id, deck_id=deck_id, status=DeckStatus.OUTLINING,
                         params={"action": "outline"}, cost=0)
         return load_deck(deck_id)
-    outline = local_text.outline_from(spec)
+    planned = local_text.plan_outline(spec)
     with session_scope() as session:
         deck = locked_row(session, deck_id, workspace_id)
         check_not_busy(deck)
         if deck.outline:
             add_version(session=session, deck=deck, note="Before the outline was planned again")
-        write_outline(deck, outline)
-        deck.status, deck.error, deck.provider = DeckStatus.IDLE, "", provider
+        write_outline(deck, planned.outline)
+        deck.status, deck.error, deck.provider = DeckStatus.IDLE, _notice_of(planned), provider
         session.add(deck)
     return load_deck(deck_id)
+
+
+def _notice_of(planned: local_text.Planned | None) -> str:
+    """What the local engine could not do as asked, on the deck as its other warnings are (the page shows
+    `error` in an amber callout while the deck is not failed); the next run clears it."""
+    return " ".join(planned.notices)[:1000] if planned else ""
 
 
 # --- editing -------------------------------------------------------------------------------------------
