@@ -38,6 +38,9 @@ from state import live
 from state.session import refused, session_user, signed_in
 
 PICKER_SIZE = 48
+STALE_MESSAGE = ("This deck was changed elsewhere since you started editing. Your edits are still here: "
+                 "save them over that change, or discard them.")
+REPLACED_NOTE = "Changed elsewhere, before unsaved edits were saved over it"
 
 
 def _deck_row(summary: dict) -> dict[str, str]:
@@ -87,6 +90,9 @@ class SlidesState(rx.State):
     # The open deck's slides as the editor and the preview show them (see app.services.slides.outline_rows).
     rows: list[dict[str, str]] = []
     dirty: bool = False
+    # The stored outline changed (another tab, a teammate) while `rows` held unsaved edits: the edits stay, and
+    # the page asks whether to save them over the change or to discard them.
+    edits_stale: bool = False
     tab: str = "outline"
     versions: list[dict[str, str]] = []
     version_note: str = ""
@@ -154,13 +160,16 @@ class SlidesState(rx.State):
                      "provider": decks.TEXT_PROVIDERS.get(deck.provider, deck.provider),
                      "message": job.message if job else ""}
         self.progress = job.progress if job else 0
-        self.revision = deck.revision
         if keep_edits and self.dirty:
+            # The user's typing is never replaced by a reload. `revision` stays the one the edits started
+            # from, so a save cannot silently write over a change made meanwhile: the page asks first.
+            self.edits_stale = self.edits_stale or deck.revision != self.revision
             return
+        self.revision = deck.revision
         outline = outline_of(deck)
         self.rows = [] if outline is None else [row_of(s, i, deck_files.preview_url(deck, s))
                                                 for i, s in enumerate(outline.slides, start=1)]
-        self.dirty = False
+        self.dirty = self.edits_stale = False
         # The editor now shows the stored outline: a deleted slide is back only through a version.
         self.undo_row, self.undo_index = {}, -1
 
@@ -169,11 +178,13 @@ class SlidesState(rx.State):
     async def load_page(self, user: UserPublic):
         self.pdf_available = libreoffice_available()
         self._reload_list(user.workspace_id)
-        if wanted := parse_id(self.router.url.query_parameters.get("deck", "")):  # a deck made from a template
-            self.deck, self.tab = {"id": str(wanted)}, "outline"
+        wanted = parse_id(self.router.url.query_parameters.get("deck", ""))  # a deck made from a template
+        if wanted and str(wanted) != self.deck.get("id"):
+            self.deck, self.tab, self.dirty = {"id": str(wanted)}, "outline", False
         if self.has_deck:
             try:
-                self._reload_deck(user.workspace_id)
+                # Back on the page in the same tab (the state outlived the visit elsewhere): unsaved edits stay.
+                self._reload_deck(user.workspace_id, keep_edits=True)
             except AppError:
                 self.deck, self.rows = {}, []
         if self.busy and not self.following:
@@ -211,7 +222,7 @@ class SlidesState(rx.State):
     @rx.event
     @signed_in
     async def new_deck(self, user: UserPublic):
-        self.deck, self.rows, self.versions, self.dirty = {}, [], [], False
+        self.deck, self.rows, self.versions, self.dirty, self.edits_stale = {}, [], [], False, False
 
     @rx.event
     @signed_in
@@ -365,13 +376,21 @@ class SlidesState(rx.State):
             row.update(asset_id="", has_picture="")
             self.dirty = True
 
-    def _save(self, workspace_id: int, version_note: str = "") -> None:
-        """Store the editor's outline (raises AppError or ValueError with a message for the page)."""
+    def _save(self, workspace_id: int, version_note: str = "", *, over_changes: bool = False) -> None:
+        """Store the editor's outline (raises AppError or ValueError with a message for the page).
+        `over_changes`: the user chose to save over a change made elsewhere (kept as a version first)."""
         with read_scope() as session:
             stored = outline_of(get_deck(session=session, workspace_id=workspace_id, deck_id=int(self.deck["id"])))
         outline = outline_from_rows(self.rows, stored, self.deck.get("title", ""))
-        decks.update_outline(workspace_id=workspace_id, deck_id=int(self.deck["id"]), outline=outline,
-                             revision=self.revision, version_note=version_note)
+        try:
+            decks.update_outline(workspace_id=workspace_id, deck_id=int(self.deck["id"]), outline=outline,
+                                 revision=None if over_changes else self.revision, version_note=version_note,
+                                 keep_before=REPLACED_NOTE if over_changes else "")
+        except AppError as exc:
+            if exc.code != "stale_outline":
+                raise
+            self.edits_stale = True
+            raise AppError(STALE_MESSAGE, code=exc.code) from exc
         self.dirty = False
         self._reload_deck(workspace_id)
 
@@ -387,6 +406,32 @@ class SlidesState(rx.State):
         except ValueError as exc:
             return rx.toast.error("Check the outline: " + problem(exc))
         return rx.toast.success("Outline saved.")
+
+    @rx.event
+    @signed_in
+    async def save_over_changes(self, user: UserPublic):
+        """The outline changed elsewhere while this tab held unsaved edits, and the user chose theirs."""
+        if refusal := refused(user, "slides.write"):
+            return refusal
+        if not self.dirty or self.busy:
+            return None
+        try:
+            self._save(user.workspace_id, over_changes=True)
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        except ValueError as exc:
+            return rx.toast.error("Check the outline: " + problem(exc))
+        return rx.toast.success("Your edits are saved. The outline they replaced is kept in Versions.")
+
+    @rx.event
+    @signed_in
+    async def discard_edits(self, user: UserPublic):
+        """The user chose the stored outline over their unsaved edits."""
+        self.dirty = False
+        try:
+            self._reload_deck(user.workspace_id)
+        except AppError:
+            self.deck, self.rows = {}, []
 
     # --- generating ------------------------------------------------------------------------------------
 

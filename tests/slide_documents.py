@@ -217,6 +217,47 @@ Ana led the migration. Bo wrote the reaper. Cy ran the load tests.
 We replayed one month of invoices in an hour. The queue never grew beyond 200 jobs. Workers used under 300 MB each.
 """
 
+# A quarterly report as a designer pasted it: every sentence ends up on a slide, one table mixes k€ with %, and
+# a code block sits under a list. The local engine used to give the list slides another section's notes.
+Q3_REPORT_MD = """# Q3 Product Review — Northwind Coffee
+
+## Summary
+
+Revenue grew **18%** quarter over quarter, driven by the new cold-brew line and
+subscriptions in the Nordics. Churn fell to 3.1%.
+
+## Regional results
+
+| Region | Q2 revenue (k€) | Q3 revenue (k€) | Growth |
+|---|---|---|---|
+| Nordics | 410 | 520 | 27% |
+| DACH | 380 | 415 | 9% |
+| Benelux | 210 | 236 | 12% |
+| UK | 300 | 322 | 7% |
+
+## What changed in the app
+
+- One-tap reorder from the home screen
+- Subscription pause (instead of cancel)
+- Café locator rewritten in Kotlin
+
+```python
+def churn(active_start, cancelled):
+    return cancelled / active_start
+
+print(f"{churn(12000, 372):.1%}")
+```
+
+## Risks
+
+1. Green-bean prices up 22% year on year.
+2. Two roasters at capacity until February.
+
+## Next quarter
+
+Launch in Poland, hire two baristas-trainers, and ship the loyalty programme.
+"""
+
 # Code as Word keeps it: one paragraph per line (what a .docx pasted into the deck form becomes).
 CODE_DOCX: list[Item] = [
     ("heading0", "Queue workers"),

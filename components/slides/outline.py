@@ -194,6 +194,16 @@ def outline_tab() -> rx.Component:
         rx.vstack(
             rx.cond(s.busy, rx.callout("Slides are being written: the outline is read-only until they are done.",
                                        icon="lock", size="1", width="100%")),
+            rx.cond(s.edits_stale & s.dirty, rx.callout(
+                rx.vstack(rx.text("This deck was changed elsewhere (another tab or a teammate) since you started "
+                                  "editing. Your unsaved edits are still here."),
+                          rx.hstack(rx.button(rx.icon("save", size=14), "Save my edits over it", size="1",
+                                              on_click=s.save_over_changes, disabled=s.busy),
+                                    rx.button("Discard my edits", size="1", variant="soft", color_scheme="gray",
+                                              on_click=s.discard_edits),
+                                    spacing="2", wrap="wrap"),
+                          spacing="2"),
+                icon="triangle-alert", color_scheme="amber", size="1", width="100%", id="edits-stale")),
             rx.cond(s.undo_row.contains("id"), rx.callout(
                 rx.hstack(rx.text("Deleted slide “" + s.undo_row["title"] + "”."), rx.spacer(),
                           rx.button(rx.icon("undo-2", size=14), "Undo", size="1", variant="soft",

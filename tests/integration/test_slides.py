@@ -563,3 +563,24 @@ def test_a_dragged_order_is_stored_with_the_order_before_kept_once_as_a_version(
                          outline=outline_of(load_deck(deck["id"])))
     notes = [v["note"] for v in signed_in.get(f"/api/v1/slides/{deck['id']}/versions").json()["versions"]]
     assert notes == [note, "Before restoring version 1", note]
+
+
+def test_a_report_says_what_the_offline_engine_left_out_and_notes_stay_with_their_slide(signed_in):
+    """The walker's report: 12 slides asked gave 7 without a word, the code block vanished, and the generated
+    notes of "What changed…", "Risks" and the chart said "Revenue grew 18%…" (the Summary's bullet)."""
+    from tests.slide_documents import Q3_REPORT_MD
+
+    deck = create(signed_in, source_text=Q3_REPORT_MD, slides=12)
+    assert deck["status"] == "idle" and len(deck["outline"]["slides"]) == 7
+    assert "Left out 1 code block (in “What changed in the app”)" in deck["error"]
+    assert "Made 7 slides of the 12 asked: the document has 5 sections" in deck["error"]
+    again = signed_in.post(f"/api/v1/slides/{deck['id']}/outline/rebuild", headers=ORIGIN).json()
+    assert again["error"] == deck["error"]  # planned again: said again
+
+    generate(signed_in, deck["id"])
+    prs = pptx_of(signed_in, deck["id"])
+    shown = [" ".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame) for slide in prs.slides]
+    for number, slide in enumerate(list(prs.slides)[1:], start=1):
+        notes = slide.notes_slide.notes_text_frame.text if slide.has_notes_slide else ""
+        assert "Revenue grew 18%" not in notes and "Subscription pause" not in notes, (number, notes)
+        assert not any(notes and notes in text for i, text in enumerate(shown) if i != number)

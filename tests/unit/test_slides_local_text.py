@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.services.slides.engine.extract import extract_text
-from app.services.slides.engine.local_text import outline_from, write_slide
+from app.services.slides.engine.local_text import outline_from, plan_outline, write_slide
 from app.services.slides.engine.model import DeckSpec, Outline, Slide
 from app.services.slides.engine.text_rank import (
     SentenceIndex,
@@ -209,6 +209,25 @@ def test_a_source_with_more_parts_than_a_deck_can_hold_is_capped():
     md = "\n\n".join(f"## Part {n}\n\n| a | b |\n|---|---|\n| x | y |" for n in range(1, 80))
     slides = outline(md, slides=60).slides
     assert len(slides) == 60 and slides[-1].notes.endswith("the rest was left out.")
+    notices = plan_outline(DeckSpec(source_text=md, slides=60)).notices
+    assert notices == ["The document has more parts than fit in 60 slides: 20 parts left out "
+                       "(“Part 60”, “Part 61”, “Part 62” …)."]
+
+
+def test_what_the_engine_cannot_place_or_pad_is_said_not_dropped_silently():
+    from tests.slide_documents import ENGINEERING_MD, Q3_REPORT_MD
+
+    planned = plan_outline(DeckSpec(source_text=Q3_REPORT_MD, slides=12))
+    assert len(planned.outline.slides) == 7
+    assert planned.notices == [
+        "Left out 1 code block (in “What changed in the app”): slides have no layout for code or text diagrams; "
+        "add it as a picture if it belongs on a slide.",
+        "Made 7 slides of the 12 asked: the document has 5 sections, and the offline engine splits one only when "
+        "it has text enough for two slides. It adds no text of its own."]
+    engineering = plan_outline(DeckSpec(source_text=ENGINEERING_MD, slides=10)).notices
+    assert engineering[0].startswith("Left out 3 code blocks (in “Architecture”, “The worker loop”, “Deployment”)")
+    assert plan_outline(DeckSpec(source_text=DECK_MD, slides=5)).notices == []  # as asked: nothing to say
+    assert plan_outline(DeckSpec(topic="Heat pumps", slides=12)).notices == []
 
 
 def test_very_long_runs_of_sentences_are_ranked_in_windows():
@@ -261,13 +280,38 @@ def test_write_slide_asks_for_content_when_the_source_says_nothing_about_a_title
     assert slide.placeholder and slide.bullets[0] == "Add 3 to 5 points about “Quarterly budget”"
 
 
-def test_write_slide_adds_notes_to_a_list_slide_from_related_sentences_elsewhere():
-    md = f"## Heat pumps\n\n{PROSE}\n\n## Pump facts\n\n- A heat pump needs electricity\n- It works in winter"
-    spec = DeckSpec(source_text=md, slides=3)
+def test_write_slide_fills_empty_notes_from_the_slides_own_section_only():
+    """Notes used to be the sentences most related to the slide anywhere in the source: a list slide got
+    another slide's bullet, or the summary's lead sentence, as what to say."""
+    md = (f"## Heat pumps\n\n{PROSE}\n\n## Pump facts\n\n- A heat pump needs electricity\n- It works in winter\n\n"
+          "Installers size the pump to the house.\n\n## Prices\n\n- Heat pump prices fall each year")
+    spec = DeckSpec(source_text=md, slides=4)
     deck = outline_from(spec)
-    assert deck.slides[2].notes == ""
-    slide = write_slide(spec, deck, deck.slides[2].id)
-    assert CENTRAL in slide.notes and slide.bullets == deck.slides[2].bullets
+    facts, prices = deck.slides[2], deck.slides[3]
+    assert facts.notes == "Installers size the pump to the house."  # the outline's own: the section's prose
+    deck.slides[2] = facts.model_copy(update={"notes": ""})  # cleared by the user, then written again
+    assert write_slide(spec, deck, facts.id).notes == "Installers size the pump to the house."
+    # Nothing of its own left to say: no notes, rather than a heat-pump sentence from another section.
+    assert prices.notes == "" and write_slide(spec, deck, prices.id).notes == ""
+    # A slide of the user's own (no section of the source) still gets related sentences no slide shows.
+    deck.slides.append(Slide(id="mine", title="Pump", bullets=["My own point about the pump"]))
+    notes = write_slide(spec, deck, "mine").notes
+    shown = {b for s in deck.slides[:-1] for b in s.bullets}
+    assert notes and not any(b in notes for b in shown)
+
+
+def test_each_written_slide_of_a_report_says_only_what_its_own_section_holds():
+    from tests.slide_documents import Q3_REPORT_MD
+
+    spec = DeckSpec(source_text=Q3_REPORT_MD, slides=8)
+    deck = outline_from(spec)
+    written = [write_slide(spec, deck, s.id) for s in deck.slides]
+    assert [s.title for s in written[1:]] == [
+        "Summary", "Regional results — Q2 revenue (k€) & Q3 revenue (k€)", "Regional results — Growth",
+        "What changed in the app", "Risks", "Next quarter"]
+    # Every sentence of each section is on its slide: nothing is left to say in the notes, and no slide
+    # borrows another's ("Revenue grew 18%…" on Risks, "Subscription pause" on Summary).
+    assert [s.notes for s in written[1:]] == [""] * 6
 
 
 def test_write_slide_leaves_locked_slides_and_refuses_unknown_ids():

@@ -292,3 +292,44 @@ def test_preview_draws_the_picture_cropped_to_fill():
     r, g, b = picture.getpixel((300, 90))  # studio bleeds the picture over the right half
     assert r > 190 and g < 60 and b < 60
     assert picture.getpixel((300, 2))[0] > 190  # to the top edge: filled, not letterboxed
+
+
+GROWTH = [["Region", "Growth"], ["Nordics", "27%"], ["DACH", "9%"], ["Benelux", "12%"], ["UK", "7%"]]
+
+
+def test_a_percent_column_is_labelled_the_same_in_the_file_and_the_preview():
+    """A Markdown column of 27 %, 9 %… is stored as 27, 9… with the format `#,##0"%"` (a quoted, literal %).
+    The preview used to scale any % by 100: its axis ran to 3,000 % while PowerPoint showed 30 %."""
+    from app.services.slides.engine.number_format import format_number
+    from app.services.slides.engine.text_tables import table_charts
+
+    literal = table_charts(GROWTH, title="Regional results")[0]
+    assert literal.number_format == '#,##0"%"' and literal.series[0].values == [27.0, 9.0, 12.0, 7.0]
+    file = read(render_pptx(outline=Outline(title="Q3", slides=[Slide(id="c", layout="chart", title="Growth",
+                                                                           chart=literal)]),
+                            theme=get_theme("studio"), images={}))
+    chart = next(shape.chart for shape in file.slides[0].shapes if shape.has_chart)
+    axis_format = chart.value_axis.tick_labels.number_format
+    values = list(chart.plots[0].series[0].values)
+    assert axis_format == '#,##0"%"'
+    assert [format_number(v, axis_format) for v in values] == ["27%", "9%", "12%", "7%"]  # as in the document
+
+    # The same figures as fractions with a real percent format: PowerPoint labels both alike, so must the preview.
+    scaled = literal.model_copy(update={"number_format": "0%", "series": [
+        ChartSeries(name="Growth", values=[v / 100 for v in values])]})
+    previews = [slide_preview_png(slide=Slide(id="c", layout="chart", title="Growth", chart=c),
+                                  theme=get_theme("studio")) for c in (literal, scaled)]
+    assert previews[0] == previews[1]
+
+
+@pytest.mark.parametrize("value, number_format, label", [
+    (27, '#,##0"%"', "27%"), (27, "#,##0\\%", "27%"), (0.27, "0%", "27%"), (0.275, "0.0%", "27.5%"),
+    (1234.5, "#,##0.00", "1,234.50"), (3000, "#,##0", "3,000"), (48200, "General", "48200"), (0.25, "General", "0.25"),
+    (-5, '"$"#,##0', "-$5"), (-5, "#,##0;(#,##0)", "(5)"), (0, '0;-0;"none"', "none"),
+    (42000, "[$€-407]#,##0", "€42,000"), (42000, '#,##0 "USD"', "42,000 USD"), (1_500_000, '#,##0,,"M"', "2M"),
+    (0.5, "#.00", ".50"), (2.25, "0.0#", "2.25"), (12.5, "[Red]0.0", "12.5"), (3, "0_)", "3"),
+])
+def test_number_formats_follow_excel_rules(value, number_format, label):
+    from app.services.slides.engine.number_format import format_number
+
+    assert format_number(value, number_format) == label

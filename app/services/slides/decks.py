@@ -42,6 +42,7 @@ from app.services.slides.store import (
     check_not_busy,
     find_slide,
     get_deck,
+    keep_version,
     load_deck,
     locked_row,
     need_outline,
@@ -224,14 +225,16 @@ def create_deck(*, workspace_id: int, data: DeckInput, document: tuple[str, byte
         kit_key, kit_name = store_brand_kit(workspace_id=workspace_id, data=brand_kit)
     elif brand_kit_key:
         kit_key, kit_name = brand_kit_key, describe_brand_kit(workspace_id=workspace_id, key=brand_kit_key)
-    outline = local_text.outline_from(spec) if provider == "local" else None
+    planned = local_text.plan_outline(spec) if provider == "local" else None
+    outline = planned.outline if planned else None
     with session_scope() as session:
         deck = Deck(workspace_id=workspace_id,
                     title=(outline.title if outline else spec.topic)[:600] or "Untitled deck",
                     spec=spec.model_dump(mode="json"), outline=outline.model_dump(mode="json") if outline else None,
                     theme=theme,
                     brand_kit_key=kit_key, brand_kit_name=kit_name[:200], provider=provider,
-                    image_provider=image_provider, status=DeckStatus.IDLE if outline else DeckStatus.FAILED)
+                    image_provider=image_provider, status=DeckStatus.IDLE if outline else DeckStatus.FAILED,
+                    error=_notice_of(planned))
         session.add(deck)
         session.flush()
         deck_id = deck.id
@@ -255,16 +258,22 @@ def rebuild_outline(*, workspace_id: int, deck_id: int, provider: str = "") -> D
         deck_runs.start(workspace_id=workspace_id, deck_id=deck_id, status=DeckStatus.OUTLINING,
                         params={"action": "outline"}, cost=0)
         return load_deck(deck_id)
-    outline = local_text.outline_from(spec)
+    planned = local_text.plan_outline(spec)
     with session_scope() as session:
         deck = locked_row(session, deck_id, workspace_id)
         check_not_busy(deck)
         if deck.outline:
             add_version(session=session, deck=deck, note="Before the outline was planned again")
-        write_outline(deck, outline)
-        deck.status, deck.error, deck.provider = DeckStatus.IDLE, "", provider
+        write_outline(deck, planned.outline)
+        deck.status, deck.error, deck.provider = DeckStatus.IDLE, _notice_of(planned), provider
         session.add(deck)
     return load_deck(deck_id)
+
+
+def _notice_of(planned: local_text.Planned | None) -> str:
+    """What the local engine could not do as asked, on the deck as its other warnings are (the page shows
+    `error` in an amber callout while the deck is not failed); the next run clears it."""
+    return " ".join(planned.notices)[:1000] if planned else ""
 
 
 # --- editing -------------------------------------------------------------------------------------------
@@ -303,11 +312,13 @@ def merge_outline(current: Outline | None, incoming: Outline) -> Outline:
 
 
 def update_outline(*, workspace_id: int, deck_id: int, outline: Outline, revision: int | None = None,
-                   version_note: str = "") -> Deck:
+                   version_note: str = "", keep_before: str = "") -> Deck:
     """Replace the outline (reorder, add, delete, rename, edit bullets, change layouts). `revision`, when
     given, must be the deck's current one (409 `stale_outline` otherwise: it changed meanwhile).
     With `version_note`, an outline whose slide order changes is first kept as a version, so a drag can be
-    undone from the versions; a run of drags keeps one (the order before the first), not one per drag."""
+    undone from the versions; a run of drags keeps one (the order before the first), not one per drag.
+    With `keep_before`, the stored outline is kept as a version with that note first (unless the newest
+    version holds it): a user saving over a change made elsewhere leaves that change restorable."""
     bad = [s.id for s in outline.slides if not SLIDE_ID.match(s.id)]
     if bad:
         raise ValidationFailed(f"Slide ids may use letters, digits, '-' and '_' only: {bad[0][:40]!r}.",
@@ -319,6 +330,8 @@ def update_outline(*, workspace_id: int, deck_id: int, outline: Outline, revisio
         if revision is not None and revision != deck.revision:
             raise Conflict("The outline changed since you loaded it; reload it and make your edit again.",
                            code="stale_outline")
+        if keep_before:
+            keep_version(session=session, deck=deck, note=keep_before)
         before = outline_of(deck)
         if version_note and before is not None and _order(before) != _order(outline) \
                 and _newest_note(session, deck) != version_note:

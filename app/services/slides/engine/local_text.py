@@ -9,9 +9,10 @@ the deck is a labelled skeleton of placeholders that say what to write (`text_sk
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 
 from app.services.slides.engine.model import (
@@ -52,26 +53,30 @@ class _Source:
 
     def __init__(self, text: str, language: str):
         self.chunks = parse_chunks(text)
-        blocks = [b for c in self.chunks for b in c.blocks]
-        prose = " ".join(b.text for b in blocks if b.kind == "para")
+        prose = " ".join(b.text for c in self.chunks for b in c.blocks if b.kind == "para")
         self.language = guess_language(prose or text, default=language)
         sentences: list[str] = []
         self.rows: dict[int, list[int]] = {}  # id(block) → its sentence rows
         self.kinds: dict[int, str] = {}  # id(block) → its kind
         self.lead_rows: list[int] = []  # the first sentence of each paragraph
-        for block in blocks:
-            if block.kind in ("para", "quote"):
-                found = split_sentences(block.text, language=self.language)
-            elif block.kind == "list":
-                found = [text for _, text in block.items]
-            else:
-                continue
-            self.rows[id(block)] = list(range(len(sentences), len(sentences) + len(found)))
-            self.kinds[id(block)] = block.kind
-            if block.kind == "para" and found:
-                self.lead_rows.append(len(sentences))
-            sentences += found
+        self.chunk_rows: list[list[int]] = [[] for _ in self.chunks]  # per chunk: its sentence rows
+        self.headings = [_key(c.title) for c in self.chunks]
+        for number, chunk in enumerate(self.chunks):
+            for block in chunk.blocks:
+                if block.kind in ("para", "quote"):
+                    found = split_sentences(block.text, language=self.language)
+                elif block.kind == "list":
+                    found = [text for _, text in block.items]
+                else:
+                    continue
+                self.rows[id(block)] = list(range(len(sentences), len(sentences) + len(found)))
+                self.kinds[id(block)] = block.kind
+                self.chunk_rows[number] += self.rows[id(block)]
+                if block.kind == "para" and found:
+                    self.lead_rows.append(len(sentences))
+                sentences += found
         self.index = SentenceIndex(sentences, language=self.language)
+        self.keys = [_key(s) for s in sentences]  # each sentence's words, to tell what a slide already says
         self.words = labels(self.language)  # the engine's own words (e.g. "Overview") in the source's language
 
     def text(self, rows: list[int]) -> list[str]:
@@ -87,13 +92,27 @@ def _source(text: str, language: str) -> _Source:
     return _Source(text, language)
 
 
+@dataclass(frozen=True)
+class Planned:
+    """An outline, and what the user should know about how their document became it (said on the deck)."""
+
+    outline: Outline
+    notices: list[str]
+
+
 def outline_from(spec: DeckSpec) -> Outline:
     """The outline of a deck, with every slide already written (bullets, charts, notes)."""
+    return plan_outline(spec).outline
+
+
+def plan_outline(spec: DeckSpec) -> Planned:
+    """`outline_from`, with notices for what the document held that the deck does not show as asked:
+    code left out, fewer slides than asked, parts past the slide limit."""
     language = base_language(spec.language)
     if not spec.source_text.strip():
         slides = skeleton_slides(topic=spec.topic, audience=spec.audience, count=spec.slides, language=language,
                                  notes=spec.notes)
-        return Outline(title=slides[0].title, slides=slides)
+        return Planned(Outline(title=slides[0].title, slides=slides), [])
     source = _source(spec.source_text, language)
     title, subtitle, intro, sections = _structure(source, spec)
     drafts: list[Draft] = []
@@ -105,7 +124,7 @@ def outline_from(spec: DeckSpec) -> Outline:
     prose = partial(_prose, source=source)
     # The count asked for is a promise: fit_count only approaches it without losing text; cap_count keeps it.
     room = min(spec.slides, MAX_SLIDES) - 1
-    drafts = cap_count(fit_count(split_long(drafts, prose), room, prose), room)
+    drafts, left_out = cap_count(fit_count(split_long(drafts, prose), room, prose), room)
     # The title slide's notes summarise with sentences no other slide shows or says (one note, one slide).
     used = {title, subtitle} | {text for d in drafts for text in d.bullets + d.notes}
     summary = source.text((intro and source.prose(intro)) or _central(source, TITLE_NOTES, skip=used))
@@ -113,7 +132,30 @@ def outline_from(spec: DeckSpec) -> Outline:
                     notes=_notes(summary) if spec.notes else "")]
     for number, draft in enumerate(number_parts(drafts), start=2):
         slides.append(_to_slide(draft, f"s{number}", spec.notes))
-    return Outline(title=slides[0].title, slides=slides)
+    notices = _notices(source, spec, made=len(slides), sections=len(sections), left_out=left_out)
+    return Planned(Outline(title=slides[0].title, slides=slides), notices)
+
+
+def _notices(source: _Source, spec: DeckSpec, *, made: int, sections: int, left_out: list[str]) -> list[str]:
+    notices = []
+    code = [c.title or source.words["overview"] for c in source.chunks for b in c.blocks if b.kind == "code"]
+    if code:
+        places = ", ".join(f"“{t}”" for t in dict.fromkeys(code))
+        noun = "1 code block" if len(code) == 1 else f"{len(code)} code blocks"
+        notices.append(f"Left out {noun} (in {places}): slides have no layout for code or text diagrams; "
+                       "add it as a picture if it belongs on a slide.")
+    asked = min(spec.slides, MAX_SLIDES)
+    if left_out:
+        names = ", ".join(f"“{t}”" for t in left_out[:3] if t) + (" …" if len(left_out) > 3 else "")
+        noun = "1 part" if len(left_out) == 1 else f"{len(left_out)} parts"
+        notices.append(f"The document has more parts than fit in {asked} slide{'s' if asked != 1 else ''}: "
+                       f"{noun} left out ({names or 'untitled'}).")
+    elif made < asked:
+        why = (f"the document has {sections} section{'s' if sections != 1 else ''}"
+               if any(c.level and c.title for c in source.chunks) else "the document has no headings")
+        notices.append(f"Made {made} slides of the {asked} asked: {why}, and the offline engine splits one only "
+                       "when it has text enough for two slides. It adds no text of its own.")
+    return notices
 
 
 def write_slide(spec: DeckSpec, outline: Outline, slide_id: str) -> Slide:
@@ -140,22 +182,49 @@ def write_slide(spec: DeckSpec, outline: Outline, slide_id: str) -> Slide:
             summary = _central(source, TITLE_NOTES, {slide.title, slide.subtitle})
             data["notes"] = data["notes"] or _notes(source.text(summary))
         elif text_layout and not slide.bullets and not slide.bullets_right and slide.title:
-            found = index.relevant(slide.title, k=PROSE_BULLETS + 3)
-            bullets = sorted(found[:3])
+            bullets = sorted(index.relevant(slide.title, k=PROSE_BULLETS + 3)[:3])
             if bullets:
                 data.update(bullets=source.text(bullets), placeholder=False)
-                data["notes"] = data["notes"] or _notes(source.text(sorted(set(found) - set(bullets))))
+                written = slide.model_copy(update={"bullets": source.text(bullets)})
+                data["notes"] = data["notes"] or _notes(_notes_for(source, outline, written))
             else:  # the source says nothing about this title: ask the user, as for a bare topic
                 data.update(bullets=fill_bullets(slide.title, source.language), placeholder=True)
         elif not data["notes"]:
-            shown = " ".join([slide.title, slide.subtitle, slide.quote, *slide.bullets, *slide.bullets_right])
-            on_slide = {_key(t) for t in [*slide.bullets, *slide.bullets_right, slide.quote]}
-            skip = {i for i, s in enumerate(index.sentences) if _key(s) in on_slide}
-            data["notes"] = _notes(source.text(sorted(index.relevant(shown, k=4, exclude=skip))))
+            data["notes"] = _notes(_notes_for(source, outline, slide))
     if not spec.notes:
         data["notes"] = ""
     data.update(stage="ready", error="")
     return Slide.model_validate(data)
+
+
+def _notes_for(source: _Source, outline: Outline, slide: Slide) -> list[str]:
+    """Speaker notes for a slide that has none: the sentences of its own section (found by the sentences it
+    shows or by its title) that no slide shows or says. A slide the source cannot place (the user's own)
+    gets the sentences most related to it, under the same rule; nothing left to say gives no notes."""
+    keys = source.keys
+    on_slide = {_key(t) for t in [slide.subtitle, slide.quote, *slide.bullets, *slide.bullets_right] if t}
+    others = [s for s in outline.slides if s.id != slide.id]
+    shown = {_key(t) for s in others for t in [s.title, s.subtitle, s.quote, *s.bullets, *s.bullets_right] if t}
+    noted = " " + " ".join(_key(s.notes) for s in others) + " "
+
+    def unsaid(row: int) -> bool:
+        key = keys[row]
+        return bool(key) and key not in on_slide and key not in shown and f" {key} " not in noted
+
+    titles = _title_keys(slide.title)
+    own = [n for n, rows in enumerate(source.chunk_rows)
+           if (source.headings[n] and source.headings[n] in titles) or any(keys[r] in on_slide for r in rows)]
+    if own:
+        return source.text([r for n in own for r in source.chunk_rows[n] if unsaid(r)])
+    shows = " ".join([slide.title, slide.subtitle, slide.quote, *slide.bullets, *slide.bullets_right])
+    related = (r for r in source.index.relevant(shows, k=len(keys)) if unsaid(r))
+    return source.text(sorted(itertools.islice(related, 4)))
+
+
+def _title_keys(title: str) -> set[str]:
+    """A slide title and the section headings it may be made of: "A & B", "A … D", "A — Growth", "A (2/3)"."""
+    title = re.sub(r"\s*\(\d+/\d+\)$", "", title)
+    return {_key(part) for part in [title, *re.split(r"\s+[&…—]\s+", title)] if part.strip()}
 
 
 # --- structure -----------------------------------------------------------------------------------

@@ -8,12 +8,12 @@ below for several series), so the thumbnail reads like the slide.
 from __future__ import annotations
 
 import math
-import re
 
 from PIL import ImageDraw
 
 from app.services.slides.engine.layout import Design
 from app.services.slides.engine.model import ChartData
+from app.services.slides.engine.number_format import format_number
 from app.services.slides.engine.pptx_content import AREA_ALPHA
 from app.services.slides.engine.themes import font_file
 from app.services.slides.engine.typeset import pil_font
@@ -34,17 +34,6 @@ def series_colors(design: Design, count: int) -> list[str]:
         base = design.color(slots[index % len(slots)])
         colors.append("#" + (_darker(base) if index >= len(slots) else base))
     return colors
-
-
-def format_number(value: float, number_format: str) -> str:
-    """Enough of Excel number formats for axis labels: decimals, thousands, percent, currency."""
-    percent = "%" in number_format
-    shown = value * 100 if percent else value
-    match = re.search(r"0\.(0+)", number_format)
-    decimals = len(match.group(1)) if match else (0 if float(shown).is_integer() else 1)
-    text = f"{shown:,.{decimals}f}" if "," in number_format else f"{shown:.{decimals}f}"
-    prefix = next((c for c in "$€£¥" if number_format.lstrip('"[').startswith(c)), "")
-    return f"{prefix}{text}{'%' if percent else ''}"
 
 
 def nice_ticks(low: float, high: float, count: int = 8) -> list[float]:

@@ -131,9 +131,10 @@ def _repicked(draft: Draft, prose: Prose) -> Draft:
     return replace(picked, part=draft.part, merged_titles=draft.merged_titles)
 
 
-def cap_count(drafts: list[Draft], room: int) -> list[Draft]:
+def cap_count(drafts: list[Draft], room: int) -> tuple[list[Draft], list[str]]:
     """At most `room` slides whatever the source: text slides are forced together (bullets beyond the
-    slide limit move to the notes); what still does not fit is left out, and the last slide says so."""
+    slide limit move to the notes); what still does not fit is left out, and the last slide says so.
+    Returns the slides and the titles of those left out (the deck says so too)."""
     while len(drafts) > room:
         pairs = [i for i, (a, b) in enumerate(itertools.pairwise(drafts))
                  if a.layout == b.layout == "bullets"]
@@ -146,12 +147,14 @@ def cap_count(drafts: list[Draft], room: int) -> list[Draft]:
         drafts[i:i + 2] = [Draft("bullets", f"{a.titles[0]} … {b.titles[-1]}", bullets=bullets[:MERGE_LIMIT],
                                  notes=a.notes + bullets[MERGE_LIMIT:] + b.notes,
                                  merged_titles=a.titles + b.titles)]
-    if room <= 0:
-        return []
-    if len(drafts) > room:
+    room = max(0, room)
+    left_out = [d.title for d in drafts[room:]]
+    if room == 0:
+        return [], left_out
+    if left_out:
         drafts = drafts[:room]
         drafts[-1].notes.append("The source has more parts than fit in one deck; the rest was left out.")
-    return drafts
+    return drafts, left_out
 
 
 def number_parts(drafts: list[Draft]) -> list[Draft]:
