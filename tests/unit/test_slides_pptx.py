@@ -333,3 +333,22 @@ def test_number_formats_follow_excel_rules(value, number_format, label):
     from app.services.slides.engine.number_format import format_number
 
     assert format_number(value, number_format) == label
+
+
+def test_a_chart_titled_like_its_slide_does_not_say_it_twice():
+    """A table under a heading becomes a chart titled like the slide: the slide's title is enough, in the .pptx
+    and in the preview; a chart with a title of its own keeps it."""
+    growth = ChartData(type="column", title="Growth  by region", categories=["Nordics", "Benelux"],
+                       series=[ChartSeries(name="Growth", values=[27.0, 9.0])])
+    same = Slide(id="same", layout="chart", title="Growth by region", chart=growth)
+    other = Slide(id="other", layout="chart", title="Where we grew", chart=growth)
+    charts = [next(shape.chart for shape in slide.shapes if shape.has_chart) for slide in read(render_pptx(
+        outline=Outline(title="Q3", slides=[same, other]), theme=get_theme("studio"), images={})).slides]
+    assert not charts[0].has_title
+    assert charts[1].has_title and charts[1].chart_title.text_frame.text == "Growth  by region"
+    untitled = slide_preview_png(slide=same, theme=get_theme("studio"))
+    titled = slide_preview_png(slide=same.model_copy(update={"chart": growth.model_copy(update={"title": ""})}),
+                               theme=get_theme("studio"))
+    assert untitled == titled  # the preview drew no second title either
+    assert slide_preview_png(slide=other, theme=get_theme("studio")) != slide_preview_png(
+        slide=other.model_copy(update={"chart": growth.model_copy(update={"title": ""})}), theme=get_theme("studio"))

@@ -106,6 +106,14 @@ class Slide(BaseModel):
     def _one_line(cls, value: str) -> str:
         return _clean(value)
 
+    def shown_chart(self) -> ChartData | None:
+        """The chart as drawn: without its own title when it only repeats the slide's (a table under a heading
+        became a chart titled like the slide, and the slide said it twice, the second time in bold)."""
+        if self.chart is None or " ".join(self.chart.title.split()).casefold() != " ".join(
+                self.title.split()).casefold():
+            return self.chart
+        return self.chart.model_copy(update={"title": ""})
+
     @field_validator("bullets", "bullets_right")
     @classmethod
     def _bullets(cls, value: list[str]) -> list[str]:

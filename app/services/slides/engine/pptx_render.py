@@ -122,7 +122,7 @@ def _fill(pptx_slide: PptxSlide, plan: SlidePlan, slide: Slide, design: Design,
                 log.warning("slide %s: picture not used: %s", slide.id, exc.message)
                 problems.append(f"The picture for this slide could not be used: {exc.message}")
     if plan.chart is not None and slide.chart is not None:
-        add_chart(pptx_slide, plan.chart, slide.chart, design, font_pt=plan.chart_font_pt)
+        add_chart(pptx_slide, plan.chart, slide.shown_chart(), design, font_pt=plan.chart_font_pt)
     if plan.table is not None:
         add_table(pptx_slide, plan.table, design)
     # Placeholders left empty would show PowerPoint's "Click to add text" prompts: drop them.

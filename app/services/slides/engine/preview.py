@@ -73,7 +73,8 @@ def draw_slide(*, slide: Slide, design: Design, image: bytes | None, width: int,
     draw = ImageDraw.Draw(canvas, "RGBA")  # blends translucent fills (area charts)
     if plan.chart is not None and slide.chart is not None:
         left, top, right, bottom = plan.chart.scaled(scale)
-        draw_chart(draw, (left, top, right, bottom), slide.chart, design, plan.chart_font_pt * EMU_PER_PT * scale)
+        draw_chart(draw, (left, top, right, bottom), slide.shown_chart(), design,
+                   plan.chart_font_pt * EMU_PER_PT * scale)
     if plan.table is not None:
         _draw_table(draw, plan.table, design, scale)
     for block in plan.texts.values():
