@@ -43,6 +43,9 @@ STALE_MESSAGE = ("This deck was changed elsewhere since you started editing. You
 REPLACED_NOTE = "Changed elsewhere, before unsaved edits were saved over it"
 
 
+NEW_DECK = "new"  # leaving_to: the form for a new deck
+
+
 def _deck_row(summary: dict) -> dict[str, str]:
     return {"id": str(summary["id"]), "title": summary["title"], "status": summary["status"],
             "slides": str(summary["slide_count"]), "updated": summary["updated_at"][:16].replace("T", " ")}
@@ -103,6 +106,9 @@ class SlidesState(rx.State):
     undo_row: dict[str, str] = {}
     undo_index: int = -1
     confirm_regenerate_message: str = ""
+    # Where the user asked to go (a deck id, or NEW_DECK) while the open deck held unsaved edits: "" until then.
+    # The page asks to save, discard or stay instead of dropping the edits.
+    leaving_to: str = ""
     following: bool = False
     # The library picture picker: the slide it picks for ("" when closed), the search, the pictures shown.
     picker_for: str = ""
@@ -208,9 +214,17 @@ class SlidesState(rx.State):
     @rx.event
     @signed_in
     async def open_deck(self, user: UserPublic, deck_id: str):
+        deck_id = str(deck_id)
+        if self.dirty and deck_id == self.deck.get("id"):
+            return rx.scroll_to("deck-workspace")  # the deck is open, with its edits: reopening would drop them
+        if self.dirty:
+            self.leaving_to = deck_id
+            return None
+        return self._open_listed(user.workspace_id, deck_id)
+
+    def _open_listed(self, workspace_id: int, deck_id: str):
         try:
-            return self._open(user.workspace_id, parse_id(deck_id),
-                              "preview" if self._was_generated(deck_id) else "outline")
+            return self._open(workspace_id, parse_id(deck_id), "preview" if self._was_generated(deck_id) else "outline")
         except (AppError, ValueError):
             self.deck, self.rows = {}, []
             return rx.toast.error("That deck no longer exists.")
@@ -222,7 +236,41 @@ class SlidesState(rx.State):
     @rx.event
     @signed_in
     async def new_deck(self, user: UserPublic):
+        if self.dirty:
+            self.leaving_to = NEW_DECK
+            return
+        self._close_deck()
+
+    def _close_deck(self) -> None:
         self.deck, self.rows, self.versions, self.dirty, self.edits_stale = {}, [], [], False, False
+
+    @rx.event
+    @signed_in
+    async def leave_deck(self, user: UserPublic, save: bool):
+        """Go where the user asked (see leaving_to) after saving or discarding the open deck's edits. A save
+        that fails (a change made elsewhere, an outline that does not hold) stays on the deck and says why."""
+        if save and (refusal := refused(user, "slides.write")):
+            return refusal
+        target, self.leaving_to = self.leaving_to, ""
+        if not target:
+            return None
+        if save:
+            try:
+                self._save(user.workspace_id)
+            except AppError as exc:
+                return rx.toast.error(exc.message)
+            except ValueError as exc:
+                return rx.toast.error("Check the outline: " + problem(exc))
+        self.dirty = False
+        if target == NEW_DECK:
+            self._close_deck()
+            return rx.toast.success("Outline saved.") if save else None
+        opened = self._open_listed(user.workspace_id, target)
+        return [rx.toast.success("Outline saved."), *opened] if save and isinstance(opened, list) else opened
+
+    @rx.event
+    def stay_on_deck(self):
+        self.leaving_to = ""
 
     @rx.event
     @signed_in

@@ -169,5 +169,28 @@ def deck_list() -> rx.Component:
         rx.cond(SlidesState.deck_list.length() > 0,
                 rx.vstack(rx.foreach(SlidesState.deck_list, deck_item), spacing="1", width="100%", id="deck-list"),
                 rx.text("Decks you make show up here.", size="2", color=rx.color("gray", 10))),
+        leave_deck_dialog(),
         spacing="3", width="100%",
     ), width="100%")
+
+
+def leave_deck_dialog() -> rx.Component:
+    """Asked when another deck (or a new one) is opened over unsaved outline edits: never dropped silently."""
+    s = SlidesState
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Save your edits first?"),
+            rx.alert_dialog.description("The outline of “" + s.deck["title"] + "” has edits that are not saved. "
+                                        "Save them, or leave them behind, before opening another deck."),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Stay on this deck", variant="soft", color_scheme="gray",
+                                                 on_click=s.stay_on_deck)),
+                rx.alert_dialog.action(rx.button("Discard edits", variant="soft", color_scheme="red",
+                                                 on_click=s.leave_deck(False))),
+                rx.alert_dialog.action(rx.button("Save and continue", on_click=s.leave_deck(True))),
+                justify="end", spacing="3", margin_top="16px", wrap="wrap",
+            ),
+            max_width="500px",
+        ),
+        open=s.leaving_to != "",
+    )

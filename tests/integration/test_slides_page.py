@@ -81,3 +81,46 @@ async def test_discarding_unsaved_edits_shows_the_stored_outline(api, env):
     assert title_of(page, second) == "Mine" and page.edits_stale
     await run(page, "discard_edits")
     assert title_of(page, second) == "Theirs" and not page.dirty and not page.edits_stale
+
+
+async def test_opening_another_deck_over_unsaved_edits_asks_first(api, env):
+    register(api)
+    login(api)
+    first = create(api, source_text=MARKDOWN, slides=6)
+    other = create(api, source_text=MARKDOWN, slides=5)
+    page = page_state(f"{COOKIE_NAME}={api.cookies.get(COOKIE_NAME)}")
+    await run(page, "load_page")
+    await run(page, "open_deck", str(first["id"]))
+    second = page.rows[1]["id"]
+
+    def edit(title: str) -> None:
+        SlidesState.event_handlers["edit_slide"].fn(page, second, "title", title)
+
+    def stored_title(deck_id: int) -> str:
+        return api.get(f"/api/v1/slides/{deck_id}").json()["outline"]["slides"][1]["title"]
+
+    # Another deck, a new deck, or the open deck again: nothing is dropped, the page asks (or stays).
+    edit("Edited, then another deck")
+    await run(page, "open_deck", str(other["id"]))
+    assert page.leaving_to == str(other["id"]) and page.deck["id"] == str(first["id"]) and page.dirty
+    SlidesState.event_handlers["stay_on_deck"].fn(page)
+    assert page.leaving_to == "" and title_of(page, second) == "Edited, then another deck"
+    await run(page, "new_deck")
+    assert page.leaving_to == "new" and page.has_deck and page.dirty
+    SlidesState.event_handlers["stay_on_deck"].fn(page)
+    await run(page, "open_deck", str(first["id"]))
+    assert page.leaving_to == "" and page.dirty and title_of(page, second) == "Edited, then another deck"
+
+    # Save and continue: stored, then the other deck is open.
+    await run(page, "open_deck", str(other["id"]))
+    await run(page, "leave_deck", True)
+    assert stored_title(first["id"]) == "Edited, then another deck"
+    assert page.deck["id"] == str(other["id"]) and not page.dirty and page.leaving_to == ""
+
+    # Discard: nothing stored, the new-deck form is shown.
+    await run(page, "open_deck", str(first["id"]))
+    edit("Left behind")
+    await run(page, "new_deck")
+    await run(page, "leave_deck", False)
+    assert stored_title(first["id"]) == "Edited, then another deck"
+    assert not page.has_deck and not page.dirty and page.leaving_to == ""

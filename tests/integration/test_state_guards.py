@@ -95,7 +95,7 @@ PRIVATE_CALLS = [
     (SlidesState, "rebuild_outline", ()),
     (SlidesState, "cancel_generation", ()), (SlidesState, "save_version", ()),
     (SlidesState, "restore_version", ("1",)), (SlidesState, "drop_slide", ("s1", "s2")),
-    (SlidesState, "save_over_changes", ()), (SlidesState, "discard_edits", ()),
+    (SlidesState, "save_over_changes", ()), (SlidesState, "discard_edits", ()), (SlidesState, "leave_deck", (True,)),
     (BillingState, "load_page", ()), (BillingState, "buy_pack", ("1",)), (BillingState, "subscribe", ("1",)),
     (BillingState, "open_portal", ()), (BillingState, "save_budget", ({"monthly_cap": "1"},)),
     (TemplatesState, "load_page", ()), (TemplatesState, "create", ({"name": "x"},)),

@@ -54,7 +54,7 @@ WRITE_CALLS = [
     (SlidesState, "regenerate_slide", ("s1",)), (SlidesState, "confirm_regenerate", ()),
     (SlidesState, "rebuild_outline", ()), (SlidesState, "cancel_generation", ()), (SlidesState, "save_version", ()),
     (SlidesState, "restore_version", ("1",)), (SlidesState, "drop_slide", ("s1", "s2")),
-    (SlidesState, "save_over_changes", ()),
+    (SlidesState, "save_over_changes", ()), (SlidesState, "leave_deck", (True,)),
     (TemplatesState, "create", ({"name": "x"},)), (TemplatesState, "duplicate", ("1",)),
     (TemplatesState, "archive", ("1", True)),
     (TemplateEditorState, "save", ({"note": "x"},)), (TemplateEditorState, "save_sample", (False,)),
