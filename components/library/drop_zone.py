@@ -79,7 +79,7 @@ def upload_row(item: rx.Var) -> rx.Component:
                 white_space="nowrap", max_width="50%"),
         rx.spacer(),
         rx.text(rx.cond(item["message"] != "", item["message"],
-                        rx.cond(item["state"] == "uploading", item["received"] + " bytes received", item["state"])),
+                        rx.cond(item["state"] == "uploading", item["received"] + " received", item["state"])),
                 size="1",
                 color=rx.match(item["state"], ("error", rx.color("red", 11)), ("missing", rx.color("amber", 11)),
                                rx.color("gray", 10))),

@@ -173,6 +173,18 @@ async def test_cancelled_while_waiting_for_the_next_chunk(cookie):
                                  "drop them again."
 
 
+async def test_progress_reads_as_a_size(cookie, monkeypatch):
+    monkeypatch.setattr(ingest, "REPORT_EVERY", 0)  # every chunk reported
+    page = UploadPage(cookie)
+    chunks, task = start(page, ["big.jpg"])
+    for chunk in chunks_of("big.jpg", bytes(2 * 1024 * 1024))[:24]:  # cancelled before it is read whole
+        await chunks.push(chunk)
+    await wait_until(lambda: page.uploads and page.uploads[0]["received"] == "384 KB")  # not "393216 bytes"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 async def test_the_other_exits_leave_the_panel_finished(cookie, monkeypatch):
     # A file refused mid-batch (damaged), then the scanner down: the upload runs to its end, each file has its
     # line, the panel says "finished" and the drop zone takes files again.

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequen
 from dataclasses import dataclass, field
 from typing import IO, Protocol, TypeVar
 
+from app.display import storage_text
 from app.errors import ServiceUnavailable
 from app.services import scan
 from app.services.assets import archives
@@ -153,7 +154,7 @@ class Chunk(Protocol):
 @dataclass
 class StreamedUpload:
     """What a streamed upload did: one entry per file (name, state: uploading | stored | duplicate | error |
-    missing, received bytes, message), the ids of every image it brought in (new or already
+    missing, received size as people read it, message), the ids of every image it brought in (new or already
     there), a warning when the thumbnails could not be queued, and — when it was interrupted — what that cost."""
 
     entries: list[dict[str, str]]
@@ -265,15 +266,16 @@ async def ingest_chunks(*, workspace_id: int, chunks: AsyncIterable[Chunk],
             async for chunk in chunks:
                 finished, started = assembler.feed(filename=chunk.filename, offset=chunk.offset, data=chunk.data)
                 if started:  # listed before the previous file is stored: every file the assembler holds has a line
-                    entries.append({"name": chunk.filename, "state": "uploading", "received": "0", "message": ""})
+                    entries.append({"name": chunk.filename, "state": "uploading", "received": "", "message": ""})
                 for file in finished:
                     await _to_the_end(finish(file))
-                entries[-1]["received"] = str(assembler.current.received)
+                entries[-1]["received"] = storage_text(assembler.current.received)
                 if time.monotonic() - last_report > REPORT_EVERY:
                     last_report = time.monotonic()
                     await report([dict(e) for e in entries])
-        except Exception as exc:  # the stream broke (a part header no parser can read): keep what came
-            unreadable = f"The upload could not be read from here on ({str(exc)[:120]}). Upload the rest again."
+        except Exception:  # the stream broke (a part header no parser can read): keep what came
+            log.warning("a streamed upload broke part-way", exc_info=True)  # the parser's words are for us
+            unreadable = "The upload could not be read from here on. Upload the rest again."
             if assembler.current is not None:
                 assembler.current.refused = "unreadable"
             else:
