@@ -7,7 +7,7 @@ import reflex as rx
 from app.db import read_scope
 from app.job_hub import Changes
 from app.services.assets import service as assets
-from app.services.assets.ingest import ingest_chunks
+from app.services.assets.ingest import StreamedUpload, UploadInterrupted, ingest_chunks
 from app.services.auth.accounts import UserPublic
 from app.services.library.cards import card_of
 from state import live
@@ -30,9 +30,11 @@ def _dropped(on_done: str, asset_ids: list[str]) -> rx.event.EventSpec | None:
 
 
 class AssetsState(rx.State):
-    # This upload's files: name, received bytes, state (uploading/stored/duplicate/error), message.
+    # This upload's files: name, received size, state (uploading/stored/duplicate/error/missing), message.
     uploads: list[dict[str, str]] = []
     uploading: bool = False
+    # Why the last upload ended early (the browser went away, an error): what it saved; "" when it ran to the end.
+    upload_notice: str = ""
     upload_percent: int = 0
     # Whether a background follower is relaying job progress into the grid.
     following: bool = False
@@ -40,15 +42,15 @@ class AssetsState(rx.State):
 
     @rx.var
     def upload_counts(self) -> dict[str, int]:
-        counts = {"stored": 0, "duplicate": 0, "error": 0, "uploading": 0}
+        counts = {"stored": 0, "duplicate": 0, "error": 0, "missing": 0, "uploading": 0}
         for item in self.uploads:
             counts[item["state"]] = counts.get(item["state"], 0) + 1
         return counts
 
     @rx.var
     def upload_rows(self) -> list[dict[str, str]]:
-        """Refused files first: they are what the user has to act on."""
-        return sorted(self.uploads, key=lambda u: u["state"] != "error")
+        """Refused and missing files first: they are what the user has to act on."""
+        return sorted(self.uploads, key=lambda u: u["state"] not in ("error", "missing"))
 
     def _set_processing(self, workspace_id: int) -> None:
         # The follower's own count (assets.processing_count): a capped search count here showed "1001 processing"
@@ -74,40 +76,53 @@ class AssetsState(rx.State):
     @rx.event
     def dismiss_uploads(self):
         if not self.uploading:
-            self.uploads = []
+            self.uploads, self.upload_notice = [], ""
 
     @rx.event
     def handle_upload_progress(self, progress: dict):
         self.upload_percent = int(100 * float(progress.get("progress", 0) or 0))
 
     @rx.event(background=True)
-    async def handle_upload(self, chunks: rx.UploadChunkIterator, on_done: str = ""):
+    async def handle_upload(self, chunks: rx.UploadChunkIterator, on_done: str = "", names: list | None = None):
         """Store each streamed file (app/services/assets/ingest.py, as the REST upload does) and list what
-        became of it; then `on_done(asset_ids)` when the drop zone was given one (components/library/drop_zone.py)."""
+        became of it; then `on_done(asset_ids)` when the drop zone was given one (components/library/drop_zone.py).
+        `names`: the dropped files' names, as the browser sends them (to list those an interruption kept back)."""
         async with self:
             user = session_user(self)
-            self.uploading, self.uploads, self.upload_percent = user is not None, [], 0
-        if user is None:
+            refusal = refused(user, "assets.write") if user is not None else None
+            # Not "uploading" while a refused upload drains: a cancel then would leave the drop zone off.
+            self.uploading = user is not None and refusal is None
+            self.uploads, self.upload_percent, self.upload_notice = [], 0, ""
+        if user is None or refusal is not None:
             async for _ in chunks:  # drain, so the browser is not left hanging
                 pass
-            yield rx.toast.error("Your session ended. Sign in again to upload.")
-            return
-        if refusal := refused(user, "assets.write"):
-            async for _ in chunks:
-                pass
-            async with self:
-                self.uploading = False
-            yield refusal
+            yield refusal or rx.toast.error("Your session ended. Sign in again to upload.")
             return
 
         async def report(entries: list[dict[str, str]]) -> None:
             async with self:
                 self.uploads = entries
 
-        done = await ingest_chunks(workspace_id=user.workspace_id, chunks=chunks, report=report)
+        try:
+            done = await ingest_chunks(workspace_id=user.workspace_id, chunks=chunks, report=report,
+                                       names=names or [])
+        except UploadInterrupted as stopped:
+            # The browser went away and Reflex cancelled this handler. A reload keeps the tab's token
+            # (sessionStorage), so the same tab gets this state back: it must not stay "Uploading…" with the
+            # drop zone off. The cancellation goes on (nothing yielded now would reach the page).
+            async with self:
+                self._end_upload(stopped.upload)
+                await self._reload(user.workspace_id)
+            raise
+        except BaseException:
+            async with self:
+                self.uploading = False
+                self.upload_notice = ("The upload stopped on an unexpected error. The files marked stored were "
+                                      "saved; drop the others again.")
+            raise
         async with self:
-            self.uploads = done.entries
-            self.uploading, self.upload_percent = False, 100
+            self._end_upload(done)
+            self.upload_percent = 100
             await self._reload(user.workspace_id)
             start_follow = not self.following
         stored = sum(e["state"] == "stored" for e in done.entries)
@@ -120,6 +135,12 @@ class AssetsState(rx.State):
             yield AssetsState.follow_jobs
         if on_done and (then := _dropped(on_done, [str(i) for i in done.asset_ids])) is not None:
             yield then
+
+    def _end_upload(self, done: StreamedUpload) -> None:
+        self.uploads, self.uploading = done.entries, False
+        # Only an interrupted upload leaves a notice: no toast reaches a page that went away.
+        if done.interrupted:
+            self.upload_notice = " ".join(m for m in (done.interrupted, done.queue_message) if m)
 
     @rx.event(background=True)
     async def follow_jobs(self):

@@ -1,7 +1,9 @@
 """The drop zone every page that takes pictures in uses, and the list of what the drop did."""
 
 import reflex as rx
+from reflex_base.event import parse_args_spec
 from reflex_base.utils import format
+from reflex_components_core.core.upload import _on_drop_spec
 
 from components.layout.numbers import count_of
 from state.assets import AssetsState
@@ -13,12 +15,21 @@ ACCEPT = {"image/jpeg": [".jpg", ".jpeg"], "image/png": [".png"], "image/webp": 
           "application/zip": [".zip"]}
 
 
+def _dropped_names() -> rx.Var:
+    """The dropped files' names, read in the browser when they are dropped: the on_drop callback's argument
+    (Reflex names it from its drop spec), in the order the upload sends them."""
+    files = parse_args_spec(_on_drop_spec)[0][0]
+    return files.map(lambda file: file["name"])
+
+
 def _start_upload(on_done: rx.EventHandler | None):
     upload = rx.upload_files_chunk(upload_id=UPLOAD_ID, on_upload_progress=AssetsState.handle_upload_progress)
     # Bound as the handler's full name (an upload's extra arguments must be JSON): handle_upload calls it with
     # the ids of every image the drop brought in (stored or already there). Always bound, "" for none: an
-    # unbound parameter would be offered the dropped files.
-    return AssetsState.handle_upload(upload, on_done=format.format_event_handler(on_done) if on_done else "")
+    # unbound parameter would be offered the dropped files. `names` lets an interrupted upload list the files
+    # it never received.
+    return AssetsState.handle_upload(upload, on_done=format.format_event_handler(on_done) if on_done else "",
+                                     names=_dropped_names())
 
 
 def _drop_full() -> rx.Component:
@@ -62,14 +73,16 @@ def upload_row(item: rx.Var) -> rx.Component:
                  ("stored", rx.icon("circle-check", size=16, color=rx.color("green", 10))),
                  ("duplicate", rx.icon("copy", size=16, color=rx.color("gray", 10))),
                  ("error", rx.icon("circle-x", size=16, color=rx.color("red", 10))),
+                 ("missing", rx.icon("circle-dashed", size=16, color=rx.color("amber", 10))),
                  rx.spinner(size="1")),
         rx.text(item["name"], size="2", overflow="hidden", text_overflow="ellipsis",
                 white_space="nowrap", max_width="50%"),
         rx.spacer(),
         rx.text(rx.cond(item["message"] != "", item["message"],
-                        rx.cond(item["state"] == "uploading", item["received"] + " bytes received", item["state"])),
+                        rx.cond(item["state"] == "uploading", item["received"] + " received", item["state"])),
                 size="1",
-                color=rx.cond(item["state"] == "error", rx.color("red", 11), rx.color("gray", 10))),
+                color=rx.match(item["state"], ("error", rx.color("red", 11)), ("missing", rx.color("amber", 11)),
+                               rx.color("gray", 10))),
         width="100%", align="center", spacing="2",
     )
 
@@ -81,16 +94,23 @@ def upload_panel() -> rx.Component:
         rx.card(
             rx.vstack(
                 rx.hstack(
-                    rx.text(rx.cond(AssetsState.uploading, "Uploading…", "Upload finished"), weight="bold"),
+                    rx.text(rx.cond(AssetsState.uploading, "Uploading…",
+                                    rx.cond(AssetsState.upload_notice != "", "Upload interrupted",
+                                            "Upload finished")), weight="bold"),
                     rx.spacer(),
                     rx.badge(counts["stored"].to_string() + " stored", color_scheme="green"),
                     rx.badge(count_of(counts["duplicate"], "duplicate", "duplicates"), color_scheme="gray"),
                     rx.badge(counts["error"].to_string() + " refused", color_scheme="red"),
+                    rx.cond(counts["missing"] > 0,
+                            rx.badge(counts["missing"].to_string() + " not received", color_scheme="amber")),
                     rx.cond(~AssetsState.uploading,
                             rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost", color_scheme="gray",
                                            on_click=AssetsState.dismiss_uploads, aria_label="Close the upload list")),
                     width="100%", align="center", spacing="2", wrap="wrap",
                 ),
+                rx.cond(AssetsState.upload_notice != "",
+                        rx.callout(AssetsState.upload_notice, icon="triangle-alert", color_scheme="amber",
+                                   size="1", width="100%", role="status")),
                 rx.progress(value=AssetsState.upload_percent, width="100%"),
                 rx.scroll_area(rx.vstack(rx.foreach(AssetsState.upload_rows, upload_row), spacing="1",
                                          width="100%", role="list", aria_label="Uploaded files"),

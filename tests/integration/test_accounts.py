@@ -1,5 +1,7 @@
 """Account services on real SQLite and PostgreSQL."""
 
+import re
+import types
 from datetime import timedelta
 
 import pytest
@@ -9,6 +11,10 @@ from app.db import session_scope
 from app.errors import Conflict, Forbidden, InvalidCredentials, ValidationFailed
 from app.models import AuditEvent, PasswordReset, User
 from app.services.auth import accounts
+from app.services.auth.sessions import COOKIE_NAME
+from state.admin import AdminUsersState
+from state.signup import SignUpState
+from tests.integration.test_api_auth import ORIGIN
 
 PASSWORD = "correct horse battery"
 
@@ -60,11 +66,32 @@ def test_authenticate_gives_one_answer_for_every_failure(any_db):
     assert len(messages) == 1
 
 
-def test_authenticate_records_last_sign_in(any_db):
-    register("ada@example.com")
+async def test_every_way_in_records_the_sign_in_for_the_admin_page(api, env):
+    """Sign-up signs the new account in (a ticket traded for a session): Admin → Users showed "never" for it,
+    since only the password check stamped last_login_at. Every session start stamps it now."""
+    from tests.integration.test_state_guards import FakeState  # that module imports this one
+
+    admin = api.post("/api/v1/auth/register", json={"email": "ada@example.com", "password": PASSWORD},
+                     headers=ORIGIN).json()
+    assert api.post("/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD},
+                    headers=ORIGIN).status_code == 200  # the REST sign-in
+    admin_cookie = f"{COOKIE_NAME}={api.cookies.get(COOKIE_NAME)}"
+    form = FakeState("")
+    form.next_path, form.error, form.waiting = "", "", ""
+    script = SignUpState.event_handlers["handle_submit"].fn(
+        form, {"email": "grace@example.com", "name": "Grace", "password": PASSWORD, "confirm": PASSWORD})
+    ticket = re.search(r"ticket=([\w-]+)", str(script)).group(1)
+    api.cookies.clear()
+    assert api.get(f"/api/v1/auth/complete?ticket={ticket}", follow_redirects=False).status_code == 303
+
+    page = FakeState(admin_cookie)
+    page.query = ""
+    page._search = types.MethodType(AdminUsersState._search, page)
+    await AdminUsersState.event_handlers["load_page"].fn(page)
+    last = {row["email"]: row["last_login"] for row in page.users}
+    assert last["grace@example.com"] != "never" and last["ada@example.com"] != "never"
     with session_scope() as session:
-        user = accounts.authenticate(session=session, email=" ADA@example.com ", password=PASSWORD)
-    assert user.last_login_at is not None
+        assert session.get(User, admin["id"]).last_login_at is not None
 
 
 def test_disabled_accounts_cannot_sign_in(any_db):

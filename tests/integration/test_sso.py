@@ -36,6 +36,7 @@ def test_first_sign_in_creates_user_workspace_and_session(api, any_db, oidc):
     assert me["role"] == "admin"  # the first account, as with the sign-up form
     user = _user("alice@corp.example")
     assert user.personal_workspace_id == me["workspace_id"] and me["workspace_role"] == "owner"
+    assert user.last_login_at is not None  # Admin → Users: "Last sign-in"
     assert counts() == {"User": 1, "SsoIdentity": 1, "AuthSession": 1, "Workspace": 1, "Membership": 1}
     assert {"sso.user_created", "sso.signed_in", "auth.signin"} <= set(audit_actions())
     # The provider saw PKCE S256 and a nonce, and the token it signed carried that nonce.

@@ -111,3 +111,20 @@ def test_scanner_down_stops_both_at_the_same_file_with_the_same_words(signed_in,
     assert message.startswith("The virus scanner stopped taking files at a.jpg")
     # The page lists the file it stopped at, and every file after it, with that same sentence.
     assert page_errors(files) == {"a.jpg": message, "b.jpg": message}
+
+
+def test_a_broken_stream_keeps_what_came_and_says_so_without_the_parser_s_words(signed_in):
+    good, cut = images.jpeg(80, 60, seed=51), images.jpeg(640, 480, seed=52)
+
+    async def chunks():
+        yield UploadChunk(filename="good.jpg", offset=0, content_type="image/jpeg", data=good)
+        yield UploadChunk(filename="cut.jpg", offset=0, content_type="image/jpeg", data=cut[:5000])
+        raise ValueError("Invalid upload chunk disposition.")  # what Reflex's parser forwards
+
+    async def report(entries):
+        pass
+
+    done = asyncio.run(ingest.ingest_chunks(workspace_id=workspace_id(), chunks=chunks(), report=report))
+    assert [(e["name"], e["state"], e["message"]) for e in done.entries] == [
+        ("good.jpg", "stored", ""),
+        ("cut.jpg", "error", "The upload could not be read from here on. Upload the rest again.")]

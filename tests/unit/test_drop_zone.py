@@ -1,6 +1,8 @@
 """The drop zone takes its `on_done` event: the Rename page binds its handler, the Assets page none, and the
 upload handler calls what was bound (state/assets.py `_dropped`) without importing the page that bound it."""
 
+import re
+
 from reflex_base.utils import format
 
 from components.library.drop_zone import _start_upload, drop_zone
@@ -39,3 +41,15 @@ def test_a_handoff_is_taken_once_by_the_page_it_was_meant_for():
     handoff.give_deleted([7])
     assert handoff.take_deleted() == ["7"] and handoff.take_deleted() == []
     assert WorkflowsState.get_full_name() != RenameState.get_full_name()
+
+
+def test_the_drop_sends_the_dropped_names_with_the_upload():
+    # Read from the on_drop callback's own argument: the names of the files the upload is about to send, so an
+    # interrupted upload can list those it never received (state/assets.py handle_upload).
+    hooks = " ".join(drop_zone()._get_all_hooks())
+    callback = re.search(r"on_drop_\w+ = useCallback\(\(\((\w+)\) => .*?\"uploadFiles\"", hooks)
+    assert callback is not None
+    files = callback.group(1)
+    assert f'["files"] : {files},' in callback.group(0)
+    assert re.search(rf'\["names"\] : {files}\.map\(\(\((\w+)\) => \1\?\.\["name"\]\)\)', callback.group(0))
+    assert '["__reflex_event_arg_names"] : ["on_done", "names"]' in callback.group(0)

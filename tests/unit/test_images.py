@@ -63,6 +63,16 @@ def test_truncated_jpeg_is_refused():
     assert rejected(data[: len(data) // 2]) == "corrupt_image"
 
 
+@pytest.mark.parametrize("cut", [0.5, 0.9])
+def test_a_damaged_image_is_refused_in_plain_words(cut):
+    # Not Pillow's "(Truncated File Read)" or "(broken data stream …)": what happened and what to do.
+    data = images.jpeg(800, 600, seed=3)
+    with pytest.raises(ImageRejected) as caught:
+        inspect_image(data[: int(len(data) * cut)])
+    assert caught.value.message == ("The image is damaged or cut short. Re-export or re-download it, then "
+                                    "upload it again.")
+
+
 def test_pixel_flood_png_is_refused_fast_and_small():
     bomb = images.pixel_flood_png()
     tracemalloc.start()

@@ -125,6 +125,15 @@ def test_jpeg_decodes_at_reduced_scale_only_when_asked():
     assert load_frame(data, max_pixels=10**8, decode_at=(480, 360)).size == (500, 375)  # 1/4, ≥ the request
 
 
+def test_a_damaged_source_is_refused_in_plain_words():
+    data = images.jpeg(800, 600, seed=6)
+    for cut in (data[:len(data) // 2], data[:200]):  # cut while decoding, and cut in its header
+        with pytest.raises(ImageRejected) as caught:
+            load_frame(cut, max_pixels=10**8)
+        assert caught.value.code == "corrupt_image" and "(" not in caught.value.message
+        assert caught.value.message.startswith("The image is damaged or cut short. Re-export or re-download it")
+
+
 # --- upscale, rotate / flip -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("factor", [2, 4])

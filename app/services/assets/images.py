@@ -37,6 +37,10 @@ class ImageRejected(AppError):
     status = 422
 
 
+# Pillow's own words ("Truncated File Read", "broken data stream") say nothing a person can act on.
+DAMAGED = "The image is damaged or cut short. Re-export or re-download it, then upload it again."
+
+
 @dataclass(frozen=True)
 class ImageInfo:
     mime: str
@@ -79,7 +83,7 @@ def open_checked(data: bytes) -> tuple[Image.Image, ImageInfo]:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageRejected("The image has too many pixels.", code="too_many_pixels") from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageRejected(f"The image is damaged or cut short ({exc}).", code="corrupt_image") from exc
+        raise ImageRejected(DAMAGED, code="corrupt_image") from exc
     mime, ext = FORMATS[fmt]
     return image, ImageInfo(mime=mime, ext=ext, width=width, height=height)
 

@@ -9,11 +9,13 @@ scanner fails part-way (what was stored is kept and named; nothing after it is t
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Protocol
+from typing import IO, Protocol, TypeVar
 
+from app.display import storage_text
 from app.errors import ServiceUnavailable
 from app.services import scan
 from app.services.assets import archives
@@ -30,6 +32,12 @@ from app.settings import get_settings
 
 # Seconds between two reports of a streamed upload's progress (each costs the page's state lock).
 REPORT_EVERY = 0.4
+# An interrupted upload's lines for the file it cut off and for the files it never reached (state "missing").
+CUT_OFF = "Not received in full: the upload was interrupted. Drop it again."
+NOT_SENT = "Not sent: the upload was interrupted before it. Drop it again."
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def too_many_files_message(limit: int) -> str:
@@ -145,13 +153,58 @@ class Chunk(Protocol):
 
 @dataclass
 class StreamedUpload:
-    """What a streamed upload did: one entry per file (name, state: uploading | stored | duplicate | error,
-    received bytes, message), the ids of every image it brought in (new or already there), and a warning
-    when the thumbnails could not be queued."""
+    """What a streamed upload did: one entry per file (name, state: uploading | stored | duplicate | error |
+    missing, received size as people read it, message), the ids of every image it brought in (new or already
+    there), a warning when the thumbnails could not be queued, and — when it was interrupted — what that cost."""
 
     entries: list[dict[str, str]]
     asset_ids: list[int]
     queue_message: str = ""
+    interrupted: str = ""
+
+
+class UploadInterrupted(asyncio.CancelledError):
+    """The drop zone's upload was cancelled part-way: the browser went away (a reload, a closed tab, a lost
+    network) and Reflex cancelled the handler. Still a cancellation, so the task ends as cancelled; `upload`
+    is what it did by then (what was stored is kept and its thumbnails are queued)."""
+
+    def __init__(self, upload: StreamedUpload) -> None:
+        super().__init__(upload.interrupted)
+        self.upload = upload
+
+
+def interrupted_message(entries: list[dict[str, str]]) -> str:
+    """The sentence an interrupted upload ends with: how many of the dropped files are in the library."""
+    saved = sum(e["state"] in ("stored", "duplicate") for e in entries)
+    missing = sum(e["state"] == "missing" for e in entries)
+    return (f"The upload was interrupted: {saved} of {len(entries)} file{'s' if len(entries) != 1 else ''} "
+            f"{'was' if saved == 1 else 'were'} saved."
+            + (f" {missing} did not arrive: drop {'it' if missing == 1 else 'them'} again." if missing else ""))
+
+
+async def _to_the_end(step: Awaitable[T]) -> T:
+    """Await `step` to its end even when this task is cancelled meanwhile, then let the cancellation go on.
+
+    A file is stored in a thread, which no cancellation stops: cut short here, it would be stored unseen (no
+    line in the list, no thumbnail job) and its spooled bytes closed while the thread still reads them.
+    """
+    task = asyncio.ensure_future(step)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("an upload step failed after the upload was cancelled", exc_info=task.exception())
+        raise
+
+
+async def _queue_thumbnails(upload: Upload) -> str:
+    """Queue what is left to queue; the warning to show when the queue was unreachable."""
+    try:
+        await asyncio.to_thread(upload.finish)
+    except ServiceUnavailable as exc:
+        return exc.message
+    return ""
 
 
 def _entry_outcome(one: IngestResult, *, archive: bool) -> dict[str, str]:
@@ -169,10 +222,16 @@ def _entry_outcome(one: IngestResult, *, archive: bool) -> dict[str, str]:
 
 
 async def ingest_chunks(*, workspace_id: int, chunks: AsyncIterable[Chunk],
-                        report: Callable[[list[dict[str, str]]], Awaitable[None]]) -> StreamedUpload:
+                        report: Callable[[list[dict[str, str]]], Awaitable[None]],
+                        names: Sequence[str] = ()) -> StreamedUpload:
     """The drop zone's upload: files assembled from their chunks as they stream in, each stored through
     `Upload.add` (in a thread: it scans, decodes and writes) as soon as the next one starts.
-    `report(entries)` is awaited with the entries so far at most every REPORT_EVERY seconds.
+    `report(entries)` is awaited with the entries so far at most every REPORT_EVERY seconds. `names` are the
+    dropped files' names as the browser listed them, in the order it sends them.
+
+    Cancelled part-way (the browser went away), it raises UploadInterrupted: the file being stored is stored
+    to the end, the one cut off is dropped, every file stored gets its thumbnail job at once, and the files
+    never sent are listed by name.
     """
     upload = Upload(workspace_id=workspace_id)
     entries: list[dict[str, str]] = []
@@ -198,29 +257,39 @@ async def ingest_chunks(*, workspace_id: int, chunks: AsyncIterable[Chunk],
         finally:
             file.discard()
 
+    def outcome(queue_message: str) -> StreamedUpload:
+        return StreamedUpload(entries=entries, asset_ids=[a.id for a in upload.result.assets],
+                              queue_message=queue_message)
+
     try:
-        async for chunk in chunks:
-            finished, started = assembler.feed(filename=chunk.filename, offset=chunk.offset, data=chunk.data)
-            for file in finished:
-                await finish(file)
-            if started:
-                entries.append({"name": chunk.filename, "state": "uploading", "received": "0", "message": ""})
-            entries[-1]["received"] = str(assembler.current.received)
-            if time.monotonic() - last_report > REPORT_EVERY:
-                last_report = time.monotonic()
-                await report([dict(e) for e in entries])
-    except Exception as exc:  # the stream broke (a part header no parser can read): keep what came
-        unreadable = f"The upload could not be read from here on ({str(exc)[:120]}). Upload the rest again."
-        if assembler.current is not None:
-            assembler.current.refused = "unreadable"
-        else:
-            entries.append({"name": "upload", "state": "error", "received": "0", "message": unreadable})
-    for file in assembler.close():
-        await finish(file)
-    queue_message = ""
-    try:
-        await asyncio.to_thread(upload.finish)
-    except ServiceUnavailable as exc:
-        queue_message = exc.message
-    return StreamedUpload(entries=entries, asset_ids=[a.id for a in upload.result.assets],
-                          queue_message=queue_message)
+        try:
+            async for chunk in chunks:
+                finished, started = assembler.feed(filename=chunk.filename, offset=chunk.offset, data=chunk.data)
+                if started:  # listed before the previous file is stored: every file the assembler holds has a line
+                    entries.append({"name": chunk.filename, "state": "uploading", "received": "", "message": ""})
+                for file in finished:
+                    await _to_the_end(finish(file))
+                entries[-1]["received"] = storage_text(assembler.current.received)
+                if time.monotonic() - last_report > REPORT_EVERY:
+                    last_report = time.monotonic()
+                    await report([dict(e) for e in entries])
+        except Exception:  # the stream broke (a part header no parser can read): keep what came
+            log.warning("a streamed upload broke part-way", exc_info=True)  # the parser's words are for us
+            unreadable = "The upload could not be read from here on. Upload the rest again."
+            if assembler.current is not None:
+                assembler.current.refused = "unreadable"
+            else:
+                entries.append({"name": "upload", "state": "error", "received": "", "message": unreadable})
+        for file in assembler.close():
+            await _to_the_end(finish(file))
+    except asyncio.CancelledError as cancel:
+        for file in assembler.close():  # cut off mid-way: whatever came of it is not the file
+            file.discard()
+            entries[file.index].update(state="missing", message=CUT_OFF)
+        listed = list(names) if isinstance(names, list | tuple) else []  # they come from the browser
+        entries += [{"name": display_name(str(name)), "state": "missing", "received": "", "message": NOT_SENT}
+                    for name in listed[len(entries):get_settings().max_upload_files]]
+        done = outcome(await _to_the_end(_queue_thumbnails(upload)))
+        done.interrupted = interrupted_message(entries)
+        raise UploadInterrupted(done) from cancel
+    return outcome(await _queue_thumbnails(upload))

@@ -154,9 +154,8 @@ def authenticate(*, session: Session, email: str, password: str) -> UserPublic:
                         code="approval_pending")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
-    session.add(user)
-    return UserPublic.of(user)
+        session.add(user)
+    return UserPublic.of(user)  # last_login_at is stamped when the session starts (sessions.create_session)
 
 
 def get_user(*, session: Session, user_id: int) -> User:

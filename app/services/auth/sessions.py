@@ -46,11 +46,17 @@ def token_from_cookie_header(header: str) -> str:
 
 
 def create_session(*, session: Session, user_id: int, ip: str = "", user_agent: str = "") -> str:
-    """Start a session and return the cookie value (stored only as its digest)."""
+    """Start a session and return the cookie value (stored only as its digest). It is the user's sign-in:
+    `last_login_at` is stamped here, the one place every way in (password, sign-up, SSO) starts a session."""
     token = new_token()
+    now = utcnow()
     ttl = timedelta(hours=get_settings().session_ttl_hours)
-    session.add(AuthSession(id=token_digest(token), user_id=user_id, expires_at=utcnow() + ttl,
+    session.add(AuthSession(id=token_digest(token), user_id=user_id, expires_at=now + ttl,
                             ip=ip[:64], user_agent=user_agent[:255]))
+    user = session.get(User, user_id)
+    if user is not None:  # an attribute write, not an UPDATE: a quiet column for the credentials epoch
+        user.last_login_at = now
+        session.add(user)
     return token
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import ExifTags, Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError
 
-from app.services.assets.images import FORMATS, ImageRejected  # importing it also registers the HEIC opener
+from app.services.assets.images import DAMAGED, FORMATS, ImageRejected  # importing it also registers the HEIC opener
 from app.services.workflows.base import ALPHA_FORMATS, WRITE_FORMATS, Frame, OperationFailed, OpOutput
 
 READ_FORMATS = [*FORMATS, "AVIF"]
@@ -39,7 +39,7 @@ def open_source(data: bytes, *, max_pixels: int) -> Image.Image:
         raise ImageRejected("This is not an image type workflows accept (JPEG, PNG, WebP, AVIF, GIF, TIFF, HEIC).",
                             code="unsupported_type") from exc
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombWarning) as exc:
-        raise ImageRejected(f"The image is damaged or cut short ({exc}).", code="corrupt_image") from exc
+        raise ImageRejected(DAMAGED, code="corrupt_image") from exc
     if image.width * image.height > max_pixels:
         raise ImageRejected(f"The image is {image.width}×{image.height} pixels; the limit is "
                             f"{max_pixels / 1_000_000:g} megapixels.", code="too_many_pixels")
@@ -108,7 +108,7 @@ def load_frame(data: bytes, *, max_pixels: int, decode_at: tuple[int, int] | Non
     except ImageRejected:
         raise
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageRejected(f"The image is damaged or cut short ({exc}).", code="corrupt_image") from exc
+        raise ImageRejected(DAMAGED, code="corrupt_image") from exc
     if isinstance(xmp, str):
         xmp = xmp.encode("utf-8")
     image.info = {}  # metadata lives on the frame; Pillow would otherwise copy it into every derived image

@@ -15,7 +15,6 @@ import secrets
 from dataclasses import dataclass
 
 from app.db import session_scope
-from app.models import utcnow
 from app.redis_client import get_redis
 from app.services import audit
 from app.services.auth.sessions import safe_next
@@ -102,9 +101,7 @@ def finish(*, name: str, params: dict[str, str], browser_id: str, session_user_i
                 return Finished(user_id=link_user_id, mode="link", next_path=record["next"], linked=linked)
             user = accounts.resolve_user(session=session, provider=provider, who=who, ip=ip)
             workspace_id = None
-            if not user.pending:
-                user.last_login_at = utcnow()
-                session.add(user)
+            if not user.pending:  # last_login_at is stamped when the callback starts the session
                 workspace_id = roles.apply_role_mapping(session=session, provider=provider, user=user,
                                                         claims=who.claims, ip=ip)
                 audit.record(session=session, action="sso.signed_in", actor_id=user.id, target=user.email, ip=ip,
