@@ -112,8 +112,9 @@ def upload_panel() -> rx.Component:
                         rx.callout(AssetsState.upload_notice, icon="triangle-alert", color_scheme="amber",
                                    size="1", width="100%", role="status")),
                 rx.progress(value=AssetsState.upload_percent, width="100%"),
+                # Room on the right for the scrollbar, which Radix draws over the content (it hid the statuses).
                 rx.scroll_area(rx.vstack(rx.foreach(AssetsState.upload_rows, upload_row), spacing="1",
-                                         width="100%", role="list", aria_label="Uploaded files"),
+                                         width="100%", role="list", aria_label="Uploaded files", padding_right="14px"),
                                max_height="180px", type="auto"),
                 spacing="3", width="100%",
             ),
