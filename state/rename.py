@@ -95,7 +95,7 @@ class RenameState(rx.State):
     batch_provider: str = "local"  # the analyzer the open batch used
     providers: list[dict[str, str]] = []
     form_error: str = ""
-    # A key per click of Start, re-armed after each start (app/services/click_keys.py).
+    # A key per click of Analyze, Apply and Undo, re-armed after each (app/services/click_keys.py).
     click_key: str = ""
     # Recent batches: id, status, images, created.
     batches: list[dict[str, str]] = []
@@ -398,9 +398,12 @@ class RenameState(rx.State):
 
     @rx.event
     @signed_in
-    async def apply_names(self, user: UserPublic, undo: bool = False):
+    async def apply_names(self, user: UserPublic, undo: bool = False, click_key: str = ""):
         if refusal := refused(user, "rename.write"):
             return refusal
+        if not first_click(user_id=user.id, scope="rename-undo" if undo else "rename-apply", key=click_key):
+            return None  # the second event of a double click: the first one's toast says what happened
+        self.click_key = new_click_key()
         owner = user.workspace_id
         count = rename.apply_to_library(workspace_id=owner, batch_id=self.batch_id, undo=undo)
         return rx.toast.success(f"{count} asset{'s' if count != 1 else ''} "
