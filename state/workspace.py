@@ -147,14 +147,18 @@ class WorkspaceState(rx.State):
         email = str(form_data.get("invite_email", ""))[:254]
         try:
             with session_scope() as session:
-                invitations.invite(session=session, actor=user, workspace_id=user.workspace_id, email=email,
-                                   role=self.invite_role, ip=client_ip(self))
+                row, _ = invitations.invite(session=session, actor=user, workspace_id=user.workspace_id, email=email,
+                                            role=self.invite_role, ip=client_ip(self))
+                email, again = row.email, row.sent_count > 1
         except AppError as exc:
             self.invite_error = exc.message
             return
         self.invite_error = ""
         self._load(user)
-        return [rx.set_value("invite_email", ""), rx.toast.success(f"Invitation sent to {email}.")]
+        # Inviting an address again refreshes its open invitation: the admin is told the older link ended.
+        sent = (f"Invitation sent again to {email}, with a fresh link. The link in the earlier email no longer "
+                "works.") if again else f"Invitation sent to {email}."
+        return [rx.set_value("invite_email", ""), rx.toast.success(sent)]
 
     @rx.event
     @signed_in
