@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import reflex as rx
+from pydantic import ValidationError
 
 from app import routes
 from app.db import read_scope, session_scope
@@ -16,6 +17,7 @@ from app.services import jobs
 from app.services.ai import resolve
 from app.services.auth.accounts import UserPublic
 from app.services.click_keys import first_click, new_click_key
+from app.services.form_errors import form_message
 from app.services.library.picker import picker_cards, picker_ids
 from app.services.rename import service as rename
 from app.services.rename.service import RenameOptions
@@ -27,6 +29,9 @@ LIBRARY_PAGE = 200
 NEEDS_SUBJECT = "needs a subject"  # the grid filter for rows the analyzer could not name
 ROW_FILTERS = ("all", "failed", "low", "edited", "skipped", NEEDS_SUBJECT)
 FOLLOW_IDLE = 60  # seconds without a job change before the picker stops following its thumbnails
+# The options as the form labels them, for its error sentences.
+OPTION_LABELS = {"keywords": "Keywords", "case": "Case", "max_length": "Max length", "template": "Name template",
+                 "language": "Language", "provider": "Analyzer"}
 
 
 def _row(item) -> dict[str, str]:
@@ -310,8 +315,8 @@ class RenameState(rx.State):
                 max_length=int(self.max_length) if self.max_length.isdigit() else 0, template=self.template,
                 language=self.language, alt_text=self.alt_text, keep_exif=self.keep_exif,
                 write_metadata=self.write_metadata, provider=self.provider, ocr=self.ocr)
-        except ValueError as exc:
-            self.form_error = str(exc).split("\n")[1] if "\n" in str(exc) else str(exc)
+        except ValidationError as exc:
+            self.form_error = form_message(exc, RenameOptions, OPTION_LABELS)
             return
         try:
             batch = await asyncio.to_thread(rename.create_batch, workspace_id=user.workspace_id, user_id=user.id,
