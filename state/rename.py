@@ -19,6 +19,7 @@ from app.services.auth.accounts import UserPublic
 from app.services.click_keys import first_click, new_click_key
 from app.services.form_errors import form_message
 from app.services.library.picker import picker_cards, picker_ids
+from app.services.rename import naming
 from app.services.rename import service as rename
 from app.services.rename.service import RenameOptions
 from state import live
@@ -41,7 +42,9 @@ def _row(item) -> dict[str, str]:
             "alt": item.alt_text, "title": item.title, "tags": ", ".join(tags[:8]),
             "confidence": f"{round(item.confidence * 100)}", "status": item.status, "error": item.error,
             "accepted": "yes" if item.accepted else "", "thumb": routes.asset_thumbnail_url(str(item.asset_id)),
-            "needs_subject": "yes" if rename.needs_subject(item) else ""}
+            "needs_subject": "yes" if rename.needs_subject(item) else "",
+            # Part of the name input's key: bumped to put the stored name back after a refused edit.
+            "reset": ""}
 
 
 def keyword_message(word: str, counts: dict[str, int]) -> str:
@@ -333,12 +336,17 @@ class RenameState(rx.State):
         if refusal := refused(user, "rename.write"):
             return refusal
         owner = user.workspace_id
-        try:
-            rename.edit_item(workspace_id=owner, batch_id=self.batch_id, item_id=parse_id(item_id),
-                             final_name=value[:200])
-        except (AppError, ValueError) as exc:
-            return rx.toast.error(getattr(exc, "message", "That name cannot be used."))
+        try:  # bounded against a pasted essay; the service says when a name is too long for a file
+            item = rename.edit_item(workspace_id=owner, batch_id=self.batch_id, item_id=parse_id(item_id),
+                                    final_name=value[:1000])
+        except AppError as exc:
+            # The box shows the name that is kept, not the refused one.
+            self.rows = [{**r, "reset": str(int(r.get("reset") or 0) + 1)} if r["id"] == item_id else r
+                         for r in self.rows]
+            return rx.toast.error(exc.message)
         self._load_batch(owner)
+        if notice := naming.typed_name_notice(value, item.final_name):
+            return rx.toast.info(notice)
 
     @rx.event
     @signed_in

@@ -137,7 +137,7 @@ def review_row(row: rx.Var) -> rx.Component:
                                min_width="56px", object_fit="cover", border_radius="8px"), min_width="72px"),
         rx.table.cell(rx.vstack(
             rx.text(row["original"], size="1", color=rx.color("gray", 10)),
-            rx.input(default_value=row["final"], key=row["id"] + row["final"], size="2", width="100%",
+            rx.input(default_value=row["final"], key=row["id"] + row["final"] + row["reset"], size="2", width="100%",
                      on_blur=lambda v: RenameState.save_name(row["id"], v), aria_label="New name",
                      class_name="final-name"),
             rx.cond(row["error"] != "", rx.text(row["error"], size="1", color=rx.color("red", 11))),
