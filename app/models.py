@@ -158,6 +158,18 @@ class Invitation(SQLModel, table=True):
     revoked_at: datetime | None = None
 
 
+class ReplacedInvitationLink(SQLModel, table=True):
+    """A link of an invitation that a later send replaced (its token's hash only), so the older email's link
+    says it was replaced instead of "not valid"; it never opens the invitation. Deleted with its workspace."""
+
+    __tablename__ = "replaced_invitation_link"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)  # SHA-256 of the replaced token, hex
+    invitation_id: int = Field(foreign_key="invitation.id", index=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    replaced_at: datetime = Field(default_factory=utcnow)
+
+
 class SsoIdentity(SQLModel, table=True):
     """A user's account at a single sign-on provider (its `sub`), linked to one Atelier user."""
 

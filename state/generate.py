@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 import reflex as rx
+from pydantic import ValidationError
 
 from app import routes
 from app.db import read_scope, session_scope
@@ -16,6 +17,7 @@ from app.models import JobStatus, utcnow
 from app.services import credits
 from app.services.auth.accounts import UserPublic
 from app.services.click_keys import first_click, new_click_key
+from app.services.form_errors import form_message
 from app.services.generation import registry, service
 from app.services.generation.service import GenerationInput
 from app.services.generation.styles import list_styles
@@ -28,6 +30,9 @@ TERMINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
 SIZE_PRESETS = [("Square", "1024x1024"), ("Landscape 16:9", "1344x768"), ("Portrait 9:16", "768x1344"),
                 ("Photo 4:3", "1152x864"), ("Portrait 3:4", "864x1152"), ("Wide 21:9", "1536x640"),
                 ("Small square", "512x512")]
+# The fields as the form labels them, for its error sentences.
+FIELD_LABELS = {"prompt": "Prompt", "negative_prompt": "Negative prompt", "style": "Style", "size": "Size",
+                "n": "Images", "seed": "Seed", "provider": "Provider", "model": "Model"}
 RANGES = {"all": None, "today": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
 
 
@@ -307,8 +312,8 @@ class GenerateState(rx.State):
                                    style="" if self.style == "none" else self.style, size=self.size,
                                    n=int(self.count or 1), seed=int(self.seed) if self.seed and info["seed"] else None,
                                    provider=self.provider, model=self.model)
-        except ValueError as exc:  # pydantic's ValidationError is a ValueError
-            self.form_error = "Check the form: " + "; ".join(e["msg"] for e in exc.errors()[:3])
+        except ValidationError as exc:
+            self.form_error = form_message(exc, GenerationInput, FIELD_LABELS)
             return
         if not self._first_click(user.id, "generate", str(form_data.get("click_key", ""))):
             return

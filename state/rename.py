@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import reflex as rx
+from pydantic import ValidationError
 
 from app import routes
 from app.db import read_scope, session_scope
@@ -16,7 +17,9 @@ from app.services import jobs
 from app.services.ai import resolve
 from app.services.auth.accounts import UserPublic
 from app.services.click_keys import first_click, new_click_key
+from app.services.form_errors import form_message
 from app.services.library.picker import picker_cards, picker_ids
+from app.services.rename import naming
 from app.services.rename import service as rename
 from app.services.rename.service import RenameOptions
 from state import live
@@ -27,6 +30,9 @@ LIBRARY_PAGE = 200
 NEEDS_SUBJECT = "needs a subject"  # the grid filter for rows the analyzer could not name
 ROW_FILTERS = ("all", "failed", "low", "edited", "skipped", NEEDS_SUBJECT)
 FOLLOW_IDLE = 60  # seconds without a job change before the picker stops following its thumbnails
+# The options as the form labels them, for its error sentences.
+OPTION_LABELS = {"keywords": "Keywords", "case": "Case", "max_length": "Max length", "template": "Name template",
+                 "language": "Language", "provider": "Analyzer"}
 
 
 def _row(item) -> dict[str, str]:
@@ -36,7 +42,9 @@ def _row(item) -> dict[str, str]:
             "alt": item.alt_text, "title": item.title, "tags": ", ".join(tags[:8]),
             "confidence": f"{round(item.confidence * 100)}", "status": item.status, "error": item.error,
             "accepted": "yes" if item.accepted else "", "thumb": routes.asset_thumbnail_url(str(item.asset_id)),
-            "needs_subject": "yes" if rename.needs_subject(item) else ""}
+            "needs_subject": "yes" if rename.needs_subject(item) else "",
+            # Part of the name input's key: bumped to put the stored name back after a refused edit.
+            "reset": ""}
 
 
 def keyword_message(word: str, counts: dict[str, int]) -> str:
@@ -95,7 +103,7 @@ class RenameState(rx.State):
     batch_provider: str = "local"  # the analyzer the open batch used
     providers: list[dict[str, str]] = []
     form_error: str = ""
-    # A key per click of Start, re-armed after each start (app/services/click_keys.py).
+    # A key per click of Analyze, Apply and Undo, re-armed after each (app/services/click_keys.py).
     click_key: str = ""
     # Recent batches: id, status, images, created.
     batches: list[dict[str, str]] = []
@@ -310,8 +318,8 @@ class RenameState(rx.State):
                 max_length=int(self.max_length) if self.max_length.isdigit() else 0, template=self.template,
                 language=self.language, alt_text=self.alt_text, keep_exif=self.keep_exif,
                 write_metadata=self.write_metadata, provider=self.provider, ocr=self.ocr)
-        except ValueError as exc:
-            self.form_error = str(exc).split("\n")[1] if "\n" in str(exc) else str(exc)
+        except ValidationError as exc:
+            self.form_error = form_message(exc, RenameOptions, OPTION_LABELS)
             return
         try:
             batch = await asyncio.to_thread(rename.create_batch, workspace_id=user.workspace_id, user_id=user.id,
@@ -328,12 +336,17 @@ class RenameState(rx.State):
         if refusal := refused(user, "rename.write"):
             return refusal
         owner = user.workspace_id
-        try:
-            rename.edit_item(workspace_id=owner, batch_id=self.batch_id, item_id=parse_id(item_id),
-                             final_name=value[:200])
-        except (AppError, ValueError) as exc:
-            return rx.toast.error(getattr(exc, "message", "That name cannot be used."))
+        try:  # bounded against a pasted essay; the service says when a name is too long for a file
+            item = rename.edit_item(workspace_id=owner, batch_id=self.batch_id, item_id=parse_id(item_id),
+                                    final_name=value[:1000])
+        except AppError as exc:
+            # The box shows the name that is kept, not the refused one.
+            self.rows = [{**r, "reset": str(int(r.get("reset") or 0) + 1)} if r["id"] == item_id else r
+                         for r in self.rows]
+            return rx.toast.error(exc.message)
         self._load_batch(owner)
+        if notice := naming.typed_name_notice(value, item.final_name):
+            return rx.toast.info(notice)
 
     @rx.event
     @signed_in
@@ -398,9 +411,12 @@ class RenameState(rx.State):
 
     @rx.event
     @signed_in
-    async def apply_names(self, user: UserPublic, undo: bool = False):
+    async def apply_names(self, user: UserPublic, undo: bool = False, click_key: str = ""):
         if refusal := refused(user, "rename.write"):
             return refusal
+        if not first_click(user_id=user.id, scope="rename-undo" if undo else "rename-apply", key=click_key):
+            return None  # the second event of a double click: the first one's toast says what happened
+        self.click_key = new_click_key()
         owner = user.workspace_id
         count = rename.apply_to_library(workspace_id=owner, batch_id=self.batch_id, undo=undo)
         return rx.toast.success(f"{count} asset{'s' if count != 1 else ''} "

@@ -9,6 +9,7 @@ from app.errors import AppError
 from app.services.auth import accounts, api_tokens
 from app.services.auth.accounts import UserPublic
 from app.services.auth.revocation import revoke_credentials
+from app.services.click_keys import first_click, new_click_key
 from app.services.workspaces import permissions
 from app.services.workspaces.service import workspaces_of
 from state.session import client_ip, cookie_token, refresh_session, signed_in
@@ -34,6 +35,8 @@ class SettingsState(rx.State):
     token_error: str = ""
     # Whether a password change also revokes the API tokens (checked by default: the safe choice).
     revoke_tokens: bool = True
+    # A key per click of "Create token", re-armed after each token (app/services/click_keys.py).
+    click_key: str = ""
 
     @rx.event
     @signed_in
@@ -43,6 +46,7 @@ class SettingsState(rx.State):
         self.password_error = ""
         self.token_error = ""
         self.revoke_tokens = True
+        self.click_key = new_click_key()
         self._load_tokens(user.id)
 
     def _load_tokens(self, user_id: int) -> None:
@@ -117,6 +121,9 @@ class SettingsState(rx.State):
     @rx.event
     @signed_in
     async def create_token(self, user: UserPublic, form_data: dict):
+        if not first_click(user_id=user.id, scope="token", key=str(form_data.get("click_key", ""))):
+            return None  # the second event of a double click: one token, whose secret is the one shown
+        self.click_key = new_click_key()
         where = str(form_data.get("token_workspace", PERSONAL) or PERSONAL)
         days = str(form_data.get("token_expiry", "") or "90")
         try:

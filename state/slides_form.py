@@ -8,20 +8,25 @@ from __future__ import annotations
 import asyncio
 
 import reflex as rx
+from pydantic import ValidationError
 
 from app.errors import AppError, TooLarge
 from app.services.auth.accounts import UserPublic
 from app.services.click_keys import first_click, new_click_key
+from app.services.form_errors import form_message
 from app.services.generation import registry
 from app.services.slides import decks
 from app.services.slides import files as deck_files
 from app.services.slides.decks import DeckInput
 from app.services.slides.engine import brand_kit, extract
 from app.services.slides.engine.themes import list_themes
-from app.services.slides.outline_rows import problem
 from state.session import refused, signed_in
 from state.slides import SlidesState
 
+# The fields as the form labels them, for its error sentences.
+FIELD_LABELS = {"topic": "Topic", "source_text": "Source", "slides": "Slides", "audience": "Audience", "tone": "Tone",
+                "language": "Language", "theme": "Design", "provider": "Text engine",
+                "image_provider": "Picture engine"}
 FORM_FIELDS = {"topic": 300, "source_text": 200_000, "audience": 120, "tone": 60}
 LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español"), ("it", "Italiano"),
              ("nl", "Nederlands"), ("pt", "Português")]
@@ -168,8 +173,8 @@ class SlidesFormState(rx.State):
                              audience=self.audience, tone=self.tone, language=self.language, theme=self.theme,
                              notes=self.notes, provider=self.provider,
                              image_provider="" if self.image_provider == "default" else self.image_provider)
-        except ValueError as exc:  # pydantic's ValidationError is a ValueError
-            self.form_error = "Check the form: " + problem(exc)
+        except ValidationError as exc:
+            self.form_error = form_message(exc, DeckInput, FIELD_LABELS)
             return
         if not data.topic and not data.source_text:
             self.form_error = "Give a topic, or paste or upload a source."

@@ -119,8 +119,10 @@ class TemplatesState(rx.State):
 
     @rx.event
     def set_new_kind(self, kind: str):
-        if kind in KINDS and kind != "slide":  # a slide template is made from a deck ("Save as template")
-            self.new_kind = kind
+        # "slide" is chosen like the others: the dialog then says a slide template is made from a deck and
+        # offers the Slides page instead of Create.
+        if kind in KINDS:
+            self.new_kind, self.new_error = kind, ""
 
     @rx.event
     def set_new_name(self, value: str):
@@ -131,6 +133,10 @@ class TemplatesState(rx.State):
     async def create(self, user: UserPublic, form: dict | None = None):
         if (refusal := refused(user, "templates.write")) is not None:
             return refusal
+        if self.new_kind == "slide":  # no starter deck: a slide template is a deck saved as one, on the Slides page
+            self.new_error = "A slide template is made from a deck: open it on the Slides page and choose “Save as " \
+                             "template”."
+            return
         name = str((form or {}).get("name", self.new_name)).strip()[:120]
         if not name:
             self.new_error = "Give the template a name."

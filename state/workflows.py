@@ -18,8 +18,9 @@ from app.services.auth.accounts import UserPublic
 from app.services.click_keys import first_click, new_click_key
 from app.services.library.picker import picker_cards, picker_ids
 from app.services.workflows import runs as workflow_runs
+from app.services.workflows.base import ParamsInvalid
 from app.services.workflows.catalog import catalog
-from app.services.workflows.form import defaults, form_fields, typed_params
+from app.services.workflows.form import defaults, form_fields, form_message, typed_params
 from app.services.workflows.form_field import FormField
 from state import live
 from state.handoff import HandoffState
@@ -248,6 +249,13 @@ class WorkflowsState(rx.State):
     def set_draft_name(self, value: str):
         self.draft_name = value[:80]
 
+    def _settings_error(self, exc: AppError) -> str:
+        """The form's settings errors named as the form labels them; any other error as the service said it."""
+        op = self._op()
+        if isinstance(exc, ParamsInvalid) and op is not None:
+            return form_message(op["schema"], exc.errors)
+        return exc.message
+
     def _current_params(self) -> dict | None:
         op = self._op()
         if op is None:
@@ -261,7 +269,7 @@ class WorkflowsState(rx.State):
         try:
             filled = workflow_runs.operation_recipe(self.op_id, self._current_params() or {})["steps"][0]["params"]
         except AppError as exc:
-            self.form_error = exc.message
+            self.form_error = self._settings_error(exc)
             return
         step_id = f"s{len(self.draft_steps) + 1}"
         self.draft_steps = [*self.draft_steps, {"id": step_id, "op": self.op_id, "name": self.op_info["name"],
@@ -342,7 +350,8 @@ class WorkflowsState(rx.State):
                                               definition=definition,
                                               asset_ids=ids, operation=self.op_id)
         except AppError as exc:
-            self.form_error = exc.message
+            # A recipe's errors name its steps' settings, which this form does not show.
+            self.form_error = self._settings_error(exc) if self.mode == "operation" else exc.message
             return
         self.form_error = ""
         self.run = {"id": str(run.id), "name": run.name, "status": run.status, "total": str(run.item_count)}

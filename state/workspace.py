@@ -14,6 +14,7 @@ from app.display import storage_text
 from app.errors import AppError
 from app.ids import parse_id
 from app.services.auth.accounts import UserPublic
+from app.services.click_keys import first_click, new_click_key
 from app.services.workspaces import deletion, invitations, members, permissions
 from app.services.workspaces.usage import workspace_usage
 from state.session import client_ip, full_page_load, refresh_session, signed_in
@@ -40,6 +41,8 @@ class WorkspaceState(rx.State):
     # The invite form's role (its help text follows it).
     invite_role: str = "editor"
     invite_error: str = ""
+    # A key per click of "Send invitation" and "Resend", re-armed after each send (app/services/click_keys.py).
+    click_key: str = ""
     # What the owner typed in the delete confirmation (must equal the workspace's name).
     delete_typed: str = ""
     # The member chosen to receive ownership.
@@ -63,6 +66,7 @@ class WorkspaceState(rx.State):
     @signed_in
     async def load_page(self, user: UserPublic):
         self.invite_role, self.invite_error, self.delete_typed, self.transfer_to = "editor", "", "", ""
+        self.click_key = new_click_key()
         self._load(user)
 
     def _load(self, user: UserPublic) -> None:
@@ -136,21 +140,32 @@ class WorkspaceState(rx.State):
     @rx.event
     @signed_in
     async def invite(self, user: UserPublic, form_data: dict):
+        # A second send would replace the first email's link: a double click sends one email.
+        if not first_click(user_id=user.id, scope="invite", key=str(form_data.get("click_key", ""))):
+            return None
+        self.click_key = new_click_key()
         email = str(form_data.get("invite_email", ""))[:254]
         try:
             with session_scope() as session:
-                invitations.invite(session=session, actor=user, workspace_id=user.workspace_id, email=email,
-                                   role=self.invite_role, ip=client_ip(self))
+                row, _ = invitations.invite(session=session, actor=user, workspace_id=user.workspace_id, email=email,
+                                            role=self.invite_role, ip=client_ip(self))
+                email, again = row.email, row.sent_count > 1
         except AppError as exc:
             self.invite_error = exc.message
             return
         self.invite_error = ""
         self._load(user)
-        return [rx.set_value("invite_email", ""), rx.toast.success(f"Invitation sent to {email}.")]
+        # Inviting an address again refreshes its open invitation: the admin is told the older link ended.
+        sent = (f"Invitation sent again to {email}, with a fresh link. The link in the earlier email no longer "
+                "works.") if again else f"Invitation sent to {email}."
+        return [rx.set_value("invite_email", ""), rx.toast.success(sent)]
 
     @rx.event
     @signed_in
-    async def resend(self, user: UserPublic, invitation_id: str):
+    async def resend(self, user: UserPublic, invitation_id: str, click_key: str = ""):
+        if not first_click(user_id=user.id, scope="invite-resend", key=click_key):
+            return None  # the second event of a double click
+        self.click_key = new_click_key()
         try:
             with session_scope() as session:
                 invitations.resend(session=session, actor=user, workspace_id=user.workspace_id,

@@ -9,6 +9,7 @@ from app.db import session_scope
 from app.errors import AppError
 from app.ids import parse_id
 from app.services.auth.accounts import UserPublic
+from app.services.click_keys import first_click, new_click_key
 from app.services.workspaces import service as workspaces
 from state.session import cookie_token, full_page_load, signed_in
 
@@ -17,11 +18,15 @@ class SwitcherState(rx.State):
     # Whether the "Create team workspace" dialog is open.
     create_open: bool = False
     create_error: str = ""
+    # A key per click of "Create workspace", armed when the dialog opens (app/services/click_keys.py).
+    click_key: str = ""
 
     @rx.event
     def set_create_open(self, value: bool):
         self.create_open = bool(value)
         self.create_error = ""
+        if self.create_open:
+            self.click_key = new_click_key()
 
     @rx.event
     @signed_in
@@ -41,6 +46,9 @@ class SwitcherState(rx.State):
     @rx.event
     @signed_in
     async def create_team(self, user: UserPublic, form_data: dict):
+        if not first_click(user_id=user.id, scope="team", key=str(form_data.get("click_key", ""))):
+            return None  # the second event of a double click: one workspace
+        self.click_key = new_click_key()
         try:
             with session_scope() as session:
                 team = workspaces.create_team(session=session, user_id=user.id,

@@ -32,7 +32,8 @@ class BatchCreate(BaseModel):
 
 class ItemPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    final_name: str | None = Field(default=None, min_length=1, max_length=200)
+    # Empty, reserved and too long names are refused by the service, in the same words as on the page.
+    final_name: str | None = Field(default=None, max_length=1000)
     alt_text: str | None = Field(default=None, max_length=300)
     accepted: bool | None = None
 

@@ -265,7 +265,8 @@ def revoke_invitation(workspace_id: IdPath, invitation_id: IdPath, caller: Calle
 @router.get("/invitations/{token}", response_model=InvitationPreview, tags=["invitations"])
 def preview_invitation(token: TokenPath) -> InvitationPreview:
     """What an invitation link offers (no sign-in needed): 404 `invitation_unknown`, 410
-    `invitation_expired` / `invitation_used` / `invitation_revoked`."""
+    `invitation_expired` / `invitation_used` / `invitation_revoked` / `invitation_replaced` (a newer send's
+    link took its place)."""
     with read_scope() as session:
         return InvitationPreview(**invitations.preview(session=session, token=token))
 

@@ -137,7 +137,7 @@ def review_row(row: rx.Var) -> rx.Component:
                                min_width="56px", object_fit="cover", border_radius="8px"), min_width="72px"),
         rx.table.cell(rx.vstack(
             rx.text(row["original"], size="1", color=rx.color("gray", 10)),
-            rx.input(default_value=row["final"], key=row["id"] + row["final"], size="2", width="100%",
+            rx.input(default_value=row["final"], key=row["id"] + row["final"] + row["reset"], size="2", width="100%",
                      on_blur=lambda v: RenameState.save_name(row["id"], v), aria_label="New name",
                      class_name="final-name"),
             rx.cond(row["error"] != "", rx.text(row["error"], size="1", color=rx.color("red", 11))),
@@ -193,9 +193,9 @@ def review_view() -> rx.Component:
                       size="2", aria_label="Sort by"),
             rx.spacer(),
             rx.button(rx.icon("undo-2", size=16), "Undo", variant="soft", color_scheme="gray",
-                      on_click=RenameState.apply_names(True)),
+                      on_click=RenameState.apply_names(True, RenameState.click_key)),
             rx.button(rx.icon("check-check", size=16), "Apply to library", variant="soft",
-                      on_click=RenameState.apply_names(False)),
+                      on_click=RenameState.apply_names(False, RenameState.click_key)),
             # Document navigation, not client-side routing: the API answers with an attachment.
             rx.link(rx.button(rx.icon("download", size=16), "Download ZIP", tab_index=-1),
                     href=RenameState.download_url, reload_document=True, id="download-zip"),

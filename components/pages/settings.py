@@ -143,6 +143,8 @@ def tokens_section() -> rx.Component:
                         rx.input(name="token_name", id="token_name", placeholder="Token name, e.g. CI uploader",
                                  max_length=80, required=True, size="3", flex="1",
                                  aria_label="Token name"),
+                        # The click's key rides in the form: a double click makes one token.
+                        rx.el.input(type="hidden", name="click_key", value=SettingsState.click_key),
                         rx.button(rx.icon("plus", size=16), "Create token", type="submit", size="3"),
                         spacing="3", width="100%",
                     ),

@@ -23,6 +23,8 @@ def invite_form() -> rx.Component:
                                         for r in permissions.ASSIGNABLE]),
                     value=WorkspaceState.invite_role, on_change=WorkspaceState.set_invite_role, size="3",
                 ),
+                # The click's key rides in the form: a double click sends one email.
+                rx.el.input(type="hidden", name="click_key", value=WorkspaceState.click_key),
                 rx.button(rx.icon("send", size=16), "Send invitation", type="submit", size="3"),
                 gap="3", wrap="wrap", width="100%",
             ),
@@ -44,7 +46,7 @@ def _invitation_row(invite: rx.Var) -> rx.Component:
         rx.table.cell(rx.text(invite["sent"] + "×", size="2", color=rx.color("gray", 11))),
         rx.table.cell(rx.hstack(
             rx.button(rx.icon("rotate-cw", size=14), "Resend", size="1", variant="soft",
-                      on_click=WorkspaceState.resend(invite["id"])),
+                      on_click=WorkspaceState.resend(invite["id"], WorkspaceState.click_key)),
             confirm_action(rx.button(rx.icon("x", size=14), "Revoke", size="1", variant="soft", color_scheme="red"),
                            title="Revoke the invitation to " + invite["email"] + "?",
                            description="Its link stops working at once. You can invite them again later.",

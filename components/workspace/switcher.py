@@ -74,6 +74,8 @@ def create_team_dialog() -> rx.Component:
                                        role="alert", width="100%")),
                     rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray",
                                                         type="button")),
+                              # The click's key rides in the form: a double click makes one workspace.
+                              rx.el.input(type="hidden", name="click_key", value=SwitcherState.click_key),
                               rx.button("Create workspace", type="submit"),
                               justify="end", spacing="3", width="100%"),
                     spacing="4", margin_top="16px", width="100%",

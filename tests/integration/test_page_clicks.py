@@ -1,5 +1,6 @@
-"""The Workflows and Rename pages' start buttons carry a key per click, like the Generate page's:
-a double click starts one run or batch."""
+"""The start buttons (Generate, Workflows, Rename, Slides) and the other buttons that make something once
+(Create team workspace, Create token, Send invitation and Resend, Apply to library and Undo) carry a key per
+click: a double click makes one of each."""
 
 from sqlmodel import func, select
 
@@ -81,3 +82,83 @@ async def test_a_double_click_creates_one_deck(api, env):
     await create(fake, "click-1")
     await create(fake, "click-1")
     assert count(Deck) == 1 and len(opened) == 1
+
+
+async def test_a_double_click_creates_one_team_workspace(env):
+    from app.models import Workspace
+    from state.workspace_switch import SwitcherState
+    from tests.integration.test_workspace_pages import fake, run, signed_in
+    from tests.integration.test_workspaces_service import register as register_user
+
+    olga = register_user("olga@example.com")
+    switcher = fake(SwitcherState, signed_in(olga)[0])
+    await run(SwitcherState, "set_create_open", switcher, True)  # opening the dialog arms the key
+    form = {"name": "Harbour Studio", "click_key": switcher.click_key}
+    await run(SwitcherState, "create_team", switcher, form)
+    await run(SwitcherState, "create_team", switcher, form)
+    assert count(Workspace) == 2  # her personal one and one team
+    await run(SwitcherState, "set_create_open", switcher, True)
+    await run(SwitcherState, "create_team", switcher, {"name": "Second Studio", "click_key": switcher.click_key})
+    assert count(Workspace) == 3
+
+
+async def test_a_double_click_creates_one_api_token(env):
+    from app.models import ApiToken
+    from state.settings import SettingsState
+    from tests.integration.test_workspace_pages import fake, run, signed_in
+    from tests.integration.test_workspaces_service import register as register_user
+
+    olga = register_user("olga@example.com")
+    page = fake(SettingsState, signed_in(olga)[0], path="/settings")
+    await run(SettingsState, "load_page", page)
+    form = {"token_name": "ci", "token_workspace": "personal", "token_expiry": "30", "click_key": page.click_key}
+    await run(SettingsState, "create_token", page, form)
+    secret = page.new_secret
+    await run(SettingsState, "create_token", page, form)
+    # One token, and the secret on screen is its secret (the second event made none and showed none).
+    assert count(ApiToken) == 1 and page.new_secret == secret and len(page.tokens) == 1
+    await run(SettingsState, "create_token", page, {**form, "click_key": page.click_key})
+    assert count(ApiToken) == 2 and page.new_secret != secret
+
+
+async def test_a_double_click_sends_one_invitation_and_one_resend(env):
+    from app.models import OutboxEmail
+    from state.workspace import WorkspaceState
+    from tests.integration.test_workspace_pages import fake, run, signed_in
+    from tests.integration.test_workspaces_service import register as register_user
+    from tests.integration.test_workspaces_service import team
+
+    olga = register_user("olga@example.com")
+    team_id = team(olga, "Harbour Studio")
+    cookie, token = signed_in(olga)
+    with session_scope() as session:
+        from app.services.workspaces import service as workspaces
+
+        workspaces.switch(session=session, session_token=token, user_id=olga.id, workspace_id=team_id)
+    page = fake(WorkspaceState, cookie)
+    await run(WorkspaceState, "load_page", page)
+    form = {"invite_email": "vera@example.com", "click_key": page.click_key}
+    await run(WorkspaceState, "invite", page, form)
+    await run(WorkspaceState, "invite", page, form)
+    assert count(OutboxEmail) == 1 and page.invitations[0]["sent"] == "1"
+    resend = page.click_key
+    await run(WorkspaceState, "resend", page, page.invitations[0]["id"], resend)
+    await run(WorkspaceState, "resend", page, page.invitations[0]["id"], resend)
+    assert count(OutboxEmail) == 2 and page.invitations[0]["sent"] == "2"
+
+
+async def test_a_double_click_applies_the_names_once(api, env):
+    from tests.integration.test_rename import make_batch
+
+    register(api)
+    login(api)
+    batch, _ = make_batch(api, count=2)
+    fake = FakeState(f"{COOKIE_NAME}={api.cookies.get(COOKIE_NAME)}")
+    fake.batch_id, fake.click_key = batch["id"], "click-1"
+    apply = RenameState.event_handlers["apply_names"].fn
+    first = await apply(fake, False, "click-1")
+    second = await apply(fake, False, "click-1")  # before the key, a second toast: "0 assets renamed"
+    assert "2 assets renamed" in str(first) and second is None
+    key = fake.click_key  # re-armed by the first click
+    undo = await apply(fake, True, key)
+    assert "2 assets restored" in str(undo) and await apply(fake, True, key) is None

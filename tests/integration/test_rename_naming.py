@@ -66,8 +66,9 @@ def test_add_keyword_reaches_every_name_and_says_so(signed_in):
     counts = rename.add_keyword(workspace_id=owner_of(batch), batch_id=batch["id"], keyword="Acme")
     assert counts == {"added": 2, "edited": 1, "already": 1, "left": 0}
     after = signed_in.get(f"/api/v1/rename/batches/{batch['id']}").json()["items"]
-    assert [i["final_name"] for i in after] == ["acme.jpg", "acme-golden-hour.jpg", "lawn-acme.jpg"]
-    assert after[1]["edited"]  # still the user's name, with the keyword in front
+    # The user's names stay as typed; the keyword goes in front in the batch's case style.
+    assert [i["final_name"] for i in after] == ["acme.jpg", "acme-Golden hour.jpg", "lawn acme.jpg"]
+    assert after[1]["edited"]
 
 
 def test_regenerating_with_a_new_keyword_keeps_the_subject_and_the_grid_matches_the_zip(signed_in):

@@ -235,3 +235,26 @@ async def test_a_test_send_goes_through_the_outbox_with_the_editors_sample_data(
     with session_scope() as session:
         sent = session.exec(select(OutboxEmail).where(OutboxEmail.to_address == "grace@example.com")).one()
         assert sent.subject == "[Test] Order news (version 1)" and "Hello Grace," in sent.body_text
+
+
+async def test_the_new_dialog_offers_slide_deck_as_the_way_to_the_slides_page(ada):
+    """The walk: "Slide deck" stayed unchecked and Create made an email template."""
+    cookie, _ = ada
+    page = fake_of(TemplatesState, cookie, "/templates", LIBRARY_HELPERS)
+    await run(TemplatesState, "load_page", page)
+    await run(TemplatesState, "open_new", page, True)
+    await run(TemplatesState, "set_new_kind", page, "slide")
+    assert page.new_kind == "slide"  # checked: the dialog shows the hint and "Open Slides" instead of Create
+    page.new_name = "Quarterly deck"
+    await run(TemplatesState, "create", page, {"name": "Quarterly deck"})  # sent anyway (any event can be)
+    assert "Slides page" in page.new_error and page.new_open
+    from sqlmodel import select
+
+    from app.models import Template
+
+    with session_scope() as session:
+        assert session.exec(select(Template)).all() == []  # before: an email template named "Quarterly deck"
+    await run(TemplatesState, "set_new_kind", page, "nonsense")
+    assert page.new_kind == "slide"
+    await run(TemplatesState, "set_new_kind", page, "email")
+    assert page.new_kind == "email" and page.new_error == ""

@@ -179,6 +179,24 @@ async def test_the_invitation_page_for_closed_links_and_the_wrong_address(owner)
     assert page.status == "closed" and "withdrawn" in page.problem
 
 
+async def test_inviting_an_address_again_says_the_earlier_link_ended_and_that_link_says_why(owner):
+    """The walk: an invitation sent twice; its first email's link said "check that you copied all of it"."""
+    team_id = team(owner, "Harbour Studio")
+    cookie, token = signed_in(owner)
+    with session_scope() as session:
+        workspaces.switch(session=session, session_token=token, user_id=owner.id, workspace_id=team_id)
+    _, first_link = invite(owner, team_id, "vera@example.com")
+    page = fake(WorkspaceState, cookie)
+    await run(WorkspaceState, "load_page", page)
+    answer = await run(WorkspaceState, "invite", page, {"invite_email": "Vera@example.com",
+                                                        "click_key": page.click_key})
+    assert "sent again to vera@example.com" in str(answer) and "earlier email no longer works" in str(answer)
+    opened = fake(InviteState, "", path="/invite", params={"token": first_link})
+    await run(InviteState, "load_page", opened)
+    assert opened.status == "closed" and "This link was replaced" in opened.problem
+    assert "copied all of it" not in opened.problem
+
+
 async def test_signing_up_from_a_link_joins_and_lands_in_the_team(owner):
     team_id = team(owner, "Harbour Studio")
     _, link_token = invite(owner, team_id, "edith@example.com")

@@ -150,7 +150,8 @@ def test_expired_revoked_foreign_and_unknown_links_fail_cleanly(browsers):
     again = owner.post(f"{API}/workspaces/{team}/invitations/{late_id}/resend", headers=ORIGIN)
     assert again.status_code == 200 and again.json()["sent_count"] == 2
     fresh = again.json()["link"].rsplit("token=", 1)[1]
-    assert_error(late_user.post(f"{API}/invitations/{late}/accept", headers=ORIGIN), 404, "invitation_unknown")
+    # The old link is refused, saying it was replaced (not that it was mistyped).
+    assert_error(late_user.post(f"{API}/invitations/{late}/accept", headers=ORIGIN), 410, "invitation_replaced")
     assert late_user.post(f"{API}/invitations/{fresh}/accept", headers=ORIGIN).status_code == 200
 
 
@@ -289,6 +290,8 @@ def test_deleting_a_workspace_takes_its_work_and_files(browsers):
     team = make_team(owner, "Doomed")
     editor = browsers("ed@example.com")
     join(owner, editor, "ed@example.com", team)
+    for _ in range(2):  # an invitation sent twice: its first link is kept as replaced
+        assert send_invite(owner, team, "late@example.com").status_code == 201
     owner.post(f"{API}/workspaces/{team}/switch", headers=ORIGIN)
     made = upload(owner, ("a.jpg", images.jpeg(80, 60, seed=2), "image/jpeg"),
                   ("b.png", images.png(40, 30), "image/png")).json()
@@ -310,6 +313,7 @@ def test_deleting_a_workspace_takes_its_work_and_files(browsers):
     gone = owner.request("DELETE", delete, json={"confirm_name": "Doomed"}, headers=ORIGIN)
     assert gone.status_code == 200, gone.text
     assert gone.json()["files_deleted"] == 4 and gone.json()["rows"]["asset"] == 2
+    assert (gone.json()["rows"]["invitation"], gone.json()["rows"]["replaced_invitation_link"]) == (2, 1)
     assert not any(get_storage().exists(k) for k in keys)
     assert_error(owner.get(f"{API}/assets/{ids[0]}"), 404, "not_found")
     assert_error(owner.get(delete), 404, "workspace_not_found")

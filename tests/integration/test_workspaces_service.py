@@ -82,17 +82,32 @@ def test_a_link_works_once_and_only_for_its_address(trio):
     assert used.value.code == "invitation_used"
 
 
-def test_reinviting_refreshes_instead_of_duplicating_and_the_old_link_dies(trio):
+def closed_code(token: str) -> tuple[str, str]:
+    with session_scope() as session, pytest.raises((InvitationClosed, NotFound)) as closed:
+        invitations.preview(session=session, token=token)
+    return closed.value.code, closed.value.message
+
+
+def test_reinviting_refreshes_instead_of_duplicating_and_the_old_link_says_it_was_replaced(trio):
     owner, _, _, workspace_id = trio
     first_id, first = invite(owner, workspace_id, "new@example.com", role="viewer")
     second_id, second = invite(owner, workspace_id, "New@Example.com", role="approver")
     assert first_id == second_id and first != second
     with session_scope() as session:
-        with pytest.raises(NotFound):
-            invitations.preview(session=session, token=first)
         shown = invitations.preview(session=session, token=second)
         assert (shown["role"], shown["workspace_name"], shown["inviter"]) == ("approver", "Studio", "olga@example.com")
         assert session.get(Invitation, first_id).sent_count == 2
+        invitations.resend(session=session, actor=owner, workspace_id=workspace_id, invitation_id=first_id)
+    # The older links do not open it, and say why instead of "check that you copied all of it".
+    for old in (first, second):
+        code, message = closed_code(old)
+        assert code == "invitation_replaced" and "replaced" in message and "newest invitation email" in message
+    assert closed_code("not-a-link")[0] == "invitation_unknown"
+    # Once it is used, an old link says that (what matters now), not that it was replaced.
+    newcomer = register("new@example.com")
+    with session_scope() as session:
+        invitations.join(session=session, row=session.get(Invitation, first_id), user_id=newcomer.id)
+    assert closed_code(first)[0] == "invitation_used"
 
 
 def test_expired_and_revoked_links_say_so(trio):

@@ -25,6 +25,7 @@ PATTERNS = {
     "title": re.compile(r"^[A-Z0-9][a-z0-9]*(-[A-Z0-9][a-z0-9]*)*$"),
 }
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.[a-z]+$")
+UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\u202a-\u202e\u2066-\u2069]')
 EXTS = ["jpg", "JPEG", ".jpe", "image/jpeg", "png", "image/png", "webp", "gif", "tiff", "tif", "heic", "heif"]
 
 fields_strategy = st.dictionaries(st.sampled_from(TOKENS), st.text(max_size=80), max_size=len(TOKENS))
@@ -76,7 +77,45 @@ def test_unique_names_are_unique_stable_and_bounded(batch, case, max_length):
 def test_unique_names_survive_hand_typed_stems(stems, case):
     names = unique_names(stems, ["png"] * len(stems), case=case)
     assert len({n.lower() for n in names}) == len(stems)
-    assert all(SAFE_NAME.match(n) and n.isascii() for n in names)
+    for name in names:  # a name a file can hold; the typed letters themselves may be of any script
+        stem = name.removesuffix(".png")
+        assert stem and not UNSAFE.search(stem) and stem[0] not in ".- " and stem[-1] not in ". ", name
+        assert stem.lower() not in RESERVED
+
+
+@pytest.mark.parametrize("typed, stem", [
+    ("coffee-on-wooden-table", "coffee-on-wooden-table"),  # no stop word dropped
+    ("שלום-עולם", "שלום-עולם"),  # no transliteration
+    ("Été à Paris!.png", "Été à Paris!"),  # the file's own type gives the extension
+    ("Golden  hour\t", "Golden hour"),
+    ("v1.2 final", "v1.2 final"),
+    ("a/b\\c: d?", "a-b-c- d-"),
+    (".hidden.", "hidden"),
+    ("-rf", "rf"),
+    ("e\u0301te", "\u00e9te"),  # one way to write é (NFC), as macOS and the web differ
+    ("x\u202egpj.exe", "x-gpj.exe"),  # a right-to-left override that would show "exe.jpg"
+])
+def test_a_typed_name_is_kept_but_for_what_a_file_cannot_hold(typed, stem):
+    assert naming.typed_stem(typed) == stem
+
+
+@pytest.mark.parametrize("typed, words", [
+    ("", "cannot be empty"), ("   ", "cannot be empty"), ("---", "cannot be empty"), (".png", "cannot be empty"),
+    ("con", "Windows keeps"), ("LPT1.draft", "Windows keeps"),
+    ("a" * 201, "at most 200"), ("ש" * 130, "too long for a file name"),
+])
+def test_a_typed_name_a_file_cannot_take_is_refused_in_words(typed, words):
+    with pytest.raises(ValueError, match=words):
+        naming.typed_stem(typed)
+
+
+def test_the_notice_says_what_changed_from_what_was_typed():
+    assert naming.typed_name_notice("coffee on table", "coffee on table.jpg") == ""
+    assert naming.typed_name_notice("coffee.jpg", "coffee.jpg") == ""
+    assert naming.typed_name_notice("coffee", "coffee-2.jpg") == (
+        "Saved as “coffee-2.jpg”: another image in this batch already has that name.")
+    assert "cannot hold" in naming.typed_name_notice("a/b", "a-b.jpg")
+    assert "own type" in naming.typed_name_notice("a.png", "a.jpg")
 
 
 @given(name=st.text(max_size=60))
@@ -189,6 +228,7 @@ def test_never_empty_hidden_or_dash_led():
     assert compose_name({}) == "image"
     assert compose_name({"subject": "…!!! 🚲"}, case="title") == "Image"
     assert unique_names([".htaccess", "-rf", ""], ["png", "png", "png"]) == ["htaccess.png", "rf.png", "image.png"]
+    assert unique_names(["_draft", "Café crème"], ["png", "png"]) == ["_draft.png", "Café crème.png"]
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -1,13 +1,18 @@
 """File-name rules for the bulk renamer: structured fields in, safe SEO-friendly names out.
 
 Names are composed by code, never by a model, so the same fields always give the same name.
-Every name is ASCII, starts with a letter or digit, holds only letters, digits, `-` and `_`,
+Every composed name is ASCII, starts with a letter or digit, holds only letters, digits, `-` and `_`,
 fits the length limit and is never a Windows device name.
+
+A name someone types in the review is theirs: it keeps its letters (any script), case, spaces and punctuation,
+and loses only what a file name cannot hold (`typed_stem`); the batch's case style and length limit are for
+the names the code composes.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from unidecode import unidecode
 
@@ -34,6 +39,13 @@ FUNCTION_WORDS = STOP_WORDS | frozenset(
 )
 # Windows refuses these as file names whatever the case or extension (COM0/LPT0 included since Windows 11).
 RESERVED = frozenset({"con", "prn", "aux", "nul"} | {f"{p}{n}" for p in ("com", "lpt") for n in range(10)})
+
+# What no file name may hold on a system people download to: Windows' reserved characters, control characters
+# (and / everywhere), and the bidi controls that make "gpj.exe" read as "exe.jpg".
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\u202a-\u202e\u2066-\u2069]+')
+_EDGES = re.compile(r"^[.\s-]+|[.\s]+$")
+TYPED_MAX_CHARS = 200
+TYPED_MAX_BYTES = 240  # file systems hold 255 bytes (UTF-8): room left for a "-12" suffix and ".heic"
 
 _TOKEN_RE = re.compile(r"\{([^{}]*)\}")
 _WORD_RE = re.compile(r"[a-z0-9]+")
@@ -84,8 +96,9 @@ def _join(words: list[str], case: str) -> str:
 
 
 def _guard(stem: str, case: str) -> str:
-    """Never empty, hidden, dash-led or a device name (CON, com1…), even for stems built elsewhere."""
-    stem = stem.lstrip(".-_ ") or _join([FALLBACK], case)
+    """Never empty, hidden, dash-led (a shell reads "-rf" as options) or a device name (CON, com1…), even for
+    stems built elsewhere."""
+    stem = stem.lstrip(".- ") or _join([FALLBACK], case)
     if stem.lower() in RESERVED:
         stem = _join([stem.lower(), FALLBACK], case)
     return stem
@@ -94,6 +107,48 @@ def _guard(stem: str, case: str) -> str:
 def _safe(stem: str) -> str:
     """A stem someone may have typed (the review grid lets people edit names) made safe, case kept."""
     return re.sub(r"[^A-Za-z0-9_-]+", "-", unidecode(_APOSTROPHES.sub("", stem or ""))).strip("-_")[:MAX_LENGTH]
+
+
+def file_safe(stem: str) -> str:
+    """`stem` as a file name can hold it, otherwise as it is: letters of any script, case, spaces and punctuation
+    stay; a run of characters no file name may hold becomes one "-", white space one space, and leading dots,
+    dashes and spaces and trailing dots and spaces go (a leading dot hides the file, a shell reads "-rf" as
+    options, Windows drops trailing ones)."""
+    stem = " ".join(unicodedata.normalize("NFC", stem or "").split())
+    return _EDGES.sub("", _UNSAFE.sub("-", stem))
+
+
+def typed_stem(text: str) -> str:
+    """A name someone typed, as a file stem: `file_safe`, without an image extension typed after it (the file's
+    own type gives the extension). A ValueError in words when nothing is left, when Windows reserves the name,
+    or when it is too long for a file name: those are refused, never replaced."""
+    stem = file_safe(_KNOWN_EXT.sub("", (text or "").strip()))
+    if not stem:
+        raise ValueError("A file name cannot be empty. Type a name, or use Regenerate for a new suggestion.")
+    if stem.split(".")[0].strip().lower() in RESERVED:
+        raise ValueError(f"“{stem}” is a name Windows keeps for a device; choose another.")
+    if len(stem) > TYPED_MAX_CHARS:
+        raise ValueError(f"That name has {len(stem)} characters; a file name holds at most {TYPED_MAX_CHARS}.")
+    if len(stem.encode()) > TYPED_MAX_BYTES:
+        raise ValueError("That name is too long for a file name (letters beyond A to Z take more room); "
+                         "shorten it.")
+    return stem
+
+
+def typed_name_notice(typed: str, saved: str) -> str:
+    """What the saved file name changed from what was typed, in words; "" when it is what was typed."""
+    typed = (typed or "").strip()
+    want, saved_stem = file_safe(_KNOWN_EXT.sub("", typed)), saved.rsplit(".", 1)[0]
+    reasons = []
+    if want != " ".join(_KNOWN_EXT.sub("", typed).split()):
+        reasons.append('file names cannot hold / \\ : * ? " < > | or control characters, start with a dot or '
+                       "a dash, or end with a dot")
+    if saved_stem != want:
+        reasons.append("another image in this batch already has that name")
+    typed_ext = _KNOWN_EXT.search(typed)
+    if typed_ext and normalise_extension(typed_ext[1]) != "." + saved.rsplit(".", 1)[-1]:
+        reasons.append("the extension follows the file's own type")
+    return f"Saved as “{saved}”: {'; '.join(reasons)}." if reasons else ""
 
 
 def _check_case(case: str) -> None:
@@ -215,13 +270,14 @@ def unique_names(stems: list[str], exts: list[str], *, case: str | None = None) 
     The first file with a name keeps it; later ones get the lowest free number: `-2` (kebab, title),
     `_2` (snake), `2` (camel, or `_2` after a stem ending in a digit so the numbers stay apart). The
     style is `case`, or read from each stem when not given. Names taken by first occurrences are
-    reserved up front, so "a", "a", "a-2" gives "a", "a-3", "a-2". Stems are made safe (people edit them).
+    reserved up front, so "a", "a", "a-2" gives "a", "a-3", "a-2". Stems are made `file_safe` (people edit
+    them; a composed stem is already).
     """
     if case is not None:
         _check_case(case)
     if len(stems) != len(exts):
         raise ValueError("unique_names needs one extension per stem.")
-    safe = [_safe(stem) for stem in stems]
+    safe = [file_safe(stem) for stem in stems]
     styles = [case or _style_of(stem) for stem in safe]
     names = [_guard(stem, style) + normalise_extension(ext)
              for stem, style, ext in zip(safe, styles, exts, strict=True)]

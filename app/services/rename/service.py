@@ -317,9 +317,9 @@ def compose_names(*, batch_id: int) -> None:
                 stem = naming.compose_name({"subject": item.original_name.rsplit(".", 1)[0]}, template="{subject}",
                                            case=options.case, max_length=options.max_length)
             composed.append(stem)
+            # An edited name is stored with its extension (its stem may hold dots: "v1.2 final").
             stems.append(item.final_name.rsplit(".", 1)[0] if item.edited else stem)
-            asset = assets.get(item.asset_id)
-            exts.append(naming.normalise_extension(asset.mime if asset else item.original_name.rsplit(".", 1)[-1]))
+            exts.append(_extension(assets.get(item.asset_id), item))
         finals = naming.unique_names(stems, exts, case=options.case)
         proposals = naming.unique_names(composed, exts, case=options.case)
         for item, final, proposal in zip(items, finals, proposals, strict=True):
@@ -327,18 +327,27 @@ def compose_names(*, batch_id: int) -> None:
             session.add(item)
 
 
+def _extension(asset: Asset | None, item: RenameItem) -> str:
+    return naming.normalise_extension(asset.mime if asset else item.original_name.rsplit(".", 1)[-1])
+
+
 def edit_item(*, workspace_id: int, batch_id: int, item_id: int, final_name: str | None = None,
               alt_text: str | None = None, accepted: bool | None = None) -> RenameItem:
+    """Change a row. A typed name is kept as typed but for what a file name cannot hold (naming.typed_stem):
+    no stop words dropped, no transliteration, no case style; an empty or unusable one is refused (422)."""
     with session_scope() as session:
         batch = get_batch(session=session, workspace_id=workspace_id, batch_id=batch_id)
         item = session.get(RenameItem, item_id)
         if item is None or item.batch_id != batch.id:
             raise NotFound("No such item in this batch.")
-        options = options_of(batch)
-        if final_name is not None:
-            stem = naming.compose_name({"subject": final_name.rsplit(".", 1)[0] if "." in final_name else final_name},
-                                       template="{subject}", case=options.case, max_length=options.max_length)
-            item.final_name, item.edited = stem, True  # compose_names adds the extension and de-duplicates
+        if final_name is not None and final_name.strip() != item.final_name:  # a blur without a change is no edit
+            try:
+                stem = naming.typed_stem(final_name)
+            except ValueError as exc:
+                raise ValidationFailed(str(exc)) from exc
+            # compose_names de-duplicates it against the batch's other names.
+            item.final_name = stem + _extension(session.get(Asset, item.asset_id), item)
+            item.edited = True
         if alt_text is not None:
             item.alt_text = clip_alt_text(alt_text)
         if accepted is not None:
@@ -364,10 +373,10 @@ def _has_words(name: str, words: list[str]) -> bool:
 def add_keyword(*, workspace_id: int, batch_id: int, keyword: str) -> dict[str, int]:
     """Add a keyword to every name in the batch, the ones the user edited included, and say what happened.
 
-    Names are code, so no new analysis is needed. An edited name gets the keyword in front of the user's
-    own words (which stay as they were). Returns counts for the message: `added` names that gained it
-    (`edited` of them the user's), `already` names that had it, `left` names that could not take it
-    (rows whose analysis failed keep their original names).
+    Names are code, so no new analysis is needed. An edited name gets the keyword (in the batch's case style)
+    in front of the user's own name, which stays as typed. Returns counts for the message: `added` names that
+    gained it (`edited` of them the user's), `already` names that had it, `left` names that could not take it
+    (rows whose analysis failed keep their original names; a typed name too long to take it stays as it was).
     """
     words = naming.ascii_words(keyword)
     counts = {"added": 0, "edited": 0, "already": 0, "left": 0}
@@ -380,12 +389,15 @@ def add_keyword(*, workspace_id: int, batch_id: int, keyword: str) -> dict[str, 
         items = items_of(session=session, batch_id=batch_id)
         had = {item.id for item in items if _has_words(item.final_name, words)}
         edited = set()
+        word = naming.compose_name({"keywords": keyword}, template="{keywords}", case=options.case,
+                                   max_length=naming.MAX_LENGTH)
         for item in items:
             if item.edited and item.id not in had:
-                stem = item.final_name.rsplit(".", 1)[0]
-                item.final_name = naming.compose_name({"keywords": keyword, "subject": stem},
-                                                      template="{keywords}-{subject}", case=options.case,
-                                                      max_length=options.max_length)
+                stem, dot, ext = item.final_name.rpartition(".")
+                joined = f"{word}{'_' if options.case == 'snake' else '-'}{stem}"
+                if len(joined) > naming.TYPED_MAX_CHARS or len(joined.encode()) > naming.TYPED_MAX_BYTES:
+                    continue  # too long with it: the name stays as the user typed it, counted as `left`
+                item.final_name = f"{joined}{dot}{ext}"
                 session.add(item)
                 edited.add(item.id)
     compose_names(batch_id=batch_id)

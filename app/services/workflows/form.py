@@ -88,3 +88,33 @@ def typed_params(schema: dict[str, Any], values: dict[str, str]) -> dict[str, An
         else:
             params[name] = raw
     return params
+
+
+def _range(prop: dict[str, Any]) -> str:
+    kind = "a whole number" if _kind(prop) == "integer" else "a number"
+    low, high, unit = prop.get("minimum"), prop.get("maximum"), prop.get("x-unit", "")
+    if low is None or high is None:
+        return kind
+    return f"{kind} from {_as_text(low)} to {_as_text(high)}{' ' + unit if unit else ''}"
+
+
+def form_message(schema: dict[str, Any], errors: list[dict[str, str]]) -> str:
+    """The schema's errors (`FieldError`s of the operation's own fields) as sentences naming each field by its
+    title on the form, with the range a number field accepts: "Width is required: a whole number from 1 to
+    16384 px." A field the form does not show (a recipe step's) keeps its path."""
+    props = schema.get("properties", {})
+    sentences = []
+    # In the form's order, top to bottom (the schema reports them sorted by name).
+    for error in sorted(errors, key=lambda e: props.get(e["field"], {}).get("x-order", 999)):
+        prop = props.get(error["field"])
+        if prop is None:
+            sentences.append(f"{error['field'] or 'The settings'} {error['message']}.")
+            continue
+        title, numeric = prop.get("title", error["field"]), _kind(prop) in ("integer", "number")
+        if error["message"] == "is required":
+            sentences.append(f"{title} is required" + (f": {_range(prop)}." if numeric else "."))
+        elif numeric and error["message"].startswith("must be"):  # the wrong type, or out of range
+            sentences.append(f"{title} must be {_range(prop)}.")
+        else:
+            sentences.append(f"{title} {error['message']}.")
+    return " ".join(sentences)

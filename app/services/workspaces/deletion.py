@@ -42,6 +42,7 @@ from app.models import (
     Recipe,
     RenameBatch,
     RenameItem,
+    ReplacedInvitationLink,
     Template,
     TemplateApproval,
     TemplateComment,
@@ -110,6 +111,7 @@ def _delete_rows(session: Session, workspace_id: int) -> tuple[list[str], dict[s
     gone(CreditEntry, CreditEntry.workspace_id == workspace_id)
     gone(CreditAccount, CreditAccount.workspace_id == workspace_id)
     gone(Job, Job.workspace_id == workspace_id)
+    gone(ReplacedInvitationLink, ReplacedInvitationLink.workspace_id == workspace_id)
     gone(Invitation, Invitation.workspace_id == workspace_id)
     # Credentials that acted there: tokens are revoked (kept for the user's list), sessions go home.
     session.execute(update(ApiToken).where(col(ApiToken.workspace_id) == workspace_id,

@@ -4,12 +4,15 @@ Decisions:
 - Only the address invited can accept (compared normalised, case-insensitive): someone signed in with
   another address gets 403 `invitation_other_email`, and the invitation stays open for the right person.
 - One open invitation per (workspace, address): inviting again refreshes it (new link, new lifetime, the
-  newest role) instead of adding a second. Every send makes a new token; the previous link stops working.
+  newest role) instead of adding a second. Every send makes a new token; the previous link stops working
+  (one live link per invitation: a forwarded or leaked old email cannot be used once a new one went out).
+  A replaced link's hash is kept, so it answers 410 `invitation_replaced` ("replaced by a newer one")
+  rather than "not valid".
 - Accepting joins the workspace with the invitation's role and switches nothing: the browser keeps acting
   where it was until the user switches.
 - Personal workspaces take no members: invite into a team workspace.
 - Closed links answer 410 with what happened (`invitation_expired`, `invitation_used`,
-  `invitation_revoked`); an unknown token 404 `invitation_unknown`.
+  `invitation_revoked`, `invitation_replaced`); an unknown token 404 `invitation_unknown`.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from app import routes
 from app.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
-from app.models import Invitation, Membership, OutboxStatus, User, Workspace, utcnow
+from app.models import Invitation, Membership, OutboxStatus, ReplacedInvitationLink, User, Workspace, utcnow
 from app.services import audit, mail, throttle
 from app.services.auth.accounts import UserPublic, normalise_email
 from app.services.billing import plans
@@ -90,7 +93,10 @@ def _send(session: Session, row: Invitation, token: str, workspace: Workspace, i
     return link
 
 
-def _fresh_token(row: Invitation) -> str:
+def _fresh_token(session: Session, row: Invitation) -> str:
+    if row.token_hash:  # a send again: the old link stops working, and will say why
+        session.add(ReplacedInvitationLink(token_hash=row.token_hash, invitation_id=row.id,
+                                           workspace_id=row.workspace_id))
     token = new_token()
     row.token_hash = token_digest(token)
     row.expires_at = utcnow() + timedelta(hours=get_settings().invite_ttl_hours)
@@ -139,7 +145,7 @@ def invite(*, session: Session, actor: UserPublic, workspace_id: int, email: str
         action = "invitation.created"
         row = Invitation(workspace_id=workspace_id, email=email, role=role, token_hash="", invited_by=actor.id,
                          expires_at=utcnow())
-    token = _fresh_token(row)
+    token = _fresh_token(session, row)
     session.add(row)
     session.flush()
     link = _send(session, row, token, workspace, actor)
@@ -169,7 +175,7 @@ def resend(*, session: Session, actor: UserPublic, workspace_id: int, invitation
                        code="too_many_sends")
     _throttle(actor)
     row.sent_count += 1
-    token = _fresh_token(row)
+    token = _fresh_token(session, row)
     session.add(row)
     link = _send(session, row, token, workspace, actor)
     audit.record(session=session, action="invitation.resent", actor_id=actor.id,
@@ -203,13 +209,34 @@ def list_invitations(*, session: Session, workspace_id: int, include_closed: boo
 
 
 def open_invitation(*, session: Session, token: str) -> Invitation:
-    """The open invitation behind a link, or why it cannot be used (404 unknown, 410 expired/used/revoked)."""
+    """The open invitation behind a link, or why it cannot be used (404 unknown, 410 expired/used/revoked/replaced)."""
     token = (token or "").strip()
     row = session.exec(select(Invitation).where(Invitation.token_hash == token_digest(token))).first() \
         if 0 < len(token) <= MAX_TOKEN else None
     if row is None:
+        _refuse_replaced(session, token)
         raise NotFound("This invitation link is not valid. Check that you copied all of it, or ask for a new one.",
                        code="invitation_unknown")
+    _refuse_closed(row)
+    return row
+
+
+def _refuse_replaced(session: Session, token: str) -> None:
+    """A link a later send replaced: say so (and what became of the invitation since), not "not valid"."""
+    if not 0 < len(token) <= MAX_TOKEN:
+        return
+    old = session.exec(select(ReplacedInvitationLink).where(
+        ReplacedInvitationLink.token_hash == token_digest(token))).first()
+    row = session.get(Invitation, old.invitation_id) if old else None
+    if row is None:
+        return
+    _refuse_closed(row)  # used or withdrawn since: that is what matters now
+    raise InvitationClosed(f"This link was replaced: the invitation was sent to you again on "
+                           f"{old.replaced_at:%Y-%m-%d at %H:%M} UTC, with a new link. Open the newest invitation "
+                           "email; the links in earlier ones no longer work.", code="invitation_replaced")
+
+
+def _refuse_closed(row: Invitation) -> None:
     state = status_of(row)
     if state == "accepted":
         raise InvitationClosed("This invitation was already used. Sign in to reach the workspace.",
@@ -220,7 +247,6 @@ def open_invitation(*, session: Session, token: str) -> Invitation:
     if state == "expired":
         raise InvitationClosed("This invitation has expired. Ask the workspace's owner to send it again.",
                                code="invitation_expired")
-    return row
 
 
 def invitation_for_email(*, session: Session, token: str, email: str) -> Invitation:
