@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from components.layout.role_notice import role_notice
 from components.layout.shell import app_shell, page_header
 from components.library.bulk import bulk_bar
 from components.library.drop_zone import drop_zone, upload_panel
@@ -20,6 +21,7 @@ def assets_page() -> rx.Component:
                     rx.cond(AssetsState.processing_count > 0,
                             rx.badge(rx.spinner(size="1"), AssetsState.processing_count.to_string() + " processing",
                                      size="2", color_scheme="amber"))),
+        role_notice("assets.write", "upload or change pictures"),
         rx.vstack(
             drop_zone(), upload_panel(),
             rx.flex(

@@ -6,8 +6,10 @@ from app import routes
 from components.layout.ai_hint import connect_hint, offline_note
 from components.layout.auth_card import error_callout
 from components.layout.numbers import count_of, count_of_text
+from components.layout.role_notice import may, role_notice
 from components.layout.shell import app_shell, page_header
 from components.layout.switches import labelled_switch
+from components.layout.text_wrap import WRAP_CLASS
 from components.library.drop_zone import drop_zone, upload_panel
 from components.library.picker import picker_caption, picker_search
 from state.rename import ROW_FILTERS, RenameState
@@ -82,7 +84,7 @@ def options_card() -> rx.Component:
             rx.button(rx.icon("wand-sparkles", size=16),
                       "Analyze ", count_of(RenameState.chosen_count, "image", "images"),
                       on_click=RenameState.start_batch(RenameState.click_key),
-                      disabled=RenameState.chosen_count == 0, size="3", width="100%"),
+                      disabled=(RenameState.chosen_count == 0) | ~may("rename.write"), size="3", width="100%"),
             rx.text(RenameState.cost_note, size="1", color=rx.color("gray", 10), align="center", width="100%"),
             spacing="3", width="100%",
         ),
@@ -143,14 +145,15 @@ def review_row(row: rx.Var) -> rx.Component:
             rx.cond(row["error"] != "", rx.text(row["error"], size="1", color=rx.color("red", 11))),
             rx.cond(row["needs_subject"] == "yes", rx.badge("Needs a subject", color_scheme="amber", size="1",
                                                             class_name="needs-subject")),
-            spacing="1", min_width="320px")),
+            spacing="1", min_width="260px")),
         rx.table.cell(rx.text_area(default_value=row["alt"], key=row["id"] + row["alt"], rows="2", size="1",
                                    on_blur=lambda v: RenameState.save_alt(row["id"], v), aria_label="Alt text",
                                    # Empty when the engine did not know what is in the picture: say so.
                                    placeholder=rx.cond(row["needs_subject"] == "yes",
                                                        "Not recognized: describe the picture", "Describe the picture"),
-                                   min_width="220px")),
-        rx.table.cell(rx.text(row["tags"], size="1", color=rx.color("gray", 11)), min_width="160px"),
+                                   min_width="200px")),
+        rx.table.cell(rx.text(row["tags"], size="1", color=rx.color("gray", 11), class_name=WRAP_CLASS),
+                      min_width="140px"),
         rx.table.cell(rx.match(row["status"],
                                ("done", rx.badge(row["confidence"], "%", color_scheme=rx.cond(
                                    row["confidence"].to(int) >= 50, "green", "amber"))),
@@ -203,7 +206,7 @@ def review_view() -> rx.Component:
         ),
         rx.card(rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("", "Original → new name", "Alt text", "Tags", "Confidence", "")])),
+                                           ("", "Original → new name", "Alt text", "Tags", "Confidence", "Accept")])),
             rx.table.body(rx.foreach(RenameState.visible_rows, review_row)),
             width="100%"), size="1", width="100%", overflow_x="auto"),
         spacing="4", width="100%",
@@ -216,5 +219,6 @@ def rename_page() -> rx.Component:
                     rx.cond(RenameState.batch_id > 0,
                             rx.link(rx.button(rx.icon("plus", size=16), "New batch", variant="soft"),
                                     href=routes.RENAME))),
+        role_notice("rename.write", "rename pictures"),
         rx.cond(RenameState.batch_id > 0, review_view(), setup_view()),
     )

@@ -4,6 +4,7 @@ import reflex as rx
 
 from components.layout.ai_hint import connect_hint
 from components.layout.confirm import confirm_action
+from components.layout.role_notice import may
 from components.layout.switches import labelled_switch
 from state.slides import SlidesState
 from state.slides_form import LANGUAGES, SlidesFormState
@@ -135,7 +136,7 @@ def request_form() -> rx.Component:
         rx.cond(s.form_error != "", rx.callout(s.form_error, icon="triangle-alert", color_scheme="red", size="1",
                                                width="100%", role="alert", id="slides-error")),
         rx.button(rx.icon("list-tree", size=16), "Create outline", on_click=s.create_outline(s.click_key), size="3",
-                  width="100%", loading=s.creating),
+                  width="100%", loading=s.creating, disabled=~may("slides.write")),
         spacing="4", width="100%",
     ), width="100%")
 

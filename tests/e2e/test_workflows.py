@@ -70,4 +70,4 @@ def test_bad_setting_is_named(page: Page, photos):
     page.get_by_role("spinbutton", name="Width").fill("0")
     page.get_by_role("spinbutton", name="Height").fill("100")
     page.get_by_role("button", name="Add as recipe step").click()
-    expect(page.locator("#workflow-error")).to_contain_text("width")
+    expect(page.locator("#workflow-error")).to_contain_text("Width must be a whole number from 1 to 16384 px.")

@@ -148,6 +148,7 @@ def test_owner_invites_an_editor_who_sees_the_library_and_a_viewer_who_cannot_de
     open_page(viewer_page, "/assets")
     card = viewer_page.locator("#asset-grid .asset-card").first
     expect(card).to_be_visible()
+    expect(viewer_page.locator("#role-notice")).to_contain_text("not upload or change pictures")
     href = card.locator("a.open-asset").get_attribute("href")
     asset_id = href.rstrip("/").rsplit("/", 1)[-1]
     open_page(viewer_page, href)
@@ -160,6 +161,10 @@ def test_owner_invites_an_editor_who_sees_the_library_and_a_viewer_who_cannot_de
     expect(viewer_page.get_by_role("button", name="Generate", exact=True)).to_be_disabled()
     open_page(viewer_page, "/workflows")
     expect(viewer_page.locator("#role-notice")).to_contain_text("not run workflows")
+    open_page(viewer_page, "/rename")
+    expect(viewer_page.locator("#role-notice")).to_contain_text("not rename pictures")
+    open_page(viewer_page, "/slides")
+    expect(viewer_page.get_by_role("button", name="Create outline")).to_be_disabled()
 
     # The viewer's team page: members listed, nothing to manage.
     open_page(viewer_page, "/workspace")
