@@ -19,16 +19,20 @@ from app.services.ai import checks, connections, defaults, guidance, resolve
 from app.services.ai.connections import ConnectionInput, ConnectionPatch
 from app.services.ai.defaults import DefaultInput
 from app.services.auth.accounts import UserPublic
+from app.services.form_errors import form_message
 from state.session import admin_only, admin_or_away
 
 OFFLINE = "offline"
 KEY_FIELD = "connection-key"  # the password input's id, cleared after every submit
 
 
-def _problem(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(map(str, first["loc"]))
-    return f"{where}: {first['msg']}" if where else first["msg"]
+# The connection form's fields as their labels name them (form_message says "Address must…", not "base_url: …").
+LABELS = {"name": "Name", "base_url": "Address", "api_key": "API key", "options": "Options", "preset": "Kind",
+          "price": "Price", "model": "Model"}
+
+
+def _problem(exc: ValidationError, model) -> str:
+    return form_message(exc, model, LABELS, limit=1)
 
 
 def _when(iso: str | None) -> str:
@@ -170,7 +174,7 @@ class AdminAIState(rx.State):
                 row = connections.update_connection(actor_id=admin.id, connection_id=int(self.editing), patch=patch)
                 done = f"“{row.name}” saved; testing it now."
         except ValidationError as exc:
-            self.form_error = _problem(exc)
+            self.form_error = _problem(exc, ConnectionInput if not self.editing else ConnectionPatch)
             return clear_field
         except (AppError, ValueError) as exc:
             self.form_error = getattr(exc, "message", str(exc))
@@ -242,7 +246,7 @@ class AdminAIState(rx.State):
                 item = DefaultInput(capability=capability, connection_id=connection_id, model=model, price=price)
             defaults.set_defaults(actor_id=admin.id, items=[item])
         except ValidationError as exc:
-            self.default_errors = {**self.default_errors, capability: _problem(exc).replace("price: ", "Price: ")}
+            self.default_errors = {**self.default_errors, capability: _problem(exc, DefaultInput)}
             return
         except (AppError, ValueError) as exc:
             message = getattr(exc, "message", "") or "Price: enter a whole number of credits (0 to 10000)."

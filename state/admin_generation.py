@@ -10,16 +10,20 @@ from app.display import moment
 from app.errors import AppError
 from app.services import audit
 from app.services.auth.accounts import UserPublic
+from app.services.form_errors import form_message
 from app.services.generation import styles
 from app.services.generation.styles import StyleInput
 from app.services.moderation import policy as content_policy
 from app.services.moderation.policy import TermInput
 from state.session import admin_only, client_ip
 
+# The styles and moderation forms' fields as labelled there (form_message: "Key must…", not "key: …").
+LABELS = {"key": "Key", "name": "Name", "template": "Template", "negative": "Negative words", "position": "Position",
+          "term": "Term", "kind": "Kind", "category": "Category", "reason": "Reason"}
 
-def _problem(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    return f"{'.'.join(map(str, first['loc'])) or 'form'}: {first['msg']}"
+
+def _problem(exc: ValidationError, model) -> str:
+    return form_message(exc, model, LABELS, limit=1)
 
 
 class AdminStylesState(rx.State):
@@ -64,10 +68,10 @@ class AdminStylesState(rx.State):
                               negative=form.get("negative", ""), position=int(form.get("position") or 0),
                               is_active=form.get("active") == "on")
         except ValidationError as exc:
-            self.form_error = _problem(exc)
+            self.form_error = _problem(exc, StyleInput)
             return
         except ValueError:
-            self.form_error = "position: must be a whole number"
+            self.form_error = "Position must be a whole number."
             return
         try:
             with session_scope() as session:
@@ -147,7 +151,7 @@ class AdminModerationState(rx.State):
                 audit.record(session=session, actor_id=admin.id, action="denylist.add",
                              target=f"{data.kind}:{data.category}", ip=client_ip(self))
         except ValidationError as exc:
-            self.form_error = _problem(exc)
+            self.form_error = _problem(exc, TermInput)
             return
         except (AppError, ValueError) as exc:
             self.form_error = getattr(exc, "message", str(exc))

@@ -110,6 +110,7 @@ async def test_the_key_never_stays_in_the_page_state(people):
     # A server-side refusal shows next to the form; the key field is cleared, the key is nowhere in state.
     bad = await fire(fake, "save_connection", {"name": "OpenAI", "base_url": "ftp://x", "api_key": KEY})
     assert "http://" in fake.form_error and fake.editing == "new" and KEY not in in_state(fake)
+    assert "base_url" not in fake.form_error  # what the form calls it, not the attribute
     assert "_set_value" in handlers(bad)  # the password field is emptied
     result = await fire(fake, "save_connection", {"name": "OpenAI", "base_url": "", "api_key": KEY})
     assert fake.form_error == "" and fake.editing == "" and KEY not in in_state(fake)
@@ -179,3 +180,20 @@ async def test_a_failed_test_says_why(people):
     assert fake.last_test["text"] == "Nowhere: the test failed; the reason is on its card below."
     assert fake.connections[0]["status"] == "failed" and "refused" in fake.connections[0]["error"]
 
+
+
+async def test_the_style_and_moderation_forms_name_fields_by_their_labels(people):
+    from state.admin_generation import AdminModerationState, AdminStylesState
+
+    admin_cookie, _, _ = people
+    styles = FakeState(admin_cookie)
+    styles.form_error, styles.editing = "", "new"
+    await AdminStylesState.event_handlers["save_style"].fn(styles, {"key": "", "name": "Poster", "template": "{prompt}"})
+    assert styles.form_error.startswith("Key ") and "Input should" not in styles.form_error
+    await AdminStylesState.event_handlers["save_style"].fn(
+        styles, {"key": "poster", "name": "Poster", "template": "{prompt}", "position": "third"})
+    assert styles.form_error == "Position must be a whole number."
+    terms = FakeState(admin_cookie)
+    terms.form_error = ""
+    await AdminModerationState.event_handlers["add_term"].fn(terms, {"term": "x" * 300, "category": "spam"})
+    assert terms.form_error.startswith("Term ") and "String should" not in terms.form_error
