@@ -188,10 +188,10 @@ async def test_the_style_and_moderation_forms_name_fields_by_their_labels(people
     admin_cookie, _, _ = people
     styles = FakeState(admin_cookie)
     styles.form_error, styles.editing = "", "new"
-    await AdminStylesState.event_handlers["save_style"].fn(styles, {"key": "", "name": "Poster", "template": "{prompt}"})
+    save_style = AdminStylesState.event_handlers["save_style"].fn
+    await save_style(styles, {"key": "", "name": "Poster", "template": "{prompt}"})
     assert styles.form_error.startswith("Key ") and "Input should" not in styles.form_error
-    await AdminStylesState.event_handlers["save_style"].fn(
-        styles, {"key": "poster", "name": "Poster", "template": "{prompt}", "position": "third"})
+    await save_style(styles, {"key": "poster", "name": "Poster", "template": "{prompt}", "position": "third"})
     assert styles.form_error == "Position must be a whole number."
     terms = FakeState(admin_cookie)
     terms.form_error = ""
