@@ -10,6 +10,7 @@ from app.services.library import collections
 from state.asset_detail import AssetDetailState
 from state.handoff import HandoffState
 from state.library import LibraryState
+from tests.integration.test_api_auth import ORIGIN
 from tests.integration.test_library_page import library, signed_in_with
 from tests.integration.test_state_guards import FakeState
 
@@ -146,3 +147,12 @@ async def test_an_empty_file_name_is_refused_and_nothing_is_saved(api, env):
         asset = session.get(Asset, ids["cat.jpg"])
         assert (asset.filename, asset.alt_text) == ("cat.jpg", "")
     assert fake.picture["filename"] == "cat.jpg"
+
+
+async def test_saving_a_picture_deleted_in_another_tab_says_what_happened(api, env):
+    cookie, ids = signed_in_with(api, ["cat.jpg"])
+    tab = detail(cookie, ids["cat.jpg"])
+    await handler("load_page")(tab)
+    assert api.delete(f"/api/v1/assets/{ids['cat.jpg']}", headers=ORIGIN).status_code == 204
+    toast = await handler("save_details")(tab, {"filename": "cat.jpg", "alt_text": "A cat up close", "tags": ""})
+    assert "it may have been deleted" in str(toast)

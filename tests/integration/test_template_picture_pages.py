@@ -66,7 +66,7 @@ async def test_insert_picture_and_revoke_its_link_from_the_page(api, people):
     assert pictures.picker_open and [p["name"] for p in pictures.picker] == ["harbor.jpg"]  # not Grace's
     before = page.source
     refused = await run(TemplatePicturesState, "pick_picture", pictures, str(foreign))
-    assert "No such asset" in str(refused) and page.source == before and not page.dirty
+    assert "That picture is not in this workspace" in str(refused) and page.source == before and not page.dirty
     toast = await run(TemplatePicturesState, "pick_picture", pictures, str(mine))
     tag = f'<mj-image src="/api/v1/assets/{mine}/download" alt="Boats in the harbor" />'
     assert "Picture added" in str(toast) and not pictures.picker_open

@@ -348,7 +348,8 @@ def get_asset(*, session: Session, workspace_id: int, asset_id: int, include_del
     `include_deleted`), answer exactly like a missing one."""
     asset = session.get(Asset, asset_id)
     if asset is None or asset.workspace_id != workspace_id or (asset.deleted_at is not None and not include_deleted):
-        raise NotFound("No such asset.")
+        # Said so a person in another tab understands (deleted meanwhile), and the same for anyone's picture.
+        raise NotFound("That picture is not in this workspace: it may have been deleted.")
     return asset
 
 
