@@ -194,7 +194,7 @@ async def _to_the_end(step: Awaitable[T]) -> T:
     except asyncio.CancelledError:
         await asyncio.wait([task])
         if not task.cancelled() and task.exception() is not None:
-            log.warning("an upload step failed after the upload was cancelled", exc_info=task.exception())
+            log.warning("an upload step failed after the upload was canceled", exc_info=task.exception())
         raise
 
 
