@@ -254,13 +254,8 @@ class SlidesState(rx.State):
         target, self.leaving_to = self.leaving_to, ""
         if not target:
             return None
-        if save:
-            try:
-                self._save(user.workspace_id)
-            except AppError as exc:
-                return rx.toast.error(exc.message)
-            except ValueError as exc:
-                return rx.toast.error("Check the outline: " + problem(exc))
+        if save and (failure := self._save_failure(user.workspace_id)):
+            return failure
         self.dirty = False
         if target == NEW_DECK:
             self._close_deck()
@@ -442,18 +437,22 @@ class SlidesState(rx.State):
         self.dirty = False
         self._reload_deck(workspace_id)
 
+    def _save_failure(self, workspace_id: int, **options):
+        """_save, with a failure as the toast that says why (None when saved)."""
+        try:
+            self._save(workspace_id, **options)
+        except AppError as exc:
+            return rx.toast.error(exc.message)
+        except ValueError as exc:
+            return rx.toast.error("Check the outline: " + problem(exc))
+        return None
+
     @rx.event
     @signed_in
     async def save_outline(self, user: UserPublic):
         if refusal := refused(user, "slides.write"):
             return refusal
-        try:
-            self._save(user.workspace_id)
-        except AppError as exc:
-            return rx.toast.error(exc.message)
-        except ValueError as exc:
-            return rx.toast.error("Check the outline: " + problem(exc))
-        return rx.toast.success("Outline saved.")
+        return self._save_failure(user.workspace_id) or rx.toast.success("Outline saved.")
 
     @rx.event
     @signed_in
@@ -463,13 +462,8 @@ class SlidesState(rx.State):
             return refusal
         if not self.dirty or self.busy:
             return None
-        try:
-            self._save(user.workspace_id, over_changes=True)
-        except AppError as exc:
-            return rx.toast.error(exc.message)
-        except ValueError as exc:
-            return rx.toast.error("Check the outline: " + problem(exc))
-        return rx.toast.success("Your edits are saved. The outline they replaced is kept in Versions.")
+        return self._save_failure(user.workspace_id, over_changes=True) or rx.toast.success(
+            "Your edits are saved. The outline they replaced is kept in Versions.")
 
     @rx.event
     @signed_in
