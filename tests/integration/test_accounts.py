@@ -94,6 +94,37 @@ async def test_every_way_in_records_the_sign_in_for_the_admin_page(api, env):
         assert session.get(User, admin["id"]).last_login_at is not None
 
 
+async def test_a_refused_grant_keeps_its_dialog_open_with_the_reason(env):
+    """Record sat inside rx.dialog.close: an empty field or a refused amount closed the dialog with the
+    input gone. The dialog's open state lives in the state now and only a recorded grant closes it."""
+    from app.services.auth.sessions import create_session
+    from tests.integration.test_state_guards import FakeState
+
+    admin = register("ada@example.com")
+    member = register("grace@example.com")
+    with session_scope() as session:
+        cookie = f"{COOKIE_NAME}={create_session(session=session, user_id=admin.id)}"
+    page = FakeState(cookie)
+    page.query, page.users, page.total = "", [], 0
+    page._search = types.MethodType(AdminUsersState._search, page)
+    handlers = AdminUsersState.event_handlers
+    await handlers["set_grant_open"].fn(page, str(member.id), True)
+    assert page.grant_user_id == str(member.id) and page.grant_error == ""
+
+    grant = handlers["grant_credits"].fn
+    for form, says in [({"amount": "", "reason": "Welcome"}, "Enter a whole number"),
+                       ({"amount": "50", "reason": "  "}, "a reason is required"),
+                       ({"amount": "-1000", "reason": "Refund"}, "below zero")]:
+        await grant(page, {"user_id": str(member.id), **form})
+        assert says in page.grant_error and page.grant_user_id == str(member.id)  # still open, error inside
+
+    page._search()
+    before = {u["email"]: int(u["credits"]) for u in page.users}["grace@example.com"]
+    toast = await grant(page, {"user_id": str(member.id), "amount": "50", "reason": "Welcome"})
+    assert page.grant_user_id == "" and page.grant_error == "" and "+50 credits" in str(toast)
+    assert {u["email"]: int(u["credits"]) for u in page.users}["grace@example.com"] == before + 50
+
+
 def test_disabled_accounts_cannot_sign_in(any_db):
     admin = register("ada@example.com")
     member = register("grace@example.com")
