@@ -205,3 +205,36 @@ def test_search_users_by_email_or_name(any_db):
         assert [u.email for u in found] == ["grace@example.com"] and total == 1
         assert count == 2 and len(everyone) == 2
         assert session.exec(select(User)).all()
+
+
+def test_the_reset_pages_start_fresh_and_say_when_the_link_is_missing(env):
+    """After asking for a link, /reset said "we have sent it a link" for good in that tab (even after a
+    reload), so a mistyped address could not be corrected; /reset/confirm without a token showed the
+    form and failed only after submitting."""
+    from app import routes
+    from app.app import PAGES
+    from components.pages.auth import reset_confirm_page
+    from state.reset import ResetConfirmState, ResetRequestState
+    from tests.integration.test_state_guards import FakeState
+
+    register("ada@example.com")
+    page = FakeState("")
+    page.sent_message, page.error = "", ""
+    handlers = ResetRequestState.event_handlers
+    handlers["handle_submit"].fn(page, {"email": "ada@exmaple.com"})
+    assert page.sent_message
+    handlers["ask_again"].fn(page)  # "Use another address"
+    assert page.sent_message == "" and page.error == ""
+    handlers["handle_submit"].fn(page, {"email": "ada@example.com"})
+    handlers["load_page"].fn(page)  # a reload or a later visit
+    assert page.sent_message == ""
+    loads = {route: on_load for route, _, _, on_load in PAGES}
+    assert loads[routes.RESET] is ResetRequestState.load_page
+    assert loads[routes.RESET_CONFIRM] is ResetConfirmState.load_page
+
+    page.router.url.query_parameters = {}
+    assert ResetConfirmState.computed_vars["has_token"].fget(page) is False
+    page.router.url.query_parameters = {"token": "abc"}
+    assert ResetConfirmState.computed_vars["has_token"].fget(page) is True
+    rendered = str(reset_confirm_page().render())
+    assert "has_token" in rendered and "no link code in it" in rendered
