@@ -51,6 +51,7 @@ from state.generate_styles import GenerateStylesState
 from state.invite import InviteState
 from state.library import LibraryState
 from state.rename import RenameState
+from state.reset import ResetConfirmState, ResetRequestState
 from state.reviews import ReviewsState
 from state.session import SessionState
 from state.settings import SettingsState
@@ -83,8 +84,8 @@ PAGES = [
      SessionState.load_home),
     (routes.SIGN_IN, auth.sign_in_page, "Sign in", [SessionState.load_public, SignInState.load_page]),
     (routes.SIGN_UP, auth.sign_up_page, "Create account", [SessionState.load_public, SignUpState.load_page]),
-    (routes.RESET, auth.reset_request_page, "Reset password", None),
-    (routes.RESET_CONFIRM, auth.reset_confirm_page, "Choose a new password", None),
+    (routes.RESET, auth.reset_request_page, "Reset password", ResetRequestState.load_page),
+    (routes.RESET_CONFIRM, auth.reset_confirm_page, "Choose a new password", ResetConfirmState.load_page),
     (routes.INVITE, invite.invite_page, "Invitation", InviteState.load_page),
     (routes.DASHBOARD, dashboard.dashboard_page, "Dashboard",
      [SessionState.load_private, DashboardState.load_page]),

@@ -27,6 +27,10 @@ class AdminUsersState(rx.State):
     # One row per user: id, email, name, role, active, created, last sign-in.
     users: list[dict[str, str]] = []
     total: int = 0
+    # The user whose "Grant credits" dialog is open ("" = none): it stays open until a grant is
+    # recorded, so a refusal is read inside it with the typed amount and reason still there.
+    grant_user_id: str = ""
+    grant_error: str = ""
 
     @rx.event
     @admin_only
@@ -61,18 +65,32 @@ class AdminUsersState(rx.State):
 
     @rx.event
     @admin_only
+    async def set_grant_open(self, admin: UserPublic, user_id: str, value: bool):
+        self.grant_user_id = str(user_id) if value else ""
+        self.grant_error = ""
+
+    @rx.event
+    @admin_only
     async def grant_credits(self, admin: UserPublic, form_data: dict):
         try:
-            user_id, amount = int(form_data.get("user_id", "")), int(form_data.get("amount", ""))
+            user_id = int(form_data.get("user_id", ""))
         except ValueError:
-            return rx.toast.error("Enter a whole number of credits.")
+            self.grant_error = "This account is no longer in the list: reload the page."
+            return
+        try:
+            amount = int(str(form_data.get("amount", "")).strip())
+        except ValueError:
+            self.grant_error = "Enter a whole number of credits, for example 100, or -20 to take some back."
+            return
         try:
             with session_scope() as session:
                 personal = accounts.get_user(session=session, user_id=user_id).personal_workspace_id
                 credits.adjust(session=session, actor_id=admin.id, workspace_id=personal, amount=amount,
                                reason=str(form_data.get("reason", ""))[:300], reference=f"admin:{uuid.uuid4()}")
         except AppError as exc:
-            return rx.toast.error(exc.message)
+            self.grant_error = exc.message
+            return
+        self.grant_user_id, self.grant_error = "", ""
         self._search()
         return rx.toast.success(f"{amount:+d} credits recorded.")
 

@@ -83,7 +83,7 @@ class AdminStylesState(rx.State):
             return
         self.editing, self.form_error = "", ""
         self._reload()
-        return rx.toast.success(f"Style {data.name!r} saved.")
+        return rx.toast.success(f"Style “{data.name}” saved.")
 
     @rx.event
     @admin_only

@@ -7,7 +7,7 @@ import reflex as rx
 from app.db import read_scope
 from app.job_hub import Changes
 from app.services.assets import service as assets
-from app.services.assets.ingest import StreamedUpload, UploadInterrupted, ingest_chunks
+from app.services.assets.ingest import StreamedUpload, UploadInterrupted, ingest_chunks, picture_counts
 from app.services.auth.accounts import UserPublic
 from app.services.library.cards import card_of
 from state import live
@@ -42,10 +42,7 @@ class AssetsState(rx.State):
 
     @rx.var
     def upload_counts(self) -> dict[str, int]:
-        counts = {"stored": 0, "duplicate": 0, "error": 0, "missing": 0, "uploading": 0}
-        for item in self.uploads:
-            counts[item["state"]] = counts.get(item["state"], 0) + 1
-        return counts
+        return picture_counts(self.uploads)
 
     @rx.var
     def upload_rows(self) -> list[dict[str, str]]:
@@ -125,8 +122,8 @@ class AssetsState(rx.State):
             self.upload_percent = 100
             await self._reload(user.workspace_id)
             start_follow = not self.following
-        stored = sum(e["state"] == "stored" for e in done.entries)
-        failed = sum(e["state"] == "error" for e in done.entries)
+        counts = picture_counts(done.entries)
+        stored, failed = counts["stored"], counts["error"]
         yield (rx.toast.warning(f"{stored} stored, {failed} refused — see the list for why.") if failed
                else rx.toast.success(f"{stored} image{'s' if stored != 1 else ''} stored."))
         if done.queue_message:

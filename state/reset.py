@@ -16,6 +16,16 @@ class ResetRequestState(rx.State):
     error: str = ""
 
     @rx.event
+    def load_page(self):
+        # A fresh form on every visit: the answer stayed for good in this tab's state otherwise, and
+        # someone who mistyped the address could not ask again.
+        self.sent_message, self.error = "", ""
+
+    @rx.event
+    def ask_again(self):
+        self.sent_message, self.error = "", ""
+
+    @rx.event
     def handle_submit(self, form_data: dict):
         try:
             self.sent_message = password_reset.request_reset(
@@ -28,6 +38,10 @@ class ResetRequestState(rx.State):
 
 class ResetConfirmState(rx.State):
     error: str = ""
+
+    @rx.event
+    def load_page(self):
+        self.error = ""
 
     @rx.var
     def has_token(self) -> bool:

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from components.layout.confirm import confirm_action
+from components.layout.text_wrap import WRAP_CLASS
 from state.admin_ai import AdminAIState
 
 MUTED = rx.color("gray", 10)
@@ -37,12 +38,13 @@ def connection_card(row: rx.Var) -> rx.Component:
     return rx.card(rx.vstack(
         rx.hstack(
             rx.vstack(
-                rx.hstack(rx.text(row["name"], weight="bold", size="3"),
+                # A long name with no space breaks inside the card instead of running under the toggle.
+                rx.hstack(rx.text(row["name"], weight="bold", size="3", class_name=WRAP_CLASS, min_width="0"),
                           rx.badge(row["preset_label"], variant="soft", size="1"),
                           rx.cond(row["has_key"] == "yes",
                                   rx.badge(rx.icon("key-round", size=12), "key set", color_scheme="green",
                                            variant="soft", size="1")),
-                          align="center", spacing="2", wrap="wrap"),
+                          align="center", spacing="2", wrap="wrap", min_width="0", width="100%"),
                 rx.code(row["base_url"], size="1", variant="ghost", color=MUTED, word_break="break-all"),
                 spacing="1", min_width="0", flex="1",
             ),
@@ -50,7 +52,7 @@ def connection_card(row: rx.Var) -> rx.Component:
                 rx.switch(checked=row["enabled"] == "yes", aria_label="Enabled",
                           on_change=lambda v: s.toggle_enabled(row["id"], v)),
                 rx.text(rx.cond(row["enabled"] == "yes", "Enabled", "Disabled"), size="2"),
-                align="center", spacing="2"), style={"cursor": "pointer", "display": "flex"}),
+                align="center", spacing="2"), style={"cursor": "pointer", "display": "flex", "flexShrink": "0"}),
             align="start", spacing="4", width="100%",
         ),
         test_line(row),

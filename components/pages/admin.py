@@ -35,6 +35,8 @@ def user_row(user: rx.Var) -> rx.Component:
 
 
 def grant_dialog(user: rx.Var) -> rx.Component:
+    # Open from state, not rx.dialog.close around Record: closing on click dropped a refused grant's
+    # error and the typed values; it closes once the grant is recorded.
     return rx.dialog.root(
         rx.dialog.trigger(rx.icon_button(rx.icon("plus", size=14), size="1", variant="soft",
                                          aria_label="Grant credits")),
@@ -54,16 +56,21 @@ def grant_dialog(user: rx.Var) -> rx.Component:
                               rx.input(name="reason", placeholder="Kept in the ledger and the audit log",
                                        required=True, max_length=300, aria_label="Reason", width="100%"),
                               spacing="1", width="100%"),
+                    rx.cond(AdminUsersState.grant_error != "",
+                            rx.callout(AdminUsersState.grant_error, icon="triangle-alert", color_scheme="red",
+                                       size="1", role="alert", width="100%")),
                     rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray",
                                                         type="button")),
-                              rx.dialog.close(rx.button("Record", type="submit")), justify="end", spacing="3",
+                              rx.button("Record", type="submit"), justify="end", spacing="3",
                               width="100%", margin_top="4px"),
                     spacing="3", margin_top="12px", width="100%",
                 ),
-                on_submit=AdminUsersState.grant_credits, reset_on_submit=True, width="100%",
+                on_submit=AdminUsersState.grant_credits, width="100%",
             ),
             max_width="420px",
         ),
+        open=AdminUsersState.grant_user_id == user["id"],
+        on_open_change=lambda value: AdminUsersState.set_grant_open(user["id"], value),
     )
 
 

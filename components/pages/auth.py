@@ -72,8 +72,13 @@ def reset_request_page() -> rx.Component:
         "Reset your password", "We will email you a link to choose a new one.",
         rx.cond(
             ResetRequestState.sent_message != "",
-            rx.callout(ResetRequestState.sent_message, icon="mail-check", color_scheme="green",
-                       role="status"),
+            rx.vstack(
+                rx.callout(ResetRequestState.sent_message, icon="mail-check", color_scheme="green",
+                           role="status", width="100%"),
+                rx.button("Use another address", variant="soft", size="3", width="100%",
+                          on_click=ResetRequestState.ask_again),
+                spacing="4", width="100%",
+            ),
             rx.form(
                 rx.vstack(
                     field("Email", "email", type_="email", placeholder="you@studio.com",
@@ -92,17 +97,24 @@ def reset_request_page() -> rx.Component:
 def reset_confirm_page() -> rx.Component:
     return auth_frame(
         "Choose a new password", "Signing in again will be needed on every device.",
-        rx.form(
-            rx.vstack(
-                field("New password", "password", type_="password", autocomplete="new-password",
-                      hint=SignUpState.password_hint),
-                field("Confirm new password", "confirm", type_="password",
-                      autocomplete="new-password"),
-                error_callout(ResetConfirmState.error),
-                _submit("Set new password"),
-                spacing="4", width="100%",
+        rx.cond(
+            ResetConfirmState.has_token,
+            rx.form(
+                rx.vstack(
+                    field("New password", "password", type_="password", autocomplete="new-password",
+                          hint=SignUpState.password_hint),
+                    field("Confirm new password", "confirm", type_="password",
+                          autocomplete="new-password"),
+                    error_callout(ResetConfirmState.error),
+                    _submit("Set new password"),
+                    spacing="4", width="100%",
+                ),
+                on_submit=ResetConfirmState.handle_submit, reset_on_submit=False, width="100%",
             ),
-            on_submit=ResetConfirmState.handle_submit, reset_on_submit=False, width="100%",
+            # Without the link's token no password can be set: say so before anyone types one.
+            rx.callout("This page opens from the link in a password-reset email, and this address has "
+                       "no link code in it. Open the link from the email again, or ask for a new one.",
+                       icon="link-2-off", color_scheme="amber", role="alert"),
         ),
         _footer(rx.link("Ask for a new link", href=routes.RESET, size="2")),
     )

@@ -111,7 +111,7 @@ def test_admin_edits_a_style_and_sees_refusals_in_the_moderation_log(page: Page,
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("Name").fill("Watercolour")
     dialog.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("Style 'Watercolour' saved.")).to_be_visible()
+    expect(page.get_by_text("Style “Watercolour” saved.")).to_be_visible()
     shot(page, "admin-styles")
 
 

@@ -94,6 +94,37 @@ async def test_every_way_in_records_the_sign_in_for_the_admin_page(api, env):
         assert session.get(User, admin["id"]).last_login_at is not None
 
 
+async def test_a_refused_grant_keeps_its_dialog_open_with_the_reason(env):
+    """Record sat inside rx.dialog.close: an empty field or a refused amount closed the dialog with the
+    input gone. The dialog's open state lives in the state now and only a recorded grant closes it."""
+    from app.services.auth.sessions import create_session
+    from tests.integration.test_state_guards import FakeState
+
+    admin = register("ada@example.com")
+    member = register("grace@example.com")
+    with session_scope() as session:
+        cookie = f"{COOKIE_NAME}={create_session(session=session, user_id=admin.id)}"
+    page = FakeState(cookie)
+    page.query, page.users, page.total = "", [], 0
+    page._search = types.MethodType(AdminUsersState._search, page)
+    handlers = AdminUsersState.event_handlers
+    await handlers["set_grant_open"].fn(page, str(member.id), True)
+    assert page.grant_user_id == str(member.id) and page.grant_error == ""
+
+    grant = handlers["grant_credits"].fn
+    for form, says in [({"amount": "", "reason": "Welcome"}, "Enter a whole number"),
+                       ({"amount": "50", "reason": "  "}, "a reason is required"),
+                       ({"amount": "-1000", "reason": "Refund"}, "below zero")]:
+        await grant(page, {"user_id": str(member.id), **form})
+        assert says in page.grant_error and page.grant_user_id == str(member.id)  # still open, error inside
+
+    page._search()
+    before = {u["email"]: int(u["credits"]) for u in page.users}["grace@example.com"]
+    toast = await grant(page, {"user_id": str(member.id), "amount": "50", "reason": "Welcome"})
+    assert page.grant_user_id == "" and page.grant_error == "" and "+50 credits" in str(toast)
+    assert {u["email"]: int(u["credits"]) for u in page.users}["grace@example.com"] == before + 50
+
+
 def test_disabled_accounts_cannot_sign_in(any_db):
     admin = register("ada@example.com")
     member = register("grace@example.com")
@@ -174,3 +205,36 @@ def test_search_users_by_email_or_name(any_db):
         assert [u.email for u in found] == ["grace@example.com"] and total == 1
         assert count == 2 and len(everyone) == 2
         assert session.exec(select(User)).all()
+
+
+def test_the_reset_pages_start_fresh_and_say_when_the_link_is_missing(env):
+    """After asking for a link, /reset said "we have sent it a link" for good in that tab (even after a
+    reload), so a mistyped address could not be corrected; /reset/confirm without a token showed the
+    form and failed only after submitting."""
+    from app import routes
+    from app.app import PAGES
+    from components.pages.auth import reset_confirm_page
+    from state.reset import ResetConfirmState, ResetRequestState
+    from tests.integration.test_state_guards import FakeState
+
+    register("ada@example.com")
+    page = FakeState("")
+    page.sent_message, page.error = "", ""
+    handlers = ResetRequestState.event_handlers
+    handlers["handle_submit"].fn(page, {"email": "ada@exmaple.com"})
+    assert page.sent_message
+    handlers["ask_again"].fn(page)  # "Use another address"
+    assert page.sent_message == "" and page.error == ""
+    handlers["handle_submit"].fn(page, {"email": "ada@example.com"})
+    handlers["load_page"].fn(page)  # a reload or a later visit
+    assert page.sent_message == ""
+    loads = {route: on_load for route, _, _, on_load in PAGES}
+    assert loads[routes.RESET] is ResetRequestState.load_page
+    assert loads[routes.RESET_CONFIRM] is ResetConfirmState.load_page
+
+    page.router.url.query_parameters = {}
+    assert ResetConfirmState.computed_vars["has_token"].fget(page) is False
+    page.router.url.query_parameters = {"token": "abc"}
+    assert ResetConfirmState.computed_vars["has_token"].fget(page) is True
+    rendered = str(reset_confirm_page().render())
+    assert "has_token" in rendered and "no link code in it" in rendered

@@ -193,6 +193,12 @@ async def test_the_style_and_moderation_forms_name_fields_by_their_labels(people
     assert styles.form_error.startswith("Key ") and "Input should" not in styles.form_error
     await save_style(styles, {"key": "poster", "name": "Poster", "template": "{prompt}", "position": "third"})
     assert styles.form_error == "Position must be a whole number."
+    styles._reload = lambda: None
+    toast = await save_style(styles, {"key": "wash", "name": "Wash Poster", "template": "{prompt}"})
+    assert "Style “Wash Poster” saved." in str(toast), styles.form_error  # typographic quotes, not Python's 'repr'
+    styles.editing = "new"
+    await save_style(styles, {"key": "wash", "name": "Wash", "template": "{prompt}"})
+    assert styles.form_error == "A style called “wash” exists already."
     terms = FakeState(admin_cookie)
     terms.form_error = ""
     await AdminModerationState.event_handlers["add_term"].fn(terms, {"term": "x" * 300, "category": "spam"})

@@ -52,6 +52,7 @@ ADMIN_CALLS = [
     (AdminUsersState, "load_page", ()), (AdminUsersState, "handle_search", ("a",)),
     (AdminUsersState, "set_role", ("2", "admin")), (AdminUsersState, "toggle_active", ("2", "yes")),
     (AdminUsersState, "grant_credits", ({"user_id": "2", "amount": "500", "reason": "x"},)),
+    (AdminUsersState, "set_grant_open", ("2", True)),
     (AdminJobsState, "load_page", ()), (AdminJobsState, "handle_status_filter", ("failed",)),
     (AdminJobsState, "handle_kind_filter", ("assets.process",)),
     (AdminJobsState, "retry_job", ("job",)), (AdminJobsState, "cancel_job", ("job",)),

@@ -128,3 +128,27 @@ def test_a_broken_stream_keeps_what_came_and_says_so_without_the_parser_s_words(
     assert [(e["name"], e["state"], e["message"]) for e in done.entries] == [
         ("good.jpg", "stored", ""),
         ("cut.jpg", "error", "The upload could not be read from here on. Upload the rest again.")]
+
+
+def test_an_archive_counts_its_pictures_in_the_badges_and_reads_as_sentences(signed_in):
+    """A ZIP of 5 pictures (1 already there) and 3 bad files showed "1 stored · 0 refused" beside a line
+    saying 3 were refused, and the refusals were glued as "…again.; empty.jpg"."""
+    import io
+    import zipfile
+
+    from state.assets import AssetsState
+
+    drop([("known.jpg", images.jpeg(320, 240, seed=40))])
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("known.jpg", images.jpeg(320, 240, seed=40))
+        for seed in range(41, 45):
+            zf.writestr(f"new{seed}.jpg", images.jpeg(320, 240, seed=seed))
+        for name, data in BAD[:3]:
+            zf.writestr(name, data)
+    done = drop([("shoot.zip", archive.getvalue()), ("loose.jpg", images.jpeg(320, 240, seed=50))])
+    line = done.entries[0]["message"]
+    assert line.startswith("From the archive: 4 stored, 1 already in your library, 3 refused. "), line
+    assert ".;" not in line and "; " not in line
+    counts = AssetsState.computed_vars["upload_counts"].fget(type("Page", (), {"uploads": done.entries})())
+    assert counts == {"stored": 5, "duplicate": 1, "error": 3, "missing": 0, "uploading": 0}

@@ -20,15 +20,28 @@ from app.services.slides.outline_data import (
 )
 from app.services.slides.outline_rows import outline_from_rows, row_of
 
-CHART = ChartData(type="line", title="Output", number_format="0.0", categories=["2023", "2024, est."],
+CHART = ChartData(type="line", title="Output", number_format="0.0", category_label="Year",
+                  categories=["2023", "2024, est."],
                   series=[ChartSeries(name="kWh", values=[5, 8.25]), ChartSeries(name="Cost, €", values=[-1.5, 0])])
 
 
 def test_chart_text_round_trips_exactly_with_commas_in_names():
     text = chart_text(CHART)
-    assert text.splitlines()[0] == 'Category,kWh,"Cost, €"'
+    assert text.splitlines()[0] == 'Year,kWh,"Cost, €"'
     back = parse_chart(text, kind="line", title="Output", number_format="0.0")
     assert back == CHART
+
+
+def test_the_first_header_cell_is_kept_through_a_save():
+    """A pasted 'Region' header came back as 'Category' after a save: the label had nowhere to live."""
+    pasted = "Region\tQ1 2025\tQ2 2025\nNorth\t12\t14\nSouth\t9\t11"
+    outline = Outline(title="Deck", slides=[Slide(id="s1", layout="chart", title="Sales", chart=CHART)])
+    row = row_of(outline.slides[0], 1, "")
+    row["data_text"] = pasted
+    saved = Outline.model_validate(outline_from_rows([row], outline, "Deck").model_dump())
+    assert saved.slides[0].chart.category_label == "Region"
+    assert row_of(saved.slides[0], 1, "")["data_text"].splitlines()[0] == "Region,Q1 2025,Q2 2025"
+    assert chart_text(CHART.model_copy(update={"category_label": ""})).startswith("Category,")  # older decks
 
 
 def test_a_spreadsheet_paste_with_tabs_thousands_and_units():

@@ -181,9 +181,13 @@ def test_preview_uses_the_kit(kit):
     assert r > 150 and g < 80 and b < 100
 
 
-def test_not_a_zip_is_refused():
-    with pytest.raises(BrandKitInvalid, match="not a ZIP"):
+def test_not_a_zip_is_refused_in_words_a_designer_reads():
+    """It said "the brand template is not a .pptx or .potx file (it is not a ZIP archive)": lower case,
+    jargon, and nothing to do about it."""
+    with pytest.raises(BrandKitInvalid) as refused:
         load_brand_kit(b"%PDF-1.7 this is a PDF, not a template")
+    assert refused.value.message.startswith("This file is not a PowerPoint presentation or template.")
+    assert "ZIP" not in refused.value.message and "upload it again" in refused.value.message
 
 
 def test_macro_enabled_presentation_is_refused():
@@ -217,7 +221,7 @@ def test_other_office_files_and_damaged_parts_are_refused():
     no_types = io.BytesIO()
     with zipfile.ZipFile(no_types, "w") as archive:
         archive.writestr("hello.txt", "hi")
-    with pytest.raises(BrandKitInvalid, match="Content_Types"):
+    with pytest.raises(BrandKitInvalid, match=r"^This PowerPoint file is incomplete: parts of it are missing"):
         load_brand_kit(no_types.getvalue())
     broken = rezip(TEMPLATE, replace={"ppt/slideMasters/slideMaster1.xml": b"<p:sldMaster><unclosed>"})
     with pytest.raises(BrandKitInvalid, match="damaged"):

@@ -207,18 +207,46 @@ async def _queue_thumbnails(upload: Upload) -> str:
     return ""
 
 
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def _entry_outcome(one: IngestResult, *, archive: bool) -> dict[str, str]:
     """One dropped file's line: stored, already there, or why not."""
-    if archive:  # how many of its images got in, and the first few refusals
-        refused = "; ".join(f"{e.filename}: {e.message}" for e in one.errors[:3])
+    if archive:  # what became of its pictures (counted by the badges), and the first few refusals
+        added, refused = len(one.created), len(one.errors)
+        known = len(one.assets) - added
+        parts = [f"{added} stored"] + ([f"{known} already in your library"] if known else []) \
+            + ([f"{refused} refused"] if refused else [])
+        why = " ".join(f"{e.filename}: {_sentence(e.message)}" for e in one.errors[:3])
+        more = f" And {refused - 3} more." if refused > 3 else ""
         return {"state": "error" if not one.assets else "stored",
-                "message": f"{len(one.assets)} images from the archive"
-                           + (f", {len(one.errors)} refused ({refused})" if one.errors else "")}
+                "message": f"From the archive: {', '.join(parts)}." + (f" {why}{more}" if why else ""),
+                ARCHIVE_KEYS["stored"]: str(added), ARCHIVE_KEYS["duplicate"]: str(known),
+                ARCHIVE_KEYS["error"]: str(refused)}
     if one.errors or not one.assets:
         return {"state": "error", "message": one.errors[0].message if one.errors else "Not stored."}
     if one.created:
         return {"state": "stored", "message": ""}
     return {"state": "duplicate", "message": "Already in your library"}
+
+
+# An archive's line carries the count of its pictures per outcome, so the totals count pictures, not files.
+ARCHIVE_KEYS = {"stored": "archive_stored", "duplicate": "archive_duplicate", "error": "archive_error"}
+
+
+def picture_counts(entries: Iterable[dict[str, str]]) -> dict[str, int]:
+    """How many pictures were stored, already there, refused, not received or still uploading: an archive
+    counts each picture in it, not one file."""
+    counts = {"stored": 0, "duplicate": 0, "error": 0, "missing": 0, "uploading": 0}
+    for entry in entries:
+        if ARCHIVE_KEYS["stored"] in entry:
+            for outcome, key in ARCHIVE_KEYS.items():
+                counts[outcome] += int(entry[key])
+        else:
+            counts[entry["state"]] = counts.get(entry["state"], 0) + 1
+    return counts
 
 
 async def ingest_chunks(*, workspace_id: int, chunks: AsyncIterable[Chunk],

@@ -55,7 +55,7 @@ def list_styles(*, session: Session, active_only: bool = True) -> list[StylePres
 def get_style(*, session: Session, key: str, active_only: bool = True) -> StylePreset:
     style = session.exec(select(StylePreset).where(StylePreset.key == key)).first()
     if style is None or (active_only and not style.is_active):
-        raise ValidationFailed(f"There is no style called {key!r}.", code="unknown_style")
+        raise ValidationFailed(f"There is no style called “{key}”.", code="unknown_style")
     return style
 
 
@@ -72,14 +72,14 @@ def save_style(*, session: Session, data: StyleInput, key: str | None = None) ->
     clash = session.exec(select(StylePreset).where(StylePreset.key == data.key)).first()
     if key is None:
         if clash is not None:
-            raise Conflict(f"A style called {data.key!r} exists already.", code="style_exists")
+            raise Conflict(f"A style called “{data.key}” exists already.", code="style_exists")
         style = StylePreset(key=data.key)
     else:
         style = session.exec(select(StylePreset).where(StylePreset.key == key)).first()
         if style is None:
             raise NotFound("No such style.")
         if clash is not None and clash.id != style.id:
-            raise Conflict(f"A style called {data.key!r} exists already.", code="style_exists")
+            raise Conflict(f"A style called “{data.key}” exists already.", code="style_exists")
     style.key, style.name, style.template = data.key, data.name, data.template
     style.negative, style.position, style.is_active, style.updated_at = (data.negative, data.position,
                                                                          data.is_active, utcnow())

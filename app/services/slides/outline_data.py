@@ -16,6 +16,7 @@ from typing import get_args
 from app.services.slides.engine import text_tables
 from app.services.slides.engine.model import (
     MAX_CATEGORIES,
+    MAX_LABEL,
     MAX_SERIES,
     MAX_TABLE_COLS,
     MAX_TABLE_ROWS,
@@ -27,6 +28,8 @@ from app.services.slides.engine.model import (
 )
 
 CHART_TYPES = list(get_args(ChartType))
+# The header cell shown for a chart with no label of its own (the placeholder, not stored back).
+DEFAULT_CATEGORY_LABEL = "Category"
 MAX_DATA_CHARS = 20_000
 
 
@@ -46,7 +49,7 @@ def _write(rows: list[list[str]]) -> str:
 
 def chart_text(chart: ChartData) -> str:
     """A chart's data as editable text: the header line, then one line per category."""
-    rows = [["Category", *[s.name for s in chart.series]]]
+    rows = [[chart.category_label or DEFAULT_CATEGORY_LABEL, *[s.name for s in chart.series]]]
     rows += [[category, *[_number_text(s.values[i]) for s in chart.series]]
              for i, category in enumerate(chart.categories)]
     return _write(rows)
@@ -109,7 +112,9 @@ def parse_chart(text: str, *, kind: str, title: str = "", number_format: str = "
                 raise DataProblem(f"line {line} ({category}), column “{name}” {what}")
             values[column - 1].append(number)
         categories.append(category)
-    return ChartData(type=kind, title=title, categories=categories, number_format=number_format,
+    label = "" if rows[0][0] == DEFAULT_CATEGORY_LABEL else rows[0][0][:MAX_LABEL]
+    return ChartData(type=kind, title=title, category_label=label, categories=categories,
+                     number_format=number_format,
                      series=[ChartSeries(name=name[:80], values=vals) for name, vals in zip(names, values,
                                                                                            strict=True)])
 

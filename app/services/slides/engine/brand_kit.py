@@ -41,6 +41,13 @@ _VBA_CT = "application/vnd.ms-office.vbaProject"
 _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
+# What the designer sees, with what to do: not how the file failed to parse.
+NOT_A_PRESENTATION = ("This file is not a PowerPoint presentation or template. Save your brand template "
+                      "as a .pptx or .potx file (File → Save As in PowerPoint or Keynote), then upload it again.")
+INCOMPLETE = ("This PowerPoint file is incomplete: parts of it are missing. Open it in PowerPoint, save it "
+              "again as a .pptx or .potx file, then upload it again.")
+
+
 class BrandKitInvalid(ValidationFailed):
     code = "brand_kit_invalid"
 
@@ -99,7 +106,7 @@ def _checked_package(data: bytes) -> bytes:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError) as exc:
-        raise BrandKitInvalid("the brand template is not a .pptx or .potx file (it is not a ZIP archive)") from exc
+        raise BrandKitInvalid(NOT_A_PRESENTATION) from exc
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_ENTRIES:
@@ -114,7 +121,7 @@ def _checked_package(data: bytes) -> bytes:
                                       f"to {info.file_size / 1e6:.0f} MB from {info.compress_size} bytes)")
         names = {info.filename for info in infos}
         if "[Content_Types].xml" not in names:
-            raise BrandKitInvalid("the brand template is not a .pptx or .potx file (no [Content_Types].xml)")
+            raise BrandKitInvalid(INCOMPLETE)
         # Read every entry with a running total: the sizes in the ZIP headers can lie.
         contents: dict[str, bytes] = {}
         total = 0
@@ -177,14 +184,14 @@ def _parse(blob: bytes, name: str) -> etree._Element:
 
 def _main_part(contents: dict[str, bytes]) -> str:
     if "_rels/.rels" not in contents:
-        raise BrandKitInvalid("the brand template is not a .pptx or .potx file (no package relationships)")
+        raise BrandKitInvalid(INCOMPLETE)
     rels = _parse(contents["_rels/.rels"], "_rels/.rels")
     for rel in rels.iter(f"{_REL_NS}Relationship"):
         if rel.get("Type") == _OFFICE_DOCUMENT:
             target = rel.get("Target", "").lstrip("/")
             if target in contents:
                 return target
-    raise BrandKitInvalid("the brand template is not a .pptx or .potx file (no main document)")
+    raise BrandKitInvalid(INCOMPLETE)
 
 
 def _remove_slides(prs) -> None:

@@ -21,6 +21,7 @@ MAX_TEXT = 600  # characters per bullet / title / quote
 MAX_NOTES = 4000
 MAX_SERIES = 8
 MAX_CATEGORIES = 24
+MAX_LABEL = 80  # characters in a series name or the category label
 MAX_TABLE_ROWS = 30
 MAX_TABLE_COLS = 10
 
@@ -41,6 +42,9 @@ class ChartData(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: ChartType = "column"
     title: str = Field(default="", max_length=MAX_TEXT)
+    # What the categories are ("Region", "Month"): the first header cell of the data, kept so the
+    # user's label comes back after a save and names the category axis.
+    category_label: str = Field(default="", max_length=MAX_LABEL)
     categories: list[str] = Field(min_length=1, max_length=MAX_CATEGORIES)
     series: list[ChartSeries] = Field(min_length=1, max_length=MAX_SERIES)
     number_format: str = Field(default="General", max_length=40)
