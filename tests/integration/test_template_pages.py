@@ -246,7 +246,8 @@ async def test_the_new_dialog_offers_slide_deck_as_the_way_to_the_slides_page(ad
     await run(TemplatesState, "set_new_kind", page, "slide")
     assert page.new_kind == "slide"  # checked: the dialog shows the hint and "Open Slides" instead of Create
     page.new_name = "Quarterly deck"
-    await run(TemplatesState, "create", page, {"name": "Quarterly deck"})  # sent anyway (any event can be)
+    form = {"name": "Quarterly deck", "click_key": page.click_key}
+    await run(TemplatesState, "create", page, form)  # sent anyway (any event can be)
     assert "Slides page" in page.new_error and page.new_open
     from sqlmodel import select
 
