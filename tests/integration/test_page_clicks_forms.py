@@ -29,3 +29,22 @@ async def test_a_double_click_on_create_makes_one_template(env):
     await run(TemplatesState, "open_new", page, True)
     await run(TemplatesState, "create", page, {"name": "Order news", "click_key": page.click_key})
     assert count(Template) == 2
+
+
+async def test_a_double_click_on_save_version_saves_one_and_an_unchanged_save_saves_none(env):
+    from app.models import TemplateVersion
+    from state.template_editor import TemplateEditorState
+    from tests.integration.test_template_pages import editor, new_email
+
+    cookie, actor = signed_in("ada@example.com")
+    template_id = new_email(actor)
+    page = editor(cookie, template_id)
+    await run(TemplateEditorState, "load_page", page)
+    form = {"note": "Warmer", "source": page.source.replace("Thanks", "Warm thanks"), "click_key": page.click_key}
+    first = await run(TemplateEditorState, "save", page, form)
+    second = await run(TemplateEditorState, "save", page, form)  # before: "Saved as version 3", the same text
+    assert "Saved as version 2." in str(first) and second is None and page.save_error == ""
+    assert count(TemplateVersion) == 2
+    again = await run(TemplateEditorState, "save", page, {**form, "click_key": page.click_key})
+    assert "Nothing changed since version 2." in str(again) and page.save_error == ""
+    assert count(TemplateVersion) == 2 and page.base_number == 2
