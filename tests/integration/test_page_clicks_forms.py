@@ -48,3 +48,30 @@ async def test_a_double_click_on_save_version_saves_one_and_an_unchanged_save_sa
     again = await run(TemplateEditorState, "save", page, {**form, "click_key": page.click_key})
     assert "Nothing changed since version 2." in str(again) and page.save_error == ""
     assert count(TemplateVersion) == 2 and page.base_number == 2
+
+
+async def test_a_double_click_on_send_test_sends_each_email_once(env):
+    import types
+
+    from app.models import OutboxEmail
+    from state.template_editor import TemplateEditorState
+    from state.template_tools import TemplateToolsState
+    from tests.integration.test_template_pages import editor, new_email
+
+    cookie, actor = signed_in("ada@example.com")
+    template_id = new_email(actor)
+    page = editor(cookie, template_id)
+    await run(TemplateEditorState, "load_page", page)
+    tools = fake_of(TemplateToolsState, cookie, f"/templates/{template_id}", ("_editor",))
+
+    async def get_state(cls):
+        return page if cls is TemplateEditorState else types.SimpleNamespace(_apply=lambda user: None)
+
+    tools.get_state = get_state
+    await run(TemplateToolsState, "open_send", tools, True)  # opening the dialog arms the key
+    form = {"addresses": "grace@example.com, ada@example.com", "click_key": tools.click_key}
+    await run(TemplateToolsState, "send_test", tools, form)
+    await run(TemplateToolsState, "send_test", tools, form)  # before: four emails, two test sends used up
+    assert count(OutboxEmail) == 2 and tools.send_error == "" and "to 2 addresses" in tools.send_result
+    await run(TemplateToolsState, "send_test", tools, {**form, "click_key": tools.click_key})
+    assert count(OutboxEmail) == 4

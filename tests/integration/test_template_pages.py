@@ -227,11 +227,13 @@ async def test_a_test_send_goes_through_the_outbox_with_the_editors_sample_data(
     tools.get_state = get_state
     await run(TemplateToolsState, "open_send", tools, True)
     assert tools.send_open and tools.send_sample == "default"
-    await run(TemplateToolsState, "send_test", tools, {"addresses": ""})
+    await run(TemplateToolsState, "send_test", tools, {"click_key": tools.click_key, "addresses": ""})
     assert tools.send_error == "Add at least one address." and tools.send_result == ""
-    await run(TemplateToolsState, "send_test", tools, {"addresses": ", ".join(f"p{i}@example.com" for i in range(11))})
+    many = ", ".join(f"p{i}@example.com" for i in range(11))
+    await run(TemplateToolsState, "send_test", tools, {"click_key": tools.click_key, "addresses": many})
     assert "At most 10 addresses" in tools.send_error
-    await run(TemplateToolsState, "send_test", tools, {"addresses": "grace@example.com; ada@example.com"})
+    form = {"click_key": tools.click_key, "addresses": "grace@example.com; ada@example.com"}
+    await run(TemplateToolsState, "send_test", tools, form)
     assert tools.send_error == "" and tools.send_result == "Sent version 1 to 2 addresses."
     with session_scope() as session:
         sent = session.exec(select(OutboxEmail).where(OutboxEmail.to_address == "grace@example.com")).one()
