@@ -7,6 +7,7 @@ from sqlmodel import func, select
 
 from app.db import session_scope
 from state.templates import TemplatesState
+from tests.integration.test_accounts import register
 from tests.integration.test_template_pages import LIBRARY_HELPERS, fake_of, run, signed_in
 
 
@@ -75,3 +76,23 @@ async def test_a_double_click_on_send_test_sends_each_email_once(env):
     assert count(OutboxEmail) == 2 and tools.send_error == "" and "to 2 addresses" in tools.send_result
     await run(TemplateToolsState, "send_test", tools, {**form, "click_key": tools.click_key})
     assert count(OutboxEmail) == 4
+
+
+async def test_a_double_click_on_add_term_adds_it_once_and_shows_no_error(env):
+    from app.models import DenylistTerm
+    from state.admin_generation import AdminModerationState
+    from tests.integration.test_admin_ai_page import cookie_for
+    from tests.integration.test_state_guards import FakeState
+
+    admin = register("ada@example.com")  # the first account is the admin
+    page = FakeState(cookie_for(admin.id))
+    page.form_error, page.click_key, page.term_query, page.decision_filter = "", "", "", "all"
+    page._reload = lambda: None
+    add = AdminModerationState.event_handlers["add_term"].fn
+    await AdminModerationState.event_handlers["load_page"].fn(page)
+    before = count(DenylistTerm)  # the seeded list
+    form = {"term": "zorblax quux", "kind": "phrase", "category": "other", "click_key": page.click_key}
+    first = await add(page, form)
+    second = await add(page, form)  # before: "That term is on the list already." under the form
+    assert "Added to the denylist." in str(first) and second is None and page.form_error == ""
+    assert count(DenylistTerm) == before + 1
