@@ -96,3 +96,22 @@ async def test_a_double_click_on_add_term_adds_it_once_and_shows_no_error(env):
     second = await add(page, form)  # before: "That term is on the list already." under the form
     assert "Added to the denylist." in str(first) and second is None and page.form_error == ""
     assert count(DenylistTerm) == before + 1
+
+
+async def test_a_double_click_on_save_recipe_saves_one_and_shows_no_error(api, env):
+    from app.models import Recipe
+    from state.workflows import WorkflowsState
+    from tests.integration.test_page_clicks import signed_in_with_images
+    from tests.integration.test_state_guards import FakeState
+
+    cookie, _ = signed_in_with_images(api, n=1)
+    fake = FakeState(cookie)
+    fake.mode, fake.form_error, fake.click_key, fake.draft_name = "draft", "", "", "Square crop"
+    fake.draft_steps = [{"id": "s1", "op": "rotate_flip", "params": '{"angle": 90}'}]
+    fake._draft_definition = lambda: WorkflowsState._draft_definition(fake)
+    fake._reload_recipes = lambda _workspace: None
+    save = WorkflowsState.event_handlers["save_recipe"].fn
+    first = await save(fake, "click-1")
+    second = await save(fake, "click-1")  # before: a second toast, "Add at least one step first."
+    assert "saved" in str(first) and second is None and fake.form_error == ""
+    assert count(Recipe) == 1 and fake.click_key not in ("", "click-1")
