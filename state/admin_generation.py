@@ -10,6 +10,7 @@ from app.display import moment
 from app.errors import AppError
 from app.services import audit
 from app.services.auth.accounts import UserPublic
+from app.services.click_keys import first_click, new_click_key
 from app.services.form_errors import form_message
 from app.services.generation import styles
 from app.services.generation.styles import StyleInput
@@ -109,6 +110,8 @@ class AdminModerationState(rx.State):
     events_total: int = 0
     # all | refused | allowed
     decision_filter: str = "all"
+    # A key per click of Add, re-armed after each add (app/services/click_keys.py).
+    click_key: str = ""
 
     def _reload(self) -> None:
         allowed = {"all": None, "refused": False, "allowed": True}[self.decision_filter]
@@ -126,6 +129,7 @@ class AdminModerationState(rx.State):
     @admin_only
     async def load_page(self, admin: UserPublic):
         self.form_error = ""
+        self.click_key = new_click_key()
         self._reload()
 
     @rx.event
@@ -143,6 +147,9 @@ class AdminModerationState(rx.State):
     @rx.event
     @admin_only
     async def add_term(self, admin: UserPublic, form: dict):
+        if not first_click(user_id=admin.id, scope="denylist-add", key=str(form.get("click_key", ""))):
+            return None  # the second event of a double click: before, it showed "on the list already"
+        self.click_key = new_click_key()
         try:
             data = TermInput(term=form.get("term", ""), kind=form.get("kind", "word") or "word",
                              category=form.get("category", ""), reason=form.get("reason", ""))

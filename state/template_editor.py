@@ -20,6 +20,7 @@ from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.ids import parse_id
 from app.services.auth.accounts import UserPublic
+from app.services.click_keys import first_click, new_click_key
 from app.services.templates import checks as email_checks
 from app.services.templates import email, library, render, samples, versions
 from app.services.templates import rows as data
@@ -81,6 +82,8 @@ class TemplateEditorState(rx.State):
     # The version the editor started from: a save names it, a stale one is refused (edit_conflict).
     base_number: int = 0
     base_revision: int = 0
+    # A key per click of Save version, re-armed after each save (app/services/click_keys.py).
+    click_key: str = ""
     base_status: str = ""
     # Email: the box's text, the variables as JSON text, the preview and what went wrong rendering it.
     source: str = ""
@@ -194,6 +197,7 @@ class TemplateEditorState(rx.State):
     @signed_in
     async def load_page(self, user: UserPublic):
         self.width, self.note, self.sample_values = "desktop", "", {}
+        self.click_key = new_click_key()
         template_id = self._template_id()
         try:
             self._load(user, template_id)
@@ -388,6 +392,9 @@ class TemplateEditorState(rx.State):
         if (refusal := refused(user, "templates.write")) is not None:
             return refusal
         form = form or {}
+        if not first_click(user_id=user.id, scope="template-save", key=str(form.get("click_key", ""))):
+            return None  # the second event of a double click: one version, one toast
+        self.click_key = new_click_key()
         note = str(form.get("note", self.note))[:MAX_NOTE]
         for key, attr, limit in FORM_BOXES:  # what the boxes show, ahead of their debounced copies
             if key in form:
@@ -400,9 +407,12 @@ class TemplateEditorState(rx.State):
             with session_scope() as session:
                 version = versions.save_version(session=session, actor=user, template_id=self._template_id(),
                                                 content=content, note=note, base_number=self.base_number,
-                                                base_revision=self.base_revision)
+                                                base_revision=self.base_revision, skip_unchanged=True)
                 number, revision = version.number, version.revision
         except AppError as exc:
+            if exc.code == "template_unchanged":  # not an error in the text: nothing to save
+                self.save_error = ""
+                return rx.toast.info(exc.message)
             if exc.code == "edit_conflict":
                 # The box keeps the text: the person reloads (and pastes) or saves theirs on top.
                 self.conflict, self.save_error = exc.message, ""
@@ -470,7 +480,7 @@ class TemplateEditorState(rx.State):
             self.base_number = latest.number if latest else 0
             self.base_revision = latest.revision if latest else 0
         self.conflict = ""
-        return TemplateEditorState.save
+        return TemplateEditorState.save({"click_key": self.click_key})
 
     @rx.event
     def dismiss_conflict(self):

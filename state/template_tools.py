@@ -9,6 +9,7 @@ from app import routes
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.services.auth.accounts import UserPublic
+from app.services.click_keys import first_click, new_click_key
 from app.services.templates import email, versions
 from app.services.templates.view import (
     diff_rows,
@@ -49,6 +50,8 @@ class TemplateToolsState(rx.State):
     send_sample: str = ""
     send_result: str = ""
     send_error: str = ""
+    # A key per click of Send test, armed when the dialog opens (app/services/click_keys.py).
+    click_key: str = ""
 
     async def _editor(self) -> TemplateEditorState:
         return await self.get_state(TemplateEditorState)
@@ -106,6 +109,8 @@ class TemplateToolsState(rx.State):
     async def open_send(self, value: bool = True):
         editor = await self._editor()
         self.send_open, self.send_result, self.send_error = bool(value), "", ""
+        if self.send_open:
+            self.click_key = new_click_key()
         if self.send_open and not self.send_sample:
             self.send_sample = editor.sample_id or "default"
 
@@ -122,6 +127,9 @@ class TemplateToolsState(rx.State):
     async def send_test(self, user: UserPublic, form: dict | None = None):
         if (refusal := refused(user, "templates.write")) is not None:
             return refusal
+        if not first_click(user_id=user.id, scope="template-test-send", key=str((form or {}).get("click_key", ""))):
+            return None  # the second event of a double click: each address gets one email
+        self.click_key = new_click_key()
         editor = await self._editor()
         raw = str((form or {}).get("addresses", self.addresses))[:2000]
         addresses = [a.strip() for a in raw.replace(";", ",").replace("\n", ",").split(",") if a.strip()]

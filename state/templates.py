@@ -10,6 +10,7 @@ from app import routes
 from app.db import read_scope, session_scope
 from app.errors import AppError
 from app.services.auth.accounts import UserPublic
+from app.services.click_keys import first_click, new_click_key
 from app.services.templates import library
 from app.services.templates import rows as data
 from app.services.templates.view import KINDS, starter_content
@@ -38,6 +39,8 @@ class TemplatesState(rx.State):
     new_kind: str = "email"
     new_name: str = ""
     new_error: str = ""
+    # A key per click of Create, armed when the dialog opens (app/services/click_keys.py).
+    click_key: str = ""
 
     @rx.var
     def filtered(self) -> bool:
@@ -116,6 +119,7 @@ class TemplatesState(rx.State):
         self.new_open, self.new_error = bool(value), ""
         if self.new_open:
             self.new_kind, self.new_name = "email", ""
+            self.click_key = new_click_key()
 
     @rx.event
     def set_new_kind(self, kind: str):
@@ -133,6 +137,9 @@ class TemplatesState(rx.State):
     async def create(self, user: UserPublic, form: dict | None = None):
         if (refusal := refused(user, "templates.write")) is not None:
             return refusal
+        if not first_click(user_id=user.id, scope="template-new", key=str((form or {}).get("click_key", ""))):
+            return None  # the second event of a double click: one template, and its page opens
+        self.click_key = new_click_key()
         if self.new_kind == "slide":  # no starter deck: a slide template is a deck saved as one, on the Slides page
             self.new_error = "A slide template is made from a deck: open it on the Slides page and choose “Save as " \
                              "template”."

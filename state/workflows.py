@@ -94,7 +94,7 @@ class WorkflowsState(rx.State):
     # The chosen operation's form values, as strings keyed by field name.
     values: dict[str, str] = {}
     form_error: str = ""
-    # A key per click of Start, re-armed after each start (app/services/click_keys.py).
+    # A key per click of Start and of Save recipe, re-armed after each (app/services/click_keys.py).
     click_key: str = ""
     # Saved recipes (id, name, steps summary) and the recipe being built (steps as JSON-ready dicts).
     recipes: list[dict[str, str]] = []
@@ -290,9 +290,12 @@ class WorkflowsState(rx.State):
 
     @rx.event
     @signed_in
-    async def save_recipe(self, user: UserPublic):
+    async def save_recipe(self, user: UserPublic, click_key: str = ""):
         if refusal := refused(user, "workflows.write"):
             return refusal
+        if not first_click(user_id=user.id, scope="workflow-recipe", key=click_key):
+            return None  # the second event of a double click: before, it toasted "Add at least one step first."
+        self.click_key = new_click_key()
         if not self.draft_steps:
             return rx.toast.error("Add at least one step first.")
         try:

@@ -99,6 +99,8 @@ def add_term_form() -> rx.Component:
                          flex="1", aria_label="Category"),
                 rx.input(name="reason", placeholder="Reason shown to users (optional)", max_length=200, flex="2",
                          aria_label="Reason"),
+                # The click's key rides in the form: a double click adds the term once, with no error.
+                rx.el.input(type="hidden", name="click_key", value=s.click_key),
                 rx.button(rx.icon("plus", size=16), "Add", type="submit"),
                 width="100%", wrap="wrap", spacing="2",
             ),

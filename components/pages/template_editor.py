@@ -94,6 +94,8 @@ def save_bar() -> rx.Component:
         rx.form(rx.hstack(
             rx.input(name="note", value=s.note, on_change=s.set_note, placeholder="What changed (optional)",
                      max_length=200, aria_label="Change note", flex="1", min_width="200px", id="change-note"),
+            # The click's key rides in the form: a double click saves one version.
+            rx.el.input(type="hidden", name="click_key", value=s.click_key),
             rx.cond(s.dirty, rx.text("Unsaved changes", size="1", color=rx.color("amber", 11), id="dirty-note")),
             rx.button(rx.icon("save", size=16), rx.cond(s.base_status == "in_review", "Save into the review",
                                                          "Save version"), type="submit", id="save-version"),

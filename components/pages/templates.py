@@ -146,6 +146,8 @@ def new_dialog() -> rx.Component:
                 rx.cond(s.new_error != "", rx.text(s.new_error, color=rx.color("red", 11), size="2", role="alert")),
                 rx.hstack(
                     rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                    # The click's key rides in the form: a double click makes one template.
+                    rx.el.input(type="hidden", name="click_key", value=s.click_key),
                     rx.cond(s.new_kind == "slide",
                             rx.link(rx.button("Open Slides", type="button"), href=routes.SLIDES),
                             rx.button("Create", type="submit", id="create-template")),

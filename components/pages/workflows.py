@@ -3,6 +3,7 @@
 import reflex as rx
 
 from components.layout.ai_hint import connect_hint, offline_note
+from components.layout.confirm import confirm_action
 from components.layout.numbers import count_of, count_of_text
 from components.layout.role_notice import may, role_notice
 from components.layout.shell import app_shell, page_header
@@ -31,8 +32,11 @@ def recipe_row(recipe: rx.Var) -> rx.Component:
                rx.text(recipe["steps"], size="1", color=rx.color("gray", 10)),
                on_click=WorkflowsState.set_mode("recipe:" + recipe["id"]), cursor="pointer", flex="1",
                role="button", tab_index=0, aria_pressed=active),
-        rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="ghost", color_scheme="red",
-                       on_click=WorkflowsState.delete_recipe(recipe["id"]), aria_label="Delete recipe"),
+        confirm_action(rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="ghost", color_scheme="red",
+                                      aria_label="Delete recipe"),
+                       title="Delete this recipe?",
+                       description="It goes for everyone in this workspace and cannot be brought back.",
+                       confirm_label="Delete recipe", on_confirm=WorkflowsState.delete_recipe(recipe["id"])),
         padding="8px 10px", border_radius="8px", width="100%",
         background=rx.cond(active, rx.color("violet", 3), "transparent"),
     )
@@ -67,7 +71,7 @@ def draft_panel() -> rx.Component:
                 width="100%", align="center")),
             rx.hstack(rx.input(value=s.draft_name, on_change=s.set_draft_name, placeholder="Recipe name",
                                max_length=80, flex="1", aria_label="Recipe name"),
-                      rx.button("Save recipe", on_click=s.save_recipe), width="100%"),
+                      rx.button("Save recipe", on_click=s.save_recipe(s.click_key)), width="100%"),
             spacing="2", width="100%",
         ), width="100%", id="recipe-draft"),
     )

@@ -89,6 +89,8 @@ def send_dialog() -> rx.Component:
             rx.cond(t.send_result != "", rx.callout(t.send_result, icon="send", color_scheme="green", size="1",
                                                     width="100%")),
             rx.hstack(rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray", type="button")),
+                      # The click's key rides in the form: a double click sends each email once.
+                      rx.el.input(type="hidden", name="click_key", value=t.click_key),
                       rx.button(rx.icon("send", size=14), "Send test", type="submit", id="send-test"),
                       justify="end", width="100%", spacing="3"),
             spacing="2", width="100%",

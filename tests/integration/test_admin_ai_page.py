@@ -200,6 +200,7 @@ async def test_the_style_and_moderation_forms_name_fields_by_their_labels(people
     await save_style(styles, {"key": "wash", "name": "Wash", "template": "{prompt}"})
     assert styles.form_error == "A style called “wash” exists already."
     terms = FakeState(admin_cookie)
-    terms.form_error = ""
-    await AdminModerationState.event_handlers["add_term"].fn(terms, {"term": "x" * 300, "category": "spam"})
+    terms.form_error, terms.click_key = "", ""
+    form = {"term": "x" * 300, "category": "spam", "click_key": "click-1"}
+    await AdminModerationState.event_handlers["add_term"].fn(terms, form)
     assert terms.form_error.startswith("Term ") and "String should" not in terms.form_error

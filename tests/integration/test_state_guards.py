@@ -86,7 +86,7 @@ PRIVATE_CALLS = [
     (GenerateState, "use_settings", ("1",)), (GenerateState, "make_variation", ("1",)),
     (GenerateState, "load_more", ()), (GenerateState, "handle_filter_style", ("photo",)),
     (WorkflowsState, "load_page", ()), (WorkflowsState, "start", ()), (WorkflowsState, "add_step", ()),
-    (WorkflowsState, "save_recipe", ()), (WorkflowsState, "delete_recipe", ("1",)),
+    (WorkflowsState, "save_recipe", ("k",)), (WorkflowsState, "delete_recipe", ("1",)),
     (WorkflowsState, "open_run", ("1",)), (WorkflowsState, "cancel_run", ()), (WorkflowsState, "retry_failed", ()),
     (SlidesFormState, "load_page", ()), (SlidesFormState, "create_outline", ()),
     (SlidesFormState, "handle_document", ([],)), (SlidesFormState, "handle_brand_kit", ([],)),

@@ -91,7 +91,8 @@ async def test_the_image_style_editor_shows_the_prompt_with_the_sample_data(api,
     assert preview(page) == "a red boat in a quiet watercolor, soft light"
     await run(TemplateEditorState, "set_prompt", page, "{{ subject }} and {{ weather }}")
     assert "weather" in preview(page)  # undeclared: said, not drawn
-    toast = await run(TemplateEditorState, "save", page, {"note": "x", "prompt": "{{ subject }} at dusk"})
+    form = {"click_key": page.click_key, "note": "x", "prompt": "{{ subject }} at dusk"}
+    toast = await run(TemplateEditorState, "save", page, form)
     assert "Saved as version 2." in str(toast) and preview(page) == "a red boat at dusk"
 
 

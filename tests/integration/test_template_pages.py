@@ -79,7 +79,7 @@ async def test_editor_previews_saves_and_names_the_line_of_a_refusal(ada):
     assert "Hello Ada," in page.preview_html
     await run(TemplateEditorState, "set_source", page, STARTER_SOURCE.replace("Thanks", "Many thanks"))
     assert "Many thanks" in page.preview_html and page.dirty
-    toast = await run(TemplateEditorState, "save", page, {"note": "Warmer"})
+    toast = await run(TemplateEditorState, "save", page, {"click_key": page.click_key, "note": "Warmer"})
     assert "Saved as version 2." in str(toast)
     assert page.base_number == 2 and [v["number"] for v in page.versions] == ["2", "1"]
     assert page.versions[0]["note"] == "Warmer" and page.versions[0]["status"] == "draft"
@@ -89,7 +89,8 @@ async def test_editor_previews_saves_and_names_the_line_of_a_refusal(ada):
 
     # Save just after typing: the form carries what the box shows; its debounced copy arrives later, changing nothing.
     typed = page.source.replace("Many thanks", "Warm thanks")
-    toast = await run(TemplateEditorState, "save", page, {"note": "typed", "source": typed})
+    form = {"click_key": page.click_key, "note": "typed", "source": typed}
+    toast = await run(TemplateEditorState, "save", page, form)
     assert "Saved as version 3." in str(toast) and "Warm thanks" in page.preview_html
     await run(TemplateEditorState, "set_source", page, typed)
     assert not page.dirty
@@ -100,12 +101,12 @@ async def test_editor_previews_saves_and_names_the_line_of_a_refusal(ada):
     broken = page.source.replace("</mj-button>", "")
     await run(TemplateEditorState, "set_source", page, broken)
     assert page.preview_error.startswith("Line ") and "Warm thanks" in page.preview_html  # the last good one
-    await run(TemplateEditorState, "save", page, {"note": "broken"})
+    await run(TemplateEditorState, "save", page, {"click_key": page.click_key, "note": "broken"})
     assert page.save_error.startswith("Line ") and page.save_line > 0
     assert page.source == broken and page.base_number == 3  # nothing saved, nothing lost
 
     await run(TemplateEditorState, "set_schema_text", page, '{"type": "object",\n "properties": {,}}')
-    await run(TemplateEditorState, "save", page, {})
+    await run(TemplateEditorState, "save", page, {"click_key": page.click_key})
     assert page.save_error.startswith("Variables: Line 2")
 
 
@@ -116,15 +117,15 @@ async def test_a_stale_save_is_a_conflict_that_keeps_the_text(ada):
     for page in (first, second):
         await run(TemplateEditorState, "load_page", page)
     await run(TemplateEditorState, "set_source", first, STARTER_SOURCE.replace("Welcome aboard", "First"))
-    await run(TemplateEditorState, "save", first, {"note": "first"})
+    await run(TemplateEditorState, "save", first, {"click_key": first.click_key, "note": "first"})
     mine = STARTER_SOURCE.replace("Welcome aboard", "Second")
     await run(TemplateEditorState, "set_source", second, mine)
-    await run(TemplateEditorState, "save", second, {"note": "second"})
+    await run(TemplateEditorState, "save", second, {"click_key": second.click_key, "note": "second"})
     assert "Someone saved this template" in second.conflict and second.source == mine
     assert second.base_number == 1
     follow = await run(TemplateEditorState, "save_mine_on_top", second)
     assert second.base_number == 2 and second.conflict == "" and "save" in str(follow)
-    toast = await run(TemplateEditorState, "save", second, {"note": "second"})
+    toast = await run(TemplateEditorState, "save", second, {"click_key": second.click_key, "note": "second"})
     assert "Saved as version 3." in str(toast) and second.source == mine
 
 
@@ -134,7 +135,7 @@ async def test_restore_samples_and_compare(ada):
     page = editor(cookie, template_id)
     await run(TemplateEditorState, "load_page", page)
     await run(TemplateEditorState, "set_source", page, STARTER_SOURCE.replace("Get started", "Start now"))
-    await run(TemplateEditorState, "save", page, {"note": "button"})
+    await run(TemplateEditorState, "save", page, {"click_key": page.click_key, "note": "button"})
 
     await run(TemplateEditorState, "set_sample_value", page, "first_name", "Grace")
     await run(TemplateEditorState, "set_sample_name", page, "Grace at the harbour")
@@ -158,7 +159,7 @@ async def test_restore_samples_and_compare(ada):
 
     await run(TemplateEditorState, "restore", page, "1")
     assert "Get started" in page.source and page.dirty and page.note == "Back to version 1"
-    await run(TemplateEditorState, "save", page, {"note": page.note})
+    await run(TemplateEditorState, "save", page, {"click_key": page.click_key, "note": page.note})
     assert page.base_number == 3
 
 
@@ -226,11 +227,13 @@ async def test_a_test_send_goes_through_the_outbox_with_the_editors_sample_data(
     tools.get_state = get_state
     await run(TemplateToolsState, "open_send", tools, True)
     assert tools.send_open and tools.send_sample == "default"
-    await run(TemplateToolsState, "send_test", tools, {"addresses": ""})
+    await run(TemplateToolsState, "send_test", tools, {"click_key": tools.click_key, "addresses": ""})
     assert tools.send_error == "Add at least one address." and tools.send_result == ""
-    await run(TemplateToolsState, "send_test", tools, {"addresses": ", ".join(f"p{i}@example.com" for i in range(11))})
+    many = ", ".join(f"p{i}@example.com" for i in range(11))
+    await run(TemplateToolsState, "send_test", tools, {"click_key": tools.click_key, "addresses": many})
     assert "At most 10 addresses" in tools.send_error
-    await run(TemplateToolsState, "send_test", tools, {"addresses": "grace@example.com; ada@example.com"})
+    form = {"click_key": tools.click_key, "addresses": "grace@example.com; ada@example.com"}
+    await run(TemplateToolsState, "send_test", tools, form)
     assert tools.send_error == "" and tools.send_result == "Sent version 1 to 2 addresses."
     with session_scope() as session:
         sent = session.exec(select(OutboxEmail).where(OutboxEmail.to_address == "grace@example.com")).one()
@@ -246,7 +249,8 @@ async def test_the_new_dialog_offers_slide_deck_as_the_way_to_the_slides_page(ad
     await run(TemplatesState, "set_new_kind", page, "slide")
     assert page.new_kind == "slide"  # checked: the dialog shows the hint and "Open Slides" instead of Create
     page.new_name = "Quarterly deck"
-    await run(TemplatesState, "create", page, {"name": "Quarterly deck"})  # sent anyway (any event can be)
+    form = {"name": "Quarterly deck", "click_key": page.click_key}
+    await run(TemplatesState, "create", page, form)  # sent anyway (any event can be)
     assert "Slides page" in page.new_error and page.new_open
     from sqlmodel import select
 

@@ -72,7 +72,7 @@ async def test_insert_picture_and_revoke_its_link_from_the_page(api, people):
     assert "Picture added" in str(toast) and not pictures.picker_open
     assert tag in page.source and page.source.index(tag) < page.source.rindex("</mj-column>") and page.dirty
     assert f'src="/api/v1/assets/{mine}/download"' in page.preview_html and page.preview_error == ""
-    await run(TemplateEditorState, "save", page, {"note": "Picture"})
+    await run(TemplateEditorState, "save", page, {"click_key": page.click_key, "note": "Picture"})
     assert page.base_number == 2
 
     await run(TemplatePicturesState, "load_links", pictures)

@@ -58,7 +58,7 @@ def _check_brand_kit(template: Template, content: dict) -> None:
 
 
 def save_version(*, session: Session, actor: UserPublic, template_id: int, content: dict, note: str = "",
-                 base_number: int, base_revision: int = 0) -> TemplateVersion:
+                 base_number: int, base_revision: int = 0, skip_unchanged: bool = False) -> TemplateVersion:
     """Save the editor's content (the rule in this module's docstring). `base_number`/`base_revision`: the
     latest version the editor started from (0 for a template with no version yet)."""
     template = library.load(session=session, actor=actor, template_id=template_id, action="templates.write")
@@ -72,6 +72,9 @@ def save_version(*, session: Session, actor: UserPublic, template_id: int, conte
     latest = latest_version(session=session, template=template)
     if _stale(template, latest, base_number, base_revision):
         raise _conflict(template, latest)
+    if skip_unchanged and latest is not None and latest.content_hash == content_hash(checked):
+        # The editor's Save with nothing changed: another identical version would only clutter the history.
+        raise Conflict(f"Nothing changed since version {latest.number}.", code="template_unchanged")
     now = utcnow()
     if latest is not None and latest.status == approvals.IN_REVIEW:
         return _edit_in_review(session=session, actor=actor, template=template, version=latest, content=checked,
