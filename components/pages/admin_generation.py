@@ -154,5 +154,10 @@ def admin_moderation_page() -> rx.Component:
                                            ("When", "Workspace", "Checked", "Decision", "By", "Category", "Matched",
                                             "Text")])),
             rx.table.body(rx.foreach(s.events, event_row)), width="100%"),
+            rx.cond(s.events.length() == 0,
+                    rx.text(rx.cond(s.decision_filter == "all",
+                                    "No decisions yet: every prompt the filter checks shows here, allowed or refused.",
+                                    "No decisions of that kind."),
+                            size="2", color=rx.color("gray", 10), padding="12px")),
             size="1", width="100%", overflow_x="auto", id="moderation-log"),
     )

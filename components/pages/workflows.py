@@ -7,6 +7,7 @@ from components.layout.confirm import confirm_action
 from components.layout.numbers import count_of, count_of_text
 from components.layout.role_notice import may, role_notice
 from components.layout.shell import app_shell, page_header
+from components.layout.text_wrap import WRAP_CLASS
 from components.library.picker import picker_caption, picker_search
 from components.workflows.form import settings_form
 from state.workflows import WorkflowsState
@@ -28,9 +29,9 @@ def op_button(op: rx.Var) -> rx.Component:
 def recipe_row(recipe: rx.Var) -> rx.Component:
     active = WorkflowsState.mode == "recipe:" + recipe["id"]
     return rx.hstack(
-        rx.box(rx.text(recipe["name"], size="2", weight="medium"),
+        rx.box(rx.text(recipe["name"], size="2", weight="medium", class_name=WRAP_CLASS),
                rx.text(recipe["steps"], size="1", color=rx.color("gray", 10)),
-               on_click=WorkflowsState.set_mode("recipe:" + recipe["id"]), cursor="pointer", flex="1",
+               on_click=WorkflowsState.set_mode("recipe:" + recipe["id"]), cursor="pointer", flex="1", min_width="0",
                role="button", tab_index=0, aria_pressed=active),
         confirm_action(rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="ghost", color_scheme="red",
                                       aria_label="Delete recipe"),
