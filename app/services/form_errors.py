@@ -20,23 +20,15 @@ _NUMBER_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_
                   "int_from_float", "float_parsing", "float_type", "finite_number"}
 
 
+# Each constraint pydantic keeps in a field's metadata: (its class, our name for it, its attribute).
+_RULES = ((Ge, "ge", "ge"), (Gt, "gt", "gt"), (Le, "le", "le"), (Lt, "lt", "lt"), (MinLen, "min_len", "min_length"),
+          (MaxLen, "max_len", "max_length"))
+
+
 def _limits(model: type[BaseModel], field: str) -> dict[str, Any]:
     info = model.model_fields.get(field)
-    found: dict[str, Any] = {}
-    for rule in info.metadata if info else ():
-        if isinstance(rule, Ge):
-            found["ge"] = rule.ge
-        elif isinstance(rule, Gt):
-            found["gt"] = rule.gt
-        elif isinstance(rule, Le):
-            found["le"] = rule.le
-        elif isinstance(rule, Lt):
-            found["lt"] = rule.lt
-        elif isinstance(rule, MinLen):
-            found["min_len"] = rule.min_length
-        elif isinstance(rule, MaxLen):
-            found["max_len"] = rule.max_length
-    return found
+    return {name: getattr(rule, attr) for rule in (info.metadata if info else ())
+            for kind, name, attr in _RULES if isinstance(rule, kind)}
 
 
 def _whole(model: type[BaseModel], field: str) -> bool:
